@@ -1,0 +1,417 @@
+//! The federation charter (protocol section 1): who the members are, their roles and the
+//! territories each hub is authoritative for.
+//!
+//! The charter is encoded once (protobuf) by [`Charter::found`]; every node loads those exact
+//! bytes with [`Charter::from_bytes`], which re-checks every rule. The federation id is the
+//! tagged hash of the bytes, so two nodes with the same file agree on the federation.
+//!
+//! Rules checked: version 1; a name; at least one hub; `1 <= k <= hubs`; members sorted by key
+//! with no duplicate; every key a canonical, non-small-order Ed25519 point; hubs hold at least
+//! one territory and observers none; every territory a valid département code, held by at
+//! most one hub.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use maillage_proto::v1 as pb;
+use prost::Message;
+use thiserror::Error;
+
+use crate::crypto::{self, CryptoError, PublicKey};
+use crate::ids::{FederationId, HubId};
+use crate::territory::is_departement_code;
+
+/// Charter format version.
+pub const CHARTER_VERSION: u32 = 1;
+
+/// What a member does in the federation.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// A territorial hub: authors events for its territories and replicates everything.
+    Hub,
+    /// A national coordinator's read replica: replicates and verifies, authors nothing.
+    Observer,
+}
+
+/// A member as given by the founders, before encoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberSpec {
+    /// Public key.
+    pub key: HubId,
+    /// Display name (e.g. "Hinaura").
+    pub name: String,
+    /// Hub or observer.
+    pub role: Role,
+    /// INSEE département codes (hubs only).
+    pub territories: Vec<String>,
+}
+
+/// A validated member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// The checked public key.
+    pub key: PublicKey,
+    /// Display name.
+    pub name: String,
+    /// Hub or observer.
+    pub role: Role,
+    /// Départements held (empty for observers).
+    pub territories: BTreeSet<String>,
+}
+
+/// A charter rule that does not hold.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CharterError {
+    /// The bytes are not a protobuf `Charter`.
+    #[error("charter does not decode: {0}")]
+    Decode(String),
+    /// Unsupported version.
+    #[error("charter version: expected {expected}, found {found}")]
+    Version {
+        /// Supported version.
+        expected: u32,
+        /// Version found.
+        found: u32,
+    },
+    /// No federation name.
+    #[error("charter has no name")]
+    NoName,
+    /// No hub at all.
+    #[error("charter names no hub: a federation needs at least one")]
+    NoHub,
+    /// `k` out of range.
+    #[error("admission threshold: expected 1..={hubs} (the number of hubs), found {found}")]
+    Threshold {
+        /// Number of hubs.
+        hubs: usize,
+        /// Threshold found.
+        found: u32,
+    },
+    /// A key that is not 32 bytes.
+    #[error("member #{index}: key: expected 32 bytes, found {found}")]
+    KeyLength {
+        /// Position in the list (1-based).
+        index: usize,
+        /// Bytes found.
+        found: usize,
+    },
+    /// A key refused by the strict rules.
+    #[error("member {name:?}: {source}")]
+    Key {
+        /// Member name.
+        name: String,
+        /// Why.
+        #[source]
+        source: CryptoError,
+    },
+    /// Members out of order or repeated.
+    #[error(
+        "member {name:?}: keys must be unique and sorted ascending ({key} is out of order or repeated)"
+    )]
+    Order {
+        /// Member name.
+        name: String,
+        /// Key, hex.
+        key: String,
+    },
+    /// Missing member name.
+    #[error("member #{index}: no name")]
+    MemberName {
+        /// Position (1-based).
+        index: usize,
+    },
+    /// Role unspecified or unknown.
+    #[error("member {name:?}: role must be hub or observer, found {found}")]
+    Role {
+        /// Member name.
+        name: String,
+        /// Raw role value.
+        found: i32,
+    },
+    /// A hub without territory, or an observer with some.
+    #[error("member {name:?}: {reason}")]
+    Territories {
+        /// Member name.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Two hubs claim the same département.
+    #[error(
+        "territory {territory} is held by both {first:?} and {second:?}: two hubs never hold the same territory"
+    )]
+    TerritoryTaken {
+        /// The département.
+        territory: String,
+        /// First holder.
+        first: String,
+        /// Second holder.
+        second: String,
+    },
+}
+
+/// A validated charter, with the exact bytes it was loaded from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Charter {
+    bytes: Vec<u8>,
+    id: FederationId,
+    name: String,
+    admission_threshold: u32,
+    members: BTreeMap<HubId, Member>,
+    territory_holders: BTreeMap<String, HubId>,
+}
+
+impl Charter {
+    /// Founds a federation: sorts the members by key, encodes the charter once, validates it.
+    pub fn found(
+        name: &str,
+        admission_threshold: u32,
+        mut members: Vec<MemberSpec>,
+    ) -> Result<Self, CharterError> {
+        members.sort_by(|a, b| a.key.cmp(&b.key));
+        let message = pb::Charter {
+            version: CHARTER_VERSION,
+            name: name.trim().to_owned(),
+            admission_threshold,
+            members: members
+                .into_iter()
+                .map(|m| {
+                    let mut territories: Vec<String> = m
+                        .territories
+                        .iter()
+                        .map(|t| t.trim().to_ascii_uppercase())
+                        .collect();
+                    territories.sort();
+                    territories.dedup();
+                    pb::Member {
+                        key: m.key.0.to_vec(),
+                        name: m.name.trim().to_owned(),
+                        role: match m.role {
+                            Role::Hub => pb::Role::Hub as i32,
+                            Role::Observer => pb::Role::Observer as i32,
+                        },
+                        territories,
+                    }
+                })
+                .collect(),
+        };
+        Self::from_bytes(message.encode_to_vec())
+    }
+
+    /// Loads and validates charter bytes exactly as distributed.
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self, CharterError> {
+        let message = pb::Charter::decode(bytes.as_slice())
+            .map_err(|e| CharterError::Decode(e.to_string()))?;
+        if message.version != CHARTER_VERSION {
+            return Err(CharterError::Version {
+                expected: CHARTER_VERSION,
+                found: message.version,
+            });
+        }
+        if message.name.trim().is_empty() {
+            return Err(CharterError::NoName);
+        }
+        let mut members = BTreeMap::new();
+        let mut territory_holders: BTreeMap<String, HubId> = BTreeMap::new();
+        let mut previous: Option<HubId> = None;
+        for (position, m) in message.members.iter().enumerate() {
+            let index = position + 1;
+            if m.name.trim().is_empty() {
+                return Err(CharterError::MemberName { index });
+            }
+            let id = HubId::try_from(m.key.as_slice()).map_err(|_| CharterError::KeyLength {
+                index,
+                found: m.key.len(),
+            })?;
+            if previous.is_some_and(|p| p >= id) {
+                return Err(CharterError::Order {
+                    name: m.name.clone(),
+                    key: id.to_hex(),
+                });
+            }
+            previous = Some(id);
+            let key = PublicKey::from_hub_id(id).map_err(|source| CharterError::Key {
+                name: m.name.clone(),
+                source,
+            })?;
+            let role = match pb::Role::try_from(m.role) {
+                Ok(pb::Role::Hub) => Role::Hub,
+                Ok(pb::Role::Observer) => Role::Observer,
+                _ => {
+                    return Err(CharterError::Role {
+                        name: m.name.clone(),
+                        found: m.role,
+                    });
+                }
+            };
+            let territories: BTreeSet<String> = m.territories.iter().cloned().collect();
+            if territories.len() != m.territories.len() {
+                return Err(CharterError::Territories {
+                    name: m.name.clone(),
+                    reason: "a territory is listed twice".into(),
+                });
+            }
+            match role {
+                Role::Hub if territories.is_empty() => {
+                    return Err(CharterError::Territories {
+                        name: m.name.clone(),
+                        reason: "a hub must hold at least one territory".into(),
+                    });
+                }
+                Role::Observer if !territories.is_empty() => {
+                    return Err(CharterError::Territories {
+                        name: m.name.clone(),
+                        reason: "an observer holds no territory".into(),
+                    });
+                }
+                _ => {}
+            }
+            for territory in &territories {
+                if !is_departement_code(territory) {
+                    return Err(CharterError::Territories {
+                        name: m.name.clone(),
+                        reason: format!("expected INSEE département codes, found {territory:?}"),
+                    });
+                }
+                if let Some(first) = territory_holders.insert(territory.clone(), id) {
+                    let first_name = members
+                        .get(&first)
+                        .map(|f: &Member| f.name.clone())
+                        .unwrap_or_default();
+                    return Err(CharterError::TerritoryTaken {
+                        territory: territory.clone(),
+                        first: first_name,
+                        second: m.name.clone(),
+                    });
+                }
+            }
+            members.insert(
+                id,
+                Member {
+                    key,
+                    name: m.name.clone(),
+                    role,
+                    territories,
+                },
+            );
+        }
+        let hubs = members.values().filter(|m| m.role == Role::Hub).count();
+        if hubs == 0 {
+            return Err(CharterError::NoHub);
+        }
+        let threshold = message.admission_threshold;
+        if threshold == 0 || threshold as usize > hubs {
+            return Err(CharterError::Threshold {
+                hubs,
+                found: threshold,
+            });
+        }
+        let id = crypto::federation_id(&bytes);
+        Ok(Self {
+            bytes,
+            id,
+            name: message.name,
+            admission_threshold: threshold,
+            members,
+            territory_holders,
+        })
+    }
+
+    /// The exact bytes, to write to the charter file.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// `SHA-256("maillage/v1/charter\0" || bytes)`.
+    pub fn federation_id(&self) -> FederationId {
+        self.id
+    }
+
+    /// The federation's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `k`: endorsements needed to change membership.
+    pub fn admission_threshold(&self) -> u32 {
+        self.admission_threshold
+    }
+
+    /// A member by key.
+    pub fn member(&self, id: &HubId) -> Option<&Member> {
+        self.members.get(id)
+    }
+
+    /// All members, by key.
+    pub fn members(&self) -> &BTreeMap<HubId, Member> {
+        &self.members
+    }
+
+    /// The hub holding a département, if any.
+    pub fn holder_of(&self, departement: &str) -> Option<HubId> {
+        self.territory_holders.get(departement).copied()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::crypto::SecretKey;
+
+    fn spec(seed: u8, name: &str, role: Role, territories: &[&str]) -> MemberSpec {
+        MemberSpec {
+            key: SecretKey::from_seed(&[seed; 32]).hub_id(),
+            name: name.into(),
+            role,
+            territories: territories.iter().map(|t| t.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn founding_is_deterministic_whatever_the_member_order() {
+        let a = spec(1, "Hub du Sud", Role::Hub, &["13", "84", "04"]);
+        let b = spec(2, "Hinaura", Role::Hub, &["69", "74"]);
+        let c = spec(3, "ANCT", Role::Observer, &[]);
+        let one = Charter::found("France", 2, vec![a.clone(), b.clone(), c.clone()]).unwrap();
+        let two = Charter::found("France", 2, vec![c, b, a]).unwrap();
+        assert_eq!(one.bytes(), two.bytes());
+        assert_eq!(one.federation_id(), two.federation_id());
+        let reloaded = Charter::from_bytes(one.bytes().to_vec()).unwrap();
+        assert_eq!(reloaded, one);
+        assert_eq!(
+            one.holder_of("84"),
+            Some(SecretKey::from_seed(&[1; 32]).hub_id())
+        );
+    }
+
+    #[test]
+    fn rules_are_enforced_with_precise_errors() {
+        let a = spec(1, "A", Role::Hub, &["13"]);
+        let b = spec(2, "B", Role::Hub, &["13"]);
+        let err = Charter::found("F", 1, vec![a.clone(), b]).unwrap_err();
+        assert!(
+            matches!(err, CharterError::TerritoryTaken { ref territory, .. } if territory == "13"),
+            "{err}"
+        );
+        let err = Charter::found("F", 2, vec![a.clone()]).unwrap_err();
+        assert_eq!(err, CharterError::Threshold { hubs: 1, found: 2 });
+        let err = Charter::found("F", 1, vec![spec(3, "O", Role::Observer, &[])]).unwrap_err();
+        assert_eq!(err, CharterError::NoHub);
+        let err = Charter::found("F", 1, vec![spec(4, "X", Role::Hub, &["20"])]).unwrap_err();
+        assert!(err.to_string().contains("found \"20\""), "{err}");
+        let err = Charter::found("F", 1, vec![spec(4, "X", Role::Hub, &[])]).unwrap_err();
+        assert!(err.to_string().contains("at least one territory"), "{err}");
+        let mut weak = spec(5, "Weak", Role::Hub, &["05"]);
+        weak.key = HubId({
+            let mut k = [0u8; 32];
+            k[0] = 1;
+            k
+        });
+        let err = Charter::found("F", 1, vec![weak]).unwrap_err();
+        assert!(matches!(err, CharterError::Key { .. }), "{err}");
+    }
+}

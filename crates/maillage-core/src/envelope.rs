@@ -1,0 +1,564 @@
+//! The signed event envelope (protocol sections 2 and 3.1).
+//!
+//! [`verify_event`] turns untrusted wire bytes into a [`VerifiedEvent`]. It checks, in order:
+//! 1. the payload is at most [`PAYLOAD_BYTES_MAX`] bytes and the signature 64 bytes;
+//! 2. the payload decodes as an `Event`;
+//! 3. `version` is [`PROTOCOL_VERSION`] and `federation` is this charter's id;
+//! 4. the author is a hub of the charter (observers author nothing);
+//! 5. `seq >= 1`; `prev` is empty iff `seq == 1`, else 32 bytes;
+//! 6. at most [`DEPS_MAX`] deps, each well formed, on another feed, none repeated;
+//! 7. the signature verifies strictly over `"maillage/v1/sign\0" || payload`.
+//!
+//! The payload bytes are kept exactly as received: they are what is hashed, stored and
+//! forwarded. Nothing here re-encodes a payload.
+
+use std::collections::BTreeSet;
+
+use maillage_proto::v1 as pb;
+use prost::Message;
+use thiserror::Error;
+
+use crate::charter::{Charter, Role};
+use crate::crypto::{self, CryptoError, SecretKey};
+use crate::ids::{EventId, FederationId, HubId};
+
+/// Envelope version.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Largest payload accepted (64 KiB).
+pub const PAYLOAD_BYTES_MAX: usize = 64 * 1024;
+/// Largest number of deps in one event.
+pub const DEPS_MAX: usize = 64;
+/// Largest encoded `SignedEvent` (payload, signature and framing).
+pub const SIGNED_EVENT_BYTES_MAX: usize = PAYLOAD_BYTES_MAX + 128;
+
+/// A validated reference to an event of another feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventRef {
+    /// The referenced feed.
+    pub author: HubId,
+    /// Its position in that feed.
+    pub seq: u64,
+    /// Its id.
+    pub id: EventId,
+}
+
+impl From<EventRef> for pb::EventRef {
+    fn from(r: EventRef) -> Self {
+        pb::EventRef {
+            author: r.author.0.to_vec(),
+            seq: r.seq,
+            id: r.id.0.to_vec(),
+        }
+    }
+}
+
+/// Why an event was rejected before storage.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EnvelopeError {
+    /// Payload too large.
+    #[error("payload: expected at most {max} bytes, found {found}")]
+    Oversize {
+        /// The limit.
+        max: usize,
+        /// The size received.
+        found: usize,
+    },
+    /// The signed event wrapper does not decode.
+    #[error("signed event does not decode: {0}")]
+    SignedDecode(String),
+    /// The payload does not decode as an `Event`.
+    #[error("payload does not decode as an Event: {0}")]
+    Decode(String),
+    /// Unsupported envelope version.
+    #[error("version: expected {expected}, found {found}")]
+    Version {
+        /// Supported.
+        expected: u32,
+        /// Found.
+        found: u32,
+    },
+    /// Event of another federation.
+    #[error("federation: expected {expected}, found {found}")]
+    Federation {
+        /// This federation.
+        expected: String,
+        /// What the event names (hex, or a length description).
+        found: String,
+    },
+    /// A malformed field.
+    #[error("field {field}: {reason}")]
+    Field {
+        /// Field name.
+        field: &'static str,
+        /// Expected vs found.
+        reason: String,
+    },
+    /// The author is not in the charter.
+    #[error("author {author} is not a member of this federation")]
+    UnknownAuthor {
+        /// The author.
+        author: HubId,
+    },
+    /// The author is an observer.
+    #[error("author {author} ({name}) is an observer: observers author no events")]
+    NotAHub {
+        /// The author.
+        author: HubId,
+        /// Its display name.
+        name: String,
+    },
+    /// Strict verification failed.
+    #[error(transparent)]
+    Signature(#[from] CryptoError),
+}
+
+/// An event whose envelope and signature have been checked against a charter (or that this
+/// node just signed). Holds the exact signed bytes and their decoded form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedEvent {
+    /// `SHA-256("maillage/v1/event\0" || payload)`.
+    pub id: EventId,
+    /// The feed.
+    pub author: HubId,
+    /// Position in the feed, from 1.
+    pub seq: u64,
+    /// Id of the previous event of the feed (`None` iff `seq == 1`).
+    pub prev: Option<EventId>,
+    /// Hybrid logical clock of the author at signing.
+    pub hlc: u64,
+    /// Events of other feeds this one relies on.
+    pub deps: Vec<EventRef>,
+    /// The domain event (`None`: a body kind this version does not know; stored, not applied).
+    pub body: Option<pb::event::Body>,
+    /// The exact bytes as signed and received.
+    pub signed: pb::SignedEvent,
+}
+
+impl VerifiedEvent {
+    /// The stored/forwarded encoding of the signed event.
+    pub fn encode_signed(&self) -> Vec<u8> {
+        self.signed.encode_to_vec()
+    }
+
+    /// A reference to this event, for other events' deps.
+    pub fn as_ref(&self) -> EventRef {
+        EventRef {
+            author: self.author,
+            seq: self.seq,
+            id: self.id,
+        }
+    }
+}
+
+/// Decodes and verifies an encoded `SignedEvent` (as stored or received).
+pub fn verify_encoded(bytes: &[u8], charter: &Charter) -> Result<VerifiedEvent, EnvelopeError> {
+    if bytes.len() > SIGNED_EVENT_BYTES_MAX {
+        return Err(EnvelopeError::Oversize {
+            max: SIGNED_EVENT_BYTES_MAX,
+            found: bytes.len(),
+        });
+    }
+    let signed =
+        pb::SignedEvent::decode(bytes).map_err(|e| EnvelopeError::SignedDecode(e.to_string()))?;
+    verify_event(signed, charter)
+}
+
+/// Checks everything that does not need the store (see the module docs for the order).
+pub fn verify_event(
+    signed: pb::SignedEvent,
+    charter: &Charter,
+) -> Result<VerifiedEvent, EnvelopeError> {
+    let (header, key) = check_unsigned(&signed, charter)?;
+    key.verify_payload(&signed.payload, &signed.signature)?;
+    Ok(header.into_verified(signed))
+}
+
+/// What [`check_unsigned`] extracts before the signature is checked.
+#[derive(Debug)]
+pub struct CheckedHeader {
+    id: EventId,
+    author: HubId,
+    seq: u64,
+    prev: Option<EventId>,
+    hlc: u64,
+    deps: Vec<EventRef>,
+    body: Option<pb::event::Body>,
+}
+
+impl CheckedHeader {
+    /// Joins the header with the bytes it came from (after the signature was checked).
+    pub fn into_verified(self, signed: pb::SignedEvent) -> VerifiedEvent {
+        VerifiedEvent {
+            id: self.id,
+            author: self.author,
+            seq: self.seq,
+            prev: self.prev,
+            hlc: self.hlc,
+            deps: self.deps,
+            body: self.body,
+            signed,
+        }
+    }
+}
+
+/// Steps 1–6 of the module docs; returns the author's key for step 7.
+pub fn check_unsigned<'c>(
+    signed: &pb::SignedEvent,
+    charter: &'c Charter,
+) -> Result<(CheckedHeader, &'c crypto::PublicKey), EnvelopeError> {
+    let payload = &signed.payload;
+    if payload.len() > PAYLOAD_BYTES_MAX {
+        return Err(EnvelopeError::Oversize {
+            max: PAYLOAD_BYTES_MAX,
+            found: payload.len(),
+        });
+    }
+    if signed.signature.len() != 64 {
+        return Err(CryptoError::SignatureLength {
+            found: signed.signature.len(),
+        }
+        .into());
+    }
+    let event =
+        pb::Event::decode(payload.as_slice()).map_err(|e| EnvelopeError::Decode(e.to_string()))?;
+    if event.version != PROTOCOL_VERSION {
+        return Err(EnvelopeError::Version {
+            expected: PROTOCOL_VERSION,
+            found: event.version,
+        });
+    }
+    let expected = charter.federation_id();
+    match FederationId::try_from(event.federation.as_slice()) {
+        Ok(found) if found == expected => {}
+        Ok(found) => {
+            return Err(EnvelopeError::Federation {
+                expected: expected.to_hex(),
+                found: found.to_hex(),
+            });
+        }
+        Err(e) => {
+            return Err(EnvelopeError::Federation {
+                expected: expected.to_hex(),
+                found: e.to_string(),
+            });
+        }
+    }
+    let author = HubId::try_from(event.author.as_slice()).map_err(|e| EnvelopeError::Field {
+        field: "author",
+        reason: e.to_string(),
+    })?;
+    let member = charter
+        .member(&author)
+        .ok_or(EnvelopeError::UnknownAuthor { author })?;
+    if member.role != Role::Hub {
+        return Err(EnvelopeError::NotAHub {
+            author,
+            name: member.name.clone(),
+        });
+    }
+    if event.seq == 0 {
+        return Err(EnvelopeError::Field {
+            field: "seq",
+            reason: "expected >= 1, found 0".into(),
+        });
+    }
+    let prev =
+        match (event.seq, event.prev.len()) {
+            (1, 0) => None,
+            (1, n) => {
+                return Err(EnvelopeError::Field {
+                    field: "prev",
+                    reason: format!("expected empty at seq 1, found {n} bytes"),
+                });
+            }
+            (_, _) => Some(EventId::try_from(event.prev.as_slice()).map_err(|e| {
+                EnvelopeError::Field {
+                    field: "prev",
+                    reason: e.to_string(),
+                }
+            })?),
+        };
+    let deps = check_deps(&event.deps, author)?;
+    let header = CheckedHeader {
+        id: crypto::event_id(payload),
+        author,
+        seq: event.seq,
+        prev,
+        hlc: event.hlc,
+        deps,
+        body: event.body,
+    };
+    Ok((header, &member.key))
+}
+
+fn check_deps(deps: &[pb::EventRef], author: HubId) -> Result<Vec<EventRef>, EnvelopeError> {
+    if deps.len() > DEPS_MAX {
+        return Err(EnvelopeError::Field {
+            field: "deps",
+            reason: format!("expected at most {DEPS_MAX}, found {}", deps.len()),
+        });
+    }
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::with_capacity(deps.len());
+    for (i, d) in deps.iter().enumerate() {
+        let dep_author =
+            HubId::try_from(d.author.as_slice()).map_err(|e| EnvelopeError::Field {
+                field: "deps",
+                reason: format!("dep #{}: {e}", i + 1),
+            })?;
+        let id = EventId::try_from(d.id.as_slice()).map_err(|e| EnvelopeError::Field {
+            field: "deps",
+            reason: format!("dep #{}: {e}", i + 1),
+        })?;
+        if d.seq == 0 {
+            return Err(EnvelopeError::Field {
+                field: "deps",
+                reason: format!("dep #{}: seq expected >= 1, found 0", i + 1),
+            });
+        }
+        if dep_author == author {
+            return Err(EnvelopeError::Field {
+                field: "deps",
+                reason: format!(
+                    "dep #{}: names the author's own feed (its order is implied by prev)",
+                    i + 1
+                ),
+            });
+        }
+        if !seen.insert((dep_author, d.seq)) {
+            return Err(EnvelopeError::Field {
+                field: "deps",
+                reason: format!(
+                    "dep #{}: ({}, {}) is listed twice",
+                    i + 1,
+                    dep_author.short(),
+                    d.seq
+                ),
+            });
+        }
+        out.push(EventRef {
+            author: dep_author,
+            seq: d.seq,
+            id,
+        });
+    }
+    Ok(out)
+}
+
+/// The header fields an author fills in.
+#[derive(Debug, Clone)]
+pub struct Header {
+    /// The federation.
+    pub federation: FederationId,
+    /// Position in the author's feed.
+    pub seq: u64,
+    /// Previous event id (`None` iff `seq == 1`).
+    pub prev: Option<EventId>,
+    /// Clock value.
+    pub hlc: u64,
+    /// Deps on other feeds.
+    pub deps: Vec<EventRef>,
+}
+
+/// Encodes a payload once and signs it. Fails only if the payload would exceed the limit.
+pub fn sign_event(
+    secret: &SecretKey,
+    header: Header,
+    body: pb::event::Body,
+) -> Result<VerifiedEvent, EnvelopeError> {
+    let author = secret.hub_id();
+    let event = pb::Event {
+        version: PROTOCOL_VERSION,
+        federation: header.federation.0.to_vec(),
+        author: author.0.to_vec(),
+        seq: header.seq,
+        prev: header.prev.map(|p| p.0.to_vec()).unwrap_or_default(),
+        hlc: header.hlc,
+        deps: header
+            .deps
+            .iter()
+            .copied()
+            .map(pb::EventRef::from)
+            .collect(),
+        body: Some(body),
+    };
+    let payload = event.encode_to_vec();
+    if payload.len() > PAYLOAD_BYTES_MAX {
+        return Err(EnvelopeError::Oversize {
+            max: PAYLOAD_BYTES_MAX,
+            found: payload.len(),
+        });
+    }
+    let signature = secret.sign_payload(&payload).to_vec();
+    Ok(VerifiedEvent {
+        id: crypto::event_id(&payload),
+        author,
+        seq: header.seq,
+        prev: header.prev,
+        hlc: header.hlc,
+        deps: header.deps,
+        body: event.body,
+        signed: pb::SignedEvent { payload, signature },
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::charter::MemberSpec;
+
+    fn setup() -> (SecretKey, SecretKey, Charter) {
+        let hub = SecretKey::from_seed(&[1; 32]);
+        let observer = SecretKey::from_seed(&[2; 32]);
+        let charter = Charter::found(
+            "Test",
+            1,
+            vec![
+                MemberSpec {
+                    key: hub.hub_id(),
+                    name: "Hub".into(),
+                    role: Role::Hub,
+                    territories: vec!["13".into()],
+                },
+                MemberSpec {
+                    key: observer.hub_id(),
+                    name: "Obs".into(),
+                    role: Role::Observer,
+                    territories: vec![],
+                },
+            ],
+        )
+        .unwrap();
+        (hub, observer, charter)
+    }
+
+    fn body() -> pb::event::Body {
+        pb::event::Body::VenueClosed(pb::VenueClosed {
+            venue_id: "v1".into(),
+            reason: "test".into(),
+        })
+    }
+
+    fn header(charter: &Charter, seq: u64, prev: Option<EventId>) -> Header {
+        Header {
+            federation: charter.federation_id(),
+            seq,
+            prev,
+            hlc: 1 << 16,
+            deps: vec![],
+        }
+    }
+
+    #[test]
+    fn signed_event_round_trips_through_verification() {
+        let (hub, _, charter) = setup();
+        let ev = sign_event(&hub, header(&charter, 1, None), body()).unwrap();
+        let again = verify_encoded(&ev.encode_signed(), &charter).unwrap();
+        assert_eq!(again, ev);
+        assert_eq!(again.id, crypto::event_id(&ev.signed.payload));
+    }
+
+    #[test]
+    fn every_rule_rejects_with_expected_and_found() {
+        let (hub, observer, charter) = setup();
+        // Flipped payload byte: the signature no longer matches.
+        let mut ev = sign_event(&hub, header(&charter, 1, None), body())
+            .unwrap()
+            .signed;
+        let last = ev.payload.len() - 1;
+        ev.payload[last] ^= 1;
+        assert!(matches!(
+            verify_event(ev, &charter),
+            Err(EnvelopeError::Signature(_))
+        ));
+        // Observer as author.
+        let ev = sign_event(&observer, header(&charter, 1, None), body())
+            .unwrap()
+            .signed;
+        assert!(matches!(
+            verify_event(ev, &charter),
+            Err(EnvelopeError::NotAHub { .. })
+        ));
+        // Unknown author.
+        let stranger = SecretKey::from_seed(&[9; 32]);
+        let ev = sign_event(&stranger, header(&charter, 1, None), body())
+            .unwrap()
+            .signed;
+        assert!(matches!(
+            verify_event(ev, &charter),
+            Err(EnvelopeError::UnknownAuthor { .. })
+        ));
+        // Wrong federation.
+        let mut h = header(&charter, 1, None);
+        h.federation = FederationId([7; 32]);
+        let ev = sign_event(&hub, h, body()).unwrap().signed;
+        let err = verify_event(ev, &charter).unwrap_err();
+        assert!(
+            err.to_string().starts_with("federation: expected "),
+            "{err}"
+        );
+        // prev at seq 1, missing prev at seq 2.
+        let ev = sign_event(&hub, header(&charter, 1, Some(EventId([1; 32]))), body())
+            .unwrap()
+            .signed;
+        assert!(
+            verify_event(ev, &charter)
+                .unwrap_err()
+                .to_string()
+                .contains("expected empty at seq 1")
+        );
+        let ev = sign_event(&hub, header(&charter, 2, None), body())
+            .unwrap()
+            .signed;
+        let err = verify_event(ev, &charter).unwrap_err();
+        assert!(
+            err.to_string().contains("expected 32 bytes, found 0"),
+            "{err}"
+        );
+        // Oversize payload refused at signing and at verification.
+        let big = pb::event::Body::VenueClosed(pb::VenueClosed {
+            venue_id: "v".into(),
+            reason: "x".repeat(PAYLOAD_BYTES_MAX),
+        });
+        assert!(matches!(
+            sign_event(&hub, header(&charter, 1, None), big),
+            Err(EnvelopeError::Oversize { .. })
+        ));
+        let oversize = pb::SignedEvent {
+            payload: vec![0; PAYLOAD_BYTES_MAX + 1],
+            signature: vec![0; 64],
+        };
+        assert_eq!(
+            verify_event(oversize, &charter),
+            Err(EnvelopeError::Oversize {
+                max: PAYLOAD_BYTES_MAX,
+                found: PAYLOAD_BYTES_MAX + 1
+            })
+        );
+        // Dep on own feed.
+        let mut h = header(&charter, 2, Some(EventId([1; 32])));
+        h.deps = vec![EventRef {
+            author: hub.hub_id(),
+            seq: 1,
+            id: EventId([1; 32]),
+        }];
+        let ev = sign_event(&hub, h, body()).unwrap().signed;
+        assert!(
+            verify_event(ev, &charter)
+                .unwrap_err()
+                .to_string()
+                .contains("own feed")
+        );
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let (_, _, charter) = setup();
+        for len in [0usize, 1, 2, 10, 100] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 % 251) as u8).collect();
+            let _ = verify_encoded(&bytes, &charter);
+        }
+    }
+}
