@@ -171,7 +171,7 @@ impl Charter {
         admission_threshold: u32,
         mut members: Vec<MemberSpec>,
     ) -> Result<Self, CharterError> {
-        members.sort_by(|a, b| a.key.cmp(&b.key));
+        members.sort_by_key(|m| m.key);
         let message = pb::Charter {
             version: CHARTER_VERSION,
             name: name.trim().to_owned(),

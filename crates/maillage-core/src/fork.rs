@@ -46,12 +46,31 @@ pub enum ForkProofError {
     /// The halves are by different authors.
     #[error("fork proof: expected one author, found {0} and {1}")]
     Authors(HubId, HubId),
+    /// A half is missing.
+    #[error("fork proof: expected two events, found fewer")]
+    Incomplete,
     /// The halves are compatible.
     #[error("fork proof: events at seq {0} and {1} are compatible")]
     Compatible(u64, u64),
 }
 
 impl ForkProof {
+    /// The wire/storage form.
+    pub fn to_wire(&self) -> pb::ForkProof {
+        pb::ForkProof {
+            first: Some(self.first.clone()),
+            second: Some(self.second.clone()),
+        }
+    }
+
+    /// From the wire/storage form (still to be [`ForkProof::check`]ed).
+    pub fn from_wire(wire: pb::ForkProof) -> Result<Self, ForkProofError> {
+        match (wire.first, wire.second) {
+            (Some(first), Some(second)) => Ok(Self { first, second }),
+            _ => Err(ForkProofError::Incomplete),
+        }
+    }
+
     /// Builds a proof from two verified events, in canonical order. `None` if they are
     /// compatible (same event, or a valid succession, or unrelated positions).
     pub fn from_pair(a: &VerifiedEvent, b: &VerifiedEvent) -> Option<(ForkProof, Fork)> {

@@ -1,0 +1,55 @@
+//! The raw, durable key-value layer under [`crate::Store`]: feeds of encoded signed events
+//! keyed by `(author, seq)`, fork proofs keyed by author, and a little metadata.
+//!
+//! A backend knows nothing of chains or signatures; the store's rules live once, above it.
+
+use maillage_core::HubId;
+
+use crate::StoreError;
+
+/// An event to write: its feed, position and encoded `SignedEvent`.
+pub type EventRow = (HubId, u64, Vec<u8>);
+
+/// Durable storage of feeds. Every write returns only once it is durable.
+pub trait Backend: Send + Sync + 'static {
+    /// The encoded event at `(author, seq)`.
+    fn get(&self, author: &HubId, seq: u64) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Up to `limit` events of `author` with `seq > after_seq`, ascending.
+    fn scan(
+        &self,
+        author: &HubId,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
+    /// The last event of a feed.
+    fn last(&self, author: &HubId) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
+    /// Every author with at least one event, ascending.
+    fn authors(&self) -> Result<Vec<HubId>, StoreError>;
+    /// Writes events atomically and durably.
+    fn write_events(&self, rows: &[EventRow]) -> Result<(), StoreError>;
+    /// Records a fork proof for an author, durably.
+    fn write_fork(&self, author: &HubId, proof: &[u8]) -> Result<(), StoreError>;
+    /// Every fork proof, by author.
+    fn forks(&self) -> Result<Vec<(HubId, Vec<u8>)>, StoreError>;
+    /// A metadata value.
+    fn meta_get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Sets a metadata value, durably.
+    fn meta_put(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// Bytes used on disk (0 in memory).
+    fn size_on_disk(&self) -> Result<u64, StoreError>;
+}
+
+/// `author || seq` (big-endian): feeds sort together, in seq order.
+pub(crate) fn event_key(author: &HubId, seq: u64) -> [u8; 40] {
+    let mut key = [0u8; 40];
+    key[..32].copy_from_slice(&author.0);
+    key[32..].copy_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// Splits an event key; `None` if it is not 40 bytes.
+pub(crate) fn split_key(key: &[u8]) -> Option<(HubId, u64)> {
+    let author = HubId::try_from(key.get(..32)?).ok()?;
+    let seq = u64::from_be_bytes(key.get(32..40)?.try_into().ok()?);
+    (key.len() == 40).then_some((author, seq))
+}

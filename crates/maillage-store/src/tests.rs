@@ -1,0 +1,323 @@
+//! One suite, run against both backends.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use maillage_core::hlc::MAX_AHEAD_MS_DEFAULT;
+use maillage_core::{Charter, FeedWriter, MemberSpec, Role, SecretKey, VerifiedEvent, pb};
+
+use super::*;
+
+struct Fixture {
+    charter: Arc<Charter>,
+    keys: Vec<SecretKey>,
+}
+
+fn fixture() -> Fixture {
+    let keys: Vec<SecretKey> = (1..=3u8).map(|n| SecretKey::from_seed(&[n; 32])).collect();
+    let members = keys
+        .iter()
+        .zip(["13", "69", "16"])
+        .map(|(k, t)| MemberSpec {
+            key: k.hub_id(),
+            name: format!("hub {t}"),
+            role: Role::Hub,
+            territories: vec![t.into()],
+        })
+        .collect();
+    let charter = Arc::new(Charter::found("Test federation", 1, members).unwrap());
+    Fixture { charter, keys }
+}
+
+fn body(n: u64) -> pb::event::Body {
+    pb::event::Body::VenueClosed(pb::VenueClosed {
+        venue_id: format!("v{n}"),
+        reason: "test".into(),
+    })
+}
+
+fn writer(f: &Fixture, key: usize) -> FeedWriter {
+    let secret = SecretKey::from_seed(&f.keys[key].seed());
+    FeedWriter::new(
+        secret,
+        f.charter.federation_id(),
+        None,
+        0,
+        MAX_AHEAD_MS_DEFAULT,
+    )
+}
+
+fn feed(f: &Fixture, key: usize, count: u64, salt: u64) -> Vec<VerifiedEvent> {
+    let mut w = writer(f, key);
+    (1..=count)
+        .map(|n| {
+            w.next(body(n * 1000 + salt), vec![], 1_000_000 + n)
+                .unwrap()
+        })
+        .collect()
+}
+
+fn suite<B: Backend>(make: impl Fn(Arc<Charter>) -> Store<B>) {
+    own_appends_are_readable(&make);
+    own_feed_never_reuses_a_seq(&make);
+    peer_inserts_are_idempotent_and_ordered(&make);
+    equivocation_at_same_seq_freezes_the_feed(&make);
+    equivocation_by_prev_freezes_before_the_fork(&make);
+    many_feeds_in_one_batch(&make);
+}
+
+fn own_appends_are_readable<B: Backend>(make: &impl Fn(Arc<Charter>) -> Store<B>) {
+    let f = fixture();
+    let store = make(f.charter.clone());
+    let events = feed(&f, 0, 5, 0);
+    store.append_own(&events[..2]).unwrap();
+    store.append_own(&events[2..]).unwrap();
+    let author = events[0].author;
+    assert_eq!(
+        store.head(&author),
+        Some(Head {
+            seq: 5,
+            id: events[4].id
+        })
+    );
+    assert_eq!(store.range(&author, 0, 100).unwrap(), events);
+    assert_eq!(store.range(&author, 3, 1).unwrap(), events[3..4].to_vec());
+    assert_eq!(store.get(&author, 2).unwrap().unwrap(), events[1]);
+    assert_eq!(store.get(&author, 6).unwrap(), None);
+    assert_eq!(store.max_hlc(), events[4].hlc);
+    assert_eq!(store.event_count(), 5);
+    let report = store.verify(true, &mut |_| {}).unwrap();
+    assert_eq!(
+        (
+            report.feeds,
+            report.events,
+            report.signatures,
+            report.broken
+        ),
+        (1, 5, 5, None)
+    );
+}
+
+fn own_feed_never_reuses_a_seq<B: Backend>(make: &impl Fn(Arc<Charter>) -> Store<B>) {
+    let f = fixture();
+    let store = make(f.charter.clone());
+    let events = feed(&f, 0, 3, 0);
+    store.append_own(&events[..2]).unwrap();
+    let err = store.append_own(&events[..1]).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("sequence numbers are never reused"),
+        "{err}"
+    );
+    let other = feed(&f, 0, 3, 7);
+    let err = store.append_own(&other[2..]).unwrap_err();
+    assert!(err.to_string().contains("prev expected"), "{err}");
+    let gap = feed(&f, 1, 3, 0);
+    let err = store.append_own(&gap[1..]).unwrap_err();
+    assert!(
+        err.to_string().contains("gap: expected seq 1, found 2"),
+        "{err}"
+    );
+    // A failed append wrote nothing.
+    assert_eq!(store.head(&events[0].author).unwrap().seq, 2);
+}
+
+fn peer_inserts_are_idempotent_and_ordered<B: Backend>(make: &impl Fn(Arc<Charter>) -> Store<B>) {
+    let f = fixture();
+    let store = make(f.charter.clone());
+    let events = feed(&f, 1, 4, 0);
+    let out = store
+        .insert(vec![events[0].clone(), events[2].clone()])
+        .unwrap();
+    assert_eq!(
+        out,
+        vec![
+            Inserted::Stored,
+            Inserted::Gap {
+                expected: 2,
+                found: 3
+            }
+        ]
+    );
+    let out = store.insert(events.clone()).unwrap();
+    assert_eq!(
+        out,
+        vec![
+            Inserted::Duplicate,
+            Inserted::Stored,
+            Inserted::Stored,
+            Inserted::Stored
+        ]
+    );
+    let out = store.insert(events.clone()).unwrap();
+    assert!(out.iter().all(|o| *o == Inserted::Duplicate));
+    assert_eq!(store.range(&events[0].author, 0, 10).unwrap(), events);
+    assert!(store.forks().is_empty());
+}
+
+fn equivocation_at_same_seq_freezes_the_feed<B: Backend>(make: &impl Fn(Arc<Charter>) -> Store<B>) {
+    let f = fixture();
+    let store = make(f.charter.clone());
+    let honest = feed(&f, 2, 3, 0);
+    let evil = feed(&f, 2, 3, 1);
+    let author = honest[0].author;
+    store.insert(honest[..2].to_vec()).unwrap();
+    let out = store
+        .insert(vec![evil[1].clone(), honest[2].clone()])
+        .unwrap();
+    let Inserted::Fork(fork) = &out[0] else {
+        panic!("expected a fork, got {out:?}")
+    };
+    assert_eq!((fork.author, fork.seq), (author, 2));
+    assert_eq!(out[1], Inserted::Frozen { valid_until: 1 });
+    assert_eq!(
+        store.head(&author),
+        Some(Head {
+            seq: 1,
+            id: honest[0].id
+        })
+    );
+    assert_eq!(store.range(&author, 0, 10).unwrap(), honest[..1].to_vec());
+    let recorded = store.forks().remove(&author).unwrap();
+    assert_eq!(recorded.proof.check(&f.charter).unwrap(), *fork);
+    // The other order gives the same proof bytes.
+    let (proof, _) = ForkProof::from_pair(&honest[1], &evil[1]).unwrap();
+    assert_eq!(proof, recorded.proof);
+}
+
+fn equivocation_by_prev_freezes_before_the_fork<B: Backend>(
+    make: &impl Fn(Arc<Charter>) -> Store<B>,
+) {
+    let f = fixture();
+    let store = make(f.charter.clone());
+    let honest = feed(&f, 0, 2, 0);
+    let evil = feed(&f, 0, 3, 5);
+    store.insert(honest.clone()).unwrap();
+    let out = store.insert(vec![evil[2].clone()]).unwrap();
+    let Inserted::Fork(fork) = out[0] else {
+        panic!("expected a fork, got {out:?}")
+    };
+    assert_eq!(fork.seq, 2);
+    assert_eq!(store.head(&honest[0].author).unwrap().seq, 1);
+    assert_eq!(
+        store.insert(vec![honest[1].clone()]).unwrap(),
+        vec![Inserted::Frozen { valid_until: 1 }]
+    );
+}
+
+fn many_feeds_in_one_batch<B: Backend>(make: &impl Fn(Arc<Charter>) -> Store<B>) {
+    let f = fixture();
+    let store = make(f.charter.clone());
+    let mut all = Vec::new();
+    let feeds: Vec<Vec<VerifiedEvent>> = (0..3).map(|k| feed(&f, k, 50, 0)).collect();
+    for i in 0..50 {
+        for feed in &feeds {
+            all.push(feed[i].clone());
+        }
+    }
+    let out = store.insert(all).unwrap();
+    assert!(out.iter().all(|o| *o == Inserted::Stored));
+    assert_eq!(store.frontier().len(), 3);
+    assert_eq!(store.event_count(), 150);
+}
+
+#[test]
+fn memory_store_suite() {
+    suite(MemoryStore::in_memory);
+}
+
+#[test]
+fn sled_store_suite() {
+    let dirs = std::cell::RefCell::new(Vec::new());
+    suite(|charter| {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open_path(dir.path(), charter).unwrap();
+        dirs.borrow_mut().push(dir);
+        store
+    });
+}
+
+#[test]
+fn sled_store_survives_reopen_with_forks_and_heads() {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let own = feed(&f, 0, 10, 0);
+    let honest = feed(&f, 1, 3, 0);
+    let evil = feed(&f, 1, 3, 9);
+    {
+        let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+        store.append_own(&own).unwrap();
+        store.insert(honest.clone()).unwrap();
+        store.insert(vec![evil[2].clone()]).unwrap();
+    }
+    let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+    assert_eq!(
+        store.head(&own[0].author),
+        Some(Head {
+            seq: 10,
+            id: own[9].id
+        })
+    );
+    assert_eq!(store.head(&honest[0].author).unwrap().seq, 2);
+    assert_eq!(store.forks().len(), 1);
+    assert_eq!(store.max_hlc(), own[9].hlc.max(honest[2].hlc));
+    assert_eq!(
+        store.insert(vec![honest[2].clone()]).unwrap(),
+        vec![Inserted::Frozen { valid_until: 2 }]
+    );
+}
+
+#[test]
+fn open_finds_a_flipped_byte_in_any_stored_event() {
+    let f = fixture();
+    let own = feed(&f, 0, 6, 0);
+    for target in 0..own.len() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+            store.append_own(&own).unwrap();
+            let mut bytes = own[target].encode_signed();
+            let middle = bytes.len() / 2;
+            bytes[middle] ^= 0x20;
+            store
+                .backend()
+                .write_events(&[(own[target].author, own[target].seq, bytes)])
+                .unwrap();
+        }
+        let err = SledStore::open_path(dir.path(), f.charter.clone()).unwrap_err();
+        match err {
+            StoreError::Corrupt { seq, .. } => {
+                // A changed payload changes its id: seen at the event itself (decode,
+                // signature of the head) or at its successor (prev link).
+                assert!(
+                    seq == own[target].seq || seq == own[target].seq + 1,
+                    "target {target}: {err:?}"
+                );
+            }
+            other => panic!("target {target}: expected Corrupt, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn full_verification_finds_a_flipped_signature_byte_in_the_middle_of_a_feed() {
+    let f = fixture();
+    let own = feed(&f, 0, 6, 0);
+    let store = MemoryStore::in_memory(f.charter.clone());
+    store.append_own(&own).unwrap();
+    let mut tampered = own[2].signed.clone();
+    tampered.signature[10] ^= 1;
+    store
+        .backend()
+        .write_events(&[(own[2].author, 3, tampered.encode_to_vec())])
+        .unwrap();
+    // Hashes and links do not cover signatures: only the full check sees it.
+    assert_eq!(store.verify(false, &mut |_| {}).unwrap().broken, None);
+    let broken = store.verify(true, &mut |_| {}).unwrap().broken.unwrap();
+    assert_eq!(broken.seq, 3);
+    assert!(
+        broken.reason.contains("signature does not verify"),
+        "{}",
+        broken.reason
+    );
+}
