@@ -1,10 +1,18 @@
-//! INSEE département codes: the unit of territorial authority (protocol section 1).
+//! INSEE département codes: the unit of territorial authority (protocol sections 1 and 4).
 //!
 //! A hub holds a set of départements; a venue belongs to the département of its `code_insee`
-//! (else of its `code_postal`; Corsica's `20xxx` postal codes need the INSEE code to tell `2A`
-//! from `2B`; overseas codes have three digits).
+//! when that is a valid commune code, else of its `code_postal`. Corsica's `20xxx` postal codes
+//! need the INSEE code to tell `2A` from `2B`; overseas codes have three digits; Saint-
+//! Barthélemy (97133) and Saint-Martin (97150) share Guadeloupe's postal prefix but are 977
+//! and 978; Monaco (980xx) is no département. The importer and the fold both call this one
+//! module, so a venue the importer accepts is one the fold accepts.
 
 use thiserror::Error;
+
+/// Overseas départements and collectivities with an INSEE code (3 characters).
+pub const OVERSEAS: [&str; 13] = [
+    "971", "972", "973", "974", "975", "976", "977", "978", "984", "986", "987", "988", "989",
+];
 
 /// Why a département could not be derived.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -12,49 +20,68 @@ use thiserror::Error;
 pub enum TerritoryError {
     /// Not a département code.
     #[error(
-        "expected an INSEE département code (01..95, 2A, 2B, 971..976, 977, 978, 984..989), found {found:?}"
+        "expected an INSEE département code (01..95, 2A, 2B, 971..978, 984, 986..989), found {found:?}"
     )]
     NotADepartement {
         /// The text received.
         found: String,
     },
-    /// Neither the INSEE code nor the postal code allows a derivation.
-    #[error("cannot derive the département: {reason}")]
-    Underivable {
-        /// What was missing or wrong.
-        reason: String,
+    /// An INSEE commune code of the wrong shape.
+    #[error("expected a 5-character INSEE commune code (e.g. 51454, 2A004), found {found:?}")]
+    InseeMalformed {
+        /// The text received.
+        found: String,
+    },
+    /// An INSEE commune code whose prefix is no département.
+    #[error("INSEE code {code:?} starts with {prefix:?}, which is no département")]
+    InseeNoDepartement {
+        /// The code.
+        code: String,
+        /// Its département part.
+        prefix: String,
+    },
+    /// A postal code of the wrong shape.
+    #[error("expected 5 digits, found {found:?}")]
+    PostalMalformed {
+        /// The text received.
+        found: String,
+    },
+    /// A Corsican postal code without an INSEE code.
+    #[error(
+        "postal code {code} is in Corsica: the département (2A or 2B) cannot be derived from a postal code; a valid code_insee is needed"
+    )]
+    PostalCorsica {
+        /// The code.
+        code: String,
+    },
+    /// Monaco.
+    #[error("postal code {code} is in Monaco, not in a French département")]
+    PostalMonaco {
+        /// The code.
+        code: String,
+    },
+    /// A postal code whose prefix is no département.
+    #[error("postal code {code} starts with {prefix:?}, which is no département")]
+    PostalNoDepartement {
+        /// The code.
+        code: String,
+        /// Its département part.
+        prefix: String,
     },
 }
 
 /// True for the INSEE codes of départements and overseas collectivities.
 pub fn is_departement_code(code: &str) -> bool {
-    match code.len() {
-        2 => match code {
-            "2A" | "2B" => true,
-            "20" | "00" | "96" | "97" | "98" | "99" => false,
-            _ => code.bytes().all(|b| b.is_ascii_digit()),
-        },
-        3 => matches!(
-            code,
-            "971"
-                | "972"
-                | "973"
-                | "974"
-                | "975"
-                | "976"
-                | "977"
-                | "978"
-                | "984"
-                | "986"
-                | "987"
-                | "988"
-                | "989"
-        ),
-        _ => false,
+    match code.as_bytes() {
+        [b'2', b'A' | b'B'] => true,
+        [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => {
+            !matches!(code, "00" | "20") && code <= "95"
+        }
+        _ => OVERSEAS.contains(&code),
     }
 }
 
-/// Checks a département code, with an error saying what was found.
+/// Checks a département code (trimmed, upper-cased), with an error saying what was found.
 pub fn parse_departement(code: &str) -> Result<String, TerritoryError> {
     let code = code.trim().to_ascii_uppercase();
     if is_departement_code(&code) {
@@ -64,48 +91,85 @@ pub fn parse_departement(code: &str) -> Result<String, TerritoryError> {
     }
 }
 
-/// The département of a place, from its INSEE commune code if given, else its postal code.
+/// True for a valid `code_insee` shape (`^([013-9]\d|2[AB1-9])\d{3}$`).
+pub fn is_insee_code(code: &str) -> bool {
+    let b = code.as_bytes();
+    if b.len() != 5 || !b[2..].iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    match (b[0], b[1]) {
+        (b'2', b'A' | b'B') => true,
+        (b'2', d) => d.is_ascii_digit() && d != b'0',
+        (a, d) => a.is_ascii_digit() && d.is_ascii_digit(),
+    }
+}
+
+/// The département of an INSEE commune code.
+pub fn departement_from_insee(code_insee: &str) -> Result<String, TerritoryError> {
+    if !is_insee_code(code_insee) {
+        return Err(TerritoryError::InseeMalformed {
+            found: code_insee.to_owned(),
+        });
+    }
+    let len = if code_insee.starts_with("97") || code_insee.starts_with("98") {
+        3
+    } else {
+        2
+    };
+    let prefix = code_insee.get(..len).unwrap_or_default();
+    if is_departement_code(prefix) {
+        Ok(prefix.to_owned())
+    } else {
+        Err(TerritoryError::InseeNoDepartement {
+            code: code_insee.to_owned(),
+            prefix: prefix.to_owned(),
+        })
+    }
+}
+
+/// The département of a 5-digit postal code.
+pub fn departement_from_postal(code_postal: &str) -> Result<String, TerritoryError> {
+    if code_postal.len() != 5 || !code_postal.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(TerritoryError::PostalMalformed {
+            found: code_postal.to_owned(),
+        });
+    }
+    let prefix = match code_postal {
+        "97133" => "977",
+        "97150" => "978",
+        _ if code_postal.starts_with("97") || code_postal.starts_with("98") => {
+            code_postal.get(..3).unwrap_or_default()
+        }
+        _ => code_postal.get(..2).unwrap_or_default(),
+    };
+    match prefix {
+        "20" => Err(TerritoryError::PostalCorsica {
+            code: code_postal.to_owned(),
+        }),
+        "980" => Err(TerritoryError::PostalMonaco {
+            code: code_postal.to_owned(),
+        }),
+        _ if is_departement_code(prefix) => Ok(prefix.to_owned()),
+        _ => Err(TerritoryError::PostalNoDepartement {
+            code: code_postal.to_owned(),
+            prefix: prefix.to_owned(),
+        }),
+    }
+}
+
+/// The département of a place: from `code_insee` when it is a valid commune code, else from
+/// `code_postal`.
 pub fn departement_of(
     code_insee: Option<&str>,
     code_postal: &str,
 ) -> Result<String, TerritoryError> {
-    if let Some(insee) = code_insee.map(str::trim).filter(|c| !c.is_empty()) {
-        let upper = insee.to_ascii_uppercase();
-        if upper.len() != 5 {
-            return Err(TerritoryError::Underivable {
-                reason: format!("code_insee must have 5 characters, found {insee:?}"),
-            });
-        }
-        let candidate = if upper.starts_with("97") || upper.starts_with("98") {
-            &upper[..3]
-        } else {
-            &upper[..2]
-        };
-        return parse_departement(candidate).map_err(|_| TerritoryError::Underivable {
-            reason: format!("code_insee {insee:?} names no département"),
-        });
+    match code_insee
+        .filter(|c| !c.is_empty())
+        .map(departement_from_insee)
+    {
+        Some(Ok(departement)) => Ok(departement),
+        _ => departement_from_postal(code_postal),
     }
-    let postal = code_postal.trim();
-    if postal.len() != 5 || !postal.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(TerritoryError::Underivable {
-            reason: format!("code_postal must be 5 digits, found {postal:?}"),
-        });
-    }
-    if postal.starts_with("20") {
-        return Err(TerritoryError::Underivable {
-            reason: format!(
-                "code_postal {postal} is in Corsica: code_insee is needed to choose 2A or 2B"
-            ),
-        });
-    }
-    let candidate = if postal.starts_with("97") || postal.starts_with("98") {
-        &postal[..3]
-    } else {
-        &postal[..2]
-    };
-    parse_departement(candidate).map_err(|_| TerritoryError::Underivable {
-        reason: format!("code_postal {postal} names no département"),
-    })
 }
 
 #[cfg(test)]
@@ -115,7 +179,7 @@ mod tests {
 
     #[test]
     fn codes() {
-        for ok in ["01", "13", "2A", "2B", "95", "971", "976", "988"] {
+        for ok in ["01", "13", "2A", "2B", "95", "971", "976", "977", "988"] {
             assert!(is_departement_code(ok), "{ok}");
         }
         for bad in [
@@ -131,10 +195,17 @@ mod tests {
         assert_eq!(departement_of(None, "74360").unwrap(), "74");
         assert_eq!(departement_of(Some("2A004"), "20000").unwrap(), "2A");
         assert_eq!(departement_of(None, "97400").unwrap(), "974");
+        assert_eq!(departement_of(None, "97133").unwrap(), "977");
         assert_eq!(departement_of(Some("98818"), "98800").unwrap(), "988");
         assert_eq!(departement_of(Some(""), "05000").unwrap(), "05");
+        // An invalid INSEE code falls back to the postal code.
+        assert_eq!(departement_of(Some("ABCDE"), "05000").unwrap(), "05");
         let corsica = departement_of(None, "20000").unwrap_err();
         assert!(corsica.to_string().contains("2A or 2B"), "{corsica}");
+        assert!(matches!(
+            departement_of(None, "98000"),
+            Err(TerritoryError::PostalMonaco { .. })
+        ));
         assert!(departement_of(None, "7436").is_err());
         assert!(departement_of(Some("96001"), "96000").is_err());
     }
