@@ -1,0 +1,550 @@
+//! The command line: what each command does, in the words of the people who run it.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use maillage_core::{Charter, MemberSpec, Role, SecretKey};
+use maillage_store::EventStore;
+
+use crate::datadir::{DEFAULT_DATA_DIR, DataDir, NodeConfig};
+use crate::node::Node;
+use crate::{bench, federation, logfile, venues};
+
+/// maillage — a federation of France's digital-inclusion hubs.
+///
+/// Each hub runs a node keeping an append-only, Ed25519-signed log of its venues, vouchers and
+/// referrals; nodes replicate every log so no central server is needed.
+///
+/// First steps for a hub:
+///   maillage init --name "Hub du Sud" --territories 04,05,06,13,83,84
+///   maillage venues import lieux.json
+///   maillage venues list
+///   maillage log verify
+#[derive(Debug, Parser)]
+#[command(name = "maillage", version, about, long_about, verbatim_doc_comment)]
+pub struct Cli {
+    /// Options of every command.
+    #[command(flatten)]
+    pub global: Global,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options of every command.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The node's data directory (key, charter, configuration, store).
+    #[arg(long, global = true, env = "MAILLAGE_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// More logs (-v: debug, -vv: trace). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// Log formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the demo federation on embedded defaults: three hubs of real territories and a
+    /// national observer found a federation, import their real venue exports, verify their
+    /// signed logs, and catch a tampered byte.
+    Demo {
+        /// Where to create the demo's data dirs (must be new or empty; default: a new
+        /// directory under the system's temporary directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Create this node's key and configuration; join or found a federation.
+    ///
+    /// Without options: creates the key and prints the public key to give to the federation's
+    /// founders. With --charter FILE: joins that federation. With --name and --territories:
+    /// founds a one-hub federation so you can start immediately.
+    Init(InitArgs),
+    /// Found a federation or show this node's.
+    #[command(subcommand)]
+    Federation(FederationCommand),
+    /// Print this node's public key (its HubId).
+    Id,
+    /// The venue map: import the national standard, list, search, export.
+    #[command(subcommand)]
+    Venues(venues::VenuesCommand),
+    /// The signed log: verify every signature and chain, export a portable file.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Benchmarks, reported as ratios against the raw primitives measured in the same run.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// `maillage init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Join the federation described by this charter file (from `maillage federation create`).
+    #[arg(long, conflicts_with_all = ["territories", "federation_name"])]
+    pub charter: Option<PathBuf>,
+    /// This hub's display name (founding a one-hub federation, or the node's name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Départements this hub holds, comma-separated INSEE codes (e.g. 04,05,06,13,83,84).
+    #[arg(long, value_delimiter = ',', requires = "name")]
+    pub territories: Vec<String>,
+    /// Name of the federation founded with --territories (default: "<name> federation").
+    #[arg(long, requires = "territories")]
+    pub federation_name: Option<String>,
+}
+
+/// `maillage federation …`.
+#[derive(Debug, Subcommand)]
+pub enum FederationCommand {
+    /// Turn a TOML list of members into the charter file and print the FederationId.
+    ///
+    /// The file lists `name`, optional `admission_threshold`, and `[[members]]` with `name`,
+    /// `key` (public key hex), `role` ("hub" or "observer") and `territories` (hubs).
+    Create {
+        /// The members file (TOML).
+        members: PathBuf,
+        /// Where to write the charter.
+        #[arg(long, short, default_value = "charter.pb")]
+        out: PathBuf,
+    },
+    /// Show this node's federation: id, members, roles, territories.
+    Show {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `maillage log …`.
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Re-verify every signature and every chain; report the first broken event precisely.
+    Verify {
+        /// Verify a portable log file (from `maillage log export`) instead of the data dir.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Write every feed to a portable file of signed events (with the charter), verifiable
+    /// anywhere with `maillage log verify --file`.
+    Export {
+        /// Output file.
+        file: PathBuf,
+    },
+}
+
+/// `maillage bench …`.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Own appends vs bare sign/s, peer ingest vs bare verify_strict/s, disk vs payload bytes.
+    Log {
+        /// Events per measurement.
+        #[arg(long, default_value_t = 20_000)]
+        events: usize,
+        /// Runs (medians are reported).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Events per durable batch.
+        #[arg(long, default_value_t = 256)]
+        batch: usize,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Sets up tracing on stderr.
+pub fn init_logging(global: &Global) {
+    let default = match global.verbose {
+        0 => "warn,maillage=info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match global.log_format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// Runs a parsed command.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let data_dir = DataDir::new(&cli.global.data_dir);
+    match cli.command {
+        Command::Init(args) => init(&data_dir, args),
+        Command::Demo { dir } => {
+            let root = match dir {
+                Some(dir) => dir,
+                None => tempfile::Builder::new()
+                    .prefix("maillage-demo-")
+                    .tempdir()?
+                    .keep(),
+            };
+            crate::demo::run(&root)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Federation(FederationCommand::Create { members, out }) => {
+            let text = std::fs::read_to_string(&members)
+                .with_context(|| format!("reading {}", members.display()))?;
+            let charter = federation::charter_from_toml(&text)
+                .with_context(|| format!("members file {}", members.display()))?;
+            crate::datadir::write_atomic(&out, charter.bytes())?;
+            println!("charter written to {}", out.display());
+            print_charter(&charter);
+            println!("\nFederationId {}", charter.federation_id());
+            println!(
+                "Give this file to every member; each runs `maillage init --charter {}`.",
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Federation(FederationCommand::Show { json }) => {
+            data_dir.require_initialised()?;
+            let charter = data_dir.read_charter()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&charter_json(&charter))?);
+            } else {
+                print_charter(&charter);
+                println!("\nFederationId {}", charter.federation_id());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Id => {
+            println!("{}", data_dir.read_key()?.hub_id());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Venues(command) => venues::run(&data_dir, command),
+        Command::Log(LogCommand::Verify { file: Some(file) }) => verify_file(&file),
+        Command::Log(LogCommand::Verify { file: None }) => verify_store(&data_dir),
+        Command::Log(LogCommand::Export { file }) => export_log(&data_dir, &file),
+        Command::Bench(BenchCommand::Log {
+            events,
+            runs,
+            batch,
+            json,
+        }) => bench_log(events, runs, batch, json),
+    }
+}
+
+fn init(data_dir: &DataDir, args: InitArgs) -> Result<ExitCode> {
+    data_dir.create()?;
+    let secret = if data_dir.has_key() {
+        let key = data_dir.read_key()?;
+        eprintln!(
+            "key already present in {}: keeping it",
+            data_dir.key_path().display()
+        );
+        key
+    } else {
+        let key = SecretKey::generate(&mut rand::rng());
+        data_dir.write_key(&key)?;
+        eprintln!("created key {}", data_dir.key_path().display());
+        key
+    };
+    let me = secret.hub_id();
+    let charter = if let Some(path) = &args.charter {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let charter =
+            Charter::from_bytes(bytes).with_context(|| format!("charter {}", path.display()))?;
+        if charter.member(&me).is_none() {
+            bail!(
+                "this node's key {me} is not a member of federation {:?}: send the key to the founders and ask for a charter that lists it",
+                charter.name()
+            );
+        }
+        Some(charter)
+    } else if !args.territories.is_empty() {
+        let name = args.name.clone().unwrap_or_default();
+        let federation_name = args
+            .federation_name
+            .clone()
+            .unwrap_or_else(|| format!("{name} federation"));
+        let spec = MemberSpec {
+            key: me,
+            name: name.clone(),
+            role: Role::Hub,
+            territories: args.territories.clone(),
+        };
+        Some(Charter::found(&federation_name, 1, vec![spec])?)
+    } else {
+        None
+    };
+    let Some(charter) = charter else {
+        println!("{me}");
+        eprintln!(
+            "\nThis node's public key is above. Send it to your federation's founders; once they\n\
+             give you the charter file, run `maillage init --charter FILE`.\n\
+             To start alone right away: `maillage init --name \"Your hub\" --territories 04,05`."
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    if data_dir.charter_path().exists() {
+        let existing = data_dir.read_charter()?;
+        if existing.federation_id() != charter.federation_id() {
+            bail!(
+                "{} already belongs to federation {:?} ({}); refusing to switch it to {:?} ({}). Use another --data-dir.",
+                data_dir.root().display(),
+                existing.name(),
+                existing.federation_id().short(),
+                charter.name(),
+                charter.federation_id().short()
+            );
+        }
+    }
+    let member = charter
+        .member(&me)
+        .context("own key missing from the charter")?;
+    data_dir.write_charter(&charter)?;
+    let config = NodeConfig {
+        name: member.name.clone(),
+        clock_max_ahead_ms: maillage_core::hlc::MAX_AHEAD_MS_DEFAULT,
+    };
+    if !data_dir.config_path().exists() {
+        data_dir.write_config(&config)?;
+    }
+    // Create the store now so later commands find it.
+    let node = Node::open(data_dir.clone())?;
+    println!(
+        "node {:?} ({}) initialised in {}",
+        member.name,
+        me,
+        data_dir.root().display()
+    );
+    println!(
+        "federation {:?}: FederationId {}",
+        charter.name(),
+        charter.federation_id()
+    );
+    let role = match member.role {
+        Role::Hub => format!(
+            "hub holding {}",
+            member
+                .territories
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        Role::Observer => "observer (read replica)".into(),
+    };
+    println!("role: {role}; events stored: {}", node.store.event_count());
+    if member.role == Role::Hub {
+        println!("next: `maillage venues import FILE` to import your venue map");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_charter(charter: &Charter) {
+    println!(
+        "federation {:?} (admission threshold {})",
+        charter.name(),
+        charter.admission_threshold()
+    );
+    for (id, member) in charter.members() {
+        let role = match member.role {
+            Role::Hub => "hub",
+            Role::Observer => "observer",
+        };
+        let territories = member
+            .territories
+            .iter()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(",");
+        println!("  {:<8} {:<32} {}  {}", role, member.name, id, territories);
+    }
+}
+
+fn charter_json(charter: &Charter) -> serde_json::Value {
+    serde_json::json!({
+        "name": charter.name(),
+        "federation_id": charter.federation_id(),
+        "admission_threshold": charter.admission_threshold(),
+        "members": charter.members().iter().map(|(id, m)| serde_json::json!({
+            "key": id,
+            "name": m.name,
+            "role": m.role,
+            "territories": m.territories,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn verify_store(data_dir: &DataDir) -> Result<ExitCode> {
+    data_dir.require_initialised()?;
+    let charter = std::sync::Arc::new(data_dir.read_charter()?);
+    let backend = maillage_store::SledBackend::open(&data_dir.store_path())?;
+    let store = maillage_store::Store::open_unchecked(backend, charter.clone())
+        .with_context(|| format!("opening {}", data_dir.store_path().display()))?;
+    let bar = progress_bar(store.event_count(), "verifying");
+    let report = store.verify(true, &mut |done| bar.set_position(done))?;
+    bar.finish_and_clear();
+    let forks = store.forks();
+    println!(
+        "{} feeds, {} events, {} signatures verified (strict Ed25519), {} fork proofs",
+        report.feeds,
+        report.events,
+        report.signatures,
+        forks.len()
+    );
+    for recorded in forks.values() {
+        println!(
+            "  FORK: feed {} signed two versions at seq {} ({} vs {}); frozen at seq {}",
+            recorded.fork.author,
+            recorded.fork.seq,
+            recorded.fork.first,
+            recorded.fork.second,
+            recorded.fork.seq - 1
+        );
+    }
+    match report.broken {
+        None => {
+            println!("OK: every signature and every chain verifies");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(broken) => {
+            println!(
+                "BROKEN: feed {} seq {}: {}",
+                broken.author, broken.seq, broken.reason
+            );
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+fn verify_file(path: &std::path::Path) -> Result<ExitCode> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let report = logfile::verify(&bytes);
+    if let Some(name) = &report.federation {
+        println!("federation {name:?}");
+    }
+    println!(
+        "{} feeds, {} events verified",
+        report.feeds.len(),
+        report.events
+    );
+    match report.problem {
+        None => {
+            println!(
+                "OK: {} verifies (every signature, chain, and the file digest)",
+                path.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(problem) => {
+            println!("BROKEN: {}: {problem}", path.display());
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+fn export_log(data_dir: &DataDir, path: &std::path::Path) -> Result<ExitCode> {
+    let node = Node::open(data_dir.clone())?;
+    let tmp = path.with_extension("partial");
+    let file =
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let mut writer = logfile::LogWriter::new(std::io::BufWriter::new(file), &node.charter)?;
+    node.for_each_event(|event| writer.event(event))?;
+    let count = writer.finish()?;
+    std::fs::rename(&tmp, path)?;
+    println!(
+        "{count} events from {} feeds written to {}",
+        node.store.frontier().len(),
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A progress bar on stderr when it is a terminal, hidden otherwise.
+pub fn progress_bar(total: u64, message: &'static str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(message);
+    bar
+}
+
+fn bench_log(events: usize, runs: usize, batch: usize, json: bool) -> Result<ExitCode> {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "warning: this is a debug build; run `cargo run --release -- bench log` for real figures"
+        );
+    }
+    let params = bench::LogBench {
+        events,
+        runs,
+        batch,
+    };
+    eprintln!("bench log: {events} events per run, {runs} runs, batches of {batch}");
+    let summary = bench::run(&params, &mut |index, run| {
+        eprintln!(
+            "run {index}: sign {:.0}/s, append {:.0}/s ({:.2}; pipelined {:.2}), verify {:.0}/s, ingest {:.0}/s ({:.2}; pipelined {:.2}), disk {:.0} B/event for {:.0} B payload ({:.2})",
+            run.sign_per_s,
+            run.append_per_s,
+            run.append_ratio(),
+            run.append_pipelined_ratio(),
+            run.verify_per_s,
+            run.ingest_per_s,
+            run.ingest_ratio(),
+            run.ingest_pipelined_ratio(),
+            run.disk_bytes_per_event,
+            run.payload_bytes,
+            run.disk_ratio()
+        );
+    })?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        println!(
+            "median of {} runs of {} events:",
+            summary.runs.len(),
+            summary.events
+        );
+        println!(
+            "  own appends (sign+store+flush) / bare sign         {:.2}  (target >= 0.6)",
+            summary.append_vs_sign
+        );
+        println!(
+            "    signing and storing overlapped on two threads     {:.2}",
+            summary.append_pipelined_vs_sign
+        );
+        println!(
+            "  peer ingest (verify+chain+store) / bare verify      {:.2}  (target >= 0.8)",
+            summary.ingest_vs_verify
+        );
+        println!(
+            "    verifying (one core) and storing overlapped       {:.2}",
+            summary.ingest_pipelined_vs_verify
+        );
+        println!(
+            "  bytes on disk per event / payload bytes             {:.2}  (target <= 2)",
+            summary.disk_vs_payload
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,205 @@
+//! The node's data directory: its key, configuration, charter and store.
+//!
+//! ```text
+//! maillage-data/
+//!   node.key      the secret key seed, hex (mode 0600; never printed)
+//!   node.toml     configuration (name; serve options come later)
+//!   charter.pb    the federation charter, exactly as distributed
+//!   store/        the sled event store
+//! ```
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use maillage_core::{Charter, SecretKey};
+use serde::{Deserialize, Serialize};
+
+/// Default data directory, relative to the working directory.
+pub const DEFAULT_DATA_DIR: &str = "maillage-data";
+
+/// Paths inside a data directory.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+/// `node.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// This node's display name (as in the charter).
+    pub name: String,
+    /// How far (ms) the node's clock may run ahead of wall time before it refuses to sign.
+    #[serde(default = "default_max_ahead_ms")]
+    pub clock_max_ahead_ms: u64,
+}
+
+fn default_max_ahead_ms() -> u64 {
+    maillage_core::hlc::MAX_AHEAD_MS_DEFAULT
+}
+
+impl DataDir {
+    /// A data directory at `root` (not created yet).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `node.key`.
+    pub fn key_path(&self) -> PathBuf {
+        self.root.join("node.key")
+    }
+
+    /// `node.toml`.
+    pub fn config_path(&self) -> PathBuf {
+        self.root.join("node.toml")
+    }
+
+    /// `charter.pb`.
+    pub fn charter_path(&self) -> PathBuf {
+        self.root.join("charter.pb")
+    }
+
+    /// `store/`.
+    pub fn store_path(&self) -> PathBuf {
+        self.root.join("store")
+    }
+
+    /// True once `maillage init` has created a key here.
+    pub fn has_key(&self) -> bool {
+        self.key_path().exists()
+    }
+
+    /// Creates the directory (mode 0700 on Unix).
+    pub fn create(&self) -> Result<()> {
+        fs::create_dir_all(&self.root)
+            .with_context(|| format!("creating data dir {}", self.root.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&self.root, fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("restricting {}", self.root.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Writes a new key file (mode 0600), refusing to overwrite one.
+    pub fn write_key(&self, key: &SecretKey) -> Result<()> {
+        let path = self.key_path();
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options
+            .open(&path)
+            .with_context(|| format!("creating key file {}", path.display()))?;
+        writeln!(file, "{}", hex::encode(key.seed()))?;
+        file.sync_all()?;
+        Ok(())
+    }
+
+    /// Reads the key file.
+    pub fn read_key(&self) -> Result<SecretKey> {
+        let path = self.key_path();
+        let text = fs::read_to_string(&path).with_context(|| {
+            format!(
+                "reading key file {} (run `maillage init` first, or pass --data-dir)",
+                path.display()
+            )
+        })?;
+        let mut seed = [0u8; 32];
+        hex::decode_to_slice(text.trim(), &mut seed).map_err(|_| {
+            anyhow::anyhow!(
+                "key file {}: expected 64 hex digits, found {} characters",
+                path.display(),
+                text.trim().len()
+            )
+        })?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    path = %path.display(),
+                    mode = format!("{:o}", mode & 0o777),
+                    "key file is readable by other users: chmod 600 it"
+                );
+            }
+        }
+        Ok(SecretKey::from_seed(&seed))
+    }
+
+    /// Reads and validates the charter.
+    pub fn read_charter(&self) -> Result<Charter> {
+        let path = self.charter_path();
+        let bytes = fs::read(&path).with_context(|| {
+            format!(
+                "reading charter {} (run `maillage init --charter FILE` or `maillage init --name … --territories …`)",
+                path.display()
+            )
+        })?;
+        Charter::from_bytes(bytes).with_context(|| format!("charter {}", path.display()))
+    }
+
+    /// Writes the charter bytes (atomically: temp file, then rename).
+    pub fn write_charter(&self, charter: &Charter) -> Result<()> {
+        write_atomic(&self.charter_path(), charter.bytes())
+    }
+
+    /// Reads `node.toml`.
+    pub fn read_config(&self) -> Result<NodeConfig> {
+        let path = self.config_path();
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    /// Writes `node.toml`.
+    pub fn write_config(&self, config: &NodeConfig) -> Result<()> {
+        let text = format!(
+            "# maillage node configuration (see `maillage --help`)\n{}",
+            toml::to_string(config)?
+        );
+        write_atomic(&self.config_path(), text.as_bytes())
+    }
+
+    /// Fails unless the directory holds an initialised node.
+    pub fn require_initialised(&self) -> Result<()> {
+        if !self.root.exists() {
+            bail!(
+                "data dir {} does not exist: run `maillage init` (or pass --data-dir / set MAILLAGE_DATA_DIR)",
+                self.root.display()
+            );
+        }
+        if !self.charter_path().exists() {
+            bail!(
+                "data dir {} has no charter yet: run `maillage init --charter FILE` to join a federation, or `maillage init --name NAME --territories 04,05` to found one",
+                self.root.display()
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Writes a file through a temporary sibling and a rename, so readers never see half of it.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    {
+        let mut file =
+            fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+    }
+    fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}

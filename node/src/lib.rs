@@ -1,0 +1,13 @@
+//! The `maillage` node: command line, data directory, and the operations a hub runs.
+//!
+//! The binary (`src/main.rs`) only parses arguments and sets up logging; everything it runs is
+//! here, so tests call the same functions.
+
+pub mod bench;
+pub mod cli;
+pub mod datadir;
+pub mod demo;
+pub mod federation;
+pub mod logfile;
+pub mod node;
+pub mod venues;

@@ -1,0 +1,137 @@
+//! An opened node: key, charter, store, and the writing end of its own feed.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, bail};
+use maillage_core::venues::VenueDirectory;
+use maillage_core::{Charter, FeedWriter, HubId, Role, SecretKey, VerifiedEvent, pb};
+use maillage_store::{EventStore, SledStore};
+
+use crate::datadir::{DataDir, NodeConfig};
+
+/// Own events are signed and made durable in batches of this many.
+pub const APPEND_BATCH_EVENTS: usize = 256;
+
+/// A node opened from its data directory.
+#[derive(Debug)]
+pub struct Node {
+    /// Where it lives.
+    pub data_dir: DataDir,
+    /// `node.toml`.
+    pub config: NodeConfig,
+    /// The federation.
+    pub charter: Arc<Charter>,
+    /// The event store (chains checked on open).
+    pub store: SledStore,
+    secret: SecretKey,
+}
+
+/// Milliseconds since the Unix epoch, from the system clock.
+pub fn wall_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Node {
+    /// Opens an initialised data directory, checking every stored chain.
+    pub fn open(data_dir: DataDir) -> Result<Self> {
+        data_dir.require_initialised()?;
+        let secret = data_dir.read_key()?;
+        let config = data_dir.read_config()?;
+        let charter = Arc::new(data_dir.read_charter()?);
+        if charter.member(&secret.hub_id()).is_none() {
+            bail!(
+                "this node's key {} is not a member of federation {:?} ({}): the charter in {} was made without it",
+                secret.hub_id(),
+                charter.name(),
+                charter.federation_id().short(),
+                data_dir.charter_path().display()
+            );
+        }
+        let store = SledStore::open_path(&data_dir.store_path(), charter.clone())
+            .with_context(|| format!("opening the store in {}", data_dir.store_path().display()))?;
+        Ok(Self {
+            data_dir,
+            config,
+            charter,
+            store,
+            secret,
+        })
+    }
+
+    /// This node's identity.
+    pub fn id(&self) -> HubId {
+        self.secret.hub_id()
+    }
+
+    /// The node's charter entry.
+    pub fn member(&self) -> Result<&maillage_core::Member> {
+        self.charter
+            .member(&self.id())
+            .context("this node is not in the charter")
+    }
+
+    /// Signs and durably appends own events, in batches; `progress(done)` after each batch.
+    /// Returns the events once all are durable. Observers refuse.
+    pub fn author(
+        &self,
+        bodies: Vec<pb::event::Body>,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Vec<VerifiedEvent>> {
+        if self.member()?.role != Role::Hub {
+            bail!("this node is an observer (a read replica): observers author no events");
+        }
+        let seed = self.secret.seed();
+        let mut writer = FeedWriter::new(
+            SecretKey::from_seed(&seed),
+            self.charter.federation_id(),
+            self.store.head(&self.id()),
+            self.store.max_hlc(),
+            self.config.clock_max_ahead_ms,
+        );
+        let mut done = Vec::with_capacity(bodies.len());
+        let mut bodies = bodies.into_iter().peekable();
+        while bodies.peek().is_some() {
+            let mut batch = Vec::with_capacity(APPEND_BATCH_EVENTS);
+            for body in bodies.by_ref().take(APPEND_BATCH_EVENTS) {
+                batch.push(writer.next(body, vec![], wall_ms())?);
+            }
+            if let Err(e) = self.store.append_own(&batch) {
+                writer.rewind(self.store.head(&self.id()));
+                return Err(e).context("appending own events");
+            }
+            done.extend(batch);
+            progress(done.len());
+        }
+        Ok(done)
+    }
+
+    /// Every valid stored event, feed by feed (authors ascending, seq ascending).
+    pub fn for_each_event(&self, mut f: impl FnMut(&VerifiedEvent) -> Result<()>) -> Result<()> {
+        for author in self.store.frontier().keys() {
+            let mut after = 0;
+            loop {
+                let events = self.store.range(author, after, 4096)?;
+                let Some(last) = events.last() else { break };
+                after = last.seq;
+                for event in &events {
+                    f(event)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The venue directory folded from the log.
+    pub fn venue_directory(&self) -> Result<VenueDirectory> {
+        let mut directory = VenueDirectory::new();
+        self.for_each_event(|event| {
+            directory.apply(event, &self.charter);
+            Ok(())
+        })?;
+        Ok(directory)
+    }
+}
