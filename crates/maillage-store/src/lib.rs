@@ -1,7 +1,7 @@
 //! Durable, verified storage of the federation's event feeds.
 //!
-//! [`Store`] holds the rules, once, over a raw [`Backend`] (sled on disk, or memory for
-//! simulations and tests); [`EventStore`] is the interface the node and replication use.
+//! [`Store`] holds the rules, once, over a raw [`Backend`] (on disk: an append-only data file
+//! indexed by sled, see [`SledBackend`]; or memory, for simulations and tests); [`EventStore`] is the interface the node and replication use.
 //!
 //! - **Own events** ([`EventStore::append_own`]) must extend the node's feed; the call returns
 //!   only once they are durable (flushed), so an acknowledged event survives a crash.
