@@ -40,10 +40,6 @@ pub struct LogRun {
     pub verify_per_s: f64,
     /// Peer events ingested durably per second.
     pub ingest_per_s: f64,
-    /// Own appends with signing and storing overlapped on two threads.
-    pub append_pipelined_per_s: f64,
-    /// Peer ingest with verification and storing overlapped on two threads.
-    pub ingest_pipelined_per_s: f64,
     /// Mean payload size.
     pub payload_bytes: f64,
     /// Bytes on disk per event after ingest.
@@ -58,14 +54,6 @@ impl LogRun {
     /// ingest / verify.
     pub fn ingest_ratio(&self) -> f64 {
         self.ingest_per_s / self.verify_per_s
-    }
-    /// pipelined append / sign.
-    pub fn append_pipelined_ratio(&self) -> f64 {
-        self.append_pipelined_per_s / self.sign_per_s
-    }
-    /// pipelined ingest / verify.
-    pub fn ingest_pipelined_ratio(&self) -> f64 {
-        self.ingest_pipelined_per_s / self.verify_per_s
     }
     /// disk / payload.
     pub fn disk_ratio(&self) -> f64 {
@@ -84,10 +72,6 @@ pub struct LogSummary {
     pub append_vs_sign: f64,
     /// Median ingest/verify ratio (target >= 0.8).
     pub ingest_vs_verify: f64,
-    /// Median pipelined append/sign ratio.
-    pub append_pipelined_vs_sign: f64,
-    /// Median pipelined ingest/verify ratio (verification still on one core).
-    pub ingest_pipelined_vs_verify: f64,
     /// Median disk/payload ratio (target <= 2).
     pub disk_vs_payload: f64,
 }
@@ -156,10 +140,6 @@ fn bodies(count: usize, author: &maillage_core::HubId) -> Vec<pb::event::Body> {
         .collect()
 }
 
-fn per_second(count: usize, start: Instant) -> f64 {
-    count as f64 / start.elapsed().as_secs_f64()
-}
-
 /// One run of every measurement.
 pub fn run_once(params: &LogBench, seed: u8) -> Result<LogRun> {
     let keys: Vec<SecretKey> = (0..2u8)
@@ -184,149 +164,74 @@ pub fn run_once(params: &LogBench, seed: u8) -> Result<LogRun> {
     let payload_bytes =
         events.iter().map(|e| e.signed.payload.len()).sum::<usize>() as f64 / events.len() as f64;
 
-    // Bare sign.
-    let start = Instant::now();
-    for event in &events {
-        std::hint::black_box(keys[0].sign_payload(&event.signed.payload));
-    }
-    let sign_per_s = per_second(events.len(), start);
-
-    // Bare verify_strict.
+    // Each primitive and the path built on it are timed batch by batch, alternately, so a
+    // slowdown of the shared machine hits both sides of a ratio alike.
     let public = PublicKey::from_hub_id(author)?;
-    let start = Instant::now();
-    for event in &events {
-        public.verify_payload(&event.signed.payload, &event.signed.signature)?;
-    }
-    let verify_per_s = per_second(events.len(), start);
-
-    // Own appends: sign + encode + store + flush per batch.
     let dir = tempfile::tempdir()?;
-    let store = SledStore::open_path(&dir.path().join("own"), charter.clone())?;
+    let own_store = SledStore::open_path(&dir.path().join("own"), charter.clone())?;
+    let peer_store = SledStore::open_path(&dir.path().join("peer"), charter.clone())?;
     let own_bodies = bodies(params.events, &author);
-    let mut writer = FeedWriter::new(
+    let wire: Vec<Vec<u8>> = events.iter().map(VerifiedEvent::encode_signed).collect();
+    let mut own_writer = FeedWriter::new(
         SecretKey::from_seed(&keys[0].seed()),
         charter.federation_id(),
         None,
         0,
         MAX_AHEAD_MS_DEFAULT,
     );
-    let start = Instant::now();
-    let mut pending = own_bodies.into_iter().peekable();
-    while pending.peek().is_some() {
-        let batch: Vec<VerifiedEvent> = pending
-            .by_ref()
-            .take(params.batch)
-            .map(|b| writer.next(b, vec![], wall_ms))
+    let (mut sign_s, mut verify_s, mut append_s, mut ingest_s) = (0f64, 0f64, 0f64, 0f64);
+    for ((batch_events, batch_bodies), batch_wire) in events
+        .chunks(params.batch)
+        .zip(own_bodies.chunks(params.batch))
+        .zip(wire.chunks(params.batch))
+    {
+        // Bare sign.
+        let start = Instant::now();
+        for event in batch_events {
+            std::hint::black_box(keys[0].sign_payload(&event.signed.payload));
+        }
+        sign_s += start.elapsed().as_secs_f64();
+        // Own appends: sign + encode + store + flush.
+        let start = Instant::now();
+        let batch: Vec<VerifiedEvent> = batch_bodies
+            .iter()
+            .map(|b| own_writer.next(b.clone(), vec![], wall_ms))
             .collect::<Result<_, _>>()?;
-        store.append_own(&batch)?;
-    }
-    let append_per_s = per_second(params.events, start);
-    drop(store);
-
-    // Peer ingest: from wire bytes to durable storage.
-    let wire: Vec<Vec<u8>> = events.iter().map(VerifiedEvent::encode_signed).collect();
-    let store = SledStore::open_path(&dir.path().join("peer"), charter.clone())?;
-    let start = Instant::now();
-    for chunk in wire.chunks(params.batch) {
-        let verified: Vec<VerifiedEvent> = chunk
+        own_store.append_own(&batch)?;
+        append_s += start.elapsed().as_secs_f64();
+        // Bare verify_strict.
+        let start = Instant::now();
+        for event in batch_events {
+            public.verify_payload(&event.signed.payload, &event.signed.signature)?;
+        }
+        verify_s += start.elapsed().as_secs_f64();
+        // Peer ingest: from wire bytes to durable storage.
+        let start = Instant::now();
+        let verified: Vec<VerifiedEvent> = batch_wire
             .iter()
             .map(|bytes| verify_encoded(bytes, &charter))
             .collect::<Result<_, _>>()?;
-        let outcomes = store.insert(verified)?;
+        let outcomes = peer_store.insert(verified)?;
+        ingest_s += start.elapsed().as_secs_f64();
         anyhow::ensure!(
             outcomes.iter().all(|o| *o == Inserted::Stored),
             "bench ingest: unexpected outcome"
         );
     }
-    let ingest_per_s = per_second(wire.len(), start);
-    let disk = store.size_on_disk()? as f64;
-    drop(store);
+    let count = params.events as f64;
+    let (sign_per_s, verify_per_s) = (count / sign_s, count / verify_s);
+    let (append_per_s, ingest_per_s) = (count / append_s, count / ingest_s);
+    let disk = peer_store.size_on_disk()? as f64;
+    drop(own_store);
+    drop(peer_store);
 
-    // The same two paths with the first stage (sign / verify) on one thread and the durable
-    // write on another, as a node does when it has more than one batch in flight.
-    let store = SledStore::open_path(&dir.path().join("own-pipelined"), charter.clone())?;
-    let mut writer = FeedWriter::new(
-        SecretKey::from_seed(&keys[0].seed()),
-        charter.federation_id(),
-        None,
-        0,
-        MAX_AHEAD_MS_DEFAULT,
-    );
-    let start = Instant::now();
-    let own = bodies(params.events, &author);
-    pipelined(
-        own.chunks(params.batch),
-        |chunk| {
-            chunk
-                .iter()
-                .map(|b| {
-                    writer
-                        .next(b.clone(), vec![], wall_ms)
-                        .map_err(anyhow::Error::from)
-                })
-                .collect::<Result<Vec<VerifiedEvent>>>()
-        },
-        |batch: Vec<VerifiedEvent>| Ok(store.append_own(&batch)?),
-    )?;
-    let append_pipelined_per_s = per_second(params.events, start);
-    drop(store);
-    let store = SledStore::open_path(&dir.path().join("peer-pipelined"), charter.clone())?;
-    let start = Instant::now();
-    pipelined(
-        wire.chunks(params.batch),
-        |chunk| {
-            chunk
-                .iter()
-                .map(|bytes| verify_encoded(bytes, &charter).map_err(anyhow::Error::from))
-                .collect::<Result<Vec<VerifiedEvent>>>()
-        },
-        |batch: Vec<VerifiedEvent>| {
-            let outcomes = store.insert(batch)?;
-            anyhow::ensure!(
-                outcomes.iter().all(|o| *o == Inserted::Stored),
-                "bench ingest: unexpected outcome"
-            );
-            Ok(())
-        },
-    )?;
-    let ingest_pipelined_per_s = per_second(wire.len(), start);
     Ok(LogRun {
         sign_per_s,
         append_per_s,
-        append_pipelined_per_s,
-        ingest_pipelined_per_s,
         verify_per_s,
         ingest_per_s,
         payload_bytes,
         disk_bytes_per_event: disk / params.events as f64,
-    })
-}
-
-/// Runs `first` on each input on the calling thread and `second` on its output on another
-/// thread, with at most two batches in flight between them.
-fn pipelined<I, T: Send>(
-    inputs: impl Iterator<Item = I>,
-    mut first: impl FnMut(I) -> Result<T>,
-    second: impl Fn(T) -> Result<()> + Send,
-) -> Result<()> {
-    std::thread::scope(|scope| {
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<T>(2);
-        let consumer = scope.spawn(move || -> Result<()> {
-            for batch in receiver {
-                second(batch)?;
-            }
-            Ok(())
-        });
-        for input in inputs {
-            let batch = first(input)?;
-            if sender.send(batch).is_err() {
-                break;
-            }
-        }
-        drop(sender);
-        consumer
-            .join()
-            .map_err(|_| anyhow::anyhow!("bench: storage thread panicked"))?
     })
 }
 
@@ -343,10 +248,6 @@ pub fn run(params: &LogBench, progress: &mut dyn FnMut(usize, &LogRun)) -> Resul
         append_vs_sign: median(runs.iter().map(LogRun::append_ratio).collect()),
         ingest_vs_verify: median(runs.iter().map(LogRun::ingest_ratio).collect()),
         disk_vs_payload: median(runs.iter().map(LogRun::disk_ratio).collect()),
-        append_pipelined_vs_sign: median(runs.iter().map(LogRun::append_pipelined_ratio).collect()),
-        ingest_pipelined_vs_verify: median(
-            runs.iter().map(LogRun::ingest_pipelined_ratio).collect(),
-        ),
         runs,
     })
 }

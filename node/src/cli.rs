@@ -158,8 +158,8 @@ pub enum BenchCommand {
         /// Runs (medians are reported).
         #[arg(long, default_value_t = 5)]
         runs: usize,
-        /// Events per durable batch.
-        #[arg(long, default_value_t = 256)]
+        /// Events per durable batch (one file sync and one index flush each).
+        #[arg(long, default_value_t = 1024)]
         batch: usize,
         /// Machine-readable output.
         #[arg(long)]
@@ -503,15 +503,13 @@ fn bench_log(events: usize, runs: usize, batch: usize, json: bool) -> Result<Exi
     eprintln!("bench log: {events} events per run, {runs} runs, batches of {batch}");
     let summary = bench::run(&params, &mut |index, run| {
         eprintln!(
-            "run {index}: sign {:.0}/s, append {:.0}/s ({:.2}; pipelined {:.2}), verify {:.0}/s, ingest {:.0}/s ({:.2}; pipelined {:.2}), disk {:.0} B/event for {:.0} B payload ({:.2})",
+            "run {index}: sign {:.0}/s, append {:.0}/s ({:.2}), verify {:.0}/s, ingest {:.0}/s ({:.2}), disk {:.0} B/event for {:.0} B payload ({:.2})",
             run.sign_per_s,
             run.append_per_s,
             run.append_ratio(),
-            run.append_pipelined_ratio(),
             run.verify_per_s,
             run.ingest_per_s,
             run.ingest_ratio(),
-            run.ingest_pipelined_ratio(),
             run.disk_bytes_per_event,
             run.payload_bytes,
             run.disk_ratio()
@@ -530,16 +528,8 @@ fn bench_log(events: usize, runs: usize, batch: usize, json: bool) -> Result<Exi
             summary.append_vs_sign
         );
         println!(
-            "    signing and storing overlapped on two threads     {:.2}",
-            summary.append_pipelined_vs_sign
-        );
-        println!(
             "  peer ingest (verify+chain+store) / bare verify      {:.2}  (target >= 0.8)",
             summary.ingest_vs_verify
-        );
-        println!(
-            "    verifying (one core) and storing overlapped       {:.2}",
-            summary.ingest_pipelined_vs_verify
         );
         println!(
             "  bytes on disk per event / payload bytes             {:.2}  (target <= 2)",

@@ -11,7 +11,7 @@ use maillage_store::{EventStore, SledStore};
 use crate::datadir::{DataDir, NodeConfig};
 
 /// Own events are signed and made durable in batches of this many.
-pub const APPEND_BATCH_EVENTS: usize = 256;
+pub const APPEND_BATCH_EVENTS: usize = 1024;
 
 /// A node opened from its data directory.
 #[derive(Debug)]
