@@ -325,6 +325,41 @@ impl<B: Backend> Store<B> {
         state.heads.get(author).map_or(0, |h| h.seq)
     }
 
+    /// The event at `(author, seq)`: accepted earlier in this batch, or stored.
+    fn lookup(
+        &self,
+        batch: &BTreeMap<(HubId, u64), VerifiedEvent>,
+        author: &HubId,
+        seq: u64,
+    ) -> Result<Option<VerifiedEvent>, StoreError> {
+        if let Some(event) = batch.get(&(*author, seq)) {
+            return Ok(Some(event.clone()));
+        }
+        self.backend
+            .get(author, seq)?
+            .map(|bytes| self.decode(author, seq, &bytes))
+            .transpose()
+    }
+
+    /// A conflict found in the middle of a batch: writes what the batch accepted so far (so
+    /// the frozen head exists on disk), then records the proof.
+    fn fork_mid_batch(
+        &self,
+        state: &mut State,
+        rows: &mut Vec<EventRow>,
+        heads: &mut BTreeMap<HubId, Head>,
+        existing: &VerifiedEvent,
+        incoming: &VerifiedEvent,
+    ) -> Result<Inserted, StoreError> {
+        self.backend.write_events(rows)?;
+        rows.clear();
+        state.heads.extend(std::mem::take(heads));
+        Ok(match self.record_fork(state, existing, incoming)? {
+            Some(fork) => Inserted::Fork(fork),
+            None => Inserted::Duplicate,
+        })
+    }
+
     fn record_fork(
         &self,
         state: &mut State,
@@ -459,59 +494,28 @@ impl<B: Backend> EventStore for Store<B> {
                     batch.insert((event.author, event.seq), event);
                     Inserted::Stored
                 }
-                Ok(Position::Known) => {
-                    let existing = match batch.get(&(event.author, event.seq)) {
-                        Some(e) => Some(e.clone()),
-                        None => self
-                            .backend
-                            .get(&event.author, event.seq)?
-                            .map(|b| self.decode(&event.author, event.seq, &b))
-                            .transpose()?,
-                    };
-                    match existing {
-                        Some(e) if e.id == event.id => Inserted::Duplicate,
-                        Some(e) => {
-                            // Write what this batch accepted first, so a frozen head exists.
-                            self.backend.write_events(&rows)?;
-                            rows.clear();
-                            state.heads.extend(std::mem::take(&mut heads));
-                            match self.record_fork(&mut state, &e, &event)? {
-                                Some(fork) => Inserted::Fork(fork),
-                                None => Inserted::Duplicate,
-                            }
-                        }
-                        None => {
-                            return Err(StoreError::Corrupt {
-                                author: event.author,
-                                seq: event.seq,
-                                reason: "below the head but missing from the store".into(),
-                            });
-                        }
+                Ok(Position::Known) => match self.lookup(&batch, &event.author, event.seq)? {
+                    Some(existing) if existing.id == event.id => Inserted::Duplicate,
+                    Some(existing) => {
+                        self.fork_mid_batch(&mut state, &mut rows, &mut heads, &existing, &event)?
                     }
-                }
+                    None => {
+                        return Err(StoreError::Corrupt {
+                            author: event.author,
+                            seq: event.seq,
+                            reason: "below the head but missing from the store".into(),
+                        });
+                    }
+                },
                 Err(ChainError::Gap {
                     expected, found, ..
                 }) => Inserted::Gap { expected, found },
                 Err(ChainError::PrevMismatch { .. }) => {
-                    let head_seq = event.seq - 1;
-                    let existing = match batch.get(&(event.author, head_seq)) {
-                        Some(e) => Some(e.clone()),
-                        None => self
-                            .backend
-                            .get(&event.author, head_seq)?
-                            .map(|b| self.decode(&event.author, head_seq, &b))
-                            .transpose()?,
-                    };
-                    self.backend.write_events(&rows)?;
-                    rows.clear();
-                    state.heads.extend(std::mem::take(&mut heads));
-                    match existing {
-                        Some(e) => match self.record_fork(&mut state, &e, &event)? {
-                            Some(fork) => Inserted::Fork(fork),
-                            None => Inserted::Duplicate,
-                        },
+                    match self.lookup(&batch, &event.author, event.seq - 1)? {
+                        Some(existing) => self
+                            .fork_mid_batch(&mut state, &mut rows, &mut heads, &existing, &event)?,
                         None => Inserted::Gap {
-                            expected: head_seq,
+                            expected: event.seq - 1,
                             found: event.seq,
                         },
                     }
