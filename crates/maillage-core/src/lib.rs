@@ -9,14 +9,18 @@
 //! Wire types come from `maillage-proto`; they are turned into checked types here with
 //! `TryFrom`-style functions that return errors naming what was expected and what was found.
 
+pub mod causal;
 pub mod chain;
 pub mod charter;
 pub mod crypto;
+pub mod date;
 pub mod envelope;
 pub mod feed;
 pub mod fork;
 pub mod hlc;
 pub mod ids;
+pub mod ledger;
+pub mod person;
 pub mod territory;
 pub mod venues;
 
@@ -30,3 +34,5 @@ pub use feed::{AuthorError, FeedWriter};
 pub use fork::{Fork, ForkProof};
 pub use hlc::{ClockError, HybridClock};
 pub use ids::{EventId, FederationId, HubId, IdError};
+pub use ledger::Ledger;
+pub use person::PersonId;

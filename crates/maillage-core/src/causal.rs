@@ -1,0 +1,199 @@
+//! Causal delivery and causal pasts (protocol sections 3 and 4).
+//!
+//! An event is applied only after its predecessor in its feed and every event it names in
+//! `deps`; until then it waits in a bounded buffer. Each applied event's causal past is kept
+//! as a vector clock (feed → highest seq in the past). Clocks only change at events with
+//! deps, so a feed keeps a snapshot there and nowhere else: the clock of `(author, seq)` is the
+//! last snapshot at or before `seq`, with the author's own entry set to `seq`.
+//!
+//! Rules are evaluated against the causal past only, so the verdict on an event is the same on
+//! every node whatever order events arrived in.
+
+use std::collections::BTreeMap;
+
+use crate::envelope::{EventRef, VerifiedEvent};
+use crate::ids::{EventId, HubId};
+
+/// Feed → highest seq of that feed in a causal past.
+pub type VectorClock = BTreeMap<HubId, u64>;
+
+/// The causal past of one event: its own feed before it, its deps and their pasts.
+#[derive(Debug, Clone)]
+pub struct Past {
+    author: HubId,
+    seq: u64,
+    clock: VectorClock,
+}
+
+impl Past {
+    /// True if `(author, seq)` is in this past (an event is not in its own past).
+    pub fn contains(&self, author: &HubId, seq: u64) -> bool {
+        if *author == self.author {
+            return seq < self.seq;
+        }
+        self.clock.get(author).is_some_and(|s| *s >= seq)
+    }
+
+    /// True if the referenced event is in this past.
+    pub fn contains_ref(&self, r: &EventRef) -> bool {
+        self.contains(&r.author, r.seq)
+    }
+
+    /// The highest seq of `author` in this past.
+    pub fn seq_of(&self, author: &HubId) -> u64 {
+        if *author == self.author {
+            return self.seq - 1;
+        }
+        self.clock.get(author).copied().unwrap_or(0)
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+struct Feed {
+    /// Ids of applied events; index `seq - 1`.
+    ids: Vec<EventId>,
+    /// Clock snapshots `(seq, clock of that event)` at events whose deps widened the clock.
+    snapshots: Vec<(u64, VectorClock)>,
+}
+
+/// Why an offered event could not be applied yet (or ever).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offer {
+    /// Applied now (and maybe others that waited for it).
+    Applied,
+    /// Already applied.
+    Duplicate,
+    /// Waiting for the predecessor or a dep.
+    Waiting,
+    /// The buffer is full: offer it again later (it is in the store).
+    BufferFull,
+}
+
+/// Tracks what is applied and orders delivery.
+#[derive(Debug, Default, Clone)]
+pub struct CausalIndex {
+    feeds: BTreeMap<HubId, Feed>,
+    pending: BTreeMap<(HubId, u64), VerifiedEvent>,
+    /// Missing `(author, seq)` → pending events waiting for it.
+    waiting: BTreeMap<(HubId, u64), Vec<(HubId, u64)>>,
+    pending_max: usize,
+}
+
+impl CausalIndex {
+    /// An empty index whose waiting buffer holds at most `pending_max` events.
+    pub fn new(pending_max: usize) -> Self {
+        Self { pending_max, ..Self::default() }
+    }
+
+    /// Applied events per feed.
+    pub fn applied(&self) -> BTreeMap<HubId, u64> {
+        self.feeds.iter().map(|(a, f)| (*a, f.ids.len() as u64)).collect()
+    }
+
+    /// Total applied events.
+    pub fn applied_count(&self) -> u64 {
+        self.feeds.values().map(|f| f.ids.len() as u64).sum()
+    }
+
+    /// Events waiting for a predecessor or a dep.
+    pub fn pending_count(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// The id of an applied event.
+    pub fn id_of(&self, author: &HubId, seq: u64) -> Option<EventId> {
+        let index = usize::try_from(seq.checked_sub(1)?).ok()?;
+        self.feeds.get(author)?.ids.get(index).copied()
+    }
+
+    fn is_applied(&self, r: &EventRef) -> bool {
+        self.id_of(&r.author, r.seq) == Some(r.id)
+    }
+
+    /// The first requirement of `event` not yet applied.
+    fn missing(&self, event: &VerifiedEvent) -> Option<(HubId, u64)> {
+        let applied = self.feeds.get(&event.author).map_or(0, |f| f.ids.len() as u64);
+        if applied + 1 < event.seq {
+            return Some((event.author, applied + 1));
+        }
+        event.deps.iter().find(|d| !self.is_applied(d)).map(|d| (d.author, d.seq))
+    }
+
+    /// The vector clock of an applied event.
+    pub fn clock_of(&self, author: &HubId, seq: u64) -> VectorClock {
+        let mut clock = self
+            .feeds
+            .get(author)
+            .and_then(|f| {
+                let index = f.snapshots.partition_point(|(s, _)| *s <= seq);
+                index.checked_sub(1).map(|i| f.snapshots[i].1.clone())
+            })
+            .unwrap_or_default();
+        clock.insert(*author, seq);
+        clock
+    }
+
+    /// Offers an event; every event that becomes ready is passed to `apply` with its past, in
+    /// a causal order.
+    pub fn offer(
+        &mut self,
+        event: VerifiedEvent,
+        apply: &mut dyn FnMut(&VerifiedEvent, &Past),
+    ) -> Offer {
+        let applied = self.feeds.get(&event.author).map_or(0, |f| f.ids.len() as u64);
+        if event.seq <= applied || self.pending.contains_key(&(event.author, event.seq)) {
+            return Offer::Duplicate;
+        }
+        if let Some(missing) = self.missing(&event) {
+            if self.pending.len() >= self.pending_max {
+                return Offer::BufferFull;
+            }
+            let key = (event.author, event.seq);
+            self.waiting.entry(missing).or_default().push(key);
+            self.pending.insert(key, event);
+            return Offer::Waiting;
+        }
+        let mut ready = vec![event];
+        while let Some(event) = ready.pop() {
+            let key = (event.author, event.seq);
+            self.apply_ready(&event, apply);
+            for waiter in self.waiting.remove(&key).unwrap_or_default() {
+                let Some(pending) = self.pending.remove(&waiter) else { continue };
+                match self.missing(&pending) {
+                    None => ready.push(pending),
+                    Some(missing) => {
+                        self.waiting.entry(missing).or_default().push(waiter);
+                        self.pending.insert(waiter, pending);
+                    }
+                }
+            }
+        }
+        Offer::Applied
+    }
+
+    fn apply_ready(&mut self, event: &VerifiedEvent, apply: &mut dyn FnMut(&VerifiedEvent, &Past)) {
+        let mut clock = if event.seq > 1 {
+            self.clock_of(&event.author, event.seq - 1)
+        } else {
+            VectorClock::new()
+        };
+        let mut widened = false;
+        for dep in &event.deps {
+            for (author, seq) in self.clock_of(&dep.author, dep.seq) {
+                let entry = clock.entry(author).or_insert(0);
+                if seq > *entry {
+                    *entry = seq;
+                    widened = true;
+                }
+            }
+        }
+        clock.insert(event.author, event.seq);
+        let past = Past { author: event.author, seq: event.seq, clock };
+        apply(event, &past);
+        let feed = self.feeds.entry(event.author).or_default();
+        feed.ids.push(event.id);
+        if widened {
+            feed.snapshots.push((event.seq, past.clock));
+        }
+    }
+}

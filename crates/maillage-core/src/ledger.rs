@@ -1,0 +1,1254 @@
+//! The deterministic fold of the federation's events into views (protocol sections 4 and 5).
+//!
+//! Events reach [`Ledger::offer`] in any order; [`CausalIndex`] applies each one after its
+//! causal past. Every rule is evaluated against that past only:
+//! - objects whose valid events form one causal chain (a voucher, a referral, a venue) keep a
+//!   history `(author, seq, state after)`; the state "as of" a past is the last entry in it;
+//! - an event breaking a rule stays in the log and becomes a [`DomainRejection`] with a
+//!   precise reason, the same on every node.
+//!
+//! Why a voucher's valid events form one chain: only its owner may change it, ownership moves
+//! only by `VoucherTransferred` from the current owner, and the receiver may act only in events
+//! whose past holds the transfer. Two owner events on one voucher are therefore causally
+//! ordered, and a second redemption is rejected because the first is in its past. Double
+//! spending would need the owner to sign two events at one seq: a fork, frozen on sight.
+//!
+//! Nothing here iterates a hash map, reads a clock or draws randomness.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use maillage_proto::v1 as pb;
+use serde::Serialize;
+
+use crate::causal::{CausalIndex, Offer, Past};
+use crate::charter::{Charter, Role};
+use crate::crypto::tagged_sha256;
+use crate::date::{day_of_millis, format_date, parse_date};
+use crate::envelope::{EventRef, VerifiedEvent};
+use crate::hlc::hlc_millis;
+use crate::ids::{EventId, HubId};
+use crate::person::PersonId;
+use crate::territory::departement_of;
+use crate::venues::{DomainRejection, VenueDirectory};
+
+/// Events waiting for their causal past, at most.
+pub const PENDING_EVENTS_MAX: usize = 100_000;
+/// Vouchers per batch, at most.
+pub const BATCH_VOUCHERS_MAX: u32 = 100_000;
+/// Serials in one event, at most.
+pub const SERIALS_PER_EVENT_MAX: usize = 1_000;
+/// Default lifetime of an open referral.
+pub const REFERRAL_DAYS_DEFAULT: i32 = 30;
+/// Domain tag of the state digest.
+pub const DIGEST_TAG: &[u8] = b"maillage/v1/state-digest\0";
+
+/// The v1 services a voucher or qualification may name.
+pub const SERVICES: [&str; 9] = [
+    "Aide aux démarches administratives",
+    "Maîtrise des outils numériques du quotidien",
+    "Insertion professionnelle via le numérique",
+    "Utilisation sécurisée du numérique",
+    "Parentalité et éducation avec le numérique",
+    "Loisirs et créations numériques",
+    "Compréhension du monde numérique",
+    "Accès internet et matériel informatique",
+    "Acquisition de matériel informatique à prix solidaire",
+];
+
+/// Prescriber kinds.
+pub const PRESCRIBER_KINDS: [&str; 11] =
+    ["CAF", "FT", "CCAS", "MUNI", "DEPT", "ML", "LA_POSTE", "RFS", "ASSO", "SPIP", "AUTRE"];
+
+/// A venue's qualification for vouchers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Qualification {
+    /// e.g. "pass-numerique".
+    pub scheme: String,
+    /// Last day of validity.
+    pub valid_until: String,
+    /// Services it may redeem vouchers for.
+    pub services: Vec<String>,
+    /// The qualifying event.
+    pub event: EventId,
+}
+
+/// What the redemption rules need to know of a venue at one point of its feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct VenueSnapshot {
+    departement: String,
+    open: bool,
+    qualification: Option<Qualification>,
+}
+
+/// A batch of vouchers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Batch {
+    /// Its id.
+    pub batch_id: String,
+    /// The issuing hub (first owner, payer of settlements).
+    pub issuer: HubId,
+    /// Issuing event position.
+    #[serde(skip)]
+    pub issued_at: EventRef,
+    /// Funder name.
+    pub funder: String,
+    /// Funder SIRET.
+    pub funder_siret: String,
+    /// Face value of one voucher.
+    pub face_value_cents: u64,
+    /// Vouchers in the batch.
+    pub count: u32,
+    /// First valid day.
+    pub valid_from: String,
+    /// Last valid day.
+    pub valid_until: String,
+    /// Last day to redeem.
+    pub redeem_deadline: String,
+    /// Services (empty: any).
+    pub eligible_services: Vec<String>,
+    /// Départements (empty: any).
+    pub territories: Vec<String>,
+}
+
+/// A voucher's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoucherStatus {
+    /// Issued, not yet handed to anyone.
+    Issued,
+    /// In a person's carnet.
+    HandedOut,
+    /// Used at a venue.
+    Redeemed,
+    /// Withdrawn by the owner.
+    Cancelled,
+}
+
+/// A redemption.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Redemption {
+    /// Where.
+    pub venue_id: String,
+    /// For what.
+    pub service: String,
+    /// When.
+    pub date: String,
+    /// The redeeming event.
+    pub event: EventId,
+    /// The claim it answers, if any.
+    pub claim: Option<EventId>,
+}
+
+/// A voucher's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VoucherState {
+    /// The one hub that may change it.
+    pub owner: HubId,
+    /// Status.
+    pub status: VoucherStatus,
+    /// Who holds it (after hand-out).
+    pub person: Option<PersonId>,
+    /// Its redemption.
+    pub redemption: Option<Redemption>,
+    /// Settled to the venue.
+    pub settled: bool,
+    /// Claims answered (accepted or rejected) by the owner.
+    pub answered_claims: BTreeSet<EventId>,
+    /// Hubs it was transferred through.
+    pub transfers: Vec<HubId>,
+}
+
+/// A non-owner's claim on a voucher.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Claim {
+    /// The claiming event.
+    pub event: EventId,
+    /// Claiming hub.
+    pub claimant: HubId,
+    /// Voucher.
+    pub serial: String,
+    /// Venue that accepted it.
+    pub venue_id: String,
+    /// Service.
+    pub service: String,
+    /// Date.
+    pub date: String,
+    /// The owner's answer: `Some(true)` accepted, `Some(false)` rejected.
+    pub accepted: Option<bool>,
+    /// Why it was rejected.
+    pub rejection: Option<String>,
+    #[serde(skip)]
+    at: EventRef,
+}
+
+/// A referral's status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferralStatus {
+    /// Waiting for the handling hub.
+    Open,
+    /// A venue accepted the person.
+    Accepted,
+    /// The handling hub declined.
+    Declined,
+    /// Closed with an outcome.
+    Closed {
+        /// completed | no_show | abandoned.
+        outcome: String,
+    },
+}
+
+/// A referral's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Referral {
+    /// Its id.
+    pub referral_id: String,
+    /// The person.
+    pub person: PersonId,
+    /// Who referred.
+    pub prescriber_kind: String,
+    /// The desk.
+    pub prescriber_name: String,
+    /// The hub that opened it.
+    pub opened_by: HubId,
+    /// The hub handling it now.
+    pub handler: HubId,
+    /// Needs (services).
+    pub needs: Vec<String>,
+    /// Target venue (if any).
+    pub target_venue_id: String,
+    /// Target département.
+    pub target_territory: String,
+    /// Opening day.
+    pub opened_on: String,
+    /// Expiry day if still open.
+    pub expires_on: String,
+    /// Status.
+    pub status: ReferralStatus,
+    /// Venue that accepted.
+    pub venue_id: String,
+    /// Acceptance day.
+    pub accepted_on: String,
+    /// Autonomy at closing.
+    pub autonomy: String,
+}
+
+/// One line of a person's parcours.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct ParcoursEntry {
+    /// Author's clock (orders the timeline; ties by event id).
+    pub hlc: u64,
+    /// The event.
+    pub event: EventId,
+    /// Author hub.
+    pub hub: HubId,
+    /// Kind of step.
+    pub kind: String,
+    /// Plain-language summary.
+    pub summary: String,
+}
+
+/// An accompaniment recorded by a venue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Accompaniment {
+    /// The event.
+    pub event: EventId,
+    /// Venue.
+    pub venue_id: String,
+    /// Referral, if any.
+    pub referral_id: String,
+    /// Services.
+    pub services: Vec<String>,
+    /// Day.
+    pub date: String,
+    /// Minutes.
+    pub duration_min: u32,
+    /// individual | collective | remote.
+    pub mode: String,
+}
+
+type History<S> = Vec<(EventRef, S)>;
+
+fn as_of<'h, S>(history: &'h History<S>, past: &Past) -> Option<&'h S> {
+    history.iter().rev().find(|(at, _)| past.contains_ref(at)).map(|(_, s)| s)
+}
+
+/// The folded state of every feed.
+#[derive(Debug)]
+pub struct Ledger {
+    charter: std::sync::Arc<Charter>,
+    causal: CausalIndex,
+    venues: VenueDirectory,
+    venue_history: BTreeMap<String, History<VenueSnapshot>>,
+    batches: BTreeMap<String, Batch>,
+    vouchers: BTreeMap<String, History<VoucherState>>,
+    claims: BTreeMap<EventId, Claim>,
+    referrals: BTreeMap<String, History<Referral>>,
+    accompaniments: BTreeMap<PersonId, Vec<Accompaniment>>,
+    parcours: BTreeMap<PersonId, BTreeSet<ParcoursEntry>>,
+    forgotten: BTreeSet<PersonId>,
+    rejections: BTreeMap<EventId, DomainRejection>,
+    settlements: BTreeMap<(HubId, String), u64>,
+}
+
+impl Ledger {
+    /// An empty ledger for a federation.
+    pub fn new(charter: std::sync::Arc<Charter>) -> Self {
+        Self {
+            charter,
+            causal: CausalIndex::new(PENDING_EVENTS_MAX),
+            venues: VenueDirectory::new(),
+            venue_history: BTreeMap::new(),
+            batches: BTreeMap::new(),
+            vouchers: BTreeMap::new(),
+            claims: BTreeMap::new(),
+            referrals: BTreeMap::new(),
+            accompaniments: BTreeMap::new(),
+            parcours: BTreeMap::new(),
+            forgotten: BTreeSet::new(),
+            rejections: BTreeMap::new(),
+            settlements: BTreeMap::new(),
+        }
+    }
+
+    /// Offers one verified, stored event (any order); applies it and everything that waited
+    /// for it once their causal pasts are applied.
+    pub fn offer(&mut self, event: VerifiedEvent) -> Offer {
+        let mut causal = std::mem::take(&mut self.causal);
+        let outcome = causal.offer(event, &mut |event, past| self.apply(event, past));
+        self.causal = causal;
+        outcome
+    }
+
+    /// Applied events per feed.
+    pub fn applied(&self) -> BTreeMap<HubId, u64> {
+        self.causal.applied()
+    }
+
+    /// Total applied events.
+    pub fn applied_count(&self) -> u64 {
+        self.causal.applied_count()
+    }
+
+    /// Events waiting for their causal past.
+    pub fn pending_count(&self) -> usize {
+        self.causal.pending_count()
+    }
+
+    fn apply(&mut self, event: &VerifiedEvent, past: &Past) {
+        if let Err(reason) = self.try_apply(event, past) {
+            self.rejections.insert(
+                event.id,
+                DomainRejection { event: event.id, author: event.author, seq: event.seq, reason },
+            );
+        }
+    }
+
+    fn try_apply(&mut self, event: &VerifiedEvent, past: &Past) -> Result<(), String> {
+        use pb::event::Body;
+        let at = event.as_ref();
+        match &event.body {
+            None => Ok(()), // A body kind of a newer version: stored and forwarded, not applied.
+            Some(
+                Body::VenueRegistered(_) | Body::VenueUpdated(_) | Body::VenueClosed(_),
+            ) => {
+                let before = self.venues.rejections().len();
+                self.venues.apply(event, &self.charter);
+                if let Some(rejection) = self.venues.rejections().get(before) {
+                    return Err(rejection.reason.clone());
+                }
+                let venue_id = match &event.body {
+                    Some(Body::VenueRegistered(v)) => &v.venue_id,
+                    Some(Body::VenueUpdated(v)) => &v.venue_id,
+                    Some(Body::VenueClosed(v)) => &v.venue_id,
+                    _ => return Ok(()),
+                };
+                self.snapshot_venue(venue_id, at, |_| {});
+                Ok(())
+            }
+            Some(Body::VenueQualified(q)) => self.qualify(q, event, at),
+            Some(Body::VenueQualificationRevoked(r)) => {
+                let venue = self.held_open_venue(&r.venue_id, event.author)?;
+                let _ = venue;
+                let current = self.venue_now(&r.venue_id);
+                if current.and_then(|v| v.qualification.as_ref()).is_none() {
+                    return Err(format!("venue {} is not qualified", r.venue_id));
+                }
+                self.snapshot_venue(&r.venue_id, at, |s| s.qualification = None);
+                Ok(())
+            }
+            Some(Body::VoucherBatchIssued(b)) => self.issue_batch(b, event, at),
+            Some(Body::VouchersHandedOut(h)) => self.hand_out(h, event, past, at),
+            Some(Body::VoucherRedeemed(r)) => self.redeem(r, event, past, at),
+            Some(Body::VoucherTransferred(t)) => self.transfer(t, event, past, at),
+            Some(Body::VoucherClaimed(c)) => self.claim(c, event, past, at),
+            Some(Body::VoucherClaimRejected(r)) => self.reject_claim(r, event, past, at),
+            Some(Body::VoucherCancelled(c)) => self.cancel(c, event, past, at),
+            Some(Body::RedemptionsSettled(s)) => self.settle(s, event, past, at),
+            Some(Body::ReferralOpened(o)) => self.open_referral(o, event, past, at),
+            Some(Body::ReferralAccepted(a)) => self.referral_step(&a.referral_id, event, past, at, Step::Accept(a)),
+            Some(Body::ReferralDeclined(d)) => self.referral_step(&d.referral_id, event, past, at, Step::Decline(d)),
+            Some(Body::ReferralForwarded(f)) => self.referral_step(&f.referral_id, event, past, at, Step::Forward(f)),
+            Some(Body::ReferralClosed(c)) => self.referral_step(&c.referral_id, event, past, at, Step::Close(c)),
+            Some(Body::AccompanimentRecorded(a)) => self.accompany(a, event, past),
+            Some(Body::PersonForgotten(f)) => {
+                let person = person_of(&f.person)?;
+                self.forgotten.insert(person);
+                self.parcours.remove(&person);
+                self.accompaniments.remove(&person);
+                Ok(())
+            }
+        }
+    }
+
+    // ----- venues ---------------------------------------------------------------------------
+
+    fn venue_now(&self, venue_id: &str) -> Option<&VenueSnapshot> {
+        self.venue_history.get(venue_id).and_then(|h| h.last()).map(|(_, s)| s)
+    }
+
+    fn venue_as_of(&self, venue_id: &str, past: &Past) -> Option<&VenueSnapshot> {
+        self.venue_history.get(venue_id).and_then(|h| as_of(h, past))
+    }
+
+    fn snapshot_venue(&mut self, venue_id: &str, at: EventRef, change: impl FnOnce(&mut VenueSnapshot)) {
+        let Some(venue) = self.venues.get(venue_id) else { return };
+        let previous = self.venue_now(venue_id).and_then(|s| s.qualification.clone());
+        let mut snapshot = VenueSnapshot {
+            departement: venue.departement.clone(),
+            open: venue.closed.is_none(),
+            qualification: previous,
+        };
+        change(&mut snapshot);
+        self.venue_history.entry(venue_id.to_owned()).or_default().push((at, snapshot));
+    }
+
+    fn held_open_venue(&self, venue_id: &str, author: HubId) -> Result<&crate::venues::Venue, String> {
+        let venue = self.venues.get(venue_id).ok_or_else(|| format!("unknown venue {venue_id}"))?;
+        if venue.closed.is_some() {
+            return Err(format!("venue {venue_id} is closed"));
+        }
+        if self.charter.holder_of(&venue.departement) != Some(author) {
+            return Err(format!(
+                "venue {venue_id} is in département {}, which the author does not hold",
+                venue.departement
+            ));
+        }
+        Ok(venue)
+    }
+
+    fn qualify(&mut self, q: &pb::VenueQualified, event: &VerifiedEvent, at: EventRef) -> Result<(), String> {
+        let venue = self.held_open_venue(&q.venue_id, event.author)?;
+        if venue.record.pivot.bytes().all(|b| b == b'0') {
+            return Err(format!(
+                "venue {} has no real SIRET, RNA or RIDET (pivot {:?}): the payee of public money must be traceable",
+                q.venue_id, venue.record.pivot
+            ));
+        }
+        if q.scheme.trim().is_empty() {
+            return Err("qualification scheme is empty".into());
+        }
+        date_field("valid_until", &q.valid_until)?;
+        let services = services_field(&q.services)?;
+        let qualification = Qualification {
+            scheme: q.scheme.clone(),
+            valid_until: q.valid_until.clone(),
+            services,
+            event: event.id,
+        };
+        self.snapshot_venue(&q.venue_id, at, |s| s.qualification = Some(qualification));
+        Ok(())
+    }
+
+    /// The venue's qualification problem for a redemption or claim on `date` for `service`,
+    /// as the past sees it.
+    fn check_venue_for(&self, venue_id: &str, service: &str, date: i32, past: &Past) -> Result<String, String> {
+        let snapshot = self
+            .venue_as_of(venue_id, past)
+            .ok_or_else(|| format!("venue {venue_id} is unknown in the event's causal past"))?;
+        if !snapshot.open {
+            return Err(format!("venue {venue_id} is closed in the event's causal past"));
+        }
+        let q = snapshot.qualification.as_ref().ok_or_else(|| {
+            format!("venue {venue_id} is not qualified in the event's causal past (put its VenueQualified in deps)")
+        })?;
+        let until = parse_date(&q.valid_until).unwrap_or(i32::MIN);
+        if date > until {
+            return Err(format!(
+                "venue {venue_id}: qualification expired on {}, redemption dated {}",
+                q.valid_until,
+                format_date(date)
+            ));
+        }
+        if !q.services.is_empty() && !q.services.iter().any(|s| s == service) {
+            return Err(format!("venue {venue_id} is not qualified for {service:?}"));
+        }
+        Ok(snapshot.departement.clone())
+    }
+
+    // ----- vouchers -------------------------------------------------------------------------
+
+    fn issue_batch(&mut self, b: &pb::VoucherBatchIssued, event: &VerifiedEvent, at: EventRef) -> Result<(), String> {
+        let member = self.charter.member(&event.author).ok_or("unknown author")?;
+        let prefix_ok = b
+            .batch_id
+            .split_once('-')
+            .is_some_and(|(dep, rest)| member.territories.contains(dep) && !rest.is_empty());
+        if !prefix_ok || !b.batch_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || b.batch_id.len() > 64 {
+            return Err(format!(
+                "batch id {:?}: expected one of the author's départements, a dash, then letters, digits or dashes (e.g. \"{}-2026-CAF-01\")",
+                b.batch_id,
+                member.territories.iter().next().map_or("13", String::as_str)
+            ));
+        }
+        if self.batches.contains_key(&b.batch_id) {
+            return Err(format!("batch {} is already issued", b.batch_id));
+        }
+        if b.count == 0 || b.count > BATCH_VOUCHERS_MAX {
+            return Err(format!("count: expected 1..={BATCH_VOUCHERS_MAX}, found {}", b.count));
+        }
+        if b.face_value_cents == 0 {
+            return Err("face value: expected more than 0 cents".into());
+        }
+        let funder = b.funder.clone().unwrap_or_default();
+        if funder.name.trim().is_empty() {
+            return Err("funder: a name is required".into());
+        }
+        if !(funder.siret.len() == 14 && funder.siret.bytes().all(|c| c.is_ascii_digit())) {
+            return Err(format!("funder SIRET: expected 14 digits, found {:?}", funder.siret));
+        }
+        let from = date_field("valid_from", &b.valid_from)?;
+        let until = date_field("valid_until", &b.valid_until)?;
+        let deadline = date_field("redeem_deadline", &b.redeem_deadline)?;
+        if !(from <= until && until <= deadline) {
+            return Err("dates: expected valid_from <= valid_until <= redeem_deadline".into());
+        }
+        let services = services_field(&b.eligible_services)?;
+        for t in &b.territories {
+            if !crate::territory::is_departement_code(t) {
+                return Err(format!("territories: expected département codes, found {t:?}"));
+            }
+        }
+        self.batches.insert(
+            b.batch_id.clone(),
+            Batch {
+                batch_id: b.batch_id.clone(),
+                issuer: event.author,
+                issued_at: at,
+                funder: funder.name,
+                funder_siret: funder.siret,
+                face_value_cents: b.face_value_cents,
+                count: b.count,
+                valid_from: b.valid_from.clone(),
+                valid_until: b.valid_until.clone(),
+                redeem_deadline: b.redeem_deadline.clone(),
+                eligible_services: services,
+                territories: b.territories.clone(),
+            },
+        );
+        Ok(())
+    }
+
+    /// The batch of a serial, if the serial exists in `past`.
+    fn batch_of(&self, serial: &str, past: &Past) -> Result<&Batch, String> {
+        let (batch_id, number) = serial
+            .rsplit_once('-')
+            .ok_or_else(|| format!("serial {serial:?}: expected \"{{batch}}-{{n}}\""))?;
+        let batch = self
+            .batches
+            .get(batch_id)
+            .filter(|b| past.contains_ref(&b.issued_at))
+            .ok_or_else(|| format!("serial {serial}: batch {batch_id} is not in the event's causal past"))?;
+        let n: u32 = number.parse().map_err(|_| format!("serial {serial:?}: number is not an integer"))?;
+        if n == 0 || n > batch.count || number.starts_with('0') {
+            return Err(format!("serial {serial}: expected a number in 1..={} without leading zeros", batch.count));
+        }
+        Ok(batch)
+    }
+
+    /// The voucher's state in `past`, or an error if the serial does not exist there.
+    fn voucher_as_of(&self, serial: &str, past: &Past) -> Result<VoucherState, String> {
+        let batch = self.batch_of(serial, past)?;
+        Ok(self
+            .vouchers
+            .get(serial)
+            .and_then(|h| as_of(h, past))
+            .cloned()
+            .unwrap_or_else(|| VoucherState {
+                owner: batch.issuer,
+                status: VoucherStatus::Issued,
+                person: None,
+                redemption: None,
+                settled: false,
+                answered_claims: BTreeSet::new(),
+                transfers: Vec::new(),
+            }))
+    }
+
+    /// The state of a voucher the author owns in `past`.
+    fn owned(&self, serial: &str, author: HubId, past: &Past) -> Result<VoucherState, String> {
+        let state = self.voucher_as_of(serial, past)?;
+        if state.owner != author {
+            return Err(format!(
+                "voucher {serial} is owned by {} in the event's causal past, not by the author",
+                state.owner.short()
+            ));
+        }
+        Ok(state)
+    }
+
+    fn record_voucher(&mut self, serial: &str, at: EventRef, state: VoucherState) {
+        self.vouchers.entry(serial.to_owned()).or_default().push((at, state));
+    }
+
+    fn serials_field(serials: &[String]) -> Result<(), String> {
+        if serials.is_empty() || serials.len() > SERIALS_PER_EVENT_MAX {
+            return Err(format!("serials: expected 1..={SERIALS_PER_EVENT_MAX}, found {}", serials.len()));
+        }
+        let unique: BTreeSet<&String> = serials.iter().collect();
+        if unique.len() != serials.len() {
+            return Err("serials: a serial is listed twice".into());
+        }
+        Ok(())
+    }
+
+    fn hand_out(&mut self, h: &pb::VouchersHandedOut, event: &VerifiedEvent, past: &Past, at: EventRef) -> Result<(), String> {
+        Self::serials_field(&h.serials)?;
+        let person = person_of(&h.person)?;
+        let prescriber = prescriber_field(h.prescriber.as_ref())?;
+        let date = date_field("date", &h.date)?;
+        let mut updates = Vec::with_capacity(h.serials.len());
+        for serial in &h.serials {
+            let mut state = self.owned(serial, event.author, past)?;
+            if state.status != VoucherStatus::Issued {
+                return Err(format!("voucher {serial} is {:?}, not available to hand out", state.status));
+            }
+            let batch = self.batch_of(serial, past)?;
+            if date > parse_date(&batch.valid_until).unwrap_or(i32::MIN) {
+                return Err(format!("voucher {serial} expired on {}", batch.valid_until));
+            }
+            state.status = VoucherStatus::HandedOut;
+            state.person = Some(person);
+            updates.push((serial.clone(), state));
+        }
+        let summary = format!(
+            "{} voucher(s) handed out by {} ({}): {}",
+            updates.len(),
+            prescriber.1,
+            prescriber.0,
+            h.serials.join(", ")
+        );
+        for (serial, state) in updates {
+            self.record_voucher(&serial, at, state);
+        }
+        self.trace(person, event, "vouchers_handed_out", summary);
+        Ok(())
+    }
+
+    fn redeem(&mut self, r: &pb::VoucherRedeemed, event: &VerifiedEvent, past: &Past, at: EventRef) -> Result<(), String> {
+        let mut state = self.owned(&r.serial, event.author, past)?;
+        let date = date_field("date", &r.date)?;
+        match state.status {
+            VoucherStatus::HandedOut => {}
+            VoucherStatus::Redeemed => {
+                let previous = state.redemption.as_ref().map(|p| p.event.short()).unwrap_or_default();
+                return Err(format!("voucher {} is already redeemed (event {previous})", r.serial));
+            }
+            other => return Err(format!("voucher {} is {other:?}: only a handed-out voucher can be redeemed", r.serial)),
+        }
+        let batch = self.batch_of(&r.serial, past)?.clone();
+        self.check_use(&batch, &r.serial, &r.service, date)?;
+        let departement = self.check_venue_for(&r.venue_id, &r.service, date, past)?;
+        if !batch.territories.is_empty() && !batch.territories.contains(&departement) {
+            return Err(format!(
+                "voucher {}: batch {} may be redeemed in {}, venue is in {departement}",
+                r.serial,
+                batch.batch_id,
+                batch.territories.join(",")
+            ));
+        }
+        let claim = match &r.claim {
+            None => None,
+            Some(wire) => {
+                let claim_ref = event_ref(wire)?;
+                let claim = self.claim_in_past(&claim_ref, &r.serial, &state, past)?;
+                if claim.venue_id != r.venue_id || claim.service != r.service || claim.date != r.date {
+                    return Err(format!(
+                        "claim {}: accepted redemption must repeat the claim's venue, service and date",
+                        claim_ref.id.short()
+                    ));
+                }
+                state.answered_claims.insert(claim_ref.id);
+                Some(claim_ref.id)
+            }
+        };
+        state.status = VoucherStatus::Redeemed;
+        state.redemption = Some(Redemption {
+            venue_id: r.venue_id.clone(),
+            service: r.service.clone(),
+            date: r.date.clone(),
+            event: event.id,
+            claim,
+        });
+        let person = state.person;
+        self.record_voucher(&r.serial, at, state);
+        if let Some(claim) = claim.and_then(|c| self.claims.get_mut(&c)) {
+            claim.accepted = Some(true);
+        }
+        if let Some(person) = person {
+            let summary = format!("voucher {} redeemed at venue {} for {:?} on {}", r.serial, r.venue_id, r.service, r.date);
+            self.trace(person, event, "voucher_redeemed", summary);
+        }
+        Ok(())
+    }
+
+    fn check_use(&self, batch: &Batch, serial: &str, service: &str, date: i32) -> Result<(), String> {
+        if !SERVICES.contains(&service) {
+            return Err(format!("service: expected a v1 service, found {service:?}"));
+        }
+        if !batch.eligible_services.is_empty() && !batch.eligible_services.iter().any(|s| s == service) {
+            return Err(format!("voucher {serial}: {service:?} is not an eligible service of batch {}", batch.batch_id));
+        }
+        if date < parse_date(&batch.valid_from).unwrap_or(i32::MAX) {
+            return Err(format!("voucher {serial} is valid from {}", batch.valid_from));
+        }
+        if date > parse_date(&batch.redeem_deadline).unwrap_or(i32::MIN) {
+            return Err(format!(
+                "voucher {serial}: redeem deadline was {}, redemption dated {}",
+                batch.redeem_deadline,
+                format_date(date)
+            ));
+        }
+        Ok(())
+    }
+
+    fn claim_in_past(&self, claim_ref: &EventRef, serial: &str, state: &VoucherState, past: &Past) -> Result<Claim, String> {
+        if !past.contains_ref(claim_ref) {
+            return Err(format!("claim {} is not in the event's causal past (put it in deps)", claim_ref.id.short()));
+        }
+        let claim = self
+            .claims
+            .get(&claim_ref.id)
+            .filter(|c| c.at == *claim_ref)
+            .ok_or_else(|| format!("event {} is not a valid claim", claim_ref.id.short()))?;
+        if claim.serial != serial {
+            return Err(format!("claim {} is for voucher {}, not {serial}", claim_ref.id.short(), claim.serial));
+        }
+        if state.answered_claims.contains(&claim_ref.id) {
+            return Err(format!("claim {} is already answered", claim_ref.id.short()));
+        }
+        Ok(claim.clone())
+    }
+
+    fn transfer(&mut self, t: &pb::VoucherTransferred, event: &VerifiedEvent, past: &Past, at: EventRef) -> Result<(), String> {
+        Self::serials_field(&t.serials)?;
+        let to = HubId::try_from(t.to_hub.as_slice()).map_err(|e| format!("to_hub: {e}"))?;
+        match self.charter.member(&to) {
+            Some(m) if m.role == Role::Hub && to != event.author => {}
+            _ => return Err(format!("to_hub {} is not another hub of the federation", to.short())),
+        }
+        let mut updates = Vec::with_capacity(t.serials.len());
+        for serial in &t.serials {
+            let mut state = self.owned(serial, event.author, past)?;
+            if matches!(state.status, VoucherStatus::Redeemed | VoucherStatus::Cancelled) {
+                return Err(format!("voucher {serial} is {:?}: nothing to transfer", state.status));
+            }
+            state.owner = to;
+            state.transfers.push(to);
+            updates.push((serial.clone(), state));
+        }
+        for (serial, state) in updates {
+            self.record_voucher(&serial, at, state);
+        }
+        Ok(())
+    }
+
+    fn claim(&mut self, c: &pb::VoucherClaimed, event: &VerifiedEvent, past: &Past, at: EventRef) -> Result<(), String> {
+        let state = self.voucher_as_of(&c.serial, past)?;
+        if state.owner == event.author {
+            return Err(format!("voucher {} is owned by the author: the owner redeems, it does not claim", c.serial));
+        }
+        let date = date_field("date", &c.date)?;
+        let venue = self.venues.get(&c.venue_id).ok_or_else(|| format!("unknown venue {}", c.venue_id))?;
+        if self.charter.holder_of(&venue.departement) != Some(event.author) {
+            return Err(format!("venue {} is not held by the claiming hub", c.venue_id));
+        }
+        let batch = self.batch_of(&c.serial, past)?.clone();
+        self.check_use(&batch, &c.serial, &c.service, date)?;
+        self.check_venue_for(&c.venue_id, &c.service, date, past)?;
+        self.claims.insert(
+            event.id,
+            Claim {
+                event: event.id,
+                claimant: event.author,
+                serial: c.serial.clone(),
+                venue_id: c.venue_id.clone(),
+                service: c.service.clone(),
+                date: c.date.clone(),
+                accepted: None,
+                rejection: None,
+                at,
+            },
+        );
+        if let Some(person) = state.person {
+            let summary = format!("voucher {} claimed at venue {} while its owner was unreachable", c.serial, c.venue_id);
+            self.trace(person, event, "voucher_claimed", summary);
+        }
+        Ok(())
+    }
+
+    fn reject_claim(&mut self, r: &pb::VoucherClaimRejected, event: &VerifiedEvent, past: &Past, at: EventRef) -> Result<(), String> {
+        let claim_ref = event_ref(r.claim.as_ref().ok_or("claim: missing")?)?;
+        let serial = self
+            .claims
+            .get(&claim_ref.id)
+            .map(|c| c.serial.clone())
+            .ok_or_else(|| format!("event {} is not a valid claim", claim_ref.id.short()))?;
+        let mut state = self.owned(&serial, event.author, past)?;
+        self.claim_in_past(&claim_ref, &serial, &state, past)?;
+        if r.reason.trim().is_empty() {
+            return Err("reason: a rejected claim needs a reason".into());
+        }
+        state.answered_claims.insert(claim_ref.id);
+        self.record_voucher(&serial, at, state);
+        if let Some(claim) = self.claims.get_mut(&claim_ref.id) {
+            claim.accepted = Some(false);
+            claim.rejection = Some(r.reason.clone());
+        }
+        Ok(())
+    }
+
+    fn cancel(&mut self, c: &pb::VoucherCancelled, event: &VerifiedEvent, past: &Past, at: EventRef) -> Result<(), String> {
+        Self::serials_field(&c.serials)?;
+        let mut updates = Vec::new();
+        for serial in &c.serials {
+            let mut state = self.owned(serial, event.author, past)?;
+            if matches!(state.status, VoucherStatus::Redeemed | VoucherStatus::Cancelled) {
+                return Err(format!("voucher {serial} is {:?}: it cannot be cancelled", state.status));
+            }
+            state.status = VoucherStatus::Cancelled;
+            updates.push((serial.clone(), state));
+        }
+        for (serial, state) in updates {
+            self.record_voucher(&serial, at, state);
+        }
+        Ok(())
+    }
+
+    fn settle(&mut self, s: &pb::RedemptionsSettled, event: &VerifiedEvent, past: &Past, at: EventRef) -> Result<(), String> {
+        Self::serials_field(&s.serials)?;
+        let mut total = 0u64;
+        let mut updates = Vec::new();
+        for serial in &s.serials {
+            let batch = self.batch_of(serial, past)?;
+            if batch.issuer != event.author {
+                return Err(format!("voucher {serial} was issued by {}: only the issuer settles it", batch.issuer.short()));
+            }
+            total += batch.face_value_cents;
+            let mut state = self.voucher_as_of(serial, past)?;
+            match &state.redemption {
+                Some(r) if r.venue_id == s.venue_id => {}
+                Some(r) => return Err(format!("voucher {serial} was redeemed at {}, not {}", r.venue_id, s.venue_id)),
+                None => return Err(format!("voucher {serial} is not redeemed in the event's causal past")),
+            }
+            if state.settled {
+                return Err(format!("voucher {serial} is already settled"));
+            }
+            state.settled = true;
+            updates.push((serial.clone(), state));
+        }
+        if total != s.amount_cents {
+            return Err(format!("amount: expected {total} cents (face values), found {}", s.amount_cents));
+        }
+        for (serial, state) in updates {
+            self.record_voucher(&serial, at, state);
+        }
+        *self.settlements.entry((event.author, s.venue_id.clone())).or_insert(0) += total;
+        Ok(())
+    }
+
+    // ----- referrals ------------------------------------------------------------------------
+
+    fn open_referral(&mut self, o: &pb::ReferralOpened, event: &VerifiedEvent, past: &Past, at: EventRef) -> Result<(), String> {
+        let member = self.charter.member(&event.author).ok_or("unknown author")?;
+        let prefix_ok = o
+            .referral_id
+            .split_once('-')
+            .is_some_and(|(dep, rest)| member.territories.contains(dep) && !rest.is_empty());
+        if !prefix_ok || o.referral_id.len() > 64 {
+            return Err(format!(
+                "referral id {:?}: expected one of the author's départements, a dash, then an id",
+                o.referral_id
+            ));
+        }
+        if self.referrals.contains_key(&o.referral_id) {
+            return Err(format!("referral {} already exists", o.referral_id));
+        }
+        let person = person_of(&o.person)?;
+        let prescriber = prescriber_field(o.prescriber.as_ref())?;
+        let needs = services_field(&o.needs)?;
+        let opened = date_field("opened_on", &o.opened_on)?;
+        let expires = if o.expires_on.is_empty() {
+            opened + REFERRAL_DAYS_DEFAULT
+        } else {
+            date_field("expires_on", &o.expires_on)?
+        };
+        let (handler, territory) = if !o.target_venue_id.is_empty() {
+            let snapshot = self
+                .venue_as_of(&o.target_venue_id, past)
+                .filter(|s| s.open)
+                .ok_or_else(|| format!("target venue {} is not open in the event's causal past", o.target_venue_id))?;
+            let holder = self
+                .charter
+                .holder_of(&snapshot.departement)
+                .ok_or_else(|| format!("no hub holds département {}", snapshot.departement))?;
+            (holder, snapshot.departement.clone())
+        } else {
+            let holder = self
+                .charter
+                .holder_of(&o.target_territory)
+                .ok_or_else(|| format!("target territory {:?}: no hub holds it", o.target_territory))?;
+            (holder, o.target_territory.clone())
+        };
+        let referral = Referral {
+            referral_id: o.referral_id.clone(),
+            person,
+            prescriber_kind: prescriber.0,
+            prescriber_name: prescriber.1,
+            opened_by: event.author,
+            handler,
+            needs,
+            target_venue_id: o.target_venue_id.clone(),
+            target_territory: territory,
+            opened_on: format_date(opened),
+            expires_on: format_date(expires),
+            status: ReferralStatus::Open,
+            venue_id: String::new(),
+            accepted_on: String::new(),
+            autonomy: String::new(),
+        };
+        let summary = format!(
+            "referred by {} ({}) for {}; handled by hub {} (territory {})",
+            referral.prescriber_name,
+            referral.prescriber_kind,
+            referral.needs.join(", "),
+            self.hub_name(&handler),
+            referral.target_territory
+        );
+        self.referrals.insert(o.referral_id.clone(), vec![(at, referral)]);
+        self.trace(person, event, "referral_opened", summary);
+        Ok(())
+    }
+
+    fn referral_step(&mut self, referral_id: &str, event: &VerifiedEvent, past: &Past, at: EventRef, step: Step<'_>) -> Result<(), String> {
+        let mut referral = self
+            .referrals
+            .get(referral_id)
+            .and_then(|h| as_of(h, past))
+            .cloned()
+            .ok_or_else(|| format!("referral {referral_id} is not in the event's causal past"))?;
+        if referral.handler != event.author {
+            return Err(format!(
+                "referral {referral_id} is handled by hub {} in the event's causal past, not by the author",
+                referral.handler.short()
+            ));
+        }
+        let day = day_of_millis(hlc_millis(event.hlc));
+        let summary = match step {
+            Step::Accept(a) => {
+                if referral.status != ReferralStatus::Open {
+                    return Err(format!("referral {referral_id} is {:?}, not open", referral.status));
+                }
+                self.held_open_venue(&a.venue_id, event.author)?;
+                let date = if a.date.is_empty() { day } else { date_field("date", &a.date)? };
+                if date > parse_date(&referral.expires_on).unwrap_or(i32::MAX) {
+                    return Err(format!("referral {referral_id} expired on {}", referral.expires_on));
+                }
+                referral.status = ReferralStatus::Accepted;
+                referral.venue_id = a.venue_id.clone();
+                referral.accepted_on = format_date(date);
+                format!("accepted at venue {} on {}", a.venue_id, referral.accepted_on)
+            }
+            Step::Decline(d) => {
+                if referral.status != ReferralStatus::Open {
+                    return Err(format!("referral {referral_id} is {:?}, not open", referral.status));
+                }
+                referral.status = ReferralStatus::Declined;
+                format!("declined: {}", d.reason)
+            }
+            Step::Forward(f) => {
+                if referral.status != ReferralStatus::Open {
+                    return Err(format!("referral {referral_id} is {:?}, not open", referral.status));
+                }
+                let snapshot = self
+                    .venue_as_of(&f.to_venue_id, past)
+                    .filter(|s| s.open)
+                    .ok_or_else(|| format!("venue {} is not open in the event's causal past", f.to_venue_id))?;
+                let holder = self
+                    .charter
+                    .holder_of(&snapshot.departement)
+                    .ok_or_else(|| format!("no hub holds département {}", snapshot.departement))?;
+                referral.handler = holder;
+                referral.target_venue_id = f.to_venue_id.clone();
+                referral.target_territory = snapshot.departement.clone();
+                format!("forwarded to venue {} (hub {})", f.to_venue_id, self.hub_name(&holder))
+            }
+            Step::Close(c) => {
+                if !matches!(referral.status, ReferralStatus::Open | ReferralStatus::Accepted) {
+                    return Err(format!("referral {referral_id} is {:?}: it cannot be closed", referral.status));
+                }
+                if !["completed", "no_show", "abandoned"].contains(&c.outcome.as_str()) {
+                    return Err(format!("outcome: expected completed, no_show or abandoned, found {:?}", c.outcome));
+                }
+                referral.status = ReferralStatus::Closed { outcome: c.outcome.clone() };
+                referral.autonomy = c.autonomy.clone();
+                format!("closed: {}", c.outcome)
+            }
+        };
+        let person = referral.person;
+        self.referrals.entry(referral_id.to_owned()).or_default().push((at, referral));
+        let kind = match step {
+            Step::Accept(_) => "referral_accepted",
+            Step::Decline(_) => "referral_declined",
+            Step::Forward(_) => "referral_forwarded",
+            Step::Close(_) => "referral_closed",
+        };
+        self.trace(person, event, kind, format!("referral {referral_id} {summary}"));
+        Ok(())
+    }
+
+    fn accompany(&mut self, a: &pb::AccompanimentRecorded, event: &VerifiedEvent, past: &Past) -> Result<(), String> {
+        let person = person_of(&a.person)?;
+        self.held_open_venue(&a.venue_id, event.author)?;
+        let services = services_field(&a.services)?;
+        date_field("date", &a.date)?;
+        if !["individual", "collective", "remote"].contains(&a.mode.as_str()) {
+            return Err(format!("mode: expected individual, collective or remote, found {:?}", a.mode));
+        }
+        if a.duration_min == 0 || a.duration_min > 24 * 60 {
+            return Err(format!("duration: expected 1..=1440 minutes, found {}", a.duration_min));
+        }
+        if !a.referral_id.is_empty() && self.referrals.get(&a.referral_id).and_then(|h| as_of(h, past)).is_none() {
+            return Err(format!("referral {} is not in the event's causal past", a.referral_id));
+        }
+        let record = Accompaniment {
+            event: event.id,
+            venue_id: a.venue_id.clone(),
+            referral_id: a.referral_id.clone(),
+            services,
+            date: a.date.clone(),
+            duration_min: a.duration_min,
+            mode: a.mode.clone(),
+        };
+        let summary = format!("{} min {} accompaniment at venue {} on {}", a.duration_min, a.mode, a.venue_id, a.date);
+        if !self.forgotten.contains(&person) {
+            self.accompaniments.entry(person).or_default().push(record);
+        }
+        self.trace(person, event, "accompaniment_recorded", summary);
+        Ok(())
+    }
+
+    fn trace(&mut self, person: PersonId, event: &VerifiedEvent, kind: &str, summary: String) {
+        if self.forgotten.contains(&person) {
+            return;
+        }
+        self.parcours.entry(person).or_default().insert(ParcoursEntry {
+            hlc: event.hlc,
+            event: event.id,
+            hub: event.author,
+            kind: kind.to_owned(),
+            summary,
+        });
+    }
+
+    fn hub_name(&self, hub: &HubId) -> String {
+        self.charter.member(hub).map_or_else(|| hub.short(), |m| m.name.clone())
+    }
+
+    // ----- views ----------------------------------------------------------------------------
+
+    /// The venue directory.
+    pub fn venues(&self) -> &VenueDirectory {
+        &self.venues
+    }
+
+    /// A venue's current qualification.
+    pub fn qualification(&self, venue_id: &str) -> Option<&Qualification> {
+        self.venue_now(venue_id).and_then(|s| s.qualification.as_ref())
+    }
+
+    /// All batches.
+    pub fn batches(&self) -> &BTreeMap<String, Batch> {
+        &self.batches
+    }
+
+    /// A voucher's current state (`None` if its batch is unknown or the number is out of range).
+    pub fn voucher(&self, serial: &str) -> Option<VoucherState> {
+        let (batch_id, number) = serial.rsplit_once('-')?;
+        let batch = self.batches.get(batch_id)?;
+        let n: u32 = number.parse().ok()?;
+        if n == 0 || n > batch.count {
+            return None;
+        }
+        Some(self.vouchers.get(serial).and_then(|h| h.last()).map(|(_, s)| s.clone()).unwrap_or(VoucherState {
+            owner: batch.issuer,
+            status: VoucherStatus::Issued,
+            person: None,
+            redemption: None,
+            settled: false,
+            answered_claims: BTreeSet::new(),
+            transfers: Vec::new(),
+        }))
+    }
+
+    /// Every voucher that left the `Issued` state, by serial.
+    pub fn touched_vouchers(&self) -> impl Iterator<Item = (&String, &VoucherState)> {
+        self.vouchers.iter().filter_map(|(serial, h)| h.last().map(|(_, s)| (serial, s)))
+    }
+
+    /// Claims and their answers.
+    pub fn claims(&self) -> &BTreeMap<EventId, Claim> {
+        &self.claims
+    }
+
+    /// A referral's current state.
+    pub fn referral(&self, referral_id: &str) -> Option<&Referral> {
+        self.referrals.get(referral_id).and_then(|h| h.last()).map(|(_, r)| r)
+    }
+
+    /// Every referral's current state.
+    pub fn referrals(&self) -> impl Iterator<Item = &Referral> {
+        self.referrals.values().filter_map(|h| h.last().map(|(_, r)| r))
+    }
+
+    /// A person's parcours, in causal order (HLC, then event id); `None` if forgotten.
+    pub fn parcours(&self, person: &PersonId) -> Option<Vec<&ParcoursEntry>> {
+        if self.forgotten.contains(person) {
+            return None;
+        }
+        Some(self.parcours.get(person).map(|set| set.iter().collect()).unwrap_or_default())
+    }
+
+    /// Accompaniments of a person.
+    pub fn accompaniments(&self, person: &PersonId) -> &[Accompaniment] {
+        self.accompaniments.get(person).map_or(&[], Vec::as_slice)
+    }
+
+    /// True if the person asked to be forgotten.
+    pub fn is_forgotten(&self, person: &PersonId) -> bool {
+        self.forgotten.contains(person)
+    }
+
+    /// Events kept in the log without effect, by event id.
+    pub fn rejections(&self) -> &BTreeMap<EventId, DomainRejection> {
+        &self.rejections
+    }
+
+    /// Settled amounts by (issuing hub, venue).
+    pub fn settlements(&self) -> &BTreeMap<(HubId, String), u64> {
+        &self.settlements
+    }
+
+    /// The charter.
+    pub fn charter(&self) -> &Charter {
+        &self.charter
+    }
+
+    /// SHA-256 over a canonical encoding of every view (query-date independent).
+    pub fn digest(&self) -> [u8; 32] {
+        #[derive(Serialize)]
+        struct Canonical<'a> {
+            applied: BTreeMap<HubId, u64>,
+            venues: Vec<(&'a String, EventId, &'a str, bool, u32)>,
+            qualifications: BTreeMap<&'a String, Option<&'a Qualification>>,
+            batches: &'a BTreeMap<String, Batch>,
+            vouchers: BTreeMap<&'a String, &'a VoucherState>,
+            claims: &'a BTreeMap<EventId, Claim>,
+            referrals: BTreeMap<&'a String, &'a Referral>,
+            accompaniments: &'a BTreeMap<PersonId, Vec<Accompaniment>>,
+            parcours: &'a BTreeMap<PersonId, BTreeSet<ParcoursEntry>>,
+            forgotten: &'a BTreeSet<PersonId>,
+            rejections: Vec<(&'a EventId, &'a str)>,
+            settlements: Vec<(HubId, &'a String, u64)>,
+        }
+        let canonical = Canonical {
+            applied: self.applied(),
+            venues: self
+                .venues
+                .venues()
+                .iter()
+                .map(|(id, v)| (id, v.last_event, v.departement.as_str(), v.closed.is_some(), v.updates))
+                .collect(),
+            qualifications: self
+                .venue_history
+                .iter()
+                .map(|(id, h)| (id, h.last().and_then(|(_, s)| s.qualification.as_ref())))
+                .collect(),
+            batches: &self.batches,
+            vouchers: self.vouchers.iter().filter_map(|(k, h)| h.last().map(|(_, s)| (k, s))).collect(),
+            claims: &self.claims,
+            referrals: self.referrals.iter().filter_map(|(k, h)| h.last().map(|(_, r)| (k, r))).collect(),
+            accompaniments: &self.accompaniments,
+            parcours: &self.parcours,
+            forgotten: &self.forgotten,
+            rejections: self.rejections.iter().map(|(id, r)| (id, r.reason.as_str())).collect(),
+            settlements: self.settlements.iter().map(|((h, v), a)| (*h, v, *a)).collect(),
+        };
+        // serde_json over BTreeMaps and Vecs of integers and strings is deterministic.
+        let bytes = serde_json::to_vec(&canonical).unwrap_or_default();
+        tagged_sha256(DIGEST_TAG, &bytes)
+    }
+}
+
+enum Step<'a> {
+    Accept(&'a pb::ReferralAccepted),
+    Decline(&'a pb::ReferralDeclined),
+    Forward(&'a pb::ReferralForwarded),
+    Close(&'a pb::ReferralClosed),
+}
+
+fn person_of(bytes: &[u8]) -> Result<PersonId, String> {
+    PersonId::from_slice(bytes).map_err(|e| e.to_string())
+}
+
+fn date_field(field: &str, text: &str) -> Result<i32, String> {
+    parse_date(text).ok_or_else(|| format!("{field}: expected a date YYYY-MM-DD, found {text:?}"))
+}
+
+fn services_field(services: &[String]) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::with_capacity(services.len());
+    for s in services {
+        if !SERVICES.contains(&s.as_str()) {
+            return Err(format!("services: expected v1 services, found {s:?}"));
+        }
+        if !out.contains(s) {
+            out.push(s.clone());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn prescriber_field(p: Option<&pb::Prescriber>) -> Result<(String, String), String> {
+    let p = p.ok_or("prescriber: missing")?;
+    if !PRESCRIBER_KINDS.contains(&p.kind.as_str()) {
+        return Err(format!("prescriber kind: expected one of {}, found {:?}", PRESCRIBER_KINDS.join(", "), p.kind));
+    }
+    if p.name.trim().is_empty() || p.name.len() > 200 {
+        return Err("prescriber name: expected the desk's name (1 to 200 bytes)".into());
+    }
+    Ok((p.kind.clone(), p.name.clone()))
+}
+
+fn event_ref(wire: &pb::EventRef) -> Result<EventRef, String> {
+    Ok(EventRef {
+        author: HubId::try_from(wire.author.as_slice()).map_err(|e| e.to_string())?,
+        seq: wire.seq,
+        id: EventId::try_from(wire.id.as_slice()).map_err(|e| e.to_string())?,
+    })
+}
+
+/// The département of a venue record (for callers building events).
+pub fn record_departement(record: &pb::VenueRecord) -> Option<String> {
+    departement_of(Some(record.code_insee.as_str()).filter(|c| !c.is_empty()), &record.code_postal).ok()
+}
