@@ -4,8 +4,9 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
+use maillage_core::causal::Offer;
 use maillage_core::venues::VenueDirectory;
-use maillage_core::{Charter, FeedWriter, HubId, Role, SecretKey, VerifiedEvent, pb};
+use maillage_core::{Charter, EventRef, FeedWriter, HubId, Ledger, Role, SecretKey, VerifiedEvent, pb};
 use maillage_store::{EventStore, SledStore};
 
 use crate::datadir::{DataDir, NodeConfig};
@@ -81,6 +82,31 @@ impl Node {
         bodies: Vec<pb::event::Body>,
         progress: &mut dyn FnMut(usize),
     ) -> Result<Vec<VerifiedEvent>> {
+        self.author_with_deps(bodies, Vec::new(), progress)
+    }
+
+    /// Signs and appends one domain event whose causal past is everything this node holds:
+    /// its deps are the heads of every other feed, so the rules see what the author saw.
+    pub fn author_seen(&self, body: pb::event::Body) -> Result<VerifiedEvent> {
+        let me = self.id();
+        let deps: Vec<EventRef> = self
+            .store
+            .frontier()
+            .into_iter()
+            .filter(|(author, _)| *author != me)
+            .map(|(author, head)| EventRef { author, seq: head.seq, id: head.id })
+            .collect();
+        let mut events = self.author_with_deps(vec![body], deps, &mut |_| {})?;
+        events.pop().context("no event was authored")
+    }
+
+    /// Signs and appends events; the first carries `deps`.
+    pub fn author_with_deps(
+        &self,
+        bodies: Vec<pb::event::Body>,
+        mut deps: Vec<EventRef>,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Vec<VerifiedEvent>> {
         if self.member()?.role != Role::Hub {
             bail!("this node is an observer (a read replica): observers author no events");
         }
@@ -97,7 +123,7 @@ impl Node {
         while bodies.peek().is_some() {
             let mut batch = Vec::with_capacity(APPEND_BATCH_EVENTS);
             for body in bodies.by_ref().take(APPEND_BATCH_EVENTS) {
-                batch.push(writer.next(body, vec![], wall_ms())?);
+                batch.push(writer.next(body, std::mem::take(&mut deps), wall_ms())?);
             }
             if let Err(e) = self.store.append_own(&batch) {
                 writer.rewind(self.store.head(&self.id()));
@@ -123,6 +149,32 @@ impl Node {
             }
         }
         Ok(())
+    }
+
+    /// Every stored event folded into the views, feeds read round-robin so that events
+    /// waiting for another feed's events wait briefly.
+    pub fn ledger(&self) -> Result<Ledger> {
+        const CHUNK: usize = 1024;
+        let mut ledger = Ledger::new(self.charter.clone());
+        let mut cursors: Vec<(HubId, u64)> = self.store.frontier().keys().map(|a| (*a, 0)).collect();
+        while !cursors.is_empty() {
+            let mut next = Vec::with_capacity(cursors.len());
+            for (author, after) in cursors {
+                let events = self.store.range(&author, after, CHUNK)?;
+                let Some(last) = events.last().map(|e| e.seq) else { continue };
+                for event in events {
+                    if ledger.offer(event) == Offer::BufferFull {
+                        anyhow::bail!(
+                            "folding the log: more than {} events wait for events this node does not hold",
+                            maillage_core::ledger::PENDING_EVENTS_MAX
+                        );
+                    }
+                }
+                next.push((author, last));
+            }
+            cursors = next;
+        }
+        Ok(ledger)
     }
 
     /// The venue directory folded from the log.

@@ -82,12 +82,18 @@ pub struct CausalIndex {
 impl CausalIndex {
     /// An empty index whose waiting buffer holds at most `pending_max` events.
     pub fn new(pending_max: usize) -> Self {
-        Self { pending_max, ..Self::default() }
+        Self {
+            pending_max,
+            ..Self::default()
+        }
     }
 
     /// Applied events per feed.
     pub fn applied(&self) -> BTreeMap<HubId, u64> {
-        self.feeds.iter().map(|(a, f)| (*a, f.ids.len() as u64)).collect()
+        self.feeds
+            .iter()
+            .map(|(a, f)| (*a, f.ids.len() as u64))
+            .collect()
     }
 
     /// Total applied events.
@@ -112,11 +118,18 @@ impl CausalIndex {
 
     /// The first requirement of `event` not yet applied.
     fn missing(&self, event: &VerifiedEvent) -> Option<(HubId, u64)> {
-        let applied = self.feeds.get(&event.author).map_or(0, |f| f.ids.len() as u64);
+        let applied = self
+            .feeds
+            .get(&event.author)
+            .map_or(0, |f| f.ids.len() as u64);
         if applied + 1 < event.seq {
             return Some((event.author, applied + 1));
         }
-        event.deps.iter().find(|d| !self.is_applied(d)).map(|d| (d.author, d.seq))
+        event
+            .deps
+            .iter()
+            .find(|d| !self.is_applied(d))
+            .map(|d| (d.author, d.seq))
     }
 
     /// The vector clock of an applied event.
@@ -140,7 +153,10 @@ impl CausalIndex {
         event: VerifiedEvent,
         apply: &mut dyn FnMut(&VerifiedEvent, &Past),
     ) -> Offer {
-        let applied = self.feeds.get(&event.author).map_or(0, |f| f.ids.len() as u64);
+        let applied = self
+            .feeds
+            .get(&event.author)
+            .map_or(0, |f| f.ids.len() as u64);
         if event.seq <= applied || self.pending.contains_key(&(event.author, event.seq)) {
             return Offer::Duplicate;
         }
@@ -158,7 +174,9 @@ impl CausalIndex {
             let key = (event.author, event.seq);
             self.apply_ready(&event, apply);
             for waiter in self.waiting.remove(&key).unwrap_or_default() {
-                let Some(pending) = self.pending.remove(&waiter) else { continue };
+                let Some(pending) = self.pending.remove(&waiter) else {
+                    continue;
+                };
                 match self.missing(&pending) {
                     None => ready.push(pending),
                     Some(missing) => {
@@ -188,7 +206,11 @@ impl CausalIndex {
             }
         }
         clock.insert(event.author, event.seq);
-        let past = Past { author: event.author, seq: event.seq, clock };
+        let past = Past {
+            author: event.author,
+            seq: event.seq,
+            clock,
+        };
         apply(event, &past);
         let feed = self.feeds.entry(event.author).or_default();
         feed.ids.push(event.id);

@@ -56,8 +56,9 @@ pub const SERVICES: [&str; 9] = [
 ];
 
 /// Prescriber kinds.
-pub const PRESCRIBER_KINDS: [&str; 11] =
-    ["CAF", "FT", "CCAS", "MUNI", "DEPT", "ML", "LA_POSTE", "RFS", "ASSO", "SPIP", "AUTRE"];
+pub const PRESCRIBER_KINDS: [&str; 11] = [
+    "CAF", "FT", "CCAS", "MUNI", "DEPT", "ML", "LA_POSTE", "RFS", "ASSO", "SPIP", "AUTRE",
+];
 
 /// A venue's qualification for vouchers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -270,7 +271,11 @@ pub struct Accompaniment {
 type History<S> = Vec<(EventRef, S)>;
 
 fn as_of<'h, S>(history: &'h History<S>, past: &Past) -> Option<&'h S> {
-    history.iter().rev().find(|(at, _)| past.contains_ref(at)).map(|(_, s)| s)
+    history
+        .iter()
+        .rev()
+        .find(|(at, _)| past.contains_ref(at))
+        .map(|(_, s)| s)
 }
 
 /// The folded state of every feed.
@@ -284,7 +289,8 @@ pub struct Ledger {
     vouchers: BTreeMap<String, History<VoucherState>>,
     claims: BTreeMap<EventId, Claim>,
     referrals: BTreeMap<String, History<Referral>>,
-    accompaniments: BTreeMap<PersonId, Vec<Accompaniment>>,
+    /// By person, then event id (concurrent records from several hubs arrive in any order).
+    accompaniments: BTreeMap<PersonId, BTreeMap<EventId, Accompaniment>>,
     parcours: BTreeMap<PersonId, BTreeSet<ParcoursEntry>>,
     forgotten: BTreeSet<PersonId>,
     rejections: BTreeMap<EventId, DomainRejection>,
@@ -339,7 +345,12 @@ impl Ledger {
         if let Err(reason) = self.try_apply(event, past) {
             self.rejections.insert(
                 event.id,
-                DomainRejection { event: event.id, author: event.author, seq: event.seq, reason },
+                DomainRejection {
+                    event: event.id,
+                    author: event.author,
+                    seq: event.seq,
+                    reason,
+                },
             );
         }
     }
@@ -349,9 +360,7 @@ impl Ledger {
         let at = event.as_ref();
         match &event.body {
             None => Ok(()), // A body kind of a newer version: stored and forwarded, not applied.
-            Some(
-                Body::VenueRegistered(_) | Body::VenueUpdated(_) | Body::VenueClosed(_),
-            ) => {
+            Some(Body::VenueRegistered(_) | Body::VenueUpdated(_) | Body::VenueClosed(_)) => {
                 let before = self.venues.rejections().len();
                 self.venues.apply(event, &self.charter);
                 if let Some(rejection) = self.venues.rejections().get(before) {
@@ -366,10 +375,9 @@ impl Ledger {
                 self.snapshot_venue(venue_id, at, |_| {});
                 Ok(())
             }
-            Some(Body::VenueQualified(q)) => self.qualify(q, event, at),
+            Some(Body::VenueQualified(q)) => self.qualify(q, event, past, at),
             Some(Body::VenueQualificationRevoked(r)) => {
-                let venue = self.held_open_venue(&r.venue_id, event.author)?;
-                let _ = venue;
+                self.held_open_venue(&r.venue_id, event.author, past)?;
                 let current = self.venue_now(&r.venue_id);
                 if current.and_then(|v| v.qualification.as_ref()).is_none() {
                     return Err(format!("venue {} is not qualified", r.venue_id));
@@ -386,10 +394,18 @@ impl Ledger {
             Some(Body::VoucherCancelled(c)) => self.cancel(c, event, past, at),
             Some(Body::RedemptionsSettled(s)) => self.settle(s, event, past, at),
             Some(Body::ReferralOpened(o)) => self.open_referral(o, event, past, at),
-            Some(Body::ReferralAccepted(a)) => self.referral_step(&a.referral_id, event, past, at, Step::Accept(a)),
-            Some(Body::ReferralDeclined(d)) => self.referral_step(&d.referral_id, event, past, at, Step::Decline(d)),
-            Some(Body::ReferralForwarded(f)) => self.referral_step(&f.referral_id, event, past, at, Step::Forward(f)),
-            Some(Body::ReferralClosed(c)) => self.referral_step(&c.referral_id, event, past, at, Step::Close(c)),
+            Some(Body::ReferralAccepted(a)) => {
+                self.referral_step(&a.referral_id, event, past, at, Step::Accept(a))
+            }
+            Some(Body::ReferralDeclined(d)) => {
+                self.referral_step(&d.referral_id, event, past, at, Step::Decline(d))
+            }
+            Some(Body::ReferralForwarded(f)) => {
+                self.referral_step(&f.referral_id, event, past, at, Step::Forward(f))
+            }
+            Some(Body::ReferralClosed(c)) => {
+                self.referral_step(&c.referral_id, event, past, at, Step::Close(c))
+            }
             Some(Body::AccompanimentRecorded(a)) => self.accompany(a, event, past),
             Some(Body::PersonForgotten(f)) => {
                 let person = person_of(&f.person)?;
@@ -404,41 +420,75 @@ impl Ledger {
     // ----- venues ---------------------------------------------------------------------------
 
     fn venue_now(&self, venue_id: &str) -> Option<&VenueSnapshot> {
-        self.venue_history.get(venue_id).and_then(|h| h.last()).map(|(_, s)| s)
+        self.venue_history
+            .get(venue_id)
+            .and_then(|h| h.last())
+            .map(|(_, s)| s)
     }
 
     fn venue_as_of(&self, venue_id: &str, past: &Past) -> Option<&VenueSnapshot> {
-        self.venue_history.get(venue_id).and_then(|h| as_of(h, past))
+        self.venue_history
+            .get(venue_id)
+            .and_then(|h| as_of(h, past))
     }
 
-    fn snapshot_venue(&mut self, venue_id: &str, at: EventRef, change: impl FnOnce(&mut VenueSnapshot)) {
-        let Some(venue) = self.venues.get(venue_id) else { return };
-        let previous = self.venue_now(venue_id).and_then(|s| s.qualification.clone());
+    fn snapshot_venue(
+        &mut self,
+        venue_id: &str,
+        at: EventRef,
+        change: impl FnOnce(&mut VenueSnapshot),
+    ) {
+        let Some(venue) = self.venues.get(venue_id) else {
+            return;
+        };
+        let previous = self
+            .venue_now(venue_id)
+            .and_then(|s| s.qualification.clone());
         let mut snapshot = VenueSnapshot {
             departement: venue.departement.clone(),
             open: venue.closed.is_none(),
             qualification: previous,
         };
         change(&mut snapshot);
-        self.venue_history.entry(venue_id.to_owned()).or_default().push((at, snapshot));
+        self.venue_history
+            .entry(venue_id.to_owned())
+            .or_default()
+            .push((at, snapshot));
     }
 
-    fn held_open_venue(&self, venue_id: &str, author: HubId) -> Result<&crate::venues::Venue, String> {
-        let venue = self.venues.get(venue_id).ok_or_else(|| format!("unknown venue {venue_id}"))?;
-        if venue.closed.is_some() {
-            return Err(format!("venue {venue_id} is closed"));
-        }
-        if self.charter.holder_of(&venue.departement) != Some(author) {
+    /// A venue the author holds, open in the event's causal past. A venue held by the author
+    /// has all its events in the author's own feed, so this depends on the past only.
+    fn held_open_venue(
+        &self,
+        venue_id: &str,
+        author: HubId,
+        past: &Past,
+    ) -> Result<&crate::venues::Venue, String> {
+        let snapshot = self
+            .venue_as_of(venue_id, past)
+            .ok_or_else(|| format!("venue {venue_id} is unknown in the event's causal past"))?;
+        if self.charter.holder_of(&snapshot.departement) != Some(author) {
             return Err(format!(
                 "venue {venue_id} is in département {}, which the author does not hold",
-                venue.departement
+                snapshot.departement
             ));
         }
-        Ok(venue)
+        if !snapshot.open {
+            return Err(format!("venue {venue_id} is closed"));
+        }
+        self.venues
+            .get(venue_id)
+            .ok_or_else(|| format!("venue {venue_id} is unknown"))
     }
 
-    fn qualify(&mut self, q: &pb::VenueQualified, event: &VerifiedEvent, at: EventRef) -> Result<(), String> {
-        let venue = self.held_open_venue(&q.venue_id, event.author)?;
+    fn qualify(
+        &mut self,
+        q: &pb::VenueQualified,
+        event: &VerifiedEvent,
+        past: &Past,
+        at: EventRef,
+    ) -> Result<(), String> {
+        let venue = self.held_open_venue(&q.venue_id, event.author, past)?;
         if venue.record.pivot.bytes().all(|b| b == b'0') {
             return Err(format!(
                 "venue {} has no real SIRET, RNA or RIDET (pivot {:?}): the payee of public money must be traceable",
@@ -462,12 +512,20 @@ impl Ledger {
 
     /// The venue's qualification problem for a redemption or claim on `date` for `service`,
     /// as the past sees it.
-    fn check_venue_for(&self, venue_id: &str, service: &str, date: i32, past: &Past) -> Result<String, String> {
+    fn check_venue_for(
+        &self,
+        venue_id: &str,
+        service: &str,
+        date: i32,
+        past: &Past,
+    ) -> Result<String, String> {
         let snapshot = self
             .venue_as_of(venue_id, past)
             .ok_or_else(|| format!("venue {venue_id} is unknown in the event's causal past"))?;
         if !snapshot.open {
-            return Err(format!("venue {venue_id} is closed in the event's causal past"));
+            return Err(format!(
+                "venue {venue_id} is closed in the event's causal past"
+            ));
         }
         let q = snapshot.qualification.as_ref().ok_or_else(|| {
             format!("venue {venue_id} is not qualified in the event's causal past (put its VenueQualified in deps)")
@@ -488,24 +546,42 @@ impl Ledger {
 
     // ----- vouchers -------------------------------------------------------------------------
 
-    fn issue_batch(&mut self, b: &pb::VoucherBatchIssued, event: &VerifiedEvent, at: EventRef) -> Result<(), String> {
+    fn issue_batch(
+        &mut self,
+        b: &pb::VoucherBatchIssued,
+        event: &VerifiedEvent,
+        at: EventRef,
+    ) -> Result<(), String> {
         let member = self.charter.member(&event.author).ok_or("unknown author")?;
         let prefix_ok = b
             .batch_id
             .split_once('-')
             .is_some_and(|(dep, rest)| member.territories.contains(dep) && !rest.is_empty());
-        if !prefix_ok || !b.batch_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || b.batch_id.len() > 64 {
+        if !prefix_ok
+            || !b
+                .batch_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+            || b.batch_id.len() > 64
+        {
             return Err(format!(
                 "batch id {:?}: expected one of the author's départements, a dash, then letters, digits or dashes (e.g. \"{}-2026-CAF-01\")",
                 b.batch_id,
-                member.territories.iter().next().map_or("13", String::as_str)
+                member
+                    .territories
+                    .iter()
+                    .next()
+                    .map_or("13", String::as_str)
             ));
         }
         if self.batches.contains_key(&b.batch_id) {
             return Err(format!("batch {} is already issued", b.batch_id));
         }
         if b.count == 0 || b.count > BATCH_VOUCHERS_MAX {
-            return Err(format!("count: expected 1..={BATCH_VOUCHERS_MAX}, found {}", b.count));
+            return Err(format!(
+                "count: expected 1..={BATCH_VOUCHERS_MAX}, found {}",
+                b.count
+            ));
         }
         if b.face_value_cents == 0 {
             return Err("face value: expected more than 0 cents".into());
@@ -515,7 +591,10 @@ impl Ledger {
             return Err("funder: a name is required".into());
         }
         if !(funder.siret.len() == 14 && funder.siret.bytes().all(|c| c.is_ascii_digit())) {
-            return Err(format!("funder SIRET: expected 14 digits, found {:?}", funder.siret));
+            return Err(format!(
+                "funder SIRET: expected 14 digits, found {:?}",
+                funder.siret
+            ));
         }
         let from = date_field("valid_from", &b.valid_from)?;
         let until = date_field("valid_until", &b.valid_until)?;
@@ -526,7 +605,9 @@ impl Ledger {
         let services = services_field(&b.eligible_services)?;
         for t in &b.territories {
             if !crate::territory::is_departement_code(t) {
-                return Err(format!("territories: expected département codes, found {t:?}"));
+                return Err(format!(
+                    "territories: expected département codes, found {t:?}"
+                ));
             }
         }
         self.batches.insert(
@@ -558,10 +639,17 @@ impl Ledger {
             .batches
             .get(batch_id)
             .filter(|b| past.contains_ref(&b.issued_at))
-            .ok_or_else(|| format!("serial {serial}: batch {batch_id} is not in the event's causal past"))?;
-        let n: u32 = number.parse().map_err(|_| format!("serial {serial:?}: number is not an integer"))?;
+            .ok_or_else(|| {
+                format!("serial {serial}: batch {batch_id} is not in the event's causal past")
+            })?;
+        let n: u32 = number
+            .parse()
+            .map_err(|_| format!("serial {serial:?}: number is not an integer"))?;
         if n == 0 || n > batch.count || number.starts_with('0') {
-            return Err(format!("serial {serial}: expected a number in 1..={} without leading zeros", batch.count));
+            return Err(format!(
+                "serial {serial}: expected a number in 1..={} without leading zeros",
+                batch.count
+            ));
         }
         Ok(batch)
     }
@@ -598,12 +686,18 @@ impl Ledger {
     }
 
     fn record_voucher(&mut self, serial: &str, at: EventRef, state: VoucherState) {
-        self.vouchers.entry(serial.to_owned()).or_default().push((at, state));
+        self.vouchers
+            .entry(serial.to_owned())
+            .or_default()
+            .push((at, state));
     }
 
     fn serials_field(serials: &[String]) -> Result<(), String> {
         if serials.is_empty() || serials.len() > SERIALS_PER_EVENT_MAX {
-            return Err(format!("serials: expected 1..={SERIALS_PER_EVENT_MAX}, found {}", serials.len()));
+            return Err(format!(
+                "serials: expected 1..={SERIALS_PER_EVENT_MAX}, found {}",
+                serials.len()
+            ));
         }
         let unique: BTreeSet<&String> = serials.iter().collect();
         if unique.len() != serials.len() {
@@ -612,7 +706,13 @@ impl Ledger {
         Ok(())
     }
 
-    fn hand_out(&mut self, h: &pb::VouchersHandedOut, event: &VerifiedEvent, past: &Past, at: EventRef) -> Result<(), String> {
+    fn hand_out(
+        &mut self,
+        h: &pb::VouchersHandedOut,
+        event: &VerifiedEvent,
+        past: &Past,
+        at: EventRef,
+    ) -> Result<(), String> {
         Self::serials_field(&h.serials)?;
         let person = person_of(&h.person)?;
         let prescriber = prescriber_field(h.prescriber.as_ref())?;
@@ -621,7 +721,10 @@ impl Ledger {
         for serial in &h.serials {
             let mut state = self.owned(serial, event.author, past)?;
             if state.status != VoucherStatus::Issued {
-                return Err(format!("voucher {serial} is {:?}, not available to hand out", state.status));
+                return Err(format!(
+                    "voucher {serial} is {:?}, not available to hand out",
+                    state.status
+                ));
             }
             let batch = self.batch_of(serial, past)?;
             if date > parse_date(&batch.valid_until).unwrap_or(i32::MIN) {
@@ -645,16 +748,34 @@ impl Ledger {
         Ok(())
     }
 
-    fn redeem(&mut self, r: &pb::VoucherRedeemed, event: &VerifiedEvent, past: &Past, at: EventRef) -> Result<(), String> {
+    fn redeem(
+        &mut self,
+        r: &pb::VoucherRedeemed,
+        event: &VerifiedEvent,
+        past: &Past,
+        at: EventRef,
+    ) -> Result<(), String> {
         let mut state = self.owned(&r.serial, event.author, past)?;
         let date = date_field("date", &r.date)?;
         match state.status {
             VoucherStatus::HandedOut => {}
             VoucherStatus::Redeemed => {
-                let previous = state.redemption.as_ref().map(|p| p.event.short()).unwrap_or_default();
-                return Err(format!("voucher {} is already redeemed (event {previous})", r.serial));
+                let previous = state
+                    .redemption
+                    .as_ref()
+                    .map(|p| p.event.short())
+                    .unwrap_or_default();
+                return Err(format!(
+                    "voucher {} is already redeemed (event {previous})",
+                    r.serial
+                ));
             }
-            other => return Err(format!("voucher {} is {other:?}: only a handed-out voucher can be redeemed", r.serial)),
+            other => {
+                return Err(format!(
+                    "voucher {} is {other:?}: only a handed-out voucher can be redeemed",
+                    r.serial
+                ));
+            }
         }
         let batch = self.batch_of(&r.serial, past)?.clone();
         self.check_use(&batch, &r.serial, &r.service, date)?;
@@ -672,7 +793,10 @@ impl Ledger {
             Some(wire) => {
                 let claim_ref = event_ref(wire)?;
                 let claim = self.claim_in_past(&claim_ref, &r.serial, &state, past)?;
-                if claim.venue_id != r.venue_id || claim.service != r.service || claim.date != r.date {
+                if claim.venue_id != r.venue_id
+                    || claim.service != r.service
+                    || claim.date != r.date
+                {
                     return Err(format!(
                         "claim {}: accepted redemption must repeat the claim's venue, service and date",
                         claim_ref.id.short()
@@ -696,21 +820,38 @@ impl Ledger {
             claim.accepted = Some(true);
         }
         if let Some(person) = person {
-            let summary = format!("voucher {} redeemed at venue {} for {:?} on {}", r.serial, r.venue_id, r.service, r.date);
+            let summary = format!(
+                "voucher {} redeemed at venue {} for {:?} on {}",
+                r.serial, r.venue_id, r.service, r.date
+            );
             self.trace(person, event, "voucher_redeemed", summary);
         }
         Ok(())
     }
 
-    fn check_use(&self, batch: &Batch, serial: &str, service: &str, date: i32) -> Result<(), String> {
+    fn check_use(
+        &self,
+        batch: &Batch,
+        serial: &str,
+        service: &str,
+        date: i32,
+    ) -> Result<(), String> {
         if !SERVICES.contains(&service) {
             return Err(format!("service: expected a v1 service, found {service:?}"));
         }
-        if !batch.eligible_services.is_empty() && !batch.eligible_services.iter().any(|s| s == service) {
-            return Err(format!("voucher {serial}: {service:?} is not an eligible service of batch {}", batch.batch_id));
+        if !batch.eligible_services.is_empty()
+            && !batch.eligible_services.iter().any(|s| s == service)
+        {
+            return Err(format!(
+                "voucher {serial}: {service:?} is not an eligible service of batch {}",
+                batch.batch_id
+            ));
         }
         if date < parse_date(&batch.valid_from).unwrap_or(i32::MAX) {
-            return Err(format!("voucher {serial} is valid from {}", batch.valid_from));
+            return Err(format!(
+                "voucher {serial} is valid from {}",
+                batch.valid_from
+            ));
         }
         if date > parse_date(&batch.redeem_deadline).unwrap_or(i32::MIN) {
             return Err(format!(
@@ -722,9 +863,18 @@ impl Ledger {
         Ok(())
     }
 
-    fn claim_in_past(&self, claim_ref: &EventRef, serial: &str, state: &VoucherState, past: &Past) -> Result<Claim, String> {
+    fn claim_in_past(
+        &self,
+        claim_ref: &EventRef,
+        serial: &str,
+        state: &VoucherState,
+        past: &Past,
+    ) -> Result<Claim, String> {
         if !past.contains_ref(claim_ref) {
-            return Err(format!("claim {} is not in the event's causal past (put it in deps)", claim_ref.id.short()));
+            return Err(format!(
+                "claim {} is not in the event's causal past (put it in deps)",
+                claim_ref.id.short()
+            ));
         }
         let claim = self
             .claims
@@ -732,26 +882,50 @@ impl Ledger {
             .filter(|c| c.at == *claim_ref)
             .ok_or_else(|| format!("event {} is not a valid claim", claim_ref.id.short()))?;
         if claim.serial != serial {
-            return Err(format!("claim {} is for voucher {}, not {serial}", claim_ref.id.short(), claim.serial));
+            return Err(format!(
+                "claim {} is for voucher {}, not {serial}",
+                claim_ref.id.short(),
+                claim.serial
+            ));
         }
         if state.answered_claims.contains(&claim_ref.id) {
-            return Err(format!("claim {} is already answered", claim_ref.id.short()));
+            return Err(format!(
+                "claim {} is already answered",
+                claim_ref.id.short()
+            ));
         }
         Ok(claim.clone())
     }
 
-    fn transfer(&mut self, t: &pb::VoucherTransferred, event: &VerifiedEvent, past: &Past, at: EventRef) -> Result<(), String> {
+    fn transfer(
+        &mut self,
+        t: &pb::VoucherTransferred,
+        event: &VerifiedEvent,
+        past: &Past,
+        at: EventRef,
+    ) -> Result<(), String> {
         Self::serials_field(&t.serials)?;
         let to = HubId::try_from(t.to_hub.as_slice()).map_err(|e| format!("to_hub: {e}"))?;
         match self.charter.member(&to) {
             Some(m) if m.role == Role::Hub && to != event.author => {}
-            _ => return Err(format!("to_hub {} is not another hub of the federation", to.short())),
+            _ => {
+                return Err(format!(
+                    "to_hub {} is not another hub of the federation",
+                    to.short()
+                ));
+            }
         }
         let mut updates = Vec::with_capacity(t.serials.len());
         for serial in &t.serials {
             let mut state = self.owned(serial, event.author, past)?;
-            if matches!(state.status, VoucherStatus::Redeemed | VoucherStatus::Cancelled) {
-                return Err(format!("voucher {serial} is {:?}: nothing to transfer", state.status));
+            if matches!(
+                state.status,
+                VoucherStatus::Redeemed | VoucherStatus::Cancelled
+            ) {
+                return Err(format!(
+                    "voucher {serial} is {:?}: nothing to transfer",
+                    state.status
+                ));
             }
             state.owner = to;
             state.transfers.push(to);
@@ -763,16 +937,22 @@ impl Ledger {
         Ok(())
     }
 
-    fn claim(&mut self, c: &pb::VoucherClaimed, event: &VerifiedEvent, past: &Past, at: EventRef) -> Result<(), String> {
+    fn claim(
+        &mut self,
+        c: &pb::VoucherClaimed,
+        event: &VerifiedEvent,
+        past: &Past,
+        at: EventRef,
+    ) -> Result<(), String> {
         let state = self.voucher_as_of(&c.serial, past)?;
         if state.owner == event.author {
-            return Err(format!("voucher {} is owned by the author: the owner redeems, it does not claim", c.serial));
+            return Err(format!(
+                "voucher {} is owned by the author: the owner redeems, it does not claim",
+                c.serial
+            ));
         }
         let date = date_field("date", &c.date)?;
-        let venue = self.venues.get(&c.venue_id).ok_or_else(|| format!("unknown venue {}", c.venue_id))?;
-        if self.charter.holder_of(&venue.departement) != Some(event.author) {
-            return Err(format!("venue {} is not held by the claiming hub", c.venue_id));
-        }
+        self.held_open_venue(&c.venue_id, event.author, past)?;
         let batch = self.batch_of(&c.serial, past)?.clone();
         self.check_use(&batch, &c.serial, &c.service, date)?;
         self.check_venue_for(&c.venue_id, &c.service, date, past)?;
@@ -791,14 +971,29 @@ impl Ledger {
             },
         );
         if let Some(person) = state.person {
-            let summary = format!("voucher {} claimed at venue {} while its owner was unreachable", c.serial, c.venue_id);
+            let summary = format!(
+                "voucher {} claimed at venue {} while its owner was unreachable",
+                c.serial, c.venue_id
+            );
             self.trace(person, event, "voucher_claimed", summary);
         }
         Ok(())
     }
 
-    fn reject_claim(&mut self, r: &pb::VoucherClaimRejected, event: &VerifiedEvent, past: &Past, at: EventRef) -> Result<(), String> {
+    fn reject_claim(
+        &mut self,
+        r: &pb::VoucherClaimRejected,
+        event: &VerifiedEvent,
+        past: &Past,
+        at: EventRef,
+    ) -> Result<(), String> {
         let claim_ref = event_ref(r.claim.as_ref().ok_or("claim: missing")?)?;
+        if !past.contains_ref(&claim_ref) {
+            return Err(format!(
+                "claim {} is not in the event's causal past (put it in deps)",
+                claim_ref.id.short()
+            ));
+        }
         let serial = self
             .claims
             .get(&claim_ref.id)
@@ -818,13 +1013,25 @@ impl Ledger {
         Ok(())
     }
 
-    fn cancel(&mut self, c: &pb::VoucherCancelled, event: &VerifiedEvent, past: &Past, at: EventRef) -> Result<(), String> {
+    fn cancel(
+        &mut self,
+        c: &pb::VoucherCancelled,
+        event: &VerifiedEvent,
+        past: &Past,
+        at: EventRef,
+    ) -> Result<(), String> {
         Self::serials_field(&c.serials)?;
         let mut updates = Vec::new();
         for serial in &c.serials {
             let mut state = self.owned(serial, event.author, past)?;
-            if matches!(state.status, VoucherStatus::Redeemed | VoucherStatus::Cancelled) {
-                return Err(format!("voucher {serial} is {:?}: it cannot be cancelled", state.status));
+            if matches!(
+                state.status,
+                VoucherStatus::Redeemed | VoucherStatus::Cancelled
+            ) {
+                return Err(format!(
+                    "voucher {serial} is {:?}: it cannot be cancelled",
+                    state.status
+                ));
             }
             state.status = VoucherStatus::Cancelled;
             updates.push((serial.clone(), state));
@@ -835,21 +1042,39 @@ impl Ledger {
         Ok(())
     }
 
-    fn settle(&mut self, s: &pb::RedemptionsSettled, event: &VerifiedEvent, past: &Past, at: EventRef) -> Result<(), String> {
+    fn settle(
+        &mut self,
+        s: &pb::RedemptionsSettled,
+        event: &VerifiedEvent,
+        past: &Past,
+        at: EventRef,
+    ) -> Result<(), String> {
         Self::serials_field(&s.serials)?;
         let mut total = 0u64;
         let mut updates = Vec::new();
         for serial in &s.serials {
             let batch = self.batch_of(serial, past)?;
             if batch.issuer != event.author {
-                return Err(format!("voucher {serial} was issued by {}: only the issuer settles it", batch.issuer.short()));
+                return Err(format!(
+                    "voucher {serial} was issued by {}: only the issuer settles it",
+                    batch.issuer.short()
+                ));
             }
             total += batch.face_value_cents;
             let mut state = self.voucher_as_of(serial, past)?;
             match &state.redemption {
                 Some(r) if r.venue_id == s.venue_id => {}
-                Some(r) => return Err(format!("voucher {serial} was redeemed at {}, not {}", r.venue_id, s.venue_id)),
-                None => return Err(format!("voucher {serial} is not redeemed in the event's causal past")),
+                Some(r) => {
+                    return Err(format!(
+                        "voucher {serial} was redeemed at {}, not {}",
+                        r.venue_id, s.venue_id
+                    ));
+                }
+                None => {
+                    return Err(format!(
+                        "voucher {serial} is not redeemed in the event's causal past"
+                    ));
+                }
             }
             if state.settled {
                 return Err(format!("voucher {serial} is already settled"));
@@ -858,18 +1083,30 @@ impl Ledger {
             updates.push((serial.clone(), state));
         }
         if total != s.amount_cents {
-            return Err(format!("amount: expected {total} cents (face values), found {}", s.amount_cents));
+            return Err(format!(
+                "amount: expected {total} cents (face values), found {}",
+                s.amount_cents
+            ));
         }
         for (serial, state) in updates {
             self.record_voucher(&serial, at, state);
         }
-        *self.settlements.entry((event.author, s.venue_id.clone())).or_insert(0) += total;
+        *self
+            .settlements
+            .entry((event.author, s.venue_id.clone()))
+            .or_insert(0) += total;
         Ok(())
     }
 
     // ----- referrals ------------------------------------------------------------------------
 
-    fn open_referral(&mut self, o: &pb::ReferralOpened, event: &VerifiedEvent, past: &Past, at: EventRef) -> Result<(), String> {
+    fn open_referral(
+        &mut self,
+        o: &pb::ReferralOpened,
+        event: &VerifiedEvent,
+        past: &Past,
+        at: EventRef,
+    ) -> Result<(), String> {
         let member = self.charter.member(&event.author).ok_or("unknown author")?;
         let prefix_ok = o
             .referral_id
@@ -897,17 +1134,21 @@ impl Ledger {
             let snapshot = self
                 .venue_as_of(&o.target_venue_id, past)
                 .filter(|s| s.open)
-                .ok_or_else(|| format!("target venue {} is not open in the event's causal past", o.target_venue_id))?;
+                .ok_or_else(|| {
+                    format!(
+                        "target venue {} is not open in the event's causal past",
+                        o.target_venue_id
+                    )
+                })?;
             let holder = self
                 .charter
                 .holder_of(&snapshot.departement)
                 .ok_or_else(|| format!("no hub holds département {}", snapshot.departement))?;
             (holder, snapshot.departement.clone())
         } else {
-            let holder = self
-                .charter
-                .holder_of(&o.target_territory)
-                .ok_or_else(|| format!("target territory {:?}: no hub holds it", o.target_territory))?;
+            let holder = self.charter.holder_of(&o.target_territory).ok_or_else(|| {
+                format!("target territory {:?}: no hub holds it", o.target_territory)
+            })?;
             (holder, o.target_territory.clone())
         };
         let referral = Referral {
@@ -935,12 +1176,20 @@ impl Ledger {
             self.hub_name(&handler),
             referral.target_territory
         );
-        self.referrals.insert(o.referral_id.clone(), vec![(at, referral)]);
+        self.referrals
+            .insert(o.referral_id.clone(), vec![(at, referral)]);
         self.trace(person, event, "referral_opened", summary);
         Ok(())
     }
 
-    fn referral_step(&mut self, referral_id: &str, event: &VerifiedEvent, past: &Past, at: EventRef, step: Step<'_>) -> Result<(), String> {
+    fn referral_step(
+        &mut self,
+        referral_id: &str,
+        event: &VerifiedEvent,
+        past: &Past,
+        at: EventRef,
+        step: Step<'_>,
+    ) -> Result<(), String> {
         let mut referral = self
             .referrals
             .get(referral_id)
@@ -957,33 +1206,57 @@ impl Ledger {
         let summary = match step {
             Step::Accept(a) => {
                 if referral.status != ReferralStatus::Open {
-                    return Err(format!("referral {referral_id} is {:?}, not open", referral.status));
+                    return Err(format!(
+                        "referral {referral_id} is {:?}, not open",
+                        referral.status
+                    ));
                 }
-                self.held_open_venue(&a.venue_id, event.author)?;
-                let date = if a.date.is_empty() { day } else { date_field("date", &a.date)? };
+                self.held_open_venue(&a.venue_id, event.author, past)?;
+                let date = if a.date.is_empty() {
+                    day
+                } else {
+                    date_field("date", &a.date)?
+                };
                 if date > parse_date(&referral.expires_on).unwrap_or(i32::MAX) {
-                    return Err(format!("referral {referral_id} expired on {}", referral.expires_on));
+                    return Err(format!(
+                        "referral {referral_id} expired on {}",
+                        referral.expires_on
+                    ));
                 }
                 referral.status = ReferralStatus::Accepted;
                 referral.venue_id = a.venue_id.clone();
                 referral.accepted_on = format_date(date);
-                format!("accepted at venue {} on {}", a.venue_id, referral.accepted_on)
+                format!(
+                    "accepted at venue {} on {}",
+                    a.venue_id, referral.accepted_on
+                )
             }
             Step::Decline(d) => {
                 if referral.status != ReferralStatus::Open {
-                    return Err(format!("referral {referral_id} is {:?}, not open", referral.status));
+                    return Err(format!(
+                        "referral {referral_id} is {:?}, not open",
+                        referral.status
+                    ));
                 }
                 referral.status = ReferralStatus::Declined;
                 format!("declined: {}", d.reason)
             }
             Step::Forward(f) => {
                 if referral.status != ReferralStatus::Open {
-                    return Err(format!("referral {referral_id} is {:?}, not open", referral.status));
+                    return Err(format!(
+                        "referral {referral_id} is {:?}, not open",
+                        referral.status
+                    ));
                 }
                 let snapshot = self
                     .venue_as_of(&f.to_venue_id, past)
                     .filter(|s| s.open)
-                    .ok_or_else(|| format!("venue {} is not open in the event's causal past", f.to_venue_id))?;
+                    .ok_or_else(|| {
+                        format!(
+                            "venue {} is not open in the event's causal past",
+                            f.to_venue_id
+                        )
+                    })?;
                 let holder = self
                     .charter
                     .holder_of(&snapshot.departement)
@@ -991,45 +1264,88 @@ impl Ledger {
                 referral.handler = holder;
                 referral.target_venue_id = f.to_venue_id.clone();
                 referral.target_territory = snapshot.departement.clone();
-                format!("forwarded to venue {} (hub {})", f.to_venue_id, self.hub_name(&holder))
+                format!(
+                    "forwarded to venue {} (hub {})",
+                    f.to_venue_id,
+                    self.hub_name(&holder)
+                )
             }
             Step::Close(c) => {
-                if !matches!(referral.status, ReferralStatus::Open | ReferralStatus::Accepted) {
-                    return Err(format!("referral {referral_id} is {:?}: it cannot be closed", referral.status));
+                if !matches!(
+                    referral.status,
+                    ReferralStatus::Open | ReferralStatus::Accepted
+                ) {
+                    return Err(format!(
+                        "referral {referral_id} is {:?}: it cannot be closed",
+                        referral.status
+                    ));
                 }
                 if !["completed", "no_show", "abandoned"].contains(&c.outcome.as_str()) {
-                    return Err(format!("outcome: expected completed, no_show or abandoned, found {:?}", c.outcome));
+                    return Err(format!(
+                        "outcome: expected completed, no_show or abandoned, found {:?}",
+                        c.outcome
+                    ));
                 }
-                referral.status = ReferralStatus::Closed { outcome: c.outcome.clone() };
+                referral.status = ReferralStatus::Closed {
+                    outcome: c.outcome.clone(),
+                };
                 referral.autonomy = c.autonomy.clone();
                 format!("closed: {}", c.outcome)
             }
         };
         let person = referral.person;
-        self.referrals.entry(referral_id.to_owned()).or_default().push((at, referral));
+        self.referrals
+            .entry(referral_id.to_owned())
+            .or_default()
+            .push((at, referral));
         let kind = match step {
             Step::Accept(_) => "referral_accepted",
             Step::Decline(_) => "referral_declined",
             Step::Forward(_) => "referral_forwarded",
             Step::Close(_) => "referral_closed",
         };
-        self.trace(person, event, kind, format!("referral {referral_id} {summary}"));
+        self.trace(
+            person,
+            event,
+            kind,
+            format!("referral {referral_id} {summary}"),
+        );
         Ok(())
     }
 
-    fn accompany(&mut self, a: &pb::AccompanimentRecorded, event: &VerifiedEvent, past: &Past) -> Result<(), String> {
+    fn accompany(
+        &mut self,
+        a: &pb::AccompanimentRecorded,
+        event: &VerifiedEvent,
+        past: &Past,
+    ) -> Result<(), String> {
         let person = person_of(&a.person)?;
-        self.held_open_venue(&a.venue_id, event.author)?;
+        self.held_open_venue(&a.venue_id, event.author, past)?;
         let services = services_field(&a.services)?;
         date_field("date", &a.date)?;
         if !["individual", "collective", "remote"].contains(&a.mode.as_str()) {
-            return Err(format!("mode: expected individual, collective or remote, found {:?}", a.mode));
+            return Err(format!(
+                "mode: expected individual, collective or remote, found {:?}",
+                a.mode
+            ));
         }
         if a.duration_min == 0 || a.duration_min > 24 * 60 {
-            return Err(format!("duration: expected 1..=1440 minutes, found {}", a.duration_min));
+            return Err(format!(
+                "duration: expected 1..=1440 minutes, found {}",
+                a.duration_min
+            ));
         }
-        if !a.referral_id.is_empty() && self.referrals.get(&a.referral_id).and_then(|h| as_of(h, past)).is_none() {
-            return Err(format!("referral {} is not in the event's causal past", a.referral_id));
+        if !a.referral_id.is_empty()
+            && self
+                .referrals
+                .get(&a.referral_id)
+                .and_then(|h| as_of(h, past))
+                .is_none()
+        {
+            return Err(format!(
+                "referral {} is not in the event's causal past",
+                a.referral_id
+            ));
         }
         let record = Accompaniment {
             event: event.id,
@@ -1040,9 +1356,15 @@ impl Ledger {
             duration_min: a.duration_min,
             mode: a.mode.clone(),
         };
-        let summary = format!("{} min {} accompaniment at venue {} on {}", a.duration_min, a.mode, a.venue_id, a.date);
+        let summary = format!(
+            "{} min {} accompaniment at venue {} on {}",
+            a.duration_min, a.mode, a.venue_id, a.date
+        );
         if !self.forgotten.contains(&person) {
-            self.accompaniments.entry(person).or_default().push(record);
+            self.accompaniments
+                .entry(person)
+                .or_default()
+                .insert(record.event, record);
         }
         self.trace(person, event, "accompaniment_recorded", summary);
         Ok(())
@@ -1052,17 +1374,22 @@ impl Ledger {
         if self.forgotten.contains(&person) {
             return;
         }
-        self.parcours.entry(person).or_default().insert(ParcoursEntry {
-            hlc: event.hlc,
-            event: event.id,
-            hub: event.author,
-            kind: kind.to_owned(),
-            summary,
-        });
+        self.parcours
+            .entry(person)
+            .or_default()
+            .insert(ParcoursEntry {
+                hlc: event.hlc,
+                event: event.id,
+                hub: event.author,
+                kind: kind.to_owned(),
+                summary,
+            });
     }
 
     fn hub_name(&self, hub: &HubId) -> String {
-        self.charter.member(hub).map_or_else(|| hub.short(), |m| m.name.clone())
+        self.charter
+            .member(hub)
+            .map_or_else(|| hub.short(), |m| m.name.clone())
     }
 
     // ----- views ----------------------------------------------------------------------------
@@ -1074,7 +1401,8 @@ impl Ledger {
 
     /// A venue's current qualification.
     pub fn qualification(&self, venue_id: &str) -> Option<&Qualification> {
-        self.venue_now(venue_id).and_then(|s| s.qualification.as_ref())
+        self.venue_now(venue_id)
+            .and_then(|s| s.qualification.as_ref())
     }
 
     /// All batches.
@@ -1090,20 +1418,28 @@ impl Ledger {
         if n == 0 || n > batch.count {
             return None;
         }
-        Some(self.vouchers.get(serial).and_then(|h| h.last()).map(|(_, s)| s.clone()).unwrap_or(VoucherState {
-            owner: batch.issuer,
-            status: VoucherStatus::Issued,
-            person: None,
-            redemption: None,
-            settled: false,
-            answered_claims: BTreeSet::new(),
-            transfers: Vec::new(),
-        }))
+        Some(
+            self.vouchers
+                .get(serial)
+                .and_then(|h| h.last())
+                .map(|(_, s)| s.clone())
+                .unwrap_or(VoucherState {
+                    owner: batch.issuer,
+                    status: VoucherStatus::Issued,
+                    person: None,
+                    redemption: None,
+                    settled: false,
+                    answered_claims: BTreeSet::new(),
+                    transfers: Vec::new(),
+                }),
+        )
     }
 
     /// Every voucher that left the `Issued` state, by serial.
     pub fn touched_vouchers(&self) -> impl Iterator<Item = (&String, &VoucherState)> {
-        self.vouchers.iter().filter_map(|(serial, h)| h.last().map(|(_, s)| (serial, s)))
+        self.vouchers
+            .iter()
+            .filter_map(|(serial, h)| h.last().map(|(_, s)| (serial, s)))
     }
 
     /// Claims and their answers.
@@ -1113,12 +1449,17 @@ impl Ledger {
 
     /// A referral's current state.
     pub fn referral(&self, referral_id: &str) -> Option<&Referral> {
-        self.referrals.get(referral_id).and_then(|h| h.last()).map(|(_, r)| r)
+        self.referrals
+            .get(referral_id)
+            .and_then(|h| h.last())
+            .map(|(_, r)| r)
     }
 
     /// Every referral's current state.
     pub fn referrals(&self) -> impl Iterator<Item = &Referral> {
-        self.referrals.values().filter_map(|h| h.last().map(|(_, r)| r))
+        self.referrals
+            .values()
+            .filter_map(|h| h.last().map(|(_, r)| r))
     }
 
     /// A person's parcours, in causal order (HLC, then event id); `None` if forgotten.
@@ -1126,12 +1467,20 @@ impl Ledger {
         if self.forgotten.contains(person) {
             return None;
         }
-        Some(self.parcours.get(person).map(|set| set.iter().collect()).unwrap_or_default())
+        Some(
+            self.parcours
+                .get(person)
+                .map(|set| set.iter().collect())
+                .unwrap_or_default(),
+        )
     }
 
-    /// Accompaniments of a person.
-    pub fn accompaniments(&self, person: &PersonId) -> &[Accompaniment] {
-        self.accompaniments.get(person).map_or(&[], Vec::as_slice)
+    /// Accompaniments of a person, by event id.
+    pub fn accompaniments(&self, person: &PersonId) -> Vec<&Accompaniment> {
+        self.accompaniments
+            .get(person)
+            .map(|m| m.values().collect())
+            .unwrap_or_default()
     }
 
     /// True if the person asked to be forgotten.
@@ -1156,7 +1505,16 @@ impl Ledger {
 
     /// SHA-256 over a canonical encoding of every view (query-date independent).
     pub fn digest(&self) -> [u8; 32] {
-        #[derive(Serialize)]
+        let mut all = Vec::new();
+        for (name, part) in self.digest_parts() {
+            all.extend_from_slice(name.as_bytes());
+            all.extend_from_slice(&part);
+        }
+        tagged_sha256(DIGEST_TAG, &all)
+    }
+
+    /// One SHA-256 per view, to tell which view differs between two nodes.
+    pub fn digest_parts(&self) -> Vec<(&'static str, [u8; 32])> {
         struct Canonical<'a> {
             applied: BTreeMap<HubId, u64>,
             venues: Vec<(&'a String, EventId, &'a str, bool, u32)>,
@@ -1165,7 +1523,7 @@ impl Ledger {
             vouchers: BTreeMap<&'a String, &'a VoucherState>,
             claims: &'a BTreeMap<EventId, Claim>,
             referrals: BTreeMap<&'a String, &'a Referral>,
-            accompaniments: &'a BTreeMap<PersonId, Vec<Accompaniment>>,
+            accompaniments: &'a BTreeMap<PersonId, BTreeMap<EventId, Accompaniment>>,
             parcours: &'a BTreeMap<PersonId, BTreeSet<ParcoursEntry>>,
             forgotten: &'a BTreeSet<PersonId>,
             rejections: Vec<(&'a EventId, &'a str)>,
@@ -1177,7 +1535,15 @@ impl Ledger {
                 .venues
                 .venues()
                 .iter()
-                .map(|(id, v)| (id, v.last_event, v.departement.as_str(), v.closed.is_some(), v.updates))
+                .map(|(id, v)| {
+                    (
+                        id,
+                        v.last_event,
+                        v.departement.as_str(),
+                        v.closed.is_some(),
+                        v.updates,
+                    )
+                })
                 .collect(),
             qualifications: self
                 .venue_history
@@ -1185,18 +1551,55 @@ impl Ledger {
                 .map(|(id, h)| (id, h.last().and_then(|(_, s)| s.qualification.as_ref())))
                 .collect(),
             batches: &self.batches,
-            vouchers: self.vouchers.iter().filter_map(|(k, h)| h.last().map(|(_, s)| (k, s))).collect(),
+            vouchers: self
+                .vouchers
+                .iter()
+                .filter_map(|(k, h)| h.last().map(|(_, s)| (k, s)))
+                .collect(),
             claims: &self.claims,
-            referrals: self.referrals.iter().filter_map(|(k, h)| h.last().map(|(_, r)| (k, r))).collect(),
+            referrals: self
+                .referrals
+                .iter()
+                .filter_map(|(k, h)| h.last().map(|(_, r)| (k, r)))
+                .collect(),
             accompaniments: &self.accompaniments,
             parcours: &self.parcours,
             forgotten: &self.forgotten,
-            rejections: self.rejections.iter().map(|(id, r)| (id, r.reason.as_str())).collect(),
-            settlements: self.settlements.iter().map(|((h, v), a)| (*h, v, *a)).collect(),
+            rejections: self
+                .rejections
+                .iter()
+                .map(|(id, r)| (id, r.reason.as_str()))
+                .collect(),
+            settlements: self
+                .settlements
+                .iter()
+                .map(|((h, v), a)| (*h, v, *a))
+                .collect(),
         };
         // serde_json over BTreeMaps and Vecs of integers and strings is deterministic.
-        let bytes = serde_json::to_vec(&canonical).unwrap_or_default();
-        tagged_sha256(DIGEST_TAG, &bytes)
+        fn part<T: Serialize>(name: &'static str, value: &T) -> (&'static str, [u8; 32]) {
+            (
+                name,
+                tagged_sha256(
+                    name.as_bytes(),
+                    &serde_json::to_vec(value).unwrap_or_default(),
+                ),
+            )
+        }
+        vec![
+            part("applied", &canonical.applied),
+            part("venues", &canonical.venues),
+            part("qualifications", &canonical.qualifications),
+            part("batches", &canonical.batches),
+            part("vouchers", &canonical.vouchers),
+            part("claims", &canonical.claims),
+            part("referrals", &canonical.referrals),
+            part("accompaniments", &canonical.accompaniments),
+            part("parcours", &canonical.parcours),
+            part("forgotten", &canonical.forgotten),
+            part("rejections", &canonical.rejections),
+            part("settlements", &canonical.settlements),
+        ]
     }
 }
 
@@ -1232,7 +1635,11 @@ fn services_field(services: &[String]) -> Result<Vec<String>, String> {
 fn prescriber_field(p: Option<&pb::Prescriber>) -> Result<(String, String), String> {
     let p = p.ok_or("prescriber: missing")?;
     if !PRESCRIBER_KINDS.contains(&p.kind.as_str()) {
-        return Err(format!("prescriber kind: expected one of {}, found {:?}", PRESCRIBER_KINDS.join(", "), p.kind));
+        return Err(format!(
+            "prescriber kind: expected one of {}, found {:?}",
+            PRESCRIBER_KINDS.join(", "),
+            p.kind
+        ));
     }
     if p.name.trim().is_empty() || p.name.len() > 200 {
         return Err("prescriber name: expected the desk's name (1 to 200 bytes)".into());
@@ -1250,5 +1657,9 @@ fn event_ref(wire: &pb::EventRef) -> Result<EventRef, String> {
 
 /// The département of a venue record (for callers building events).
 pub fn record_departement(record: &pb::VenueRecord) -> Option<String> {
-    departement_of(Some(record.code_insee.as_str()).filter(|c| !c.is_empty()), &record.code_postal).ok()
+    departement_of(
+        Some(record.code_insee.as_str()).filter(|c| !c.is_empty()),
+        &record.code_postal,
+    )
+    .ok()
 }

@@ -36,7 +36,9 @@ pub enum PersonCodeError {
         found: char,
     },
     /// The check character does not match: a typo.
-    #[error("person code: the check character is {found:?}, expected {expected:?}: a character was mistyped")]
+    #[error(
+        "person code: the check character is {found:?}, expected {expected:?}: a character was mistyped"
+    )]
     Check {
         /// Expected.
         expected: char,
@@ -59,8 +61,9 @@ impl PersonId {
 
     /// From event bytes.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, PersonCodeError> {
-        let array: [u8; 16] =
-            bytes.try_into().map_err(|_| PersonCodeError::Bytes { found: bytes.len() })?;
+        let array: [u8; 16] = bytes
+            .try_into()
+            .map_err(|_| PersonCodeError::Bytes { found: bytes.len() })?;
         Ok(Self(array))
     }
 
@@ -92,7 +95,10 @@ fn digit_value(c: char) -> Option<u32> {
         'I' | 'L' => '1',
         other => other,
     };
-    ALPHABET.iter().position(|&b| b as char == upper).map(|p| p as u32)
+    ALPHABET
+        .iter()
+        .position(|&b| b as char == upper)
+        .map(|p| p as u32)
 }
 
 impl FromStr for PersonId {
@@ -100,9 +106,15 @@ impl FromStr for PersonId {
 
     /// Parses a code, ignoring dashes and spaces, case-insensitive, reading O as 0 and I, L as 1.
     fn from_str(text: &str) -> Result<Self, PersonCodeError> {
-        let chars: Vec<char> = text.chars().filter(|c| *c != '-' && !c.is_whitespace()).collect();
+        let chars: Vec<char> = text
+            .chars()
+            .filter(|c| *c != '-' && !c.is_whitespace())
+            .collect();
         if chars.len() != DIGITS + 1 {
-            return Err(PersonCodeError::Length { expected: DIGITS + 1, found: chars.len() });
+            return Err(PersonCodeError::Length {
+                expected: DIGITS + 1,
+                found: chars.len(),
+            });
         }
         let mut value: u128 = 0;
         for &c in &chars[..DIGITS] {

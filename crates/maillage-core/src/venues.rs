@@ -5,9 +5,9 @@
 //! - `VenueRegistered`: the venue id is [`venue_id`]`(author, record.id)` (so two hubs can
 //!   never race for one id), not yet registered, and the record's département is held by the
 //!   author;
-//! - `VenueUpdated`: the venue exists, is open, is held by the author and stays in the
+//! - `VenueUpdated`: the venue was registered by the author, is open, and stays in the
 //!   author's territories;
-//! - `VenueClosed`: the venue exists, is open and is held by the author.
+//! - `VenueClosed`: the venue was registered by the author and is open.
 //!
 //! An event breaking a rule is kept in the log and listed as a [`DomainRejection`]: every node
 //! computes the same list.

@@ -1,0 +1,299 @@
+//! Any delivery order gives the same digest: random multi-hub histories (transfers, claims,
+//! referrals, forgotten people, plenty of invalid attempts) are delivered to fresh ledgers in
+//! many random orders consistent with each feed's order, with duplicates; every ledger ends on
+//! the same digest, and no voucher is ever redeemed twice by valid events.
+#![allow(clippy::unwrap_used)]
+
+mod world;
+
+use std::collections::BTreeMap;
+
+use maillage_core::{Ledger, VerifiedEvent, pb};
+use proptest::prelude::*;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use world::*;
+
+struct Sim {
+    world: World,
+    rng: StdRng,
+    venues: Vec<Vec<String>>,
+    serials: Vec<String>,
+    claims: Vec<(VerifiedEvent, String, String)>,
+    referrals: Vec<String>,
+}
+
+impl Sim {
+    fn new(seed: u64, hubs: usize) -> Self {
+        let mut world = World::new(hubs);
+        let mut venues = Vec::new();
+        for h in 0..hubs {
+            venues.push(
+                (0..2)
+                    .map(|n| world.qualified_venue(h, h * 10 + n))
+                    .collect(),
+            );
+        }
+        for a in 0..hubs {
+            for b in 0..hubs {
+                world.sync(a, b);
+            }
+        }
+        Self {
+            world,
+            rng: StdRng::seed_from_u64(seed),
+            venues,
+            serials: Vec::new(),
+            claims: Vec::new(),
+            referrals: Vec::new(),
+        }
+    }
+
+    fn date(&mut self) -> String {
+        let month = self.rng.random_range(9..=14u32);
+        let (y, m) = if month > 12 {
+            (2027, month - 12)
+        } else {
+            (2026, month)
+        };
+        format!("{y}-{m:02}-{:02}", self.rng.random_range(1..=28u32))
+    }
+
+    fn step(&mut self) {
+        let hubs = self.world.hubs.len();
+        let h = self.rng.random_range(0..hubs);
+        let venue = pick(&mut self.rng, &self.venues[h]).unwrap();
+        let person = person(self.rng.random_range(1..=40u8));
+        let roll = self.rng.random_range(0..100u32);
+        let body = match roll {
+            0..=14 => {
+                let from = self.rng.random_range(0..hubs);
+                self.world.sync(from, h);
+                return;
+            }
+            15..=17 => {
+                let batch_id = format!(
+                    "{}-B{}",
+                    self.world.hubs[h].territories[0],
+                    self.serials.len()
+                );
+                self.serials
+                    .extend((1..=20).map(|n| format!("{batch_id}-{n}")));
+                batch(&batch_id, 20)
+            }
+            18..=34 => {
+                let serials: Vec<String> = (0..self.rng.random_range(1..=5))
+                    .filter_map(|_| pick(&mut self.rng, &self.serials))
+                    .collect();
+                let mut unique = serials.clone();
+                unique.sort();
+                unique.dedup();
+                if unique.is_empty() {
+                    return;
+                }
+                hand_out(&unique, person)
+            }
+            35..=54 => {
+                let Some(serial) = pick(&mut self.rng, &self.serials) else {
+                    return;
+                };
+                let date = self.date();
+                redeem(&serial, &venue, &date)
+            }
+            55..=64 => {
+                let Some(serial) = pick(&mut self.rng, &self.serials) else {
+                    return;
+                };
+                let to = self.world.hubs[self.rng.random_range(0..hubs)].id;
+                transfer(&[serial], to)
+            }
+            65..=72 => {
+                let Some(serial) = pick(&mut self.rng, &self.serials) else {
+                    return;
+                };
+                let date = self.date();
+                let body = claim(&serial, &venue, &date);
+                let event = self.world.author(h, body);
+                self.claims.push((event, serial, date));
+                return;
+            }
+            73..=80 => {
+                let Some((claim_event, serial, date)) = pick(&mut self.rng, &self.claims) else {
+                    return;
+                };
+                let claim_venue = match &claim_event.body {
+                    Some(pb::event::Body::VoucherClaimed(c)) => c.venue_id.clone(),
+                    _ => return,
+                };
+                if self.rng.random_bool(0.5) {
+                    answer_accept(&serial, &claim_venue, &date, &claim_event)
+                } else {
+                    answer_reject(&claim_event, "already used")
+                }
+            }
+            81..=83 => {
+                let Some(serial) = pick(&mut self.rng, &self.serials) else {
+                    return;
+                };
+                pb::event::Body::VoucherCancelled(pb::VoucherCancelled {
+                    serials: vec![serial],
+                    reason: "lost".into(),
+                })
+            }
+            84..=88 => {
+                let id = format!(
+                    "{}-R{}",
+                    self.world.hubs[h].territories[0],
+                    self.referrals.len()
+                );
+                self.referrals.push(id.clone());
+                let target_hub = self.rng.random_range(0..hubs);
+                let target = pick(&mut self.rng, &self.venues[target_hub]).unwrap();
+                pb::event::Body::ReferralOpened(pb::ReferralOpened {
+                    referral_id: id,
+                    person: person.0.to_vec(),
+                    prescriber: Some(pb::Prescriber {
+                        kind: "FT".into(),
+                        name: "France Travail".into(),
+                    }),
+                    needs: vec![SERVICE.into()],
+                    target_venue_id: target,
+                    channel: "telephone".into(),
+                    opened_on: "2026-10-01".into(),
+                    ..Default::default()
+                })
+            }
+            89..=95 => {
+                let Some(referral_id) = pick(&mut self.rng, &self.referrals) else {
+                    return;
+                };
+                match self.rng.random_range(0..4) {
+                    0 => pb::event::Body::ReferralAccepted(pb::ReferralAccepted {
+                        referral_id,
+                        venue_id: venue,
+                        appointment_on: String::new(),
+                        date: "2026-10-10".into(),
+                    }),
+                    1 => pb::event::Body::ReferralDeclined(pb::ReferralDeclined {
+                        referral_id,
+                        reason: "full".into(),
+                    }),
+                    2 => {
+                        let other = self.rng.random_range(0..hubs);
+                        let to_venue_id = pick(&mut self.rng, &self.venues[other]).unwrap();
+                        pb::event::Body::ReferralForwarded(pb::ReferralForwarded {
+                            referral_id,
+                            to_venue_id,
+                        })
+                    }
+                    _ => pb::event::Body::ReferralClosed(pb::ReferralClosed {
+                        referral_id,
+                        outcome: "completed".into(),
+                        autonomy: String::new(),
+                    }),
+                }
+            }
+            96..=98 => pb::event::Body::AccompanimentRecorded(pb::AccompanimentRecorded {
+                person: person.0.to_vec(),
+                venue_id: venue,
+                services: vec![SERVICE.into()],
+                date: "2026-10-12".into(),
+                duration_min: 90,
+                mode: "individual".into(),
+                ..Default::default()
+            }),
+            _ => pb::event::Body::PersonForgotten(pb::PersonForgotten {
+                person: person.0.to_vec(),
+            }),
+        };
+        self.world.author(h, body);
+    }
+}
+
+fn pick<T: Clone>(rng: &mut StdRng, items: &[T]) -> Option<T> {
+    (!items.is_empty()).then(|| items[rng.random_range(0..items.len())].clone())
+}
+
+/// Delivers every event in a random interleaving of the feeds, with some duplicates.
+fn deliver(world: &World, seed: u64) -> Ledger {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let feeds: Vec<&Vec<VerifiedEvent>> = world.feeds.values().collect();
+    let mut cursors = vec![0usize; feeds.len()];
+    let mut ledger = Ledger::new(world.charter.clone());
+    loop {
+        let open: Vec<usize> = (0..feeds.len())
+            .filter(|f| cursors[*f] < feeds[*f].len())
+            .collect();
+        if open.is_empty() {
+            break;
+        }
+        let f = open[rng.random_range(0..open.len())];
+        // Deliver a burst of one feed, sometimes re-delivering an earlier event.
+        for _ in 0..rng.random_range(1..=8) {
+            if cursors[f] >= feeds[f].len() {
+                break;
+            }
+            if cursors[f] > 0 && rng.random_bool(0.05) {
+                ledger.offer(feeds[f][rng.random_range(0..cursors[f])].clone());
+            }
+            ledger.offer(feeds[f][cursors[f]].clone());
+            cursors[f] += 1;
+        }
+    }
+    ledger
+}
+
+fn valid_redemptions_per_serial(world: &World, ledger: &Ledger) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for event in world.all_events() {
+        if let Some(pb::event::Body::VoucherRedeemed(r)) = &event.body
+            && !ledger.rejections().contains_key(&event.id)
+        {
+            *counts.entry(r.serial.clone()).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_delivery_order_gives_the_same_digest(seed in any::<u64>(), hubs in 4usize..=6) {
+        let mut sim = Sim::new(seed, hubs);
+        while sim.world.event_count() < 2_000 {
+            sim.step();
+        }
+        let world = &sim.world;
+        let reference = deliver(world, 0);
+        prop_assert_eq!(reference.pending_count(), 0);
+        prop_assert_eq!(reference.applied_count(), world.all_events().len() as u64);
+        let accepted = world.all_events().len() - reference.rejections().len();
+        prop_assert!(accepted > 200, "the history should hold many valid events, has {}", accepted);
+        for order in 1..=8u64 {
+            let other = deliver(world, seed ^ order.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let diverging: Vec<&str> = other
+                .digest_parts()
+                .into_iter()
+                .zip(reference.digest_parts())
+                .filter(|(a, b)| a != b)
+                .map(|(a, _)| a.0)
+                .collect();
+            if !diverging.is_empty() {
+                let mismatched: Vec<String> = reference
+                    .rejections()
+                    .iter()
+                    .filter(|(id, r)| other.rejections().get(id).map(|o| &o.reason) != Some(&r.reason))
+                    .chain(other.rejections().iter().filter(|(id, _)| !reference.rejections().contains_key(id)))
+                    .take(3)
+                    .map(|(id, r)| format!("{} seq {}: {:?} vs {:?}", id.short(), r.seq, r.reason, other.rejections().get(id).map(|o| o.reason.clone())))
+                    .collect();
+                prop_assert!(false, "order {} diverged in {:?}; rejections: {:#?}", order, diverging, mismatched);
+            }
+            prop_assert_eq!(other.digest(), reference.digest());
+        }
+        for (serial, count) in valid_redemptions_per_serial(world, &reference) {
+            prop_assert!(count <= 1, "voucher {} redeemed {} times", serial, count);
+        }
+    }
+}
