@@ -5,7 +5,8 @@
 //!   node.key      the secret key seed, hex (mode 0600; never printed)
 //!   node.toml     configuration (name; serve options come later)
 //!   charter.pb    the federation charter, exactly as distributed
-//!   store/        the sled event store
+//!   store/        the event store (events.log + sled index)
+//!   views.bin     the folded views (a cache: rebuilt from the log when stale or absent)
 //! ```
 
 use std::fs;
@@ -64,6 +65,11 @@ impl DataDir {
     /// `charter.pb`.
     pub fn charter_path(&self) -> PathBuf {
         self.root.join("charter.pb")
+    }
+
+    /// `views.bin`: the folded views, rebuilt from the log whenever they do not match it.
+    pub fn views_path(&self) -> PathBuf {
+        self.root.join("views.bin")
     }
 
     /// `store/`.

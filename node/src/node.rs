@@ -151,12 +151,34 @@ impl Node {
         Ok(())
     }
 
-    /// Every stored event folded into the views, feeds read round-robin so that events
-    /// waiting for another feed's events wait briefly.
+    /// The views: the persisted snapshot (`views.bin`) if it still matches the store, plus
+    /// every event stored since, feeds read round-robin so that events waiting for another
+    /// feed's events wait briefly. The snapshot is rewritten when anything new was folded.
     pub fn ledger(&self) -> Result<Ledger> {
         const CHUNK: usize = 1024;
-        let mut ledger = Ledger::new(self.charter.clone());
-        let mut cursors: Vec<(HubId, u64)> = self.store.frontier().keys().map(|a| (*a, 0)).collect();
+        let path = self.data_dir.views_path();
+        let snapshot = std::fs::read(&path).ok().and_then(|bytes| {
+            match Ledger::from_snapshot(self.charter.clone(), &bytes) {
+                Ok(ledger) if self.snapshot_matches_store(&ledger) => Some(ledger),
+                Ok(_) => {
+                    tracing::info!(path = %path.display(), "view snapshot does not match the store: rebuilding the views from the log");
+                    None
+                }
+                Err(reason) => {
+                    tracing::warn!(path = %path.display(), %reason, "view snapshot unusable: rebuilding the views from the log");
+                    None
+                }
+            }
+        });
+        let mut ledger = snapshot.unwrap_or_else(|| Ledger::new(self.charter.clone()));
+        let before = ledger.applied_count();
+        let applied = ledger.applied();
+        let mut cursors: Vec<(HubId, u64)> = self
+            .store
+            .frontier()
+            .keys()
+            .map(|a| (*a, applied.get(a).copied().unwrap_or(0)))
+            .collect();
         while !cursors.is_empty() {
             let mut next = Vec::with_capacity(cursors.len());
             for (author, after) in cursors {
@@ -174,7 +196,26 @@ impl Node {
             }
             cursors = next;
         }
+        if ledger.applied_count() != before {
+            crate::datadir::write_atomic(&path, &ledger.to_snapshot())
+                .with_context(|| format!("saving the views to {}", path.display()))?;
+        }
         Ok(ledger)
+    }
+
+    /// A snapshot is usable if every event it applied is still the store's valid event at
+    /// that position (a fork found since, or a restored backup, makes it stale).
+    fn snapshot_matches_store(&self, ledger: &Ledger) -> bool {
+        let frontier = self.store.frontier();
+        ledger.applied().iter().all(|(author, seq)| {
+            frontier.get(author).is_some_and(|head| head.seq >= *seq)
+                && self
+                    .store
+                    .get(author, *seq)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|event| Some(event.id) == ledger.applied_id(author, *seq))
+        })
     }
 
     /// The venue directory folded from the log.

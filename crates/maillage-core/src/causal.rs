@@ -48,7 +48,7 @@ impl Past {
     }
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 struct Feed {
     /// Ids of applied events; index `seq - 1`.
     ids: Vec<EventId>,
@@ -69,12 +69,15 @@ pub enum Offer {
     BufferFull,
 }
 
-/// Tracks what is applied and orders delivery.
-#[derive(Debug, Default, Clone)]
+/// Tracks what is applied and orders delivery. Persisted without the waiting events: they
+/// are in the store and are offered again after a reload.
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CausalIndex {
     feeds: BTreeMap<HubId, Feed>,
+    #[serde(skip)]
     pending: BTreeMap<(HubId, u64), VerifiedEvent>,
     /// Missing `(author, seq)` → pending events waiting for it.
+    #[serde(skip)]
     waiting: BTreeMap<(HubId, u64), Vec<(HubId, u64)>>,
     pending_max: usize,
 }
@@ -86,6 +89,11 @@ impl CausalIndex {
             pending_max,
             ..Self::default()
         }
+    }
+
+    /// Sets the bound of the waiting buffer (after loading a snapshot).
+    pub fn set_pending_max(&mut self, pending_max: usize) {
+        self.pending_max = pending_max;
     }
 
     /// Applied events per feed.

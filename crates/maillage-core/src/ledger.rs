@@ -18,7 +18,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use maillage_proto::v1 as pb;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::causal::{CausalIndex, Offer, Past};
 use crate::charter::{Charter, Role};
@@ -39,6 +39,8 @@ pub const BATCH_VOUCHERS_MAX: u32 = 100_000;
 pub const SERIALS_PER_EVENT_MAX: usize = 1_000;
 /// Default lifetime of an open referral.
 pub const REFERRAL_DAYS_DEFAULT: i32 = 30;
+/// First bytes of a view snapshot (bump the version when `State` changes shape).
+pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS1\n";
 /// Domain tag of the state digest.
 pub const DIGEST_TAG: &[u8] = b"maillage/v1/state-digest\0";
 
@@ -61,7 +63,7 @@ pub const PRESCRIBER_KINDS: [&str; 11] = [
 ];
 
 /// A venue's qualification for vouchers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Qualification {
     /// e.g. "pass-numerique".
     pub scheme: String,
@@ -74,7 +76,7 @@ pub struct Qualification {
 }
 
 /// What the redemption rules need to know of a venue at one point of its feed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct VenueSnapshot {
     departement: String,
     open: bool,
@@ -82,14 +84,13 @@ struct VenueSnapshot {
 }
 
 /// A batch of vouchers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Batch {
     /// Its id.
     pub batch_id: String,
     /// The issuing hub (first owner, payer of settlements).
     pub issuer: HubId,
     /// Issuing event position.
-    #[serde(skip)]
     pub issued_at: EventRef,
     /// Funder name.
     pub funder: String,
@@ -112,7 +113,7 @@ pub struct Batch {
 }
 
 /// A voucher's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VoucherStatus {
     /// Issued, not yet handed to anyone.
@@ -126,7 +127,7 @@ pub enum VoucherStatus {
 }
 
 /// A redemption.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Redemption {
     /// Where.
     pub venue_id: String,
@@ -141,7 +142,7 @@ pub struct Redemption {
 }
 
 /// A voucher's state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VoucherState {
     /// The one hub that may change it.
     pub owner: HubId,
@@ -160,7 +161,7 @@ pub struct VoucherState {
 }
 
 /// A non-owner's claim on a voucher.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim {
     /// The claiming event.
     pub event: EventId,
@@ -178,12 +179,12 @@ pub struct Claim {
     pub accepted: Option<bool>,
     /// Why it was rejected.
     pub rejection: Option<String>,
-    #[serde(skip)]
-    at: EventRef,
+    /// The claiming event's position.
+    pub at: EventRef,
 }
 
 /// A referral's status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReferralStatus {
     /// Waiting for the handling hub.
@@ -200,7 +201,7 @@ pub enum ReferralStatus {
 }
 
 /// A referral's state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Referral {
     /// Its id.
     pub referral_id: String,
@@ -235,7 +236,7 @@ pub struct Referral {
 }
 
 /// One line of a person's parcours.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ParcoursEntry {
     /// Author's clock (orders the timeline; ties by event id).
     pub hlc: u64,
@@ -250,7 +251,7 @@ pub struct ParcoursEntry {
 }
 
 /// An accompaniment recorded by a venue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Accompaniment {
     /// The event.
     pub event: EventId,
@@ -282,6 +283,12 @@ fn as_of<'h, S>(history: &'h History<S>, past: &Past) -> Option<&'h S> {
 #[derive(Debug)]
 pub struct Ledger {
     charter: std::sync::Arc<Charter>,
+    s: State,
+}
+
+/// Everything a ledger folds, persisted as a snapshot so a node reopens without re-folding.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct State {
     causal: CausalIndex,
     venues: VenueDirectory,
     venue_history: BTreeMap<String, History<VenueSnapshot>>,
@@ -300,50 +307,68 @@ pub struct Ledger {
 impl Ledger {
     /// An empty ledger for a federation.
     pub fn new(charter: std::sync::Arc<Charter>) -> Self {
-        Self {
-            charter,
-            causal: CausalIndex::new(PENDING_EVENTS_MAX),
-            venues: VenueDirectory::new(),
-            venue_history: BTreeMap::new(),
-            batches: BTreeMap::new(),
-            vouchers: BTreeMap::new(),
-            claims: BTreeMap::new(),
-            referrals: BTreeMap::new(),
-            accompaniments: BTreeMap::new(),
-            parcours: BTreeMap::new(),
-            forgotten: BTreeSet::new(),
-            rejections: BTreeMap::new(),
-            settlements: BTreeMap::new(),
+        let mut s = State::default();
+        s.causal = CausalIndex::new(PENDING_EVENTS_MAX);
+        Self { charter, s }
+    }
+
+    /// The folded state as bytes (postcard), bound to the federation and the snapshot format.
+    /// Events still waiting for their causal past are not included: they are in the store.
+    pub fn to_snapshot(&self) -> Vec<u8> {
+        let mut out = SNAPSHOT_MAGIC.to_vec();
+        out.extend_from_slice(self.charter.federation_id().as_bytes());
+        match postcard::to_extend(&self.s, out) {
+            Ok(bytes) => bytes,
+            Err(_) => Vec::new(), // Serializing plain data into a Vec cannot fail.
         }
+    }
+
+    /// A ledger from [`Ledger::to_snapshot`] bytes of the same federation and format.
+    pub fn from_snapshot(charter: std::sync::Arc<Charter>, bytes: &[u8]) -> Result<Self, String> {
+        let header = SNAPSHOT_MAGIC.len() + 32;
+        if bytes.len() < header || &bytes[..SNAPSHOT_MAGIC.len()] != SNAPSHOT_MAGIC {
+            return Err("not a view snapshot of this version".into());
+        }
+        if bytes[SNAPSHOT_MAGIC.len()..header] != charter.federation_id().0 {
+            return Err("the snapshot belongs to another federation".into());
+        }
+        let mut s: State = postcard::from_bytes(&bytes[header..]).map_err(|e| format!("snapshot does not decode: {e}"))?;
+        s.causal.set_pending_max(PENDING_EVENTS_MAX);
+        Ok(Self { charter, s })
     }
 
     /// Offers one verified, stored event (any order); applies it and everything that waited
     /// for it once their causal pasts are applied.
     pub fn offer(&mut self, event: VerifiedEvent) -> Offer {
-        let mut causal = std::mem::take(&mut self.causal);
+        let mut causal = std::mem::take(&mut self.s.causal);
         let outcome = causal.offer(event, &mut |event, past| self.apply(event, past));
-        self.causal = causal;
+        self.s.causal = causal;
         outcome
     }
 
     /// Applied events per feed.
     pub fn applied(&self) -> BTreeMap<HubId, u64> {
-        self.causal.applied()
+        self.s.causal.applied()
+    }
+
+    /// The id of an applied event.
+    pub fn applied_id(&self, author: &HubId, seq: u64) -> Option<EventId> {
+        self.s.causal.id_of(author, seq)
     }
 
     /// Total applied events.
     pub fn applied_count(&self) -> u64 {
-        self.causal.applied_count()
+        self.s.causal.applied_count()
     }
 
     /// Events waiting for their causal past.
     pub fn pending_count(&self) -> usize {
-        self.causal.pending_count()
+        self.s.causal.pending_count()
     }
 
     fn apply(&mut self, event: &VerifiedEvent, past: &Past) {
         if let Err(reason) = self.try_apply(event, past) {
-            self.rejections.insert(
+            self.s.rejections.insert(
                 event.id,
                 DomainRejection {
                     event: event.id,
@@ -361,9 +386,9 @@ impl Ledger {
         match &event.body {
             None => Ok(()), // A body kind of a newer version: stored and forwarded, not applied.
             Some(Body::VenueRegistered(_) | Body::VenueUpdated(_) | Body::VenueClosed(_)) => {
-                let before = self.venues.rejections().len();
-                self.venues.apply(event, &self.charter);
-                if let Some(rejection) = self.venues.rejections().get(before) {
+                let before = self.s.venues.rejections().len();
+                self.s.venues.apply(event, &self.charter);
+                if let Some(rejection) = self.s.venues.rejections().get(before) {
                     return Err(rejection.reason.clone());
                 }
                 let venue_id = match &event.body {
@@ -409,9 +434,9 @@ impl Ledger {
             Some(Body::AccompanimentRecorded(a)) => self.accompany(a, event, past),
             Some(Body::PersonForgotten(f)) => {
                 let person = person_of(&f.person)?;
-                self.forgotten.insert(person);
-                self.parcours.remove(&person);
-                self.accompaniments.remove(&person);
+                self.s.forgotten.insert(person);
+                self.s.parcours.remove(&person);
+                self.s.accompaniments.remove(&person);
                 Ok(())
             }
         }
@@ -420,14 +445,14 @@ impl Ledger {
     // ----- venues ---------------------------------------------------------------------------
 
     fn venue_now(&self, venue_id: &str) -> Option<&VenueSnapshot> {
-        self.venue_history
+        self.s.venue_history
             .get(venue_id)
             .and_then(|h| h.last())
             .map(|(_, s)| s)
     }
 
     fn venue_as_of(&self, venue_id: &str, past: &Past) -> Option<&VenueSnapshot> {
-        self.venue_history
+        self.s.venue_history
             .get(venue_id)
             .and_then(|h| as_of(h, past))
     }
@@ -438,7 +463,7 @@ impl Ledger {
         at: EventRef,
         change: impl FnOnce(&mut VenueSnapshot),
     ) {
-        let Some(venue) = self.venues.get(venue_id) else {
+        let Some(venue) = self.s.venues.get(venue_id) else {
             return;
         };
         let previous = self
@@ -450,7 +475,7 @@ impl Ledger {
             qualification: previous,
         };
         change(&mut snapshot);
-        self.venue_history
+        self.s.venue_history
             .entry(venue_id.to_owned())
             .or_default()
             .push((at, snapshot));
@@ -476,7 +501,7 @@ impl Ledger {
         if !snapshot.open {
             return Err(format!("venue {venue_id} is closed"));
         }
-        self.venues
+        self.s.venues
             .get(venue_id)
             .ok_or_else(|| format!("venue {venue_id} is unknown"))
     }
@@ -574,7 +599,7 @@ impl Ledger {
                     .map_or("13", String::as_str)
             ));
         }
-        if self.batches.contains_key(&b.batch_id) {
+        if self.s.batches.contains_key(&b.batch_id) {
             return Err(format!("batch {} is already issued", b.batch_id));
         }
         if b.count == 0 || b.count > BATCH_VOUCHERS_MAX {
@@ -610,7 +635,7 @@ impl Ledger {
                 ));
             }
         }
-        self.batches.insert(
+        self.s.batches.insert(
             b.batch_id.clone(),
             Batch {
                 batch_id: b.batch_id.clone(),
@@ -636,7 +661,7 @@ impl Ledger {
             .rsplit_once('-')
             .ok_or_else(|| format!("serial {serial:?}: expected \"{{batch}}-{{n}}\""))?;
         let batch = self
-            .batches
+            .s.batches
             .get(batch_id)
             .filter(|b| past.contains_ref(&b.issued_at))
             .ok_or_else(|| {
@@ -658,7 +683,7 @@ impl Ledger {
     fn voucher_as_of(&self, serial: &str, past: &Past) -> Result<VoucherState, String> {
         let batch = self.batch_of(serial, past)?;
         Ok(self
-            .vouchers
+            .s.vouchers
             .get(serial)
             .and_then(|h| as_of(h, past))
             .cloned()
@@ -686,7 +711,7 @@ impl Ledger {
     }
 
     fn record_voucher(&mut self, serial: &str, at: EventRef, state: VoucherState) {
-        self.vouchers
+        self.s.vouchers
             .entry(serial.to_owned())
             .or_default()
             .push((at, state));
@@ -816,7 +841,7 @@ impl Ledger {
         });
         let person = state.person;
         self.record_voucher(&r.serial, at, state);
-        if let Some(claim) = claim.and_then(|c| self.claims.get_mut(&c)) {
+        if let Some(claim) = claim.and_then(|c| self.s.claims.get_mut(&c)) {
             claim.accepted = Some(true);
         }
         if let Some(person) = person {
@@ -877,7 +902,7 @@ impl Ledger {
             ));
         }
         let claim = self
-            .claims
+            .s.claims
             .get(&claim_ref.id)
             .filter(|c| c.at == *claim_ref)
             .ok_or_else(|| format!("event {} is not a valid claim", claim_ref.id.short()))?;
@@ -956,7 +981,7 @@ impl Ledger {
         let batch = self.batch_of(&c.serial, past)?.clone();
         self.check_use(&batch, &c.serial, &c.service, date)?;
         self.check_venue_for(&c.venue_id, &c.service, date, past)?;
-        self.claims.insert(
+        self.s.claims.insert(
             event.id,
             Claim {
                 event: event.id,
@@ -995,7 +1020,7 @@ impl Ledger {
             ));
         }
         let serial = self
-            .claims
+            .s.claims
             .get(&claim_ref.id)
             .map(|c| c.serial.clone())
             .ok_or_else(|| format!("event {} is not a valid claim", claim_ref.id.short()))?;
@@ -1006,7 +1031,7 @@ impl Ledger {
         }
         state.answered_claims.insert(claim_ref.id);
         self.record_voucher(&serial, at, state);
-        if let Some(claim) = self.claims.get_mut(&claim_ref.id) {
+        if let Some(claim) = self.s.claims.get_mut(&claim_ref.id) {
             claim.accepted = Some(false);
             claim.rejection = Some(r.reason.clone());
         }
@@ -1092,7 +1117,7 @@ impl Ledger {
             self.record_voucher(&serial, at, state);
         }
         *self
-            .settlements
+            .s.settlements
             .entry((event.author, s.venue_id.clone()))
             .or_insert(0) += total;
         Ok(())
@@ -1118,7 +1143,7 @@ impl Ledger {
                 o.referral_id
             ));
         }
-        if self.referrals.contains_key(&o.referral_id) {
+        if self.s.referrals.contains_key(&o.referral_id) {
             return Err(format!("referral {} already exists", o.referral_id));
         }
         let person = person_of(&o.person)?;
@@ -1176,7 +1201,7 @@ impl Ledger {
             self.hub_name(&handler),
             referral.target_territory
         );
-        self.referrals
+        self.s.referrals
             .insert(o.referral_id.clone(), vec![(at, referral)]);
         self.trace(person, event, "referral_opened", summary);
         Ok(())
@@ -1191,7 +1216,7 @@ impl Ledger {
         step: Step<'_>,
     ) -> Result<(), String> {
         let mut referral = self
-            .referrals
+            .s.referrals
             .get(referral_id)
             .and_then(|h| as_of(h, past))
             .cloned()
@@ -1294,7 +1319,7 @@ impl Ledger {
             }
         };
         let person = referral.person;
-        self.referrals
+        self.s.referrals
             .entry(referral_id.to_owned())
             .or_default()
             .push((at, referral));
@@ -1337,7 +1362,7 @@ impl Ledger {
         }
         if !a.referral_id.is_empty()
             && self
-                .referrals
+                .s.referrals
                 .get(&a.referral_id)
                 .and_then(|h| as_of(h, past))
                 .is_none()
@@ -1360,8 +1385,8 @@ impl Ledger {
             "{} min {} accompaniment at venue {} on {}",
             a.duration_min, a.mode, a.venue_id, a.date
         );
-        if !self.forgotten.contains(&person) {
-            self.accompaniments
+        if !self.s.forgotten.contains(&person) {
+            self.s.accompaniments
                 .entry(person)
                 .or_default()
                 .insert(record.event, record);
@@ -1371,10 +1396,10 @@ impl Ledger {
     }
 
     fn trace(&mut self, person: PersonId, event: &VerifiedEvent, kind: &str, summary: String) {
-        if self.forgotten.contains(&person) {
+        if self.s.forgotten.contains(&person) {
             return;
         }
-        self.parcours
+        self.s.parcours
             .entry(person)
             .or_default()
             .insert(ParcoursEntry {
@@ -1396,7 +1421,7 @@ impl Ledger {
 
     /// The venue directory.
     pub fn venues(&self) -> &VenueDirectory {
-        &self.venues
+        &self.s.venues
     }
 
     /// A venue's current qualification.
@@ -1407,19 +1432,19 @@ impl Ledger {
 
     /// All batches.
     pub fn batches(&self) -> &BTreeMap<String, Batch> {
-        &self.batches
+        &self.s.batches
     }
 
     /// A voucher's current state (`None` if its batch is unknown or the number is out of range).
     pub fn voucher(&self, serial: &str) -> Option<VoucherState> {
         let (batch_id, number) = serial.rsplit_once('-')?;
-        let batch = self.batches.get(batch_id)?;
+        let batch = self.s.batches.get(batch_id)?;
         let n: u32 = number.parse().ok()?;
         if n == 0 || n > batch.count {
             return None;
         }
         Some(
-            self.vouchers
+            self.s.vouchers
                 .get(serial)
                 .and_then(|h| h.last())
                 .map(|(_, s)| s.clone())
@@ -1437,19 +1462,19 @@ impl Ledger {
 
     /// Every voucher that left the `Issued` state, by serial.
     pub fn touched_vouchers(&self) -> impl Iterator<Item = (&String, &VoucherState)> {
-        self.vouchers
+        self.s.vouchers
             .iter()
             .filter_map(|(serial, h)| h.last().map(|(_, s)| (serial, s)))
     }
 
     /// Claims and their answers.
     pub fn claims(&self) -> &BTreeMap<EventId, Claim> {
-        &self.claims
+        &self.s.claims
     }
 
     /// A referral's current state.
     pub fn referral(&self, referral_id: &str) -> Option<&Referral> {
-        self.referrals
+        self.s.referrals
             .get(referral_id)
             .and_then(|h| h.last())
             .map(|(_, r)| r)
@@ -1457,18 +1482,18 @@ impl Ledger {
 
     /// Every referral's current state.
     pub fn referrals(&self) -> impl Iterator<Item = &Referral> {
-        self.referrals
+        self.s.referrals
             .values()
             .filter_map(|h| h.last().map(|(_, r)| r))
     }
 
     /// A person's parcours, in causal order (HLC, then event id); `None` if forgotten.
     pub fn parcours(&self, person: &PersonId) -> Option<Vec<&ParcoursEntry>> {
-        if self.forgotten.contains(person) {
+        if self.s.forgotten.contains(person) {
             return None;
         }
         Some(
-            self.parcours
+            self.s.parcours
                 .get(person)
                 .map(|set| set.iter().collect())
                 .unwrap_or_default(),
@@ -1477,7 +1502,7 @@ impl Ledger {
 
     /// Accompaniments of a person, by event id.
     pub fn accompaniments(&self, person: &PersonId) -> Vec<&Accompaniment> {
-        self.accompaniments
+        self.s.accompaniments
             .get(person)
             .map(|m| m.values().collect())
             .unwrap_or_default()
@@ -1485,17 +1510,17 @@ impl Ledger {
 
     /// True if the person asked to be forgotten.
     pub fn is_forgotten(&self, person: &PersonId) -> bool {
-        self.forgotten.contains(person)
+        self.s.forgotten.contains(person)
     }
 
     /// Events kept in the log without effect, by event id.
     pub fn rejections(&self) -> &BTreeMap<EventId, DomainRejection> {
-        &self.rejections
+        &self.s.rejections
     }
 
     /// Settled amounts by (issuing hub, venue).
     pub fn settlements(&self) -> &BTreeMap<(HubId, String), u64> {
-        &self.settlements
+        &self.s.settlements
     }
 
     /// The charter.
@@ -1532,7 +1557,7 @@ impl Ledger {
         let canonical = Canonical {
             applied: self.applied(),
             venues: self
-                .venues
+                .s.venues
                 .venues()
                 .iter()
                 .map(|(id, v)| {
@@ -1546,32 +1571,32 @@ impl Ledger {
                 })
                 .collect(),
             qualifications: self
-                .venue_history
+                .s.venue_history
                 .iter()
                 .map(|(id, h)| (id, h.last().and_then(|(_, s)| s.qualification.as_ref())))
                 .collect(),
-            batches: &self.batches,
+            batches: &self.s.batches,
             vouchers: self
-                .vouchers
+                .s.vouchers
                 .iter()
                 .filter_map(|(k, h)| h.last().map(|(_, s)| (k, s)))
                 .collect(),
-            claims: &self.claims,
+            claims: &self.s.claims,
             referrals: self
-                .referrals
+                .s.referrals
                 .iter()
                 .filter_map(|(k, h)| h.last().map(|(_, r)| (k, r)))
                 .collect(),
-            accompaniments: &self.accompaniments,
-            parcours: &self.parcours,
-            forgotten: &self.forgotten,
+            accompaniments: &self.s.accompaniments,
+            parcours: &self.s.parcours,
+            forgotten: &self.s.forgotten,
             rejections: self
-                .rejections
+                .s.rejections
                 .iter()
                 .map(|(id, r)| (id, r.reason.as_str()))
                 .collect(),
             settlements: self
-                .settlements
+                .s.settlements
                 .iter()
                 .map(|((h, v), a)| (*h, v, *a))
                 .collect(),

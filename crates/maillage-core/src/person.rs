@@ -147,9 +147,25 @@ impl fmt::Debug for PersonId {
     }
 }
 
+/// The carnet code in human-readable formats (JSON), 16 raw bytes in binary ones.
 impl serde::Serialize for PersonId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.code())
+        if s.is_human_readable() {
+            s.serialize_str(&self.code())
+        } else {
+            serde::Serialize::serialize(&self.0, s)
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PersonId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+            text.parse().map_err(serde::de::Error::custom)
+        } else {
+            Ok(Self(<[u8; 16]>::deserialize(d)?))
+        }
     }
 }
 

@@ -36,11 +36,12 @@ pub fn venue_id(author: &HubId, source_id: &str) -> String {
 }
 
 /// A venue as the directory holds it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Venue {
     /// Federation-wide id.
     pub venue_id: String,
     /// The current record (national standard v1).
+    #[serde(with = "record_bytes")]
     pub record: pb::VenueRecord,
     /// Département derived from the record.
     pub departement: String,
@@ -55,7 +56,7 @@ pub struct Venue {
 }
 
 /// An event kept in the log but without effect.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct DomainRejection {
     /// The event.
     pub event: EventId,
@@ -68,7 +69,7 @@ pub struct DomainRejection {
 }
 
 /// Venues by id.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct VenueDirectory {
     venues: BTreeMap<String, Venue>,
     rejections: Vec<DomainRejection>,
@@ -208,4 +209,20 @@ fn held_departement(
         ));
     }
     Ok(departement)
+}
+
+/// Persists a record as its protobuf encoding (prost types have no serde).
+mod record_bytes {
+    use maillage_proto::v1 as pb;
+    use prost::Message;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(record: &pb::VenueRecord, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&record.encode_to_vec())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<pb::VenueRecord, D::Error> {
+        let bytes = <Vec<u8>>::deserialize(d)?;
+        pb::VenueRecord::decode(bytes.as_slice()).map_err(serde::de::Error::custom)
+    }
 }

@@ -232,3 +232,24 @@ fn unqualified_revoked_and_late_redemptions_are_named() {
         assert_eq!(redemptions(&ledger, serial), 0);
     }
 }
+
+#[test]
+fn a_restored_ledger_keeps_folding_like_the_original() {
+    let (mut w, serials, sud_venue, _) = setup();
+    let mut original = Ledger::new(w.charter.clone());
+    for event in w.all_events() {
+        original.offer(event);
+    }
+    let mut restored = Ledger::from_snapshot(w.charter.clone(), &original.to_snapshot()).unwrap();
+    let later = w.author(0, redeem(&serials[4], &sud_venue, "2026-10-07"));
+    let twice = w.author(0, redeem(&serials[4], &sud_venue, "2026-10-08"));
+    for ledger in [&mut original, &mut restored] {
+        ledger.offer(later.clone());
+        ledger.offer(twice.clone());
+    }
+    assert_eq!(restored.digest(), original.digest());
+    assert!(rejection(&restored, &twice).contains("already redeemed"));
+    let other = World::new(2);
+    let err = Ledger::from_snapshot(other.charter.clone(), &original.to_snapshot()).unwrap_err();
+    assert!(err.contains("another federation"), "{err}");
+}
