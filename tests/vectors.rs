@@ -186,6 +186,8 @@ fn body_kind(body: &pb::event::Body) -> &'static str {
         pb::event::Body::VenueClosed(_) => "venue_closed",
         pb::event::Body::VenueQualified(_) => "venue_qualified",
         pb::event::Body::VenueQualificationRevoked(_) => "venue_qualification_revoked",
+        // The vectors use venue events only.
+        _ => "other",
     }
 }
 

@@ -131,7 +131,9 @@ impl CausalIndex {
             .get(&event.author)
             .map_or(0, |f| f.ids.len() as u64);
         if applied + 1 < event.seq {
-            return Some((event.author, applied + 1));
+            // Wait for the direct predecessor, not the feed's next missing event: a run of
+            // waiting events then wakes up one by one instead of all re-checking each time.
+            return Some((event.author, event.seq - 1));
         }
         event
             .deps

@@ -32,7 +32,9 @@ pub const DEPS_MAX: usize = 64;
 pub const SIGNED_EVENT_BYTES_MAX: usize = PAYLOAD_BYTES_MAX + 128;
 
 /// A validated reference to an event of another feed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct EventRef {
     /// The referenced feed.
     pub author: HubId,

@@ -307,8 +307,10 @@ struct State {
 impl Ledger {
     /// An empty ledger for a federation.
     pub fn new(charter: std::sync::Arc<Charter>) -> Self {
-        let mut s = State::default();
-        s.causal = CausalIndex::new(PENDING_EVENTS_MAX);
+        let s = State {
+            causal: CausalIndex::new(PENDING_EVENTS_MAX),
+            ..State::default()
+        };
         Self { charter, s }
     }
 
@@ -317,10 +319,8 @@ impl Ledger {
     pub fn to_snapshot(&self) -> Vec<u8> {
         let mut out = SNAPSHOT_MAGIC.to_vec();
         out.extend_from_slice(self.charter.federation_id().as_bytes());
-        match postcard::to_extend(&self.s, out) {
-            Ok(bytes) => bytes,
-            Err(_) => Vec::new(), // Serializing plain data into a Vec cannot fail.
-        }
+        // Serializing plain data into a Vec cannot fail.
+        postcard::to_extend(&self.s, out).unwrap_or_default()
     }
 
     /// A ledger from [`Ledger::to_snapshot`] bytes of the same federation and format.
@@ -332,7 +332,8 @@ impl Ledger {
         if bytes[SNAPSHOT_MAGIC.len()..header] != charter.federation_id().0 {
             return Err("the snapshot belongs to another federation".into());
         }
-        let mut s: State = postcard::from_bytes(&bytes[header..]).map_err(|e| format!("snapshot does not decode: {e}"))?;
+        let mut s: State = postcard::from_bytes(&bytes[header..])
+            .map_err(|e| format!("snapshot does not decode: {e}"))?;
         s.causal.set_pending_max(PENDING_EVENTS_MAX);
         Ok(Self { charter, s })
     }
@@ -445,14 +446,16 @@ impl Ledger {
     // ----- venues ---------------------------------------------------------------------------
 
     fn venue_now(&self, venue_id: &str) -> Option<&VenueSnapshot> {
-        self.s.venue_history
+        self.s
+            .venue_history
             .get(venue_id)
             .and_then(|h| h.last())
             .map(|(_, s)| s)
     }
 
     fn venue_as_of(&self, venue_id: &str, past: &Past) -> Option<&VenueSnapshot> {
-        self.s.venue_history
+        self.s
+            .venue_history
             .get(venue_id)
             .and_then(|h| as_of(h, past))
     }
@@ -475,7 +478,8 @@ impl Ledger {
             qualification: previous,
         };
         change(&mut snapshot);
-        self.s.venue_history
+        self.s
+            .venue_history
             .entry(venue_id.to_owned())
             .or_default()
             .push((at, snapshot));
@@ -501,7 +505,8 @@ impl Ledger {
         if !snapshot.open {
             return Err(format!("venue {venue_id} is closed"));
         }
-        self.s.venues
+        self.s
+            .venues
             .get(venue_id)
             .ok_or_else(|| format!("venue {venue_id} is unknown"))
     }
@@ -661,7 +666,8 @@ impl Ledger {
             .rsplit_once('-')
             .ok_or_else(|| format!("serial {serial:?}: expected \"{{batch}}-{{n}}\""))?;
         let batch = self
-            .s.batches
+            .s
+            .batches
             .get(batch_id)
             .filter(|b| past.contains_ref(&b.issued_at))
             .ok_or_else(|| {
@@ -683,7 +689,8 @@ impl Ledger {
     fn voucher_as_of(&self, serial: &str, past: &Past) -> Result<VoucherState, String> {
         let batch = self.batch_of(serial, past)?;
         Ok(self
-            .s.vouchers
+            .s
+            .vouchers
             .get(serial)
             .and_then(|h| as_of(h, past))
             .cloned()
@@ -711,7 +718,8 @@ impl Ledger {
     }
 
     fn record_voucher(&mut self, serial: &str, at: EventRef, state: VoucherState) {
-        self.s.vouchers
+        self.s
+            .vouchers
             .entry(serial.to_owned())
             .or_default()
             .push((at, state));
@@ -902,7 +910,8 @@ impl Ledger {
             ));
         }
         let claim = self
-            .s.claims
+            .s
+            .claims
             .get(&claim_ref.id)
             .filter(|c| c.at == *claim_ref)
             .ok_or_else(|| format!("event {} is not a valid claim", claim_ref.id.short()))?;
@@ -1020,7 +1029,8 @@ impl Ledger {
             ));
         }
         let serial = self
-            .s.claims
+            .s
+            .claims
             .get(&claim_ref.id)
             .map(|c| c.serial.clone())
             .ok_or_else(|| format!("event {} is not a valid claim", claim_ref.id.short()))?;
@@ -1117,7 +1127,8 @@ impl Ledger {
             self.record_voucher(&serial, at, state);
         }
         *self
-            .s.settlements
+            .s
+            .settlements
             .entry((event.author, s.venue_id.clone()))
             .or_insert(0) += total;
         Ok(())
@@ -1201,7 +1212,8 @@ impl Ledger {
             self.hub_name(&handler),
             referral.target_territory
         );
-        self.s.referrals
+        self.s
+            .referrals
             .insert(o.referral_id.clone(), vec![(at, referral)]);
         self.trace(person, event, "referral_opened", summary);
         Ok(())
@@ -1216,7 +1228,8 @@ impl Ledger {
         step: Step<'_>,
     ) -> Result<(), String> {
         let mut referral = self
-            .s.referrals
+            .s
+            .referrals
             .get(referral_id)
             .and_then(|h| as_of(h, past))
             .cloned()
@@ -1319,7 +1332,8 @@ impl Ledger {
             }
         };
         let person = referral.person;
-        self.s.referrals
+        self.s
+            .referrals
             .entry(referral_id.to_owned())
             .or_default()
             .push((at, referral));
@@ -1362,7 +1376,8 @@ impl Ledger {
         }
         if !a.referral_id.is_empty()
             && self
-                .s.referrals
+                .s
+                .referrals
                 .get(&a.referral_id)
                 .and_then(|h| as_of(h, past))
                 .is_none()
@@ -1386,7 +1401,8 @@ impl Ledger {
             a.duration_min, a.mode, a.venue_id, a.date
         );
         if !self.s.forgotten.contains(&person) {
-            self.s.accompaniments
+            self.s
+                .accompaniments
                 .entry(person)
                 .or_default()
                 .insert(record.event, record);
@@ -1399,7 +1415,8 @@ impl Ledger {
         if self.s.forgotten.contains(&person) {
             return;
         }
-        self.s.parcours
+        self.s
+            .parcours
             .entry(person)
             .or_default()
             .insert(ParcoursEntry {
@@ -1444,7 +1461,8 @@ impl Ledger {
             return None;
         }
         Some(
-            self.s.vouchers
+            self.s
+                .vouchers
                 .get(serial)
                 .and_then(|h| h.last())
                 .map(|(_, s)| s.clone())
@@ -1462,7 +1480,8 @@ impl Ledger {
 
     /// Every voucher that left the `Issued` state, by serial.
     pub fn touched_vouchers(&self) -> impl Iterator<Item = (&String, &VoucherState)> {
-        self.s.vouchers
+        self.s
+            .vouchers
             .iter()
             .filter_map(|(serial, h)| h.last().map(|(_, s)| (serial, s)))
     }
@@ -1474,7 +1493,8 @@ impl Ledger {
 
     /// A referral's current state.
     pub fn referral(&self, referral_id: &str) -> Option<&Referral> {
-        self.s.referrals
+        self.s
+            .referrals
             .get(referral_id)
             .and_then(|h| h.last())
             .map(|(_, r)| r)
@@ -1482,7 +1502,8 @@ impl Ledger {
 
     /// Every referral's current state.
     pub fn referrals(&self) -> impl Iterator<Item = &Referral> {
-        self.s.referrals
+        self.s
+            .referrals
             .values()
             .filter_map(|h| h.last().map(|(_, r)| r))
     }
@@ -1493,7 +1514,8 @@ impl Ledger {
             return None;
         }
         Some(
-            self.s.parcours
+            self.s
+                .parcours
                 .get(person)
                 .map(|set| set.iter().collect())
                 .unwrap_or_default(),
@@ -1502,7 +1524,8 @@ impl Ledger {
 
     /// Accompaniments of a person, by event id.
     pub fn accompaniments(&self, person: &PersonId) -> Vec<&Accompaniment> {
-        self.s.accompaniments
+        self.s
+            .accompaniments
             .get(person)
             .map(|m| m.values().collect())
             .unwrap_or_default()
@@ -1557,7 +1580,8 @@ impl Ledger {
         let canonical = Canonical {
             applied: self.applied(),
             venues: self
-                .s.venues
+                .s
+                .venues
                 .venues()
                 .iter()
                 .map(|(id, v)| {
@@ -1571,19 +1595,22 @@ impl Ledger {
                 })
                 .collect(),
             qualifications: self
-                .s.venue_history
+                .s
+                .venue_history
                 .iter()
                 .map(|(id, h)| (id, h.last().and_then(|(_, s)| s.qualification.as_ref())))
                 .collect(),
             batches: &self.s.batches,
             vouchers: self
-                .s.vouchers
+                .s
+                .vouchers
                 .iter()
                 .filter_map(|(k, h)| h.last().map(|(_, s)| (k, s)))
                 .collect(),
             claims: &self.s.claims,
             referrals: self
-                .s.referrals
+                .s
+                .referrals
                 .iter()
                 .filter_map(|(k, h)| h.last().map(|(_, r)| (k, r)))
                 .collect(),
@@ -1591,12 +1618,14 @@ impl Ledger {
             parcours: &self.s.parcours,
             forgotten: &self.s.forgotten,
             rejections: self
-                .s.rejections
+                .s
+                .rejections
                 .iter()
                 .map(|(id, r)| (id, r.reason.as_str()))
                 .collect(),
             settlements: self
-                .s.settlements
+                .s
+                .settlements
                 .iter()
                 .map(|((h, v), a)| (*h, v, *a))
                 .collect(),
