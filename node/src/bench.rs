@@ -251,3 +251,208 @@ pub fn run(params: &LogBench, progress: &mut dyn FnMut(usize, &LogRun)) -> Resul
         runs,
     })
 }
+
+/// Parameters of `maillage bench fold`.
+#[derive(Debug, Clone)]
+pub struct FoldBench {
+    /// Events in the generated history.
+    pub events: usize,
+    /// Fold repetitions in memory (median reported).
+    pub runs: usize,
+    /// Workload seed.
+    pub seed: u64,
+}
+
+/// What `maillage bench fold` measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct FoldSummary {
+    /// Events folded.
+    pub events: usize,
+    /// Of which rejected by a domain rule.
+    pub rejected: usize,
+    /// Median events folded per second, in memory, one core.
+    pub fold_per_s: f64,
+    /// Bare verify_strict per second, same run (for the ratio).
+    pub verify_per_s: f64,
+    /// fold / verify.
+    pub fold_vs_verify: f64,
+    /// Resident memory added by one ledger of these events (MiB).
+    pub ledger_mib: f64,
+    /// Peak resident memory of the process (MiB), generator and events included.
+    pub peak_rss_mib: f64,
+    /// Events folded per second from the store by a node with no snapshot.
+    pub cold_fold_from_store_per_s: f64,
+    /// Size of the persisted views.
+    pub snapshot_mib: f64,
+    /// Reopening the node: opening the store (chains re-hashed), loading the views, first
+    /// parcours query (seconds).
+    pub reopen_s: f64,
+    /// Of which opening the store.
+    pub reopen_store_s: f64,
+    /// Parcours lookup latency, median (µs).
+    pub parcours_p50_us: f64,
+    /// Parcours lookup latency, 99th percentile (µs).
+    pub parcours_p99_us: f64,
+    /// The state digest.
+    pub digest: String,
+    /// Most frequent rejection reasons (the workload also makes mistakes on purpose).
+    pub top_rejections: Vec<(usize, String)>,
+}
+
+fn rss_kib(field: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0.0)
+}
+
+/// Generates a history, folds it, persists it in a real data dir and reopens it.
+pub fn run_fold(params: &FoldBench, say: &mut dyn FnMut(&str)) -> Result<FoldSummary> {
+    use crate::datadir::{DataDir, NodeConfig};
+    use crate::node::Node;
+    use maillage_core::Ledger;
+
+    say(&format!(
+        "generating {} events over 15 hubs (signing on one core)…",
+        params.events
+    ));
+    let workload = crate::workload::generate(params.seed, params.events, &mut |n| {
+        say(&format!("  {n} events"))
+    })?;
+    let events = &workload.events;
+
+    let sample = &events[..events.len().min(20_000)];
+    let keys: std::collections::BTreeMap<_, _> = workload
+        .charter
+        .members()
+        .iter()
+        .map(|(id, m)| (*id, m.key))
+        .collect();
+    let start = Instant::now();
+    for event in sample {
+        keys[&event.author].verify_payload(&event.signed.payload, &event.signed.signature)?;
+    }
+    let verify_per_s = sample.len() as f64 / start.elapsed().as_secs_f64();
+
+    say("folding in memory…");
+    let mut rates = Vec::new();
+    let mut ledger_mib = 0.0;
+    let mut last: Option<Ledger> = None;
+    for _ in 0..params.runs.max(1) {
+        drop(last.take());
+        let before = rss_kib("VmRSS:");
+        let mut ledger = Ledger::new(workload.charter.clone());
+        let owned: Vec<_> = events.clone();
+        let start = Instant::now();
+        for event in owned {
+            ledger.offer(event);
+        }
+        let elapsed = start.elapsed().as_secs_f64();
+        rates.push(events.len() as f64 / elapsed);
+        ledger_mib = (rss_kib("VmRSS:") - before).max(0.0) / 1024.0;
+        anyhow::ensure!(
+            ledger.pending_count() == 0,
+            "bench fold: events left waiting"
+        );
+        last = Some(ledger);
+    }
+    let ledger = last.ok_or_else(|| anyhow::anyhow!("no fold run"))?;
+    let rejected = ledger.rejections().len();
+    let mut reasons: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for r in ledger.rejections().values() {
+        let kind: String = r
+            .reason
+            .chars()
+            .filter(|c| !c.is_ascii_digit())
+            .take(60)
+            .collect();
+        *reasons.entry(kind).or_default() += 1;
+    }
+    let mut top_rejections: Vec<(usize, String)> =
+        reasons.into_iter().map(|(r, n)| (n, r)).collect();
+    top_rejections.sort_by_key(|(count, _)| std::cmp::Reverse(*count));
+    top_rejections.truncate(5);
+    let digest = hex::encode(ledger.digest());
+
+    say("storing the history in a node's data dir…");
+    let dir = tempfile::tempdir()?;
+    let data_dir = DataDir::new(dir.path().join("node"));
+    data_dir.create()?;
+    data_dir.write_key(&SecretKey::from_seed(&workload.seeds[0]))?;
+    data_dir.write_charter(&workload.charter)?;
+    data_dir.write_config(&NodeConfig {
+        name: "bench".into(),
+        clock_max_ahead_ms: u64::MAX / 4,
+    })?;
+    let cold_fold_from_store_per_s = {
+        let node = Node::open(data_dir.clone())?;
+        for (_, feed) in crate::workload::by_feed(events) {
+            for chunk in feed.chunks(4096) {
+                node.store
+                    .insert(chunk.iter().map(|e| (*e).clone()).collect())?;
+            }
+        }
+        let start = Instant::now();
+        let cold = node.ledger()?;
+        let cold_rate = events.len() as f64 / start.elapsed().as_secs_f64();
+        anyhow::ensure!(
+            hex::encode(cold.digest()) == digest,
+            "bench fold: the store fold differs from the memory fold"
+        );
+        cold_rate
+    };
+    let snapshot_mib = std::fs::metadata(data_dir.views_path())?.len() as f64 / 1_048_576.0;
+
+    say("reopening the node…");
+    let person = workload
+        .people
+        .first()
+        .copied()
+        .unwrap_or(maillage_core::PersonId([0; 16]));
+    let start = Instant::now();
+    let node = Node::open(data_dir.clone())?;
+    let reopen_store_s = start.elapsed().as_secs_f64();
+    let reopened = node.ledger()?;
+    let first = reopened.parcours(&person).map(|p| p.len());
+    let reopen_s = start.elapsed().as_secs_f64();
+    anyhow::ensure!(first.is_some(), "bench fold: first query failed");
+    anyhow::ensure!(
+        hex::encode(reopened.digest()) == digest,
+        "bench fold: reopened views differ"
+    );
+
+    let mut rng = crate::workload::Rng::new(params.seed ^ 0x5eed);
+    let mut latencies: Vec<f64> = (0..10_000)
+        .map(|_| {
+            let p = workload.people[rng.below(workload.people.len().max(1))];
+            let start = Instant::now();
+            let entries = reopened.parcours(&p).map(|e| e.len()).unwrap_or(0);
+            std::hint::black_box(entries);
+            start.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    latencies.sort_by(f64::total_cmp);
+    let fold_per_s = median(rates);
+    Ok(FoldSummary {
+        events: events.len(),
+        rejected,
+        fold_per_s,
+        verify_per_s,
+        fold_vs_verify: fold_per_s / verify_per_s,
+        ledger_mib,
+        peak_rss_mib: rss_kib("VmHWM:") / 1024.0,
+        cold_fold_from_store_per_s,
+        snapshot_mib,
+        reopen_s,
+        reopen_store_s,
+        parcours_p50_us: latencies[latencies.len() / 2],
+        parcours_p99_us: latencies[latencies.len() * 99 / 100],
+        digest,
+        top_rejections,
+    })
+}

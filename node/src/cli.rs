@@ -11,7 +11,7 @@ use maillage_store::EventStore;
 
 use crate::datadir::{DEFAULT_DATA_DIR, DataDir, NodeConfig};
 use crate::node::Node;
-use crate::{bench, federation, logfile, venues};
+use crate::{bench, domain, federation, logfile, stats, venues};
 
 /// maillage — a federation of France's digital-inclusion hubs.
 ///
@@ -89,6 +89,51 @@ pub enum Command {
     /// Benchmarks, reported as ratios against the raw primitives measured in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// People: draw a pseudonymous carnet code, or forget a person (right to erasure).
+    #[command(subcommand)]
+    Person(domain::PersonCommand),
+    /// Vouchers (Pass numérique): issue, hand out, redeem, transfer, claim, settle, status.
+    #[command(subcommand)]
+    Voucher(domain::VoucherCommand),
+    /// Referrals (orientations): open, accept, decline, forward, close, show.
+    #[command(subcommand)]
+    Referral(domain::ReferralCommand),
+    /// Accompaniments recorded by venues.
+    #[command(subcommand)]
+    Accompaniment(domain::AccompanimentCommand),
+    /// A person's parcours across all hubs, then their referrals, vouchers and venues.
+    Parcours {
+        /// The person code (from the carnet).
+        code: String,
+        /// Day to evaluate expiry at (default: today).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// National figures: vouchers by hub and funder, referral outcomes, qualified venues.
+    Stats {
+        /// Day the figures are computed for (default: today).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The digest of every folded view (equal on nodes holding the same events) and the
+    /// events applied per feed.
+    Digest {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Events kept in the log without effect because they broke a domain rule.
+    Rejections {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `maillage init`.
@@ -145,11 +190,39 @@ pub enum LogCommand {
         /// Output file.
         file: PathBuf,
     },
+    /// Import a portable log file (from another hub's `maillage log export`): a real
+    /// transport for air-gapped hubs (USB stick, e-mail). The file is verified first (every
+    /// signature, chain and the file digest); then every event is stored in feed order.
+    /// Reports stored / duplicate / gap / fork counts; events of this node's own feed are
+    /// refused unless identical to what it holds.
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `maillage bench …`.
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Fold a generated history of 15 hubs into the views: events/s on one core, memory,
+    /// time to reopen a node holding them and answer a first query, parcours latency.
+    Fold {
+        /// Events in the generated history.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        /// In-memory fold repetitions (median reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Workload seed.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Own appends vs bare sign/s, peer ingest vs bare verify_strict/s, disk vs payload bytes.
     Log {
         /// Events per measurement.
@@ -237,6 +310,25 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Log(LogCommand::Verify { file: Some(file) }) => verify_file(&file),
         Command::Log(LogCommand::Verify { file: None }) => verify_store(&data_dir),
         Command::Log(LogCommand::Export { file }) => export_log(&data_dir, &file),
+        Command::Log(LogCommand::Import { file, json }) => {
+            domain::run_import_log(&data_dir, &file, json)
+        }
+        Command::Person(command) => domain::run_person(&data_dir, command),
+        Command::Voucher(command) => domain::run_voucher(&data_dir, command),
+        Command::Referral(command) => domain::run_referral(&data_dir, command),
+        Command::Accompaniment(command) => domain::run_accompaniment(&data_dir, command),
+        Command::Parcours { code, as_of, json } => {
+            domain::run_parcours(&data_dir, &code, as_of.as_deref(), json)
+        }
+        Command::Stats { as_of, json } => stats::run(&data_dir, as_of.as_deref(), json),
+        Command::Digest { json } => domain::run_digest(&data_dir, json),
+        Command::Rejections { json } => domain::run_rejections(&data_dir, json),
+        Command::Bench(BenchCommand::Fold {
+            events,
+            runs,
+            seed,
+            json,
+        }) => bench_fold(events, runs, seed, json),
         Command::Bench(BenchCommand::Log {
             events,
             runs,
@@ -487,6 +579,54 @@ pub fn progress_bar(total: u64, message: &'static str) -> indicatif::ProgressBar
     }
     bar.set_message(message);
     bar
+}
+
+fn bench_fold(events: usize, runs: usize, seed: u64, json: bool) -> Result<ExitCode> {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "warning: this is a debug build; run `cargo run --release -- bench fold` for real figures"
+        );
+    }
+    let params = bench::FoldBench { events, runs, seed };
+    let s = bench::run_fold(&params, &mut |line| eprintln!("{line}"))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} events folded ({} rejected by a domain rule), digest {}",
+        s.events,
+        s.rejected,
+        &s.digest[..16]
+    );
+    println!(
+        "  fold in memory, one core          {:>10.0} events/s  ({:.1}x bare verify_strict, target >= 200,000/s)",
+        s.fold_per_s, s.fold_vs_verify
+    );
+    println!(
+        "  fold from the store, no snapshot  {:>10.0} events/s",
+        s.cold_fold_from_store_per_s
+    );
+    println!(
+        "  ledger memory                     {:>10.0} MiB (peak process RSS {:.0} MiB)",
+        s.ledger_mib, s.peak_rss_mib
+    );
+    println!(
+        "  persisted views                   {:>10.1} MiB",
+        s.snapshot_mib
+    );
+    println!(
+        "  reopen + first query              {:>10.2} s (store open {:.2} s; target < 5 s)",
+        s.reopen_s, s.reopen_store_s
+    );
+    println!(
+        "  parcours lookup                   {:>10.1} µs p50, {:.1} µs p99 (target <= 1 ms)",
+        s.parcours_p50_us, s.parcours_p99_us
+    );
+    for (count, reason) in &s.top_rejections {
+        println!("  rejected ×{count}: {reason}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn bench_log(events: usize, runs: usize, batch: usize, json: bool) -> Result<ExitCode> {

@@ -6,7 +6,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, bail};
 use maillage_core::causal::Offer;
 use maillage_core::venues::VenueDirectory;
-use maillage_core::{Charter, EventRef, FeedWriter, HubId, Ledger, Role, SecretKey, VerifiedEvent, pb};
+use maillage_core::{
+    Charter, EventRef, FeedWriter, HubId, Ledger, Role, SecretKey, VerifiedEvent, pb,
+};
 use maillage_store::{EventStore, SledStore};
 
 use crate::datadir::{DataDir, NodeConfig};
@@ -94,7 +96,11 @@ impl Node {
             .frontier()
             .into_iter()
             .filter(|(author, _)| *author != me)
-            .map(|(author, head)| EventRef { author, seq: head.seq, id: head.id })
+            .map(|(author, head)| EventRef {
+                author,
+                seq: head.seq,
+                id: head.id,
+            })
             .collect();
         let mut events = self.author_with_deps(vec![body], deps, &mut |_| {})?;
         events.pop().context("no event was authored")
@@ -183,7 +189,9 @@ impl Node {
             let mut next = Vec::with_capacity(cursors.len());
             for (author, after) in cursors {
                 let events = self.store.range(&author, after, CHUNK)?;
-                let Some(last) = events.last().map(|e| e.seq) else { continue };
+                let Some(last) = events.last().map(|e| e.seq) else {
+                    continue;
+                };
                 for event in events {
                     if ledger.offer(event) == Offer::BufferFull {
                         anyhow::bail!(

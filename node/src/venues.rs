@@ -83,6 +83,10 @@ pub enum VenuesCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Qualify a venue of this hub for vouchers (after the in-situ check): VenueQualified.
+    Qualify(crate::domain::QualifyArgs),
+    /// Revoke a venue's qualification: VenueQualificationRevoked.
+    Revoke(crate::domain::RevokeArgs),
     /// Export the open venues as a file of the national standard.
     Export {
         /// Output format.
@@ -152,6 +156,8 @@ pub struct ImportCounts {
 /// Runs a venues command.
 pub fn run(data_dir: &DataDir, command: VenuesCommand) -> Result<ExitCode> {
     match command {
+        VenuesCommand::Qualify(args) => crate::domain::qualify(data_dir, args),
+        VenuesCommand::Revoke(args) => crate::domain::revoke(data_dir, args),
         VenuesCommand::Import {
             file,
             format,

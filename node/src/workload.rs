@@ -1,0 +1,505 @@
+//! A deterministic workload drawn from the domain, for benchmarks (and simulations): fifteen
+//! territorial hubs with real départements, qualified venues, voucher batches per funder,
+//! carnets handed out, redemptions, transfers across territories, claims and their answers,
+//! referrals from one territory to another, accompaniments and settlements.
+//!
+//! Same seed, same events (seeded SplitMix64, fixed clock): two runs sign the same bytes.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use anyhow::Result;
+use maillage_core::hlc::MAX_AHEAD_MS_DEFAULT;
+use maillage_core::venues::venue_id;
+use maillage_core::{
+    Charter, EventRef, FeedWriter, MemberSpec, PersonId, Role, SecretKey, VerifiedEvent, pb,
+};
+
+/// The federation's hubs: name and départements (the hubs' real regional footprints).
+pub const HUBS: [(&str, &[&str]); 15] = [
+    ("Hub du Sud", &["04", "05", "06", "13", "83", "84"]),
+    (
+        "Hinaura",
+        &[
+            "01", "03", "07", "15", "26", "38", "42", "43", "63", "69", "73", "74",
+        ],
+    ),
+    (
+        "Hub Nouvelle-Aquitaine",
+        &[
+            "16", "17", "19", "23", "24", "33", "40", "47", "64", "79", "86", "87",
+        ],
+    ),
+    (
+        "MedNum BFC",
+        &["21", "25", "39", "58", "70", "71", "89", "90"],
+    ),
+    (
+        "Francil'IN",
+        &["75", "77", "78", "91", "92", "93", "94", "95"],
+    ),
+    (
+        "RhinOcc",
+        &[
+            "09", "11", "12", "30", "31", "32", "34", "46", "48", "65", "66", "81", "82",
+        ],
+    ),
+    (
+        "Hub Grand Est",
+        &["08", "10", "51", "52", "54", "55", "57", "67", "68", "88"],
+    ),
+    ("Hub Hauts-de-France", &["02", "59", "60", "62", "80"]),
+    ("Hub Normandie", &["14", "27", "50", "61", "76"]),
+    ("Hub Bretagne", &["22", "29", "35", "56"]),
+    ("Hub Pays de la Loire", &["44", "49", "53", "72", "85"]),
+    (
+        "Hub Centre-Val de Loire",
+        &["18", "28", "36", "37", "41", "45"],
+    ),
+    ("Hub Corse", &["2A", "2B"]),
+    ("Hub Antilles-Guyane", &["971", "972", "973"]),
+    ("Hub Océan Indien", &["974", "976"]),
+];
+
+/// The service every workload voucher and venue uses.
+pub const SERVICE: &str = "Aide aux démarches administratives";
+const FUNDERS: [(&str, &str); 3] = [
+    ("Conseil départemental", "22130001700013"),
+    ("CAF", "53448910800036"),
+    ("Région", "23130002300019"),
+];
+
+/// SplitMix64: small, seeded, good enough to draw a workload.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// Seeded generator.
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+    /// Next 64 bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+struct HubState {
+    writer: FeedWriter,
+    venues: Vec<String>,
+    qualified_at: Vec<EventRef>,
+    available: VecDeque<String>,
+    handed: Vec<(String, PersonId)>,
+    batches: usize,
+}
+
+/// The workload: charter, keys and every event per feed.
+#[derive(Debug)]
+pub struct Workload {
+    /// The federation.
+    pub charter: Arc<Charter>,
+    /// Hub keys, in `HUBS` order (seeds, to rebuild the secret keys).
+    pub seeds: Vec<[u8; 32]>,
+    /// Events in authoring order (a causal order).
+    pub events: Vec<VerifiedEvent>,
+    /// People met.
+    pub people: Vec<PersonId>,
+}
+
+impl std::fmt::Debug for HubState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HubState({} venues)", self.venues.len())
+    }
+}
+
+/// Generates about `target` events over the fifteen hubs.
+pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Result<Workload> {
+    let mut rng = Rng::new(seed);
+    let seeds: Vec<[u8; 32]> = (0..HUBS.len())
+        .map(|i| {
+            let mut s = [0u8; 32];
+            s[..8].copy_from_slice(&seed.to_be_bytes());
+            s[8] = i as u8 + 1;
+            s
+        })
+        .collect();
+    let members = HUBS
+        .iter()
+        .zip(&seeds)
+        .map(|((name, territories), s)| MemberSpec {
+            key: SecretKey::from_seed(s).hub_id(),
+            name: (*name).into(),
+            role: Role::Hub,
+            territories: territories.iter().map(|t| t.to_string()).collect(),
+        })
+        .collect();
+    let charter = Arc::new(Charter::found(
+        "Fédération des hubs (workload)",
+        8,
+        members,
+    )?);
+    let mut hubs: Vec<HubState> = seeds
+        .iter()
+        .map(|s| HubState {
+            writer: FeedWriter::new(
+                SecretKey::from_seed(s),
+                charter.federation_id(),
+                None,
+                0,
+                MAX_AHEAD_MS_DEFAULT,
+            ),
+            venues: Vec::new(),
+            qualified_at: Vec::new(),
+            available: VecDeque::new(),
+            handed: Vec::new(),
+            batches: 0,
+        })
+        .collect();
+    let mut events: Vec<VerifiedEvent> = Vec::with_capacity(target + 64);
+    let mut people: Vec<PersonId> = Vec::new();
+    let mut referrals: Vec<(usize, String, EventRef)> = Vec::new(); // handler, id, last event
+    let mut wall_ms = 1_790_000_000_000u64;
+    let mut sign = |hubs: &mut Vec<HubState>,
+                    h: usize,
+                    body: pb::event::Body,
+                    deps: Vec<EventRef>,
+                    events: &mut Vec<VerifiedEvent>|
+     -> Result<EventRef> {
+        wall_ms += 7;
+        let event = hubs[h].writer.next(body, deps, wall_ms)?;
+        let r = event.as_ref();
+        events.push(event);
+        Ok(r)
+    };
+
+    // Venues, qualified.
+    for (h, (_, territories)) in HUBS.iter().enumerate() {
+        for n in 0..20 {
+            let dep = territories[n % territories.len()];
+            let postal = if dep.len() == 3 {
+                format!("{dep}10")
+            } else if dep.starts_with('2') && dep.len() == 2 && !dep.as_bytes()[1].is_ascii_digit()
+            {
+                "20000".into()
+            } else {
+                format!("{dep}100")
+            };
+            let insee = if dep == "2A" {
+                "2A004".to_string()
+            } else if dep == "2B" {
+                "2B033".to_string()
+            } else if dep.len() == 3 {
+                format!("{dep}01")
+            } else {
+                format!("{dep}001")
+            };
+            let record = pb::VenueRecord {
+                id: format!("lieu-{n}"),
+                pivot: "21130055300016".into(),
+                nom: format!("Espace numérique {n}"),
+                commune: "Commune".into(),
+                code_postal: postal,
+                code_insee: insee,
+                adresse: format!("{n} rue de la République"),
+                date_maj: "2026-01-15".into(),
+                services: vec![SERVICE.into()],
+                ..Default::default()
+            };
+            let id = venue_id(&hubs[h].writer.author(), &record.id);
+            sign(
+                &mut hubs,
+                h,
+                pb::event::Body::VenueRegistered(pb::VenueRegistered {
+                    venue_id: id.clone(),
+                    record: Some(record),
+                }),
+                vec![],
+                &mut events,
+            )?;
+            let q = sign(
+                &mut hubs,
+                h,
+                pb::event::Body::VenueQualified(pb::VenueQualified {
+                    venue_id: id.clone(),
+                    scheme: "pass-numerique".into(),
+                    valid_until: "2027-12-31".into(),
+                    services: vec![SERVICE.into()],
+                }),
+                vec![],
+                &mut events,
+            )?;
+            hubs[h].venues.push(id);
+            hubs[h].qualified_at.push(q);
+        }
+    }
+
+    while events.len() < target {
+        let h = rng.below(HUBS.len());
+        let roll = rng.below(100);
+        if hubs[h].available.len() < 10 {
+            let (funder, siret) = FUNDERS[hubs[h].batches % FUNDERS.len()];
+            let batch_id = format!("{}-2026-{}", HUBS[h].1[0], hubs[h].batches);
+            hubs[h].batches += 1;
+            sign(
+                &mut hubs,
+                h,
+                pb::event::Body::VoucherBatchIssued(pb::VoucherBatchIssued {
+                    batch_id: batch_id.clone(),
+                    funder: Some(pb::Funder {
+                        name: funder.into(),
+                        siret: siret.into(),
+                    }),
+                    face_value_cents: 1000,
+                    count: 1000,
+                    valid_from: "2026-01-01".into(),
+                    valid_until: "2026-12-31".into(),
+                    redeem_deadline: "2027-01-31".into(),
+                    eligible_services: vec![],
+                    territories: vec![],
+                }),
+                vec![],
+                &mut events,
+            )?;
+            hubs[h]
+                .available
+                .extend((1..=1000).map(|n| format!("{batch_id}-{n}")));
+            continue;
+        }
+        match roll {
+            0..=24 => {
+                let mut bytes = [0u8; 16];
+                bytes[..8].copy_from_slice(&rng.next_u64().to_be_bytes());
+                bytes[8..].copy_from_slice(&rng.next_u64().to_be_bytes());
+                let person = PersonId(bytes);
+                people.push(person);
+                let serials: Vec<String> = (0..5)
+                    .filter_map(|_| hubs[h].available.pop_front())
+                    .collect();
+                sign(
+                    &mut hubs,
+                    h,
+                    pb::event::Body::VouchersHandedOut(pb::VouchersHandedOut {
+                        serials: serials.clone(),
+                        person: person.0.to_vec(),
+                        prescriber: Some(pb::Prescriber {
+                            kind: "CAF".into(),
+                            name: "CAF, accueil".into(),
+                        }),
+                        referral_id: String::new(),
+                        date: "2026-03-02".into(),
+                    }),
+                    vec![],
+                    &mut events,
+                )?;
+                hubs[h]
+                    .handed
+                    .extend(serials.into_iter().map(|s| (s, person)));
+            }
+            25..=59 if !hubs[h].handed.is_empty() => {
+                let i = rng.below(hubs[h].handed.len());
+                let (serial, _) = hubs[h].handed.swap_remove(i);
+                let v = rng.below(hubs[h].venues.len());
+                let venue = hubs[h].venues[v].clone();
+                sign(
+                    &mut hubs,
+                    h,
+                    redeem_body(&serial, &venue, None),
+                    vec![],
+                    &mut events,
+                )?;
+            }
+            60..=64 if !hubs[h].handed.is_empty() => {
+                // The person moved: the voucher is transferred and redeemed in another territory.
+                let i = rng.below(hubs[h].handed.len());
+                let (serial, _) = hubs[h].handed.swap_remove(i);
+                let to = (h + 1 + rng.below(HUBS.len() - 1)) % HUBS.len();
+                let to_id = hubs[to].writer.author();
+                let t = sign(
+                    &mut hubs,
+                    h,
+                    pb::event::Body::VoucherTransferred(pb::VoucherTransferred {
+                        serials: vec![serial.clone()],
+                        to_hub: to_id.0.to_vec(),
+                        reason: "person moved".into(),
+                    }),
+                    vec![],
+                    &mut events,
+                )?;
+                let venue = hubs[to].venues[rng.below(hubs[to].venues.len())].clone();
+                sign(
+                    &mut hubs,
+                    to,
+                    redeem_body(&serial, &venue, None),
+                    vec![t],
+                    &mut events,
+                )?;
+            }
+            65..=67 if !hubs[h].handed.is_empty() => {
+                // The owner was unreachable: another hub's venue claims; the owner accepts later.
+                let i = rng.below(hubs[h].handed.len());
+                let (serial, _) = hubs[h].handed.swap_remove(i);
+                let other = (h + 1 + rng.below(HUBS.len() - 1)) % HUBS.len();
+                let venue = hubs[other].venues[rng.below(hubs[other].venues.len())].clone();
+                let hand_out_seen = events
+                    .iter()
+                    .rev()
+                    .find(|e| e.author == hubs[h].writer.author())
+                    .map(VerifiedEvent::as_ref);
+                let c = sign(
+                    &mut hubs,
+                    other,
+                    pb::event::Body::VoucherClaimed(pb::VoucherClaimed {
+                        serial: serial.clone(),
+                        venue_id: venue.clone(),
+                        service: SERVICE.into(),
+                        date: "2026-05-05".into(),
+                    }),
+                    hand_out_seen.into_iter().collect(),
+                    &mut events,
+                )?;
+                let mut deps = vec![c];
+                let v = hubs[other]
+                    .venues
+                    .iter()
+                    .position(|x| *x == venue)
+                    .unwrap_or(0);
+                deps.push(hubs[other].qualified_at[v]);
+                deps.dedup_by_key(|r| r.author);
+                sign(
+                    &mut hubs,
+                    h,
+                    redeem_body(&serial, &venue, Some(c)),
+                    deps,
+                    &mut events,
+                )?;
+            }
+            68..=79 => {
+                let person = people
+                    .get(rng.below(people.len().max(1)))
+                    .copied()
+                    .unwrap_or(PersonId([7; 16]));
+                let target = rng.below(HUBS.len());
+                let v = rng.below(hubs[target].venues.len());
+                let venue = hubs[target].venues[v].clone();
+                let id = format!("{}-R{}", HUBS[h].1[0], events.len());
+                let deps = if target == h {
+                    vec![]
+                } else {
+                    vec![hubs[target].qualified_at[v]]
+                };
+                let r = sign(
+                    &mut hubs,
+                    h,
+                    pb::event::Body::ReferralOpened(pb::ReferralOpened {
+                        referral_id: id.clone(),
+                        person: person.0.to_vec(),
+                        prescriber: Some(pb::Prescriber {
+                            kind: "FT".into(),
+                            name: "France Travail".into(),
+                        }),
+                        needs: vec![SERVICE.into()],
+                        target_venue_id: venue,
+                        channel: "telephone".into(),
+                        opened_on: "2026-03-01".into(),
+                        ..Default::default()
+                    }),
+                    deps,
+                    &mut events,
+                )?;
+                referrals.push((target, id, r));
+            }
+            80..=87 if !referrals.is_empty() => {
+                let (handler, id, last) = referrals.swap_remove(rng.below(referrals.len()));
+                let venue = hubs[handler].venues[0].clone();
+                let deps = if last.author == hubs[handler].writer.author() {
+                    vec![]
+                } else {
+                    vec![last]
+                };
+                let a = sign(
+                    &mut hubs,
+                    handler,
+                    pb::event::Body::ReferralAccepted(pb::ReferralAccepted {
+                        referral_id: id.clone(),
+                        venue_id: venue,
+                        appointment_on: String::new(),
+                        date: "2026-03-09".into(),
+                    }),
+                    deps,
+                    &mut events,
+                )?;
+                let _ = a;
+                sign(
+                    &mut hubs,
+                    handler,
+                    pb::event::Body::ReferralClosed(pb::ReferralClosed {
+                        referral_id: id,
+                        outcome: "completed".into(),
+                        autonomy: "partially".into(),
+                    }),
+                    vec![],
+                    &mut events,
+                )?;
+            }
+            _ => {
+                let person = people
+                    .get(rng.below(people.len().max(1)))
+                    .copied()
+                    .unwrap_or(PersonId([7; 16]));
+                let venue = hubs[h].venues[rng.below(hubs[h].venues.len())].clone();
+                sign(
+                    &mut hubs,
+                    h,
+                    pb::event::Body::AccompanimentRecorded(pb::AccompanimentRecorded {
+                        person: person.0.to_vec(),
+                        venue_id: venue,
+                        referral_id: String::new(),
+                        services: vec![SERVICE.into()],
+                        date: "2026-04-14".into(),
+                        duration_min: 120,
+                        mode: "collective".into(),
+                        vouchers: vec![],
+                    }),
+                    vec![],
+                    &mut events,
+                )?;
+            }
+        }
+        if events.len() % 50_000 < 8 {
+            progress(events.len());
+        }
+    }
+    Ok(Workload {
+        charter,
+        seeds,
+        events,
+        people,
+    })
+}
+
+fn redeem_body(serial: &str, venue: &str, claim: Option<EventRef>) -> pb::event::Body {
+    pb::event::Body::VoucherRedeemed(pb::VoucherRedeemed {
+        serial: serial.into(),
+        venue_id: venue.into(),
+        service: SERVICE.into(),
+        date: "2026-05-05".into(),
+        claim: claim.map(Into::into),
+    })
+}
+
+/// Events per feed, each in order.
+pub fn by_feed(events: &[VerifiedEvent]) -> BTreeMap<maillage_core::HubId, Vec<&VerifiedEvent>> {
+    let mut feeds: BTreeMap<_, Vec<&VerifiedEvent>> = BTreeMap::new();
+    for event in events {
+        feeds.entry(event.author).or_default().push(event);
+    }
+    feeds
+}

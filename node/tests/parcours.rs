@@ -1,0 +1,1014 @@
+//! A person's parcours across two hubs, run with the real binary: Hub du Sud (PACA) refers a
+//! person to a médiathèque of Hinaura (Lyon) and hands out a carnet of Pass numérique; the
+//! person moves, vouchers follow, one is claimed while Hub du Sud is unreachable. The two
+//! nodes exchange portable log files (`log export` / `log import`) and end with the same
+//! parcours, the same figures and the same state digest.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn maillage(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_maillage"))
+        .current_dir(dir)
+        .env_remove("MAILLAGE_DATA_DIR")
+        .env("RUST_LOG", "warn")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = maillage(dir, args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "maillage {args:?} failed: {}\nstdout: {stdout}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// `node` runs `args` on its data dir.
+fn on(dir: &Path, node: &str, args: &[&str]) -> String {
+    let mut all = vec!["--data-dir", node];
+    all.extend_from_slice(args);
+    ok(dir, &all)
+}
+
+/// `from` exports its log, `to` imports it.
+fn exchange(dir: &Path, from: &str, to: &str) -> String {
+    let file = format!("{from}.mlog");
+    on(dir, from, &["log", "export", &file]);
+    on(dir, to, &["log", "import", &file])
+}
+
+/// A SIRET (SIREN + NIC) passing the Luhn checksum: the last digit is computed.
+fn luhn_siret(first13: &str) -> String {
+    for last in 0..10 {
+        let candidate = format!("{first13}{last}");
+        let sum: u32 = candidate
+            .bytes()
+            .rev()
+            .enumerate()
+            .map(|(i, b)| {
+                let d = u32::from(b - b'0');
+                if i % 2 == 1 {
+                    let d2 = d * 2;
+                    if d2 > 9 { d2 - 9 } else { d2 }
+                } else {
+                    d
+                }
+            })
+            .sum();
+        if sum.is_multiple_of(10) {
+            return candidate;
+        }
+    }
+    unreachable!()
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+fn event_count(dir: &Path, node: &str) -> String {
+    let verified = on(dir, node, &["log", "verify"]);
+    verified.lines().next().unwrap().to_owned()
+}
+
+#[test]
+fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+
+    // Two hubs create their keys; the founders write the charter; both join.
+    let mut members = String::from("name = \"Fédération test\"\nadmission_threshold = 1\n");
+    for (node, name, territories) in [
+        ("sud", "Hub du Sud", "04,05,06,13,83,84"),
+        ("hinaura", "Hinaura", "01,03,07,15,26,38,42,43,63,69,73,74"),
+    ] {
+        let key = on(dir, node, &["init"]);
+        let list: Vec<String> = territories.split(',').map(|t| format!("\"{t}\"")).collect();
+        members.push_str(&format!(
+            "\n[[members]]\nname = \"{name}\"\nkey = \"{}\"\nrole = \"hub\"\nterritories = [{}]\n",
+            key.trim(),
+            list.join(", ")
+        ));
+    }
+    std::fs::write(dir.join("members.toml"), members).unwrap();
+    ok(
+        dir,
+        &[
+            "federation",
+            "create",
+            "members.toml",
+            "--out",
+            "charter.pb",
+        ],
+    );
+    for node in ["sud", "hinaura"] {
+        on(dir, node, &["init", "--charter", "charter.pb"]);
+    }
+
+    // Hinaura registers a médiathèque in Lyon with a real SIRET and qualifies it.
+    let siret = luhn_siret("2169001230001");
+    let venue = serde_json::json!([{
+        "id": "bm-lyon-1er",
+        "pivot": siret,
+        "nom": "Bibliothèque municipale du 1er arrondissement",
+        "commune": "Lyon",
+        "code_postal": "69001",
+        "code_insee": "69381",
+        "adresse": "7 rue Saint-Polycarpe",
+        "date_maj": "2026-01-15",
+        "services": "Aide aux démarches administratives|Maîtrise des outils numériques du quotidien",
+        "source": "Hinaura"
+    }]);
+    std::fs::write(dir.join("lyon.json"), venue.to_string()).unwrap();
+    let imported = on(dir, "hinaura", &["venues", "import", "lyon.json"]);
+    assert!(
+        imported.contains("1 events appended") || imported.contains("imported"),
+        "{imported}"
+    );
+    let listed = json(&on(dir, "hinaura", &["venues", "list", "--json"]));
+    let vid = listed[0]["venue_id"].as_str().unwrap().to_owned();
+    let qualified = on(
+        dir,
+        "hinaura",
+        &[
+            "venues",
+            "qualify",
+            &vid,
+            "--until",
+            "2027-06-30",
+            "--service",
+            "démarches",
+            "--service",
+            "outils numériques",
+        ],
+    );
+    assert!(
+        qualified.contains("qualified for pass-numerique until 2027-06-30"),
+        "{qualified}"
+    );
+
+    // Hub du Sud: a new person, a referral to Hinaura's venue, a batch, a carnet of 5.
+    let person = json(&on(dir, "sud", &["person", "new", "--json"]))["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let imported = exchange(dir, "hinaura", "sud");
+    assert!(
+        imported.contains("2 stored, 0 duplicate, 0 gap, 0 fork"),
+        "{imported}"
+    );
+
+    // A typo in the person code is refused before anything is signed.
+    let before = event_count(dir, "sud");
+    let mut typo: Vec<char> = person.chars().collect();
+    typo[3] = if typo[3] == '7' { '8' } else { '7' };
+    let typo: String = typo.into_iter().collect();
+    let out = maillage(
+        dir,
+        &[
+            "--data-dir",
+            "sud",
+            "referral",
+            "open",
+            "--person",
+            &typo,
+            "--prescriber-kind",
+            "CAF",
+            "--prescriber",
+            "CAF 13",
+            "--need",
+            "démarches",
+            "--venue",
+            &vid,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("check character") && err.contains("nothing was signed"),
+        "{err}"
+    );
+    assert_eq!(event_count(dir, "sud"), before, "nothing was signed");
+    // So is an unknown service.
+    let out = maillage(
+        dir,
+        &[
+            "--data-dir",
+            "sud",
+            "referral",
+            "open",
+            "--person",
+            &person,
+            "--prescriber-kind",
+            "CAF",
+            "--prescriber",
+            "CAF 13",
+            "--need",
+            "jardinage",
+            "--venue",
+            &vid,
+        ],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a v1 service"));
+
+    let opened = on(
+        dir,
+        "sud",
+        &[
+            "referral",
+            "open",
+            "--person",
+            &person,
+            "--prescriber-kind",
+            "caf",
+            "--prescriber",
+            "CAF des Bouches-du-Rhône, Martigues",
+            "--need",
+            "démarches",
+            "--venue",
+            &vid,
+            "--diagnostic",
+            "ABC Diag: débutant",
+            "--opened-on",
+            "2026-03-02",
+        ],
+    );
+    let rid = opened
+        .lines()
+        .find_map(|l| l.strip_prefix("referral id: "))
+        .unwrap()
+        .to_owned();
+    assert!(rid.starts_with("04-20260302-"), "{rid}");
+    assert!(
+        opened.contains("handled by Hinaura; expires on 2026-04-01"),
+        "{opened}"
+    );
+    // A batch id outside the hub's territories is refused, with a suggestion.
+    let out = maillage(
+        dir,
+        &[
+            "--data-dir",
+            "sud",
+            "voucher",
+            "issue",
+            "--batch",
+            "69-2026-CAF-01",
+            "--funder",
+            "CAF 13",
+            "--funder-siret",
+            "53418890200012",
+            "--count",
+            "10",
+            "--valid-from",
+            "2026-01-01",
+            "--valid-until",
+            "2026-12-31",
+            "--redeem-deadline",
+            "2027-01-31",
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("e.g. \"04-2026-CAF-01\""),
+        "{out:?}"
+    );
+    on(
+        dir,
+        "sud",
+        &[
+            "voucher",
+            "issue",
+            "--batch",
+            "13-2026-CAF-01",
+            "--funder",
+            "CAF des Bouches-du-Rhône",
+            "--funder-siret",
+            "53418890200012",
+            "--count",
+            "10",
+            "--valid-from",
+            "2026-01-01",
+            "--valid-until",
+            "2026-12-31",
+            "--redeem-deadline",
+            "2027-01-31",
+        ],
+    );
+    let handed = on(
+        dir,
+        "sud",
+        &[
+            "voucher",
+            "hand-out",
+            "--carnet",
+            "13-2026-CAF-01:1-5",
+            "--person",
+            &person,
+            "--prescriber-kind",
+            "CAF",
+            "--prescriber",
+            "CAF des Bouches-du-Rhône, Martigues",
+            "--referral",
+            &rid,
+            "--date",
+            "2026-03-02",
+        ],
+    );
+    assert!(handed.contains("5 voucher(s) handed out"), "{handed}");
+
+    // Hinaura accepts the referral.
+    exchange(dir, "sud", "hinaura");
+    let accepted = on(
+        dir,
+        "hinaura",
+        &[
+            "referral",
+            "accept",
+            &rid,
+            "--venue",
+            &vid,
+            "--date",
+            "2026-03-05",
+        ],
+    );
+    assert!(
+        accepted.contains("accepted at Bibliothèque municipale"),
+        "{accepted}"
+    );
+
+    // Hub du Sud transfers two vouchers to Hinaura, which redeems them.
+    let transferred = on(
+        dir,
+        "sud",
+        &[
+            "voucher",
+            "transfer",
+            "13-2026-CAF-01-1",
+            "13-2026-CAF-01-2",
+            "--to",
+            "hinaura",
+            "--reason",
+            "la personne vit à Lyon",
+        ],
+    );
+    assert!(
+        transferred.contains("transferred to Hinaura"),
+        "{transferred}"
+    );
+    exchange(dir, "sud", "hinaura");
+    for serial in ["13-2026-CAF-01-1", "13-2026-CAF-01-2"] {
+        let redeemed = on(
+            dir,
+            "hinaura",
+            &[
+                "voucher",
+                "redeem",
+                serial,
+                "--venue",
+                "bm-lyon-1er",
+                "--service",
+                "démarches",
+                "--date",
+                "2026-03-10",
+            ],
+        );
+        assert!(
+            redeemed.contains(&format!("voucher {serial} redeemed")),
+            "{redeemed}"
+        );
+    }
+    // A second redemption is rejected, stays in the log, exit code 3.
+    let out = maillage(
+        dir,
+        &[
+            "--data-dir",
+            "hinaura",
+            "voucher",
+            "redeem",
+            "13-2026-CAF-01-1",
+            "--venue",
+            &vid,
+            "--service",
+            "démarches",
+            "--date",
+            "2026-03-11",
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(
+        text.starts_with("REJECTED: voucher 13-2026-CAF-01-1 is already redeemed"),
+        "{text}"
+    );
+    assert!(text.contains("stays in this hub's log"), "{text}");
+
+    // Hub du Sud tries to redeem a voucher it transferred: rejected (its newest event, which
+    // Hinaura will not see before claiming).
+    let out = maillage(
+        dir,
+        &[
+            "--data-dir",
+            "sud",
+            "voucher",
+            "redeem",
+            "13-2026-CAF-01-2",
+            "--venue",
+            &vid,
+            "--service",
+            "démarches",
+            "--date",
+            "2026-03-11",
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("REJECTED: voucher 13-2026-CAF-01-2 is owned by"),
+        "{text}"
+    );
+
+    // Hub du Sud is unreachable: Hinaura's venue accepts a third voucher and claims it.
+    let claimed = json(&on(
+        dir,
+        "hinaura",
+        &[
+            "voucher",
+            "claim",
+            "13-2026-CAF-01-3",
+            "--venue",
+            &vid,
+            "--service",
+            "outils",
+            "--date",
+            "2026-03-12",
+            "--json",
+        ],
+    ));
+    assert_eq!(claimed["rejected"], false, "{claimed}");
+    assert_eq!(claimed["owner"], "Hub du Sud");
+    let claim = claimed["claim"].as_str().unwrap().to_owned();
+
+    // Hub du Sud gets Hinaura's log and accepts the claim (by a prefix of its id).
+    exchange(dir, "hinaura", "sud");
+    let answered = on(dir, "sud", &["voucher", "answer", &claim[..12], "--accept"]);
+    assert!(
+        answered.contains("accepted: voucher 13-2026-CAF-01-3 redeemed"),
+        "{answered}"
+    );
+    let status = on(
+        dir,
+        "sud",
+        &[
+            "voucher",
+            "status",
+            "--batch",
+            "13-2026-CAF-01",
+            "--as-of",
+            "2026-03-31",
+        ],
+    );
+    assert!(
+        status.contains("redeemed    3")
+            && status.contains("handed_out  2")
+            && status.contains("issued      5"),
+        "{status}"
+    );
+
+    // Final exchange: both nodes hold the same events.
+    let imported = exchange(dir, "sud", "hinaura");
+    assert!(
+        imported.contains("0 of this node's own feed refused"),
+        "{imported}"
+    );
+    let imported = exchange(dir, "hinaura", "sud");
+    assert!(imported.contains(" 0 stored"), "nothing new: {imported}");
+
+    // The same parcours on both nodes.
+    let sud = on(dir, "sud", &["parcours", &person, "--as-of", "2026-03-31"]);
+    let hinaura = on(
+        dir,
+        "hinaura",
+        &["parcours", &person, "--as-of", "2026-03-31"],
+    );
+    assert_eq!(sud, hinaura);
+    let parcours = json(&on(
+        dir,
+        "hinaura",
+        &["parcours", &person, "--as-of", "2026-03-31", "--json"],
+    ));
+    let kinds: Vec<&str> = parcours["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "referral_opened",
+            "vouchers_handed_out",
+            "referral_accepted",
+            "voucher_redeemed",
+            "voucher_redeemed",
+            "voucher_claimed",
+            "claim_accepted"
+        ],
+        "{sud}"
+    );
+    assert!(
+        sud.contains("claim_accepted") && sud.contains("Hub du Sud"),
+        "{sud}"
+    );
+    assert!(sud.contains("vouchers: 2 held, 3 used, 0 expired"), "{sud}");
+    assert!(
+        sud.contains(&format!("referral {rid}: accepted (handled by Hinaura)")),
+        "{sud}"
+    );
+    assert!(sud.contains("hubs involved: Hinaura, Hub du Sud"), "{sud}");
+    assert_eq!(parcours["timeline"].as_array().unwrap().len(), 7);
+    assert_eq!(parcours["vouchers"]["used"].as_array().unwrap().len(), 3);
+
+    // The same figures.
+    let stats = on(dir, "sud", &["stats", "--as-of", "2026-03-31"]);
+    assert!(
+        stats.contains("total: 10 issued, 5 handed out, 3 redeemed, usage rate 60 %"),
+        "{stats}"
+    );
+    assert!(stats.contains("1 accepted"), "{stats}");
+    assert!(
+        stats.contains("median days from opening to acceptance: 3"),
+        "{stats}"
+    );
+    assert_eq!(
+        stats,
+        on(dir, "hinaura", &["stats", "--as-of", "2026-03-31"])
+    );
+    let figures = json(&on(
+        dir,
+        "hinaura",
+        &["stats", "--as-of", "2026-03-31", "--json"],
+    ));
+    assert_eq!(figures["total"]["usage_rate"], 0.6);
+    let lyon = figures["venues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["departement"] == "69")
+        .unwrap();
+    assert_eq!(
+        (lyon["venues"].as_u64(), lyon["qualified"].as_u64()),
+        (Some(1), Some(1))
+    );
+
+    // The same state digest, and the same rejections.
+    let digest_sud = on(dir, "sud", &["digest"]);
+    let digest_hinaura = on(dir, "hinaura", &["digest"]);
+    assert!(digest_sud.starts_with("digest "), "{digest_sud}");
+    assert_eq!(digest_sud, digest_hinaura);
+    let rejections = on(dir, "hinaura", &["rejections"]);
+    assert!(rejections.starts_with("2 event(s)"), "{rejections}");
+    assert_eq!(rejections, on(dir, "sud", &["rejections"]));
+
+    // A file of another federation, or a tampered file, is refused.
+    let mut bytes = std::fs::read(dir.join("sud.mlog")).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 1;
+    std::fs::write(dir.join("bad.mlog"), bytes).unwrap();
+    let out = maillage(dir, &["--data-dir", "hinaura", "log", "import", "bad.mlog"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not verify, nothing imported"));
+
+    // Right to erasure: the parcours is dropped everywhere.
+    on(dir, "sud", &["person", "forget", &person]);
+    let forgotten = on(dir, "sud", &["parcours", &person]);
+    assert!(forgotten.contains("asked to be forgotten"), "{forgotten}");
+
+    // Another claim, which the owner rejects.
+    let claimed = json(&on(
+        dir,
+        "hinaura",
+        &[
+            "voucher",
+            "claim",
+            "13-2026-CAF-01-4",
+            "--venue",
+            &vid,
+            "--service",
+            "démarches",
+            "--date",
+            "2026-03-20",
+            "--json",
+        ],
+    ));
+    let claim = claimed["claim"].as_str().unwrap().to_owned();
+    exchange(dir, "hinaura", "sud");
+    let rejected = on(
+        dir,
+        "sud",
+        &[
+            "voucher",
+            "answer",
+            &claim,
+            "--reject",
+            "carnet déclaré perdu",
+        ],
+    );
+    assert!(
+        rejected.contains("rejected: carnet déclaré perdu"),
+        "{rejected}"
+    );
+    let status = on(
+        dir,
+        "sud",
+        &[
+            "voucher",
+            "status",
+            "13-2026-CAF-01-4",
+            "--as-of",
+            "2026-03-31",
+        ],
+    );
+    assert!(
+        status.contains("voucher 13-2026-CAF-01-4: handed_out"),
+        "{status}"
+    );
+    assert!(
+        status.contains("rejected: carnet déclaré perdu"),
+        "{status}"
+    );
+    // Answering it twice is rejected by the rules.
+    let out = maillage(
+        dir,
+        &["--data-dir", "sud", "voucher", "answer", &claim, "--accept"],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("is already answered"));
+}
+
+#[test]
+fn every_other_operation_of_one_hub() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    ok(
+        dir,
+        &[
+            "init",
+            "--name",
+            "Hub du Sud",
+            "--territories",
+            "04,05,06,13,83,84",
+        ],
+    );
+    let venues = serde_json::json!([
+        {"id": "epn-joliette", "pivot": luhn_siret("2113005530001"), "nom": "EPN de la Joliette",
+         "commune": "Marseille", "code_postal": "13002", "code_insee": "13202",
+         "adresse": "1 place de la Joliette", "date_maj": "2026-01-01"},
+        {"id": "cs-avignon", "pivot": luhn_siret("7821234560001"), "nom": "Centre social Croix des Oiseaux",
+         "commune": "Avignon", "code_postal": "84000", "code_insee": "84007",
+         "adresse": "2 rue des Oiseaux", "date_maj": "2026-01-01"}
+    ]);
+    std::fs::write(dir.join("venues.json"), venues.to_string()).unwrap();
+    ok(dir, &["venues", "import", "venues.json"]);
+    ok(
+        dir,
+        &[
+            "venues",
+            "qualify",
+            "epn-joliette",
+            "--until",
+            "2026-12-31",
+            "--service",
+            "Aide aux démarches administratives",
+        ],
+    );
+    // An ambiguous service is refused before signing.
+    let out = maillage(
+        dir,
+        &[
+            "venues",
+            "qualify",
+            "cs-avignon",
+            "--until",
+            "2026-12-31",
+            "--service",
+            "num",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is ambiguous"));
+    let person = json(&ok(dir, &["person", "new", "--json"]))["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    ok(
+        dir,
+        &[
+            "voucher",
+            "issue",
+            "--batch",
+            "13-2026-VILLE-01",
+            "--funder",
+            "Ville de Marseille",
+            "--funder-siret",
+            "21130055300016",
+            "--count",
+            "5",
+            "--face-value-cents",
+            "1500",
+            "--valid-from",
+            "2026-01-01",
+            "--valid-until",
+            "2026-06-30",
+            "--redeem-deadline",
+            "2026-07-31",
+            "--territory",
+            "13",
+        ],
+    );
+    ok(
+        dir,
+        &[
+            "voucher",
+            "hand-out",
+            "13-2026-VILLE-01-1",
+            "13-2026-VILLE-01-2",
+            "13-2026-VILLE-01-3",
+            "--person",
+            &person,
+            "--prescriber-kind",
+            "CCAS",
+            "--prescriber",
+            "CCAS de Marseille",
+            "--date",
+            "2026-02-01",
+        ],
+    );
+    ok(
+        dir,
+        &[
+            "voucher",
+            "redeem",
+            "13-2026-VILLE-01-1",
+            "--venue",
+            "epn-joliette",
+            "--service",
+            "démarches",
+            "--date",
+            "2026-02-10",
+        ],
+    );
+    let settled = ok(
+        dir,
+        &[
+            "voucher",
+            "settle",
+            "--venue",
+            "epn-joliette",
+            "13-2026-VILLE-01-1",
+            "--period",
+            "2026-02",
+        ],
+    );
+    assert!(settled.contains("15,00 €"), "{settled}");
+    ok(
+        dir,
+        &[
+            "voucher",
+            "cancel",
+            "13-2026-VILLE-01-5",
+            "--reason",
+            "carnet abîmé",
+        ],
+    );
+    // A venue outside the batch's territory: rejected by the rules.
+    ok(
+        dir,
+        &[
+            "venues",
+            "qualify",
+            "cs-avignon",
+            "--until",
+            "2026-12-31",
+            "--service",
+            "démarches",
+        ],
+    );
+    let out = maillage(
+        dir,
+        &[
+            "voucher",
+            "redeem",
+            "13-2026-VILLE-01-2",
+            "--venue",
+            "cs-avignon",
+            "--service",
+            "démarches",
+            "--date",
+            "2026-02-11",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("may be redeemed in 13, venue is in 84"));
+    // After revocation the venue cannot redeem.
+    ok(
+        dir,
+        &[
+            "venues",
+            "revoke",
+            "epn-joliette",
+            "--reason",
+            "contrôle sur place négatif",
+        ],
+    );
+    let out = maillage(
+        dir,
+        &[
+            "voucher",
+            "redeem",
+            "13-2026-VILLE-01-2",
+            "--venue",
+            "epn-joliette",
+            "--service",
+            "démarches",
+            "--date",
+            "2026-02-12",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("is not qualified"));
+
+    let status = json(&ok(
+        dir,
+        &[
+            "voucher",
+            "status",
+            "--batch",
+            "13-2026-VILLE-01",
+            "--as-of",
+            "2026-08-01",
+            "--json",
+        ],
+    ));
+    assert_eq!(
+        status["counts"],
+        serde_json::json!({"redeemed": 1, "expired": 3, "cancelled": 1})
+    );
+
+    // Referrals: declined, closed as no-show, left to expire.
+    let open = |target: &[&str], opened: &str| {
+        let mut args = vec![
+            "referral",
+            "open",
+            "--person",
+            &person,
+            "--prescriber-kind",
+            "FT",
+            "--prescriber",
+            "France Travail Marseille",
+            "--need",
+            "démarches",
+            "--opened-on",
+            opened,
+        ];
+        args.extend_from_slice(target);
+        let out = ok(dir, &args);
+        out.lines()
+            .find_map(|l| l.strip_prefix("referral id: "))
+            .unwrap()
+            .to_owned()
+    };
+    let declined = open(&["--service-territory", "13"], "2026-02-01");
+    ok(
+        dir,
+        &[
+            "referral",
+            "decline",
+            &declined,
+            "--reason",
+            "pas de créneau",
+        ],
+    );
+    let forwarded = open(&["--venue", "epn-joliette"], "2026-02-01");
+    let text = ok(
+        dir,
+        &[
+            "referral",
+            "forward",
+            &forwarded,
+            "--to-venue",
+            "cs-avignon",
+        ],
+    );
+    assert!(text.contains("Croix des Oiseaux"), "{text}");
+    ok(
+        dir,
+        &[
+            "referral",
+            "accept",
+            &forwarded,
+            "--venue",
+            "cs-avignon",
+            "--date",
+            "2026-02-11",
+            "--appointment",
+            "2026-02-15",
+        ],
+    );
+    ok(
+        dir,
+        &["referral", "close", &forwarded, "--outcome", "no_show"],
+    );
+    let expired = open(&["--venue", "cs-avignon"], "2026-02-01");
+    let shown = ok(
+        dir,
+        &["referral", "show", &expired, "--as-of", "2026-03-15"],
+    );
+    assert!(
+        shown.contains(": expired (as of 2026-03-15)") && shown.contains("expires on 2026-03-03"),
+        "{shown}"
+    );
+    // Closing a declined referral breaks a rule.
+    let out = maillage(
+        dir,
+        &["referral", "close", &declined, "--outcome", "completed"],
+    );
+    assert_eq!(out.status.code(), Some(3));
+
+    ok(
+        dir,
+        &[
+            "accompaniment",
+            "record",
+            "--person",
+            &person,
+            "--venue",
+            "cs-avignon",
+            "--service",
+            "démarches",
+            "--date",
+            "2026-02-15",
+            "--duration-min",
+            "60",
+            "--mode",
+            "collective",
+            "--referral",
+            &forwarded,
+        ],
+    );
+    let parcours = json(&ok(
+        dir,
+        &["parcours", &person, "--json", "--as-of", "2026-03-15"],
+    ));
+    let kinds: Vec<&str> = parcours["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"accompaniment_recorded") && kinds.contains(&"referral_declined"),
+        "{kinds:?}"
+    );
+
+    let stats = json(&ok(dir, &["stats", "--as-of", "2026-03-15", "--json"]));
+    let line = &stats["vouchers"][0];
+    assert_eq!(
+        (
+            line["issued"].as_u64(),
+            line["handed_out"].as_u64(),
+            line["redeemed"].as_u64()
+        ),
+        (Some(5), Some(3), Some(1))
+    );
+    assert_eq!(line["settled_cents"], 1500);
+    let r = &stats["referrals"];
+    assert_eq!(
+        (
+            r["declined"].as_u64(),
+            r["no_show"].as_u64(),
+            r["expired"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1)),
+        "{r}"
+    );
+    assert_eq!(r["median_days_to_accept"], 10.0);
+    let marseille = stats["venues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["departement"] == "13")
+        .unwrap();
+    assert_eq!(marseille["qualified"], 0, "revoked");
+
+    let rejections = ok(dir, &["rejections"]);
+    assert!(rejections.starts_with("3 event(s)"), "{rejections}");
+    ok(dir, &["person", "forget", &person]);
+    let gone = json(&ok(dir, &["parcours", &person, "--json"]));
+    assert_eq!(gone["forgotten"], true);
+}
