@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use crate::cli::progress_bar;
 use crate::datadir::DataDir;
+use crate::domain::fold;
 use crate::node::Node;
 
 /// `maillage venues …`.
@@ -472,21 +473,6 @@ pub fn import_bytes(
         );
     }
     Ok(ImportOutcome { counts, text })
-}
-
-/// Lowercase without French accents, for matching.
-fn fold(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            'à' | 'â' | 'ä' | 'À' | 'Â' | 'Ä' => 'a',
-            'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => 'e',
-            'î' | 'ï' | 'Î' | 'Ï' => 'i',
-            'ô' | 'ö' | 'Ô' | 'Ö' => 'o',
-            'ù' | 'û' | 'ü' | 'Ù' | 'Û' | 'Ü' => 'u',
-            'ç' | 'Ç' => 'c',
-            other => other.to_lowercase().next().unwrap_or(other),
-        })
-        .collect()
 }
 
 fn find<'a>(directory: &'a VenueDirectory, id: &str) -> Result<&'a Venue> {

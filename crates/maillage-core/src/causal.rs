@@ -10,6 +10,7 @@
 //! every node whatever order events arrived in.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::envelope::{EventRef, VerifiedEvent};
 use crate::ids::{EventId, HubId};
@@ -22,7 +23,8 @@ pub type VectorClock = BTreeMap<HubId, u64>;
 pub struct Past {
     author: HubId,
     seq: u64,
-    clock: VectorClock,
+    /// Other feeds (an entry for `author` itself may be stale: own-feed questions use `seq`).
+    clock: Arc<VectorClock>,
 }
 
 impl Past {
@@ -52,8 +54,9 @@ impl Past {
 struct Feed {
     /// Ids of applied events; index `seq - 1`.
     ids: Vec<EventId>,
-    /// Clock snapshots `(seq, clock of that event)` at events whose deps widened the clock.
-    snapshots: Vec<(u64, VectorClock)>,
+    /// Clock snapshots `(seq, clock of that event)` at events whose deps widened the clock,
+    /// shared with the pasts of the events that follow.
+    snapshots: Vec<(u64, Arc<VectorClock>)>,
 }
 
 /// Why an offered event could not be applied yet (or ever).
@@ -142,15 +145,21 @@ impl CausalIndex {
             .map(|d| (d.author, d.seq))
     }
 
-    /// The vector clock of an applied event.
+    /// The clock of other feeds at an applied event: its feed's last snapshot at or before
+    /// `seq` (no allocation).
+    fn snapshot_at(&self, author: &HubId, seq: u64) -> Option<Arc<VectorClock>> {
+        let feed = self.feeds.get(author)?;
+        let index = feed.snapshots.partition_point(|(s, _)| *s <= seq);
+        index
+            .checked_sub(1)
+            .map(|i| Arc::clone(&feed.snapshots[i].1))
+    }
+
+    /// The vector clock of an applied event (its own entry included).
     pub fn clock_of(&self, author: &HubId, seq: u64) -> VectorClock {
         let mut clock = self
-            .feeds
-            .get(author)
-            .and_then(|f| {
-                let index = f.snapshots.partition_point(|(s, _)| *s <= seq);
-                index.checked_sub(1).map(|i| f.snapshots[i].1.clone())
-            })
+            .snapshot_at(author, seq)
+            .map(|c| (*c).clone())
             .unwrap_or_default();
         clock.insert(*author, seq);
         clock
@@ -200,22 +209,29 @@ impl CausalIndex {
     }
 
     fn apply_ready(&mut self, event: &VerifiedEvent, apply: &mut dyn FnMut(&VerifiedEvent, &Past)) {
-        let mut clock = if event.seq > 1 {
-            self.clock_of(&event.author, event.seq - 1)
-        } else {
-            VectorClock::new()
+        let base = match event.seq {
+            1 => None,
+            seq => self.snapshot_at(&event.author, seq - 1),
         };
-        let mut widened = false;
+        let mut widened: Option<VectorClock> = None;
         for dep in &event.deps {
-            for (author, seq) in self.clock_of(&dep.author, dep.seq) {
+            let clock = widened.get_or_insert_with(|| base.as_deref().cloned().unwrap_or_default());
+            let mut merge = |author: HubId, seq: u64| {
                 let entry = clock.entry(author).or_insert(0);
-                if seq > *entry {
-                    *entry = seq;
-                    widened = true;
+                *entry = (*entry).max(seq);
+            };
+            if let Some(dep_clock) = self.snapshot_at(&dep.author, dep.seq) {
+                for (author, seq) in dep_clock.iter() {
+                    merge(*author, *seq);
                 }
             }
+            merge(dep.author, dep.seq);
         }
-        clock.insert(event.author, event.seq);
+        let snapshot = match widened {
+            Some(clock) if base.as_deref() != Some(&clock) => Some(Arc::new(clock)),
+            _ => None,
+        };
+        let clock = snapshot.clone().or(base).unwrap_or_default();
         let past = Past {
             author: event.author,
             seq: event.seq,
@@ -224,8 +240,8 @@ impl CausalIndex {
         apply(event, &past);
         let feed = self.feeds.entry(event.author).or_default();
         feed.ids.push(event.id);
-        if widened {
-            feed.snapshots.push((event.seq, past.clock));
+        if let Some(snapshot) = snapshot {
+            feed.snapshots.push((event.seq, snapshot));
         }
     }
 }

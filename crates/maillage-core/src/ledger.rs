@@ -271,6 +271,24 @@ pub struct Accompaniment {
 
 type History<S> = Vec<(EventRef, S)>;
 
+/// A voucher's map key: FNV-1a of its batch id and its number. Deterministic on every node,
+/// so iteration order is too; the serial itself is kept beside the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+struct VoucherKey(u64, u32);
+
+impl VoucherKey {
+    fn of(serial: &str) -> Option<Self> {
+        let (batch_id, number) = serial.rsplit_once('-')?;
+        let n: u32 = number.parse().ok()?;
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in batch_id.bytes() {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        Some(Self(hash, n))
+    }
+}
+
 fn as_of<'h, S>(history: &'h History<S>, past: &Past) -> Option<&'h S> {
     history
         .iter()
@@ -293,7 +311,9 @@ struct State {
     venues: VenueDirectory,
     venue_history: BTreeMap<String, History<VenueSnapshot>>,
     batches: BTreeMap<String, Batch>,
-    vouchers: BTreeMap<String, History<VoucherState>>,
+    /// Touched vouchers by [`VoucherKey`] (integer comparisons on a map of millions), each
+    /// with its serial and history.
+    vouchers: BTreeMap<VoucherKey, (String, History<VoucherState>)>,
     claims: BTreeMap<EventId, Claim>,
     referrals: BTreeMap<String, History<Referral>>,
     /// By person, then event id (concurrent records from several hubs arrive in any order).
@@ -688,11 +708,10 @@ impl Ledger {
     /// The voucher's state in `past`, or an error if the serial does not exist there.
     fn voucher_as_of(&self, serial: &str, past: &Past) -> Result<VoucherState, String> {
         let batch = self.batch_of(serial, past)?;
-        Ok(self
-            .s
-            .vouchers
-            .get(serial)
-            .and_then(|h| as_of(h, past))
+        Ok(VoucherKey::of(serial)
+            .and_then(|key| self.s.vouchers.get(&key))
+            .filter(|(known, _)| known == serial)
+            .and_then(|(_, h)| as_of(h, past))
             .cloned()
             .unwrap_or_else(|| VoucherState {
                 owner: batch.issuer,
@@ -718,11 +737,18 @@ impl Ledger {
     }
 
     fn record_voucher(&mut self, serial: &str, at: EventRef, state: VoucherState) {
-        self.s
-            .vouchers
-            .entry(serial.to_owned())
-            .or_default()
-            .push((at, state));
+        // Only called for serials batch_of accepted, which always have a key.
+        let Some(key) = VoucherKey::of(serial) else {
+            return;
+        };
+        match self.s.vouchers.get_mut(&key) {
+            Some((_, history)) => history.push((at, state)),
+            None => {
+                self.s
+                    .vouchers
+                    .insert(key, (serial.to_owned(), vec![(at, state)]));
+            }
+        }
     }
 
     fn serials_field(serials: &[String]) -> Result<(), String> {
@@ -1463,8 +1489,9 @@ impl Ledger {
         Some(
             self.s
                 .vouchers
-                .get(serial)
-                .and_then(|h| h.last())
+                .get(&VoucherKey::of(serial)?)
+                .filter(|(known, _)| known == serial)
+                .and_then(|(_, h)| h.last())
                 .map(|(_, s)| s.clone())
                 .unwrap_or(VoucherState {
                     owner: batch.issuer,
@@ -1478,11 +1505,11 @@ impl Ledger {
         )
     }
 
-    /// Every voucher that left the `Issued` state, by serial.
+    /// Every voucher that left the `Issued` state (in key order, the same on every node).
     pub fn touched_vouchers(&self) -> impl Iterator<Item = (&String, &VoucherState)> {
         self.s
             .vouchers
-            .iter()
+            .values()
             .filter_map(|(serial, h)| h.last().map(|(_, s)| (serial, s)))
     }
 
@@ -1604,7 +1631,7 @@ impl Ledger {
             vouchers: self
                 .s
                 .vouchers
-                .iter()
+                .values()
                 .filter_map(|(k, h)| h.last().map(|(_, s)| (k, s)))
                 .collect(),
             claims: &self.s.claims,
