@@ -28,6 +28,9 @@ pub struct Node {
     /// The event store (chains checked on open).
     pub store: SledStore,
     secret: SecretKey,
+    /// The view snapshot, decoded while the store was being checked (taken by the first
+    /// [`Node::ledger`] call).
+    preloaded: std::sync::Mutex<Option<Ledger>>,
 }
 
 /// Milliseconds since the Unix epoch, from the system clock.
@@ -54,7 +57,24 @@ impl Node {
                 data_dir.charter_path().display()
             );
         }
-        let store = SledStore::open_path(&data_dir.store_path(), charter.clone())
+        // Checking every chain of the store and decoding the view snapshot are independent:
+        // do both at once.
+        let views_path = data_dir.views_path();
+        let (store, preloaded) = std::thread::scope(|scope| {
+            let decoder = scope.spawn(|| {
+                let bytes = std::fs::read(&views_path).ok()?;
+                match Ledger::from_snapshot(charter.clone(), &bytes) {
+                    Ok(ledger) => Some(ledger),
+                    Err(reason) => {
+                        tracing::warn!(path = %views_path.display(), %reason, "view snapshot unusable: the views will be rebuilt from the log");
+                        None
+                    }
+                }
+            });
+            let store = SledStore::open_path(&data_dir.store_path(), charter.clone());
+            (store, decoder.join().ok().flatten())
+        });
+        let store = store
             .with_context(|| format!("opening the store in {}", data_dir.store_path().display()))?;
         Ok(Self {
             data_dir,
@@ -62,6 +82,7 @@ impl Node {
             charter,
             store,
             secret,
+            preloaded: std::sync::Mutex::new(preloaded),
         })
     }
 
@@ -163,19 +184,21 @@ impl Node {
     pub fn ledger(&self) -> Result<Ledger> {
         const CHUNK: usize = 1024;
         let path = self.data_dir.views_path();
-        let snapshot = std::fs::read(&path).ok().and_then(|bytes| {
-            match Ledger::from_snapshot(self.charter.clone(), &bytes) {
-                Ok(ledger) if self.snapshot_matches_store(&ledger) => Some(ledger),
-                Ok(_) => {
+        let preloaded = self.preloaded.lock().ok().and_then(|mut p| p.take());
+        let snapshot = preloaded
+            .or_else(|| {
+                let bytes = std::fs::read(&path).ok()?;
+                Ledger::from_snapshot(self.charter.clone(), &bytes)
+                    .map_err(|reason| tracing::warn!(path = %path.display(), %reason, "view snapshot unusable: rebuilding the views from the log"))
+                    .ok()
+            })
+            .filter(|ledger| {
+                let matches = self.snapshot_matches_store(ledger);
+                if !matches {
                     tracing::info!(path = %path.display(), "view snapshot does not match the store: rebuilding the views from the log");
-                    None
                 }
-                Err(reason) => {
-                    tracing::warn!(path = %path.display(), %reason, "view snapshot unusable: rebuilding the views from the log");
-                    None
-                }
-            }
-        });
+                matches
+            });
         let mut ledger = snapshot.unwrap_or_else(|| Ledger::new(self.charter.clone()));
         let before = ledger.applied_count();
         let applied = ledger.applied();
