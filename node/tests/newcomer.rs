@@ -4,29 +4,10 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn maillage(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_maillage"))
-        .current_dir(dir)
-        .env_remove("MAILLAGE_DATA_DIR")
-        .env("RUST_LOG", "warn")
-        .args(args)
-        .output()
-        .unwrap()
-}
+mod common;
 
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = maillage(dir, args);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "maillage {args:?} failed: {}\nstdout: {stdout}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
+use common::{maillage, ok};
 
 fn venues_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/venues");

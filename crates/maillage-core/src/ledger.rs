@@ -505,6 +505,19 @@ impl Ledger {
             .push((at, snapshot));
     }
 
+    /// The hub that handles referrals to a venue open in `past`, and its département.
+    fn venue_handler(&self, venue_id: &str, past: &Past) -> Result<(HubId, String), String> {
+        let snapshot = self
+            .venue_as_of(venue_id, past)
+            .filter(|s| s.open)
+            .ok_or_else(|| format!("venue {venue_id} is not open in the event's causal past"))?;
+        let holder = self
+            .charter
+            .holder_of(&snapshot.departement)
+            .ok_or_else(|| format!("no hub holds département {}", snapshot.departement))?;
+        Ok((holder, snapshot.departement.clone()))
+    }
+
     /// A venue the author holds, open in the event's causal past. A venue held by the author
     /// has all its events in the author's own feed, so this depends on the past only.
     fn held_open_venue(
@@ -1193,20 +1206,7 @@ impl Ledger {
             date_field("expires_on", &o.expires_on)?
         };
         let (handler, territory) = if !o.target_venue_id.is_empty() {
-            let snapshot = self
-                .venue_as_of(&o.target_venue_id, past)
-                .filter(|s| s.open)
-                .ok_or_else(|| {
-                    format!(
-                        "target venue {} is not open in the event's causal past",
-                        o.target_venue_id
-                    )
-                })?;
-            let holder = self
-                .charter
-                .holder_of(&snapshot.departement)
-                .ok_or_else(|| format!("no hub holds département {}", snapshot.departement))?;
-            (holder, snapshot.departement.clone())
+            self.venue_handler(&o.target_venue_id, past)?
         } else {
             let holder = self.charter.holder_of(&o.target_territory).ok_or_else(|| {
                 format!("target territory {:?}: no hub holds it", o.target_territory)
@@ -1312,22 +1312,10 @@ impl Ledger {
                         referral.status
                     ));
                 }
-                let snapshot = self
-                    .venue_as_of(&f.to_venue_id, past)
-                    .filter(|s| s.open)
-                    .ok_or_else(|| {
-                        format!(
-                            "venue {} is not open in the event's causal past",
-                            f.to_venue_id
-                        )
-                    })?;
-                let holder = self
-                    .charter
-                    .holder_of(&snapshot.departement)
-                    .ok_or_else(|| format!("no hub holds département {}", snapshot.departement))?;
+                let (holder, departement) = self.venue_handler(&f.to_venue_id, past)?;
                 referral.handler = holder;
                 referral.target_venue_id = f.to_venue_id.clone();
-                referral.target_territory = snapshot.departement.clone();
+                referral.target_territory = departement;
                 format!(
                     "forwarded to venue {} (hub {})",
                     f.to_venue_id,

@@ -13,18 +13,8 @@ use std::sync::LazyLock;
 
 use crate::text::fold;
 
-/// `services` (9 values).
-pub const SERVICES: &[&str] = &[
-    "Aide aux démarches administratives",
-    "Maîtrise des outils numériques du quotidien",
-    "Insertion professionnelle via le numérique",
-    "Utilisation sécurisée du numérique",
-    "Parentalité et éducation avec le numérique",
-    "Loisirs et créations numériques",
-    "Compréhension du monde numérique",
-    "Accès internet et matériel informatique",
-    "Acquisition de matériel informatique à prix solidaire",
-];
+/// `services` (9 values): the list the vouchers' rules use too.
+pub const SERVICES: &[&str] = &maillage_core::ledger::SERVICES;
 
 /// `publics_specifiquement_adresses`.
 pub const PUBLICS_SPECIFIQUEMENT_ADRESSES: &[&str] = &[
