@@ -74,9 +74,22 @@ pub enum VenuesCommand {
         /// Only this département.
         #[arg(long)]
         departement: Option<String>,
-        /// Only venues offering this service (v1 label, or part of it).
+        /// Only venues offering this service (v1 label, or a unique part of one).
         #[arg(long)]
         service: Option<String>,
+        /// Only venues addressing this public or specific support (v1 label, e.g. Seniors,
+        /// Surdité).
+        #[arg(long)]
+        public: Option<String>,
+        /// Only venues qualified for vouchers today.
+        #[arg(long)]
+        qualified: bool,
+        /// Only venues within --within-km of this point, nearest first ("LAT,LON" in degrees).
+        #[arg(long, value_name = "LAT,LON")]
+        near: Option<String>,
+        /// Radius for --near.
+        #[arg(long, default_value_t = 10.0)]
+        within_km: f64,
         /// At most this many.
         #[arg(long, default_value_t = 50)]
         limit: usize,
@@ -199,27 +212,33 @@ pub fn run(data_dir: &DataDir, command: VenuesCommand) -> Result<ExitCode> {
             text,
             departement,
             service,
+            public,
+            qualified,
+            near,
+            within_km,
             limit,
             json,
         } => {
+            let query = maillage_core::ledger::VenueQuery {
+                departement,
+                service: service
+                    .as_deref()
+                    .map(crate::domain::service_arg)
+                    .transpose()?,
+                public,
+                qualified_on: qualified.then(crate::domain::today),
+                near: near
+                    .as_deref()
+                    .map(|p| parse_point(p, within_km))
+                    .transpose()?,
+            };
             let node = Node::open(data_dir.clone())?;
-            let directory = node.venue_directory()?;
+            let ledger = node.ledger()?;
             let words: Vec<String> = text.iter().map(|w| fold(w)).collect();
-            let service = service.map(|s| fold(&s));
-            let venues: Vec<&Venue> = directory
-                .venues()
-                .values()
-                .filter(|v| v.closed.is_none())
-                .filter(|v| {
-                    departement
-                        .as_ref()
-                        .is_none_or(|d| v.departement.eq_ignore_ascii_case(d))
-                })
-                .filter(|v| {
-                    service
-                        .as_ref()
-                        .is_none_or(|s| v.record.services.iter().any(|x| fold(x).contains(s)))
-                })
+            let venues: Vec<&Venue> = ledger
+                .search_venues(&query)
+                .into_iter()
+                .map(|(v, _)| v)
                 .filter(|v| {
                     let haystack = fold(&format!(
                         "{} {} {} {}",
@@ -473,6 +492,27 @@ pub fn import_bytes(
         );
     }
     Ok(ImportOutcome { counts, text })
+}
+
+/// "LAT,LON" in degrees → micro-degrees and the radius.
+fn parse_point(text: &str, within_km: f64) -> Result<(i64, i64, f64)> {
+    let parse = |part: Option<&str>, what: &str, max: f64| -> Result<i64> {
+        let value: f64 = part
+            .map(str::trim)
+            .and_then(|p| p.parse().ok())
+            .filter(|v: &f64| v.abs() <= max)
+            .with_context(|| {
+                format!("--near: expected \"LAT,LON\" in degrees, found {text:?} ({what})")
+            })?;
+        Ok((value * 1e6).round() as i64)
+    };
+    let mut parts = text.split(',');
+    let lat = parse(parts.next(), "latitude", 90.0)?;
+    let lon = parse(parts.next(), "longitude", 180.0)?;
+    if within_km.is_nan() || within_km <= 0.0 {
+        bail!("--within-km: expected a positive distance, found {within_km}");
+    }
+    Ok((lat, lon, within_km))
 }
 
 fn find<'a>(directory: &'a VenueDirectory, id: &str) -> Result<&'a Venue> {

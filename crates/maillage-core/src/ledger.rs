@@ -1455,6 +1455,66 @@ impl Ledger {
         &self.s.venues
     }
 
+    /// Open venues matching every criterion of `query`, nearest first when a point is given,
+    /// else by venue id.
+    pub fn search_venues(&self, query: &VenueQuery) -> Vec<(&crate::venues::Venue, Option<f64>)> {
+        let mut found: Vec<(&crate::venues::Venue, Option<f64>)> = self
+            .s
+            .venues
+            .venues()
+            .values()
+            .filter(|v| v.closed.is_none())
+            .filter(|v| {
+                query
+                    .departement
+                    .as_ref()
+                    .is_none_or(|d| v.departement.eq_ignore_ascii_case(d))
+            })
+            .filter(|v| {
+                query
+                    .service
+                    .as_ref()
+                    .is_none_or(|s| v.record.services.iter().any(|x| x == s))
+            })
+            .filter(|v| {
+                query.public.as_ref().is_none_or(|p| {
+                    v.record
+                        .publics_specifiquement_adresses
+                        .iter()
+                        .chain(&v.record.prise_en_charge_specifique)
+                        .any(|x| x == p)
+                })
+            })
+            .filter(|v| {
+                query.qualified_on.is_none_or(|day| {
+                    self.qualification(&v.venue_id).is_some_and(|q| {
+                        parse_date(&q.valid_until).is_some_and(|until| until >= day)
+                    })
+                })
+            })
+            .filter_map(|v| match query.near {
+                None => Some((v, None)),
+                Some((lat, lon, within_km)) => {
+                    let d = distance_km(
+                        lat,
+                        lon,
+                        v.record.latitude_micro?,
+                        v.record.longitude_micro?,
+                    );
+                    (d <= within_km).then_some((v, Some(d)))
+                }
+            })
+            .collect();
+        if query.near.is_some() {
+            found.sort_by(|a, b| {
+                a.1.unwrap_or(0.0)
+                    .total_cmp(&b.1.unwrap_or(0.0))
+                    .then_with(|| a.0.venue_id.cmp(&b.0.venue_id))
+            });
+        }
+        found
+    }
+
     /// A venue's current qualification.
     pub fn qualification(&self, venue_id: &str) -> Option<&Qualification> {
         self.venue_now(venue_id)
@@ -1670,6 +1730,32 @@ impl Ledger {
             part("settlements", &canonical.settlements),
         ]
     }
+}
+
+/// Criteria of a venue search (all optional).
+#[derive(Debug, Clone, Default)]
+pub struct VenueQuery {
+    /// Département code.
+    pub departement: Option<String>,
+    /// Exact v1 service label.
+    pub service: Option<String>,
+    /// Exact v1 public or specific-support label.
+    pub public: Option<String>,
+    /// Qualified for vouchers on this day (days since 1970-01-01).
+    pub qualified_on: Option<i32>,
+    /// Within `km` of a point given in micro-degrees: (latitude, longitude, km).
+    pub near: Option<(i64, i64, f64)>,
+}
+
+/// Great-circle distance between two points in micro-degrees (query time only: no float is
+/// ever signed or folded).
+pub fn distance_km(lat1: i64, lon1: i64, lat2: i64, lon2: i64) -> f64 {
+    let radians = |micro: i64| (micro as f64 / 1e6).to_radians();
+    let (p1, p2) = (radians(lat1), radians(lat2));
+    let dp = p2 - p1;
+    let dl = radians(lon2) - radians(lon1);
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * 6371.0 * a.sqrt().asin()
 }
 
 enum Step<'a> {
