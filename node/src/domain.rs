@@ -1879,70 +1879,33 @@ pub struct ImportReport {
     pub fork: u64,
     /// Not stored: the author's feed is frozen after a fork.
     pub frozen: u64,
-    /// Events of this node's own feed that differ from what it holds (refused).
-    pub own_refused: u64,
-}
-
-/// Reads the events of a verified portable log file (frames as written by `LogWriter`).
-fn read_log_file(bytes: &[u8], node: &Node) -> Result<Vec<VerifiedEvent>> {
-    let magic = crate::logfile::MAGIC.len();
-    let be = |at: usize| -> Result<usize> {
-        let b = bytes.get(at..at + 4).context("truncated log file")?;
-        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
-    };
-    let charter_len = be(magic)?;
-    let charter = bytes
-        .get(magic + 4..magic + 4 + charter_len)
-        .context("truncated log file")?;
-    if charter != node.charter.bytes() {
-        bail!(
-            "the file belongs to another federation (its charter differs from this node's, {:?})",
-            node.charter.name()
-        );
-    }
-    let mut at = magic + 4 + charter_len;
-    let mut events = Vec::new();
-    while bytes.get(at) == Some(&0x01) {
-        let len = be(at + 1)?;
-        let frame = bytes
-            .get(at + 5..at + 5 + len)
-            .context("truncated log file")?;
-        let event = maillage_core::verify_encoded(frame, &node.charter)
-            .map_err(|e| anyhow!("event #{}: {e}", events.len() + 1))?;
-        events.push(event);
-        at += 5 + len;
-    }
-    Ok(events)
 }
 
 /// Imports a portable log file into the store: verified first, then every event in feed order.
 pub fn import_log(node: &Node, path: &Path) -> Result<ImportReport> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let verified = crate::logfile::verify(&bytes);
-    if let Some(problem) = verified.problem {
-        bail!(
+    let (charter, events) = crate::logfile::read(&bytes).map_err(|problem| {
+        anyhow!(
             "{} does not verify, nothing imported: {problem}",
             path.display()
+        )
+    })?;
+    if charter.bytes() != node.charter.bytes() {
+        bail!(
+            "{} belongs to federation {:?}, not this node's {:?}: nothing imported",
+            path.display(),
+            charter.name(),
+            node.charter.name()
         );
     }
-    let events = read_log_file(&bytes, node)?;
     let mut report = ImportReport {
         events: events.len() as u64,
         ..ImportReport::default()
     };
-    let me = node.id();
-    let mut peer = Vec::with_capacity(events.len());
-    for event in events {
-        if event.author == me {
-            match node.store.get(&me, event.seq)? {
-                Some(own) if own.id == event.id => report.duplicate += 1,
-                _ => report.own_refused += 1,
-            }
-        } else {
-            peer.push(event);
-        }
-    }
-    for chunk in peer.chunks(4096) {
+    // This node's own events go through the same chain rules: already held ones are
+    // duplicates, missing ones (a restored backup) are taken back so no seq is ever reused,
+    // and a different version at a held position is a fork, proven and frozen.
+    for chunk in events.chunks(4096) {
         for outcome in node.store.insert(chunk.to_vec())? {
             match outcome {
                 Inserted::Stored => report.stored += 1,
@@ -1964,21 +1927,15 @@ pub fn run_import_log(data_dir: &DataDir, path: &Path, json: bool) -> Result<Exi
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!(
-            "{}: {} events: {} stored, {} duplicate, {} gap, {} fork, {} frozen, {} of this node's own feed refused",
+            "{}: {} events: {} stored, {} duplicate, {} gap, {} fork, {} frozen",
             path.display(),
             report.events,
             report.stored,
             report.duplicate,
             report.gap,
             report.fork,
-            report.frozen,
-            report.own_refused
+            report.frozen
         );
-        if report.own_refused > 0 {
-            println!(
-                "WARNING: the file holds events of this node's own feed that this node did not sign at those positions"
-            );
-        }
         if report.fork > 0 {
             println!(
                 "WARNING: a hub signed two versions of its log; its feed is frozen (see `maillage log verify`)"

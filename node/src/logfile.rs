@@ -110,10 +110,25 @@ pub struct FileReport {
 /// Verifies a whole log file: framing, charter, every signature, every chain, the trailer.
 pub fn verify(bytes: &[u8]) -> FileReport {
     let mut report = FileReport::default();
-    if let Err(problem) = verify_into(bytes, &mut report) {
+    if let Err(problem) = verify_into(bytes, &mut report, &mut |_| {}) {
         report.problem = Some(problem);
     }
     report
+}
+
+/// Verifies a whole log file and returns its charter and events, or the first problem.
+pub fn read(bytes: &[u8]) -> Result<(Charter, Vec<VerifiedEvent>), Problem> {
+    let mut report = FileReport::default();
+    let mut events = Vec::new();
+    verify_into(bytes, &mut report, &mut |event| events.push(event))?;
+    let len = be_u32(&bytes[MAGIC.len()..MAGIC.len() + 4]);
+    let charter = Charter::from_bytes(bytes[MAGIC.len() + 4..MAGIC.len() + 4 + len].to_vec())
+        .map_err(|e| Problem {
+            offset: MAGIC.len(),
+            item: "charter".into(),
+            reason: e.to_string(),
+        })?;
+    Ok((charter, events))
 }
 
 fn take<'a>(bytes: &'a [u8], at: usize, len: usize, item: &str) -> Result<&'a [u8], Problem> {
@@ -133,7 +148,11 @@ fn be_u32(b: &[u8]) -> usize {
     u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize
 }
 
-fn verify_into(bytes: &[u8], report: &mut FileReport) -> Result<(), Problem> {
+fn verify_into(
+    bytes: &[u8],
+    report: &mut FileReport,
+    sink: &mut dyn FnMut(VerifiedEvent),
+) -> Result<(), Problem> {
     let magic = take(bytes, 0, MAGIC.len(), "magic")?;
     if magic != MAGIC {
         return Err(Problem {
@@ -201,6 +220,7 @@ fn verify_into(bytes: &[u8], report: &mut FileReport) -> Result<(), Problem> {
                     },
                 );
                 report.events += 1;
+                sink(event);
                 at += 5 + len;
             }
             TRAILER_TAG => {

@@ -358,3 +358,79 @@ fn the_demo_runs_on_embedded_defaults() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"));
 }
+
+#[test]
+fn a_restored_backup_takes_its_own_events_back_and_never_reuses_a_seq() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    ok(
+        dir,
+        &[
+            "init",
+            "--name",
+            "Hub du Sud",
+            "--territories",
+            "04,05,06,13,83,84",
+        ],
+    );
+    let sud = venues_dir().join("hub-du-sud-2023-05-17.json");
+    ok(dir, &["venues", "import", sud.to_str().unwrap()]);
+    ok(dir, &["log", "export", "sud.mlog"]);
+    // The machine is lost; a backup of the key, charter and configuration (but not of the
+    // store) is restored in a new data dir, and the federation's copy of the log comes back.
+    std::fs::create_dir(dir.join("restored")).unwrap();
+    for file in ["node.key", "charter.pb", "node.toml"] {
+        std::fs::copy(
+            dir.join("maillage-data").join(file),
+            dir.join("restored").join(file),
+        )
+        .unwrap();
+    }
+    let imported = ok(
+        dir,
+        &["--data-dir", "restored", "log", "import", "sud.mlog"],
+    );
+    assert!(imported.contains("646 stored"), "{imported}");
+    let again = ok(
+        dir,
+        &[
+            "--data-dir",
+            "restored",
+            "venues",
+            "import",
+            sud.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        again.contains("0 events appended; this hub's feed is at seq 646"),
+        "{again}"
+    );
+    ok(
+        dir,
+        &[
+            "--data-dir",
+            "restored",
+            "voucher",
+            "issue",
+            "--batch",
+            "13-2026-CAF-01",
+            "--funder",
+            "CAF des Bouches-du-Rhône",
+            "--funder-siret",
+            "53448910800036",
+            "--count",
+            "5",
+            "--valid-from",
+            "2026-01-01",
+            "--valid-until",
+            "2026-12-31",
+            "--redeem-deadline",
+            "2027-01-31",
+        ],
+    );
+    let verified = ok(dir, &["--data-dir", "restored", "log", "verify"]);
+    assert!(
+        verified.contains("647 events"),
+        "the next event took seq 647: {verified}"
+    );
+}
