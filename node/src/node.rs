@@ -5,7 +5,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use maillage_core::causal::Offer;
-use maillage_core::venues::VenueDirectory;
 use maillage_core::{
     Charter, EventRef, FeedWriter, HubId, Ledger, Role, SecretKey, VerifiedEvent, pb,
 };
@@ -247,15 +246,5 @@ impl Node {
                     .flatten()
                     .is_some_and(|event| Some(event.id) == ledger.applied_id(author, *seq))
         })
-    }
-
-    /// The venue directory folded from the log.
-    pub fn venue_directory(&self) -> Result<VenueDirectory> {
-        let mut directory = VenueDirectory::new();
-        self.for_each_event(|event| {
-            directory.apply(event, &self.charter);
-            Ok(())
-        })?;
-        Ok(directory)
     }
 }

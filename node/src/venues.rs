@@ -195,7 +195,8 @@ pub fn run(data_dir: &DataDir, command: VenuesCommand) -> Result<ExitCode> {
             json,
         } => {
             let node = Node::open(data_dir.clone())?;
-            let directory = node.venue_directory()?;
+            let ledger = node.ledger()?;
+            let directory = ledger.venues();
             let venues: Vec<&Venue> = directory
                 .venues()
                 .values()
@@ -251,8 +252,9 @@ pub fn run(data_dir: &DataDir, command: VenuesCommand) -> Result<ExitCode> {
         }
         VenuesCommand::Show { id, json } => {
             let node = Node::open(data_dir.clone())?;
-            let directory = node.venue_directory()?;
-            let venue = find(&directory, &id)?;
+            let ledger = node.ledger()?;
+            let directory = ledger.venues();
+            let venue = find(directory, &id)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&venue_json(venue))?);
             } else {
@@ -265,7 +267,8 @@ pub fn run(data_dir: &DataDir, command: VenuesCommand) -> Result<ExitCode> {
             out,
         } => {
             let node = Node::open(data_dir.clone())?;
-            let directory = node.venue_directory()?;
+            let ledger = node.ledger()?;
+            let directory = ledger.venues();
             let records: Vec<pb::VenueRecord> = directory
                 .venues()
                 .values()
@@ -337,7 +340,8 @@ pub fn import_bytes(
     let batch = maillage_venues::parse(bytes, format, &options)
         .with_context(|| format!("{label} cannot be read as a venue file"))?;
     let summary = maillage_venues::summarize(&batch.rows);
-    let directory = node.venue_directory()?;
+    let ledger = node.ledger()?;
+    let directory = ledger.venues();
     let me = node.id();
 
     let mut counts = ImportCounts {
