@@ -316,6 +316,21 @@ mod tests {
         (out, frames)
     }
 
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_and_splices_never_panic(
+            noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            cut in 0usize..2000,
+        ) {
+            let _ = verify(&noise);
+            let (bytes, _) = sample();
+            let mut spliced = bytes[..cut.min(bytes.len())].to_vec();
+            spliced.extend_from_slice(&noise);
+            proptest::prop_assert!(verify(&spliced).problem.is_some() || spliced == bytes);
+            let _ = read(&spliced);
+        }
+    }
+
     #[test]
     fn an_intact_file_verifies() {
         let (bytes, _) = sample();
