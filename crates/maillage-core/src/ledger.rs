@@ -151,7 +151,8 @@ pub struct VoucherState {
     /// Who holds it (after hand-out).
     pub person: Option<PersonId>,
     /// Its redemption.
-    pub redemption: Option<Redemption>,
+    /// Boxed: most states in a history are not redeemed, and this keeps them small.
+    pub redemption: Option<Box<Redemption>>,
     /// Settled to the venue.
     pub settled: bool,
     /// Claims answered (accepted or rejected) by the owner.
@@ -269,7 +270,23 @@ pub struct Accompaniment {
     pub mode: String,
 }
 
-type History<S> = Vec<(EventRef, S)>;
+/// Where a state changed: a feed position (the id is not needed to ask "is it in this past?").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Pos {
+    author: HubId,
+    seq: u64,
+}
+
+impl From<EventRef> for Pos {
+    fn from(r: EventRef) -> Self {
+        Self {
+            author: r.author,
+            seq: r.seq,
+        }
+    }
+}
+
+type History<S> = Vec<(Pos, S)>;
 
 /// A voucher's map key: FNV-1a of its batch id and its number. Deterministic on every node,
 /// so iteration order is too; the serial itself is kept beside the history.
@@ -293,7 +310,7 @@ fn as_of<'h, S>(history: &'h History<S>, past: &Past) -> Option<&'h S> {
     history
         .iter()
         .rev()
-        .find(|(at, _)| past.contains_ref(at))
+        .find(|(at, _)| past.contains(&at.author, at.seq))
         .map(|(_, s)| s)
 }
 
@@ -502,7 +519,7 @@ impl Ledger {
             .venue_history
             .entry(venue_id.to_owned())
             .or_default()
-            .push((at, snapshot));
+            .push((at.into(), snapshot));
     }
 
     /// The hub that handles referrals to a venue open in `past`, and its département.
@@ -755,11 +772,11 @@ impl Ledger {
             return;
         };
         match self.s.vouchers.get_mut(&key) {
-            Some((_, history)) => history.push((at, state)),
+            Some((_, history)) => history.push((at.into(), state)),
             None => {
                 self.s
                     .vouchers
-                    .insert(key, (serial.to_owned(), vec![(at, state)]));
+                    .insert(key, (serial.to_owned(), vec![(at.into(), state)]));
             }
         }
     }
@@ -879,13 +896,13 @@ impl Ledger {
             }
         };
         state.status = VoucherStatus::Redeemed;
-        state.redemption = Some(Redemption {
+        state.redemption = Some(Box::new(Redemption {
             venue_id: r.venue_id.clone(),
             service: r.service.clone(),
             date: r.date.clone(),
             event: event.id,
             claim,
-        });
+        }));
         let person = state.person;
         self.record_voucher(&r.serial, at, state);
         if let Some(claim) = claim.and_then(|c| self.s.claims.get_mut(&c)) {
@@ -1240,7 +1257,7 @@ impl Ledger {
         );
         self.s
             .referrals
-            .insert(o.referral_id.clone(), vec![(at, referral)]);
+            .insert(o.referral_id.clone(), vec![(at.into(), referral)]);
         self.trace(person, event, "referral_opened", summary);
         Ok(())
     }
@@ -1350,7 +1367,7 @@ impl Ledger {
             .referrals
             .entry(referral_id.to_owned())
             .or_default()
-            .push((at, referral));
+            .push((at.into(), referral));
         let kind = match step {
             Step::Accept(_) => "referral_accepted",
             Step::Decline(_) => "referral_declined",
