@@ -1730,7 +1730,8 @@ pub fn run_parcours(
     let timeline: Vec<serde_json::Value> = entries
         .iter()
         .map(|e| {
-            let kind = if e.kind == "voucher_redeemed" && claim_answers.contains(&e.event) {
+            let kind = if e.kind.as_str() == "voucher_redeemed" && claim_answers.contains(&e.event)
+            {
                 "claim_accepted"
             } else {
                 e.kind.as_str()

@@ -236,6 +236,47 @@ pub struct Referral {
     pub autonomy: String,
 }
 
+/// The kind of a parcours step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParcoursKind {
+    /// `vouchers_handed_out`.
+    VouchersHandedOut,
+    /// `voucher_redeemed`.
+    VoucherRedeemed,
+    /// `voucher_claimed`.
+    VoucherClaimed,
+    /// `referral_opened`.
+    ReferralOpened,
+    /// `referral_accepted`.
+    ReferralAccepted,
+    /// `referral_declined`.
+    ReferralDeclined,
+    /// `referral_forwarded`.
+    ReferralForwarded,
+    /// `referral_closed`.
+    ReferralClosed,
+    /// `accompaniment_recorded`.
+    AccompanimentRecorded,
+}
+
+impl ParcoursKind {
+    /// The snake_case name (as in JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::VouchersHandedOut => "vouchers_handed_out",
+            Self::VoucherRedeemed => "voucher_redeemed",
+            Self::VoucherClaimed => "voucher_claimed",
+            Self::ReferralOpened => "referral_opened",
+            Self::ReferralAccepted => "referral_accepted",
+            Self::ReferralDeclined => "referral_declined",
+            Self::ReferralForwarded => "referral_forwarded",
+            Self::ReferralClosed => "referral_closed",
+            Self::AccompanimentRecorded => "accompaniment_recorded",
+        }
+    }
+}
+
 /// One line of a person's parcours.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ParcoursEntry {
@@ -246,7 +287,7 @@ pub struct ParcoursEntry {
     /// Author hub.
     pub hub: HubId,
     /// Kind of step.
-    pub kind: String,
+    pub kind: ParcoursKind,
     /// Plain-language summary.
     pub summary: String,
 }
@@ -833,7 +874,7 @@ impl Ledger {
         for (serial, state) in updates {
             self.record_voucher(&serial, at, state);
         }
-        self.trace(person, event, "vouchers_handed_out", summary);
+        self.trace(person, event, ParcoursKind::VouchersHandedOut, summary);
         Ok(())
     }
 
@@ -913,7 +954,7 @@ impl Ledger {
                 "voucher {} redeemed at venue {} for {:?} on {}",
                 r.serial, r.venue_id, r.service, r.date
             );
-            self.trace(person, event, "voucher_redeemed", summary);
+            self.trace(person, event, ParcoursKind::VoucherRedeemed, summary);
         }
         Ok(())
     }
@@ -1065,7 +1106,7 @@ impl Ledger {
                 "voucher {} claimed at venue {} while its owner was unreachable",
                 c.serial, c.venue_id
             );
-            self.trace(person, event, "voucher_claimed", summary);
+            self.trace(person, event, ParcoursKind::VoucherClaimed, summary);
         }
         Ok(())
     }
@@ -1258,7 +1299,7 @@ impl Ledger {
         self.s
             .referrals
             .insert(o.referral_id.clone(), vec![(at.into(), referral)]);
-        self.trace(person, event, "referral_opened", summary);
+        self.trace(person, event, ParcoursKind::ReferralOpened, summary);
         Ok(())
     }
 
@@ -1369,10 +1410,10 @@ impl Ledger {
             .or_default()
             .push((at.into(), referral));
         let kind = match step {
-            Step::Accept(_) => "referral_accepted",
-            Step::Decline(_) => "referral_declined",
-            Step::Forward(_) => "referral_forwarded",
-            Step::Close(_) => "referral_closed",
+            Step::Accept(_) => ParcoursKind::ReferralAccepted,
+            Step::Decline(_) => ParcoursKind::ReferralDeclined,
+            Step::Forward(_) => ParcoursKind::ReferralForwarded,
+            Step::Close(_) => ParcoursKind::ReferralClosed,
         };
         self.trace(
             person,
@@ -1438,11 +1479,17 @@ impl Ledger {
                 .or_default()
                 .insert(record.event, record);
         }
-        self.trace(person, event, "accompaniment_recorded", summary);
+        self.trace(person, event, ParcoursKind::AccompanimentRecorded, summary);
         Ok(())
     }
 
-    fn trace(&mut self, person: PersonId, event: &VerifiedEvent, kind: &str, summary: String) {
+    fn trace(
+        &mut self,
+        person: PersonId,
+        event: &VerifiedEvent,
+        kind: ParcoursKind,
+        summary: String,
+    ) {
         if self.s.forgotten.contains(&person) {
             return;
         }
@@ -1454,7 +1501,7 @@ impl Ledger {
                 hlc: event.hlc,
                 event: event.id,
                 hub: event.author,
-                kind: kind.to_owned(),
+                kind,
                 summary,
             });
     }
