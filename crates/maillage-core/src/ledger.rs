@@ -161,6 +161,21 @@ pub struct VoucherState {
     pub transfers: Vec<HubId>,
 }
 
+impl VoucherState {
+    /// A voucher as its batch issues it: owned by the issuer, in no one's hands.
+    pub fn issued(issuer: HubId) -> Self {
+        Self {
+            owner: issuer,
+            status: VoucherStatus::Issued,
+            person: None,
+            redemption: None,
+            settled: false,
+            answered_claims: BTreeSet::new(),
+            transfers: Vec::new(),
+        }
+    }
+}
+
 /// A non-owner's claim on a voucher.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim {
@@ -784,15 +799,7 @@ impl Ledger {
             .filter(|(known, _)| known == serial)
             .and_then(|(_, h)| as_of(h, past))
             .cloned()
-            .unwrap_or_else(|| VoucherState {
-                owner: batch.issuer,
-                status: VoucherStatus::Issued,
-                person: None,
-                redemption: None,
-                settled: false,
-                answered_claims: BTreeSet::new(),
-                transfers: Vec::new(),
-            }))
+            .unwrap_or_else(|| VoucherState::issued(batch.issuer)))
     }
 
     /// The state of a voucher the author owns in `past`.
@@ -805,6 +812,29 @@ impl Ledger {
             ));
         }
         Ok(state)
+    }
+
+    /// Applies `change` to every serial the author owns in `past`, all or nothing: the first
+    /// serial that is not owned or that `change` refuses rejects the whole event.
+    fn change_owned(
+        &mut self,
+        serials: &[String],
+        author: HubId,
+        past: &Past,
+        at: EventRef,
+        mut change: impl FnMut(&Self, &str, &mut VoucherState) -> Result<(), String>,
+    ) -> Result<(), String> {
+        Self::serials_field(serials)?;
+        let mut updates = Vec::with_capacity(serials.len());
+        for serial in serials {
+            let mut state = self.owned(serial, author, past)?;
+            change(self, serial, &mut state)?;
+            updates.push((serial, state));
+        }
+        for (serial, state) in updates {
+            self.record_voucher(serial, at, state);
+        }
+        Ok(())
     }
 
     fn record_voucher(&mut self, serial: &str, at: EventRef, state: VoucherState) {
@@ -843,37 +873,37 @@ impl Ledger {
         past: &Past,
         at: EventRef,
     ) -> Result<(), String> {
-        Self::serials_field(&h.serials)?;
         let person = person_of(&h.person)?;
         let prescriber = prescriber_field(h.prescriber.as_ref())?;
         let date = date_field("date", &h.date)?;
-        let mut updates = Vec::with_capacity(h.serials.len());
-        for serial in &h.serials {
-            let mut state = self.owned(serial, event.author, past)?;
-            if state.status != VoucherStatus::Issued {
-                return Err(format!(
-                    "voucher {serial} is {:?}, not available to hand out",
-                    state.status
-                ));
-            }
-            let batch = self.batch_of(serial, past)?;
-            if date > parse_date(&batch.valid_until).unwrap_or(i32::MIN) {
-                return Err(format!("voucher {serial} expired on {}", batch.valid_until));
-            }
-            state.status = VoucherStatus::HandedOut;
-            state.person = Some(person);
-            updates.push((serial.clone(), state));
-        }
+        self.change_owned(
+            &h.serials,
+            event.author,
+            past,
+            at,
+            |ledger, serial, state| {
+                if state.status != VoucherStatus::Issued {
+                    return Err(format!(
+                        "voucher {serial} is {:?}, not available to hand out",
+                        state.status
+                    ));
+                }
+                let batch = ledger.batch_of(serial, past)?;
+                if date > parse_date(&batch.valid_until).unwrap_or(i32::MIN) {
+                    return Err(format!("voucher {serial} expired on {}", batch.valid_until));
+                }
+                state.status = VoucherStatus::HandedOut;
+                state.person = Some(person);
+                Ok(())
+            },
+        )?;
         let summary = format!(
             "{} voucher(s) handed out by {} ({}): {}",
-            updates.len(),
+            h.serials.len(),
             prescriber.1,
             prescriber.0,
             h.serials.join(", ")
         );
-        for (serial, state) in updates {
-            self.record_voucher(&serial, at, state);
-        }
         self.trace(person, event, ParcoursKind::VouchersHandedOut, summary);
         Ok(())
     }
@@ -1035,7 +1065,6 @@ impl Ledger {
         past: &Past,
         at: EventRef,
     ) -> Result<(), String> {
-        Self::serials_field(&t.serials)?;
         let to = HubId::try_from(t.to_hub.as_slice()).map_err(|e| format!("to_hub: {e}"))?;
         match self.charter.member(&to) {
             Some(m) if m.role == Role::Hub && to != event.author => {}
@@ -1046,9 +1075,7 @@ impl Ledger {
                 ));
             }
         }
-        let mut updates = Vec::with_capacity(t.serials.len());
-        for serial in &t.serials {
-            let mut state = self.owned(serial, event.author, past)?;
+        self.change_owned(&t.serials, event.author, past, at, |_, serial, state| {
             if matches!(
                 state.status,
                 VoucherStatus::Redeemed | VoucherStatus::Cancelled
@@ -1060,12 +1087,8 @@ impl Ledger {
             }
             state.owner = to;
             state.transfers.push(to);
-            updates.push((serial.clone(), state));
-        }
-        for (serial, state) in updates {
-            self.record_voucher(&serial, at, state);
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn claim(
@@ -1152,10 +1175,7 @@ impl Ledger {
         past: &Past,
         at: EventRef,
     ) -> Result<(), String> {
-        Self::serials_field(&c.serials)?;
-        let mut updates = Vec::new();
-        for serial in &c.serials {
-            let mut state = self.owned(serial, event.author, past)?;
+        self.change_owned(&c.serials, event.author, past, at, |_, serial, state| {
             if matches!(
                 state.status,
                 VoucherStatus::Redeemed | VoucherStatus::Cancelled
@@ -1166,12 +1186,8 @@ impl Ledger {
                 ));
             }
             state.status = VoucherStatus::Cancelled;
-            updates.push((serial.clone(), state));
-        }
-        for (serial, state) in updates {
-            self.record_voucher(&serial, at, state);
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn settle(
@@ -1605,15 +1621,7 @@ impl Ledger {
                 .filter(|(known, _)| known == serial)
                 .and_then(|(_, h)| h.last())
                 .map(|(_, s)| s.clone())
-                .unwrap_or(VoucherState {
-                    owner: batch.issuer,
-                    status: VoucherStatus::Issued,
-                    person: None,
-                    redemption: None,
-                    settled: false,
-                    answered_claims: BTreeSet::new(),
-                    transfers: Vec::new(),
-                }),
+                .unwrap_or(VoucherState::issued(batch.issuer)),
         )
     }
 
