@@ -78,6 +78,18 @@ pub enum StoreError {
     Poisoned,
 }
 
+/// Why a fork proof from a peer was not recorded.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum AcceptProofError {
+    /// The proof proves nothing (a half does not verify, or the halves are compatible).
+    #[error(transparent)]
+    Invalid(#[from] maillage_core::fork::ForkProofError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// What happened to one peer event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inserted {
@@ -150,6 +162,10 @@ pub trait EventStore: Send + Sync {
     fn frontier(&self) -> BTreeMap<HubId, Head>;
     /// Recorded forks, by author.
     fn forks(&self) -> BTreeMap<HubId, RecordedFork>;
+    /// Records a fork proof received from a peer (gossip): checks it against the charter and,
+    /// if it is the first for that author, stores it and freezes the feed at `fork.seq - 1`.
+    /// Returns the fork if it is new to this store, `None` if one was already recorded.
+    fn accept_fork_proof(&self, proof: ForkProof) -> Result<Option<Fork>, AcceptProofError>;
     /// One event.
     fn get(&self, author: &HubId, seq: u64) -> Result<Option<VerifiedEvent>, StoreError>;
     /// Up to `limit` valid events of `author` after `after_seq`, in order.
@@ -273,7 +289,11 @@ impl<B: Backend> Store<B> {
             let cap = state.forks.get(&author).map(|f| f.fork.seq - 1);
             let last = match cap {
                 Some(0) => None,
-                Some(seq) => store.backend.get(&author, seq)?.map(|bytes| (seq, bytes)),
+                Some(seq) => match store.backend.get(&author, seq)? {
+                    Some(bytes) => Some((seq, bytes)),
+                    // A proof learnt by gossip can name a seq beyond what is held.
+                    None => store.backend.last(&author)?.filter(|(last, _)| *last < seq),
+                },
                 None => store.backend.last(&author)?,
             };
             if let Some((seq, bytes)) = last {
@@ -374,6 +394,8 @@ impl<B: Backend> Store<B> {
         }
         self.backend
             .write_fork(&fork.author, &proof.to_wire().encode_to_vec())?;
+        // The feed stays valid up to `fork.seq - 1`; a proof from gossip may name a seq this
+        // store has not reached yet, and then the head stays where it is.
         let valid_head = match fork.seq - 1 {
             0 => None,
             seq => match self.backend.get(&fork.author, seq)? {
@@ -381,7 +403,11 @@ impl<B: Backend> Store<B> {
                     let event = self.decode(&fork.author, seq, &bytes)?;
                     Some(Head { seq, id: event.id })
                 }
-                None => None,
+                None => state
+                    .heads
+                    .get(&fork.author)
+                    .copied()
+                    .filter(|head| head.seq < seq),
             },
         };
         match valid_head {
@@ -539,6 +565,20 @@ impl<B: Backend> EventStore for Store<B> {
         }
         state.max_hlc = max_hlc;
         Ok(outcomes)
+    }
+
+    fn accept_fork_proof(&self, proof: ForkProof) -> Result<Option<Fork>, AcceptProofError> {
+        let fork = proof.check(&self.charter)?;
+        let mut state = self.lock()?;
+        if state.forks.contains_key(&fork.author) {
+            return Ok(None);
+        }
+        let first = verify_event(proof.first.clone(), &self.charter)
+            .map_err(maillage_core::fork::ForkProofError::from)?;
+        let second = verify_event(proof.second.clone(), &self.charter)
+            .map_err(maillage_core::fork::ForkProofError::from)?;
+        let recorded = self.record_fork(&mut state, &first, &second)?;
+        Ok(recorded)
     }
 
     fn head(&self, author: &HubId) -> Option<Head> {

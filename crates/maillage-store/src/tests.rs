@@ -64,6 +64,44 @@ fn suite<B: Backend>(make: impl Fn(Arc<Charter>) -> Store<B>) {
     equivocation_at_same_seq_freezes_the_feed(&make);
     equivocation_by_prev_freezes_before_the_fork(&make);
     many_feeds_in_one_batch(&make);
+    gossiped_proofs_freeze_the_feed(&make);
+}
+
+/// A proof learnt from a peer freezes the feed whether this store holds events past the fork
+/// (they stop being served) or has not reached it yet (the head stays, later events refused).
+fn gossiped_proofs_freeze_the_feed<B: Backend>(make: &impl Fn(Arc<Charter>) -> Store<B>) {
+    let f = fixture();
+    let honest = feed(&f, 1, 6, 0);
+    let evil = feed(&f, 1, 6, 7);
+    let (proof, fork) = ForkProof::from_pair(&honest[3], &evil[3]).unwrap();
+    assert_eq!(fork.seq, 4);
+    let author = honest[0].author;
+
+    let ahead = make(f.charter.clone());
+    ahead.insert(honest.clone()).unwrap();
+    assert_eq!(ahead.accept_fork_proof(proof.clone()).unwrap(), Some(fork));
+    assert_eq!(ahead.head(&author).map(|h| h.seq), Some(3));
+    assert_eq!(ahead.range(&author, 0, 10).unwrap(), honest[..3].to_vec());
+    assert_eq!(
+        ahead.accept_fork_proof(proof.clone()).unwrap(),
+        None,
+        "second time: known"
+    );
+
+    let behind = make(f.charter.clone());
+    behind.insert(honest[..2].to_vec()).unwrap();
+    assert_eq!(behind.accept_fork_proof(proof.clone()).unwrap(), Some(fork));
+    assert_eq!(behind.head(&author).map(|h| h.seq), Some(2));
+    let out = behind.insert(honest[2..].to_vec()).unwrap();
+    assert_eq!(out[0], Inserted::Stored, "seq 3 is before the fork");
+    assert_eq!(out[1], Inserted::Frozen { valid_until: 3 });
+
+    let mut bogus = proof.clone();
+    bogus.second = honest[4].signed.clone();
+    assert!(matches!(
+        make(f.charter.clone()).accept_fork_proof(bogus),
+        Err(AcceptProofError::Invalid(_))
+    ));
 }
 
 fn own_appends_are_readable<B: Backend>(make: &impl Fn(Arc<Charter>) -> Store<B>) {
@@ -265,6 +303,23 @@ fn sled_store_survives_reopen_with_forks_and_heads() {
         store.insert(vec![honest[2].clone()]).unwrap(),
         vec![Inserted::Frozen { valid_until: 2 }]
     );
+}
+
+#[test]
+fn sled_store_reopens_a_feed_frozen_beyond_what_it_holds() {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let honest = feed(&f, 2, 8, 0);
+    let evil = feed(&f, 2, 8, 3);
+    let (proof, _) = ForkProof::from_pair(&honest[6], &evil[6]).unwrap();
+    {
+        let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+        store.insert(honest[..3].to_vec()).unwrap();
+        store.accept_fork_proof(proof).unwrap();
+    }
+    let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+    assert_eq!(store.head(&honest[0].author).map(|h| h.seq), Some(3));
+    assert_eq!(store.forks().len(), 1);
 }
 
 #[test]

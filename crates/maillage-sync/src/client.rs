@@ -1,0 +1,425 @@
+//! The dialling side: a [`PeerClient`] is an authenticated session with one peer; a link
+//! ([`run_link`]) keeps one open, pulls everything the peer has that this node lacks, follows
+//! it live, and redials after failures.
+//!
+//! Every (re)connection starts with a fresh handshake and a fresh frontier exchange. A link that
+//! receives nothing, not even the server's heartbeat, for `stall_timeout_ms` is dropped and
+//! redialled; meanwhile the node's other links pull the same feeds (pulls are idempotent), so
+//! a stalled transfer continues from another peer.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use maillage_core::{EnvelopeError, HubId, VerifiedEvent, pb, verify_event};
+use maillage_proto::v1::federation_client::FederationClient;
+use rand::RngExt;
+use thiserror::Error;
+use tokio::sync::{mpsc, watch};
+use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
+use tonic::{Request, Status};
+
+use crate::handshake::{ClientHandshake, HandshakeError, SESSION_METADATA};
+use crate::plan::plan;
+use crate::replica::{IngestReport, MESSAGE_BYTES_MAX, Replica, now_ms, verify_batch};
+use crate::wire;
+
+/// A peer to dial.
+#[derive(Debug, Clone)]
+pub struct PeerConfig {
+    /// `http://host:port` (or `https://` with TLS).
+    pub address: String,
+    /// The peer's key, if the operator pinned it: any other key is refused.
+    pub key: Option<HubId>,
+    /// TLS settings, for links that leave a private network.
+    pub tls: Option<ClientTlsConfig>,
+}
+
+/// Why a link failed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum LinkError {
+    /// Could not connect.
+    #[error("connecting to {address}: {reason}")]
+    Connect {
+        /// The address.
+        address: String,
+        /// Why.
+        reason: String,
+    },
+    /// The handshake failed on this side.
+    #[error(transparent)]
+    Handshake(#[from] HandshakeError),
+    /// The peer answered with an error.
+    #[error("peer answered {}: {}", .0.code(), .0.message())]
+    Rpc(#[from] Status),
+    /// The peer sent something unusable.
+    #[error("peer sent {0}")]
+    Wire(#[from] wire::WireError),
+    /// The peer sent an event that does not verify.
+    #[error("peer sent an invalid event: {0}")]
+    Event(#[from] EnvelopeError),
+    /// Nothing arrived for too long.
+    #[error("stalled: nothing received for {0} ms")]
+    Stalled(u64),
+    /// The peer closed the stream.
+    #[error("the peer closed the stream")]
+    Closed,
+    /// The local store failed.
+    #[error("local store: {0}")]
+    Store(String),
+}
+
+/// A boxed future (connectors are object-safe).
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// How links reach peers: TCP here, an in-process network in simulations.
+pub trait Connector: Send + Sync + 'static {
+    /// A channel to `peer`.
+    fn connect(&self, peer: &PeerConfig) -> BoxFuture<Result<Channel, LinkError>>;
+}
+
+/// TCP with TCP_NODELAY (a loopback round trip takes ~40 ms without it) and HTTP/2
+/// keepalives (a channel across a healed partition can otherwise stay dead).
+#[derive(Debug, Clone)]
+pub struct TcpConnector {
+    /// Giving up on a connection attempt after this long.
+    pub connect_timeout_ms: u64,
+}
+
+impl Default for TcpConnector {
+    fn default() -> Self {
+        Self {
+            connect_timeout_ms: 5_000,
+        }
+    }
+}
+
+impl Connector for TcpConnector {
+    fn connect(&self, peer: &PeerConfig) -> BoxFuture<Result<Channel, LinkError>> {
+        let peer = peer.clone();
+        let timeout = Duration::from_millis(self.connect_timeout_ms);
+        Box::pin(async move {
+            let fail = |reason: String| LinkError::Connect {
+                address: peer.address.clone(),
+                reason,
+            };
+            let mut endpoint = Endpoint::from_shared(peer.address.clone())
+                .map_err(|e| fail(format!("not a valid address: {e}")))?
+                .tcp_nodelay(true)
+                .connect_timeout(timeout)
+                .http2_keep_alive_interval(Duration::from_secs(5))
+                .keep_alive_timeout(Duration::from_secs(5))
+                .keep_alive_while_idle(true);
+            if let Some(tls) = peer.tls.clone() {
+                endpoint = endpoint
+                    .tls_config(tls)
+                    .map_err(|e| fail(format!("TLS settings: {e}")))?;
+            }
+            endpoint.connect().await.map_err(|e| {
+                let mut reason = e.to_string();
+                let mut source = std::error::Error::source(&e);
+                while let Some(inner) = source {
+                    reason.push_str(": ");
+                    reason.push_str(&inner.to_string());
+                    source = inner.source();
+                }
+                fail(reason)
+            })
+        })
+    }
+}
+
+/// An authenticated session with one peer.
+#[derive(Debug, Clone)]
+pub struct PeerClient {
+    client: FederationClient<Channel>,
+    token: String,
+    /// The peer's key, proven by the handshake.
+    pub peer: HubId,
+}
+
+impl PeerClient {
+    /// Dials and authenticates.
+    pub async fn connect(
+        replica: &Replica,
+        peer: &PeerConfig,
+        connector: &dyn Connector,
+    ) -> Result<Self, LinkError> {
+        let channel = connector.connect(peer).await?;
+        let mut client = FederationClient::new(channel)
+            .max_decoding_message_size(MESSAGE_BYTES_MAX)
+            .max_encoding_message_size(MESSAGE_BYTES_MAX);
+        let mut nonce = [0u8; 32];
+        rand::rng().fill(&mut nonce[..]);
+        let handshake = ClientHandshake::new(&replica.charter, replica.id(), nonce);
+        let hello = client.hello(handshake.hello()).await?.into_inner();
+        let (server, prove) =
+            handshake.finish(&replica.charter, replica.secret(), &hello, peer.key)?;
+        let session = client.prove(prove).await?.into_inner().session;
+        Ok(Self {
+            client,
+            token: hex::encode(session),
+            peer: server,
+        })
+    }
+
+    fn request<T>(&self, message: T) -> Result<Request<T>, LinkError> {
+        let mut request = Request::new(message);
+        let value = self.token.parse().map_err(|_| LinkError::Closed)?;
+        request.metadata_mut().insert(SESSION_METADATA, value);
+        Ok(request)
+    }
+
+    /// Sends this node's frontier, returns the peer's.
+    pub async fn exchange_frontier(
+        &mut self,
+        ours: pb::Frontier,
+    ) -> Result<pb::Frontier, LinkError> {
+        let request = self.request(ours)?;
+        Ok(self.client.exchange_frontier(request).await?.into_inner())
+    }
+
+    /// Opens a pull stream.
+    pub async fn pull(
+        &mut self,
+        request: pb::PullRequest,
+    ) -> Result<tonic::Streaming<pb::EventBatch>, LinkError> {
+        let request = self.request(request)?;
+        Ok(self.client.pull(request).await?.into_inner())
+    }
+
+    /// Gossips fork proofs; returns how many were new to the peer.
+    pub async fn announce_forks(&mut self, proofs: Vec<pb::ForkProof>) -> Result<u32, LinkError> {
+        let request = self.request(pb::ForkProofs { proofs })?;
+        Ok(self
+            .client
+            .announce_forks(request)
+            .await?
+            .into_inner()
+            .new_forks)
+    }
+
+    /// Asks the voucher owner (this peer) to transfer serials to this node's hub; returns the
+    /// owner's verified `VoucherTransferred` event.
+    pub async fn request_transfer(
+        &mut self,
+        charter: &maillage_core::Charter,
+        serials: Vec<String>,
+        venue_id: String,
+    ) -> Result<VerifiedEvent, LinkError> {
+        let request = self.request(pb::TransferRequest { serials, venue_id })?;
+        let response = self.client.request_transfer(request).await?.into_inner();
+        let signed = response.transfer.ok_or(LinkError::Closed)?;
+        let event = verify_event(signed, charter)?;
+        if event.author != self.peer {
+            return Err(LinkError::Rpc(Status::internal(format!(
+                "transfer signed by {}, expected the peer {}",
+                event.author.short(),
+                self.peer.short()
+            ))));
+        }
+        Ok(event)
+    }
+}
+
+/// Keeps a link to `peer` until `shutdown` turns true: dial, handshake, exchange frontiers,
+/// pull and follow; on failure, back off (doubling, capped) and redial.
+pub async fn run_link(
+    replica: Arc<Replica>,
+    peer: PeerConfig,
+    connector: Arc<dyn Connector>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let name = peer.address.clone();
+    let mut delay_ms = replica.config.retry_min_ms.max(1);
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        replica.update_peer(&name, |p| {
+            p.address = name.clone();
+            p.state = "connecting".into();
+        });
+        let started = now_ms();
+        match session(&replica, &peer, connector.as_ref(), &mut shutdown).await {
+            Ok(()) => {
+                replica.update_peer(&name, |p| p.state = "stopped".into());
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(peer = %name, %error, retry_ms = delay_ms, "link to peer failed; will retry");
+                replica.update_peer(&name, |p| {
+                    p.state = "backing-off".into();
+                    p.last_error = error.to_string();
+                });
+            }
+        }
+        // A link that lived a while starts its backoff afresh.
+        if now_ms().saturating_sub(started) > replica.config.stall_timeout_ms {
+            delay_ms = replica.config.retry_min_ms.max(1);
+        }
+        tokio::select! {
+            biased;
+            _ = shutdown.changed() => return,
+            _ = tokio::time::sleep(Duration::from_millis(delay_ms)) => {}
+        }
+        delay_ms = (delay_ms * 2).min(replica.config.retry_max_ms.max(1));
+    }
+}
+
+/// One connection's life. `Ok` only on shutdown, after everything received is stored.
+async fn session(
+    replica: &Arc<Replica>,
+    peer: &PeerConfig,
+    connector: &dyn Connector,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<(), LinkError> {
+    let name = peer.address.clone();
+    let mut client = PeerClient::connect(replica, peer, connector).await?;
+    let peer_key = client.peer;
+    replica.update_peer(&name, |p| {
+        p.key = Some(peer_key);
+        p.last_error.clear();
+    });
+
+    let ours = replica.frontier_message();
+    let theirs = client.exchange_frontier(ours).await?;
+    let remote = wire::heads(&replica.charter, &theirs.heads)?;
+    let pull = {
+        let replica = replica.clone();
+        let name = name.clone();
+        let remote = remote.clone();
+        tokio::task::spawn_blocking(move || {
+            replica.accept_proofs(&name, theirs.forks);
+            let store = &replica.store;
+            let frozen: BTreeSet<HubId> = store.forks().into_keys().collect();
+            plan(
+                &store.frontier(),
+                |author, seq| store.get(author, seq).ok().flatten().map(|e| e.id),
+                &remote,
+                &frozen,
+            )
+        })
+        .await
+        .map_err(|e| LinkError::Store(e.to_string()))?
+    };
+    for (author, seq) in &pull.suspected_forks {
+        tracing::warn!(peer = %name, author = %author.short(), seq, "the peer holds another version of this feed: fetching it to build the fork proof");
+    }
+    replica.update_peer(&name, |p| {
+        p.heads = remote.iter().map(|(a, h)| (*a, h.seq)).collect();
+        p.state = "catching-up".into();
+        p.last_contact_ms = now_ms();
+    });
+    let lag: u64 = pull.lag.values().sum();
+    tracing::info!(peer = %name, key = %peer_key.short(), lag, "link up: pulling");
+    let mut stream = client
+        .pull(pb::PullRequest {
+            ranges: pull
+                .ranges
+                .iter()
+                .map(|(author, after)| pb::PullRange {
+                    author: author.0.to_vec(),
+                    after_seq: *after,
+                })
+                .collect(),
+            batch_events_max: replica.config.batch_events_max as u32,
+            follow: true,
+        })
+        .await?;
+
+    // Two stages, each bounded: verification (both cores) then store and fold, so that one
+    // batch is verified while the previous one is stored.
+    let queue = replica.config.ingest_queue_batches.max(1);
+    let (verify_tx, mut verify_rx) = mpsc::channel::<Vec<pb::SignedEvent>>(queue);
+    let (store_tx, mut store_rx) =
+        mpsc::channel::<Vec<Result<VerifiedEvent, EnvelopeError>>>(queue);
+    let (report_tx, mut report_rx) = mpsc::channel::<Result<IngestReport, String>>(queue);
+    let charter = replica.charter.clone();
+    let verifier = tokio::task::spawn_blocking(move || {
+        while let Some(batch) = verify_rx.blocking_recv() {
+            if store_tx
+                .blocking_send(verify_batch(&charter, batch))
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let storer = {
+        let replica = replica.clone();
+        let name = name.clone();
+        tokio::task::spawn_blocking(move || {
+            while let Some(verified) = store_rx.blocking_recv() {
+                let report = replica
+                    .store_verified(&name, verified)
+                    .map_err(|e| e.to_string());
+                let failed = report.is_err();
+                if report_tx.blocking_send(report).is_err() || failed {
+                    break;
+                }
+            }
+        })
+    };
+
+    let stall = Duration::from_millis(replica.config.stall_timeout_ms.max(1));
+    let mut live = false;
+    let mut forks_announced = replica.store.forks().len();
+    let outcome = loop {
+        tokio::select! {
+            biased;
+            _ = shutdown.changed() => break Ok(()),
+            report = report_rx.recv() => match report {
+                Some(Ok(report)) => {
+                    if !report.forks.is_empty() {
+                        tracing::warn!(peer = %name, forks = report.forks.len(), "fork found while pulling");
+                    }
+                }
+                Some(Err(error)) => break Err(LinkError::Store(error)),
+                None => break Err(LinkError::Store("the ingest stage stopped".into())),
+            },
+            message = tokio::time::timeout(stall, stream.message()) => match message {
+                Err(_) => break Err(LinkError::Stalled(stall.as_millis() as u64)),
+                Ok(Err(status)) => break Err(LinkError::Rpc(status)),
+                Ok(Ok(None)) => break Err(LinkError::Closed),
+                Ok(Ok(Some(batch))) => {
+                    replica.update_peer(&name, |p| p.last_contact_ms = now_ms());
+                    if !batch.events.is_empty() && verify_tx.send(batch.events).await.is_err() {
+                        break Err(LinkError::Store("the verification stage stopped".into()));
+                    }
+                    if batch.caught_up && !live {
+                        live = true;
+                        replica.update_peer(&name, |p| p.state = "live".into());
+                        tracing::info!(peer = %name, "caught up: following live");
+                    }
+                    // Gossip fork proofs this node learnt since the last look (from any link).
+                    let forks = replica.store.forks();
+                    if forks.len() > forks_announced {
+                        let proofs = forks.values().map(|f| f.proof.to_wire()).collect();
+                        match client.announce_forks(proofs).await {
+                            Ok(new) => {
+                                forks_announced = forks.len();
+                                tracing::info!(peer = %name, new, "fork proofs announced");
+                            }
+                            Err(error) => break Err(error),
+                        }
+                    }
+                }
+            }
+        }
+    };
+    // Let the stages finish what was received (nothing acknowledged is dropped).
+    drop(verify_tx);
+    drop(stream);
+    let _ = verifier.await;
+    while let Some(report) = report_rx.recv().await {
+        if let Err(error) = report {
+            tracing::warn!(peer = %name, %error, "storing the last batches failed");
+        }
+    }
+    let _ = storer.await;
+    outcome
+}

@@ -1,0 +1,26 @@
+//! Replication between the nodes of a maillage federation (docs/protocol.md §6).
+//!
+//! - [`handshake`]: both sides sign a transcript binding the FederationId, both keys and both
+//!   fresh challenges; sessions are bounded and expire. Sans-IO.
+//! - [`plan`]: what to pull from a peer, from the two frontiers (including the re-pull that
+//!   turns a disagreeing head into a fork proof). Sans-IO.
+//! - [`replica`]: the ingest path (parallel strict verification, one store call per batch,
+//!   events handed to the node in store order), peer bookkeeping, bounded rejection list.
+//! - [`service`]: the tonic `Federation` service (handshake, frontier, pull with live follow
+//!   and heartbeats, fork gossip, the owner-side transfer call).
+//! - [`client`]: an authenticated [`client::PeerClient`] and the self-healing link loop, over
+//!   an injectable [`client::Connector`] (TCP in the node, an in-process network in
+//!   simulations).
+//! - [`server`]: serving the service over an injectable incoming stream.
+
+pub mod client;
+pub mod handshake;
+pub mod plan;
+pub mod replica;
+pub mod server;
+pub mod service;
+pub mod wire;
+
+pub use client::{Connector, LinkError, PeerClient, PeerConfig, TcpConnector, run_link};
+pub use replica::{Host, IngestReport, PeerState, Rejection, Replica, ReplicaConfig};
+pub use service::FederationService;

@@ -1,0 +1,451 @@
+//! A node's replication state: its store, the sessions of peers pulling from it, what it knows
+//! of each peer, and the ingest path every peer event takes.
+//!
+//! Ingest: every event of a batch is verified on its own (envelope, chain fields, strict
+//! Ed25519), spread over the machine's cores with rayon; the verdict of each event is the
+//! verdict of `verify_event` on it, so running it in parallel changes nothing but the time.
+//! Events that fail are rejected alone (logged, counted, kept in a bounded list); the rest are
+//! inserted in one store call, and the events the store took are handed to the [`Host`] (the
+//! node folds them into its views) in store order.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use maillage_core::{
+    Charter, EnvelopeError, Fork, ForkProof, Head, HubId, SecretKey, VerifiedEvent, pb,
+    verify_event,
+};
+use maillage_store::{EventStore, Inserted, StoreError};
+use rayon::prelude::*;
+use tokio::sync::watch;
+
+use crate::handshake::Sessions;
+
+/// What the node behind a replica does with what replication brings.
+pub trait Host: Send + Sync + 'static {
+    /// Peer events the store just took, in store order (fold them).
+    fn stored(&self, events: &[VerifiedEvent]);
+    /// A fork proof was recorded: views that folded the author's later events are stale.
+    fn forked(&self, fork: &Fork);
+    /// Owner side of an online cross-territory redemption: transfer `serials` to `caller`
+    /// and return the signed `VoucherTransferred` (already appended and folded).
+    fn transfer(
+        &self,
+        caller: HubId,
+        request: pb::TransferRequest,
+    ) -> Result<VerifiedEvent, tonic::Status>;
+}
+
+/// Tunables, with the defaults a node ships with.
+#[derive(Debug, Clone)]
+pub struct ReplicaConfig {
+    /// Events per streamed batch, at most (a peer may ask for fewer).
+    pub batch_events_max: usize,
+    /// Encoded bytes per streamed batch, at most (an event alone may exceed it).
+    pub batch_bytes_max: usize,
+    /// A following stream sends an empty batch after this much silence, so that the
+    /// receiver can tell a quiet peer from a stalled one.
+    pub heartbeat_ms: u64,
+    /// A link with no batch (not even a heartbeat) for this long is dropped and redialled.
+    pub stall_timeout_ms: u64,
+    /// First retry delay after a failed link; doubles up to `retry_max_ms`.
+    pub retry_min_ms: u64,
+    /// Longest retry delay.
+    pub retry_max_ms: u64,
+    /// Batches received but not yet verified and stored, per link, at most (backpressure:
+    /// the stream is not read further until the ingest catches up).
+    pub ingest_queue_batches: usize,
+    /// Recent rejections kept for `status`.
+    pub rejections_kept: usize,
+}
+
+impl Default for ReplicaConfig {
+    fn default() -> Self {
+        Self {
+            batch_events_max: 512,
+            batch_bytes_max: 1 << 20,
+            heartbeat_ms: 2_000,
+            stall_timeout_ms: 10_000,
+            retry_min_ms: 200,
+            retry_max_ms: 5_000,
+            ingest_queue_batches: 4,
+            rejections_kept: 100,
+        }
+    }
+}
+
+/// Hard ceilings on what a peer may ask for, whatever the config says.
+pub const BATCH_EVENTS_CEILING: usize = 4096;
+/// A gRPC message (one batch) may not exceed this on either side.
+pub const MESSAGE_BYTES_MAX: usize = 4 << 20;
+/// Fork proofs per gossip call or frontier, at most.
+pub const PROOFS_PER_MESSAGE_MAX: usize = 256;
+
+/// A peer event that was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// The feed, if the event said (and decoded far enough to say).
+    pub author: Option<HubId>,
+    /// The seq, likewise.
+    pub seq: u64,
+    /// Where it came from (the link's address or the peer's key).
+    pub peer: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// What this node knows of one peer.
+#[derive(Debug, Clone, Default)]
+pub struct PeerState {
+    /// The address dialled (empty for a peer that dials us).
+    pub address: String,
+    /// The peer's key, once a handshake succeeded.
+    pub key: Option<HubId>,
+    /// `connecting`, `catching-up`, `live`, `backing-off`, `pulling-from-us`.
+    pub state: String,
+    /// The last failure, for the operator.
+    pub last_error: String,
+    /// Events received from it.
+    pub events_received: u64,
+    /// Of which refused.
+    pub events_rejected: u64,
+    /// Wall time (unix ms) of the last message.
+    pub last_contact_ms: u64,
+    /// The peer's heads as far as this node knows (its frontier, then what it sent).
+    pub heads: BTreeMap<HubId, u64>,
+}
+
+/// What one ingest call did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestReport {
+    /// Events newly stored.
+    pub stored: usize,
+    /// Events already held.
+    pub duplicates: usize,
+    /// Events refused (bad envelope or signature, gap, frozen feed).
+    pub rejected: usize,
+    /// Forks found.
+    pub forks: Vec<Fork>,
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// A node's replication state.
+pub struct Replica {
+    /// The federation.
+    pub charter: Arc<Charter>,
+    /// This node's key (handshakes).
+    secret: SecretKey,
+    /// Where events live.
+    pub store: Arc<dyn EventStore>,
+    /// The node behind.
+    host: Arc<dyn Host>,
+    /// Tunables.
+    pub config: ReplicaConfig,
+    /// Bumped whenever the store gained events or proofs: following streams wake on it.
+    changed: watch::Sender<u64>,
+    /// Handshakes and sessions of peers dialling in.
+    pub(crate) sessions: Mutex<Sessions>,
+    /// Peers, by address for links this node dials and by key for peers dialling in.
+    peers: Mutex<BTreeMap<String, PeerState>>,
+    /// The last refused peer events, newest last.
+    rejections: Mutex<VecDeque<Rejection>>,
+    /// Serialises store insertion and folding, so the host folds in store order.
+    ingest_lock: Mutex<()>,
+    /// When the replica started.
+    started: Instant,
+}
+
+impl std::fmt::Debug for Replica {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Replica")
+            .field("node", &self.secret.hub_id())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these locks leaves plain data behind: keep serving.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Verifies every event of a batch on its own, in parallel; results in batch order.
+pub fn verify_batch(
+    charter: &Charter,
+    batch: Vec<pb::SignedEvent>,
+) -> Vec<Result<VerifiedEvent, EnvelopeError>> {
+    if batch.len() < 16 {
+        return batch
+            .into_iter()
+            .map(|s| verify_event(s, charter))
+            .collect();
+    }
+    batch
+        .into_par_iter()
+        .with_min_len(8)
+        .map(|s| verify_event(s, charter))
+        .collect()
+}
+
+impl Replica {
+    /// A replica over `store`, serving as `secret`.
+    pub fn new(
+        charter: Arc<Charter>,
+        secret: SecretKey,
+        store: Arc<dyn EventStore>,
+        host: Arc<dyn Host>,
+        config: ReplicaConfig,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            charter,
+            secret,
+            store,
+            host,
+            config,
+            changed: watch::channel(0).0,
+            sessions: Mutex::new(Sessions::default()),
+            peers: Mutex::new(BTreeMap::new()),
+            rejections: Mutex::new(VecDeque::new()),
+            ingest_lock: Mutex::new(()),
+            started: Instant::now(),
+        })
+    }
+
+    /// This node's key.
+    pub fn id(&self) -> HubId {
+        self.secret.hub_id()
+    }
+
+    pub(crate) fn secret(&self) -> &SecretKey {
+        &self.secret
+    }
+
+    pub(crate) fn host(&self) -> &Arc<dyn Host> {
+        &self.host
+    }
+
+    /// Time since start.
+    pub fn uptime_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Wakes following streams: call after appending own events outside replication.
+    pub fn notify(&self) {
+        self.changed.send_modify(|v| *v = v.wrapping_add(1));
+    }
+
+    /// A receiver that changes whenever the store gains something.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    /// The frontier and fork proofs, for a peer.
+    pub fn frontier_message(&self) -> pb::Frontier {
+        pb::Frontier {
+            heads: self
+                .store
+                .frontier()
+                .into_iter()
+                .map(|(author, head)| pb::FeedHead {
+                    author: author.0.to_vec(),
+                    seq: head.seq,
+                    id: head.id.0.to_vec(),
+                })
+                .collect(),
+            forks: self
+                .store
+                .forks()
+                .values()
+                .take(PROOFS_PER_MESSAGE_MAX)
+                .map(|f| f.proof.to_wire())
+                .collect(),
+        }
+    }
+
+    /// Verifies and stores a batch from `peer`. One bad event is rejected alone.
+    pub fn ingest(
+        &self,
+        peer: &str,
+        batch: Vec<pb::SignedEvent>,
+    ) -> Result<IngestReport, StoreError> {
+        let verified = verify_batch(&self.charter, batch);
+        self.store_verified(peer, verified)
+    }
+
+    /// Stores events verified by [`verify_batch`].
+    pub fn store_verified(
+        &self,
+        peer: &str,
+        verified: Vec<Result<VerifiedEvent, EnvelopeError>>,
+    ) -> Result<IngestReport, StoreError> {
+        let mut report = IngestReport::default();
+        let mut events = Vec::with_capacity(verified.len());
+        let mut refused = Vec::new();
+        for result in verified {
+            match result {
+                Ok(event) => events.push(event),
+                Err(error) => refused.push(Rejection {
+                    author: None,
+                    seq: 0,
+                    peer: peer.to_string(),
+                    reason: error.to_string(),
+                }),
+            }
+        }
+        let received = (events.len() + refused.len()) as u64;
+        let mut heads: BTreeMap<HubId, u64> = BTreeMap::new();
+        for event in &events {
+            let seq = heads.entry(event.author).or_default();
+            *seq = (*seq).max(event.seq);
+        }
+        {
+            let _order = lock(&self.ingest_lock);
+            let outcomes = if events.is_empty() {
+                Vec::new()
+            } else {
+                self.store.insert(events.clone())?
+            };
+            let mut stored = Vec::with_capacity(events.len());
+            for (event, outcome) in events.into_iter().zip(outcomes) {
+                match outcome {
+                    Inserted::Stored => stored.push(event),
+                    Inserted::Duplicate => report.duplicates += 1,
+                    Inserted::Gap { expected, found } => refused.push(Rejection {
+                        author: Some(event.author),
+                        seq: event.seq,
+                        peer: peer.to_string(),
+                        reason: format!(
+                            "out of order: the feed needs seq {expected} first, found {found}"
+                        ),
+                    }),
+                    Inserted::Frozen { valid_until } => {
+                        // Not an offence of the peer's: the author equivocated. Counted, not listed.
+                        tracing::debug!(author = %event.author, seq = event.seq, valid_until, "event of a frozen feed not stored");
+                        report.rejected += 1;
+                    }
+                    Inserted::Fork(fork) => report.forks.push(fork),
+                }
+            }
+            report.stored = stored.len();
+            if !stored.is_empty() {
+                self.host.stored(&stored);
+            }
+            for fork in &report.forks {
+                self.host.forked(fork);
+            }
+        }
+        report.rejected += refused.len();
+        for rejection in &refused {
+            tracing::warn!(peer = %rejection.peer, author = ?rejection.author.map(|a| a.short()), seq = rejection.seq, reason = %rejection.reason, "peer event rejected");
+        }
+        self.remember_rejections(refused);
+        {
+            let mut peers = lock(&self.peers);
+            let state = peers.entry(peer.to_string()).or_default();
+            state.events_received += received;
+            state.events_rejected += report.rejected as u64;
+            state.last_contact_ms = now_ms();
+            for (author, seq) in heads {
+                let known = state.heads.entry(author).or_default();
+                *known = (*known).max(seq);
+            }
+        }
+        if report.stored > 0 || !report.forks.is_empty() {
+            self.notify();
+        }
+        Ok(report)
+    }
+
+    /// Records fork proofs from a peer; returns how many were new. Invalid proofs are
+    /// rejected and logged.
+    pub fn accept_proofs(&self, peer: &str, proofs: Vec<pb::ForkProof>) -> usize {
+        let mut new = 0;
+        for wire in proofs.into_iter().take(PROOFS_PER_MESSAGE_MAX) {
+            let outcome = ForkProof::from_wire(wire)
+                .map_err(|e| e.to_string())
+                .and_then(|proof| {
+                    let _order = lock(&self.ingest_lock);
+                    let fork = self
+                        .store
+                        .accept_fork_proof(proof)
+                        .map_err(|e| e.to_string())?;
+                    if let Some(fork) = &fork {
+                        self.host.forked(fork);
+                    }
+                    Ok(fork)
+                });
+            match outcome {
+                Ok(Some(fork)) => {
+                    tracing::warn!(%peer, author = %fork.author, seq = fork.seq, "fork proof received: feed frozen");
+                    new += 1;
+                }
+                Ok(None) => {}
+                Err(reason) => {
+                    tracing::warn!(%peer, %reason, "fork proof rejected");
+                    self.remember_rejections(vec![Rejection {
+                        author: None,
+                        seq: 0,
+                        peer: peer.to_string(),
+                        reason: format!("fork proof: {reason}"),
+                    }]);
+                }
+            }
+        }
+        if new > 0 {
+            self.notify();
+        }
+        new
+    }
+
+    fn remember_rejections(&self, refused: Vec<Rejection>) {
+        if refused.is_empty() {
+            return;
+        }
+        let mut kept = lock(&self.rejections);
+        for rejection in refused {
+            if kept.len() >= self.config.rejections_kept.max(1) {
+                kept.pop_front();
+            }
+            kept.push_back(rejection);
+        }
+    }
+
+    /// Updates what is known of a peer.
+    pub fn update_peer(&self, key: &str, update: impl FnOnce(&mut PeerState)) {
+        let mut peers = lock(&self.peers);
+        let state = peers.entry(key.to_string()).or_default();
+        update(state);
+    }
+
+    /// Every peer known.
+    pub fn peers(&self) -> BTreeMap<String, PeerState> {
+        lock(&self.peers).clone()
+    }
+
+    /// The last refused peer events.
+    pub fn recent_rejections(&self) -> Vec<Rejection> {
+        lock(&self.rejections).iter().cloned().collect()
+    }
+
+    /// Lag of this node behind a peer, per feed, from what the peer said or sent.
+    pub fn lag_behind(&self, peer: &PeerState) -> BTreeMap<HubId, u64> {
+        let frontier: BTreeMap<HubId, Head> = self.store.frontier();
+        peer.heads
+            .iter()
+            .filter_map(|(author, seq)| {
+                let held = frontier.get(author).map_or(0, |h| h.seq);
+                (*seq > held).then(|| (*author, seq - held))
+            })
+            .collect()
+    }
+}

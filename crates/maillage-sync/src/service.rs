@@ -1,0 +1,394 @@
+//! The `Federation` gRPC service: what a node answers to the peers that dial it.
+//!
+//! Every request field is checked before use (lengths, membership, bounds) and a bad request
+//! is answered with `invalid_argument` or `unauthenticated`, never a panic. A pull is served by
+//! one task per stream, reading the store in bounded batches into a bounded channel: a slow
+//! reader holds at most `STREAM_BUFFER_BATCHES` batches of the server's memory.
+
+use std::collections::BTreeMap;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use maillage_core::{Head, HubId, pb};
+use maillage_proto::v1::federation_server::Federation;
+use rand::RngExt;
+use tokio::sync::mpsc;
+use tokio_stream::Stream;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use crate::handshake::{HandshakeError, SESSION_IDLE_TTL_MS, SESSION_METADATA};
+use crate::replica::{BATCH_EVENTS_CEILING, PROOFS_PER_MESSAGE_MAX, Replica, now_ms};
+use crate::wire;
+
+/// Batches a pull stream may have produced but not yet sent.
+pub const STREAM_BUFFER_BATCHES: usize = 4;
+
+/// The service over a replica.
+#[derive(Debug, Clone)]
+pub struct FederationService {
+    replica: Arc<Replica>,
+}
+
+impl FederationService {
+    /// Serves `replica`.
+    pub fn new(replica: Arc<Replica>) -> Self {
+        Self { replica }
+    }
+
+    /// The peer behind a request's session token.
+    pub fn authorize<T>(replica: &Replica, request: &Request<T>) -> Result<HubId, Status> {
+        let token = request
+            .metadata()
+            .get(SESSION_METADATA)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                Status::unauthenticated(format!(
+                    "no `{SESSION_METADATA}` metadata: handshake (Hello, Prove) first"
+                ))
+            })?;
+        replica
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .authorize(&replica.charter, token, now_ms())
+            .map_err(handshake_status)
+    }
+}
+
+fn handshake_status(error: HandshakeError) -> Status {
+    match error {
+        HandshakeError::Length { .. } | HandshakeError::Federation { .. } => {
+            Status::invalid_argument(error.to_string())
+        }
+        _ => Status::unauthenticated(error.to_string()),
+    }
+}
+
+type BatchStream = Pin<Box<dyn Stream<Item = Result<pb::EventBatch, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Federation for FederationService {
+    async fn hello(
+        &self,
+        request: Request<pb::HelloRequest>,
+    ) -> Result<Response<pb::HelloResponse>, Status> {
+        let mut nonce = [0u8; 32];
+        rand::rng().fill(&mut nonce[..]);
+        let replica = &self.replica;
+        let response = replica
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .hello(
+                &replica.charter,
+                replica.secret(),
+                request.get_ref(),
+                nonce,
+                now_ms(),
+            );
+        match response {
+            Ok(response) => Ok(Response::new(response)),
+            Err(error) => {
+                tracing::warn!(remote = ?request.remote_addr(), %error, "handshake refused");
+                Err(handshake_status(error))
+            }
+        }
+    }
+
+    async fn prove(
+        &self,
+        request: Request<pb::ProveRequest>,
+    ) -> Result<Response<pb::ProveResponse>, Status> {
+        let mut token = [0u8; 16];
+        rand::rng().fill(&mut token[..]);
+        let replica = &self.replica;
+        let outcome = replica
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .prove(
+                &replica.charter,
+                &replica.id(),
+                request.get_ref(),
+                token,
+                now_ms(),
+            );
+        match outcome {
+            Ok(peer) => {
+                tracing::info!(peer = %peer.short(), remote = ?request.remote_addr(), "peer authenticated");
+                replica.update_peer(&peer.to_string(), |p| {
+                    p.key = Some(peer);
+                    p.state = "pulling-from-us".into();
+                    p.last_contact_ms = now_ms();
+                });
+                Ok(Response::new(pb::ProveResponse {
+                    session: token.to_vec(),
+                    session_ttl_ms: SESSION_IDLE_TTL_MS,
+                }))
+            }
+            Err(error) => {
+                tracing::warn!(remote = ?request.remote_addr(), %error, "handshake refused");
+                Err(handshake_status(error))
+            }
+        }
+    }
+
+    async fn exchange_frontier(
+        &self,
+        request: Request<pb::Frontier>,
+    ) -> Result<Response<pb::Frontier>, Status> {
+        let peer = Self::authorize(&self.replica, &request)?;
+        let frontier = request.into_inner();
+        if frontier.forks.len() > PROOFS_PER_MESSAGE_MAX {
+            return Err(Status::invalid_argument(format!(
+                "frontier: at most {PROOFS_PER_MESSAGE_MAX} fork proofs, found {}",
+                frontier.forks.len()
+            )));
+        }
+        let heads = wire::heads(&self.replica.charter, &frontier.heads)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let replica = self.replica.clone();
+        let key = peer.to_string();
+        let proofs = frontier.forks;
+        tokio::task::spawn_blocking(move || {
+            replica.accept_proofs(&key, proofs);
+            replica.update_peer(&key, |p| {
+                p.heads = heads.iter().map(|(a, h)| (*a, h.seq)).collect();
+                p.last_contact_ms = now_ms();
+            });
+            Ok(Response::new(replica.frontier_message()))
+        })
+        .await
+        .map_err(|e| Status::internal(format!("frontier task failed: {e}")))?
+    }
+
+    type PullStream = BatchStream;
+
+    async fn pull(
+        &self,
+        request: Request<pb::PullRequest>,
+    ) -> Result<Response<Self::PullStream>, Status> {
+        let peer = Self::authorize(&self.replica, &request)?;
+        let request = request.into_inner();
+        let members = self.replica.charter.members().len();
+        if request.ranges.len() > members {
+            return Err(Status::invalid_argument(format!(
+                "pull: at most one range per member ({members}), found {}",
+                request.ranges.len()
+            )));
+        }
+        let mut cursors: BTreeMap<HubId, u64> = BTreeMap::new();
+        for range in &request.ranges {
+            let author = wire::member(&self.replica.charter, "range author", &range.author)
+                .map_err(|e| Status::invalid_argument(e.to_string()))?;
+            if cursors.insert(author, range.after_seq).is_some() {
+                return Err(Status::invalid_argument(format!(
+                    "pull: author {} named twice",
+                    author.short()
+                )));
+            }
+        }
+        let batch_events = match request.batch_events_max as usize {
+            0 => self.replica.config.batch_events_max,
+            n => n.min(BATCH_EVENTS_CEILING),
+        };
+        let (tx, rx) = mpsc::channel(STREAM_BUFFER_BATCHES);
+        let replica = self.replica.clone();
+        tracing::debug!(peer = %peer.short(), ranges = cursors.len(), follow = request.follow, "pull");
+        tokio::spawn(serve_pull(
+            replica,
+            peer,
+            cursors,
+            batch_events,
+            request.follow,
+            tx,
+        ));
+        Ok(Response::new(
+            Box::pin(ReceiverStream::new(rx)) as BatchStream
+        ))
+    }
+
+    async fn announce_forks(
+        &self,
+        request: Request<pb::ForkProofs>,
+    ) -> Result<Response<pb::ForkProofsAccepted>, Status> {
+        let peer = Self::authorize(&self.replica, &request)?;
+        let proofs = request.into_inner().proofs;
+        if proofs.len() > PROOFS_PER_MESSAGE_MAX {
+            return Err(Status::invalid_argument(format!(
+                "at most {PROOFS_PER_MESSAGE_MAX} fork proofs per call, found {}",
+                proofs.len()
+            )));
+        }
+        let replica = self.replica.clone();
+        let new =
+            tokio::task::spawn_blocking(move || replica.accept_proofs(&peer.to_string(), proofs))
+                .await
+                .map_err(|e| Status::internal(format!("fork proof task failed: {e}")))?;
+        Ok(Response::new(pb::ForkProofsAccepted {
+            new_forks: new as u32,
+        }))
+    }
+
+    async fn request_transfer(
+        &self,
+        request: Request<pb::TransferRequest>,
+    ) -> Result<Response<pb::TransferResponse>, Status> {
+        let peer = Self::authorize(&self.replica, &request)?;
+        let request = request.into_inner();
+        if request.serials.is_empty() || request.serials.len() > 1000 {
+            return Err(Status::invalid_argument(format!(
+                "transfer: between 1 and 1000 serials, found {}",
+                request.serials.len()
+            )));
+        }
+        let replica = self.replica.clone();
+        let event = tokio::task::spawn_blocking(move || {
+            let event = replica.host().transfer(peer, request)?;
+            replica.notify();
+            Ok::<_, Status>(event)
+        })
+        .await
+        .map_err(|e| Status::internal(format!("transfer task failed: {e}")))??;
+        Ok(Response::new(pb::TransferResponse {
+            transfer: Some(event.signed),
+        }))
+    }
+}
+
+/// Streams `cursors` to a peer, then (if `follow`) every event stored later.
+async fn serve_pull(
+    replica: Arc<Replica>,
+    peer: HubId,
+    mut cursors: BTreeMap<HubId, u64>,
+    batch_events: usize,
+    follow: bool,
+    tx: mpsc::Sender<Result<pb::EventBatch, Status>>,
+) {
+    let mut changed = replica.subscribe();
+    let heartbeat = Duration::from_millis(replica.config.heartbeat_ms.max(1));
+    let mut sent_total: u64 = 0;
+    loop {
+        // Read what is there, feeds round-robin, in bounded batches.
+        // Mark the current version seen before reading: a change during the read wakes us.
+        changed.borrow_and_update();
+        let (batch, more) = {
+            let replica = replica.clone();
+            let cursors_now = cursors.clone();
+            match tokio::task::spawn_blocking(move || {
+                next_batch(&replica, &cursors_now, batch_events, follow)
+            })
+            .await
+            {
+                Ok(Ok(found)) => found,
+                Ok(Err(error)) => {
+                    let _ = tx.send(Err(Status::internal(error))).await;
+                    return;
+                }
+                Err(error) => {
+                    let _ = tx
+                        .send(Err(Status::internal(format!("pull task failed: {error}"))))
+                        .await;
+                    return;
+                }
+            }
+        };
+        for event in &batch {
+            cursors.insert(event.author, event.seq);
+        }
+        let caught_up = !more;
+        if !batch.is_empty() {
+            sent_total += batch.len() as u64;
+            let message = pb::EventBatch {
+                events: batch.into_iter().map(|e| e.signed).collect(),
+                caught_up,
+            };
+            if tx.send(Ok(message)).await.is_err() {
+                tracing::debug!(peer = %peer.short(), sent_total, "pull stream closed by the peer");
+                return;
+            }
+        }
+        if more {
+            continue;
+        }
+        if !follow {
+            if sent_total == 0 {
+                let _ = tx
+                    .send(Ok(pb::EventBatch {
+                        events: Vec::new(),
+                        caught_up: true,
+                    }))
+                    .await;
+            }
+            return;
+        }
+        // Caught up: wait for the store to change, with a heartbeat so the peer can tell a
+        // quiet link from a dead one.
+        tokio::select! {
+            biased;
+            _ = tx.closed() => return,
+            changed_result = changed.changed() => {
+                if changed_result.is_err() {
+                    return;
+                }
+            }
+            _ = tokio::time::sleep(heartbeat) => {
+                if tx.send(Ok(pb::EventBatch { events: Vec::new(), caught_up: true })).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The next batch for a pull: events after each cursor, feeds round-robin, up to
+/// `batch_events` and `batch_bytes_max`. Following streams also cover authors not named.
+/// Returns the batch and whether more is waiting.
+fn next_batch(
+    replica: &Replica,
+    cursors: &BTreeMap<HubId, u64>,
+    batch_events: usize,
+    follow: bool,
+) -> Result<(Vec<maillage_core::VerifiedEvent>, bool), String> {
+    let frontier: BTreeMap<HubId, Head> = replica.store.frontier();
+    let mut wanted: Vec<(HubId, u64, u64)> = Vec::new();
+    for (author, head) in &frontier {
+        let after = match cursors.get(author) {
+            Some(after) => *after,
+            None if follow => 0,
+            None => continue,
+        };
+        if head.seq > after {
+            wanted.push((*author, after, head.seq));
+        }
+    }
+    if wanted.is_empty() {
+        return Ok((Vec::new(), false));
+    }
+    let share = (batch_events / wanted.len()).max(1);
+    let mut batch = Vec::with_capacity(batch_events);
+    let mut bytes = 0usize;
+    let mut more = false;
+    for (author, after, head) in wanted {
+        if batch.len() >= batch_events || bytes >= replica.config.batch_bytes_max {
+            more = true;
+            break;
+        }
+        let room = share.min(batch_events - batch.len());
+        let events = replica
+            .store
+            .range(&author, after, room)
+            .map_err(|e| format!("reading feed {}: {e}", author.short()))?;
+        let last = events.last().map_or(after, |e| e.seq);
+        for event in events {
+            bytes += event.signed.payload.len() + event.signed.signature.len() + 8;
+            batch.push(event);
+        }
+        if last < head {
+            more = true;
+        }
+    }
+    Ok((batch, more))
+}

@@ -1,0 +1,142 @@
+//! Checked conversions of wire fields a peer controls.
+
+use std::collections::BTreeMap;
+
+use maillage_core::{Charter, EventId, Head, HubId, pb};
+use thiserror::Error;
+
+/// A field a peer sent that cannot be used.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WireError {
+    /// Wrong length.
+    #[error("{field}: expected {expected} bytes, found {found}")]
+    Length {
+        /// The field.
+        field: &'static str,
+        /// Expected.
+        expected: usize,
+        /// Found.
+        found: usize,
+    },
+    /// Not a member.
+    #[error("{field}: {key} is not a member of this federation")]
+    NotMember {
+        /// The field.
+        field: &'static str,
+        /// The key.
+        key: HubId,
+    },
+    /// A seq of 0 names no event.
+    #[error("{field}: seq must be at least 1")]
+    ZeroSeq {
+        /// The field.
+        field: &'static str,
+    },
+    /// An author named twice.
+    #[error("{field}: author {key} named twice")]
+    Duplicate {
+        /// The field.
+        field: &'static str,
+        /// The key.
+        key: HubId,
+    },
+}
+
+fn bytes32(field: &'static str, bytes: &[u8]) -> Result<[u8; 32], WireError> {
+    bytes.try_into().map_err(|_| WireError::Length {
+        field,
+        expected: 32,
+        found: bytes.len(),
+    })
+}
+
+/// A member's key.
+pub fn member(charter: &Charter, field: &'static str, bytes: &[u8]) -> Result<HubId, WireError> {
+    let key = HubId(bytes32(field, bytes)?);
+    if charter.member(&key).is_none() {
+        return Err(WireError::NotMember { field, key });
+    }
+    Ok(key)
+}
+
+/// A frontier's heads.
+pub fn heads(
+    charter: &Charter,
+    heads: &[pb::FeedHead],
+) -> Result<BTreeMap<HubId, Head>, WireError> {
+    let mut out = BTreeMap::new();
+    for head in heads {
+        let author = member(charter, "frontier author", &head.author)?;
+        if head.seq == 0 {
+            return Err(WireError::ZeroSeq {
+                field: "frontier head",
+            });
+        }
+        let id = EventId(bytes32("frontier head id", &head.id)?);
+        if out.insert(author, Head { seq: head.seq, id }).is_some() {
+            return Err(WireError::Duplicate {
+                field: "frontier",
+                key: author,
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use maillage_core::{MemberSpec, Role, SecretKey};
+
+    #[test]
+    fn frontier_fields_are_checked() {
+        let key = SecretKey::from_seed(&[1; 32]).hub_id();
+        let charter = Charter::found(
+            "T",
+            1,
+            vec![MemberSpec {
+                key,
+                name: "a".into(),
+                role: Role::Hub,
+                territories: vec!["13".into()],
+            }],
+        )
+        .expect("charter");
+        let good = pb::FeedHead {
+            author: key.0.to_vec(),
+            seq: 3,
+            id: vec![7; 32],
+        };
+        assert_eq!(
+            heads(&charter, std::slice::from_ref(&good)).map(|h| h.len()),
+            Ok(1)
+        );
+        let mut short = good.clone();
+        short.id.pop();
+        assert!(matches!(
+            heads(&charter, &[short]),
+            Err(WireError::Length {
+                field: "frontier head id",
+                expected: 32,
+                found: 31
+            })
+        ));
+        let mut zero = good.clone();
+        zero.seq = 0;
+        assert!(matches!(
+            heads(&charter, &[zero]),
+            Err(WireError::ZeroSeq { .. })
+        ));
+        let mut stranger = good.clone();
+        stranger.author = vec![9; 32];
+        assert!(matches!(
+            heads(&charter, &[stranger]),
+            Err(WireError::NotMember { .. })
+        ));
+        assert!(matches!(
+            heads(&charter, &[good.clone(), good]),
+            Err(WireError::Duplicate { .. })
+        ));
+    }
+}
