@@ -388,6 +388,7 @@ pub fn run_fold(params: &FoldBench, say: &mut dyn FnMut(&str)) -> Result<FoldSum
     data_dir.write_config(&NodeConfig {
         name: "bench".into(),
         clock_max_ahead_ms: u64::MAX / 4,
+        serve: Default::default(),
     })?;
     let cold_fold_from_store_per_s = {
         let node = Node::open(data_dir.clone())?;

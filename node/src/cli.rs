@@ -134,6 +134,78 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the node: serve peers and clients, pull from the configured peers, follow them
+    /// live, fold everything into the views.
+    ///
+    /// Configured in node.toml's [serve] section (listen, [[serve.peers]] address/key, tls);
+    /// the flags below override it. Stops cleanly on SIGINT/SIGTERM. While it runs, the other
+    /// commands on this data dir are sent to it (its address is in serve.addr), so the CLI and
+    /// the daemon never write at the same time. Observers run it too, as read replicas.
+    Serve(ServeArgs),
+    /// Replication status: peers and their state, lag per feed, forks, rejections, digest.
+    /// Needs a running `maillage serve` for peer information; without one, shows the store.
+    Status {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `maillage serve` options (each overrides node.toml).
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:7300 or 0.0.0.0:7300 (port 0: any free port).
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// A peer to pull from (repeatable): http://host:port, or host:port. Adds to node.toml's.
+    #[arg(long = "peer")]
+    pub peers: Vec<String>,
+    /// Do not answer claims on this hub's vouchers automatically.
+    #[arg(long)]
+    pub no_answer_claims: bool,
+    /// TLS certificate (PEM) for the listener; needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM) for the listener.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+}
+
+/// Whether a running daemon executes this command for the CLI (everything that reads or
+/// writes the data dir's store), rather than the CLI itself.
+pub fn runs_in_daemon(command: &Command) -> bool {
+    !matches!(
+        command,
+        Command::Demo { .. }
+            | Command::Init(_)
+            | Command::Federation(_)
+            | Command::Id
+            | Command::Bench(_)
+            | Command::Serve(_)
+            | Command::Log(LogCommand::Verify { file: Some(_) })
+    )
+}
+
+/// Makes the relative paths of a command absolute against `cwd` (a command run by the daemon
+/// for a CLI in another directory).
+pub fn resolve_paths(command: &mut Command, cwd: &std::path::Path) {
+    let fix = |path: &mut PathBuf| {
+        if path.is_relative() && !cwd.as_os_str().is_empty() {
+            *path = cwd.join(&*path);
+        }
+    };
+    match command {
+        Command::Venues(venues::VenuesCommand::Import { file, report, .. }) => {
+            fix(file);
+            if let Some(report) = report {
+                fix(report);
+            }
+        }
+        Command::Venues(venues::VenuesCommand::Export { out: Some(out), .. }) => fix(out),
+        Command::Log(LogCommand::Export { file } | LogCommand::Import { file, .. }) => fix(file),
+        Command::Log(LogCommand::Verify { file: Some(file) }) => fix(file),
+        _ => {}
+    }
 }
 
 /// `maillage init`.
@@ -260,10 +332,195 @@ pub fn init_logging(global: &Global) {
     };
 }
 
+fn serve(data_dir: &DataDir, args: ServeArgs) -> Result<ExitCode> {
+    if let Some(address) = crate::serve::running_address(data_dir) {
+        bail!(
+            "a node already serves {} at {address} (serve.addr); stop it first, or remove serve.addr if it crashed",
+            data_dir.root().display()
+        );
+    }
+    let node = Node::open(data_dir.clone())?;
+    let mut config = node.config.serve.clone();
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    for address in args.peers {
+        config.peers.push(crate::datadir::PeerEntry {
+            address,
+            key: None,
+            ca: None,
+            tls_domain: None,
+        });
+    }
+    if args.no_answer_claims {
+        config.answer_claims = false;
+    }
+    if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
+        config.tls = Some(crate::datadir::TlsFiles { cert, key });
+    }
+    crate::serve::serve_blocking(node, config)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(data_dir: &DataDir, json: bool) -> Result<ExitCode> {
+    let node = Node::open_shared(data_dir.clone())?;
+    let status = match crate::serve::Daemon::current() {
+        Some(daemon) => crate::query::status_of(&node, &daemon)
+            .map_err(|s| anyhow::anyhow!("{}", s.message()))?,
+        None => {
+            let ledger = node.ledger()?;
+            let frontier = node.store.frontier();
+            let forks = node.store.forks();
+            let applied = ledger.applied();
+            maillage_core::pb::StatusResponse {
+                node: node.id().0.to_vec(),
+                name: node.member()?.name.clone(),
+                role: format!("{:?}", node.member()?.role).to_lowercase(),
+                digest: ledger.digest().to_vec(),
+                events_stored: node.store.event_count(),
+                feeds: frontier
+                    .iter()
+                    .map(|(author, head)| maillage_core::pb::FeedStatus {
+                        author: author.0.to_vec(),
+                        name: node
+                            .charter
+                            .member(author)
+                            .map(|m| m.name.clone())
+                            .unwrap_or_default(),
+                        seq: head.seq,
+                        head_id: head.id.0.to_vec(),
+                        applied: applied.get(author).copied().unwrap_or(0),
+                        frozen: forks.contains_key(author),
+                        fork_seq: forks.get(author).map_or(0, |f| f.fork.seq),
+                    })
+                    .collect(),
+                domain_rejections: ledger.rejections().len() as u64,
+                events_pending: ledger.pending_count() as u64,
+                ..Default::default()
+            }
+        }
+    };
+    let serving = crate::serve::Daemon::current().is_some();
+    if json {
+        outln!(
+            "{}",
+            serde_json::to_string_pretty(&status_json(&status, serving))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    outln!(
+        "node {} ({}, {}){}",
+        hex::encode(&status.node[..4.min(status.node.len())]),
+        status.name,
+        status.role,
+        if serving {
+            ""
+        } else {
+            " — not serving: peer links unknown"
+        }
+    );
+    outln!("digest {}", hex::encode(&status.digest));
+    outln!(
+        "{} events stored, {} pending, {} rejected by domain rules",
+        status.events_stored,
+        status.events_pending,
+        status.domain_rejections
+    );
+    outln!("\nfeeds:");
+    for feed in &status.feeds {
+        outln!(
+            "  {:<40} seq {:>8}  folded {:>8}{}",
+            feed.name,
+            feed.seq,
+            feed.applied,
+            if feed.frozen {
+                format!("  FROZEN: fork at seq {}", feed.fork_seq)
+            } else {
+                String::new()
+            }
+        );
+    }
+    if serving {
+        outln!("\npeers:");
+        if status.peers.is_empty() {
+            outln!("  (none)");
+        }
+        for peer in &status.peers {
+            let lag: u64 = peer.lags.iter().map(|l| l.lag).sum();
+            outln!(
+                "  {:<28} {:<24} {:<16} received {:>8} rejected {:>4} lag {:>6}{}",
+                peer.address,
+                peer.name,
+                peer.state,
+                peer.events_received,
+                peer.events_rejected,
+                lag,
+                if peer.last_error.is_empty() {
+                    String::new()
+                } else {
+                    format!("  last error: {}", peer.last_error)
+                }
+            );
+        }
+        if !status.rejected_from_peers.is_empty() {
+            outln!("\nrecent events rejected from peers:");
+            for r in &status.rejected_from_peers {
+                outln!("  from {}: {}", r.peer, r.reason);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status_json(status: &maillage_core::pb::StatusResponse, serving: bool) -> serde_json::Value {
+    use serde_json::json;
+    json!({
+        "node": hex::encode(&status.node),
+        "name": status.name,
+        "role": status.role,
+        "serving": serving,
+        "digest": hex::encode(&status.digest),
+        "events_stored": status.events_stored,
+        "events_pending": status.events_pending,
+        "domain_rejections": status.domain_rejections,
+        "uptime_ms": status.uptime_ms,
+        "feeds": status.feeds.iter().map(|f| json!({
+            "author": hex::encode(&f.author), "name": f.name, "seq": f.seq,
+            "head": hex::encode(&f.head_id), "applied": f.applied,
+            "frozen": f.frozen, "fork_seq": f.fork_seq,
+        })).collect::<Vec<_>>(),
+        "peers": status.peers.iter().map(|p| json!({
+            "address": p.address, "key": hex::encode(&p.key), "name": p.name,
+            "state": p.state, "last_error": p.last_error,
+            "events_received": p.events_received, "events_rejected": p.events_rejected,
+            "last_contact_ms": p.last_contact_ms,
+            "lag": p.lags.iter().map(|l| json!({
+                "author": hex::encode(&l.author), "peer_seq": l.peer_seq, "lag": l.lag,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "rejected_from_peers": status.rejected_from_peers.iter().map(|r| json!({
+            "author": hex::encode(&r.author), "seq": r.seq, "peer": r.peer, "reason": r.reason,
+        })).collect::<Vec<_>>(),
+    })
+}
+
 /// Runs a parsed command.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let data_dir = DataDir::new(&cli.global.data_dir);
+    if runs_in_daemon(&cli.command)
+        && !crate::output::capturing()
+        && let Some(address) = crate::serve::running_address(&data_dir)
+    {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        tracing::debug!(%address, "sending the command to the running node");
+        let (stdout, stderr, code) = crate::serve::forward(&address, args)?;
+        out!("{stdout}");
+        eprint!("{stderr}");
+        return Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)));
+    }
     match cli.command {
+        Command::Serve(args) => serve(&data_dir, args),
+        Command::Status { json } => status(&data_dir, json),
         Command::Init(args) => init(&data_dir, args),
         Command::Demo { dir } => {
             let root = match dir {
@@ -282,10 +539,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let charter = federation::charter_from_toml(&text)
                 .with_context(|| format!("members file {}", members.display()))?;
             crate::datadir::write_atomic(&out, charter.bytes())?;
-            println!("charter written to {}", out.display());
+            outln!("charter written to {}", out.display());
             print_charter(&charter);
-            println!("\nFederationId {}", charter.federation_id());
-            println!(
+            outln!("\nFederationId {}", charter.federation_id());
+            outln!(
                 "Give this file to every member; each runs `maillage init --charter {}`.",
                 out.display()
             );
@@ -295,15 +552,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             data_dir.require_initialised()?;
             let charter = data_dir.read_charter()?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&charter_json(&charter))?);
+                outln!("{}", serde_json::to_string_pretty(&charter_json(&charter))?);
             } else {
                 print_charter(&charter);
-                println!("\nFederationId {}", charter.federation_id());
+                outln!("\nFederationId {}", charter.federation_id());
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Id => {
-            println!("{}", data_dir.read_key()?.hub_id());
+            outln!("{}", data_dir.read_key()?.hub_id());
             Ok(ExitCode::SUCCESS)
         }
         Command::Venues(command) => venues::run(&data_dir, command),
@@ -382,7 +639,7 @@ fn init(data_dir: &DataDir, args: InitArgs) -> Result<ExitCode> {
         None
     };
     let Some(charter) = charter else {
-        println!("{me}");
+        outln!("{me}");
         eprintln!(
             "\nThis node's public key is above. Send it to your federation's founders; once they\n\
              give you the charter file, run `maillage init --charter FILE`.\n\
@@ -410,19 +667,20 @@ fn init(data_dir: &DataDir, args: InitArgs) -> Result<ExitCode> {
     let config = NodeConfig {
         name: member.name.clone(),
         clock_max_ahead_ms: maillage_core::hlc::MAX_AHEAD_MS_DEFAULT,
+        serve: Default::default(),
     };
     if !data_dir.config_path().exists() {
         data_dir.write_config(&config)?;
     }
     // Create the store now so later commands find it.
-    let node = Node::open(data_dir.clone())?;
-    println!(
+    let node = Node::open_shared(data_dir.clone())?;
+    outln!(
         "node {:?} ({}) initialised in {}",
         member.name,
         me,
         data_dir.root().display()
     );
-    println!(
+    outln!(
         "federation {:?}: FederationId {}",
         charter.name(),
         charter.federation_id()
@@ -439,15 +697,15 @@ fn init(data_dir: &DataDir, args: InitArgs) -> Result<ExitCode> {
         ),
         Role::Observer => "observer (read replica)".into(),
     };
-    println!("role: {role}; events stored: {}", node.store.event_count());
+    outln!("role: {role}; events stored: {}", node.store.event_count());
     if member.role == Role::Hub {
-        println!("next: `maillage venues import FILE` to import your venue map");
+        outln!("next: `maillage venues import FILE` to import your venue map");
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn print_charter(charter: &Charter) {
-    println!(
+    outln!(
         "federation {:?} (admission threshold {})",
         charter.name(),
         charter.admission_threshold()
@@ -463,7 +721,7 @@ fn print_charter(charter: &Charter) {
             .cloned()
             .collect::<Vec<_>>()
             .join(",");
-        println!("  {:<8} {:<32} {}  {}", role, member.name, id, territories);
+        outln!("  {:<8} {:<32} {}  {}", role, member.name, id, territories);
     }
 }
 
@@ -491,7 +749,7 @@ fn verify_store(data_dir: &DataDir) -> Result<ExitCode> {
     let report = store.verify(true, &mut |done| bar.set_position(done))?;
     bar.finish_and_clear();
     let forks = store.forks();
-    println!(
+    outln!(
         "{} feeds, {} events, {} signatures verified (strict Ed25519), {} fork proofs",
         report.feeds,
         report.events,
@@ -499,7 +757,7 @@ fn verify_store(data_dir: &DataDir) -> Result<ExitCode> {
         forks.len()
     );
     for recorded in forks.values() {
-        println!(
+        outln!(
             "  FORK: feed {} signed two versions at seq {} ({} vs {}); frozen at seq {}",
             recorded.fork.author,
             recorded.fork.seq,
@@ -510,13 +768,15 @@ fn verify_store(data_dir: &DataDir) -> Result<ExitCode> {
     }
     match report.broken {
         None => {
-            println!("OK: every signature and every chain verifies");
+            outln!("OK: every signature and every chain verifies");
             Ok(ExitCode::SUCCESS)
         }
         Some(broken) => {
-            println!(
+            outln!(
                 "BROKEN: feed {} seq {}: {}",
-                broken.author, broken.seq, broken.reason
+                broken.author,
+                broken.seq,
+                broken.reason
             );
             Ok(ExitCode::from(2))
         }
@@ -527,30 +787,30 @@ fn verify_file(path: &std::path::Path) -> Result<ExitCode> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let report = logfile::verify(&bytes);
     if let Some(name) = &report.federation {
-        println!("federation {name:?}");
+        outln!("federation {name:?}");
     }
-    println!(
+    outln!(
         "{} feeds, {} events verified",
         report.feeds.len(),
         report.events
     );
     match report.problem {
         None => {
-            println!(
+            outln!(
                 "OK: {} verifies (every signature, chain, and the file digest)",
                 path.display()
             );
             Ok(ExitCode::SUCCESS)
         }
         Some(problem) => {
-            println!("BROKEN: {}: {problem}", path.display());
+            outln!("BROKEN: {}: {problem}", path.display());
             Ok(ExitCode::from(2))
         }
     }
 }
 
 fn export_log(data_dir: &DataDir, path: &std::path::Path) -> Result<ExitCode> {
-    let node = Node::open(data_dir.clone())?;
+    let node = Node::open_shared(data_dir.clone())?;
     let tmp = path.with_extension("partial");
     let file =
         std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
@@ -558,7 +818,7 @@ fn export_log(data_dir: &DataDir, path: &std::path::Path) -> Result<ExitCode> {
     node.for_each_event(|event| writer.event(event))?;
     let count = writer.finish()?;
     std::fs::rename(&tmp, path)?;
-    println!(
+    outln!(
         "{count} events from {} feeds written to {}",
         node.store.frontier().len(),
         path.display()
@@ -568,7 +828,7 @@ fn export_log(data_dir: &DataDir, path: &std::path::Path) -> Result<ExitCode> {
 
 /// A progress bar on stderr when it is a terminal, hidden otherwise.
 pub fn progress_bar(total: u64, message: &'static str) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() {
+    if !std::io::stderr().is_terminal() || crate::output::capturing() {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(total);
@@ -590,41 +850,45 @@ fn bench_fold(events: usize, runs: usize, seed: u64, json: bool) -> Result<ExitC
     let params = bench::FoldBench { events, runs, seed };
     let s = bench::run_fold(&params, &mut |line| eprintln!("{line}"))?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&s)?);
+        outln!("{}", serde_json::to_string_pretty(&s)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "{} events folded ({} rejected by a domain rule), digest {}",
         s.events,
         s.rejected,
         &s.digest[..16]
     );
-    println!(
+    outln!(
         "  fold in memory, one core          {:>10.0} events/s  ({:.1}x bare verify_strict, target >= 200,000/s)",
-        s.fold_per_s, s.fold_vs_verify
+        s.fold_per_s,
+        s.fold_vs_verify
     );
-    println!(
+    outln!(
         "  fold from the store, no snapshot  {:>10.0} events/s",
         s.cold_fold_from_store_per_s
     );
-    println!(
+    outln!(
         "  ledger memory                     {:>10.0} MiB (peak process RSS {:.0} MiB)",
-        s.ledger_mib, s.peak_rss_mib
+        s.ledger_mib,
+        s.peak_rss_mib
     );
-    println!(
+    outln!(
         "  persisted views                   {:>10.1} MiB",
         s.snapshot_mib
     );
-    println!(
+    outln!(
         "  reopen + first query              {:>10.2} s (store open {:.2} s; target < 5 s)",
-        s.reopen_s, s.reopen_store_s
+        s.reopen_s,
+        s.reopen_store_s
     );
-    println!(
+    outln!(
         "  parcours lookup                   {:>10.1} µs p50, {:.1} µs p99 (target <= 1 ms)",
-        s.parcours_p50_us, s.parcours_p99_us
+        s.parcours_p50_us,
+        s.parcours_p99_us
     );
     for (count, reason) in &s.top_rejections {
-        println!("  rejected ×{count}: {reason}");
+        outln!("  rejected ×{count}: {reason}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -656,22 +920,22 @@ fn bench_log(events: usize, runs: usize, batch: usize, json: bool) -> Result<Exi
         );
     })?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        outln!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
-        println!(
+        outln!(
             "median of {} runs of {} events:",
             summary.runs.len(),
             summary.events
         );
-        println!(
+        outln!(
             "  own appends (sign+store+flush) / bare sign         {:.2}  (target >= 0.6)",
             summary.append_vs_sign
         );
-        println!(
+        outln!(
             "  peer ingest (verify+chain+store) / bare verify      {:.2}  (target >= 0.8)",
             summary.ingest_vs_verify
         );
-        println!(
+        outln!(
             "  bytes on disk per event / payload bytes             {:.2}  (target <= 2)",
             summary.disk_vs_payload
         );

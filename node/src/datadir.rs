@@ -3,10 +3,12 @@
 //! ```text
 //! maillage-data/
 //!   node.key      the secret key seed, hex (mode 0600; never printed)
-//!   node.toml     configuration (name; serve options come later)
+//!   node.toml     configuration: name, clock bound, and the [serve] section (listen address,
+//!                 peers, TLS files) read by `maillage serve`
 //!   charter.pb    the federation charter, exactly as distributed
 //!   store/        the event store (events.log + sled index)
 //!   views.bin     the folded views (a cache: rebuilt from the log when stale or absent)
+//!   serve.addr    while `maillage serve` runs: its address; the CLI sends commands there
 //! ```
 
 use std::fs;
@@ -35,6 +37,74 @@ pub struct NodeConfig {
     /// How far (ms) the node's clock may run ahead of wall time before it refuses to sign.
     #[serde(default = "default_max_ahead_ms")]
     pub clock_max_ahead_ms: u64,
+    /// `maillage serve`: where to listen, which peers to pull from.
+    #[serde(default, skip_serializing_if = "ServeConfig::is_default")]
+    pub serve: ServeConfig,
+}
+
+/// The `[serve]` section of `node.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServeConfig {
+    /// Address to listen on (peers and clients).
+    pub listen: String,
+    /// Peers to pull from (`[[serve.peers]]`).
+    pub peers: Vec<PeerEntry>,
+    /// Empty batch sent on a quiet following stream after this long (ms).
+    pub heartbeat_ms: u64,
+    /// A link silent for this long is dropped and redialled (ms).
+    pub stall_timeout_ms: u64,
+    /// Answer claims on this hub's vouchers as soon as they arrive (accept if the voucher
+    /// can be redeemed, reject with the reason otherwise).
+    pub answer_claims: bool,
+    /// TLS for the listener (certificate and key files, PEM).
+    pub tls: Option<TlsFiles>,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:7300".into(),
+            peers: Vec::new(),
+            heartbeat_ms: 2_000,
+            stall_timeout_ms: 10_000,
+            answer_claims: true,
+            tls: None,
+        }
+    }
+}
+
+impl ServeConfig {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// A peer in `node.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PeerEntry {
+    /// `http://host:port`, or `https://host:port` with TLS.
+    pub address: String,
+    /// The peer's key (hex), to refuse anyone else answering at that address.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// CA certificate (PEM) to check the peer's TLS certificate against (https only).
+    #[serde(default)]
+    pub ca: Option<PathBuf>,
+    /// Name the peer's certificate is for, if not the address's host.
+    #[serde(default)]
+    pub tls_domain: Option<String>,
+}
+
+/// TLS files for the listener.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    /// Certificate chain (PEM).
+    pub cert: PathBuf,
+    /// Private key (PEM).
+    pub key: PathBuf,
 }
 
 fn default_max_ahead_ms() -> u64 {
@@ -70,6 +140,11 @@ impl DataDir {
     /// `views.bin`: the folded views, rebuilt from the log whenever they do not match it.
     pub fn views_path(&self) -> PathBuf {
         self.root.join("views.bin")
+    }
+
+    /// `serve.addr`: written by a running `maillage serve`.
+    pub fn serve_addr_path(&self) -> PathBuf {
+        self.root.join("serve.addr")
     }
 
     /// `store/`.

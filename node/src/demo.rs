@@ -113,6 +113,7 @@ pub fn run(root: &Path) -> Result<()> {
         data_dir.write_config(&NodeConfig {
             name,
             clock_max_ahead_ms: maillage_core::hlc::MAX_AHEAD_MS_DEFAULT,
+            serve: Default::default(),
         })?;
         nodes.push(Node::open(data_dir)?);
     }

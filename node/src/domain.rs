@@ -759,10 +759,10 @@ fn publish(
             let out = json!({
                 "event": event.id, "seq": event.seq, "rejected": true, "reason": rejection.reason,
             });
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            outln!("{}", serde_json::to_string_pretty(&out)?);
         } else {
-            println!("REJECTED: {}", rejection.reason);
-            println!(
+            outln!("REJECTED: {}", rejection.reason);
+            outln!(
                 "(event {} at seq {} stays in this hub's log without effect, as the protocol requires: every node will reject it the same way)",
                 event.id.short(),
                 event.seq
@@ -772,7 +772,7 @@ fn publish(
     }
     if ledger.applied().get(&event.author).copied().unwrap_or(0) < event.seq {
         // Its causal past names events this node does not hold: the rules cannot run yet.
-        println!(
+        outln!(
             "PENDING: event {} (seq {}) is signed and stored, but waits for events this node does not hold; import the missing hubs' logs, then check `maillage rejections`",
             event.id.short(),
             event.seq
@@ -786,19 +786,19 @@ fn publish(
             map.insert("seq".into(), json!(event.seq));
             map.insert("rejected".into(), json!(false));
         }
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        println!("{text}");
-        println!("signed event {} (seq {})", event.id.short(), event.seq);
+        outln!("{text}");
+        outln!("signed event {} (seq {})", event.id.short(), event.seq);
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn print_json_or(json: bool, value: &serde_json::Value, text: &str) -> Result<ExitCode> {
     if json {
-        println!("{}", serde_json::to_string_pretty(value)?);
+        outln!("{}", serde_json::to_string_pretty(value)?);
     } else {
-        print!("{text}");
+        out!("{text}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -821,7 +821,7 @@ pub fn run_person(data_dir: &DataDir, command: PersonCommand) -> Result<ExitCode
         }
         PersonCommand::Forget { code, json } => {
             let person = person_arg(&code)?;
-            let node = Node::open(data_dir.clone())?;
+            let node = Node::open_shared(data_dir.clone())?;
             let body = pb::event::Body::PersonForgotten(pb::PersonForgotten {
                 person: person.0.to_vec(),
             });
@@ -846,7 +846,7 @@ pub fn qualify(data_dir: &DataDir, args: QualifyArgs) -> Result<ExitCode> {
     if args.scheme.trim().is_empty() {
         bail!("--scheme: expected a scheme name (e.g. pass-numerique); nothing was signed");
     }
-    let node = Node::open(data_dir.clone())?;
+    let node = Node::open_shared(data_dir.clone())?;
     let ledger = node.ledger()?;
     let venue_id = venue_arg(&ledger, &args.venue)?;
     let body = pb::event::Body::VenueQualified(pb::VenueQualified {
@@ -873,7 +873,7 @@ pub fn revoke(data_dir: &DataDir, args: RevokeArgs) -> Result<ExitCode> {
     if args.reason.trim().is_empty() {
         bail!("--reason: a revocation needs a reason; nothing was signed");
     }
-    let node = Node::open(data_dir.clone())?;
+    let node = Node::open_shared(data_dir.clone())?;
     let ledger = node.ledger()?;
     let venue_id = venue_arg(&ledger, &args.venue)?;
     let body = pb::event::Body::VenueQualificationRevoked(pb::VenueQualificationRevoked {
@@ -910,7 +910,7 @@ pub fn run_voucher(data_dir: &DataDir, command: VoucherCommand) -> Result<ExitCo
             let serial = serial_arg(&serial)?;
             let service = service_arg(&service)?;
             let date = date_or_today("date", date.as_deref())?;
-            let node = Node::open(data_dir.clone())?;
+            let node = Node::open_shared(data_dir.clone())?;
             let ledger = node.ledger()?;
             let venue_id = venue_arg(&ledger, &venue)?;
             let claim = match claim {
@@ -941,7 +941,7 @@ pub fn run_voucher(data_dir: &DataDir, command: VoucherCommand) -> Result<ExitCo
             json,
         } => {
             let serials = serials_arg(&serials)?;
-            let node = Node::open(data_dir.clone())?;
+            let node = Node::open_shared(data_dir.clone())?;
             let to = hub_arg(&node, &to)?;
             let body = pb::event::Body::VoucherTransferred(pb::VoucherTransferred {
                 serials: serials.clone(),
@@ -970,7 +970,7 @@ pub fn run_voucher(data_dir: &DataDir, command: VoucherCommand) -> Result<ExitCo
             let serial = serial_arg(&serial)?;
             let service = service_arg(&service)?;
             let date = date_or_today("date", date.as_deref())?;
-            let node = Node::open(data_dir.clone())?;
+            let node = Node::open_shared(data_dir.clone())?;
             let ledger = node.ledger()?;
             let venue_id = venue_arg(&ledger, &venue)?;
             let body = pb::event::Body::VoucherClaimed(pb::VoucherClaimed {
@@ -1000,7 +1000,7 @@ pub fn run_voucher(data_dir: &DataDir, command: VoucherCommand) -> Result<ExitCo
             reject,
             json,
         } => {
-            let node = Node::open(data_dir.clone())?;
+            let node = Node::open_shared(data_dir.clone())?;
             let ledger = node.ledger()?;
             let (claim, at) = find_claim(&node, &ledger, &claim)?;
             let (body, text, value) = if accept {
@@ -1051,7 +1051,7 @@ pub fn run_voucher(data_dir: &DataDir, command: VoucherCommand) -> Result<ExitCo
             if reason.trim().is_empty() {
                 bail!("--reason: a cancellation needs a reason; nothing was signed");
             }
-            let node = Node::open(data_dir.clone())?;
+            let node = Node::open_shared(data_dir.clone())?;
             let body = pb::event::Body::VoucherCancelled(pb::VoucherCancelled {
                 serials: serials.clone(),
                 reason: reason.clone(),
@@ -1078,7 +1078,7 @@ pub fn run_voucher(data_dir: &DataDir, command: VoucherCommand) -> Result<ExitCo
             if !month_ok {
                 bail!("--period: expected a month YYYY-MM, found {period:?}; nothing was signed");
             }
-            let node = Node::open(data_dir.clone())?;
+            let node = Node::open_shared(data_dir.clone())?;
             let ledger = node.ledger()?;
             let venue_id = venue_arg(&ledger, &venue)?;
             let mut amount = 0u64;
@@ -1116,7 +1116,7 @@ pub fn run_voucher(data_dir: &DataDir, command: VoucherCommand) -> Result<ExitCo
             json,
         } => {
             let as_of = as_of_arg(as_of.as_deref())?;
-            let node = Node::open(data_dir.clone())?;
+            let node = Node::open_shared(data_dir.clone())?;
             let ledger = node.ledger()?;
             match (serial, batch) {
                 (Some(serial), _) => voucher_status(&ledger, &serial, as_of, json),
@@ -1168,7 +1168,7 @@ fn issue(data_dir: &DataDir, args: IssueArgs) -> Result<ExitCode> {
             );
         }
     }
-    let node = Node::open(data_dir.clone())?;
+    let node = Node::open_shared(data_dir.clone())?;
     let member = node.member()?;
     let prefix_ok = args
         .batch
@@ -1243,7 +1243,7 @@ fn hand_out(data_dir: &DataDir, args: HandOutArgs) -> Result<ExitCode> {
         }
     }
     let date = date_or_today("date", args.date.as_deref())?;
-    let node = Node::open(data_dir.clone())?;
+    let node = Node::open_shared(data_dir.clone())?;
     let body = pb::event::Body::VouchersHandedOut(pb::VouchersHandedOut {
         serials: serials.clone(),
         person: person.0.to_vec(),
@@ -1374,7 +1374,7 @@ pub fn run_referral(data_dir: &DataDir, command: ReferralCommand) -> Result<Exit
                 None => String::new(),
             };
             let date = date_or_today("date", date.as_deref())?;
-            let node = Node::open(data_dir.clone())?;
+            let node = Node::open_shared(data_dir.clone())?;
             let ledger = node.ledger()?;
             let venue_id = venue_arg(&ledger, &venue)?;
             let body = pb::event::Body::ReferralAccepted(pb::ReferralAccepted {
@@ -1402,7 +1402,7 @@ pub fn run_referral(data_dir: &DataDir, command: ReferralCommand) -> Result<Exit
             if reason.trim().is_empty() {
                 bail!("--reason: a declined referral needs a reason; nothing was signed");
             }
-            let node = Node::open(data_dir.clone())?;
+            let node = Node::open_shared(data_dir.clone())?;
             let body = pb::event::Body::ReferralDeclined(pb::ReferralDeclined {
                 referral_id: id.clone(),
                 reason: reason.clone(),
@@ -1415,7 +1415,7 @@ pub fn run_referral(data_dir: &DataDir, command: ReferralCommand) -> Result<Exit
             })
         }
         ReferralCommand::Forward { id, to_venue, json } => {
-            let node = Node::open(data_dir.clone())?;
+            let node = Node::open_shared(data_dir.clone())?;
             let ledger = node.ledger()?;
             let venue_id = venue_arg(&ledger, &to_venue)?;
             let body = pb::event::Body::ReferralForwarded(pb::ReferralForwarded {
@@ -1453,7 +1453,7 @@ pub fn run_referral(data_dir: &DataDir, command: ReferralCommand) -> Result<Exit
                 Some(Autonomy::Partially) => "partially",
                 Some(Autonomy::NotAutonomous) => "not_autonomous",
             };
-            let node = Node::open(data_dir.clone())?;
+            let node = Node::open_shared(data_dir.clone())?;
             let body = pb::event::Body::ReferralClosed(pb::ReferralClosed {
                 referral_id: id.clone(),
                 outcome: outcome.to_owned(),
@@ -1468,7 +1468,7 @@ pub fn run_referral(data_dir: &DataDir, command: ReferralCommand) -> Result<Exit
         }
         ReferralCommand::Show { id, as_of, json } => {
             let as_of = as_of_arg(as_of.as_deref())?;
-            let node = Node::open(data_dir.clone())?;
+            let node = Node::open_shared(data_dir.clone())?;
             let ledger = node.ledger()?;
             let r = ledger.referral(&id).ok_or_else(|| {
                 anyhow!("referral {id:?} is not on this node (import the opening hub's log?)")
@@ -1545,7 +1545,7 @@ fn open_referral(data_dir: &DataDir, args: OpenArgs) -> Result<ExitCode> {
     {
         bail!("--service-territory: expected a département code, found {t:?}; nothing was signed");
     }
-    let node = Node::open(data_dir.clone())?;
+    let node = Node::open_shared(data_dir.clone())?;
     let ledger = node.ledger()?;
     let member = node.member()?;
     let venue_id = match &args.venue {
@@ -1635,7 +1635,7 @@ pub fn run_accompaniment(data_dir: &DataDir, command: AccompanimentCommand) -> R
         Mode::Collective => "collective",
         Mode::Remote => "remote",
     };
-    let node = Node::open(data_dir.clone())?;
+    let node = Node::open_shared(data_dir.clone())?;
     let ledger = node.ledger()?;
     let venue_id = venue_arg(&ledger, &venue)?;
     let body = pb::event::Body::AccompanimentRecorded(pb::AccompanimentRecorded {
@@ -1671,7 +1671,7 @@ pub fn run_parcours(
 ) -> Result<ExitCode> {
     let person = person_arg(code)?;
     let as_of = as_of_arg(as_of)?;
-    let node = Node::open(data_dir.clone())?;
+    let node = Node::open_shared(data_dir.clone())?;
     let ledger = node.ledger()?;
     let Some(entries) = ledger.parcours(&person) else {
         let value = json!({ "person": person.code(), "forgotten": true });
@@ -1811,7 +1811,7 @@ pub fn run_parcours(
 
 /// `maillage digest`.
 pub fn run_digest(data_dir: &DataDir, json: bool) -> Result<ExitCode> {
-    let node = Node::open(data_dir.clone())?;
+    let node = Node::open_shared(data_dir.clone())?;
     let ledger = node.ledger()?;
     let digest = hex::encode(ledger.digest());
     let applied = ledger.applied();
@@ -1839,7 +1839,7 @@ pub fn run_digest(data_dir: &DataDir, json: bool) -> Result<ExitCode> {
 
 /// `maillage rejections`.
 pub fn run_rejections(data_dir: &DataDir, json: bool) -> Result<ExitCode> {
-    let node = Node::open(data_dir.clone())?;
+    let node = Node::open_shared(data_dir.clone())?;
     let ledger = node.ledger()?;
     let list: Vec<_> = ledger.rejections().values().collect();
     let value = json!(
@@ -1922,12 +1922,12 @@ pub fn import_log(node: &Node, path: &Path) -> Result<ImportReport> {
 
 /// `maillage log import FILE`.
 pub fn run_import_log(data_dir: &DataDir, path: &Path, json: bool) -> Result<ExitCode> {
-    let node = Node::open(data_dir.clone())?;
+    let node = Node::open_shared(data_dir.clone())?;
     let report = import_log(&node, path)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!(
+        outln!(
             "{}: {} events: {} stored, {} duplicate, {} gap, {} fork, {} frozen",
             path.display(),
             report.events,
@@ -1938,7 +1938,7 @@ pub fn run_import_log(data_dir: &DataDir, path: &Path, json: bool) -> Result<Exi
             report.frozen
         );
         if report.fork > 0 {
-            println!(
+            outln!(
                 "WARNING: a hub signed two versions of its log; its feed is frozen (see `maillage log verify`)"
             );
         }

@@ -3,6 +3,9 @@
 //! The binary (`src/main.rs`) only parses arguments and sets up logging; everything it runs is
 //! here, so tests call the same functions.
 
+#[macro_use]
+pub mod output;
+
 pub mod bench;
 pub mod cli;
 pub mod datadir;
@@ -11,6 +14,8 @@ pub mod domain;
 pub mod federation;
 pub mod logfile;
 pub mod node;
+pub mod query;
+pub mod serve;
 pub mod stats;
 pub mod venues;
 pub mod workload;

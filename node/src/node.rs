@@ -24,12 +24,23 @@ pub struct Node {
     pub config: NodeConfig,
     /// The federation.
     pub charter: Arc<Charter>,
-    /// The event store (chains checked on open).
-    pub store: SledStore,
+    /// The event store (chains checked on open); shared with replication when serving.
+    pub store: Arc<SledStore>,
     secret: SecretKey,
     /// The view snapshot, decoded while the store was being checked (taken by the first
     /// [`Node::ledger`] call).
     preloaded: std::sync::Mutex<Option<Ledger>>,
+    /// Held while signing and appending own events: two writers in one process (a command run
+    /// by the daemon and a transfer a peer asked for) must not both sign the next seq.
+    author_lock: std::sync::Mutex<()>,
+    /// When the node is serving: the views kept up to date by replication. [`Node::ledger`]
+    /// then folds what is new into them and hands out a copy.
+    live: std::sync::OnceLock<Arc<std::sync::Mutex<Ledger>>>,
+}
+
+thread_local! {
+    /// The node a running daemon lends to the commands it executes for the CLI.
+    static SHARED: std::cell::RefCell<Option<Arc<Node>>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Milliseconds since the Unix epoch, from the system clock.
@@ -73,16 +84,60 @@ impl Node {
             let store = SledStore::open_path(&data_dir.store_path(), charter.clone());
             (store, decoder.join().ok().flatten())
         });
-        let store = store
-            .with_context(|| format!("opening the store in {}", data_dir.store_path().display()))?;
+        let store = store.map_err(|error| {
+            let locked = error.to_string().contains("lock");
+            anyhow::Error::new(error).context(if locked {
+                format!(
+                    "opening the store in {}: another process holds it (a `maillage serve` on this data dir? its address is in {})",
+                    data_dir.store_path().display(),
+                    data_dir.serve_addr_path().display()
+                )
+            } else {
+                format!("opening the store in {}", data_dir.store_path().display())
+            })
+        })?;
         Ok(Self {
             data_dir,
             config,
             charter,
-            store,
+            store: Arc::new(store),
             secret,
             preloaded: std::sync::Mutex::new(preloaded),
+            author_lock: std::sync::Mutex::new(()),
+            live: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The node for a command: the one a running daemon lent to this thread, or the data
+    /// dir opened now.
+    pub fn open_shared(data_dir: DataDir) -> Result<Arc<Self>> {
+        if let Some(node) = SHARED.with(|s| s.borrow().clone()) {
+            return Ok(node);
+        }
+        Ok(Arc::new(Self::open(data_dir)?))
+    }
+
+    /// Runs `f` with `node` lent to the commands it runs on this thread.
+    pub fn lend<R>(node: &Arc<Self>, f: impl FnOnce() -> R) -> R {
+        let previous = SHARED.with(|s| s.borrow_mut().replace(node.clone()));
+        let result = f();
+        SHARED.with(|s| *s.borrow_mut() = previous);
+        result
+    }
+
+    /// Makes `ledger` the node's live views (the daemon keeps them folded).
+    pub fn set_live(&self, ledger: Arc<std::sync::Mutex<Ledger>>) {
+        let _ = self.live.set(ledger);
+    }
+
+    /// The live views, when serving.
+    pub fn live(&self) -> Option<&Arc<std::sync::Mutex<Ledger>>> {
+        self.live.get()
+    }
+
+    /// A copy of this node's key (replication signs handshakes with it).
+    pub fn secret(&self) -> SecretKey {
+        SecretKey::from_seed(&self.secret.seed())
     }
 
     /// This node's identity.
@@ -136,6 +191,10 @@ impl Node {
         if self.member()?.role != Role::Hub {
             bail!("this node is an observer (a read replica): observers author no events");
         }
+        let _writer = self
+            .author_lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let seed = self.secret.seed();
         let mut writer = FeedWriter::new(
             SecretKey::from_seed(&seed),
@@ -181,7 +240,11 @@ impl Node {
     /// every event stored since, feeds read round-robin so that events waiting for another
     /// feed's events wait briefly. The snapshot is rewritten when anything new was folded.
     pub fn ledger(&self) -> Result<Ledger> {
-        const CHUNK: usize = 1024;
+        if let Some(live) = self.live.get() {
+            let mut ledger = live.lock().unwrap_or_else(|p| p.into_inner());
+            self.fold_new(&mut ledger)?;
+            return Ok(ledger.clone());
+        }
         let path = self.data_dir.views_path();
         let preloaded = self.preloaded.lock().ok().and_then(|mut p| p.take());
         let snapshot = preloaded
@@ -200,6 +263,25 @@ impl Node {
             });
         let mut ledger = snapshot.unwrap_or_else(|| Ledger::new(self.charter.clone()));
         let before = ledger.applied_count();
+        self.fold_new(&mut ledger)?;
+        if ledger.applied_count() != before {
+            crate::datadir::write_atomic(&path, &ledger.to_snapshot())
+                .with_context(|| format!("saving the views to {}", path.display()))?;
+        }
+        Ok(ledger)
+    }
+
+    /// Saves `ledger` as the views snapshot.
+    pub fn save_views(&self, ledger: &Ledger) -> Result<()> {
+        let path = self.data_dir.views_path();
+        crate::datadir::write_atomic(&path, &ledger.to_snapshot())
+            .with_context(|| format!("saving the views to {}", path.display()))
+    }
+
+    /// Folds every stored event `ledger` has not applied yet, feeds read round-robin so that
+    /// events waiting for another feed's events wait briefly.
+    pub fn fold_new(&self, ledger: &mut Ledger) -> Result<()> {
+        const CHUNK: usize = 1024;
         let applied = ledger.applied();
         let mut cursors: Vec<(HubId, u64)> = self
             .store
@@ -226,11 +308,7 @@ impl Node {
             }
             cursors = next;
         }
-        if ledger.applied_count() != before {
-            crate::datadir::write_atomic(&path, &ledger.to_snapshot())
-                .with_context(|| format!("saving the views to {}", path.display()))?;
-        }
-        Ok(ledger)
+        Ok(())
     }
 
     /// A snapshot is usable if every event it applied is still the store's valid event at

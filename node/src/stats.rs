@@ -299,13 +299,13 @@ pub fn render(stats: &Stats) -> String {
 /// `maillage stats`.
 pub fn run(data_dir: &DataDir, as_of: Option<&str>, json: bool) -> Result<ExitCode> {
     let as_of = as_of_arg(as_of)?;
-    let node = Node::open(data_dir.clone())?;
+    let node = Node::open_shared(data_dir.clone())?;
     let ledger = node.ledger()?;
     let stats = compute(&ledger, as_of);
     if json {
-        println!("{}", serde_json::to_string_pretty(&stats)?);
+        outln!("{}", serde_json::to_string_pretty(&stats)?);
     } else {
-        print!("{}", render(&stats));
+        out!("{}", render(&stats));
     }
     Ok(ExitCode::SUCCESS)
 }

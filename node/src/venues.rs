@@ -179,12 +179,12 @@ pub fn run(data_dir: &DataDir, command: VenuesCommand) -> Result<ExitCode> {
             dry_run,
             json,
         } => {
-            let node = Node::open(data_dir.clone())?;
+            let node = Node::open_shared(data_dir.clone())?;
             let outcome = import(&node, &file, format.into(), report.as_deref(), dry_run)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&outcome.counts)?);
+                outln!("{}", serde_json::to_string_pretty(&outcome.counts)?);
             } else {
-                print!("{}", outcome.text);
+                out!("{}", outcome.text);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -194,7 +194,7 @@ pub fn run(data_dir: &DataDir, command: VenuesCommand) -> Result<ExitCode> {
             all,
             json,
         } => {
-            let node = Node::open(data_dir.clone())?;
+            let node = Node::open_shared(data_dir.clone())?;
             let ledger = node.ledger()?;
             let directory = ledger.venues();
             let venues: Vec<&Venue> = directory
@@ -233,7 +233,7 @@ pub fn run(data_dir: &DataDir, command: VenuesCommand) -> Result<ExitCode> {
                     .map(|p| parse_point(p, within_km))
                     .transpose()?,
             };
-            let node = Node::open(data_dir.clone())?;
+            let node = Node::open_shared(data_dir.clone())?;
             let ledger = node.ledger()?;
             let words: Vec<String> = text.iter().map(|w| fold(w)).collect();
             let venues: Vec<&Venue> = ledger
@@ -251,12 +251,12 @@ pub fn run(data_dir: &DataDir, command: VenuesCommand) -> Result<ExitCode> {
             print_venues(&venues, limit, json)
         }
         VenuesCommand::Show { id, json } => {
-            let node = Node::open(data_dir.clone())?;
+            let node = Node::open_shared(data_dir.clone())?;
             let ledger = node.ledger()?;
             let directory = ledger.venues();
             let venue = find(directory, &id)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&venue_json(venue))?);
+                outln!("{}", serde_json::to_string_pretty(&venue_json(venue))?);
             } else {
                 print_venue(venue, &node);
             }
@@ -266,7 +266,7 @@ pub fn run(data_dir: &DataDir, command: VenuesCommand) -> Result<ExitCode> {
             format: ExportFormat::CsvV1,
             out,
         } => {
-            let node = Node::open(data_dir.clone())?;
+            let node = Node::open_shared(data_dir.clone())?;
             let ledger = node.ledger()?;
             let directory = ledger.venues();
             let records: Vec<pb::VenueRecord> = directory
@@ -581,7 +581,7 @@ fn print_venues(venues: &[&Venue], limit: usize, json: bool) -> Result<ExitCode>
     let shown: Vec<&&Venue> = venues.iter().take(limit).collect();
     if json {
         let list: Vec<serde_json::Value> = shown.iter().map(|v| venue_json(v)).collect();
-        println!("{}", serde_json::to_string_pretty(&list)?);
+        outln!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = std::io::stdout().lock();
@@ -610,9 +610,9 @@ fn print_venue(v: &Venue, node: &Node) {
         .charter
         .member(&v.hub)
         .map_or_else(|| v.hub.short(), |m| m.name.clone());
-    println!("{} — {}", v.venue_id, r.nom);
+    outln!("{} — {}", v.venue_id, r.nom);
     if let Some(reason) = &v.closed {
-        println!("  CLOSED: {reason}");
+        outln!("  CLOSED: {reason}");
     }
     let lines: [(&str, String); 14] = [
         ("source id", r.id.clone()),
@@ -648,22 +648,24 @@ fn print_venue(v: &Venue, node: &Node) {
     ];
     for (label, value) in lines {
         if !value.trim().is_empty() {
-            println!("  {label:<17} {}", value.trim());
+            outln!("  {label:<17} {}", value.trim());
         }
     }
     let extra: BTreeSet<&str> = r.typologie.iter().map(String::as_str).collect();
     if !extra.is_empty() {
-        println!(
+        outln!(
             "  {:<17} {}",
             "typologie",
             extra.into_iter().collect::<Vec<_>>().join(", ")
         );
     }
     if !r.presentation_resume.is_empty() {
-        println!("  {:<17} {}", "summary", r.presentation_resume);
+        outln!("  {:<17} {}", "summary", r.presentation_resume);
     }
-    println!(
+    outln!(
         "  {:<17} {} (updates: {})",
-        "last event", v.last_event, v.updates
+        "last event",
+        v.last_event,
+        v.updates
     );
 }

@@ -370,15 +370,16 @@ fn as_of<'h, S>(history: &'h History<S>, past: &Past) -> Option<&'h S> {
         .map(|(_, s)| s)
 }
 
-/// The folded state of every feed.
-#[derive(Debug)]
+/// The folded state of every feed. Cloning copies the views (a running node hands a copy to
+/// each command it runs on behalf of the CLI).
+#[derive(Debug, Clone)]
 pub struct Ledger {
     charter: std::sync::Arc<Charter>,
     s: State,
 }
 
 /// Everything a ledger folds, persisted as a snapshot so a node reopens without re-folding.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 struct State {
     causal: CausalIndex,
     venues: VenueDirectory,

@@ -25,7 +25,7 @@ use crate::handshake::Sessions;
 /// What the node behind a replica does with what replication brings.
 pub trait Host: Send + Sync + 'static {
     /// Peer events the store just took, in store order (fold them).
-    fn stored(&self, events: &[VerifiedEvent]);
+    fn stored(&self, events: Vec<VerifiedEvent>);
     /// A fork proof was recorded: views that folded the author's later events are stale.
     fn forked(&self, fork: &Fork);
     /// Owner side of an online cross-territory redemption: transfer `serials` to `caller`
@@ -151,6 +151,8 @@ pub struct Replica {
     pub config: ReplicaConfig,
     /// Bumped whenever the store gained events or proofs: following streams wake on it.
     changed: watch::Sender<u64>,
+    /// Turns true when the node shuts down: following streams end so the server can stop.
+    stopping: watch::Sender<bool>,
     /// Handshakes and sessions of peers dialling in.
     pub(crate) sessions: Mutex<Sessions>,
     /// Peers, by address for links this node dials and by key for peers dialling in.
@@ -213,6 +215,7 @@ impl Replica {
             host,
             config,
             changed: watch::channel(0).0,
+            stopping: watch::channel(false).0,
             sessions: Mutex::new(Sessions::default()),
             peers: Mutex::new(BTreeMap::new()),
             rejections: Mutex::new(VecDeque::new()),
@@ -242,6 +245,16 @@ impl Replica {
     /// Wakes following streams: call after appending own events outside replication.
     pub fn notify(&self) {
         self.changed.send_modify(|v| *v = v.wrapping_add(1));
+    }
+
+    /// Ends every following stream this node serves (shutdown).
+    pub fn begin_shutdown(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Turns true at shutdown.
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.stopping.subscribe()
     }
 
     /// A receiver that changes whenever the store gains something.
@@ -338,7 +351,7 @@ impl Replica {
             }
             report.stored = stored.len();
             if !stored.is_empty() {
-                self.host.stored(&stored);
+                self.host.stored(stored);
             }
             for fork in &report.forks {
                 self.host.forked(fork);

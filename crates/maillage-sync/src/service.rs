@@ -268,6 +268,7 @@ async fn serve_pull(
     tx: mpsc::Sender<Result<pb::EventBatch, Status>>,
 ) {
     let mut changed = replica.subscribe();
+    let mut stopping = replica.stopping();
     let heartbeat = Duration::from_millis(replica.config.heartbeat_ms.max(1));
     let mut sent_total: u64 = 0;
     loop {
@@ -310,7 +311,8 @@ async fn serve_pull(
                 return;
             }
         }
-        if more {
+        let stop = *stopping.borrow();
+        if more && !stop {
             continue;
         }
         if !follow {
@@ -328,6 +330,7 @@ async fn serve_pull(
         // quiet link from a dead one.
         tokio::select! {
             biased;
+            _ = stopping.changed() => return,
             _ = tx.closed() => return,
             changed_result = changed.changed() => {
                 if changed_result.is_err() {

@@ -1,0 +1,613 @@
+//! `maillage serve`: the daemon. It serves the `Federation` service to peers and the `Query`
+//! service to clients on one address, keeps one link per configured peer (pull, follow live,
+//! redial), folds every event into live views, answers claims on its vouchers, and runs CLI
+//! commands sent to it so that the CLI and the daemon never write the data dir at once.
+//!
+//! Shutdown (SIGINT or SIGTERM): stop accepting, stop the links after what they received is
+//! stored, save the views, remove `serve.addr`. Own events are durable before they are
+//! acknowledged, so nothing acknowledged is lost even on SIGKILL.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use maillage_core::ledger::VoucherStatus;
+use maillage_core::{EventId, Fork, HubId, Ledger, Role, VerifiedEvent, pb};
+use maillage_proto::v1::query_server::QueryServer;
+use maillage_store::EventStore;
+use maillage_sync::{
+    Connector, Host, PeerClient, PeerConfig, Replica, ReplicaConfig, TcpConnector, run_link,
+};
+use tokio::sync::watch;
+use tonic::Status;
+use tonic::transport::{Certificate, ClientTlsConfig, Identity, Server, ServerTlsConfig};
+
+use crate::datadir::ServeConfig;
+use crate::node::Node;
+
+/// What a running daemon lends to the commands it runs (the CLI's `status`, the online
+/// cross-territory redemption).
+pub struct Daemon {
+    /// Replication state.
+    pub replica: Arc<Replica>,
+    /// The links' peers.
+    pub peers: Vec<PeerConfig>,
+    /// How to reach them.
+    connector: Arc<dyn Connector>,
+    /// Sessions opened for direct calls (transfers), by peer key.
+    clients: tokio::sync::Mutex<BTreeMap<HubId, PeerClient>>,
+    /// The runtime, to make calls from the blocking threads commands run on.
+    runtime: tokio::runtime::Handle,
+    /// The address served.
+    pub listen: String,
+}
+
+impl std::fmt::Debug for Daemon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Daemon")
+            .field("listen", &self.listen)
+            .field("peers", &self.peers)
+            .finish_non_exhaustive()
+    }
+}
+
+thread_local! {
+    static DAEMON: std::cell::RefCell<Option<Arc<Daemon>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A direct call to a voucher's owner could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum TransferFailure {
+    /// No link reaches the owner, or the call failed in transit: record a claim instead.
+    #[error("the owner hub is unreachable: {0}")]
+    Unreachable(String),
+    /// The owner answered and refused.
+    #[error("the owner refused: {0}")]
+    Refused(String),
+}
+
+impl Daemon {
+    /// The daemon lending itself to this thread, if any.
+    pub fn current() -> Option<Arc<Daemon>> {
+        DAEMON.with(|d| d.borrow().clone())
+    }
+
+    /// Runs `f` with this daemon lent to the thread.
+    pub fn lend<R>(daemon: &Arc<Daemon>, f: impl FnOnce() -> R) -> R {
+        let previous = DAEMON.with(|d| d.borrow_mut().replace(daemon.clone()));
+        let result = f();
+        DAEMON.with(|d| *d.borrow_mut() = previous);
+        result
+    }
+
+    /// Asks `owner` to transfer `serials` to this hub (blocking; call from a blocking
+    /// thread). The returned event is verified and signed by the owner.
+    pub fn transfer_from(
+        &self,
+        owner: HubId,
+        serials: Vec<String>,
+        venue_id: String,
+    ) -> Result<VerifiedEvent, TransferFailure> {
+        let address = self
+            .replica
+            .peers()
+            .into_values()
+            .find(|p| p.key == Some(owner) && !p.address.is_empty())
+            .map(|p| p.address)
+            .ok_or_else(|| {
+                TransferFailure::Unreachable(format!(
+                    "no link of this node has reached hub {} (configure it as a peer)",
+                    owner.short()
+                ))
+            })?;
+        let peer = self
+            .peers
+            .iter()
+            .find(|p| p.address == address)
+            .cloned()
+            .ok_or_else(|| {
+                TransferFailure::Unreachable(format!("peer {address} not configured"))
+            })?;
+        let replica = self.replica.clone();
+        let connector = self.connector.clone();
+        self.runtime.block_on(async {
+            let call = async {
+                let mut clients = self.clients.lock().await;
+                let mut client = match clients.get(&owner) {
+                    Some(client) => client.clone(),
+                    None => PeerClient::connect(&replica, &peer, connector.as_ref())
+                        .await
+                        .map_err(|e| TransferFailure::Unreachable(e.to_string()))?,
+                };
+                match client
+                    .request_transfer(&replica.charter, serials, venue_id)
+                    .await
+                {
+                    Ok(event) => {
+                        clients.insert(owner, client);
+                        Ok(event)
+                    }
+                    Err(maillage_sync::LinkError::Rpc(status))
+                        if matches!(
+                            status.code(),
+                            tonic::Code::FailedPrecondition
+                                | tonic::Code::NotFound
+                                | tonic::Code::InvalidArgument
+                                | tonic::Code::PermissionDenied
+                        ) =>
+                    {
+                        clients.insert(owner, client);
+                        Err(TransferFailure::Refused(status.message().to_string()))
+                    }
+                    Err(error) => {
+                        clients.remove(&owner);
+                        Err(TransferFailure::Unreachable(error.to_string()))
+                    }
+                }
+            };
+            tokio::time::timeout(Duration::from_secs(5), call)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(TransferFailure::Unreachable(
+                        "no answer within 5 s".to_string(),
+                    ))
+                })
+        })
+    }
+
+    /// Waits (bounded) until the store holds `event`'s feed up to it: the live link from its
+    /// author brings it. Returns whether it arrived.
+    pub fn wait_for(&self, event: &VerifiedEvent, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if self
+                .replica
+                .store
+                .head(&event.author)
+                .is_some_and(|h| h.seq >= event.seq)
+            {
+                return true;
+            }
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+/// The node behind the replica: folds what arrives, answers claims and transfers.
+struct NodeHost {
+    node: Arc<Node>,
+    ledger: Arc<Mutex<Ledger>>,
+    answer_claims: bool,
+    /// Claims already answered by this process (an answer the rules refuse is not retried).
+    answered: Mutex<BTreeSet<EventId>>,
+}
+
+impl NodeHost {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        self.ledger.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Answers claims on this hub's vouchers: redeems (the rules check the voucher is still
+    /// redeemable), or, if the rules refuse, rejects the claim with their reason.
+    fn answer_claims(&self, ledger: &mut Ledger) {
+        let me = self.node.id();
+        let open: Vec<_> = ledger
+            .claims()
+            .values()
+            .filter(|c| c.accepted.is_none())
+            .filter(|c| ledger.voucher(&c.serial).is_some_and(|v| v.owner == me))
+            .cloned()
+            .collect();
+        for claim in open {
+            if !self
+                .answered
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(claim.event)
+            {
+                continue;
+            }
+            let redeem = pb::event::Body::VoucherRedeemed(pb::VoucherRedeemed {
+                serial: claim.serial.clone(),
+                venue_id: claim.venue_id.clone(),
+                service: claim.service.clone(),
+                date: claim.date.clone(),
+                claim: Some(claim.at.into()),
+            });
+            let outcome = self.author_and_fold(ledger, redeem);
+            match outcome {
+                Ok(None) => {
+                    tracing::info!(claim = %claim.event.short(), serial = %claim.serial, "claim answered: voucher redeemed");
+                }
+                Ok(Some(reason)) => {
+                    let reject = pb::event::Body::VoucherClaimRejected(pb::VoucherClaimRejected {
+                        claim: Some(claim.at.into()),
+                        reason: reason.clone(),
+                    });
+                    match self.author_and_fold(ledger, reject) {
+                        Ok(_) => {
+                            tracing::info!(claim = %claim.event.short(), serial = %claim.serial, %reason, "claim answered: rejected")
+                        }
+                        Err(error) => {
+                            tracing::error!(claim = %claim.event.short(), %error, "could not answer a claim")
+                        }
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(claim = %claim.event.short(), %error, "could not answer a claim")
+                }
+            }
+        }
+    }
+
+    /// Signs `body`, folds it; `Some(reason)` if the rules rejected it.
+    fn author_and_fold(
+        &self,
+        ledger: &mut Ledger,
+        body: pb::event::Body,
+    ) -> Result<Option<String>> {
+        let event = self.node.author_seen(body)?;
+        self.node.fold_new(ledger)?;
+        Ok(ledger.rejections().get(&event.id).map(|r| r.reason.clone()))
+    }
+}
+
+impl Host for NodeHost {
+    fn stored(&self, events: Vec<VerifiedEvent>) {
+        let mut ledger = self.lock();
+        let mut full = false;
+        for event in events {
+            full |= ledger.offer(event) == maillage_core::causal::Offer::BufferFull;
+        }
+        if full {
+            tracing::warn!(
+                "events wait for others beyond the fold's buffer: they will be folded from the store"
+            );
+        }
+        if self.answer_claims && self.node.member().is_ok_and(|m| m.role == Role::Hub) {
+            self.answer_claims(&mut ledger);
+        }
+    }
+
+    fn forked(&self, fork: &Fork) {
+        tracing::warn!(author = %fork.author, seq = fork.seq, "fork: rebuilding the views without the frozen feed's later events");
+        let mut fresh = Ledger::new(self.node.charter.clone());
+        match self.node.fold_new(&mut fresh) {
+            Ok(()) => *self.lock() = fresh,
+            Err(error) => tracing::error!(%error, "rebuilding the views after a fork failed"),
+        }
+    }
+
+    fn transfer(
+        &self,
+        caller: HubId,
+        request: pb::TransferRequest,
+    ) -> Result<VerifiedEvent, Status> {
+        let me = self.node.id();
+        if self
+            .node
+            .member()
+            .map_err(|e| Status::internal(e.to_string()))?
+            .role
+            != Role::Hub
+        {
+            return Err(Status::failed_precondition(
+                "this node is an observer: it owns no vouchers",
+            ));
+        }
+        if self.node.charter.member(&caller).map(|m| m.role) != Some(Role::Hub) {
+            return Err(Status::permission_denied("only hubs receive vouchers"));
+        }
+        let mut ledger = self.lock();
+        self.node
+            .fold_new(&mut ledger)
+            .map_err(|e| Status::internal(e.to_string()))?;
+        for serial in &request.serials {
+            let state = ledger.voucher(serial).ok_or_else(|| {
+                Status::not_found(format!("voucher {serial}: unknown to its supposed owner"))
+            })?;
+            if state.owner != me {
+                return Err(Status::failed_precondition(format!(
+                    "voucher {serial} is owned by hub {}, not by this hub",
+                    state.owner.short()
+                )));
+            }
+            if state.status != VoucherStatus::HandedOut {
+                return Err(Status::failed_precondition(format!(
+                    "voucher {serial} is {:?}, not in a person's carnet: it cannot be redeemed",
+                    state.status
+                )));
+            }
+        }
+        let body = pb::event::Body::VoucherTransferred(pb::VoucherTransferred {
+            serials: request.serials.clone(),
+            to_hub: caller.0.to_vec(),
+            reason: format!("online redemption at venue {}", request.venue_id),
+        });
+        let event = self
+            .node
+            .author_seen(body)
+            .map_err(|e| Status::internal(format!("signing the transfer: {e:#}")))?;
+        self.node
+            .fold_new(&mut ledger)
+            .map_err(|e| Status::internal(e.to_string()))?;
+        if let Some(rejection) = ledger.rejections().get(&event.id) {
+            return Err(Status::failed_precondition(rejection.reason.clone()));
+        }
+        tracing::info!(to = %caller.short(), serials = request.serials.len(), event = %event.id.short(), "vouchers transferred for an online redemption");
+        Ok(event)
+    }
+}
+
+/// Peers of the configuration as links.
+pub fn peer_configs(config: &ServeConfig) -> Result<Vec<PeerConfig>> {
+    config
+        .peers
+        .iter()
+        .map(|entry| {
+            let key = entry
+                .key
+                .as_deref()
+                .map(|k| {
+                    k.parse::<HubId>()
+                        .map_err(|e| anyhow::anyhow!("peer {}: key {k:?}: {e}", entry.address))
+                })
+                .transpose()?;
+            let address = if entry.address.contains("://") {
+                entry.address.clone()
+            } else {
+                format!("http://{}", entry.address)
+            };
+            let tls = if address.starts_with("https://") {
+                let mut tls = ClientTlsConfig::new().with_webpki_roots();
+                if let Some(ca) = &entry.ca {
+                    let pem = std::fs::read(ca)
+                        .with_context(|| format!("peer {address}: reading CA {}", ca.display()))?;
+                    tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem));
+                }
+                if let Some(domain) = &entry.tls_domain {
+                    tls = tls.domain_name(domain.clone());
+                }
+                Some(tls)
+            } else {
+                None
+            };
+            Ok(PeerConfig { address, key, tls })
+        })
+        .collect()
+}
+
+/// Runs the daemon on `listener` until `shutdown` resolves.
+pub async fn run(
+    node: Arc<Node>,
+    config: ServeConfig,
+    listener: tokio::net::TcpListener,
+    connector: Arc<dyn Connector>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let local = listener.local_addr()?;
+    let ledger = {
+        let node = node.clone();
+        tokio::task::spawn_blocking(move || node.ledger()).await??
+    };
+    let ledger = Arc::new(Mutex::new(ledger));
+    node.set_live(ledger.clone());
+    let role = node.member()?.role;
+    let host = Arc::new(NodeHost {
+        node: node.clone(),
+        ledger: ledger.clone(),
+        answer_claims: config.answer_claims,
+        answered: Mutex::new(BTreeSet::new()),
+    });
+    let replica = Replica::new(
+        node.charter.clone(),
+        node.secret(),
+        node.store.clone() as Arc<dyn EventStore>,
+        host.clone(),
+        ReplicaConfig {
+            heartbeat_ms: config.heartbeat_ms,
+            stall_timeout_ms: config.stall_timeout_ms,
+            ..ReplicaConfig::default()
+        },
+    );
+    let peers = peer_configs(&config)?;
+    let daemon = Arc::new(Daemon {
+        replica: replica.clone(),
+        peers: peers.clone(),
+        connector: connector.clone(),
+        clients: tokio::sync::Mutex::new(BTreeMap::new()),
+        runtime: tokio::runtime::Handle::current(),
+        listen: local.to_string(),
+    });
+    // Claims that arrived while the node was down are answered now.
+    if config.answer_claims && role == Role::Hub {
+        let host = host.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut ledger = host.lock();
+            host.answer_claims(&mut ledger);
+        })
+        .await?;
+        replica.notify();
+    }
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stop_tx = Arc::new(stop_tx);
+    // On the signal: end the streams this node serves and stop its links, so that the server's
+    // graceful shutdown is not held open by long-lived pulls.
+    let shutdown = {
+        let replica = replica.clone();
+        let stop_tx = stop_tx.clone();
+        async move {
+            shutdown.await;
+            replica.begin_shutdown();
+            let _ = stop_tx.send(true);
+        }
+    };
+    let mut links = Vec::new();
+    for peer in peers {
+        links.push(tokio::spawn(run_link(
+            replica.clone(),
+            peer,
+            connector.clone(),
+            stop_rx.clone(),
+        )));
+    }
+    // Events that waited beyond the fold's buffer, and own events authored by commands, are
+    // folded on a timer too.
+    let refold = {
+        let node = node.clone();
+        let ledger = ledger.clone();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    biased;
+                    _ = stop.changed() => return,
+                    _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                }
+                let node = node.clone();
+                let ledger = ledger.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    let mut ledger = ledger.lock().unwrap_or_else(|p| p.into_inner());
+                    if let Err(error) = node.fold_new(&mut ledger) {
+                        tracing::error!(%error, "folding stored events failed");
+                    }
+                })
+                .await;
+            }
+        })
+    };
+
+    let addr_path = node.data_dir.serve_addr_path();
+    std::fs::write(&addr_path, format!("{local}\n"))
+        .with_context(|| format!("writing {}", addr_path.display()))?;
+    tracing::info!(listen = %local, node = %node.id().short(), role = ?role, peers = links.len(), "serving");
+
+    let mut builder = Server::builder();
+    if let Some(tls) = &config.tls {
+        let cert = std::fs::read(&tls.cert)
+            .with_context(|| format!("reading TLS certificate {}", tls.cert.display()))?;
+        let key = std::fs::read(&tls.key)
+            .with_context(|| format!("reading TLS key {}", tls.key.display()))?;
+        builder = builder
+            .tls_config(ServerTlsConfig::new().identity(Identity::from_pem(cert, key)))
+            .context("TLS configuration")?;
+    }
+    let query = crate::query::QueryService::new(node.clone(), daemon.clone());
+    let served = builder
+        .add_service(maillage_sync::server::federation_server(replica.clone()))
+        .add_service(
+            QueryServer::new(query)
+                .max_decoding_message_size(maillage_sync::replica::MESSAGE_BYTES_MAX),
+        )
+        .serve_with_incoming_shutdown(maillage_sync::server::incoming(listener), shutdown)
+        .await;
+
+    tracing::info!("shutting down: stopping links");
+    let _ = stop_tx.send(true);
+    for link in links {
+        let _ = link.await;
+    }
+    let _ = refold.await;
+    let _ = std::fs::remove_file(&addr_path);
+    {
+        let node = node.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut ledger = ledger.lock().unwrap_or_else(|p| p.into_inner());
+            node.fold_new(&mut ledger)?;
+            node.save_views(&ledger)
+        })
+        .await??;
+    }
+    tracing::info!("stopped");
+    served.context("serving")?;
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+    tracing::info!("signal received");
+}
+
+/// `maillage serve`: binds, runs until a signal.
+pub fn serve_blocking(node: Node, config: ServeConfig) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("maillage")
+        .build()?;
+    let node = Arc::new(node);
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.listen))?;
+        run(
+            node,
+            config,
+            listener,
+            Arc::new(TcpConnector::default()),
+            shutdown_signal(),
+        )
+        .await
+    })
+}
+
+/// The address of the daemon serving `data_dir`, if `serve.addr` says one runs.
+pub fn running_address(data_dir: &crate::datadir::DataDir) -> Option<String> {
+    let text = std::fs::read_to_string(data_dir.serve_addr_path()).ok()?;
+    let addr = text.trim();
+    (!addr.is_empty()).then(|| addr.to_string())
+}
+
+/// Sends a command line to the daemon at `address`; returns its output and exit code.
+pub fn forward(address: &str, args: Vec<String>) -> Result<(String, String, i32)> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let cwd = std::env::current_dir()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    runtime.block_on(async move {
+        let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{address}"))?
+            .tcp_nodelay(true)
+            .connect_timeout(Duration::from_secs(2));
+        let channel = match endpoint.connect().await {
+            Ok(channel) => channel,
+            Err(error) => bail!(
+                "a node is registered as serving this data dir at {address} (serve.addr) but does not answer: {error}; if it crashed, remove serve.addr"
+            ),
+        };
+        let mut client = maillage_proto::v1::query_client::QueryClient::new(channel)
+            .max_decoding_message_size(64 << 20);
+        let response = client
+            .run(pb::RunRequest { args, cwd })
+            .await
+            .map_err(|s| anyhow::anyhow!("the running node refused the command: {}", s.message()))?
+            .into_inner();
+        Ok((response.stdout, response.stderr, response.exit_code))
+    })
+}
