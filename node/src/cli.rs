@@ -334,10 +334,13 @@ pub fn init_logging(global: &Global) {
 
 fn serve(data_dir: &DataDir, args: ServeArgs) -> Result<ExitCode> {
     if let Some(address) = crate::serve::running_address(data_dir) {
-        bail!(
-            "a node already serves {} at {address} (serve.addr); stop it first, or remove serve.addr if it crashed",
-            data_dir.root().display()
-        );
+        if std::net::TcpStream::connect(&address).is_ok() {
+            bail!(
+                "a node already serves {} at {address} (serve.addr); stop it first",
+                data_dir.root().display()
+            );
+        }
+        tracing::warn!(%address, "serve.addr names a node that does not answer: the last run did not stop cleanly; starting anyway");
     }
     let node = Node::open(data_dir.clone())?;
     let mut config = node.config.serve.clone();
@@ -511,12 +514,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         && !crate::output::capturing()
         && let Some(address) = crate::serve::running_address(&data_dir)
     {
-        let args: Vec<String> = std::env::args().skip(1).collect();
-        tracing::debug!(%address, "sending the command to the running node");
-        let (stdout, stderr, code) = crate::serve::forward(&address, args)?;
-        out!("{stdout}");
-        eprint!("{stderr}");
-        return Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)));
+        if std::net::TcpStream::connect(&address).is_ok() {
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            tracing::debug!(%address, "sending the command to the running node");
+            let (stdout, stderr, code) = crate::serve::forward(&address, args)?;
+            out!("{stdout}");
+            eprint!("{stderr}");
+            return Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)));
+        }
+        // The store's lock still refuses a second writer if a node runs but does not answer.
+        tracing::warn!(%address, "serve.addr names a node that does not answer: working on the data dir directly");
     }
     match cli.command {
         Command::Serve(args) => serve(&data_dir, args),
@@ -742,9 +749,19 @@ fn charter_json(charter: &Charter) -> serde_json::Value {
 fn verify_store(data_dir: &DataDir) -> Result<ExitCode> {
     data_dir.require_initialised()?;
     let charter = std::sync::Arc::new(data_dir.read_charter()?);
-    let backend = maillage_store::SledBackend::open(&data_dir.store_path())?;
-    let store = maillage_store::Store::open_unchecked(backend, charter.clone())
-        .with_context(|| format!("opening {}", data_dir.store_path().display()))?;
+    let shared;
+    let local;
+    // Inside a serving node, its open store; otherwise opened without the checks of a normal
+    // open, so that a damaged store can be inspected.
+    let store: &dyn EventStore = if crate::serve::Daemon::current().is_some() {
+        shared = Node::open_shared(data_dir.clone())?;
+        &*shared.store
+    } else {
+        let backend = maillage_store::SledBackend::open(&data_dir.store_path())?;
+        local = maillage_store::Store::open_unchecked(backend, charter.clone())
+            .with_context(|| format!("opening {}", data_dir.store_path().display()))?;
+        &local
+    };
     let bar = progress_bar(store.event_count(), "verifying");
     let report = store.verify(true, &mut |done| bar.set_position(done))?;
     bar.finish_and_clear();

@@ -917,6 +917,58 @@ pub fn run_voucher(data_dir: &DataDir, command: VoucherCommand) -> Result<ExitCo
                 Some(text) => Some(find_claim(&node, &ledger, &text)?.1),
                 None => None,
             };
+            // A voucher of another hub: a running node asks its owner for a transfer first, or
+            // records a claim when the owner cannot be reached.
+            let owner = ledger.voucher(&serial).map(|v| v.owner);
+            if claim.is_none()
+                && let Some(owner) = owner.filter(|o| *o != node.id())
+                && let Some(daemon) = crate::serve::Daemon::current()
+            {
+                match daemon.transfer_from(owner, vec![serial.clone()], venue_id.clone()) {
+                    Ok(transfer) => {
+                        if !daemon.wait_for(&transfer, std::time::Duration::from_secs(10)) {
+                            bail!(
+                                "hub {} transferred voucher {serial} (event {}), but its log has not reached this node within 10 s; run the redemption again shortly",
+                                hub_name(&ledger, &owner),
+                                transfer.id.short()
+                            );
+                        }
+                        outln!(
+                            "voucher {serial} transferred online by its owner {} (event {})",
+                            hub_name(&ledger, &owner),
+                            transfer.id.short()
+                        );
+                    }
+                    Err(crate::serve::TransferFailure::Unreachable(why)) => {
+                        outln!(
+                            "owner {} unreachable ({why}): recording a claim it will answer when the link returns",
+                            hub_name(&ledger, &owner)
+                        );
+                        let body = pb::event::Body::VoucherClaimed(pb::VoucherClaimed {
+                            serial: serial.clone(),
+                            venue_id: venue_id.clone(),
+                            service: service.clone(),
+                            date: date.clone(),
+                        });
+                        return publish(&node, body, json, |ledger, event| {
+                            (
+                                format!(
+                                    "voucher {serial} claimed at {} for {service:?} on {date}; claim {}",
+                                    venue_label(ledger, &venue_id),
+                                    event.id.to_hex()
+                                ),
+                                json!({ "serial": serial, "venue_id": venue_id, "claim": event.id, "claimed": true }),
+                            )
+                        });
+                    }
+                    Err(crate::serve::TransferFailure::Refused(why)) => {
+                        bail!(
+                            "the owner {} refused to transfer voucher {serial}: {why}; nothing was signed",
+                            hub_name(&ledger, &owner)
+                        );
+                    }
+                }
+            }
             let body = pb::event::Body::VoucherRedeemed(pb::VoucherRedeemed {
                 serial: serial.clone(),
                 venue_id: venue_id.clone(),

@@ -558,8 +558,13 @@ impl<B: Backend> EventStore for Store<B> {
         }
         self.backend.write_events(&rows)?;
         for (author, head) in heads {
-            // A fork recorded later in the batch may have capped this feed already.
-            if !state.forks.contains_key(&author) {
+            // A fork recorded later in the batch, or earlier by gossip, caps this feed below
+            // the fork's seq.
+            let below_fork = state
+                .forks
+                .get(&author)
+                .is_none_or(|recorded| head.seq < recorded.fork.seq);
+            if below_fork {
                 state.heads.insert(author, head);
             }
         }

@@ -95,6 +95,18 @@ fn gossiped_proofs_freeze_the_feed<B: Backend>(make: &impl Fn(Arc<Charter>) -> S
     let out = behind.insert(honest[2..].to_vec()).unwrap();
     assert_eq!(out[0], Inserted::Stored, "seq 3 is before the fork");
     assert_eq!(out[1], Inserted::Frozen { valid_until: 3 });
+    assert_eq!(
+        behind.head(&author).map(|h| h.seq),
+        Some(3),
+        "the head moves up to the fork"
+    );
+    assert_eq!(behind.range(&author, 0, 10).unwrap(), honest[..3].to_vec());
+
+    // A proof arriving before any event of the feed.
+    let empty = make(f.charter.clone());
+    assert_eq!(empty.accept_fork_proof(proof.clone()).unwrap(), Some(fork));
+    empty.insert(honest.clone()).unwrap();
+    assert_eq!(empty.head(&author).map(|h| h.seq), Some(3));
 
     let mut bogus = proof.clone();
     bogus.second = honest[4].signed.clone();

@@ -329,18 +329,22 @@ impl Replica {
                 self.store.insert(events.clone())?
             };
             let mut stored = Vec::with_capacity(events.len());
+            // author -> (expected seq, first and last seq dropped, count)
+            let mut gaps: BTreeMap<HubId, (u64, u64, u64, u64)> = BTreeMap::new();
             for (event, outcome) in events.into_iter().zip(outcomes) {
                 match outcome {
                     Inserted::Stored => stored.push(event),
                     Inserted::Duplicate => report.duplicates += 1,
-                    Inserted::Gap { expected, found } => refused.push(Rejection {
-                        author: Some(event.author),
-                        seq: event.seq,
-                        peer: peer.to_string(),
-                        reason: format!(
-                            "out of order: the feed needs seq {expected} first, found {found}"
-                        ),
-                    }),
+                    Inserted::Gap { expected, found } => {
+                        // Usually the consequence of one rejected event: the rest of its feed
+                        // in the batch follows it. One line per feed says so.
+                        report.rejected += 1;
+                        let entry = gaps
+                            .entry(event.author)
+                            .or_insert((expected, found, found, 0));
+                        entry.2 = found;
+                        entry.3 += 1;
+                    }
                     Inserted::Frozen { valid_until } => {
                         // Not an offence of the peer's: the author equivocated. Counted, not listed.
                         tracing::debug!(author = %event.author, seq = event.seq, valid_until, "event of a frozen feed not stored");
@@ -348,6 +352,16 @@ impl Replica {
                     }
                     Inserted::Fork(fork) => report.forks.push(fork),
                 }
+            }
+            for (author, (expected, first, last, count)) in gaps {
+                refused.push(Rejection {
+                    author: Some(author),
+                    seq: first,
+                    peer: peer.to_string(),
+                    reason: format!(
+                        "out of order: the feed needs seq {expected} first; {count} event(s) from seq {first} to {last} not stored"
+                    ),
+                });
             }
             report.stored = stored.len();
             if !stored.is_empty() {
@@ -357,7 +371,7 @@ impl Replica {
                 self.host.forked(fork);
             }
         }
-        report.rejected += refused.len();
+        report.rejected += refused.iter().filter(|r| r.author.is_none()).count();
         for rejection in &refused {
             tracing::warn!(peer = %rejection.peer, author = ?rejection.author.map(|a| a.short()), seq = rejection.seq, reason = %rejection.reason, "peer event rejected");
         }

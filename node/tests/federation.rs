@@ -1,0 +1,725 @@
+//! The federation over gRPC, with real `maillage serve` processes on 127.0.0.1: hubs and an
+//! observer converge to one digest; a node killed with SIGKILL mid-replication restarts and
+//! converges; a hub cut off has its voucher claimed and answers the claim when it returns; an
+//! online cross-territory redemption goes through the owner's transfer call; an equivocating
+//! hub is frozen everywhere; a tampered event from a peer is rejected alone and logged; a
+//! node of another federation is refused at the handshake.
+#![allow(clippy::unwrap_used)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+mod common;
+
+use common::{maillage, ok};
+
+fn venues_file(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/venues")
+        .join(name)
+}
+
+/// `node` runs `args` on its data dir (sent to its daemon when one serves it).
+fn on(dir: &Path, node: &str, args: &[&str]) -> String {
+    let mut all = vec!["--data-dir", node];
+    all.extend_from_slice(args);
+    ok(dir, &all)
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// A free port on loopback (bound then released: the daemon binds it right after).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Creates keys for `members` (name, territories; empty territories: observer), writes the
+/// charter and joins every node.
+fn federation(dir: &Path, members: &[(&str, &str)]) {
+    let mut toml = String::from("name = \"Fédération test\"\nadmission_threshold = 1\n");
+    for (node, territories) in members {
+        let key = on(dir, node, &["init"]);
+        let (role, list) = if territories.is_empty() {
+            ("observer", String::new())
+        } else {
+            let list: Vec<String> = territories.split(',').map(|t| format!("\"{t}\"")).collect();
+            ("hub", list.join(", "))
+        };
+        toml.push_str(&format!(
+            "\n[[members]]\nname = \"{node}\"\nkey = \"{}\"\nrole = \"{role}\"\nterritories = [{list}]\n",
+            key.lines().next().unwrap().trim()
+        ));
+    }
+    std::fs::write(dir.join("members.toml"), toml).unwrap();
+    ok(
+        dir,
+        &[
+            "federation",
+            "create",
+            "members.toml",
+            "--out",
+            "charter.pb",
+        ],
+    );
+    for (node, _) in members {
+        on(dir, node, &["init", "--charter", "charter.pb"]);
+    }
+}
+
+/// A running `maillage serve`, killed when dropped.
+struct Daemon {
+    child: Option<Child>,
+    node: String,
+    dir: PathBuf,
+    port: u16,
+    peers: Vec<u16>,
+}
+
+impl Daemon {
+    fn start(dir: &Path, node: &str, port: u16, peers: &[u16]) -> Self {
+        let mut daemon = Self {
+            child: None,
+            node: node.to_string(),
+            dir: dir.to_path_buf(),
+            port,
+            peers: peers.to_vec(),
+        };
+        daemon.spawn();
+        daemon
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::File::create(self.dir.join(format!("{}.log", self.node))).unwrap();
+        let mut args = vec![
+            "--data-dir".to_string(),
+            self.node.clone(),
+            "serve".into(),
+            "--listen".into(),
+            format!("127.0.0.1:{}", self.port),
+        ];
+        for peer in &self.peers {
+            args.push("--peer".into());
+            args.push(format!("127.0.0.1:{peer}"));
+        }
+        let child = Command::new(env!("CARGO_BIN_EXE_maillage"))
+            .current_dir(&self.dir)
+            .env_remove("MAILLAGE_DATA_DIR")
+            .env("RUST_LOG", "info,maillage_sync=debug")
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let addr = self.dir.join(&self.node).join("serve.addr");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() || !addr.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "{} did not start: {}",
+                self.node,
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join(format!("{}.log", self.node))).unwrap_or_default()
+    }
+
+    /// SIGTERM, and wait for a clean exit.
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status()
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                if let Some(status) = child.try_wait().unwrap() {
+                    assert!(status.success(), "{} exited with {status}", self.node);
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{} did not stop on SIGTERM",
+                    self.node
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
+    /// SIGKILL: no chance to clean up.
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The digest of each node, polled until all agree and cover `events` events (or panic with
+/// what each node reports after `within`).
+fn converge(dir: &Path, nodes: &[&str], events: u64, within: Duration) -> String {
+    let deadline = Instant::now() + within;
+    loop {
+        let digests: Vec<(String, u64)> = nodes
+            .iter()
+            .map(|node| {
+                let d = json(&on(dir, node, &["digest", "--json"]));
+                let applied: u64 = d["applied"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a["events"].as_u64().unwrap())
+                    .sum();
+                (d["digest"].as_str().unwrap().to_string(), applied)
+            })
+            .collect();
+        if digests.iter().all(|d| *d == digests[0]) && digests[0].1 >= events {
+            return digests[0].0.clone();
+        }
+        if Instant::now() > deadline {
+            let status: Vec<String> = nodes.iter().map(|n| on(dir, n, &["status"])).collect();
+            panic!(
+                "no convergence within {within:?}: {digests:?}\n{}",
+                status.join("\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn stored_events(dir: &Path, node: &str) -> u64 {
+    json(&on(dir, node, &["status", "--json"]))["events_stored"]
+        .as_u64()
+        .unwrap()
+}
+
+#[test]
+fn three_hubs_and_an_observer_converge_and_survive_a_sigkill() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    federation(
+        dir,
+        &[
+            ("sud", "04,05,06,13,83,84"),
+            ("hinaura", "01,03,07,15,26,38,42,43,63,69,73,74"),
+            ("charente", "16"),
+            ("anct", ""),
+        ],
+    );
+    let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
+    let mut sud = Daemon::start(dir, "sud", ports[0], &[ports[1], ports[2]]);
+    let mut hinaura = Daemon::start(dir, "hinaura", ports[1], &[ports[0], ports[2]]);
+    let mut charente = Daemon::start(dir, "charente", ports[2], &[ports[0], ports[1]]);
+    // The observer pulls from two hubs.
+    let mut anct = Daemon::start(dir, "anct", ports[3], &[ports[0], ports[1]]);
+
+    // Every hub authors: its venue map (real exports) and some domain events.
+    for (node, file) in [
+        ("sud", "hub-du-sud-2023-05-17.json"),
+        ("hinaura", "hinaura-2022-v0.1.json"),
+        ("charente", "charente-2023-07-11.json"),
+    ] {
+        let path = venues_file(file);
+        on(dir, node, &["venues", "import", path.to_str().unwrap()]);
+    }
+    on(
+        dir,
+        "sud",
+        &[
+            "voucher",
+            "issue",
+            "--batch",
+            "13-2026-CAF-01",
+            "--funder",
+            "CAF des Bouches-du-Rhône",
+            "--funder-siret",
+            "53418890200012",
+            "--count",
+            "50",
+            "--valid-from",
+            "2026-01-01",
+            "--valid-until",
+            "2026-12-31",
+            "--redeem-deadline",
+            "2027-01-31",
+        ],
+    );
+    // The observer refuses to author, even through its daemon.
+    let refused = maillage(
+        dir,
+        &[
+            "--data-dir",
+            "anct",
+            "voucher",
+            "issue",
+            "--batch",
+            "13-2026-CAF-02",
+            "--funder",
+            "x",
+            "--funder-siret",
+            "53418890200012",
+            "--count",
+            "1",
+            "--valid-from",
+            "2026-01-01",
+            "--valid-until",
+            "2026-12-31",
+            "--redeem-deadline",
+            "2027-01-31",
+        ],
+    );
+    assert!(!refused.status.success());
+
+    let total: u64 = ["sud", "hinaura", "charente"]
+        .iter()
+        .map(|n| {
+            json(&on(dir, n, &["status", "--json"]))["feeds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["name"] == *n)
+                .map(|f| f["seq"].as_u64().unwrap())
+                .sum::<u64>()
+        })
+        .sum();
+    assert!(total > 900, "{total}");
+    let digest = converge(
+        dir,
+        &["sud", "hinaura", "charente", "anct"],
+        total,
+        Duration::from_secs(60),
+    );
+
+    // Peers are live and lag nothing.
+    let status = json(&on(dir, "anct", &["status", "--json"]));
+    let peers = status["peers"].as_array().unwrap();
+    assert_eq!(
+        peers.iter().filter(|p| p["state"] == "live").count(),
+        2,
+        "{status}"
+    );
+    assert!(
+        peers
+            .iter()
+            .all(|p| p["lag"].as_array().unwrap().is_empty())
+    );
+
+    // A fresh observer-to-be: kill the observer with SIGKILL while it catches up from scratch.
+    anct.kill();
+    std::fs::remove_dir_all(dir.join("anct/store")).unwrap();
+    let _ = std::fs::remove_file(dir.join("anct/views.bin"));
+    anct.spawn();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while stored_events(dir, "anct") == 0 {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    anct.kill();
+    anct.spawn(); // stale serve.addr from the SIGKILL is detected and replaced
+    let again = converge(
+        dir,
+        &["sud", "hinaura", "charente", "anct"],
+        total,
+        Duration::from_secs(60),
+    );
+    assert_eq!(again, digest);
+    on(dir, "anct", &["log", "verify"]);
+
+    for daemon in [&mut sud, &mut hinaura, &mut charente, &mut anct] {
+        daemon.stop();
+    }
+    // Stopped cleanly: no serve.addr left, and the CLI works on the data dir directly.
+    assert!(!dir.join("sud/serve.addr").exists());
+    let offline = json(&on(dir, "anct", &["digest", "--json"]));
+    assert_eq!(offline["digest"], digest);
+}
+
+/// A SIRET (SIREN + NIC) passing the Luhn checksum: the last digit is computed.
+fn luhn_siret(first13: &str) -> String {
+    (0..10)
+        .map(|last| format!("{first13}{last}"))
+        .find(|candidate| {
+            let sum: u32 = candidate
+                .bytes()
+                .rev()
+                .enumerate()
+                .map(|(i, b)| {
+                    let d = u32::from(b - b'0');
+                    if i % 2 == 1 {
+                        let d2 = d * 2;
+                        if d2 > 9 { d2 - 9 } else { d2 }
+                    } else {
+                        d
+                    }
+                })
+                .sum();
+            sum.is_multiple_of(10)
+        })
+        .unwrap()
+}
+
+fn voucher_status(dir: &Path, node: &str, serial: &str) -> String {
+    json(&on(dir, node, &["voucher", "status", serial, "--json"]))["status"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn vouchers_cross_territories_online_and_through_a_partition() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    federation(
+        dir,
+        &[
+            ("sud", "04,05,06,13,83,84"),
+            ("hinaura", "01,03,07,15,26,38,42,43,63,69,73,74"),
+        ],
+    );
+    // Hinaura's médiathèque in Lyon, qualified; Hub du Sud's batch and a person's carnet.
+    let venue = serde_json::json!([{
+        "id": "bm-lyon-1er", "pivot": luhn_siret("2169001230001"),
+        "nom": "Bibliothèque municipale du 1er arrondissement", "commune": "Lyon",
+        "code_postal": "69001", "code_insee": "69381", "adresse": "7 rue Saint-Polycarpe",
+        "date_maj": "2026-01-15",
+        "services": "Aide aux démarches administratives|Maîtrise des outils numériques du quotidien",
+        "source": "Hinaura"
+    }]);
+    std::fs::write(dir.join("lyon.json"), venue.to_string()).unwrap();
+    on(dir, "hinaura", &["venues", "import", "lyon.json"]);
+    on(
+        dir,
+        "hinaura",
+        &[
+            "venues",
+            "qualify",
+            "bm-lyon-1er",
+            "--until",
+            "2027-06-30",
+            "--service",
+            "démarches",
+            "--service",
+            "outils numériques",
+        ],
+    );
+    on(
+        dir,
+        "sud",
+        &[
+            "voucher",
+            "issue",
+            "--batch",
+            "13-2026-CAF-01",
+            "--funder",
+            "CAF des Bouches-du-Rhône",
+            "--funder-siret",
+            "53418890200012",
+            "--count",
+            "10",
+            "--valid-from",
+            "2026-01-01",
+            "--valid-until",
+            "2026-12-31",
+            "--redeem-deadline",
+            "2027-01-31",
+        ],
+    );
+    let person = json(&on(dir, "sud", &["person", "new", "--json"]))["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    on(
+        dir,
+        "sud",
+        &[
+            "voucher",
+            "hand-out",
+            "--carnet",
+            "13-2026-CAF-01:1-5",
+            "--person",
+            &person,
+            "--prescriber-kind",
+            "CAF",
+            "--prescriber",
+            "CAF des Bouches-du-Rhône, Martigues",
+            "--date",
+            "2026-03-02",
+        ],
+    );
+
+    let ports = [free_port(), free_port()];
+    let mut sud = Daemon::start(dir, "sud", ports[0], &[ports[1]]);
+    let mut hinaura = Daemon::start(dir, "hinaura", ports[1], &[ports[0]]);
+    converge(dir, &["sud", "hinaura"], 4, Duration::from_secs(30));
+
+    // Online: Hinaura's venue redeems a voucher of Hub du Sud; the owner transfers it first.
+    let redeem = |serial: &str| {
+        on(
+            dir,
+            "hinaura",
+            &[
+                "voucher",
+                "redeem",
+                serial,
+                "--venue",
+                "bm-lyon-1er",
+                "--service",
+                "démarches",
+                "--date",
+                "2026-03-10",
+            ],
+        )
+    };
+    let online = redeem("13-2026-CAF-01-1");
+    assert!(
+        online.contains("transferred online by its owner sud"),
+        "{online}"
+    );
+    assert!(
+        online.contains("voucher 13-2026-CAF-01-1 redeemed"),
+        "{online}"
+    );
+    converge(dir, &["sud", "hinaura"], 6, Duration::from_secs(30));
+    assert_eq!(voucher_status(dir, "sud", "13-2026-CAF-01-1"), "redeemed");
+
+    // Partition: Hub du Sud is down; the redemption becomes a claim.
+    sud.stop();
+    let offline = redeem("13-2026-CAF-01-2");
+    assert!(offline.contains("owner sud unreachable"), "{offline}");
+    assert!(offline.contains("claimed"), "{offline}");
+    assert_eq!(
+        voucher_status(dir, "hinaura", "13-2026-CAF-01-2"),
+        "handed_out"
+    );
+    // A voucher already redeemed cannot be claimed again: the rules refuse it (exit 3).
+    let again = maillage(
+        dir,
+        &[
+            "--data-dir",
+            "hinaura",
+            "voucher",
+            "redeem",
+            "13-2026-CAF-01-1",
+            "--venue",
+            "bm-lyon-1er",
+            "--service",
+            "démarches",
+            "--date",
+            "2026-03-11",
+        ],
+    );
+    assert_eq!(again.status.code(), Some(3), "{again:?}");
+
+    // The link returns: Hub du Sud answers the claim by itself, everyone sees it redeemed.
+    sud.spawn();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while voucher_status(dir, "hinaura", "13-2026-CAF-01-2") != "redeemed" {
+        assert!(
+            Instant::now() < deadline,
+            "claim not answered: {}\n{}",
+            sud.log(),
+            hinaura.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    converge(dir, &["sud", "hinaura"], 9, Duration::from_secs(30));
+    assert_eq!(voucher_status(dir, "sud", "13-2026-CAF-01-2"), "redeemed");
+    sud.stop();
+    hinaura.stop();
+}
+
+/// Flips the last byte (part of the Ed25519 signature) of the `index`-th event frame of a
+/// store's data file.
+fn tamper_signature(store: &Path, index: usize) {
+    let path = store.join("events.log");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mut at = 0;
+    for _ in 0..index {
+        let len = u32::from_be_bytes(bytes[at + 1..at + 5].try_into().unwrap()) as usize;
+        at += 5 + len;
+    }
+    assert_eq!(bytes[at], 0xE5, "frame tag");
+    let len = u32::from_be_bytes(bytes[at + 1..at + 5].try_into().unwrap()) as usize;
+    bytes[at + 4 + len] ^= 0x01;
+    std::fs::write(&path, bytes).unwrap();
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn feed_of<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    status["feeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap_or_else(|| panic!("no feed {name} in {status}"))
+}
+
+#[test]
+fn equivocation_forgery_and_strangers_are_caught() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    federation(
+        dir,
+        &[
+            ("x", "13"),
+            ("y", "69"),
+            ("evil", "16"),
+            ("forger", "04,05,06,83,84"),
+            ("o", ""),
+        ],
+    );
+    let issue = |node: &str, batch: &str| {
+        on(
+            dir,
+            node,
+            &[
+                "voucher",
+                "issue",
+                "--batch",
+                batch,
+                "--funder",
+                "Département",
+                "--funder-siret",
+                "53418890200012",
+                "--count",
+                "3",
+                "--valid-from",
+                "2026-01-01",
+                "--valid-until",
+                "2026-12-31",
+                "--redeem-deadline",
+                "2027-01-31",
+            ],
+        )
+    };
+    // The equivocating hub: one history, copied, then two different seq 2.
+    issue("evil", "16-2026-CD-01");
+    copy_dir(&dir.join("evil"), &dir.join("evil-twin"));
+    issue("evil", "16-2026-CD-02");
+    issue("evil-twin", "16-2026-CD-03");
+    // The forger's store: real events, one signature byte flipped in the 10th.
+    let sud = venues_file("hub-du-sud-2023-05-17.json");
+    on(dir, "forger", &["venues", "import", sud.to_str().unwrap()]);
+    tamper_signature(&dir.join("forger/store"), 9);
+    // A node of another federation.
+    ok(
+        dir,
+        &[
+            "--data-dir",
+            "stranger",
+            "init",
+            "--name",
+            "Ailleurs",
+            "--territories",
+            "13",
+        ],
+    );
+
+    let p: Vec<u16> = (0..7).map(|_| free_port()).collect();
+    let (px, py, pe, pt, pf, po, ps) = (p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
+    let _evil = Daemon::start(dir, "evil", pe, &[]);
+    let _twin = Daemon::start(dir, "evil-twin", pt, &[]);
+    let _forger = Daemon::start(dir, "forger", pf, &[]);
+    let mut x = Daemon::start(dir, "x", px, &[pe, py, pf]);
+    let mut y = Daemon::start(dir, "y", py, &[pt, px]);
+    let mut o = Daemon::start(dir, "o", po, &[px, py]);
+    let mut stranger = Daemon::start(dir, "stranger", ps, &[px]);
+
+    // Every node ends with the evil feed frozen at the fork, whichever version it saw first.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    for node in ["x", "y", "o"] {
+        loop {
+            let status = json(&on(dir, node, &["status", "--json"]));
+            let feed = feed_of(&status, "evil");
+            if feed["frozen"] == true {
+                assert_eq!(feed["fork_seq"], 2, "{status}");
+                assert_eq!(feed["seq"], 1, "{status}");
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{node} never froze evil: {status}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    let verified = on(dir, "o", &["log", "verify"]);
+    assert!(verified.contains("1 fork proofs"), "{verified}");
+
+    // The forged event is rejected alone and logged: x keeps the nine before it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = json(&on(dir, "x", &["status", "--json"]));
+        let rejected = status["rejected_from_peers"].as_array().unwrap();
+        if rejected
+            .iter()
+            .any(|r| r["reason"].as_str().unwrap().contains("signature"))
+        {
+            assert_eq!(feed_of(&status, "forger")["seq"], 9, "{status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no rejection: {status}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(x.log().contains("peer event rejected"), "{}", x.log());
+
+    // The stranger is refused at the handshake and says why.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = json(&on(dir, "stranger", &["status", "--json"]));
+        let error = status["peers"][0]["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        if error.contains("expected federation") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{status}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(x.log().contains("handshake refused"), "{}", x.log());
+
+    // x, y and o agree on everything they verified.
+    let digests: Vec<String> = ["x", "y", "o"]
+        .iter()
+        .map(|n| json(&on(dir, n, &["digest", "--json"]))["digest"].to_string())
+        .collect();
+    assert!(digests.iter().all(|d| *d == digests[0]), "{digests:?}");
+    for daemon in [&mut x, &mut y, &mut o, &mut stranger] {
+        daemon.stop();
+    }
+}
