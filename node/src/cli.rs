@@ -310,12 +310,33 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A fresh observer catches up a generated history (15 feeds) from a hub over loopback
+    /// gRPC, end to end (receive, verify, store, fold), against bare verify_strict on every
+    /// core in the same run; bytes on the wire per event; latency of the owner-side transfer
+    /// call between two real nodes.
+    Replicate {
+        /// Events in the generated history.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        /// Catch-ups measured (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Transfer calls timed.
+        #[arg(long, default_value_t = 500)]
+        transfers: usize,
+        /// Workload seed.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Sets up tracing on stderr.
 pub fn init_logging(global: &Global) {
     let default = match global.verbose {
-        0 => "warn,maillage=info",
+        0 => "warn,maillage=info,maillage_sync=info",
         1 => "debug",
         _ => "trace",
     };
@@ -593,6 +614,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             seed,
             json,
         }) => bench_fold(events, runs, seed, json),
+        Command::Bench(BenchCommand::Replicate {
+            events,
+            runs,
+            transfers,
+            seed,
+            json,
+        }) => bench_replicate(events, runs, transfers, seed, json),
         Command::Bench(BenchCommand::Log {
             events,
             runs,
@@ -907,6 +935,67 @@ fn bench_fold(events: usize, runs: usize, seed: u64, json: bool) -> Result<ExitC
     for (count, reason) in &s.top_rejections {
         outln!("  rejected ×{count}: {reason}");
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench_replicate(
+    events: usize,
+    runs: usize,
+    transfers: usize,
+    seed: u64,
+    json: bool,
+) -> Result<ExitCode> {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "warning: this is a debug build; run `cargo run --release -- bench replicate` for real figures"
+        );
+    }
+    let params = crate::bench_replicate::ReplicateBench {
+        events,
+        runs,
+        transfers,
+        seed,
+    };
+    let s = crate::bench_replicate::run(&params, &mut |line| eprintln!("{line}"))?;
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&s)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    outln!(
+        "{} events in {} feeds, median of {} catch-ups over loopback gRPC:",
+        s.events,
+        s.feeds,
+        s.runs_per_s.len()
+    );
+    outln!(
+        "  end to end (receive, verify, store, fold): {:.0} events/s (runs: {})",
+        s.catch_up_per_s,
+        s.runs_per_s
+            .iter()
+            .map(|r| format!("{r:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    outln!(
+        "  bare verify_strict: {:.0}/s on every core, {:.0}/s on one",
+        s.verify_all_cores_per_s,
+        s.verify_one_core_per_s
+    );
+    outln!(
+        "  ratio to verify_strict on every core: {:.2}",
+        s.ratio_all_cores
+    );
+    outln!(
+        "  on the wire: {:.0} bytes per event ({:.0} signed bytes per event)",
+        s.wire_bytes_per_event,
+        s.signed_bytes_per_event
+    );
+    outln!(
+        "  owner-side transfer call (sign, durable append, fold, reply): p50 {:.2} ms, p99 {:.2} ms",
+        s.transfer_p50_ms,
+        s.transfer_p99_ms
+    );
+    outln!("  digest {}", s.digest);
     Ok(ExitCode::SUCCESS)
 }
 

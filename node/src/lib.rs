@@ -7,6 +7,7 @@
 pub mod output;
 
 pub mod bench;
+pub mod bench_replicate;
 pub mod cli;
 pub mod datadir;
 pub mod demo;

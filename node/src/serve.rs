@@ -339,7 +339,7 @@ impl Host for NodeHost {
         if let Some(rejection) = ledger.rejections().get(&event.id) {
             return Err(Status::failed_precondition(rejection.reason.clone()));
         }
-        tracing::info!(to = %caller.short(), serials = request.serials.len(), event = %event.id.short(), "vouchers transferred for an online redemption");
+        tracing::debug!(to = %caller.short(), serials = request.serials.len(), event = %event.id.short(), "vouchers transferred for an online redemption");
         Ok(event)
     }
 }

@@ -120,6 +120,15 @@ impl std::fmt::Debug for HubState {
     }
 }
 
+/// The seed of the workload federation's observer (a national read replica; it authors
+/// nothing).
+pub fn observer_seed(seed: u64) -> [u8; 32] {
+    let mut s = [0u8; 32];
+    s[..8].copy_from_slice(&seed.to_be_bytes());
+    s[8] = 0xFF;
+    s
+}
+
 /// Generates about `target` events over the fifteen hubs.
 pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Result<Workload> {
     let mut rng = Rng::new(seed);
@@ -131,7 +140,7 @@ pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Re
             s
         })
         .collect();
-    let members = HUBS
+    let mut members: Vec<MemberSpec> = HUBS
         .iter()
         .zip(&seeds)
         .map(|((name, territories), s)| MemberSpec {
@@ -141,6 +150,12 @@ pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Re
             territories: territories.iter().map(|t| t.to_string()).collect(),
         })
         .collect();
+    members.push(MemberSpec {
+        key: SecretKey::from_seed(&observer_seed(seed)).hub_id(),
+        name: "Observatoire national (ANCT)".into(),
+        role: Role::Observer,
+        territories: Vec::new(),
+    });
     let charter = Arc::new(Charter::found(
         "Fédération des hubs (workload)",
         8,

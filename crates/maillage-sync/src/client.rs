@@ -386,7 +386,11 @@ async fn session(
                 Ok(Err(status)) => break Err(LinkError::Rpc(status)),
                 Ok(Ok(None)) => break Err(LinkError::Closed),
                 Ok(Ok(Some(batch))) => {
-                    replica.update_peer(&name, |p| p.last_contact_ms = now_ms());
+                    let bytes = prost::Message::encoded_len(&batch) as u64 + 5;
+                    replica.update_peer(&name, |p| {
+                        p.last_contact_ms = now_ms();
+                        p.bytes_received += bytes;
+                    });
                     if !batch.events.is_empty() && verify_tx.send(batch.events).await.is_err() {
                         break Err(LinkError::Store("the verification stage stopped".into()));
                     }

@@ -1,0 +1,471 @@
+//! `maillage bench replicate`: a fresh observer catches up a generated history from a hub over
+//! loopback gRPC, end to end (receive, verify, store, fold), against bare `verify_strict` on
+//! every core measured in the same run; and the latency of the owner-side transfer call.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, ensure};
+use maillage_core::{HubId, Ledger, SecretKey, VerifiedEvent, pb};
+use maillage_store::EventStore;
+use maillage_sync::{Host, PeerClient, PeerConfig, Replica, ReplicaConfig, TcpConnector};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::bench::median;
+use crate::datadir::{DataDir, NodeConfig, ServeConfig};
+use crate::node::Node;
+
+/// Parameters.
+#[derive(Debug, Clone)]
+pub struct ReplicateBench {
+    /// Events in the generated history.
+    pub events: usize,
+    /// Catch-ups measured (median reported).
+    pub runs: usize,
+    /// Owner-side transfer calls timed.
+    pub transfers: usize,
+    /// Workload seed.
+    pub seed: u64,
+}
+
+/// What was measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplicateSummary {
+    /// Events replicated per run.
+    pub events: usize,
+    /// Feeds.
+    pub feeds: usize,
+    /// Each run's end-to-end rate (events/s).
+    pub runs_per_s: Vec<f64>,
+    /// Median end-to-end rate: from the observer's start to every event stored and folded.
+    pub catch_up_per_s: f64,
+    /// Bare `verify_strict` per second on every core (rayon), same process.
+    pub verify_all_cores_per_s: f64,
+    /// Bare `verify_strict` per second on one core.
+    pub verify_one_core_per_s: f64,
+    /// catch-up / verify on every core.
+    pub ratio_all_cores: f64,
+    /// gRPC message bytes received per event.
+    pub wire_bytes_per_event: f64,
+    /// Signed event bytes per event (payload + signature).
+    pub signed_bytes_per_event: f64,
+    /// Owner-side transfer call latency, median (ms).
+    pub transfer_p50_ms: f64,
+    /// 99th percentile (ms).
+    pub transfer_p99_ms: f64,
+    /// Digest both sides agree on.
+    pub digest: String,
+}
+
+/// The hub side: serves its store, folds nothing.
+#[derive(Debug)]
+struct ServeOnly;
+
+impl Host for ServeOnly {
+    fn stored(&self, _: Vec<VerifiedEvent>) {}
+    fn forked(&self, _: &maillage_core::Fork) {}
+    fn transfer(&self, _: HubId, _: pb::TransferRequest) -> Result<VerifiedEvent, tonic::Status> {
+        Err(tonic::Status::unimplemented("bench hub"))
+    }
+}
+
+fn verify_rates(events: &[VerifiedEvent], charter: &maillage_core::Charter) -> (f64, f64) {
+    let sample = &events[..events.len().min(40_000)];
+    let key = |e: &VerifiedEvent| charter.member(&e.author).map(|m| m.key);
+    let start = Instant::now();
+    let ok = sample
+        .par_iter()
+        .filter(|e| {
+            key(e).is_some_and(|k| {
+                k.verify_payload(&e.signed.payload, &e.signed.signature)
+                    .is_ok()
+            })
+        })
+        .count();
+    let all = sample.len() as f64 / start.elapsed().as_secs_f64();
+    let one_sample = &sample[..sample.len().min(10_000)];
+    let start = Instant::now();
+    let ok_one = one_sample
+        .iter()
+        .filter(|e| {
+            key(e).is_some_and(|k| {
+                k.verify_payload(&e.signed.payload, &e.signed.signature)
+                    .is_ok()
+            })
+        })
+        .count();
+    let one = one_sample.len() as f64 / start.elapsed().as_secs_f64();
+    assert_eq!(ok + ok_one, sample.len() + one_sample.len());
+    (all, one)
+}
+
+fn node_dir(
+    root: &std::path::Path,
+    name: &str,
+    seed: &[u8; 32],
+    charter: &maillage_core::Charter,
+) -> Result<DataDir> {
+    let data_dir = DataDir::new(root.join(name));
+    data_dir.create()?;
+    data_dir.write_key(&SecretKey::from_seed(seed))?;
+    data_dir.write_charter(charter)?;
+    data_dir.write_config(&NodeConfig {
+        name: name.into(),
+        clock_max_ahead_ms: u64::MAX / 4,
+        serve: ServeConfig::default(),
+    })?;
+    Ok(data_dir)
+}
+
+/// Runs the benchmark.
+pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<ReplicateSummary> {
+    say(&format!(
+        "generating {} events over 15 hubs…",
+        params.events
+    ));
+    let workload = crate::workload::generate(params.seed, params.events, &mut |n| {
+        say(&format!("  {n} events"))
+    })?;
+    let events = &workload.events;
+    let charter = workload.charter.clone();
+    let feeds = events
+        .iter()
+        .map(|e| e.author)
+        .collect::<BTreeSet<_>>()
+        .len();
+    let signed_bytes: usize = events
+        .iter()
+        .map(|e| e.signed.payload.len() + e.signed.signature.len())
+        .sum();
+    let root = tempfile::tempdir()?;
+
+    say("storing the history in the hub's store…");
+    let hub_dir = node_dir(root.path(), "hub", &workload.seeds[0], &charter)?;
+    let hub = Node::open(hub_dir)?;
+    for (_, feed) in crate::workload::by_feed(events) {
+        for chunk in feed.chunks(4096) {
+            hub.store
+                .insert(chunk.iter().map(|e| (*e).clone()).collect())?;
+        }
+    }
+    ensure!(
+        hub.store.event_count() == events.len() as u64,
+        "hub store incomplete"
+    );
+    let expected_digest = {
+        let mut ledger = Ledger::new(charter.clone());
+        for event in events.iter().cloned() {
+            ledger.offer(event);
+        }
+        hex::encode(ledger.digest())
+    };
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let hub_replica = Replica::new(
+        charter.clone(),
+        hub.secret(),
+        hub.store.clone() as Arc<dyn EventStore>,
+        Arc::new(ServeOnly),
+        ReplicaConfig::default(),
+    );
+    let (hub_addr, hub_stop) = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let service = maillage_sync::server::federation_server(hub_replica.clone());
+        let replica = hub_replica.clone();
+        tokio::spawn(async move {
+            let _ = tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming_shutdown(
+                    maillage_sync::server::incoming(listener),
+                    async move {
+                        let _ = stop_rx.await;
+                        replica.begin_shutdown();
+                    },
+                )
+                .await;
+        });
+        Ok::<_, anyhow::Error>((addr, stop_tx))
+    })?;
+
+    let mut rates = Vec::new();
+    let mut wire_bytes = 0.0;
+    let mut digest = String::new();
+    let verify = verify_rates(events, &charter);
+    let mut verify_all = vec![verify.0];
+    let mut verify_one = vec![verify.1];
+    for run in 0..params.runs.max(1) {
+        say(&format!(
+            "run {}: a fresh observer catches up from the hub over loopback gRPC…",
+            run + 1
+        ));
+        let obs_dir = node_dir(
+            root.path(),
+            &format!("observer-{run}"),
+            &crate::workload::observer_seed(params.seed),
+            &charter,
+        )?;
+        let observer = Arc::new(Node::open(obs_dir)?);
+        let config = ServeConfig {
+            listen: "127.0.0.1:0".into(),
+            peers: vec![crate::datadir::PeerEntry {
+                address: format!("http://{hub_addr}"),
+                key: Some(hub.id().to_string()),
+                ca: None,
+                tls_domain: None,
+            }],
+            answer_claims: false,
+            ..ServeConfig::default()
+        };
+        let total = events.len() as u64;
+        let (rate, bytes, run_digest) = runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+            let start = Instant::now();
+            let daemon = tokio::spawn(crate::serve::run(
+                observer.clone(),
+                config,
+                listener,
+                Arc::new(TcpConnector::default()),
+                async move {
+                    let _ = stop_rx.await;
+                },
+            ));
+            let mut last_report = Instant::now();
+            loop {
+                let applied = observer
+                    .live()
+                    .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()).applied_count())
+                    .unwrap_or(0);
+                if applied >= total {
+                    break;
+                }
+                if last_report.elapsed() > Duration::from_secs(5) {
+                    last_report = Instant::now();
+                    eprintln!(
+                        "  {applied} / {total} folded ({:.0} events/s)",
+                        applied as f64 / start.elapsed().as_secs_f64()
+                    );
+                }
+                ensure!(
+                    start.elapsed() < Duration::from_secs(3600),
+                    "catch-up too slow"
+                );
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            let elapsed = start.elapsed().as_secs_f64();
+            let digest = observer
+                .live()
+                .map(|l| hex::encode(l.lock().unwrap_or_else(|p| p.into_inner()).digest()))
+                .unwrap_or_default();
+            let stored = observer.store.event_count();
+            let _ = stop_tx.send(());
+            let _ = daemon.await;
+            ensure!(stored == total, "observer stored {stored} of {total}");
+            Ok::<_, anyhow::Error>((total as f64 / elapsed, 0u64, digest))
+        })?;
+        let _ = bytes;
+        ensure!(
+            run_digest == expected_digest,
+            "observer digest differs from the in-memory fold"
+        );
+        digest = run_digest;
+        rates.push(rate);
+        say(&format!("  {rate:.0} events/s end to end"));
+        let v = verify_rates(events, &charter);
+        verify_all.push(v.0);
+        verify_one.push(v.1);
+    }
+
+    // Bytes on the wire: a plain pull of everything, counted by a client.
+    say("counting bytes on the wire…");
+    let wire = runtime.block_on(async {
+        let obs = Replica::new(
+            charter.clone(),
+            SecretKey::from_seed(&crate::workload::observer_seed(params.seed)),
+            Arc::new(maillage_store::MemoryStore::in_memory(charter.clone()))
+                as Arc<dyn EventStore>,
+            Arc::new(ServeOnly),
+            ReplicaConfig::default(),
+        );
+        let peer = PeerConfig {
+            address: format!("http://{hub_addr}"),
+            key: None,
+            tls: None,
+        };
+        let mut client = PeerClient::connect(&obs, &peer, &TcpConnector::default()).await?;
+        let frontier = client.exchange_frontier(obs.frontier_message()).await?;
+        let mut stream = client
+            .pull(pb::PullRequest {
+                ranges: frontier
+                    .heads
+                    .iter()
+                    .map(|h| pb::PullRange {
+                        author: h.author.clone(),
+                        after_seq: 0,
+                    })
+                    .collect(),
+                batch_events_max: 0,
+                follow: false,
+            })
+            .await?;
+        let mut bytes = 0u64;
+        let mut count = 0u64;
+        while let Some(batch) = stream.message().await? {
+            bytes += prost::Message::encoded_len(&batch) as u64 + 5;
+            count += batch.events.len() as u64;
+        }
+        ensure!(count == events.len() as u64, "pulled {count} events");
+        Ok::<_, anyhow::Error>(bytes as f64 / count as f64)
+    })?;
+    wire_bytes += wire;
+    let _ = hub_stop.send(());
+
+    say("timing the owner-side transfer call…");
+    let (p50, p99) = transfer_latency(params.transfers, root.path(), &runtime)?;
+
+    let catch_up = median(rates.clone());
+    let verify_all_cores_per_s = median(verify_all);
+    Ok(ReplicateSummary {
+        events: events.len(),
+        feeds,
+        runs_per_s: rates,
+        catch_up_per_s: catch_up,
+        verify_all_cores_per_s,
+        verify_one_core_per_s: median(verify_one),
+        ratio_all_cores: catch_up / verify_all_cores_per_s,
+        wire_bytes_per_event: wire_bytes,
+        signed_bytes_per_event: signed_bytes as f64 / events.len() as f64,
+        transfer_p50_ms: p50,
+        transfer_p99_ms: p99,
+        digest,
+    })
+}
+
+/// Two real nodes (owner and venue hub) over loopback; the venue hub asks the owner to
+/// transfer one voucher at a time: each call signs, stores durably and folds on the owner.
+fn transfer_latency(
+    calls: usize,
+    root: &std::path::Path,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<(f64, f64)> {
+    let owner_key = SecretKey::from_seed(&[0x51; 32]);
+    let venue_key = SecretKey::from_seed(&[0x52; 32]);
+    let charter = maillage_core::Charter::found(
+        "Bench transfer",
+        1,
+        vec![
+            maillage_core::MemberSpec {
+                key: owner_key.hub_id(),
+                name: "Hub du Sud".into(),
+                role: maillage_core::Role::Hub,
+                territories: vec!["13".into()],
+            },
+            maillage_core::MemberSpec {
+                key: venue_key.hub_id(),
+                name: "Hinaura".into(),
+                role: maillage_core::Role::Hub,
+                territories: vec!["69".into()],
+            },
+        ],
+    )?;
+    let owner_dir = node_dir(root, "owner", &owner_key.seed(), &charter)?;
+    let venue_dir = node_dir(root, "venue", &venue_key.seed(), &charter)?;
+    let owner = Arc::new(Node::open(owner_dir)?);
+    let count = calls.max(10);
+    owner.author(
+        vec![pb::event::Body::VoucherBatchIssued(
+            pb::VoucherBatchIssued {
+                batch_id: "13-2026-BENCH-01".into(),
+                funder: Some(pb::Funder {
+                    name: "Bench".into(),
+                    siret: "53418890200012".into(),
+                }),
+                count: count as u32,
+                face_value_cents: 1000,
+                valid_from: "2026-01-01".into(),
+                valid_until: "2099-12-31".into(),
+                redeem_deadline: "2099-12-31".into(),
+                ..Default::default()
+            },
+        )],
+        &mut |_| {},
+    )?;
+    let serials: Vec<String> = (1..=count)
+        .map(|n| format!("13-2026-BENCH-01-{n}"))
+        .collect();
+    let person = maillage_core::PersonId([7; 16]);
+    owner.author(
+        vec![pb::event::Body::VouchersHandedOut(pb::VouchersHandedOut {
+            serials: serials.clone(),
+            person: person.0.to_vec(),
+            prescriber: Some(pb::Prescriber {
+                kind: "CAF".into(),
+                name: "CAF 13".into(),
+            }),
+            date: "2026-03-02".into(),
+            ..Default::default()
+        })],
+        &mut |_| {},
+    )?;
+    let venue = Node::open(venue_dir)?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let daemon = tokio::spawn(crate::serve::run(
+            owner.clone(),
+            ServeConfig {
+                listen: addr.to_string(),
+                answer_claims: false,
+                ..ServeConfig::default()
+            },
+            listener,
+            Arc::new(TcpConnector::default()),
+            async move {
+                let _ = stop_rx.await;
+            },
+        ));
+        let venue_replica = Replica::new(
+            charter.clone().into(),
+            venue.secret(),
+            venue.store.clone() as Arc<dyn EventStore>,
+            Arc::new(ServeOnly),
+            ReplicaConfig::default(),
+        );
+        let peer = PeerConfig {
+            address: format!("http://{addr}"),
+            key: Some(owner.id()),
+            tls: None,
+        };
+        // The daemon binds before folding its views: retry the first connection briefly.
+        let mut client = loop {
+            match PeerClient::connect(&venue_replica, &peer, &TcpConnector::default()).await {
+                Ok(client) => break client,
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        };
+        let charter = venue_replica.charter.clone();
+        let mut latencies = Vec::with_capacity(serials.len());
+        for serial in &serials {
+            let start = Instant::now();
+            client
+                .request_transfer(&charter, vec![serial.clone()], "v-bench".into())
+                .await
+                .with_context(|| format!("transfer of {serial}"))?;
+            latencies.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+        let _ = stop_tx.send(());
+        let _ = daemon.await;
+        latencies.sort_by(f64::total_cmp);
+        Ok((
+            latencies[latencies.len() / 2],
+            latencies[(latencies.len() * 99 / 100).min(latencies.len() - 1)],
+        ))
+    })
+}
