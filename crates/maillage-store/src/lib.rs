@@ -155,7 +155,11 @@ pub trait EventStore: Send + Sync {
     /// Appends own events, which must extend their feed in order; durable on return.
     fn append_own(&self, events: &[VerifiedEvent]) -> Result<(), StoreError>;
     /// Inserts envelope-verified peer events; durable on return. One outcome per event.
-    fn insert(&self, events: Vec<VerifiedEvent>) -> Result<Vec<Inserted>, StoreError>;
+    fn insert_all(&self, events: &[VerifiedEvent]) -> Result<Vec<Inserted>, StoreError>;
+    /// [`EventStore::insert_all`], taking the events.
+    fn insert(&self, events: Vec<VerifiedEvent>) -> Result<Vec<Inserted>, StoreError> {
+        self.insert_all(&events)
+    }
     /// The last valid event of a feed.
     fn head(&self, author: &HubId) -> Option<Head>;
     /// Every feed's last valid event.
@@ -175,6 +179,14 @@ pub trait EventStore: Send + Sync {
         after_seq: u64,
         limit: usize,
     ) -> Result<Vec<VerifiedEvent>, StoreError>;
+    /// Up to `limit` valid events of `author` after `after_seq`, as stored (not re-hashed nor
+    /// decoded: for forwarding to a peer, which verifies them itself). `(seq, event)`.
+    fn range_signed(
+        &self,
+        author: &HubId,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, pb::SignedEvent)>, StoreError>;
     /// The largest HLC of any stored event (the clock resumes after it).
     fn max_hlc(&self) -> u64;
     /// Total events held (valid prefixes).
@@ -348,12 +360,12 @@ impl<B: Backend> Store<B> {
     /// The event at `(author, seq)`: accepted earlier in this batch, or stored.
     fn lookup(
         &self,
-        batch: &BTreeMap<(HubId, u64), VerifiedEvent>,
+        batch: &BTreeMap<(HubId, u64), &VerifiedEvent>,
         author: &HubId,
         seq: u64,
     ) -> Result<Option<VerifiedEvent>, StoreError> {
         if let Some(event) = batch.get(&(*author, seq)) {
-            return Ok(Some(event.clone()));
+            return Ok(Some((*event).clone()));
         }
         self.backend
             .get(author, seq)?
@@ -486,12 +498,12 @@ impl<B: Backend> EventStore for Store<B> {
         Ok(())
     }
 
-    fn insert(&self, events: Vec<VerifiedEvent>) -> Result<Vec<Inserted>, StoreError> {
+    fn insert_all(&self, events: &[VerifiedEvent]) -> Result<Vec<Inserted>, StoreError> {
         let mut state = self.lock()?;
         let mut outcomes = Vec::with_capacity(events.len());
         let mut rows: Vec<EventRow> = Vec::new();
         // Events accepted in this batch, not yet written: (author, seq) -> event.
-        let mut batch: BTreeMap<(HubId, u64), VerifiedEvent> = BTreeMap::new();
+        let mut batch: BTreeMap<(HubId, u64), &VerifiedEvent> = BTreeMap::new();
         let mut heads: BTreeMap<HubId, Head> = BTreeMap::new();
         let mut max_hlc = state.max_hlc;
         for event in events {
@@ -506,7 +518,7 @@ impl<B: Backend> EventStore for Store<B> {
                 .get(&event.author)
                 .or(state.heads.get(&event.author))
                 .copied();
-            let outcome = match chain::position(head, &event) {
+            let outcome = match chain::position(head, event) {
                 Ok(Position::Next) => {
                     heads.insert(
                         event.author,
@@ -523,7 +535,7 @@ impl<B: Backend> EventStore for Store<B> {
                 Ok(Position::Known) => match self.lookup(&batch, &event.author, event.seq)? {
                     Some(existing) if existing.id == event.id => Inserted::Duplicate,
                     Some(existing) => {
-                        self.fork_mid_batch(&mut state, &mut rows, &mut heads, &existing, &event)?
+                        self.fork_mid_batch(&mut state, &mut rows, &mut heads, &existing, event)?
                     }
                     None => {
                         return Err(StoreError::Corrupt {
@@ -539,7 +551,7 @@ impl<B: Backend> EventStore for Store<B> {
                 Err(ChainError::PrevMismatch { .. }) => {
                     match self.lookup(&batch, &event.author, event.seq - 1)? {
                         Some(existing) => self
-                            .fork_mid_batch(&mut state, &mut rows, &mut heads, &existing, &event)?,
+                            .fork_mid_batch(&mut state, &mut rows, &mut heads, &existing, event)?,
                         None => Inserted::Gap {
                             expected: event.seq - 1,
                             found: event.seq,
@@ -624,6 +636,32 @@ impl<B: Backend> EventStore for Store<B> {
             .scan(author, after_seq, limit)?
             .into_iter()
             .map(|(seq, bytes)| self.decode(author, seq, &bytes))
+            .collect()
+    }
+
+    fn range_signed(
+        &self,
+        author: &HubId,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, pb::SignedEvent)>, StoreError> {
+        let max = self.valid_max(&*self.lock()?, author);
+        if after_seq >= max {
+            return Ok(Vec::new());
+        }
+        let limit = limit.min(usize::try_from(max - after_seq).unwrap_or(usize::MAX));
+        self.backend
+            .scan(author, after_seq, limit)?
+            .into_iter()
+            .map(|(seq, bytes)| {
+                pb::SignedEvent::decode(bytes.as_slice())
+                    .map(|signed| (seq, signed))
+                    .map_err(|e| StoreError::Corrupt {
+                        author: *author,
+                        seq,
+                        reason: format!("stored event does not decode: {e}"),
+                    })
+            })
             .collect()
     }
 

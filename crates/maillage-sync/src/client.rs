@@ -278,15 +278,22 @@ async fn session(
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<(), LinkError> {
     let name = peer.address.clone();
-    let mut client = PeerClient::connect(replica, peer, connector).await?;
+    // A peer that accepts the connection but never answers must not hold the link: the
+    // handshake and the frontier exchange share the stall deadline.
+    let stall = Duration::from_millis(replica.config.stall_timeout_ms.max(1));
+    let (mut client, theirs) = tokio::time::timeout(stall, async {
+        let mut client = PeerClient::connect(replica, peer, connector).await?;
+        let theirs = client.exchange_frontier(replica.frontier_message()).await?;
+        Ok::<_, LinkError>((client, theirs))
+    })
+    .await
+    .map_err(|_| LinkError::Stalled(stall.as_millis() as u64))??;
     let peer_key = client.peer;
     replica.update_peer(&name, |p| {
         p.key = Some(peer_key);
         p.last_error.clear();
     });
 
-    let ours = replica.frontier_message();
-    let theirs = client.exchange_frontier(ours).await?;
     let remote = wire::heads(&replica.charter, &theirs.heads)?;
     let pull = {
         let replica = replica.clone();
@@ -316,20 +323,21 @@ async fn session(
     });
     let lag: u64 = pull.lag.values().sum();
     tracing::info!(peer = %name, key = %peer_key.short(), lag, "link up: pulling");
-    let mut stream = client
-        .pull(pb::PullRequest {
-            ranges: pull
-                .ranges
-                .iter()
-                .map(|(author, after)| pb::PullRange {
-                    author: author.0.to_vec(),
-                    after_seq: *after,
-                })
-                .collect(),
-            batch_events_max: replica.config.batch_events_max as u32,
-            follow: true,
-        })
-        .await?;
+    let pull_request = client.pull(pb::PullRequest {
+        ranges: pull
+            .ranges
+            .iter()
+            .map(|(author, after)| pb::PullRange {
+                author: author.0.to_vec(),
+                after_seq: *after,
+            })
+            .collect(),
+        batch_events_max: replica.config.batch_events_max as u32,
+        follow: true,
+    });
+    let mut stream = tokio::time::timeout(stall, pull_request)
+        .await
+        .map_err(|_| LinkError::Stalled(stall.as_millis() as u64))??;
 
     // Two stages, each bounded: verification (both cores) then store and fold, so that one
     // batch is verified while the previous one is stored.
@@ -365,7 +373,6 @@ async fn session(
         })
     };
 
-    let stall = Duration::from_millis(replica.config.stall_timeout_ms.max(1));
     let mut live = false;
     let mut forks_announced = replica.store.forks().len();
     let outcome = loop {

@@ -328,7 +328,7 @@ impl Replica {
             let outcomes = if events.is_empty() {
                 Vec::new()
             } else {
-                self.store.insert(events.clone())?
+                self.store.insert_all(&events)?
             };
             let mut stored = Vec::with_capacity(events.len());
             // author -> (expected seq, first and last seq dropped, count)

@@ -296,14 +296,14 @@ async fn serve_pull(
                 }
             }
         };
-        for event in &batch {
-            cursors.insert(event.author, event.seq);
+        for (author, seq, _) in &batch {
+            cursors.insert(*author, *seq);
         }
         let caught_up = !more;
         if !batch.is_empty() {
             sent_total += batch.len() as u64;
             let message = pb::EventBatch {
-                events: batch.into_iter().map(|e| e.signed).collect(),
+                events: batch.into_iter().map(|(_, _, signed)| signed).collect(),
                 caught_up,
             };
             if tx.send(Ok(message)).await.is_err() {
@@ -346,6 +346,9 @@ async fn serve_pull(
     }
 }
 
+/// An event on its way to a peer: its feed, its seq, the stored bytes.
+type Outgoing = (HubId, u64, pb::SignedEvent);
+
 /// The next batch for a pull: events after each cursor, feeds round-robin, up to
 /// `batch_events` and `batch_bytes_max`. Following streams also cover authors not named.
 /// Returns the batch and whether more is waiting.
@@ -354,7 +357,7 @@ fn next_batch(
     cursors: &BTreeMap<HubId, u64>,
     batch_events: usize,
     follow: bool,
-) -> Result<(Vec<maillage_core::VerifiedEvent>, bool), String> {
+) -> Result<(Vec<Outgoing>, bool), String> {
     let frontier: BTreeMap<HubId, Head> = replica.store.frontier();
     let mut wanted: Vec<(HubId, u64, u64)> = Vec::new();
     for (author, head) in &frontier {
@@ -382,12 +385,12 @@ fn next_batch(
         let room = share.min(batch_events - batch.len());
         let events = replica
             .store
-            .range(&author, after, room)
+            .range_signed(&author, after, room)
             .map_err(|e| format!("reading feed {}: {e}", author.short()))?;
-        let last = events.last().map_or(after, |e| e.seq);
-        for event in events {
-            bytes += event.signed.payload.len() + event.signed.signature.len() + 8;
-            batch.push(event);
+        let last = events.last().map_or(after, |(seq, _)| *seq);
+        for (seq, signed) in events {
+            bytes += signed.payload.len() + signed.signature.len() + 8;
+            batch.push((author, seq, signed));
         }
         if last < head {
             more = true;
