@@ -41,6 +41,10 @@ pub struct ReplicateSummary {
     pub runs_per_s: Vec<f64>,
     /// Median end-to-end rate: from the observer's start to every event stored and folded.
     pub catch_up_per_s: f64,
+    /// Cores busy during the catch-ups (process CPU time / wall time), median.
+    pub cores_busy: f64,
+    /// A plain pull of every event, no verification (the hub's serving rate), events/s.
+    pub serve_only_per_s: f64,
     /// Bare `verify_strict` per second on every core (rayon), same process.
     pub verify_all_cores_per_s: f64,
     /// Bare `verify_strict` per second on one core.
@@ -69,6 +73,19 @@ impl Host for ServeOnly {
     fn transfer(&self, _: HubId, _: pb::TransferRequest) -> Result<VerifiedEvent, tonic::Status> {
         Err(tonic::Status::unimplemented("bench hub"))
     }
+}
+
+/// CPU time of this process so far (user + system), seconds.
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            let user: f64 = fields.get(11)?.parse().ok()?;
+            let system: f64 = fields.get(12)?.parse().ok()?;
+            Some((user + system) / 100.0)
+        })
+        .unwrap_or(0.0)
 }
 
 fn verify_rates(events: &[VerifiedEvent], charter: &maillage_core::Charter) -> (f64, f64) {
@@ -180,6 +197,8 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
         let replica = hub_replica.clone();
         tokio::spawn(async move {
             let _ = tonic::transport::Server::builder()
+                .initial_stream_window_size(maillage_sync::client::STREAM_WINDOW_BYTES)
+                .initial_connection_window_size(maillage_sync::client::CONNECTION_WINDOW_BYTES)
                 .add_service(service)
                 .serve_with_incoming_shutdown(
                     maillage_sync::server::incoming(listener),
@@ -194,6 +213,7 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
     })?;
 
     let mut rates = Vec::new();
+    let mut busy = Vec::new();
     let mut wire_bytes = 0.0;
     let mut digest = String::new();
     let verify = verify_rates(events, &charter);
@@ -223,10 +243,11 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
             ..ServeConfig::default()
         };
         let total = events.len() as u64;
-        let (rate, bytes, run_digest) = runtime.block_on(async {
+        let (rate, cores, run_digest) = runtime.block_on(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
             let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
             let start = Instant::now();
+            let cpu_start = cpu_seconds();
             let daemon = tokio::spawn(crate::serve::run(
                 observer.clone(),
                 config,
@@ -259,6 +280,7 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
                 tokio::time::sleep(Duration::from_millis(2)).await;
             }
             let elapsed = start.elapsed().as_secs_f64();
+            let cores = (cpu_seconds() - cpu_start) / elapsed;
             let digest = observer
                 .live()
                 .map(|l| hex::encode(l.lock().unwrap_or_else(|p| p.into_inner()).digest()))
@@ -267,9 +289,9 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
             let _ = stop_tx.send(());
             let _ = daemon.await;
             ensure!(stored == total, "observer stored {stored} of {total}");
-            Ok::<_, anyhow::Error>((total as f64 / elapsed, 0u64, digest))
+            Ok::<_, anyhow::Error>((total as f64 / elapsed, cores, digest))
         })?;
-        let _ = bytes;
+        busy.push(cores);
         ensure!(
             run_digest == expected_digest,
             "observer digest differs from the in-memory fold"
@@ -316,14 +338,16 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
             .await?;
         let mut bytes = 0u64;
         let mut count = 0u64;
+        let start = Instant::now();
         while let Some(batch) = stream.message().await? {
             bytes += prost::Message::encoded_len(&batch) as u64 + 5;
             count += batch.events.len() as u64;
         }
+        let rate = count as f64 / start.elapsed().as_secs_f64();
         ensure!(count == events.len() as u64, "pulled {count} events");
-        Ok::<_, anyhow::Error>(bytes as f64 / count as f64)
+        Ok::<_, anyhow::Error>((bytes as f64 / count as f64, rate))
     })?;
-    wire_bytes += wire;
+    wire_bytes += wire.0;
     let _ = hub_stop.send(());
 
     say("timing the owner-side transfer call…");
@@ -336,6 +360,8 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
         feeds,
         runs_per_s: rates,
         catch_up_per_s: catch_up,
+        cores_busy: median(busy),
+        serve_only_per_s: wire.1,
         verify_all_cores_per_s,
         verify_one_core_per_s: median(verify_one),
         ratio_all_cores: catch_up / verify_all_cores_per_s,

@@ -982,8 +982,13 @@ fn bench_replicate(
         s.verify_one_core_per_s
     );
     outln!(
-        "  ratio to verify_strict on every core: {:.2}",
-        s.ratio_all_cores
+        "  ratio to verify_strict on every core: {:.2} ({:.2} cores busy during the catch-up)",
+        s.ratio_all_cores,
+        s.cores_busy
+    );
+    outln!(
+        "  the hub serving alone (a plain pull, nothing verified): {:.0} events/s",
+        s.serve_only_per_s
     );
     outln!(
         "  on the wire: {:.0} bytes per event ({:.0} signed bytes per event)",

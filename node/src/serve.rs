@@ -483,12 +483,34 @@ pub async fn run(
         })
     };
 
+    // The local CLI reaches the node on a loopback-only, plaintext listener of its own (the
+    // Query service alone), whatever the main listener's address and TLS settings.
+    let admin_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("binding the local command listener on 127.0.0.1")?;
+    let admin = admin_listener.local_addr()?;
+    let admin_server = {
+        let query = crate::query::QueryService::new(node.clone(), daemon.clone());
+        let mut stop = stop_rx.clone();
+        tokio::spawn(
+            Server::builder()
+                .add_service(QueryServer::new(query))
+                .serve_with_incoming_shutdown(
+                    maillage_sync::server::incoming(admin_listener),
+                    async move {
+                        let _ = stop.wait_for(|stopped| *stopped).await;
+                    },
+                ),
+        )
+    };
     let addr_path = node.data_dir.serve_addr_path();
-    std::fs::write(&addr_path, format!("{local}\n"))
+    std::fs::write(&addr_path, format!("{admin}\n"))
         .with_context(|| format!("writing {}", addr_path.display()))?;
-    tracing::info!(listen = %local, node = %node.id().short(), role = ?role, peers = links.len(), "serving");
+    tracing::info!(listen = %local, commands = %admin, node = %node.id().short(), role = ?role, peers = links.len(), tls = config.tls.is_some(), "serving");
 
-    let mut builder = Server::builder();
+    let mut builder = Server::builder()
+        .initial_stream_window_size(maillage_sync::client::STREAM_WINDOW_BYTES)
+        .initial_connection_window_size(maillage_sync::client::CONNECTION_WINDOW_BYTES);
     if let Some(tls) = &config.tls {
         let cert = std::fs::read(&tls.cert)
             .with_context(|| format!("reading TLS certificate {}", tls.cert.display()))?;
@@ -514,6 +536,7 @@ pub async fn run(
         let _ = link.await;
     }
     let _ = refold.await;
+    let _ = admin_server.await;
     let _ = std::fs::remove_file(&addr_path);
     {
         let node = node.clone();

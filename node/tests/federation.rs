@@ -723,3 +723,86 @@ fn equivocation_forgery_and_strangers_are_caught() {
         daemon.stop();
     }
 }
+
+/// A certificate authority and a certificate for `localhost` it signed, as PEM files in `dir`:
+/// `ca.pem`, `node.pem`, `node.key.pem`.
+fn tls_files(dir: &Path) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair, KeyUsagePurpose};
+    let mut ca_params = CertificateParams::new(Vec::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let node_params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    let node_key = KeyPair::generate().unwrap();
+    let node = node_params.signed_by(&node_key, &ca, &ca_key).unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(dir.join("node.pem"), node.pem()).unwrap();
+    std::fs::write(dir.join("node.key.pem"), node_key.serialize_pem()).unwrap();
+}
+
+#[test]
+fn hubs_replicate_over_tls_and_refuse_a_plaintext_peer() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    federation(
+        dir,
+        &[("sud", "04,05,06,13,83,84"), ("anct", ""), ("plain", "")],
+    );
+    tls_files(dir);
+    let ports = [free_port(), free_port(), free_port()];
+    // Both ends configured in node.toml: a TLS listener, a peer reached over https.
+    for (node, own, peer) in [("sud", ports[0], ports[1]), ("anct", ports[1], ports[0])] {
+        let path = dir.join(node).join("node.toml");
+        let mut config = std::fs::read_to_string(&path).unwrap();
+        config.push_str(&format!(
+            "\n[serve]\nlisten = \"127.0.0.1:{own}\"\n\n[serve.tls]\ncert = \"{cert}\"\nkey = \"{key}\"\n\n[[serve.peers]]\naddress = \"https://127.0.0.1:{peer}\"\nca = \"{ca}\"\ntls_domain = \"localhost\"\n",
+            cert = dir.join("node.pem").display(),
+            key = dir.join("node.key.pem").display(),
+            ca = dir.join("ca.pem").display(),
+        ));
+        std::fs::write(&path, config).unwrap();
+    }
+    let sud_file = venues_file("hub-du-sud-2023-05-17.json");
+    on(
+        dir,
+        "sud",
+        &["venues", "import", sud_file.to_str().unwrap()],
+    );
+    let mut sud = Daemon::start(dir, "sud", ports[0], &[]);
+    let mut anct = Daemon::start(dir, "anct", ports[1], &[]);
+    // A peer dialling the TLS listener in plaintext gets nowhere.
+    let mut plain = Daemon::start(dir, "plain", ports[2], &[ports[0]]);
+
+    let digest = converge(dir, &["sud", "anct"], 646, Duration::from_secs(60));
+    assert!(!digest.is_empty());
+    let status = json(&on(dir, "anct", &["status", "--json"]));
+    let link = status["peers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["address"].as_str().unwrap().starts_with("https://"))
+        .unwrap_or_else(|| panic!("no https link: {status}"));
+    assert_eq!(link["state"], "live", "{status}");
+    assert_eq!(link["events_received"], 646, "{status}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = json(&on(dir, "plain", &["status", "--json"]));
+        if !status["peers"][0]["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .is_empty()
+        {
+            assert_eq!(status["events_stored"], 0, "{status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{status}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for daemon in [&mut sud, &mut anct, &mut plain] {
+        daemon.stop();
+    }
+}

@@ -26,6 +26,11 @@ use crate::plan::plan;
 use crate::replica::{IngestReport, MESSAGE_BYTES_MAX, Replica, now_ms, verify_batch};
 use crate::wire;
 
+/// HTTP/2 flow-control window per stream: a few batches in flight.
+pub const STREAM_WINDOW_BYTES: u32 = 4 << 20;
+/// HTTP/2 flow-control window per connection.
+pub const CONNECTION_WINDOW_BYTES: u32 = 8 << 20;
+
 /// A peer to dial.
 #[derive(Debug, Clone)]
 pub struct PeerConfig {
@@ -112,7 +117,11 @@ impl Connector for TcpConnector {
                 .connect_timeout(timeout)
                 .http2_keep_alive_interval(Duration::from_secs(5))
                 .keep_alive_timeout(Duration::from_secs(5))
-                .keep_alive_while_idle(true);
+                .keep_alive_while_idle(true)
+                // Batches are ~150 KiB: HTTP/2's default 64 KiB windows would make the sender
+                // wait for a window update in the middle of every batch.
+                .initial_stream_window_size(STREAM_WINDOW_BYTES)
+                .initial_connection_window_size(CONNECTION_WINDOW_BYTES);
             if let Some(tls) = peer.tls.clone() {
                 endpoint = endpoint
                     .tls_config(tls)
