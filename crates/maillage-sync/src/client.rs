@@ -31,6 +31,9 @@ pub const STREAM_WINDOW_BYTES: u32 = 4 << 20;
 /// HTTP/2 flow-control window per connection.
 pub const CONNECTION_WINDOW_BYTES: u32 = 8 << 20;
 
+/// Events stored (and synced) in one call at most when verified batches queue up.
+const STORE_EVENTS_MAX: usize = 4096;
+
 /// A peer to dial.
 #[derive(Debug, Clone)]
 pub struct PeerConfig {
@@ -370,7 +373,15 @@ async fn session(
         let replica = replica.clone();
         let name = name.clone();
         tokio::task::spawn_blocking(move || {
-            while let Some(verified) = store_rx.blocking_recv() {
+            while let Some(mut verified) = store_rx.blocking_recv() {
+                // Batches that queued up while the last one was stored go in one store call
+                // (one sync of the data file), up to a bound.
+                while verified.len() < STORE_EVENTS_MAX {
+                    match store_rx.try_recv() {
+                        Ok(more) => verified.extend(more),
+                        Err(_) => break,
+                    }
+                }
                 let report = replica
                     .store_verified(&name, verified)
                     .map_err(|e| e.to_string());
