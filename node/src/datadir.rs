@@ -8,8 +8,9 @@
 //!   charter.pb    the federation charter, exactly as distributed
 //!   store/        the event store (events.log + sled index)
 //!   views.bin     the folded views (a cache: rebuilt from the log when stale or absent)
-//!   serve.addr    while `maillage serve` runs: the loopback address where it takes the CLI's
-//!                 commands (the CLI sends them there instead of opening the store)
+//!   serve.addr    while `maillage serve` runs: first line, the loopback address where it takes
+//!                 the CLI's commands (the CLI sends them there instead of opening the store);
+//!                 second line, `federation ADDRESS`, where peers and clients reach it
 //! ```
 
 use std::fs;

@@ -504,8 +504,11 @@ pub async fn run(
         )
     };
     let addr_path = node.data_dir.serve_addr_path();
-    std::fs::write(&addr_path, format!("{admin}\n"))
-        .with_context(|| format!("writing {}", addr_path.display()))?;
+    crate::datadir::write_atomic(
+        &addr_path,
+        format!("{admin}\nfederation {local}\n").as_bytes(),
+    )
+    .with_context(|| format!("writing {}", addr_path.display()))?;
     tracing::info!(listen = %local, commands = %admin, node = %node.id().short(), role = ?role, peers = links.len(), tls = config.tls.is_some(), "serving");
 
     let mut builder = Server::builder()
@@ -602,7 +605,7 @@ pub fn serve_blocking(node: Node, config: ServeConfig) -> Result<()> {
 /// The address of the daemon serving `data_dir`, if `serve.addr` says one runs.
 pub fn running_address(data_dir: &crate::datadir::DataDir) -> Option<String> {
     let text = std::fs::read_to_string(data_dir.serve_addr_path()).ok()?;
-    let addr = text.trim();
+    let addr = text.lines().next().unwrap_or_default().trim();
     (!addr.is_empty()).then(|| addr.to_string())
 }
 

@@ -13,24 +13,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{maillage, ok};
-
-fn venues_file(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/venues")
-        .join(name)
-}
-
-/// `node` runs `args` on its data dir (sent to its daemon when one serves it).
-fn on(dir: &Path, node: &str, args: &[&str]) -> String {
-    let mut all = vec!["--data-dir", node];
-    all.extend_from_slice(args);
-    ok(dir, &all)
-}
-
-fn json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
+use common::{create_charter, json, luhn_siret, maillage, ok, on, venues_file};
 
 /// A free port on loopback (bound then released: the daemon binds it right after).
 fn free_port() -> u16 {
@@ -58,17 +41,7 @@ fn federation(dir: &Path, members: &[(&str, &str)]) {
             key.lines().next().unwrap().trim()
         ));
     }
-    std::fs::write(dir.join("members.toml"), toml).unwrap();
-    ok(
-        dir,
-        &[
-            "federation",
-            "create",
-            "members.toml",
-            "--out",
-            "charter.pb",
-        ],
-    );
+    create_charter(dir, &toml);
     for (node, _) in members {
         on(dir, node, &["init", "--charter", "charter.pb"]);
     }
@@ -119,9 +92,17 @@ impl Daemon {
             .spawn()
             .unwrap();
         self.child = Some(child);
+        // Ready when serve.addr names a command listener that answers (a file left by a
+        // killed run names one that does not).
         let addr = self.dir.join(&self.node).join("serve.addr");
+        let answers = || {
+            std::fs::read_to_string(&addr)
+                .ok()
+                .and_then(|text| text.lines().next().map(str::to_owned))
+                .is_some_and(|command| std::net::TcpStream::connect(command.trim()).is_ok())
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() || !addr.exists() {
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() || !answers() {
             assert!(
                 Instant::now() < deadline,
                 "{} did not start: {}",
@@ -354,30 +335,6 @@ fn three_hubs_and_an_observer_converge_and_survive_a_sigkill() {
     assert!(!dir.join("sud/serve.addr").exists());
     let offline = json(&on(dir, "anct", &["digest", "--json"]));
     assert_eq!(offline["digest"], digest);
-}
-
-/// A SIRET (SIREN + NIC) passing the Luhn checksum: the last digit is computed.
-fn luhn_siret(first13: &str) -> String {
-    (0..10)
-        .map(|last| format!("{first13}{last}"))
-        .find(|candidate| {
-            let sum: u32 = candidate
-                .bytes()
-                .rev()
-                .enumerate()
-                .map(|(i, b)| {
-                    let d = u32::from(b - b'0');
-                    if i % 2 == 1 {
-                        let d2 = d * 2;
-                        if d2 > 9 { d2 - 9 } else { d2 }
-                    } else {
-                        d
-                    }
-                })
-                .sum();
-            sum.is_multiple_of(10)
-        })
-        .unwrap()
 }
 
 fn voucher_status(dir: &Path, node: &str, serial: &str) -> String {

@@ -9,49 +9,13 @@ use std::path::Path;
 
 mod common;
 
-use common::{maillage, ok};
-
-/// `node` runs `args` on its data dir.
-fn on(dir: &Path, node: &str, args: &[&str]) -> String {
-    let mut all = vec!["--data-dir", node];
-    all.extend_from_slice(args);
-    ok(dir, &all)
-}
+use common::{json, luhn_siret, maillage, ok, on};
 
 /// `from` exports its log, `to` imports it.
 fn exchange(dir: &Path, from: &str, to: &str) -> String {
     let file = format!("{from}.mlog");
     on(dir, from, &["log", "export", &file]);
     on(dir, to, &["log", "import", &file])
-}
-
-/// A SIRET (SIREN + NIC) passing the Luhn checksum: the last digit is computed.
-fn luhn_siret(first13: &str) -> String {
-    for last in 0..10 {
-        let candidate = format!("{first13}{last}");
-        let sum: u32 = candidate
-            .bytes()
-            .rev()
-            .enumerate()
-            .map(|(i, b)| {
-                let d = u32::from(b - b'0');
-                if i % 2 == 1 {
-                    let d2 = d * 2;
-                    if d2 > 9 { d2 - 9 } else { d2 }
-                } else {
-                    d
-                }
-            })
-            .sum();
-        if sum.is_multiple_of(10) {
-            return candidate;
-        }
-    }
-    unreachable!()
-}
-
-fn json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
 fn event_count(dir: &Path, node: &str) -> String {

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::ok;
+use common::{create_charter, json, ok};
 
 const PIP_PACKAGES: [&str; 4] = ["grpcio", "grpcio-tools", "PyNaCl", "protobuf"];
 const PYTHON_IMPORTS: &str = "import grpc, grpc_tools.protoc, nacl.signing, google.protobuf";
@@ -134,10 +134,6 @@ fn venues_file() -> PathBuf {
     file
 }
 
-fn json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
-
 /// A running `maillage serve`, killed if dropped before [`Daemon::stop`].
 struct Daemon {
     child: Child,
@@ -147,7 +143,7 @@ struct Daemon {
 
 impl Daemon {
     /// Starts `maillage --data-dir node serve --listen 127.0.0.1:0` in `dir` and returns it
-    /// with the address it wrote to `serve.addr`.
+    /// with the federation address it wrote to `serve.addr`.
     fn start(dir: &Path, node: &str) -> (Self, String) {
         let log = dir.join(format!("{node}.log"));
         let child = Command::new(env!("CARGO_BIN_EXE_maillage"))
@@ -168,8 +164,8 @@ impl Daemon {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let text = std::fs::read_to_string(&addr_file).unwrap_or_default();
-            if text.ends_with('\n') && !text.trim().is_empty() {
-                return (daemon, text.trim().to_owned());
+            if let Some(address) = text.lines().find_map(|l| l.strip_prefix("federation ")) {
+                return (daemon, address.trim().to_owned());
             }
             if let Some(status) = daemon.child.try_wait().unwrap() {
                 panic!("maillage serve exited with {status}: {}", daemon.log());
@@ -248,7 +244,7 @@ fn a_python_client_pulls_and_verifies_every_event_by_itself() {
          [[members]]\nname = \"Client Python\"\nkey = \"{client_key}\"\nrole = \"observer\"\n\
          territories = []\n"
     );
-    std::fs::write(dir.join("members.toml"), members).unwrap();
+    create_charter(dir, &members);
     ok(
         dir,
         &[

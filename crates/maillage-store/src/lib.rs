@@ -357,6 +357,22 @@ impl<B: Backend> Store<B> {
         state.heads.get(author).map_or(0, |h| h.seq)
     }
 
+    /// Stored bytes of up to `limit` events of `author` after `after_seq`, within the feed's
+    /// valid prefix (a frozen feed's events past the fork are never read).
+    fn scan_valid(
+        &self,
+        author: &HubId,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let max = self.valid_max(&*self.lock()?, author);
+        if after_seq >= max {
+            return Ok(Vec::new());
+        }
+        let limit = limit.min(usize::try_from(max - after_seq).unwrap_or(usize::MAX));
+        self.backend.scan(author, after_seq, limit)
+    }
+
     /// The event at `(author, seq)`: accepted earlier in this batch, or stored.
     fn lookup(
         &self,
@@ -627,13 +643,7 @@ impl<B: Backend> EventStore for Store<B> {
         after_seq: u64,
         limit: usize,
     ) -> Result<Vec<VerifiedEvent>, StoreError> {
-        let max = self.valid_max(&*self.lock()?, author);
-        if after_seq >= max {
-            return Ok(Vec::new());
-        }
-        let limit = limit.min(usize::try_from(max - after_seq).unwrap_or(usize::MAX));
-        self.backend
-            .scan(author, after_seq, limit)?
+        self.scan_valid(author, after_seq, limit)?
             .into_iter()
             .map(|(seq, bytes)| self.decode(author, seq, &bytes))
             .collect()
@@ -645,13 +655,7 @@ impl<B: Backend> EventStore for Store<B> {
         after_seq: u64,
         limit: usize,
     ) -> Result<Vec<(u64, pb::SignedEvent)>, StoreError> {
-        let max = self.valid_max(&*self.lock()?, author);
-        if after_seq >= max {
-            return Ok(Vec::new());
-        }
-        let limit = limit.min(usize::try_from(max - after_seq).unwrap_or(usize::MAX));
-        self.backend
-            .scan(author, after_seq, limit)?
+        self.scan_valid(author, after_seq, limit)?
             .into_iter()
             .map(|(seq, bytes)| {
                 pb::SignedEvent::decode(bytes.as_slice())

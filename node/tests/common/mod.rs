@@ -27,3 +27,61 @@ pub fn ok(dir: &Path, args: &[&str]) -> String {
     );
     stdout
 }
+
+/// `node` runs `args` on its data dir (sent to its daemon when one serves it); asserts success.
+pub fn on(dir: &Path, node: &str, args: &[&str]) -> String {
+    let mut all = vec!["--data-dir", node];
+    all.extend_from_slice(args);
+    ok(dir, &all)
+}
+
+/// Parses a command's JSON output.
+pub fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// A real venue export of `../shared/data/venues/`.
+pub fn venues_file(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/venues")
+        .join(name)
+}
+
+/// A SIRET (SIREN + NIC) passing the Luhn checksum: the last digit is computed.
+pub fn luhn_siret(first13: &str) -> String {
+    (0..10)
+        .map(|last| format!("{first13}{last}"))
+        .find(|candidate| {
+            let sum: u32 = candidate
+                .bytes()
+                .rev()
+                .enumerate()
+                .map(|(i, b)| {
+                    let d = u32::from(b - b'0');
+                    if i % 2 == 1 {
+                        let d2 = d * 2;
+                        if d2 > 9 { d2 - 9 } else { d2 }
+                    } else {
+                        d
+                    }
+                })
+                .sum();
+            sum.is_multiple_of(10)
+        })
+        .unwrap()
+}
+
+/// `federation create` from `members.toml` in `dir` into `charter.pb`; returns its output.
+pub fn create_charter(dir: &Path, members: &str) -> String {
+    std::fs::write(dir.join("members.toml"), members).unwrap();
+    ok(
+        dir,
+        &[
+            "federation",
+            "create",
+            "members.toml",
+            "--out",
+            "charter.pb",
+        ],
+    )
+}
