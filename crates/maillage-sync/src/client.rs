@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use maillage_core::{EnvelopeError, HubId, VerifiedEvent, pb, verify_event};
 use maillage_proto::v1::federation_client::FederationClient;
-use rand::RngExt;
 use thiserror::Error;
 use tokio::sync::{mpsc, watch};
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
@@ -23,7 +22,7 @@ use tonic::{Request, Status};
 
 use crate::handshake::{ClientHandshake, HandshakeError, SESSION_METADATA};
 use crate::plan::plan;
-use crate::replica::{IngestReport, MESSAGE_BYTES_MAX, Replica, now_ms, verify_batch};
+use crate::replica::{IngestReport, MESSAGE_BYTES_MAX, Replica, verify_batch};
 use crate::wire;
 
 /// HTTP/2 flow-control window per stream: a few batches in flight.
@@ -164,8 +163,7 @@ impl PeerClient {
         let mut client = FederationClient::new(channel)
             .max_decoding_message_size(MESSAGE_BYTES_MAX)
             .max_encoding_message_size(MESSAGE_BYTES_MAX);
-        let mut nonce = [0u8; 32];
-        rand::rng().fill(&mut nonce[..]);
+        let nonce = replica.random::<32>();
         let handshake = ClientHandshake::new(&replica.charter, replica.id(), nonce);
         let hello = client.hello(handshake.hello()).await?.into_inner();
         let (server, prove) =
@@ -255,7 +253,7 @@ pub async fn run_link(
             p.address = name.clone();
             p.state = "connecting".into();
         });
-        let started = now_ms();
+        let started = replica.now_ms();
         match session(&replica, &peer, connector.as_ref(), &mut shutdown).await {
             Ok(()) => {
                 replica.update_peer(&name, |p| p.state = "stopped".into());
@@ -270,7 +268,7 @@ pub async fn run_link(
             }
         }
         // A link that lived a while starts its backoff afresh.
-        if now_ms().saturating_sub(started) > replica.config.stall_timeout_ms {
+        if replica.now_ms().saturating_sub(started) > replica.config.stall_timeout_ms {
             delay_ms = replica.config.retry_min_ms.max(1);
         }
         tokio::select! {
@@ -308,22 +306,22 @@ async fn session(
 
     let remote = wire::heads(&replica.charter, &theirs.heads)?;
     let pull = {
-        let replica = replica.clone();
         let name = name.clone();
         let remote = remote.clone();
-        tokio::task::spawn_blocking(move || {
-            replica.accept_proofs(&name, theirs.forks);
-            let store = &replica.store;
-            let frozen: BTreeSet<HubId> = store.forks().into_keys().collect();
-            plan(
-                &store.frontier(),
-                |author, seq| store.get(author, seq).ok().flatten().map(|e| e.id),
-                &remote,
-                &frozen,
-            )
-        })
-        .await
-        .map_err(|e| LinkError::Store(e.to_string()))?
+        replica
+            .blocking(move |replica| {
+                replica.accept_proofs(&name, theirs.forks);
+                let store = &replica.store;
+                let frozen: BTreeSet<HubId> = store.forks().into_keys().collect();
+                plan(
+                    &store.frontier(),
+                    |author, seq| store.get(author, seq).ok().flatten().map(|e| e.id),
+                    &remote,
+                    &frozen,
+                )
+            })
+            .await
+            .map_err(LinkError::Store)?
     };
     for (author, seq) in &pull.suspected_forks {
         tracing::warn!(peer = %name, author = %author.short(), seq, "the peer holds another version of this feed: fetching it to build the fork proof");
@@ -331,7 +329,7 @@ async fn session(
     replica.update_peer(&name, |p| {
         p.heads = remote.iter().map(|(a, h)| (*a, h.seq)).collect();
         p.state = "catching-up".into();
-        p.last_contact_ms = now_ms();
+        p.last_contact_ms = replica.now_ms();
     });
     let lag: u64 = pull.lag.values().sum();
     tracing::info!(peer = %name, key = %peer_key.short(), lag, "link up: pulling");
@@ -359,38 +357,48 @@ async fn session(
         mpsc::channel::<Vec<Result<VerifiedEvent, EnvelopeError>>>(queue);
     let (report_tx, mut report_rx) = mpsc::channel::<Result<IngestReport, String>>(queue);
     let charter = replica.charter.clone();
-    let verifier = tokio::task::spawn_blocking(move || {
-        while let Some(batch) = verify_rx.blocking_recv() {
-            if store_tx
-                .blocking_send(verify_batch(&charter, batch))
-                .is_err()
-            {
-                break;
-            }
-        }
-    });
-    let storer = {
-        let replica = replica.clone();
-        let name = name.clone();
-        tokio::task::spawn_blocking(move || {
-            while let Some(mut verified) = store_rx.blocking_recv() {
-                // Batches that queued up while the last one was stored go in one store call
-                // (one sync of the data file), up to a bound.
-                while verified.len() < STORE_EVENTS_MAX {
-                    match store_rx.try_recv() {
-                        Ok(more) => verified.extend(more),
-                        Err(_) => break,
-                    }
-                }
-                let report = replica
-                    .store_verified(&name, verified)
-                    .map_err(|e| e.to_string());
-                let failed = report.is_err();
-                if report_tx.blocking_send(report).is_err() || failed {
+    // In a simulation (inline), batches are ingested on this task and the stages never run;
+    // `report_tx` then stays here so that `report_rx` waits instead of closing.
+    let mut idle_report_tx = None;
+    let (verifier, storer) = if replica.inline() {
+        idle_report_tx = Some(report_tx);
+        drop((verify_rx, store_tx, store_rx));
+        (None, None)
+    } else {
+        let verifier = tokio::task::spawn_blocking(move || {
+            while let Some(batch) = verify_rx.blocking_recv() {
+                if store_tx
+                    .blocking_send(verify_batch(&charter, batch))
+                    .is_err()
+                {
                     break;
                 }
             }
-        })
+        });
+        let storer = {
+            let replica = replica.clone();
+            let name = name.clone();
+            tokio::task::spawn_blocking(move || {
+                while let Some(mut verified) = store_rx.blocking_recv() {
+                    // Batches that queued up while the last one was stored go in one store call
+                    // (one sync of the data file), up to a bound.
+                    while verified.len() < STORE_EVENTS_MAX {
+                        match store_rx.try_recv() {
+                            Ok(more) => verified.extend(more),
+                            Err(_) => break,
+                        }
+                    }
+                    let report = replica
+                        .store_verified(&name, verified)
+                        .map_err(|e| e.to_string());
+                    let failed = report.is_err();
+                    if report_tx.blocking_send(report).is_err() || failed {
+                        break;
+                    }
+                }
+            })
+        };
+        (Some(verifier), Some(storer))
     };
 
     let mut live = false;
@@ -414,12 +422,20 @@ async fn session(
                 Ok(Ok(None)) => break Err(LinkError::Closed),
                 Ok(Ok(Some(batch))) => {
                     let bytes = prost::Message::encoded_len(&batch) as u64 + 5;
+                    let now = replica.now_ms();
                     replica.update_peer(&name, |p| {
-                        p.last_contact_ms = now_ms();
+                        p.last_contact_ms = now;
                         p.bytes_received += bytes;
                     });
-                    if !batch.events.is_empty() && verify_tx.send(batch.events).await.is_err() {
-                        break Err(LinkError::Store("the verification stage stopped".into()));
+                    if !batch.events.is_empty() {
+                        if replica.inline() {
+                            // A simulation: verify and store on this task, in order.
+                            if let Err(error) = replica.ingest(&name, batch.events) {
+                                break Err(LinkError::Store(error.to_string()));
+                            }
+                        } else if verify_tx.send(batch.events).await.is_err() {
+                            break Err(LinkError::Store("the verification stage stopped".into()));
+                        }
                     }
                     if batch.caught_up && !live {
                         live = true;
@@ -445,12 +461,17 @@ async fn session(
     // Let the stages finish what was received (nothing acknowledged is dropped).
     drop(verify_tx);
     drop(stream);
-    let _ = verifier.await;
+    drop(idle_report_tx);
+    if let Some(verifier) = verifier {
+        let _ = verifier.await;
+    }
     while let Some(report) = report_rx.recv().await {
         if let Err(error) = report {
             tracing::warn!(peer = %name, %error, "storing the last batches failed");
         }
     }
-    let _ = storer.await;
+    if let Some(storer) = storer {
+        let _ = storer.await;
+    }
     outcome
 }

@@ -139,6 +139,37 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// What replication takes from the world: the time, random bytes (handshake challenges and
+/// session tokens), and where blocking work (store, fold) runs. A node uses
+/// [`SystemEnvironment`]; a simulation passes a simulated clock, a seeded generator and runs
+/// everything inline on its single thread, so that a seed replays the same run.
+pub trait Environment: Send + Sync + 'static {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> u64;
+    /// Fills `buffer` with random bytes.
+    fn fill_random(&self, buffer: &mut [u8]);
+    /// Whether store and fold work runs inline on the calling task instead of tokio's
+    /// blocking pool.
+    fn inline(&self) -> bool {
+        false
+    }
+}
+
+/// The real clock, the operating system's randomness, the blocking pool.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemEnvironment;
+
+impl Environment for SystemEnvironment {
+    fn now_ms(&self) -> u64 {
+        now_ms()
+    }
+
+    fn fill_random(&self, buffer: &mut [u8]) {
+        use rand::RngExt;
+        rand::rng().fill(buffer);
+    }
+}
+
 /// A node's replication state.
 pub struct Replica {
     /// The federation.
@@ -165,6 +196,8 @@ pub struct Replica {
     ingest_lock: Mutex<()>,
     /// When the replica started.
     started: Instant,
+    /// Clock, randomness, where blocking work runs.
+    environment: Arc<dyn Environment>,
 }
 
 impl std::fmt::Debug for Replica {
@@ -210,7 +243,27 @@ impl Replica {
         host: Arc<dyn Host>,
         config: ReplicaConfig,
     ) -> Arc<Self> {
+        Self::with_environment(
+            charter,
+            secret,
+            store,
+            host,
+            config,
+            Arc::new(SystemEnvironment),
+        )
+    }
+
+    /// A replica taking its clock, randomness and blocking policy from `environment`.
+    pub fn with_environment(
+        charter: Arc<Charter>,
+        secret: SecretKey,
+        store: Arc<dyn EventStore>,
+        host: Arc<dyn Host>,
+        config: ReplicaConfig,
+        environment: Arc<dyn Environment>,
+    ) -> Arc<Self> {
         Arc::new(Self {
+            environment,
             charter,
             secret,
             store,
@@ -224,6 +277,37 @@ impl Replica {
             ingest_lock: Mutex::new(()),
             started: Instant::now(),
         })
+    }
+
+    /// The environment's clock (ms since the Unix epoch).
+    pub fn now_ms(&self) -> u64 {
+        self.environment.now_ms()
+    }
+
+    /// `N` random bytes from the environment.
+    pub fn random<const N: usize>(&self) -> [u8; N] {
+        let mut bytes = [0u8; N];
+        self.environment.fill_random(&mut bytes);
+        bytes
+    }
+
+    /// Whether blocking work runs inline (simulations).
+    pub fn inline(&self) -> bool {
+        self.environment.inline()
+    }
+
+    /// Runs store or fold work: on tokio's blocking pool, or inline in a simulation.
+    pub async fn blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&Arc<Self>) -> T + Send + 'static,
+    ) -> Result<T, String> {
+        if self.inline() {
+            return Ok(work(self));
+        }
+        let replica = self.clone();
+        tokio::task::spawn_blocking(move || work(&replica))
+            .await
+            .map_err(|e| format!("blocking task failed: {e}"))
     }
 
     /// This node's key.
@@ -383,7 +467,7 @@ impl Replica {
             let state = peers.entry(peer.to_string()).or_default();
             state.events_received += received;
             state.events_rejected += report.rejected as u64;
-            state.last_contact_ms = now_ms();
+            state.last_contact_ms = self.now_ms();
             for (author, seq) in heads {
                 let known = state.heads.entry(author).or_default();
                 *known = (*known).max(seq);

@@ -12,14 +12,13 @@ use std::time::Duration;
 
 use maillage_core::{Head, HubId, pb};
 use maillage_proto::v1::federation_server::Federation;
-use rand::RngExt;
 use tokio::sync::mpsc;
 use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use crate::handshake::{HandshakeError, SESSION_IDLE_TTL_MS, SESSION_METADATA};
-use crate::replica::{BATCH_EVENTS_CEILING, PROOFS_PER_MESSAGE_MAX, Replica, now_ms};
+use crate::replica::{BATCH_EVENTS_CEILING, PROOFS_PER_MESSAGE_MAX, Replica};
 use crate::wire;
 
 /// Batches a pull stream may have produced but not yet sent.
@@ -52,7 +51,7 @@ impl FederationService {
             .sessions
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .authorize(&replica.charter, token, now_ms())
+            .authorize(&replica.charter, token, replica.now_ms())
             .map_err(handshake_status)
     }
 }
@@ -74,9 +73,8 @@ impl Federation for FederationService {
         &self,
         request: Request<pb::HelloRequest>,
     ) -> Result<Response<pb::HelloResponse>, Status> {
-        let mut nonce = [0u8; 32];
-        rand::rng().fill(&mut nonce[..]);
         let replica = &self.replica;
+        let nonce = replica.random::<32>();
         let response = replica
             .sessions
             .lock()
@@ -86,7 +84,7 @@ impl Federation for FederationService {
                 replica.secret(),
                 request.get_ref(),
                 nonce,
-                now_ms(),
+                replica.now_ms(),
             );
         match response {
             Ok(response) => Ok(Response::new(response)),
@@ -101,9 +99,8 @@ impl Federation for FederationService {
         &self,
         request: Request<pb::ProveRequest>,
     ) -> Result<Response<pb::ProveResponse>, Status> {
-        let mut token = [0u8; 16];
-        rand::rng().fill(&mut token[..]);
         let replica = &self.replica;
+        let token = replica.random::<16>();
         let outcome = replica
             .sessions
             .lock()
@@ -113,7 +110,7 @@ impl Federation for FederationService {
                 &replica.id(),
                 request.get_ref(),
                 token,
-                now_ms(),
+                replica.now_ms(),
             );
         match outcome {
             Ok(peer) => {
@@ -121,7 +118,7 @@ impl Federation for FederationService {
                 replica.update_peer(&peer.to_string(), |p| {
                     p.key = Some(peer);
                     p.state = "pulling-from-us".into();
-                    p.last_contact_ms = now_ms();
+                    p.last_contact_ms = replica.now_ms();
                 });
                 Ok(Response::new(pb::ProveResponse {
                     session: token.to_vec(),
@@ -149,19 +146,22 @@ impl Federation for FederationService {
         }
         let heads = wire::heads(&self.replica.charter, &frontier.heads)
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        let replica = self.replica.clone();
         let key = peer.to_string();
         let proofs = frontier.forks;
-        tokio::task::spawn_blocking(move || {
-            replica.accept_proofs(&key, proofs);
-            replica.update_peer(&key, |p| {
-                p.heads = heads.iter().map(|(a, h)| (*a, h.seq)).collect();
-                p.last_contact_ms = now_ms();
-            });
-            Ok(Response::new(replica.frontier_message()))
-        })
-        .await
-        .map_err(|e| Status::internal(format!("frontier task failed: {e}")))?
+        let ours = self
+            .replica
+            .blocking(move |replica| {
+                replica.accept_proofs(&key, proofs);
+                let now = replica.now_ms();
+                replica.update_peer(&key, |p| {
+                    p.heads = heads.iter().map(|(a, h)| (*a, h.seq)).collect();
+                    p.last_contact_ms = now;
+                });
+                replica.frontier_message()
+            })
+            .await
+            .map_err(Status::internal)?;
+        Ok(Response::new(ours))
     }
 
     type PullStream = BatchStream;
@@ -222,11 +222,11 @@ impl Federation for FederationService {
                 proofs.len()
             )));
         }
-        let replica = self.replica.clone();
-        let new =
-            tokio::task::spawn_blocking(move || replica.accept_proofs(&peer.to_string(), proofs))
-                .await
-                .map_err(|e| Status::internal(format!("fork proof task failed: {e}")))?;
+        let new = self
+            .replica
+            .blocking(move |replica| replica.accept_proofs(&peer.to_string(), proofs))
+            .await
+            .map_err(Status::internal)?;
         Ok(Response::new(pb::ForkProofsAccepted {
             new_forks: new as u32,
         }))
@@ -244,14 +244,15 @@ impl Federation for FederationService {
                 request.serials.len()
             )));
         }
-        let replica = self.replica.clone();
-        let event = tokio::task::spawn_blocking(move || {
-            let event = replica.host().transfer(peer, request)?;
-            replica.notify();
-            Ok::<_, Status>(event)
-        })
-        .await
-        .map_err(|e| Status::internal(format!("transfer task failed: {e}")))??;
+        let event = self
+            .replica
+            .blocking(move |replica| {
+                let event = replica.host().transfer(peer, request)?;
+                replica.notify();
+                Ok::<_, Status>(event)
+            })
+            .await
+            .map_err(Status::internal)??;
         Ok(Response::new(pb::TransferResponse {
             transfer: Some(event.signed),
         }))
@@ -275,25 +276,16 @@ async fn serve_pull(
         // Read what is there, feeds round-robin, in bounded batches.
         // Mark the current version seen before reading: a change during the read wakes us.
         changed.borrow_and_update();
-        let (batch, more) = {
-            let replica = replica.clone();
-            let cursors_now = cursors.clone();
-            match tokio::task::spawn_blocking(move || {
-                next_batch(&replica, &cursors_now, batch_events, follow)
-            })
+        let cursors_now = cursors.clone();
+        let read = replica
+            .blocking(move |replica| next_batch(replica, &cursors_now, batch_events, follow))
             .await
-            {
-                Ok(Ok(found)) => found,
-                Ok(Err(error)) => {
-                    let _ = tx.send(Err(Status::internal(error))).await;
-                    return;
-                }
-                Err(error) => {
-                    let _ = tx
-                        .send(Err(Status::internal(format!("pull task failed: {error}"))))
-                        .await;
-                    return;
-                }
+            .and_then(|found| found);
+        let (batch, more) = match read {
+            Ok(found) => found,
+            Err(error) => {
+                let _ = tx.send(Err(Status::internal(error))).await;
+                return;
             }
         };
         for (author, seq, _) in &batch {
