@@ -154,7 +154,17 @@ async fn a_link_pulls_everything_then_follows_live() {
     hub.store.append_own(&events[1000..]).unwrap();
     hub.notify();
     wait(1500).await;
-    assert_eq!(*folded.folded.lock().unwrap(), 1500);
+    // The store takes a batch before the host folds it: wait for the fold too.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while *folded.folded.lock().unwrap() < 1500 {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(
+        *folded.folded.lock().unwrap(),
+        1500,
+        "each event folded once"
+    );
     assert_eq!(observer.store.frontier(), hub.store.frontier());
     let peers = observer.peers();
     let state = &peers[&address];
