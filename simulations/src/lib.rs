@@ -1,0 +1,320 @@
+//! Deterministic simulations of a maillage federation on turmoil.
+//!
+//! Every node runs the real replication code (`maillage-sync`: handshake, frontier, pull, live
+//! follow, fork gossip) and the real fold (`maillage-core`'s ledger) over an in-memory store,
+//! on turmoil's simulated network and clock, single-threaded. Handshake challenges come from a
+//! generator seeded per node, time from the simulation, and store and fold work runs inline,
+//! so one seed replays one run exactly: the run's trace hash (a hash of every node's state at
+//! every simulated second) is the proof, and a test runs a seed twice to compare.
+//!
+//! A scenario ([`scenario::Scenario`], TOML) names the hubs, observers, topology, latency,
+//! partitions and crashes; hubs author domain events (voucher batches and carnets handed to
+//! people) on a schedule. [`run`] plays it and checks the invariants ([`invariants`]).
+
+pub mod env;
+pub mod invariants;
+pub mod net;
+pub mod node;
+pub mod scenario;
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use maillage_core::{Charter, MemberSpec, Role, SecretKey};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub use scenario::Scenario;
+
+use crate::node::{NodeState, SimNode};
+
+/// Real départements, one per hub in order (a hub's batches and venues are in its own).
+pub const TERRITORIES: [&str; 20] = [
+    "13", "69", "16", "33", "59", "35", "67", "31", "44", "06", "21", "76", "34", "63", "29", "38",
+    "57", "45", "87", "974",
+];
+
+/// The port every node listens on.
+pub const PORT: u16 = 7300;
+
+/// What a run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// The scenario.
+    pub scenario: String,
+    /// The seed.
+    pub seed: u64,
+    /// Events authored by all hubs.
+    pub events: u64,
+    /// Simulated ms from the last fault healing to every node holding the same digest.
+    pub converged_after_quiet_ms: u64,
+    /// The digest every node reached.
+    pub digest: String,
+    /// Hash of every node's (events applied, digest, bytes received) at every simulated
+    /// second: equal for equal seeds.
+    pub trace_hash: String,
+    /// gRPC message bytes received by all nodes, per event authored.
+    pub bytes_per_event: f64,
+    /// Copies of each event received, all nodes together (a node that pulls from k peers
+    /// may receive an event k times).
+    pub copies_per_event: f64,
+    /// Simulated seconds played.
+    pub simulated_s: f64,
+    /// Wall-clock seconds the run took.
+    pub wall_s: f64,
+}
+
+/// An invariant that did not hold.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// The invariant.
+    pub invariant: &'static str,
+    /// What was seen.
+    pub detail: String,
+    /// The seed.
+    pub seed: u64,
+    /// The scenario file, as given.
+    pub scenario_path: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "invariant `{}` failed (seed {}): {}\nreproduce: cargo run -p maillage-simulations --release -- {} --seed {}",
+            self.invariant, self.seed, self.detail, self.scenario_path, self.seed
+        )
+    }
+}
+
+impl std::error::Error for Failure {}
+
+fn key_seed(seed: u64, index: usize, observer: bool) -> [u8; 32] {
+    let digest = Sha256::new()
+        .chain_update(b"maillage-simulation-key\0")
+        .chain_update(seed.to_be_bytes())
+        .chain_update((index as u64).to_be_bytes())
+        .chain_update([u8::from(observer)])
+        .finalize();
+    digest.into()
+}
+
+/// Host names: `hub-0`, …, `observer-0`, ….
+pub fn hub_name(index: usize) -> String {
+    format!("hub-{index}")
+}
+
+fn observer_name(index: usize) -> String {
+    format!("observer-{index}")
+}
+
+/// Plays `scenario` with `seed` and checks every invariant.
+pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcome, Failure> {
+    let fail = |invariant: &'static str, detail: String| Failure {
+        invariant,
+        detail,
+        seed,
+        scenario_path: scenario_path.to_string(),
+    };
+    let started = Instant::now();
+    let hub_keys: Vec<[u8; 32]> = (0..scenario.hubs)
+        .map(|i| key_seed(seed, i, false))
+        .collect();
+    let observer_keys: Vec<[u8; 32]> = (0..scenario.observers)
+        .map(|i| key_seed(seed, i, true))
+        .collect();
+    let mut members: Vec<MemberSpec> = hub_keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| MemberSpec {
+            key: SecretKey::from_seed(k).hub_id(),
+            name: hub_name(i),
+            role: Role::Hub,
+            territories: vec![TERRITORIES[i % TERRITORIES.len()].to_string()],
+        })
+        .collect();
+    members.extend(observer_keys.iter().enumerate().map(|(i, k)| MemberSpec {
+        key: SecretKey::from_seed(k).hub_id(),
+        name: observer_name(i),
+        role: Role::Observer,
+        territories: Vec::new(),
+    }));
+    let charter = Arc::new(
+        Charter::found("Fédération simulée", 1, members)
+            .map_err(|e| fail("scenario", format!("charter: {e}")))?,
+    );
+
+    // Peers of each node.
+    let hub_peers = |i: usize| -> Vec<String> {
+        let n = scenario.hubs;
+        match scenario.topology {
+            scenario::Topology::FullMesh => (0..n).filter(|j| *j != i).map(hub_name).collect(),
+            scenario::Topology::Ring => {
+                let mut peers = vec![hub_name((i + 1) % n), hub_name((i + n - 1) % n)];
+                peers.dedup();
+                peers
+            }
+        }
+    };
+    let mut nodes: Vec<Rc<SimNode>> = Vec::new();
+    for (i, key) in hub_keys.iter().enumerate() {
+        nodes.push(Rc::new(SimNode::new(
+            hub_name(i),
+            *key,
+            charter.clone(),
+            hub_peers(i),
+            Some((i, scenario.events_per_hub, scenario.authoring_s)),
+            seed ^ (i as u64 + 1),
+        )));
+    }
+    for (i, key) in observer_keys.iter().enumerate() {
+        let peers = (0..scenario.observer_peers.min(scenario.hubs))
+            .map(|k| hub_name((i + k) % scenario.hubs))
+            .collect();
+        nodes.push(Rc::new(SimNode::new(
+            observer_name(i),
+            *key,
+            charter.clone(),
+            peers,
+            None,
+            seed ^ (0x0b5e_0000 + i as u64),
+        )));
+    }
+
+    let quiet_from_s = scenario.quiet_from_s();
+    let horizon_s = quiet_from_s + scenario.converge_within_s + 5;
+    let mut sim = turmoil::Builder::new()
+        .rng_seed(seed)
+        .simulation_duration(Duration::from_secs(horizon_s + 60))
+        .tick_duration(Duration::from_millis(10))
+        .min_message_latency(Duration::from_millis(scenario.latency_ms[0]))
+        .max_message_latency(Duration::from_millis(scenario.latency_ms[1]))
+        .tcp_capacity(1 << 16)
+        .build();
+    for node in &nodes {
+        let name = node.name.clone();
+        let node = node.clone();
+        sim.host(name.as_str(), move || {
+            let node = node.clone();
+            async move { node.serve().await }
+        });
+    }
+
+    let total_events = (scenario.hubs * scenario.events_per_hub) as u64;
+    let mut trace = Sha256::new();
+    let mut next_second = 0u64;
+    let mut converged_at: Option<u64> = None;
+    loop {
+        let elapsed_ms = sim.elapsed().as_millis() as u64;
+        let second = elapsed_ms / 1000;
+        // Faults, in simulated seconds.
+        if second >= next_second {
+            for p in &scenario.partitions {
+                if p.from_s == second || p.until_s == second {
+                    for (g, a) in p.groups.iter().enumerate() {
+                        for b in p.groups.iter().skip(g + 1) {
+                            for x in a {
+                                for y in b {
+                                    if p.from_s == second {
+                                        sim.partition(hub_name(*x).as_str(), hub_name(*y).as_str());
+                                    } else {
+                                        sim.repair(hub_name(*x).as_str(), hub_name(*y).as_str());
+                                    }
+                                }
+                            }
+                        }
+                        // Observers stay with group 0.
+                        if g > 0 {
+                            for x in a {
+                                for o in 0..scenario.observers {
+                                    let (h, o) = (hub_name(*x), observer_name(o));
+                                    if p.from_s == second {
+                                        sim.partition(h.as_str(), o.as_str());
+                                    } else {
+                                        sim.repair(h.as_str(), o.as_str());
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            for c in &scenario.crashes {
+                let name = hub_name(c.hub);
+                if c.at_s == second {
+                    sim.crash(name.as_str());
+                }
+                if c.restart_s == second {
+                    sim.bounce(name.as_str());
+                }
+            }
+            // Observe every node once per simulated second.
+            let states: Vec<NodeState> = nodes.iter().map(|n| n.state()).collect();
+            for state in &states {
+                trace.update(state.name.as_bytes());
+                trace.update(state.applied.to_be_bytes());
+                trace.update(state.digest);
+                trace.update(state.bytes_received.to_be_bytes());
+            }
+            invariants::redemptions_agree(&states)
+                .map_err(|d| fail("at-most-once-redemption", d))?;
+            if second >= quiet_from_s
+                && converged_at.is_none()
+                && invariants::converged(&states, total_events)
+            {
+                converged_at = Some(elapsed_ms);
+            }
+            if converged_at.is_some() && second > quiet_from_s {
+                break;
+            }
+            if second > quiet_from_s + scenario.converge_within_s {
+                let summary: Vec<String> = states
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "{} applied {} digest {}",
+                            s.name,
+                            s.applied,
+                            hex::encode(&s.digest[..6])
+                        )
+                    })
+                    .collect();
+                return Err(fail(
+                    "convergence",
+                    format!(
+                        "{} s after the last fault healed, nodes differ ({} events authored): {}",
+                        scenario.converge_within_s,
+                        total_events,
+                        summary.join("; ")
+                    ),
+                ));
+            }
+            next_second = second + 1;
+        }
+        match sim.step() {
+            Ok(_) => {}
+            Err(error) => return Err(fail("simulation", error.to_string())),
+        }
+    }
+
+    let states: Vec<NodeState> = nodes.iter().map(|n| n.state()).collect();
+    for node in &nodes {
+        invariants::store_verifies(node).map_err(|d| fail("store-verifies", d))?;
+    }
+    let bytes: u64 = states.iter().map(|s| s.bytes_received).sum();
+    let converged_ms = converged_at.unwrap_or_default();
+    Ok(Outcome {
+        scenario: scenario.name.clone(),
+        seed,
+        events: total_events,
+        converged_after_quiet_ms: converged_ms.saturating_sub(quiet_from_s * 1000),
+        digest: hex::encode(states[0].digest),
+        trace_hash: hex::encode(trace.finalize()),
+        bytes_per_event: bytes as f64 / total_events.max(1) as f64,
+        copies_per_event: states.iter().map(|s| s.events_received).sum::<u64>() as f64
+            / total_events.max(1) as f64,
+        simulated_s: sim.elapsed().as_secs_f64(),
+        wall_s: started.elapsed().as_secs_f64(),
+    })
+}

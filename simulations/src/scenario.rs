@@ -1,0 +1,136 @@
+//! Scenarios: a network of hubs and observers, its links, its faults, its workload (TOML).
+
+use serde::Deserialize;
+
+/// A scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// What it exercises.
+    pub name: String,
+    /// Hubs (each with a real territory, in `TERRITORIES` order).
+    pub hubs: usize,
+    /// National observers (read replicas).
+    #[serde(default)]
+    pub observers: usize,
+    /// Each observer pulls from this many hubs (the first ones after its index, round-robin).
+    #[serde(default = "default_observer_peers")]
+    pub observer_peers: usize,
+    /// Hub-to-hub topology.
+    #[serde(default)]
+    pub topology: Topology,
+    /// Events each hub authors, spread over `authoring_s`.
+    pub events_per_hub: usize,
+    /// Simulated seconds during which hubs author.
+    pub authoring_s: u64,
+    /// After the last fault heals (or authoring ends), every node must reach the same digest
+    /// within this many simulated seconds.
+    #[serde(default = "default_converge_within_s")]
+    pub converge_within_s: u64,
+    /// Message latency between hosts, min and max (ms).
+    #[serde(default = "default_latency_ms")]
+    pub latency_ms: [u64; 2],
+    /// Partitions: groups of hub indices cut from each other during `[from_s, until_s)`.
+    #[serde(default)]
+    pub partitions: Vec<Partition>,
+    /// Crashes: a hub stops at `at_s` and restarts at `restart_s` with what it had stored.
+    #[serde(default)]
+    pub crashes: Vec<Crash>,
+}
+
+fn default_observer_peers() -> usize {
+    2
+}
+fn default_converge_within_s() -> u64 {
+    60
+}
+fn default_latency_ms() -> [u64; 2] {
+    [1, 30]
+}
+
+/// Hub-to-hub links.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Topology {
+    /// Every hub pulls from every other.
+    #[default]
+    FullMesh,
+    /// Each hub pulls from the next and the previous.
+    Ring,
+}
+
+/// A network partition.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Partition {
+    /// Start (simulated seconds).
+    pub from_s: u64,
+    /// End.
+    pub until_s: u64,
+    /// Groups of hub indices; links between groups are cut (observers stay with group 0).
+    pub groups: Vec<Vec<usize>>,
+}
+
+/// A crash and restart.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Crash {
+    /// The hub.
+    pub hub: usize,
+    /// When it stops.
+    pub at_s: u64,
+    /// When it starts again.
+    pub restart_s: u64,
+}
+
+impl Scenario {
+    /// Parses and checks a scenario.
+    pub fn from_toml(text: &str) -> anyhow::Result<Self> {
+        let scenario: Self = toml::from_str(text)?;
+        anyhow::ensure!(
+            (2..=100).contains(&scenario.hubs),
+            "hubs: between 2 and 100, found {}",
+            scenario.hubs
+        );
+        anyhow::ensure!(
+            scenario.latency_ms[0] <= scenario.latency_ms[1],
+            "latency_ms: min {} above max {}",
+            scenario.latency_ms[0],
+            scenario.latency_ms[1]
+        );
+        for p in &scenario.partitions {
+            anyhow::ensure!(
+                p.from_s < p.until_s,
+                "partition: from_s must be before until_s"
+            );
+            for hub in p.groups.iter().flatten() {
+                anyhow::ensure!(
+                    *hub < scenario.hubs,
+                    "partition names hub {hub}, only {} hubs",
+                    scenario.hubs
+                );
+            }
+        }
+        for c in &scenario.crashes {
+            anyhow::ensure!(
+                c.hub < scenario.hubs,
+                "crash names hub {}, only {} hubs",
+                c.hub,
+                scenario.hubs
+            );
+            anyhow::ensure!(c.at_s < c.restart_s, "crash: at_s must be before restart_s");
+        }
+        Ok(scenario)
+    }
+
+    /// When the last fault heals (or authoring ends, if later), in simulated seconds.
+    pub fn quiet_from_s(&self) -> u64 {
+        self.partitions
+            .iter()
+            .map(|p| p.until_s)
+            .chain(self.crashes.iter().map(|c| c.restart_s))
+            .chain(std::iter::once(self.authoring_s))
+            .max()
+            .unwrap_or(0)
+    }
+}
