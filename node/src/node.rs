@@ -165,18 +165,7 @@ impl Node {
     /// Signs and appends one domain event whose causal past is everything this node holds:
     /// its deps are the heads of every other feed, so the rules see what the author saw.
     pub fn author_seen(&self, body: pb::event::Body) -> Result<VerifiedEvent> {
-        let me = self.id();
-        let deps: Vec<EventRef> = self
-            .store
-            .frontier()
-            .into_iter()
-            .filter(|(author, _)| *author != me)
-            .map(|(author, head)| EventRef {
-                author,
-                seq: head.seq,
-                id: head.id,
-            })
-            .collect();
+        let deps = self.store.causal_past(&self.id());
         let mut events = self.author_with_deps(vec![body], deps, &mut |_| {})?;
         events.pop().context("no event was authored")
     }

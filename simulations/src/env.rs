@@ -3,47 +3,23 @@
 
 use std::sync::Mutex;
 
+use maillage_core::seeded::SplitMix64;
 use maillage_sync::replica::Environment;
 
 /// Wall time at the start of every simulation (2026-01-01T00:00:00Z), in ms.
 pub const EPOCH_MS: u64 = 1_767_225_600_000;
 
-/// SplitMix64: small, seeded, good enough for challenges inside a simulation.
-#[derive(Debug)]
-pub struct SplitMix(u64);
-
-impl SplitMix {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    /// The next value.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A value below `n` (`n > 0`).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-}
-
 /// One node's environment.
 #[derive(Debug)]
 pub struct SimEnvironment {
-    rng: Mutex<SplitMix>,
+    rng: Mutex<SplitMix64>,
 }
 
 impl SimEnvironment {
     /// A node's environment, its randomness drawn from `seed`.
     pub fn new(seed: u64) -> Self {
         Self {
-            rng: Mutex::new(SplitMix::new(seed)),
+            rng: Mutex::new(SplitMix64::new(seed)),
         }
     }
 }

@@ -6,9 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use maillage_core::hlc::MAX_AHEAD_MS_DEFAULT;
-use maillage_core::{
-    Charter, EventRef, FeedWriter, Fork, HubId, Ledger, SecretKey, VerifiedEvent, pb,
-};
+use maillage_core::{Charter, FeedWriter, Fork, HubId, Ledger, SecretKey, VerifiedEvent, pb};
 use maillage_store::{EventStore, MemoryStore};
 use maillage_sync::replica::{Environment, Host};
 use maillage_sync::{PeerConfig, Replica, ReplicaConfig, run_link};
@@ -280,16 +278,7 @@ async fn author(
         if due > now {
             tokio::time::sleep(due - now).await;
         }
-        let deps: Vec<EventRef> = store
-            .frontier()
-            .into_iter()
-            .filter(|(author, _)| *author != me)
-            .map(|(author, head)| EventRef {
-                author,
-                seq: head.seq,
-                id: head.id,
-            })
-            .collect();
+        let deps = store.causal_past(&me);
         let event = match writer.next(body(index, k), deps, sim_now_ms()) {
             Ok(event) => event,
             Err(error) => {

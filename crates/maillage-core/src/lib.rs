@@ -21,6 +21,7 @@ pub mod hlc;
 pub mod ids;
 pub mod ledger;
 pub mod person;
+pub mod seeded;
 pub mod territory;
 pub mod venues;
 

@@ -189,6 +189,19 @@ pub trait EventStore: Send + Sync {
     ) -> Result<Vec<(u64, pb::SignedEvent)>, StoreError>;
     /// The largest HLC of any stored event (the clock resumes after it).
     fn max_hlc(&self) -> u64;
+    /// The heads of every feed but `author`'s: the causal past a new event of `author` names
+    /// as its deps, so that the rules judge it against everything its author had seen.
+    fn causal_past(&self, author: &HubId) -> Vec<maillage_core::EventRef> {
+        self.frontier()
+            .into_iter()
+            .filter(|(other, _)| other != author)
+            .map(|(other, head)| maillage_core::EventRef {
+                author: other,
+                seq: head.seq,
+                id: head.id,
+            })
+            .collect()
+    }
     /// Total events held (valid prefixes).
     fn event_count(&self) -> u64 {
         self.frontier().values().map(|h| h.seq).sum()
