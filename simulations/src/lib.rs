@@ -29,11 +29,29 @@ pub use scenario::Scenario;
 
 use crate::node::{NodeState, SimNode};
 
-/// Real départements, one per hub in order (a hub's batches and venues are in its own).
+/// The départements of the first hubs (a hub's batches and venues are in its own); the
+/// following hubs take the other départements in code order ([`territory`]).
 pub const TERRITORIES: [&str; 20] = [
     "13", "69", "16", "33", "59", "35", "67", "31", "44", "06", "21", "76", "34", "63", "29", "38",
     "57", "45", "87", "974",
 ];
+
+/// The département of hub `index`: one of the 101, never shared (up to 101 hubs).
+pub fn territory(index: usize) -> String {
+    let mut codes: Vec<String> = TERRITORIES.iter().map(|t| t.to_string()).collect();
+    let all = (1..=95)
+        .flat_map(|n: u32| match n {
+            20 => vec!["2A".to_string(), "2B".to_string()],
+            n => vec![format!("{n:02}")],
+        })
+        .chain(["971", "972", "973", "974", "976"].map(String::from));
+    for code in all {
+        if !codes.contains(&code) {
+            codes.push(code);
+        }
+    }
+    codes[index % codes.len()].clone()
+}
 
 /// The port every node listens on.
 pub const PORT: u16 = 7300;
@@ -131,7 +149,7 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
             key: SecretKey::from_seed(k).hub_id(),
             name: hub_name(i),
             role: Role::Hub,
-            territories: vec![TERRITORIES[i % TERRITORIES.len()].to_string()],
+            territories: vec![territory(i)],
         })
         .collect();
     members.extend(observer_keys.iter().enumerate().map(|(i, k)| MemberSpec {

@@ -12,9 +12,9 @@ use maillage_sync::replica::{Environment, Host};
 use maillage_sync::{PeerConfig, Replica, ReplicaConfig, run_link};
 use sha2::{Digest, Sha256};
 
+use crate::PORT;
 use crate::env::{SimEnvironment, sim_now_ms};
 use crate::net::{SimConnector, incoming};
-use crate::{PORT, TERRITORIES};
 
 /// What the runner observes of a node, once per simulated second.
 #[derive(Debug, Clone)]
@@ -215,7 +215,7 @@ impl SimNode {
 /// The domain event number `k` of hub `index`: every fifth a batch of 10 vouchers, the others
 /// hand one voucher of the latest batch to a new person.
 fn body(index: usize, k: usize) -> pb::event::Body {
-    let departement = TERRITORIES[index % TERRITORIES.len()];
+    let departement = crate::territory(index);
     let batch_id = format!("{departement}-2026-SIM-{}", k / 5 + 1);
     if k.is_multiple_of(5) {
         return pb::event::Body::VoucherBatchIssued(pb::VoucherBatchIssued {

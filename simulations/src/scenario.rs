@@ -8,7 +8,7 @@ use serde::Deserialize;
 pub struct Scenario {
     /// What it exercises.
     pub name: String,
-    /// Hubs (each with a real territory, in `TERRITORIES` order).
+    /// Hubs (each with its own real département, see [`crate::territory`]).
     pub hubs: usize,
     /// National observers (read replicas).
     #[serde(default)]

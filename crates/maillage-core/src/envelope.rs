@@ -370,6 +370,13 @@ pub fn sign_event(
     body: pb::event::Body,
 ) -> Result<VerifiedEvent, EnvelopeError> {
     let author = secret.hub_id();
+    // Every receiver refuses more deps than this: never sign such an event.
+    if header.deps.len() > DEPS_MAX {
+        return Err(EnvelopeError::Field {
+            field: "deps",
+            reason: format!("expected at most {DEPS_MAX}, found {}", header.deps.len()),
+        });
+    }
     let event = pb::Event {
         version: PROTOCOL_VERSION,
         federation: header.federation.0.to_vec(),

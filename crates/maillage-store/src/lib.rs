@@ -189,18 +189,48 @@ pub trait EventStore: Send + Sync {
     ) -> Result<Vec<(u64, pb::SignedEvent)>, StoreError>;
     /// The largest HLC of any stored event (the clock resumes after it).
     fn max_hlc(&self) -> u64;
-    /// The heads of every feed but `author`'s: the causal past a new event of `author` names
-    /// as its deps, so that the rules judge it against everything its author had seen.
+    /// The deps a new event of `author` names so that the rules judge it against everything
+    /// its author has seen: the heads of the other feeds that advanced since `author`'s
+    /// previous event named them (what that event named is already in the new one's past
+    /// through `prev`). At most [`maillage_core::envelope::DEPS_MAX`]: in a larger federation,
+    /// a rotating window (by the new event's seq) picks which advanced feeds go first, and
+    /// the others follow in the next events.
     fn causal_past(&self, author: &HubId) -> Vec<maillage_core::EventRef> {
-        self.frontier()
+        use maillage_core::envelope::DEPS_MAX;
+        let own = self.head(author);
+        let named: BTreeMap<HubId, u64> = own
+            .and_then(|head| self.get(author, head.seq).ok().flatten())
+            .map(|event| event.deps.iter().map(|d| (d.author, d.seq)).collect())
+            .unwrap_or_default();
+        let advanced: Vec<maillage_core::EventRef> = self
+            .frontier()
             .into_iter()
-            .filter(|(other, _)| other != author)
+            .filter(|(other, head)| {
+                other != author && named.get(other).is_none_or(|seq| *seq < head.seq)
+            })
             .map(|(other, head)| maillage_core::EventRef {
                 author: other,
                 seq: head.seq,
                 id: head.id,
             })
-            .collect()
+            .collect();
+        if advanced.len() <= DEPS_MAX {
+            return advanced;
+        }
+        let next_seq = own.map_or(1, |h| h.seq + 1);
+        let start = usize::try_from(next_seq)
+            .unwrap_or(0)
+            .wrapping_mul(DEPS_MAX)
+            % advanced.len();
+        let mut window: Vec<maillage_core::EventRef> = advanced
+            .iter()
+            .cycle()
+            .skip(start)
+            .take(DEPS_MAX)
+            .copied()
+            .collect();
+        window.sort_by_key(|d| d.author);
+        window
     }
     /// Total events held (valid prefixes).
     fn event_count(&self) -> u64 {

@@ -421,3 +421,59 @@ fn full_verification_finds_a_flipped_signature_byte_in_the_middle_of_a_feed() {
         broken.reason
     );
 }
+
+/// In a federation larger than `DEPS_MAX` other feeds, a new event names at most `DEPS_MAX`
+/// heads, and the next one names the heads left out (nothing already in its past).
+#[test]
+fn the_causal_past_respects_the_deps_bound_and_rotates() {
+    use maillage_core::envelope::DEPS_MAX;
+    let keys: Vec<SecretKey> = (0..70u8)
+        .map(|n| SecretKey::from_seed(&[n + 1; 32]))
+        .collect();
+    let members = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| MemberSpec {
+            key: k.hub_id(),
+            name: format!("hub {i}"),
+            role: Role::Hub,
+            territories: vec![format!("{:02}", if i + 1 >= 20 { i + 2 } else { i + 1 })],
+        })
+        .collect();
+    let charter = Arc::new(Charter::found("Large federation", 1, members).unwrap());
+    let store = MemoryStore::in_memory(charter.clone());
+    let me = keys[0].hub_id();
+    for key in &keys[1..] {
+        let mut writer = FeedWriter::new(
+            SecretKey::from_seed(&key.seed()),
+            charter.federation_id(),
+            None,
+            0,
+            MAX_AHEAD_MS_DEFAULT,
+        );
+        store
+            .insert(vec![writer.next(body(1), vec![], 1_000_000).unwrap()])
+            .unwrap();
+    }
+    let first = store.causal_past(&me);
+    assert_eq!(first.len(), DEPS_MAX);
+    let mut writer = FeedWriter::new(
+        SecretKey::from_seed(&keys[0].seed()),
+        charter.federation_id(),
+        None,
+        0,
+        MAX_AHEAD_MS_DEFAULT,
+    );
+    let own = writer.next(body(2), first.clone(), 1_000_001).unwrap();
+    store.append_own(&[own]).unwrap();
+    let second = store.causal_past(&me);
+    assert_eq!(second.len(), 69 - DEPS_MAX, "only the feeds left out");
+    assert!(
+        second
+            .iter()
+            .all(|d| !first.iter().any(|f| f.author == d.author))
+    );
+    // More deps than any receiver accepts are never signed.
+    let too_many: Vec<_> = first.iter().chain(&second).copied().collect();
+    assert!(writer.next(body(3), too_many, 1_000_002).is_err());
+}

@@ -379,9 +379,16 @@ fn next_batch(
             .store
             .range_signed(&author, after, room)
             .map_err(|e| format!("reading feed {}: {e}", author.short()))?;
-        let last = events.last().map_or(after, |(seq, _)| *seq);
+        let mut last = after;
         for (seq, signed) in events {
-            bytes += signed.payload.len() + signed.signature.len() + 8;
+            // The byte bound holds per event (one event alone may exceed it): a batch of
+            // large events must stay under the gRPC message cap, or the stream fails forever.
+            let size = signed.payload.len() + signed.signature.len() + 8;
+            if !batch.is_empty() && bytes + size > replica.config.batch_bytes_max {
+                break;
+            }
+            bytes += size;
+            last = seq;
             batch.push((author, seq, signed));
         }
         if last < head {
