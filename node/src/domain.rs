@@ -794,6 +794,37 @@ fn publish(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Signs a claim on another hub's voucher (its owner answers it when the claim reaches it).
+fn publish_claim(
+    node: &Node,
+    serial: String,
+    venue_id: String,
+    service: String,
+    date: String,
+    json: bool,
+) -> Result<ExitCode> {
+    let body = pb::event::Body::VoucherClaimed(pb::VoucherClaimed {
+        serial: serial.clone(),
+        venue_id: venue_id.clone(),
+        service: service.clone(),
+        date: date.clone(),
+    });
+    publish(node, body, json, |ledger, event| {
+        let owner = ledger
+            .voucher(&serial)
+            .map(|s| hub_name(ledger, &s.owner))
+            .unwrap_or_default();
+        (
+            format!(
+                "voucher {serial} claimed at {} for {service:?} on {date}; claim {} waits for its owner {owner} to answer",
+                venue_label(ledger, &venue_id),
+                event.id.to_hex()
+            ),
+            json!({ "serial": serial, "venue_id": venue_id, "service": service, "date": date, "claim": event.id, "owner": owner }),
+        )
+    })
+}
+
 fn print_json_or(json: bool, value: &serde_json::Value, text: &str) -> Result<ExitCode> {
     if json {
         outln!("{}", serde_json::to_string_pretty(value)?);
@@ -944,22 +975,7 @@ pub fn run_voucher(data_dir: &DataDir, command: VoucherCommand) -> Result<ExitCo
                             "owner {} unreachable ({why}): recording a claim it will answer when the link returns",
                             hub_name(&ledger, &owner)
                         );
-                        let body = pb::event::Body::VoucherClaimed(pb::VoucherClaimed {
-                            serial: serial.clone(),
-                            venue_id: venue_id.clone(),
-                            service: service.clone(),
-                            date: date.clone(),
-                        });
-                        return publish(&node, body, json, |ledger, event| {
-                            (
-                                format!(
-                                    "voucher {serial} claimed at {} for {service:?} on {date}; claim {}",
-                                    venue_label(ledger, &venue_id),
-                                    event.id.to_hex()
-                                ),
-                                json!({ "serial": serial, "venue_id": venue_id, "claim": event.id, "claimed": true }),
-                            )
-                        });
+                        return publish_claim(&node, serial, venue_id, service, date, json);
                     }
                     Err(crate::serve::TransferFailure::Refused(why)) => {
                         bail!(
@@ -1025,26 +1041,7 @@ pub fn run_voucher(data_dir: &DataDir, command: VoucherCommand) -> Result<ExitCo
             let node = Node::open_shared(data_dir.clone())?;
             let ledger = node.ledger()?;
             let venue_id = venue_arg(&ledger, &venue)?;
-            let body = pb::event::Body::VoucherClaimed(pb::VoucherClaimed {
-                serial: serial.clone(),
-                venue_id: venue_id.clone(),
-                service: service.clone(),
-                date: date.clone(),
-            });
-            publish(&node, body, json, |ledger, event| {
-                let owner = ledger
-                    .voucher(&serial)
-                    .map(|s| hub_name(ledger, &s.owner))
-                    .unwrap_or_default();
-                (
-                    format!(
-                        "voucher {serial} claimed at {} for {service:?} on {date}; claim {} waits for its owner {owner} to answer",
-                        venue_label(ledger, &venue_id),
-                        event.id.to_hex()
-                    ),
-                    json!({ "serial": serial, "venue_id": venue_id, "service": service, "date": date, "claim": event.id, "owner": owner }),
-                )
-            })
+            publish_claim(&node, serial, venue_id, service, date, json)
         }
         VoucherCommand::Answer {
             claim,
