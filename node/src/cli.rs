@@ -61,13 +61,20 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the demo federation on embedded defaults: three hubs of real territories and a
-    /// national observer found a federation, import their real venue exports, verify their
-    /// signed logs, and catch a tampered byte.
+    /// national observer, as four nodes replicating over gRPC on loopback ports, play a
+    /// person's story (a referral, vouchers redeemed in another territory, a claim through a
+    /// cut link) and end on the same digest; the federation then runs until Ctrl-C.
+    ///
+    /// Nothing to configure: venues come from real exports embedded in the binary; each node
+    /// gets its own data dir under --dir, which stays after the demo.
     Demo {
         /// Where to create the demo's data dirs (must be new or empty; default: a new
         /// directory under the system's temporary directory).
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Stop the federation after the story instead of running until Ctrl-C.
+        #[arg(long)]
+        exit: bool,
     },
     /// Create this node's key and configuration; join or found a federation.
     ///
@@ -333,9 +340,11 @@ pub enum BenchCommand {
     },
 }
 
-/// Sets up tracing on stderr.
-pub fn init_logging(global: &Global) {
+/// Sets up tracing on stderr. The demo narrates on stdout and logs only errors by default
+/// (its nodes' links fail on purpose when it cuts one).
+pub fn init_logging(global: &Global, command: &Command) {
     let default = match global.verbose {
+        0 if matches!(command, Command::Demo { .. }) => "error",
         0 => "warn,maillage=info,maillage_sync=info",
         1 => "debug",
         _ => "trace",
@@ -550,7 +559,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(args) => serve(&data_dir, args),
         Command::Status { json } => status(&data_dir, json),
         Command::Init(args) => init(&data_dir, args),
-        Command::Demo { dir } => {
+        Command::Demo { dir, exit } => {
             let root = match dir {
                 Some(dir) => dir,
                 None => tempfile::Builder::new()
@@ -558,7 +567,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     .tempdir()?
                     .keep(),
             };
-            crate::demo::run(&root)?;
+            crate::demo::run(&root, exit)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Federation(FederationCommand::Create { members, out }) => {

@@ -1804,9 +1804,14 @@ pub fn run_parcours(
         "parcours of {person} ({} step(s), all hubs)\n",
         timeline.len()
     );
+    let hub_width = timeline
+        .iter()
+        .map(|t| t["hub"].as_str().unwrap_or_default().chars().count())
+        .max()
+        .unwrap_or(0);
     for t in &timeline {
         text.push_str(&format!(
-            "  {}  {:<14} {:<22} {}\n",
+            "  {}  {:<hub_width$} {:<22} {}\n",
             t["at"].as_str().unwrap_or_default(),
             t["hub"].as_str().unwrap_or_default(),
             t["kind"].as_str().unwrap_or_default(),

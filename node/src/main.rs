@@ -9,7 +9,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     let cli = maillage::cli::Cli::parse();
-    maillage::cli::init_logging(&cli.global);
+    maillage::cli::init_logging(&cli.global, &cli.command);
     match maillage::cli::run(cli) {
         Ok(code) => code,
         Err(error) => {

@@ -333,33 +333,6 @@ fn errors_are_precise_and_lose_nothing() {
 }
 
 #[test]
-fn the_demo_runs_on_embedded_defaults() {
-    let work = tempfile::tempdir().unwrap();
-    let root = work.path().join("demo");
-    let out = ok(work.path(), &["demo", "--dir", root.to_str().unwrap()]);
-    assert!(out.contains("40 rows: 40 venues registered"), "{out}");
-    assert!(out.contains("would append nothing: 40 unchanged"), "{out}");
-    assert!(out.contains("40 of 40 rows refused"), "{out}");
-    assert_eq!(out.matches("signatures: OK").count(), 3, "{out}");
-    assert!(out.contains("→ caught: byte "), "{out}");
-    // The data dirs it prints are real nodes.
-    let listed = ok(
-        work.path(),
-        &[
-            "--data-dir",
-            root.join("hub-du-sud").to_str().unwrap(),
-            "venues",
-            "list",
-        ],
-    );
-    assert!(listed.contains("40 of 40 venues shown"), "{listed}");
-    // It never overwrites data.
-    let again = maillage(work.path(), &["demo", "--dir", root.to_str().unwrap()]);
-    assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"));
-}
-
-#[test]
 fn a_restored_backup_takes_its_own_events_back_and_never_reuses_a_seq() {
     let work = tempfile::tempdir().unwrap();
     let dir = work.path();

@@ -1,0 +1,673 @@
+//! `maillage demo`: a federation on embedded defaults, run as real nodes and narrated.
+//!
+//! Three territorial hubs (Hub du Sud, Hinaura, a Nouvelle-Aquitaine hub) and a national
+//! observer found a federation; each hub imports an excerpt of its real venue export (embedded
+//! in the binary, see `node/demo/README.md` for the credit). The four nodes then serve on
+//! loopback ports, each with its own data dir, replicating over gRPC exactly as `maillage
+//! serve` does, and a person's story is played through the same commands a hub's staff would
+//! type (sent to the running nodes the way the CLI sends them): spotted at a CAF desk in
+//! Martigues, referred, given a carnet, moving to Charente, accepted and redeeming vouchers
+//! there; Hub du Sud's link goes down, a redemption becomes a claim, the link returns and the
+//! claim is answered; every node ends on the same digest. The federation keeps running until
+//! Ctrl-C (or ends after the story with `--exit`).
+
+mod net;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use maillage_core::date::format_date;
+use maillage_core::{Charter, MemberSpec, Role, SecretKey};
+use maillage_venues::InputFormat;
+use tokio::sync::watch;
+
+use crate::datadir::{DataDir, NodeConfig, PeerEntry, ServeConfig};
+use crate::node::Node;
+use crate::venues::import_bytes;
+
+pub use net::{Switchboard, SwitchedConnector};
+
+/// One demo hub: data dir name, display name, territories, embedded venue excerpt.
+struct DemoHub {
+    dir: &'static str,
+    name: &'static str,
+    territories: &'static [&'static str],
+    venues_label: &'static str,
+    venues: &'static [u8],
+}
+
+const HUBS: [DemoHub; 3] = [
+    DemoHub {
+        dir: "hub-du-sud",
+        name: "Hub du Sud",
+        territories: &["04", "05", "06", "13", "83", "84"],
+        venues_label: "hub-du-sud-2023-05-17.json (excerpt)",
+        venues: include_bytes!("../../demo/hub-du-sud.json"),
+    },
+    DemoHub {
+        dir: "hinaura",
+        name: "Hinaura",
+        territories: &[
+            "01", "03", "07", "15", "26", "38", "42", "43", "63", "69", "73", "74",
+        ],
+        venues_label: "hinaura-2022-v0.1.json (excerpt)",
+        venues: include_bytes!("../../demo/hinaura.json"),
+    },
+    DemoHub {
+        dir: "nouvelle-aquitaine",
+        name: "Hub Nouvelle-Aquitaine",
+        territories: &[
+            "16", "17", "19", "23", "24", "33", "40", "47", "64", "79", "86", "87",
+        ],
+        venues_label: "charente-2023-07-11.json (excerpt)",
+        venues: include_bytes!("../../demo/charente.json"),
+    },
+];
+
+const OBSERVER_DIR: &str = "anct-observer";
+const SUD: usize = 0;
+const NA: usize = 2;
+const OBSERVER: usize = 3;
+
+/// The venue of the Charente export where the person is welcomed (the France services desk of
+/// Barbezieux-Saint-Hilaire, whose SIRET makes it a traceable payee), by its id in the export.
+const BARBEZIEUX: &str = "mediation-numerique-aidants-connect-5415-mediation-numerique";
+/// How long the demo waits for replication before calling it a failure.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Runs the demo in `root` (created; must be empty or absent). With `exit`, the federation
+/// stops after the story; otherwise it runs until Ctrl-C.
+pub fn run(root: &Path, exit: bool) -> Result<()> {
+    if root.exists() && std::fs::read_dir(root)?.next().is_some() {
+        bail!(
+            "{} is not empty: pass --dir with a new directory (the demo never overwrites data)",
+            root.display()
+        );
+    }
+    std::fs::create_dir_all(root).with_context(|| format!("creating {}", root.display()))?;
+    let root = root
+        .canonicalize()
+        .with_context(|| format!("resolving {}", root.display()))?;
+    let (charter, keys) = found()?;
+
+    // Each node's port is chosen before the configurations are written, so that every node
+    // can name its peers.
+    let mut listeners = Vec::new();
+    for _ in 0..keys.len() {
+        listeners
+            .push(std::net::TcpListener::bind("127.0.0.1:0").context("binding a loopback port")?);
+    }
+    let listen: Vec<String> = listeners
+        .iter()
+        .map(|l| l.local_addr().map(|a| a.to_string()))
+        .collect::<std::io::Result<_>>()?;
+    let mut nodes = Vec::new();
+    for (i, (dir, key)) in keys.iter().enumerate() {
+        let data_dir = DataDir::new(root.join(dir));
+        data_dir.create()?;
+        data_dir.write_key(key)?;
+        data_dir.write_charter(&charter)?;
+        let name = charter
+            .member(&key.hub_id())
+            .map(|m| m.name.clone())
+            .unwrap_or_default();
+        // Hubs pull from the other hubs; the observer pulls from every hub.
+        let peers = (0..HUBS.len())
+            .filter(|&j| j != i)
+            .map(|j| PeerEntry {
+                address: format!("http://{}", listen[j]),
+                key: Some(keys[j].1.hub_id().to_string()),
+                ca: None,
+                tls_domain: None,
+            })
+            .collect();
+        data_dir.write_config(&NodeConfig {
+            name,
+            clock_max_ahead_ms: maillage_core::hlc::MAX_AHEAD_MS_DEFAULT,
+            serve: ServeConfig {
+                listen: listen[i].clone(),
+                peers,
+                heartbeat_ms: 1_000,
+                stall_timeout_ms: 4_000,
+                ..ServeConfig::default()
+            },
+        })?;
+        nodes.push(Node::open(data_dir)?);
+    }
+    import_venues(&nodes)?;
+
+    let federation = Federation::start(&root, nodes, listeners, listen)?;
+    let outcome = story(&federation).map(|person| {
+        federation.where_to_look(&person);
+        if !exit {
+            println!("\nThe federation runs until Ctrl-C.");
+            federation.runtime.block_on(crate::serve::shutdown_signal());
+            println!("\nStopping the four nodes (their data dirs stay)…");
+        }
+    });
+    let stopped = federation.stop();
+    outcome?;
+    stopped
+}
+
+/// Step 1: the keys and the charter.
+fn found() -> Result<(Charter, Vec<(&'static str, SecretKey)>)> {
+    say("1. Three territorial hubs and a national observer found a federation.");
+    let mut keys = Vec::new();
+    let mut specs = Vec::new();
+    for hub in &HUBS {
+        let key = SecretKey::generate(&mut rand::rng());
+        specs.push(MemberSpec {
+            key: key.hub_id(),
+            name: hub.name.into(),
+            role: Role::Hub,
+            territories: hub.territories.iter().map(|t| t.to_string()).collect(),
+        });
+        keys.push((hub.dir, key));
+    }
+    let observer = SecretKey::generate(&mut rand::rng());
+    specs.push(MemberSpec {
+        key: observer.hub_id(),
+        name: "ANCT (national observer)".into(),
+        role: Role::Observer,
+        territories: vec![],
+    });
+    keys.push((OBSERVER_DIR, observer));
+    let charter = Charter::found("Fédération des hubs du numérique inclusif (démo)", 2, specs)?;
+    println!(
+        "   The charter lists members, roles and territories; its hash, the FederationId, is in every event:"
+    );
+    println!("   {}", charter.federation_id());
+    for (id, member) in charter.members() {
+        let territories: Vec<&str> = member.territories.iter().map(String::as_str).collect();
+        println!(
+            "   - {:<26} {}  {}",
+            member.name,
+            id.short(),
+            territories.join(",")
+        );
+    }
+    Ok((charter, keys))
+}
+
+/// Step 2: each hub signs its venue map (before the nodes serve, as a hub would on day one).
+fn import_venues(nodes: &[Node]) -> Result<()> {
+    say(
+        "2. Each hub imports its venue map from its real export (national standard, v0.1.1 or v1).",
+    );
+    for (hub, node) in HUBS.iter().zip(nodes) {
+        let outcome = import_bytes(
+            node,
+            hub.venues_label,
+            hub.venues,
+            InputFormat::Auto,
+            None,
+            false,
+        )?;
+        let c = &outcome.counts;
+        println!(
+            "   {:<24} {} rows: {} venues registered, {} rejected, {} with warnings → {} signed events",
+            hub.name, c.rows, c.imported, c.rejected, c.with_warnings, c.events_appended
+        );
+    }
+    let hinaura_in_sud = import_bytes(
+        &nodes[SUD],
+        HUBS[1].venues_label,
+        HUBS[1].venues,
+        InputFormat::Auto,
+        None,
+        true,
+    )?;
+    println!(
+        "   Hub du Sud cannot register Hinaura's venues: {} of {} rows refused (outside its territories).",
+        hinaura_in_sud.counts.rejected, hinaura_in_sud.counts.rows
+    );
+    Ok(())
+}
+
+/// The four running nodes.
+struct Federation {
+    root: PathBuf,
+    names: Vec<String>,
+    dirs: Vec<String>,
+    /// Federation addresses (`host:port`).
+    listen: Vec<String>,
+    /// Command addresses (what `serve.addr` names), where the CLI sends commands.
+    commands: Vec<String>,
+    board: Arc<Switchboard>,
+    runtime: tokio::runtime::Runtime,
+    stop: watch::Sender<bool>,
+    daemons: Vec<tokio::task::JoinHandle<Result<()>>>,
+}
+
+impl Federation {
+    /// Step 3: every node serves on its loopback port and pulls from its peers.
+    fn start(
+        root: &Path,
+        nodes: Vec<Node>,
+        listeners: Vec<std::net::TcpListener>,
+        listen: Vec<String>,
+    ) -> Result<Self> {
+        say("3. The four nodes start, each on its own port and data dir, and replicate over gRPC.");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("maillage-demo")
+            .build()?;
+        let board = Switchboard::new(listen.iter().cloned());
+        let (stop, stop_rx) = watch::channel(false);
+        let mut names = Vec::new();
+        let mut dirs = Vec::new();
+        let mut daemons = Vec::new();
+        for ((node, listener), address) in nodes.into_iter().zip(listeners).zip(&listen) {
+            names.push(node.config.name.clone());
+            dirs.push(
+                node.data_dir
+                    .root()
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            );
+            let config = node.config.serve.clone();
+            let connector = Arc::new(SwitchedConnector {
+                own: address.clone(),
+                board: board.clone(),
+            });
+            let mut stop = stop_rx.clone();
+            let node = Arc::new(node);
+            daemons.push(runtime.spawn(async move {
+                listener.set_nonblocking(true)?;
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                crate::serve::run(node, config, listener, connector, async move {
+                    let _ = stop.wait_for(|stopped| *stopped).await;
+                })
+                .await
+            }));
+        }
+        let mut federation = Self {
+            root: root.to_path_buf(),
+            names,
+            dirs,
+            listen,
+            commands: Vec::new(),
+            board,
+            runtime,
+            stop,
+            daemons,
+        };
+        // A node is ready once it has written the address its commands go to.
+        let deadline = Instant::now() + PATIENCE;
+        for i in 0..federation.dirs.len() {
+            let data_dir = DataDir::new(root.join(&federation.dirs[i]));
+            loop {
+                if let Some(address) = crate::serve::running_address(&data_dir) {
+                    federation.commands.push(address);
+                    break;
+                }
+                if federation.daemons[i].is_finished() || Instant::now() > deadline {
+                    let _ = federation.stop.send(true);
+                    let handle = federation.daemons.swap_remove(i);
+                    let error = match federation.runtime.block_on(handle) {
+                        Ok(Err(error)) => format!("{error:#}"),
+                        Ok(Ok(())) => "it stopped".into(),
+                        Err(error) => error.to_string(),
+                    };
+                    let _ = federation.stop();
+                    bail!("{} did not start: {error}", data_dir.root().display());
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        for i in 0..federation.dirs.len() {
+            println!(
+                "   {:<26} gRPC on {}   data dir {}",
+                federation.names[i], federation.listen[i], federation.dirs[i]
+            );
+        }
+        let took = federation.converge(&[0, 1, 2, 3])?;
+        let events = federation.events(OBSERVER)?;
+        println!(
+            "   Within {} ms every node holds the same {events} signed events, and the same digest.",
+            took.as_millis()
+        );
+        println!(
+            "\n   From here on, the story runs the commands a hub's staff would type, from {}:",
+            root.display()
+        );
+        Ok(federation)
+    }
+
+    /// Runs a command on a node as the CLI would (sent to the running node), quietly.
+    fn call(&self, node: usize, args: &[&str]) -> Result<String> {
+        // The very command line the CLI would send from another terminal.
+        let data_dir = self.root.join(&self.dirs[node]).display().to_string();
+        let line = ["--data-dir", data_dir.as_str()]
+            .into_iter()
+            .chain(args.iter().copied())
+            .map(str::to_string)
+            .collect();
+        let (stdout, stderr, code) = crate::serve::forward(&self.commands[node], line)?;
+        if code != 0 {
+            bail!(
+                "`maillage --data-dir {} {}` failed (exit {code}): {}",
+                self.dirs[node],
+                args.join(" "),
+                format!("{stdout}{stderr}").trim()
+            );
+        }
+        Ok(stdout)
+    }
+
+    /// Runs a command and shows it with its output.
+    fn cmd(&self, node: usize, args: &[&str]) -> Result<String> {
+        println!(
+            "   $ maillage --data-dir {} {}",
+            self.dirs[node],
+            shell_words(args)
+        );
+        let out = self.call(node, args)?;
+        for line in out.lines() {
+            println!("     {line}");
+        }
+        Ok(out)
+    }
+
+    fn json(&self, node: usize, args: &[&str]) -> Result<serde_json::Value> {
+        let out = self.call(node, args)?;
+        serde_json::from_str(&out).with_context(|| format!("reading the output of {args:?}"))
+    }
+
+    fn events(&self, node: usize) -> Result<u64> {
+        Ok(self.json(node, &["status", "--json"])?["events_stored"]
+            .as_u64()
+            .unwrap_or_default())
+    }
+
+    fn digest(&self, node: usize) -> Result<(String, u64)> {
+        let digest = self.json(node, &["digest", "--json"])?["digest"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        Ok((digest, self.events(node)?))
+    }
+
+    /// Waits until `nodes` hold the same events and digest; returns how long it took.
+    fn converge(&self, nodes: &[usize]) -> Result<Duration> {
+        let started = Instant::now();
+        loop {
+            let states = nodes
+                .iter()
+                .map(|&n| self.digest(n))
+                .collect::<Result<Vec<_>>>()?;
+            if states.windows(2).all(|w| w[0] == w[1]) {
+                return Ok(started.elapsed());
+            }
+            if started.elapsed() > PATIENCE {
+                let lines: Vec<String> = nodes
+                    .iter()
+                    .zip(&states)
+                    .map(|(&n, (d, e))| format!("{}: {e} events, digest {d}", self.names[n]))
+                    .collect();
+                bail!(
+                    "the nodes did not converge within {PATIENCE:?}:\n{}",
+                    lines.join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// Shows how fast the last events reached everyone.
+    fn replicated(&self, nodes: &[usize]) -> Result<()> {
+        let took = self.converge(nodes)?;
+        let who = if nodes.len() == self.names.len() {
+            "every node".to_string()
+        } else {
+            nodes
+                .iter()
+                .map(|&n| self.names[n].as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        println!("     (replicated to {who} in {} ms)", took.as_millis());
+        Ok(())
+    }
+
+    fn where_to_look(&self, person: &str) {
+        say("Where to look:");
+        for (name, dir) in self.names.iter().zip(&self.dirs) {
+            println!("   {:<26} {}", name, self.root.join(dir).display());
+        }
+        println!("\n   While the federation runs, in another terminal:");
+        println!("   cd {}", self.root.display());
+        println!("   maillage --data-dir {OBSERVER_DIR} status");
+        println!("   maillage --data-dir {OBSERVER_DIR} parcours {person}");
+        println!("   maillage --data-dir {OBSERVER_DIR} stats");
+        println!("   maillage --data-dir nouvelle-aquitaine venues search barbezieux");
+        println!(
+            "   (After Ctrl-C the data dirs stay: `maillage --data-dir hub-du-sud serve` restarts a node.)"
+        );
+    }
+
+    /// Stops every node (links, servers; views saved) and reports the first failure.
+    fn stop(self) -> Result<()> {
+        let _ = self.stop.send(true);
+        let mut first = Ok(());
+        for (handle, dir) in self.daemons.into_iter().zip(&self.dirs) {
+            let result = match self.runtime.block_on(handle) {
+                Ok(result) => result,
+                Err(error) => Err(anyhow::anyhow!("{error}")),
+            };
+            if let Err(error) = result
+                && first.is_ok()
+            {
+                first = Err(error.context(format!("node {dir}")));
+            }
+        }
+        first
+    }
+}
+
+/// The story of one person; returns her carnet code.
+fn story(fed: &Federation) -> Result<String> {
+    let today = crate::domain::today();
+    let year = format_date(today)[..4].to_string();
+    let batch = format!("13-{year}-CAF-01");
+    let desk = "CAF des Bouches-du-Rhône, accueil de Martigues";
+
+    say(
+        "4. Hub du Sud issues Pass numérique vouchers funded by the CAF des Bouches-du-Rhône;\n   Hub Nouvelle-Aquitaine qualifies the France services desk of Barbezieux to accept them.",
+    );
+    fed.cmd(
+        SUD,
+        &[
+            "voucher",
+            "issue",
+            "--batch",
+            &batch,
+            "--funder",
+            "CAF des Bouches-du-Rhône",
+            "--funder-siret",
+            "53418890200012",
+            "--count",
+            "10",
+            "--valid-from",
+            &format_date(today - 30),
+            "--valid-until",
+            &format_date(today + 300),
+            "--redeem-deadline",
+            &format_date(today + 330),
+        ],
+    )?;
+    let barbezieux = fed.json(NA, &["venues", "show", BARBEZIEUX, "--json"])?["venue_id"]
+        .as_str()
+        .context("the Barbezieux venue has no id")?
+        .to_string();
+    fed.cmd(
+        NA,
+        &[
+            "venues",
+            "qualify",
+            &barbezieux,
+            "--until",
+            &format_date(today + 365),
+            "--service",
+            "démarches",
+        ],
+    )?;
+    fed.replicated(&[0, 1, 2, 3])?;
+
+    say(
+        "5. At the CAF desk in Martigues, an advisor sees that a woman cannot file her forms online.\n   The desk draws a carnet code (no name, no address), refers her, and hands her five vouchers.",
+    );
+    let person = fed.cmd(SUD, &["person", "new"])?;
+    let person = person.lines().next().unwrap_or_default().trim().to_string();
+    let opened = fed.cmd(
+        SUD,
+        &[
+            "referral",
+            "open",
+            "--person",
+            &person,
+            "--prescriber-kind",
+            "CAF",
+            "--prescriber",
+            desk,
+            "--need",
+            "Aide aux démarches administratives",
+            "--service-territory",
+            "13",
+        ],
+    )?;
+    let referral = opened
+        .lines()
+        .find_map(|l| l.strip_prefix("referral id: "))
+        .context("referral open printed no id")?
+        .trim()
+        .to_string();
+    fed.cmd(
+        SUD,
+        &[
+            "voucher",
+            "hand-out",
+            "--carnet",
+            &format!("{batch}:1-5"),
+            "--person",
+            &person,
+            "--prescriber-kind",
+            "CAF",
+            "--prescriber",
+            desk,
+            "--referral",
+            &referral,
+        ],
+    )?;
+
+    say(
+        "6. She moves to Charente before her appointment. Hub du Sud forwards the referral to the\n   France services desk of Barbezieux; Hub Nouvelle-Aquitaine accepts it there.",
+    );
+    fed.cmd(
+        SUD,
+        &["referral", "forward", &referral, "--to-venue", &barbezieux],
+    )?;
+    fed.replicated(&[0, 1, 2, 3])?;
+    fed.cmd(
+        NA,
+        &["referral", "accept", &referral, "--venue", &barbezieux],
+    )?;
+
+    say(
+        "7. In Barbezieux she redeems a voucher of Hub du Sud. Her new hub asks the owner to transfer it\n   first, online: a voucher has one owner at a time, so it can never be redeemed twice.",
+    );
+    let first = format!("{batch}-1");
+    let second = format!("{batch}-2");
+    let redeem = |serial: &str| {
+        fed.cmd(
+            NA,
+            &[
+                "voucher",
+                "redeem",
+                serial,
+                "--venue",
+                &barbezieux,
+                "--service",
+                "démarches",
+            ],
+        )
+    };
+    redeem(&first)?;
+    fed.replicated(&[0, 1, 2, 3])?;
+
+    say("8. Hub du Sud's internet link goes down.");
+    fed.board.set_down(&fed.listen[SUD], true);
+    println!(
+        "   Her next redemption cannot reach the owner: it is recorded as a claim, which the other\n   nodes receive and hold; the voucher stays handed out until its owner answers."
+    );
+    redeem(&second)?;
+    fed.replicated(&[1, 2, 3])?;
+    fed.cmd(OBSERVER, &["voucher", "status", &second])?;
+
+    say(
+        "9. The link returns. Hub du Sud receives the claim, checks that the voucher was handed out\n   and never redeemed, and accepts it: the redemption takes effect everywhere.",
+    );
+    fed.board.set_down(&fed.listen[SUD], false);
+    let started = Instant::now();
+    loop {
+        let status = fed.json(NA, &["voucher", "status", &second, "--json"])?;
+        if status["status"] == "redeemed" {
+            break;
+        }
+        if started.elapsed() > PATIENCE {
+            bail!("the claim on {second} was not answered within {PATIENCE:?}: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    println!(
+        "     (answered and back at Hub Nouvelle-Aquitaine {} ms after the link returned)",
+        started.elapsed().as_millis()
+    );
+    fed.cmd(NA, &["voucher", "status", &second])?;
+    fed.cmd(
+        NA,
+        &["referral", "close", &referral, "--outcome", "completed"],
+    )?;
+
+    say(
+        "10. The national observer reads her parcours across both territories, and checks every signature.",
+    );
+    fed.replicated(&[0, 1, 2, 3])?;
+    fed.cmd(OBSERVER, &["parcours", &person])?;
+    fed.cmd(OBSERVER, &["log", "verify"])?;
+
+    say("11. Every node ends on the same digest.");
+    fed.converge(&[0, 1, 2, 3])?;
+    for node in 0..fed.names.len() {
+        let (digest, events) = fed.digest(node)?;
+        println!(
+            "   {:<26} {events} events   digest {}",
+            fed.names[node], digest
+        );
+    }
+    Ok(person)
+}
+
+/// Arguments as a person would type them in a shell.
+fn shell_words(args: &[&str]) -> String {
+    args.iter()
+        .map(|a| {
+            if a.is_empty()
+                || a.contains(|c: char| c.is_whitespace() || "'\"$`\\;&|<>()*?".contains(c))
+            {
+                format!("\"{}\"", a.replace('"', "\\\""))
+            } else {
+                a.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn say(text: &str) {
+    println!("\n{text}");
+}

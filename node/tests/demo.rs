@@ -1,0 +1,161 @@
+//! `maillage demo`, the README's main command, run as a newcomer would: four real nodes
+//! replicating over gRPC on loopback ports play a person's story and end on one digest.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+mod common;
+
+use common::{json, maillage, ok, on};
+
+#[test]
+fn the_demo_plays_its_story_on_four_nodes_and_ends_on_one_digest() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("demo");
+    let out = ok(
+        work.path(),
+        &["demo", "--dir", root.to_str().unwrap(), "--exit"],
+    );
+    assert!(out.contains("40 rows: 40 venues registered"), "{out}");
+    assert!(out.contains("40 of 40 rows refused"), "{out}");
+    // The online redemption is a transfer by the owner; the one through the cut link a claim,
+    // pending until the link returns, then accepted.
+    assert!(
+        out.contains("transferred online by its owner Hub du Sud"),
+        "{out}"
+    );
+    assert!(out.contains("owner Hub du Sud unreachable"), "{out}");
+    assert!(out.contains(": pending"), "{out}");
+    assert!(out.contains(": accepted"), "{out}");
+    assert!(out.contains("referral_accepted"), "{out}");
+    assert!(
+        out.contains("OK: every signature and every chain verifies"),
+        "{out}"
+    );
+    // Section 11 lists four nodes with one digest.
+    let finale = &out[out.find("11. Every node ends on the same digest.").unwrap()..];
+    let digests: Vec<&str> = finale
+        .lines()
+        .filter_map(|l| l.split("digest ").nth(1))
+        .map(str::trim)
+        .collect();
+    assert_eq!(digests.len(), 4, "{finale}");
+    assert!(
+        digests.iter().all(|d| d.len() == 64 && *d == digests[0]),
+        "{finale}"
+    );
+
+    // The data dirs it leaves are real nodes, readable once the federation stopped: the
+    // observer holds the person's vouchers, used in another territory.
+    for dir in [
+        "hub-du-sud",
+        "hinaura",
+        "nouvelle-aquitaine",
+        "anct-observer",
+    ] {
+        assert!(
+            !root.join(dir).join("serve.addr").exists(),
+            "{dir} still says it serves"
+        );
+    }
+    let person = out
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("maillage --data-dir anct-observer parcours ")
+        })
+        .unwrap()
+        .trim()
+        .to_string();
+    let parcours = json(&on(
+        &root,
+        "anct-observer",
+        &["parcours", &person, "--json"],
+    ));
+    assert_eq!(parcours["vouchers"]["used"].as_array().unwrap().len(), 2);
+    let offline = json(&on(&root, "anct-observer", &["digest", "--json"]));
+    assert_eq!(offline["digest"], digests[0]);
+
+    // It never overwrites data.
+    let again = maillage(work.path(), &["demo", "--dir", root.to_str().unwrap()]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"));
+}
+
+#[test]
+fn the_demo_federation_runs_until_ctrl_c_and_answers_the_commands_it_prints() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("demo");
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_maillage"))
+        .args(["demo", "--dir", root.to_str().unwrap()])
+        .env_remove("MAILLAGE_DATA_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stdout = demo.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { return };
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !seen
+        .iter()
+        .any(|l: &String| l.contains("runs until Ctrl-C"))
+    {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(wait) {
+            Ok(line) => seen.push(line),
+            Err(_) => {
+                let _ = demo.kill();
+                panic!("the demo did not reach Ctrl-C:\n{}", seen.join("\n"));
+            }
+        }
+    }
+    // The commands it prints reach the running nodes from another terminal.
+    let printed: Vec<String> = seen
+        .iter()
+        .filter_map(|l| l.trim().strip_prefix("maillage "))
+        .map(str::to_string)
+        .collect();
+    assert!(printed.len() >= 4, "{seen:?}");
+    for command in &printed {
+        let args: Vec<&str> = command.split_whitespace().collect();
+        ok(&root, &args);
+    }
+    let status = json(&on(&root, "anct-observer", &["status", "--json"]));
+    let peers = status["peers"].as_array().unwrap();
+    assert_eq!(peers.len(), 3, "{status}");
+    assert!(peers.iter().all(|p| p["state"] == "live"), "{status}");
+
+    // Ctrl-C stops the four nodes cleanly.
+    let interrupted = Command::new("kill")
+        .args(["-INT", &demo.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = demo.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the demo did not stop on Ctrl-C");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+    for dir in [
+        "hub-du-sud",
+        "hinaura",
+        "nouvelle-aquitaine",
+        "anct-observer",
+    ] {
+        assert!(!root.join(dir).join("serve.addr").exists());
+    }
+}
