@@ -156,6 +156,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Play a scenario on a simulated network of hubs (partitions, crashes, people moving),
+    /// deterministically: `maillage simulate SCENARIO.toml --seed N` or `--seeds A..B`.
+    ///
+    /// Runs the `maillage-simulate` program installed next to this one (the simulator links a
+    /// simulated network and clock that a production node does not carry): build it with
+    /// `cargo build --release -p maillage-simulations`. Its options: `maillage simulate --help`.
+    #[command(disable_help_flag = true)]
+    Simulate {
+        /// The scenario and the simulator's options, passed on unchanged.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 /// `maillage serve` options (each overrides node.toml).
@@ -184,6 +196,7 @@ pub fn runs_in_daemon(command: &Command) -> bool {
     !matches!(
         command,
         Command::Demo { .. }
+            | Command::Simulate { .. }
             | Command::Init(_)
             | Command::Federation(_)
             | Command::Id
@@ -395,6 +408,29 @@ fn serve(data_dir: &DataDir, args: ServeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The simulator's program name, looked for next to the running `maillage`.
+const SIMULATOR: &str = "maillage-simulate";
+
+fn simulate(args: Vec<String>) -> Result<ExitCode> {
+    let exe = std::env::current_exe().context("locating the maillage program")?;
+    let simulator = exe.with_file_name(format!("{SIMULATOR}{}", std::env::consts::EXE_SUFFIX));
+    if !simulator.is_file() {
+        bail!(
+            "the simulator is not installed next to {}: build it with `cargo build --release -p maillage-simulations` (or run `cargo run --release -p maillage-simulations -- {}`)",
+            exe.display(),
+            args.join(" ")
+        );
+    }
+    let status = std::process::Command::new(&simulator)
+        .args(&args)
+        .status()
+        .with_context(|| format!("running {}", simulator.display()))?;
+    Ok(match status.code() {
+        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        None => bail!("{} was stopped by a signal", simulator.display()),
+    })
+}
+
 fn status(data_dir: &DataDir, json: bool) -> Result<ExitCode> {
     let node = Node::open_shared(data_dir.clone())?;
     let status = match crate::serve::Daemon::current() {
@@ -558,6 +594,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve(&data_dir, args),
         Command::Status { json } => status(&data_dir, json),
+        Command::Simulate { args } => simulate(args),
         Command::Init(args) => init(&data_dir, args),
         Command::Demo { dir, exit } => {
             let root = match dir {
