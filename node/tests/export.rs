@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{json, luhn_siret, maillage, ok, on, venues_file};
+use common::{exchange, json, luhn_siret, maillage, ok, on, venues_file};
 
 const AS_OF: &str = "2026-03-31";
 
@@ -920,13 +920,6 @@ fn export_inside_a_serving_node_writes_where_the_caller_stands() {
         "{stderr}"
     );
     assert_eq!(std::fs::read(&target).unwrap(), before);
-}
-
-/// `from` exports its log, `to` imports it.
-fn exchange(dir: &Path, from: &str, to: &str) {
-    let file = format!("{from}.mlog");
-    on(dir, from, &["log", "export", &file]);
-    on(dir, to, &["log", "import", &file]);
 }
 
 #[test]
