@@ -11,7 +11,7 @@ use maillage_store::EventStore;
 
 use crate::datadir::{DEFAULT_DATA_DIR, DataDir, NodeConfig};
 use crate::node::Node;
-use crate::{bench, domain, federation, logfile, stats, venues};
+use crate::{bench, domain, export, federation, logfile, stats, venues};
 
 /// maillage — a federation of France's digital-inclusion hubs.
 ///
@@ -128,6 +128,23 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write the views as CSV files for analysts: lieux.csv, vouchers.csv, referrals.csv,
+    /// stats.csv.
+    ///
+    /// lieux.csv holds the open venues in the national standard v1 (as `venues export`);
+    /// vouchers.csv one row per voucher of every batch, with its status on the --as-of day
+    /// (issued, handed_out, redeemed, cancelled, expired); referrals.csv one row per referral,
+    /// with its status on that day (open, expired after its 30 days, accepted, declined, or
+    /// its outcome); stats.csv the figures of `maillage stats`, one value a row
+    /// (as_of,section,hub,hub_key,funder,departement,metric,value).
+    ///
+    /// UTF-8, comma-separated, one header row, rows in id order (vouchers by batch, then
+    /// number): nodes holding the same events write the same bytes for the same day. No person code is written, so the files
+    /// can be shared. Files already in DIR are left untouched unless --force; the files appear
+    /// only once all of them are complete.
+    ///
+    /// Example: maillage export --out export-2026-03 --as-of 2026-03-31
+    Export(export::ExportArgs),
     /// The digest of every folded view (equal on nodes holding the same events) and the
     /// events applied per feed.
     Digest {
@@ -224,6 +241,7 @@ pub fn resolve_paths(command: &mut Command, cwd: &std::path::Path) {
         Command::Venues(venues::VenuesCommand::Export { out: Some(out), .. }) => fix(out),
         Command::Log(LogCommand::Export { file } | LogCommand::Import { file, .. }) => fix(file),
         Command::Log(LogCommand::Verify { file: Some(file) }) => fix(file),
+        Command::Export(args) => fix(&mut args.out),
         _ => {}
     }
 }
@@ -652,6 +670,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             domain::run_parcours(&data_dir, &code, as_of.as_deref(), json)
         }
         Command::Stats { as_of, json } => stats::run(&data_dir, as_of.as_deref(), json),
+        Command::Export(args) => export::run(&data_dir, args),
         Command::Digest { json } => domain::run_digest(&data_dir, json),
         Command::Rejections { json } => domain::run_rejections(&data_dir, json),
         Command::Bench(BenchCommand::Fold {

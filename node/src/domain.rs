@@ -657,7 +657,8 @@ fn hub_arg(node: &Node, text: &str) -> Result<HubId> {
     }
 }
 
-fn hub_name(ledger: &Ledger, hub: &HubId) -> String {
+/// A hub's name in the charter (its short key if it is not a member).
+pub fn hub_name(ledger: &Ledger, hub: &HubId) -> String {
     ledger
         .charter()
         .member(hub)
@@ -732,7 +733,14 @@ fn expired(ledger: &Ledger, serial: &str, as_of: i32) -> bool {
         .is_some_and(|deadline| as_of > deadline)
 }
 
-fn status_label(ledger: &Ledger, serial: &str, state: &VoucherState, as_of: i32) -> &'static str {
+/// A voucher's status on `as_of`: issued, handed_out, redeemed, cancelled, or expired (neither
+/// redeemed nor cancelled, past its batch's redeem deadline).
+pub fn status_label(
+    ledger: &Ledger,
+    serial: &str,
+    state: &VoucherState,
+    as_of: i32,
+) -> &'static str {
     match state.status {
         VoucherStatus::Redeemed => "redeemed",
         VoucherStatus::Cancelled => "cancelled",

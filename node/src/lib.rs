@@ -12,6 +12,7 @@ pub mod cli;
 pub mod datadir;
 pub mod demo;
 pub mod domain;
+pub mod export;
 pub mod federation;
 pub mod logfile;
 pub mod node;

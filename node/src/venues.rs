@@ -268,13 +268,7 @@ pub fn run(data_dir: &DataDir, command: VenuesCommand) -> Result<ExitCode> {
         } => {
             let node = Node::open_shared(data_dir.clone())?;
             let ledger = node.ledger()?;
-            let directory = ledger.venues();
-            let records: Vec<pb::VenueRecord> = directory
-                .venues()
-                .values()
-                .filter(|v| v.closed.is_none())
-                .map(|v| v.record.clone())
-                .collect();
+            let records = open_records(ledger.venues());
             match &out {
                 Some(path) => {
                     let file = std::fs::File::create(path)
@@ -291,6 +285,17 @@ pub fn run(data_dir: &DataDir, command: VenuesCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The records of the open venues, by venue id: what an export of the national standard
+/// holds (the same order on every node).
+pub fn open_records(directory: &VenueDirectory) -> Vec<pb::VenueRecord> {
+    directory
+        .venues()
+        .values()
+        .filter(|v| v.closed.is_none())
+        .map(|v| v.record.clone())
+        .collect()
 }
 
 /// What an import did, with its human report.

@@ -9,14 +9,7 @@ use std::path::Path;
 
 mod common;
 
-use common::{json, luhn_siret, maillage, ok, on};
-
-/// `from` exports its log, `to` imports it.
-fn exchange(dir: &Path, from: &str, to: &str) -> String {
-    let file = format!("{from}.mlog");
-    on(dir, from, &["log", "export", &file]);
-    on(dir, to, &["log", "import", &file])
-}
+use common::{exchange, json, luhn_siret, maillage, ok, on};
 
 fn event_count(dir: &Path, node: &str) -> String {
     let verified = on(dir, node, &["log", "verify"]);

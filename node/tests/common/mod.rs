@@ -35,6 +35,13 @@ pub fn on(dir: &Path, node: &str, args: &[&str]) -> String {
     ok(dir, &all)
 }
 
+/// `from` exports its log to a portable file, `to` imports it; returns the import's report.
+pub fn exchange(dir: &Path, from: &str, to: &str) -> String {
+    let file = format!("{from}.mlog");
+    on(dir, from, &["log", "export", &file]);
+    on(dir, to, &["log", "import", &file])
+}
+
 /// Parses a command's JSON output.
 pub fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
