@@ -274,13 +274,18 @@ pub fn run(data_dir: &DataDir, command: VenuesCommand) -> Result<ExitCode> {
                     let file = std::fs::File::create(path)
                         .with_context(|| format!("creating {}", path.display()))?;
                     maillage_venues::export_csv_v1(&records, std::io::BufWriter::new(file))?;
-                    eprintln!(
+                    outln!(
                         "{} venues written to {} (national standard v1 CSV)",
                         records.len(),
                         path.display()
                     );
                 }
-                None => maillage_venues::export_csv_v1(&records, std::io::stdout().lock())?,
+                // Through the output capture, so that a serving node sends it to the caller.
+                None => {
+                    let mut csv = Vec::new();
+                    maillage_venues::export_csv_v1(&records, &mut csv)?;
+                    out!("{}", String::from_utf8_lossy(&csv));
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -920,6 +920,10 @@ fn export_inside_a_serving_node_writes_where_the_caller_stands() {
         "{stderr}"
     );
     assert_eq!(std::fs::read(&target).unwrap(), before);
+
+    // `venues export` to stdout comes back to the caller too, not to the daemon's terminal.
+    let venues = ok(&analyst, &["--data-dir", "../hub", "venues", "export"]);
+    assert!(venues.starts_with("id,pivot,nom,"), "{venues}");
 }
 
 #[test]
