@@ -407,3 +407,58 @@ fn a_restored_backup_takes_its_own_events_back_and_never_reuses_a_seq() {
         "the next event took seq 647: {verified}"
     );
 }
+
+#[test]
+fn a_serving_node_logs_one_json_object_per_line_for_a_collector() {
+    use std::io::{BufRead, BufReader};
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    ok(
+        dir,
+        &["init", "--name", "Hub du Sud", "--territories", "13"],
+    );
+    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_maillage"))
+        .current_dir(dir)
+        .env_remove("MAILLAGE_DATA_DIR")
+        .env_remove("RUST_LOG")
+        .args(["--log-format", "json", "serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(serve.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let serving = loop {
+        let line = lines.next().expect("serve ended before logging").unwrap();
+        let value: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("not one JSON object ({e}): {line}"));
+        seen.push(value.clone());
+        if value["fields"]["message"] == "serving" {
+            break value;
+        }
+        assert!(seen.len() < 50, "no `serving` line in {seen:?}");
+    };
+    assert_eq!(serving["level"], "INFO", "{serving}");
+    assert!(
+        serving["fields"]["listen"]
+            .as_str()
+            .unwrap()
+            .starts_with("127.0.0.1:"),
+        "{serving}"
+    );
+    assert!(serving["timestamp"].is_string(), "{serving}");
+    // SIGTERM: the shutdown is logged the same way, and the node stops cleanly.
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let rest: Vec<serde_json::Value> = lines
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect();
+    assert!(
+        rest.iter().any(|v| v["fields"]["message"] == "stopped"),
+        "{rest:?}"
+    );
+    assert!(serve.wait().unwrap().success());
+}
