@@ -235,19 +235,7 @@ pub fn run(data_dir: &DataDir, command: VenuesCommand) -> Result<ExitCode> {
             };
             let node = Node::open_shared(data_dir.clone())?;
             let ledger = node.ledger()?;
-            let words: Vec<String> = text.iter().map(|w| fold(w)).collect();
-            let venues: Vec<&Venue> = ledger
-                .search_venues(&query)
-                .into_iter()
-                .map(|(v, _)| v)
-                .filter(|v| {
-                    let haystack = fold(&format!(
-                        "{} {} {} {}",
-                        v.record.nom, v.record.commune, v.record.adresse, v.record.code_postal
-                    ));
-                    words.iter().all(|w| haystack.contains(w))
-                })
-                .collect();
+            let venues = search(&ledger, &query, &text);
             print_venues(&venues, limit, json)
         }
         VenuesCommand::Show { id, json } => {
@@ -291,6 +279,29 @@ pub fn run(data_dir: &DataDir, command: VenuesCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The venue search of `maillage venues search` and of the dashboard: open venues matching
+/// every criterion of `query` (nearest first when it names a point) whose name, town, address
+/// or postcode contain every one of `words` (case and accents ignored).
+pub fn search<'a>(
+    ledger: &'a maillage_core::Ledger,
+    query: &maillage_core::ledger::VenueQuery,
+    words: &[String],
+) -> Vec<&'a Venue> {
+    let words: Vec<String> = words.iter().map(|w| fold(w)).collect();
+    ledger
+        .search_venues(query)
+        .into_iter()
+        .map(|(v, _)| v)
+        .filter(|v| {
+            let haystack = fold(&format!(
+                "{} {} {} {}",
+                v.record.nom, v.record.commune, v.record.adresse, v.record.code_postal
+            ));
+            words.iter().all(|w| haystack.contains(w))
+        })
+        .collect()
 }
 
 /// What an import did, with its human report.
