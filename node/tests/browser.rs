@@ -119,6 +119,11 @@ fn install_chromium() -> Result<(), String> {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
+    if uid.is_empty() {
+        return Err(
+            "Chromium is not installed and `id -u` did not say whether the test runs as root to apt-get install it".into(),
+        );
+    }
     if uid != "0" {
         return Err(format!(
             "Chromium is not installed and the test does not run as root (uid {uid:?}) to apt-get install it; run `apt-get install -y chromium` as root"

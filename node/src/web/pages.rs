@@ -935,7 +935,7 @@ pub fn federation(head: &PageHead, status: &pb::StatusResponse, now_ms: u64) -> 
         } else if feed.applied < feed.seq {
             "<span class=\"badge catching-up\">intégration en cours</span>".into()
         } else {
-            "<span class=\"badge ok\">intègre</span>".into()
+            "<span class=\"badge ok\">intégré</span>".into()
         };
         w!(
             body,
