@@ -205,6 +205,11 @@ pub struct ServeArgs {
     /// TLS private key (PEM) for the listener.
     #[arg(long, requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Where to serve the dashboard and Prometheus metrics (/metrics) over plain HTTP, e.g.
+    /// 127.0.0.1:9464, or `off`. Default: node.toml's [serve] http, else 127.0.0.1:0 (loopback,
+    /// any free port; the address is written to serve.addr and shown by `maillage status`).
+    #[arg(long, value_name = "ADDR|off")]
+    pub http: Option<String>,
 }
 
 /// Whether a running daemon executes this command for the CLI (everything that reads or
@@ -422,6 +427,9 @@ fn serve(data_dir: &DataDir, args: ServeArgs) -> Result<ExitCode> {
     if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
         config.tls = Some(crate::datadir::TlsFiles { cert, key });
     }
+    if let Some(http) = args.http {
+        config.http = http;
+    }
     crate::serve::serve_blocking(node, config)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -507,6 +515,16 @@ fn status(data_dir: &DataDir, json: bool) -> Result<ExitCode> {
         }
     );
     outln!("digest {}", hex::encode(&status.digest));
+    if serving {
+        if status.http.is_empty() {
+            outln!("http: off (dashboard and metrics not served)");
+        } else {
+            outln!(
+                "http: dashboard http://{0}/  metrics http://{0}/metrics",
+                status.http
+            );
+        }
+    }
     outln!(
         "{} events stored, {} pending, {} rejected by domain rules",
         status.events_stored,
@@ -571,6 +589,7 @@ fn status_json(status: &maillage_core::pb::StatusResponse, serving: bool) -> ser
         "events_pending": status.events_pending,
         "domain_rejections": status.domain_rejections,
         "uptime_ms": status.uptime_ms,
+        "http": (!status.http.is_empty()).then_some(&status.http),
         "feeds": status.feeds.iter().map(|f| json!({
             "author": hex::encode(&f.author), "name": f.name, "seq": f.seq,
             "head": hex::encode(&f.head_id), "applied": f.applied,

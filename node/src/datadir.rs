@@ -4,13 +4,16 @@
 //! maillage-data/
 //!   node.key      the secret key seed, hex (mode 0600; never printed)
 //!   node.toml     configuration: name, clock bound, and the [serve] section (listen address,
-//!                 peers, TLS files) read by `maillage serve`
+//!                 peers, TLS files, HTTP address of the dashboard and metrics) read by
+//!                 `maillage serve`
 //!   charter.pb    the federation charter, exactly as distributed
 //!   store/        the event store (events.log + sled index)
 //!   views.bin     the folded views (a cache: rebuilt from the log when stale or absent)
 //!   serve.addr    while `maillage serve` runs: first line, the loopback address where it takes
 //!                 the CLI's commands (the CLI sends them there instead of opening the store);
-//!                 second line, `federation ADDRESS`, where peers and clients reach it
+//!                 second line, `federation ADDRESS`, where peers and clients reach it;
+//!                 third line (absent when HTTP is off), `http ADDRESS`, where the dashboard
+//!                 and `/metrics` are served
 //! ```
 
 use std::fs;
@@ -61,6 +64,11 @@ pub struct ServeConfig {
     pub answer_claims: bool,
     /// TLS for the listener (certificate and key files, PEM).
     pub tls: Option<TlsFiles>,
+    /// Where to serve the dashboard and the Prometheus metrics over plain HTTP, or `off`.
+    /// The default, `127.0.0.1:0`, is loopback only on a free port (so that several nodes run
+    /// on one machine), reported in `serve.addr`, the log and `maillage status`; give a fixed
+    /// port (e.g. `127.0.0.1:9464`) for a Prometheus scrape configuration.
+    pub http: String,
 }
 
 impl Default for ServeConfig {
@@ -72,13 +80,23 @@ impl Default for ServeConfig {
             stall_timeout_ms: 10_000,
             answer_claims: true,
             tls: None,
+            http: DEFAULT_HTTP.into(),
         }
     }
 }
 
+/// The default `[serve] http`: loopback, any free port.
+pub const DEFAULT_HTTP: &str = "127.0.0.1:0";
+
 impl ServeConfig {
     fn is_default(&self) -> bool {
         *self == Self::default()
+    }
+
+    /// The HTTP address to bind, `None` when the setting is `off` (or empty).
+    pub fn http_address(&self) -> Option<&str> {
+        let http = self.http.trim();
+        (!http.is_empty() && !http.eq_ignore_ascii_case("off")).then_some(http)
     }
 }
 
@@ -285,4 +303,34 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     }
     fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_defaults_to_loopback_any_port_and_can_be_turned_off() {
+        let config: NodeConfig =
+            toml::from_str("name = \"Hub\"\n[serve]\nlisten = \"127.0.0.1:7301\"\n").unwrap();
+        assert_eq!(config.serve.http, DEFAULT_HTTP);
+        assert_eq!(config.serve.http_address(), Some("127.0.0.1:0"));
+        for off in ["off", "OFF", " ", ""] {
+            let text = format!("name = \"Hub\"\n[serve]\nhttp = \"{off}\"\n");
+            let config: NodeConfig = toml::from_str(&text).unwrap();
+            assert_eq!(config.serve.http_address(), None, "{off:?}");
+        }
+        let text = "name = \"Hub\"\n[serve]\nhttp = \"0.0.0.0:9464\"\n";
+        let config: NodeConfig = toml::from_str(text).unwrap();
+        assert_eq!(config.serve.http_address(), Some("0.0.0.0:9464"));
+        // A default [serve] section is left out of a written node.toml.
+        let written = toml::to_string(&NodeConfig {
+            name: "Hub".into(),
+            clock_max_ahead_ms: default_max_ahead_ms(),
+            serve: ServeConfig::default(),
+        })
+        .unwrap();
+        assert!(!written.contains("[serve]"), "{written}");
+    }
 }

@@ -20,4 +20,5 @@ pub mod query;
 pub mod serve;
 pub mod stats;
 pub mod venues;
+pub mod web;
 pub mod workload;

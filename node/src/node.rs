@@ -36,6 +36,8 @@ pub struct Node {
     /// When the node is serving: the views kept up to date by replication. [`Node::ledger`]
     /// then folds what is new into them and hands out a copy.
     live: std::sync::OnceLock<Arc<std::sync::Mutex<Ledger>>>,
+    /// Own events signed and made durable by this process (the `/metrics` counter).
+    appended: std::sync::atomic::AtomicU64,
 }
 
 thread_local! {
@@ -105,6 +107,7 @@ impl Node {
             preloaded: std::sync::Mutex::new(preloaded),
             author_lock: std::sync::Mutex::new(()),
             live: std::sync::OnceLock::new(),
+            appended: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -138,6 +141,12 @@ impl Node {
     /// A copy of this node's key (replication signs handshakes with it).
     pub fn secret(&self) -> SecretKey {
         SecretKey::from_seed(&self.secret.seed())
+    }
+
+    /// Own events this process signed and made durable (commands it ran, claims it answered,
+    /// transfers peers asked for).
+    pub fn events_appended(&self) -> u64 {
+        self.appended.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// This node's identity.
@@ -203,6 +212,8 @@ impl Node {
                 writer.rewind(self.store.head(&self.id()));
                 return Err(e).context("appending own events");
             }
+            self.appended
+                .fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
             done.extend(batch);
             progress(done.len());
         }

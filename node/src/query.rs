@@ -339,5 +339,6 @@ pub fn status_of(node: &Node, daemon: &Daemon) -> Result<pb::StatusResponse, Sta
             .collect(),
         events_pending: ledger.pending_count() as u64,
         uptime_ms: replica.uptime_ms(),
+        http: daemon.http.clone().unwrap_or_default(),
     })
 }

@@ -1,7 +1,8 @@
 //! `maillage serve`: the daemon. It serves the `Federation` service to peers and the `Query`
 //! service to clients on one address, keeps one link per configured peer (pull, follow live,
-//! redial), folds every event into live views, answers claims on its vouchers, and runs CLI
-//! commands sent to it so that the CLI and the daemon never write the data dir at once.
+//! redial), folds every event into live views, answers claims on its vouchers, runs CLI
+//! commands sent to it so that the CLI and the daemon never write the data dir at once, and
+//! serves the dashboard and Prometheus metrics over HTTP ([`crate::web`]).
 //!
 //! Shutdown (SIGINT or SIGTERM): stop accepting, stop the links after what they received is
 //! stored, save the views, remove `serve.addr`. Own events are durable before they are
@@ -42,12 +43,15 @@ pub struct Daemon {
     runtime: tokio::runtime::Handle,
     /// The address served.
     pub listen: String,
+    /// Where the dashboard and metrics are served over HTTP (`None`: HTTP is off).
+    pub http: Option<String>,
 }
 
 impl std::fmt::Debug for Daemon {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Daemon")
             .field("listen", &self.listen)
+            .field("http", &self.http)
             .field("peers", &self.peers)
             .finish_non_exhaustive()
     }
@@ -416,6 +420,15 @@ pub async fn run(
         },
     );
     let peers = peer_configs(&config)?;
+    let http_listener = match config.http_address() {
+        Some(address) => Some(tokio::net::TcpListener::bind(address).await.with_context(|| {
+            format!(
+                "binding the HTTP listener (dashboard, metrics) on {address}: change [serve] http in node.toml or pass --http ADDR (or --http off)"
+            )
+        })?),
+        None => None,
+    };
+    let http = http_listener.as_ref().map(|l| l.local_addr()).transpose()?;
     let daemon = Arc::new(Daemon {
         replica: replica.clone(),
         peers: peers.clone(),
@@ -423,7 +436,9 @@ pub async fn run(
         clients: tokio::sync::Mutex::new(BTreeMap::new()),
         runtime: tokio::runtime::Handle::current(),
         listen: local.to_string(),
+        http: http.map(|a| a.to_string()),
     });
+    let metrics = crate::web::Metrics::new(node.clone(), replica.clone());
     // Claims that arrived while the node was down are answered now.
     if config.answer_claims && role == Role::Hub {
         let host = host.clone();
@@ -494,6 +509,7 @@ pub async fn run(
         let mut stop = stop_rx.clone();
         tokio::spawn(
             Server::builder()
+                .layer(metrics.grpc_layer("commands"))
                 .add_service(QueryServer::new(query))
                 .serve_with_incoming_shutdown(
                     maillage_sync::server::incoming(admin_listener),
@@ -503,13 +519,23 @@ pub async fn run(
                 ),
         )
     };
+    // The dashboard and metrics, stopped with the command listener.
+    let web_server = http_listener.map(|listener| {
+        let web = crate::web::Web::new(node.clone(), daemon.clone(), metrics.clone());
+        let mut stop = stop_rx.clone();
+        tokio::spawn(crate::web::serve(listener, web, async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        }))
+    });
     let addr_path = node.data_dir.serve_addr_path();
-    crate::datadir::write_atomic(
-        &addr_path,
-        format!("{admin}\nfederation {local}\n").as_bytes(),
-    )
-    .with_context(|| format!("writing {}", addr_path.display()))?;
-    tracing::info!(listen = %local, commands = %admin, node = %node.id().short(), role = ?role, peers = links.len(), tls = config.tls.is_some(), "serving");
+    let mut addr_text = format!("{admin}\nfederation {local}\n");
+    if let Some(http) = http {
+        addr_text.push_str(&format!("http {http}\n"));
+    }
+    crate::datadir::write_atomic(&addr_path, addr_text.as_bytes())
+        .with_context(|| format!("writing {}", addr_path.display()))?;
+    let http_shown = http.map_or_else(|| "off".to_owned(), |a| format!("http://{a}/"));
+    tracing::info!(listen = %local, commands = %admin, http = %http_shown, node = %node.id().short(), role = ?role, peers = links.len(), tls = config.tls.is_some(), "serving");
 
     let mut builder = Server::builder()
         .initial_stream_window_size(maillage_sync::client::STREAM_WINDOW_BYTES)
@@ -525,6 +551,7 @@ pub async fn run(
     }
     let query = crate::query::QueryService::new(node.clone(), daemon.clone());
     let served = builder
+        .layer(metrics.grpc_layer("federation"))
         .add_service(maillage_sync::server::federation_server(replica.clone()))
         .add_service(
             QueryServer::new(query)
@@ -540,6 +567,11 @@ pub async fn run(
     }
     let _ = refold.await;
     let _ = admin_server.await;
+    if let Some(web_server) = web_server
+        && let Ok(Err(error)) = web_server.await
+    {
+        tracing::warn!(%error, "the HTTP listener failed");
+    }
     let _ = std::fs::remove_file(&addr_path);
     {
         let node = node.clone();
@@ -555,29 +587,33 @@ pub async fn run(
     Ok(())
 }
 
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called (inside a
+/// runtime), not when the future is first polled: a signal that arrives while the node is
+/// still starting then stops it cleanly instead of killing it.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => {
-                    let _ = interrupt.await;
-                    return;
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        signal(SignalKind::interrupt()).and_then(|i| Ok((i, signal(SignalKind::terminate())?)))
+    };
+    async move {
+        #[cfg(unix)]
+        match signals {
+            Ok((mut interrupt, mut terminate)) => {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
                 }
-            };
-        tokio::select! {
-            _ = interrupt => {}
-            _ = term.recv() => {}
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot watch SIGTERM: only Ctrl-C stops the node cleanly");
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("signal received");
     }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
-    }
-    tracing::info!("signal received");
 }
 
 /// `maillage serve`: binds, runs until a signal.
@@ -602,7 +638,8 @@ pub fn serve_blocking(node: Node, config: ServeConfig) -> Result<()> {
     })
 }
 
-/// The address of the daemon serving `data_dir`, if `serve.addr` says one runs.
+/// The address of the daemon serving `data_dir`, if `serve.addr` says one runs (its first
+/// line: the command listener; the `federation ADDR` and `http ADDR` lines follow).
 pub fn running_address(data_dir: &crate::datadir::DataDir) -> Option<String> {
     let text = std::fs::read_to_string(data_dir.serve_addr_path()).ok()?;
     let addr = text.lines().next().unwrap_or_default().trim();

@@ -5,7 +5,6 @@
 //! reported (line/id, field, reason) and never abort the file.
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -235,19 +234,7 @@ pub fn run(data_dir: &DataDir, command: VenuesCommand) -> Result<ExitCode> {
             };
             let node = Node::open_shared(data_dir.clone())?;
             let ledger = node.ledger()?;
-            let words: Vec<String> = text.iter().map(|w| fold(w)).collect();
-            let venues: Vec<&Venue> = ledger
-                .search_venues(&query)
-                .into_iter()
-                .map(|(v, _)| v)
-                .filter(|v| {
-                    let haystack = fold(&format!(
-                        "{} {} {} {}",
-                        v.record.nom, v.record.commune, v.record.adresse, v.record.code_postal
-                    ));
-                    words.iter().all(|w| haystack.contains(w))
-                })
-                .collect();
+            let venues = search(&ledger, &query, &text);
             print_venues(&venues, limit, json)
         }
         VenuesCommand::Show { id, json } => {
@@ -300,6 +287,29 @@ pub fn open_records(directory: &VenueDirectory) -> Vec<pb::VenueRecord> {
         .values()
         .filter(|v| v.closed.is_none())
         .map(|v| v.record.clone())
+        .collect()
+}
+
+/// The venue search of `maillage venues search` and of the dashboard: open venues matching
+/// every criterion of `query` (nearest first when it names a point) whose name, town, address
+/// or postcode contain every one of `words` (case and accents ignored).
+pub fn search<'a>(
+    ledger: &'a maillage_core::Ledger,
+    query: &maillage_core::ledger::VenueQuery,
+    words: &[String],
+) -> Vec<&'a Venue> {
+    let words: Vec<String> = words.iter().map(|w| fold(w)).collect();
+    ledger
+        .search_venues(query)
+        .into_iter()
+        .map(|(v, _)| v)
+        .filter(|v| {
+            let haystack = fold(&format!(
+                "{} {} {} {}",
+                v.record.nom, v.record.commune, v.record.adresse, v.record.code_postal
+            ));
+            words.iter().all(|w| haystack.contains(w))
+        })
         .collect()
 }
 
@@ -594,23 +604,20 @@ fn print_venues(venues: &[&Venue], limit: usize, json: bool) -> Result<ExitCode>
         outln!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "{:<22} {:<4} {:<24} NAME",
-        "VENUE ID", "DEP", "COMMUNE"
-    )?;
+    // Through the output capture, so that a serving node sends the listing to the caller.
+    outln!("{:<22} {:<4} {:<24} NAME", "VENUE ID", "DEP", "COMMUNE");
     for v in &shown {
         let name: String = v.record.nom.chars().take(60).collect();
         let commune: String = v.record.commune.chars().take(24).collect();
         let closed = if v.closed.is_some() { " (closed)" } else { "" };
-        writeln!(
-            out,
+        outln!(
             "{:<22} {:<4} {:<24} {name}{closed}",
-            v.venue_id, v.departement, commune
-        )?;
+            v.venue_id,
+            v.departement,
+            commune
+        );
     }
-    writeln!(out, "{} of {} venues shown", shown.len(), venues.len())?;
+    outln!("{} of {} venues shown", shown.len(), venues.len());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -128,8 +128,23 @@ fn the_demo_federation_runs_until_ctrl_c_and_answers_the_commands_it_prints() {
     assert!(printed.len() >= 4, "{seen:?}");
     for command in &printed {
         let args: Vec<&str> = command.split_whitespace().collect();
-        ok(&root, &args);
+        let out = ok(&root, &args);
+        assert!(
+            !out.trim().is_empty(),
+            "`maillage {command}` printed nothing"
+        );
     }
+    let found = ok(
+        &root,
+        &[
+            "--data-dir",
+            "nouvelle-aquitaine",
+            "venues",
+            "search",
+            "barbezieux",
+        ],
+    );
+    assert!(found.contains("Barbezieux-Saint-Hilaire"), "{found}");
     let status = json(&on(&root, "anct-observer", &["status", "--json"]));
     let peers = status["peers"].as_array().unwrap();
     assert_eq!(peers.len(), 3, "{status}");

@@ -22,5 +22,8 @@ pub mod service;
 pub mod wire;
 
 pub use client::{Connector, LinkError, PeerClient, PeerConfig, TcpConnector, run_link};
-pub use replica::{Host, IngestReport, PeerState, Rejection, Replica, ReplicaConfig};
+pub use replica::{
+    Host, IngestReport, PeerState, Rejection, RejectionClass, Replica, ReplicaConfig,
+    ReplicaCounters,
+};
 pub use service::FederationService;

@@ -9,6 +9,7 @@
 //! node folds them into its views) in store order.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -93,6 +94,99 @@ pub struct Rejection {
     pub peer: String,
     /// Why.
     pub reason: String,
+}
+
+/// Why a peer's event or fork proof was refused, in classes an operator can watch and alert
+/// on (the full reason goes to the log and to [`Replica::recent_rejections`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RejectionClass {
+    /// Does not decode, exceeds a limit, wrong version or a malformed field.
+    Malformed,
+    /// Signed for another federation.
+    WrongFederation,
+    /// Authored by a key that is not a hub of the charter.
+    NotAMember,
+    /// The Ed25519 signature (or the author's key) does not pass strict verification.
+    BadSignature,
+    /// Does not extend the feed as stored (a gap: usually the rest of a feed after one
+    /// refused event).
+    OutOfOrder,
+    /// Belongs to a feed frozen by a fork proof, past the last valid seq.
+    FrozenFeed,
+    /// A fork proof that does not prove a fork.
+    BadForkProof,
+}
+
+impl RejectionClass {
+    /// Every class, in a fixed order.
+    pub const ALL: [Self; 7] = [
+        Self::Malformed,
+        Self::WrongFederation,
+        Self::NotAMember,
+        Self::BadSignature,
+        Self::OutOfOrder,
+        Self::FrozenFeed,
+        Self::BadForkProof,
+    ];
+
+    /// A short stable name (metric label).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::WrongFederation => "wrong_federation",
+            Self::NotAMember => "not_a_member",
+            Self::BadSignature => "bad_signature",
+            Self::OutOfOrder => "out_of_order",
+            Self::FrozenFeed => "frozen_feed",
+            Self::BadForkProof => "bad_fork_proof",
+        }
+    }
+
+    /// The class of an envelope verdict.
+    pub fn of(error: &EnvelopeError) -> Self {
+        match error {
+            EnvelopeError::Federation { .. } => Self::WrongFederation,
+            EnvelopeError::UnknownAuthor { .. } | EnvelopeError::NotAHub { .. } => Self::NotAMember,
+            EnvelopeError::Signature(_) => Self::BadSignature,
+            _ => Self::Malformed,
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Totals since the replica started, for metrics. Counted where replication sees the events,
+/// so that they hold whichever peer (dialled or dialling in) sent them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReplicaCounters {
+    /// Events received from peers (stored, duplicate or refused).
+    pub events_received: u64,
+    /// Of which newly stored.
+    pub events_stored: u64,
+    /// Of which already held.
+    pub events_duplicate: u64,
+    /// Refused events and fork proofs, by class.
+    pub rejected: BTreeMap<RejectionClass, u64>,
+    /// Forks found or learnt from a peer's proof.
+    pub forks_detected: u64,
+}
+
+/// The atomic side of [`ReplicaCounters`].
+#[derive(Debug, Default)]
+struct Counters {
+    received: AtomicU64,
+    stored: AtomicU64,
+    duplicate: AtomicU64,
+    rejected: [AtomicU64; RejectionClass::ALL.len()],
+    forks: AtomicU64,
+}
+
+impl Counters {
+    fn reject(&self, class: RejectionClass, count: u64) {
+        self.rejected[class.index()].fetch_add(count, Ordering::Relaxed);
+    }
 }
 
 /// What this node knows of one peer.
@@ -196,6 +290,8 @@ pub struct Replica {
     ingest_lock: Mutex<()>,
     /// When the replica started.
     started: Instant,
+    /// Totals for metrics.
+    counters: Counters,
     /// Clock, randomness, where blocking work runs.
     environment: Arc<dyn Environment>,
 }
@@ -276,6 +372,7 @@ impl Replica {
             rejections: Mutex::new(VecDeque::new()),
             ingest_lock: Mutex::new(()),
             started: Instant::now(),
+            counters: Counters::default(),
         })
     }
 
@@ -326,6 +423,21 @@ impl Replica {
     /// Time since start.
     pub fn uptime_ms(&self) -> u64 {
         self.started.elapsed().as_millis() as u64
+    }
+
+    /// Totals since start (events received, stored, refused by class, forks).
+    pub fn counters(&self) -> ReplicaCounters {
+        let c = &self.counters;
+        ReplicaCounters {
+            events_received: c.received.load(Ordering::Relaxed),
+            events_stored: c.stored.load(Ordering::Relaxed),
+            events_duplicate: c.duplicate.load(Ordering::Relaxed),
+            rejected: RejectionClass::ALL
+                .iter()
+                .map(|class| (*class, c.rejected[class.index()].load(Ordering::Relaxed)))
+                .collect(),
+            forks_detected: c.forks.load(Ordering::Relaxed),
+        }
     }
 
     /// Wakes following streams: call after appending own events outside replication.
@@ -393,15 +505,21 @@ impl Replica {
         for result in verified {
             match result {
                 Ok(event) => events.push(event),
-                Err(error) => refused.push(Rejection {
-                    author: None,
-                    seq: 0,
-                    peer: peer.to_string(),
-                    reason: error.to_string(),
-                }),
+                Err(error) => {
+                    self.counters.reject(RejectionClass::of(&error), 1);
+                    refused.push(Rejection {
+                        author: None,
+                        seq: 0,
+                        peer: peer.to_string(),
+                        reason: error.to_string(),
+                    })
+                }
             }
         }
         let received = (events.len() + refused.len()) as u64;
+        self.counters
+            .received
+            .fetch_add(received, Ordering::Relaxed);
         let mut heads: BTreeMap<HubId, u64> = BTreeMap::new();
         for event in &events {
             let seq = heads.entry(event.author).or_default();
@@ -425,6 +543,7 @@ impl Replica {
                         // Usually the consequence of one rejected event: the rest of its feed
                         // in the batch follows it. One line per feed says so.
                         report.rejected += 1;
+                        self.counters.reject(RejectionClass::OutOfOrder, 1);
                         let entry = gaps
                             .entry(event.author)
                             .or_insert((expected, found, found, 0));
@@ -435,6 +554,7 @@ impl Replica {
                         // Not an offence of the peer's: the author equivocated. Counted, not listed.
                         tracing::debug!(author = %event.author, seq = event.seq, valid_until, "event of a frozen feed not stored");
                         report.rejected += 1;
+                        self.counters.reject(RejectionClass::FrozenFeed, 1);
                     }
                     Inserted::Fork(fork) => report.forks.push(fork),
                 }
@@ -450,6 +570,16 @@ impl Replica {
                 });
             }
             report.stored = stored.len();
+            let counters = &self.counters;
+            counters
+                .stored
+                .fetch_add(report.stored as u64, Ordering::Relaxed);
+            counters
+                .duplicate
+                .fetch_add(report.duplicates as u64, Ordering::Relaxed);
+            counters
+                .forks
+                .fetch_add(report.forks.len() as u64, Ordering::Relaxed);
             if !stored.is_empty() {
                 self.host.stored(stored);
             }
@@ -500,10 +630,12 @@ impl Replica {
             match outcome {
                 Ok(Some(fork)) => {
                     tracing::warn!(%peer, author = %fork.author, seq = fork.seq, "fork proof received: feed frozen");
+                    self.counters.forks.fetch_add(1, Ordering::Relaxed);
                     new += 1;
                 }
                 Ok(None) => {}
                 Err(reason) => {
+                    self.counters.reject(RejectionClass::BadForkProof, 1);
                     tracing::warn!(%peer, %reason, "fork proof rejected");
                     self.remember_rejections(vec![Rejection {
                         author: None,
@@ -560,5 +692,121 @@ impl Replica {
                 (*seq > held).then(|| (*author, seq - held))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use maillage_core::{Charter, FeedWriter, MemberSpec, Role, SecretKey, pb};
+    use maillage_store::MemoryStore;
+
+    use super::*;
+
+    #[derive(Debug, Default)]
+    struct Folded(Mutex<usize>);
+
+    impl Host for Folded {
+        fn stored(&self, events: Vec<VerifiedEvent>) {
+            *lock(&self.0) += events.len();
+        }
+        fn forked(&self, _fork: &Fork) {}
+        fn transfer(
+            &self,
+            _caller: HubId,
+            _request: pb::TransferRequest,
+        ) -> Result<VerifiedEvent, tonic::Status> {
+            Err(tonic::Status::unimplemented("not in this test"))
+        }
+    }
+
+    #[test]
+    fn rejection_classes_index_in_declaration_order() {
+        for (index, class) in RejectionClass::ALL.iter().enumerate() {
+            assert_eq!(class.index(), index, "{class:?}");
+        }
+    }
+
+    #[test]
+    fn counters_follow_what_ingest_did() {
+        let hub = SecretKey::generate(&mut rand::rng());
+        let observer = SecretKey::generate(&mut rand::rng());
+        let charter = Arc::new(
+            Charter::found(
+                "Test",
+                1,
+                vec![
+                    MemberSpec {
+                        key: hub.hub_id(),
+                        name: "Hub".into(),
+                        role: Role::Hub,
+                        territories: vec!["13".into()],
+                    },
+                    MemberSpec {
+                        key: observer.hub_id(),
+                        name: "Observer".into(),
+                        role: Role::Observer,
+                        territories: Vec::new(),
+                    },
+                ],
+            )
+            .unwrap(),
+        );
+        let mut writer = FeedWriter::new(
+            SecretKey::from_seed(&hub.seed()),
+            charter.federation_id(),
+            None,
+            0,
+            u64::MAX / 4,
+        );
+        let events: Vec<pb::SignedEvent> = (0..4)
+            .map(|n| {
+                let body = pb::event::Body::VoucherCancelled(pb::VoucherCancelled {
+                    serials: vec![format!("13-A-{n}")],
+                    reason: "test".into(),
+                });
+                writer.next(body, Vec::new(), 1_000 + n).unwrap().signed
+            })
+            .collect();
+        let host = Arc::new(Folded::default());
+        let store: Arc<dyn EventStore> = Arc::new(MemoryStore::in_memory(charter.clone()));
+        let replica = Replica::new(
+            charter,
+            observer,
+            store,
+            host.clone(),
+            ReplicaConfig::default(),
+        );
+
+        // The first two events; then the first again (duplicate), the third with a flipped
+        // signature bit (refused), and the fourth, which now has a gap before it.
+        replica.ingest("peer", events[..2].to_vec()).unwrap();
+        let mut forged = events[2].clone();
+        forged.signature[0] ^= 1;
+        let mut garbage = events[3].clone();
+        garbage.payload = vec![0xFF; 3];
+        let report = replica
+            .ingest(
+                "peer",
+                vec![events[0].clone(), forged, events[3].clone(), garbage],
+            )
+            .unwrap();
+        assert_eq!((report.stored, report.duplicates), (0, 1), "{report:?}");
+
+        let counters = replica.counters();
+        assert_eq!(counters.events_received, 6);
+        assert_eq!(counters.events_stored, 2);
+        assert_eq!(counters.events_duplicate, 1);
+        let rejected = |class| counters.rejected.get(&class).copied().unwrap_or(0);
+        assert_eq!(rejected(RejectionClass::BadSignature), 1);
+        assert_eq!(rejected(RejectionClass::Malformed), 1);
+        assert_eq!(rejected(RejectionClass::OutOfOrder), 1);
+        assert_eq!(rejected(RejectionClass::FrozenFeed), 0);
+        assert_eq!(counters.rejected.len(), RejectionClass::ALL.len());
+        assert_eq!(counters.forks_detected, 0);
+        assert_eq!(*lock(&host.0), 2);
+        // The per-peer figures agree.
+        let peer = &replica.peers()["peer"];
+        assert_eq!((peer.events_received, peer.events_rejected), (6, 3));
     }
 }

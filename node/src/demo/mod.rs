@@ -139,11 +139,16 @@ pub fn run(root: &Path, exit: bool) -> Result<()> {
     import_venues(&nodes)?;
 
     let federation = Federation::start(&root, nodes, listeners, listen)?;
+    // Watched from now on, so that Ctrl-C during the story stops the nodes cleanly once it ends.
+    let signal = {
+        let _entered = federation.runtime.enter();
+        crate::serve::shutdown_signal()
+    };
     let outcome = story(&federation).map(|person| {
         federation.where_to_look(&person);
         if !exit {
             println!("\nThe federation runs until Ctrl-C.");
-            federation.runtime.block_on(crate::serve::shutdown_signal());
+            federation.runtime.block_on(signal);
             println!("\nStopping the four nodes (their data dirs stay)…");
         }
     });

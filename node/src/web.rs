@@ -1,0 +1,407 @@
+//! The HTTP side of `maillage serve`: Prometheus metrics and the national dashboard.
+//!
+//! - `GET /metrics`: the OpenMetrics text exposition ([`metrics`] lists every metric).
+//! - `GET /` (`?as_of=YYYY-MM-DD`): the national figures of `maillage stats` per territory
+//!   (hub, département) and funder, with inline SVG charts (vouchers per hub, referral
+//!   outcomes, a dot map of the venues).
+//! - `GET /federation`: replication health (`maillage status`): peers, their state and lag,
+//!   feeds, forks, the digest of this node's views.
+//! - `GET /venues?q=…&departement=…&service=…&qualified=on`: the venue directory, searched
+//!   with the logic of `maillage venues search`.
+//!
+//! Plain server-rendered HTML: no script, no build step. Every text that comes from the ledger,
+//! a peer or the request is escaped, and pages are sent with a Content-Security-Policy that
+//! allows no script at all.
+//!
+//! Where: `[serve] http` in node.toml or `maillage serve --http ADDR|off`; by default
+//! `127.0.0.1:0`, loopback on a free port (the bound address is logged, written as the
+//! `http ADDR` line of `serve.addr` and shown by `maillage status`). There is no
+//! authentication: the pages show the federation's aggregate figures, the public venue
+//! directory and this node's replication state, never a person's data; keep the listener on
+//! loopback, or put an authenticating reverse proxy in front of it to open it wider.
+//!
+//! Views read the live ledger under its lock only while they compute their figures (on the
+//! blocking pool), never while rendering or sending.
+
+pub mod metrics;
+pub mod pages;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use maillage_core::date::parse_date;
+use maillage_core::ledger::{SERVICES, VenueQuery};
+use maillage_core::{Ledger, Role};
+use serde::Deserialize;
+
+pub use metrics::Metrics;
+use pages::{DashboardData, Dot, PageHead, VenueRow, VenueSearchView};
+
+use crate::node::Node;
+use crate::serve::Daemon;
+
+/// Venues listed on one page of search results, at most.
+pub const VENUES_SHOWN_MAX: usize = 100;
+
+/// Search text kept from a request, at most (characters).
+const SEARCH_TEXT_CHARS_MAX: usize = 200;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct Web {
+    node: Arc<Node>,
+    daemon: Arc<Daemon>,
+    metrics: Arc<Metrics>,
+}
+
+impl std::fmt::Debug for Web {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Web")
+            .field("daemon", &self.daemon)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Web {
+    /// The pages of `node`, served by `daemon`.
+    pub fn new(node: Arc<Node>, daemon: Arc<Daemon>, metrics: Arc<Metrics>) -> Self {
+        Self {
+            node,
+            daemon,
+            metrics,
+        }
+    }
+
+    fn head(&self) -> PageHead {
+        let member = self.node.charter.member(&self.node.id());
+        PageHead {
+            federation: self.node.charter.name().to_owned(),
+            node: member.map(|m| m.name.clone()).unwrap_or_default(),
+            role: match member.map(|m| m.role) {
+                Some(Role::Hub) => "hub".into(),
+                Some(Role::Observer) => "observateur".into(),
+                None => String::new(),
+            },
+            key_short: self.node.id().short(),
+        }
+    }
+
+    /// Runs `f` on the live ledger, with what was stored since the last fold folded in, on
+    /// the blocking pool.
+    async fn with_ledger<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Ledger) -> T + Send + 'static,
+    ) -> Result<T, String> {
+        let node = self.node.clone();
+        tokio::task::spawn_blocking(move || {
+            let live = node
+                .live()
+                .ok_or_else(|| "this node is not serving its views".to_owned())?;
+            let mut ledger = live.lock().unwrap_or_else(|p| p.into_inner());
+            node.fold_new(&mut ledger)
+                .map_err(|e| format!("folding stored events: {e:#}"))?;
+            Ok(f(&ledger))
+        })
+        .await
+        .map_err(|e| format!("the view's task failed: {e}"))?
+    }
+}
+
+/// The routes.
+pub fn router(web: Web) -> Router {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/federation", get(federation))
+        .route("/venues", get(venues))
+        .route("/metrics", get(metrics_text))
+        .fallback(not_found)
+        .with_state(web)
+}
+
+/// Serves `web` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    web: Web,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(web))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// An HTML page, with headers that forbid any script and any caching.
+fn html(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        ),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn failure(web: &Web, message: &str) -> Response {
+    tracing::warn!(%message, "a dashboard page could not be computed");
+    html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        pages::failure(&web.head(), message),
+    )
+}
+
+async fn not_found(State(web): State<Web>, uri: Uri) -> Response {
+    html(
+        StatusCode::NOT_FOUND,
+        pages::not_found(&web.head(), uri.path()),
+    )
+}
+
+async fn metrics_text(State(web): State<Web>) -> Response {
+    let metrics = web.metrics.clone();
+    match tokio::task::spawn_blocking(move || metrics.encode()).await {
+        Ok(Ok(text)) => ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response(),
+        Ok(Err(_)) | Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "encoding the metrics failed\n",
+        )
+            .into_response(),
+    }
+}
+
+/// `/` parameters.
+#[derive(Debug, Default, Deserialize)]
+struct DashboardParams {
+    /// The day the figures are computed for (default: today).
+    as_of: Option<String>,
+}
+
+async fn dashboard(State(web): State<Web>, Query(params): Query<DashboardParams>) -> Response {
+    let as_of = match params
+        .as_of
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        None => crate::domain::today(),
+        Some(text) => match parse_date(text) {
+            Some(day) => day,
+            None => {
+                return html(
+                    StatusCode::BAD_REQUEST,
+                    pages::failure(
+                        &web.head(),
+                        &format!("as_of : date attendue au format AAAA-MM-JJ, reçu {text:?}"),
+                    ),
+                );
+            }
+        },
+    };
+    match web
+        .with_ledger(move |ledger| dashboard_data(ledger, as_of))
+        .await
+    {
+        Ok(data) => html(StatusCode::OK, pages::dashboard(&web.head(), &data)),
+        Err(message) => failure(&web, &message),
+    }
+}
+
+/// The dashboard's figures: `maillage stats`, the charter's hubs and the venues' positions.
+pub fn dashboard_data(ledger: &Ledger, as_of: i32) -> DashboardData {
+    let stats = crate::stats::compute(ledger, as_of);
+    let hubs = ledger
+        .charter()
+        .members()
+        .values()
+        .filter(|m| m.role == Role::Hub)
+        .map(|m| (m.name.clone(), m.territories.iter().cloned().collect()))
+        .collect();
+    let mut dots = Vec::new();
+    let mut elsewhere: BTreeMap<String, u64> = BTreeMap::new();
+    let mut unplaced = 0;
+    for venue in ledger
+        .venues()
+        .venues()
+        .values()
+        .filter(|v| v.closed.is_none())
+    {
+        let (Some(lat), Some(lon)) = (venue.record.latitude_micro, venue.record.longitude_micro)
+        else {
+            unplaced += 1;
+            continue;
+        };
+        let (lat, lon) = (lat as f64 / 1e6, lon as f64 / 1e6);
+        if pages::on_map(lat, lon) {
+            let qualified = qualified_until(ledger, &venue.venue_id, as_of).is_some();
+            dots.push(Dot {
+                lat,
+                lon,
+                qualified,
+            });
+        } else {
+            *elsewhere.entry(venue.departement.clone()).or_default() += 1;
+        }
+    }
+    DashboardData {
+        stats,
+        hubs,
+        dots,
+        elsewhere,
+        unplaced,
+    }
+}
+
+/// The last day of a venue's qualification if it is valid on `day`.
+fn qualified_until(ledger: &Ledger, venue_id: &str, day: i32) -> Option<String> {
+    ledger
+        .qualification(venue_id)
+        .filter(|q| parse_date(&q.valid_until).is_some_and(|until| until >= day))
+        .map(|q| q.valid_until.clone())
+}
+
+async fn federation(State(web): State<Web>) -> Response {
+    let node = web.node.clone();
+    let daemon = web.daemon.clone();
+    let status = tokio::task::spawn_blocking(move || crate::query::status_of(&node, &daemon))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|status| status.map_err(|s| s.message().to_owned()));
+    match status {
+        Ok(status) => html(
+            StatusCode::OK,
+            pages::federation(&web.head(), &status, crate::node::wall_ms()),
+        ),
+        Err(message) => failure(&web, &message),
+    }
+}
+
+/// `/venues` parameters.
+#[derive(Debug, Default, Deserialize)]
+struct VenueParams {
+    q: Option<String>,
+    departement: Option<String>,
+    service: Option<String>,
+    qualified: Option<String>,
+}
+
+async fn venues(State(web): State<Web>, Query(params): Query<VenueParams>) -> Response {
+    let clean = |text: Option<String>| {
+        text.map(|t| {
+            t.trim()
+                .chars()
+                .take(SEARCH_TEXT_CHARS_MAX)
+                .collect::<String>()
+        })
+        .unwrap_or_default()
+    };
+    let mut view = VenueSearchView {
+        q: clean(params.q),
+        departement: clean(params.departement),
+        service: clean(params.service),
+        qualified: params.qualified.is_some_and(|q| !q.is_empty()),
+        services: SERVICES.iter().map(|s| (*s).to_owned()).collect(),
+        ..VenueSearchView::default()
+    };
+    let service = if view.service.is_empty() {
+        None
+    } else {
+        match crate::domain::service_arg(&view.service) {
+            Ok(service) => Some(service),
+            Err(error) => {
+                view.error = Some(
+                    error
+                        .to_string()
+                        .trim_end_matches("; nothing was signed")
+                        .to_owned(),
+                );
+                None
+            }
+        }
+    };
+    let today = crate::domain::today();
+    let query = VenueQuery {
+        departement: (!view.departement.is_empty()).then(|| view.departement.clone()),
+        service,
+        public: None,
+        qualified_on: view.qualified.then_some(today),
+        near: None,
+    };
+    let words: Vec<String> = view.q.split_whitespace().map(str::to_owned).collect();
+    let searching = view.error.is_none();
+    let found = web
+        .with_ledger(move |ledger| {
+            let charter = ledger.charter();
+            let hub_name = |hub: &maillage_core::HubId| {
+                charter
+                    .member(hub)
+                    .map_or_else(|| hub.short(), |m| m.name.clone())
+            };
+            let mut departements: BTreeMap<String, String> = BTreeMap::new();
+            for venue in ledger
+                .venues()
+                .venues()
+                .values()
+                .filter(|v| v.closed.is_none())
+            {
+                if !departements.contains_key(&venue.departement) {
+                    let holder = charter
+                        .holder_of(&venue.departement)
+                        .map(|h| hub_name(&h))
+                        .unwrap_or_default();
+                    departements.insert(venue.departement.clone(), holder);
+                }
+            }
+            let (rows, total) = if searching {
+                let found = crate::venues::search(ledger, &query, &words);
+                let rows = found
+                    .iter()
+                    .take(VENUES_SHOWN_MAX)
+                    .map(|v| VenueRow {
+                        nom: v.record.nom.clone(),
+                        typologie: v.record.typologie.clone(),
+                        adresse: v.record.adresse.clone(),
+                        code_postal: v.record.code_postal.clone(),
+                        commune: v.record.commune.clone(),
+                        departement: v.departement.clone(),
+                        services: v.record.services.clone(),
+                        qualified_until: qualified_until(ledger, &v.venue_id, today),
+                        hub: hub_name(&v.hub),
+                    })
+                    .collect();
+                (rows, found.len())
+            } else {
+                (Vec::new(), 0)
+            };
+            (departements.into_iter().collect(), rows, total)
+        })
+        .await;
+    match found {
+        Ok((departements, rows, total)) => {
+            view.departements = departements;
+            view.rows = rows;
+            view.total = total;
+            let status = if view.error.is_some() {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            };
+            html(status, pages::venues(&web.head(), &view))
+        }
+        Err(message) => failure(&web, &message),
+    }
+}
