@@ -8,6 +8,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 mod common;
+#[path = "common/served.rs"]
+mod served;
 
 use common::{json, maillage, ok, on};
 
@@ -145,6 +147,27 @@ fn the_demo_federation_runs_until_ctrl_c_and_answers_the_commands_it_prints() {
         ],
     );
     assert!(found.contains("Barbezieux-Saint-Hilaire"), "{found}");
+    // So does the dashboard it points to: the observer's figures include the story's vouchers.
+    let dashboard = seen
+        .iter()
+        .find_map(|l| l.split("The national dashboard (the observer's):").nth(1))
+        .unwrap()
+        .trim()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let page = served::get(&dashboard, "/");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("CAF des Bouches-du-Rhône"),
+        "{}",
+        page.body
+    );
+    let metrics = served::get(&dashboard, "/metrics").body;
+    assert!(
+        served::sample(&metrics, "maillage_events_stored").unwrap() > 120.0,
+        "{metrics}"
+    );
     let status = json(&on(&root, "anct-observer", &["status", "--json"]));
     let peers = status["peers"].as_array().unwrap();
     assert_eq!(peers.len(), 3, "{status}");

@@ -241,6 +241,8 @@ struct Federation {
     listen: Vec<String>,
     /// Command addresses (what `serve.addr` names), where the CLI sends commands.
     commands: Vec<String>,
+    /// Dashboard and metrics addresses (`http ADDR` in `serve.addr`).
+    http: Vec<String>,
     board: Arc<Switchboard>,
     runtime: tokio::runtime::Runtime,
     stop: watch::Sender<bool>,
@@ -296,6 +298,7 @@ impl Federation {
             dirs,
             listen,
             commands: Vec::new(),
+            http: Vec::new(),
             board,
             runtime,
             stop,
@@ -308,6 +311,9 @@ impl Federation {
             loop {
                 if let Some(address) = crate::serve::running_address(&data_dir) {
                     federation.commands.push(address);
+                    federation
+                        .http
+                        .push(http_address(&data_dir).unwrap_or_default());
                     break;
                 }
                 if federation.daemons[i].is_finished() || Instant::now() > deadline {
@@ -326,8 +332,8 @@ impl Federation {
         }
         for i in 0..federation.dirs.len() {
             println!(
-                "   {:<26} gRPC on {}   data dir {}",
-                federation.names[i], federation.listen[i], federation.dirs[i]
+                "   {:<26} gRPC on {}   dashboard http://{}/   data dir {}",
+                federation.names[i], federation.listen[i], federation.http[i], federation.dirs[i]
             );
         }
         let took = federation.converge(&[0, 1, 2, 3])?;
@@ -441,6 +447,19 @@ impl Federation {
 
     fn where_to_look(&self, person: &str) {
         say("Where to look:");
+        println!(
+            "   The national dashboard (the observer's):  http://{}/",
+            self.http[OBSERVER]
+        );
+        println!(
+            "   Replication health:                       http://{}/federation",
+            self.http[OBSERVER]
+        );
+        println!(
+            "   Prometheus metrics of each node:          http://ADDRESS/metrics ({})",
+            self.http.join(", ")
+        );
+        println!("\n   Data dirs:");
         for (name, dir) in self.names.iter().zip(&self.dirs) {
             println!("   {:<26} {}", name, self.root.join(dir).display());
         }
@@ -655,6 +674,14 @@ fn story(fed: &Federation) -> Result<String> {
         );
     }
     Ok(person)
+}
+
+/// The dashboard's address a serving node wrote in its `serve.addr` (`http ADDR`).
+fn http_address(data_dir: &DataDir) -> Option<String> {
+    std::fs::read_to_string(data_dir.serve_addr_path())
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("http ").map(|a| a.trim().to_string()))
 }
 
 /// Arguments as a person would type them in a shell.
