@@ -6,157 +6,15 @@
 //! node of another federation is refused at the handshake.
 #![allow(clippy::unwrap_used)]
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 mod common;
+#[path = "common/served.rs"]
+mod served;
 
-use common::{create_charter, json, luhn_siret, maillage, ok, on, venues_file};
-
-/// A free port on loopback (bound then released: the daemon binds it right after).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Creates keys for `members` (name, territories; empty territories: observer), writes the
-/// charter and joins every node.
-fn federation(dir: &Path, members: &[(&str, &str)]) {
-    let mut toml = String::from("name = \"Fédération test\"\nadmission_threshold = 1\n");
-    for (node, territories) in members {
-        let key = on(dir, node, &["init"]);
-        let (role, list) = if territories.is_empty() {
-            ("observer", String::new())
-        } else {
-            let list: Vec<String> = territories.split(',').map(|t| format!("\"{t}\"")).collect();
-            ("hub", list.join(", "))
-        };
-        toml.push_str(&format!(
-            "\n[[members]]\nname = \"{node}\"\nkey = \"{}\"\nrole = \"{role}\"\nterritories = [{list}]\n",
-            key.lines().next().unwrap().trim()
-        ));
-    }
-    create_charter(dir, &toml);
-    for (node, _) in members {
-        on(dir, node, &["init", "--charter", "charter.pb"]);
-    }
-}
-
-/// A running `maillage serve`, killed when dropped.
-struct Daemon {
-    child: Option<Child>,
-    node: String,
-    dir: PathBuf,
-    port: u16,
-    peers: Vec<u16>,
-}
-
-impl Daemon {
-    fn start(dir: &Path, node: &str, port: u16, peers: &[u16]) -> Self {
-        let mut daemon = Self {
-            child: None,
-            node: node.to_string(),
-            dir: dir.to_path_buf(),
-            port,
-            peers: peers.to_vec(),
-        };
-        daemon.spawn();
-        daemon
-    }
-
-    fn spawn(&mut self) {
-        let log = std::fs::File::create(self.dir.join(format!("{}.log", self.node))).unwrap();
-        let mut args = vec![
-            "--data-dir".to_string(),
-            self.node.clone(),
-            "serve".into(),
-            "--listen".into(),
-            format!("127.0.0.1:{}", self.port),
-        ];
-        for peer in &self.peers {
-            args.push("--peer".into());
-            args.push(format!("127.0.0.1:{peer}"));
-        }
-        let child = Command::new(env!("CARGO_BIN_EXE_maillage"))
-            .current_dir(&self.dir)
-            .env_remove("MAILLAGE_DATA_DIR")
-            .env("RUST_LOG", "info,maillage_sync=debug")
-            .args(&args)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        self.child = Some(child);
-        // Ready when serve.addr names a command listener that answers (a file left by a
-        // killed run names one that does not).
-        let addr = self.dir.join(&self.node).join("serve.addr");
-        let answers = || {
-            std::fs::read_to_string(&addr)
-                .ok()
-                .and_then(|text| text.lines().next().map(str::to_owned))
-                .is_some_and(|command| std::net::TcpStream::connect(command.trim()).is_ok())
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() || !answers() {
-            assert!(
-                Instant::now() < deadline,
-                "{} did not start: {}",
-                self.node,
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join(format!("{}.log", self.node))).unwrap_or_default()
-    }
-
-    /// SIGTERM, and wait for a clean exit.
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            Command::new("kill")
-                .args(["-TERM", &child.id().to_string()])
-                .status()
-                .unwrap();
-            let deadline = Instant::now() + Duration::from_secs(20);
-            loop {
-                if let Some(status) = child.try_wait().unwrap() {
-                    assert!(status.success(), "{} exited with {status}", self.node);
-                    break;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "{} did not stop on SIGTERM",
-                    self.node
-                );
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-    }
-
-    /// SIGKILL: no chance to clean up.
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().unwrap();
-            child.wait().unwrap();
-        }
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
+use common::{json, luhn_siret, maillage, ok, on, venues_file};
+use served::{Served, federation, free_port};
 
 /// The digest of each node, polled until all agree and cover `events` events (or panic with
 /// what each node reports after `within`).
@@ -203,18 +61,18 @@ fn three_hubs_and_an_observer_converge_and_survive_a_sigkill() {
     federation(
         dir,
         &[
-            ("sud", "04,05,06,13,83,84"),
-            ("hinaura", "01,03,07,15,26,38,42,43,63,69,73,74"),
-            ("charente", "16"),
-            ("anct", ""),
+            ("sud", "sud", "04,05,06,13,83,84"),
+            ("hinaura", "hinaura", "01,03,07,15,26,38,42,43,63,69,73,74"),
+            ("charente", "charente", "16"),
+            ("anct", "anct", ""),
         ],
     );
     let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
-    let mut sud = Daemon::start(dir, "sud", ports[0], &[ports[1], ports[2]]);
-    let mut hinaura = Daemon::start(dir, "hinaura", ports[1], &[ports[0], ports[2]]);
-    let mut charente = Daemon::start(dir, "charente", ports[2], &[ports[0], ports[1]]);
+    let mut sud = Served::start(dir, "sud", ports[0], &[ports[1], ports[2]], &[]);
+    let mut hinaura = Served::start(dir, "hinaura", ports[1], &[ports[0], ports[2]], &[]);
+    let mut charente = Served::start(dir, "charente", ports[2], &[ports[0], ports[1]], &[]);
     // The observer pulls from two hubs.
-    let mut anct = Daemon::start(dir, "anct", ports[3], &[ports[0], ports[1]]);
+    let mut anct = Served::start(dir, "anct", ports[3], &[ports[0], ports[1]], &[]);
 
     // Every hub authors: its venue map (real exports) and some domain events.
     for (node, file) in [
@@ -351,8 +209,8 @@ fn vouchers_cross_territories_online_and_through_a_partition() {
     federation(
         dir,
         &[
-            ("sud", "04,05,06,13,83,84"),
-            ("hinaura", "01,03,07,15,26,38,42,43,63,69,73,74"),
+            ("sud", "sud", "04,05,06,13,83,84"),
+            ("hinaura", "hinaura", "01,03,07,15,26,38,42,43,63,69,73,74"),
         ],
     );
     // Hinaura's médiathèque in Lyon, qualified; Hub du Sud's batch and a person's carnet.
@@ -427,8 +285,8 @@ fn vouchers_cross_territories_online_and_through_a_partition() {
     );
 
     let ports = [free_port(), free_port()];
-    let mut sud = Daemon::start(dir, "sud", ports[0], &[ports[1]]);
-    let mut hinaura = Daemon::start(dir, "hinaura", ports[1], &[ports[0]]);
+    let mut sud = Served::start(dir, "sud", ports[0], &[ports[1]], &[]);
+    let mut hinaura = Served::start(dir, "hinaura", ports[1], &[ports[0]], &[]);
     converge(dir, &["sud", "hinaura"], 4, Duration::from_secs(30));
 
     // Online: Hinaura's venue redeems a voucher of Hub du Sud; the owner transfers it first.
@@ -552,11 +410,11 @@ fn equivocation_forgery_and_strangers_are_caught() {
     federation(
         dir,
         &[
-            ("x", "13"),
-            ("y", "69"),
-            ("evil", "16"),
-            ("forger", "04,05,06,83,84"),
-            ("o", ""),
+            ("x", "x", "13"),
+            ("y", "y", "69"),
+            ("evil", "evil", "16"),
+            ("forger", "forger", "04,05,06,83,84"),
+            ("o", "o", ""),
         ],
     );
     let issue = |node: &str, batch: &str| {
@@ -608,13 +466,13 @@ fn equivocation_forgery_and_strangers_are_caught() {
 
     let p: Vec<u16> = (0..7).map(|_| free_port()).collect();
     let (px, py, pe, pt, pf, po, ps) = (p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
-    let _evil = Daemon::start(dir, "evil", pe, &[]);
-    let _twin = Daemon::start(dir, "evil-twin", pt, &[]);
-    let _forger = Daemon::start(dir, "forger", pf, &[]);
-    let mut x = Daemon::start(dir, "x", px, &[pe, py, pf]);
-    let mut y = Daemon::start(dir, "y", py, &[pt, px]);
-    let mut o = Daemon::start(dir, "o", po, &[px, py]);
-    let mut stranger = Daemon::start(dir, "stranger", ps, &[px]);
+    let _evil = Served::start(dir, "evil", pe, &[], &[]);
+    let _twin = Served::start(dir, "evil-twin", pt, &[], &[]);
+    let _forger = Served::start(dir, "forger", pf, &[], &[]);
+    let mut x = Served::start(dir, "x", px, &[pe, py, pf], &[]);
+    let mut y = Served::start(dir, "y", py, &[pt, px], &[]);
+    let mut o = Served::start(dir, "o", po, &[px, py], &[]);
+    let mut stranger = Served::start(dir, "stranger", ps, &[px], &[]);
 
     // Every node ends with the evil feed frozen at the fork, whichever version it saw first.
     let deadline = Instant::now() + Duration::from_secs(40);
@@ -707,7 +565,11 @@ fn hubs_replicate_over_tls_and_refuse_a_plaintext_peer() {
     let dir = work.path();
     federation(
         dir,
-        &[("sud", "04,05,06,13,83,84"), ("anct", ""), ("plain", "")],
+        &[
+            ("sud", "sud", "04,05,06,13,83,84"),
+            ("anct", "anct", ""),
+            ("plain", "plain", ""),
+        ],
     );
     tls_files(dir);
     let ports = [free_port(), free_port(), free_port()];
@@ -729,10 +591,10 @@ fn hubs_replicate_over_tls_and_refuse_a_plaintext_peer() {
         "sud",
         &["venues", "import", sud_file.to_str().unwrap()],
     );
-    let mut sud = Daemon::start(dir, "sud", ports[0], &[]);
-    let mut anct = Daemon::start(dir, "anct", ports[1], &[]);
+    let mut sud = Served::start(dir, "sud", ports[0], &[], &[]);
+    let mut anct = Served::start(dir, "anct", ports[1], &[], &[]);
     // A peer dialling the TLS listener in plaintext gets nowhere.
-    let mut plain = Daemon::start(dir, "plain", ports[2], &[ports[0]]);
+    let mut plain = Served::start(dir, "plain", ports[2], &[ports[0]], &[]);
 
     let digest = converge(dir, &["sud", "anct"], 646, Duration::from_secs(60));
     assert!(!digest.is_empty());

@@ -70,7 +70,8 @@ impl Served {
         served
     }
 
-    fn spawn(&mut self) {
+    /// Starts (or restarts) the process; returns once its command listener answers.
+    pub fn spawn(&mut self) {
         let log = std::fs::File::create(self.dir.join(format!("{}.log", self.node))).unwrap();
         let mut args = vec![
             "--data-dir".to_owned(),
@@ -87,7 +88,7 @@ impl Served {
         let child = Command::new(env!("CARGO_BIN_EXE_maillage"))
             .current_dir(&self.dir)
             .env_remove("MAILLAGE_DATA_DIR")
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", "info,maillage_sync=debug")
             .args(&args)
             .stdout(Stdio::null())
             .stderr(log)
@@ -152,6 +153,16 @@ impl Served {
                 );
                 std::thread::sleep(Duration::from_millis(20));
             }
+        }
+    }
+}
+
+impl Served {
+    /// SIGKILL: no chance to clean up.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
         }
     }
 }
