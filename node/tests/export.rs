@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{exchange, json, luhn_siret, maillage, ok, on, venues_file};
+use common::{exchange, issue_caf_batch, json, luhn_siret, maillage, ok, on, venues_file};
 
 const AS_OF: &str = "2026-03-31";
 
@@ -981,28 +981,7 @@ fn two_nodes_holding_the_same_events_export_the_same_bytes() {
     // Hub du Sud: a carnet of 3; the person moves to Lyon with voucher 1, transferred to
     // Hinaura, which redeems it; Hinaura's venue takes voucher 2 while Hub du Sud is away and
     // claims it.
-    on(
-        dir,
-        "sud",
-        &[
-            "voucher",
-            "issue",
-            "--batch",
-            "13-2026-CAF-01",
-            "--funder",
-            "CAF des Bouches-du-Rhône",
-            "--funder-siret",
-            "53418890200012",
-            "--count",
-            "4",
-            "--valid-from",
-            "2026-01-01",
-            "--valid-until",
-            "2026-12-31",
-            "--redeem-deadline",
-            "2027-01-31",
-        ],
-    );
+    issue_caf_batch(dir, "sud", "13-2026-CAF-01", "4");
     let person = json(&on(dir, "sud", &["person", "new", "--json"]))["code"]
         .as_str()
         .unwrap()

@@ -13,7 +13,7 @@ mod common;
 #[path = "common/served.rs"]
 mod served;
 
-use common::{json, luhn_siret, maillage, ok, on, venues_file};
+use common::{hand_out, issue_caf_batch, json, luhn_siret, maillage, ok, on, venues_file};
 use served::{Served, federation, free_port};
 
 /// The digest of each node, polled until all agree and cover `events` events (or panic with
@@ -83,28 +83,7 @@ fn three_hubs_and_an_observer_converge_and_survive_a_sigkill() {
         let path = venues_file(file);
         on(dir, node, &["venues", "import", path.to_str().unwrap()]);
     }
-    on(
-        dir,
-        "sud",
-        &[
-            "voucher",
-            "issue",
-            "--batch",
-            "13-2026-CAF-01",
-            "--funder",
-            "CAF des Bouches-du-Rhône",
-            "--funder-siret",
-            "53418890200012",
-            "--count",
-            "50",
-            "--valid-from",
-            "2026-01-01",
-            "--valid-until",
-            "2026-12-31",
-            "--redeem-deadline",
-            "2027-01-31",
-        ],
-    );
+    issue_caf_batch(dir, "sud", "13-2026-CAF-01", "50");
     // The observer refuses to author, even through its daemon.
     let refused = maillage(
         dir,
@@ -239,50 +218,12 @@ fn vouchers_cross_territories_online_and_through_a_partition() {
             "outils numériques",
         ],
     );
-    on(
-        dir,
-        "sud",
-        &[
-            "voucher",
-            "issue",
-            "--batch",
-            "13-2026-CAF-01",
-            "--funder",
-            "CAF des Bouches-du-Rhône",
-            "--funder-siret",
-            "53418890200012",
-            "--count",
-            "10",
-            "--valid-from",
-            "2026-01-01",
-            "--valid-until",
-            "2026-12-31",
-            "--redeem-deadline",
-            "2027-01-31",
-        ],
-    );
+    issue_caf_batch(dir, "sud", "13-2026-CAF-01", "10");
     let person = json(&on(dir, "sud", &["person", "new", "--json"]))["code"]
         .as_str()
         .unwrap()
         .to_owned();
-    on(
-        dir,
-        "sud",
-        &[
-            "voucher",
-            "hand-out",
-            "--carnet",
-            "13-2026-CAF-01:1-5",
-            "--person",
-            &person,
-            "--prescriber-kind",
-            "CAF",
-            "--prescriber",
-            "CAF des Bouches-du-Rhône, Martigues",
-            "--date",
-            "2026-03-02",
-        ],
-    );
+    hand_out(dir, "sud", "13-2026-CAF-01:1-5", &person);
 
     let ports = [free_port(), free_port()];
     let mut sud = Served::start(dir, "sud", ports[0], &[ports[1]], &[]);

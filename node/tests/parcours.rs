@@ -9,7 +9,7 @@ use std::path::Path;
 
 mod common;
 
-use common::{exchange, json, luhn_siret, maillage, ok, on};
+use common::{exchange, issue_caf_batch, json, luhn_siret, maillage, ok, on};
 
 fn event_count(dir: &Path, node: &str) -> String {
     let verified = on(dir, node, &["log", "verify"]);
@@ -216,28 +216,7 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
         String::from_utf8_lossy(&out.stderr).contains("e.g. \"04-2026-CAF-01\""),
         "{out:?}"
     );
-    on(
-        dir,
-        "sud",
-        &[
-            "voucher",
-            "issue",
-            "--batch",
-            "13-2026-CAF-01",
-            "--funder",
-            "CAF des Bouches-du-Rhône",
-            "--funder-siret",
-            "53418890200012",
-            "--count",
-            "10",
-            "--valid-from",
-            "2026-01-01",
-            "--valid-until",
-            "2026-12-31",
-            "--redeem-deadline",
-            "2027-01-31",
-        ],
-    );
+    issue_caf_batch(dir, "sud", "13-2026-CAF-01", "10");
     let handed = on(
         dir,
         "sud",

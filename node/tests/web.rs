@@ -12,7 +12,7 @@ mod common;
 #[path = "common/served.rs"]
 mod served;
 
-use common::{json, maillage, on, venues_file};
+use common::{hand_out, issue_caf_batch, json, maillage, on, venues_file};
 use served::{Served, encode, federation, free_port, get, martigues_venue, qualifiable, sample};
 
 fn stored(dir: &Path, node: &str) -> u64 {
@@ -116,50 +116,12 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
             venues_file("charente-2023-07-11.json").to_str().unwrap(),
         ],
     );
-    on(
-        dir,
-        "sud",
-        &[
-            "voucher",
-            "issue",
-            "--batch",
-            "13-2026-CAF-01",
-            "--funder",
-            "CAF des Bouches-du-Rhône",
-            "--funder-siret",
-            "53418890200012",
-            "--count",
-            "20",
-            "--valid-from",
-            "2026-01-01",
-            "--valid-until",
-            "2026-12-31",
-            "--redeem-deadline",
-            "2027-01-31",
-        ],
-    );
+    issue_caf_batch(dir, "sud", "13-2026-CAF-01", "20");
     let person = json(&on(dir, "sud", &["person", "new", "--json"]))["code"]
         .as_str()
         .unwrap()
         .to_owned();
-    on(
-        dir,
-        "sud",
-        &[
-            "voucher",
-            "hand-out",
-            "--carnet",
-            "13-2026-CAF-01:1-5",
-            "--person",
-            &person,
-            "--prescriber-kind",
-            "CAF",
-            "--prescriber",
-            "CAF des Bouches-du-Rhône, Martigues",
-            "--date",
-            "2026-03-02",
-        ],
-    );
+    hand_out(dir, "sud", "13-2026-CAF-01:1-5", &person);
     let marseille = json(&on(
         dir,
         "sud",

@@ -92,3 +92,53 @@ pub fn create_charter(dir: &Path, members: &str) -> String {
         ],
     )
 }
+
+/// `node` issues `batch`: `count` vouchers funded by the CAF des Bouches-du-Rhône, valid in
+/// 2026, redeemable until the end of January 2027.
+pub fn issue_caf_batch(dir: &Path, node: &str, batch: &str, count: &str) -> String {
+    on(
+        dir,
+        node,
+        &[
+            "voucher",
+            "issue",
+            "--batch",
+            batch,
+            "--funder",
+            "CAF des Bouches-du-Rhône",
+            "--funder-siret",
+            "53418890200012",
+            "--count",
+            count,
+            "--valid-from",
+            "2026-01-01",
+            "--valid-until",
+            "2026-12-31",
+            "--redeem-deadline",
+            "2027-01-31",
+        ],
+    )
+}
+
+/// `node` hands `carnet` (`BATCH:FIRST-LAST`) to `person` at the CAF desk of Martigues on
+/// 2026-03-02.
+pub fn hand_out(dir: &Path, node: &str, carnet: &str, person: &str) -> String {
+    on(
+        dir,
+        node,
+        &[
+            "voucher",
+            "hand-out",
+            "--carnet",
+            carnet,
+            "--person",
+            person,
+            "--prescriber-kind",
+            "CAF",
+            "--prescriber",
+            "CAF des Bouches-du-Rhône, Martigues",
+            "--date",
+            "2026-03-02",
+        ],
+    )
+}
