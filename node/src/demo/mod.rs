@@ -466,7 +466,11 @@ impl Federation {
         println!("\n   While the federation runs, in another terminal:");
         println!("   cd {}", self.root.display());
         println!("   maillage --data-dir {OBSERVER_DIR} status");
-        println!("   maillage --data-dir {OBSERVER_DIR} parcours {person}");
+        // A carnet code may end in a check character a shell would expand (`*`, `$`).
+        println!(
+            "   maillage --data-dir {OBSERVER_DIR} parcours {}",
+            shell_words(&[person])
+        );
         println!("   maillage --data-dir {OBSERVER_DIR} stats");
         println!("   maillage --data-dir nouvelle-aquitaine venues search barbezieux");
         println!(
