@@ -6,11 +6,37 @@ use maillage_store::EventStore;
 
 use crate::node::{NodeState, SimNode};
 
-/// Every node applied every authored event and holds the same digest.
-pub fn converged(states: &[NodeState], events: u64) -> bool {
-    states
-        .iter()
-        .all(|s| s.applied == events && s.digest == states[0].digest)
+/// The federation is at rest and agrees: every hub's staff have done their work (scheduled
+/// events signed, visitors served), every claim is answered, and every node holds the same
+/// feeds (frontier and forks), has folded all of it, and shows the same digest.
+pub fn converged(states: &[NodeState]) -> bool {
+    states.iter().all(|s| {
+        s.work_left == 0
+            && s.open_claims == 0
+            && s.pending == 0
+            && s.applied == s.stored
+            && s.frontier == states[0].frontier
+            && s.digest == states[0].digest
+    })
+}
+
+/// No voucher presented at two hubs was honoured twice, and for each such voucher exactly
+/// one presentation was honoured and the other refused (online by the owner, by the visited
+/// hub's views, or its claim rejected).
+pub fn double_spends_refused(counts: &crate::DomainCounts) -> Result<(), String> {
+    if counts.double_redemptions > 0 {
+        return Err(format!(
+            "{} voucher(s) honoured at two venues",
+            counts.double_redemptions
+        ));
+    }
+    if counts.double_spends_refused != counts.double_spend_attempts {
+        return Err(format!(
+            "of {} vouchers presented at two hubs, {} ended with one presentation honoured and the other refused; visits: {:?}",
+            counts.double_spend_attempts, counts.double_spends_refused, counts.visit_outcomes
+        ));
+    }
+    Ok(())
 }
 
 /// No voucher is redeemed by two different events, on one node or across nodes (a node's
@@ -53,5 +79,39 @@ pub fn store_verifies(node: &SimNode) -> Result<(), String> {
             broken.seq,
             broken.reason
         )),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn state(name: &str, serial: &str, event: u8) -> NodeState {
+        NodeState {
+            name: name.into(),
+            applied: 1,
+            stored: 1,
+            pending: 0,
+            digest: [0; 32],
+            frontier: [0; 32],
+            bytes_received: 0,
+            events_received: 0,
+            redemptions: [(serial.to_string(), maillage_core::EventId([event; 32]))].into(),
+            open_claims: 0,
+            work_left: 0,
+        }
+    }
+
+    #[test]
+    fn two_nodes_redeeming_one_voucher_by_different_events_fail_the_invariant() {
+        let same = [state("hub-0", "13-X-1", 1), state("hub-1", "13-X-1", 1)];
+        assert!(redemptions_agree(&same).is_ok());
+        let split = [state("hub-0", "13-X-1", 1), state("hub-1", "13-X-1", 2)];
+        let error = redemptions_agree(&split).unwrap_err();
+        assert!(
+            error.contains("13-X-1") && error.contains("hub-1"),
+            "{error}"
+        );
     }
 }

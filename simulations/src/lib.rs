@@ -8,20 +8,27 @@
 //! every simulated second) is the proof, and a test runs a seed twice to compare.
 //!
 //! A scenario ([`scenario::Scenario`], TOML) names the hubs, observers, topology, latency,
-//! partitions and crashes; hubs author domain events (voucher batches and carnets handed to
-//! people) on a schedule. [`run`] plays it and checks the invariants ([`invariants`]).
+//! partitions and crashes, and the workload ([`workload`]): hubs register and qualify venues
+//! ([`venues`]), issue voucher batches and hand carnets to people on a schedule; people
+//! present vouchers at other hubs' venues (online transfer from the owner, or a claim the
+//! owner answers later), some at two hubs at once. [`run`] plays it and checks the
+//! invariants ([`invariants`]).
 
 pub mod env;
 pub mod invariants;
 pub mod net;
 pub mod node;
 pub mod scenario;
+pub mod venues;
+pub mod workload;
 
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use maillage_core::{Charter, MemberSpec, Role, SecretKey};
+use std::collections::BTreeMap;
+
+use maillage_core::{Charter, HubId, MemberSpec, Role, SecretKey};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -63,7 +70,7 @@ pub struct Outcome {
     pub scenario: String,
     /// The seed.
     pub seed: u64,
-    /// Events authored by all hubs.
+    /// Events in the converged log (every node holds them).
     pub events: u64,
     /// Simulated ms from the last fault healing to every node holding the same digest.
     pub converged_after_quiet_ms: u64,
@@ -72,7 +79,7 @@ pub struct Outcome {
     /// Hash of every node's (events applied, digest, bytes received) at every simulated
     /// second: equal for equal seeds.
     pub trace_hash: String,
-    /// gRPC message bytes received by all nodes, per event authored.
+    /// gRPC message bytes received by all nodes, per event.
     pub bytes_per_event: f64,
     /// Copies of each event received, all nodes together (a node that pulls from k peers
     /// may receive an event k times).
@@ -81,6 +88,54 @@ pub struct Outcome {
     pub simulated_s: f64,
     /// Wall-clock seconds the run took.
     pub wall_s: f64,
+    /// What the domain workload did, as the converged views and the visits tell.
+    pub domain: DomainCounts,
+}
+
+/// The domain workload's figures.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DomainCounts {
+    /// Venues registered.
+    pub venues: u64,
+    /// Vouchers redeemed.
+    pub redemptions: u64,
+    /// Vouchers transferred online by their owner.
+    pub transfers: u64,
+    /// Transfer requests the owners refused.
+    pub transfers_refused: u64,
+    /// Claims recorded (owner unreachable).
+    pub claims_made: u64,
+    /// Claims the owner accepted (redeemed).
+    pub claims_accepted: u64,
+    /// Claims the owner rejected.
+    pub claims_rejected: u64,
+    /// Visits (a person presenting a voucher at a venue).
+    pub visits: u64,
+    /// Visits by outcome.
+    pub visit_outcomes: BTreeMap<String, u64>,
+    /// Vouchers presented at two hubs.
+    pub double_spend_attempts: u64,
+    /// Of which exactly one presentation was honoured and the other refused or rejected.
+    pub double_spends_refused: u64,
+    /// Vouchers honoured twice (must stay 0).
+    pub double_redemptions: u64,
+    /// Events the rules rejected (kept in the log without effect), by reason.
+    pub rejected_by_reason: BTreeMap<String, u64>,
+}
+
+/// A reason with its particulars (ids, serials, numbers) elided, to count reasons by kind.
+pub fn reason_class(reason: &str) -> String {
+    reason
+        .split(' ')
+        .map(|word| {
+            if word.bytes().any(|b| b.is_ascii_digit()) {
+                "…"
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// An invariant that did not hold.
@@ -175,14 +230,34 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
             }
         }
     };
+    let hub_ids: Vec<HubId> = hub_keys
+        .iter()
+        .map(|k| SecretKey::from_seed(k).hub_id())
+        .collect();
+    let visits = workload::plan(scenario, seed, &hub_ids, None);
     let mut nodes: Vec<Rc<SimNode>> = Vec::new();
     for (i, key) in hub_keys.iter().enumerate() {
+        let departement = territory(i);
+        let schedule = node::Schedule {
+            index: i,
+            venues: venues::bodies(
+                &hub_ids[i],
+                &venues::venues_for(&departement, scenario.venues_per_hub),
+            ),
+            bodies: (0..scenario.events_per_hub)
+                .map(|k| workload::body(i, &departement, k))
+                .collect(),
+            due_ms: (0..scenario.events_per_hub)
+                .map(|k| workload::due_ms(scenario, k))
+                .collect(),
+        };
         nodes.push(Rc::new(SimNode::new(
             hub_name(i),
             *key,
             charter.clone(),
             hub_peers(i),
-            Some((i, scenario.events_per_hub, scenario.authoring_s)),
+            Some(schedule),
+            visits.iter().filter(|v| v.hub == i).cloned().collect(),
             seed ^ (i as u64 + 1),
         )));
     }
@@ -196,6 +271,7 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
             charter.clone(),
             peers,
             None,
+            Vec::new(),
             seed ^ (0x0b5e_0000 + i as u64),
         )));
     }
@@ -219,7 +295,6 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
         });
     }
 
-    let total_events = (scenario.hubs * scenario.events_per_hub) as u64;
     let mut trace = Sha256::new();
     let mut next_second = 0u64;
     let mut converged_at: Option<u64> = None;
@@ -273,14 +348,12 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
                 trace.update(state.name.as_bytes());
                 trace.update(state.applied.to_be_bytes());
                 trace.update(state.digest);
+                trace.update(state.frontier);
                 trace.update(state.bytes_received.to_be_bytes());
             }
             invariants::redemptions_agree(&states)
                 .map_err(|d| fail("at-most-once-redemption", d))?;
-            if second >= quiet_from_s
-                && converged_at.is_none()
-                && invariants::converged(&states, total_events)
-            {
+            if second >= quiet_from_s && converged_at.is_none() && invariants::converged(&states) {
                 converged_at = Some(elapsed_ms);
             }
             if converged_at.is_some() && second > quiet_from_s {
@@ -291,19 +364,22 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
                     .iter()
                     .map(|s| {
                         format!(
-                            "{} applied {} digest {}",
+                            "{} applied {} of {} stored ({} waiting), digest {}, {} open claims, {} tasks left",
                             s.name,
                             s.applied,
-                            hex::encode(&s.digest[..6])
+                            s.stored,
+                            s.pending,
+                            hex::encode(&s.digest[..6]),
+                            s.open_claims,
+                            s.work_left
                         )
                     })
                     .collect();
                 return Err(fail(
                     "convergence",
                     format!(
-                        "{} s after the last fault healed, nodes differ ({} events authored): {}",
+                        "{} s after the last fault healed, nodes differ: {}",
                         scenario.converge_within_s,
-                        total_events,
                         summary.join("; ")
                     ),
                 ));
@@ -320,19 +396,109 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
     for node in &nodes {
         invariants::store_verifies(node).map_err(|d| fail("store-verifies", d))?;
     }
+    let domain = domain_counts(&nodes);
+    invariants::double_spends_refused(&domain).map_err(|d| fail("at-most-once-redemption", d))?;
+    let events = states[0].stored;
     let bytes: u64 = states.iter().map(|s| s.bytes_received).sum();
     let converged_ms = converged_at.unwrap_or_default();
     Ok(Outcome {
         scenario: scenario.name.clone(),
         seed,
-        events: total_events,
+        events,
         converged_after_quiet_ms: converged_ms.saturating_sub(quiet_from_s * 1000),
         digest: hex::encode(states[0].digest),
         trace_hash: hex::encode(trace.finalize()),
-        bytes_per_event: bytes as f64 / total_events.max(1) as f64,
+        bytes_per_event: bytes as f64 / events.max(1) as f64,
         copies_per_event: states.iter().map(|s| s.events_received).sum::<u64>() as f64
-            / total_events.max(1) as f64,
+            / events.max(1) as f64,
         simulated_s: sim.elapsed().as_secs_f64(),
         wall_s: started.elapsed().as_secs_f64(),
+        domain,
     })
+}
+
+/// The domain figures of a converged run: from the first node's views (every node holds the
+/// same) and the visits' outcomes.
+fn domain_counts(nodes: &[Rc<SimNode>]) -> DomainCounts {
+    use workload::{VisitKind, VisitOutcome};
+    let ledger = nodes[0].ledger();
+    let mut counts = DomainCounts {
+        venues: ledger.venues().venues().len() as u64,
+        ..DomainCounts::default()
+    };
+    for (_, state) in ledger.touched_vouchers() {
+        counts.redemptions += u64::from(state.redemption.is_some());
+        counts.transfers += state.transfers.len() as u64;
+    }
+    for claim in ledger.claims().values() {
+        counts.claims_made += 1;
+        match claim.accepted {
+            Some(true) => counts.claims_accepted += 1,
+            Some(false) => counts.claims_rejected += 1,
+            None => {}
+        }
+    }
+    for rejection in ledger.rejections().values() {
+        *counts
+            .rejected_by_reason
+            .entry(reason_class(&rejection.reason))
+            .or_default() += 1;
+    }
+    counts.transfers_refused = nodes
+        .iter()
+        .map(|n| n.counters().transfers_refused.values().sum::<u64>())
+        .sum();
+    // A presentation was honoured if the hub redeemed, or claimed and the owner accepted.
+    let claim_of = |visit: &workload::Visit| {
+        ledger
+            .claims()
+            .values()
+            .find(|c| c.serial == visit.serial && c.venue_id == visit.venue_id)
+            .and_then(|c| c.accepted)
+    };
+    let mut honoured: BTreeMap<String, u64> = BTreeMap::new();
+    let mut pairs: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for (visit, outcome) in nodes.iter().flat_map(|n| n.visits()) {
+        counts.visits += 1;
+        let label = match &outcome {
+            None => "unserved".to_string(),
+            Some(VisitOutcome::Redeemed { transferred: true }) => {
+                "redeemed after an online transfer".into()
+            }
+            Some(VisitOutcome::Redeemed { transferred: false }) => "redeemed by the owner".into(),
+            Some(VisitOutcome::Claimed) => match claim_of(&visit) {
+                Some(true) => "claimed, accepted".into(),
+                Some(false) => "claimed, rejected".into(),
+                None => "claimed, unanswered".into(),
+            },
+            Some(VisitOutcome::RefusedOnline(reason)) => {
+                format!("refused by the owner: {}", reason_class(reason))
+            }
+            Some(VisitOutcome::RefusedLocally(reason)) => format!("refused: {reason}"),
+            Some(VisitOutcome::RejectedByRules(reason)) => {
+                format!("rejected by the rules: {}", reason_class(reason))
+            }
+        };
+        *counts.visit_outcomes.entry(label).or_default() += 1;
+        let ok = match &outcome {
+            Some(VisitOutcome::Redeemed { .. }) => true,
+            Some(VisitOutcome::Claimed) => claim_of(&visit) == Some(true),
+            _ => false,
+        };
+        *honoured.entry(visit.serial.clone()).or_default() += u64::from(ok);
+        if visit.kind == VisitKind::DoubleSpend {
+            let refused = outcome.as_ref().is_some_and(VisitOutcome::refused)
+                || (outcome == Some(VisitOutcome::Claimed) && claim_of(&visit) == Some(false));
+            let pair = pairs.entry(visit.serial.clone()).or_default();
+            pair.0 += u64::from(ok);
+            pair.1 += u64::from(refused);
+        }
+    }
+    counts.double_redemptions = honoured.values().filter(|n| **n > 1).count() as u64;
+    counts.double_spend_attempts = pairs.len() as u64;
+    counts.double_spends_refused = pairs
+        .values()
+        .filter(|(ok, refused)| *ok == 1 && *refused == 1)
+        .count() as u64;
+    counts
 }

@@ -67,6 +67,22 @@ fn main() -> ExitCode {
                         outcome.wall_s,
                         &outcome.trace_hash[..16]
                     );
+                    let d = &outcome.domain;
+                    if d.visits > 0 {
+                        println!(
+                            "  {} visits: {} redeemed, {} online transfers ({} refused), {} claims ({} accepted, {} rejected), {} of {} double spends refused, {} double redemptions",
+                            d.visits,
+                            d.redemptions,
+                            d.transfers,
+                            d.transfers_refused,
+                            d.claims_made,
+                            d.claims_accepted,
+                            d.claims_rejected,
+                            d.double_spends_refused,
+                            d.double_spend_attempts,
+                            d.double_redemptions
+                        );
+                    }
                 }
             }
             Err(failure) => {

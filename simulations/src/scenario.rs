@@ -36,6 +36,40 @@ pub struct Scenario {
     /// Crashes: a hub stops at `at_s` and restarts at `restart_s` with what it had stored.
     #[serde(default)]
     pub crashes: Vec<Crash>,
+    /// Venues each hub registers in its département and qualifies for vouchers at the start.
+    #[serde(default = "default_venues_per_hub")]
+    pub venues_per_hub: usize,
+    /// People who carry their carnets to other hubs' venues (none if absent).
+    #[serde(default)]
+    pub people: Option<People>,
+}
+
+fn default_venues_per_hub() -> usize {
+    2
+}
+
+/// The people workload: carnets handed out by one hub, redeemed at another hub's venue.
+///
+/// Every visit picks a person whose carnet was handed out at least 2 s before it, so the
+/// visited hub has usually heard of the voucher; a hub that has not waits until it has.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct People {
+    /// People who moved to another hub's territory and redeem one voucher there: the visited
+    /// hub asks the owner for an online transfer, or records a claim when it is unreachable.
+    #[serde(default)]
+    pub movers: usize,
+    /// People who redeem one voucher at a venue of the hub that handed it out.
+    #[serde(default)]
+    pub locals: usize,
+    /// People who present the same voucher at two different hubs, up to 2 s apart (the
+    /// attack at-most-once redemption must stop; one of the two hubs may be the owner).
+    #[serde(default)]
+    pub double_spenders: usize,
+    /// Visits happen during `[from_s, until_s)` (simulated seconds).
+    pub from_s: u64,
+    /// End of the visits.
+    pub until_s: u64,
 }
 
 fn default_observer_peers() -> usize {
@@ -120,6 +154,16 @@ impl Scenario {
             );
             anyhow::ensure!(c.at_s < c.restart_s, "crash: at_s must be before restart_s");
         }
+        anyhow::ensure!(
+            scenario.venues_per_hub >= 1,
+            "venues_per_hub: at least 1 (visits need a qualified venue)"
+        );
+        if let Some(p) = &scenario.people {
+            anyhow::ensure!(
+                p.from_s < p.until_s,
+                "people: from_s must be before until_s"
+            );
+        }
         Ok(scenario)
     }
 
@@ -130,6 +174,7 @@ impl Scenario {
             .map(|p| p.until_s)
             .chain(self.crashes.iter().map(|c| c.restart_s))
             .chain(std::iter::once(self.authoring_s))
+            .chain(self.people.iter().map(|p| p.until_s))
             .max()
             .unwrap_or(0)
     }
