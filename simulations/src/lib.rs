@@ -285,7 +285,11 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
         .min_message_latency(Duration::from_millis(scenario.latency_ms[0]))
         .max_message_latency(Duration::from_millis(scenario.latency_ms[1]))
         .tcp_capacity(1 << 16)
+        .repair_rate(scenario.loss.last().map_or(1.0, |l| l.repair_rate))
         .build();
+    if let Some(curve) = scenario.latency_curve {
+        sim.set_message_latency_curve(curve);
+    }
     for node in &nodes {
         let name = node.name.clone();
         let node = node.clone();
@@ -331,6 +335,14 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
                             }
                         }
                     }
+                }
+            }
+            for l in &scenario.loss {
+                if l.from_s == second {
+                    sim.set_fail_rate(l.fail_rate);
+                }
+                if l.until_s == second {
+                    sim.set_fail_rate(0.0);
                 }
             }
             for c in &scenario.crashes {

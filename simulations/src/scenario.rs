@@ -30,6 +30,15 @@ pub struct Scenario {
     /// Message latency between hosts, min and max (ms).
     #[serde(default = "default_latency_ms")]
     pub latency_ms: [u64; 2],
+    /// Jitter: a message's latency is `min + (max - min) * x`, capped at max, with `x` drawn
+    /// from an exponential distribution of this rate (turmoil's latency curve; the default 5
+    /// keeps most messages near the minimum, 1 spreads them over the whole range).
+    #[serde(default)]
+    pub latency_curve: Option<f64>,
+    /// Windows of lossy links (turmoil's message loss: a lost message breaks its link until
+    /// a later send repairs it; over TCP the connection stalls and the link redials).
+    #[serde(default)]
+    pub loss: Vec<Loss>,
     /// Partitions: groups of hub indices cut from each other during `[from_s, until_s)`.
     #[serde(default)]
     pub partitions: Vec<Partition>,
@@ -105,6 +114,27 @@ pub struct Partition {
     pub groups: Vec<Vec<usize>>,
 }
 
+/// Lossy links during `[from_s, until_s)`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Loss {
+    /// Start (simulated seconds).
+    pub from_s: u64,
+    /// End: the loss stops (links broken then are repaired by their next send).
+    pub until_s: u64,
+    /// Probability that a message sent on a link breaks it (and is lost), per message.
+    pub fail_rate: f64,
+    /// Probability that a message sent on a broken link repairs it (and is delivered);
+    /// below 1, a broken link drops several messages. The last window's value holds for the
+    /// whole run (turmoil sets it once).
+    #[serde(default = "default_repair_rate")]
+    pub repair_rate: f64,
+}
+
+fn default_repair_rate() -> f64 {
+    1.0
+}
+
 /// A crash and restart.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -154,6 +184,19 @@ impl Scenario {
             );
             anyhow::ensure!(c.at_s < c.restart_s, "crash: at_s must be before restart_s");
         }
+        for l in &scenario.loss {
+            anyhow::ensure!(l.from_s < l.until_s, "loss: from_s must be before until_s");
+            anyhow::ensure!(
+                (0.0..=1.0).contains(&l.fail_rate) && (0.0..=1.0).contains(&l.repair_rate),
+                "loss: fail_rate and repair_rate are probabilities (0 to 1)"
+            );
+        }
+        if let Some(curve) = scenario.latency_curve {
+            anyhow::ensure!(
+                curve.is_finite() && curve > 0.0,
+                "latency_curve: a positive rate, found {curve}"
+            );
+        }
         anyhow::ensure!(
             scenario.venues_per_hub >= 1,
             "venues_per_hub: at least 1 (visits need a qualified venue)"
@@ -175,6 +218,7 @@ impl Scenario {
             .chain(self.crashes.iter().map(|c| c.restart_s))
             .chain(std::iter::once(self.authoring_s))
             .chain(self.people.iter().map(|p| p.until_s))
+            .chain(self.loss.iter().map(|l| l.until_s))
             .max()
             .unwrap_or(0)
     }

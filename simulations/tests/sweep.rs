@@ -87,3 +87,23 @@ fn a_node_cut_off_for_good_fails_liveness_with_a_reproduce_line() {
     assert!(text.contains("--seed 5"), "{text}");
     assert!(text.contains("partition-5.toml"), "{text}");
 }
+
+#[test]
+fn lossy_jittery_links_still_converge_and_refuse_double_spends() {
+    let (mut scenario, path) = scenario("partition-5.toml");
+    scenario.latency_ms = [1, 60];
+    scenario.latency_curve = Some(1.0);
+    scenario.loss = vec![maillage_simulations::scenario::Loss {
+        from_s: 3,
+        until_s: 28,
+        fail_rate: 0.01,
+        repair_rate: 0.5,
+    }];
+    scenario.converge_within_s = 40;
+    let outcome = run(&scenario, 2, &path).unwrap_or_else(|f| panic!("{f}"));
+    let d = &outcome.domain;
+    assert_eq!(d.double_spends_refused, d.double_spend_attempts, "{d:?}");
+    assert_eq!(d.double_redemptions, 0, "{d:?}");
+    // Broken links make owners unreachable too.
+    assert!(d.claims_made > 0, "{d:?}");
+}
