@@ -1,9 +1,12 @@
 //! The invariants a run must keep. Each returns what it saw when it fails.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
+use maillage_core::HubId;
 use maillage_store::EventStore;
 
+use crate::misbehaving::Evidence;
 use crate::node::{NodeState, SimNode};
 
 /// The federation is at rest and agrees: every hub's staff have done their work (scheduled
@@ -64,6 +67,99 @@ pub fn redemptions_agree(states: &[NodeState]) -> Result<(), String> {
     Ok(())
 }
 
+/// Every honest node recorded the equivocator's fork by `by_s` (simulated seconds).
+pub fn equivocation_detected(
+    honest: &[NodeState],
+    detected_at: &BTreeMap<String, u64>,
+    by_s: Option<u64>,
+) -> Result<(), String> {
+    let missing: Vec<&str> = honest
+        .iter()
+        .filter(|s| !detected_at.contains_key(&s.name))
+        .map(|s| s.name.as_str())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "at {} s, {} of {} honest nodes had not recorded the fork: {}",
+        by_s.unwrap_or_default(),
+        missing.len(),
+        honest.len(),
+        missing.join(", ")
+    ))
+}
+
+/// No honest node recorded a fork of anyone but the misbehaving hub (a forgery must never
+/// frame an honest hub).
+pub fn no_honest_hub_frozen(honest: &[NodeState], equivocator: HubId) -> Result<(), String> {
+    for state in honest {
+        if let Some(author) = state.forked.keys().find(|a| **a != equivocator) {
+            return Err(format!(
+                "{} froze the feed of honest hub {}",
+                state.name,
+                author.short()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every honest node holds the misbehaving hub's out-of-territory events and rejected each
+/// (the same reason everywhere follows from the digests agreeing).
+pub fn intrusions_rejected(honest: &[Rc<SimNode>], evidence: &Evidence) -> Result<(), String> {
+    for node in honest {
+        let ledger = node.ledger();
+        for id in &evidence.intrusions {
+            if !ledger.rejections().contains_key(id) {
+                return Err(format!(
+                    "{}: event {} signed outside its author's authority was not rejected",
+                    node.name,
+                    id.short()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// No honest store holds a forged event, and the forgeries reached some node and were
+/// refused there.
+pub fn forgeries_refused(
+    honest: &[Rc<SimNode>],
+    evidence: &Evidence,
+    victim: &HubId,
+) -> Result<(), String> {
+    for node in honest {
+        for (seq, id) in &evidence.forged {
+            if let Ok(Some(event)) = node.store.get(victim, *seq)
+                && event.id == *id
+            {
+                return Err(format!(
+                    "{} stored the forged event {} at seq {seq}",
+                    node.name,
+                    id.short()
+                ));
+            }
+        }
+    }
+    if !evidence.forged.is_empty() {
+        let refused: u64 = honest
+            .iter()
+            .flat_map(|n| n.rejections())
+            .filter(|(reason, _)| reason.starts_with("signature does not verify"))
+            .map(|(_, n)| n)
+            .sum();
+        if refused == 0 {
+            return Err(format!(
+                "{} forged events served, none refused for its signature by any node",
+                evidence.forged.len()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Every stored event verifies (signature, envelope) and extends its chain.
 pub fn store_verifies(node: &SimNode) -> Result<(), String> {
     let report = node
@@ -100,6 +196,8 @@ mod tests {
             redemptions: [(serial.to_string(), maillage_core::EventId([event; 32]))].into(),
             open_claims: 0,
             work_left: 0,
+            honest: true,
+            forked: BTreeMap::new(),
         }
     }
 

@@ -16,6 +16,7 @@
 
 pub mod env;
 pub mod invariants;
+pub mod misbehaving;
 pub mod net;
 pub mod node;
 pub mod scenario;
@@ -90,6 +91,26 @@ pub struct Outcome {
     pub wall_s: f64,
     /// What the domain workload did, as the converged views and the visits tell.
     pub domain: DomainCounts,
+    /// What a misbehaving hub did and how the others caught it.
+    pub misbehaviour: MisbehaviourCounts,
+    /// Peer events honest nodes refused before storing them (bad signature, gap, frozen
+    /// feed), by reason, all nodes together.
+    pub refused_by_reason: BTreeMap<String, u64>,
+}
+
+/// A misbehaving hub's run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MisbehaviourCounts {
+    /// Events it signed outside its authority (every node rejected them).
+    pub intrusions: u64,
+    /// Forged events its first face served (no node stored one).
+    pub forgeries_served: u64,
+    /// The seq at which it equivocated.
+    pub equivocated_at_seq: Option<u64>,
+    /// Honest nodes that recorded the fork.
+    pub nodes_detecting_fork: u64,
+    /// Seconds from the equivocation to the last honest node recording it.
+    pub fork_detected_within_s: Option<u64>,
 }
 
 /// The domain workload's figures.
@@ -128,7 +149,8 @@ pub fn reason_class(reason: &str) -> String {
     reason
         .split(' ')
         .map(|word| {
-            if word.bytes().any(|b| b.is_ascii_digit()) {
+            let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
+            if bare.bytes().any(|b| b.is_ascii_digit()) && bare != "Ed25519" {
                 "…"
             } else {
                 word
@@ -218,48 +240,79 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
             .map_err(|e| fail("scenario", format!("charter: {e}")))?,
     );
 
-    // Peers of each node.
-    let hub_peers = |i: usize| -> Vec<String> {
+    // Peers of each hub.
+    let hub_peers = |i: usize| -> Vec<usize> {
         let n = scenario.hubs;
         match scenario.topology {
-            scenario::Topology::FullMesh => (0..n).filter(|j| *j != i).map(hub_name).collect(),
+            scenario::Topology::FullMesh => (0..n).filter(|j| *j != i).collect(),
             scenario::Topology::Ring => {
-                let mut peers = vec![hub_name((i + 1) % n), hub_name((i + n - 1) % n)];
+                let mut peers = vec![(i + 1) % n, (i + n - 1) % n];
                 peers.dedup();
                 peers
             }
         }
     };
+    // A misbehaving hub's peers are split in two halves; the second dials its second face.
+    let misbehaving = scenario.misbehaving.as_ref().map(|m| m.hub);
+    let (first_half, second_half): (Vec<usize>, Vec<usize>) = match misbehaving {
+        Some(m) => {
+            let peers = hub_peers(m);
+            let cut = peers.len().div_ceil(2);
+            (peers[..cut].to_vec(), peers[cut..].to_vec())
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let peer_names = |i: usize| -> Vec<String> {
+        hub_peers(i)
+            .into_iter()
+            .map(|j| {
+                if Some(j) == misbehaving && second_half.contains(&i) {
+                    format!("{}:{}", hub_name(j), PORT + 1)
+                } else {
+                    hub_name(j)
+                }
+            })
+            .collect()
+    };
     let hub_ids: Vec<HubId> = hub_keys
         .iter()
         .map(|k| SecretKey::from_seed(k).hub_id())
         .collect();
-    let visits = workload::plan(scenario, seed, &hub_ids, None);
+    let visits = workload::plan(scenario, seed, &hub_ids, misbehaving);
     let mut nodes: Vec<Rc<SimNode>> = Vec::new();
     for (i, key) in hub_keys.iter().enumerate() {
-        let departement = territory(i);
-        let schedule = node::Schedule {
-            index: i,
-            venues: venues::bodies(
-                &hub_ids[i],
-                &venues::venues_for(&departement, scenario.venues_per_hub),
-            ),
-            bodies: (0..scenario.events_per_hub)
-                .map(|k| workload::body(i, &departement, k))
-                .collect(),
-            due_ms: (0..scenario.events_per_hub)
-                .map(|k| workload::due_ms(scenario, k))
-                .collect(),
+        let schedule = node_schedule_of(scenario, i, &hub_ids[i]);
+        let peers = if misbehaving == Some(i) {
+            first_half.iter().map(|j| hub_name(*j)).collect()
+        } else {
+            peer_names(i)
         };
-        nodes.push(Rc::new(SimNode::new(
+        let mut node = SimNode::new(
             hub_name(i),
             *key,
             charter.clone(),
-            hub_peers(i),
-            Some(schedule),
+            peers,
+            schedule,
             visits.iter().filter(|v| v.hub == i).cloned().collect(),
             seed ^ (i as u64 + 1),
-        )));
+        );
+        if let Some(m) = scenario.misbehaving.as_ref().filter(|m| m.hub == i) {
+            let victim = (i + 1) % scenario.hubs;
+            let victim_departement = territory(victim);
+            node = node.misbehaving(misbehaving::Misbehaviour {
+                out_of_territory_at_ms: m.out_of_territory_at_s.map(|s| s * 1000),
+                forge_at_ms: m.forge_at_s.map(|s| s * 1000),
+                equivocate_at_ms: m.equivocate_at_s.map(|s| s * 1000),
+                victim: hub_ids[victim],
+                victim_venue: venues::venues_for(&victim_departement, 1)[0].record.clone(),
+                victim_serial: workload::carnet(&victim_departement, 1)
+                    .and_then(|c| c.last().cloned())
+                    .unwrap_or_default(),
+                victim_departement,
+                second_face_peers: second_half.iter().map(|j| hub_name(*j)).collect(),
+            });
+        }
+        nodes.push(Rc::new(node));
     }
     for (i, key) in observer_keys.iter().enumerate() {
         let peers = (0..scenario.observer_peers.min(scenario.hubs))
@@ -302,6 +355,13 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
     let mut trace = Sha256::new();
     let mut next_second = 0u64;
     let mut converged_at: Option<u64> = None;
+    // The equivocation: when each honest node recorded the fork, and the bound.
+    let equivocator = misbehaving.map(|m| hub_ids[m]);
+    let detect_by_s = scenario.misbehaving.as_ref().and_then(|m| {
+        let at = m.equivocate_at_s?;
+        Some(scenario.last_heal_after(at).unwrap_or(at).max(at) + m.detect_within_s)
+    });
+    let mut detected_at: BTreeMap<String, u64> = BTreeMap::new();
     loop {
         let elapsed_ms = sim.elapsed().as_millis() as u64;
         let second = elapsed_ms / 1000;
@@ -363,12 +423,28 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
                 trace.update(state.frontier);
                 trace.update(state.bytes_received.to_be_bytes());
             }
-            invariants::redemptions_agree(&states)
+            let honest: Vec<NodeState> = states.iter().filter(|s| s.honest).cloned().collect();
+            invariants::redemptions_agree(&honest)
                 .map_err(|d| fail("at-most-once-redemption", d))?;
-            if second >= quiet_from_s && converged_at.is_none() && invariants::converged(&states) {
+            if let Some(equivocator) = equivocator {
+                for state in honest
+                    .iter()
+                    .filter(|s| s.forked.contains_key(&equivocator))
+                {
+                    detected_at.entry(state.name.clone()).or_insert(second);
+                }
+                invariants::no_honest_hub_frozen(&honest, equivocator)
+                    .map_err(|d| fail("forgeries-refused", d))?;
+                if detect_by_s == Some(second) {
+                    invariants::equivocation_detected(&honest, &detected_at, detect_by_s)
+                        .map_err(|d| fail("equivocation-detected", d))?;
+                }
+            }
+            if second >= quiet_from_s && converged_at.is_none() && invariants::converged(&honest) {
                 converged_at = Some(elapsed_ms);
             }
-            if converged_at.is_some() && second > quiet_from_s {
+            let all_detected = equivocator.is_none() || detected_at.len() == honest.len();
+            if converged_at.is_some() && second > quiet_from_s && all_detected {
                 break;
             }
             if second > quiet_from_s + scenario.converge_within_s {
@@ -404,11 +480,41 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
         }
     }
 
-    let states: Vec<NodeState> = nodes.iter().map(|n| n.state()).collect();
-    for node in &nodes {
+    let states: Vec<NodeState> = nodes
+        .iter()
+        .map(|n| n.state())
+        .filter(|s| s.honest)
+        .collect();
+    let honest: Vec<Rc<SimNode>> = nodes.iter().filter(|n| n.honest()).cloned().collect();
+    for node in &honest {
         invariants::store_verifies(node).map_err(|d| fail("store-verifies", d))?;
     }
-    let domain = domain_counts(&nodes);
+    let mut misbehaviour = MisbehaviourCounts::default();
+    if let Some(bad) = nodes.iter().find(|n| !n.honest()) {
+        let evidence = bad.evidence();
+        let victim = hub_ids[(misbehaving.unwrap_or_default() + 1) % scenario.hubs];
+        invariants::intrusions_rejected(&honest, &evidence)
+            .map_err(|d| fail("out-of-territory-rejected", d))?;
+        invariants::forgeries_refused(&honest, &evidence, &victim)
+            .map_err(|d| fail("forgeries-refused", d))?;
+        misbehaviour = MisbehaviourCounts {
+            intrusions: evidence.intrusions.len() as u64,
+            forgeries_served: evidence.forged.len() as u64,
+            equivocated_at_seq: evidence.equivocation.map(|e| e.0),
+            nodes_detecting_fork: detected_at.len() as u64,
+            fork_detected_within_s: detected_at
+                .values()
+                .max()
+                .map(|s| s.saturating_sub(evidence.equivocated_at_ms / 1000)),
+        };
+    }
+    let mut refused_by_reason: BTreeMap<String, u64> = BTreeMap::new();
+    for node in &honest {
+        for (reason, n) in node.rejections() {
+            *refused_by_reason.entry(reason).or_default() += n;
+        }
+    }
+    let domain = domain_counts(&honest);
     invariants::double_spends_refused(&domain).map_err(|d| fail("at-most-once-redemption", d))?;
     let events = states[0].stored;
     let bytes: u64 = states.iter().map(|s| s.bytes_received).sum();
@@ -426,6 +532,26 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
         simulated_s: sim.elapsed().as_secs_f64(),
         wall_s: started.elapsed().as_secs_f64(),
         domain,
+        misbehaviour,
+        refused_by_reason,
+    })
+}
+
+/// What hub `i` signs on its own: its venues, then its batches and carnets.
+fn node_schedule_of(scenario: &Scenario, i: usize, id: &HubId) -> Option<node::Schedule> {
+    let departement = territory(i);
+    Some(node::Schedule {
+        index: i,
+        venues: venues::bodies(
+            id,
+            &venues::venues_for(&departement, scenario.venues_per_hub),
+        ),
+        bodies: (0..scenario.events_per_hub)
+            .map(|k| workload::body(i, &departement, k))
+            .collect(),
+        due_ms: (0..scenario.events_per_hub)
+            .map(|k| workload::due_ms(scenario, k))
+            .collect(),
     })
 }
 

@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 
 use crate::PORT;
 use crate::env::{SimEnvironment, sim_now_ms};
+use crate::misbehaving::{Evidence, FaceStore, Misbehaviour};
 use crate::net::{SimConnector, incoming};
 use crate::workload::{Visit, VisitOutcome};
 
@@ -34,6 +35,10 @@ use crate::workload::{Visit, VisitOutcome};
 pub struct NodeState {
     /// Host name.
     pub name: String,
+    /// Whether it follows the protocol (the invariants speak of honest nodes).
+    pub honest: bool,
+    /// Authors whose fork this node's store recorded, and the seq of the fork.
+    pub forked: BTreeMap<HubId, u64>,
     /// Events folded.
     pub applied: u64,
     /// Events stored (valid prefixes).
@@ -63,6 +68,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Every stored event folded from scratch (a restart, or a fork found).
 fn fold_all(charter: &Arc<Charter>, store: &MemoryStore) -> Ledger {
     let mut ledger = Ledger::new(charter.clone());
+    for (author, recorded) in store.forks() {
+        ledger.freeze(author, recorded.fork.seq - 1);
+    }
     for author in store.frontier().keys() {
         if let Ok(events) = store.range(author, 0, usize::MAX) {
             for event in events {
@@ -113,7 +121,11 @@ fn deps_with(store: &MemoryStore, me: &HubId, must: &[EventRef]) -> Vec<EventRef
 struct Signer {
     me: HubId,
     store: Arc<MemoryStore>,
+    /// A misbehaving hub's second face: its own events go there too.
+    mirror: Option<Arc<MemoryStore>>,
     writer: Mutex<FeedWriter>,
+    /// A misbehaving hub stops signing once it has equivocated.
+    stopped: Mutex<bool>,
 }
 
 impl std::fmt::Debug for Signer {
@@ -123,7 +135,12 @@ impl std::fmt::Debug for Signer {
 }
 
 impl Signer {
-    fn new(secret: SecretKey, charter: &Charter, store: Arc<MemoryStore>) -> Self {
+    fn new(
+        secret: SecretKey,
+        charter: &Charter,
+        store: Arc<MemoryStore>,
+        mirror: Option<Arc<MemoryStore>>,
+    ) -> Self {
         let me = secret.hub_id();
         let writer = FeedWriter::new(
             secret,
@@ -135,8 +152,42 @@ impl Signer {
         Self {
             me,
             store,
+            mirror,
             writer: Mutex::new(writer),
+            stopped: Mutex::new(false),
         }
+    }
+
+    fn stopped(&self) -> bool {
+        *lock(&self.stopped)
+    }
+
+    /// Signs two different events at the next seq, the first into the store, the second into
+    /// the mirror (the second face), and stops signing. Returns both.
+    fn equivocate(
+        &self,
+        first: pb::event::Body,
+        second: pb::event::Body,
+    ) -> Result<(VerifiedEvent, VerifiedEvent), String> {
+        let mirror = self.mirror.as_ref().ok_or("no second face")?;
+        let mut writer = lock(&self.writer);
+        let head = writer.head();
+        let deps = deps_with(&self.store, &self.me, &[]);
+        let a = writer
+            .next(first, deps.clone(), sim_now_ms())
+            .map_err(|e| e.to_string())?;
+        writer.rewind(head);
+        let b = writer
+            .next(second, deps, sim_now_ms())
+            .map_err(|e| e.to_string())?;
+        self.store
+            .append_own(std::slice::from_ref(&a))
+            .map_err(|e| e.to_string())?;
+        mirror
+            .append_own(std::slice::from_ref(&b))
+            .map_err(|e| e.to_string())?;
+        *lock(&self.stopped) = true;
+        Ok((a, b))
     }
 
     /// Signs `body`, appends it to the store, folds it into `ledger`. Returns the event and,
@@ -147,6 +198,9 @@ impl Signer {
         body: pb::event::Body,
         must: &[EventRef],
     ) -> Result<(VerifiedEvent, Option<String>), String> {
+        if self.stopped() {
+            return Err("this hub no longer signs".into());
+        }
         let mut writer = lock(&self.writer);
         let deps = deps_with(&self.store, &self.me, must);
         let event = writer
@@ -155,6 +209,11 @@ impl Signer {
         if let Err(error) = self.store.append_own(std::slice::from_ref(&event)) {
             writer.rewind(self.store.head(&self.me));
             return Err(error.to_string());
+        }
+        if let Some(mirror) = &self.mirror
+            && let Err(error) = mirror.append_own(std::slice::from_ref(&event))
+        {
+            tracing::warn!(%error, "the second face did not take an own event");
         }
         ledger.offer(event.clone());
         let rejected = ledger.rejections().get(&event.id).map(|r| r.reason.clone());
@@ -352,6 +411,35 @@ pub struct SimNode {
     starts: Mutex<u64>,
     progress: Arc<Mutex<Progress>>,
     counters: Arc<Mutex<HubCounters>>,
+    /// What replication counted in earlier starts (a restart begins a new replica).
+    carried: Mutex<Carried>,
+    /// For a misbehaving hub: what it does, its second face's store, what it did.
+    misbehaviour: Option<Misbehaviour>,
+    second_store: Arc<MemoryStore>,
+    evidence: Arc<Mutex<Evidence>>,
+}
+
+/// Replication counters of the replicas of earlier starts.
+#[derive(Debug, Default, Clone)]
+struct Carried {
+    bytes: u64,
+    events: u64,
+    rejections: BTreeMap<String, u64>,
+}
+
+impl Carried {
+    fn add(&mut self, replica: &Replica) {
+        for peer in replica.peers().values() {
+            self.bytes += peer.bytes_received;
+            self.events += peer.events_received;
+        }
+        for rejection in replica.recent_rejections() {
+            *self
+                .rejections
+                .entry(crate::reason_class(&rejection.reason))
+                .or_default() += 1;
+        }
+    }
 }
 
 impl SimNode {
@@ -365,6 +453,7 @@ impl SimNode {
         visits: Vec<Visit>,
         env_seed: u64,
     ) -> Self {
+        let ledger_charter = charter.clone();
         Self {
             store: Arc::new(MemoryStore::in_memory(charter.clone())),
             ledger: Arc::new(Mutex::new(Ledger::new(charter.clone()))),
@@ -381,7 +470,37 @@ impl SimNode {
                 ..Progress::default()
             })),
             counters: Arc::new(Mutex::new(HubCounters::default())),
+            carried: Mutex::new(Carried::default()),
+            misbehaviour: None,
+            second_store: Arc::new(MemoryStore::in_memory(ledger_charter)),
+            evidence: Arc::new(Mutex::new(Evidence::default())),
         }
+    }
+
+    /// Makes this hub misbehave.
+    pub fn misbehaving(mut self, misbehaviour: Misbehaviour) -> Self {
+        self.misbehaviour = Some(misbehaviour);
+        self
+    }
+
+    /// Whether this node follows the protocol.
+    pub fn honest(&self) -> bool {
+        self.misbehaviour.is_none()
+    }
+
+    /// What a misbehaving hub did.
+    pub fn evidence(&self) -> Evidence {
+        lock(&self.evidence).clone()
+    }
+
+    /// Peer events this node refused (bad signature, gap, frozen feed…), by reason, over
+    /// the whole run.
+    pub fn rejections(&self) -> BTreeMap<String, u64> {
+        let mut carried = lock(&self.carried).clone();
+        if let Some(replica) = lock(&self.replica).as_ref() {
+            carried.add(replica);
+        }
+        carried.rejections
     }
 
     /// The node's software: rebuild the views from the store, dial the peers, sign on
@@ -392,6 +511,9 @@ impl SimNode {
             *starts += 1;
             *starts
         };
+        if let Some(previous) = lock(&self.replica).take() {
+            lock(&self.carried).add(&previous);
+        }
         *lock(&self.ledger) = fold_all(&self.charter, &self.store);
         let secret = SecretKey::from_seed(&self.key_seed);
         let is_hub = self
@@ -403,50 +525,105 @@ impl SimNode {
                 SecretKey::from_seed(&self.key_seed),
                 &self.charter,
                 self.store.clone(),
+                self.misbehaviour
+                    .as_ref()
+                    .map(|_| self.second_store.clone()),
             ))
         });
         let host = Arc::new(SimHost {
             charter: self.charter.clone(),
             store: self.store.clone(),
             ledger: self.ledger.clone(),
-            signer: signer.clone(),
+            // A misbehaving hub answers no claim and transfers nothing.
+            signer: signer.clone().filter(|_| self.honest()),
             answered: Mutex::new(BTreeSet::new()),
             counters: self.counters.clone(),
         });
         // Claims that arrived before a crash and were not answered are answered now.
         host.answer_claims(&mut lock(&self.ledger));
-        let environment: Arc<dyn Environment> = Arc::new(SimEnvironment::new(
-            self.env_seed.wrapping_mul(31).wrapping_add(starts),
-        ));
+        let config = ReplicaConfig {
+            heartbeat_ms: 1_000,
+            stall_timeout_ms: 5_000,
+            retry_min_ms: 100,
+            retry_max_ms: 2_000,
+            rejections_kept: 100_000,
+            ..ReplicaConfig::default()
+        };
+        let environment = |salt: u64| -> Arc<dyn Environment> {
+            Arc::new(SimEnvironment::new(
+                self.env_seed
+                    .wrapping_mul(31)
+                    .wrapping_add(starts)
+                    .wrapping_add(salt << 32),
+            ))
+        };
+        let served_store: Arc<dyn EventStore> = match &self.misbehaviour {
+            Some(m) => Arc::new(FaceStore::new(
+                self.store.clone(),
+                self.charter.clone(),
+                SecretKey::from_seed(&self.key_seed),
+                m,
+                self.evidence.clone(),
+            )),
+            None => self.store.clone(),
+        };
         let replica = Replica::with_environment(
             self.charter.clone(),
             secret,
-            self.store.clone() as Arc<dyn EventStore>,
+            served_store,
             host,
-            ReplicaConfig {
-                heartbeat_ms: 1_000,
-                stall_timeout_ms: 5_000,
-                retry_min_ms: 100,
-                retry_max_ms: 2_000,
-                rejections_kept: 100_000,
-                ..ReplicaConfig::default()
-            },
-            environment,
+            config.clone(),
+            environment(0),
         );
         *lock(&self.replica) = Some(replica.clone());
         // Links stop with the host (a crash drops every task); the sender lives as long.
         let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        for peer in &self.peers {
-            tokio::spawn(run_link(
-                replica.clone(),
-                PeerConfig {
-                    address: format!("http://{peer}:{PORT}"),
-                    key: None,
-                    tls: None,
-                },
-                Arc::new(SimConnector),
-                stop_rx.clone(),
-            ));
+        let dial = |replica: &Arc<Replica>, peers: &[String]| {
+            for peer in peers {
+                // `hub-3` on the usual port, or `hub-3:7301` (a misbehaving hub's second face).
+                let address = if peer.contains(':') {
+                    format!("http://{peer}")
+                } else {
+                    format!("http://{peer}:{PORT}")
+                };
+                tokio::spawn(run_link(
+                    replica.clone(),
+                    PeerConfig {
+                        address,
+                        key: None,
+                        tls: None,
+                    },
+                    Arc::new(SimConnector),
+                    stop_rx.clone(),
+                ));
+            }
+        };
+        dial(&replica, &self.peers);
+        if let Some(m) = &self.misbehaviour {
+            // The second face: a replica of its own over the second store, for the other half
+            // of the peers, on the next port.
+            let face = Replica::with_environment(
+                self.charter.clone(),
+                SecretKey::from_seed(&self.key_seed),
+                self.second_store.clone(),
+                Arc::new(SimHost {
+                    charter: self.charter.clone(),
+                    store: self.second_store.clone(),
+                    ledger: Arc::new(Mutex::new(Ledger::new(self.charter.clone()))),
+                    signer: None,
+                    answered: Mutex::new(BTreeSet::new()),
+                    counters: Arc::new(Mutex::new(HubCounters::default())),
+                }),
+                config,
+                environment(1),
+            );
+            dial(&face, &m.second_face_peers);
+            let listener = turmoil::net::TcpListener::bind(("0.0.0.0", PORT + 1)).await?;
+            tokio::spawn(
+                tonic::transport::Server::builder()
+                    .add_service(maillage_sync::server::federation_server(face))
+                    .serve_with_incoming(incoming(listener)),
+            );
         }
         if let (Some(schedule), Some(signer)) = (self.schedule.clone(), signer) {
             let staff = Staff {
@@ -456,7 +633,14 @@ impl SimNode {
                 progress: self.progress.clone(),
             };
             tokio::spawn(staff.clone().sign_schedule(schedule));
-            tokio::spawn(staff.serve_visitors());
+            match &self.misbehaviour {
+                None => {
+                    tokio::spawn(staff.serve_visitors());
+                }
+                Some(m) => {
+                    tokio::spawn(staff.misbehave(m.clone(), self.evidence.clone()));
+                }
+            }
         }
         let listener = turmoil::net::TcpListener::bind(("0.0.0.0", PORT)).await?;
         tonic::transport::Server::builder()
@@ -490,15 +674,24 @@ impl SimNode {
             });
             scheduled + progress.visits.iter().filter(|(_, o)| o.is_none()).count()
         };
+        let carried = lock(&self.carried).clone();
         NodeState {
+            honest: self.honest(),
+            forked: self
+                .store
+                .forks()
+                .into_iter()
+                .map(|(author, f)| (author, f.fork.seq))
+                .collect(),
             name: self.name.clone(),
             applied: ledger.applied_count(),
             stored: self.store.event_count(),
             pending: ledger.pending_count(),
             digest: ledger.digest(),
             frontier: frontier.finalize().into(),
-            bytes_received: peers.values().map(|p| p.bytes_received).sum(),
-            events_received: peers.values().map(|p| p.events_received).sum(),
+            bytes_received: carried.bytes + peers.values().map(|p| p.bytes_received).sum::<u64>(),
+            events_received: carried.events
+                + peers.values().map(|p| p.events_received).sum::<u64>(),
             redemptions: ledger
                 .touched_vouchers()
                 .filter_map(|(serial, state)| {
@@ -585,10 +778,59 @@ impl Staff {
             if due > now {
                 tokio::time::sleep(due - now).await;
             }
+            if self.signer.stopped() {
+                // A hub that equivocated signs nothing more: its schedule ends there.
+                lock(&self.progress).scheduled_done = schedule.bodies.len();
+                return;
+            }
             if self.sign(body.clone(), &[]).is_none() {
                 return;
             }
             lock(&self.progress).scheduled_done = k + 1;
+        }
+    }
+
+    /// A misbehaving hub's own plan: events outside its authority, then the equivocation (the
+    /// forgeries are its first face's store's doing).
+    async fn misbehave(self, m: Misbehaviour, evidence: Arc<Mutex<Evidence>>) {
+        let until = |ms: u64| async move {
+            let now = turmoil::sim_elapsed().unwrap_or_default();
+            let due = Duration::from_millis(ms);
+            if due > now {
+                tokio::time::sleep(due - now).await;
+            }
+        };
+        if let Some(at) = m.out_of_territory_at_ms
+            && lock(&evidence).intrusions.is_empty()
+        {
+            until(at).await;
+            for body in crate::misbehaving::intrusions(&self.signer.me, &m) {
+                if let Some((event, _)) = self.sign(body, &[]) {
+                    lock(&evidence).intrusions.push(event.id);
+                }
+            }
+        }
+        if let Some(at) = m.equivocate_at_ms
+            && lock(&evidence).equivocation.is_none()
+        {
+            until(at).await;
+            let departement = self
+                .replica
+                .charter
+                .member(&self.signer.me)
+                .and_then(|m| m.territories.iter().next().cloned())
+                .unwrap_or_default();
+            let (first, second) = crate::misbehaving::equivocation(&departement);
+            match self.signer.equivocate(first, second) {
+                Ok((a, b)) => {
+                    let mut evidence = lock(&evidence);
+                    evidence.equivocation = Some((a.seq, a.id, b.id));
+                    evidence.equivocated_at_ms =
+                        turmoil::sim_elapsed().unwrap_or_default().as_millis() as u64;
+                    self.replica.notify();
+                }
+                Err(error) => tracing::error!(%error, "could not equivocate"),
+            }
         }
     }
 

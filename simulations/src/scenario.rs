@@ -51,6 +51,41 @@ pub struct Scenario {
     /// People who carry their carnets to other hubs' venues (none if absent).
     #[serde(default)]
     pub people: Option<People>,
+    /// A hub that breaks the protocol (none if absent).
+    #[serde(default)]
+    pub misbehaving: Option<Misbehaving>,
+}
+
+/// A misbehaving hub. It serves two faces: its peers are split in two halves, the first
+/// dialling it on the usual port, the second on the next one; until it equivocates both faces
+/// serve the same feed. It takes part in no visit, answers no claim and signs no transfer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Misbehaving {
+    /// The hub.
+    pub hub: usize,
+    /// When it signs, validly, events outside its authority: a venue in the next hub's
+    /// département, a batch with the next hub's département as prefix, a redemption of the
+    /// next hub's voucher. Every node must store them and reject them with the same reason.
+    #[serde(default)]
+    pub out_of_territory_at_s: Option<u64>,
+    /// From when its first face serves forged events in the next hub's name (the next seq of
+    /// that hub's feed, signed with the misbehaving hub's own key). Every node that receives
+    /// one must refuse it (no store holds it, no honest feed is frozen).
+    #[serde(default)]
+    pub forge_at_s: Option<u64>,
+    /// When it signs two different events at the same seq, one per face, then stops signing.
+    /// Every honest node must record the fork and freeze the feed before it.
+    #[serde(default)]
+    pub equivocate_at_s: Option<u64>,
+    /// Detection bound: seconds after the equivocation, or after the last fault heals if one
+    /// is active at or after it.
+    #[serde(default = "default_detect_within_s")]
+    pub detect_within_s: u64,
+}
+
+fn default_detect_within_s() -> u64 {
+    20
 }
 
 fn default_venues_per_hub() -> usize {
@@ -201,6 +236,20 @@ impl Scenario {
             scenario.venues_per_hub >= 1,
             "venues_per_hub: at least 1 (visits need a qualified venue)"
         );
+        if let Some(m) = &scenario.misbehaving {
+            anyhow::ensure!(
+                m.hub < scenario.hubs && scenario.hubs >= 3,
+                "misbehaving: hub {} of {} (at least 3 hubs: a victim and two halves)",
+                m.hub,
+                scenario.hubs
+            );
+            if let (Some(o), Some(e)) = (m.out_of_territory_at_s, m.equivocate_at_s) {
+                anyhow::ensure!(
+                    o < e,
+                    "misbehaving: out_of_territory_at_s must come before equivocate_at_s (after it the feed is frozen)"
+                );
+            }
+        }
         if let Some(p) = &scenario.people {
             anyhow::ensure!(
                 p.from_s < p.until_s,
@@ -208,6 +257,18 @@ impl Scenario {
             );
         }
         Ok(scenario)
+    }
+
+    /// When the last fault heals after `after_s` (a partition ends, a crashed hub restarts, a
+    /// loss window closes), if one is active at or after `after_s`.
+    pub fn last_heal_after(&self, after_s: u64) -> Option<u64> {
+        self.partitions
+            .iter()
+            .map(|p| p.until_s)
+            .chain(self.crashes.iter().map(|c| c.restart_s))
+            .chain(self.loss.iter().map(|l| l.until_s))
+            .filter(|heal| *heal >= after_s)
+            .max()
     }
 
     /// When the last fault heals (or authoring ends, if later), in simulated seconds.
@@ -219,6 +280,11 @@ impl Scenario {
             .chain(std::iter::once(self.authoring_s))
             .chain(self.people.iter().map(|p| p.until_s))
             .chain(self.loss.iter().map(|l| l.until_s))
+            .chain(self.misbehaving.iter().flat_map(|m| {
+                [m.out_of_territory_at_s, m.forge_at_s, m.equivocate_at_s]
+                    .into_iter()
+                    .flatten()
+            }))
             .max()
             .unwrap_or(0)
     }

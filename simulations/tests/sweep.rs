@@ -107,3 +107,34 @@ fn lossy_jittery_links_still_converge_and_refuse_double_spends() {
     // Broken links make owners unreachable too.
     assert!(d.claims_made > 0, "{d:?}");
 }
+
+#[test]
+fn a_misbehaving_hub_is_caught_and_its_events_rejected_identically() {
+    let (scenario, path) = scenario("equivocating-hub.toml");
+    let honest = (scenario.hubs - 1 + scenario.observers) as u64;
+    for seed in 1..=2 {
+        let outcome = run(&scenario, seed, &path).unwrap_or_else(|f| panic!("{f}"));
+        let m = &outcome.misbehaviour;
+        assert_eq!(m.intrusions, 3, "{m:?}");
+        assert!(m.forgeries_served > 0, "{m:?}");
+        assert!(m.equivocated_at_seq.is_some(), "{m:?}");
+        assert_eq!(m.nodes_detecting_fork, honest, "{m:?}");
+        // Its out-of-territory events are in every log, rejected by the rules.
+        assert_eq!(
+            outcome.domain.rejected_by_reason.values().sum::<u64>(),
+            3,
+            "{:?}",
+            outcome.domain.rejected_by_reason
+        );
+        // Its forgeries were refused on arrival for their signature.
+        assert!(
+            outcome
+                .refused_by_reason
+                .keys()
+                .any(|r| r.starts_with("signature does not verify")),
+            "{:?}",
+            outcome.refused_by_reason
+        );
+        assert_eq!(outcome.domain.double_redemptions, 0);
+    }
+}
