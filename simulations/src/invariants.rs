@@ -192,6 +192,7 @@ mod tests {
             digest: [0; 32],
             frontier: [0; 32],
             bytes_received: 0,
+            messages_received: 0,
             events_received: 0,
             redemptions: [(serial.to_string(), maillage_core::EventId([event; 32]))].into(),
             open_claims: 0,

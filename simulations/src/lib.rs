@@ -19,6 +19,7 @@ pub mod invariants;
 pub mod misbehaving;
 pub mod net;
 pub mod node;
+pub mod report;
 pub mod scenario;
 pub mod venues;
 pub mod workload;
@@ -82,6 +83,8 @@ pub struct Outcome {
     pub trace_hash: String,
     /// gRPC message bytes received by all nodes, per event.
     pub bytes_per_event: f64,
+    /// gRPC messages (event batches, heartbeats) received by all nodes, per event.
+    pub messages_per_event: f64,
     /// Copies of each event received, all nodes together (a node that pulls from k peers
     /// may receive an event k times).
     pub copies_per_event: f64,
@@ -151,9 +154,9 @@ pub fn reason_class(reason: &str) -> String {
         .map(|word| {
             let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
             if bare.bytes().any(|b| b.is_ascii_digit()) && bare != "Ed25519" {
-                "…"
+                word.replace(bare, "…")
             } else {
-                word
+                word.to_string()
             }
         })
         .collect::<Vec<_>>()
@@ -362,12 +365,17 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
         Some(scenario.last_heal_after(at).unwrap_or(at).max(at) + m.detect_within_s)
     });
     let mut detected_at: BTreeMap<String, u64> = BTreeMap::new();
+    // Nodes are observed every simulated second, and every 100 ms once the network is quiet
+    // and until it converges (the convergence time's resolution).
+    let mut next_look_ms = 0u64;
     loop {
         let elapsed_ms = sim.elapsed().as_millis() as u64;
         let second = elapsed_ms / 1000;
-        // Faults, in simulated seconds.
-        if second >= next_second {
-            for p in &scenario.partitions {
+        if elapsed_ms >= next_look_ms {
+            let new_second = second >= next_second;
+            next_second = second + 1;
+            // Faults, in simulated seconds.
+            for p in scenario.partitions.iter().filter(|_| new_second) {
                 if p.from_s == second || p.until_s == second {
                     for (g, a) in p.groups.iter().enumerate() {
                         for b in p.groups.iter().skip(g + 1) {
@@ -397,7 +405,7 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
                     }
                 }
             }
-            for l in &scenario.loss {
+            for l in scenario.loss.iter().filter(|_| new_second) {
                 if l.from_s == second {
                     sim.set_fail_rate(l.fail_rate);
                 }
@@ -405,7 +413,7 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
                     sim.set_fail_rate(0.0);
                 }
             }
-            for c in &scenario.crashes {
+            for c in scenario.crashes.iter().filter(|_| new_second) {
                 let name = hub_name(c.hub);
                 if c.at_s == second {
                     sim.crash(name.as_str());
@@ -416,7 +424,7 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
             }
             // Observe every node once per simulated second.
             let states: Vec<NodeState> = nodes.iter().map(|n| n.state()).collect();
-            for state in &states {
+            for state in states.iter().filter(|_| new_second) {
                 trace.update(state.name.as_bytes());
                 trace.update(state.applied.to_be_bytes());
                 trace.update(state.digest);
@@ -435,16 +443,17 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
                 }
                 invariants::no_honest_hub_frozen(&honest, equivocator)
                     .map_err(|d| fail("forgeries-refused", d))?;
-                if detect_by_s == Some(second) {
+                if new_second && detect_by_s == Some(second) {
                     invariants::equivocation_detected(&honest, &detected_at, detect_by_s)
                         .map_err(|d| fail("equivocation-detected", d))?;
                 }
             }
-            if second >= quiet_from_s && converged_at.is_none() && invariants::converged(&honest) {
+            let quiet = elapsed_ms >= quiet_from_s * 1000;
+            if quiet && converged_at.is_none() && invariants::converged(&honest) {
                 converged_at = Some(elapsed_ms);
             }
             let all_detected = equivocator.is_none() || detected_at.len() == honest.len();
-            if converged_at.is_some() && second > quiet_from_s && all_detected {
+            if converged_at.is_some() && all_detected {
                 break;
             }
             if second > quiet_from_s + scenario.converge_within_s {
@@ -472,7 +481,11 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
                     ),
                 ));
             }
-            next_second = second + 1;
+            next_look_ms = if quiet && converged_at.is_none() {
+                elapsed_ms + 100
+            } else {
+                next_second * 1000
+            };
         }
         match sim.step() {
             Ok(_) => {}
@@ -527,6 +540,8 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
         digest: hex::encode(states[0].digest),
         trace_hash: hex::encode(trace.finalize()),
         bytes_per_event: bytes as f64 / events.max(1) as f64,
+        messages_per_event: states.iter().map(|s| s.messages_received).sum::<u64>() as f64
+            / events.max(1) as f64,
         copies_per_event: states.iter().map(|s| s.events_received).sum::<u64>() as f64
             / events.max(1) as f64,
         simulated_s: sim.elapsed().as_secs_f64(),

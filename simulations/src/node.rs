@@ -51,6 +51,8 @@ pub struct NodeState {
     pub frontier: [u8; 32],
     /// gRPC bytes received from peers.
     pub bytes_received: u64,
+    /// gRPC messages received from peers (event batches and heartbeats).
+    pub messages_received: u64,
     /// Events received from peers (duplicates included).
     pub events_received: u64,
     /// Redeemed vouchers and the event that redeemed each.
@@ -423,6 +425,7 @@ pub struct SimNode {
 #[derive(Debug, Default, Clone)]
 struct Carried {
     bytes: u64,
+    messages: u64,
     events: u64,
     rejections: BTreeMap<String, u64>,
 }
@@ -431,6 +434,7 @@ impl Carried {
     fn add(&mut self, replica: &Replica) {
         for peer in replica.peers().values() {
             self.bytes += peer.bytes_received;
+            self.messages += peer.messages_received;
             self.events += peer.events_received;
         }
         for rejection in replica.recent_rejections() {
@@ -690,6 +694,8 @@ impl SimNode {
             digest: ledger.digest(),
             frontier: frontier.finalize().into(),
             bytes_received: carried.bytes + peers.values().map(|p| p.bytes_received).sum::<u64>(),
+            messages_received: carried.messages
+                + peers.values().map(|p| p.messages_received).sum::<u64>(),
             events_received: carried.events
                 + peers.values().map(|p| p.events_received).sum::<u64>(),
             redemptions: ledger
