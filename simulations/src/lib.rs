@@ -7,12 +7,17 @@
 //! so one seed replays one run exactly: the run's trace hash (a hash of every node's state at
 //! every simulated second) is the proof, and a test runs a seed twice to compare.
 //!
-//! A scenario ([`scenario::Scenario`], TOML) names the hubs, observers, topology, latency,
-//! partitions and crashes, and the workload ([`workload`]): hubs register and qualify venues
-//! ([`venues`]), issue voucher batches and hand carnets to people on a schedule; people
-//! present vouchers at other hubs' venues (online transfer from the owner, or a claim the
-//! owner answers later), some at two hubs at once. [`run`] plays it and checks the
-//! invariants ([`invariants`]).
+//! A scenario ([`scenario::Scenario`], TOML) names the hubs, observers, topology, latency and
+//! jitter, lossy windows, partitions and crashes, a misbehaving hub ([`misbehaving`]), and the
+//! workload ([`workload`]): hubs register and qualify venues ([`venues`]), issue voucher
+//! batches and hand carnets to people on a schedule; people present vouchers at other hubs'
+//! venues (online transfer from the owner, or a claim the owner answers later), some at two
+//! hubs at once. [`run`] plays it and checks the invariants ([`invariants`]): at most one
+//! redemption per voucher on and across nodes, every double presentation honoured once and
+//! refused once, convergence (work done, claims answered, same frontier and digest on every
+//! honest node) within the scenario's bound, every stored event verifies, a misbehaving hub's
+//! fork recorded by every honest node within its bound, no honest feed frozen, forgeries never
+//! stored, out-of-territory events rejected everywhere. [`report`] writes what a sweep shows.
 
 pub mod env;
 pub mod invariants;
