@@ -282,6 +282,10 @@ impl Node {
     /// events waiting for another feed's events wait briefly.
     pub fn fold_new(&self, ledger: &mut Ledger) -> Result<()> {
         const CHUNK: usize = 1024;
+        // Deps past a frozen feed's last valid event count as naming that event.
+        for (author, recorded) in self.store.forks() {
+            ledger.freeze(author, recorded.fork.seq - 1);
+        }
         let applied = ledger.applied();
         let mut cursors: Vec<(HubId, u64)> = self
             .store

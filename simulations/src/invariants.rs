@@ -1,16 +1,45 @@
 //! The invariants a run must keep. Each returns what it saw when it fails.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
+use maillage_core::HubId;
 use maillage_store::EventStore;
 
+use crate::misbehaving::Evidence;
 use crate::node::{NodeState, SimNode};
 
-/// Every node applied every authored event and holds the same digest.
-pub fn converged(states: &[NodeState], events: u64) -> bool {
-    states
-        .iter()
-        .all(|s| s.applied == events && s.digest == states[0].digest)
+/// The federation is at rest and agrees: every hub's staff have done their work (scheduled
+/// events signed, visitors served), every claim is answered, and every node holds the same
+/// feeds (frontier and forks), has folded all of it, and shows the same digest.
+pub fn converged(states: &[NodeState]) -> bool {
+    states.iter().all(|s| {
+        s.work_left == 0
+            && s.open_claims == 0
+            && s.pending == 0
+            && s.applied == s.stored
+            && s.frontier == states[0].frontier
+            && s.digest == states[0].digest
+    })
+}
+
+/// No voucher presented at two hubs was honoured twice, and for each such voucher exactly
+/// one presentation was honoured and the other refused (online by the owner, by the visited
+/// hub's views, or its claim rejected).
+pub fn double_spends_refused(counts: &crate::DomainCounts) -> Result<(), String> {
+    if counts.double_redemptions > 0 {
+        return Err(format!(
+            "{} voucher(s) honoured at two venues",
+            counts.double_redemptions
+        ));
+    }
+    if counts.double_spends_refused != counts.double_spend_attempts {
+        return Err(format!(
+            "of {} vouchers presented at two hubs, {} ended with one presentation honoured and the other refused; visits: {:?}",
+            counts.double_spend_attempts, counts.double_spends_refused, counts.visit_outcomes
+        ));
+    }
+    Ok(())
 }
 
 /// No voucher is redeemed by two different events, on one node or across nodes (a node's
@@ -38,6 +67,99 @@ pub fn redemptions_agree(states: &[NodeState]) -> Result<(), String> {
     Ok(())
 }
 
+/// Every honest node recorded the equivocator's fork by `by_s` (simulated seconds).
+pub fn equivocation_detected(
+    honest: &[NodeState],
+    detected_at: &BTreeMap<String, u64>,
+    by_s: Option<u64>,
+) -> Result<(), String> {
+    let missing: Vec<&str> = honest
+        .iter()
+        .filter(|s| !detected_at.contains_key(&s.name))
+        .map(|s| s.name.as_str())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "at {} s, {} of {} honest nodes had not recorded the fork: {}",
+        by_s.unwrap_or_default(),
+        missing.len(),
+        honest.len(),
+        missing.join(", ")
+    ))
+}
+
+/// No honest node recorded a fork of anyone but the misbehaving hub (a forgery must never
+/// frame an honest hub).
+pub fn no_honest_hub_frozen(honest: &[NodeState], equivocator: HubId) -> Result<(), String> {
+    for state in honest {
+        if let Some(author) = state.forked.keys().find(|a| **a != equivocator) {
+            return Err(format!(
+                "{} froze the feed of honest hub {}",
+                state.name,
+                author.short()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every honest node holds the misbehaving hub's out-of-territory events and rejected each
+/// (the same reason everywhere follows from the digests agreeing).
+pub fn intrusions_rejected(honest: &[Rc<SimNode>], evidence: &Evidence) -> Result<(), String> {
+    for node in honest {
+        let ledger = node.ledger();
+        for id in &evidence.intrusions {
+            if !ledger.rejections().contains_key(id) {
+                return Err(format!(
+                    "{}: event {} signed outside its author's authority was not rejected",
+                    node.name,
+                    id.short()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// No honest store holds a forged event, and the forgeries reached some node and were
+/// refused there.
+pub fn forgeries_refused(
+    honest: &[Rc<SimNode>],
+    evidence: &Evidence,
+    victim: &HubId,
+) -> Result<(), String> {
+    for node in honest {
+        for (seq, id) in &evidence.forged {
+            if let Ok(Some(event)) = node.store.get(victim, *seq)
+                && event.id == *id
+            {
+                return Err(format!(
+                    "{} stored the forged event {} at seq {seq}",
+                    node.name,
+                    id.short()
+                ));
+            }
+        }
+    }
+    if !evidence.forged.is_empty() {
+        let refused: u64 = honest
+            .iter()
+            .flat_map(|n| n.rejections())
+            .filter(|(reason, _)| reason.starts_with("signature does not verify"))
+            .map(|(_, n)| n)
+            .sum();
+        if refused == 0 {
+            return Err(format!(
+                "{} forged events served, none refused for its signature by any node",
+                evidence.forged.len()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Every stored event verifies (signature, envelope) and extends its chain.
 pub fn store_verifies(node: &SimNode) -> Result<(), String> {
     let report = node
@@ -53,5 +175,42 @@ pub fn store_verifies(node: &SimNode) -> Result<(), String> {
             broken.seq,
             broken.reason
         )),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn state(name: &str, serial: &str, event: u8) -> NodeState {
+        NodeState {
+            name: name.into(),
+            applied: 1,
+            stored: 1,
+            pending: 0,
+            digest: [0; 32],
+            frontier: [0; 32],
+            bytes_received: 0,
+            messages_received: 0,
+            events_received: 0,
+            redemptions: [(serial.to_string(), maillage_core::EventId([event; 32]))].into(),
+            open_claims: 0,
+            work_left: 0,
+            honest: true,
+            forked: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn two_nodes_redeeming_one_voucher_by_different_events_fail_the_invariant() {
+        let same = [state("hub-0", "13-X-1", 1), state("hub-1", "13-X-1", 1)];
+        assert!(redemptions_agree(&same).is_ok());
+        let split = [state("hub-0", "13-X-1", 1), state("hub-1", "13-X-1", 2)];
+        let error = redemptions_agree(&split).unwrap_err();
+        assert!(
+            error.contains("13-X-1") && error.contains("hub-1"),
+            "{error}"
+        );
     }
 }

@@ -7,21 +7,35 @@
 //! so one seed replays one run exactly: the run's trace hash (a hash of every node's state at
 //! every simulated second) is the proof, and a test runs a seed twice to compare.
 //!
-//! A scenario ([`scenario::Scenario`], TOML) names the hubs, observers, topology, latency,
-//! partitions and crashes; hubs author domain events (voucher batches and carnets handed to
-//! people) on a schedule. [`run`] plays it and checks the invariants ([`invariants`]).
+//! A scenario ([`scenario::Scenario`], TOML) names the hubs, observers, topology, latency and
+//! jitter, lossy windows, partitions and crashes, a misbehaving hub ([`misbehaving`]), and the
+//! workload ([`workload`]): hubs register and qualify venues ([`venues`]), issue voucher
+//! batches and hand carnets to people on a schedule; people present vouchers at other hubs'
+//! venues (online transfer from the owner, or a claim the owner answers later), some at two
+//! hubs at once. [`run`] plays it and checks the invariants ([`invariants`]): at most one
+//! redemption per voucher on and across nodes, every double presentation honoured once and
+//! refused once, convergence (work done, claims answered, same frontier and digest on every
+//! honest node) within the scenario's bound, every stored event verifies, a misbehaving hub's
+//! fork recorded by every honest node within its bound, no honest feed frozen, forgeries never
+//! stored, out-of-territory events rejected everywhere. [`report`] writes what a sweep shows.
 
 pub mod env;
 pub mod invariants;
+pub mod misbehaving;
 pub mod net;
 pub mod node;
+pub mod report;
 pub mod scenario;
+pub mod venues;
+pub mod workload;
 
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use maillage_core::{Charter, MemberSpec, Role, SecretKey};
+use std::collections::BTreeMap;
+
+use maillage_core::{Charter, HubId, MemberSpec, Role, SecretKey};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -63,7 +77,7 @@ pub struct Outcome {
     pub scenario: String,
     /// The seed.
     pub seed: u64,
-    /// Events authored by all hubs.
+    /// Events in the converged log (every node holds them).
     pub events: u64,
     /// Simulated ms from the last fault healing to every node holding the same digest.
     pub converged_after_quiet_ms: u64,
@@ -72,8 +86,10 @@ pub struct Outcome {
     /// Hash of every node's (events applied, digest, bytes received) at every simulated
     /// second: equal for equal seeds.
     pub trace_hash: String,
-    /// gRPC message bytes received by all nodes, per event authored.
+    /// gRPC message bytes received by all nodes, per event.
     pub bytes_per_event: f64,
+    /// gRPC messages (event batches, heartbeats) received by all nodes, per event.
+    pub messages_per_event: f64,
     /// Copies of each event received, all nodes together (a node that pulls from k peers
     /// may receive an event k times).
     pub copies_per_event: f64,
@@ -81,6 +97,75 @@ pub struct Outcome {
     pub simulated_s: f64,
     /// Wall-clock seconds the run took.
     pub wall_s: f64,
+    /// What the domain workload did, as the converged views and the visits tell.
+    pub domain: DomainCounts,
+    /// What a misbehaving hub did and how the others caught it.
+    pub misbehaviour: MisbehaviourCounts,
+    /// Peer events honest nodes refused before storing them (bad signature, gap, frozen
+    /// feed), by reason, all nodes together.
+    pub refused_by_reason: BTreeMap<String, u64>,
+}
+
+/// A misbehaving hub's run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MisbehaviourCounts {
+    /// Events it signed outside its authority (every node rejected them).
+    pub intrusions: u64,
+    /// Forged events its first face served (no node stored one).
+    pub forgeries_served: u64,
+    /// The seq at which it equivocated.
+    pub equivocated_at_seq: Option<u64>,
+    /// Honest nodes that recorded the fork.
+    pub nodes_detecting_fork: u64,
+    /// Seconds from the equivocation to the last honest node recording it.
+    pub fork_detected_within_s: Option<u64>,
+}
+
+/// The domain workload's figures.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DomainCounts {
+    /// Venues registered.
+    pub venues: u64,
+    /// Vouchers redeemed.
+    pub redemptions: u64,
+    /// Vouchers transferred online by their owner.
+    pub transfers: u64,
+    /// Transfer requests the owners refused.
+    pub transfers_refused: u64,
+    /// Claims recorded (owner unreachable).
+    pub claims_made: u64,
+    /// Claims the owner accepted (redeemed).
+    pub claims_accepted: u64,
+    /// Claims the owner rejected.
+    pub claims_rejected: u64,
+    /// Visits (a person presenting a voucher at a venue).
+    pub visits: u64,
+    /// Visits by outcome.
+    pub visit_outcomes: BTreeMap<String, u64>,
+    /// Vouchers presented at two hubs.
+    pub double_spend_attempts: u64,
+    /// Of which exactly one presentation was honoured and the other refused or rejected.
+    pub double_spends_refused: u64,
+    /// Vouchers honoured twice (must stay 0).
+    pub double_redemptions: u64,
+    /// Events the rules rejected (kept in the log without effect), by reason.
+    pub rejected_by_reason: BTreeMap<String, u64>,
+}
+
+/// A reason with its particulars (ids, serials, numbers) elided, to count reasons by kind.
+pub fn reason_class(reason: &str) -> String {
+    reason
+        .split(' ')
+        .map(|word| {
+            let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
+            if bare.bytes().any(|b| b.is_ascii_digit()) && bare != "Ed25519" {
+                word.replace(bare, "…")
+            } else {
+                word.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// An invariant that did not hold.
@@ -163,28 +248,79 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
             .map_err(|e| fail("scenario", format!("charter: {e}")))?,
     );
 
-    // Peers of each node.
-    let hub_peers = |i: usize| -> Vec<String> {
+    // Peers of each hub.
+    let hub_peers = |i: usize| -> Vec<usize> {
         let n = scenario.hubs;
         match scenario.topology {
-            scenario::Topology::FullMesh => (0..n).filter(|j| *j != i).map(hub_name).collect(),
+            scenario::Topology::FullMesh => (0..n).filter(|j| *j != i).collect(),
             scenario::Topology::Ring => {
-                let mut peers = vec![hub_name((i + 1) % n), hub_name((i + n - 1) % n)];
+                let mut peers = vec![(i + 1) % n, (i + n - 1) % n];
                 peers.dedup();
                 peers
             }
         }
     };
+    // A misbehaving hub's peers are split in two halves; the second dials its second face.
+    let misbehaving = scenario.misbehaving.as_ref().map(|m| m.hub);
+    let (first_half, second_half): (Vec<usize>, Vec<usize>) = match misbehaving {
+        Some(m) => {
+            let peers = hub_peers(m);
+            let cut = peers.len().div_ceil(2);
+            (peers[..cut].to_vec(), peers[cut..].to_vec())
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let peer_names = |i: usize| -> Vec<String> {
+        hub_peers(i)
+            .into_iter()
+            .map(|j| {
+                if Some(j) == misbehaving && second_half.contains(&i) {
+                    format!("{}:{}", hub_name(j), PORT + 1)
+                } else {
+                    hub_name(j)
+                }
+            })
+            .collect()
+    };
+    let hub_ids: Vec<HubId> = hub_keys
+        .iter()
+        .map(|k| SecretKey::from_seed(k).hub_id())
+        .collect();
+    let visits = workload::plan(scenario, seed, &hub_ids, misbehaving);
     let mut nodes: Vec<Rc<SimNode>> = Vec::new();
     for (i, key) in hub_keys.iter().enumerate() {
-        nodes.push(Rc::new(SimNode::new(
+        let schedule = node_schedule_of(scenario, i, &hub_ids[i]);
+        let peers = if misbehaving == Some(i) {
+            first_half.iter().map(|j| hub_name(*j)).collect()
+        } else {
+            peer_names(i)
+        };
+        let mut node = SimNode::new(
             hub_name(i),
             *key,
             charter.clone(),
-            hub_peers(i),
-            Some((i, scenario.events_per_hub, scenario.authoring_s)),
+            peers,
+            schedule,
+            visits.iter().filter(|v| v.hub == i).cloned().collect(),
             seed ^ (i as u64 + 1),
-        )));
+        );
+        if let Some(m) = scenario.misbehaving.as_ref().filter(|m| m.hub == i) {
+            let victim = (i + 1) % scenario.hubs;
+            let victim_departement = territory(victim);
+            node = node.misbehaving(misbehaving::Misbehaviour {
+                out_of_territory_at_ms: m.out_of_territory_at_s.map(|s| s * 1000),
+                forge_at_ms: m.forge_at_s.map(|s| s * 1000),
+                equivocate_at_ms: m.equivocate_at_s.map(|s| s * 1000),
+                victim: hub_ids[victim],
+                victim_venue: venues::venues_for(&victim_departement, 1)[0].record.clone(),
+                victim_serial: workload::carnet(&victim_departement, 1)
+                    .and_then(|c| c.last().cloned())
+                    .unwrap_or_default(),
+                victim_departement,
+                second_face_peers: second_half.iter().map(|j| hub_name(*j)).collect(),
+            });
+        }
+        nodes.push(Rc::new(node));
     }
     for (i, key) in observer_keys.iter().enumerate() {
         let peers = (0..scenario.observer_peers.min(scenario.hubs))
@@ -196,6 +332,7 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
             charter.clone(),
             peers,
             None,
+            Vec::new(),
             seed ^ (0x0b5e_0000 + i as u64),
         )));
     }
@@ -209,7 +346,11 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
         .min_message_latency(Duration::from_millis(scenario.latency_ms[0]))
         .max_message_latency(Duration::from_millis(scenario.latency_ms[1]))
         .tcp_capacity(1 << 16)
+        .repair_rate(scenario.loss.last().map_or(1.0, |l| l.repair_rate))
         .build();
+    if let Some(curve) = scenario.latency_curve {
+        sim.set_message_latency_curve(curve);
+    }
     for node in &nodes {
         let name = node.name.clone();
         let node = node.clone();
@@ -219,16 +360,27 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
         });
     }
 
-    let total_events = (scenario.hubs * scenario.events_per_hub) as u64;
     let mut trace = Sha256::new();
     let mut next_second = 0u64;
     let mut converged_at: Option<u64> = None;
+    // The equivocation: when each honest node recorded the fork, and the bound.
+    let equivocator = misbehaving.map(|m| hub_ids[m]);
+    let detect_by_s = scenario.misbehaving.as_ref().and_then(|m| {
+        let at = m.equivocate_at_s?;
+        Some(scenario.last_heal_after(at).unwrap_or(at).max(at) + m.detect_within_s)
+    });
+    let mut detected_at: BTreeMap<String, u64> = BTreeMap::new();
+    // Nodes are observed every simulated second, and every 100 ms once the network is quiet
+    // and until it converges (the convergence time's resolution).
+    let mut next_look_ms = 0u64;
     loop {
         let elapsed_ms = sim.elapsed().as_millis() as u64;
         let second = elapsed_ms / 1000;
-        // Faults, in simulated seconds.
-        if second >= next_second {
-            for p in &scenario.partitions {
+        if elapsed_ms >= next_look_ms {
+            let new_second = second >= next_second;
+            next_second = second + 1;
+            // Faults, in simulated seconds.
+            for p in scenario.partitions.iter().filter(|_| new_second) {
                 if p.from_s == second || p.until_s == second {
                     for (g, a) in p.groups.iter().enumerate() {
                         for b in p.groups.iter().skip(g + 1) {
@@ -258,7 +410,15 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
                     }
                 }
             }
-            for c in &scenario.crashes {
+            for l in scenario.loss.iter().filter(|_| new_second) {
+                if l.from_s == second {
+                    sim.set_fail_rate(l.fail_rate);
+                }
+                if l.until_s == second {
+                    sim.set_fail_rate(0.0);
+                }
+            }
+            for c in scenario.crashes.iter().filter(|_| new_second) {
                 let name = hub_name(c.hub);
                 if c.at_s == second {
                     sim.crash(name.as_str());
@@ -269,21 +429,36 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
             }
             // Observe every node once per simulated second.
             let states: Vec<NodeState> = nodes.iter().map(|n| n.state()).collect();
-            for state in &states {
+            for state in states.iter().filter(|_| new_second) {
                 trace.update(state.name.as_bytes());
                 trace.update(state.applied.to_be_bytes());
                 trace.update(state.digest);
+                trace.update(state.frontier);
                 trace.update(state.bytes_received.to_be_bytes());
             }
-            invariants::redemptions_agree(&states)
+            let honest: Vec<NodeState> = states.iter().filter(|s| s.honest).cloned().collect();
+            invariants::redemptions_agree(&honest)
                 .map_err(|d| fail("at-most-once-redemption", d))?;
-            if second >= quiet_from_s
-                && converged_at.is_none()
-                && invariants::converged(&states, total_events)
-            {
+            if let Some(equivocator) = equivocator {
+                for state in honest
+                    .iter()
+                    .filter(|s| s.forked.contains_key(&equivocator))
+                {
+                    detected_at.entry(state.name.clone()).or_insert(second);
+                }
+                invariants::no_honest_hub_frozen(&honest, equivocator)
+                    .map_err(|d| fail("forgeries-refused", d))?;
+                if new_second && detect_by_s == Some(second) {
+                    invariants::equivocation_detected(&honest, &detected_at, detect_by_s)
+                        .map_err(|d| fail("equivocation-detected", d))?;
+                }
+            }
+            let quiet = elapsed_ms >= quiet_from_s * 1000;
+            if quiet && converged_at.is_none() && invariants::converged(&honest) {
                 converged_at = Some(elapsed_ms);
             }
-            if converged_at.is_some() && second > quiet_from_s {
+            let all_detected = equivocator.is_none() || detected_at.len() == honest.len();
+            if converged_at.is_some() && all_detected {
                 break;
             }
             if second > quiet_from_s + scenario.converge_within_s {
@@ -291,24 +466,31 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
                     .iter()
                     .map(|s| {
                         format!(
-                            "{} applied {} digest {}",
+                            "{} applied {} of {} stored ({} waiting), digest {}, {} open claims, {} tasks left",
                             s.name,
                             s.applied,
-                            hex::encode(&s.digest[..6])
+                            s.stored,
+                            s.pending,
+                            hex::encode(&s.digest[..6]),
+                            s.open_claims,
+                            s.work_left
                         )
                     })
                     .collect();
                 return Err(fail(
                     "convergence",
                     format!(
-                        "{} s after the last fault healed, nodes differ ({} events authored): {}",
+                        "{} s after the last fault healed, nodes differ: {}",
                         scenario.converge_within_s,
-                        total_events,
                         summary.join("; ")
                     ),
                 ));
             }
-            next_second = second + 1;
+            next_look_ms = if quiet && converged_at.is_none() {
+                elapsed_ms + 100
+            } else {
+                next_second * 1000
+            };
         }
         match sim.step() {
             Ok(_) => {}
@@ -316,23 +498,165 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
         }
     }
 
-    let states: Vec<NodeState> = nodes.iter().map(|n| n.state()).collect();
-    for node in &nodes {
+    let states: Vec<NodeState> = nodes
+        .iter()
+        .map(|n| n.state())
+        .filter(|s| s.honest)
+        .collect();
+    let honest: Vec<Rc<SimNode>> = nodes.iter().filter(|n| n.honest()).cloned().collect();
+    for node in &honest {
         invariants::store_verifies(node).map_err(|d| fail("store-verifies", d))?;
     }
+    let mut misbehaviour = MisbehaviourCounts::default();
+    if let Some(bad) = nodes.iter().find(|n| !n.honest()) {
+        let evidence = bad.evidence();
+        let victim = hub_ids[(misbehaving.unwrap_or_default() + 1) % scenario.hubs];
+        invariants::intrusions_rejected(&honest, &evidence)
+            .map_err(|d| fail("out-of-territory-rejected", d))?;
+        invariants::forgeries_refused(&honest, &evidence, &victim)
+            .map_err(|d| fail("forgeries-refused", d))?;
+        misbehaviour = MisbehaviourCounts {
+            intrusions: evidence.intrusions.len() as u64,
+            forgeries_served: evidence.forged.len() as u64,
+            equivocated_at_seq: evidence.equivocation.map(|e| e.0),
+            nodes_detecting_fork: detected_at.len() as u64,
+            fork_detected_within_s: detected_at
+                .values()
+                .max()
+                .map(|s| s.saturating_sub(evidence.equivocated_at_ms / 1000)),
+        };
+    }
+    let mut refused_by_reason: BTreeMap<String, u64> = BTreeMap::new();
+    for node in &honest {
+        for (reason, n) in node.rejections() {
+            *refused_by_reason.entry(reason).or_default() += n;
+        }
+    }
+    let domain = domain_counts(&honest);
+    invariants::double_spends_refused(&domain).map_err(|d| fail("at-most-once-redemption", d))?;
+    let events = states[0].stored;
     let bytes: u64 = states.iter().map(|s| s.bytes_received).sum();
     let converged_ms = converged_at.unwrap_or_default();
     Ok(Outcome {
         scenario: scenario.name.clone(),
         seed,
-        events: total_events,
+        events,
         converged_after_quiet_ms: converged_ms.saturating_sub(quiet_from_s * 1000),
         digest: hex::encode(states[0].digest),
         trace_hash: hex::encode(trace.finalize()),
-        bytes_per_event: bytes as f64 / total_events.max(1) as f64,
+        bytes_per_event: bytes as f64 / events.max(1) as f64,
+        messages_per_event: states.iter().map(|s| s.messages_received).sum::<u64>() as f64
+            / events.max(1) as f64,
         copies_per_event: states.iter().map(|s| s.events_received).sum::<u64>() as f64
-            / total_events.max(1) as f64,
+            / events.max(1) as f64,
         simulated_s: sim.elapsed().as_secs_f64(),
         wall_s: started.elapsed().as_secs_f64(),
+        domain,
+        misbehaviour,
+        refused_by_reason,
     })
+}
+
+/// What hub `i` signs on its own: its venues, then its batches and carnets.
+fn node_schedule_of(scenario: &Scenario, i: usize, id: &HubId) -> Option<node::Schedule> {
+    let departement = territory(i);
+    Some(node::Schedule {
+        index: i,
+        venues: venues::bodies(
+            id,
+            &venues::venues_for(&departement, scenario.venues_per_hub),
+        ),
+        bodies: (0..scenario.events_per_hub)
+            .map(|k| workload::body(i, &departement, k))
+            .collect(),
+        due_ms: (0..scenario.events_per_hub)
+            .map(|k| workload::due_ms(scenario, k))
+            .collect(),
+    })
+}
+
+/// The domain figures of a converged run: from the first node's views (every node holds the
+/// same) and the visits' outcomes.
+fn domain_counts(nodes: &[Rc<SimNode>]) -> DomainCounts {
+    use workload::{VisitKind, VisitOutcome};
+    let ledger = nodes[0].ledger();
+    let mut counts = DomainCounts {
+        venues: ledger.venues().venues().len() as u64,
+        ..DomainCounts::default()
+    };
+    for (_, state) in ledger.touched_vouchers() {
+        counts.redemptions += u64::from(state.redemption.is_some());
+        counts.transfers += state.transfers.len() as u64;
+    }
+    for claim in ledger.claims().values() {
+        counts.claims_made += 1;
+        match claim.accepted {
+            Some(true) => counts.claims_accepted += 1,
+            Some(false) => counts.claims_rejected += 1,
+            None => {}
+        }
+    }
+    for rejection in ledger.rejections().values() {
+        *counts
+            .rejected_by_reason
+            .entry(reason_class(&rejection.reason))
+            .or_default() += 1;
+    }
+    counts.transfers_refused = nodes
+        .iter()
+        .map(|n| n.counters().transfers_refused.values().sum::<u64>())
+        .sum();
+    // A presentation was honoured if the hub redeemed, or claimed and the owner accepted.
+    let claim_of = |visit: &workload::Visit| {
+        ledger
+            .claims()
+            .values()
+            .find(|c| c.serial == visit.serial && c.venue_id == visit.venue_id)
+            .and_then(|c| c.accepted)
+    };
+    let mut honoured: BTreeMap<String, u64> = BTreeMap::new();
+    let mut pairs: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for (visit, outcome) in nodes.iter().flat_map(|n| n.visits()) {
+        counts.visits += 1;
+        let label = match &outcome {
+            None => "unserved".to_string(),
+            Some(VisitOutcome::Redeemed { transferred: true }) => {
+                "redeemed after an online transfer".into()
+            }
+            Some(VisitOutcome::Redeemed { transferred: false }) => "redeemed by the owner".into(),
+            Some(VisitOutcome::Claimed) => match claim_of(&visit) {
+                Some(true) => "claimed, accepted".into(),
+                Some(false) => "claimed, rejected".into(),
+                None => "claimed, unanswered".into(),
+            },
+            Some(VisitOutcome::RefusedOnline(reason)) => {
+                format!("refused by the owner: {}", reason_class(reason))
+            }
+            Some(VisitOutcome::RefusedLocally(reason)) => format!("refused: {reason}"),
+            Some(VisitOutcome::RejectedByRules(reason)) => {
+                format!("rejected by the rules: {}", reason_class(reason))
+            }
+        };
+        *counts.visit_outcomes.entry(label).or_default() += 1;
+        let ok = match &outcome {
+            Some(VisitOutcome::Redeemed { .. }) => true,
+            Some(VisitOutcome::Claimed) => claim_of(&visit) == Some(true),
+            _ => false,
+        };
+        *honoured.entry(visit.serial.clone()).or_default() += u64::from(ok);
+        if visit.kind == VisitKind::DoubleSpend {
+            let refused = outcome.as_ref().is_some_and(VisitOutcome::refused)
+                || (outcome == Some(VisitOutcome::Claimed) && claim_of(&visit) == Some(false));
+            let pair = pairs.entry(visit.serial.clone()).or_default();
+            pair.0 += u64::from(ok);
+            pair.1 += u64::from(refused);
+        }
+    }
+    counts.double_redemptions = honoured.values().filter(|n| **n > 1).count() as u64;
+    counts.double_spend_attempts = pairs.len() as u64;
+    counts.double_spends_refused = pairs
+        .values()
+        .filter(|(ok, refused)| *ok == 1 && *refused == 1)
+        .count() as u64;
+    counts
 }

@@ -1,14 +1,17 @@
-//! `maillage-simulate SCENARIO.toml [--seed N | --seeds A..B] [--json]`: plays a scenario on
-//! the simulated network and checks the invariants; on failure, prints the seed, the
-//! invariant, what was seen and the command that reproduces it.
+//! `maillage-simulate SCENARIO.toml [--seed N | --seeds A..B] [--json] [--report DIR]`: plays a
+//! scenario on the simulated network and checks the invariants; on failure, prints the seed,
+//! the invariant, what was seen and the command that reproduces it. With `--report DIR`, also
+//! runs two sweeps of variants and writes `report.json` and SVG charts there.
 
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: maillage-simulate SCENARIO.toml [--seed N | --seeds A..B] [--json]\n\
-         Plays the scenario (hubs, observers, topology, latency, partitions, crashes) on a\n\
-         simulated network with the real replication and fold, and checks the invariants."
+        "usage: maillage-simulate SCENARIO.toml [--seed N | --seeds A..B] [--json] [--report DIR]\n\
+         Plays the scenario (hubs, observers, topology, latency, loss, partitions, crashes,\n\
+         people, a misbehaving hub) on a simulated network with the real replication and fold,\n\
+         and checks the invariants. --report DIR also sweeps the first partition's length and\n\
+         the number of hubs, and writes report.json and SVG charts into DIR."
     );
     ExitCode::from(2)
 }
@@ -20,6 +23,7 @@ fn main() -> ExitCode {
     };
     let mut seeds = 1..=1u64;
     let mut json = false;
+    let mut report_dir: Option<std::path::PathBuf> = None;
     let mut rest = args[1..].iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
@@ -38,6 +42,10 @@ fn main() -> ExitCode {
                 }
             }
             "--json" => json = true,
+            "--report" => match rest.next() {
+                Some(dir) => report_dir = Some(dir.into()),
+                None => return usage(),
+            },
             _ => return usage(),
         }
     }
@@ -51,6 +59,35 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(dir) = report_dir {
+        let report = maillage_simulations::report::build(
+            &scenario,
+            path,
+            seeds,
+            &mut |run, result| match result {
+                Ok(o) => eprintln!(
+                    "{run}: ok, converged {:.1} s after the last fault, {:.0} bytes per event, {:.1} s wall",
+                    o.converged_after_quiet_ms as f64 / 1000.0,
+                    o.bytes_per_event,
+                    o.wall_s
+                ),
+                Err(f) => eprintln!("{run}: FAILED `{}`", f.invariant),
+            },
+        );
+        print!("{}", maillage_simulations::report::human_summary(&report));
+        match maillage_simulations::report::write(&report, &dir) {
+            Ok(files) => println!("  wrote {}", files.join(", ")),
+            Err(error) => {
+                eprintln!("error: writing the report into {}: {error}", dir.display());
+                return ExitCode::from(2);
+            }
+        }
+        return if report.failures.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
+    }
     for seed in seeds {
         match maillage_simulations::run(&scenario, seed, path) {
             Ok(outcome) => {
@@ -67,6 +104,22 @@ fn main() -> ExitCode {
                         outcome.wall_s,
                         &outcome.trace_hash[..16]
                     );
+                    let d = &outcome.domain;
+                    if d.visits > 0 {
+                        println!(
+                            "  {} visits: {} redeemed, {} online transfers ({} refused), {} claims ({} accepted, {} rejected), {} of {} double spends refused, {} double redemptions",
+                            d.visits,
+                            d.redemptions,
+                            d.transfers,
+                            d.transfers_refused,
+                            d.claims_made,
+                            d.claims_accepted,
+                            d.claims_rejected,
+                            d.double_spends_refused,
+                            d.double_spend_attempts,
+                            d.double_redemptions
+                        );
+                    }
                 }
             }
             Err(failure) => {

@@ -8,6 +8,11 @@
 //!
 //! Rules are evaluated against the causal past only, so the verdict on an event is the same on
 //! every node whatever order events arrived in.
+//!
+//! A feed frozen after a fork ([`CausalIndex::freeze`]) ends at its last valid event: a dep
+//! naming one of its later events counts as naming that last valid event. An honest hub that
+//! received one half of an equivocation before the proof reached it has named it in its deps;
+//! without this, its own feed would wait forever for an event no node will apply.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -83,6 +88,10 @@ pub struct CausalIndex {
     #[serde(skip)]
     waiting: BTreeMap<(HubId, u64), Vec<(HubId, u64)>>,
     pending_max: usize,
+    /// Feeds frozen after a fork: author → last valid seq. Not persisted: the node sets it
+    /// from its store's fork proofs before folding.
+    #[serde(skip)]
+    frozen: BTreeMap<HubId, u64>,
 }
 
 impl CausalIndex {
@@ -97,6 +106,22 @@ impl CausalIndex {
     /// Sets the bound of the waiting buffer (after loading a snapshot).
     pub fn set_pending_max(&mut self, pending_max: usize) {
         self.pending_max = pending_max;
+    }
+
+    /// Freezes `author`'s feed at `valid_until` (a fork at `valid_until + 1`): deps naming
+    /// later events of it count as naming event `valid_until` (none if 0). Set it before
+    /// offering events that may name the feed: pasts already computed are not revised.
+    pub fn freeze(&mut self, author: HubId, valid_until: u64) {
+        self.frozen.insert(author, valid_until);
+    }
+
+    /// The requirement a dep stands for: itself, or, past a frozen feed's last valid event,
+    /// that event (`seq` 0: nothing).
+    fn effective(&self, dep: &EventRef) -> (HubId, u64, Option<EventId>) {
+        match self.frozen.get(&dep.author) {
+            Some(valid) if dep.seq > *valid => (dep.author, *valid, None),
+            _ => (dep.author, dep.seq, Some(dep.id)),
+        }
     }
 
     /// Applied events per feed.
@@ -124,7 +149,11 @@ impl CausalIndex {
     }
 
     fn is_applied(&self, r: &EventRef) -> bool {
-        self.id_of(&r.author, r.seq) == Some(r.id)
+        match self.effective(r) {
+            (_, 0, _) => true,
+            (author, seq, Some(id)) => self.id_of(&author, seq) == Some(id),
+            (author, seq, None) => self.id_of(&author, seq).is_some(),
+        }
     }
 
     /// The first requirement of `event` not yet applied.
@@ -138,11 +167,10 @@ impl CausalIndex {
             // waiting events then wakes up one by one instead of all re-checking each time.
             return Some((event.author, event.seq - 1));
         }
-        event
-            .deps
-            .iter()
-            .find(|d| !self.is_applied(d))
-            .map(|d| (d.author, d.seq))
+        event.deps.iter().find(|d| !self.is_applied(d)).map(|d| {
+            let (author, seq, _) = self.effective(d);
+            (author, seq)
+        })
     }
 
     /// The clock of other feeds at an applied event: its feed's last snapshot at or before
@@ -215,17 +243,21 @@ impl CausalIndex {
         };
         let mut widened: Option<VectorClock> = None;
         for dep in &event.deps {
+            let (dep_author, dep_seq, _) = self.effective(dep);
+            if dep_seq == 0 {
+                continue;
+            }
             let clock = widened.get_or_insert_with(|| base.as_deref().cloned().unwrap_or_default());
             let mut merge = |author: HubId, seq: u64| {
                 let entry = clock.entry(author).or_insert(0);
                 *entry = (*entry).max(seq);
             };
-            if let Some(dep_clock) = self.snapshot_at(&dep.author, dep.seq) {
+            if let Some(dep_clock) = self.snapshot_at(&dep_author, dep_seq) {
                 for (author, seq) in dep_clock.iter() {
                     merge(*author, *seq);
                 }
             }
-            merge(dep.author, dep.seq);
+            merge(dep_author, dep_seq);
         }
         let snapshot = match widened {
             Some(clock) if base.as_deref() != Some(&clock) => Some(Arc::new(clock)),
@@ -243,5 +275,75 @@ impl CausalIndex {
         if let Some(snapshot) = snapshot {
             feed.snapshots.push((event.seq, snapshot));
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::crypto::SecretKey;
+    use crate::envelope::{Header, sign_event};
+    use crate::ids::FederationId;
+    use maillage_proto::v1 as pb;
+
+    fn event(
+        key: &SecretKey,
+        seq: u64,
+        prev: Option<EventId>,
+        deps: Vec<EventRef>,
+    ) -> VerifiedEvent {
+        let header = Header {
+            federation: FederationId([7; 32]),
+            seq,
+            prev,
+            hlc: seq << 16,
+            deps,
+        };
+        let body = pb::event::Body::VenueClosed(pb::VenueClosed {
+            venue_id: format!("v{seq}"),
+            reason: "test".into(),
+        });
+        sign_event(key, header, body).unwrap()
+    }
+
+    #[test]
+    fn a_dep_past_a_frozen_feed_counts_as_its_last_valid_event() {
+        let (a, b) = (
+            SecretKey::from_seed(&[1; 32]),
+            SecretKey::from_seed(&[2; 32]),
+        );
+        let a1 = event(&a, 1, None, vec![]);
+        let a2 = event(&a, 2, Some(a1.id), vec![]);
+        // b saw a2 (one half of an equivocation at seq 2) and named it.
+        let b1 = event(&b, 1, None, vec![a2.as_ref()]);
+        let b2 = event(&b, 2, Some(b1.id), vec![]);
+
+        let mut unfrozen = CausalIndex::new(100);
+        unfrozen.offer(a1.clone(), &mut |_, _| {});
+        assert_eq!(unfrozen.offer(b1.clone(), &mut |_, _| {}), Offer::Waiting);
+        assert_eq!(unfrozen.offer(b2.clone(), &mut |_, _| {}), Offer::Waiting);
+
+        let mut index = CausalIndex::new(100);
+        index.freeze(a.hub_id(), 1);
+        let mut applied: Vec<(HubId, u64, Past)> = Vec::new();
+        let mut record = |e: &VerifiedEvent, p: &Past| applied.push((e.author, e.seq, p.clone()));
+        assert_eq!(
+            index.offer(b1, &mut record),
+            Offer::Waiting,
+            "b1 waits for a1"
+        );
+        index.offer(a1, &mut record);
+        index.offer(b2, &mut record);
+        let order: Vec<(HubId, u64)> = applied.iter().map(|(a, s, _)| (*a, *s)).collect();
+        assert_eq!(
+            order,
+            [(a.hub_id(), 1), (b.hub_id(), 1), (b.hub_id(), 2)],
+            "a1, then b1 and b2"
+        );
+        let past = &applied[1].2;
+        assert!(past.contains(&a.hub_id(), 1));
+        assert!(!past.contains(&a.hub_id(), 2));
+        assert_eq!(index.pending_count(), 0);
     }
 }

@@ -441,6 +441,12 @@ impl Ledger {
         outcome
     }
 
+    /// Freezes a feed after a fork (see [`CausalIndex::freeze`]): call it for every fork
+    /// proof the store holds before folding into a fresh ledger.
+    pub fn freeze(&mut self, author: HubId, valid_until: u64) {
+        self.s.causal.freeze(author, valid_until);
+    }
+
     /// Applied events per feed.
     pub fn applied(&self) -> BTreeMap<HubId, u64> {
         self.s.causal.applied()

@@ -426,6 +426,7 @@ async fn session(
                     replica.update_peer(&name, |p| {
                         p.last_contact_ms = now;
                         p.bytes_received += bytes;
+                        p.messages_received += 1;
                     });
                     if !batch.events.is_empty() {
                         if replica.inline() {

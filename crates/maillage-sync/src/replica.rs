@@ -208,6 +208,8 @@ pub struct PeerState {
     pub last_contact_ms: u64,
     /// gRPC message bytes received from it (protobuf plus the 5-byte message header).
     pub bytes_received: u64,
+    /// gRPC messages (event batches, heartbeats included) received from it.
+    pub messages_received: u64,
     /// The peer's heads as far as this node knows (its frontier, then what it sent).
     pub heads: BTreeMap<HubId, u64>,
 }

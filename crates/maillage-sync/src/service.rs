@@ -272,7 +272,16 @@ async fn serve_pull(
     let mut stopping = replica.stopping();
     let heartbeat = Duration::from_millis(replica.config.heartbeat_ms.max(1));
     let mut sent_total: u64 = 0;
+    // Fork proofs travel in frontiers and in the puller's announcements, never down a pull
+    // stream: a node that only pulls from us (an observer) would never learn a proof we
+    // learn later, and would keep folding the equivocator's events. When we learn one, the
+    // stream ends; the peer redials and the fresh frontier exchange carries the proof.
+    let forks_known = replica.store.forks().len();
     loop {
+        if follow && replica.store.forks().len() > forks_known {
+            tracing::debug!(peer = %peer.short(), "fork proof learnt: ending the stream so the peer's reconnection carries it");
+            return;
+        }
         // Read what is there, feeds round-robin, in bounded batches.
         // Mark the current version seen before reading: a change during the read wakes us.
         changed.borrow_and_update();

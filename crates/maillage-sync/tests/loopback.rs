@@ -335,3 +335,63 @@ async fn a_silent_peer_stalls_and_another_peer_serves_the_feeds() {
             .unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fork_proof_learnt_later_reaches_a_node_that_only_pulls() {
+    let f = fixture();
+    let (hub, _) = replica(&f, 1);
+    let (observer, _) = replica(&f, 2);
+    // Hub 0's feed, then a second version of its last event.
+    let events = feed(&f, 0, 5);
+    let mut writer = FeedWriter::new(
+        SecretKey::from_seed(&f.keys[0].seed()),
+        f.charter.federation_id(),
+        Some(maillage_core::Head {
+            seq: 4,
+            id: events[3].id,
+        }),
+        events[3].hlc,
+        MAX_AHEAD_MS_DEFAULT,
+    );
+    let other = writer
+        .next(
+            pb::event::Body::VenueClosed(pb::VenueClosed {
+                venue_id: "elsewhere".into(),
+                reason: "test".into(),
+            }),
+            vec![],
+            2_000_000,
+        )
+        .unwrap();
+    hub.store.insert(events.clone()).unwrap();
+    let address = serve(hub.clone()).await;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let link = tokio::spawn(run_link(
+        observer.clone(),
+        peer(&address),
+        Arc::new(TcpConnector::default()),
+        stop_rx,
+    ));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while observer.store.head(&f.keys[0].hub_id()).map(|h| h.seq) != Some(5) {
+        assert!(Instant::now() < deadline, "the observer never caught up");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The hub learns the fork from someone else; the observer pulls from it only.
+    let (proof, _) = maillage_core::ForkProof::from_pair(&events[4], &other).unwrap();
+    assert_eq!(hub.accept_proofs("gossip", vec![proof.to_wire()]), 1);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !observer.store.forks().contains_key(&f.keys[0].hub_id()) {
+        assert!(
+            Instant::now() < deadline,
+            "a node that only pulls never learnt the fork proof"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        observer.store.head(&f.keys[0].hub_id()).map(|h| h.seq),
+        Some(4)
+    );
+    stop_tx.send(true).unwrap();
+    link.await.unwrap();
+}
