@@ -6,17 +6,25 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use super::common::{create_charter, luhn_siret, on};
 
-/// A free port on loopback (bound then released: the daemon binds it right after).
+/// A free port on loopback for a daemon to bind right after. Drawn below Linux's ephemeral
+/// range (32768 and up), where every `:0` listener of the running nodes (command and HTTP
+/// listeners) gets its port: a port released here cannot be taken by one of them before its
+/// daemon binds it. Distinct within a test binary (a counter), spread between binaries.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = 20_000 + (std::process::id().wrapping_mul(97).wrapping_add(n) % 12_000);
+        let port = u16::try_from(port).unwrap();
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// Creates keys for `members` (data dir, display name, territories; empty territories: an
