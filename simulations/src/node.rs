@@ -417,7 +417,7 @@ pub struct SimNode {
     carried: Mutex<Carried>,
     /// For a misbehaving hub: what it does, its second face's store, what it did.
     misbehaviour: Option<Misbehaviour>,
-    second_store: Arc<MemoryStore>,
+    second_store: Option<Arc<MemoryStore>>,
     evidence: Arc<Mutex<Evidence>>,
 }
 
@@ -457,7 +457,6 @@ impl SimNode {
         visits: Vec<Visit>,
         env_seed: u64,
     ) -> Self {
-        let ledger_charter = charter.clone();
         Self {
             store: Arc::new(MemoryStore::in_memory(charter.clone())),
             ledger: Arc::new(Mutex::new(Ledger::new(charter.clone()))),
@@ -476,7 +475,7 @@ impl SimNode {
             counters: Arc::new(Mutex::new(HubCounters::default())),
             carried: Mutex::new(Carried::default()),
             misbehaviour: None,
-            second_store: Arc::new(MemoryStore::in_memory(ledger_charter)),
+            second_store: None,
             evidence: Arc::new(Mutex::new(Evidence::default())),
         }
     }
@@ -484,6 +483,7 @@ impl SimNode {
     /// Makes this hub misbehave.
     pub fn misbehaving(mut self, misbehaviour: Misbehaviour) -> Self {
         self.misbehaviour = Some(misbehaviour);
+        self.second_store = Some(Arc::new(MemoryStore::in_memory(self.charter.clone())));
         self
     }
 
@@ -529,9 +529,7 @@ impl SimNode {
                 SecretKey::from_seed(&self.key_seed),
                 &self.charter,
                 self.store.clone(),
-                self.misbehaviour
-                    .as_ref()
-                    .map(|_| self.second_store.clone()),
+                self.second_store.clone(),
             ))
         });
         let host = Arc::new(SimHost {
@@ -603,16 +601,16 @@ impl SimNode {
             }
         };
         dial(&replica, &self.peers);
-        if let Some(m) = &self.misbehaviour {
+        if let (Some(m), Some(second_store)) = (&self.misbehaviour, &self.second_store) {
             // The second face: a replica of its own over the second store, for the other half
             // of the peers, on the next port.
             let face = Replica::with_environment(
                 self.charter.clone(),
                 SecretKey::from_seed(&self.key_seed),
-                self.second_store.clone(),
+                second_store.clone(),
                 Arc::new(SimHost {
                     charter: self.charter.clone(),
-                    store: self.second_store.clone(),
+                    store: second_store.clone(),
                     ledger: Arc::new(Mutex::new(Ledger::new(self.charter.clone()))),
                     signer: None,
                     answered: Mutex::new(BTreeSet::new()),
