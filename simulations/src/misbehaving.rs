@@ -61,19 +61,7 @@ pub fn intrusions(me: &HubId, m: &Misbehaviour) -> Vec<pb::event::Body> {
             venue_id: venue_id(me, &record.id),
             record: Some(record),
         }),
-        pb::event::Body::VoucherBatchIssued(pb::VoucherBatchIssued {
-            batch_id: format!("{}-2026-INTRUSION-1", m.victim_departement),
-            funder: Some(pb::Funder {
-                name: "Conseil départemental".into(),
-                siret: "53418890200012".into(),
-            }),
-            face_value_cents: 1000,
-            count: 10,
-            valid_from: "2026-01-01".into(),
-            valid_until: "2026-12-31".into(),
-            redeem_deadline: "2027-01-31".into(),
-            ..Default::default()
-        }),
+        crate::workload::batch(format!("{}-2026-INTRUSION-1", m.victim_departement), 10),
         pb::event::Body::VoucherRedeemed(pb::VoucherRedeemed {
             serial: m.victim_serial.clone(),
             venue_id: venue_id(&m.victim, &m.victim_venue.id),
@@ -86,21 +74,8 @@ pub fn intrusions(me: &HubId, m: &Misbehaviour) -> Vec<pb::event::Body> {
 
 /// The two events of an equivocation: two batches with different ids at one seq.
 pub fn equivocation(departement: &str) -> (pb::event::Body, pb::event::Body) {
-    let batch = |half: &str| {
-        pb::event::Body::VoucherBatchIssued(pb::VoucherBatchIssued {
-            batch_id: format!("{departement}-2026-EQUIVOQUE-{half}"),
-            funder: Some(pb::Funder {
-                name: "Conseil départemental".into(),
-                siret: "53418890200012".into(),
-            }),
-            face_value_cents: 1000,
-            count: 10,
-            valid_from: "2026-01-01".into(),
-            valid_until: "2026-12-31".into(),
-            redeem_deadline: "2027-01-31".into(),
-            ..Default::default()
-        })
-    };
+    let batch =
+        |half: &str| crate::workload::batch(format!("{departement}-2026-EQUIVOQUE-{half}"), 10);
     (batch("A"), batch("B"))
 }
 

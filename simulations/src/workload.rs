@@ -46,23 +46,28 @@ pub fn carnet(departement: &str, k: usize) -> Option<Vec<String>> {
     )
 }
 
+/// A batch of `count` €10 vouchers for 2026 funded by a département.
+pub fn batch(batch_id: String, count: u32) -> pb::event::Body {
+    pb::event::Body::VoucherBatchIssued(pb::VoucherBatchIssued {
+        batch_id,
+        funder: Some(pb::Funder {
+            name: "Conseil départemental".into(),
+            siret: "53418890200012".into(),
+        }),
+        face_value_cents: 1000,
+        count,
+        valid_from: "2026-01-01".into(),
+        valid_until: "2026-12-31".into(),
+        redeem_deadline: "2027-01-31".into(),
+        ..Default::default()
+    })
+}
+
 /// Schedule event `k` of the hub holding `departement`: every fifth a batch of 20 vouchers,
 /// the others a carnet of 5 of the latest batch handed to a new person by a CAF agent.
 pub fn body(index: usize, departement: &str, k: usize) -> pb::event::Body {
     let Some(serials) = carnet(departement, k) else {
-        return pb::event::Body::VoucherBatchIssued(pb::VoucherBatchIssued {
-            batch_id: batch_id(departement, k),
-            funder: Some(pb::Funder {
-                name: "Conseil départemental".into(),
-                siret: "53418890200012".into(),
-            }),
-            face_value_cents: 1000,
-            count: BATCH_VOUCHERS,
-            valid_from: "2026-01-01".into(),
-            valid_until: "2026-12-31".into(),
-            redeem_deadline: "2027-01-31".into(),
-            ..Default::default()
-        });
+        return batch(batch_id(departement, k), BATCH_VOUCHERS);
     };
     let person: [u8; 16] = Sha256::new()
         .chain_update(b"simulated person\0")
