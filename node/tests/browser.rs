@@ -19,7 +19,7 @@ mod common;
 #[path = "common/served.rs"]
 mod served;
 
-use common::{json, on, venues_file};
+use common::{issue_batch, json, on, venues_file};
 use served::{Served, federation, free_port, martigues_venue, qualifiable};
 
 /// Longest an install of Chromium may take.
@@ -314,28 +314,7 @@ fn populate(dir: &Path) {
                 "démarches",
             ],
         );
-        on(
-            dir,
-            node,
-            &[
-                "voucher",
-                "issue",
-                "--batch",
-                batch,
-                "--funder",
-                funder,
-                "--funder-siret",
-                "53418890200012",
-                "--count",
-                count,
-                "--valid-from",
-                "2026-01-01",
-                "--valid-until",
-                "2026-12-31",
-                "--redeem-deadline",
-                "2027-01-31",
-            ],
-        );
+        issue_batch(dir, node, batch, funder, count);
         let person = json(&on(dir, node, &["person", "new", "--json"]))["code"]
             .as_str()
             .unwrap()

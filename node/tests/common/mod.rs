@@ -96,6 +96,12 @@ pub fn create_charter(dir: &Path, members: &str) -> String {
 /// `node` issues `batch`: `count` vouchers funded by the CAF des Bouches-du-Rhône, valid in
 /// 2026, redeemable until the end of January 2027.
 pub fn issue_caf_batch(dir: &Path, node: &str, batch: &str, count: &str) -> String {
+    issue_batch(dir, node, batch, "CAF des Bouches-du-Rhône", count)
+}
+
+/// `node` issues `batch`: `count` vouchers funded by `funder`, valid in 2026, redeemable
+/// until the end of January 2027.
+pub fn issue_batch(dir: &Path, node: &str, batch: &str, funder: &str, count: &str) -> String {
     on(
         dir,
         node,
@@ -105,7 +111,7 @@ pub fn issue_caf_batch(dir: &Path, node: &str, batch: &str, count: &str) -> Stri
             "--batch",
             batch,
             "--funder",
-            "CAF des Bouches-du-Rhône",
+            funder,
             "--funder-siret",
             "53418890200012",
             "--count",
