@@ -113,17 +113,7 @@ impl Connector for TcpConnector {
                 address: peer.address.clone(),
                 reason,
             };
-            let mut endpoint = Endpoint::from_shared(peer.address.clone())
-                .map_err(|e| fail(format!("not a valid address: {e}")))?
-                .tcp_nodelay(true)
-                .connect_timeout(timeout)
-                .http2_keep_alive_interval(Duration::from_secs(5))
-                .keep_alive_timeout(Duration::from_secs(5))
-                .keep_alive_while_idle(true)
-                // Batches are ~150 KiB: HTTP/2's default 64 KiB windows would make the sender
-                // wait for a window update in the middle of every batch.
-                .initial_stream_window_size(STREAM_WINDOW_BYTES)
-                .initial_connection_window_size(CONNECTION_WINDOW_BYTES);
+            let mut endpoint = endpoint(&peer.address, timeout)?;
             if let Some(tls) = peer.tls.clone() {
                 endpoint = endpoint
                     .tls_config(tls)
@@ -141,6 +131,25 @@ impl Connector for TcpConnector {
             })
         })
     }
+}
+
+/// The HTTP/2 settings of every link, for `address`: TCP_NODELAY, keepalives, and windows
+/// sized for event batches. Connectors that bring their own transport use it too.
+pub fn endpoint(address: &str, connect_timeout: Duration) -> Result<Endpoint, LinkError> {
+    Ok(Endpoint::from_shared(address.to_owned())
+        .map_err(|e| LinkError::Connect {
+            address: address.to_owned(),
+            reason: format!("not a valid address: {e}"),
+        })?
+        .tcp_nodelay(true)
+        .connect_timeout(connect_timeout)
+        .http2_keep_alive_interval(Duration::from_secs(5))
+        .keep_alive_timeout(Duration::from_secs(5))
+        .keep_alive_while_idle(true)
+        // Batches are ~150 KiB: HTTP/2's default 64 KiB windows would make the sender wait
+        // for a window update in the middle of every batch.
+        .initial_stream_window_size(STREAM_WINDOW_BYTES)
+        .initial_connection_window_size(CONNECTION_WINDOW_BYTES))
 }
 
 /// An authenticated session with one peer.

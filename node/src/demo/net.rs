@@ -11,11 +11,11 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
-use maillage_sync::client::{BoxFuture, CONNECTION_WINDOW_BYTES, STREAM_WINDOW_BYTES};
+use maillage_sync::client::BoxFuture;
 use maillage_sync::{Connector, LinkError, PeerConfig};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tonic::transport::{Channel, Endpoint, Uri};
+use tonic::transport::{Channel, Uri};
 
 /// Which nodes (by `host:port`) are cut off from the others.
 #[derive(Debug, Default)]
@@ -76,14 +76,7 @@ impl Connector for SwitchedConnector {
                 address: address.clone(),
                 reason,
             };
-            let endpoint = Endpoint::from_shared(address.clone())
-                .map_err(|e| fail(e.to_string()))?
-                .connect_timeout(Duration::from_secs(2))
-                .http2_keep_alive_interval(Duration::from_secs(2))
-                .keep_alive_timeout(Duration::from_secs(2))
-                .keep_alive_while_idle(true)
-                .initial_stream_window_size(STREAM_WINDOW_BYTES)
-                .initial_connection_window_size(CONNECTION_WINDOW_BYTES);
+            let endpoint = maillage_sync::client::endpoint(&address, Duration::from_secs(2))?;
             endpoint
                 .connect_with_connector(tower::service_fn(move |uri: Uri| {
                     let own = own.clone();
