@@ -343,11 +343,12 @@ pub fn run_fold(params: &FoldBench, say: &mut dyn FnMut(&str)) -> Result<FoldSum
     let mut rates = Vec::new();
     let mut ledger_mib = 0.0;
     let mut last: Option<Ledger> = None;
-    for _ in 0..params.runs.max(1) {
+    for run in 1..=params.runs.max(1) {
         drop(last.take());
+        let owned: Vec<_> = events.clone();
         let before = rss_kib("VmRSS:");
         let mut ledger = Ledger::new(workload.charter.clone());
-        let owned: Vec<_> = events.clone();
+        say(&format!("  fold run {run}"));
         let start = Instant::now();
         for event in owned {
             ledger.offer(event);
