@@ -728,7 +728,7 @@ fn hlc_datetime(hlc: u64) -> String {
 fn expired(ledger: &Ledger, serial: &str, as_of: i32) -> bool {
     serial
         .rsplit_once('-')
-        .and_then(|(b, _)| ledger.batches().get(b))
+        .and_then(|(b, _)| ledger.batch_by_id(b))
         .and_then(|b| parse_date(&b.redeem_deadline))
         .is_some_and(|deadline| as_of > deadline)
 }
@@ -1142,7 +1142,7 @@ pub fn run_voucher(data_dir: &DataDir, command: VoucherCommand) -> Result<ExitCo
             for serial in &serials {
                 let batch = serial
                     .rsplit_once('-')
-                    .and_then(|(b, _)| ledger.batches().get(b))
+                    .and_then(|(b, _)| ledger.batch_by_id(b))
                     .ok_or_else(|| {
                         anyhow!("voucher {serial}: unknown batch on this node; nothing was signed")
                     })?;
@@ -1381,8 +1381,7 @@ fn voucher_status(ledger: &Ledger, serial: &str, as_of: i32, json: bool) -> Resu
 
 fn batch_status(ledger: &Ledger, batch_id: &str, as_of: i32, json: bool) -> Result<ExitCode> {
     let batch = ledger
-        .batches()
-        .get(batch_id)
+        .batch_by_id(batch_id)
         .ok_or_else(|| anyhow!("batch {batch_id:?} is not on this node"))?;
     let mut counts: BTreeMap<&'static str, u32> = BTreeMap::new();
     for n in 1..=batch.count {
@@ -1753,7 +1752,7 @@ pub fn run_parcours(
         if state.person != Some(person) {
             continue;
         }
-        match status_label(&ledger, serial, state, as_of) {
+        match status_label(&ledger, &serial, &state, as_of) {
             "redeemed" => {
                 if let Some(r) = &state.redemption {
                     venues.insert(r.venue_id.clone());

@@ -260,7 +260,7 @@ fn vouchers(ledger: &Ledger, as_of: i32, csv: &mut Csv<'_>) -> Result<u64> {
     }
     let day = format_date(as_of);
     let mut rows = 0;
-    for batch in ledger.batches().values() {
+    for batch in ledger.batches() {
         let issuer = hub_name(ledger, &batch.issuer);
         for number in 1..=batch.count {
             let serial = format!("{}-{number}", batch.batch_id);

@@ -265,7 +265,7 @@ impl Node {
         let before = ledger.applied_count();
         self.fold_new(&mut ledger)?;
         if ledger.applied_count() != before {
-            crate::datadir::write_atomic(&path, &ledger.to_snapshot())
+            crate::datadir::write_atomic(&path, &ledger.to_snapshot().map_err(anyhow::Error::msg)?)
                 .with_context(|| format!("saving the views to {}", path.display()))?;
         }
         Ok(ledger)
@@ -274,7 +274,7 @@ impl Node {
     /// Saves `ledger` as the views snapshot.
     pub fn save_views(&self, ledger: &Ledger) -> Result<()> {
         let path = self.data_dir.views_path();
-        crate::datadir::write_atomic(&path, &ledger.to_snapshot())
+        crate::datadir::write_atomic(&path, &ledger.to_snapshot().map_err(anyhow::Error::msg)?)
             .with_context(|| format!("saving the views to {}", path.display()))
     }
 

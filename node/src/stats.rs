@@ -107,7 +107,7 @@ pub fn compute(ledger: &Ledger, as_of: i32) -> Stats {
     for (serial, state) in ledger.touched_vouchers() {
         let Some(batch) = serial
             .rsplit_once('-')
-            .and_then(|(b, _)| ledger.batches().get(b))
+            .and_then(|(b, _)| ledger.batch_by_id(b))
         else {
             continue;
         };
@@ -129,7 +129,7 @@ pub fn compute(ledger: &Ledger, as_of: i32) -> Stats {
             line.settled_cents += batch.face_value_cents;
         }
     }
-    for batch in ledger.batches().values() {
+    for batch in ledger.batches() {
         let line = lines
             .entry((batch.issuer, batch.funder.clone()))
             .or_default();

@@ -13,14 +13,19 @@
 //! ordered, and a second redemption is rejected because the first is in its past. Double
 //! spending would need the owner to sign two events at one seq: a fork, frozen on sight.
 //!
-//! Nothing here iterates a hash map, reads a clock or draws randomness.
+//! Nothing here reads a clock, and no output depends on a hash map's order: lookups go through
+//! [`LookupMap`](crate::lookup::LookupMap), which is only walked in key order.
+//!
+//! Hubs and persons are held by dense index (members in charter order, persons in order of
+//! appearance) and a voucher's states are linked in one log, so a million events fold into
+//! a few hundred MiB instead of several allocations for every voucher state.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use maillage_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 
-use crate::causal::{CausalIndex, Offer, Past};
+use crate::causal::{CausalIndex, Map, Members, Offer, Past};
 use crate::charter::{Charter, Role};
 use crate::crypto::tagged_sha256;
 use crate::date::{day_of_millis, format_date, parse_date};
@@ -40,7 +45,7 @@ pub const SERIALS_PER_EVENT_MAX: usize = 1_000;
 /// Default lifetime of an open referral.
 pub const REFERRAL_DAYS_DEFAULT: i32 = 30;
 /// First bytes of a view snapshot (bump the version when `State` changes shape).
-pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS1\n";
+pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS2\n";
 /// Domain tag of the state digest.
 pub const DIGEST_TAG: &[u8] = b"maillage/v1/state-digest\0";
 
@@ -326,48 +331,215 @@ pub struct Accompaniment {
     pub mode: String,
 }
 
-/// Where a state changed: a feed position (the id is not needed to ask "is it in this past?").
+/// Where a state changed: a feed position by member index (the id is not needed to ask "is
+/// it in this past?").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct Pos {
-    author: HubId,
+    feed: u32,
     seq: u64,
 }
 
-impl From<EventRef> for Pos {
-    fn from(r: EventRef) -> Self {
+impl Pos {
+    /// The position of the event `past` belongs to.
+    fn of(event: &VerifiedEvent, past: &Past<'_>) -> Self {
         Self {
-            author: r.author,
-            seq: r.seq,
+            feed: past.feed(),
+            seq: event.seq,
         }
     }
 }
 
 type History<S> = Vec<(Pos, S)>;
 
-/// A voucher's map key: FNV-1a of its batch id and its number. Deterministic on every node,
-/// so iteration order is too; the serial itself is kept beside the history.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-struct VoucherKey(u64, u32);
-
-impl VoucherKey {
-    fn of(serial: &str) -> Option<Self> {
-        let (batch_id, number) = serial.rsplit_once('-')?;
-        let n: u32 = number.parse().ok()?;
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for byte in batch_id.bytes() {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-        Some(Self(hash, n))
-    }
-}
-
-fn as_of<'h, S>(history: &'h History<S>, past: &Past) -> Option<&'h S> {
+fn as_of<'h, S>(history: &'h History<S>, past: &Past<'_>) -> Option<&'h S> {
     history
         .iter()
         .rev()
-        .find(|(at, _)| past.contains(&at.author, at.seq))
+        .find(|(at, _)| past.contains_at(at.feed, at.seq))
         .map(|(_, s)| s)
+}
+
+/// Append-only storage in fixed-size chunks: growing never moves what is stored, so a page
+/// is written once (a doubling vector copies everything at each growth).
+#[derive(Debug, Clone)]
+struct Chunked<T> {
+    chunks: Vec<Vec<T>>,
+}
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Self { chunks: Vec::new() }
+    }
+}
+
+impl<T> Chunked<T> {
+    const CHUNK: usize = 1 << 14;
+
+    fn len(&self) -> u32 {
+        // Every chunk but the last is full.
+        let full = self.chunks.len().saturating_sub(1) * Self::CHUNK;
+        (full + self.chunks.last().map_or(0, Vec::len)) as u32
+    }
+
+    fn push(&mut self, value: T) {
+        match self.chunks.last_mut() {
+            Some(chunk) if chunk.len() < Self::CHUNK => chunk.push(value),
+            _ => {
+                let mut chunk = Vec::with_capacity(Self::CHUNK);
+                chunk.push(value);
+                self.chunks.push(chunk);
+            }
+        }
+    }
+
+    fn get(&self, index: u32) -> &T {
+        let index = index as usize;
+        &self.chunks[index / Self::CHUNK][index % Self::CHUNK]
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &T> {
+        self.chunks.iter().flatten()
+    }
+}
+
+impl<T: Serialize> Serialize for Chunked<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        // The length first: compact encodings need it.
+        let mut seq = serializer.serialize_seq(Some(self.len() as usize))?;
+        for value in self.iter() {
+            seq.serialize_element(value)?;
+        }
+        seq.end()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Chunked<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut all = Self::default();
+        for value in Vec::<T>::deserialize(deserializer)? {
+            all.push(value);
+        }
+        Ok(all)
+    }
+}
+
+/// No index (an absent person, the end of a voucher's history).
+const NONE: u32 = u32::MAX;
+
+/// A voucher: its batch (index in `State::batch_info`) and its number.
+type VoucherKey = (u32, u32);
+
+/// A voucher's state as the views keep it: hubs and persons by index, what is rare boxed.
+/// [`VoucherState`] is its public form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Compact {
+    /// Member index of the owner.
+    owner: u32,
+    /// Index in `State::people`, or [`NONE`].
+    person: u32,
+    status: VoucherStatus,
+    settled: bool,
+    redemption: Option<Box<Redemption>>,
+    more: Option<Box<VoucherMore>>,
+}
+
+/// What few vouchers carry: answered claims, transfers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct VoucherMore {
+    answered_claims: BTreeSet<EventId>,
+    transfers: Vec<HubId>,
+}
+
+impl Compact {
+    fn issued(owner: u32) -> Self {
+        Self {
+            owner,
+            person: NONE,
+            status: VoucherStatus::Issued,
+            settled: false,
+            redemption: None,
+            more: None,
+        }
+    }
+
+    fn answered(&self, claim: &EventId) -> bool {
+        self.more
+            .as_ref()
+            .is_some_and(|m| m.answered_claims.contains(claim))
+    }
+
+    fn more(&mut self) -> &mut VoucherMore {
+        self.more.get_or_insert_with(Box::default)
+    }
+}
+
+/// One state of one voucher. A voucher's states are linked from its latest (`prev`), so all
+/// histories live in one vector instead of a vector each.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct VoucherRec {
+    seq: u64,
+    feed: u32,
+    /// The voucher's previous state, or [`NONE`].
+    prev: u32,
+    batch: u32,
+    number: u32,
+    state: Compact,
+}
+
+/// A batch with what the rules read of it on every voucher event, dates parsed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct BatchInfo {
+    batch: Batch,
+    issuer: u32,
+    at: Pos,
+    valid_until: i32,
+}
+
+/// A parcours line as the views keep it ([`ParcoursEntry`] with the hub by member index, in
+/// the same order: member indices follow hub ids).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+struct Line {
+    hlc: u64,
+    event: EventId,
+    hub: u32,
+    kind: ParcoursKind,
+    summary: Box<str>,
+}
+
+/// A step encoded exactly as its [`ParcoursEntry`] would be, without building one.
+struct LineRef<'a>(&'a Line, &'a Members);
+
+impl Serialize for LineRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = serializer.serialize_struct("ParcoursEntry", 5)?;
+        out.serialize_field("hlc", &self.0.hlc)?;
+        out.serialize_field("event", &self.0.event)?;
+        out.serialize_field("hub", &self.1.hub(self.0.hub))?;
+        out.serialize_field("kind", &self.0.kind)?;
+        out.serialize_field("summary", &*self.0.summary)?;
+        out.end()
+    }
+}
+
+/// A person's steps, encoded as the list of their [`ParcoursEntry`].
+struct LinesRef<'a>(&'a [Line], &'a Members);
+
+impl Serialize for LinesRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|step| LineRef(step, self.1)))
+    }
+}
+
+/// A person the views know, with what is kept per person.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PersonRec {
+    id: PersonId,
+    /// Sorted (HLC, then event id).
+    parcours: Vec<Line>,
+    /// By event id (concurrent records from several hubs arrive in any order).
+    accompaniments: BTreeMap<EventId, Accompaniment>,
 }
 
 /// The folded state of every feed. Cloning copies the views (a running node hands a copy to
@@ -375,46 +547,81 @@ fn as_of<'h, S>(history: &'h History<S>, past: &Past) -> Option<&'h S> {
 #[derive(Debug, Clone)]
 pub struct Ledger {
     charter: std::sync::Arc<Charter>,
+    members: std::sync::Arc<Members>,
     s: State,
 }
 
 /// Everything a ledger folds, persisted as a snapshot so a node reopens without re-folding.
+/// The lookup maps are not persisted: they are rebuilt from the vectors they index.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 struct State {
     causal: CausalIndex,
     venues: VenueDirectory,
-    venue_history: BTreeMap<String, History<VenueSnapshot>>,
-    batches: BTreeMap<String, Batch>,
-    /// Touched vouchers by [`VoucherKey`] (integer comparisons on a map of millions), each
-    /// with its serial and history.
-    vouchers: BTreeMap<VoucherKey, (String, History<VoucherState>)>,
+    venue_history: Map<String, History<VenueSnapshot>>,
+    /// Every batch, in issuing order.
+    batches: Vec<BatchInfo>,
+    #[serde(skip)]
+    batch_index: Map<String, u32>,
+    /// Every state of every touched voucher.
+    voucher_log: Chunked<VoucherRec>,
+    /// Touched voucher → its latest state in `voucher_log`.
+    #[serde(skip)]
+    vouchers: Map<VoucherKey, u32>,
     claims: BTreeMap<EventId, Claim>,
-    referrals: BTreeMap<String, History<Referral>>,
-    /// By person, then event id (concurrent records from several hubs arrive in any order).
-    accompaniments: BTreeMap<PersonId, BTreeMap<EventId, Accompaniment>>,
-    parcours: BTreeMap<PersonId, BTreeSet<ParcoursEntry>>,
+    referrals: Map<String, History<Referral>>,
+    people: Vec<PersonRec>,
+    #[serde(skip)]
+    persons: Map<PersonId, u32>,
     forgotten: BTreeSet<PersonId>,
     rejections: BTreeMap<EventId, DomainRejection>,
     settlements: BTreeMap<(HubId, String), u64>,
 }
 
+impl State {
+    /// Rebuilds the lookup maps after a snapshot is decoded.
+    fn reindex(&mut self) {
+        self.batch_index = self
+            .batches
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.batch.batch_id.clone(), i as u32))
+            .collect();
+        let mut vouchers = Map::default();
+        vouchers.reserve(self.voucher_log.len() as usize);
+        for (i, rec) in self.voucher_log.iter().enumerate() {
+            vouchers.insert((rec.batch, rec.number), i as u32);
+        }
+        self.vouchers = vouchers;
+        self.persons = self
+            .people
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id, i as u32))
+            .collect();
+    }
+}
+
 impl Ledger {
     /// An empty ledger for a federation.
     pub fn new(charter: std::sync::Arc<Charter>) -> Self {
+        let members = std::sync::Arc::new(Members::new(charter.members().keys().copied()));
         let s = State {
-            causal: CausalIndex::new(PENDING_EVENTS_MAX),
+            causal: CausalIndex::new(members.clone(), PENDING_EVENTS_MAX),
             ..State::default()
         };
-        Self { charter, s }
+        Self {
+            charter,
+            members,
+            s,
+        }
     }
 
     /// The folded state as bytes (postcard), bound to the federation and the snapshot format.
     /// Events still waiting for their causal past are not included: they are in the store.
-    pub fn to_snapshot(&self) -> Vec<u8> {
+    pub fn to_snapshot(&self) -> Result<Vec<u8>, String> {
         let mut out = SNAPSHOT_MAGIC.to_vec();
         out.extend_from_slice(self.charter.federation_id().as_bytes());
-        // Serializing plain data into a Vec cannot fail.
-        postcard::to_extend(&self.s, out).unwrap_or_default()
+        postcard::to_extend(&self.s, out).map_err(|e| format!("encoding the views: {e}"))
     }
 
     /// A ledger from [`Ledger::to_snapshot`] bytes of the same federation and format.
@@ -428,14 +635,21 @@ impl Ledger {
         }
         let mut s: State = postcard::from_bytes(&bytes[header..])
             .map_err(|e| format!("snapshot does not decode: {e}"))?;
-        s.causal.set_pending_max(PENDING_EVENTS_MAX);
-        Ok(Self { charter, s })
+        let members = std::sync::Arc::new(Members::new(charter.members().keys().copied()));
+        s.causal.restore(members.clone(), PENDING_EVENTS_MAX)?;
+        s.reindex();
+        Ok(Self {
+            charter,
+            members,
+            s,
+        })
     }
 
     /// Offers one verified, stored event (any order); applies it and everything that waited
     /// for it once their causal pasts are applied.
     pub fn offer(&mut self, event: VerifiedEvent) -> Offer {
-        let mut causal = std::mem::take(&mut self.s.causal);
+        let vacant = CausalIndex::vacant(self.members.clone());
+        let mut causal = std::mem::replace(&mut self.s.causal, vacant);
         let outcome = causal.offer(event, &mut |event, past| self.apply(event, past));
         self.s.causal = causal;
         outcome
@@ -467,7 +681,7 @@ impl Ledger {
         self.s.causal.pending_count()
     }
 
-    fn apply(&mut self, event: &VerifiedEvent, past: &Past) {
+    fn apply(&mut self, event: &VerifiedEvent, past: &Past<'_>) {
         if let Err(reason) = self.try_apply(event, past) {
             self.s.rejections.insert(
                 event.id,
@@ -481,7 +695,7 @@ impl Ledger {
         }
     }
 
-    fn try_apply(&mut self, event: &VerifiedEvent, past: &Past) -> Result<(), String> {
+    fn try_apply(&mut self, event: &VerifiedEvent, past: &Past<'_>) -> Result<(), String> {
         use pb::event::Body;
         let at = event.as_ref();
         match &event.body {
@@ -498,46 +712,51 @@ impl Ledger {
                     Some(Body::VenueClosed(v)) => &v.venue_id,
                     _ => return Ok(()),
                 };
-                self.snapshot_venue(venue_id, at, |_| {});
+                self.snapshot_venue(venue_id, Pos::of(event, past), |_| {});
                 Ok(())
             }
-            Some(Body::VenueQualified(q)) => self.qualify(q, event, past, at),
+            Some(Body::VenueQualified(q)) => self.qualify(q, event, past),
             Some(Body::VenueQualificationRevoked(r)) => {
                 self.held_open_venue(&r.venue_id, event.author, past)?;
                 let current = self.venue_now(&r.venue_id);
                 if current.and_then(|v| v.qualification.as_ref()).is_none() {
                     return Err(format!("venue {} is not qualified", r.venue_id));
                 }
-                self.snapshot_venue(&r.venue_id, at, |s| s.qualification = None);
+                self.snapshot_venue(&r.venue_id, Pos::of(event, past), |s| {
+                    s.qualification = None;
+                });
                 Ok(())
             }
-            Some(Body::VoucherBatchIssued(b)) => self.issue_batch(b, event, at),
-            Some(Body::VouchersHandedOut(h)) => self.hand_out(h, event, past, at),
-            Some(Body::VoucherRedeemed(r)) => self.redeem(r, event, past, at),
-            Some(Body::VoucherTransferred(t)) => self.transfer(t, event, past, at),
+            Some(Body::VoucherBatchIssued(b)) => self.issue_batch(b, event, past, at),
+            Some(Body::VouchersHandedOut(h)) => self.hand_out(h, event, past),
+            Some(Body::VoucherRedeemed(r)) => self.redeem(r, event, past),
+            Some(Body::VoucherTransferred(t)) => self.transfer(t, event, past),
             Some(Body::VoucherClaimed(c)) => self.claim(c, event, past, at),
-            Some(Body::VoucherClaimRejected(r)) => self.reject_claim(r, event, past, at),
-            Some(Body::VoucherCancelled(c)) => self.cancel(c, event, past, at),
-            Some(Body::RedemptionsSettled(s)) => self.settle(s, event, past, at),
-            Some(Body::ReferralOpened(o)) => self.open_referral(o, event, past, at),
+            Some(Body::VoucherClaimRejected(r)) => self.reject_claim(r, event, past),
+            Some(Body::VoucherCancelled(c)) => self.cancel(c, event, past),
+            Some(Body::RedemptionsSettled(s)) => self.settle(s, event, past),
+            Some(Body::ReferralOpened(o)) => self.open_referral(o, event, past),
             Some(Body::ReferralAccepted(a)) => {
-                self.referral_step(&a.referral_id, event, past, at, Step::Accept(a))
+                self.referral_step(&a.referral_id, event, past, Step::Accept(a))
             }
             Some(Body::ReferralDeclined(d)) => {
-                self.referral_step(&d.referral_id, event, past, at, Step::Decline(d))
+                self.referral_step(&d.referral_id, event, past, Step::Decline(d))
             }
             Some(Body::ReferralForwarded(f)) => {
-                self.referral_step(&f.referral_id, event, past, at, Step::Forward(f))
+                self.referral_step(&f.referral_id, event, past, Step::Forward(f))
             }
             Some(Body::ReferralClosed(c)) => {
-                self.referral_step(&c.referral_id, event, past, at, Step::Close(c))
+                self.referral_step(&c.referral_id, event, past, Step::Close(c))
             }
             Some(Body::AccompanimentRecorded(a)) => self.accompany(a, event, past),
             Some(Body::PersonForgotten(f)) => {
                 let person = person_of(&f.person)?;
                 self.s.forgotten.insert(person);
-                self.s.parcours.remove(&person);
-                self.s.accompaniments.remove(&person);
+                if let Some(ix) = self.s.persons.get(&person) {
+                    let record = &mut self.s.people[*ix as usize];
+                    record.parcours = Vec::new();
+                    record.accompaniments = BTreeMap::new();
+                }
                 Ok(())
             }
         }
@@ -553,19 +772,14 @@ impl Ledger {
             .map(|(_, s)| s)
     }
 
-    fn venue_as_of(&self, venue_id: &str, past: &Past) -> Option<&VenueSnapshot> {
+    fn venue_as_of(&self, venue_id: &str, past: &Past<'_>) -> Option<&VenueSnapshot> {
         self.s
             .venue_history
             .get(venue_id)
             .and_then(|h| as_of(h, past))
     }
 
-    fn snapshot_venue(
-        &mut self,
-        venue_id: &str,
-        at: EventRef,
-        change: impl FnOnce(&mut VenueSnapshot),
-    ) {
+    fn snapshot_venue(&mut self, venue_id: &str, at: Pos, change: impl FnOnce(&mut VenueSnapshot)) {
         let Some(venue) = self.s.venues.get(venue_id) else {
             return;
         };
@@ -582,11 +796,11 @@ impl Ledger {
             .venue_history
             .entry(venue_id.to_owned())
             .or_default()
-            .push((at.into(), snapshot));
+            .push((at, snapshot));
     }
 
     /// The hub that handles referrals to a venue open in `past`, and its département.
-    fn venue_handler(&self, venue_id: &str, past: &Past) -> Result<(HubId, String), String> {
+    fn venue_handler(&self, venue_id: &str, past: &Past<'_>) -> Result<(HubId, String), String> {
         let snapshot = self
             .venue_as_of(venue_id, past)
             .filter(|s| s.open)
@@ -604,7 +818,7 @@ impl Ledger {
         &self,
         venue_id: &str,
         author: HubId,
-        past: &Past,
+        past: &Past<'_>,
     ) -> Result<&crate::venues::Venue, String> {
         let snapshot = self
             .venue_as_of(venue_id, past)
@@ -628,8 +842,7 @@ impl Ledger {
         &mut self,
         q: &pb::VenueQualified,
         event: &VerifiedEvent,
-        past: &Past,
-        at: EventRef,
+        past: &Past<'_>,
     ) -> Result<(), String> {
         let venue = self.held_open_venue(&q.venue_id, event.author, past)?;
         if venue.record.pivot.bytes().all(|b| b == b'0') {
@@ -649,7 +862,9 @@ impl Ledger {
             services,
             event: event.id,
         };
-        self.snapshot_venue(&q.venue_id, at, |s| s.qualification = Some(qualification));
+        self.snapshot_venue(&q.venue_id, Pos::of(event, past), |s| {
+            s.qualification = Some(qualification);
+        });
         Ok(())
     }
 
@@ -660,7 +875,7 @@ impl Ledger {
         venue_id: &str,
         service: &str,
         date: i32,
-        past: &Past,
+        past: &Past<'_>,
     ) -> Result<String, String> {
         let snapshot = self
             .venue_as_of(venue_id, past)
@@ -693,6 +908,7 @@ impl Ledger {
         &mut self,
         b: &pb::VoucherBatchIssued,
         event: &VerifiedEvent,
+        past: &Past<'_>,
         at: EventRef,
     ) -> Result<(), String> {
         let member = self.charter.member(&event.author).ok_or("unknown author")?;
@@ -717,7 +933,7 @@ impl Ledger {
                     .map_or("13", String::as_str)
             ));
         }
-        if self.s.batches.contains_key(&b.batch_id) {
+        if self.s.batch_index.contains_key(&b.batch_id) {
             return Err(format!("batch {} is already issued", b.batch_id));
         }
         if b.count == 0 || b.count > BATCH_VOUCHERS_MAX {
@@ -753,9 +969,13 @@ impl Ledger {
                 ));
             }
         }
-        self.s.batches.insert(
-            b.batch_id.clone(),
-            Batch {
+        let index = self.s.batches.len() as u32;
+        self.s.batch_index.insert(b.batch_id.clone(), index);
+        self.s.batches.push(BatchInfo {
+            issuer: past.feed(),
+            at: Pos::of(event, past),
+            valid_until: until,
+            batch: Batch {
                 batch_id: b.batch_id.clone(),
                 issuer: event.author,
                 issued_at: at,
@@ -769,56 +989,78 @@ impl Ledger {
                 eligible_services: services,
                 territories: b.territories.clone(),
             },
-        );
+        });
         Ok(())
     }
 
-    /// The batch of a serial, if the serial exists in `past`.
-    fn batch_of(&self, serial: &str, past: &Past) -> Result<&Batch, String> {
+    /// The voucher a serial names, if its batch is in `past` and its number in the batch.
+    fn voucher_key(&self, serial: &str, past: &Past<'_>) -> Result<VoucherKey, String> {
         let (batch_id, number) = serial
             .rsplit_once('-')
             .ok_or_else(|| format!("serial {serial:?}: expected \"{{batch}}-{{n}}\""))?;
-        let batch = self
+        let (index, info) = self
             .s
-            .batches
+            .batch_index
             .get(batch_id)
-            .filter(|b| past.contains_ref(&b.issued_at))
+            .map(|i| (*i, &self.s.batches[*i as usize]))
+            .filter(|(_, b)| past.contains_at(b.at.feed, b.at.seq))
             .ok_or_else(|| {
                 format!("serial {serial}: batch {batch_id} is not in the event's causal past")
             })?;
         let n: u32 = number
             .parse()
             .map_err(|_| format!("serial {serial:?}: number is not an integer"))?;
-        if n == 0 || n > batch.count || number.starts_with('0') {
+        if n == 0 || n > info.batch.count || number.starts_with('0') {
             return Err(format!(
                 "serial {serial}: expected a number in 1..={} without leading zeros",
-                batch.count
+                info.batch.count
             ));
         }
-        Ok(batch)
+        Ok((index, n))
+    }
+
+    /// The public record of a batch the views hold.
+    fn batch(&self, key: VoucherKey) -> &Batch {
+        &self.s.batches[key.0 as usize].batch
+    }
+
+    /// The latest state of a touched voucher in `past`, if any.
+    fn state_in(&self, key: VoucherKey, past: &Past<'_>) -> Option<&Compact> {
+        let mut at = self.s.vouchers.get(&key).copied().unwrap_or(NONE);
+        while at != NONE {
+            let rec = self.s.voucher_log.get(at);
+            if past.contains_at(rec.feed, rec.seq) {
+                return Some(&rec.state);
+            }
+            at = rec.prev;
+        }
+        None
     }
 
     /// The voucher's state in `past`, or an error if the serial does not exist there.
-    fn voucher_as_of(&self, serial: &str, past: &Past) -> Result<VoucherState, String> {
-        let batch = self.batch_of(serial, past)?;
-        Ok(VoucherKey::of(serial)
-            .and_then(|key| self.s.vouchers.get(&key))
-            .filter(|(known, _)| known == serial)
-            .and_then(|(_, h)| as_of(h, past))
+    fn voucher_as_of(
+        &self,
+        serial: &str,
+        past: &Past<'_>,
+    ) -> Result<(VoucherKey, Compact), String> {
+        let key = self.voucher_key(serial, past)?;
+        let state = self
+            .state_in(key, past)
             .cloned()
-            .unwrap_or_else(|| VoucherState::issued(batch.issuer)))
+            .unwrap_or_else(|| Compact::issued(self.s.batches[key.0 as usize].issuer));
+        Ok((key, state))
     }
 
     /// The state of a voucher the author owns in `past`.
-    fn owned(&self, serial: &str, author: HubId, past: &Past) -> Result<VoucherState, String> {
-        let state = self.voucher_as_of(serial, past)?;
-        if state.owner != author {
+    fn owned(&self, serial: &str, past: &Past<'_>) -> Result<(VoucherKey, Compact), String> {
+        let (key, state) = self.voucher_as_of(serial, past)?;
+        if state.owner != past.feed() {
             return Err(format!(
                 "voucher {serial} is owned by {} in the event's causal past, not by the author",
-                state.owner.short()
+                self.members.hub(state.owner).short()
             ));
         }
-        Ok(state)
+        Ok((key, state))
     }
 
     /// Applies `change` to every serial the author owns in `past`, all or nothing: the first
@@ -826,37 +1068,34 @@ impl Ledger {
     fn change_owned(
         &mut self,
         serials: &[String],
-        author: HubId,
-        past: &Past,
-        at: EventRef,
-        mut change: impl FnMut(&Self, &str, &mut VoucherState) -> Result<(), String>,
+        event: &VerifiedEvent,
+        past: &Past<'_>,
+        mut change: impl FnMut(&Self, &str, VoucherKey, &mut Compact) -> Result<(), String>,
     ) -> Result<(), String> {
         Self::serials_field(serials)?;
         let mut updates = Vec::with_capacity(serials.len());
         for serial in serials {
-            let mut state = self.owned(serial, author, past)?;
-            change(self, serial, &mut state)?;
-            updates.push((serial, state));
+            let (key, mut state) = self.owned(serial, past)?;
+            change(self, serial, key, &mut state)?;
+            updates.push((key, state));
         }
-        for (serial, state) in updates {
-            self.record_voucher(serial, at, state);
+        for (key, state) in updates {
+            self.record_voucher(key, Pos::of(event, past), state);
         }
         Ok(())
     }
 
-    fn record_voucher(&mut self, serial: &str, at: EventRef, state: VoucherState) {
-        // Only called for serials batch_of accepted, which always have a key.
-        let Some(key) = VoucherKey::of(serial) else {
-            return;
-        };
-        match self.s.vouchers.get_mut(&key) {
-            Some((_, history)) => history.push((at.into(), state)),
-            None => {
-                self.s
-                    .vouchers
-                    .insert(key, (serial.to_owned(), vec![(at.into(), state)]));
-            }
-        }
+    fn record_voucher(&mut self, key: VoucherKey, at: Pos, state: Compact) {
+        let index = self.s.voucher_log.len();
+        let prev = self.s.vouchers.insert(key, index).unwrap_or(NONE);
+        self.s.voucher_log.push(VoucherRec {
+            seq: at.seq,
+            feed: at.feed,
+            prev,
+            batch: key.0,
+            number: key.1,
+            state,
+        });
     }
 
     fn serials_field(serials: &[String]) -> Result<(), String> {
@@ -873,37 +1112,48 @@ impl Ledger {
         Ok(())
     }
 
+    /// The index of a person, known from now on.
+    fn person_index(&mut self, person: PersonId) -> u32 {
+        let next = self.s.people.len() as u32;
+        let index = *self.s.persons.entry(person).or_insert(next);
+        if index == next {
+            self.s.people.push(PersonRec {
+                id: person,
+                parcours: Vec::new(),
+                accompaniments: BTreeMap::new(),
+            });
+        }
+        index
+    }
+
     fn hand_out(
         &mut self,
         h: &pb::VouchersHandedOut,
         event: &VerifiedEvent,
-        past: &Past,
-        at: EventRef,
+        past: &Past<'_>,
     ) -> Result<(), String> {
         let person = person_of(&h.person)?;
         let prescriber = prescriber_field(h.prescriber.as_ref())?;
         let date = date_field("date", &h.date)?;
-        self.change_owned(
-            &h.serials,
-            event.author,
-            past,
-            at,
-            |ledger, serial, state| {
-                if state.status != VoucherStatus::Issued {
-                    return Err(format!(
-                        "voucher {serial} is {:?}, not available to hand out",
-                        state.status
-                    ));
-                }
-                let batch = ledger.batch_of(serial, past)?;
-                if date > parse_date(&batch.valid_until).unwrap_or(i32::MIN) {
-                    return Err(format!("voucher {serial} expired on {}", batch.valid_until));
-                }
-                state.status = VoucherStatus::HandedOut;
-                state.person = Some(person);
-                Ok(())
-            },
-        )?;
+        let holder = self.person_index(person);
+        self.change_owned(&h.serials, event, past, |ledger, serial, key, state| {
+            if state.status != VoucherStatus::Issued {
+                return Err(format!(
+                    "voucher {serial} is {:?}, not available to hand out",
+                    state.status
+                ));
+            }
+            let info = &ledger.s.batches[key.0 as usize];
+            if date > info.valid_until {
+                return Err(format!(
+                    "voucher {serial} expired on {}",
+                    ledger.batch(key).valid_until
+                ));
+            }
+            state.status = VoucherStatus::HandedOut;
+            state.person = holder;
+            Ok(())
+        })?;
         let summary = format!(
             "{} voucher(s) handed out by {} ({}): {}",
             h.serials.len(),
@@ -911,7 +1161,13 @@ impl Ledger {
             prescriber.0,
             h.serials.join(", ")
         );
-        self.trace(person, event, ParcoursKind::VouchersHandedOut, summary);
+        self.trace(
+            person,
+            event,
+            past,
+            ParcoursKind::VouchersHandedOut,
+            summary,
+        );
         Ok(())
     }
 
@@ -919,10 +1175,9 @@ impl Ledger {
         &mut self,
         r: &pb::VoucherRedeemed,
         event: &VerifiedEvent,
-        past: &Past,
-        at: EventRef,
+        past: &Past<'_>,
     ) -> Result<(), String> {
-        let mut state = self.owned(&r.serial, event.author, past)?;
+        let (key, mut state) = self.owned(&r.serial, past)?;
         let date = date_field("date", &r.date)?;
         match state.status {
             VoucherStatus::HandedOut => {}
@@ -944,8 +1199,8 @@ impl Ledger {
                 ));
             }
         }
-        let batch = self.batch_of(&r.serial, past)?.clone();
-        self.check_use(&batch, &r.serial, &r.service, date)?;
+        let batch = self.batch(key);
+        self.check_use(batch, &r.serial, &r.service, date)?;
         let departement = self.check_venue_for(&r.venue_id, &r.service, date, past)?;
         if !batch.territories.is_empty() && !batch.territories.contains(&departement) {
             return Err(format!(
@@ -969,7 +1224,7 @@ impl Ledger {
                         claim_ref.id.short()
                     ));
                 }
-                state.answered_claims.insert(claim_ref.id);
+                state.more().answered_claims.insert(claim_ref.id);
                 Some(claim_ref.id)
             }
         };
@@ -982,16 +1237,17 @@ impl Ledger {
             claim,
         }));
         let person = state.person;
-        self.record_voucher(&r.serial, at, state);
+        self.record_voucher(key, Pos::of(event, past), state);
         if let Some(claim) = claim.and_then(|c| self.s.claims.get_mut(&c)) {
             claim.accepted = Some(true);
         }
-        if let Some(person) = person {
+        if person != NONE {
             let summary = format!(
                 "voucher {} redeemed at venue {} for {:?} on {}",
                 r.serial, r.venue_id, r.service, r.date
             );
-            self.trace(person, event, ParcoursKind::VoucherRedeemed, summary);
+            let person = self.s.people[person as usize].id;
+            self.trace(person, event, past, ParcoursKind::VoucherRedeemed, summary);
         }
         Ok(())
     }
@@ -1034,9 +1290,9 @@ impl Ledger {
         &self,
         claim_ref: &EventRef,
         serial: &str,
-        state: &VoucherState,
-        past: &Past,
-    ) -> Result<Claim, String> {
+        state: &Compact,
+        past: &Past<'_>,
+    ) -> Result<&Claim, String> {
         if !past.contains_ref(claim_ref) {
             return Err(format!(
                 "claim {} is not in the event's causal past (put it in deps)",
@@ -1056,33 +1312,32 @@ impl Ledger {
                 claim.serial
             ));
         }
-        if state.answered_claims.contains(&claim_ref.id) {
+        if state.answered(&claim_ref.id) {
             return Err(format!(
                 "claim {} is already answered",
                 claim_ref.id.short()
             ));
         }
-        Ok(claim.clone())
+        Ok(claim)
     }
 
     fn transfer(
         &mut self,
         t: &pb::VoucherTransferred,
         event: &VerifiedEvent,
-        past: &Past,
-        at: EventRef,
+        past: &Past<'_>,
     ) -> Result<(), String> {
         let to = HubId::try_from(t.to_hub.as_slice()).map_err(|e| format!("to_hub: {e}"))?;
-        match self.charter.member(&to) {
-            Some(m) if m.role == Role::Hub && to != event.author => {}
+        let receiver = match (self.charter.member(&to), self.members.index(&to)) {
+            (Some(m), Some(index)) if m.role == Role::Hub && to != event.author => index,
             _ => {
                 return Err(format!(
                     "to_hub {} is not another hub of the federation",
                     to.short()
                 ));
             }
-        }
-        self.change_owned(&t.serials, event.author, past, at, |_, serial, state| {
+        };
+        self.change_owned(&t.serials, event, past, |_, serial, _, state| {
             if matches!(
                 state.status,
                 VoucherStatus::Redeemed | VoucherStatus::Cancelled
@@ -1092,8 +1347,8 @@ impl Ledger {
                     state.status
                 ));
             }
-            state.owner = to;
-            state.transfers.push(to);
+            state.owner = receiver;
+            state.more().transfers.push(to);
             Ok(())
         })
     }
@@ -1102,11 +1357,11 @@ impl Ledger {
         &mut self,
         c: &pb::VoucherClaimed,
         event: &VerifiedEvent,
-        past: &Past,
+        past: &Past<'_>,
         at: EventRef,
     ) -> Result<(), String> {
-        let state = self.voucher_as_of(&c.serial, past)?;
-        if state.owner == event.author {
+        let (key, state) = self.voucher_as_of(&c.serial, past)?;
+        if state.owner == past.feed() {
             return Err(format!(
                 "voucher {} is owned by the author: the owner redeems, it does not claim",
                 c.serial
@@ -1114,8 +1369,7 @@ impl Ledger {
         }
         let date = date_field("date", &c.date)?;
         self.held_open_venue(&c.venue_id, event.author, past)?;
-        let batch = self.batch_of(&c.serial, past)?.clone();
-        self.check_use(&batch, &c.serial, &c.service, date)?;
+        self.check_use(self.batch(key), &c.serial, &c.service, date)?;
         self.check_venue_for(&c.venue_id, &c.service, date, past)?;
         self.s.claims.insert(
             event.id,
@@ -1131,12 +1385,13 @@ impl Ledger {
                 at,
             },
         );
-        if let Some(person) = state.person {
+        if state.person != NONE {
             let summary = format!(
                 "voucher {} claimed at venue {} while its owner was unreachable",
                 c.serial, c.venue_id
             );
-            self.trace(person, event, ParcoursKind::VoucherClaimed, summary);
+            let person = self.s.people[state.person as usize].id;
+            self.trace(person, event, past, ParcoursKind::VoucherClaimed, summary);
         }
         Ok(())
     }
@@ -1145,8 +1400,7 @@ impl Ledger {
         &mut self,
         r: &pb::VoucherClaimRejected,
         event: &VerifiedEvent,
-        past: &Past,
-        at: EventRef,
+        past: &Past<'_>,
     ) -> Result<(), String> {
         let claim_ref = event_ref(r.claim.as_ref().ok_or("claim: missing")?)?;
         if !past.contains_ref(&claim_ref) {
@@ -1161,13 +1415,13 @@ impl Ledger {
             .get(&claim_ref.id)
             .map(|c| c.serial.clone())
             .ok_or_else(|| format!("event {} is not a valid claim", claim_ref.id.short()))?;
-        let mut state = self.owned(&serial, event.author, past)?;
+        let (key, mut state) = self.owned(&serial, past)?;
         self.claim_in_past(&claim_ref, &serial, &state, past)?;
         if r.reason.trim().is_empty() {
             return Err("reason: a rejected claim needs a reason".into());
         }
-        state.answered_claims.insert(claim_ref.id);
-        self.record_voucher(&serial, at, state);
+        state.more().answered_claims.insert(claim_ref.id);
+        self.record_voucher(key, Pos::of(event, past), state);
         if let Some(claim) = self.s.claims.get_mut(&claim_ref.id) {
             claim.accepted = Some(false);
             claim.rejection = Some(r.reason.clone());
@@ -1179,10 +1433,9 @@ impl Ledger {
         &mut self,
         c: &pb::VoucherCancelled,
         event: &VerifiedEvent,
-        past: &Past,
-        at: EventRef,
+        past: &Past<'_>,
     ) -> Result<(), String> {
-        self.change_owned(&c.serials, event.author, past, at, |_, serial, state| {
+        self.change_owned(&c.serials, event, past, |_, serial, _, state| {
             if matches!(
                 state.status,
                 VoucherStatus::Redeemed | VoucherStatus::Cancelled
@@ -1201,14 +1454,14 @@ impl Ledger {
         &mut self,
         s: &pb::RedemptionsSettled,
         event: &VerifiedEvent,
-        past: &Past,
-        at: EventRef,
+        past: &Past<'_>,
     ) -> Result<(), String> {
         Self::serials_field(&s.serials)?;
         let mut total = 0u64;
         let mut updates = Vec::new();
         for serial in &s.serials {
-            let batch = self.batch_of(serial, past)?;
+            let (key, mut state) = self.voucher_as_of(serial, past)?;
+            let batch = self.batch(key);
             if batch.issuer != event.author {
                 return Err(format!(
                     "voucher {serial} was issued by {}: only the issuer settles it",
@@ -1216,7 +1469,6 @@ impl Ledger {
                 ));
             }
             total += batch.face_value_cents;
-            let mut state = self.voucher_as_of(serial, past)?;
             match &state.redemption {
                 Some(r) if r.venue_id == s.venue_id => {}
                 Some(r) => {
@@ -1235,7 +1487,7 @@ impl Ledger {
                 return Err(format!("voucher {serial} is already settled"));
             }
             state.settled = true;
-            updates.push((serial.clone(), state));
+            updates.push((key, state));
         }
         if total != s.amount_cents {
             return Err(format!(
@@ -1243,8 +1495,8 @@ impl Ledger {
                 s.amount_cents
             ));
         }
-        for (serial, state) in updates {
-            self.record_voucher(&serial, at, state);
+        for (key, state) in updates {
+            self.record_voucher(key, Pos::of(event, past), state);
         }
         *self
             .s
@@ -1260,8 +1512,7 @@ impl Ledger {
         &mut self,
         o: &pb::ReferralOpened,
         event: &VerifiedEvent,
-        past: &Past,
-        at: EventRef,
+        past: &Past<'_>,
     ) -> Result<(), String> {
         let member = self.charter.member(&event.author).ok_or("unknown author")?;
         let prefix_ok = o
@@ -1319,10 +1570,11 @@ impl Ledger {
             self.hub_name(&handler),
             referral.target_territory
         );
-        self.s
-            .referrals
-            .insert(o.referral_id.clone(), vec![(at.into(), referral)]);
-        self.trace(person, event, ParcoursKind::ReferralOpened, summary);
+        self.s.referrals.insert(
+            o.referral_id.clone(),
+            vec![(Pos::of(event, past), referral)],
+        );
+        self.trace(person, event, past, ParcoursKind::ReferralOpened, summary);
         Ok(())
     }
 
@@ -1330,8 +1582,7 @@ impl Ledger {
         &mut self,
         referral_id: &str,
         event: &VerifiedEvent,
-        past: &Past,
-        at: EventRef,
+        past: &Past<'_>,
         step: Step<'_>,
     ) -> Result<(), String> {
         let mut referral = self
@@ -1431,7 +1682,7 @@ impl Ledger {
             .referrals
             .entry(referral_id.to_owned())
             .or_default()
-            .push((at.into(), referral));
+            .push((Pos::of(event, past), referral));
         let kind = match step {
             Step::Accept(_) => ParcoursKind::ReferralAccepted,
             Step::Decline(_) => ParcoursKind::ReferralDeclined,
@@ -1441,6 +1692,7 @@ impl Ledger {
         self.trace(
             person,
             event,
+            past,
             kind,
             format!("referral {referral_id} {summary}"),
         );
@@ -1451,7 +1703,7 @@ impl Ledger {
         &mut self,
         a: &pb::AccompanimentRecorded,
         event: &VerifiedEvent,
-        past: &Past,
+        past: &Past<'_>,
     ) -> Result<(), String> {
         let person = person_of(&a.person)?;
         self.held_open_venue(&a.venue_id, event.author, past)?;
@@ -1496,13 +1748,18 @@ impl Ledger {
             a.duration_min, a.mode, a.venue_id, a.date
         );
         if !self.s.forgotten.contains(&person) {
-            self.s
+            let index = self.person_index(person);
+            self.s.people[index as usize]
                 .accompaniments
-                .entry(person)
-                .or_default()
                 .insert(record.event, record);
         }
-        self.trace(person, event, ParcoursKind::AccompanimentRecorded, summary);
+        self.trace(
+            person,
+            event,
+            past,
+            ParcoursKind::AccompanimentRecorded,
+            summary,
+        );
         Ok(())
     }
 
@@ -1510,23 +1767,28 @@ impl Ledger {
         &mut self,
         person: PersonId,
         event: &VerifiedEvent,
+        past: &Past<'_>,
         kind: ParcoursKind,
         summary: String,
     ) {
         if self.s.forgotten.contains(&person) {
             return;
         }
-        self.s
-            .parcours
-            .entry(person)
-            .or_default()
-            .insert(ParcoursEntry {
-                hlc: event.hlc,
-                event: event.id,
-                hub: event.author,
-                kind,
-                summary,
-            });
+        let entry = Line {
+            hlc: event.hlc,
+            event: event.id,
+            hub: past.feed(),
+            kind,
+            summary: summary.into_boxed_str(),
+        };
+        let index = self.person_index(person);
+        let parcours = &mut self.s.people[index as usize].parcours;
+        // Almost always the newest entry: look from the end.
+        if parcours.last().is_none_or(|last| *last < entry) {
+            parcours.push(entry);
+        } else if let Err(at) = parcours.binary_search(&entry) {
+            parcours.insert(at, entry);
+        }
     }
 
     fn hub_name(&self, hub: &HubId) -> String {
@@ -1608,36 +1870,77 @@ impl Ledger {
             .and_then(|s| s.qualification.as_ref())
     }
 
-    /// All batches.
-    pub fn batches(&self) -> &BTreeMap<String, Batch> {
-        &self.s.batches
+    /// Every batch, by batch id.
+    pub fn batches(&self) -> Vec<&Batch> {
+        let mut all: Vec<&Batch> = self.s.batches.iter().map(|b| &b.batch).collect();
+        all.sort_unstable_by(|a, b| a.batch_id.cmp(&b.batch_id));
+        all
+    }
+
+    /// A batch by its id.
+    pub fn batch_by_id(&self, batch_id: &str) -> Option<&Batch> {
+        self.s
+            .batch_index
+            .get(batch_id)
+            .map(|i| &self.s.batches[*i as usize].batch)
     }
 
     /// A voucher's current state (`None` if its batch is unknown or the number is out of range).
     pub fn voucher(&self, serial: &str) -> Option<VoucherState> {
         let (batch_id, number) = serial.rsplit_once('-')?;
-        let batch = self.s.batches.get(batch_id)?;
+        let index = *self.s.batch_index.get(batch_id)?;
+        let info = &self.s.batches[index as usize];
         let n: u32 = number.parse().ok()?;
-        if n == 0 || n > batch.count {
+        if n == 0 || n > info.batch.count || number.starts_with('0') {
             return None;
         }
-        Some(
-            self.s
-                .vouchers
-                .get(&VoucherKey::of(serial)?)
-                .filter(|(known, _)| known == serial)
-                .and_then(|(_, h)| h.last())
-                .map(|(_, s)| s.clone())
-                .unwrap_or(VoucherState::issued(batch.issuer)),
-        )
+        Some(match self.s.vouchers.get(&(index, n)) {
+            Some(at) => self.public(&self.s.voucher_log.get(*at).state),
+            None => VoucherState::issued(self.members.hub(info.issuer)),
+        })
     }
 
-    /// Every voucher that left the `Issued` state (in key order, the same on every node).
-    pub fn touched_vouchers(&self) -> impl Iterator<Item = (&String, &VoucherState)> {
-        self.s
+    /// The public form of a voucher's state.
+    fn public(&self, state: &Compact) -> VoucherState {
+        let more = state.more.as_deref();
+        VoucherState {
+            owner: self.members.hub(state.owner),
+            status: state.status,
+            person: (state.person != NONE).then(|| self.s.people[state.person as usize].id),
+            redemption: state.redemption.clone(),
+            settled: state.settled,
+            answered_claims: more.map(|m| m.answered_claims.clone()).unwrap_or_default(),
+            transfers: more.map(|m| m.transfers.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// Every voucher that left the `Issued` state with its serial, by batch id then number
+    /// (the same order on every node).
+    pub fn touched_vouchers(&self) -> impl Iterator<Item = (String, VoucherState)> + '_ {
+        let rank: BTreeMap<&str, u32> = self
+            .s
+            .batches
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.batch.batch_id.as_str(), i as u32))
+            .collect();
+        let mut order = vec![0u32; self.s.batches.len()];
+        for (sorted, (_, index)) in rank.iter().enumerate() {
+            order[*index as usize] = sorted as u32;
+        }
+        let mut touched: Vec<(u32, u32, u32)> = self
+            .s
             .vouchers
-            .values()
-            .filter_map(|(serial, h)| h.last().map(|(_, s)| (serial, s)))
+            .sorted()
+            .into_iter()
+            .map(|((batch, number), at)| (order[*batch as usize], *number, *at))
+            .collect();
+        touched.sort_unstable();
+        touched.into_iter().map(|(_, number, at)| {
+            let rec = self.s.voucher_log.get(at);
+            let batch = &self.s.batches[rec.batch as usize].batch.batch_id;
+            (format!("{batch}-{number}"), self.public(&rec.state))
+        })
     }
 
     /// Claims and their answers.
@@ -1654,34 +1957,49 @@ impl Ledger {
             .map(|(_, r)| r)
     }
 
-    /// Every referral's current state.
+    /// Every referral's current state, by referral id.
     pub fn referrals(&self) -> impl Iterator<Item = &Referral> {
         self.s
             .referrals
-            .values()
-            .filter_map(|h| h.last().map(|(_, r)| r))
+            .sorted()
+            .into_iter()
+            .filter_map(|(_, h)| h.last().map(|(_, r)| r))
     }
 
     /// A person's parcours, in causal order (HLC, then event id); `None` if forgotten.
-    pub fn parcours(&self, person: &PersonId) -> Option<Vec<&ParcoursEntry>> {
+    pub fn parcours(&self, person: &PersonId) -> Option<Vec<ParcoursEntry>> {
         if self.s.forgotten.contains(person) {
             return None;
         }
         Some(
-            self.s
-                .parcours
-                .get(person)
-                .map(|set| set.iter().collect())
+            self.person(person)
+                .map(|p| {
+                    p.parcours
+                        .iter()
+                        .map(|step| ParcoursEntry {
+                            hlc: step.hlc,
+                            event: step.event,
+                            hub: self.members.hub(step.hub),
+                            kind: step.kind,
+                            summary: step.summary.to_string(),
+                        })
+                        .collect()
+                })
                 .unwrap_or_default(),
         )
     }
 
+    fn person(&self, person: &PersonId) -> Option<&PersonRec> {
+        self.s
+            .persons
+            .get(person)
+            .map(|i| &self.s.people[*i as usize])
+    }
+
     /// Accompaniments of a person, by event id.
     pub fn accompaniments(&self, person: &PersonId) -> Vec<&Accompaniment> {
-        self.s
-            .accompaniments
-            .get(person)
-            .map(|m| m.values().collect())
+        self.person(person)
+            .map(|p| p.accompaniments.values().collect())
             .unwrap_or_default()
     }
 
@@ -1721,12 +2039,12 @@ impl Ledger {
             applied: BTreeMap<HubId, u64>,
             venues: Vec<(&'a String, EventId, &'a str, bool, u32)>,
             qualifications: BTreeMap<&'a String, Option<&'a Qualification>>,
-            batches: &'a BTreeMap<String, Batch>,
-            vouchers: BTreeMap<&'a String, &'a VoucherState>,
+            batches: Sorted<&'a String, &'a Batch>,
+            vouchers: Sorted<String, VoucherState>,
             claims: &'a BTreeMap<EventId, Claim>,
             referrals: BTreeMap<&'a String, &'a Referral>,
-            accompaniments: &'a BTreeMap<PersonId, BTreeMap<EventId, Accompaniment>>,
-            parcours: &'a BTreeMap<PersonId, BTreeSet<ParcoursEntry>>,
+            accompaniments: Sorted<&'a PersonId, &'a BTreeMap<EventId, Accompaniment>>,
+            parcours: Sorted<&'a PersonId, LinesRef<'a>>,
             forgotten: &'a BTreeSet<PersonId>,
             rejections: Vec<(&'a EventId, &'a str)>,
             settlements: Vec<(HubId, &'a String, u64)>,
@@ -1751,25 +2069,42 @@ impl Ledger {
             qualifications: self
                 .s
                 .venue_history
-                .iter()
+                .sorted()
+                .into_iter()
                 .map(|(id, h)| (id, h.last().and_then(|(_, s)| s.qualification.as_ref())))
                 .collect(),
-            batches: &self.s.batches,
-            vouchers: self
-                .s
-                .vouchers
-                .values()
-                .filter_map(|(k, h)| h.last().map(|(_, s)| (k, s)))
-                .collect(),
+            batches: Sorted::new(
+                self.s
+                    .batches
+                    .iter()
+                    .map(|b| (&b.batch.batch_id, &b.batch))
+                    .collect(),
+            ),
+            vouchers: Sorted::new(self.touched_vouchers().collect()),
             claims: &self.s.claims,
             referrals: self
                 .s
                 .referrals
-                .iter()
+                .sorted()
+                .into_iter()
                 .filter_map(|(k, h)| h.last().map(|(_, r)| (k, r)))
                 .collect(),
-            accompaniments: &self.s.accompaniments,
-            parcours: &self.s.parcours,
+            accompaniments: Sorted::new(
+                self.s
+                    .people
+                    .iter()
+                    .filter(|p| !p.accompaniments.is_empty())
+                    .map(|p| (&p.id, &p.accompaniments))
+                    .collect(),
+            ),
+            parcours: Sorted::new(
+                self.s
+                    .people
+                    .iter()
+                    .filter(|p| !p.parcours.is_empty())
+                    .map(|p| (&p.id, LinesRef(&p.parcours, &self.members)))
+                    .collect(),
+            ),
             forgotten: &self.s.forgotten,
             rejections: self
                 .s
@@ -1808,6 +2143,22 @@ impl Ledger {
             part("rejections", &canonical.rejections),
             part("settlements", &canonical.settlements),
         ]
+    }
+}
+
+/// Pairs sorted by key, encoded as a map (as a `BTreeMap` of them would be).
+struct Sorted<K, V>(Vec<(K, V)>);
+
+impl<K: Ord, V> Sorted<K, V> {
+    fn new(mut pairs: Vec<(K, V)>) -> Self {
+        pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Self(pairs)
+    }
+}
+
+impl<K: Serialize, V: Serialize> Serialize for Sorted<K, V> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
     }
 }
 

@@ -20,6 +20,7 @@ pub mod fork;
 pub mod hlc;
 pub mod ids;
 pub mod ledger;
+pub mod lookup;
 pub mod person;
 pub mod seeded;
 pub mod territory;

@@ -240,7 +240,8 @@ fn a_restored_ledger_keeps_folding_like_the_original() {
     for event in w.all_events() {
         original.offer(event);
     }
-    let mut restored = Ledger::from_snapshot(w.charter.clone(), &original.to_snapshot()).unwrap();
+    let mut restored =
+        Ledger::from_snapshot(w.charter.clone(), &original.to_snapshot().unwrap()).unwrap();
     let later = w.author(0, redeem(&serials[4], &sud_venue, "2026-10-07"));
     let twice = w.author(0, redeem(&serials[4], &sud_venue, "2026-10-08"));
     for ledger in [&mut original, &mut restored] {
@@ -250,6 +251,7 @@ fn a_restored_ledger_keeps_folding_like_the_original() {
     assert_eq!(restored.digest(), original.digest());
     assert!(rejection(&restored, &twice).contains("already redeemed"));
     let other = World::new(2);
-    let err = Ledger::from_snapshot(other.charter.clone(), &original.to_snapshot()).unwrap_err();
+    let err =
+        Ledger::from_snapshot(other.charter.clone(), &original.to_snapshot().unwrap()).unwrap_err();
     assert!(err.contains("another federation"), "{err}");
 }

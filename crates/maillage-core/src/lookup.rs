@@ -1,0 +1,140 @@
+//! A hash map for lookups whose only walk is in key order: its per-process random seed can
+//! change no view, digest or snapshot. The rest of the crate keeps to `BTreeMap`.
+#![allow(clippy::disallowed_types)]
+
+use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::hash::Hash;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Lookups in constant time; iteration only through [`LookupMap::sorted`].
+#[derive(Clone)]
+pub struct LookupMap<K, V>(HashMap<K, V, foldhash::fast::RandomState>);
+
+impl<K, V> Default for LookupMap<K, V> {
+    fn default() -> Self {
+        Self(HashMap::default())
+    }
+}
+
+impl<K, V> std::fmt::Debug for LookupMap<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LookupMap({} entries)", self.0.len())
+    }
+}
+
+impl<K: Hash + Eq, V> LookupMap<K, V> {
+    /// The value of a key.
+    pub fn get<Q>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.0.get(key)
+    }
+
+    /// The value of a key, to change it.
+    pub fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.0.get_mut(key)
+    }
+
+    /// True if the key is present.
+    pub fn contains_key<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.0.contains_key(key)
+    }
+
+    /// Sets a key's value, returning the previous one.
+    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        self.0.insert(key, value)
+    }
+
+    /// The entry of a key.
+    pub fn entry(&mut self, key: K) -> Entry<'_, K, V> {
+        self.0.entry(key)
+    }
+
+    /// Removes a key.
+    pub fn remove<Q>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.0.remove(key)
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True if empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Room for `additional` more entries.
+    pub fn reserve(&mut self, additional: usize) {
+        self.0.reserve(additional);
+    }
+}
+
+impl<K: Hash + Eq + Ord, V> LookupMap<K, V> {
+    /// Every entry, in key order.
+    pub fn sorted(&self) -> Vec<(&K, &V)> {
+        let mut all: Vec<(&K, &V)> = self.0.iter().collect();
+        all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        all
+    }
+}
+
+impl<K: Hash + Eq, V> FromIterator<(K, V)> for LookupMap<K, V> {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        Self(iter.into_iter().collect())
+    }
+}
+
+/// Encoded in key order, so equal maps give equal bytes.
+impl<K: Hash + Eq + Ord + Serialize, V: Serialize> Serialize for LookupMap<K, V> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.sorted())
+    }
+}
+
+impl<'de, K, V> Deserialize<'de> for LookupMap<K, V>
+where
+    K: Deserialize<'de> + Hash + Eq,
+    V: Deserialize<'de>,
+{
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Self(HashMap::deserialize(deserializer)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_and_encodes_in_key_order() {
+        let mut map: LookupMap<u32, &str> = LookupMap::default();
+        for (k, v) in [(3, "c"), (1, "a"), (2, "b")] {
+            map.insert(k, v);
+        }
+        let keys: Vec<u32> = map.sorted().into_iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, [1, 2, 3]);
+        assert_eq!(
+            serde_json::to_string(&map).ok().as_deref(),
+            Some(r#"{"1":"a","2":"b","3":"c"}"#)
+        );
+    }
+}
