@@ -17,6 +17,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::chunked::Chunked;
 use crate::envelope::{EventRef, VerifiedEvent};
 use crate::ids::{EventId, HubId};
 
@@ -77,7 +78,7 @@ pub struct Past<'a> {
     seq: u64,
     /// Highest seq of every feed by member index (the entry of `feed` itself may be stale:
     /// own-feed questions use `seq`); `None` while the feed named no dep.
-    clock: Option<Arc<[u64]>>,
+    clock: Option<&'a [u64]>,
 }
 
 impl Past<'_> {
@@ -88,7 +89,6 @@ impl Past<'_> {
             return seq < self.seq;
         }
         self.clock
-            .as_ref()
             .and_then(|c| c.get(feed as usize))
             .is_some_and(|s| *s >= seq)
     }
@@ -111,7 +111,6 @@ impl Past<'_> {
             Some(feed) if feed == self.feed => self.seq - 1,
             Some(feed) => self
                 .clock
-                .as_ref()
                 .and_then(|c| c.get(feed as usize))
                 .copied()
                 .unwrap_or(0),
@@ -128,7 +127,7 @@ impl Past<'_> {
 #[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 struct Feed {
     /// Ids of applied events; index `seq - 1`.
-    ids: Vec<EventId>,
+    ids: Chunked<EventId>,
     /// Clock snapshots `(seq, clock of that event)` at events whose deps widened the clock,
     /// shared with the pasts of the events that follow.
     snapshots: Vec<(u64, Arc<[u64]>)>,
@@ -266,7 +265,7 @@ impl CausalIndex {
     }
 
     fn id_at(&self, feed: u32, seq: u64) -> Option<EventId> {
-        let index = usize::try_from(seq.checked_sub(1)?).ok()?;
+        let index = u32::try_from(seq.checked_sub(1)?).ok()?;
         self.feeds.get(feed as usize)?.ids.get(index).copied()
     }
 
@@ -330,7 +329,9 @@ impl CausalIndex {
         let Some(feed) = self.members.index(&event.author) else {
             return Offer::Stranger;
         };
-        if event.seq <= self.applied_in(feed) || self.pending.contains_key(&(feed, event.seq)) {
+        if event.seq <= self.applied_in(feed)
+            || (!self.pending.is_empty() && self.pending.contains_key(&(feed, event.seq)))
+        {
             return Offer::Duplicate;
         }
         if let Some(missing) = self.missing(feed, &event) {
@@ -345,6 +346,9 @@ impl CausalIndex {
         let mut ready = vec![(feed, event)];
         while let Some((feed, event)) = ready.pop() {
             self.apply_ready(feed, &event, apply);
+            if self.waiting.is_empty() {
+                continue;
+            }
             let Some(waiters) = self.waiting.remove(&(feed, event.seq)) else {
                 continue;
             };
@@ -403,7 +407,7 @@ impl CausalIndex {
             members: &self.members,
             feed,
             seq: event.seq,
-            clock: snapshot.clone().or_else(|| base.cloned()),
+            clock: snapshot.as_deref().or(base.map(|b| &b[..])),
         };
         apply(event, &past);
         let own = &mut self.feeds[feed as usize];

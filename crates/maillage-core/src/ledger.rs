@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::causal::{CausalIndex, Map, Members, Offer, Past};
 use crate::charter::{Charter, Role};
+use crate::chunked::Chunked;
 use crate::crypto::tagged_sha256;
 use crate::date::{day_of_millis, format_date, parse_date};
 use crate::envelope::{EventRef, VerifiedEvent};
@@ -359,71 +360,6 @@ fn as_of<'h, S>(history: &'h History<S>, past: &Past<'_>) -> Option<&'h S> {
         .map(|(_, s)| s)
 }
 
-/// Append-only storage in fixed-size chunks: growing never moves what is stored, so a page
-/// is written once (a doubling vector copies everything at each growth).
-#[derive(Debug, Clone)]
-struct Chunked<T> {
-    chunks: Vec<Vec<T>>,
-}
-
-impl<T> Default for Chunked<T> {
-    fn default() -> Self {
-        Self { chunks: Vec::new() }
-    }
-}
-
-impl<T> Chunked<T> {
-    const CHUNK: usize = 1 << 14;
-
-    fn len(&self) -> u32 {
-        // Every chunk but the last is full.
-        let full = self.chunks.len().saturating_sub(1) * Self::CHUNK;
-        (full + self.chunks.last().map_or(0, Vec::len)) as u32
-    }
-
-    fn push(&mut self, value: T) {
-        match self.chunks.last_mut() {
-            Some(chunk) if chunk.len() < Self::CHUNK => chunk.push(value),
-            _ => {
-                let mut chunk = Vec::with_capacity(Self::CHUNK);
-                chunk.push(value);
-                self.chunks.push(chunk);
-            }
-        }
-    }
-
-    fn get(&self, index: u32) -> &T {
-        let index = index as usize;
-        &self.chunks[index / Self::CHUNK][index % Self::CHUNK]
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &T> {
-        self.chunks.iter().flatten()
-    }
-}
-
-impl<T: Serialize> Serialize for Chunked<T> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        // The length first: compact encodings need it.
-        let mut seq = serializer.serialize_seq(Some(self.len() as usize))?;
-        for value in self.iter() {
-            seq.serialize_element(value)?;
-        }
-        seq.end()
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Chunked<T> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut all = Self::default();
-        for value in Vec::<T>::deserialize(deserializer)? {
-            all.push(value);
-        }
-        Ok(all)
-    }
-}
-
 /// No index (an absent person, the end of a voucher's history).
 const NONE: u32 = u32::MAX;
 
@@ -440,8 +376,21 @@ struct Compact {
     person: u32,
     status: VoucherStatus,
     settled: bool,
-    redemption: Option<Box<Redemption>>,
+    redemption: Option<Box<Redeemed>>,
     more: Option<Box<VoucherMore>>,
+}
+
+/// A [`Redemption`] as the views keep it: venue and service by index, the date's ten bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Redeemed {
+    /// Index in `State::venue_ids`.
+    venue: u32,
+    /// Index in [`SERVICES`].
+    service: u8,
+    /// `YYYY-MM-DD` (a valid date is exactly these ten bytes).
+    date: [u8; 10],
+    event: EventId,
+    claim: Option<EventId>,
 }
 
 /// What few vouchers carry: answered claims, transfers.
@@ -567,6 +516,10 @@ struct State {
     /// Touched voucher → its latest state in `voucher_log`.
     #[serde(skip)]
     vouchers: Map<VoucherKey, u32>,
+    /// Venues named by a redemption, by first use.
+    venue_ids: Vec<String>,
+    #[serde(skip)]
+    venue_index: Map<String, u32>,
     claims: BTreeMap<EventId, Claim>,
     referrals: Map<String, History<Referral>>,
     people: Vec<PersonRec>,
@@ -592,6 +545,12 @@ impl State {
             vouchers.insert((rec.batch, rec.number), i as u32);
         }
         self.vouchers = vouchers;
+        self.venue_index = self
+            .venue_ids
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.clone(), i as u32))
+            .collect();
         self.persons = self
             .people
             .iter()
@@ -1028,7 +987,7 @@ impl Ledger {
     fn state_in(&self, key: VoucherKey, past: &Past<'_>) -> Option<&Compact> {
         let mut at = self.s.vouchers.get(&key).copied().unwrap_or(NONE);
         while at != NONE {
-            let rec = self.s.voucher_log.get(at);
+            let rec = &self.s.voucher_log[at];
             if past.contains_at(rec.feed, rec.seq) {
                 return Some(&rec.state);
             }
@@ -1110,6 +1069,17 @@ impl Ledger {
             return Err("serials: a serial is listed twice".into());
         }
         Ok(())
+    }
+
+    /// The index of a venue named by a redemption, known from now on.
+    fn venue_number(&mut self, venue_id: &str) -> u32 {
+        if let Some(index) = self.s.venue_index.get(venue_id) {
+            return *index;
+        }
+        let index = self.s.venue_ids.len() as u32;
+        self.s.venue_ids.push(venue_id.to_owned());
+        self.s.venue_index.insert(venue_id.to_owned(), index);
+        index
     }
 
     /// The index of a person, known from now on.
@@ -1229,10 +1199,13 @@ impl Ledger {
             }
         };
         state.status = VoucherStatus::Redeemed;
-        state.redemption = Some(Box::new(Redemption {
-            venue_id: r.venue_id.clone(),
-            service: r.service.clone(),
-            date: r.date.clone(),
+        // check_use and date_field accepted both: a v1 service, a ten-byte date.
+        let service = SERVICES.iter().position(|s| *s == r.service).unwrap_or(0) as u8;
+        let date = r.date.as_bytes().try_into().unwrap_or(*b"0000-00-00");
+        state.redemption = Some(Box::new(Redeemed {
+            venue: self.venue_number(&r.venue_id),
+            service,
+            date,
             event: event.id,
             claim,
         }));
@@ -1470,11 +1443,11 @@ impl Ledger {
             }
             total += batch.face_value_cents;
             match &state.redemption {
-                Some(r) if r.venue_id == s.venue_id => {}
+                Some(r) if self.s.venue_ids[r.venue as usize] == s.venue_id => {}
                 Some(r) => {
                     return Err(format!(
                         "voucher {serial} was redeemed at {}, not {}",
-                        r.venue_id, s.venue_id
+                        self.s.venue_ids[r.venue as usize], s.venue_id
                     ));
                 }
                 None => {
@@ -1678,11 +1651,12 @@ impl Ledger {
             }
         };
         let person = referral.person;
-        self.s
-            .referrals
-            .entry(referral_id.to_owned())
-            .or_default()
-            .push((Pos::of(event, past), referral));
+        // The referral is in the past, so it has a history; histories grow one step at a
+        // time (a referral has a few steps and each is a whole record).
+        if let Some(history) = self.s.referrals.get_mut(referral_id) {
+            history.reserve_exact(1);
+            history.push((Pos::of(event, past), referral));
+        }
         let kind = match step {
             Step::Accept(_) => ParcoursKind::ReferralAccepted,
             Step::Decline(_) => ParcoursKind::ReferralDeclined,
@@ -1895,7 +1869,7 @@ impl Ledger {
             return None;
         }
         Some(match self.s.vouchers.get(&(index, n)) {
-            Some(at) => self.public(&self.s.voucher_log.get(*at).state),
+            Some(at) => self.public(&self.s.voucher_log[*at].state),
             None => VoucherState::issued(self.members.hub(info.issuer)),
         })
     }
@@ -1907,7 +1881,15 @@ impl Ledger {
             owner: self.members.hub(state.owner),
             status: state.status,
             person: (state.person != NONE).then(|| self.s.people[state.person as usize].id),
-            redemption: state.redemption.clone(),
+            redemption: state.redemption.as_ref().map(|r| {
+                Box::new(Redemption {
+                    venue_id: self.s.venue_ids[r.venue as usize].clone(),
+                    service: SERVICES[usize::from(r.service)].to_owned(),
+                    date: String::from_utf8_lossy(&r.date).into_owned(),
+                    event: r.event,
+                    claim: r.claim,
+                })
+            }),
             settled: state.settled,
             answered_claims: more.map(|m| m.answered_claims.clone()).unwrap_or_default(),
             transfers: more.map(|m| m.transfers.clone()).unwrap_or_default(),
@@ -1937,7 +1919,7 @@ impl Ledger {
             .collect();
         touched.sort_unstable();
         touched.into_iter().map(|(_, number, at)| {
-            let rec = self.s.voucher_log.get(at);
+            let rec = &self.s.voucher_log[at];
             let batch = &self.s.batches[rec.batch as usize].batch.batch_id;
             (format!("{batch}-{number}"), self.public(&rec.state))
         })

@@ -12,6 +12,7 @@
 pub mod causal;
 pub mod chain;
 pub mod charter;
+mod chunked;
 pub mod crypto;
 pub mod date;
 pub mod envelope;
