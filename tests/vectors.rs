@@ -1313,6 +1313,10 @@ fn core_signature_verdict(v: &SignatureVector) -> Result<(), String> {
         Err(CryptoError::KeyNonCanonical { .. }) => Err("non_canonical_key".into()),
         Err(e) => Err(format!("key: {e}")),
         Ok(public) => match public.verify_raw(&message, &signature) {
+            // The fast path and ed25519-dalek's verify_strict give one verdict.
+            verdict if verdict != public.verify_raw_reference(&message, &signature) => {
+                Err(format!("fast path and verify_strict differ: {verdict:?}"))
+            }
             Ok(()) => Ok(()),
             Err(CryptoError::BadSignature { .. }) => Err("bad_signature".into()),
             Err(e) => Err(format!("other: {e}")),

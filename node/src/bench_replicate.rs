@@ -90,13 +90,13 @@ fn cpu_seconds() -> f64 {
 
 fn verify_rates(events: &[VerifiedEvent], charter: &maillage_core::Charter) -> (f64, f64) {
     let sample = &events[..events.len().min(40_000)];
-    let key = |e: &VerifiedEvent| charter.member(&e.author).map(|m| m.key);
+    let key = |e: &VerifiedEvent| charter.member(&e.author).map(|m| m.key.clone());
     let start = Instant::now();
     let ok = sample
         .par_iter()
         .filter(|e| {
             key(e).is_some_and(|k| {
-                k.verify_payload(&e.signed.payload, &e.signed.signature)
+                k.verify_payload_reference(&e.signed.payload, &e.signed.signature)
                     .is_ok()
             })
         })
@@ -108,7 +108,7 @@ fn verify_rates(events: &[VerifiedEvent], charter: &maillage_core::Charter) -> (
         .iter()
         .filter(|e| {
             key(e).is_some_and(|k| {
-                k.verify_payload(&e.signed.payload, &e.signed.signature)
+                k.verify_payload_reference(&e.signed.payload, &e.signed.signature)
                     .is_ok()
             })
         })

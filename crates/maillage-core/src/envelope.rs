@@ -176,6 +176,51 @@ pub fn verify_event(
     Ok(header.into_verified(signed))
 }
 
+/// [`verify_event`] over many events: the same verdicts, in input order, with the signatures
+/// checked together (one field inversion for the whole slice, `crypto::verify_payloads`).
+pub fn verify_events(
+    batch: Vec<pb::SignedEvent>,
+    charter: &Charter,
+) -> Vec<Result<VerifiedEvent, EnvelopeError>> {
+    let checked: Vec<Result<(CheckedHeader, &crypto::PublicKey), EnvelopeError>> = batch
+        .iter()
+        .map(|signed| check_unsigned(signed, charter))
+        .collect();
+    let signatures: Vec<crypto::PayloadSignature<'_>> = checked
+        .iter()
+        .zip(&batch)
+        .filter_map(|(checked, signed)| {
+            let (_, key) = checked.as_ref().ok()?;
+            Some(crypto::PayloadSignature {
+                key,
+                payload: &signed.payload,
+                signature: &signed.signature,
+            })
+        })
+        .collect();
+    let mut verdicts = crypto::verify_payloads(&signatures).into_iter();
+    let headers: Vec<Result<CheckedHeader, EnvelopeError>> = checked
+        .into_iter()
+        .map(|checked| checked.map(|(header, _)| header))
+        .collect();
+    headers
+        .into_iter()
+        .zip(batch)
+        .map(|(header, signed)| {
+            let header = header?;
+            match verdicts.next() {
+                Some(Ok(())) => Ok(header.into_verified(signed)),
+                Some(Err(e)) => Err(e.into()),
+                // One verdict per checked header: not reachable, refused rather than trusted.
+                None => Err(CryptoError::BadSignature {
+                    author: header.author,
+                }
+                .into()),
+            }
+        })
+        .collect()
+}
+
 /// What [`check_unsigned`] extracts before the signature is checked.
 #[derive(Debug)]
 pub struct CheckedHeader {

@@ -32,7 +32,9 @@ pub use maillage_proto::v1 as pb;
 pub use chain::{ChainError, Head, Position};
 pub use charter::{Charter, CharterError, Member, MemberSpec, Role};
 pub use crypto::{CryptoError, PublicKey, SecretKey};
-pub use envelope::{EnvelopeError, EventRef, VerifiedEvent, verify_encoded, verify_event};
+pub use envelope::{
+    EnvelopeError, EventRef, VerifiedEvent, verify_encoded, verify_event, verify_events,
+};
 pub use feed::{AuthorError, FeedWriter};
 pub use fork::{Fork, ForkProof};
 pub use hlc::{ClockError, HybridClock};

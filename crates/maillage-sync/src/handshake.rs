@@ -126,7 +126,7 @@ pub fn transcript(
 fn member_key(charter: &Charter, id: HubId) -> Result<PublicKey, HandshakeError> {
     charter
         .member(&id)
-        .map(|m| m.key)
+        .map(|m| m.key.clone())
         .ok_or(HandshakeError::UnknownKey(id))
 }
 
