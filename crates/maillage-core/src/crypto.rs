@@ -18,9 +18,9 @@
 //! 5. `R` is byte-for-byte the encoding of `R' = [S]B − [k]A`, `k = SHA-512(R ‖ A ‖ M) mod ℓ`.
 //!
 //! [`PublicKey`] checks 4 once, when the key is admitted. For each signature it checks 1, then
-//! computes the same point `R'` with fixed-base tables (multiples of `B`, shipped with
-//! curve25519-dalek, and of `−A`, built once per key) instead of a double-base ladder: group
-//! arithmetic is exact, so the point, and its canonical encoding, are the same. If 5 holds, `R`
+//! computes the same point `R'` with fixed-base tables (multiples of `B`, built once per
+//! process, and of `−A`, built once per key: [`crate::fixed_base`]) instead of a double-base
+//! ladder: group arithmetic is exact, so the point, and its canonical encoding, are the same. If 5 holds, `R`
 //! is the canonical encoding of `R'`, so it decompresses (2) to `R'`, and 3 is `R'`'s order;
 //! if 5 fails both refuse. The verdict is therefore identical on every input, without
 //! decompressing `R` and, in [`verify_payloads`], with one field inversion for a whole batch of
@@ -29,17 +29,20 @@
 //! mixed-order keys), and the benchmarks measure against it.
 
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
-use curve25519_dalek::constants::ED25519_BASEPOINT_TABLE;
-use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsBasepointTable, EdwardsPoint};
+use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
-use curve25519_dalek::traits::BasepointTable;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256, Sha512};
 use thiserror::Error;
 
+use crate::fixed_base::FixedBase;
 use crate::ids::{EventId, FederationId, HubId};
+
+/// Multiples of the basepoint `B`, for every verification of the process.
+static BASEPOINT: LazyLock<FixedBase> = LazyLock::new(|| FixedBase::new(&ED25519_BASEPOINT_POINT));
 
 /// Domain tag of event ids.
 pub const EVENT_ID_TAG: &[u8] = b"maillage/v1/event\0";
@@ -137,13 +140,14 @@ pub mod rand_core_compat {
 
 /// A public key checked once for canonical encoding and non-small order, ready to verify.
 ///
-/// Clones share the key's multiplication table (30 KiB, built on the first verification).
+/// Clones share the key's multiplication table (about 215 KiB, built on the key's first
+/// verification).
 #[derive(Clone)]
 pub struct PublicKey {
     id: HubId,
     key: VerifyingKey,
     /// Multiples of `−A` for fixed-base multiplication, built on first use.
-    minus_a: Arc<OnceLock<Box<EdwardsBasepointTable>>>,
+    minus_a: Arc<OnceLock<FixedBase>>,
 }
 
 impl PartialEq for PublicKey {
@@ -287,8 +291,8 @@ impl PublicKey {
         let k = Scalar::from_bytes_mod_order_wide(&hash.finalize().into());
         let minus_a = self
             .minus_a
-            .get_or_init(|| Box::new(EdwardsBasepointTable::create(&-self.key.to_edwards())));
-        Ok(ED25519_BASEPOINT_TABLE * &s + &**minus_a * &k)
+            .get_or_init(|| FixedBase::new(&-self.key.to_edwards()));
+        Ok(BASEPOINT.mul(&s) + minus_a.mul(&k))
     }
 
     /// Steps 5, 2 and 3 of the module docs, given `R'` and its encoding.

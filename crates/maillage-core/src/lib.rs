@@ -17,6 +17,7 @@ pub mod crypto;
 pub mod date;
 pub mod envelope;
 pub mod feed;
+pub mod fixed_base;
 pub mod fork;
 pub mod hlc;
 pub mod ids;
