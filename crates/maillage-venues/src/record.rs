@@ -64,27 +64,43 @@ impl Builder<'_> {
 
     /// The cleaned value of a field (`None` when absent or blank). Broken characters are
     /// repaired, with an info note.
+    ///
+    /// Cleaning can join the halves of a broken sequence (`Ã`, a control character, `©`) and
+    /// a repair can produce a character cleaning changes, so the two alternate until neither
+    /// changes anything: the value is then one that imports back unchanged. Each round
+    /// shortens the text or replaces space-like characters by spaces, so this ends.
     fn text(&mut self, field: Field, multiline: bool) -> Option<String> {
         let raw = self.raw.get(field)?.to_owned();
-        let repaired = repair_mojibake(&raw);
-        if let Some(fixed) = &repaired {
+        let clean = |s: &str| {
+            if multiline {
+                clean_multiline(s)
+            } else {
+                clean_line(s)
+            }
+        };
+        let mut repaired = false;
+        let mut current = raw.clone();
+        loop {
+            let fixed = repair_mojibake(&current);
+            repaired |= fixed.is_some();
+            let next = clean(fixed.as_deref().unwrap_or(&current));
+            if next == current {
+                break;
+            }
+            current = next;
+        }
+        if repaired {
             self.iss.info(
                 IssueKind::Normalised,
                 field.name(),
                 &raw,
                 format!(
                     "broken characters repaired (UTF-8 text once read as Latin-1): {:?}",
-                    truncate_for_display(fixed)
+                    truncate_for_display(&current)
                 ),
             );
         }
-        let s = repaired.unwrap_or(raw);
-        let cleaned = if multiline {
-            clean_multiline(&s)
-        } else {
-            clean_line(&s)
-        };
-        (!cleaned.is_empty()).then_some(cleaned)
+        (!current.is_empty()).then_some(current)
     }
 
     fn missing(&mut self, field: Field) {

@@ -160,6 +160,41 @@ fn messy_object() -> impl Strategy<Value = Map<String, Value>> {
         })
 }
 
+/// Found by `normalisation_is_idempotent`: a broken sequence split by a character cleaning
+/// removes was left broken by the first import and repaired by the second.
+#[test]
+fn a_broken_sequence_split_by_a_removed_character_is_repaired_on_the_first_import() {
+    for nom in [
+        "Lieu Æ\u{1}² x",
+        "MÃ\u{200B}©diathÃ\u{AD}¨que",
+        "Ã\u{7}\u{FEFF}© â€\u{2}™",
+    ] {
+        let json = serde_json::json!([{
+            "id": "a1", "pivot": "00000000000000", "nom": nom, "commune": "Reims",
+            "code_postal": "51100", "adresse": "1 rue", "date_maj": "2024-01-01",
+        }]);
+        let batch = parse(
+            &serde_json::to_vec(&json).unwrap(),
+            InputFormat::Json,
+            &ImportOptions::default(),
+        )
+        .unwrap();
+        let RowOutcome::Accepted {
+            record, warnings, ..
+        } = &batch.rows[0].outcome
+        else {
+            panic!("rejected: {:?}", batch.rows[0].outcome);
+        };
+        assert!(!record.nom.contains(['Ã', 'Æ', 'â']), "{:?}", record.nom);
+        let persistent = warnings
+            .iter()
+            .filter(|i| i.kind.is_persistent())
+            .cloned()
+            .collect();
+        assert_round_trip(std::slice::from_ref(record), &[persistent]);
+    }
+}
+
 proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600), f in 0usize..5) {
