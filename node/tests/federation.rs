@@ -3,11 +3,15 @@
 //! converges; a hub cut off has its voucher claimed and answers the claim when it returns; an
 //! online cross-territory redemption goes through the owner's transfer call; an equivocating
 //! hub is frozen everywhere; a tampered event from a peer is rejected alone and logged; a
-//! node of another federation is refused at the handshake.
+//! node of another federation is refused at the handshake; an oversized message is refused and
+//! the node keeps serving.
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 use std::time::{Duration, Instant};
+
+use maillage_proto::v1 as pb;
+use maillage_proto::v1::federation_client::FederationClient;
 
 mod common;
 #[path = "common/served.rs"]
@@ -468,6 +472,39 @@ fn equivocation_forgery_and_strangers_are_caught() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(x.log().contains("handshake refused"), "{}", x.log());
+
+    // A 5 MiB message to a running node: refused by the size limit before any handler runs;
+    // the node keeps serving its peers and its operator.
+    let huge = pb::ForkProofs {
+        proofs: vec![pb::ForkProof {
+            first: Some(pb::SignedEvent {
+                payload: vec![0; 5 << 20],
+                signature: vec![0; 64],
+            }),
+            second: None,
+        }],
+    };
+    let refusal = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let mut raw = FederationClient::connect(format!("http://127.0.0.1:{px}"))
+                .await
+                .unwrap()
+                .max_encoding_message_size(64 << 20);
+            raw.announce_forks(huge).await.unwrap_err()
+        });
+    assert!(
+        matches!(
+            refusal.code(),
+            tonic::Code::OutOfRange | tonic::Code::ResourceExhausted
+        ),
+        "{refusal:?}"
+    );
+    let status = json(&on(dir, "x", &["status", "--json"]));
+    assert_eq!(feed_of(&status, "forger")["seq"], 9, "{status}");
+    assert!(!x.log().contains("panicked"), "{}", x.log());
 
     // x, y and o agree on everything they verified.
     let digests: Vec<String> = ["x", "y", "o"]
