@@ -432,6 +432,16 @@ mod tests {
         signature_of(&r_bytes, (r + k * a).as_bytes())
     }
 
+    /// Both verdicts, asserted equal, for the encoding `r` with `S = k·a` (so that
+    /// `[S]B − [k]A` is the identity) and with `S = 0`.
+    fn verdicts_for_r(key: &PublicKey, a: Scalar, msg: &[u8], r: &[u8; 32]) -> [bool; 2] {
+        let k = challenge(r, &key.hub_id(), msg);
+        [
+            same_verdict(key, msg, &signature_of(r, (k * a).as_bytes())),
+            same_verdict(key, msg, &signature_of(r, &[0; 32])),
+        ]
+    }
+
     #[test]
     fn fast_path_agrees_with_verify_strict_on_adversarial_signatures() {
         use curve25519_dalek::constants::EIGHT_TORSION;
@@ -469,15 +479,10 @@ mod tests {
             let r = Scalar::from(1000u64 + i as u64);
             let sig = forge(r, EdwardsPoint::mul_base(&r) + t, a, &id, msg);
             tally(same_verdict(&key, msg, &sig));
-            // Small-order R alone, with S = k·a (so that [S]B − [k]A = identity) and with S = 0.
-            let r_bytes = t.compress().to_bytes();
-            let k = challenge(&r_bytes, &id, msg);
-            tally(same_verdict(
-                &key,
-                msg,
-                &signature_of(&r_bytes, (k * a).as_bytes()),
-            ));
-            tally(same_verdict(&key, msg, &signature_of(&r_bytes, &[0; 32])));
+            // Small-order R alone.
+            for ok in verdicts_for_r(&key, a, msg, &t.compress().to_bytes()) {
+                tally(ok);
+            }
         }
         // R = identity and S = k·a: the recomputed point is the identity, whose encoding R is.
         let mut identity = [0u8; 32];
@@ -495,13 +500,9 @@ mod tests {
         let mut signed_identity = identity;
         signed_identity[31] |= 0x80;
         for r in [p_plus_one, signed_identity, [0xff; 32], [2; 32]] {
-            let k = challenge(&r, &id, msg);
-            tally(same_verdict(
-                &key,
-                msg,
-                &signature_of(&r, (k * a).as_bytes()),
-            ));
-            tally(same_verdict(&key, msg, &signature_of(&r, &[0; 32])));
+            for ok in verdicts_for_r(&key, a, msg, &r) {
+                tally(ok);
+            }
         }
         // A mixed-order key A' = [a]B + T8: valid iff 8 divides k, under both verifiers.
         let mixed = HubId(
