@@ -473,17 +473,8 @@ fn equivocation_forgery_and_strangers_are_caught() {
     }
     assert!(x.log().contains("handshake refused"), "{}", x.log());
 
-    // A 5 MiB message to a running node: refused by the size limit before any handler runs;
-    // the node keeps serving its peers and its operator.
-    let huge = pb::ForkProofs {
-        proofs: vec![pb::ForkProof {
-            first: Some(pb::SignedEvent {
-                payload: vec![0; 5 << 20],
-                signature: vec![0; 64],
-            }),
-            second: None,
-        }],
-    };
+    // A 5 MiB handshake opening to a running node: refused by the size limit before any
+    // handler runs; the node keeps serving its peers and its operator.
     let refusal = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -493,7 +484,12 @@ fn equivocation_forgery_and_strangers_are_caught() {
                 .await
                 .unwrap()
                 .max_encoding_message_size(64 << 20);
-            raw.announce_forks(huge).await.unwrap_err()
+            raw.hello(pb::HelloRequest {
+                client_nonce: vec![7; 5 << 20],
+                ..Default::default()
+            })
+            .await
+            .unwrap_err()
         });
     assert!(
         matches!(
