@@ -342,6 +342,35 @@ pub fn tagged_sha256(tag: &[u8], data: &[u8]) -> [u8; 32] {
     hasher.finalize().into()
 }
 
+/// [`tagged_sha256`] fed as a writer, for data produced piece by piece.
+#[derive(Debug)]
+pub struct TaggedSha256(Sha256);
+
+impl TaggedSha256 {
+    /// A hash that starts with `tag`.
+    pub fn new(tag: &[u8]) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(tag);
+        Self(hasher)
+    }
+
+    /// The hash of the tag and everything written.
+    pub fn finish(self) -> [u8; 32] {
+        self.0.finalize().into()
+    }
+}
+
+impl std::io::Write for TaggedSha256 {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

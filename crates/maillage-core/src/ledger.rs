@@ -498,6 +498,10 @@ pub struct Ledger {
     charter: std::sync::Arc<Charter>,
     members: std::sync::Arc<Members>,
     s: State,
+    /// [`Ledger::digest`] of the views as they are, until an event is applied or a feed frozen
+    /// (a serving node is asked for it by every status call, the dashboard and its peers'
+    /// operators; computing it walks every view).
+    digest: std::sync::OnceLock<[u8; 32]>,
 }
 
 /// Everything a ledger folds, persisted as a snapshot so a node reopens without re-folding.
@@ -572,6 +576,7 @@ impl Ledger {
             charter,
             members,
             s,
+            digest: std::sync::OnceLock::new(),
         }
     }
 
@@ -601,6 +606,7 @@ impl Ledger {
             charter,
             members,
             s,
+            digest: std::sync::OnceLock::new(),
         })
     }
 
@@ -609,7 +615,11 @@ impl Ledger {
     pub fn offer(&mut self, event: VerifiedEvent) -> Offer {
         let vacant = CausalIndex::vacant(self.members.clone());
         let mut causal = std::mem::replace(&mut self.s.causal, vacant);
+        let before = causal.applied_count();
         let outcome = causal.offer(event, &mut |event, past| self.apply(event, past));
+        if causal.applied_count() != before {
+            self.digest = std::sync::OnceLock::new();
+        }
         self.s.causal = causal;
         outcome
     }
@@ -618,6 +628,7 @@ impl Ledger {
     /// proof the store holds before folding into a fresh ledger.
     pub fn freeze(&mut self, author: HubId, valid_until: u64) {
         self.s.causal.freeze(author, valid_until);
+        self.digest = std::sync::OnceLock::new();
     }
 
     /// Applied events per feed.
@@ -2005,8 +2016,13 @@ impl Ledger {
         &self.charter
     }
 
-    /// SHA-256 over a canonical encoding of every view (query-date independent).
+    /// SHA-256 over a canonical encoding of every view (query-date independent). Computed
+    /// once for the views as they are, then kept until they change.
     pub fn digest(&self) -> [u8; 32] {
+        *self.digest.get_or_init(|| self.compute_digest())
+    }
+
+    fn compute_digest(&self) -> [u8; 32] {
         let mut all = Vec::new();
         for (name, part) in self.digest_parts() {
             all.extend_from_slice(name.as_bytes());
@@ -2101,15 +2117,15 @@ impl Ledger {
                 .map(|((h, v), a)| (*h, v, *a))
                 .collect(),
         };
-        // serde_json over BTreeMaps and Vecs of integers and strings is deterministic.
+        // serde_json over BTreeMaps and Vecs of integers and strings is deterministic. The
+        // JSON goes straight into the hash: the views' text is never held whole.
         fn part<T: Serialize>(name: &'static str, value: &T) -> (&'static str, [u8; 32]) {
-            (
-                name,
-                tagged_sha256(
-                    name.as_bytes(),
-                    &serde_json::to_vec(value).unwrap_or_default(),
-                ),
-            )
+            let mut hasher = crate::crypto::TaggedSha256::new(name.as_bytes());
+            let digest = match serde_json::to_writer(&mut hasher, value) {
+                Ok(()) => hasher.finish(),
+                Err(_) => tagged_sha256(name.as_bytes(), &[]),
+            };
+            (name, digest)
         }
         vec![
             part("applied", &canonical.applied),

@@ -255,3 +255,36 @@ fn a_restored_ledger_keeps_folding_like_the_original() {
         Ledger::from_snapshot(other.charter.clone(), &original.to_snapshot().unwrap()).unwrap_err();
     assert!(err.contains("another federation"), "{err}");
 }
+
+#[test]
+fn the_digest_follows_every_applied_event() {
+    let (mut w, serials, sud_venue, _) = setup();
+    let redeemed = w.author(0, redeem(&serials[4], &sud_venue, "2026-10-07"));
+    let twice = w.author(0, redeem(&serials[4], &sud_venue, "2026-10-08"));
+    // Asked after every event, the digest is never one of the views as they were before.
+    let mut stepwise = Ledger::new(w.charter.clone());
+    let mut seen = std::collections::BTreeSet::new();
+    for event in w.all_events() {
+        let applied = stepwise.applied_count();
+        stepwise.offer(event.clone());
+        if stepwise.applied_count() > applied {
+            assert!(
+                seen.insert(stepwise.digest()),
+                "the digest did not change when an event was applied"
+            );
+        }
+        // Offering it again applies nothing: the digest stays.
+        let before = stepwise.digest();
+        stepwise.offer(event);
+        assert_eq!(stepwise.digest(), before);
+    }
+    assert_eq!(stepwise.applied_count(), w.all_events().len() as u64);
+    assert!(rejection(&stepwise, &twice).contains("already redeemed"));
+    assert!(stepwise.rejections().get(&redeemed.id).is_none());
+    let mut at_once = Ledger::new(w.charter.clone());
+    for event in w.all_events() {
+        at_once.offer(event);
+    }
+    assert_eq!(stepwise.digest(), at_once.digest());
+    assert_eq!(stepwise.digest(), at_once.clone().digest());
+}
