@@ -1743,14 +1743,12 @@ pub fn run_parcours(
     let mut lapsed = Vec::new();
     let mut cancelled = Vec::new();
     let mut venues: BTreeSet<String> = BTreeSet::new();
-    for (serial, state) in ledger.touched_vouchers() {
+    // The redemptions in this person's timeline are of vouchers they hold.
+    for (serial, state) in ledger.person_vouchers(&person) {
         if let Some(r) = &state.redemption
             && r.claim.is_some()
         {
             claim_answers.insert(r.event);
-        }
-        if state.person != Some(person) {
-            continue;
         }
         match status_label(&ledger, &serial, &state, as_of) {
             "redeemed" => {
@@ -1765,7 +1763,7 @@ pub fn run_parcours(
         }
     }
     let mut open = Vec::new();
-    for r in ledger.referrals().filter(|r| r.person == person) {
+    for r in ledger.person_referrals(&person) {
         if !r.venue_id.is_empty() {
             venues.insert(r.venue_id.clone());
         }

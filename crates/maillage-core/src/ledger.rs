@@ -489,6 +489,13 @@ struct PersonRec {
     parcours: Vec<Line>,
     /// By event id (concurrent records from several hubs arrive in any order).
     accompaniments: BTreeMap<EventId, Accompaniment>,
+    /// Vouchers whose state named this person at some point, each once (not persisted:
+    /// rebuilt from the voucher log).
+    #[serde(skip)]
+    vouchers: Vec<VoucherKey>,
+    /// Referrals opened for this person (not persisted: rebuilt from the referrals).
+    #[serde(skip)]
+    referrals: Vec<Box<str>>,
 }
 
 /// The folded state of every feed. Cloning copies the views (a running node hands a copy to
@@ -561,6 +568,29 @@ impl State {
             .enumerate()
             .map(|(i, p)| (p.id, i as u32))
             .collect();
+        for i in 0..self.voucher_log.len() {
+            let rec = &self.voucher_log[i];
+            let (key, prev, person) = ((rec.batch, rec.number), rec.prev, rec.state.person);
+            self.index_holder(key, prev, person);
+        }
+        for (id, history) in self.referrals.sorted() {
+            if let Some((_, first)) = history.first()
+                && let Some(index) = self.persons.get(&first.person)
+            {
+                self.people[*index as usize]
+                    .referrals
+                    .push(id.as_str().into());
+            }
+        }
+    }
+
+    /// Notes in the person's record a voucher whose new state names them, unless its previous
+    /// state already did.
+    fn index_holder(&mut self, key: VoucherKey, prev: u32, person: u32) {
+        let known = prev != NONE && self.voucher_log[prev].state.person == person;
+        if person != NONE && !known {
+            self.people[person as usize].vouchers.push(key);
+        }
     }
 }
 
@@ -1058,6 +1088,7 @@ impl Ledger {
     fn record_voucher(&mut self, key: VoucherKey, at: Pos, state: Compact) {
         let index = self.s.voucher_log.len();
         let prev = self.s.vouchers.insert(key, index).unwrap_or(NONE);
+        self.s.index_holder(key, prev, state.person);
         self.s.voucher_log.push(VoucherRec {
             seq: at.seq,
             feed: at.feed,
@@ -1102,6 +1133,8 @@ impl Ledger {
                 id: person,
                 parcours: Vec::new(),
                 accompaniments: BTreeMap::new(),
+                vouchers: Vec::new(),
+                referrals: Vec::new(),
             });
         }
         index
@@ -1559,6 +1592,10 @@ impl Ledger {
             vec![(Pos::of(event, past), referral)],
         );
         self.trace(person, event, past, ParcoursKind::ReferralOpened, summary);
+        let index = self.person_index(person);
+        self.s.people[index as usize]
+            .referrals
+            .push(o.referral_id.as_str().into());
         Ok(())
     }
 
@@ -1934,6 +1971,54 @@ impl Ledger {
             let batch = &self.s.batches[rec.batch as usize].batch.batch_id;
             (format!("{batch}-{number}"), self.public(&rec.state))
         })
+    }
+
+    /// The vouchers whose latest state names `person`, with their serials, by batch id then
+    /// number (the order of [`Ledger::touched_vouchers`]).
+    pub fn person_vouchers(&self, person: &PersonId) -> Vec<(String, VoucherState)> {
+        let Some(index) = self.s.persons.get(person).copied() else {
+            return Vec::new();
+        };
+        let mut found: Vec<(&str, u32, u32)> = self.s.people[index as usize]
+            .vouchers
+            .iter()
+            .filter_map(|key| {
+                let at = *self.s.vouchers.get(key)?;
+                (self.s.voucher_log[at].state.person == index).then(|| {
+                    let batch = self.s.batches[key.0 as usize].batch.batch_id.as_str();
+                    (batch, key.1, at)
+                })
+            })
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+            .into_iter()
+            .map(|(batch, number, at)| {
+                (
+                    format!("{batch}-{number}"),
+                    self.public(&self.s.voucher_log[at].state),
+                )
+            })
+            .collect()
+    }
+
+    /// The current state of every referral opened for `person`, by referral id.
+    pub fn person_referrals(&self, person: &PersonId) -> Vec<&Referral> {
+        let Some(index) = self.s.persons.get(person) else {
+            return Vec::new();
+        };
+        let mut ids: Vec<&str> = self.s.people[*index as usize]
+            .referrals
+            .iter()
+            .map(|id| &**id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter()
+            .filter_map(|id| self.referral(id))
+            .filter(|r| r.person == *person)
+            .collect()
     }
 
     /// Claims and their answers.

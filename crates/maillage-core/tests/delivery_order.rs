@@ -297,3 +297,46 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4, ..ProptestConfig::default() })]
+
+    /// A person's vouchers and referrals, read from their own record, are exactly what a walk
+    /// of every voucher and every referral finds for them: folded in any order, and after the
+    /// views are restored from a snapshot (the records are rebuilt, not stored).
+    #[test]
+    fn per_person_records_match_a_walk_of_every_voucher_and_referral(seed in any::<u64>()) {
+        let mut sim = Sim::new(seed, 4);
+        while sim.world.event_count() < 1_500 {
+            sim.step();
+        }
+        let folded = deliver(&sim.world, seed);
+        let restored = Ledger::from_snapshot(
+            sim.world.charter.clone(),
+            &folded.to_snapshot().unwrap(),
+        )
+        .unwrap();
+        let touched: Vec<_> = folded.touched_vouchers().collect();
+        let mut people: Vec<_> = touched.iter().filter_map(|(_, s)| s.person).collect();
+        people.extend(folded.referrals().map(|r| r.person));
+        people.sort();
+        people.dedup();
+        prop_assert!(people.len() > 10, "only {} people", people.len());
+        let mut vouchers_seen = 0;
+        for person in &people {
+            let walked: Vec<_> = touched
+                .iter()
+                .filter(|(_, s)| s.person == Some(*person))
+                .cloned()
+                .collect();
+            let walked_referrals: Vec<_> =
+                folded.referrals().filter(|r| r.person == *person).collect();
+            vouchers_seen += walked.len();
+            for ledger in [&folded, &restored] {
+                prop_assert_eq!(&ledger.person_vouchers(person), &walked);
+                prop_assert_eq!(&ledger.person_referrals(person), &walked_referrals);
+            }
+        }
+        prop_assert!(vouchers_seen > 5, "only {} vouchers held", vouchers_seen);
+    }
+}
