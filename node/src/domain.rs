@@ -886,8 +886,7 @@ pub fn qualify(data_dir: &DataDir, args: QualifyArgs) -> Result<ExitCode> {
         bail!("--scheme: expected a scheme name (e.g. pass-numerique); nothing was signed");
     }
     let node = Node::open_shared(data_dir.clone())?;
-    let ledger = node.ledger()?;
-    let venue_id = venue_arg(&ledger, &args.venue)?;
+    let venue_id = venue_arg(&*node.ledger()?, &args.venue)?;
     let body = pb::event::Body::VenueQualified(pb::VenueQualified {
         venue_id: venue_id.clone(),
         scheme: args.scheme.trim().to_owned(),
@@ -913,8 +912,7 @@ pub fn revoke(data_dir: &DataDir, args: RevokeArgs) -> Result<ExitCode> {
         bail!("--reason: a revocation needs a reason; nothing was signed");
     }
     let node = Node::open_shared(data_dir.clone())?;
-    let ledger = node.ledger()?;
-    let venue_id = venue_arg(&ledger, &args.venue)?;
+    let venue_id = venue_arg(&*node.ledger()?, &args.venue)?;
     let body = pb::event::Body::VenueQualificationRevoked(pb::VenueQualificationRevoked {
         venue_id: venue_id.clone(),
         reason: args.reason.clone(),
@@ -950,17 +948,24 @@ pub fn run_voucher(data_dir: &DataDir, command: VoucherCommand) -> Result<ExitCo
             let service = service_arg(&service)?;
             let date = date_or_today("date", date.as_deref())?;
             let node = Node::open_shared(data_dir.clone())?;
-            let ledger = node.ledger()?;
-            let venue_id = venue_arg(&ledger, &venue)?;
-            let claim = match claim {
-                Some(text) => Some(find_claim(&node, &ledger, &text)?.1),
-                None => None,
+            // Read what the redemption needs, then let the views go: the transfer below waits
+            // for replication, which folds into them.
+            let (venue_id, claim, owner) = {
+                let ledger = node.ledger()?;
+                let venue_id = venue_arg(&ledger, &venue)?;
+                let claim = match claim {
+                    Some(text) => Some(find_claim(&node, &ledger, &text)?.1),
+                    None => None,
+                };
+                let owner = ledger
+                    .voucher(&serial)
+                    .map(|v| (v.owner, hub_name(&ledger, &v.owner)));
+                (venue_id, claim, owner)
             };
             // A voucher of another hub: a running node asks its owner for a transfer first, or
             // records a claim when the owner cannot be reached.
-            let owner = ledger.voucher(&serial).map(|v| v.owner);
             if claim.is_none()
-                && let Some(owner) = owner.filter(|o| *o != node.id())
+                && let Some((owner, owner_name)) = owner.filter(|(o, _)| *o != node.id())
                 && let Some(daemon) = crate::serve::Daemon::current()
             {
                 match daemon.transfer_from(owner, vec![serial.clone()], venue_id.clone()) {
@@ -968,27 +973,27 @@ pub fn run_voucher(data_dir: &DataDir, command: VoucherCommand) -> Result<ExitCo
                         if !daemon.wait_for(&transfer, std::time::Duration::from_secs(10)) {
                             bail!(
                                 "hub {} transferred voucher {serial} (event {}), but its log has not reached this node within 10 s; run the redemption again shortly",
-                                hub_name(&ledger, &owner),
+                                owner_name,
                                 transfer.id.short()
                             );
                         }
                         outln!(
                             "voucher {serial} transferred online by its owner {} (event {})",
-                            hub_name(&ledger, &owner),
+                            owner_name,
                             transfer.id.short()
                         );
                     }
                     Err(crate::serve::TransferFailure::Unreachable(why)) => {
                         outln!(
                             "owner {} unreachable ({why}): recording a claim it will answer when the link returns",
-                            hub_name(&ledger, &owner)
+                            owner_name
                         );
                         return publish_claim(&node, serial, venue_id, service, date, json);
                     }
                     Err(crate::serve::TransferFailure::Refused(why)) => {
                         bail!(
                             "the owner {} refused to transfer voucher {serial}: {why}; nothing was signed",
-                            hub_name(&ledger, &owner)
+                            owner_name
                         );
                     }
                 }
@@ -1047,8 +1052,7 @@ pub fn run_voucher(data_dir: &DataDir, command: VoucherCommand) -> Result<ExitCo
             let service = service_arg(&service)?;
             let date = date_or_today("date", date.as_deref())?;
             let node = Node::open_shared(data_dir.clone())?;
-            let ledger = node.ledger()?;
-            let venue_id = venue_arg(&ledger, &venue)?;
+            let venue_id = venue_arg(&*node.ledger()?, &venue)?;
             publish_claim(&node, serial, venue_id, service, date, json)
         }
         VoucherCommand::Answer {
@@ -1097,6 +1101,7 @@ pub fn run_voucher(data_dir: &DataDir, command: VoucherCommand) -> Result<ExitCo
                     json!({ "claim": claim.event, "serial": claim.serial, "accepted": false, "reason": reason }),
                 )
             };
+            drop(ledger);
             publish(&node, body, json, |_, _| (text, value))
         }
         VoucherCommand::Cancel {
@@ -1136,18 +1141,23 @@ pub fn run_voucher(data_dir: &DataDir, command: VoucherCommand) -> Result<ExitCo
                 bail!("--period: expected a month YYYY-MM, found {period:?}; nothing was signed");
             }
             let node = Node::open_shared(data_dir.clone())?;
-            let ledger = node.ledger()?;
-            let venue_id = venue_arg(&ledger, &venue)?;
-            let mut amount = 0u64;
-            for serial in &serials {
-                let batch = serial
-                    .rsplit_once('-')
-                    .and_then(|(b, _)| ledger.batch_by_id(b))
-                    .ok_or_else(|| {
-                        anyhow!("voucher {serial}: unknown batch on this node; nothing was signed")
-                    })?;
-                amount += batch.face_value_cents;
-            }
+            let (venue_id, amount) = {
+                let ledger = node.ledger()?;
+                let venue_id = venue_arg(&ledger, &venue)?;
+                let mut amount = 0u64;
+                for serial in &serials {
+                    let batch = serial
+                        .rsplit_once('-')
+                        .and_then(|(b, _)| ledger.batch_by_id(b))
+                        .ok_or_else(|| {
+                            anyhow!(
+                                "voucher {serial}: unknown batch on this node; nothing was signed"
+                            )
+                        })?;
+                    amount += batch.face_value_cents;
+                }
+                (venue_id, amount)
+            };
             let body = pb::event::Body::RedemptionsSettled(pb::RedemptionsSettled {
                 venue_id: venue_id.clone(),
                 serials: serials.clone(),
@@ -1431,8 +1441,7 @@ pub fn run_referral(data_dir: &DataDir, command: ReferralCommand) -> Result<Exit
             };
             let date = date_or_today("date", date.as_deref())?;
             let node = Node::open_shared(data_dir.clone())?;
-            let ledger = node.ledger()?;
-            let venue_id = venue_arg(&ledger, &venue)?;
+            let venue_id = venue_arg(&*node.ledger()?, &venue)?;
             let body = pb::event::Body::ReferralAccepted(pb::ReferralAccepted {
                 referral_id: id.clone(),
                 venue_id: venue_id.clone(),
@@ -1472,8 +1481,7 @@ pub fn run_referral(data_dir: &DataDir, command: ReferralCommand) -> Result<Exit
         }
         ReferralCommand::Forward { id, to_venue, json } => {
             let node = Node::open_shared(data_dir.clone())?;
-            let ledger = node.ledger()?;
-            let venue_id = venue_arg(&ledger, &to_venue)?;
+            let venue_id = venue_arg(&*node.ledger()?, &to_venue)?;
             let body = pb::event::Body::ReferralForwarded(pb::ReferralForwarded {
                 referral_id: id.clone(),
                 to_venue_id: venue_id.clone(),
@@ -1641,6 +1649,7 @@ fn open_referral(data_dir: &DataDir, args: OpenArgs) -> Result<ExitCode> {
         opened_on: opened_on.clone(),
         expires_on,
     });
+    drop(ledger);
     publish(&node, body, args.json, |ledger, _| {
         let r = ledger.referral(&id);
         let handler = r.map(|r| hub_name(ledger, &r.handler)).unwrap_or_default();
@@ -1692,8 +1701,7 @@ pub fn run_accompaniment(data_dir: &DataDir, command: AccompanimentCommand) -> R
         Mode::Remote => "remote",
     };
     let node = Node::open_shared(data_dir.clone())?;
-    let ledger = node.ledger()?;
-    let venue_id = venue_arg(&ledger, &venue)?;
+    let venue_id = venue_arg(&*node.ledger()?, &venue)?;
     let body = pb::event::Body::AccompanimentRecorded(pb::AccompanimentRecorded {
         person: person.0.to_vec(),
         venue_id: venue_id.clone(),

@@ -180,7 +180,8 @@ pub fn run(data_dir: &DataDir, args: ExportArgs) -> Result<ExitCode> {
         );
     }
     let node = Node::open_shared(data_dir.clone())?;
-    let ledger = node.ledger()?;
+    // A copy: a serving node goes on folding while the files are written.
+    let ledger = node.ledger_copy()?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
 
     // Every file goes to a hidden partial file first; only when all are complete do they take

@@ -34,13 +34,45 @@ pub struct Node {
     /// by the daemon and a transfer a peer asked for) must not both sign the next seq.
     author_lock: std::sync::Mutex<()>,
     /// When the node is serving: the views kept up to date by replication. [`Node::ledger`]
-    /// then folds what is new into them and hands out a copy.
+    /// then folds what is new into them and lends them.
     live: std::sync::OnceLock<Arc<std::sync::Mutex<Ledger>>>,
     /// Own events signed and made durable by this process (the `/metrics` counter).
     appended: std::sync::atomic::AtomicU64,
 }
 
+/// The views a command reads: a serving node's live views, borrowed under their lock (no
+/// copy, so a query costs what it reads; replication waits meanwhile), or views folded from
+/// the data dir for this command alone.
+#[derive(Debug)]
+pub enum Views<'a> {
+    /// A serving node's views, locked until dropped.
+    Live(std::sync::MutexGuard<'a, Ledger>),
+    /// Views folded for this command.
+    Owned(Box<Ledger>),
+}
+
+impl std::ops::Deref for Views<'_> {
+    type Target = Ledger;
+
+    fn deref(&self) -> &Ledger {
+        match self {
+            Views::Live(guard) => guard,
+            Views::Owned(ledger) => ledger,
+        }
+    }
+}
+
+impl Drop for Views<'_> {
+    fn drop(&mut self) {
+        if matches!(self, Views::Live(_)) {
+            HOLDING_VIEWS.with(|h| h.set(false));
+        }
+    }
+}
+
 thread_local! {
+    /// Set while this thread holds the live views: asking for them again would wait on itself.
+    static HOLDING_VIEWS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// The node a running daemon lends to the commands it executes for the CLI.
     static SHARED: std::cell::RefCell<Option<Arc<Node>>> = const { std::cell::RefCell::new(None) };
 }
@@ -236,15 +268,39 @@ impl Node {
         Ok(())
     }
 
-    /// The views: the persisted snapshot (`views.bin`) if it still matches the store, plus
-    /// every event stored since, feeds read round-robin so that events waiting for another
-    /// feed's events wait briefly. The snapshot is rewritten when anything new was folded.
-    pub fn ledger(&self) -> Result<Ledger> {
+    /// The views. A serving node folds what was stored since into its live views and lends
+    /// them, locked, until the returned [`Views`] is dropped: hold them only while reading,
+    /// never across signing, a peer call or a wait for replication (asking for them twice on
+    /// one thread is refused rather than left to wait on itself). Otherwise: the persisted
+    /// snapshot (`views.bin`) if it still matches the store, plus every event stored since,
+    /// feeds read round-robin so that events waiting for another feed's events wait briefly;
+    /// the snapshot is rewritten when anything new was folded.
+    pub fn ledger(&self) -> Result<Views<'_>> {
         if let Some(live) = self.live.get() {
+            if HOLDING_VIEWS.with(std::cell::Cell::get) {
+                bail!(
+                    "internal error: this command asked for the live views while already holding them"
+                );
+            }
             let mut ledger = live.lock().unwrap_or_else(|p| p.into_inner());
             self.fold_new(&mut ledger)?;
-            return Ok(ledger.clone());
+            HOLDING_VIEWS.with(|h| h.set(true));
+            return Ok(Views::Live(ledger));
         }
+        self.ledger_from_disk().map(|l| Views::Owned(Box::new(l)))
+    }
+
+    /// The views as [`Node::ledger`] finds them, as a copy the caller owns (a serving node
+    /// copies its live views: linear in their size, so only for callers that keep them).
+    pub fn ledger_copy(&self) -> Result<Ledger> {
+        if self.live.get().is_some() {
+            let views = self.ledger()?;
+            return Ok(Ledger::clone(&views));
+        }
+        self.ledger_from_disk()
+    }
+
+    fn ledger_from_disk(&self) -> Result<Ledger> {
         let path = self.data_dir.views_path();
         let preloaded = self.preloaded.lock().ok().and_then(|mut p| p.take());
         let snapshot = preloaded
@@ -328,5 +384,69 @@ impl Node {
                     .flatten()
                     .is_some_and(|event| Some(event.id) == ledger.applied_id(author, *seq))
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::datadir::ServeConfig;
+
+    fn serving_node(root: &std::path::Path) -> Node {
+        let key = SecretKey::from_seed(&[0x31; 32]);
+        let charter = Charter::found(
+            "Test",
+            1,
+            vec![maillage_core::MemberSpec {
+                key: key.hub_id(),
+                name: "Hub du Sud".into(),
+                role: Role::Hub,
+                territories: vec!["13".into()],
+            }],
+        )
+        .unwrap();
+        let data_dir = DataDir::new(root.join("hub"));
+        data_dir.create().unwrap();
+        data_dir.write_key(&key).unwrap();
+        data_dir.write_charter(&charter).unwrap();
+        data_dir
+            .write_config(&NodeConfig {
+                name: "hub".into(),
+                clock_max_ahead_ms: 60_000,
+                serve: ServeConfig::default(),
+            })
+            .unwrap();
+        let node = Node::open(data_dir).unwrap();
+        let views = node.ledger_copy().unwrap();
+        node.set_live(Arc::new(std::sync::Mutex::new(views)));
+        node
+    }
+
+    #[test]
+    fn live_views_are_lent_once_per_thread_and_given_back_on_drop() {
+        let root = tempfile::tempdir().unwrap();
+        let node = serving_node(root.path());
+        let views = node.ledger().unwrap();
+        assert!(matches!(views, Views::Live(_)));
+        let again = node.ledger().unwrap_err().to_string();
+        assert!(again.contains("already holding"), "{again}");
+        assert!(node.ledger_copy().is_err());
+        drop(views);
+        // Given back: this thread and others may borrow them again.
+        assert_eq!(node.ledger().unwrap().applied_count(), 0);
+        std::thread::scope(|s| {
+            s.spawn(|| assert!(node.ledger().is_ok()));
+        });
+        // What is signed meanwhile is folded into the lent views.
+        node.author(
+            vec![pb::event::Body::PersonForgotten(pb::PersonForgotten {
+                person: vec![7; 16],
+            })],
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(node.ledger().unwrap().applied_count(), 1);
+        assert_eq!(node.ledger_copy().unwrap().applied_count(), 1);
     }
 }

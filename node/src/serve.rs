@@ -397,7 +397,7 @@ pub async fn run(
     let local = listener.local_addr()?;
     let ledger = {
         let node = node.clone();
-        tokio::task::spawn_blocking(move || node.ledger()).await??
+        tokio::task::spawn_blocking(move || node.ledger_copy()).await??
     };
     let ledger = Arc::new(Mutex::new(ledger));
     node.set_live(ledger.clone());
