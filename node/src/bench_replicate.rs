@@ -59,6 +59,9 @@ pub struct ReplicateSummary {
     pub transfer_p50_ms: f64,
     /// 99th percentile (ms).
     pub transfer_p99_ms: f64,
+    /// Read API round trips on the observer holding every event, after its last catch-up:
+    /// (call, p50 ms, p99 ms).
+    pub reads: Vec<(String, f64, f64)>,
     /// Digest both sides agree on.
     pub digest: String,
 }
@@ -216,6 +219,7 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
     let mut busy = Vec::new();
     let mut wire_bytes = 0.0;
     let mut digest = String::new();
+    let mut reads = Vec::new();
     let verify = verify_rates(events, &charter);
     let mut verify_all = vec![verify.0];
     let mut verify_one = vec![verify.1];
@@ -243,8 +247,10 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
             ..ServeConfig::default()
         };
         let total = events.len() as u64;
+        let last = run + 1 == params.runs.max(1);
         let (rate, cores, run_digest) = runtime.block_on(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let observer_addr = listener.local_addr()?;
             let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
             let start = Instant::now();
             let cpu_start = cpu_seconds();
@@ -286,6 +292,10 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
                 .map(|l| hex::encode(l.lock().unwrap_or_else(|p| p.into_inner()).digest()))
                 .unwrap_or_default();
             let stored = observer.store.event_count();
+            if last {
+                say("timing the read API on the observer…");
+                reads = read_latency(observer_addr, events, params.transfers).await?;
+            }
             let _ = stop_tx.send(());
             let _ = daemon.await;
             ensure!(stored == total, "observer stored {stored} of {total}");
@@ -369,8 +379,77 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
         signed_bytes_per_event: signed_bytes as f64 / events.len() as f64,
         transfer_p50_ms: p50,
         transfer_p99_ms: p99,
+        reads,
         digest,
     })
+}
+
+/// Round trips of the `Query` service on a serving node holding `events`: a voucher's
+/// status, a person's parcours, the digest; each (call, p50 ms, p99 ms).
+async fn read_latency(
+    addr: std::net::SocketAddr,
+    events: &[VerifiedEvent],
+    calls: usize,
+) -> Result<Vec<(String, f64, f64)>> {
+    use maillage_proto::v1::query_client::QueryClient;
+    let serial = events
+        .iter()
+        .rev()
+        .find_map(|e| match &e.body {
+            Some(pb::event::Body::VoucherRedeemed(r)) => Some(r.serial.clone()),
+            _ => None,
+        })
+        .context("the history redeems no voucher")?;
+    let person = events
+        .iter()
+        .rev()
+        .find_map(|e| match &e.body {
+            Some(pb::event::Body::VouchersHandedOut(h)) => {
+                maillage_core::PersonId::from_slice(&h.person).ok()
+            }
+            _ => None,
+        })
+        .context("the history hands out no voucher")?;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
+        .tcp_nodelay(true)
+        .connect()
+        .await?;
+    let mut client = QueryClient::new(channel);
+    let calls = calls.max(10);
+    let mut out = Vec::new();
+    for kind in ["voucher status", "parcours", "digest"] {
+        let mut latencies = Vec::with_capacity(calls);
+        for _ in 0..calls {
+            let start = Instant::now();
+            match kind {
+                "voucher status" => {
+                    client
+                        .voucher_status(pb::VoucherStatusRequest {
+                            serial: serial.clone(),
+                        })
+                        .await?;
+                }
+                "parcours" => {
+                    client
+                        .parcours(pb::ParcoursRequest {
+                            person: person.code(),
+                        })
+                        .await?;
+                }
+                _ => {
+                    client.digest(pb::DigestRequest {}).await?;
+                }
+            }
+            latencies.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+        latencies.sort_by(f64::total_cmp);
+        out.push((
+            kind.to_string(),
+            latencies[latencies.len() / 2],
+            latencies[(latencies.len() * 99 / 100).min(latencies.len() - 1)],
+        ));
+    }
+    Ok(out)
 }
 
 /// Two real nodes (owner and venue hub) over loopback; the venue hub asks the owner to

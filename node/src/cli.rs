@@ -1084,6 +1084,11 @@ fn bench_replicate(
         s.transfer_p50_ms,
         s.transfer_p99_ms
     );
+    for (call, p50, p99) in &s.reads {
+        outln!(
+            "  read API on the observer holding every event, {call}: p50 {p50:.2} ms, p99 {p99:.2} ms"
+        );
+    }
     outln!("  digest {}", s.digest);
     Ok(ExitCode::SUCCESS)
 }
