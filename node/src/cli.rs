@@ -1012,6 +1012,10 @@ fn bench_fold(events: usize, runs: usize, seed: u64, json: bool) -> Result<ExitC
         s.reopen_store_s
     );
     outln!(
+        "  state digest of the views         {:>10.0} ms (computed once per state of the views)",
+        s.digest_ms
+    );
+    outln!(
         "  parcours lookup                   {:>10.1} µs p50, {:.1} µs p99 (target <= 1 ms)",
         s.parcours_p50_us,
         s.parcours_p99_us
