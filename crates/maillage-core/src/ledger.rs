@@ -489,13 +489,16 @@ struct PersonRec {
     parcours: Vec<Line>,
     /// By event id (concurrent records from several hubs arrive in any order).
     accompaniments: BTreeMap<EventId, Accompaniment>,
-    /// Vouchers whose state named this person at some point, each once (not persisted:
-    /// rebuilt from the voucher log).
-    #[serde(skip)]
-    vouchers: Vec<VoucherKey>,
-    /// Referrals opened for this person (not persisted: rebuilt from the referrals).
-    #[serde(skip)]
-    referrals: Vec<Box<str>>,
+    /// The newest entry of `State::held` naming this person (not persisted).
+    #[serde(skip, default = "no_link")]
+    last_held: u32,
+    /// The newest entry of `State::opened_for` naming this person (not persisted).
+    #[serde(skip, default = "no_link")]
+    last_referral: u32,
+}
+
+fn no_link() -> u32 {
+    NONE
 }
 
 /// The folded state of every feed. Cloning copies the views (a running node hands a copy to
@@ -532,6 +535,17 @@ struct State {
     #[serde(skip)]
     venue_index: Map<String, u32>,
     claims: BTreeMap<EventId, Claim>,
+    /// Vouchers whose state came to name a person, each linked to the one before it for the
+    /// same person (from `PersonRec::last_held`). Not persisted: rebuilt from the voucher log.
+    #[serde(skip)]
+    held: Vec<(VoucherKey, u32)>,
+    /// Referrals by the person they were opened for, linked the same way. Not persisted:
+    /// rebuilt from the referrals.
+    #[serde(skip)]
+    opened_for: Vec<((u32, u32), u32)>,
+    /// The referral ids `opened_for` names (start and end of each), end to end.
+    #[serde(skip)]
+    opened_ids: String,
     referrals: Map<String, History<Referral>>,
     people: Vec<PersonRec>,
     #[serde(skip)]
@@ -568,29 +582,71 @@ impl State {
             .enumerate()
             .map(|(i, p)| (p.id, i as u32))
             .collect();
+        for person in &mut self.people {
+            person.last_held = NONE;
+            person.last_referral = NONE;
+        }
+        self.held = Vec::new();
         for i in 0..self.voucher_log.len() {
             let rec = &self.voucher_log[i];
             let (key, prev, person) = ((rec.batch, rec.number), rec.prev, rec.state.person);
             self.index_holder(key, prev, person);
         }
-        for (id, history) in self.referrals.sorted() {
-            if let Some((_, first)) = history.first()
-                && let Some(index) = self.persons.get(&first.person)
-            {
-                self.people[*index as usize]
-                    .referrals
-                    .push(id.as_str().into());
-            }
+        self.opened_for = Vec::new();
+        self.opened_ids = String::new();
+        let opened: Vec<(&str, u32)> = self
+            .referrals
+            .sorted()
+            .into_iter()
+            .filter_map(|(id, history)| {
+                let (_, first) = history.first()?;
+                Some((id.as_str(), *self.persons.get(&first.person)?))
+            })
+            .collect();
+        let mut ids = String::new();
+        let mut links = Vec::with_capacity(opened.len());
+        let people = &mut self.people;
+        for (id, person) in opened {
+            let span = (ids.len() as u32, (ids.len() + id.len()) as u32);
+            ids.push_str(id);
+            let record = &mut people[person as usize];
+            links.push((span, record.last_referral));
+            record.last_referral = (links.len() - 1) as u32;
         }
+        self.opened_ids = ids;
+        self.opened_for = links;
     }
 
-    /// Notes in the person's record a voucher whose new state names them, unless its previous
-    /// state already did.
+    /// Links a voucher whose new state names a person into their list, unless its previous
+    /// state already named them.
     fn index_holder(&mut self, key: VoucherKey, prev: u32, person: u32) {
         let known = prev != NONE && self.voucher_log[prev].state.person == person;
         if person != NONE && !known {
-            self.people[person as usize].vouchers.push(key);
+            let record = &mut self.people[person as usize];
+            self.held.push((key, record.last_held));
+            record.last_held = (self.held.len() - 1) as u32;
         }
+    }
+
+    /// The items of a per-person list, newest first, from its newest entry.
+    fn links<T>(mut at: u32, list: &[(T, u32)]) -> impl Iterator<Item = &T> {
+        std::iter::from_fn(move || {
+            let (item, next) = list.get(at as usize)?;
+            at = *next;
+            Some(item)
+        })
+    }
+
+    /// Links a referral into the list of the person it was opened for.
+    fn index_referral(&mut self, referral_id: &str, person: u32) {
+        let span = (
+            self.opened_ids.len() as u32,
+            (self.opened_ids.len() + referral_id.len()) as u32,
+        );
+        self.opened_ids.push_str(referral_id);
+        let record = &mut self.people[person as usize];
+        self.opened_for.push((span, record.last_referral));
+        record.last_referral = (self.opened_for.len() - 1) as u32;
     }
 }
 
@@ -1133,8 +1189,8 @@ impl Ledger {
                 id: person,
                 parcours: Vec::new(),
                 accompaniments: BTreeMap::new(),
-                vouchers: Vec::new(),
-                referrals: Vec::new(),
+                last_held: NONE,
+                last_referral: NONE,
             });
         }
         index
@@ -1593,9 +1649,7 @@ impl Ledger {
         );
         self.trace(person, event, past, ParcoursKind::ReferralOpened, summary);
         let index = self.person_index(person);
-        self.s.people[index as usize]
-            .referrals
-            .push(o.referral_id.as_str().into());
+        self.s.index_referral(&o.referral_id, index);
         Ok(())
     }
 
@@ -1979,17 +2033,16 @@ impl Ledger {
         let Some(index) = self.s.persons.get(person).copied() else {
             return Vec::new();
         };
-        let mut found: Vec<(&str, u32, u32)> = self.s.people[index as usize]
-            .vouchers
-            .iter()
-            .filter_map(|key| {
-                let at = *self.s.vouchers.get(key)?;
-                (self.s.voucher_log[at].state.person == index).then(|| {
-                    let batch = self.s.batches[key.0 as usize].batch.batch_id.as_str();
-                    (batch, key.1, at)
+        let mut found: Vec<(&str, u32, u32)> =
+            State::links(self.s.people[index as usize].last_held, &self.s.held)
+                .filter_map(|key| {
+                    let at = *self.s.vouchers.get(key)?;
+                    (self.s.voucher_log[at].state.person == index).then(|| {
+                        let batch = self.s.batches[key.0 as usize].batch.batch_id.as_str();
+                        (batch, key.1, at)
+                    })
                 })
-            })
-            .collect();
+                .collect();
         found.sort_unstable();
         found.dedup();
         found
@@ -2008,11 +2061,12 @@ impl Ledger {
         let Some(index) = self.s.persons.get(person) else {
             return Vec::new();
         };
-        let mut ids: Vec<&str> = self.s.people[*index as usize]
-            .referrals
-            .iter()
-            .map(|id| &**id)
-            .collect();
+        let mut ids: Vec<&str> = State::links(
+            self.s.people[*index as usize].last_referral,
+            &self.s.opened_for,
+        )
+        .filter_map(|&(start, end)| self.s.opened_ids.get(start as usize..end as usize))
+        .collect();
         ids.sort_unstable();
         ids.dedup();
         ids.into_iter()
