@@ -501,8 +501,8 @@ fn no_link() -> u32 {
     NONE
 }
 
-/// The folded state of every feed. Cloning copies the views (a running node hands a copy to
-/// each command it runs on behalf of the CLI).
+/// The folded state of every feed. Cloning copies the views (a running node lends its views
+/// to the commands it runs; the CSV export takes a copy so replication goes on meanwhile).
 #[derive(Debug, Clone)]
 pub struct Ledger {
     charter: std::sync::Arc<Charter>,
