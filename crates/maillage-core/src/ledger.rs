@@ -489,16 +489,81 @@ struct PersonRec {
     parcours: Vec<Line>,
     /// By event id (concurrent records from several hubs arrive in any order).
     accompaniments: BTreeMap<EventId, Accompaniment>,
-    /// The newest entry of `State::held` naming this person (not persisted).
-    #[serde(skip, default = "no_link")]
-    last_held: u32,
-    /// The newest entry of `State::opened_for` naming this person (not persisted).
-    #[serde(skip, default = "no_link")]
-    last_referral: u32,
 }
 
-fn no_link() -> u32 {
-    NONE
+/// Each person's vouchers and referrals, as lists linked newest-first through two shared
+/// vectors (one allocation for everyone, not one per person). Derived from the voucher log
+/// and the referrals: not persisted, rebuilt when a snapshot is read.
+#[derive(Debug, Default, Clone)]
+struct PersonLinks {
+    /// By person index: the newest entry of `held`, then of `opened`, naming them.
+    heads: Vec<[u32; 2]>,
+    /// A voucher whose state came to name a person, and the person's previous entry.
+    held: Vec<(VoucherKey, u32)>,
+    /// A referral opened for a person (its id's span in `ids`), and their previous entry.
+    opened: Vec<((u32, u32), u32)>,
+    /// The referral ids of `opened`, end to end.
+    ids: String,
+}
+
+impl PersonLinks {
+    const HELD: usize = 0;
+    const OPENED: usize = 1;
+
+    /// Makes `entry` (at the end of its vector) the newest of the person's list `which`, and
+    /// returns the entry it follows.
+    fn link(&mut self, person: u32, which: usize, entry: usize) -> u32 {
+        let person = person as usize;
+        if self.heads.len() <= person {
+            self.heads.resize(person + 1, [NONE; 2]);
+        }
+        std::mem::replace(&mut self.heads[person][which], entry as u32)
+    }
+
+    /// A voucher's new state names `person`; `before` is who its previous state named.
+    fn hold(&mut self, key: VoucherKey, person: u32, before: u32) {
+        if person != NONE && person != before {
+            let next = self.link(person, Self::HELD, self.held.len());
+            self.held.push((key, next));
+        }
+    }
+
+    /// A referral was opened for `person`.
+    fn open(&mut self, referral_id: &str, person: u32) {
+        let next = self.link(person, Self::OPENED, self.opened.len());
+        let span = (
+            self.ids.len() as u32,
+            (self.ids.len() + referral_id.len()) as u32,
+        );
+        self.ids.push_str(referral_id);
+        self.opened.push((span, next));
+    }
+
+    /// The person's list `which`, newest first, as entry indices.
+    fn walk<T>(&self, person: u32, which: usize, list: &[(T, u32)]) -> Vec<usize> {
+        let mut at = self.heads.get(person as usize).map_or(NONE, |h| h[which]);
+        let mut out = Vec::new();
+        while let Some((_, next)) = list.get(at as usize) {
+            out.push(at as usize);
+            at = *next;
+        }
+        out
+    }
+
+    fn vouchers(&self, person: u32) -> impl Iterator<Item = &VoucherKey> {
+        self.walk(person, Self::HELD, &self.held)
+            .into_iter()
+            .map(|i| &self.held[i].0)
+    }
+
+    fn referrals(&self, person: u32) -> impl Iterator<Item = &str> {
+        self.walk(person, Self::OPENED, &self.opened)
+            .into_iter()
+            .filter_map(|i| {
+                let (start, end) = self.opened[i].0;
+                self.ids.get(start as usize..end as usize)
+            })
+    }
 }
 
 /// The folded state of every feed. Cloning copies the views (a running node lends its views
@@ -535,17 +600,8 @@ struct State {
     #[serde(skip)]
     venue_index: Map<String, u32>,
     claims: BTreeMap<EventId, Claim>,
-    /// Vouchers whose state came to name a person, each linked to the one before it for the
-    /// same person (from `PersonRec::last_held`). Not persisted: rebuilt from the voucher log.
     #[serde(skip)]
-    held: Vec<(VoucherKey, u32)>,
-    /// Referrals by the person they were opened for, linked the same way. Not persisted:
-    /// rebuilt from the referrals.
-    #[serde(skip)]
-    opened_for: Vec<((u32, u32), u32)>,
-    /// The referral ids `opened_for` names (start and end of each), end to end.
-    #[serde(skip)]
-    opened_ids: String,
+    links: PersonLinks,
     referrals: Map<String, History<Referral>>,
     people: Vec<PersonRec>,
     #[serde(skip)]
@@ -582,71 +638,32 @@ impl State {
             .enumerate()
             .map(|(i, p)| (p.id, i as u32))
             .collect();
-        for person in &mut self.people {
-            person.last_held = NONE;
-            person.last_referral = NONE;
-        }
-        self.held = Vec::new();
+        let mut links = PersonLinks::default();
         for i in 0..self.voucher_log.len() {
             let rec = &self.voucher_log[i];
-            let (key, prev, person) = ((rec.batch, rec.number), rec.prev, rec.state.person);
-            self.index_holder(key, prev, person);
+            links.hold(
+                (rec.batch, rec.number),
+                rec.state.person,
+                self.person_before(rec.prev),
+            );
         }
-        self.opened_for = Vec::new();
-        self.opened_ids = String::new();
-        let opened: Vec<(&str, u32)> = self
-            .referrals
-            .sorted()
-            .into_iter()
-            .filter_map(|(id, history)| {
-                let (_, first) = history.first()?;
-                Some((id.as_str(), *self.persons.get(&first.person)?))
-            })
-            .collect();
-        let mut ids = String::new();
-        let mut links = Vec::with_capacity(opened.len());
-        let people = &mut self.people;
-        for (id, person) in opened {
-            let span = (ids.len() as u32, (ids.len() + id.len()) as u32);
-            ids.push_str(id);
-            let record = &mut people[person as usize];
-            links.push((span, record.last_referral));
-            record.last_referral = (links.len() - 1) as u32;
+        for (id, history) in self.referrals.sorted() {
+            if let Some((_, first)) = history.first()
+                && let Some(person) = self.persons.get(&first.person)
+            {
+                links.open(id, *person);
+            }
         }
-        self.opened_ids = ids;
-        self.opened_for = links;
+        self.links = links;
     }
 
-    /// Links a voucher whose new state names a person into their list, unless its previous
-    /// state already named them.
-    fn index_holder(&mut self, key: VoucherKey, prev: u32, person: u32) {
-        let known = prev != NONE && self.voucher_log[prev].state.person == person;
-        if person != NONE && !known {
-            let record = &mut self.people[person as usize];
-            self.held.push((key, record.last_held));
-            record.last_held = (self.held.len() - 1) as u32;
+    /// The person the voucher state at `prev` names (`NONE` for no state or no person).
+    fn person_before(&self, prev: u32) -> u32 {
+        if prev == NONE {
+            NONE
+        } else {
+            self.voucher_log[prev].state.person
         }
-    }
-
-    /// The items of a per-person list, newest first, from its newest entry.
-    fn links<T>(mut at: u32, list: &[(T, u32)]) -> impl Iterator<Item = &T> {
-        std::iter::from_fn(move || {
-            let (item, next) = list.get(at as usize)?;
-            at = *next;
-            Some(item)
-        })
-    }
-
-    /// Links a referral into the list of the person it was opened for.
-    fn index_referral(&mut self, referral_id: &str, person: u32) {
-        let span = (
-            self.opened_ids.len() as u32,
-            (self.opened_ids.len() + referral_id.len()) as u32,
-        );
-        self.opened_ids.push_str(referral_id);
-        let record = &mut self.people[person as usize];
-        self.opened_for.push((span, record.last_referral));
-        record.last_referral = (self.opened_for.len() - 1) as u32;
     }
 }
 
@@ -701,10 +718,13 @@ impl Ledger {
     pub fn offer(&mut self, event: VerifiedEvent) -> Offer {
         let vacant = CausalIndex::vacant(self.members.clone());
         let mut causal = std::mem::replace(&mut self.s.causal, vacant);
-        let before = causal.applied_count();
-        let outcome = causal.offer(event, &mut |event, past| self.apply(event, past));
-        if causal.applied_count() != before {
-            self.digest = std::sync::OnceLock::new();
+        let mut applied = false;
+        let outcome = causal.offer(event, &mut |event, past| {
+            applied = true;
+            self.apply(event, past)
+        });
+        if applied {
+            self.digest.take();
         }
         self.s.causal = causal;
         outcome
@@ -714,7 +734,7 @@ impl Ledger {
     /// proof the store holds before folding into a fresh ledger.
     pub fn freeze(&mut self, author: HubId, valid_until: u64) {
         self.s.causal.freeze(author, valid_until);
-        self.digest = std::sync::OnceLock::new();
+        self.digest.take();
     }
 
     /// Applied events per feed.
@@ -1144,7 +1164,8 @@ impl Ledger {
     fn record_voucher(&mut self, key: VoucherKey, at: Pos, state: Compact) {
         let index = self.s.voucher_log.len();
         let prev = self.s.vouchers.insert(key, index).unwrap_or(NONE);
-        self.s.index_holder(key, prev, state.person);
+        let before = self.s.person_before(prev);
+        self.s.links.hold(key, state.person, before);
         self.s.voucher_log.push(VoucherRec {
             seq: at.seq,
             feed: at.feed,
@@ -1189,8 +1210,6 @@ impl Ledger {
                 id: person,
                 parcours: Vec::new(),
                 accompaniments: BTreeMap::new(),
-                last_held: NONE,
-                last_referral: NONE,
             });
         }
         index
@@ -1649,7 +1668,7 @@ impl Ledger {
         );
         self.trace(person, event, past, ParcoursKind::ReferralOpened, summary);
         let index = self.person_index(person);
-        self.s.index_referral(&o.referral_id, index);
+        self.s.links.open(&o.referral_id, index);
         Ok(())
     }
 
@@ -2033,16 +2052,18 @@ impl Ledger {
         let Some(index) = self.s.persons.get(person).copied() else {
             return Vec::new();
         };
-        let mut found: Vec<(&str, u32, u32)> =
-            State::links(self.s.people[index as usize].last_held, &self.s.held)
-                .filter_map(|key| {
-                    let at = *self.s.vouchers.get(key)?;
-                    (self.s.voucher_log[at].state.person == index).then(|| {
-                        let batch = self.s.batches[key.0 as usize].batch.batch_id.as_str();
-                        (batch, key.1, at)
-                    })
+        let mut found: Vec<(&str, u32, u32)> = self
+            .s
+            .links
+            .vouchers(index)
+            .filter_map(|key| {
+                let at = *self.s.vouchers.get(key)?;
+                (self.s.voucher_log[at].state.person == index).then(|| {
+                    let batch = self.s.batches[key.0 as usize].batch.batch_id.as_str();
+                    (batch, key.1, at)
                 })
-                .collect();
+            })
+            .collect();
         found.sort_unstable();
         found.dedup();
         found
@@ -2061,12 +2082,7 @@ impl Ledger {
         let Some(index) = self.s.persons.get(person) else {
             return Vec::new();
         };
-        let mut ids: Vec<&str> = State::links(
-            self.s.people[*index as usize].last_referral,
-            &self.s.opened_for,
-        )
-        .filter_map(|&(start, end)| self.s.opened_ids.get(start as usize..end as usize))
-        .collect();
+        let mut ids: Vec<&str> = self.s.links.referrals(*index).collect();
         ids.sort_unstable();
         ids.dedup();
         ids.into_iter()
