@@ -20,9 +20,9 @@
 //! [`PublicKey`] checks 4 once, when the key is admitted. For each signature it checks 1, then
 //! computes the same point `R'` with fixed-base tables (multiples of `B`, built once per
 //! process, and of `−A`, built once per key: [`crate::fixed_base`]) instead of a double-base
-//! ladder: group arithmetic is exact, so the point, and its canonical encoding, are the same. If 5 holds, `R`
-//! is the canonical encoding of `R'`, so it decompresses (2) to `R'`, and 3 is `R'`'s order;
-//! if 5 fails both refuse. The verdict is therefore identical on every input, without
+//! ladder: group arithmetic is exact, so the point, and its canonical encoding, are the same.
+//! If 5 holds, `R` is the canonical encoding of `R'`, so it decompresses (2) to `R'`, and 3
+//! is `R'`'s order; if 5 fails both refuse. The verdict is therefore identical on every input, without
 //! decompressing `R` and, in [`verify_payloads`], with one field inversion for a whole batch of
 //! encodings. `PublicKey::verify_raw_reference` is `verify_strict` itself: the tests compare
 //! both on valid, mutated and adversarial signatures (small-order and torsioned `R`, `S ≥ ℓ`,
@@ -336,10 +336,9 @@ pub fn federation_id(charter_bytes: &[u8]) -> FederationId {
 
 /// SHA-256 over a domain tag followed by data.
 pub fn tagged_sha256(tag: &[u8], data: &[u8]) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    hasher.update(tag);
-    hasher.update(data);
-    hasher.finalize().into()
+    let mut hasher = TaggedSha256::new(tag);
+    hasher.0.update(data);
+    hasher.finish()
 }
 
 /// [`tagged_sha256`] fed as a writer, for data produced piece by piece.
