@@ -86,6 +86,20 @@ pub fn median(mut values: Vec<f64>) -> f64 {
     }
 }
 
+/// The 50th and 99th percentiles of a list of latencies (sorted in place; NaN if empty).
+pub fn p50_p99(values: &mut [f64]) -> (f64, f64) {
+    values.sort_by(f64::total_cmp);
+    let at = |rank: usize| {
+        values
+            .get(rank.min(values.len().saturating_sub(1)))
+            .copied()
+    };
+    (
+        at(values.len() / 2).unwrap_or(f64::NAN),
+        at(values.len() * 99 / 100).unwrap_or(f64::NAN),
+    )
+}
+
 /// A realistic venue record (~300 bytes encoded), numbered.
 pub fn sample_record(n: usize) -> pb::VenueRecord {
     pb::VenueRecord {
@@ -444,7 +458,7 @@ pub fn run_fold(params: &FoldBench, say: &mut dyn FnMut(&str)) -> Result<FoldSum
             start.elapsed().as_secs_f64() * 1e6
         })
         .collect();
-    latencies.sort_by(f64::total_cmp);
+    let (parcours_p50_us, parcours_p99_us) = p50_p99(&mut latencies);
     let fold_per_s = median(rates);
     Ok(FoldSummary {
         events: events.len(),
@@ -459,8 +473,8 @@ pub fn run_fold(params: &FoldBench, say: &mut dyn FnMut(&str)) -> Result<FoldSum
         reopen_s,
         reopen_store_s,
         digest_ms,
-        parcours_p50_us: latencies[latencies.len() / 2],
-        parcours_p99_us: latencies[latencies.len() * 99 / 100],
+        parcours_p50_us,
+        parcours_p99_us,
         digest,
         top_rejections,
     })

@@ -442,12 +442,8 @@ async fn read_latency(
             }
             latencies.push(start.elapsed().as_secs_f64() * 1e3);
         }
-        latencies.sort_by(f64::total_cmp);
-        out.push((
-            kind.to_string(),
-            latencies[latencies.len() / 2],
-            latencies[(latencies.len() * 99 / 100).min(latencies.len() - 1)],
-        ));
+        let (p50, p99) = crate::bench::p50_p99(&mut latencies);
+        out.push((kind.to_string(), p50, p99));
     }
     Ok(out)
 }
@@ -567,10 +563,6 @@ fn transfer_latency(
         }
         let _ = stop_tx.send(());
         let _ = daemon.await;
-        latencies.sort_by(f64::total_cmp);
-        Ok((
-            latencies[latencies.len() / 2],
-            latencies[(latencies.len() * 99 / 100).min(latencies.len() - 1)],
-        ))
+        Ok(crate::bench::p50_p99(&mut latencies))
     })
 }
