@@ -276,18 +276,28 @@ impl Node {
     /// feeds read round-robin so that events waiting for another feed's events wait briefly;
     /// the snapshot is rewritten when anything new was folded.
     pub fn ledger(&self) -> Result<Views<'_>> {
-        if let Some(live) = self.live.get() {
-            if HOLDING_VIEWS.with(std::cell::Cell::get) {
-                bail!(
-                    "internal error: this command asked for the live views while already holding them"
-                );
-            }
-            let mut ledger = live.lock().unwrap_or_else(|p| p.into_inner());
-            self.fold_new(&mut ledger)?;
-            HOLDING_VIEWS.with(|h| h.set(true));
-            return Ok(Views::Live(ledger));
+        if self.live.get().is_some() {
+            return self.serving_views();
         }
         self.ledger_from_disk().map(|l| Views::Owned(Box::new(l)))
+    }
+
+    /// A serving node's live views, with what was stored since folded in, lent as by
+    /// [`Node::ledger`]; an error if the node is not serving.
+    pub fn serving_views(&self) -> Result<Views<'_>> {
+        let live = self
+            .live
+            .get()
+            .context("this node is not serving its views")?;
+        if HOLDING_VIEWS.with(std::cell::Cell::get) {
+            bail!(
+                "internal error: this command asked for the live views while already holding them"
+            );
+        }
+        let mut ledger = live.lock().unwrap_or_else(|p| p.into_inner());
+        self.fold_new(&mut ledger)?;
+        HOLDING_VIEWS.with(|h| h.set(true));
+        Ok(Views::Live(ledger))
     }
 
     /// The views as [`Node::ledger`] finds them, as a copy the caller owns (a serving node

@@ -66,6 +66,15 @@ impl QueryService {
     }
 }
 
+/// The node's live views, or UNAVAILABLE when it is not serving them.
+fn serving_views(node: &Node) -> Result<crate::node::Views<'_>, Status> {
+    if node.live().is_none() {
+        return Err(Status::unavailable("not serving"));
+    }
+    node.serving_views()
+        .map_err(|e| Status::internal(format!("{e:#}")))
+}
+
 fn is_loopback<T>(request: &Request<T>) -> bool {
     request.remote_addr().is_some_and(|a| a.ip().is_loopback())
 }
@@ -130,12 +139,7 @@ impl Query for QueryService {
         self.allow(&request)?;
         let node = self.node.clone();
         tokio::task::spawn_blocking(move || {
-            let ledger = node
-                .live()
-                .ok_or_else(|| Status::unavailable("not serving"))?;
-            let mut ledger = ledger.lock().unwrap_or_else(|p| p.into_inner());
-            node.fold_new(&mut ledger)
-                .map_err(|e| Status::internal(e.to_string()))?;
+            let ledger = serving_views(&node)?;
             Ok(Response::new(pb::DigestResponse {
                 digest: ledger.digest().to_vec(),
                 events_applied: ledger.applied_count(),
@@ -253,12 +257,7 @@ impl Query for QueryService {
 /// The replication status of a serving node.
 pub fn status_of(node: &Node, daemon: &Daemon) -> Result<pb::StatusResponse, Status> {
     let replica = &daemon.replica;
-    let ledger = node
-        .live()
-        .ok_or_else(|| Status::unavailable("not serving"))?;
-    let mut ledger = ledger.lock().unwrap_or_else(|p| p.into_inner());
-    node.fold_new(&mut ledger)
-        .map_err(|e| Status::internal(e.to_string()))?;
+    let ledger = serving_views(node)?;
     let applied = ledger.applied();
     let forks = node.store.forks();
     let frontier = node.store.frontier();

@@ -100,12 +100,9 @@ impl Web {
     ) -> Result<T, String> {
         let node = self.node.clone();
         tokio::task::spawn_blocking(move || {
-            let live = node
-                .live()
-                .ok_or_else(|| "this node is not serving its views".to_owned())?;
-            let mut ledger = live.lock().unwrap_or_else(|p| p.into_inner());
-            node.fold_new(&mut ledger)
-                .map_err(|e| format!("folding stored events: {e:#}"))?;
+            let ledger = node
+                .serving_views()
+                .map_err(|e| format!("reading the views: {e:#}"))?;
             Ok(f(&ledger))
         })
         .await
