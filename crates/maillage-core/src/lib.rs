@@ -16,6 +16,7 @@ mod chunked;
 pub mod crypto;
 pub mod date;
 pub mod envelope;
+pub mod excerpt;
 pub mod feed;
 pub mod fixed_base;
 pub mod fork;

@@ -3,6 +3,7 @@
 //! builder turns those into issues.
 
 use crate::geo;
+use maillage_core::excerpt::Excerpt;
 
 /// A normalised value and, when it was rewritten, a note for the hub.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +108,8 @@ pub(crate) fn check_pivot(raw: &str, dep: Option<&str>) -> Result<Pivot, String>
     if let Some(rest) = compact.strip_prefix('w') {
         upper = format!("W{rest}");
     }
-    let note = (upper != raw).then(|| format!("separators removed: {raw:?} → {upper:?}"));
+    let note =
+        (upper != raw).then(|| format!("separators removed: {} → {upper:?}", Excerpt::of(raw)));
     let value = match note {
         Some(text) => Normalised::reformatted(upper.clone(), text),
         None => Normalised::same(upper.clone()),
@@ -164,9 +166,9 @@ fn pivot_reason(raw: &str, compact: &str, dep: Option<&str>) -> String {
         ""
     };
     let found = if all_digits(compact) {
-        format!("{} digits {raw:?}", compact.len())
+        format!("{} digits {}", compact.len(), Excerpt::of(raw))
     } else {
-        format!("{raw:?}")
+        Excerpt::of(raw).to_string()
     };
     format!("expected {expected}, found {found}{hint}")
 }
@@ -214,7 +216,7 @@ pub(crate) fn normalise_postal_code(raw: &str) -> Result<Normalised, String> {
             ),
         ));
     }
-    Err(format!("expected 5 digits, found {raw:?}"))
+    Err(format!("expected 5 digits, found {}", Excerpt::of(raw)))
 }
 
 /// Normalises an INSEE commune code (upper-case 2A/2B, 4 digits padded).
@@ -244,7 +246,8 @@ pub(crate) fn normalise_insee(raw: &str) -> Result<Normalised, String> {
         }
     }
     Err(format!(
-        "expected a 5-character INSEE commune code (e.g. 51454, 2A004), found {raw:?}"
+        "expected a 5-character INSEE commune code (e.g. 51454, 2A004), found {}",
+        Excerpt::of(raw)
     ))
 }
 
@@ -261,16 +264,24 @@ pub(crate) struct DateMaj {
 
 /// Parses `YYYY-MM-DD`, `DD/MM/YYYY` or an ISO 8601 timestamp into `YYYY-MM-DD`.
 pub(crate) fn check_date(raw: &str) -> Result<DateMaj, String> {
-    let (y, m, d, reformatted) = split_date(raw)
-        .ok_or_else(|| format!("expected a date YYYY-MM-DD (or DD/MM/YYYY), found {raw:?}"))?;
+    let (y, m, d, reformatted) = split_date(raw).ok_or_else(|| {
+        format!(
+            "expected a date YYYY-MM-DD (or DD/MM/YYYY), found {}",
+            Excerpt::of(raw)
+        )
+    })?;
     let iso = format!("{y:04}-{m:02}-{d:02}");
     if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
-        return Err(format!("{iso} is not a calendar date (found {raw:?})"));
+        return Err(format!(
+            "{iso} is not a calendar date (found {})",
+            Excerpt::of(raw)
+        ));
     }
     let placeholder = iso == "1970-01-01" || iso == "1969-12-31";
     if !placeholder && !(1990..=2100).contains(&y) {
         return Err(format!(
-            "expected an update date between 1990 and 2100, found {raw:?}"
+            "expected an update date between 1990 and 2100, found {}",
+            Excerpt::of(raw)
         ));
     }
     let value = if reformatted {
@@ -387,7 +398,8 @@ pub(crate) fn normalise_phone(raw: &str, dep: Option<&str>) -> Result<Normalised
         )),
         None => Err(format!(
             "expected an international number like +33180059880 (+33, +590, +594, +262, +596, \
-             +269, +687, +689, +508 or +681 then 6 to 9 digits), found {raw:?}"
+             +269, +687, +689, +508 or +681 then 6 to 9 digits), found {}",
+            Excerpt::of(raw)
         )),
     }
 }
@@ -458,7 +470,12 @@ fn drop_trunk_zero(number: &str) -> Option<String> {
 /// an alphabetic top-level label. A `mailto:` prefix is removed.
 pub(crate) fn normalise_email(raw: &str) -> Result<Normalised, String> {
     let stripped = strip_prefix_ignore_case(raw, "mailto:").unwrap_or(raw);
-    let reason = || format!("expected an e-mail address like contact@example.fr, found {raw:?}");
+    let reason = || {
+        format!(
+            "expected an e-mail address like contact@example.fr, found {}",
+            Excerpt::of(raw)
+        )
+    };
     let (local, domain) = stripped.split_once('@').ok_or_else(reason)?;
     if !valid_local_part(local) || !valid_domain(domain) {
         return Err(reason());
@@ -511,7 +528,12 @@ fn valid_label(label: &str) -> bool {
 /// Checks an http(s) URL; a bare host (`www.example.fr/…`) gets `https://` (a guess, reported
 /// as a warning).
 pub(crate) fn normalise_url(raw: &str) -> Result<Normalised, String> {
-    let reason = || format!("expected an http:// or https:// URL, found {raw:?}");
+    let reason = || {
+        format!(
+            "expected an http:// or https:// URL, found {}",
+            Excerpt::of(raw)
+        )
+    };
     if raw.chars().any(char::is_whitespace) {
         return Err(reason());
     }
@@ -569,7 +591,8 @@ pub(crate) fn parse_degrees(raw: &str) -> Result<(f64, bool), String> {
     match dotted.parse::<f64>() {
         Ok(v) if v.is_finite() && plain => Ok((v, comma)),
         _ => Err(format!(
-            "expected a number in decimal degrees, found {raw:?}"
+            "expected a number in decimal degrees, found {}",
+            Excerpt::of(raw)
         )),
     }
 }

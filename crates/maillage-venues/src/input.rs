@@ -183,13 +183,38 @@ pub(crate) fn read_table(text: &str) -> Result<Table, FileError> {
     Ok(table)
 }
 
+/// A few of a header's column names, each cut short: enough to recognise a file, never a
+/// whole line of someone else's content (a key file, a personal data export).
+fn header_excerpt(header: &[String]) -> String {
+    let shown: Vec<String> = header
+        .iter()
+        .take(3)
+        .map(|name| maillage_core::excerpt::excerpt(name, 16))
+        .collect();
+    let more = header.len().saturating_sub(shown.len());
+    let columns = if header.len() == 1 {
+        "column"
+    } else {
+        "columns"
+    };
+    if more > 0 {
+        format!(
+            "{} {columns}: {} and {more} more",
+            header.len(),
+            shown.join(", ")
+        )
+    } else {
+        format!("{} {columns}: {}", header.len(), shown.join(", "))
+    }
+}
+
 /// Reads a CSV with the standard's column names (v1, v0.1.1 or a mix).
 pub(crate) fn read_standard_csv(text: &str) -> Result<Source, FileError> {
     let table = read_table(text)?;
     let columns: Vec<Column> = table.header.iter().map(|h| column(h)).collect();
     if !columns.iter().any(|c| matches!(c, Column::Field(..))) {
         return Err(FileError::UnrecognizedHeader {
-            found: table.header.join(", "),
+            found: header_excerpt(&table.header),
         });
     }
     let mut source = Source::default();

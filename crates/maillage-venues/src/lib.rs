@@ -155,7 +155,7 @@ pub enum FileError {
          commune, code_postal, adresse, date_maj), found: {found}"
     )]
     UnrecognizedHeader {
-        /// The header, comma-joined.
+        /// The start of the header, comma-joined (a bounded excerpt).
         found: String,
     },
     /// Read as the MedNum BFC layout, but its key column is missing.
