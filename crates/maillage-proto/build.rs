@@ -10,6 +10,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "maillage/v1/charter.proto",
         "maillage/v1/federation.proto",
         "maillage/v1/query.proto",
+        "maillage/v1/admin.proto",
     ];
     for file in files {
         println!("cargo:rerun-if-changed={}", root.join(file).display());

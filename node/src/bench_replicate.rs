@@ -294,7 +294,9 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
             let stored = observer.store.event_count();
             if last {
                 say("timing the read API on the observer…");
-                reads = read_latency(observer_addr, events, params.transfers).await?;
+                let reader = SecretKey::from_seed(&workload.seeds[0]);
+                reads = read_latency(observer_addr, &charter, &reader, events, params.transfers)
+                    .await?;
             }
             let _ = stop_tx.send(());
             let _ = daemon.await;
@@ -384,10 +386,13 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
     })
 }
 
-/// Round trips of the `Query` service on a serving node holding `events`: a voucher's
-/// status, a person's parcours, the digest; each (call, p50 ms, p99 ms).
+/// Round trips of the `Query` service on a serving node holding `events`, in a session opened
+/// with `reader`'s key (a parcours needs one): a voucher's status, a person's parcours, the
+/// digest; each (call, p50 ms, p99 ms).
 async fn read_latency(
     addr: std::net::SocketAddr,
+    charter: &maillage_core::Charter,
+    reader: &SecretKey,
     events: &[VerifiedEvent],
     calls: usize,
 ) -> Result<Vec<(String, f64, f64)>> {
@@ -414,7 +419,17 @@ async fn read_latency(
         .tcp_nodelay(true)
         .connect()
         .await?;
-    let mut client = QueryClient::new(channel);
+    let nonce: [u8; 32] = rand::random();
+    let (_, token, _) =
+        maillage_sync::handshake(channel.clone(), charter, reader, nonce, None).await?;
+    let token: tonic::metadata::MetadataValue<tonic::metadata::Ascii> = token.parse()?;
+    let mut client =
+        QueryClient::with_interceptor(channel, move |mut request: tonic::Request<()>| {
+            request
+                .metadata_mut()
+                .insert(maillage_sync::handshake::SESSION_METADATA, token.clone());
+            Ok(request)
+        });
     let calls = calls.max(10);
     let mut out = Vec::new();
     for kind in ["voucher status", "parcours", "digest"] {

@@ -10,6 +10,7 @@ use maillage_core::{Charter, MemberSpec, Role, SecretKey};
 use maillage_store::EventStore;
 
 use crate::datadir::{DEFAULT_DATA_DIR, DataDir, NodeConfig};
+use crate::files::{Files, LocalFiles};
 use crate::node::Node;
 use crate::{bench, domain, export, federation, logfile, stats, venues};
 
@@ -228,27 +229,38 @@ pub fn runs_in_daemon(command: &Command) -> bool {
     )
 }
 
-/// Makes the relative paths of a command absolute against `cwd` (a command run by the daemon
-/// for a CLI in another directory).
-pub fn resolve_paths(command: &mut Command, cwd: &std::path::Path) {
-    let fix = |path: &mut PathBuf| {
-        if path.is_relative() && !cwd.as_os_str().is_empty() {
-            *path = cwd.join(&*path);
-        }
-    };
+/// The files a command line names for the command to read (the CLI sends them to a serving
+/// node, which opens no path itself).
+pub fn input_paths(command: &Command) -> Vec<PathBuf> {
     match command {
-        Command::Venues(venues::VenuesCommand::Import { file, report, .. }) => {
-            fix(file);
-            if let Some(report) = report {
-                fix(report);
-            }
-        }
-        Command::Venues(venues::VenuesCommand::Export { out: Some(out), .. }) => fix(out),
-        Command::Log(LogCommand::Export { file } | LogCommand::Import { file, .. }) => fix(file),
-        Command::Log(LogCommand::Verify { file: Some(file) }) => fix(file),
-        Command::Export(args) => fix(&mut args.out),
-        _ => {}
+        Command::Venues(venues::VenuesCommand::Import { file, .. })
+        | Command::Log(LogCommand::Import { file, .. }) => vec![file.clone()],
+        _ => Vec::new(),
     }
+}
+
+/// The files a command line names for the command to write (a serving node sends them back
+/// and the CLI writes them; nothing else).
+pub fn output_paths(command: &Command) -> Vec<PathBuf> {
+    match command {
+        Command::Venues(venues::VenuesCommand::Import {
+            report: Some(report),
+            ..
+        }) => vec![report.clone()],
+        Command::Venues(venues::VenuesCommand::Export { out: Some(out), .. })
+        | Command::Log(LogCommand::Export { file: out }) => vec![out.clone()],
+        Command::Export(args) => export::output_paths(args),
+        _ => Vec::new(),
+    }
+}
+
+/// What the CLI checks before sending a command to a serving node, where the node cannot
+/// (whether files it must not overwrite are there).
+pub fn preflight(command: &Command, files: &dyn Files) -> Result<()> {
+    if let Command::Export(args) = command {
+        export::check_out_dir(args, files)?;
+    }
+    Ok(())
 }
 
 /// `maillage init`.
@@ -399,14 +411,12 @@ pub fn init_logging(global: &Global, command: &Command) {
 }
 
 fn serve(data_dir: &DataDir, args: ServeArgs) -> Result<ExitCode> {
-    if let Some(address) = crate::serve::running_address(data_dir) {
-        if std::net::TcpStream::connect(&address).is_ok() {
-            bail!(
-                "a node already serves {} at {address} (serve.addr); stop it first",
-                data_dir.root().display()
-            );
-        }
-        tracing::warn!(%address, "serve.addr names a node that does not answer: the last run did not stop cleanly; starting anyway");
+    if let Some(socket) = crate::admin::running(data_dir)? {
+        bail!(
+            "a node already serves {} (it answers on {}); stop it first",
+            data_dir.root().display(),
+            socket.display()
+        );
     }
     let node = Node::open(data_dir.clone())?;
     let mut config = node.config.serve.clone();
@@ -464,31 +474,13 @@ fn status(data_dir: &DataDir, json: bool) -> Result<ExitCode> {
             .map_err(|s| anyhow::anyhow!("{}", s.message()))?,
         None => {
             let ledger = node.ledger()?;
-            let frontier = node.store.frontier();
-            let forks = node.store.forks();
-            let applied = ledger.applied();
             maillage_core::pb::StatusResponse {
                 node: node.id().0.to_vec(),
                 name: node.member()?.name.clone(),
                 role: format!("{:?}", node.member()?.role).to_lowercase(),
                 digest: ledger.digest().to_vec(),
                 events_stored: node.store.event_count(),
-                feeds: frontier
-                    .iter()
-                    .map(|(author, head)| maillage_core::pb::FeedStatus {
-                        author: author.0.to_vec(),
-                        name: node
-                            .charter
-                            .member(author)
-                            .map(|m| m.name.clone())
-                            .unwrap_or_default(),
-                        seq: head.seq,
-                        head_id: head.id.0.to_vec(),
-                        applied: applied.get(author).copied().unwrap_or(0),
-                        frozen: forks.contains_key(author),
-                        fork_seq: forks.get(author).map_or(0, |f| f.fork.seq),
-                    })
-                    .collect(),
+                feeds: crate::query::feed_statuses(&node, &ledger.applied()),
                 domain_rejections: ledger.rejections().len() as u64,
                 events_pending: ledger.pending_count() as u64,
                 ..Default::default()
@@ -533,16 +525,27 @@ fn status(data_dir: &DataDir, json: bool) -> Result<ExitCode> {
     );
     outln!("\nfeeds:");
     for feed in &status.feeds {
+        let mut notes = String::new();
+        if feed.frozen {
+            notes.push_str(&format!("  FROZEN: fork at seq {}", feed.fork_seq));
+        }
+        if feed.damaged_from > 0 {
+            notes.push_str(&format!(
+                "  DAMAGED ON DISK: seq {}..={} to fetch again from peers",
+                feed.damaged_from, feed.damaged_until
+            ));
+        }
+        if feed.clock_ahead_ms > maillage_core::hlc::MAX_AHEAD_MS_DEFAULT {
+            notes.push_str(&format!(
+                "  CLOCK AHEAD: last event dated {} s ahead of this machine",
+                feed.clock_ahead_ms / 1000
+            ));
+        }
         outln!(
-            "  {:<40} seq {:>8}  folded {:>8}{}",
+            "  {:<40} seq {:>8}  folded {:>8}{notes}",
             feed.name,
             feed.seq,
             feed.applied,
-            if feed.frozen {
-                format!("  FROZEN: fork at seq {}", feed.fork_seq)
-            } else {
-                String::new()
-            }
         );
     }
     if serving {
@@ -594,6 +597,9 @@ fn status_json(status: &maillage_core::pb::StatusResponse, serving: bool) -> ser
             "author": hex::encode(&f.author), "name": f.name, "seq": f.seq,
             "head": hex::encode(&f.head_id), "applied": f.applied,
             "frozen": f.frozen, "fork_seq": f.fork_seq,
+            "clock_ahead_ms": f.clock_ahead_ms,
+            "damaged_from": (f.damaged_from > 0).then_some(f.damaged_from),
+            "damaged_until": (f.damaged_until > 0).then_some(f.damaged_until),
         })).collect::<Vec<_>>(),
         "peers": status.peers.iter().map(|p| json!({
             "address": p.address, "key": hex::encode(&p.key), "name": p.name,
@@ -610,23 +616,21 @@ fn status_json(status: &maillage_core::pb::StatusResponse, serving: bool) -> ser
     })
 }
 
-/// Runs a parsed command.
+/// Runs a parsed command, on the files it names.
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    run_with(cli, &LocalFiles)
+}
+
+/// Runs a parsed command; the files it reads and writes go through `files`. On a data dir a
+/// node serves, the command is sent to the node.
+pub fn run_with(cli: Cli, files: &dyn Files) -> Result<ExitCode> {
     let data_dir = DataDir::new(&cli.global.data_dir);
     if runs_in_daemon(&cli.command)
         && !crate::output::capturing()
-        && let Some(address) = crate::serve::running_address(&data_dir)
+        && let Some(socket) = crate::admin::running(&data_dir)?
     {
-        if std::net::TcpStream::connect(&address).is_ok() {
-            let args: Vec<String> = std::env::args().skip(1).collect();
-            tracing::debug!(%address, "sending the command to the running node");
-            let (stdout, stderr, code) = crate::serve::forward(&address, args)?;
-            out!("{stdout}");
-            eprint!("{stderr}");
-            return Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)));
-        }
-        // The store's lock still refuses a second writer if a node runs but does not answer.
-        tracing::warn!(%address, "serve.addr names a node that does not answer: working on the data dir directly");
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        return crate::admin::send_command(&socket, &cli.command, args);
     }
     match cli.command {
         Command::Serve(args) => serve(&data_dir, args),
@@ -674,12 +678,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             outln!("{}", data_dir.read_key()?.hub_id());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Venues(command) => venues::run(&data_dir, command),
+        Command::Venues(command) => venues::run(&data_dir, command, files),
         Command::Log(LogCommand::Verify { file: Some(file) }) => verify_file(&file),
         Command::Log(LogCommand::Verify { file: None }) => verify_store(&data_dir),
-        Command::Log(LogCommand::Export { file }) => export_log(&data_dir, &file),
+        Command::Log(LogCommand::Export { file }) => export_log(&data_dir, &file, files),
         Command::Log(LogCommand::Import { file, json }) => {
-            domain::run_import_log(&data_dir, &file, json)
+            domain::run_import_log(&data_dir, &file, json, files)
         }
         Command::Person(command) => domain::run_person(&data_dir, command),
         Command::Voucher(command) => domain::run_voucher(&data_dir, command),
@@ -689,7 +693,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             domain::run_parcours(&data_dir, &code, as_of.as_deref(), json)
         }
         Command::Stats { as_of, json } => stats::run(&data_dir, as_of.as_deref(), json),
-        Command::Export(args) => export::run(&data_dir, args),
+        Command::Export(args) => export::run(&data_dir, args, files),
         Command::Digest { json } => domain::run_digest(&data_dir, json),
         Command::Rejections { json } => domain::run_rejections(&data_dir, json),
         Command::Bench(BenchCommand::Fold {
@@ -863,14 +867,13 @@ fn verify_store(data_dir: &DataDir) -> Result<ExitCode> {
     let charter = std::sync::Arc::new(data_dir.read_charter()?);
     let shared;
     let local;
-    // Inside a serving node, its open store; otherwise opened without the checks of a normal
-    // open, so that a damaged store can be inspected.
+    // Inside a serving node, its open store; otherwise opened here (a damaged feed is cut to
+    // its verified prefix and listed below).
     let store: &dyn EventStore = if crate::serve::Daemon::current().is_some() {
         shared = Node::open_shared(data_dir.clone())?;
         &*shared.store
     } else {
-        let backend = maillage_store::SledBackend::open(&data_dir.store_path())?;
-        local = maillage_store::Store::open_unchecked(backend, charter.clone())
+        local = maillage_store::SledStore::open_path(&data_dir.store_path(), charter.clone())
             .with_context(|| format!("opening {}", data_dir.store_path().display()))?;
         &local
     };
@@ -895,10 +898,28 @@ fn verify_store(data_dir: &DataDir) -> Result<ExitCode> {
             recorded.fork.seq - 1
         );
     }
+    let damaged = store.damaged();
+    for (author, damage) in &damaged {
+        outln!(
+            "  DAMAGED: feed {} seq {}..={} could not be read back or verified ({}); served up to seq {} until peers send them again",
+            author,
+            damage.from_seq,
+            damage.held_until,
+            damage.reason,
+            damage.from_seq - 1
+        );
+    }
     match report.broken {
-        None => {
+        None if damaged.is_empty() => {
             outln!("OK: every signature and every chain verifies");
             Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            outln!(
+                "DAMAGED: {} feed(s) damaged on disk; what is served verifies",
+                damaged.len()
+            );
+            Ok(ExitCode::from(2))
         }
         Some(broken) => {
             outln!(
@@ -938,15 +959,13 @@ fn verify_file(path: &std::path::Path) -> Result<ExitCode> {
     }
 }
 
-fn export_log(data_dir: &DataDir, path: &std::path::Path) -> Result<ExitCode> {
+fn export_log(data_dir: &DataDir, path: &std::path::Path, files: &dyn Files) -> Result<ExitCode> {
     let node = Node::open_shared(data_dir.clone())?;
-    let tmp = path.with_extension("partial");
-    let file =
-        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    let mut writer = logfile::LogWriter::new(std::io::BufWriter::new(file), &node.charter)?;
+    let mut file = files.create(path)?;
+    let mut writer = logfile::LogWriter::new(&mut file, &node.charter)?;
     node.for_each_event(|event| writer.event(event))?;
     let count = writer.finish()?;
-    std::fs::rename(&tmp, path)?;
+    file.commit()?;
     outln!(
         "{count} events from {} feeds written to {}",
         node.store.frontier().len(),
@@ -1010,6 +1029,10 @@ fn bench_fold(events: usize, runs: usize, seed: u64, json: bool) -> Result<ExitC
         "  reopen + first query              {:>10.2} s (store open {:.2} s; target < 5 s)",
         s.reopen_s,
         s.reopen_store_s
+    );
+    outln!(
+        "  store index rebuilt from its file {:>10.2} s (after deleting store/db)",
+        s.rebuild_index_s
     );
     outln!(
         "  state digest of the views         {:>10.0} ms (computed once per state of the views)",

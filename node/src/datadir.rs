@@ -7,13 +7,15 @@
 //!                 peers, TLS files, HTTP address of the dashboard and metrics) read by
 //!                 `maillage serve`
 //!   charter.pb    the federation charter, exactly as distributed
-//!   store/        the event store (events.log + sled index)
-//!   views.bin     the folded views (a cache: rebuilt from the log when stale or absent)
-//!   serve.addr    while `maillage serve` runs: first line, the loopback address where it takes
-//!                 the CLI's commands (the CLI sends them there instead of opening the store);
-//!                 second line, `federation ADDRESS`, where peers and clients reach it;
-//!                 third line (absent when HTTP is off), `http ADDRESS`, where the dashboard
-//!                 and `/metrics` are served
+//!   store/        the event store: events.log (the signed events, the source of truth) and
+//!                 db/ (a sled index, rebuilt from events.log whenever it does not match)
+//!   views.bin     the folded views (a checksummed cache: rebuilt from the log when stale,
+//!                 damaged or absent)
+//!   run/          while `maillage serve` runs (mode 0700): admin.sock, the Unix socket where
+//!                 it takes the operator's commands (mode 0600, the node's account only)
+//!   serve.addr    while `maillage serve` runs: `federation ADDRESS` (where peers and clients
+//!                 reach it), `admin PATH` (its command socket) and, unless HTTP is off,
+//!                 `http ADDRESS` (the dashboard and `/metrics`)
 //! ```
 
 use std::fs;

@@ -1949,10 +1949,10 @@ pub struct ImportReport {
     pub frozen: u64,
 }
 
-/// Imports a portable log file into the store: verified first, then every event in feed order.
-pub fn import_log(node: &Node, path: &Path) -> Result<ImportReport> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let (charter, events) = crate::logfile::read(&bytes).map_err(|problem| {
+/// Imports a portable log file (`bytes`, read from `path`) into the store: verified first,
+/// then every event in feed order.
+pub fn import_log(node: &Node, path: &Path, bytes: &[u8]) -> Result<ImportReport> {
+    let (charter, events) = crate::logfile::read(bytes).map_err(|problem| {
         anyhow!(
             "{} does not verify, nothing imported: {problem}",
             path.display()
@@ -1988,9 +1988,15 @@ pub fn import_log(node: &Node, path: &Path) -> Result<ImportReport> {
 }
 
 /// `maillage log import FILE`.
-pub fn run_import_log(data_dir: &DataDir, path: &Path, json: bool) -> Result<ExitCode> {
+pub fn run_import_log(
+    data_dir: &DataDir,
+    path: &Path,
+    json: bool,
+    files: &dyn crate::files::Files,
+) -> Result<ExitCode> {
     let node = Node::open_shared(data_dir.clone())?;
-    let report = import_log(&node, path)?;
+    let bytes = files.read(path)?;
+    let report = import_log(&node, path, &bytes)?;
     if json {
         outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {

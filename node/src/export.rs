@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
@@ -25,6 +25,7 @@ use maillage_core::{HubId, Ledger};
 
 use crate::datadir::DataDir;
 use crate::domain::{as_of_arg, hub_name, referral_status, status_label};
+use crate::files::Files;
 use crate::node::Node;
 
 /// `maillage export` options.
@@ -144,9 +145,8 @@ pub const STATS_COLUMNS: [&str; 8] = [
     "value",
 ];
 
-/// Runs `maillage export`.
-pub fn run(data_dir: &DataDir, args: ExportArgs) -> Result<ExitCode> {
-    let as_of = as_of_arg(args.as_of.as_deref())?;
+/// The files an export writes, sorted and without repeats.
+fn tables(args: &ExportArgs) -> Vec<Table> {
     let mut tables = if args.only.is_empty() {
         Table::ALL.to_vec()
     } else {
@@ -154,17 +154,31 @@ pub fn run(data_dir: &DataDir, args: ExportArgs) -> Result<ExitCode> {
     };
     tables.sort_unstable();
     tables.dedup();
+    tables
+}
+
+/// The paths an export writes.
+pub fn output_paths(args: &ExportArgs) -> Vec<PathBuf> {
+    tables(args)
+        .into_iter()
+        .map(|t| args.out.join(t.file_name()))
+        .collect()
+}
+
+/// Refuses an export that would replace files already in `--out` (unless `--force`), or
+/// write into something that is not a directory.
+pub fn check_out_dir(args: &ExportArgs, files: &dyn Files) -> Result<()> {
     let dir = &args.out;
-    if dir.exists() && !dir.is_dir() {
+    if files.exists(dir) && !dir.is_dir() {
         bail!(
             "--out {}: exists and is not a directory; nothing was written",
             dir.display()
         );
     }
-    let present: Vec<&str> = tables
+    let present: Vec<&str> = tables(args)
         .iter()
         .map(|t| t.file_name())
-        .filter(|name| dir.join(name).symlink_metadata().is_ok())
+        .filter(|name| files.exists(&dir.join(name)))
         .collect();
     if !present.is_empty() && !args.force {
         bail!(
@@ -179,49 +193,34 @@ pub fn run(data_dir: &DataDir, args: ExportArgs) -> Result<ExitCode> {
             if present.len() == 1 { "it" } else { "them" }
         );
     }
+    Ok(())
+}
+
+/// Runs `maillage export`; the files go through `files`.
+pub fn run(data_dir: &DataDir, args: ExportArgs, files: &dyn Files) -> Result<ExitCode> {
+    let as_of = as_of_arg(args.as_of.as_deref())?;
+    check_out_dir(&args, files)?;
+    let dir = &args.out;
     let node = Node::open_shared(data_dir.clone())?;
     // A copy: a serving node goes on folding while the files are written.
     let ledger = node.ledger_copy()?;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    files.create_dir_all(dir)?;
 
-    // Every file goes to a hidden partial file first; only when all are complete do they take
-    // their names, so a failure leaves DIR as it was.
-    let mut done: Vec<(Table, PathBuf, u64)> = Vec::new();
-    for &table in &tables {
-        let partial = dir.join(format!(".{}.partial", table.file_name()));
-        let rows = write_file(&partial, |out| write_table(&ledger, table, as_of, out));
-        match rows {
-            Ok(rows) => done.push((table, partial, rows)),
-            Err(error) => {
-                let _ = std::fs::remove_file(&partial);
-                for (_, partial, _) in &done {
-                    let _ = std::fs::remove_file(partial);
-                }
-                return Err(error.context(format!(
-                    "writing {}; nothing was written",
-                    dir.join(table.file_name()).display()
-                )));
-            }
-        }
-    }
-    for (table, partial, rows) in done {
+    // Every file is written whole before any takes its name, so a failure leaves DIR as it was.
+    let mut done = Vec::new();
+    for table in tables(&args) {
         let path = dir.join(table.file_name());
-        std::fs::rename(&partial, &path)
-            .with_context(|| format!("renaming {} to {}", partial.display(), path.display()))?;
+        let mut out = files.create(&path)?;
+        let rows = write_table(&ledger, table, as_of, &mut out)
+            .and_then(|rows| Ok(out.flush().map(|()| rows)?))
+            .with_context(|| format!("writing {}; nothing was written", path.display()))?;
+        done.push((table, path, out, rows));
+    }
+    for (table, path, out, rows) in done {
+        out.commit()?;
         outln!("{}: {rows} rows ({})", path.display(), table.rows_are());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Creates `path`, lets `fill` write it, and makes it durable; returns `fill`'s row count.
-fn write_file(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<u64>) -> Result<u64> {
-    let file =
-        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    let mut out = std::io::BufWriter::new(file);
-    let rows = fill(&mut out)?;
-    let file = out.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
-    Ok(rows)
 }
 
 /// Writes one file's CSV to `out`; returns its row count (header excluded).

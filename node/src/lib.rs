@@ -6,6 +6,7 @@
 #[macro_use]
 pub mod output;
 
+pub mod admin;
 pub mod bench;
 pub mod bench_replicate;
 pub mod cli;
@@ -14,6 +15,7 @@ pub mod demo;
 pub mod domain;
 pub mod export;
 pub mod federation;
+pub mod files;
 pub mod logfile;
 pub mod node;
 pub mod query;

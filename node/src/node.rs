@@ -77,6 +77,46 @@ thread_local! {
     static SHARED: std::cell::RefCell<Option<Arc<Node>>> = const { std::cell::RefCell::new(None) };
 }
 
+/// The first bytes of `views.bin`.
+const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS\0\x02";
+/// Domain of the snapshot's checksum.
+const SNAPSHOT_CHECKSUM_TAG: &[u8] = b"maillage/views-snapshot\0";
+
+/// `views.bin`: a header, the SHA-256 of the encoded views (which name every event they
+/// applied, per feed: the log position they reflect), then the encoded views. A snapshot that
+/// fails its checksum is never loaded; the views are rebuilt from the log.
+pub fn encode_snapshot(ledger: &Ledger) -> Result<Vec<u8>> {
+    use sha2::Digest;
+    let body = ledger.to_snapshot().map_err(anyhow::Error::msg)?;
+    let checksum = sha2::Sha256::new()
+        .chain_update(SNAPSHOT_CHECKSUM_TAG)
+        .chain_update(&body)
+        .finalize();
+    let mut bytes = Vec::with_capacity(SNAPSHOT_MAGIC.len() + 32 + body.len());
+    bytes.extend_from_slice(SNAPSHOT_MAGIC);
+    bytes.extend_from_slice(&checksum);
+    bytes.extend_from_slice(&body);
+    Ok(bytes)
+}
+
+/// Decodes `views.bin`, checking its header and checksum first.
+pub fn decode_snapshot(charter: Arc<Charter>, bytes: &[u8]) -> Result<Ledger, String> {
+    use sha2::Digest;
+    let header = SNAPSHOT_MAGIC.len() + 32;
+    if bytes.len() < header || &bytes[..SNAPSHOT_MAGIC.len()] != SNAPSHOT_MAGIC {
+        return Err("not a views snapshot of this format".into());
+    }
+    let (checksum, body) = bytes[SNAPSHOT_MAGIC.len()..].split_at(32);
+    let actual = sha2::Sha256::new()
+        .chain_update(SNAPSHOT_CHECKSUM_TAG)
+        .chain_update(body)
+        .finalize();
+    if actual.as_slice() != checksum {
+        return Err("checksum mismatch: the file was damaged".into());
+    }
+    Ledger::from_snapshot(charter, body)
+}
+
 /// Milliseconds since the Unix epoch, from the system clock.
 pub fn wall_ms() -> u64 {
     SystemTime::now()
@@ -107,7 +147,7 @@ impl Node {
         let (store, preloaded) = std::thread::scope(|scope| {
             let decoder = scope.spawn(|| {
                 let bytes = std::fs::read(&views_path).ok()?;
-                match Ledger::from_snapshot(charter.clone(), &bytes) {
+                match decode_snapshot(charter.clone(), &bytes) {
                     Ok(ledger) => Some(ledger),
                     Err(reason) => {
                         tracing::warn!(path = %views_path.display(), %reason, "view snapshot unusable: the views will be rebuilt from the log");
@@ -225,14 +265,39 @@ impl Node {
             .author_lock
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(damage) = self.store.damaged().get(&self.id()) {
+            bail!(
+                "this node's own feed is damaged on disk from seq {} (up to seq {}): it signed those events once and waits for its peers to send them back before signing anything new (start `maillage serve` with peers; `maillage status` shows progress). Cause: {}",
+                damage.from_seq,
+                damage.held_until,
+                damage.reason
+            );
+        }
         let seed = self.secret.seed();
+        let hlcs = self.store.head_hlcs();
+        let me = self.id();
+        // The own feed goes on after its own last value; other members' values are taken in
+        // only within the bound (a member dated in the future does not drag this clock along).
         let mut writer = FeedWriter::new(
             SecretKey::from_seed(&seed),
             self.charter.federation_id(),
-            self.store.head(&self.id()),
-            self.store.max_hlc(),
+            self.store.head(&me),
+            hlcs.get(&me).copied().unwrap_or(0),
             self.config.clock_max_ahead_ms,
         );
+        let wall = wall_ms();
+        for (author, hlc) in &hlcs {
+            if *author != me {
+                let _ = writer.clock_mut().observe(*hlc, wall);
+            }
+        }
+        let ahead_ms = writer.clock_mut().ahead_ms(wall);
+        if ahead_ms > self.config.clock_max_ahead_ms {
+            tracing::warn!(
+                ahead_ms,
+                "this node's own feed is dated ahead of this machine's clock (was the clock set back?): its events go on from its last value"
+            );
+        }
         let mut done = Vec::with_capacity(bodies.len());
         let mut bodies = bodies.into_iter().peekable();
         while bodies.peek().is_some() {
@@ -316,7 +381,7 @@ impl Node {
         let snapshot = preloaded
             .or_else(|| {
                 let bytes = std::fs::read(&path).ok()?;
-                Ledger::from_snapshot(self.charter.clone(), &bytes)
+                decode_snapshot(self.charter.clone(), &bytes)
                     .map_err(|reason| tracing::warn!(path = %path.display(), %reason, "view snapshot unusable: rebuilding the views from the log"))
                     .ok()
             })
@@ -331,7 +396,7 @@ impl Node {
         let before = ledger.applied_count();
         self.fold_new(&mut ledger)?;
         if ledger.applied_count() != before {
-            crate::datadir::write_atomic(&path, &ledger.to_snapshot().map_err(anyhow::Error::msg)?)
+            crate::datadir::write_atomic(&path, &encode_snapshot(&ledger)?)
                 .with_context(|| format!("saving the views to {}", path.display()))?;
         }
         Ok(ledger)
@@ -340,7 +405,7 @@ impl Node {
     /// Saves `ledger` as the views snapshot.
     pub fn save_views(&self, ledger: &Ledger) -> Result<()> {
         let path = self.data_dir.views_path();
-        crate::datadir::write_atomic(&path, &ledger.to_snapshot().map_err(anyhow::Error::msg)?)
+        crate::datadir::write_atomic(&path, &encode_snapshot(ledger)?)
             .with_context(|| format!("saving the views to {}", path.display()))
     }
 

@@ -1,8 +1,10 @@
-//! The `Query` service: what clients ask a running node, answered from its live views, and
-//! `Run`, which executes a CLI command line inside the node.
+//! The `Query` service: what clients ask a running node, answered from its live views.
 //!
-//! Access: calls from loopback are served as they are; calls from elsewhere need a session
-//! token from the Federation handshake (a member key). `Run` is loopback only.
+//! Access: anything about a person (a parcours, a referral, the holder of a voucher) needs a
+//! session token from the Federation handshake (a member key), whatever the caller's address:
+//! loopback is not an authentication (any local account reaches it). Aggregate reads are
+//! served to loopback callers without a session and to others with one. Commands never arrive
+//! here (see [`crate::admin`]).
 
 use std::sync::Arc;
 
@@ -28,41 +30,47 @@ impl QueryService {
         Self { node, daemon }
     }
 
+    /// Aggregate reads: loopback callers, or a session.
     fn allow<T>(&self, request: &Request<T>) -> Result<(), Status> {
         if is_loopback(request) {
             return Ok(());
         }
-        FederationService::authorize(&self.daemon.replica, request).map(|_| ())
+        self.session(request).map(|_| ())
     }
 
-    /// Runs a command line inside the node; returns (stdout, stderr, exit code).
-    async fn run_args(&self, args: Vec<String>, cwd: String) -> Result<pb::RunResponse, Status> {
+    /// Reads about a person: a session, whatever the caller's address.
+    fn session<T>(&self, request: &Request<T>) -> Result<maillage_core::HubId, Status> {
+        FederationService::authorize(&self.daemon.replica, request)
+    }
+
+    /// Runs a read-only command line inside the node and returns its JSON output.
+    async fn json(&self, args: Vec<String>) -> Result<serde_json::Value, Status> {
         let node = self.node.clone();
         let daemon = self.daemon.clone();
         let response = tokio::task::spawn_blocking(move || {
-            Node::lend(&node, || Daemon::lend(&daemon, || run_captured(args, &cwd)))
+            Node::lend(&node, || {
+                Daemon::lend(&daemon, || {
+                    crate::admin::run_captured(args, std::collections::BTreeMap::new())
+                })
+            })
         })
         .await
-        .map_err(|e| Status::internal(format!("command task failed: {e}")))?;
-        // Commands may have appended own events: wake the peers' streams.
-        self.daemon.replica.notify();
-        Ok(response)
+        .map_err(|e| Status::internal(format!("query task failed: {e}")))?;
+        match response.exit_code {
+            0 => serde_json::from_str(&response.stdout)
+                .map_err(|e| Status::internal(format!("the answer is not JSON: {e}"))),
+            _ => Err(Status::not_found(maillage_core::excerpt::excerpt(
+                response.stderr.trim().trim_start_matches("error: "),
+                300,
+            ))),
+        }
     }
 
-    async fn json(&self, args: Vec<String>) -> Result<Response<pb::JsonDocument>, Status> {
-        let response = self.run_args(args, String::new()).await?;
-        match response.exit_code {
-            0 => Ok(Response::new(pb::JsonDocument {
-                json: response.stdout,
-            })),
-            _ => Err(Status::not_found(
-                response
-                    .stderr
-                    .trim()
-                    .trim_start_matches("error: ")
-                    .to_string(),
-            )),
-        }
+    async fn document(&self, args: Vec<String>) -> Result<Response<pb::JsonDocument>, Status> {
+        let value = self.json(args).await?;
+        Ok(Response::new(pb::JsonDocument {
+            json: value.to_string(),
+        }))
     }
 }
 
@@ -77,57 +85,6 @@ fn serving_views(node: &Node) -> Result<crate::node::Views<'_>, Status> {
 
 fn is_loopback<T>(request: &Request<T>) -> bool {
     request.remote_addr().is_some_and(|a| a.ip().is_loopback())
-}
-
-/// Parses and runs a command line with its output captured.
-pub fn run_captured(args: Vec<String>, cwd: &str) -> pb::RunResponse {
-    use clap::Parser;
-    let argv = std::iter::once("maillage".to_string()).chain(args);
-    let cli = match crate::cli::Cli::try_parse_from(argv) {
-        Ok(cli) => cli,
-        Err(error) => {
-            let code = error.exit_code();
-            let text = error.render().to_string();
-            let (stdout, stderr) = if code == 0 {
-                (text, String::new())
-            } else {
-                (String::new(), text)
-            };
-            return pb::RunResponse {
-                stdout,
-                stderr,
-                exit_code: code,
-            };
-        }
-    };
-    if !crate::cli::runs_in_daemon(&cli.command) {
-        return pb::RunResponse {
-            stdout: String::new(),
-            stderr: "error: this command does not run inside a serving node\n".into(),
-            exit_code: 2,
-        };
-    }
-    let mut cli = cli;
-    crate::cli::resolve_paths(&mut cli.command, std::path::Path::new(cwd));
-    let (result, stdout) = crate::output::capture(|| crate::cli::run(cli));
-    match result {
-        Ok(code) => pb::RunResponse {
-            stdout,
-            stderr: String::new(),
-            exit_code: exit_code_number(code),
-        },
-        Err(error) => pb::RunResponse {
-            stdout,
-            stderr: format!("error: {error:#}\n"),
-            exit_code: 1,
-        },
-    }
-}
-
-fn exit_code_number(code: std::process::ExitCode) -> i32 {
-    (0..=255u8)
-        .find(|n| std::process::ExitCode::from(*n) == code)
-        .map_or(1, i32::from)
 }
 
 #[tonic::async_trait]
@@ -178,56 +135,82 @@ impl Query for QueryService {
         self.allow(&request)?;
         let r = request.into_inner();
         let mut args = vec!["venues".to_string(), "search".to_string()];
-        args.extend(r.text.split_whitespace().map(String::from));
+        // Options as `--name=value` and the words after `--`: nothing a client sends is read as
+        // a flag.
         if !r.service.is_empty() {
-            args.extend(["--service".into(), r.service]);
+            args.push(format!("--service={}", r.service));
         }
         if !r.departement.is_empty() {
-            args.extend(["--departement".into(), r.departement]);
+            args.push(format!("--departement={}", r.departement));
         }
         if r.qualified_only {
             args.push("--qualified".into());
         }
         if r.limit > 0 {
-            args.extend(["--limit".into(), r.limit.to_string()]);
+            args.push(format!("--limit={}", r.limit.min(1000)));
         }
         args.push("--json".into());
-        self.json(args).await
+        args.push("--".into());
+        args.extend(r.text.split_whitespace().map(String::from));
+        self.document(args).await
     }
 
     async fn voucher_status(
         &self,
         request: Request<pb::VoucherStatusRequest>,
     ) -> Result<Response<pb::JsonDocument>, Status> {
-        self.allow(&request)?;
+        // The holder is shown only to a session.
+        let holder = self.session(&request).is_ok();
+        if !holder {
+            self.allow(&request)?;
+        }
         let serial = request.into_inner().serial;
-        self.json(vec![
-            "voucher".into(),
-            "status".into(),
-            serial,
-            "--json".into(),
-        ])
-        .await
+        let mut value = self
+            .json(vec![
+                "voucher".into(),
+                "status".into(),
+                "--json".into(),
+                "--".into(),
+                serial,
+            ])
+            .await?;
+        if !holder && let Some(object) = value.as_object_mut() {
+            object.remove("person");
+        }
+        Ok(Response::new(pb::JsonDocument {
+            json: value.to_string(),
+        }))
     }
 
     async fn referral(
         &self,
         request: Request<pb::ReferralRequest>,
     ) -> Result<Response<pb::JsonDocument>, Status> {
-        self.allow(&request)?;
+        self.session(&request)?;
         let id = request.into_inner().referral_id;
-        self.json(vec!["referral".into(), "show".into(), id, "--json".into()])
-            .await
+        self.document(vec![
+            "referral".into(),
+            "show".into(),
+            "--json".into(),
+            "--".into(),
+            id,
+        ])
+        .await
     }
 
     async fn parcours(
         &self,
         request: Request<pb::ParcoursRequest>,
     ) -> Result<Response<pb::JsonDocument>, Status> {
-        self.allow(&request)?;
+        self.session(&request)?;
         let person = request.into_inner().person;
-        self.json(vec!["parcours".into(), person, "--json".into()])
-            .await
+        self.document(vec![
+            "parcours".into(),
+            "--json".into(),
+            "--".into(),
+            person,
+        ])
+        .await
     }
 
     async fn stats(
@@ -235,39 +218,30 @@ impl Query for QueryService {
         request: Request<pb::StatsRequest>,
     ) -> Result<Response<pb::JsonDocument>, Status> {
         self.allow(&request)?;
-        self.json(vec!["stats".into(), "--json".into()]).await
-    }
-
-    async fn run(
-        &self,
-        request: Request<pb::RunRequest>,
-    ) -> Result<Response<pb::RunResponse>, Status> {
-        if !is_loopback(&request) {
-            return Err(Status::permission_denied(
-                "Run is served to loopback clients only",
-            ));
-        }
-        let request = request.into_inner();
-        Ok(Response::new(
-            self.run_args(request.args, request.cwd).await?,
-        ))
+        self.document(vec!["stats".into(), "--json".into()]).await
     }
 }
 
-/// The replication status of a serving node.
-pub fn status_of(node: &Node, daemon: &Daemon) -> Result<pb::StatusResponse, Status> {
-    let replica = &daemon.replica;
-    let ledger = serving_views(node)?;
-    let applied = ledger.applied();
+/// Each feed this node knows: stored head, what is folded, fork, damage on disk, and how far
+/// its last event is dated ahead of this node's clock. `applied` is what the views folded.
+pub fn feed_statuses(
+    node: &Node,
+    applied: &std::collections::BTreeMap<maillage_core::HubId, u64>,
+) -> Vec<pb::FeedStatus> {
     let forks = node.store.forks();
     let frontier = node.store.frontier();
+    let damaged = node.store.damaged();
+    let hlcs = node.store.head_hlcs();
+    let now_ms = crate::node::wall_ms();
     let mut authors: std::collections::BTreeSet<_> = frontier.keys().copied().collect();
     authors.extend(forks.keys().copied());
-    let feeds = authors
+    authors.extend(damaged.keys().copied());
+    authors
         .into_iter()
         .map(|author| {
             let head = frontier.get(&author);
             let fork = forks.get(&author);
+            let damage = damaged.get(&author);
             pb::FeedStatus {
                 author: author.0.to_vec(),
                 name: node
@@ -280,9 +254,21 @@ pub fn status_of(node: &Node, daemon: &Daemon) -> Result<pb::StatusResponse, Sta
                 applied: applied.get(&author).copied().unwrap_or(0),
                 frozen: fork.is_some(),
                 fork_seq: fork.map_or(0, |f| f.fork.seq),
+                clock_ahead_ms: hlcs.get(&author).map_or(0, |hlc| {
+                    maillage_core::hlc::hlc_millis(*hlc).saturating_sub(now_ms)
+                }),
+                damaged_from: damage.map_or(0, |d| d.from_seq),
+                damaged_until: damage.map_or(0, |d| d.held_until),
             }
         })
-        .collect();
+        .collect()
+}
+
+/// The replication status of a serving node.
+pub fn status_of(node: &Node, daemon: &Daemon) -> Result<pb::StatusResponse, Status> {
+    let replica = &daemon.replica;
+    let ledger = serving_views(node)?;
+    let feeds = feed_statuses(node, &ledger.applied());
     let peers = replica
         .peers()
         .into_iter()

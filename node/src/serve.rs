@@ -1,8 +1,9 @@
 //! `maillage serve`: the daemon. It serves the `Federation` service to peers and the `Query`
 //! service to clients on one address, keeps one link per configured peer (pull, follow live,
-//! redial), folds every event into live views, answers claims on its vouchers, runs CLI
-//! commands sent to it so that the CLI and the daemon never write the data dir at once, and
-//! serves the dashboard and Prometheus metrics over HTTP ([`crate::web`]).
+//! redial), folds every event into live views, answers claims on its vouchers, runs the
+//! operator's CLI commands sent to it on its Unix socket ([`crate::admin`]) so that the CLI and
+//! the daemon never write the data dir at once, and serves the dashboard and Prometheus
+//! metrics over HTTP ([`crate::web`]).
 //!
 //! Shutdown (SIGINT or SIGTERM): stop accepting, stop the links after what they received is
 //! stored, save the views, remove `serve.addr`. Own events are durable before they are
@@ -13,7 +14,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use maillage_core::ledger::VoucherStatus;
 use maillage_core::{EventId, Fork, HubId, Ledger, Role, VerifiedEvent, pb};
 use maillage_proto::v1::query_server::QueryServer;
@@ -189,6 +190,9 @@ struct NodeHost {
     answer_claims: bool,
     /// Claims already answered by this process (an answer the rules refuse is not retried).
     answered: Mutex<BTreeSet<EventId>>,
+    /// When (wall ms) a member's clock was last reported ahead, per member: at most one line
+    /// a minute each.
+    clock_reported: Mutex<BTreeMap<HubId, u64>>,
 }
 
 impl NodeHost {
@@ -261,8 +265,53 @@ impl NodeHost {
     }
 }
 
+impl NodeHost {
+    /// Logs members whose events are dated more than the clock bound ahead of this node's
+    /// clock. A report only: every rule treats such events as any other, and this node's own
+    /// clock does not follow them.
+    fn report_clocks_ahead(&self, events: impl IntoIterator<Item = (HubId, u64)>) {
+        let bound = self.node.config.clock_max_ahead_ms;
+        let now = crate::node::wall_ms();
+        let mut ahead: BTreeMap<HubId, u64> = BTreeMap::new();
+        for (author, hlc) in events {
+            let by = maillage_core::hlc::hlc_millis(hlc).saturating_sub(now);
+            if by > bound {
+                let entry = ahead.entry(author).or_default();
+                *entry = (*entry).max(by);
+            }
+        }
+        if ahead.is_empty() {
+            return;
+        }
+        let mut reported = self
+            .clock_reported
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        for (author, by) in ahead {
+            let last = reported.get(&author).copied();
+            if last.is_none_or(|at| now.saturating_sub(at) >= 60_000) {
+                reported.insert(author, now);
+                let member = self
+                    .node
+                    .charter
+                    .member(&author)
+                    .map(|m| m.name.clone())
+                    .unwrap_or_default();
+                tracing::warn!(
+                    author = %author.short(),
+                    %member,
+                    ahead_s = by / 1000,
+                    bound_s = bound / 1000,
+                    "a member's events are dated ahead of this machine's clock (its clock runs fast, or it forged dates): they are handled like any other, and this node's clock does not follow them"
+                );
+            }
+        }
+    }
+}
+
 impl Host for NodeHost {
     fn stored(&self, events: Vec<VerifiedEvent>) {
+        self.report_clocks_ahead(events.iter().map(|e| (e.author, e.hlc)));
         let mut ledger = self.lock();
         let mut full = false;
         for event in events {
@@ -407,6 +456,7 @@ pub async fn run(
         ledger: ledger.clone(),
         answer_claims: config.answer_claims,
         answered: Mutex::new(BTreeSet::new()),
+        clock_reported: Mutex::new(BTreeMap::new()),
     });
     let replica = Replica::new(
         node.charter.clone(),
@@ -439,6 +489,8 @@ pub async fn run(
         http: http.map(|a| a.to_string()),
     });
     let metrics = crate::web::Metrics::new(node.clone(), replica.clone());
+    // Feeds already dated ahead of this machine's clock are reported at start too.
+    host.report_clocks_ahead(node.store.head_hlcs());
     // Claims that arrived while the node was down are answered now.
     if config.answer_claims && role == Role::Hub {
         let host = host.clone();
@@ -498,21 +550,20 @@ pub async fn run(
         })
     };
 
-    // The local CLI reaches the node on a loopback-only, plaintext listener of its own (the
-    // Query service alone), whatever the main listener's address and TLS settings.
-    let admin_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .context("binding the local command listener on 127.0.0.1")?;
-    let admin = admin_listener.local_addr()?;
+    // The operator's commands arrive on a Unix socket in the data dir, owner only: never on
+    // a TCP listener.
+    let (admin_listener, admin_owner) = crate::admin::bind(&node.data_dir)?;
+    let admin = crate::admin::socket_path(&node.data_dir);
+    let admin_shown = std::fs::canonicalize(&admin).unwrap_or_else(|_| admin.clone());
     let admin_server = {
-        let query = crate::query::QueryService::new(node.clone(), daemon.clone());
+        let service = crate::admin::AdminService::new(node.clone(), daemon.clone());
         let mut stop = stop_rx.clone();
         tokio::spawn(
             Server::builder()
-                .layer(metrics.grpc_layer("commands"))
-                .add_service(QueryServer::new(query))
+                .layer(metrics.grpc_layer("admin"))
+                .add_service(service.server())
                 .serve_with_incoming_shutdown(
-                    maillage_sync::server::incoming(admin_listener),
+                    crate::admin::incoming(admin_listener, admin_owner),
                     async move {
                         let _ = stop.wait_for(|stopped| *stopped).await;
                     },
@@ -528,14 +579,14 @@ pub async fn run(
         }))
     });
     let addr_path = node.data_dir.serve_addr_path();
-    let mut addr_text = format!("{admin}\nfederation {local}\n");
+    let mut addr_text = format!("federation {local}\nadmin {}\n", admin_shown.display());
     if let Some(http) = http {
         addr_text.push_str(&format!("http {http}\n"));
     }
     crate::datadir::write_atomic(&addr_path, addr_text.as_bytes())
         .with_context(|| format!("writing {}", addr_path.display()))?;
     let http_shown = http.map_or_else(|| "off".to_owned(), |a| format!("http://{a}/"));
-    tracing::info!(listen = %local, commands = %admin, http = %http_shown, node = %node.id().short(), role = ?role, peers = links.len(), tls = config.tls.is_some(), "serving");
+    tracing::info!(listen = %local, commands = %admin_shown.display(), http = %http_shown, node = %node.id().short(), role = ?role, peers = links.len(), tls = config.tls.is_some(), "serving");
 
     let mut builder = Server::builder()
         .initial_stream_window_size(maillage_sync::client::STREAM_WINDOW_BYTES)
@@ -573,6 +624,7 @@ pub async fn run(
         tracing::warn!(%error, "the HTTP listener failed");
     }
     let _ = std::fs::remove_file(&addr_path);
+    let _ = std::fs::remove_file(&admin);
     {
         let node = node.clone();
         tokio::task::spawn_blocking(move || {
@@ -635,42 +687,5 @@ pub fn serve_blocking(node: Node, config: ServeConfig) -> Result<()> {
             shutdown_signal(),
         )
         .await
-    })
-}
-
-/// The address of the daemon serving `data_dir`, if `serve.addr` says one runs (its first
-/// line: the command listener; the `federation ADDR` and `http ADDR` lines follow).
-pub fn running_address(data_dir: &crate::datadir::DataDir) -> Option<String> {
-    let text = std::fs::read_to_string(data_dir.serve_addr_path()).ok()?;
-    let addr = text.lines().next().unwrap_or_default().trim();
-    (!addr.is_empty()).then(|| addr.to_string())
-}
-
-/// Sends a command line to the daemon at `address`; returns its output and exit code.
-pub fn forward(address: &str, args: Vec<String>) -> Result<(String, String, i32)> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let cwd = std::env::current_dir()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
-    runtime.block_on(async move {
-        let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{address}"))?
-            .tcp_nodelay(true)
-            .connect_timeout(Duration::from_secs(2));
-        let channel = match endpoint.connect().await {
-            Ok(channel) => channel,
-            Err(error) => bail!(
-                "a node is registered as serving this data dir at {address} (serve.addr) but does not answer: {error}; if it crashed, remove serve.addr"
-            ),
-        };
-        let mut client = maillage_proto::v1::query_client::QueryClient::new(channel)
-            .max_decoding_message_size(64 << 20);
-        let response = client
-            .run(pb::RunRequest { args, cwd })
-            .await
-            .map_err(|s| anyhow::anyhow!("the running node refused the command: {}", s.message()))?
-            .into_inner();
-        Ok((response.stdout, response.stderr, response.exit_code))
     })
 }

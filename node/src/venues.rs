@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::cli::progress_bar;
 use crate::datadir::DataDir;
 use crate::domain::fold;
+use crate::files::Files;
 use crate::node::Node;
 
 /// `maillage venues …`.
@@ -166,8 +167,8 @@ pub struct ImportCounts {
     pub events_appended: usize,
 }
 
-/// Runs a venues command.
-pub fn run(data_dir: &DataDir, command: VenuesCommand) -> Result<ExitCode> {
+/// Runs a venues command; the files it names go through `files`.
+pub fn run(data_dir: &DataDir, command: VenuesCommand, files: &dyn Files) -> Result<ExitCode> {
     match command {
         VenuesCommand::Qualify(args) => crate::domain::qualify(data_dir, args),
         VenuesCommand::Revoke(args) => crate::domain::revoke(data_dir, args),
@@ -179,7 +180,15 @@ pub fn run(data_dir: &DataDir, command: VenuesCommand) -> Result<ExitCode> {
             json,
         } => {
             let node = Node::open_shared(data_dir.clone())?;
-            let outcome = import(&node, &file, format.into(), report.as_deref(), dry_run)?;
+            let bytes = files.read(&file)?;
+            let outcome = import_bytes(
+                &node,
+                &file.display().to_string(),
+                &bytes,
+                format.into(),
+                report.as_deref().map(|path| (path, files)),
+                dry_run,
+            )?;
             if json {
                 outln!("{}", serde_json::to_string_pretty(&outcome.counts)?);
             } else {
@@ -258,9 +267,9 @@ pub fn run(data_dir: &DataDir, command: VenuesCommand) -> Result<ExitCode> {
             let records = open_records(ledger.venues());
             match &out {
                 Some(path) => {
-                    let file = std::fs::File::create(path)
-                        .with_context(|| format!("creating {}", path.display()))?;
-                    maillage_venues::export_csv_v1(&records, std::io::BufWriter::new(file))?;
+                    let mut file = files.create(path)?;
+                    maillage_venues::export_csv_v1(&records, &mut file)?;
+                    file.commit()?;
                     outln!(
                         "{} venues written to {} (national standard v1 CSV)",
                         records.len(),
@@ -322,32 +331,13 @@ pub struct ImportOutcome {
     pub text: String,
 }
 
-/// Imports a file into the node's log.
-pub fn import(
-    node: &Node,
-    file: &Path,
-    format: InputFormat,
-    report_path: Option<&Path>,
-    dry_run: bool,
-) -> Result<ImportOutcome> {
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    import_bytes(
-        node,
-        &file.display().to_string(),
-        &bytes,
-        format,
-        report_path,
-        dry_run,
-    )
-}
-
 /// Imports venue-file bytes (`label` names them in messages) into the node's log.
 pub fn import_bytes(
     node: &Node,
     label: &str,
     bytes: &[u8],
     format: InputFormat,
-    report_path: Option<&Path>,
+    report: Option<(&Path, &dyn Files)>,
     dry_run: bool,
 ) -> Result<ImportOutcome> {
     let member = node.member()?.clone();
@@ -414,10 +404,10 @@ pub fn import_bytes(
         bar.finish_and_clear();
         counts.events_appended = appended.len();
     }
-    if let Some(path) = report_path {
-        let out =
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-        maillage_venues::write_report_csv(&batch.rows, std::io::BufWriter::new(out))?;
+    if let Some((path, files)) = report {
+        let mut out = files.create(path)?;
+        maillage_venues::write_report_csv(&batch.rows, &mut out)?;
+        out.commit()?;
     }
 
     let mut text = String::new();
@@ -491,8 +481,8 @@ pub fn import_bytes(
             );
         }
     }
-    match report_path {
-        Some(path) => {
+    match report {
+        Some((path, _)) => {
             let _ = writeln!(
                 text,
                 "full report (every rejected row and warning): {}",

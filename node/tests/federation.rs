@@ -311,18 +311,22 @@ fn vouchers_cross_territories_online_and_through_a_partition() {
 }
 
 /// Flips the last byte (part of the Ed25519 signature) of the `index`-th event frame of a
-/// store's data file.
+/// store's data file, and writes the frame's checksum again: not a disk fault (the store would
+/// see that) but a forgery, which only signature verification can catch.
 fn tamper_signature(store: &Path, index: usize) {
     let path = store.join("events.log");
     let mut bytes = std::fs::read(&path).unwrap();
-    let mut at = 0;
+    assert!(bytes.starts_with(b"MAILLAGE-EVENTS\0"), "data file header");
+    let mut at = 20;
     for _ in 0..index {
         let len = u32::from_be_bytes(bytes[at + 1..at + 5].try_into().unwrap()) as usize;
-        at += 5 + len;
+        at += 9 + len;
     }
-    assert_eq!(bytes[at], 0xE5, "frame tag");
+    assert_eq!(bytes[at], 0xE6, "frame tag");
     let len = u32::from_be_bytes(bytes[at + 1..at + 5].try_into().unwrap()) as usize;
     bytes[at + 4 + len] ^= 0x01;
+    let crc = crc32fast::hash(&bytes[at..at + 5 + len]);
+    bytes[at + 5 + len..at + 9 + len].copy_from_slice(&crc.to_be_bytes());
     std::fs::write(&path, bytes).unwrap();
 }
 

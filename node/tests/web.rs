@@ -254,10 +254,14 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
             .all(|n| stored(dir, n) == total)
     });
 
-    // serve.addr: command listener, federation address, then the HTTP address.
+    // serve.addr: federation address, command socket, then the HTTP address.
     let lines = anct.addr_lines();
     assert_eq!(lines.len(), 3, "{lines:?}");
-    assert_eq!(lines[1], format!("federation 127.0.0.1:{}", ports[2]));
+    assert_eq!(lines[0], format!("federation 127.0.0.1:{}", ports[2]));
+    assert!(
+        lines[1].starts_with("admin /") && lines[1].ends_with("/anct/run/admin.sock"),
+        "{lines:?}"
+    );
     let anct_http = anct.http().unwrap();
     assert!(anct_http.starts_with("127.0.0.1:"), "{anct_http}");
     assert!(
@@ -372,16 +376,16 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
         })
         .sum();
     assert_eq!(feeds, total as f64);
-    // The CLI's commands reached the observer's daemon through its command listener, timed.
+    // The CLI's commands reached the observer's daemon through its command socket, timed.
     let runs = sample(
         &metrics,
-        "maillage_grpc_request_duration_seconds_count{listener=\"commands\",method=\"/maillage.v1.Query/Run\"}",
+        "maillage_grpc_request_duration_seconds_count{listener=\"admin\",method=\"/maillage.v1.Admin/Run\"}",
     )
     .unwrap();
     assert!(runs >= 2.0, "{metrics}");
     assert!(
         metrics.contains(
-            "maillage_grpc_request_duration_seconds_bucket{le=\"+Inf\",listener=\"commands\",method=\"/maillage.v1.Query/Run\"}"
+            "maillage_grpc_request_duration_seconds_bucket{le=\"+Inf\",listener=\"admin\",method=\"/maillage.v1.Admin/Run\"}"
         ),
         "{metrics}"
     );

@@ -228,8 +228,11 @@ impl EventStore for FaceStore {
         }
         Ok(events)
     }
-    fn max_hlc(&self) -> u64 {
-        self.inner.max_hlc()
+    fn head_hlcs(&self) -> BTreeMap<HubId, u64> {
+        self.inner.head_hlcs()
+    }
+    fn damaged(&self) -> BTreeMap<HubId, maillage_store::Damage> {
+        self.inner.damaged()
     }
     fn verify(
         &self,

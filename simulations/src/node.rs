@@ -148,7 +148,7 @@ impl Signer {
             secret,
             charter.federation_id(),
             store.head(&me),
-            store.max_hlc(),
+            store.head_hlcs().get(&me).copied().unwrap_or(0),
             MAX_AHEAD_MS_DEFAULT,
         );
         Self {

@@ -6,16 +6,13 @@ use thiserror::Error;
 use crate::chain::Head;
 use crate::crypto::SecretKey;
 use crate::envelope::{EnvelopeError, EventRef, Header, VerifiedEvent, sign_event};
-use crate::hlc::{ClockError, HybridClock};
+use crate::hlc::HybridClock;
 use crate::ids::{FederationId, HubId};
 
 /// Why an event could not be authored.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AuthorError {
-    /// The clock is too far ahead of wall time.
-    #[error(transparent)]
-    Clock(#[from] ClockError),
     /// The event would be invalid (too large).
     #[error(transparent)]
     Envelope(#[from] EnvelopeError),
@@ -32,8 +29,9 @@ pub struct FeedWriter {
 }
 
 impl FeedWriter {
-    /// Continues the feed after `head`; `last_hlc` is the largest HLC the node has signed or
-    /// seen (at least the head event's).
+    /// Continues the feed after `head`; `last_hlc` is the HLC of the head event (the node's
+    /// own last value). Values of other members are taken in through [`FeedWriter::clock_mut`]
+    /// and [`HybridClock::observe`], within its bound.
     pub fn new(
         secret: SecretKey,
         federation: FederationId,
@@ -72,7 +70,7 @@ impl FeedWriter {
         deps: Vec<EventRef>,
         wall_ms: u64,
     ) -> Result<VerifiedEvent, AuthorError> {
-        let hlc = self.clock.tick(wall_ms)?;
+        let hlc = self.clock.tick(wall_ms);
         let header = Header {
             federation: self.federation,
             seq: self.head.map_or(1, |h| h.seq + 1),

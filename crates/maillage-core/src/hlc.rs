@@ -1,18 +1,23 @@
 //! The hybrid logical clock: `(unix ms << 16) | counter`.
 //!
 //! Values only grow, even when the wall clock steps back. Restarting from the last value the
-//! node signed ([`HybridClock::resume`]) keeps that promise across restarts. The clock refuses
-//! to run more than `max_ahead_ms` ahead of wall time: a remote value that far in the future is
-//! not adopted, and a local clock that finds itself that far ahead (a wall clock set back by
-//! hours) refuses to sign rather than date events wrongly. The wall time is passed in: the core
-//! reads no clock.
+//! node signed in its own feed ([`HybridClock::resume`]) keeps that promise across restarts.
+//!
+//! A value received from another member is adopted only if it is at most `max_ahead_ms` ahead
+//! of wall time ([`HybridClock::observe`]): a member whose clock runs fast, or a forged event
+//! dated in 2100, never drags this node's clock along. A node's own feed must keep growing
+//! whatever happened before, so when its own last value is ahead of wall time (its wall clock
+//! was set back), the clock goes on from there by logical ticks ([`HybridClock::tick`]) rather
+//! than refusing to sign; [`HybridClock::ahead_ms`] tells how far ahead it runs so the node
+//! can say so. No validity rule reads the HLC against any node's clock. The wall time is passed
+//! in: the core reads no clock.
 
 use thiserror::Error;
 
 /// Default bound on how far the clock may run ahead of wall time: 5 minutes.
 pub const MAX_AHEAD_MS_DEFAULT: u64 = 5 * 60 * 1000;
 
-/// The clock would run too far ahead of wall time.
+/// A remote value too far ahead of wall time to be adopted.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ClockError {
@@ -63,16 +68,22 @@ impl HybridClock {
         self.last
     }
 
-    /// A new value, strictly greater than every earlier one.
-    pub fn tick(&mut self, wall_ms: u64) -> Result<u64, ClockError> {
+    /// A new value, strictly greater than every earlier one: wall time, or the last value plus
+    /// one when that is later.
+    pub fn tick(&mut self, wall_ms: u64) -> u64 {
         let physical = wall_ms.saturating_mul(1 << 16);
         let next = physical.max(self.last.saturating_add(1));
-        self.check(next, wall_ms)?;
         self.last = next;
-        Ok(next)
+        next
     }
 
-    /// Takes a remote value into account (a received event's HLC).
+    /// How far (ms) the last value runs ahead of `wall_ms` (0 when it does not).
+    pub fn ahead_ms(&self, wall_ms: u64) -> u64 {
+        hlc_millis(self.last).saturating_sub(wall_ms)
+    }
+
+    /// Takes a remote value into account (a received event's HLC): adopted if it is at most
+    /// the bound ahead of `wall_ms`, ignored (the error says by how much) otherwise.
     pub fn observe(&mut self, remote: u64, wall_ms: u64) -> Result<(), ClockError> {
         self.check(remote, wall_ms)?;
         self.last = self.last.max(remote);
@@ -102,9 +113,9 @@ mod tests {
     #[test]
     fn monotonic_even_when_wall_time_steps_back() {
         let mut clock = HybridClock::new(1000);
-        let a = clock.tick(10_000).unwrap();
-        let b = clock.tick(9_500).unwrap();
-        let c = clock.tick(10_000).unwrap();
+        let a = clock.tick(10_000);
+        let b = clock.tick(9_500);
+        let c = clock.tick(10_000);
         assert!(a < b && b < c);
         assert_eq!(hlc_millis(a), 10_000);
     }
@@ -112,9 +123,9 @@ mod tests {
     #[test]
     fn survives_restart() {
         let mut clock = HybridClock::new(1000);
-        let a = clock.tick(10_000).unwrap();
+        let a = clock.tick(10_000);
         let mut restarted = HybridClock::resume(a, 1000);
-        assert!(restarted.tick(10_000).unwrap() > a);
+        assert!(restarted.tick(10_000) > a);
     }
 
     #[test]
@@ -125,9 +136,24 @@ mod tests {
         assert!(err.to_string().contains("10000 ms ahead"), "{err}");
         assert_eq!(clock.last(), 0, "the remote value was not adopted");
         clock.observe((10_900u64) << 16, 10_000).unwrap();
-        // A clock resumed far in the future (wall clock set back) refuses to sign.
+        assert_eq!(
+            clock.last(),
+            10_900 << 16,
+            "a value within the bound is adopted"
+        );
+    }
+
+    #[test]
+    fn an_own_feed_ahead_of_wall_time_goes_on_by_logical_ticks() {
+        // The node's own last event is dated 10 s ahead (its wall clock was set back): it goes
+        // on signing, each value one more than the last, and says how far ahead it runs.
+        let far = (20_000u64) << 16;
         let mut resumed = HybridClock::resume(far, 1000);
-        assert!(resumed.tick(10_000).is_err());
-        assert!(resumed.tick(19_500).is_ok());
+        assert_eq!(resumed.tick(10_000), far + 1);
+        assert_eq!(resumed.tick(10_000), far + 2);
+        assert_eq!(resumed.ahead_ms(10_000), 10_000);
+        // Once wall time passes it, the clock follows wall time again.
+        assert_eq!(resumed.tick(20_001), 20_001 << 16);
+        assert_eq!(resumed.ahead_ms(20_001), 0);
     }
 }

@@ -21,8 +21,8 @@ pub trait Backend: Send + Sync + 'static {
         after_seq: u64,
         limit: usize,
     ) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
-    /// The last event of a feed.
-    fn last(&self, author: &HubId) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
+    /// The largest seq stored for a feed (its bytes may be damaged: read them to know).
+    fn last_seq(&self, author: &HubId) -> Result<Option<u64>, StoreError>;
     /// Every author with at least one event, ascending.
     fn authors(&self) -> Result<Vec<HubId>, StoreError>;
     /// Writes events atomically and durably.
@@ -37,6 +37,22 @@ pub trait Backend: Send + Sync + 'static {
     fn meta_put(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
     /// Bytes used on disk (0 in memory).
     fn size_on_disk(&self) -> Result<u64, StoreError>;
+    /// Feeds whose index, when the backend was opened, covered more events than its data
+    /// holds (a data file restored from an older copy): the store fetches them again.
+    fn recovered(&self) -> Vec<Recovered> {
+        Vec::new()
+    }
+}
+
+/// A feed the backend's index knew further than its data holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recovered {
+    /// The feed.
+    pub author: HubId,
+    /// The first seq missing.
+    pub from_seq: u64,
+    /// The last seq the index knew.
+    pub held_until: u64,
 }
 
 /// `author || seq` (big-endian): feeds sort together, in seq order.

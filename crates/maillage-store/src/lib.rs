@@ -12,7 +12,14 @@
 //!   neither stored nor served.
 //! - **Open** re-checks every stored chain: each payload is re-hashed and must be the `prev` of
 //!   its successor, and each feed's head signature is verified, so a flipped byte anywhere in a
-//!   feed is found. [`EventStore::verify`] can re-verify every signature too.
+//!   feed is found (on disk every frame also carries a checksum, which covers the signatures).
+//!   A feed found damaged is cut to its longest verified prefix and recorded as [`Damage`]: the
+//!   node serves only that prefix, fetches the rest again from peers (the damage heals once the
+//!   feed is back where it was), and refuses to append to a damaged own feed meanwhile, so it
+//!   never signs a position it signed before. [`EventStore::verify`] can re-verify every
+//!   signature too.
+//! - **Reads** never return bytes that fail their check: a read that meets damage found later
+//!   cuts the feed the same way.
 //!
 //! Writers are serialised by one lock; reads go straight to the backend.
 
@@ -30,7 +37,7 @@ use maillage_core::{Charter, Fork, ForkProof, HubId, VerifiedEvent, pb, verify_e
 use prost::Message;
 use thiserror::Error;
 
-pub use backend::{Backend, EventRow};
+pub use backend::{Backend, EventRow, Recovered};
 pub use memory::MemoryBackend;
 pub use sled_backend::SledBackend;
 
@@ -56,6 +63,17 @@ pub enum StoreError {
     /// A stored event that no longer checks out.
     #[error("feed {author} seq {seq}: {reason}")]
     Corrupt {
+        /// The feed.
+        author: HubId,
+        /// Position.
+        seq: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Stored bytes that fail their check (a frame's checksum, or an index pointing past the
+    /// data): the event must be fetched again.
+    #[error("feed {author} seq {seq}: damaged on disk: {reason}")]
+    Damaged {
         /// The feed.
         author: HubId,
         /// Position.
@@ -124,6 +142,17 @@ pub struct RecordedFork {
     pub valid_head: Option<Head>,
 }
 
+/// A feed cut to its verified prefix because what followed is damaged or missing on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    /// The first seq that could not be read or verified.
+    pub from_seq: u64,
+    /// The last seq the store held before: the damage heals once the feed reaches it again.
+    pub held_until: u64,
+    /// What was found.
+    pub reason: String,
+}
+
 /// The first problem found by [`EventStore::verify`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Broken {
@@ -187,8 +216,11 @@ pub trait EventStore: Send + Sync {
         after_seq: u64,
         limit: usize,
     ) -> Result<Vec<(u64, pb::SignedEvent)>, StoreError>;
-    /// The largest HLC of any stored event (the clock resumes after it).
-    fn max_hlc(&self) -> u64;
+    /// The HLC of each feed's last valid event. A node's own feed resumes after its own;
+    /// the others are what its clock may observe (within its bound).
+    fn head_hlcs(&self) -> BTreeMap<HubId, u64>;
+    /// Feeds cut short by damage on disk and not yet fetched back (see [`Damage`]).
+    fn damaged(&self) -> BTreeMap<HubId, Damage>;
     /// The deps a new event of `author` names so that the rules judge it against everything
     /// its author has seen: the heads of the other feeds that advanced since `author`'s
     /// previous event named them (what that event named is already in the new one's past
@@ -253,8 +285,63 @@ pub trait EventStore: Send + Sync {
 #[derive(Debug, Default)]
 struct State {
     heads: BTreeMap<HubId, Head>,
+    /// The HLC of each head.
+    head_hlc: BTreeMap<HubId, u64>,
     forks: BTreeMap<HubId, RecordedFork>,
-    max_hlc: u64,
+    damaged: BTreeMap<HubId, Damage>,
+}
+
+impl State {
+    fn set_head(&mut self, author: HubId, head: Head, hlc: u64) {
+        self.heads.insert(author, head);
+        self.head_hlc.insert(author, hlc);
+        if let Some(damage) = self.damaged.get(&author)
+            && head.seq >= damage.held_until
+        {
+            tracing::info!(author = %author.short(), seq = head.seq, "damaged feed fetched back: healed");
+            self.damaged.remove(&author);
+        }
+    }
+
+    fn remove_head(&mut self, author: &HubId) {
+        self.heads.remove(author);
+        self.head_hlc.remove(author);
+    }
+
+    /// Records damage on `author`'s feed from `from_seq`, the feed having reached `held_until`.
+    fn record_damage(&mut self, author: HubId, from_seq: u64, held_until: u64, reason: String) {
+        tracing::error!(
+            author = %author.short(),
+            from_seq,
+            held_until,
+            %reason,
+            "store damaged: the feed is served up to seq {} and will be fetched again from peers",
+            from_seq.saturating_sub(1)
+        );
+        let damage = self.damaged.entry(author).or_insert(Damage {
+            from_seq,
+            held_until,
+            reason: reason.clone(),
+        });
+        if from_seq <= damage.from_seq {
+            damage.from_seq = from_seq;
+            damage.reason = reason;
+        }
+        damage.held_until = damage.held_until.max(held_until);
+    }
+}
+
+/// What walking a feed from its first event found.
+#[derive(Debug, Default)]
+struct FeedWalk {
+    /// The last event that extends the chain.
+    last: Option<VerifiedEvent>,
+    /// Events read.
+    events: u64,
+    /// Signatures verified.
+    signatures: u64,
+    /// The first problem, if any.
+    broken: Option<Broken>,
 }
 
 /// The store: the rules over a backend.
@@ -289,24 +376,10 @@ impl MemoryStore {
 }
 
 impl<B: Backend> Store<B> {
-    /// Opens a store and checks every chain (hashes, links, head signatures). A broken feed
-    /// is an error naming the first broken event; use [`Store::open_unchecked`] then
-    /// [`EventStore::verify`] to inspect a damaged store.
+    /// Opens a store and checks every chain (hashes, links, head signatures). A feed that
+    /// breaks is cut to its longest verified prefix and recorded as [`Damage`] (logged): the
+    /// store opens and serves what verifies. Only a failure to read at all is an error.
     pub fn open(backend: B, charter: Arc<Charter>) -> Result<Self, StoreError> {
-        let store = Self::open_unchecked(backend, charter)?;
-        let report = store.verify(false, &mut |_| {})?;
-        if let Some(broken) = report.broken {
-            return Err(StoreError::Corrupt {
-                author: broken.author,
-                seq: broken.seq,
-                reason: broken.reason,
-            });
-        }
-        Ok(store)
-    }
-
-    /// Opens a store without checking the chains (heads and forks are still loaded).
-    pub fn open_unchecked(backend: B, charter: Arc<Charter>) -> Result<Self, StoreError> {
         let mut state = State::default();
         for (author, bytes) in backend.forks()? {
             let wire =
@@ -334,35 +407,187 @@ impl<B: Backend> Store<B> {
                 },
             );
         }
+        for recovered in backend.recovered() {
+            state.record_damage(
+                recovered.author,
+                recovered.from_seq,
+                recovered.held_until,
+                "events.log holds less of this feed than the index recorded".into(),
+            );
+        }
         let store = Self {
             backend,
             charter,
             state: Mutex::new(state),
         };
-        let mut state = store.lock()?;
         for author in store.backend.authors()? {
-            let cap = state.forks.get(&author).map(|f| f.fork.seq - 1);
-            let last = match cap {
-                Some(0) => None,
-                Some(seq) => match store.backend.get(&author, seq)? {
-                    Some(bytes) => Some((seq, bytes)),
-                    // A proof learnt by gossip can name a seq beyond what is held.
-                    None => store.backend.last(&author)?.filter(|(last, _)| *last < seq),
-                },
-                None => store.backend.last(&author)?,
-            };
-            if let Some((seq, bytes)) = last {
-                let event = store.decode(&author, seq, &bytes)?;
-                state.max_hlc = state.max_hlc.max(event.hlc);
-                let head = Head { seq, id: event.id };
-                state.heads.insert(author, head);
+            let cap = store.lock()?.forks.get(&author).map(|f| f.fork.seq - 1);
+            let stored = store.backend.last_seq(&author)?.unwrap_or(0);
+            // A proof learnt by gossip can name a seq beyond what is held.
+            let end = cap.map_or(stored, |cap| cap.min(stored));
+            let mut walk = store.walk_feed(&author, end, false, &mut |_| {})?;
+            // The head's id came from the same bytes: its signature seals the whole chain.
+            while let Some(last) = walk.last.take() {
+                match verify_event(last.signed.clone(), &store.charter) {
+                    Ok(_) => {
+                        walk.last = Some(last);
+                        break;
+                    }
+                    Err(error) => {
+                        walk.broken = Some(Broken {
+                            author,
+                            seq: last.seq,
+                            reason: error.to_string(),
+                        });
+                        walk.last = match last.seq - 1 {
+                            0 => None,
+                            seq => store.read_event(&author, seq).ok().flatten(),
+                        };
+                    }
+                }
+            }
+            let mut state = store.lock()?;
+            if let Some(last) = &walk.last {
+                let head = Head {
+                    seq: last.seq,
+                    id: last.id,
+                };
+                state.set_head(author, head, last.hlc);
                 if let Some(recorded) = state.forks.get_mut(&author) {
                     recorded.valid_head = Some(head);
                 }
             }
+            if let Some(broken) = walk.broken {
+                state.record_damage(author, broken.seq, end, broken.reason);
+            }
         }
-        drop(state);
         Ok(store)
+    }
+
+    /// Reads and decodes one stored event, whatever the feed's valid prefix.
+    fn read_event(&self, author: &HubId, seq: u64) -> Result<Option<VerifiedEvent>, StoreError> {
+        self.backend
+            .get(author, seq)?
+            .map(|bytes| self.decode(author, seq, &bytes))
+            .transpose()
+    }
+
+    /// Walks `author`'s feed from seq 1 to `end`: each event must decode, belong there and
+    /// extend the chain; with `signatures`, verify too. Stops at the first problem.
+    fn walk_feed(
+        &self,
+        author: &HubId,
+        end: u64,
+        signatures: bool,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<FeedWalk, StoreError> {
+        const CHUNK: usize = 4096;
+        let mut walk = FeedWalk::default();
+        let mut head: Option<Head> = None;
+        let mut after = 0;
+        let broken = |seq: u64, reason: String| Broken {
+            author: *author,
+            seq,
+            reason,
+        };
+        let mut end = end;
+        let mut damaged: Option<Broken> = None;
+        while after < end {
+            let rows = match self
+                .backend
+                .scan(author, after, CHUNK.min((end - after) as usize))
+            {
+                Ok(rows) => rows,
+                // Read what comes before the damage, then stop there.
+                Err(StoreError::Damaged { seq, reason, .. }) if seq > after => {
+                    end = seq - 1;
+                    damaged = Some(broken(seq, reason));
+                    continue;
+                }
+                Err(other) => return Err(other),
+            };
+            if rows.is_empty() {
+                walk.broken = Some(broken(
+                    after + 1,
+                    "missing: the feed stops before its head".into(),
+                ));
+                return Ok(walk);
+            }
+            for (seq, bytes) in rows {
+                let event = match self.decode(author, seq, &bytes) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        walk.broken = Some(broken(seq, e.to_string()));
+                        return Ok(walk);
+                    }
+                };
+                if let Err(e) = chain::position(head, &event).and_then(|p| match p {
+                    Position::Next => Ok(()),
+                    Position::Known => Err(ChainError::Gap {
+                        author: *author,
+                        expected: head.map_or(1, |h| h.seq + 1),
+                        found: seq,
+                    }),
+                }) {
+                    walk.broken = Some(broken(seq, e.to_string()));
+                    return Ok(walk);
+                }
+                if signatures {
+                    if let Err(e) = verify_event(event.signed.clone(), &self.charter) {
+                        walk.broken = Some(broken(seq, e.to_string()));
+                        return Ok(walk);
+                    }
+                    walk.signatures += 1;
+                }
+                head = Some(Head { seq, id: event.id });
+                after = seq;
+                walk.events += 1;
+                walk.last = Some(event);
+                if walk.events % 10_000 == 0 {
+                    progress(walk.events);
+                }
+            }
+        }
+        walk.broken = damaged;
+        Ok(walk)
+    }
+
+    /// Damage met while reading `author` at `seq`: cuts the feed before it (to the last event
+    /// that still reads) and records the damage.
+    fn damage_found(&self, author: &HubId, seq: u64, reason: String) -> Result<(), StoreError> {
+        let mut state = self.lock()?;
+        let Some(head) = state.heads.get(author).copied() else {
+            return Ok(());
+        };
+        if head.seq < seq {
+            return Ok(());
+        }
+        let mut below = seq - 1;
+        let last = loop {
+            if below == 0 {
+                break None;
+            }
+            match self.read_event(author, below) {
+                Ok(Some(event)) => break Some(event),
+                Ok(None) | Err(StoreError::Damaged { .. } | StoreError::Corrupt { .. }) => {
+                    below -= 1
+                }
+                Err(other) => return Err(other),
+            }
+        };
+        match last {
+            Some(event) => state.set_head(
+                *author,
+                Head {
+                    seq: event.seq,
+                    id: event.id,
+                },
+                event.hlc,
+            ),
+            None => state.remove_head(author),
+        }
+        state.record_damage(*author, below + 1, head.seq, reason);
+        Ok(())
     }
 
     /// The raw backend.
@@ -408,12 +633,20 @@ impl<B: Backend> Store<B> {
         after_seq: u64,
         limit: usize,
     ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        let max = self.valid_max(&*self.lock()?, author);
-        if after_seq >= max {
-            return Ok(Vec::new());
+        loop {
+            let max = self.valid_max(&*self.lock()?, author);
+            if after_seq >= max {
+                return Ok(Vec::new());
+            }
+            let limit = limit.min(usize::try_from(max - after_seq).unwrap_or(usize::MAX));
+            match self.backend.scan(author, after_seq, limit) {
+                // The feed is cut before `seq`: the next turn reads what is left before it.
+                Err(StoreError::Damaged { seq, reason, .. }) => {
+                    self.damage_found(author, seq, reason)?
+                }
+                other => return other,
+            }
         }
-        let limit = limit.min(usize::try_from(max - after_seq).unwrap_or(usize::MAX));
-        self.backend.scan(author, after_seq, limit)
     }
 
     /// The event at `(author, seq)`: accepted earlier in this batch, or stored.
@@ -438,13 +671,15 @@ impl<B: Backend> Store<B> {
         &self,
         state: &mut State,
         rows: &mut Vec<EventRow>,
-        heads: &mut BTreeMap<HubId, Head>,
+        heads: &mut BTreeMap<HubId, (Head, u64)>,
         existing: &VerifiedEvent,
         incoming: &VerifiedEvent,
     ) -> Result<Inserted, StoreError> {
         self.backend.write_events(rows)?;
         rows.clear();
-        state.heads.extend(std::mem::take(heads));
+        for (author, (head, hlc)) in std::mem::take(heads) {
+            state.set_head(author, head, hlc);
+        }
         Ok(match self.record_fork(state, existing, incoming)? {
             Some(fork) => Inserted::Fork(fork),
             None => Inserted::Duplicate,
@@ -467,27 +702,21 @@ impl<B: Backend> Store<B> {
             .write_fork(&fork.author, &proof.to_wire().encode_to_vec())?;
         // The feed stays valid up to `fork.seq - 1`; a proof from gossip may name a seq this
         // store has not reached yet, and then the head stays where it is.
+        let held = state.heads.get(&fork.author).copied();
         let valid_head = match fork.seq - 1 {
             0 => None,
+            seq if held.is_some_and(|head| head.seq < seq) => held,
             seq => match self.backend.get(&fork.author, seq)? {
                 Some(bytes) => {
                     let event = self.decode(&fork.author, seq, &bytes)?;
+                    state.set_head(fork.author, Head { seq, id: event.id }, event.hlc);
                     Some(Head { seq, id: event.id })
                 }
-                None => state
-                    .heads
-                    .get(&fork.author)
-                    .copied()
-                    .filter(|head| head.seq < seq),
+                None => None,
             },
         };
-        match valid_head {
-            Some(head) => {
-                state.heads.insert(fork.author, head);
-            }
-            None => {
-                state.heads.remove(&fork.author);
-            }
+        if valid_head.is_none() {
+            state.remove_head(&fork.author);
         }
         tracing::warn!(
             author = %fork.author,
@@ -515,9 +744,8 @@ impl<B: Backend> EventStore for Store<B> {
 
     fn append_own(&self, events: &[VerifiedEvent]) -> Result<(), StoreError> {
         let mut state = self.lock()?;
-        let mut heads: BTreeMap<HubId, Head> = BTreeMap::new();
+        let mut heads: BTreeMap<HubId, (Head, u64)> = BTreeMap::new();
         let mut rows = Vec::with_capacity(events.len());
-        let mut max_hlc = state.max_hlc;
         for event in events {
             let not_appendable = |reason: String| StoreError::NotAppendable {
                 author: event.author,
@@ -527,10 +755,16 @@ impl<B: Backend> EventStore for Store<B> {
             if state.forks.contains_key(&event.author) {
                 return Err(not_appendable("the feed is frozen after a fork".into()));
             }
+            if let Some(damage) = state.damaged.get(&event.author) {
+                return Err(not_appendable(format!(
+                    "the feed's events {}..={} are damaged or missing on disk and must come back from peers first (the node signed them once: signing these positions again would fork the feed)",
+                    damage.from_seq, damage.held_until
+                )));
+            }
             let head = heads
                 .get(&event.author)
-                .or(state.heads.get(&event.author))
-                .copied();
+                .map(|(head, _)| *head)
+                .or(state.heads.get(&event.author).copied());
             match chain::position(head, event) {
                 Ok(Position::Next) => {}
                 Ok(Position::Known) => {
@@ -543,17 +777,20 @@ impl<B: Backend> EventStore for Store<B> {
             }
             heads.insert(
                 event.author,
-                Head {
-                    seq: event.seq,
-                    id: event.id,
-                },
+                (
+                    Head {
+                        seq: event.seq,
+                        id: event.id,
+                    },
+                    event.hlc,
+                ),
             );
-            max_hlc = max_hlc.max(event.hlc);
             rows.push((event.author, event.seq, event.encode_signed()));
         }
         self.backend.write_events(&rows)?;
-        state.heads.extend(heads);
-        state.max_hlc = max_hlc;
+        for (author, (head, hlc)) in heads {
+            state.set_head(author, head, hlc);
+        }
         Ok(())
     }
 
@@ -563,8 +800,7 @@ impl<B: Backend> EventStore for Store<B> {
         let mut rows: Vec<EventRow> = Vec::new();
         // Events accepted in this batch, not yet written: (author, seq) -> event.
         let mut batch: BTreeMap<(HubId, u64), &VerifiedEvent> = BTreeMap::new();
-        let mut heads: BTreeMap<HubId, Head> = BTreeMap::new();
-        let mut max_hlc = state.max_hlc;
+        let mut heads: BTreeMap<HubId, (Head, u64)> = BTreeMap::new();
         for event in events {
             if let Some(recorded) = state.forks.get(&event.author) {
                 let valid_until = recorded.fork.seq - 1;
@@ -575,18 +811,20 @@ impl<B: Backend> EventStore for Store<B> {
             }
             let head = heads
                 .get(&event.author)
-                .or(state.heads.get(&event.author))
-                .copied();
+                .map(|(head, _)| *head)
+                .or(state.heads.get(&event.author).copied());
             let outcome = match chain::position(head, event) {
                 Ok(Position::Next) => {
                     heads.insert(
                         event.author,
-                        Head {
-                            seq: event.seq,
-                            id: event.id,
-                        },
+                        (
+                            Head {
+                                seq: event.seq,
+                                id: event.id,
+                            },
+                            event.hlc,
+                        ),
                     );
-                    max_hlc = max_hlc.max(event.hlc);
                     rows.push((event.author, event.seq, event.encode_signed()));
                     batch.insert((event.author, event.seq), event);
                     Inserted::Stored
@@ -628,7 +866,7 @@ impl<B: Backend> EventStore for Store<B> {
             outcomes.push(outcome);
         }
         self.backend.write_events(&rows)?;
-        for (author, head) in heads {
+        for (author, (head, hlc)) in heads {
             // A fork recorded later in the batch, or earlier by gossip, caps this feed below
             // the fork's seq.
             let below_fork = state
@@ -636,10 +874,9 @@ impl<B: Backend> EventStore for Store<B> {
                 .get(&author)
                 .is_none_or(|recorded| head.seq < recorded.fork.seq);
             if below_fork {
-                state.heads.insert(author, head);
+                state.set_head(author, head, hlc);
             }
         }
-        state.max_hlc = max_hlc;
         Ok(outcomes)
     }
 
@@ -674,10 +911,13 @@ impl<B: Backend> EventStore for Store<B> {
         if seq == 0 || seq > max {
             return Ok(None);
         }
-        self.backend
-            .get(author, seq)?
-            .map(|b| self.decode(author, seq, &b))
-            .transpose()
+        match self.read_event(author, seq) {
+            Err(StoreError::Damaged { reason, .. }) => {
+                self.damage_found(author, seq, reason)?;
+                Ok(None)
+            }
+            other => other,
+        }
     }
 
     fn range(
@@ -712,8 +952,12 @@ impl<B: Backend> EventStore for Store<B> {
             .collect()
     }
 
-    fn max_hlc(&self) -> u64 {
-        self.lock().map(|s| s.max_hlc).unwrap_or(0)
+    fn head_hlcs(&self) -> BTreeMap<HubId, u64> {
+        self.lock().map(|s| s.head_hlc.clone()).unwrap_or_default()
+    }
+
+    fn damaged(&self) -> BTreeMap<HubId, Damage> {
+        self.lock().map(|s| s.damaged.clone()).unwrap_or_default()
     }
 
     fn verify(
@@ -721,80 +965,22 @@ impl<B: Backend> EventStore for Store<B> {
         signatures: bool,
         progress: &mut dyn FnMut(u64),
     ) -> Result<VerifyReport, StoreError> {
-        const CHUNK: usize = 4096;
         let mut report = VerifyReport::default();
         let frontier = self.frontier();
         for author in self.backend.authors()? {
             report.feeds += 1;
             let expected_head = frontier.get(&author).copied();
             let end = expected_head.map_or(0, |h| h.seq);
-            let mut head: Option<Head> = None;
-            let mut last_signed: Option<VerifiedEvent> = None;
-            let mut after = 0;
-            'feed: while after < end {
-                let rows = self
-                    .backend
-                    .scan(&author, after, CHUNK.min((end - after) as usize))?;
-                if rows.is_empty() {
-                    report.broken = Some(Broken {
-                        author,
-                        seq: after + 1,
-                        reason: "missing: the feed stops before its head".into(),
-                    });
-                    break;
-                }
-                for (seq, bytes) in rows {
-                    let event = match self.decode(&author, seq, &bytes) {
-                        Ok(e) => e,
-                        Err(e) => {
-                            report.broken = Some(Broken {
-                                author,
-                                seq,
-                                reason: e.to_string(),
-                            });
-                            break 'feed;
-                        }
-                    };
-                    if let Err(e) = chain::position(head, &event).and_then(|p| match p {
-                        Position::Next => Ok(()),
-                        Position::Known => Err(ChainError::Gap {
-                            author,
-                            expected: head.map_or(1, |h| h.seq + 1),
-                            found: seq,
-                        }),
-                    }) {
-                        report.broken = Some(Broken {
-                            author,
-                            seq,
-                            reason: e.to_string(),
-                        });
-                        break 'feed;
-                    }
-                    if signatures {
-                        if let Err(e) = verify_event(event.signed.clone(), &self.charter) {
-                            report.broken = Some(Broken {
-                                author,
-                                seq,
-                                reason: e.to_string(),
-                            });
-                            break 'feed;
-                        }
-                        report.signatures += 1;
-                    }
-                    head = Some(Head { seq, id: event.id });
-                    after = seq;
-                    report.events += 1;
-                    last_signed = Some(event);
-                    if report.events % 10_000 == 0 {
-                        progress(report.events);
-                    }
-                }
-            }
-            if report.broken.is_some() {
+            let done = report.events;
+            let walk = self.walk_feed(&author, end, signatures, &mut |n| progress(done + n))?;
+            report.events += walk.events;
+            report.signatures += walk.signatures;
+            if let Some(broken) = walk.broken {
+                report.broken = Some(broken);
                 break;
             }
             // The head's id came from the same bytes: its signature seals the whole chain.
-            if let Some(last) = last_signed.filter(|_| !signatures) {
+            if let Some(last) = walk.last.as_ref().filter(|_| !signatures) {
                 if let Err(e) = verify_event(last.signed.clone(), &self.charter) {
                     report.broken = Some(Broken {
                         author,
@@ -805,6 +991,10 @@ impl<B: Backend> EventStore for Store<B> {
                 }
                 report.signatures += 1;
             }
+            let head = walk.last.map(|last| Head {
+                seq: last.seq,
+                id: last.id,
+            });
             if head != expected_head {
                 report.broken = Some(Broken {
                     author,

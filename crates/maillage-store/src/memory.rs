@@ -56,13 +56,13 @@ impl Backend for MemoryBackend {
             .collect())
     }
 
-    fn last(&self, author: &HubId) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+    fn last_seq(&self, author: &HubId) -> Result<Option<u64>, StoreError> {
         Ok(self
             .lock()?
             .events
             .range((*author, 0)..=(*author, u64::MAX))
             .next_back()
-            .map(|((_, seq), bytes)| (*seq, bytes.clone())))
+            .map(|((_, seq), _)| *seq))
     }
 
     fn authors(&self) -> Result<Vec<HubId>, StoreError> {

@@ -2,34 +2,73 @@
 //!
 //! ```text
 //! store/
-//!   events.log   frames: 0xE5, u32 BE length, encoded SignedEvent — appended, never rewritten
-//!   db/          sled: the run index, fork proofs, metadata
+//!   events.log   "MAILLAGE-EVENTS\0", u32 BE version (2), then frames, appended, never rewritten:
+//!                tag (0xE6 event, 0xF6 fork proof), u32 BE length, body, u32 BE CRC-32 of
+//!                tag ‖ length ‖ body
+//!   db/          sled: the run index, fork proofs, metadata (a cache of events.log)
 //! ```
 //!
-//! The log is append-only by nature, so its bytes go where appending is cheapest and nothing
-//! is amplified; sled, still young, holds only a small index. One write stores, per author, a
-//! *run* of consecutive events as contiguous frames, and one index entry for the run:
-//! `author ‖ first seq → offset of the first frame ‖ count ‖ each frame's length`. A write
-//! appends the frames and syncs the file, then inserts the run entries and flushes sled: an
-//! event is acknowledged once both are on disk. A run entry with a larger first seq shadows an
-//! older one for the seqs it covers (only a repair or a test rewrites a stored position). A crash between the two leaves frames no index entry
-//! points to; they are never read and the next write appends after them. Reading checks every
-//! offset against the file's length.
+//! **The data file is the source of truth.** Everything the node must never lose — every
+//! signed event and every fork proof — is a checksummed frame of `events.log`; sled holds an
+//! index that can always be rebuilt from it. One write stores, per author, a *run* of
+//! consecutive events as contiguous frames, and one index entry for the run: `author ‖ first
+//! seq → offset of the first frame ‖ count ‖ each frame's body length`. A write appends the
+//! frames and syncs the file, then inserts the run entries and the number of data-file bytes
+//! the index covers, and flushes sled: an event is acknowledged once both are on disk.
+//!
+//! **Opening** compares the bytes the index covers with the data file's length. An index that
+//! is missing (`db/` deleted), behind the data file (a crash between the two writes, or a `db/`
+//! restored from an older copy) or ahead of it (an `events.log` restored from an older copy) is
+//! rebuilt by scanning the data file: frames are taken in file order, each must extend its feed
+//! (a later frame for a position replaces the earlier one and what followed it, which only a
+//! failed, never acknowledged write leaves behind), and frames that fail their checksum are
+//! skipped up to the next valid frame. Feeds the old index knew further than the data file
+//! holds are reported ([`Backend::recovered`]) so the store can fetch them again from peers
+//! instead of signing their positions a second time.
+//!
+//! **Reading** checks each frame's tag, length and checksum: bytes damaged on disk are never
+//! returned; the read fails with [`StoreError::Damaged`], naming the event.
+//!
+//! A data file of the first format (frames `0xE5, u32 BE length, body`, no header, no
+//! checksum) is converted once, when opened: its frames are copied, with checksums, into a new
+//! file that replaces it, and the index is rebuilt.
 
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use maillage_core::HubId;
+use maillage_core::{EventId, HubId, crypto::event_id, pb};
+use prost::Message;
 
 use crate::StoreError;
-use crate::backend::{Backend, EventRow, event_key, split_key};
+use crate::backend::{Backend, EventRow, Recovered, event_key, split_key};
 
-/// First byte of every frame of the data file.
-const FRAME_TAG: u8 = 0xE5;
-/// Tag and length prefix.
+/// The data file's first bytes.
+const FILE_MAGIC: [u8; 16] = *b"MAILLAGE-EVENTS\0";
+/// The data file's format.
+const FILE_VERSION: u32 = 2;
+/// Magic and version.
+const FILE_HEADER_BYTES: u64 = 20;
+/// Tag of an event frame.
+const EVENT_TAG: u8 = 0xE6;
+/// Tag of a fork-proof frame.
+const PROOF_TAG: u8 = 0xF6;
+/// Tag of an event frame of the first format (no checksum).
+const LEGACY_EVENT_TAG: u8 = 0xE5;
+/// Tag and length.
 const FRAME_HEADER_BYTES: u64 = 5;
+/// Tag, length and checksum.
+const FRAME_OVERHEAD_BYTES: u64 = 9;
+/// No frame body is larger: an event is at most 64 KiB and a signature, a proof two events.
+const FRAME_BODY_BYTES_MAX: u32 = 1 << 20;
+/// Metadata key: how many bytes of the data file the index covers (u64 BE).
+const META_INDEXED_BYTES: &str = "store.indexed-bytes";
+/// Index entries written per sled batch while rebuilding.
+const REBUILD_BATCH_ENTRIES: usize = 4096;
+/// Bytes read from the data file at once while scanning it.
+const SCAN_WINDOW_BYTES: usize = 4 << 20;
 
 /// Feeds on disk: a data file and a sled index.
 #[derive(Debug)]
@@ -41,6 +80,8 @@ pub struct SledBackend {
     data: File,
     /// Bytes of the data file; the next frame goes here. Held while writing.
     data_len: Mutex<u64>,
+    /// Feeds the index knew further than the data file holds, found when opening.
+    recovered: Vec<Recovered>,
 }
 
 fn sled_err(context: &'static str) -> impl Fn(sled::Error) -> StoreError {
@@ -57,8 +98,40 @@ fn io_err(context: &'static str) -> impl Fn(std::io::Error) -> StoreError {
     }
 }
 
+fn format_err(reason: String) -> StoreError {
+    StoreError::Backend {
+        context: "reading events.log",
+        source: reason.into(),
+    }
+}
+
+/// The checksum of a frame: CRC-32 (IEEE) of its tag, length and body.
+fn frame_crc(tag: u8, body: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&[tag]);
+    hasher.update(&(body.len() as u32).to_be_bytes());
+    hasher.update(body);
+    hasher.finalize()
+}
+
+/// Appends one frame to `out`.
+fn push_frame(out: &mut Vec<u8>, tag: u8, body: &[u8]) {
+    out.push(tag);
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(body);
+    out.extend_from_slice(&frame_crc(tag, body).to_be_bytes());
+}
+
+fn file_header() -> [u8; FILE_HEADER_BYTES as usize] {
+    let mut header = [0u8; FILE_HEADER_BYTES as usize];
+    header[..16].copy_from_slice(&FILE_MAGIC);
+    header[16..].copy_from_slice(&FILE_VERSION.to_be_bytes());
+    header
+}
+
 impl SledBackend {
-    /// Opens (or creates) the store in the directory `path`.
+    /// Opens (or creates) the store in the directory `path`; converts a data file of the
+    /// first format and rebuilds an index that does not match the data file.
     ///
     /// sled releases its file lock from background threads shortly after the last handle is
     /// dropped, so an open right after a close in the same process is retried for up to ~2 s.
@@ -93,29 +166,184 @@ impl SledBackend {
         let meta = db
             .open_tree("meta")
             .map_err(sled_err("opening tree meta"))?;
+        let data_path = path.join("events.log");
+        convert_legacy_file(&data_path, &forks)?;
         let data = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
-            .open(path.join("events.log"))
+            .open(&data_path)
             .map_err(io_err("opening events.log"))?;
-        let data_len = data
+        let mut data_len = data
             .metadata()
             .map_err(io_err("reading events.log's size"))?
             .len();
-        Ok(Self {
+        if data_len < FILE_HEADER_BYTES {
+            // New, or a header torn by a crash during the very first write.
+            let mut start = vec![0u8; data_len as usize];
+            data.read_exact_at(&mut start, 0)
+                .map_err(io_err("reading events.log"))?;
+            if start[..] != file_header()[..start.len()] {
+                return Err(format_err(format!(
+                    "events.log holds {data_len} bytes that are not a maillage data file header"
+                )));
+            }
+            data.write_all_at(&file_header(), 0)
+                .map_err(io_err("writing events.log's header"))?;
+            data.sync_all().map_err(io_err("syncing events.log"))?;
+            data_len = FILE_HEADER_BYTES;
+        } else {
+            let mut header = [0u8; FILE_HEADER_BYTES as usize];
+            data.read_exact_at(&mut header, 0)
+                .map_err(io_err("reading events.log"))?;
+            if header[..16] != FILE_MAGIC {
+                return Err(format_err(
+                    "events.log does not start with a maillage data file header".into(),
+                ));
+            }
+            let version = u32::from_be_bytes([header[16], header[17], header[18], header[19]]);
+            if version != FILE_VERSION {
+                return Err(format_err(format!(
+                    "events.log is format {version}; this maillage reads format {FILE_VERSION}: use the maillage release that wrote it"
+                )));
+            }
+        }
+        let mut backend = Self {
             db,
             index,
             forks,
             meta,
             data,
             data_len: Mutex::new(data_len),
-        })
+            recovered: Vec::new(),
+        };
+        let indexed = backend
+            .meta_get(META_INDEXED_BYTES)?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+            .map(u64::from_be_bytes);
+        let reason = match indexed {
+            Some(n) if n == data_len => None,
+            Some(n) if n < data_len => Some(format!(
+                "the index covers {n} of events.log's {data_len} bytes (an interrupted write, or an index older than the data file)"
+            )),
+            Some(n) => Some(format!(
+                "the index covers {n} bytes but events.log has only {data_len} (a data file older than the index)"
+            )),
+            None if backend.index.is_empty() && data_len == FILE_HEADER_BYTES => {
+                backend.set_indexed(data_len)?;
+                None
+            }
+            None => Some("the index is missing or was not written by this format".into()),
+        };
+        if let Some(reason) = reason {
+            backend.rebuild(&reason)?;
+        }
+        Ok(backend)
     }
 
     fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map_err(sled_err("flushing to disk"))?;
+        Ok(())
+    }
+
+    fn set_indexed(&self, bytes: u64) -> Result<(), StoreError> {
+        self.meta
+            .insert(META_INDEXED_BYTES, &bytes.to_be_bytes())
+            .map_err(sled_err("writing metadata"))?;
+        Ok(())
+    }
+
+    /// The last seq each feed's index entries cover.
+    fn indexed_heads(&self) -> Result<BTreeMap<HubId, u64>, StoreError> {
+        let mut heads = BTreeMap::new();
+        for item in self.index.iter() {
+            let (key, value) = item.map_err(sled_err("reading the index"))?;
+            let Ok(run) = Run::decode(&key, &value) else {
+                continue;
+            };
+            let last = heads.entry(run.author).or_insert(0);
+            *last = (*last).max(run.last());
+        }
+        Ok(heads)
+    }
+
+    /// Rebuilds the index (runs, fork proofs, covered bytes) from the data file.
+    fn rebuild(&mut self, reason: &str) -> Result<(), StoreError> {
+        let data_len = *self.data_len.lock().map_err(|_| StoreError::Poisoned)?;
+        tracing::warn!(%reason, bytes = data_len, "rebuilding the store's index from events.log");
+        let started = std::time::Instant::now();
+        let before = self.indexed_heads()?;
+        let scanned = scan_data_file(&self.data, data_len)?;
+        for (from, to) in &scanned.skipped {
+            tracing::error!(
+                from,
+                to,
+                "events.log bytes {from}..{to} hold no valid frame (damaged on disk or torn by a crash): skipped"
+            );
+        }
+        self.index.clear().map_err(sled_err("clearing the index"))?;
+        let mut batch = sled::Batch::default();
+        let mut pending = 0usize;
+        let mut events = 0u64;
+        for (author, frames) in &scanned.feeds {
+            events += frames.len() as u64;
+            for (first, offset, lengths) in runs_of(frames) {
+                batch.insert(&event_key(author, first)[..], Run::encode(offset, &lengths));
+                pending += 1;
+                if pending >= REBUILD_BATCH_ENTRIES {
+                    self.index
+                        .apply_batch(std::mem::take(&mut batch))
+                        .map_err(sled_err("writing the index"))?;
+                    pending = 0;
+                }
+            }
+        }
+        self.index
+            .apply_batch(batch)
+            .map_err(sled_err("writing the index"))?;
+        for (author, proof) in &scanned.proofs {
+            if self
+                .forks
+                .get(author.0)
+                .map_err(sled_err("reading fork proofs"))?
+                .is_none()
+            {
+                self.forks
+                    .insert(author.0, proof.as_slice())
+                    .map_err(sled_err("writing a fork proof"))?;
+            }
+        }
+        self.set_indexed(data_len)?;
+        self.flush()?;
+        let mut former_heads = before;
+        for (author, seen) in &scanned.seen {
+            let former = former_heads.entry(*author).or_default();
+            *former = (*former).max(*seen);
+        }
+        for (author, former) in former_heads {
+            let held = scanned.feeds.get(&author).map_or(0, |f| f.len() as u64);
+            if held < former {
+                tracing::error!(
+                    author = %author.short(),
+                    held,
+                    former,
+                    "events.log holds less of this feed than it once did (damaged or restored from an older copy): the missing events will be fetched again from peers"
+                );
+                self.recovered.push(Recovered {
+                    author,
+                    from_seq: held + 1,
+                    held_until: former,
+                });
+            }
+        }
+        tracing::warn!(
+            feeds = scanned.feeds.len(),
+            events,
+            fork_proofs = scanned.proofs.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "store index rebuilt from events.log"
+        );
         Ok(())
     }
 
@@ -150,23 +378,22 @@ impl SledBackend {
         }
     }
 
-    /// Reads frames `from..=to` of a run in one read and checks each frame header.
+    /// Reads frames `from..=to` of a run in one read and checks each frame's tag, length and
+    /// checksum.
     fn read_run(&self, run: &Run, from: u64, to: u64) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
         let first_index = (from - run.first) as usize;
         let last_index = (to - run.first) as usize;
         let start = run.frame_offset(first_index);
         let end = run.frame_offset(last_index + 1);
         let file_len = *self.data_len.lock().map_err(|_| StoreError::Poisoned)?;
-        let corrupt = |seq: u64, reason: String| StoreError::Corrupt {
-            author: run.author,
-            seq,
-            reason,
-        };
         if end > file_len {
-            return Err(corrupt(
-                from,
-                format!("index points to bytes {start}..{end} of events.log, which has {file_len}"),
-            ));
+            return Err(StoreError::Damaged {
+                author: run.author,
+                seq: from,
+                reason: format!(
+                    "the index points to bytes {start}..{end} of events.log, which has {file_len}"
+                ),
+            });
         }
         let mut bytes = vec![0u8; (end - start) as usize];
         self.data
@@ -179,22 +406,288 @@ impl SledBackend {
             let len = run.lengths[index] as usize;
             let header = &bytes[at..at + FRAME_HEADER_BYTES as usize];
             let found = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
-            if header[0] != FRAME_TAG || found != len {
-                return Err(corrupt(
+            let body_at = at + FRAME_HEADER_BYTES as usize;
+            let body = &bytes[body_at..body_at + len];
+            let crc_at = body_at + len;
+            let crc = u32::from_be_bytes([
+                bytes[crc_at],
+                bytes[crc_at + 1],
+                bytes[crc_at + 2],
+                bytes[crc_at + 3],
+            ]);
+            if header[0] != EVENT_TAG || found != len || crc != frame_crc(EVENT_TAG, body) {
+                return Err(StoreError::Damaged {
+                    author: run.author,
                     seq,
-                    format!(
-                        "events.log frame at byte {}: expected tag 0xE5 and length {len}, found 0x{:02x} and {found}",
+                    reason: format!(
+                        "events.log frame at byte {} fails its check (tag 0x{:02x}, length {found} for {len}, checksum {})",
                         start + at as u64,
-                        header[0]
+                        header[0],
+                        if crc == frame_crc(EVENT_TAG, body) {
+                            "ok"
+                        } else {
+                            "wrong"
+                        }
                     ),
-                ));
+                });
             }
-            at += FRAME_HEADER_BYTES as usize;
-            out.push((seq, bytes[at..at + len].to_vec()));
-            at += len;
+            out.push((seq, body.to_vec()));
+            at = crc_at + 4;
         }
         Ok(out)
     }
+
+    /// Appends frames and syncs the data file; returns the new length.
+    fn append_frames(&self, data_len: &mut u64, frames: &[u8]) -> Result<(), StoreError> {
+        let start = *data_len;
+        self.data
+            .write_all_at(frames, start)
+            .map_err(io_err("appending to events.log"))?;
+        self.data
+            .sync_data()
+            .map_err(io_err("syncing events.log"))?;
+        *data_len = start + frames.len() as u64;
+        Ok(())
+    }
+}
+
+/// Converts a data file of the first format (no header, unchecksummed `0xE5` frames) into the
+/// current one, in place: every frame is copied with its checksum into a new file, the fork
+/// proofs sled holds are added as proof frames, the new file replaces the old one, and the
+/// index (now stale) is rebuilt by [`SledBackend::open`].
+fn convert_legacy_file(path: &Path, forks: &sled::Tree) -> Result<(), StoreError> {
+    let mut first = [0u8; 1];
+    let legacy = match File::open(path) {
+        Ok(file) => file.read_exact_at(&mut first, 0).is_ok() && first[0] == LEGACY_EVENT_TAG,
+        Err(_) => false,
+    };
+    if !legacy {
+        return Ok(());
+    }
+    let bytes = std::fs::read(path).map_err(io_err("reading events.log"))?;
+    tracing::warn!(
+        bytes = bytes.len(),
+        "events.log is of the first format (no checksums): converting it"
+    );
+    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 64 + 64);
+    out.extend_from_slice(&file_header());
+    let mut at = 0usize;
+    let mut frames = 0u64;
+    while at + FRAME_HEADER_BYTES as usize <= bytes.len() && bytes[at] == LEGACY_EVENT_TAG {
+        let len = u32::from_be_bytes([bytes[at + 1], bytes[at + 2], bytes[at + 3], bytes[at + 4]])
+            as usize;
+        let body_at = at + FRAME_HEADER_BYTES as usize;
+        let Some(body) = bytes.get(body_at..body_at + len) else {
+            break;
+        };
+        push_frame(&mut out, EVENT_TAG, body);
+        frames += 1;
+        at = body_at + len;
+    }
+    if at < bytes.len() {
+        tracing::warn!(
+            at,
+            dropped = bytes.len() - at,
+            "the first-format events.log ends with bytes that are no frame (a write torn by a crash): not copied"
+        );
+    }
+    for item in forks.iter() {
+        let (_, proof) = item.map_err(sled_err("reading fork proofs"))?;
+        push_frame(&mut out, PROOF_TAG, &proof);
+    }
+    let converted: PathBuf = path.with_extension("log.converting");
+    {
+        let file = File::create(&converted).map_err(io_err("creating events.log.converting"))?;
+        file.write_all_at(&out, 0)
+            .map_err(io_err("writing events.log.converting"))?;
+        file.sync_all()
+            .map_err(io_err("syncing events.log.converting"))?;
+    }
+    std::fs::rename(&converted, path).map_err(io_err("replacing events.log"))?;
+    if let Some(dir) = path.parent()
+        && let Ok(dir) = File::open(dir)
+    {
+        let _ = dir.sync_all();
+    }
+    tracing::warn!(frames, "events.log converted to format {FILE_VERSION}");
+    Ok(())
+}
+
+/// One event frame found by a scan: where, its body's length, its id.
+#[derive(Debug, Clone, Copy)]
+struct FoundFrame {
+    offset: u64,
+    len: u32,
+    id: EventId,
+}
+
+/// What a scan of the data file found.
+#[derive(Debug, Default)]
+struct Scanned {
+    /// Each feed's events from seq 1, as the file holds them (index = seq - 1).
+    feeds: BTreeMap<HubId, Vec<FoundFrame>>,
+    /// The first fork proof per author.
+    proofs: BTreeMap<HubId, Vec<u8>>,
+    /// Byte ranges holding no valid frame.
+    skipped: Vec<(u64, u64)>,
+    /// The largest seq of any valid frame of each feed, chained or not: more than a feed's
+    /// length means events in between were lost.
+    seen: BTreeMap<HubId, u64>,
+}
+
+/// A window over the data file, refilled as a scan moves along.
+struct Window<'a> {
+    file: &'a File,
+    len: u64,
+    start: u64,
+    bytes: Vec<u8>,
+}
+
+impl Window<'_> {
+    /// `n` bytes at `at`, or `None` past the end of the file.
+    fn get(&mut self, at: u64, n: usize) -> Result<Option<&[u8]>, StoreError> {
+        let Some(end) = at.checked_add(n as u64) else {
+            return Ok(None);
+        };
+        if end > self.len {
+            return Ok(None);
+        }
+        if at < self.start || end > self.start + self.bytes.len() as u64 {
+            let size = (self.len - at).min(n.max(SCAN_WINDOW_BYTES) as u64) as usize;
+            self.bytes.resize(size, 0);
+            self.file
+                .read_exact_at(&mut self.bytes, at)
+                .map_err(io_err("reading events.log"))?;
+            self.start = at;
+        }
+        let from = (at - self.start) as usize;
+        Ok(Some(&self.bytes[from..from + n]))
+    }
+
+    /// The frame at `at` if one is there, whole and with a matching checksum: (tag, body).
+    fn frame(&mut self, at: u64) -> Result<Option<(u8, Vec<u8>)>, StoreError> {
+        let Some(header) = self.get(at, FRAME_HEADER_BYTES as usize)? else {
+            return Ok(None);
+        };
+        let tag = header[0];
+        let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]);
+        if (tag != EVENT_TAG && tag != PROOF_TAG) || len > FRAME_BODY_BYTES_MAX {
+            return Ok(None);
+        }
+        let total = (FRAME_OVERHEAD_BYTES + u64::from(len)) as usize;
+        let Some(frame) = self.get(at, total)? else {
+            return Ok(None);
+        };
+        let body = &frame[FRAME_HEADER_BYTES as usize..total - 4];
+        let crc = u32::from_be_bytes([
+            frame[total - 4],
+            frame[total - 3],
+            frame[total - 2],
+            frame[total - 1],
+        ]);
+        if crc != frame_crc(tag, body) {
+            return Ok(None);
+        }
+        Ok(Some((tag, body.to_vec())))
+    }
+}
+
+/// The author, seq and `prev` an encoded `SignedEvent` says, and its id; `None` if it does not
+/// decode.
+fn event_position(body: &[u8]) -> Option<(HubId, u64, Option<EventId>, EventId)> {
+    let signed = pb::SignedEvent::decode(body).ok()?;
+    let event = pb::Event::decode(signed.payload.as_slice()).ok()?;
+    let author = HubId::try_from(event.author.as_slice()).ok()?;
+    let prev = match event.prev.len() {
+        0 => None,
+        _ => Some(EventId::try_from(event.prev.as_slice()).ok()?),
+    };
+    Some((author, event.seq, prev, event_id(&signed.payload)))
+}
+
+/// Scans the data file's frames in order (see the module documentation).
+fn scan_data_file(file: &File, len: u64) -> Result<Scanned, StoreError> {
+    let mut window = Window {
+        file,
+        len,
+        start: 0,
+        bytes: Vec::new(),
+    };
+    let mut scanned = Scanned::default();
+    let mut at = FILE_HEADER_BYTES;
+    let mut bad_from: Option<u64> = None;
+    while at < len {
+        let Some((tag, body)) = window.frame(at)? else {
+            bad_from.get_or_insert(at);
+            at += 1;
+            continue;
+        };
+        if let Some(from) = bad_from.take() {
+            scanned.skipped.push((from, at));
+        }
+        let offset = at;
+        at += FRAME_OVERHEAD_BYTES + body.len() as u64;
+        if tag == PROOF_TAG {
+            let author = pb::ForkProof::decode(body.as_slice())
+                .ok()
+                .and_then(|proof| proof.first)
+                .and_then(|first| pb::Event::decode(first.payload.as_slice()).ok())
+                .and_then(|event| HubId::try_from(event.author.as_slice()).ok());
+            if let Some(author) = author {
+                scanned.proofs.entry(author).or_insert(body);
+            }
+            continue;
+        }
+        let Some((author, seq, prev, id)) = event_position(&body) else {
+            tracing::error!(
+                offset,
+                "events.log frame holds no event (checksum right, content wrong): skipped"
+            );
+            continue;
+        };
+        let seen = scanned.seen.entry(author).or_default();
+        *seen = (*seen).max(seq);
+        let feed = scanned.feeds.entry(author).or_default();
+        let Some(index) = seq.checked_sub(1).map(|i| i as usize) else {
+            continue;
+        };
+        if index > feed.len() {
+            tracing::warn!(author = %author.short(), seq, held = feed.len(), offset, "events.log frame beyond its feed's end: skipped");
+            continue;
+        }
+        let expected_prev = index.checked_sub(1).map(|i| feed[i].id);
+        if prev != expected_prev {
+            tracing::warn!(author = %author.short(), seq, offset, "events.log frame does not extend its feed: skipped");
+            continue;
+        }
+        // A later frame for a held position replaces it and what followed (only a write
+        // that failed before being acknowledged leaves the earlier one behind).
+        feed.truncate(index);
+        feed.push(FoundFrame {
+            offset,
+            len: body.len() as u32,
+            id,
+        });
+    }
+    if let Some(from) = bad_from {
+        scanned.skipped.push((from, len));
+    }
+    Ok(scanned)
+}
+
+/// The runs of a feed's frames: consecutive seqs stored in adjacent frames. `(first seq,
+/// offset, body lengths)`.
+fn runs_of(frames: &[FoundFrame]) -> Vec<(u64, u64, Vec<u32>)> {
+    let mut runs: Vec<(u64, u64, Vec<u32>)> = Vec::new();
+    let mut next_offset = None;
+    for (index, frame) in frames.iter().enumerate() {
+        match runs.last_mut() {
+            Some((_, _, lengths)) if next_offset == Some(frame.offset) => lengths.push(frame.len),
+            _ => runs.push((index as u64 + 1, frame.offset, vec![frame.len])),
+        }
+        next_offset = Some(frame.offset + FRAME_OVERHEAD_BYTES + u64::from(frame.len));
+    }
+    runs
 }
 
 /// One index entry: `count` consecutive events of `author` from `first`, stored as contiguous
@@ -267,7 +760,7 @@ impl Run {
         self.offset
             + self.lengths[..index]
                 .iter()
-                .map(|l| u64::from(*l) + FRAME_HEADER_BYTES)
+                .map(|l| u64::from(*l) + FRAME_OVERHEAD_BYTES)
                 .sum::<u64>()
     }
 }
@@ -310,7 +803,7 @@ impl Backend for SledBackend {
         Ok(out)
     }
 
-    fn last(&self, author: &HubId) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+    fn last_seq(&self, author: &HubId) -> Result<Option<u64>, StoreError> {
         // The largest seq any run covers (a shadowing entry may start later but end earlier);
         // one entry per run, read only when a store opens.
         let mut last: Option<u64> = None;
@@ -319,10 +812,7 @@ impl Backend for SledBackend {
             let run = Run::decode(&key, &value)?;
             last = Some(last.map_or(run.last(), |l| l.max(run.last())));
         }
-        match last {
-            None => Ok(None),
-            Some(seq) => Ok(self.get(author, seq)?.map(|bytes| (seq, bytes))),
-        }
+        Ok(last)
     }
 
     fn authors(&self) -> Result<Vec<HubId>, StoreError> {
@@ -351,17 +841,20 @@ impl Backend for SledBackend {
         let start = *data_len;
         let total: usize = rows
             .iter()
-            .map(|(_, _, b)| b.len() + FRAME_HEADER_BYTES as usize)
+            .map(|(_, _, b)| b.len() + FRAME_OVERHEAD_BYTES as usize)
             .sum();
         let mut frames = Vec::with_capacity(total);
         let mut index = sled::Batch::default();
         let mut run: Option<(HubId, u64, u64, Vec<u32>)> = None; // author, first, offset, lengths
         for (author, seq, bytes) in order {
-            let len = u32::try_from(bytes.len()).map_err(|_| StoreError::Corrupt {
-                author: *author,
-                seq: *seq,
-                reason: format!("event of {} bytes cannot be framed", bytes.len()),
-            })?;
+            let len = u32::try_from(bytes.len())
+                .ok()
+                .filter(|len| *len <= FRAME_BODY_BYTES_MAX)
+                .ok_or_else(|| StoreError::Corrupt {
+                    author: *author,
+                    seq: *seq,
+                    reason: format!("event of {} bytes cannot be framed", bytes.len()),
+                })?;
             let offset = start + frames.len() as u64;
             match &mut run {
                 Some((a, first, _, lengths))
@@ -376,30 +869,28 @@ impl Backend for SledBackend {
                     run = Some((*author, *seq, offset, vec![len]));
                 }
             }
-            frames.push(FRAME_TAG);
-            frames.extend_from_slice(&len.to_be_bytes());
-            frames.extend_from_slice(bytes);
+            push_frame(&mut frames, EVENT_TAG, bytes);
         }
         if let Some((a, first, run_offset, lengths)) = run {
             index.insert(&event_key(&a, first)[..], Run::encode(run_offset, &lengths));
         }
-        self.data
-            .write_all_at(&frames, start)
-            .map_err(io_err("appending to events.log"))?;
-        self.data
-            .sync_data()
-            .map_err(io_err("syncing events.log"))?;
-        *data_len = start + frames.len() as u64;
+        self.append_frames(&mut data_len, &frames)?;
         self.index
             .apply_batch(index)
             .map_err(sled_err("writing the index"))?;
+        self.set_indexed(*data_len)?;
         self.flush()
     }
 
     fn write_fork(&self, author: &HubId, proof: &[u8]) -> Result<(), StoreError> {
+        let mut data_len = self.data_len.lock().map_err(|_| StoreError::Poisoned)?;
+        let mut frame = Vec::with_capacity(proof.len() + FRAME_OVERHEAD_BYTES as usize);
+        push_frame(&mut frame, PROOF_TAG, proof);
+        self.append_frames(&mut data_len, &frame)?;
         self.forks
             .insert(author.0, proof)
             .map_err(sled_err("writing a fork proof"))?;
+        self.set_indexed(*data_len)?;
         self.flush()
     }
 
@@ -436,6 +927,10 @@ impl Backend for SledBackend {
             .map_err(sled_err("measuring the database"))?;
         let data = *self.data_len.lock().map_err(|_| StoreError::Poisoned)?;
         Ok(index + data)
+    }
+
+    fn recovered(&self) -> Vec<Recovered> {
+        self.recovered.clone()
     }
 }
 

@@ -57,6 +57,20 @@ fn feed(f: &Fixture, key: usize, count: u64, salt: u64) -> Vec<VerifiedEvent> {
         .collect()
 }
 
+/// Replaces `to` with a copy of the directory `from`.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    let _ = std::fs::remove_dir_all(to);
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
 fn suite<B: Backend>(make: impl Fn(Arc<Charter>) -> Store<B>) {
     own_appends_are_readable(&make);
     own_feed_never_reuses_a_seq(&make);
@@ -134,7 +148,7 @@ fn own_appends_are_readable<B: Backend>(make: &impl Fn(Arc<Charter>) -> Store<B>
     assert_eq!(store.range(&author, 3, 1).unwrap(), events[3..4].to_vec());
     assert_eq!(store.get(&author, 2).unwrap().unwrap(), events[1]);
     assert_eq!(store.get(&author, 6).unwrap(), None);
-    assert_eq!(store.max_hlc(), events[4].hlc);
+    assert_eq!(store.head_hlcs()[&events[4].author], events[4].hlc);
     assert_eq!(store.event_count(), 5);
     let report = store.verify(true, &mut |_| {}).unwrap();
     assert_eq!(
@@ -310,7 +324,12 @@ fn sled_store_survives_reopen_with_forks_and_heads() {
     );
     assert_eq!(store.head(&honest[0].author).unwrap().seq, 2);
     assert_eq!(store.forks().len(), 1);
-    assert_eq!(store.max_hlc(), own[9].hlc.max(honest[2].hlc));
+    let hlcs = store.head_hlcs();
+    assert_eq!(hlcs[&own[0].author], own[9].hlc);
+    assert_eq!(
+        hlcs[&honest[0].author], honest[1].hlc,
+        "the frozen feed's valid head"
+    );
     assert_eq!(
         store.insert(vec![honest[2].clone()]).unwrap(),
         vec![Inserted::Frozen { valid_until: 2 }]
@@ -334,10 +353,14 @@ fn sled_store_reopens_a_feed_frozen_beyond_what_it_holds() {
     assert_eq!(store.forks().len(), 1);
 }
 
+/// Every flipped byte of the data file is found when the store opens, without verifying
+/// every signature: the feed is served up to the event before the damage, the damage is
+/// recorded, and the own feed refuses appends until the lost events come back from a peer.
 #[test]
 fn open_finds_a_flipped_byte_anywhere_in_the_data_file() {
     let f = fixture();
     let own = feed(&f, 0, 6, 0);
+    let author = own[0].author;
     let dir = tempfile::tempdir().unwrap();
     {
         let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
@@ -345,28 +368,99 @@ fn open_finds_a_flipped_byte_anywhere_in_the_data_file() {
     }
     let path = dir.path().join("events.log");
     let original = std::fs::read(&path).unwrap();
-    for position in 0..original.len() {
+    let db = dir.path().join("db");
+    let saved_db = dir.path().join("saved-db");
+    copy_dir(&db, &saved_db);
+    // The header (20 bytes) is checked on its own below.
+    for position in 20..original.len() {
         let mut bytes = original.clone();
         bytes[position] ^= 0x10;
         std::fs::write(&path, &bytes).unwrap();
-        match SledStore::open_path(dir.path(), f.charter.clone()) {
-            Err(StoreError::Corrupt { .. }) => {}
-            Err(other) => panic!("byte {position}: expected Corrupt, got {other:?}"),
-            Ok(store) => {
-                // Only a signature byte of a non-head event escapes the hash chain: the full
-                // check finds it.
-                let broken = store.verify(true, &mut |_| {}).unwrap().broken;
-                assert!(
-                    broken.is_some(),
-                    "byte {position}: a flipped byte went unnoticed"
-                );
-            }
-        }
+        copy_dir(&saved_db, &db);
+        let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+        let damage = store
+            .damaged()
+            .remove(&author)
+            .unwrap_or_else(|| panic!("byte {position}: a flipped byte went unnoticed"));
+        let held = store.head(&author).map_or(0, |h| h.seq);
+        assert_eq!(held + 1, damage.from_seq, "byte {position}");
+        assert_eq!(damage.held_until, 6, "byte {position}");
+        // What is served verifies, signatures included.
+        assert_eq!(
+            store.verify(true, &mut |_| {}).unwrap().broken,
+            None,
+            "byte {position}"
+        );
+        let next = writer(&f, 0).next(body(99), vec![], 2_000_000).unwrap();
+        assert!(
+            matches!(
+                store.append_own(&[next]),
+                Err(StoreError::NotAppendable { .. })
+            ),
+            "byte {position}: a damaged own feed must not take new events"
+        );
+        // A peer sends the lost events back: the feed heals and takes new ones.
+        let back = store.insert(own[held as usize..].to_vec()).unwrap();
+        assert!(
+            back.iter().all(|o| *o == Inserted::Stored),
+            "byte {position}: {back:?}"
+        );
+        assert!(store.damaged().is_empty(), "byte {position}");
+        assert_eq!(store.head(&author).unwrap().id, own[5].id);
+        drop(store);
+        // Reopened: the events fetched back shadow the damaged frames.
+        let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+        assert!(
+            store.damaged().is_empty(),
+            "byte {position}: after reopening"
+        );
+        assert_eq!(store.range(&author, 0, 10).unwrap(), own, "byte {position}");
+    }
+    for position in 0..20 {
+        let mut bytes = original.clone();
+        bytes[position] ^= 0x10;
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(
+            SledStore::open_path(dir.path(), f.charter.clone()).is_err(),
+            "header byte {position}"
+        );
     }
     std::fs::write(&path, &original).unwrap();
-    assert!(SledStore::open_path(dir.path(), f.charter.clone()).is_ok());
+    let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+    assert_eq!(store.range(&author, 0, 10).unwrap(), own);
 }
 
+/// With the index lost as well, damage in the data file is still noticed from the frames that
+/// survive after it: the own feed is not signed again from the damaged position.
+#[test]
+fn damage_and_a_lost_index_together_still_protect_the_own_feed() {
+    let f = fixture();
+    let own = feed(&f, 0, 6, 0);
+    let author = own[0].author;
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+        store.append_own(&own).unwrap();
+    }
+    let path = dir.path().join("events.log");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let signature = own[1].signed.signature.clone();
+    let at = bytes
+        .windows(signature.len())
+        .position(|w| w == signature.as_slice())
+        .unwrap();
+    bytes[at] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    std::fs::remove_dir_all(dir.path().join("db")).unwrap();
+    let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+    assert_eq!(store.head(&author).unwrap().seq, 1);
+    let damage = store.damaged().remove(&author).unwrap();
+    assert_eq!((damage.from_seq, damage.held_until), (2, 6));
+    assert!(store.append_own(&[own[1].clone()]).is_err());
+}
+
+/// An event rewritten in place with a valid checksum (not a disk fault: a forged frame) is
+/// still found by the hash chain and the head's signature.
 #[test]
 fn open_finds_a_rewritten_event() {
     let f = fixture();
@@ -384,19 +478,181 @@ fn open_finds_a_rewritten_event() {
                 .write_events(&[(own[target].author, own[target].seq, bytes)])
                 .unwrap();
         }
-        let err = SledStore::open_path(dir.path(), f.charter.clone()).unwrap_err();
-        match err {
-            StoreError::Corrupt { seq, .. } => {
-                // A changed payload changes its id: seen at the event itself (decode,
-                // signature of the head) or at its successor (prev link).
-                assert!(
-                    seq == own[target].seq || seq == own[target].seq + 1,
-                    "target {target}: {err:?}"
-                );
-            }
-            other => panic!("target {target}: expected Corrupt, got {other:?}"),
-        }
+        let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+        let damage = store.damaged().remove(&own[0].author).unwrap();
+        // A changed payload changes its id: seen at the event itself (decode, signature of
+        // the head) or at its successor (prev link).
+        assert!(
+            damage.from_seq == own[target].seq || damage.from_seq == own[target].seq + 1,
+            "target {target}: {damage:?}"
+        );
+        let held = store.head(&own[0].author).map_or(0, |h| h.seq);
+        assert!(held < damage.from_seq, "target {target}");
+        assert_eq!(store.verify(true, &mut |_| {}).unwrap().broken, None);
     }
+}
+
+/// Damage found while serving (after the store opened) cuts the feed the same way: the
+/// damaged event is never returned.
+#[test]
+fn damage_found_while_reading_is_never_served() {
+    let f = fixture();
+    let own = feed(&f, 0, 6, 0);
+    let author = own[0].author;
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+    store.append_own(&own).unwrap();
+    // Flip a signature byte of seq 3 under the open store.
+    let path = dir.path().join("events.log");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let signature = own[2].signed.signature.clone();
+    let at = bytes
+        .windows(signature.len())
+        .position(|w| w == signature.as_slice())
+        .unwrap();
+    bytes[at + 5] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    let served = store.range_signed(&author, 0, 10).unwrap();
+    assert_eq!(served.len(), 2, "only the events before the damage");
+    assert_eq!(store.head(&author).unwrap().seq, 2);
+    assert_eq!(store.damaged()[&author].from_seq, 3);
+    assert_eq!(store.get(&author, 4).unwrap(), None);
+}
+
+/// The data file is the source of truth: a deleted index is rebuilt from it, with the fork
+/// proofs, and nothing already signed is signed again.
+#[test]
+fn a_deleted_index_is_rebuilt_from_the_data_file() {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let own = feed(&f, 0, 700, 0);
+    let honest = feed(&f, 1, 5, 0);
+    let evil = feed(&f, 1, 5, 9);
+    {
+        let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+        for chunk in own.chunks(64) {
+            store.append_own(chunk).unwrap();
+        }
+        store.insert(honest.clone()).unwrap();
+        store.insert(vec![evil[3].clone()]).unwrap();
+        assert_eq!(store.forks().len(), 1);
+    }
+    std::fs::remove_dir_all(dir.path().join("db")).unwrap();
+    let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+    assert_eq!(store.head(&own[0].author).unwrap().id, own[699].id);
+    assert_eq!(store.range(&own[0].author, 0, 1000).unwrap(), own);
+    assert_eq!(
+        store.forks().len(),
+        1,
+        "the fork proof is in the data file too"
+    );
+    assert_eq!(store.head(&honest[0].author).unwrap().seq, 3);
+    assert!(store.damaged().is_empty());
+    // The next own event continues after 700; seq 700 cannot be signed again.
+    let mut w = writer(&f, 0);
+    w.rewind(store.head(&own[0].author));
+    let next = w.next(body(701), vec![], 2_000_000).unwrap();
+    assert_eq!(next.seq, 701);
+    store.append_own(&[next]).unwrap();
+    assert!(store.append_own(&[own[699].clone()]).is_err());
+}
+
+/// An index restored from an older copy (behind the data file) is caught up; a data file
+/// restored from an older copy (behind the index) leaves the feeds it lost marked damaged
+/// until peers send them back.
+#[test]
+fn an_index_and_a_data_file_of_different_ages_are_reconciled() {
+    let f = fixture();
+    let own = feed(&f, 0, 20, 0);
+    let author = own[0].author;
+    let copy = copy_dir;
+    let dir = tempfile::tempdir().unwrap();
+    let old_db = dir.path().join("old-db");
+    let old_log = dir.path().join("old-events.log");
+    {
+        let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+        store.append_own(&own[..10]).unwrap();
+    }
+    copy(&dir.path().join("db"), &old_db);
+    std::fs::copy(dir.path().join("events.log"), &old_log).unwrap();
+    {
+        let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+        store.append_own(&own[10..]).unwrap();
+    }
+    // An older index over the newer data file.
+    let new_db = dir.path().join("new-db");
+    copy(&dir.path().join("db"), &new_db);
+    copy(&old_db, &dir.path().join("db"));
+    {
+        let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+        assert_eq!(store.head(&author).unwrap().seq, 20);
+        assert!(store.damaged().is_empty());
+    }
+    // The newer index over an older data file.
+    copy(&new_db, &dir.path().join("db"));
+    std::fs::copy(&old_log, dir.path().join("events.log")).unwrap();
+    let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+    assert_eq!(store.head(&author).unwrap().seq, 10);
+    let damage = store.damaged().remove(&author).unwrap();
+    assert_eq!((damage.from_seq, damage.held_until), (11, 20));
+    let again = writer(&f, 0);
+    drop(again);
+    assert!(matches!(
+        store.append_own(&[own[10].clone()]),
+        Err(StoreError::NotAppendable { .. })
+    ));
+    store.insert(own[10..].to_vec()).unwrap();
+    assert!(store.damaged().is_empty());
+}
+
+/// A write torn by a crash leaves a partial frame at the end of the data file: it is skipped,
+/// and what is appended after it is found again by the next rebuild.
+#[test]
+fn a_torn_frame_is_skipped_and_later_frames_are_found() {
+    let f = fixture();
+    let own = feed(&f, 0, 8, 0);
+    let author = own[0].author;
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+        store.append_own(&own[..4]).unwrap();
+    }
+    // Half a frame, as a crash in the middle of a write leaves it.
+    let path = dir.path().join("events.log");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let torn = own[4].encode_signed();
+    bytes.push(0xE6);
+    bytes.extend_from_slice(&(torn.len() as u32).to_be_bytes());
+    bytes.extend_from_slice(&torn[..torn.len() / 2]);
+    std::fs::write(&path, &bytes).unwrap();
+    {
+        let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+        assert_eq!(store.head(&author).unwrap().seq, 4);
+        store.append_own(&own[4..]).unwrap();
+    }
+    std::fs::remove_dir_all(dir.path().join("db")).unwrap();
+    let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+    assert_eq!(store.range(&author, 0, 10).unwrap(), own);
+}
+
+/// A data file of the first format (no header, no checksums) is converted when opened.
+#[test]
+fn a_first_format_data_file_is_converted() {
+    let f = fixture();
+    let own = feed(&f, 0, 5, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let mut legacy = Vec::new();
+    for event in &own {
+        let bytes = event.encode_signed();
+        legacy.push(0xE5);
+        legacy.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        legacy.extend_from_slice(&bytes);
+    }
+    std::fs::write(dir.path().join("events.log"), &legacy).unwrap();
+    let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+    assert_eq!(store.range(&own[0].author, 0, 10).unwrap(), own);
+    let converted = std::fs::read(dir.path().join("events.log")).unwrap();
+    assert!(converted.starts_with(b"MAILLAGE-EVENTS\0"));
 }
 
 #[test]

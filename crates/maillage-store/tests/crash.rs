@@ -46,7 +46,7 @@ fn crash_child() {
         secret(),
         charter.federation_id(),
         store.head(&author),
-        store.max_hlc(),
+        store.head_hlcs().get(&author).copied().unwrap_or(0),
         MAX_AHEAD_MS_DEFAULT,
     );
     let mut rng = rand::rng();

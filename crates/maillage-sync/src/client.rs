@@ -13,7 +13,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use maillage_core::{EnvelopeError, HubId, VerifiedEvent, pb, verify_event};
+use maillage_core::{Charter, EnvelopeError, HubId, SecretKey, VerifiedEvent, pb, verify_event};
 use maillage_proto::v1::federation_client::FederationClient;
 use thiserror::Error;
 use tokio::sync::{mpsc, watch};
@@ -152,6 +152,27 @@ pub fn endpoint(address: &str, connect_timeout: Duration) -> Result<Endpoint, Li
         .initial_connection_window_size(CONNECTION_WINDOW_BYTES))
 }
 
+/// Proves `secret`'s membership to the node at the end of `channel` and checks the node's
+/// (`expected`, if given): returns the client, the session token (hex, for the
+/// `maillage-session` metadata entry of every later call, `Query` calls included) and the
+/// node's key. `nonce` must be fresh random bytes.
+pub async fn handshake(
+    channel: Channel,
+    charter: &Charter,
+    secret: &SecretKey,
+    nonce: [u8; 32],
+    expected: Option<HubId>,
+) -> Result<(FederationClient<Channel>, String, HubId), LinkError> {
+    let mut client = FederationClient::new(channel)
+        .max_decoding_message_size(MESSAGE_BYTES_MAX)
+        .max_encoding_message_size(MESSAGE_BYTES_MAX);
+    let handshake = ClientHandshake::new(charter, secret.hub_id(), nonce);
+    let hello = client.hello(handshake.hello()).await?.into_inner();
+    let (server, prove) = handshake.finish(charter, secret, &hello, expected)?;
+    let session = client.prove(prove).await?.into_inner().session;
+    Ok((client, hex::encode(session), server))
+}
+
 /// An authenticated session with one peer.
 #[derive(Debug, Clone)]
 pub struct PeerClient {
@@ -169,18 +190,12 @@ impl PeerClient {
         connector: &dyn Connector,
     ) -> Result<Self, LinkError> {
         let channel = connector.connect(peer).await?;
-        let mut client = FederationClient::new(channel)
-            .max_decoding_message_size(MESSAGE_BYTES_MAX)
-            .max_encoding_message_size(MESSAGE_BYTES_MAX);
         let nonce = replica.random::<32>();
-        let handshake = ClientHandshake::new(&replica.charter, replica.id(), nonce);
-        let hello = client.hello(handshake.hello()).await?.into_inner();
-        let (server, prove) =
-            handshake.finish(&replica.charter, replica.secret(), &hello, peer.key)?;
-        let session = client.prove(prove).await?.into_inner().session;
+        let (client, token, server) =
+            handshake(channel, &replica.charter, replica.secret(), nonce, peer.key).await?;
         Ok(Self {
             client,
-            token: hex::encode(session),
+            token,
             peer: server,
         })
     }

@@ -21,7 +21,7 @@ pub mod server;
 pub mod service;
 pub mod wire;
 
-pub use client::{Connector, LinkError, PeerClient, PeerConfig, TcpConnector, run_link};
+pub use client::{Connector, LinkError, PeerClient, PeerConfig, TcpConnector, handshake, run_link};
 pub use replica::{
     Host, IngestReport, PeerState, Rejection, RejectionClass, Replica, ReplicaConfig,
     ReplicaCounters,

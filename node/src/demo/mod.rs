@@ -239,8 +239,8 @@ struct Federation {
     dirs: Vec<String>,
     /// Federation addresses (`host:port`).
     listen: Vec<String>,
-    /// Command addresses (what `serve.addr` names), where the CLI sends commands.
-    commands: Vec<String>,
+    /// Each node's command socket, where the CLI sends commands.
+    commands: Vec<PathBuf>,
     /// Dashboard and metrics addresses (`http ADDR` in `serve.addr`).
     http: Vec<String>,
     board: Arc<Switchboard>,
@@ -309,7 +309,7 @@ impl Federation {
         for i in 0..federation.dirs.len() {
             let data_dir = DataDir::new(root.join(&federation.dirs[i]));
             loop {
-                if let Some(address) = crate::serve::running_address(&data_dir) {
+                if let Some(address) = crate::admin::running(&data_dir)? {
                     federation.commands.push(address);
                     federation
                         .http
@@ -358,7 +358,7 @@ impl Federation {
             .chain(args.iter().copied())
             .map(str::to_string)
             .collect();
-        let (stdout, stderr, code) = crate::serve::forward(&self.commands[node], line)?;
+        let (stdout, stderr, code) = crate::admin::forward(&self.commands[node], line)?;
         if code != 0 {
             bail!(
                 "`maillage --data-dir {} {}` failed (exit {code}): {}",

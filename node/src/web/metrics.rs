@@ -20,6 +20,8 @@
 //! | `maillage_events_pending` | gauge | (stored, waiting for their deps) |
 //! | `maillage_domain_rejections` | gauge | (stored, without effect) |
 //! | `maillage_feed_seq` | gauge | `feed`, `author` |
+//! | `maillage_feed_clock_ahead_seconds` | gauge | `feed`, `author` (last event dated ahead of this node's clock) |
+//! | `maillage_feed_damaged_events` | gauge | `feed`, `author` (damaged on disk, to fetch again) |
 //! | `maillage_forks` | gauge | (fork proofs held: frozen feeds) |
 //! | `maillage_forks_detected_total` | counter | |
 //! | `maillage_claims_pending` | gauge | `side` = `to_answer` / `awaiting_answer` |
@@ -82,7 +84,7 @@ const PEER_STATES: [&str; 6] = [
 /// The labels of one gRPC latency histogram.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct GrpcLabels {
-    /// `federation` (peers and clients) or `commands` (the local CLI's loopback listener).
+    /// `federation` (peers and clients) or `admin` (the operator's command socket).
     listener: &'static str,
     /// The gRPC path, e.g. `/maillage.v1.Federation/Pull`.
     method: String,
@@ -385,6 +387,38 @@ impl Collector for NodeCollector {
                 let short = author.short();
                 m.encode_family(&[("feed", feed.as_str()), ("author", short.as_str())])?
                     .encode_gauge(&(head.seq as i64))?;
+            }
+        }
+        {
+            let hlcs = node.store.head_hlcs();
+            let now_ms = crate::node::wall_ms();
+            let mut m = encoder.encode_descriptor(
+                "maillage_feed_clock_ahead",
+                "How far each feed's last event is dated ahead of this node's clock (0 when it is not): a member whose clock runs fast",
+                Some(&Unit::Seconds),
+                MetricType::Gauge,
+            )?;
+            for (author, hlc) in &hlcs {
+                let feed = self.member_name(author);
+                let short = author.short();
+                let ahead_ms = maillage_core::hlc::hlc_millis(*hlc).saturating_sub(now_ms);
+                m.encode_family(&[("feed", feed.as_str()), ("author", short.as_str())])?
+                    .encode_gauge(&(ahead_ms as f64 / 1000.0))?;
+            }
+        }
+        {
+            let mut m = encoder.encode_descriptor(
+                "maillage_feed_damaged_events",
+                "Events of a feed found damaged on disk and not yet fetched back from peers",
+                None,
+                MetricType::Gauge,
+            )?;
+            for (author, damage) in node.store.damaged() {
+                let feed = self.member_name(&author);
+                let short = author.short();
+                let count = damage.held_until.saturating_sub(damage.from_seq) + 1;
+                m.encode_family(&[("feed", feed.as_str()), ("author", short.as_str())])?
+                    .encode_gauge(&(count as i64))?;
             }
         }
         gauge(

@@ -78,7 +78,7 @@ impl Served {
         served
     }
 
-    /// Starts (or restarts) the process; returns once its command listener answers.
+    /// Starts (or restarts) the process; returns once its command socket answers.
     pub fn spawn(&mut self) {
         let log = std::fs::File::create(self.dir.join(format!("{}.log", self.node))).unwrap();
         let mut args = vec![
@@ -105,10 +105,8 @@ impl Served {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let answers = self
-                .addr_lines()
-                .first()
-                .is_some_and(|command| TcpStream::connect(command.trim()).is_ok());
+            let socket = self.dir.join(&self.node).join("run/admin.sock");
+            let answers = std::os::unix::net::UnixStream::connect(&socket).is_ok();
             if answers && TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 return;
             }
