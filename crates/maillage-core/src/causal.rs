@@ -319,6 +319,94 @@ impl CausalIndex {
         clock
     }
 
+    /// The deps a new event of `author` names so that its past holds everything applied: the
+    /// applied heads of the other feeds that advanced beyond what the author's last applied
+    /// event had in its past. At most `max`: in a larger federation, a window rotating with
+    /// the new event's seq picks which advanced feeds go first, and the next events name the
+    /// others.
+    pub fn next_deps(&self, author: &HubId, max: usize) -> Vec<EventRef> {
+        let Some(feed) = self.members.index(author) else {
+            return Vec::new();
+        };
+        let head = self.applied_in(feed);
+        let known = self.feeds[feed as usize].snapshot_at(head);
+        let advanced: Vec<EventRef> = (0..self.members.len() as u32)
+            .filter(|other| *other != feed)
+            .filter_map(|other| {
+                let seq = self.applied_in(other);
+                let seen = known
+                    .and_then(|c| c.get(other as usize))
+                    .copied()
+                    .unwrap_or(0);
+                (seq > seen).then(|| {
+                    self.id_at(other, seq).map(|id| EventRef {
+                        author: self.members.hub(other),
+                        seq,
+                        id,
+                    })
+                })?
+            })
+            .collect();
+        if advanced.len() <= max {
+            return advanced;
+        }
+        let start = usize::try_from(head + 1).unwrap_or(0).wrapping_mul(max) % advanced.len();
+        let mut window: Vec<EventRef> = advanced
+            .iter()
+            .cycle()
+            .skip(start)
+            .take(max)
+            .copied()
+            .collect();
+        window.sort_by_key(|d| d.author);
+        window
+    }
+
+    /// Runs `f` with the past the next event of `author` would have with `deps`, if the
+    /// author's feed and every dep are applied; `None` otherwise (the event would wait).
+    /// Returns the seq and `prev` of that next event too.
+    pub fn with_next_past<R>(
+        &self,
+        author: &HubId,
+        deps: &[EventRef],
+        f: impl FnOnce(u64, Option<EventId>, &Past<'_>) -> R,
+    ) -> Option<R> {
+        let feed = self.members.index(author)?;
+        let seq = self.applied_in(feed) + 1;
+        let prev = self.id_at(feed, seq - 1);
+        let own = &self.feeds[feed as usize];
+        let base = own.snapshot_at(seq - 1);
+        let mut clock: Option<Vec<u64>> = None;
+        for dep in deps {
+            let (dep_feed, dep_seq, id) = self.effective(dep)?;
+            if dep_seq == 0 {
+                continue;
+            }
+            let applied = self.id_at(dep_feed, dep_seq)?;
+            if id.is_some_and(|id| id != applied) {
+                return None;
+            }
+            let clock = clock.get_or_insert_with(|| match base {
+                Some(b) => b.to_vec(),
+                None => vec![0; self.members.len()],
+            });
+            if let Some(dep_clock) = self.feeds[dep_feed as usize].snapshot_at(dep_seq) {
+                for (mine, theirs) in clock.iter_mut().zip(dep_clock.iter()) {
+                    *mine = (*mine).max(*theirs);
+                }
+            }
+            let entry = &mut clock[dep_feed as usize];
+            *entry = (*entry).max(dep_seq);
+        }
+        let past = Past {
+            members: &self.members,
+            feed,
+            seq,
+            clock: clock.as_deref().or(base.map(|b| &b[..])),
+        };
+        Some(f(seq, prev, &past))
+    }
+
     /// Offers an event; every event that becomes ready is passed to `apply` with its past, in
     /// a causal order.
     pub fn offer(

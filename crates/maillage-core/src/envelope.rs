@@ -408,6 +408,50 @@ pub struct Header {
     pub deps: Vec<EventRef>,
 }
 
+/// The event `author` would sign with `header` and `body`, unsigned: for the rules to judge a
+/// draft before anything is signed. Never stored, sent or shown as an event.
+pub(crate) fn unsigned_draft(
+    author: HubId,
+    header: Header,
+    body: pb::event::Body,
+) -> Result<VerifiedEvent, EnvelopeError> {
+    let event = pb::Event {
+        version: PROTOCOL_VERSION,
+        federation: header.federation.0.to_vec(),
+        author: author.0.to_vec(),
+        seq: header.seq,
+        prev: header.prev.map(|p| p.0.to_vec()).unwrap_or_default(),
+        hlc: header.hlc,
+        deps: header
+            .deps
+            .iter()
+            .copied()
+            .map(pb::EventRef::from)
+            .collect(),
+        body: Some(body),
+    };
+    let payload = event.encode_to_vec();
+    if payload.len() > PAYLOAD_BYTES_MAX {
+        return Err(EnvelopeError::Oversize {
+            max: PAYLOAD_BYTES_MAX,
+            found: payload.len(),
+        });
+    }
+    Ok(VerifiedEvent {
+        id: crypto::event_id(&payload),
+        author,
+        seq: header.seq,
+        prev: header.prev,
+        hlc: header.hlc,
+        deps: header.deps,
+        body: event.body,
+        signed: pb::SignedEvent {
+            payload,
+            signature: Vec::new(),
+        },
+    })
+}
+
 /// Encodes a payload once and signs it. Fails only if the payload would exceed the limit.
 pub fn sign_event(
     secret: &SecretKey,

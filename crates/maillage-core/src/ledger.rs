@@ -332,6 +332,17 @@ pub struct Accompaniment {
     pub mode: String,
 }
 
+/// What the rules say of a draft event ([`Ledger::evaluate`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Evaluation {
+    /// The rules accept it: signing it applies it.
+    Accepted,
+    /// A rule rejects it, for this reason: an honest node does not sign it.
+    Rejected(String),
+    /// Its feed or a dep is not applied in these views: it cannot be judged yet.
+    Waiting,
+}
+
 /// Where a state changed: a feed position by member index (the id is not needed to ask "is
 /// it in this past?").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -577,6 +588,9 @@ pub struct Ledger {
     /// (a serving node is asked for it by every status call, the dashboard and its peers'
     /// operators; computing it walks every view).
     digest: std::sync::OnceLock<[u8; 32]>,
+    /// Set while [`Ledger::evaluate`] runs the rules on a draft: every change they would make
+    /// is skipped.
+    dry_run: bool,
 }
 
 /// Everything a ledger folds, persisted as a snapshot so a node reopens without re-folding.
@@ -680,6 +694,7 @@ impl Ledger {
             members,
             s,
             digest: std::sync::OnceLock::new(),
+            dry_run: false,
         }
     }
 
@@ -710,6 +725,7 @@ impl Ledger {
             members,
             s,
             digest: std::sync::OnceLock::new(),
+            dry_run: false,
         })
     }
 
@@ -728,6 +744,53 @@ impl Ledger {
         }
         self.s.causal = causal;
         outcome
+    }
+
+    /// The deps a new event of `author` names: the applied heads of the other feeds it has
+    /// not named yet (see [`CausalIndex::next_deps`]), so that its past is everything these
+    /// views hold.
+    pub fn next_deps(&self, author: &HubId) -> Vec<EventRef> {
+        self.s.causal.next_deps(author, crate::envelope::DEPS_MAX)
+    }
+
+    /// What the rules say of `body` as the next event of `author` with `deps` and `hlc`,
+    /// judged against these views exactly as they would judge it once signed, without
+    /// changing anything. An honest node evaluates every event before signing it and signs
+    /// only what its own views accept.
+    pub fn evaluate(
+        &mut self,
+        author: HubId,
+        hlc: u64,
+        deps: &[EventRef],
+        body: &pb::event::Body,
+    ) -> Evaluation {
+        let federation = self.charter.federation_id();
+        let causal = std::mem::replace(
+            &mut self.s.causal,
+            CausalIndex::vacant(self.members.clone()),
+        );
+        let verdict = causal.with_next_past(&author, deps, |seq, prev, past| {
+            let header = crate::envelope::Header {
+                federation,
+                seq,
+                prev,
+                hlc,
+                deps: deps.to_vec(),
+            };
+            let draft = match crate::envelope::unsigned_draft(author, header, body.clone()) {
+                Ok(draft) => draft,
+                Err(error) => return Evaluation::Rejected(error.to_string()),
+            };
+            self.dry_run = true;
+            let verdict = self.try_apply(&draft, past);
+            self.dry_run = false;
+            match verdict {
+                Ok(()) => Evaluation::Accepted,
+                Err(reason) => Evaluation::Rejected(reason),
+            }
+        });
+        self.s.causal = causal;
+        verdict.unwrap_or(Evaluation::Waiting)
     }
 
     /// Freezes a feed after a fork (see [`CausalIndex::freeze`]): call it for every fork
@@ -777,6 +840,9 @@ impl Ledger {
         match &event.body {
             None => Ok(()), // A body kind of a newer version: stored and forwarded, not applied.
             Some(Body::VenueRegistered(_) | Body::VenueUpdated(_) | Body::VenueClosed(_)) => {
+                if self.dry_run {
+                    return self.s.venues.check(event, &self.charter);
+                }
                 let before = self.s.venues.rejections().len();
                 self.s.venues.apply(event, &self.charter);
                 if let Some(rejection) = self.s.venues.rejections().get(before) {
@@ -793,6 +859,7 @@ impl Ledger {
             }
             Some(Body::VenueQualified(q)) => self.qualify(q, event, past),
             Some(Body::VenueQualificationRevoked(r)) => {
+                reason_field("reason", &r.reason)?;
                 self.held_open_venue(&r.venue_id, event.author, past)?;
                 let current = self.venue_now(&r.venue_id);
                 if current.and_then(|v| v.qualification.as_ref()).is_none() {
@@ -827,6 +894,9 @@ impl Ledger {
             Some(Body::AccompanimentRecorded(a)) => self.accompany(a, event, past),
             Some(Body::PersonForgotten(f)) => {
                 let person = person_of(&f.person)?;
+                if self.dry_run {
+                    return Ok(());
+                }
                 self.s.forgotten.insert(person);
                 if let Some(ix) = self.s.persons.get(&person) {
                     let record = &mut self.s.people[*ix as usize];
@@ -856,6 +926,9 @@ impl Ledger {
     }
 
     fn snapshot_venue(&mut self, venue_id: &str, at: Pos, change: impl FnOnce(&mut VenueSnapshot)) {
+        if self.dry_run {
+            return;
+        }
         let Some(venue) = self.s.venues.get(venue_id) else {
             return;
         };
@@ -1045,6 +1118,9 @@ impl Ledger {
                 ));
             }
         }
+        if self.dry_run {
+            return Ok(());
+        }
         let index = self.s.batches.len() as u32;
         self.s.batch_index.insert(b.batch_id.clone(), index);
         self.s.batches.push(BatchInfo {
@@ -1162,6 +1238,9 @@ impl Ledger {
     }
 
     fn record_voucher(&mut self, key: VoucherKey, at: Pos, state: Compact) {
+        if self.dry_run {
+            return;
+        }
         let index = self.s.voucher_log.len();
         let prev = self.s.vouchers.insert(key, index).unwrap_or(NONE);
         let before = self.s.person_before(prev);
@@ -1195,6 +1274,10 @@ impl Ledger {
         if let Some(index) = self.s.venue_index.get(venue_id) {
             return *index;
         }
+        if self.dry_run {
+            // Not recorded: the state it goes into is not either.
+            return NONE;
+        }
         let index = self.s.venue_ids.len() as u32;
         self.s.venue_ids.push(venue_id.to_owned());
         self.s.venue_index.insert(venue_id.to_owned(), index);
@@ -1203,6 +1286,10 @@ impl Ledger {
 
     /// The index of a person, known from now on.
     fn person_index(&mut self, person: PersonId) -> u32 {
+        if self.dry_run {
+            // Not recorded: the state it goes into is not either.
+            return self.s.persons.get(&person).copied().unwrap_or(NONE);
+        }
         let next = self.s.people.len() as u32;
         let index = *self.s.persons.entry(person).or_insert(next);
         if index == next {
@@ -1330,6 +1417,9 @@ impl Ledger {
         }));
         let person = state.person;
         self.record_voucher(key, Pos::of(event, past), state);
+        if self.dry_run {
+            return Ok(());
+        }
         if let Some(claim) = claim.and_then(|c| self.s.claims.get_mut(&c)) {
             claim.accepted = Some(true);
         }
@@ -1463,6 +1553,9 @@ impl Ledger {
         self.held_open_venue(&c.venue_id, event.author, past)?;
         self.check_use(self.batch(key), &c.serial, &c.service, date)?;
         self.check_venue_for(&c.venue_id, &c.service, date, past)?;
+        if self.dry_run {
+            return Ok(());
+        }
         self.s.claims.insert(
             event.id,
             Claim {
@@ -1514,6 +1607,9 @@ impl Ledger {
         }
         state.more().answered_claims.insert(claim_ref.id);
         self.record_voucher(key, Pos::of(event, past), state);
+        if self.dry_run {
+            return Ok(());
+        }
         if let Some(claim) = self.s.claims.get_mut(&claim_ref.id) {
             claim.accepted = Some(false);
             claim.rejection = Some(r.reason.clone());
@@ -1527,6 +1623,7 @@ impl Ledger {
         event: &VerifiedEvent,
         past: &Past<'_>,
     ) -> Result<(), String> {
+        reason_field("reason", &c.reason)?;
         self.change_owned(&c.serials, event, past, |_, serial, _, state| {
             if matches!(
                 state.status,
@@ -1587,6 +1684,9 @@ impl Ledger {
                 s.amount_cents
             ));
         }
+        if self.dry_run {
+            return Ok(());
+        }
         for (key, state) in updates {
             self.record_voucher(key, Pos::of(event, past), state);
         }
@@ -1629,6 +1729,13 @@ impl Ledger {
         } else {
             date_field("expires_on", &o.expires_on)?
         };
+        if expires < opened {
+            return Err(format!(
+                "expires_on: expected a day on or after opened_on {}, found {}",
+                format_date(opened),
+                format_date(expires)
+            ));
+        }
         let (handler, territory) = if !o.target_venue_id.is_empty() {
             self.venue_handler(&o.target_venue_id, past)?
         } else {
@@ -1662,6 +1769,9 @@ impl Ledger {
             self.hub_name(&handler),
             referral.target_territory
         );
+        if self.dry_run {
+            return Ok(());
+        }
         self.s.referrals.insert(
             o.referral_id.clone(),
             vec![(Pos::of(event, past), referral)],
@@ -1722,6 +1832,7 @@ impl Ledger {
                 )
             }
             Step::Decline(d) => {
+                reason_field("reason", &d.reason)?;
                 if referral.status != ReferralStatus::Open {
                     return Err(format!(
                         "referral {referral_id} is {:?}, not open",
@@ -1771,6 +1882,9 @@ impl Ledger {
                 format!("closed: {}", c.outcome)
             }
         };
+        if self.dry_run {
+            return Ok(());
+        }
         let person = referral.person;
         // The referral is in the past, so it has a history; histories grow one step at a
         // time (a referral has a few steps and each is a whole record).
@@ -1842,6 +1956,9 @@ impl Ledger {
             "{} min {} accompaniment at venue {} on {}",
             a.duration_min, a.mode, a.venue_id, a.date
         );
+        if self.dry_run {
+            return Ok(());
+        }
         if !self.s.forgotten.contains(&person) {
             let index = self.person_index(person);
             self.s.people[index as usize]
@@ -1866,7 +1983,7 @@ impl Ledger {
         kind: ParcoursKind,
         summary: String,
     ) {
-        if self.s.forgotten.contains(&person) {
+        if self.dry_run || self.s.forgotten.contains(&person) {
             return;
         }
         let entry = Line {
@@ -2354,6 +2471,14 @@ fn person_of(bytes: &[u8]) -> Result<PersonId, String> {
 
 fn date_field(field: &str, text: &str) -> Result<i32, String> {
     parse_date(text).ok_or_else(|| format!("{field}: expected a date YYYY-MM-DD, found {text:?}"))
+}
+
+/// A reason a rule requires: the people reading the log later must know why.
+fn reason_field(field: &str, text: &str) -> Result<(), String> {
+    if text.trim().is_empty() {
+        return Err(format!("{field}: expected a reason, found none"));
+    }
+    Ok(())
 }
 
 fn services_field(services: &[String]) -> Result<Vec<String>, String> {

@@ -99,7 +99,7 @@ impl VenueDirectory {
     /// Applies one event (events of one author must come in feed order). Non-venue bodies are
     /// ignored here.
     pub fn apply(&mut self, event: &VerifiedEvent, charter: &Charter) {
-        if let Err(reason) = self.try_apply(event, charter) {
+        if let Err(reason) = self.try_apply(event, charter, true) {
             self.rejections.push(DomainRejection {
                 event: event.id,
                 author: event.author,
@@ -109,7 +109,18 @@ impl VenueDirectory {
         }
     }
 
-    fn try_apply(&mut self, event: &VerifiedEvent, charter: &Charter) -> Result<(), String> {
+    /// The verdict [`VenueDirectory::apply`] would reach on `event`, changing nothing.
+    pub fn check(&mut self, event: &VerifiedEvent, charter: &Charter) -> Result<(), String> {
+        self.try_apply(event, charter, false)
+    }
+
+    /// Checks `event` against the rules and, if `commit`, applies it.
+    fn try_apply(
+        &mut self,
+        event: &VerifiedEvent,
+        charter: &Charter,
+        commit: bool,
+    ) -> Result<(), String> {
         use pb::event::Body;
         match &event.body {
             Some(Body::VenueRegistered(registered)) => {
@@ -131,18 +142,20 @@ impl VenueDirectory {
                     ));
                 }
                 let departement = held_departement(record, event.author, charter)?;
-                self.venues.insert(
-                    registered.venue_id.clone(),
-                    Venue {
-                        venue_id: registered.venue_id.clone(),
-                        record: record.clone(),
-                        departement,
-                        hub: event.author,
-                        last_event: event.id,
-                        updates: 0,
-                        closed: None,
-                    },
-                );
+                if commit {
+                    self.venues.insert(
+                        registered.venue_id.clone(),
+                        Venue {
+                            venue_id: registered.venue_id.clone(),
+                            record: record.clone(),
+                            departement,
+                            hub: event.author,
+                            last_event: event.id,
+                            updates: 0,
+                            closed: None,
+                        },
+                    );
+                }
                 Ok(())
             }
             Some(Body::VenueUpdated(updated)) => {
@@ -152,16 +165,20 @@ impl VenueDirectory {
                     .ok_or("VenueUpdated without a record")?;
                 let departement = held_departement(record, event.author, charter)?;
                 let venue = self.open_venue_of(&updated.venue_id, event.author, charter)?;
-                venue.record = record.clone();
-                venue.departement = departement;
-                venue.last_event = event.id;
-                venue.updates += 1;
+                if commit {
+                    venue.record = record.clone();
+                    venue.departement = departement;
+                    venue.last_event = event.id;
+                    venue.updates += 1;
+                }
                 Ok(())
             }
             Some(Body::VenueClosed(closed)) => {
                 let venue = self.open_venue_of(&closed.venue_id, event.author, charter)?;
-                venue.closed = Some(closed.reason.clone());
-                venue.last_event = event.id;
+                if commit {
+                    venue.closed = Some(closed.reason.clone());
+                    venue.last_event = event.id;
+                }
                 Ok(())
             }
             _ => Ok(()),

@@ -8,6 +8,7 @@ mod world;
 
 use std::collections::BTreeMap;
 
+use maillage_core::ledger::Evaluation;
 use maillage_core::{Ledger, VerifiedEvent, pb};
 use proptest::prelude::*;
 use rand::rngs::StdRng;
@@ -338,5 +339,49 @@ proptest! {
             }
         }
         prop_assert!(vouchers_seen > 5, "only {} vouchers held", vouchers_seen);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4, ..ProptestConfig::default() })]
+
+    /// Before signing, a node asks its views what the rules say of the event
+    /// ([`Ledger::evaluate`]): the answer is the verdict the event gets once signed and
+    /// folded, for every event of random histories (valid or not), and asking changes nothing.
+    #[test]
+    fn a_draft_is_judged_as_the_signed_event_is(seed in any::<u64>()) {
+        let mut sim = Sim::new(seed, 4);
+        while sim.world.event_count() < 1_500 {
+            sim.step();
+        }
+        let mut ledger = Ledger::new(sim.world.charter.clone());
+        let (mut accepted, mut rejected) = (0, 0);
+        for (n, event) in sim.world.authored.clone().into_iter().enumerate() {
+            let body = event.body.clone().unwrap();
+            // Every 25th event: the views are byte for byte the same after the evaluation.
+            let before = (n % 25 == 0).then(|| (ledger.to_snapshot().unwrap(), ledger.digest()));
+            let verdict = ledger.evaluate(event.author, event.hlc, &event.deps, &body);
+            if let Some((snapshot, digest)) = before {
+                prop_assert_eq!(ledger.to_snapshot().unwrap(), snapshot, "evaluate changed the views");
+                prop_assert_eq!(ledger.digest(), digest);
+            }
+            let id = event.id;
+            ledger.offer(event);
+            match (verdict, ledger.rejections().get(&id)) {
+                (Evaluation::Accepted, None) => accepted += 1,
+                (Evaluation::Rejected(reason), Some(rejection)) => {
+                    prop_assert_eq!(&reason, &rejection.reason);
+                    rejected += 1;
+                }
+                (verdict, rejection) => prop_assert!(
+                    false,
+                    "event {}: evaluated {:?}, folded {:?}",
+                    n,
+                    verdict,
+                    rejection.map(|r| &r.reason)
+                ),
+            }
+        }
+        prop_assert!(accepted > 200 && rejected > 50, "{} accepted, {} rejected", accepted, rejected);
     }
 }

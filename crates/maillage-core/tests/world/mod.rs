@@ -31,6 +31,8 @@ pub struct World {
     pub hubs: Vec<Hub>,
     /// Every event, per feed, in order.
     pub feeds: BTreeMap<HubId, Vec<VerifiedEvent>>,
+    /// Every event in the order it was authored (a causal order).
+    pub authored: Vec<VerifiedEvent>,
 }
 
 pub const TERRITORIES: [&[&str]; 6] = [
@@ -87,6 +89,7 @@ impl World {
             charter,
             hubs,
             feeds: BTreeMap::new(),
+            authored: Vec::new(),
         }
     }
 
@@ -110,6 +113,7 @@ impl World {
             .entry(event.author)
             .or_default()
             .push(event.clone());
+        self.authored.push(event.clone());
         event
     }
 
