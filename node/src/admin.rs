@@ -7,38 +7,31 @@
 //! node runs as) and root are served. Nothing of the kind listens on TCP: the federation port
 //! serves peers and the read API only.
 //!
-//! A command runs inside the node as the CLI would run it on the data dir, with one difference:
-//! the node never opens a path the caller names. The CLI reads the files a command line names
-//! as inputs and sends their bytes; the files the command writes come back in the answer and
-//! the CLI writes them ([`crate::files`]).
+//! What travels is the application's typed request and its typed answer
+//! ([`maillage_app::request`]), encoded with postcard, tagged with the caller's build so that
+//! a node of another build refuses rather than misreads. The node never opens a path the
+//! caller names: files travel as bytes, read and written by the CLI.
 
-use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use maillage_app::datadir::DataDir;
+use maillage_app::request::{Request, Response};
+use maillage_app::{App, AppError};
 use maillage_core::pb;
 use maillage_proto::v1::admin_client::AdminClient;
 use maillage_proto::v1::admin_server::{Admin, AdminServer};
 use tokio_stream::StreamExt;
-use tonic::{Request, Response, Status};
-
-use crate::cli::{Cli, Command};
-use crate::datadir::DataDir;
-use crate::files::{Files, LocalFiles, SentFiles};
-use crate::node::Node;
-use crate::serve::Daemon;
 
 /// The largest admin message either way: a command's input and output files travel in it.
 pub const ADMIN_MESSAGE_BYTES_MAX: usize = 1 << 30;
-/// Files one command may send, at most.
-const INPUTS_MAX: usize = 8;
-/// Arguments of one command line, at most, and their total length.
-const ARGS_MAX: usize = 256;
-const ARGS_BYTES_MAX: usize = 64 << 10;
+
+/// This build, as a request names it: the version and the encoding's format.
+pub fn build() -> String {
+    format!("maillage {} admin/1", env!("CARGO_PKG_VERSION"))
+}
 
 /// Where a serving node takes the operator's commands.
 pub fn socket_path(data_dir: &DataDir) -> PathBuf {
@@ -136,14 +129,13 @@ pub fn incoming(
 /// The `Admin` service of a serving node.
 #[derive(Debug, Clone)]
 pub struct AdminService {
-    node: Arc<Node>,
-    daemon: Arc<Daemon>,
+    app: App,
 }
 
 impl AdminService {
-    /// Commands `node`.
-    pub fn new(node: Arc<Node>, daemon: Arc<Daemon>) -> Self {
-        Self { node, daemon }
+    /// Commands the node of `app`.
+    pub fn new(app: App) -> Self {
+        Self { app }
     }
 
     /// The tonic server, with the message limits of the channel.
@@ -156,115 +148,38 @@ impl AdminService {
 
 #[tonic::async_trait]
 impl Admin for AdminService {
-    async fn run(
+    async fn handle(
         &self,
-        request: Request<pb::AdminRunRequest>,
-    ) -> Result<Response<pb::AdminRunResponse>, Status> {
+        request: tonic::Request<pb::AdminRequest>,
+    ) -> Result<tonic::Response<pb::AdminResponse>, tonic::Status> {
         let request = request.into_inner();
-        let args_bytes: usize = request.args.iter().map(String::len).sum();
-        if request.args.len() > ARGS_MAX || args_bytes > ARGS_BYTES_MAX {
-            return Err(Status::invalid_argument(format!(
-                "a command line has at most {ARGS_MAX} arguments and {ARGS_BYTES_MAX} bytes, found {} and {args_bytes}",
-                request.args.len()
+        if request.build != build() {
+            return Err(tonic::Status::failed_precondition(format!(
+                "this node runs {}, the command comes from {}: use the maillage that runs the node, or restart the node after an upgrade",
+                build(),
+                maillage_core::excerpt::excerpt(&request.build, 60)
             )));
         }
-        if request.inputs.len() > INPUTS_MAX {
-            return Err(Status::invalid_argument(format!(
-                "a command sends at most {INPUTS_MAX} files, found {}",
-                request.inputs.len()
-            )));
-        }
-        let inputs = request
-            .inputs
-            .into_iter()
-            .map(|file| (file.path, file.content))
-            .collect();
-        let node = self.node.clone();
-        let daemon = self.daemon.clone();
-        let args = request.args;
-        let response = tokio::task::spawn_blocking(move || {
-            Node::lend(&node, || {
-                Daemon::lend(&daemon, || run_captured(args, inputs))
-            })
-        })
-        .await
-        .map_err(|e| Status::internal(format!("command task failed: {e}")))?;
-        // Commands may have appended own events: wake the peers' streams.
-        self.daemon.replica.notify();
-        Ok(Response::new(response))
+        let decoded: Request = postcard::from_bytes(&request.request).map_err(|e| {
+            tonic::Status::invalid_argument(format!("the request does not decode: {e}"))
+        })?;
+        let app = self.app.clone();
+        let answer = tokio::task::spawn_blocking(move || app.handle(decoded))
+            .await
+            .map_err(|e| tonic::Status::internal(format!("request task failed: {e}")))?;
+        let answer = postcard::to_stdvec(&answer)
+            .map_err(|e| tonic::Status::internal(format!("encoding the answer: {e}")))?;
+        Ok(tonic::Response::new(pb::AdminResponse { answer }))
     }
 }
 
-/// Parses and runs a command line inside the node, with its output captured and the files it
-/// names taken from `inputs`.
-pub fn run_captured(args: Vec<String>, inputs: BTreeMap<String, Vec<u8>>) -> pb::AdminRunResponse {
-    use clap::Parser;
-    let argv = std::iter::once("maillage".to_string()).chain(args);
-    let cli = match Cli::try_parse_from(argv) {
-        Ok(cli) => cli,
-        Err(error) => {
-            let code = error.exit_code();
-            let text = error.render().to_string();
-            let (stdout, stderr) = if code == 0 {
-                (text, String::new())
-            } else {
-                (String::new(), text)
-            };
-            return pb::AdminRunResponse {
-                stdout,
-                stderr,
-                exit_code: code,
-                outputs: Vec::new(),
-            };
-        }
-    };
-    if !crate::cli::runs_in_daemon(&cli.command) {
-        return pb::AdminRunResponse {
-            stdout: String::new(),
-            stderr: "error: this command does not run inside a serving node\n".into(),
-            exit_code: 2,
-            outputs: Vec::new(),
-        };
-    }
-    let files = SentFiles::new(inputs);
-    let (result, stdout) = crate::output::capture(|| crate::cli::run_with(cli, &files));
-    let outputs = files
-        .into_outputs()
-        .into_iter()
-        .map(|(path, content)| pb::AdminFile { path, content })
-        .collect();
-    match result {
-        Ok(code) => pb::AdminRunResponse {
-            stdout,
-            stderr: String::new(),
-            exit_code: exit_code_number(code),
-            outputs,
-        },
-        Err(error) => pb::AdminRunResponse {
-            stdout,
-            stderr: format!("error: {error:#}\n"),
-            exit_code: 1,
-            outputs: Vec::new(),
-        },
-    }
-}
-
-fn exit_code_number(code: ExitCode) -> i32 {
-    (0..=255u8)
-        .find(|n| ExitCode::from(*n) == code)
-        .map_or(1, i32::from)
-}
-
-/// Sends a command line to the node listening on `socket`, with `inputs`; returns its answer.
-pub fn call(
-    socket: &Path,
-    args: Vec<String>,
-    inputs: Vec<pb::AdminFile>,
-) -> Result<pb::AdminRunResponse> {
+/// Sends `request` to the node listening on `socket`; returns its answer.
+pub fn call(socket: &Path, request: Request) -> Result<Result<Response, AppError>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let socket = socket.to_path_buf();
+    let encoded = postcard::to_stdvec(&request).context("encoding the request")?;
     runtime.block_on(async move {
         let shown = socket.display().to_string();
         // The URI is required by the HTTP/2 layer and unused: the connector dials the socket.
@@ -288,59 +203,15 @@ pub fn call(
             .max_decoding_message_size(ADMIN_MESSAGE_BYTES_MAX)
             .max_encoding_message_size(ADMIN_MESSAGE_BYTES_MAX);
         let response = client
-            .run(pb::AdminRunRequest { args, inputs })
+            .handle(pb::AdminRequest {
+                build: build(),
+                request: encoded,
+            })
             .await
-            .map_err(|s| anyhow::anyhow!("the running node refused the command: {}", s.message()))?
+            .map_err(|s| anyhow::anyhow!("the running node refused the request: {}", s.message()))?
             .into_inner();
-        Ok(response)
+        let answer: Result<Response, AppError> = postcard::from_bytes(&response.answer)
+            .context("the running node's answer does not decode")?;
+        Ok(answer)
     })
-}
-
-/// Sends a command line (no files) to the node on `socket`: (stdout, stderr, exit code).
-pub fn forward(socket: &Path, args: Vec<String>) -> Result<(String, String, i32)> {
-    let response = call(socket, args, Vec::new())?;
-    Ok((response.stdout, response.stderr, response.exit_code))
-}
-
-/// The CLI's side: sends `command` (typed as `args`) to the node on `socket`, with the files it
-/// reads; writes the files it wrote; prints its output. The files a command may write are the
-/// ones its command line names: anything else in the answer is refused.
-pub fn send_command(socket: &Path, command: &Command, args: Vec<String>) -> Result<ExitCode> {
-    let mut inputs = Vec::new();
-    for path in crate::cli::input_paths(command) {
-        inputs.push(pb::AdminFile {
-            path: path.to_string_lossy().into_owned(),
-            content: crate::files::read_bounded(&path)?,
-        });
-    }
-    crate::cli::preflight(command, &LocalFiles)?;
-    tracing::debug!(socket = %socket.display(), "sending the command to the running node");
-    let response = call(socket, args, inputs)?;
-    let allowed = crate::cli::output_paths(command);
-    let mut written = Vec::new();
-    for file in &response.outputs {
-        let path = PathBuf::from(&file.path);
-        if !allowed.contains(&path) {
-            bail!(
-                "the node sent back a file the command does not name ({}): nothing written",
-                maillage_core::excerpt::excerpt(&file.path, 80)
-            );
-        }
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            LocalFiles.create_dir_all(parent)?;
-        }
-        let mut out = LocalFiles.create(&path)?;
-        std::io::Write::write_all(&mut out, &file.content)
-            .with_context(|| format!("writing {}", path.display()))?;
-        written.push(out);
-    }
-    // Every file takes its name once all are complete.
-    for out in written {
-        out.commit()?;
-    }
-    out!("{}", response.stdout);
-    eprint!("{}", response.stderr);
-    Ok(ExitCode::from(
-        u8::try_from(response.exit_code).unwrap_or(1),
-    ))
 }

@@ -332,8 +332,8 @@ fn rss_kib(field: &str) -> f64 {
 
 /// Generates a history, folds it, persists it in a real data dir and reopens it.
 pub fn run_fold(params: &FoldBench, say: &mut dyn FnMut(&str)) -> Result<FoldSummary> {
-    use crate::datadir::{DataDir, NodeConfig};
-    use crate::node::Node;
+    use maillage_app::datadir::{DataDir, NodeConfig};
+    use maillage_app::node::Node;
     use maillage_core::Ledger;
 
     say(&format!(
@@ -420,7 +420,7 @@ pub fn run_fold(params: &FoldBench, say: &mut dyn FnMut(&str)) -> Result<FoldSum
             }
         }
         let start = Instant::now();
-        let cold = node.ledger()?;
+        let cold = node.views()?;
         let cold_rate = events.len() as f64 / start.elapsed().as_secs_f64();
         anyhow::ensure!(
             hex::encode(cold.digest()) == digest,
@@ -439,7 +439,7 @@ pub fn run_fold(params: &FoldBench, say: &mut dyn FnMut(&str)) -> Result<FoldSum
     let start = Instant::now();
     let node = Node::open(data_dir.clone())?;
     let reopen_store_s = start.elapsed().as_secs_f64();
-    let reopened = node.ledger()?;
+    let reopened = node.views()?;
     let first = reopened.parcours(&person).map(|p| p.len());
     let reopen_s = start.elapsed().as_secs_f64();
     anyhow::ensure!(first.is_some(), "bench fold: first query failed");

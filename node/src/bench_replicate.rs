@@ -14,8 +14,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::bench::median;
-use crate::datadir::{DataDir, NodeConfig, ServeConfig};
-use crate::node::Node;
+use maillage_app::datadir::{DataDir, NodeConfig, ServeConfig};
+use maillage_app::node::Node;
 
 /// Parameters.
 #[derive(Debug, Clone)]
@@ -237,7 +237,7 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
         let observer = Arc::new(Node::open(obs_dir)?);
         let config = ServeConfig {
             listen: "127.0.0.1:0".into(),
-            peers: vec![crate::datadir::PeerEntry {
+            peers: vec![maillage_app::datadir::PeerEntry {
                 address: format!("http://{hub_addr}"),
                 key: Some(hub.id().to_string()),
                 ca: None,
@@ -265,10 +265,7 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
             ));
             let mut last_report = Instant::now();
             loop {
-                let applied = observer
-                    .live()
-                    .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()).applied_count())
-                    .unwrap_or(0);
+                let applied = observer.peek(|l| l.applied_count()).unwrap_or(0);
                 if applied >= total {
                     break;
                 }
@@ -288,8 +285,7 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
             let elapsed = start.elapsed().as_secs_f64();
             let cores = (cpu_seconds() - cpu_start) / elapsed;
             let digest = observer
-                .live()
-                .map(|l| hex::encode(l.lock().unwrap_or_else(|p| p.into_inner()).digest()))
+                .peek(|l| hex::encode(l.digest()))
                 .unwrap_or_default();
             let stored = observer.store.event_count();
             if last {
@@ -441,6 +437,7 @@ async fn read_latency(
                     client
                         .voucher_status(pb::VoucherStatusRequest {
                             serial: serial.clone(),
+                            as_of: String::new(),
                         })
                         .await?;
                 }
@@ -448,6 +445,7 @@ async fn read_latency(
                     client
                         .parcours(pb::ParcoursRequest {
                             person: person.code(),
+                            as_of: String::new(),
                         })
                         .await?;
                 }
@@ -494,30 +492,30 @@ fn transfer_latency(
     let venue_dir = node_dir(root, "venue", &venue_key.seed(), &charter)?;
     let owner = Arc::new(Node::open(owner_dir)?);
     let count = calls.max(10);
-    owner.author(
-        vec![pb::event::Body::VoucherBatchIssued(
-            pb::VoucherBatchIssued {
-                batch_id: "13-2026-BENCH-01".into(),
-                funder: Some(pb::Funder {
-                    name: "Bench".into(),
-                    siret: "53418890200012".into(),
-                }),
-                count: count as u32,
-                face_value_cents: 1000,
-                valid_from: "2026-01-01".into(),
-                valid_until: "2099-12-31".into(),
-                redeem_deadline: "2099-12-31".into(),
-                ..Default::default()
-            },
-        )],
-        &mut |_| {},
+    let mut views = owner.views()?;
+    owner.sign(
+        &mut views,
+        pb::event::Body::VoucherBatchIssued(pb::VoucherBatchIssued {
+            batch_id: "13-2026-BENCH-01".into(),
+            funder: Some(pb::Funder {
+                name: "Bench".into(),
+                siret: "53418890200012".into(),
+            }),
+            count: count as u32,
+            face_value_cents: 1000,
+            valid_from: "2026-01-01".into(),
+            valid_until: "2099-12-31".into(),
+            redeem_deadline: "2099-12-31".into(),
+            ..Default::default()
+        }),
     )?;
     let serials: Vec<String> = (1..=count)
         .map(|n| format!("13-2026-BENCH-01-{n}"))
         .collect();
     let person = maillage_core::PersonId([7; 16]);
-    owner.author(
-        vec![pb::event::Body::VouchersHandedOut(pb::VouchersHandedOut {
+    owner.sign(
+        &mut views,
+        pb::event::Body::VouchersHandedOut(pb::VouchersHandedOut {
             serials: serials.clone(),
             person: person.0.to_vec(),
             prescriber: Some(pb::Prescriber {
@@ -526,9 +524,9 @@ fn transfer_latency(
             }),
             date: "2026-03-02".into(),
             ..Default::default()
-        })],
-        &mut |_| {},
+        }),
     )?;
+    drop(views);
     let venue = Node::open(venue_dir)?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

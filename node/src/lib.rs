@@ -1,4 +1,7 @@
-//! The `maillage` node: command line, data directory, and the operations a hub runs.
+//! The `maillage` binary's front ends: the command line, the daemon (`maillage serve`: gRPC
+//! services for peers and clients, the operator's command socket, the HTTP dashboard and
+//! metrics), the demo and the benchmarks. What a node does is in `maillage-app`; this crate
+//! parses, renders and serves.
 //!
 //! The binary (`src/main.rs`) only parses arguments and sets up logging; everything it runs is
 //! here, so tests call the same functions.
@@ -7,20 +10,19 @@
 pub mod output;
 
 pub mod admin;
+pub mod args;
 pub mod bench;
+pub mod bench_cli;
 pub mod bench_replicate;
-pub mod cli;
-pub mod datadir;
+pub mod command;
 pub mod demo;
-pub mod domain;
 pub mod export;
-pub mod federation;
 pub mod files;
-pub mod logfile;
-pub mod node;
+pub mod init;
 pub mod query;
+pub mod render;
+pub mod run;
 pub mod serve;
-pub mod stats;
-pub mod venues;
+pub mod status;
 pub mod web;
 pub mod workload;

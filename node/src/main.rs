@@ -8,9 +8,9 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    let cli = maillage::cli::Cli::parse();
-    maillage::cli::init_logging(&cli.global, &cli.command);
-    match maillage::cli::run(cli) {
+    let cli = maillage::command::Cli::parse();
+    maillage::run::init_logging(&cli.global, &cli.command);
+    match maillage::run::run(cli) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");

@@ -1,37 +1,62 @@
-//! The `Query` service: what clients ask a running node, answered from its live views.
+//! The `Query` service: the typed read API a serving node answers from its views
+//! (`proto/maillage/v1/query.proto`).
 //!
 //! Access: anything about a person (a parcours, a referral, the holder of a voucher) needs a
 //! session token from the Federation handshake (a member key), whatever the caller's address:
 //! loopback is not an authentication (any local account reaches it). Aggregate reads are
 //! served to loopback callers without a session and to others with one. Commands never arrive
-//! here (see [`crate::admin`]).
+//! here (see [`crate::admin`]). Errors carry the gRPC code their kind means.
 
 use std::sync::Arc;
 
+use maillage_app::request::{Request, Response, SearchVenues};
+use maillage_app::stats::{Stats, VoucherLine};
+use maillage_app::views::{StatusView, VenueView};
+use maillage_app::{App, AppError, ErrorKind};
 use maillage_core::pb;
 use maillage_proto::v1::query_server::Query;
-use maillage_store::EventStore;
-use maillage_sync::FederationService;
-use tonic::{Request, Response, Status};
+use maillage_sync::{FederationService, Replica};
+use tonic::{Request as GrpcRequest, Response as GrpcResponse, Status};
 
-use crate::node::Node;
-use crate::serve::Daemon;
+/// Venues a search returns by default, and at most.
+const SEARCH_LIMIT_DEFAULT: usize = 50;
+const SEARCH_LIMIT_MAX: usize = 1000;
 
 /// The service.
 #[derive(Debug, Clone)]
 pub struct QueryService {
-    node: Arc<Node>,
-    daemon: Arc<Daemon>,
+    app: App,
+    replica: Arc<Replica>,
+}
+
+/// The gRPC status an application error means.
+pub fn status_of_error(error: AppError) -> Status {
+    match error.kind {
+        ErrorKind::InvalidArgument => Status::invalid_argument(error.message),
+        ErrorKind::NotFound => Status::not_found(error.message),
+        ErrorKind::Forbidden => Status::permission_denied(error.message),
+        ErrorKind::Unavailable => Status::unavailable(error.message),
+        ErrorKind::Rejected | ErrorKind::Pending => Status::failed_precondition(error.message),
+        ErrorKind::Internal => Status::internal(error.message),
+    }
+}
+
+fn day(text: String) -> Option<String> {
+    (!text.is_empty()).then_some(text)
+}
+
+fn is_loopback<T>(request: &GrpcRequest<T>) -> bool {
+    request.remote_addr().is_some_and(|a| a.ip().is_loopback())
 }
 
 impl QueryService {
-    /// Serves `node`'s views.
-    pub fn new(node: Arc<Node>, daemon: Arc<Daemon>) -> Self {
-        Self { node, daemon }
+    /// Serves the views of `app`'s node; sessions are `replica`'s.
+    pub fn new(app: App, replica: Arc<Replica>) -> Self {
+        Self { app, replica }
     }
 
     /// Aggregate reads: loopback callers, or a session.
-    fn allow<T>(&self, request: &Request<T>) -> Result<(), Status> {
+    fn allow<T>(&self, request: &GrpcRequest<T>) -> Result<(), Status> {
         if is_loopback(request) {
             return Ok(());
         }
@@ -39,291 +64,439 @@ impl QueryService {
     }
 
     /// Reads about a person: a session, whatever the caller's address.
-    fn session<T>(&self, request: &Request<T>) -> Result<maillage_core::HubId, Status> {
-        FederationService::authorize(&self.daemon.replica, request)
+    fn session<T>(&self, request: &GrpcRequest<T>) -> Result<maillage_core::HubId, Status> {
+        FederationService::authorize(&self.replica, request)
     }
 
-    /// Runs a read-only command line inside the node and returns its JSON output.
-    async fn json(&self, args: Vec<String>) -> Result<serde_json::Value, Status> {
-        let node = self.node.clone();
-        let daemon = self.daemon.clone();
-        let response = tokio::task::spawn_blocking(move || {
-            Node::lend(&node, || {
-                Daemon::lend(&daemon, || {
-                    crate::admin::run_captured(args, std::collections::BTreeMap::new())
-                })
+    /// Answers `request` on a blocking thread.
+    async fn ask(&self, request: Request) -> Result<Response, Status> {
+        let app = self.app.clone();
+        tokio::task::spawn_blocking(move || app.handle(request))
+            .await
+            .map_err(|e| Status::internal(format!("query task failed: {e}")))?
+            .map_err(status_of_error)
+    }
+}
+
+fn unexpected() -> Status {
+    Status::internal("the node gave an answer of another kind")
+}
+
+/// A venue as the read API gives it.
+pub fn venue_message(v: &VenueView) -> pb::Venue {
+    let r = &v.record;
+    pb::Venue {
+        venue_id: v.venue_id.clone(),
+        departement: v.departement.clone(),
+        hub: v.hub.0.to_vec(),
+        hub_name: v.hub_name.clone(),
+        closed: v.closed.clone().unwrap_or_default(),
+        source_id: r.id.clone(),
+        pivot: r.pivot.clone(),
+        nom: r.nom.clone(),
+        commune: r.commune.clone(),
+        code_postal: r.code_postal.clone(),
+        code_insee: r.code_insee.clone(),
+        adresse: r.adresse.clone(),
+        latitude: r.latitude.clone().unwrap_or_default(),
+        longitude: r.longitude.clone().unwrap_or_default(),
+        services: r.services.clone(),
+        horaires: r.horaires.clone(),
+        telephone: r.telephone.clone(),
+        courriels: r.courriels.clone(),
+        site_web: r.site_web.clone(),
+        typologie: r.typologie.clone(),
+        publics_specifiquement_adresses: r.publics_specifiquement_adresses.clone(),
+        qualified_until: v.qualified_until.clone().unwrap_or_default(),
+    }
+}
+
+fn voucher_figures(line: &VoucherLine) -> pb::VoucherFigures {
+    pb::VoucherFigures {
+        hub: line.hub.clone(),
+        hub_key: line.hub_id.map(|h| h.0.to_vec()).unwrap_or_default(),
+        funder: line.funder.clone(),
+        batches: line.batches,
+        issued: line.issued,
+        handed_out: line.handed_out,
+        redeemed: line.redeemed,
+        cancelled: line.cancelled,
+        expired: line.expired,
+        usage_rate: line.usage_rate,
+        settled_cents: line.settled_cents,
+    }
+}
+
+/// The figures as the read API gives them.
+pub fn figures_message(stats: &Stats) -> pb::Figures {
+    let r = &stats.referrals;
+    pb::Figures {
+        as_of: stats.as_of.clone(),
+        vouchers: stats.vouchers.iter().map(voucher_figures).collect(),
+        total: Some(voucher_figures(&stats.total)),
+        referrals: Some(pb::ReferralFigures {
+            open: r.open,
+            expired: r.expired,
+            accepted: r.accepted,
+            declined: r.declined,
+            completed: r.completed,
+            no_show: r.no_show,
+            abandoned: r.abandoned,
+            median_days_to_accept: r.median_days_to_accept,
+        }),
+        venues: stats
+            .venues
+            .iter()
+            .map(|v| pb::DepartementFigures {
+                departement: v.departement.clone(),
+                hub: v.hub.clone(),
+                venues: v.venues,
+                qualified: v.qualified,
             })
-        })
-        .await
-        .map_err(|e| Status::internal(format!("query task failed: {e}")))?;
-        match response.exit_code {
-            0 => serde_json::from_str(&response.stdout)
-                .map_err(|e| Status::internal(format!("the answer is not JSON: {e}"))),
-            _ => Err(Status::not_found(maillage_core::excerpt::excerpt(
-                response.stderr.trim().trim_start_matches("error: "),
-                300,
-            ))),
-        }
-    }
-
-    async fn document(&self, args: Vec<String>) -> Result<Response<pb::JsonDocument>, Status> {
-        let value = self.json(args).await?;
-        Ok(Response::new(pb::JsonDocument {
-            json: value.to_string(),
-        }))
+            .collect(),
     }
 }
 
-/// The node's live views, or UNAVAILABLE when it is not serving them.
-fn serving_views(node: &Node) -> Result<crate::node::Views<'_>, Status> {
-    if node.live().is_none() {
-        return Err(Status::unavailable("not serving"));
+/// A node's status as the read API gives it.
+pub fn status_message(status: &StatusView) -> pb::StatusResponse {
+    let replication = status.replication.clone().unwrap_or_default();
+    pb::StatusResponse {
+        node: status.node.0.to_vec(),
+        name: status.name.clone(),
+        role: status.role.clone(),
+        digest: status.digest.to_vec(),
+        events_stored: status.events_stored,
+        feeds: status
+            .feeds
+            .iter()
+            .map(|f| pb::FeedStatus {
+                author: f.author.0.to_vec(),
+                name: f.name.clone(),
+                seq: f.seq,
+                head_id: f.head.map(|h| h.0.to_vec()).unwrap_or_default(),
+                applied: f.applied,
+                frozen: f.fork_seq.is_some(),
+                fork_seq: f.fork_seq.unwrap_or(0),
+                clock_ahead_ms: f.clock_ahead_ms,
+                damaged_from: f.damaged_from.unwrap_or(0),
+                damaged_until: f.damaged_until.unwrap_or(0),
+            })
+            .collect(),
+        peers: replication
+            .peers
+            .iter()
+            .map(|p| pb::PeerStatus {
+                address: p.address.clone(),
+                key: p.key.map(|k| k.0.to_vec()).unwrap_or_default(),
+                name: p.name.clone(),
+                state: p.state.clone(),
+                last_error: p.last_error.clone(),
+                events_received: p.events_received,
+                events_rejected: p.events_rejected,
+                last_contact_ms: p.last_contact_ms,
+                lags: p
+                    .lags
+                    .iter()
+                    .map(|(author, peer_seq, lag)| pb::PeerFeedLag {
+                        author: author.0.to_vec(),
+                        peer_seq: *peer_seq,
+                        lag: *lag,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        domain_rejections: status.domain_rejections,
+        rejected_from_peers: replication
+            .rejected_from_peers
+            .iter()
+            .map(|r| pb::RecentRejection {
+                author: r.author.map(|a| a.0.to_vec()).unwrap_or_default(),
+                seq: r.seq,
+                peer: r.peer.clone(),
+                reason: r.reason.clone(),
+            })
+            .collect(),
+        events_pending: status.events_pending,
+        uptime_ms: replication.uptime_ms,
+        http: replication.http.clone().unwrap_or_default(),
     }
-    node.serving_views()
-        .map_err(|e| Status::internal(format!("{e:#}")))
-}
-
-fn is_loopback<T>(request: &Request<T>) -> bool {
-    request.remote_addr().is_some_and(|a| a.ip().is_loopback())
 }
 
 #[tonic::async_trait]
 impl Query for QueryService {
     async fn digest(
         &self,
-        request: Request<pb::DigestRequest>,
-    ) -> Result<Response<pb::DigestResponse>, Status> {
+        request: GrpcRequest<pb::DigestRequest>,
+    ) -> Result<GrpcResponse<pb::DigestResponse>, Status> {
         self.allow(&request)?;
-        let node = self.node.clone();
-        tokio::task::spawn_blocking(move || {
-            let ledger = serving_views(&node)?;
-            Ok(Response::new(pb::DigestResponse {
-                digest: ledger.digest().to_vec(),
-                events_applied: ledger.applied_count(),
-                events_pending: ledger.pending_count() as u64,
-                rejections: ledger.rejections().len() as u64,
-                applied: ledger
-                    .applied()
-                    .into_iter()
-                    .map(|(author, seq)| pb::FeedPosition {
-                        author: author.0.to_vec(),
-                        seq,
-                    })
-                    .collect(),
-            }))
-        })
-        .await
-        .map_err(|e| Status::internal(e.to_string()))?
+        let Response::Digest(d) = self.ask(Request::Digest).await? else {
+            return Err(unexpected());
+        };
+        Ok(GrpcResponse::new(pb::DigestResponse {
+            digest: d.digest.to_vec(),
+            events_applied: d.applied.iter().map(|a| a.events).sum(),
+            events_pending: d.pending,
+            rejections: d.rejections,
+            applied: d
+                .applied
+                .iter()
+                .map(|a| pb::FeedPosition {
+                    author: a.hub.0.to_vec(),
+                    seq: a.events,
+                })
+                .collect(),
+        }))
     }
 
     async fn status(
         &self,
-        request: Request<pb::StatusRequest>,
-    ) -> Result<Response<pb::StatusResponse>, Status> {
+        request: GrpcRequest<pb::StatusRequest>,
+    ) -> Result<GrpcResponse<pb::StatusResponse>, Status> {
         self.allow(&request)?;
-        let node = self.node.clone();
-        let daemon = self.daemon.clone();
-        tokio::task::spawn_blocking(move || Ok(Response::new(status_of(&node, &daemon)?)))
-            .await
-            .map_err(|e| Status::internal(e.to_string()))?
+        let Response::Status(status) = self.ask(Request::Status).await? else {
+            return Err(unexpected());
+        };
+        Ok(GrpcResponse::new(status_message(&status)))
     }
 
     async fn search_venues(
         &self,
-        request: Request<pb::SearchVenuesRequest>,
-    ) -> Result<Response<pb::JsonDocument>, Status> {
+        request: GrpcRequest<pb::SearchVenuesRequest>,
+    ) -> Result<GrpcResponse<pb::VenueList>, Status> {
         self.allow(&request)?;
         let r = request.into_inner();
-        let mut args = vec!["venues".to_string(), "search".to_string()];
-        // Options as `--name=value` and the words after `--`: nothing a client sends is read as
-        // a flag.
-        if !r.service.is_empty() {
-            args.push(format!("--service={}", r.service));
-        }
-        if !r.departement.is_empty() {
-            args.push(format!("--departement={}", r.departement));
-        }
-        if r.qualified_only {
-            args.push("--qualified".into());
-        }
-        if r.limit > 0 {
-            args.push(format!("--limit={}", r.limit.min(1000)));
-        }
-        args.push("--json".into());
-        args.push("--".into());
-        args.extend(r.text.split_whitespace().map(String::from));
-        self.document(args).await
+        let service = match r.service.as_str() {
+            "" => None,
+            text => Some(maillage_app::resolve::service("service", text).map_err(status_of_error)?),
+        };
+        let limit = match r.limit as usize {
+            0 => SEARCH_LIMIT_DEFAULT,
+            n => n.min(SEARCH_LIMIT_MAX),
+        };
+        let search = SearchVenues {
+            words: r.text.split_whitespace().map(String::from).collect(),
+            departement: day(r.departement),
+            service,
+            public: day(r.public),
+            qualified_on: r.qualified_only.then(String::new),
+            near: None,
+            within_km: 10.0,
+            limit,
+        };
+        let Response::Venues(venues) = self.ask(Request::SearchVenues(search)).await? else {
+            return Err(unexpected());
+        };
+        Ok(GrpcResponse::new(pb::VenueList {
+            venues: venues.iter().map(venue_message).collect(),
+        }))
     }
 
     async fn voucher_status(
         &self,
-        request: Request<pb::VoucherStatusRequest>,
-    ) -> Result<Response<pb::JsonDocument>, Status> {
+        request: GrpcRequest<pb::VoucherStatusRequest>,
+    ) -> Result<GrpcResponse<pb::Voucher>, Status> {
         // The holder is shown only to a session.
         let holder = self.session(&request).is_ok();
         if !holder {
             self.allow(&request)?;
         }
-        let serial = request.into_inner().serial;
-        let mut value = self
-            .json(vec![
-                "voucher".into(),
-                "status".into(),
-                "--json".into(),
-                "--".into(),
-                serial,
-            ])
-            .await?;
-        if !holder && let Some(object) = value.as_object_mut() {
-            object.remove("person");
-        }
-        Ok(Response::new(pb::JsonDocument {
-            json: value.to_string(),
+        let r = request.into_inner();
+        let Response::Voucher(v) = self
+            .ask(Request::VoucherStatus {
+                serial: r.serial,
+                as_of: day(r.as_of),
+            })
+            .await?
+        else {
+            return Err(unexpected());
+        };
+        let redemption = v.redemption.as_ref();
+        Ok(GrpcResponse::new(pb::Voucher {
+            serial: v.serial.clone(),
+            status: v.status.as_str().to_owned(),
+            as_of: v.as_of.clone(),
+            owner: v.owner.0.to_vec(),
+            owner_name: v.owner_name.clone(),
+            holder: v
+                .person
+                .filter(|_| holder)
+                .map(|p| p.code())
+                .unwrap_or_default(),
+            redeemed_venue_id: redemption.map(|r| r.venue_id.clone()).unwrap_or_default(),
+            redeemed_service: redemption.map(|r| r.service.clone()).unwrap_or_default(),
+            redeemed_on: redemption.map(|r| r.date.clone()).unwrap_or_default(),
+            redeemed_by: redemption.map(|r| r.event.0.to_vec()).unwrap_or_default(),
+            via_claim: redemption.is_some_and(|r| r.claim.is_some()),
+            settled: v.settled,
+            claims: v
+                .claims
+                .iter()
+                .zip(&v.claimants)
+                .map(|(c, name)| pb::VoucherClaim {
+                    event: c.event.0.to_vec(),
+                    claimant: c.claimant.0.to_vec(),
+                    claimant_name: name.clone(),
+                    venue_id: c.venue_id.clone(),
+                    service: c.service.clone(),
+                    date: c.date.clone(),
+                    answer: match c.accepted {
+                        None => "pending",
+                        Some(true) => "accepted",
+                        Some(false) => "rejected",
+                    }
+                    .to_owned(),
+                    rejection: c.rejection.clone().unwrap_or_default(),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn batch_status(
+        &self,
+        request: GrpcRequest<pb::BatchStatusRequest>,
+    ) -> Result<GrpcResponse<pb::Batch>, Status> {
+        self.allow(&request)?;
+        let r = request.into_inner();
+        let Response::Batch(b) = self
+            .ask(Request::BatchStatus {
+                batch: r.batch_id,
+                as_of: day(r.as_of),
+            })
+            .await?
+        else {
+            return Err(unexpected());
+        };
+        let batch = &b.batch;
+        Ok(GrpcResponse::new(pb::Batch {
+            batch_id: batch.batch_id.clone(),
+            issuer: batch.issuer.0.to_vec(),
+            issuer_name: b.issuer_name.clone(),
+            funder: batch.funder.clone(),
+            funder_siret: batch.funder_siret.clone(),
+            face_value_cents: batch.face_value_cents,
+            count: batch.count,
+            valid_from: batch.valid_from.clone(),
+            valid_until: batch.valid_until.clone(),
+            redeem_deadline: batch.redeem_deadline.clone(),
+            eligible_services: batch.eligible_services.clone(),
+            territories: batch.territories.clone(),
+            as_of: b.as_of.clone(),
+            counts: b
+                .counts
+                .iter()
+                .map(|(status, count)| pb::StatusCount {
+                    status: status.as_str().to_owned(),
+                    count: *count,
+                })
+                .collect(),
         }))
     }
 
     async fn referral(
         &self,
-        request: Request<pb::ReferralRequest>,
-    ) -> Result<Response<pb::JsonDocument>, Status> {
+        request: GrpcRequest<pb::ReferralRequest>,
+    ) -> Result<GrpcResponse<pb::ReferralInfo>, Status> {
         self.session(&request)?;
-        let id = request.into_inner().referral_id;
-        self.document(vec![
-            "referral".into(),
-            "show".into(),
-            "--json".into(),
-            "--".into(),
-            id,
-        ])
-        .await
+        let r = request.into_inner();
+        let Response::Referral(v) = self
+            .ask(Request::Referral {
+                id: r.referral_id,
+                as_of: day(r.as_of),
+            })
+            .await?
+        else {
+            return Err(unexpected());
+        };
+        let referral = &v.referral;
+        Ok(GrpcResponse::new(pb::ReferralInfo {
+            referral_id: referral.referral_id.clone(),
+            status: v.status.clone(),
+            as_of: v.as_of.clone(),
+            person: referral.person.code(),
+            prescriber_kind: referral.prescriber_kind.clone(),
+            prescriber_name: referral.prescriber_name.clone(),
+            opened_by: referral.opened_by.0.to_vec(),
+            opened_by_name: v.opened_by_name.clone(),
+            handler: referral.handler.0.to_vec(),
+            handler_name: v.handler_name.clone(),
+            needs: referral.needs.clone(),
+            target_venue_id: referral.target_venue_id.clone(),
+            target_territory: referral.target_territory.clone(),
+            opened_on: referral.opened_on.clone(),
+            expires_on: referral.expires_on.clone(),
+            accepted_venue_id: referral.venue_id.clone(),
+            accepted_on: referral.accepted_on.clone(),
+            autonomy: referral.autonomy.clone(),
+        }))
     }
 
     async fn parcours(
         &self,
-        request: Request<pb::ParcoursRequest>,
-    ) -> Result<Response<pb::JsonDocument>, Status> {
+        request: GrpcRequest<pb::ParcoursRequest>,
+    ) -> Result<GrpcResponse<pb::PersonParcours>, Status> {
         self.session(&request)?;
-        let person = request.into_inner().person;
-        self.document(vec![
-            "parcours".into(),
-            "--json".into(),
-            "--".into(),
-            person,
-        ])
-        .await
+        let r = request.into_inner();
+        let person = r.person.trim().parse().map_err(|e| {
+            Status::invalid_argument(format!("person: expected a carnet code: {e}"))
+        })?;
+        let Response::Parcours(p) = self
+            .ask(Request::Parcours {
+                person,
+                as_of: day(r.as_of),
+            })
+            .await?
+        else {
+            return Err(unexpected());
+        };
+        Ok(GrpcResponse::new(pb::PersonParcours {
+            person: p.person.code(),
+            forgotten: p.forgotten,
+            as_of: p.as_of.clone(),
+            timeline: p
+                .timeline
+                .iter()
+                .map(|s| pb::ParcoursStep {
+                    at: s.at.clone(),
+                    hlc: s.hlc,
+                    hub: s.hub.clone(),
+                    kind: s.kind.clone(),
+                    summary: s.summary.clone(),
+                    event: s.event.0.to_vec(),
+                })
+                .collect(),
+            referrals: p
+                .referrals
+                .iter()
+                .map(|r| pb::ReferralProgress {
+                    referral_id: r.referral_id.clone(),
+                    status: r.status.clone(),
+                    expires_on: r.expires_on.clone(),
+                    handler: r.handler.clone(),
+                })
+                .collect(),
+            held: p.held.clone(),
+            used: p.used.clone(),
+            expired: p.expired.clone(),
+            cancelled: p.cancelled.clone(),
+            venues: p.venue_ids.clone(),
+            hubs: p.hubs.clone(),
+        }))
     }
 
     async fn stats(
         &self,
-        request: Request<pb::StatsRequest>,
-    ) -> Result<Response<pb::JsonDocument>, Status> {
+        request: GrpcRequest<pb::StatsRequest>,
+    ) -> Result<GrpcResponse<pb::Figures>, Status> {
         self.allow(&request)?;
-        self.document(vec!["stats".into(), "--json".into()]).await
-    }
-}
-
-/// Each feed this node knows: stored head, what is folded, fork, damage on disk, and how far
-/// its last event is dated ahead of this node's clock. `applied` is what the views folded.
-pub fn feed_statuses(
-    node: &Node,
-    applied: &std::collections::BTreeMap<maillage_core::HubId, u64>,
-) -> Vec<pb::FeedStatus> {
-    let forks = node.store.forks();
-    let frontier = node.store.frontier();
-    let damaged = node.store.damaged();
-    let hlcs = node.store.head_hlcs();
-    let now_ms = crate::node::wall_ms();
-    let mut authors: std::collections::BTreeSet<_> = frontier.keys().copied().collect();
-    authors.extend(forks.keys().copied());
-    authors.extend(damaged.keys().copied());
-    authors
-        .into_iter()
-        .map(|author| {
-            let head = frontier.get(&author);
-            let fork = forks.get(&author);
-            let damage = damaged.get(&author);
-            pb::FeedStatus {
-                author: author.0.to_vec(),
-                name: node
-                    .charter
-                    .member(&author)
-                    .map(|m| m.name.clone())
-                    .unwrap_or_default(),
-                seq: head.map_or(0, |h| h.seq),
-                head_id: head.map(|h| h.id.0.to_vec()).unwrap_or_default(),
-                applied: applied.get(&author).copied().unwrap_or(0),
-                frozen: fork.is_some(),
-                fork_seq: fork.map_or(0, |f| f.fork.seq),
-                clock_ahead_ms: hlcs.get(&author).map_or(0, |hlc| {
-                    maillage_core::hlc::hlc_millis(*hlc).saturating_sub(now_ms)
-                }),
-                damaged_from: damage.map_or(0, |d| d.from_seq),
-                damaged_until: damage.map_or(0, |d| d.held_until),
-            }
-        })
-        .collect()
-}
-
-/// The replication status of a serving node.
-pub fn status_of(node: &Node, daemon: &Daemon) -> Result<pb::StatusResponse, Status> {
-    let replica = &daemon.replica;
-    let ledger = serving_views(node)?;
-    let feeds = feed_statuses(node, &ledger.applied());
-    let peers = replica
-        .peers()
-        .into_iter()
-        .map(|(name, peer)| {
-            let lags = replica
-                .lag_behind(&peer)
-                .into_iter()
-                .map(|(author, lag)| pb::PeerFeedLag {
-                    author: author.0.to_vec(),
-                    peer_seq: peer.heads.get(&author).copied().unwrap_or(0),
-                    lag,
-                })
-                .collect();
-            pb::PeerStatus {
-                address: if peer.address.is_empty() {
-                    name
-                } else {
-                    peer.address.clone()
-                },
-                key: peer.key.map(|k| k.0.to_vec()).unwrap_or_default(),
-                name: peer
-                    .key
-                    .and_then(|k| node.charter.member(&k).map(|m| m.name.clone()))
-                    .unwrap_or_default(),
-                state: peer.state.clone(),
-                last_error: peer.last_error.clone(),
-                events_received: peer.events_received,
-                events_rejected: peer.events_rejected,
-                last_contact_ms: peer.last_contact_ms,
-                lags,
-            }
-        })
-        .collect();
-    let member = node.member().map_err(|e| Status::internal(e.to_string()))?;
-    Ok(pb::StatusResponse {
-        node: node.id().0.to_vec(),
-        name: member.name.clone(),
-        role: format!("{:?}", member.role).to_lowercase(),
-        digest: ledger.digest().to_vec(),
-        events_stored: node.store.event_count(),
-        feeds,
-        peers,
-        domain_rejections: ledger.rejections().len() as u64,
-        rejected_from_peers: replica
-            .recent_rejections()
-            .into_iter()
-            .map(|r| pb::RecentRejection {
-                author: r.author.map(|a| a.0.to_vec()).unwrap_or_default(),
-                seq: r.seq,
-                peer: r.peer,
-                reason: r.reason,
+        let r = request.into_inner();
+        let Response::Stats(stats) = self
+            .ask(Request::Stats {
+                as_of: day(r.as_of),
             })
-            .collect(),
-        events_pending: ledger.pending_count() as u64,
-        uptime_ms: replica.uptime_ms(),
-        http: daemon.http.clone().unwrap_or_default(),
-    })
+            .await?
+        else {
+            return Err(unexpected());
+        };
+        Ok(GrpcResponse::new(figures_message(&stats)))
+    }
 }

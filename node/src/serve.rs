@@ -15,8 +15,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use maillage_core::ledger::VoucherStatus;
-use maillage_core::{EventId, Fork, HubId, Ledger, Role, VerifiedEvent, pb};
+use maillage_app::App;
+use maillage_app::datadir::ServeConfig;
+use maillage_app::network::{Network, TransferFailure};
+use maillage_app::node::Node;
+use maillage_app::views::{PeerRejectionView, PeerView, ReplicationView};
+use maillage_core::{EventId, Fork, HubId, Role, VerifiedEvent, pb};
 use maillage_proto::v1::query_server::QueryServer;
 use maillage_store::EventStore;
 use maillage_sync::{
@@ -26,11 +30,11 @@ use tokio::sync::watch;
 use tonic::Status;
 use tonic::transport::{Certificate, ClientTlsConfig, Identity, Server, ServerTlsConfig};
 
-use crate::datadir::ServeConfig;
-use crate::node::Node;
+/// The services on the federation address, as gRPC health and reflection name them.
+const SERVED: &[&str] = &["maillage.v1.Federation", "maillage.v1.Query"];
 
-/// What a running daemon lends to the commands it runs (the CLI's `status`, the online
-/// cross-territory redemption).
+/// What a serving node lends the application ([`Network`]): its links to the other members
+/// (the online cross-territory redemption) and what replication knows (peers, lag).
 pub struct Daemon {
     /// Replication state.
     pub replica: Arc<Replica>,
@@ -58,35 +62,7 @@ impl std::fmt::Debug for Daemon {
     }
 }
 
-thread_local! {
-    static DAEMON: std::cell::RefCell<Option<Arc<Daemon>>> = const { std::cell::RefCell::new(None) };
-}
-
-/// A direct call to a voucher's owner could not be made.
-#[derive(Debug, thiserror::Error)]
-pub enum TransferFailure {
-    /// No link reaches the owner, or the call failed in transit: record a claim instead.
-    #[error("the owner hub is unreachable: {0}")]
-    Unreachable(String),
-    /// The owner answered and refused.
-    #[error("the owner refused: {0}")]
-    Refused(String),
-}
-
 impl Daemon {
-    /// The daemon lending itself to this thread, if any.
-    pub fn current() -> Option<Arc<Daemon>> {
-        DAEMON.with(|d| d.borrow().clone())
-    }
-
-    /// Runs `f` with this daemon lent to the thread.
-    pub fn lend<R>(daemon: &Arc<Daemon>, f: impl FnOnce() -> R) -> R {
-        let previous = DAEMON.with(|d| d.borrow_mut().replace(daemon.clone()));
-        let result = f();
-        DAEMON.with(|d| *d.borrow_mut() = previous);
-        result
-    }
-
     /// Asks `owner` to transfer `serials` to this hub (blocking; call from a blocking
     /// thread). The returned event is verified and signed by the owner.
     pub fn transfer_from(
@@ -183,10 +159,75 @@ impl Daemon {
     }
 }
 
+impl Network for Daemon {
+    fn request_transfer(
+        &self,
+        owner: HubId,
+        serials: Vec<String>,
+        venue_id: String,
+    ) -> Result<VerifiedEvent, TransferFailure> {
+        self.transfer_from(owner, serials, venue_id)
+    }
+
+    fn wait_for(&self, event: &VerifiedEvent, timeout: Duration) -> bool {
+        Daemon::wait_for(self, event, timeout)
+    }
+
+    fn replication(&self) -> ReplicationView {
+        let replica = &self.replica;
+        let charter = &replica.charter;
+        ReplicationView {
+            peers: replica
+                .peers()
+                .into_iter()
+                .map(|(name, peer)| PeerView {
+                    lags: replica
+                        .lag_behind(&peer)
+                        .into_iter()
+                        .map(|(author, lag)| {
+                            (author, peer.heads.get(&author).copied().unwrap_or(0), lag)
+                        })
+                        .collect(),
+                    address: if peer.address.is_empty() {
+                        name
+                    } else {
+                        peer.address.clone()
+                    },
+                    key: peer.key,
+                    name: peer
+                        .key
+                        .and_then(|k| charter.member(&k).map(|m| m.name.clone()))
+                        .unwrap_or_default(),
+                    state: peer.state.clone(),
+                    last_error: peer.last_error.clone(),
+                    events_received: peer.events_received,
+                    events_rejected: peer.events_rejected,
+                    last_contact_ms: peer.last_contact_ms,
+                })
+                .collect(),
+            rejected_from_peers: replica
+                .recent_rejections()
+                .into_iter()
+                .map(|r| PeerRejectionView {
+                    author: r.author,
+                    seq: r.seq,
+                    peer: r.peer,
+                    reason: r.reason,
+                })
+                .collect(),
+            uptime_ms: replica.uptime_ms(),
+            http: self.http.clone(),
+        }
+    }
+
+    fn notify(&self) {
+        self.replica.notify();
+    }
+}
+
 /// The node behind the replica: folds what arrives, answers claims and transfers.
 struct NodeHost {
     node: Arc<Node>,
-    ledger: Arc<Mutex<Ledger>>,
     answer_claims: bool,
     /// Claims already answered by this process (an answer the rules refuse is not retried).
     answered: Mutex<BTreeSet<EventId>>,
@@ -196,82 +237,36 @@ struct NodeHost {
 }
 
 impl NodeHost {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Ledger> {
-        self.ledger.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Answers claims on this hub's vouchers: redeems (the rules check the voucher is still
-    /// redeemable), or, if the rules refuse, rejects the claim with their reason.
-    fn answer_claims(&self, ledger: &mut Ledger) {
+    /// Answers claims on this hub's vouchers ([`maillage_app::policy::answer_claims`]).
+    fn answer_claims(&self, views: &mut maillage_core::Ledger) {
         let me = self.node.id();
-        let open: Vec<_> = ledger
-            .claims()
-            .values()
-            .filter(|c| c.accepted.is_none())
-            .filter(|c| ledger.voucher(&c.serial).is_some_and(|v| v.owner == me))
-            .cloned()
-            .collect();
-        for claim in open {
-            if !self
-                .answered
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(claim.event)
-            {
-                continue;
-            }
-            let redeem = pb::event::Body::VoucherRedeemed(pb::VoucherRedeemed {
-                serial: claim.serial.clone(),
-                venue_id: claim.venue_id.clone(),
-                service: claim.service.clone(),
-                date: claim.date.clone(),
-                claim: Some(claim.at.into()),
+        let mut answered = self.answered.lock().unwrap_or_else(|p| p.into_inner());
+        let node = &self.node;
+        let outcomes =
+            maillage_app::policy::answer_claims(views, &me, &mut answered, &mut |views, body| {
+                node.sign(views, body)
             });
-            let outcome = self.author_and_fold(ledger, redeem);
+        for outcome in outcomes {
             match outcome {
-                Ok(None) => {
-                    tracing::info!(claim = %claim.event.short(), serial = %claim.serial, "claim answered: voucher redeemed");
-                }
-                Ok(Some(reason)) => {
-                    let reject = pb::event::Body::VoucherClaimRejected(pb::VoucherClaimRejected {
-                        claim: Some(claim.at.into()),
-                        reason: reason.clone(),
-                    });
-                    match self.author_and_fold(ledger, reject) {
-                        Ok(_) => {
-                            tracing::info!(claim = %claim.event.short(), serial = %claim.serial, %reason, "claim answered: rejected")
-                        }
-                        Err(error) => {
-                            tracing::error!(claim = %claim.event.short(), %error, "could not answer a claim")
-                        }
+                Ok(answer) => match answer.rejected {
+                    None => {
+                        tracing::info!(claim = %answer.claim.short(), serial = %answer.serial, "claim answered: voucher redeemed")
                     }
-                }
-                Err(error) => {
-                    tracing::error!(claim = %claim.event.short(), %error, "could not answer a claim")
-                }
+                    Some(reason) => {
+                        tracing::info!(claim = %answer.claim.short(), serial = %answer.serial, %reason, "claim answered: rejected")
+                    }
+                },
+                Err(error) => tracing::error!(%error, "could not answer a claim"),
             }
         }
     }
 
-    /// Signs `body`, folds it; `Some(reason)` if the rules rejected it.
-    fn author_and_fold(
-        &self,
-        ledger: &mut Ledger,
-        body: pb::event::Body,
-    ) -> Result<Option<String>> {
-        let event = self.node.author_seen(body)?;
-        self.node.fold_new(ledger)?;
-        Ok(ledger.rejections().get(&event.id).map(|r| r.reason.clone()))
-    }
-}
-
-impl NodeHost {
     /// Logs members whose events are dated more than the clock bound ahead of this node's
     /// clock. A report only: every rule treats such events as any other, and this node's own
     /// clock does not follow them.
     fn report_clocks_ahead(&self, events: impl IntoIterator<Item = (HubId, u64)>) {
         let bound = self.node.config.clock_max_ahead_ms;
-        let now = crate::node::wall_ms();
+        let now = self.node.clock().now_ms();
         let mut ahead: BTreeMap<HubId, u64> = BTreeMap::new();
         for (author, hlc) in events {
             let by = maillage_core::hlc::hlc_millis(hlc).saturating_sub(now);
@@ -312,26 +307,26 @@ impl NodeHost {
 impl Host for NodeHost {
     fn stored(&self, events: Vec<VerifiedEvent>) {
         self.report_clocks_ahead(events.iter().map(|e| (e.author, e.hlc)));
-        let mut ledger = self.lock();
-        let mut full = false;
-        for event in events {
-            full |= ledger.offer(event) == maillage_core::causal::Offer::BufferFull;
-        }
-        if full {
-            tracing::warn!(
-                "events wait for others beyond the fold's buffer: they will be folded from the store"
-            );
-        }
+        let mut views = match self.node.views_with(events) {
+            Ok(views) => views,
+            Err(error) => {
+                tracing::error!(%error, "folding stored events failed");
+                return;
+            }
+        };
         if self.answer_claims && self.node.member().is_ok_and(|m| m.role == Role::Hub) {
-            self.answer_claims(&mut ledger);
+            self.answer_claims(&mut views);
         }
     }
 
     fn forked(&self, fork: &Fork) {
         tracing::warn!(author = %fork.author, seq = fork.seq, "fork: rebuilding the views without the frozen feed's later events");
-        let mut fresh = Ledger::new(self.node.charter.clone());
-        match self.node.fold_new(&mut fresh) {
-            Ok(()) => *self.lock() = fresh,
+        match self.node.views() {
+            Ok(mut views) => {
+                if let Err(error) = self.node.refold(&mut views) {
+                    tracing::error!(%error, "rebuilding the views after a fork failed");
+                }
+            }
             Err(error) => tracing::error!(%error, "rebuilding the views after a fork failed"),
         }
     }
@@ -341,57 +336,34 @@ impl Host for NodeHost {
         caller: HubId,
         request: pb::TransferRequest,
     ) -> Result<VerifiedEvent, Status> {
-        let me = self.node.id();
-        if self
+        let mut views = self
             .node
-            .member()
-            .map_err(|e| Status::internal(e.to_string()))?
-            .role
-            != Role::Hub
-        {
-            return Err(Status::failed_precondition(
-                "this node is an observer: it owns no vouchers",
-            ));
-        }
-        if self.node.charter.member(&caller).map(|m| m.role) != Some(Role::Hub) {
-            return Err(Status::permission_denied("only hubs receive vouchers"));
-        }
-        let mut ledger = self.lock();
-        self.node
-            .fold_new(&mut ledger)
-            .map_err(|e| Status::internal(e.to_string()))?;
-        for serial in &request.serials {
-            let state = ledger.voucher(serial).ok_or_else(|| {
-                Status::not_found(format!("voucher {serial}: unknown to its supposed owner"))
-            })?;
-            if state.owner != me {
-                return Err(Status::failed_precondition(format!(
-                    "voucher {serial} is owned by hub {}, not by this hub",
-                    state.owner.short()
-                )));
+            .views()
+            .map_err(|e| Status::unavailable(e.to_string()))?;
+        let body = maillage_app::policy::transfer_for(
+            &self.node.charter,
+            &views,
+            &self.node.id(),
+            &caller,
+            &request.serials,
+            &request.venue_id,
+        )
+        .map_err(|refusal| match refusal {
+            maillage_app::policy::TransferRefusal::NotAHub => {
+                Status::permission_denied(refusal.to_string())
             }
-            if state.status != VoucherStatus::HandedOut {
-                return Err(Status::failed_precondition(format!(
-                    "voucher {serial} is {:?}, not in a person's carnet: it cannot be redeemed",
-                    state.status
-                )));
+            maillage_app::policy::TransferRefusal::Unknown(_) => {
+                Status::not_found(refusal.to_string())
             }
-        }
-        let body = pb::event::Body::VoucherTransferred(pb::VoucherTransferred {
-            serials: request.serials.clone(),
-            to_hub: caller.0.to_vec(),
-            reason: format!("online redemption at venue {}", request.venue_id),
-        });
-        let event = self
-            .node
-            .author_seen(body)
-            .map_err(|e| Status::internal(format!("signing the transfer: {e:#}")))?;
-        self.node
-            .fold_new(&mut ledger)
-            .map_err(|e| Status::internal(e.to_string()))?;
-        if let Some(rejection) = ledger.rejections().get(&event.id) {
-            return Err(Status::failed_precondition(rejection.reason.clone()));
-        }
+            maillage_app::policy::TransferRefusal::Serials(_) => {
+                Status::invalid_argument(refusal.to_string())
+            }
+            _ => Status::failed_precondition(refusal.to_string()),
+        })?;
+        let event = self.node.sign(&mut views, body).map_err(|e| match e.kind {
+            maillage_app::ErrorKind::Rejected => Status::failed_precondition(e.message),
+            _ => Status::internal(format!("signing the transfer: {e}")),
+        })?;
         tracing::debug!(to = %caller.short(), serials = request.serials.len(), event = %event.id.short(), "vouchers transferred for an online redemption");
         Ok(event)
     }
@@ -444,16 +416,14 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let local = listener.local_addr()?;
-    let ledger = {
+    {
+        // Load and fold the views before serving anything.
         let node = node.clone();
-        tokio::task::spawn_blocking(move || node.ledger_copy()).await??
-    };
-    let ledger = Arc::new(Mutex::new(ledger));
-    node.set_live(ledger.clone());
+        tokio::task::spawn_blocking(move || node.views().map(drop)).await??;
+    }
     let role = node.member()?.role;
     let host = Arc::new(NodeHost {
         node: node.clone(),
-        ledger: ledger.clone(),
         answer_claims: config.answer_claims,
         answered: Mutex::new(BTreeSet::new()),
         clock_reported: Mutex::new(BTreeMap::new()),
@@ -488,15 +458,16 @@ pub async fn run(
         listen: local.to_string(),
         http: http.map(|a| a.to_string()),
     });
+    let app = App::serving(node.clone(), daemon.clone());
     let metrics = crate::web::Metrics::new(node.clone(), replica.clone());
     // Feeds already dated ahead of this machine's clock are reported at start too.
     host.report_clocks_ahead(node.store.head_hlcs());
     // Claims that arrived while the node was down are answered now.
     if config.answer_claims && role == Role::Hub {
         let host = host.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut ledger = host.lock();
-            host.answer_claims(&mut ledger);
+        tokio::task::spawn_blocking(move || match host.node.views() {
+            Ok(mut views) => host.answer_claims(&mut views),
+            Err(error) => tracing::error!(%error, "folding the views failed"),
         })
         .await?;
         replica.notify();
@@ -528,7 +499,6 @@ pub async fn run(
     // folded on a timer too.
     let refold = {
         let node = node.clone();
-        let ledger = ledger.clone();
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
             loop {
@@ -538,10 +508,8 @@ pub async fn run(
                     _ = tokio::time::sleep(Duration::from_secs(5)) => {}
                 }
                 let node = node.clone();
-                let ledger = ledger.clone();
                 let _ = tokio::task::spawn_blocking(move || {
-                    let mut ledger = ledger.lock().unwrap_or_else(|p| p.into_inner());
-                    if let Err(error) = node.fold_new(&mut ledger) {
+                    if let Err(error) = node.views() {
                         tracing::error!(%error, "folding stored events failed");
                     }
                 })
@@ -556,7 +524,7 @@ pub async fn run(
     let admin = crate::admin::socket_path(&node.data_dir);
     let admin_shown = std::fs::canonicalize(&admin).unwrap_or_else(|_| admin.clone());
     let admin_server = {
-        let service = crate::admin::AdminService::new(node.clone(), daemon.clone());
+        let service = crate::admin::AdminService::new(app.clone());
         let mut stop = stop_rx.clone();
         tokio::spawn(
             Server::builder()
@@ -572,7 +540,7 @@ pub async fn run(
     };
     // The dashboard and metrics, stopped with the command listener.
     let web_server = http_listener.map(|listener| {
-        let web = crate::web::Web::new(node.clone(), daemon.clone(), metrics.clone());
+        let web = crate::web::Web::new(app.clone(), metrics.clone());
         let mut stop = stop_rx.clone();
         tokio::spawn(crate::web::serve(listener, web, async move {
             let _ = stop.wait_for(|stopped| *stopped).await;
@@ -583,7 +551,7 @@ pub async fn run(
     if let Some(http) = http {
         addr_text.push_str(&format!("http {http}\n"));
     }
-    crate::datadir::write_atomic(&addr_path, addr_text.as_bytes())
+    maillage_app::datadir::write_atomic(&addr_path, addr_text.as_bytes())
         .with_context(|| format!("writing {}", addr_path.display()))?;
     let http_shown = http.map_or_else(|| "off".to_owned(), |a| format!("http://{a}/"));
     tracing::info!(listen = %local, commands = %admin_shown.display(), http = %http_shown, node = %node.id().short(), role = ?role, peers = links.len(), tls = config.tls.is_some(), "serving");
@@ -600,9 +568,39 @@ pub async fn run(
             .tls_config(ServerTlsConfig::new().identity(Identity::from_pem(cert, key)))
             .context("TLS configuration")?;
     }
-    let query = crate::query::QueryService::new(node.clone(), daemon.clone());
+    let query = crate::query::QueryService::new(app.clone(), replica.clone());
+    let (health, health_service) = tonic_health::server::health_reporter();
+    for service in SERVED {
+        health
+            .set_service_status(*service, tonic_health::ServingStatus::Serving)
+            .await;
+    }
+    let reflection = || {
+        SERVED
+            .iter()
+            .chain(&[
+                "grpc.health.v1.Health",
+                "grpc.reflection.v1.ServerReflection",
+                "grpc.reflection.v1alpha.ServerReflection",
+            ])
+            .fold(
+                tonic_reflection::server::Builder::configure()
+                    .register_encoded_file_descriptor_set(maillage_proto::FILE_DESCRIPTOR_SET)
+                    .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET),
+                |builder, service| builder.with_service_name(*service),
+            )
+    };
+    let reflection_v1 = reflection()
+        .build_v1()
+        .context("gRPC reflection descriptors")?;
+    let reflection_v1alpha = reflection()
+        .build_v1alpha()
+        .context("gRPC reflection descriptors")?;
     let served = builder
         .layer(metrics.grpc_layer("federation"))
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
         .add_service(maillage_sync::server::federation_server(replica.clone()))
         .add_service(
             QueryServer::new(query)
@@ -628,9 +626,8 @@ pub async fn run(
     {
         let node = node.clone();
         tokio::task::spawn_blocking(move || {
-            let mut ledger = ledger.lock().unwrap_or_else(|p| p.into_inner());
-            node.fold_new(&mut ledger)?;
-            node.save_views(&ledger)
+            node.views().map(drop)?;
+            node.save_views()
         })
         .await??;
     }

@@ -35,6 +35,8 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use maillage_app::App;
+use maillage_app::request::{Request, Response as AppResponse};
 use maillage_core::date::parse_date;
 use maillage_core::ledger::{SERVICES, VenueQuery};
 use maillage_core::{Ledger, Role};
@@ -42,9 +44,6 @@ use serde::Deserialize;
 
 pub use metrics::Metrics;
 use pages::{DashboardData, Dot, PageHead, VenueRow, VenueSearchView};
-
-use crate::node::Node;
-use crate::serve::Daemon;
 
 /// Venues listed on one page of search results, at most.
 pub const VENUES_SHOWN_MAX: usize = 100;
@@ -55,40 +54,34 @@ const SEARCH_TEXT_CHARS_MAX: usize = 200;
 /// What the handlers share.
 #[derive(Clone)]
 pub struct Web {
-    node: Arc<Node>,
-    daemon: Arc<Daemon>,
+    app: App,
     metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for Web {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Web")
-            .field("daemon", &self.daemon)
-            .finish_non_exhaustive()
+        f.debug_struct("Web").finish_non_exhaustive()
     }
 }
 
 impl Web {
-    /// The pages of `node`, served by `daemon`.
-    pub fn new(node: Arc<Node>, daemon: Arc<Daemon>, metrics: Arc<Metrics>) -> Self {
-        Self {
-            node,
-            daemon,
-            metrics,
-        }
+    /// The pages of `app`'s node.
+    pub fn new(app: App, metrics: Arc<Metrics>) -> Self {
+        Self { app, metrics }
     }
 
     fn head(&self) -> PageHead {
-        let member = self.node.charter.member(&self.node.id());
+        let node = self.app.node();
+        let member = node.charter.member(&node.id());
         PageHead {
-            federation: self.node.charter.name().to_owned(),
+            federation: node.charter.name().to_owned(),
             node: member.map(|m| m.name.clone()).unwrap_or_default(),
             role: match member.map(|m| m.role) {
                 Some(Role::Hub) => "hub".into(),
                 Some(Role::Observer) => "observateur".into(),
                 None => String::new(),
             },
-            key_short: self.node.id().short(),
+            key_short: node.id().short(),
         }
     }
 
@@ -98,12 +91,10 @@ impl Web {
         &self,
         f: impl FnOnce(&Ledger) -> T + Send + 'static,
     ) -> Result<T, String> {
-        let node = self.node.clone();
+        let app = self.app.clone();
         tokio::task::spawn_blocking(move || {
-            let ledger = node
-                .serving_views()
-                .map_err(|e| format!("reading the views: {e:#}"))?;
-            Ok(f(&ledger))
+            app.read(|ledger| Ok(f(ledger)))
+                .map_err(|e| format!("reading the views: {e}"))
         })
         .await
         .map_err(|e| format!("the view's task failed: {e}"))?
@@ -195,7 +186,7 @@ async fn dashboard(State(web): State<Web>, Query(params): Query<DashboardParams>
         .map(str::trim)
         .filter(|d| !d.is_empty())
     {
-        None => crate::domain::today(),
+        None => web.app.today(),
         Some(text) => match parse_date(text) {
             Some(day) => day,
             None => {
@@ -220,7 +211,7 @@ async fn dashboard(State(web): State<Web>, Query(params): Query<DashboardParams>
 
 /// The dashboard's figures: `maillage stats`, the charter's hubs and the venues' positions.
 pub fn dashboard_data(ledger: &Ledger, as_of: i32) -> DashboardData {
-    let stats = crate::stats::compute(ledger, as_of);
+    let stats = maillage_app::stats::compute(ledger, as_of);
     let hubs = ledger
         .charter()
         .members()
@@ -272,16 +263,19 @@ fn qualified_until(ledger: &Ledger, venue_id: &str, day: i32) -> Option<String> 
 }
 
 async fn federation(State(web): State<Web>) -> Response {
-    let node = web.node.clone();
-    let daemon = web.daemon.clone();
-    let status = tokio::task::spawn_blocking(move || crate::query::status_of(&node, &daemon))
+    let app = web.app.clone();
+    let status = tokio::task::spawn_blocking(move || app.handle(Request::Status))
         .await
         .map_err(|e| e.to_string())
-        .and_then(|status| status.map_err(|s| s.message().to_owned()));
+        .and_then(|answer| match answer {
+            Ok(AppResponse::Status(status)) => Ok(crate::query::status_message(&status)),
+            Ok(_) => Err("the node gave an answer of another kind".to_owned()),
+            Err(error) => Err(error.message),
+        });
     match status {
         Ok(status) => html(
             StatusCode::OK,
-            pages::federation(&web.head(), &status, crate::node::wall_ms()),
+            pages::federation(&web.head(), &status, web.app.node().clock().now_ms()),
         ),
         Err(message) => failure(&web, &message),
     }
@@ -317,20 +311,15 @@ async fn venues(State(web): State<Web>, Query(params): Query<VenueParams>) -> Re
     let service = if view.service.is_empty() {
         None
     } else {
-        match crate::domain::service_arg(&view.service) {
+        match maillage_app::resolve::service("service", &view.service) {
             Ok(service) => Some(service),
             Err(error) => {
-                view.error = Some(
-                    error
-                        .to_string()
-                        .trim_end_matches("; nothing was signed")
-                        .to_owned(),
-                );
+                view.error = Some(error.message);
                 None
             }
         }
     };
-    let today = crate::domain::today();
+    let today = web.app.today();
     let query = VenueQuery {
         departement: (!view.departement.is_empty()).then(|| view.departement.clone()),
         service,
@@ -364,11 +353,11 @@ async fn venues(State(web): State<Web>, Query(params): Query<VenueParams>) -> Re
                 }
             }
             let (rows, total) = if searching {
-                let found = crate::venues::search(ledger, &query, &words);
+                let found = maillage_app::venues::search(ledger, &query, &words);
                 let rows = found
                     .iter()
                     .take(VENUES_SHOWN_MAX)
-                    .map(|v| VenueRow {
+                    .map(|(v, _)| VenueRow {
                         nom: v.record.nom.clone(),
                         typologie: v.record.typologie.clone(),
                         adresse: v.record.adresse.clone(),

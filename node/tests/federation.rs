@@ -273,7 +273,8 @@ fn vouchers_cross_territories_online_and_through_a_partition() {
         voucher_status(dir, "hinaura", "13-2026-CAF-01-2"),
         "handed_out"
     );
-    // A voucher already redeemed cannot be claimed again: the rules refuse it (exit 3).
+    // A voucher already redeemed cannot be claimed again: the rules refuse it (exit 3) and
+    // nothing is signed.
     let again = maillage(
         dir,
         &[
@@ -304,7 +305,8 @@ fn vouchers_cross_territories_online_and_through_a_partition() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    converge(dir, &["sud", "hinaura"], 9, Duration::from_secs(30));
+    // 6 + the claim + its answer: the second redemption above was refused before signing.
+    converge(dir, &["sud", "hinaura"], 8, Duration::from_secs(30));
     assert_eq!(voucher_status(dir, "sud", "13-2026-CAF-01-2"), "redeemed");
     sud.stop();
     hinaura.stop();

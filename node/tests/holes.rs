@@ -182,20 +182,28 @@ fn attacker() {
         let outcome = match query
             .parcours(pb::ParcoursRequest {
                 person: person.clone(),
+                as_of: String::new(),
             })
             .await
         {
-            Ok(doc) => format!("served {}", doc.into_inner().json),
+            Ok(doc) => format!("served {:?}", doc.into_inner()),
             Err(status) => format!("refused {:?}", status.code()),
         };
         report("parcours", outcome);
         let outcome = match query
             .voucher_status(pb::VoucherStatusRequest {
                 serial: serial.clone(),
+                as_of: String::new(),
             })
             .await
         {
-            Ok(doc) => format!("served {}", doc.into_inner().json),
+            Ok(voucher) => {
+                let voucher = voucher.into_inner();
+                format!(
+                    "served status={} holder={:?}",
+                    voucher.status, voucher.holder
+                )
+            }
             Err(status) => format!("refused {:?}", status.code()),
         };
         report("voucher-status", outcome);
@@ -209,12 +217,12 @@ fn attacker() {
         report("socket-connect", outcome);
     });
     let socket = PathBuf::from(&data_dir).join("run/admin.sock");
-    let outcome = match maillage::admin::call(
-        &socket,
-        vec!["voucher".into(), "status".into(), serial.clone()],
-        Vec::new(),
-    ) {
-        Ok(response) => format!("served exit={} {}", response.exit_code, response.stdout),
+    let request = maillage_app::request::Request::VoucherStatus {
+        serial: serial.clone(),
+        as_of: None,
+    };
+    let outcome = match maillage::admin::call(&socket, request) {
+        Ok(answer) => format!("served {answer:?}"),
         Err(error) => format!("refused {error:#}"),
     };
     println!("RESULT socket-command {}", outcome.replace('\n', " "));
@@ -317,14 +325,9 @@ fn an_unprivileged_account_neither_commands_the_hub_nor_reads_its_key() {
         results["parcours"], "refused Unauthenticated",
         "a person's parcours needs a session, loopback or not: {all}"
     );
-    let status_doc = results["voucher-status"]
-        .strip_prefix("served ")
-        .unwrap_or_else(|| panic!("{all}"));
-    let voucher = json(status_doc);
-    assert_eq!(voucher["status"], "handed_out", "{voucher}");
-    assert!(
-        voucher.get("person").is_none() && !status_doc.contains(&person),
-        "the holder is left out without a session: {voucher}"
+    assert_eq!(
+        results["voucher-status"], "served status=handed_out holder=\"\"",
+        "the holder is left out without a session: {all}"
     );
     assert_eq!(
         results["socket-connect"], "refused PermissionDenied",
@@ -416,7 +419,7 @@ fn dated_events(dir: &Path, node: &str, wall_ms: u64, count: u64) -> PathBuf {
     );
     let path = dir.join(format!("{node}-dated.mlog"));
     let file = std::fs::File::create(&path).unwrap();
-    let mut log = maillage::logfile::LogWriter::new(file, &charter).unwrap();
+    let mut log = maillage_app::logfile::LogWriter::new(file, &charter).unwrap();
     for n in 0..count {
         let body = pb::event::Body::PersonForgotten(pb::PersonForgotten {
             person: vec![n as u8 + 1; 16],
@@ -582,12 +585,19 @@ fn a_damaged_views_snapshot_is_discarded_and_rebuilt_from_the_log() {
     let venues = on(dir, "sud", &["venues", "list", "--limit", "1000", "--json"]);
     let path = dir.join("sud/views.bin");
     let original = std::fs::read(&path).unwrap();
-    // Twenty flipped bits, spread over the file.
+    // Twenty flipped bits, spread over the file, each turning a lower-case letter into a
+    // capital: the views still decode (a venue's name, address or hub key changes), so only
+    // a checksum can tell.
     for round in 0..5u64 {
         let mut bytes = original.clone();
         for n in 0..20u64 {
-            let at = ((n * 7919 + round * 104_729) as usize * 31) % bytes.len();
-            bytes[at] ^= 1 << (n % 8);
+            let mut at = 64 + ((n * 7919 * 31 + round * 104_729) as usize) % (bytes.len() - 64);
+            while at < bytes.len() && !bytes[at].is_ascii_lowercase() {
+                at += 1;
+            }
+            if at < bytes.len() {
+                bytes[at] ^= 1 << 5;
+            }
         }
         std::fs::write(&path, &bytes).unwrap();
         let out = maillage(dir, &["--data-dir", "sud", "digest", "--json"]);

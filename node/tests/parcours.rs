@@ -16,6 +16,16 @@ fn event_count(dir: &Path, node: &str) -> String {
     verified.lines().next().unwrap().to_owned()
 }
 
+/// The seq of `feed` (by name) in `node`'s store.
+fn feed_seq(dir: &Path, node: &str, feed: &str) -> u64 {
+    json(&on(dir, node, &["status", "--json"]))["feeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == feed)
+        .map_or(0, |f| f["seq"].as_u64().unwrap())
+}
+
 #[test]
 fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
     let work = tempfile::tempdir().unwrap();
@@ -300,7 +310,9 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
             "{redeemed}"
         );
     }
-    // A second redemption is rejected, stays in the log, exit code 3.
+    // A second redemption is refused before anything is signed, with the rule's own reason:
+    // exit code 3, and Hinaura's feed does not move.
+    let head_before = feed_seq(dir, "hinaura", "hinaura");
     let out = maillage(
         dir,
         &[
@@ -317,13 +329,16 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
             "2026-03-11",
         ],
     );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{text}");
     assert!(
-        text.starts_with("REJECTED: voucher 13-2026-CAF-01-1 is already redeemed"),
+        text.contains(
+            "REFUSED by the federation's rules: voucher 13-2026-CAF-01-1 is already redeemed"
+        ),
         "{text}"
     );
-    assert!(text.contains("stays in this hub's log"), "{text}");
+    assert!(text.contains("nothing was signed"), "{text}");
+    assert_eq!(feed_seq(dir, "hinaura", "hinaura"), head_before);
 
     // Hub du Sud tries to redeem a voucher it transferred: rejected (its newest event, which
     // Hinaura will not see before claiming).
@@ -343,10 +358,10 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
             "2026-03-11",
         ],
     );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{text}");
     assert!(
-        text.contains("REJECTED: voucher 13-2026-CAF-01-2 is owned by"),
+        text.contains("REFUSED by the federation's rules: voucher 13-2026-CAF-01-2 is owned by"),
         "{text}"
     );
 
@@ -486,7 +501,7 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
     assert!(digest_sud.starts_with("digest "), "{digest_sud}");
     assert_eq!(digest_sud, digest_hinaura);
     let rejections = on(dir, "hinaura", &["rejections"]);
-    assert!(rejections.starts_with("2 event(s)"), "{rejections}");
+    assert!(rejections.starts_with("0 event(s)"), "{rejections}");
     assert_eq!(rejections, on(dir, "sud", &["rejections"]));
 
     // A file of another federation, or a tampered file, is refused.
@@ -562,7 +577,7 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
         &["--data-dir", "sud", "voucher", "answer", &claim, "--accept"],
     );
     assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("is already answered"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is already answered"));
 }
 
 #[test]
@@ -728,7 +743,7 @@ fn every_other_operation_of_one_hub() {
         ],
     );
     assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("may be redeemed in 13, venue is in 84"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("may be redeemed in 13, venue is in 84"));
     // After revocation the venue cannot redeem.
     ok(
         dir,
@@ -755,7 +770,7 @@ fn every_other_operation_of_one_hub() {
         ],
     );
     assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("is not qualified"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not qualified"));
 
     let status = json(&ok(
         dir,
@@ -920,8 +935,9 @@ fn every_other_operation_of_one_hub() {
         .unwrap();
     assert_eq!(marseille["qualified"], 0, "revoked");
 
+    // Every event the rules refused above was refused before signing: none is in the log.
     let rejections = ok(dir, &["rejections"]);
-    assert!(rejections.starts_with("3 event(s)"), "{rejections}");
+    assert!(rejections.starts_with("0 event(s)"), "{rejections}");
     ok(dir, &["person", "forget", &person]);
     let gone = json(&ok(dir, &["parcours", &person, "--json"]));
     assert_eq!(gone["forgotten"], true);

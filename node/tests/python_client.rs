@@ -13,10 +13,16 @@
 //!   with an unknown one, and a replayed Prove (UNAUTHENTICATED);
 //! - the client verified exactly the events the import appended, and `Query.Digest` over gRPC
 //!   equals `maillage digest --json`;
+//! - a second client, `python/reflect.py`, knows only the address: it learns the services and
+//!   messages through gRPC server reflection, finds the read API SERVING on the health service,
+//!   reads a voucher (its holder withheld without a session) and a batch, and gets the status
+//!   codes the read API promises (UNAUTHENTICATED, NOT_FOUND, INVALID_ARGUMENT); the admin
+//!   service is not announced on the federation address;
 //! - the verifier can fail: with `--tamper` (one payload byte flipped on reception) it reports
 //!   a bad signature and exits non-zero.
 //!
-//! Needs `python3` and network access for pip (`grpcio grpcio-tools PyNaCl protobuf`, in a
+//! Needs `python3` and network access for pip (`grpcio grpcio-tools grpcio-reflection PyNaCl
+//! protobuf`, in a
 //! virtualenv cached under `CARGO_TARGET_TMPDIR`); without them the test fails, it never
 //! skips. `MAILLAGE_PYTHON` names another interpreter than `python3`.
 #![allow(clippy::unwrap_used)]
@@ -29,8 +35,15 @@ mod common;
 
 use common::{create_charter, json, ok};
 
-const PIP_PACKAGES: [&str; 4] = ["grpcio", "grpcio-tools", "PyNaCl", "protobuf"];
-const PYTHON_IMPORTS: &str = "import grpc, grpc_tools.protoc, nacl.signing, google.protobuf";
+const PIP_PACKAGES: [&str; 5] = [
+    "grpcio",
+    "grpcio-tools",
+    "grpcio-reflection",
+    "PyNaCl",
+    "protobuf",
+];
+const PYTHON_IMPORTS: &str =
+    "import grpc, grpc_tools.protoc, grpc_reflection.v1alpha, nacl.signing, google.protobuf";
 
 fn describe(output: &Output) -> String {
     format!(
@@ -121,6 +134,10 @@ fn generate_stubs(python: &Path, out: &Path) {
 
 fn client_py() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/client.py")
+}
+
+fn reflect_py() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/reflect.py")
 }
 
 fn venues_file() -> PathBuf {
@@ -276,8 +293,35 @@ fn a_python_client_pulls_and_verifies_every_event_by_itself() {
             "--json",
         ],
     ));
-    let appended = imported["events_appended"].as_u64().unwrap();
-    assert!(appended > 100, "{imported}");
+    assert!(
+        imported["events_appended"].as_u64().unwrap() > 100,
+        "{imported}"
+    );
+    // A batch, one voucher of it handed out to a person.
+    common::issue_caf_batch(dir, "sud", "13-2026-CAF-01", "3");
+    let person = ok(dir, &["--data-dir", "sud", "person", "new"])
+        .trim()
+        .to_owned();
+    ok(
+        dir,
+        &[
+            "--data-dir",
+            "sud",
+            "voucher",
+            "hand-out",
+            "--carnet",
+            "13-2026-CAF-01:1-1",
+            "--person",
+            &person,
+            "--prescriber-kind",
+            "CAF",
+            "--prescriber",
+            "CAF des Bouches-du-Rhône",
+            "--date",
+            "2026-03-02",
+        ],
+    );
+    let appended = imported["events_appended"].as_u64().unwrap() + 2;
     let (mut daemon, address) = Daemon::start(dir, "sud");
 
     let check = |tamper: bool| {
@@ -329,6 +373,66 @@ fn a_python_client_pulls_and_verifies_every_event_by_itself() {
     // The same digest as the CLI's (forwarded to the daemon while it runs).
     let digest = json(&ok(dir, &["--data-dir", "sud", "digest", "--json"]));
     assert_eq!(report["digest_hex"], digest["digest"], "{digest}");
+
+    // A client that knows only the address: reflection lists the services, health says the
+    // read API serves, the voucher and batch are read, and the status codes mean what they say.
+    let out = run(Command::new(&python)
+        .arg(reflect_py())
+        .args(["--address", &address, "--serial", "13-2026-CAF-01-1"])
+        .args(["--batch", "13-2026-CAF-01", "--person", &person]));
+    eprintln!("reflect.py:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "reflect.py failed: {}",
+        describe(&out)
+    );
+    let reflected = json(&String::from_utf8_lossy(&out.stdout));
+    for service in [
+        "maillage.v1.Federation",
+        "maillage.v1.Query",
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1alpha.ServerReflection",
+    ] {
+        assert!(
+            reflected["services"]
+                .as_array()
+                .unwrap()
+                .contains(&service.into()),
+            "{service} not listed: {reflected}"
+        );
+    }
+    assert!(
+        !reflected["services"]
+            .as_array()
+            .unwrap()
+            .contains(&"maillage.v1.Admin".into()),
+        "the admin service is announced on the federation address: {reflected}"
+    );
+    assert_eq!(reflected["health"], "SERVING", "{reflected}");
+    assert_eq!(reflected["voucher"]["status"], "handed_out", "{reflected}");
+    assert_eq!(
+        reflected["voucher"]["owner_name"], "Hub du Sud",
+        "{reflected}"
+    );
+    assert!(
+        reflected["voucher"].get("holder").is_none(),
+        "the holder is shown without a session: {reflected}"
+    );
+    assert_eq!(reflected["batch"]["count"], 3, "{reflected}");
+    let codes = &reflected["codes"];
+    assert_eq!(
+        codes["parcours_without_session"]["code"], "UNAUTHENTICATED",
+        "{codes}"
+    );
+    assert_eq!(codes["unknown_serial"]["code"], "NOT_FOUND", "{codes}");
+    assert_eq!(
+        codes["malformed_serial"]["code"], "INVALID_ARGUMENT",
+        "{codes}"
+    );
+    assert_eq!(
+        codes["malformed_date"]["code"], "INVALID_ARGUMENT",
+        "{codes}"
+    );
 
     // The negative control: one flipped payload byte and the verifier fails.
     let out = check(true);

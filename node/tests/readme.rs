@@ -136,7 +136,7 @@ fn every_command_the_readme_shows_is_accepted_by_the_cli() {
         for line in lines {
             for args in maillage_commands(&line) {
                 let argv = std::iter::once("maillage".to_string()).chain(args.iter().cloned());
-                if let Err(error) = maillage::cli::Cli::try_parse_from(argv) {
+                if let Err(error) = maillage::command::Cli::try_parse_from(argv) {
                     panic!(
                         "README, section {heading:?}: `maillage {}` is refused by the CLI:\n{}",
                         args.join(" "),

@@ -379,13 +379,13 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
     // The CLI's commands reached the observer's daemon through its command socket, timed.
     let runs = sample(
         &metrics,
-        "maillage_grpc_request_duration_seconds_count{listener=\"admin\",method=\"/maillage.v1.Admin/Run\"}",
+        "maillage_grpc_request_duration_seconds_count{listener=\"admin\",method=\"/maillage.v1.Admin/Handle\"}",
     )
     .unwrap();
     assert!(runs >= 2.0, "{metrics}");
     assert!(
         metrics.contains(
-            "maillage_grpc_request_duration_seconds_bucket{le=\"+Inf\",listener=\"admin\",method=\"/maillage.v1.Admin/Run\"}"
+            "maillage_grpc_request_duration_seconds_bucket{le=\"+Inf\",listener=\"admin\",method=\"/maillage.v1.Admin/Handle\"}"
         ),
         "{metrics}"
     );

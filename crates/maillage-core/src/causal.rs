@@ -223,9 +223,11 @@ impl CausalIndex {
     /// Freezes `author`'s feed at `valid_until` (a fork at `valid_until + 1`): deps naming
     /// later events of it count as naming event `valid_until` (none if 0). Set it before
     /// offering events that may name the feed: pasts already computed are not revised.
-    pub fn freeze(&mut self, author: HubId, valid_until: u64) {
-        if let Some(feed) = self.members.index(&author) {
-            self.frozen.insert(feed, valid_until);
+    /// Returns whether anything changed.
+    pub fn freeze(&mut self, author: HubId, valid_until: u64) -> bool {
+        match self.members.index(&author) {
+            Some(feed) => self.frozen.insert(feed, valid_until) != Some(valid_until),
+            None => false,
         }
     }
 

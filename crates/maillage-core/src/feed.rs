@@ -70,11 +70,34 @@ impl FeedWriter {
         deps: Vec<EventRef>,
         wall_ms: u64,
     ) -> Result<VerifiedEvent, AuthorError> {
-        let hlc = self.clock.tick(wall_ms);
+        let hlc = self.next_hlc(wall_ms);
+        self.sign_at(body, deps, hlc)
+    }
+
+    /// The clock value the next event carries (the clock ticks: ask once per event). An
+    /// author judging an event before signing it judges it with this value, then signs it
+    /// with [`FeedWriter::sign_at`].
+    pub fn next_hlc(&mut self, wall_ms: u64) -> u64 {
+        self.clock.tick(wall_ms)
+    }
+
+    /// The seq and `prev` of the next event.
+    pub fn next_position(&self) -> (u64, Option<crate::ids::EventId>) {
+        (self.head.map_or(1, |h| h.seq + 1), self.head.map(|h| h.id))
+    }
+
+    /// Signs the next event with clock value `hlc` (from [`FeedWriter::next_hlc`]).
+    pub fn sign_at(
+        &mut self,
+        body: pb::event::Body,
+        deps: Vec<EventRef>,
+        hlc: u64,
+    ) -> Result<VerifiedEvent, AuthorError> {
+        let (seq, prev) = self.next_position();
         let header = Header {
             federation: self.federation,
-            seq: self.head.map_or(1, |h| h.seq + 1),
-            prev: self.head.map(|h| h.id),
+            seq,
+            prev,
             hlc,
             deps,
         };

@@ -796,8 +796,9 @@ impl Ledger {
     /// Freezes a feed after a fork (see [`CausalIndex::freeze`]): call it for every fork
     /// proof the store holds before folding into a fresh ledger.
     pub fn freeze(&mut self, author: HubId, valid_until: u64) {
-        self.s.causal.freeze(author, valid_until);
-        self.digest.take();
+        if self.s.causal.freeze(author, valid_until) {
+            self.digest.take();
+        }
     }
 
     /// Applied events per feed.

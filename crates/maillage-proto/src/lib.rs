@@ -9,3 +9,8 @@ pub mod v1 {
     #![allow(missing_docs, clippy::all, missing_debug_implementations)]
     include!(concat!(env!("OUT_DIR"), "/maillage.v1.rs"));
 }
+
+/// The encoded `FileDescriptorSet` of every `.proto` file, for gRPC server reflection (clients
+/// such as grpcurl discover the services and messages without the `.proto` files).
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/maillage_descriptor.bin"));

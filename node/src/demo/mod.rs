@@ -18,14 +18,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use maillage_app::App;
+use maillage_app::request::{ImportVenues, Request, Response, VenueFormat, VenuesImported};
 use maillage_core::date::format_date;
 use maillage_core::{Charter, MemberSpec, Role, SecretKey};
-use maillage_venues::InputFormat;
 use tokio::sync::watch;
 
-use crate::datadir::{DataDir, NodeConfig, PeerEntry, ServeConfig};
-use crate::node::Node;
-use crate::venues::import_bytes;
+use maillage_app::datadir::{DataDir, NodeConfig, PeerEntry, ServeConfig};
+use maillage_app::node::Node;
 
 pub use net::{Switchboard, SwitchedConnector};
 
@@ -134,7 +134,7 @@ pub fn run(root: &Path, exit: bool) -> Result<()> {
                 ..ServeConfig::default()
             },
         })?;
-        nodes.push(Node::open(data_dir)?);
+        nodes.push(Arc::new(Node::open(data_dir)?));
     }
     import_venues(&nodes)?;
 
@@ -198,37 +198,39 @@ fn found() -> Result<(Charter, Vec<(&'static str, SecretKey)>)> {
 }
 
 /// Step 2: each hub signs its venue map (before the nodes serve, as a hub would on day one).
-fn import_venues(nodes: &[Node]) -> Result<()> {
+fn import_venues(nodes: &[Arc<Node>]) -> Result<()> {
     say(
         "2. Each hub imports its venue map from its real export (national standard, v0.1.1 or v1).",
     );
+    let import = |node: &Arc<Node>, hub: &DemoHub, dry_run: bool| -> Result<VenuesImported> {
+        let request = Request::ImportVenues(ImportVenues {
+            source: hub.venues_label.to_owned(),
+            content: hub.venues.to_vec(),
+            format: VenueFormat::Auto,
+            dry_run,
+            report: false,
+        });
+        match App::new(node.clone()).handle(request)? {
+            Response::VenuesImported(imported) => Ok(imported),
+            _ => bail!("the node gave an answer of another kind to an import"),
+        }
+    };
     for (hub, node) in HUBS.iter().zip(nodes) {
-        let outcome = import_bytes(
-            node,
-            hub.venues_label,
-            hub.venues,
-            InputFormat::Auto,
-            None,
-            false,
-        )?;
+        let outcome = import(node, hub, false)?;
         let c = &outcome.counts;
         println!(
             "   {:<24} {} rows: {} venues registered, {} rejected, {} with warnings → {} signed events",
             hub.name, c.rows, c.imported, c.rejected, c.with_warnings, c.events_appended
         );
     }
-    let hinaura_in_sud = import_bytes(
-        &nodes[SUD],
-        HUBS[1].venues_label,
-        HUBS[1].venues,
-        InputFormat::Auto,
-        None,
-        true,
-    )?;
+    let hinaura_in_sud = import(&nodes[SUD], &HUBS[1], true)?;
     println!(
         "   Hub du Sud cannot register Hinaura's venues: {} of {} rows refused (outside its territories).",
         hinaura_in_sud.counts.rejected, hinaura_in_sud.counts.rows
     );
+    for node in nodes {
+        node.save_views()?;
+    }
     Ok(())
 }
 
@@ -253,7 +255,7 @@ impl Federation {
     /// Step 3: every node serves on its loopback port and pulls from its peers.
     fn start(
         root: &Path,
-        nodes: Vec<Node>,
+        nodes: Vec<Arc<Node>>,
         listeners: Vec<std::net::TcpListener>,
         listen: Vec<String>,
     ) -> Result<Self> {
@@ -282,7 +284,6 @@ impl Federation {
                 board: board.clone(),
             });
             let mut stop = stop_rx.clone();
-            let node = Arc::new(node);
             daemons.push(runtime.spawn(async move {
                 listener.set_nonblocking(true)?;
                 let listener = tokio::net::TcpListener::from_std(listener)?;
@@ -349,25 +350,43 @@ impl Federation {
         Ok(federation)
     }
 
-    /// Runs a command on a node as the CLI would (sent to the running node), quietly.
+    /// Runs a command on a node as the CLI would (parsed by the CLI's own grammar, sent to the
+    /// running node as the CLI sends it), quietly; returns what the CLI would print.
     fn call(&self, node: usize, args: &[&str]) -> Result<String> {
-        // The very command line the CLI would send from another terminal.
+        use clap::Parser;
         let data_dir = self.root.join(&self.dirs[node]).display().to_string();
-        let line = ["--data-dir", data_dir.as_str()]
+        let line = ["maillage", "--data-dir", data_dir.as_str()]
             .into_iter()
-            .chain(args.iter().copied())
-            .map(str::to_string)
-            .collect();
-        let (stdout, stderr, code) = crate::admin::forward(&self.commands[node], line)?;
-        if code != 0 {
+            .chain(args.iter().copied());
+        let cli = crate::command::Cli::try_parse_from(line)
+            .with_context(|| format!("the demo's command {args:?}"))?;
+        let rendered = match &cli.command {
+            // Drawn by the CLI itself, as a desk would.
+            crate::command::Command::Person(crate::command::PersonCommand::New { json }) => {
+                let mut rendered = crate::render::Rendered::default();
+                crate::render::person_code(
+                    &mut rendered.stdout,
+                    &mut rendered.stderr,
+                    &maillage_app::new_person(),
+                    *json,
+                )?;
+                rendered
+            }
+            command => {
+                let answer = crate::admin::call(&self.commands[node], command.request()?)?;
+                crate::render::answer(command, answer)?
+            }
+        };
+        if rendered.code != 0 {
             bail!(
-                "`maillage --data-dir {} {}` failed (exit {code}): {}",
+                "`maillage --data-dir {} {}` failed (exit {}): {}",
                 self.dirs[node],
                 args.join(" "),
-                format!("{stdout}{stderr}").trim()
+                rendered.code,
+                format!("{}{}", rendered.stdout, rendered.stderr).trim()
             );
         }
-        Ok(stdout)
+        Ok(rendered.stdout)
     }
 
     /// Runs a command and shows it with its output.
@@ -499,7 +518,9 @@ impl Federation {
 
 /// The story of one person; returns her carnet code.
 fn story(fed: &Federation) -> Result<String> {
-    let today = crate::domain::today();
+    let today = maillage_core::date::day_of_millis(maillage_app::clock::Clock::now_ms(
+        &maillage_app::clock::SystemClock,
+    ));
     let year = format_date(today)[..4].to_string();
     let batch = format!("13-{year}-CAF-01");
     let desk = "CAF des Bouches-du-Rhône, accueil de Martigues";

@@ -53,7 +53,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 use tonic::codegen::http;
 
-use crate::node::Node;
+use maillage_app::node::Node;
 
 /// The content type of the exposition (OpenMetrics text, which Prometheus scrapes).
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -192,11 +192,10 @@ struct LedgerFigures {
 
 impl NodeCollector {
     fn ledger_figures(&self) -> LedgerFigures {
-        let Some(live) = self.node.live() else {
+        let Ok(ledger) = self.node.views() else {
             return LedgerFigures::default();
         };
         let me = self.node.id();
-        let ledger = live.lock().unwrap_or_else(|p| p.into_inner());
         let mut figures = LedgerFigures {
             pending: ledger.pending_count(),
             domain_rejections: ledger.rejections().len(),
@@ -391,7 +390,7 @@ impl Collector for NodeCollector {
         }
         {
             let hlcs = node.store.head_hlcs();
-            let now_ms = crate::node::wall_ms();
+            let now_ms = node.clock().now_ms();
             let mut m = encoder.encode_descriptor(
                 "maillage_feed_clock_ahead",
                 "How far each feed's last event is dated ahead of this node's clock (0 when it is not): a member whose clock runs fast",

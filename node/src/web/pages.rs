@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use maillage_core::pb;
 
-use crate::stats::{Stats, VoucherLine};
+use maillage_app::stats::{Stats, VoucherLine};
 
 /// Appends formatted text to a `String` (writing to a `String` cannot fail).
 macro_rules! w {
@@ -1182,7 +1182,7 @@ pub fn failure(head: &PageHead, message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::DepartementVenues;
+    use maillage_app::stats::DepartementVenues;
 
     fn head() -> PageHead {
         PageHead {

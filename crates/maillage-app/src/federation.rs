@@ -16,9 +16,10 @@
 //! role = "observer"
 //! ```
 
-use anyhow::{Context, Result};
 use maillage_core::{Charter, HubId, MemberSpec, Role};
 use serde::Deserialize;
+
+use crate::error::{AppError, Context, Result};
 
 /// The founders' TOML file.
 #[derive(Debug, Deserialize)]
@@ -52,10 +53,12 @@ pub fn charter_from_toml(text: &str) -> Result<Charter> {
     let file: MembersFile = toml::from_str(text).context("parsing the members file")?;
     let mut specs = Vec::with_capacity(file.members.len());
     for (index, member) in file.members.iter().enumerate() {
-        let key: HubId = member
-            .key
-            .parse()
-            .with_context(|| format!("member #{} ({:?}): key", index + 1, member.name))?;
+        let key: HubId = member.key.parse().map_err(|e| {
+            AppError::invalid_field(
+                "key",
+                format!("member #{} ({:?}): key: {e}", index + 1, member.name),
+            )
+        })?;
         specs.push(MemberSpec {
             key,
             name: member.name.clone(),
@@ -65,7 +68,7 @@ pub fn charter_from_toml(text: &str) -> Result<Charter> {
     }
     let hubs = specs.iter().filter(|m| m.role == Role::Hub).count() as u32;
     let threshold = file.admission_threshold.unwrap_or(hubs / 2 + 1);
-    Ok(Charter::found(&file.name, threshold, specs)?)
+    Charter::found(&file.name, threshold, specs).context("the charter")
 }
 
 #[cfg(test)]

@@ -16,10 +16,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write;
 
-use anyhow::Result;
 use maillage_core::chain::{self, Head, Position};
 use maillage_core::{Charter, HubId, VerifiedEvent, verify_encoded};
 use sha2::{Digest, Sha256};
+
+use crate::error::{AppError, Context, Result};
 
 /// File magic.
 pub const MAGIC: &[u8; 16] = b"MAILLAGE-LOG\0v1\n";
@@ -43,7 +44,8 @@ impl<W: Write> LogWriter<W> {
             count: 0,
         };
         writer.put(MAGIC)?;
-        let len = u32::try_from(charter.bytes().len())?;
+        let len = u32::try_from(charter.bytes().len())
+            .map_err(|_| AppError::internal("the charter is too large for a log file"))?;
         writer.put(&len.to_be_bytes())?;
         writer.put(charter.bytes())?;
         Ok(writer)
@@ -51,15 +53,16 @@ impl<W: Write> LogWriter<W> {
 
     fn put(&mut self, bytes: &[u8]) -> Result<()> {
         self.hasher.update(bytes);
-        self.out.write_all(bytes)?;
-        Ok(())
+        self.out.write_all(bytes).context("writing the log file")
     }
 
     /// Appends one event.
     pub fn event(&mut self, event: &VerifiedEvent) -> Result<()> {
         let bytes = event.encode_signed();
         self.put(&[EVENT_TAG])?;
-        self.put(&u32::try_from(bytes.len())?.to_be_bytes())?;
+        let len = u32::try_from(bytes.len())
+            .map_err(|_| AppError::internal("an event is too large for a log file"))?;
+        self.put(&len.to_be_bytes())?;
         self.put(&bytes)?;
         self.count += 1;
         Ok(())
@@ -71,8 +74,10 @@ impl<W: Write> LogWriter<W> {
         let count = self.count;
         self.put(&count.to_be_bytes())?;
         let digest: [u8; 32] = self.hasher.finalize().into();
-        self.out.write_all(&digest)?;
-        self.out.flush()?;
+        self.out
+            .write_all(&digest)
+            .context("writing the log file")?;
+        self.out.flush().context("writing the log file")?;
         Ok(count)
     }
 }

@@ -22,9 +22,10 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
 use maillage_core::{Charter, SecretKey};
 use serde::{Deserialize, Serialize};
+
+use crate::error::{AppError, Context, Result};
 
 /// Default data directory, relative to the working directory.
 pub const DEFAULT_DATA_DIR: &str = "maillage-data";
@@ -205,8 +206,8 @@ impl DataDir {
         let mut file = options
             .open(&path)
             .with_context(|| format!("creating key file {}", path.display()))?;
-        writeln!(file, "{}", hex::encode(key.seed()))?;
-        file.sync_all()?;
+        writeln!(file, "{}", hex::encode(key.seed())).context("writing the key file")?;
+        file.sync_all().context("writing the key file")?;
         Ok(())
     }
 
@@ -221,16 +222,19 @@ impl DataDir {
         })?;
         let mut seed = [0u8; 32];
         hex::decode_to_slice(text.trim(), &mut seed).map_err(|_| {
-            anyhow::anyhow!(
+            AppError::internal(format!(
                 "key file {}: expected 64 hex digits, found {} characters",
                 path.display(),
                 text.trim().len()
-            )
+            ))
         })?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(&path)?.permissions().mode();
+            let mode = fs::metadata(&path)
+                .context("reading the key file's mode")?
+                .permissions()
+                .mode();
             if mode & 0o077 != 0 {
                 tracing::warn!(
                     path = %path.display(),
@@ -271,7 +275,7 @@ impl DataDir {
     pub fn write_config(&self, config: &NodeConfig) -> Result<()> {
         let text = format!(
             "# maillage node configuration (see `maillage --help`)\n{}",
-            toml::to_string(config)?
+            toml::to_string(config).context("encoding node.toml")?
         );
         write_atomic(&self.config_path(), text.as_bytes())
     }
@@ -279,16 +283,16 @@ impl DataDir {
     /// Fails unless the directory holds an initialised node.
     pub fn require_initialised(&self) -> Result<()> {
         if !self.root.exists() {
-            bail!(
+            return Err(AppError::unavailable(format!(
                 "data dir {} does not exist: run `maillage init` (or pass --data-dir / set MAILLAGE_DATA_DIR)",
                 self.root.display()
-            );
+            )));
         }
         if !self.charter_path().exists() {
-            bail!(
+            return Err(AppError::unavailable(format!(
                 "data dir {} has no charter yet: run `maillage init --charter FILE` to join a federation, or `maillage init --name NAME --territories 04,05` to found one",
                 self.root.display()
-            );
+            )));
         }
         Ok(())
     }
@@ -300,8 +304,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     {
         let mut file =
             fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
+        file.write_all(bytes)
+            .with_context(|| format!("writing {}", tmp.display()))?;
+        file.sync_all()
+            .with_context(|| format!("writing {}", tmp.display()))?;
     }
     fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())

@@ -1,0 +1,381 @@
+//! The analysts' files: the node's views as CSV files that open in a spreadsheet.
+//!
+//! - `lieux.csv`: the open venues in the national standard v1;
+//! - `vouchers.csv`: one row per voucher of every batch, with its status on the as-of day;
+//! - `referrals.csv`: one row per referral, with its status on the as-of day;
+//! - `stats.csv`: the national figures, one value a row.
+//!
+//! UTF-8, `,`-separated, one header row, rows in id order: every node holding the same events
+//! writes the same bytes for the same day. The files are meant to be handed around, so they
+//! carry no person code (nor the prescriber's desk name): a voucher says whether it was handed
+//! out, not to whom; a referral says which kind of prescriber opened it, not for whom.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use maillage_core::date::{format_date, parse_date};
+use maillage_core::ledger::ReferralStatus;
+use maillage_core::{HubId, Ledger};
+use maillage_store::EventStore;
+
+use crate::app::App;
+use crate::error::{AppError, Result};
+use crate::queries::{referral_status, voucher_status_on};
+use crate::request::{ExportTables, FileBytes};
+use crate::resolve;
+
+/// The files of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Table {
+    /// lieux.csv: open venues, national standard v1.
+    Venues,
+    /// vouchers.csv: one row per voucher.
+    Vouchers,
+    /// referrals.csv: one row per referral.
+    Referrals,
+    /// stats.csv: the national figures, one value a row.
+    Stats,
+}
+
+impl Table {
+    /// Every file, in the order they are written.
+    pub const ALL: [Table; 4] = [Self::Venues, Self::Vouchers, Self::Referrals, Self::Stats];
+
+    /// The file's name.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::Venues => "lieux.csv",
+            Self::Vouchers => "vouchers.csv",
+            Self::Referrals => "referrals.csv",
+            Self::Stats => "stats.csv",
+        }
+    }
+
+    pub fn rows_are(self) -> &'static str {
+        match self {
+            Self::Venues => "open venues, national standard v1",
+            Self::Vouchers => "vouchers",
+            Self::Referrals => "referrals",
+            Self::Stats => "figures",
+        }
+    }
+}
+
+/// Columns of `vouchers.csv`.
+pub const VOUCHER_COLUMNS: [&str; 23] = [
+    "serial",
+    "batch",
+    "number",
+    "issuer_hub",
+    "issuer_key",
+    "funder",
+    "funder_siret",
+    "face_value_cents",
+    "valid_from",
+    "valid_until",
+    "redeem_deadline",
+    "status",
+    "as_of",
+    "handed_out",
+    "redeemed_on",
+    "redeemed_venue_id",
+    "redeemed_service",
+    "redeemed_via_claim",
+    "settled",
+    "owner_hub",
+    "owner_key",
+    "transfers",
+    "pending_claims",
+];
+
+/// Columns of `referrals.csv`.
+pub const REFERRAL_COLUMNS: [&str; 18] = [
+    "referral_id",
+    "opened_on",
+    "opened_by_hub",
+    "opened_by_key",
+    "prescriber_kind",
+    "needs",
+    "target_venue_id",
+    "target_departement",
+    "handling_hub",
+    "handling_key",
+    "status",
+    "as_of",
+    "expires_on",
+    "accepted_on",
+    "accepted_venue_id",
+    "days_to_accept",
+    "outcome",
+    "autonomy",
+];
+
+/// Columns of `stats.csv`.
+pub const STATS_COLUMNS: [&str; 8] = [
+    "as_of",
+    "section",
+    "hub",
+    "hub_key",
+    "funder",
+    "departement",
+    "metric",
+    "value",
+];
+
+impl App {
+    pub(crate) fn export_tables(&self, r: &ExportTables) -> Result<Vec<FileBytes>> {
+        let as_of = self.as_of(r.as_of.as_deref())?;
+        let mut tables = Vec::new();
+        for name in &r.tables {
+            let table = Table::ALL
+                .into_iter()
+                .find(|t| t.file_name() == name)
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "tables",
+                        "lieux.csv, vouchers.csv, referrals.csv or stats.csv",
+                        name,
+                    )
+                })?;
+            tables.push(table);
+        }
+        if tables.is_empty() {
+            tables = Table::ALL.to_vec();
+        }
+        tables.sort_unstable();
+        tables.dedup();
+        // A copy: a serving node goes on folding while the files are written.
+        let ledger = self.node().views_copy()?;
+        tables
+            .into_iter()
+            .map(|table| {
+                let mut content = Vec::new();
+                let items = write_table(&ledger, table, as_of, &mut content)?;
+                Ok(FileBytes {
+                    name: table.file_name().to_owned(),
+                    content,
+                    items,
+                    items_are: table.rows_are().to_owned(),
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) fn export_log(&self) -> Result<FileBytes> {
+        let node = self.node();
+        let mut content = Vec::new();
+        let mut writer = crate::logfile::LogWriter::new(&mut content, &node.charter)?;
+        node.for_each_event(|event| writer.event(event))?;
+        let items = writer.finish()?;
+        Ok(FileBytes {
+            name: "log.mlog".into(),
+            content,
+            items,
+            items_are: format!("events from {} feeds", node.store.frontier().len()),
+        })
+    }
+}
+
+/// Writes one file's CSV to `out`; returns its row count (header excluded).
+pub fn write_table(ledger: &Ledger, table: Table, as_of: i32, out: &mut dyn Write) -> Result<u64> {
+    let rows = match table {
+        Table::Venues => {
+            let records = crate::venues::open_records(ledger);
+            maillage_venues::export_csv_v1(&records, out)?;
+            records.len() as u64
+        }
+        Table::Vouchers => with_csv(out, |csv| vouchers(ledger, as_of, csv))?,
+        Table::Referrals => with_csv(out, |csv| referrals(ledger, as_of, csv))?,
+        Table::Stats => with_csv(out, |csv| stats(ledger, as_of, csv))?,
+    };
+    Ok(rows)
+}
+
+fn with_csv(out: &mut dyn Write, fill: impl FnOnce(&mut Csv<'_>) -> Result<u64>) -> Result<u64> {
+    let mut csv = csv::Writer::from_writer(out);
+    let rows = fill(&mut csv)?;
+    csv.flush()?;
+    Ok(rows)
+}
+
+type Csv<'a> = csv::Writer<&'a mut dyn Write>;
+
+fn flag(value: bool) -> &'static str {
+    if value { "1" } else { "0" }
+}
+
+/// Every voucher of every batch, by batch id then number.
+fn vouchers(ledger: &Ledger, as_of: i32, csv: &mut Csv<'_>) -> Result<u64> {
+    csv.write_record(VOUCHER_COLUMNS)?;
+    let mut pending_claims: BTreeMap<&str, u64> = BTreeMap::new();
+    for claim in ledger.claims().values().filter(|c| c.accepted.is_none()) {
+        *pending_claims.entry(claim.serial.as_str()).or_insert(0) += 1;
+    }
+    let day = format_date(as_of);
+    let mut rows = 0;
+    for batch in ledger.batches() {
+        let issuer = resolve::hub_name(ledger.charter(), &batch.issuer);
+        for number in 1..=batch.count {
+            let serial = format!("{}-{number}", batch.batch_id);
+            let state = ledger.voucher(&serial).ok_or_else(|| {
+                AppError::internal(format!("voucher {serial} of batch {}", batch.batch_id))
+            })?;
+            let redemption = state.redemption.as_deref();
+            csv.write_record([
+                serial.as_str(),
+                &batch.batch_id,
+                &number.to_string(),
+                &issuer,
+                &batch.issuer.short(),
+                &batch.funder,
+                &batch.funder_siret,
+                &batch.face_value_cents.to_string(),
+                &batch.valid_from,
+                &batch.valid_until,
+                &batch.redeem_deadline,
+                voucher_status_on(ledger, &serial, &state, as_of).as_str(),
+                &day,
+                flag(state.person.is_some()),
+                redemption.map_or("", |r| r.date.as_str()),
+                redemption.map_or("", |r| r.venue_id.as_str()),
+                redemption.map_or("", |r| r.service.as_str()),
+                redemption.map_or("", |r| flag(r.claim.is_some())),
+                flag(state.settled),
+                &resolve::hub_name(ledger.charter(), &state.owner),
+                &state.owner.short(),
+                &state.transfers.len().to_string(),
+                &pending_claims
+                    .get(serial.as_str())
+                    .copied()
+                    .unwrap_or(0)
+                    .to_string(),
+            ])?;
+            rows += 1;
+        }
+    }
+    Ok(rows)
+}
+
+/// Every referral, by referral id.
+fn referrals(ledger: &Ledger, as_of: i32, csv: &mut Csv<'_>) -> Result<u64> {
+    csv.write_record(REFERRAL_COLUMNS)?;
+    let day = format_date(as_of);
+    let mut rows = 0;
+    for r in ledger.referrals() {
+        let status = referral_status(r, as_of);
+        let still_open = matches!(r.status, ReferralStatus::Open);
+        let outcome = match &r.status {
+            ReferralStatus::Closed { outcome } => outcome.as_str(),
+            _ => "",
+        };
+        let days_to_accept = match (parse_date(&r.opened_on), parse_date(&r.accepted_on)) {
+            (Some(opened), Some(accepted)) => (accepted - opened).to_string(),
+            _ => String::new(),
+        };
+        csv.write_record([
+            r.referral_id.as_str(),
+            &r.opened_on,
+            &resolve::hub_name(ledger.charter(), &r.opened_by),
+            &r.opened_by.short(),
+            &r.prescriber_kind,
+            &r.needs.join("|"),
+            &r.target_venue_id,
+            &r.target_territory,
+            &resolve::hub_name(ledger.charter(), &r.handler),
+            &r.handler.short(),
+            &status,
+            &day,
+            if still_open {
+                r.expires_on.as_str()
+            } else {
+                ""
+            },
+            &r.accepted_on,
+            &r.venue_id,
+            &days_to_accept,
+            outcome,
+            &r.autonomy,
+        ])?;
+        rows += 1;
+    }
+    Ok(rows)
+}
+
+/// The figures of `maillage stats`, one value a row: vouchers by issuing hub and funder, their
+/// total, referrals by status, venues by département.
+fn stats(ledger: &Ledger, as_of: i32, csv: &mut Csv<'_>) -> Result<u64> {
+    csv.write_record(STATS_COLUMNS)?;
+    let figures = crate::stats::compute(ledger, as_of);
+    let short = |hub: Option<HubId>| hub.map(|h| h.short()).unwrap_or_default();
+    let count = |n: u64| Some(n.to_string());
+    let ratio = |r: Option<f64>| r.map(|r| r.to_string());
+    let mut rows = 0;
+    let mut row = |section: &str,
+                   hub: &str,
+                   hub_key: &str,
+                   funder: &str,
+                   departement: &str,
+                   metric: &str,
+                   value: Option<String>|
+     -> Result<()> {
+        csv.write_record([
+            figures.as_of.as_str(),
+            section,
+            hub,
+            hub_key,
+            funder,
+            departement,
+            metric,
+            value.as_deref().unwrap_or(""),
+        ])?;
+        rows += 1;
+        Ok(())
+    };
+    let lines = figures
+        .vouchers
+        .iter()
+        .map(|l| ("vouchers", l))
+        .chain([("vouchers_total", &figures.total)]);
+    for (section, line) in lines {
+        let (hub, key, funder) = if section == "vouchers" {
+            (line.hub.as_str(), short(line.hub_id), line.funder.as_str())
+        } else {
+            ("", String::new(), "")
+        };
+        for (metric, value) in [
+            ("batches", count(line.batches)),
+            ("issued", count(line.issued)),
+            ("handed_out", count(line.handed_out)),
+            ("redeemed", count(line.redeemed)),
+            ("cancelled", count(line.cancelled)),
+            ("expired", count(line.expired)),
+            ("usage_rate", ratio(line.usage_rate)),
+            ("settled_cents", count(line.settled_cents)),
+        ] {
+            row(section, hub, &key, funder, "", metric, value)?;
+        }
+    }
+    let r = &figures.referrals;
+    for (metric, value) in [
+        ("open", count(r.open)),
+        ("expired", count(r.expired)),
+        ("accepted", count(r.accepted)),
+        ("declined", count(r.declined)),
+        ("completed", count(r.completed)),
+        ("no_show", count(r.no_show)),
+        ("abandoned", count(r.abandoned)),
+        ("median_days_to_accept", ratio(r.median_days_to_accept)),
+    ] {
+        row("referrals", "", "", "", "", metric, value)?;
+    }
+    for v in &figures.venues {
+        let key = short(ledger.charter().holder_of(&v.departement));
+        for (metric, value) in [
+            ("venues", count(v.venues)),
+            ("qualified", count(v.qualified)),
+        ] {
+            row("venues", &v.hub, &key, "", &v.departement, metric, value)?;
+        }
+    }
+    Ok(rows)
+}

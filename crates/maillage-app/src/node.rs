@@ -1,0 +1,618 @@
+//! An opened node: key, charter, store, the views folded from the store, and the writing end
+//! of its own feed.
+//!
+//! **The views** are one ledger per node, kept behind a lock ([`Node::views`]): the CLI folds
+//! them once for a command, the daemon keeps them folded as replication stores events. They
+//! are loaded from `views.bin` when it still matches the store (checksummed, every applied
+//! event still the store's), else rebuilt from the log.
+//!
+//! **Signing** ([`Node::sign`], [`Node::sign_all`]) happens with the views held: each event is
+//! judged by the core's rules against them first ([`Ledger::evaluate`]), with the deps and
+//! clock value it will carry, and only what the rules accept is signed; what is signed is
+//! folded into the views at once, so the next event is judged with it. An honest node never
+//! signs an event its own views reject, and never signs a position of its feed twice.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use maillage_core::causal::Offer;
+use maillage_core::ledger::Evaluation;
+use maillage_core::{Charter, FeedWriter, HubId, Ledger, Role, SecretKey, VerifiedEvent, pb};
+use maillage_store::{EventStore, SledStore};
+
+use crate::clock::{Clock, SystemClock};
+use crate::datadir::{DataDir, NodeConfig};
+use crate::error::{AppError, Context, ErrorKind, Result};
+
+/// Own events are made durable in batches of this many (one sync each).
+pub const APPEND_BATCH_EVENTS: usize = 1024;
+
+/// The first bytes of `views.bin`.
+const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS\0\x02";
+/// Domain of the snapshot's checksum.
+const SNAPSHOT_CHECKSUM_TAG: &[u8] = b"maillage/views-snapshot\0";
+
+/// `views.bin`: a header, the SHA-256 of the encoded views (which name every event they
+/// applied, per feed: the log position they reflect), then the encoded views. A snapshot that
+/// fails its checksum is never loaded; the views are rebuilt from the log.
+pub fn encode_snapshot(ledger: &Ledger) -> Result<Vec<u8>> {
+    use sha2::Digest;
+    let body = ledger.to_snapshot().context("encoding the views")?;
+    let checksum = sha2::Sha256::new()
+        .chain_update(SNAPSHOT_CHECKSUM_TAG)
+        .chain_update(&body)
+        .finalize();
+    let mut bytes = Vec::with_capacity(SNAPSHOT_MAGIC.len() + 32 + body.len());
+    bytes.extend_from_slice(SNAPSHOT_MAGIC);
+    bytes.extend_from_slice(&checksum);
+    bytes.extend_from_slice(&body);
+    Ok(bytes)
+}
+
+/// Decodes `views.bin`, checking its header and checksum first.
+pub fn decode_snapshot(charter: Arc<Charter>, bytes: &[u8]) -> Result<Ledger, String> {
+    use sha2::Digest;
+    let header = SNAPSHOT_MAGIC.len() + 32;
+    if bytes.len() < header || &bytes[..SNAPSHOT_MAGIC.len()] != SNAPSHOT_MAGIC {
+        return Err("not a views snapshot of this format".into());
+    }
+    let (checksum, body) = bytes[SNAPSHOT_MAGIC.len()..].split_at(32);
+    let actual = sha2::Sha256::new()
+        .chain_update(SNAPSHOT_CHECKSUM_TAG)
+        .chain_update(body)
+        .finalize();
+    if actual.as_slice() != checksum {
+        return Err("checksum mismatch: the file was damaged".into());
+    }
+    Ledger::from_snapshot(charter, body)
+}
+
+/// A node opened from its data directory.
+#[derive(Debug)]
+pub struct Node {
+    /// Where it lives.
+    pub data_dir: DataDir,
+    /// `node.toml`.
+    pub config: NodeConfig,
+    /// The federation.
+    pub charter: Arc<Charter>,
+    /// The event store (chains checked on open); shared with replication when serving.
+    pub store: Arc<SledStore>,
+    secret: SecretKey,
+    /// The views: `None` until first asked for (loading them costs a snapshot read and a fold
+    /// of what was stored since).
+    views: Mutex<Option<Ledger>>,
+    /// The snapshot decoded while the store was being checked, for the first load.
+    preloaded: Mutex<Option<Ledger>>,
+    /// Events the views had applied when they were last saved.
+    saved: AtomicU64,
+    /// Held while signing and appending own events: two writers in one process (a command and
+    /// a transfer a peer asked for) never sign the same seq.
+    author_lock: Mutex<()>,
+    /// Own events signed and made durable by this process (the `/metrics` counter).
+    appended: AtomicU64,
+    /// Wall time.
+    clock: Arc<dyn Clock>,
+}
+
+/// The views, held: replication and other commands wait while they are. Hold them only while
+/// reading or signing, never across a call to a peer.
+#[derive(Debug)]
+pub struct Views<'a>(MutexGuard<'a, Option<Ledger>>);
+
+impl std::ops::Deref for Views<'_> {
+    type Target = Ledger;
+
+    fn deref(&self) -> &Ledger {
+        // Set by `Node::views` before a `Views` is made.
+        self.0.as_ref().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl std::ops::DerefMut for Views<'_> {
+    fn deref_mut(&mut self) -> &mut Ledger {
+        self.0.as_mut().unwrap_or_else(|| unreachable!())
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Node {
+    /// Opens an initialised data directory, checking every stored chain, with the system's
+    /// clock.
+    pub fn open(data_dir: DataDir) -> Result<Self> {
+        Self::open_with_clock(data_dir, Arc::new(SystemClock))
+    }
+
+    /// Opens an initialised data directory with `clock`.
+    pub fn open_with_clock(data_dir: DataDir, clock: Arc<dyn Clock>) -> Result<Self> {
+        data_dir.require_initialised()?;
+        let secret = data_dir.read_key()?;
+        let config = data_dir.read_config()?;
+        let charter = Arc::new(data_dir.read_charter()?);
+        if charter.member(&secret.hub_id()).is_none() {
+            return Err(AppError::forbidden(format!(
+                "this node's key {} is not a member of federation {:?} ({}): the charter in {} was made without it",
+                secret.hub_id(),
+                charter.name(),
+                charter.federation_id().short(),
+                data_dir.charter_path().display()
+            )));
+        }
+        // Checking every chain of the store and decoding the view snapshot are independent:
+        // do both at once.
+        let views_path = data_dir.views_path();
+        let (store, preloaded) = std::thread::scope(|scope| {
+            let decoder = scope.spawn(|| {
+                let bytes = std::fs::read(&views_path).ok()?;
+                match decode_snapshot(charter.clone(), &bytes) {
+                    Ok(ledger) => Some(ledger),
+                    Err(reason) => {
+                        tracing::warn!(path = %views_path.display(), %reason, "view snapshot unusable: the views will be rebuilt from the log");
+                        None
+                    }
+                }
+            });
+            let store = SledStore::open_path(&data_dir.store_path(), charter.clone());
+            (store, decoder.join().ok().flatten())
+        });
+        let store = store.map_err(|error| {
+            let locked = error.to_string().contains("lock");
+            if locked {
+                AppError::unavailable(format!(
+                    "opening the store in {}: another process holds it (a `maillage serve` on this data dir? its command socket is {})",
+                    data_dir.store_path().display(),
+                    data_dir.root().join("run/admin.sock").display()
+                ))
+            } else {
+                AppError::from(error)
+                    .context(format!("opening the store in {}", data_dir.store_path().display()))
+            }
+        })?;
+        Ok(Self {
+            data_dir,
+            config,
+            charter,
+            store: Arc::new(store),
+            secret,
+            views: Mutex::new(None),
+            preloaded: Mutex::new(preloaded),
+            saved: AtomicU64::new(u64::MAX),
+            author_lock: Mutex::new(()),
+            appended: AtomicU64::new(0),
+            clock,
+        })
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// A copy of this node's key (replication signs handshakes with it).
+    pub fn secret(&self) -> SecretKey {
+        SecretKey::from_seed(&self.secret.seed())
+    }
+
+    /// Own events this process signed and made durable.
+    pub fn events_appended(&self) -> u64 {
+        self.appended.load(Ordering::Relaxed)
+    }
+
+    /// This node's identity.
+    pub fn id(&self) -> HubId {
+        self.secret.hub_id()
+    }
+
+    /// The node's charter entry.
+    pub fn member(&self) -> Result<&maillage_core::Member> {
+        self.charter
+            .member(&self.id())
+            .ok_or_else(|| AppError::internal("this node is not in the charter"))
+    }
+
+    /// The views, with every event stored since folded in, held until dropped.
+    pub fn views(&self) -> Result<Views<'_>> {
+        let mut guard = lock(&self.views);
+        if guard.is_none() {
+            let loaded = self.load_views()?;
+            self.saved.store(loaded.1, Ordering::Relaxed);
+            *guard = Some(loaded.0);
+        }
+        let mut views = Views(guard);
+        self.fold_new(&mut views)?;
+        Ok(views)
+    }
+
+    /// The views with `events` (just stored) folded in first, then anything else stored
+    /// since: what replication calls after each batch, without reading the batch back.
+    pub fn views_with(&self, events: Vec<VerifiedEvent>) -> Result<Views<'_>> {
+        let mut guard = lock(&self.views);
+        if guard.is_none() {
+            let loaded = self.load_views()?;
+            self.saved.store(loaded.1, Ordering::Relaxed);
+            *guard = Some(loaded.0);
+        }
+        let mut views = Views(guard);
+        for event in events {
+            if views.offer(event) == Offer::BufferFull {
+                // It is in the store: the fold below finds it again.
+                break;
+            }
+        }
+        self.fold_new(&mut views)?;
+        Ok(views)
+    }
+
+    /// Runs `f` on the views as they are, without folding what was stored since (`None`
+    /// before they are first loaded): for watching progress cheaply.
+    pub fn peek<T>(&self, f: impl FnOnce(&Ledger) -> T) -> Option<T> {
+        lock(&self.views).as_ref().map(f)
+    }
+
+    /// A copy of the views (for work that must not hold them: an export while replication
+    /// goes on). Linear in their size.
+    pub fn views_copy(&self) -> Result<Ledger> {
+        let views = self.views()?;
+        Ok(Ledger::clone(&views))
+    }
+
+    /// Throws the views away and folds them again from the store (after a failed write left
+    /// them ahead of it).
+    pub fn refold(&self, views: &mut Ledger) -> Result<()> {
+        let mut fresh = Ledger::new(self.charter.clone());
+        self.fold_new(&mut fresh)?;
+        *views = fresh;
+        Ok(())
+    }
+
+    /// The snapshot if it still matches the store, plus what was stored since; and the
+    /// applied count the snapshot had.
+    fn load_views(&self) -> Result<(Ledger, u64)> {
+        let path = self.data_dir.views_path();
+        let preloaded = lock(&self.preloaded).take();
+        let snapshot = preloaded
+            .or_else(|| {
+                let bytes = std::fs::read(&path).ok()?;
+                decode_snapshot(self.charter.clone(), &bytes)
+                    .map_err(|reason| tracing::warn!(path = %path.display(), %reason, "view snapshot unusable: rebuilding the views from the log"))
+                    .ok()
+            })
+            .filter(|ledger| {
+                let matches = self.snapshot_matches_store(ledger);
+                if !matches {
+                    tracing::info!(path = %path.display(), "view snapshot does not match the store: rebuilding the views from the log");
+                }
+                matches
+            });
+        let (ledger, saved) = match snapshot {
+            Some(ledger) => {
+                let count = ledger.applied_count();
+                (ledger, count)
+            }
+            None => (Ledger::new(self.charter.clone()), u64::MAX),
+        };
+        Ok((ledger, saved))
+    }
+
+    /// Saves the views as `views.bin` if they changed since they were last loaded or saved.
+    pub fn save_views(&self) -> Result<()> {
+        let guard = lock(&self.views);
+        let Some(ledger) = guard.as_ref() else {
+            return Ok(());
+        };
+        if ledger.applied_count() == self.saved.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let path = self.data_dir.views_path();
+        crate::datadir::write_atomic(&path, &encode_snapshot(ledger)?)
+            .with_context(|| format!("saving the views to {}", path.display()))?;
+        self.saved.store(ledger.applied_count(), Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Folds every stored event `ledger` has not applied yet, feeds read round-robin so that
+    /// events waiting for another feed's events wait briefly.
+    pub fn fold_new(&self, ledger: &mut Ledger) -> Result<()> {
+        const CHUNK: usize = 1024;
+        // Deps past a frozen feed's last valid event count as naming that event.
+        for (author, recorded) in self.store.forks() {
+            ledger.freeze(author, recorded.fork.seq - 1);
+        }
+        let applied = ledger.applied();
+        let mut cursors: Vec<(HubId, u64)> = self
+            .store
+            .frontier()
+            .iter()
+            .filter(|(author, head)| applied.get(author).copied().unwrap_or(0) < head.seq)
+            .map(|(a, _)| (*a, applied.get(a).copied().unwrap_or(0)))
+            .collect();
+        while !cursors.is_empty() {
+            let mut next = Vec::with_capacity(cursors.len());
+            for (author, after) in cursors {
+                let events = self.store.range(&author, after, CHUNK)?;
+                let Some(last) = events.last().map(|e| e.seq) else {
+                    continue;
+                };
+                for event in events {
+                    if ledger.offer(event) == Offer::BufferFull {
+                        return Err(AppError::internal(format!(
+                            "folding the log: more than {} events wait for events this node does not hold",
+                            maillage_core::ledger::PENDING_EVENTS_MAX
+                        )));
+                    }
+                }
+                next.push((author, last));
+            }
+            cursors = next;
+        }
+        Ok(())
+    }
+
+    /// A snapshot is usable if every event it applied is still the store's valid event at
+    /// that position (a fork found since, or a restored backup, makes it stale).
+    fn snapshot_matches_store(&self, ledger: &Ledger) -> bool {
+        let frontier = self.store.frontier();
+        ledger.applied().iter().all(|(author, seq)| {
+            frontier.get(author).is_some_and(|head| head.seq >= *seq)
+                && self
+                    .store
+                    .get(author, *seq)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|event| Some(event.id) == ledger.applied_id(author, *seq))
+        })
+    }
+
+    /// Every valid stored event, feed by feed (authors ascending, seq ascending).
+    pub fn for_each_event(&self, mut f: impl FnMut(&VerifiedEvent) -> Result<()>) -> Result<()> {
+        for author in self.store.frontier().keys() {
+            let mut after = 0;
+            loop {
+                let events = self.store.range(author, after, 4096)?;
+                let Some(last) = events.last() else { break };
+                after = last.seq;
+                for event in &events {
+                    f(event)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Judges `body` with the rules against `views` and, if they accept it, signs it, makes
+    /// it durable and folds it in. Refused: an [`ErrorKind::Rejected`] error with the rule's
+    /// reason, and nothing signed.
+    pub fn sign(&self, views: &mut Ledger, body: pb::event::Body) -> Result<VerifiedEvent> {
+        let mut outcomes = self.sign_all(views, vec![body], &mut |_| {})?;
+        match outcomes.pop() {
+            Some(Ok(event)) => Ok(event),
+            Some(Err(error)) => Err(error),
+            None => Err(AppError::internal("no event was signed")),
+        }
+    }
+
+    /// [`Node::sign`] for several events, judged one after the other (each with the ones
+    /// before it folded in) and made durable in batches; `progress(done)` after each batch.
+    /// One outcome per body: the signed event, or why it was not signed.
+    pub fn sign_all(
+        &self,
+        views: &mut Ledger,
+        bodies: Vec<pb::event::Body>,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Vec<Result<VerifiedEvent>>> {
+        if self.member()?.role != Role::Hub {
+            return Err(AppError::forbidden(
+                "this node is an observer (a read replica): observers sign no events",
+            ));
+        }
+        let me = self.id();
+        if let Some(damage) = self.store.damaged().get(&me) {
+            return Err(AppError::unavailable(format!(
+                "this node's own feed is damaged on disk from seq {} (up to seq {}): it signed those events once and waits for its peers to send them back before signing anything new (start `maillage serve` with peers; `maillage status` shows progress). Cause: {}",
+                damage.from_seq, damage.held_until, damage.reason
+            )));
+        }
+        let _writer = lock(&self.author_lock);
+        self.fold_new(views)?;
+        let head = self.store.head(&me);
+        if views.applied().get(&me).copied().unwrap_or(0) != head.map_or(0, |h| h.seq) {
+            return Err(AppError::unavailable(
+                "this node's own events are not all folded into its views yet (some wait for events of other feeds): try again shortly",
+            ));
+        }
+        let hlcs = self.store.head_hlcs();
+        // The own feed goes on after its own last value; other members' values are taken in
+        // only within the bound (a member dated in the future does not drag this clock along).
+        let mut writer = FeedWriter::new(
+            self.secret(),
+            self.charter.federation_id(),
+            head,
+            hlcs.get(&me).copied().unwrap_or(0),
+            self.config.clock_max_ahead_ms,
+        );
+        let wall = self.clock.now_ms();
+        for (author, hlc) in &hlcs {
+            if *author != me {
+                let _ = writer.clock_mut().observe(*hlc, wall);
+            }
+        }
+        let ahead_ms = writer.clock_mut().ahead_ms(wall);
+        if ahead_ms > self.config.clock_max_ahead_ms {
+            tracing::warn!(
+                ahead_ms,
+                "this node's own feed is dated ahead of this machine's clock (was the clock set back?): its events go on from its last value"
+            );
+        }
+        let mut outcomes = Vec::with_capacity(bodies.len());
+        let mut pending: Vec<VerifiedEvent> = Vec::new();
+        let mut done = 0;
+        for body in bodies {
+            let deps = views.next_deps(&me);
+            let hlc = writer.next_hlc(self.clock.now_ms());
+            match views.evaluate(me, hlc, &deps, &body) {
+                Evaluation::Accepted => {}
+                Evaluation::Rejected(reason) => {
+                    outcomes.push(Err(AppError::rejected(reason)));
+                    continue;
+                }
+                Evaluation::Waiting => {
+                    outcomes.push(Err(AppError::new(
+                        ErrorKind::Pending,
+                        "the event would rely on events this node's views have not applied",
+                    )));
+                    continue;
+                }
+            }
+            let event = writer
+                .sign_at(body, deps, hlc)
+                .map_err(|e| AppError::invalid_field("event", e.to_string()))?;
+            // Folded now, so that the next body is judged with it; durable below, before
+            // anything is acknowledged.
+            if views.offer(event.clone()) != Offer::Applied
+                || views.rejections().contains_key(&event.id)
+            {
+                return Err(AppError::internal(format!(
+                    "event {} was judged acceptable but the fold did not apply it",
+                    event.id.short()
+                )));
+            }
+            pending.push(event.clone());
+            outcomes.push(Ok(event));
+            if pending.len() >= APPEND_BATCH_EVENTS {
+                done += self.append(views, &mut pending)?;
+                progress(done);
+            }
+        }
+        if !pending.is_empty() {
+            done += self.append(views, &mut pending)?;
+            progress(done);
+        }
+        Ok(outcomes)
+    }
+
+    /// Makes `pending` durable; on failure the views, which folded them, are folded again
+    /// from the store.
+    fn append(&self, views: &mut Ledger, pending: &mut Vec<VerifiedEvent>) -> Result<usize> {
+        let count = pending.len();
+        if let Err(error) = self.store.append_own(pending) {
+            pending.clear();
+            self.refold(views)?;
+            return Err(AppError::from(error).context("appending own events"));
+        }
+        pending.clear();
+        self.appended.fetch_add(count as u64, Ordering::Relaxed);
+        Ok(count)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::datadir::ServeConfig;
+
+    fn hub(root: &std::path::Path) -> Node {
+        let key = SecretKey::from_seed(&[0x31; 32]);
+        let charter = Charter::found(
+            "Test",
+            1,
+            vec![maillage_core::MemberSpec {
+                key: key.hub_id(),
+                name: "Hub du Sud".into(),
+                role: Role::Hub,
+                territories: vec!["13".into()],
+            }],
+        )
+        .unwrap();
+        let data_dir = DataDir::new(root.join("hub"));
+        if data_dir.has_key() {
+            return Node::open_with_clock(data_dir, Arc::new(FixedClock(1_790_000_000_000)))
+                .unwrap();
+        }
+        data_dir.create().unwrap();
+        data_dir.write_key(&key).unwrap();
+        data_dir.write_charter(&charter).unwrap();
+        data_dir
+            .write_config(&NodeConfig {
+                name: "hub".into(),
+                clock_max_ahead_ms: 60_000,
+                serve: ServeConfig::default(),
+            })
+            .unwrap();
+        Node::open_with_clock(data_dir, Arc::new(FixedClock(1_790_000_000_000))).unwrap()
+    }
+
+    fn cancel(reason: &str) -> pb::event::Body {
+        pb::event::Body::VoucherCancelled(pb::VoucherCancelled {
+            serials: vec!["13-2026-X-1".into()],
+            reason: reason.into(),
+        })
+    }
+
+    #[test]
+    fn an_event_the_rules_reject_is_never_signed() {
+        let root = tempfile::tempdir().unwrap();
+        let node = hub(root.path());
+        let mut views = node.views().unwrap();
+        let error = node.sign(&mut views, cancel("lost")).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Rejected, "{error}");
+        assert!(
+            error.message.contains("batch 13-2026-X is not in"),
+            "{error}"
+        );
+        assert_eq!(node.store.head(&node.id()), None, "nothing was signed");
+        // What the rules accept is signed, durable and folded at once.
+        let event = node
+            .sign(
+                &mut views,
+                pb::event::Body::PersonForgotten(pb::PersonForgotten {
+                    person: vec![7; 16],
+                }),
+            )
+            .unwrap();
+        assert_eq!(event.seq, 1);
+        assert_eq!(views.applied_count(), 1);
+        drop(views);
+        node.save_views().unwrap();
+        drop(node);
+        let node = hub(root.path());
+        assert_eq!(node.views().unwrap().applied_count(), 1);
+    }
+
+    #[test]
+    fn a_batch_is_judged_event_by_event() {
+        let root = tempfile::tempdir().unwrap();
+        let node = hub(root.path());
+        let mut views = node.views().unwrap();
+        let issue = pb::event::Body::VoucherBatchIssued(pb::VoucherBatchIssued {
+            batch_id: "13-2026-X".into(),
+            funder: Some(pb::Funder {
+                name: "CAF".into(),
+                siret: "53418890200012".into(),
+            }),
+            face_value_cents: 1000,
+            count: 1,
+            valid_from: "2026-01-01".into(),
+            valid_until: "2026-12-31".into(),
+            redeem_deadline: "2027-01-31".into(),
+            ..Default::default()
+        });
+        // The cancellation is judged after the batch it names was folded; the second one
+        // finds the voucher already cancelled.
+        let outcomes = node
+            .sign_all(
+                &mut views,
+                vec![issue, cancel("lost"), cancel("lost again")],
+                &mut |_| {},
+            )
+            .unwrap();
+        assert!(outcomes[0].is_ok() && outcomes[1].is_ok());
+        let refused = outcomes[2].as_ref().unwrap_err();
+        assert!(refused.message.contains("cannot be cancelled"), "{refused}");
+        assert_eq!(node.store.head(&node.id()).unwrap().seq, 2);
+    }
+}

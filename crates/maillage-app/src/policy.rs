@@ -1,0 +1,180 @@
+//! The owner side of a voucher: what a hub signs when another hub asks it for a transfer, and
+//! how it answers claims on its vouchers. One policy, used by the node's daemon and by the
+//! simulator; the rules that judge what is signed are the core's.
+
+use std::collections::BTreeSet;
+
+use maillage_core::ledger::{Claim, VoucherStatus};
+use maillage_core::{Charter, EventId, HubId, Ledger, Role, VerifiedEvent, pb};
+
+use crate::error::{AppError, ErrorKind};
+
+/// Why an owner does not transfer vouchers to a hub that asks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransferRefusal {
+    /// This node owns no vouchers.
+    #[error("this node is an observer: it owns no vouchers")]
+    Observer,
+    /// The caller is not a hub.
+    #[error("only hubs receive vouchers")]
+    NotAHub,
+    /// A serial this node does not know.
+    #[error("voucher {0}: unknown to its supposed owner")]
+    Unknown(String),
+    /// A voucher another hub owns.
+    #[error("voucher {serial} is owned by hub {owner}, not by this hub")]
+    NotOwner {
+        /// The serial.
+        serial: String,
+        /// Its owner (short key).
+        owner: String,
+    },
+    /// A voucher not in a person's carnet.
+    #[error("voucher {serial} is {status}, not in a person's carnet: it cannot be redeemed")]
+    NotInCarnet {
+        /// The serial.
+        serial: String,
+        /// Its status.
+        status: String,
+    },
+    /// The request is malformed.
+    #[error("transfer: between 1 and 1000 serials, found {0}")]
+    Serials(usize),
+}
+
+impl TransferRefusal {
+    /// A short stable name (counters, metrics).
+    pub fn class(&self) -> &'static str {
+        match self {
+            Self::Observer => "observer",
+            Self::NotAHub => "not_a_hub",
+            Self::Unknown(_) => "unknown_voucher",
+            Self::NotOwner { .. } => "not_owner",
+            Self::NotInCarnet { .. } => "not_in_carnet",
+            Self::Serials(_) => "bad_request",
+        }
+    }
+}
+
+/// The transfer `me` signs for `caller`, who redeems `serials` at `venue_id`: only vouchers
+/// `me` owns that sit in a person's carnet, to a hub.
+pub fn transfer_for(
+    charter: &Charter,
+    ledger: &Ledger,
+    me: &HubId,
+    caller: &HubId,
+    serials: &[String],
+    venue_id: &str,
+) -> Result<pb::event::Body, TransferRefusal> {
+    if charter.member(me).map(|m| m.role) != Some(Role::Hub) {
+        return Err(TransferRefusal::Observer);
+    }
+    if charter.member(caller).map(|m| m.role) != Some(Role::Hub) {
+        return Err(TransferRefusal::NotAHub);
+    }
+    if serials.is_empty() || serials.len() > 1000 {
+        return Err(TransferRefusal::Serials(serials.len()));
+    }
+    for serial in serials {
+        let state = ledger
+            .voucher(serial)
+            .ok_or_else(|| TransferRefusal::Unknown(serial.clone()))?;
+        if state.owner != *me {
+            return Err(TransferRefusal::NotOwner {
+                serial: serial.clone(),
+                owner: state.owner.short(),
+            });
+        }
+        if state.status != VoucherStatus::HandedOut {
+            return Err(TransferRefusal::NotInCarnet {
+                serial: serial.clone(),
+                status: format!("{:?}", state.status).to_lowercase(),
+            });
+        }
+    }
+    Ok(pb::event::Body::VoucherTransferred(
+        pb::VoucherTransferred {
+            serials: serials.to_vec(),
+            to_hub: caller.0.to_vec(),
+            reason: format!("online redemption at venue {venue_id}"),
+        },
+    ))
+}
+
+/// Claims on vouchers `me` owns that nobody answered yet, by claim id.
+pub fn open_claims(ledger: &Ledger, me: &HubId) -> Vec<Claim> {
+    ledger
+        .claims()
+        .values()
+        .filter(|c| c.accepted.is_none())
+        .filter(|c| ledger.voucher(&c.serial).is_some_and(|v| v.owner == *me))
+        .cloned()
+        .collect()
+}
+
+/// The redemption a claim asks for.
+pub fn claim_redemption(claim: &Claim) -> pb::event::Body {
+    pb::event::Body::VoucherRedeemed(pb::VoucherRedeemed {
+        serial: claim.serial.clone(),
+        venue_id: claim.venue_id.clone(),
+        service: claim.service.clone(),
+        date: claim.date.clone(),
+        claim: Some(claim.at.into()),
+    })
+}
+
+/// The rejection of a claim, for `reason`.
+pub fn claim_rejection(claim: &Claim, reason: String) -> pb::event::Body {
+    pb::event::Body::VoucherClaimRejected(pb::VoucherClaimRejected {
+        claim: Some(claim.at.into()),
+        reason,
+    })
+}
+
+/// How an owner answered one claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimAnswer {
+    /// The claim.
+    pub claim: EventId,
+    /// The voucher.
+    pub serial: String,
+    /// `None`: accepted (redeemed as claimed); `Some(reason)`: rejected with the rules'
+    /// reason.
+    pub rejected: Option<String>,
+}
+
+/// Answers every open claim on `me`'s vouchers not in `answered`: signs the redemption it asks
+/// for if the rules accept it, else a rejection carrying the rules' reason. `sign` judges and
+/// signs one event against the views (an [`ErrorKind::Rejected`] error: the rules refused it,
+/// nothing was signed). A claim is tried once per run of the node (`answered` remembers it).
+pub fn answer_claims(
+    ledger: &mut Ledger,
+    me: &HubId,
+    answered: &mut BTreeSet<EventId>,
+    sign: &mut dyn FnMut(&mut Ledger, pb::event::Body) -> Result<VerifiedEvent, AppError>,
+) -> Vec<Result<ClaimAnswer, AppError>> {
+    let mut outcomes = Vec::new();
+    for claim in open_claims(ledger, me) {
+        if !answered.insert(claim.event) {
+            continue;
+        }
+        let outcome = match sign(ledger, claim_redemption(&claim)) {
+            Ok(_) => Ok(ClaimAnswer {
+                claim: claim.event,
+                serial: claim.serial.clone(),
+                rejected: None,
+            }),
+            Err(refused) if refused.kind == ErrorKind::Rejected => {
+                let reason = refused.message;
+                sign(ledger, claim_rejection(&claim, reason.clone())).map(|_| ClaimAnswer {
+                    claim: claim.event,
+                    serial: claim.serial.clone(),
+                    rejected: Some(reason),
+                })
+            }
+            Err(error) => Err(error),
+        };
+        outcomes.push(outcome);
+    }
+    outcomes
+}

@@ -1,0 +1,231 @@
+//! `maillage bench …`: runs a benchmark and prints its figures as ratios against the raw
+//! primitives measured in the same run.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::bench;
+use crate::command::BenchCommand;
+
+/// Runs a `bench` command.
+pub fn run(command: BenchCommand) -> Result<ExitCode> {
+    match command {
+        BenchCommand::Fold {
+            events,
+            runs,
+            seed,
+            json,
+        } => bench_fold(events, runs, seed, json),
+        BenchCommand::Replicate {
+            events,
+            runs,
+            transfers,
+            seed,
+            json,
+        } => bench_replicate(events, runs, transfers, seed, json),
+        BenchCommand::Log {
+            events,
+            runs,
+            batch,
+            json,
+        } => bench_log(events, runs, batch, json),
+    }
+}
+
+/// A progress bar on stderr when it is a terminal, hidden otherwise.
+pub fn progress_bar(total: u64, message: &'static str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(message);
+    bar
+}
+
+fn bench_fold(events: usize, runs: usize, seed: u64, json: bool) -> Result<ExitCode> {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "warning: this is a debug build; run `cargo run --release -- bench fold` for real figures"
+        );
+    }
+    let params = bench::FoldBench { events, runs, seed };
+    let s = bench::run_fold(&params, &mut |line| eprintln!("{line}"))?;
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&s)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    outln!(
+        "{} events folded ({} rejected by a domain rule), digest {}",
+        s.events,
+        s.rejected,
+        &s.digest[..16]
+    );
+    outln!(
+        "  fold in memory, one core          {:>10.0} events/s  ({:.1}x bare verify_strict, target >= 200,000/s)",
+        s.fold_per_s,
+        s.fold_vs_verify
+    );
+    outln!(
+        "  fold from the store, no snapshot  {:>10.0} events/s",
+        s.cold_fold_from_store_per_s
+    );
+    outln!(
+        "  ledger memory                     {:>10.0} MiB (peak process RSS {:.0} MiB)",
+        s.ledger_mib,
+        s.peak_rss_mib
+    );
+    outln!(
+        "  persisted views                   {:>10.1} MiB",
+        s.snapshot_mib
+    );
+    outln!(
+        "  reopen + first query              {:>10.2} s (store open {:.2} s; target < 5 s)",
+        s.reopen_s,
+        s.reopen_store_s
+    );
+    outln!(
+        "  store index rebuilt from its file {:>10.2} s (after deleting store/db)",
+        s.rebuild_index_s
+    );
+    outln!(
+        "  state digest of the views         {:>10.0} ms (computed once per state of the views)",
+        s.digest_ms
+    );
+    outln!(
+        "  parcours lookup                   {:>10.1} µs p50, {:.1} µs p99 (target <= 1 ms)",
+        s.parcours_p50_us,
+        s.parcours_p99_us
+    );
+    for (count, reason) in &s.top_rejections {
+        outln!("  rejected ×{count}: {reason}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench_replicate(
+    events: usize,
+    runs: usize,
+    transfers: usize,
+    seed: u64,
+    json: bool,
+) -> Result<ExitCode> {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "warning: this is a debug build; run `cargo run --release -- bench replicate` for real figures"
+        );
+    }
+    let params = crate::bench_replicate::ReplicateBench {
+        events,
+        runs,
+        transfers,
+        seed,
+    };
+    let s = crate::bench_replicate::run(&params, &mut |line| eprintln!("{line}"))?;
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&s)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    outln!(
+        "{} events in {} feeds, median of {} catch-ups over loopback gRPC:",
+        s.events,
+        s.feeds,
+        s.runs_per_s.len()
+    );
+    outln!(
+        "  end to end (receive, verify, store, fold): {:.0} events/s (runs: {})",
+        s.catch_up_per_s,
+        s.runs_per_s
+            .iter()
+            .map(|r| format!("{r:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    outln!(
+        "  bare verify_strict: {:.0}/s on every core, {:.0}/s on one",
+        s.verify_all_cores_per_s,
+        s.verify_one_core_per_s
+    );
+    outln!(
+        "  ratio to verify_strict on every core: {:.2} ({:.2} cores busy during the catch-up)",
+        s.ratio_all_cores,
+        s.cores_busy
+    );
+    outln!(
+        "  the hub serving alone (a plain pull, nothing verified): {:.0} events/s",
+        s.serve_only_per_s
+    );
+    outln!(
+        "  on the wire: {:.0} bytes per event ({:.0} signed bytes per event)",
+        s.wire_bytes_per_event,
+        s.signed_bytes_per_event
+    );
+    outln!(
+        "  owner-side transfer call (sign, durable append, fold, reply): p50 {:.2} ms, p99 {:.2} ms",
+        s.transfer_p50_ms,
+        s.transfer_p99_ms
+    );
+    for (call, p50, p99) in &s.reads {
+        outln!(
+            "  read API on the observer holding every event, {call}: p50 {p50:.2} ms, p99 {p99:.2} ms"
+        );
+    }
+    outln!("  digest {}", s.digest);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench_log(events: usize, runs: usize, batch: usize, json: bool) -> Result<ExitCode> {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "warning: this is a debug build; run `cargo run --release -- bench log` for real figures"
+        );
+    }
+    let params = bench::LogBench {
+        events,
+        runs,
+        batch,
+    };
+    eprintln!("bench log: {events} events per run, {runs} runs, batches of {batch}");
+    let summary = bench::run(&params, &mut |index, run| {
+        eprintln!(
+            "run {index}: sign {:.0}/s, append {:.0}/s ({:.2}), verify {:.0}/s, ingest {:.0}/s ({:.2}), disk {:.0} B/event for {:.0} B payload ({:.2})",
+            run.sign_per_s,
+            run.append_per_s,
+            run.append_ratio(),
+            run.verify_per_s,
+            run.ingest_per_s,
+            run.ingest_ratio(),
+            run.disk_bytes_per_event,
+            run.payload_bytes,
+            run.disk_ratio()
+        );
+    })?;
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        outln!(
+            "median of {} runs of {} events:",
+            summary.runs.len(),
+            summary.events
+        );
+        outln!(
+            "  own appends (sign+store+flush) / bare sign         {:.2}  (target >= 0.6)",
+            summary.append_vs_sign
+        );
+        outln!(
+            "  peer ingest (verify+chain+store) / bare verify      {:.2}  (target >= 0.8)",
+            summary.ingest_vs_verify
+        );
+        outln!(
+            "  bytes on disk per event / payload bytes             {:.2}  (target <= 2)",
+            summary.disk_vs_payload
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

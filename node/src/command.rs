@@ -1,0 +1,1279 @@
+//! The command line's grammar: every command and option, in the words of the people who run
+//! them (clap), and what each becomes — a typed request to the node
+//! ([`maillage_app::request::Request`]) or an operation the CLI does itself. Parsing here is
+//! syntax only: what an argument means is the node's to judge.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use maillage_app::datadir::DEFAULT_DATA_DIR;
+use maillage_app::request::{self as req, Request};
+
+use crate::args;
+
+/// maillage — a federation of France's digital-inclusion hubs.
+///
+/// Each hub runs a node keeping an append-only, Ed25519-signed log of its venues, vouchers and
+/// referrals; nodes replicate every log so no central server is needed.
+///
+/// First steps for a hub:
+///   maillage init --name "Hub du Sud" --territories 04,05,06,13,83,84
+///   maillage venues import lieux.json
+///   maillage venues list
+///   maillage log verify
+#[derive(Debug, Parser)]
+#[command(name = "maillage", version, about, long_about, verbatim_doc_comment)]
+pub struct Cli {
+    /// Options of every command.
+    #[command(flatten)]
+    pub global: Global,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options of every command.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The node's data directory (key, charter, configuration, store).
+    #[arg(long, global = true, env = "MAILLAGE_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// More logs (-v: debug, -vv: trace). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// Log formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the demo federation on embedded defaults: three hubs of real territories and a
+    /// national observer, as four nodes replicating over gRPC on loopback ports, play a
+    /// person's story (a referral, vouchers redeemed in another territory, a claim through a
+    /// cut link) and end on the same digest; the federation then runs until Ctrl-C.
+    ///
+    /// Nothing to configure: venues come from real exports embedded in the binary; each node
+    /// gets its own data dir under --dir, which stays after the demo.
+    Demo {
+        /// Where to create the demo's data dirs (must be new or empty; default: a new
+        /// directory under the system's temporary directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Stop the federation after the story instead of running until Ctrl-C.
+        #[arg(long)]
+        exit: bool,
+    },
+    /// Create this node's key and configuration; join or found a federation.
+    ///
+    /// Without options: creates the key and prints the public key to give to the federation's
+    /// founders. With --charter FILE: joins that federation. With --name and --territories:
+    /// founds a one-hub federation so you can start immediately.
+    Init(InitArgs),
+    /// Found a federation or show this node's.
+    #[command(subcommand)]
+    Federation(FederationCommand),
+    /// Print this node's public key (its HubId).
+    Id,
+    /// The venue map: import the national standard, list, search, export.
+    #[command(subcommand)]
+    Venues(VenuesCommand),
+    /// The signed log: verify every signature and chain, export a portable file.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Benchmarks, reported as ratios against the raw primitives measured in the same run.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+    /// People: draw a pseudonymous carnet code, or forget a person (right to erasure).
+    #[command(subcommand)]
+    Person(PersonCommand),
+    /// Vouchers (Pass numérique): issue, hand out, redeem, transfer, claim, settle, status.
+    #[command(subcommand)]
+    Voucher(VoucherCommand),
+    /// Referrals (orientations): open, accept, decline, forward, close, show.
+    #[command(subcommand)]
+    Referral(ReferralCommand),
+    /// Accompaniments recorded by venues.
+    #[command(subcommand)]
+    Accompaniment(AccompanimentCommand),
+    /// A person's parcours across all hubs, then their referrals, vouchers and venues.
+    Parcours {
+        /// The person code (from the carnet).
+        code: String,
+        /// Day to evaluate expiry at (default: today).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// National figures: vouchers by hub and funder, referral outcomes, qualified venues.
+    Stats {
+        /// Day the figures are computed for (default: today).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the views as CSV files for analysts: lieux.csv, vouchers.csv, referrals.csv,
+    /// stats.csv.
+    ///
+    /// lieux.csv holds the open venues in the national standard v1 (as `venues export`);
+    /// vouchers.csv one row per voucher of every batch, with its status on the --as-of day
+    /// (issued, handed_out, redeemed, cancelled, expired); referrals.csv one row per referral,
+    /// with its status on that day (open, expired after its 30 days, accepted, declined, or
+    /// its outcome); stats.csv the figures of `maillage stats`, one value a row
+    /// (as_of,section,hub,hub_key,funder,departement,metric,value).
+    ///
+    /// UTF-8, comma-separated, one header row, rows in id order (vouchers by batch, then
+    /// number): nodes holding the same events write the same bytes for the same day. No person code is written, so the files
+    /// can be shared. Files already in DIR are left untouched unless --force; the files appear
+    /// only once all of them are complete.
+    ///
+    /// Example: maillage export --out export-2026-03 --as-of 2026-03-31
+    Export(ExportArgs),
+    /// The digest of every folded view (equal on nodes holding the same events) and the
+    /// events applied per feed.
+    Digest {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Events kept in the log without effect because they broke a domain rule.
+    Rejections {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the node: serve peers and clients, pull from the configured peers, follow them
+    /// live, fold everything into the views.
+    ///
+    /// Configured in node.toml's [serve] section (listen, [[serve.peers]] address/key, tls);
+    /// the flags below override it. Stops cleanly on SIGINT/SIGTERM. While it runs, the other
+    /// commands on this data dir are sent to it (its address is in serve.addr), so the CLI and
+    /// the daemon never write at the same time. Observers run it too, as read replicas.
+    Serve(ServeArgs),
+    /// Replication status: peers and their state, lag per feed, forks, rejections, digest.
+    /// Needs a running `maillage serve` for peer information; without one, shows the store.
+    Status {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Play a scenario on a simulated network of hubs (partitions, crashes, people moving),
+    /// deterministically: `maillage simulate SCENARIO.toml --seed N` or `--seeds A..B`.
+    ///
+    /// Runs the `maillage-simulate` program installed next to this one (the simulator links a
+    /// simulated network and clock that a production node does not carry): build it with
+    /// `cargo build --release -p maillage-simulations`. Its options: `maillage simulate --help`.
+    #[command(disable_help_flag = true)]
+    Simulate {
+        /// The scenario and the simulator's options, passed on unchanged.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+/// `maillage serve` options (each overrides node.toml).
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:7300 or 0.0.0.0:7300 (port 0: any free port).
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// A peer to pull from (repeatable): http://host:port, or host:port. Adds to node.toml's.
+    #[arg(long = "peer")]
+    pub peers: Vec<String>,
+    /// Do not answer claims on this hub's vouchers automatically.
+    #[arg(long)]
+    pub no_answer_claims: bool,
+    /// TLS certificate (PEM) for the listener; needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM) for the listener.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Where to serve the dashboard and Prometheus metrics (/metrics) over plain HTTP, e.g.
+    /// 127.0.0.1:9464, or `off`. Default: node.toml's [serve] http, else 127.0.0.1:0 (loopback,
+    /// any free port; the address is written to serve.addr and shown by `maillage status`).
+    #[arg(long, value_name = "ADDR|off")]
+    pub http: Option<String>,
+}
+
+/// `maillage init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Join the federation described by this charter file (from `maillage federation create`).
+    #[arg(long, conflicts_with_all = ["territories", "federation_name"])]
+    pub charter: Option<PathBuf>,
+    /// This hub's display name (founding a one-hub federation, or the node's name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Départements this hub holds, comma-separated INSEE codes (e.g. 04,05,06,13,83,84).
+    #[arg(long, value_delimiter = ',', requires = "name")]
+    pub territories: Vec<String>,
+    /// Name of the federation founded with --territories (default: "<name> federation").
+    #[arg(long, requires = "territories")]
+    pub federation_name: Option<String>,
+}
+
+/// `maillage federation …`.
+#[derive(Debug, Subcommand)]
+pub enum FederationCommand {
+    /// Turn a TOML list of members into the charter file and print the FederationId.
+    ///
+    /// The file lists `name`, optional `admission_threshold`, and `[[members]]` with `name`,
+    /// `key` (public key hex), `role` ("hub" or "observer") and `territories` (hubs).
+    Create {
+        /// The members file (TOML).
+        members: PathBuf,
+        /// Where to write the charter.
+        #[arg(long, short, default_value = "charter.pb")]
+        out: PathBuf,
+    },
+    /// Show this node's federation: id, members, roles, territories.
+    Show {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `maillage log …`.
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Re-verify every signature and every chain; report the first broken event precisely.
+    Verify {
+        /// Verify a portable log file (from `maillage log export`) instead of the data dir.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Write every feed to a portable file of signed events (with the charter), verifiable
+    /// anywhere with `maillage log verify --file`.
+    Export {
+        /// Output file.
+        file: PathBuf,
+    },
+    /// Import a portable log file (from another hub's `maillage log export`): a real
+    /// transport for air-gapped hubs (USB stick, e-mail). The file is verified first (every
+    /// signature, chain and the file digest); then every event is stored in feed order.
+    /// Reports stored / duplicate / gap / fork counts; events of this node's own feed are
+    /// refused unless identical to what it holds.
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `maillage bench …`.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Fold a generated history of 15 hubs into the views: events/s on one core, memory,
+    /// time to reopen a node holding them and answer a first query, parcours latency.
+    Fold {
+        /// Events in the generated history.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        /// In-memory fold repetitions (median reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Workload seed.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Own appends vs bare sign/s, peer ingest vs bare verify_strict/s, disk vs payload bytes.
+    Log {
+        /// Events per measurement.
+        #[arg(long, default_value_t = 20_000)]
+        events: usize,
+        /// Runs (medians are reported).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Events per durable batch (one file sync and one index flush each).
+        #[arg(long, default_value_t = 1024)]
+        batch: usize,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A fresh observer catches up a generated history (15 feeds) from a hub over loopback
+    /// gRPC, end to end (receive, verify, store, fold), against bare verify_strict on every
+    /// core in the same run; bytes on the wire per event; latency of the owner-side transfer
+    /// call between two real nodes.
+    Replicate {
+        /// Events in the generated history.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        /// Catch-ups measured (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Transfer calls timed.
+        #[arg(long, default_value_t = 500)]
+        transfers: usize,
+        /// Workload seed.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+// ----- domain commands ------------------------------------------------------------------
+
+/// `maillage person …`.
+#[derive(Debug, Subcommand)]
+pub enum PersonCommand {
+    /// Draw a new pseudonymous person code to print on the carnet. Nothing is written: a
+    /// person exists only through the events that mention them.
+    New {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Right to erasure: every node drops the person's parcours (PersonForgotten).
+    Forget {
+        /// The person code (from the carnet).
+        code: String,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `maillage venues qualify`.
+#[derive(Debug, Args)]
+pub struct QualifyArgs {
+    /// Venue id (v…) or source id.
+    pub venue: String,
+    /// Last day of validity (YYYY-MM-DD).
+    #[arg(long)]
+    pub until: String,
+    /// v1 services it may redeem vouchers for (exact label, or an unambiguous part of it).
+    #[arg(long = "service", required = true)]
+    pub services: Vec<String>,
+    /// The scheme.
+    #[arg(long, default_value = "pass-numerique")]
+    pub scheme: String,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `maillage venues revoke`.
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// Venue id (v…) or source id.
+    pub venue: String,
+    /// Why.
+    #[arg(long)]
+    pub reason: String,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `maillage voucher …`.
+#[derive(Debug, Subcommand)]
+pub enum VoucherCommand {
+    /// Issue a batch of vouchers bought by a funder (serials BATCH-1 … BATCH-N).
+    Issue(IssueArgs),
+    /// Hand vouchers (a carnet) to a person.
+    HandOut(HandOutArgs),
+    /// Redeem a voucher this hub owns at one of its qualified venues (or accept a claim).
+    Redeem {
+        /// The serial.
+        serial: String,
+        /// Venue id (v…) or source id.
+        #[arg(long)]
+        venue: String,
+        /// v1 service (exact label, or an unambiguous part of it).
+        #[arg(long)]
+        service: String,
+        /// Day of the redemption (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        /// The claim this redemption answers (event id, or a unique prefix of it).
+        #[arg(long)]
+        claim: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Transfer vouchers to another hub (key hex or unique part of its name).
+    Transfer {
+        /// Serials.
+        #[arg(required = true)]
+        serials: Vec<String>,
+        /// The receiving hub.
+        #[arg(long)]
+        to: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Claim a voucher another hub owns, accepted at one of this hub's venues while the owner
+    /// was unreachable; the owner answers with `voucher answer`.
+    Claim {
+        /// The serial.
+        serial: String,
+        /// Venue id (v…) or source id.
+        #[arg(long)]
+        venue: String,
+        /// v1 service.
+        #[arg(long)]
+        service: String,
+        /// Day (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Answer a claim on a voucher this hub owns: accept (redeem it as claimed) or reject.
+    Answer {
+        /// The claim's event id (or a unique prefix of it).
+        claim: String,
+        /// Accept: redeem the voucher with the claim's venue, service and date.
+        #[arg(long, conflicts_with = "reject", required_unless_present = "reject")]
+        accept: bool,
+        /// Reject, with this reason.
+        #[arg(long)]
+        reject: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Withdraw vouchers this hub owns.
+    Cancel {
+        /// Serials.
+        #[arg(required = true)]
+        serials: Vec<String>,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record the payment to a venue of redeemed vouchers this hub issued (amount = face values).
+    Settle {
+        /// Venue id (v…) or source id.
+        #[arg(long)]
+        venue: String,
+        /// Serials.
+        #[arg(required = true)]
+        serials: Vec<String>,
+        /// Month paid for (YYYY-MM).
+        #[arg(long)]
+        period: String,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A voucher's state, or counts by status for a batch.
+    Status {
+        /// The serial.
+        #[arg(required_unless_present = "batch", conflicts_with = "batch")]
+        serial: Option<String>,
+        /// A batch id.
+        #[arg(long)]
+        batch: Option<String>,
+        /// Day to evaluate expiry at (default: today).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `maillage voucher issue`.
+#[derive(Debug, Args)]
+pub struct IssueArgs {
+    /// Batch id: one of this hub's départements, a dash, then letters, digits, dashes.
+    #[arg(long)]
+    pub batch: String,
+    /// Funder name.
+    #[arg(long)]
+    pub funder: String,
+    /// Funder SIRET (14 digits).
+    #[arg(long)]
+    pub funder_siret: String,
+    /// Vouchers in the batch.
+    #[arg(long)]
+    pub count: u32,
+    /// Face value of one voucher, in cents.
+    #[arg(long, default_value_t = 1000)]
+    pub face_value_cents: u64,
+    /// First valid day.
+    #[arg(long)]
+    pub valid_from: String,
+    /// Last day to hand out and use.
+    #[arg(long)]
+    pub valid_until: String,
+    /// Last day to redeem (tolerance).
+    #[arg(long)]
+    pub redeem_deadline: String,
+    /// Eligible v1 services (default: any).
+    #[arg(long = "service")]
+    pub services: Vec<String>,
+    /// Départements where they may be redeemed (default: any).
+    #[arg(long = "territory")]
+    pub territories: Vec<String>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `maillage voucher hand-out`.
+#[derive(Debug, Args)]
+pub struct HandOutArgs {
+    /// Serials.
+    #[arg(required_unless_present = "carnet")]
+    pub serials: Vec<String>,
+    /// A range of a batch: BATCH:FIRST-LAST (e.g. 13-2026-CAF-01:1-5).
+    #[arg(long)]
+    pub carnet: Option<String>,
+    /// The person code (from the carnet).
+    #[arg(long)]
+    pub person: String,
+    /// Prescriber kind (CAF, FT, CCAS, MUNI, DEPT, ML, LA_POSTE, RFS, ASSO, SPIP, AUTRE).
+    #[arg(long)]
+    pub prescriber_kind: String,
+    /// The desk's name (never a person's).
+    #[arg(long)]
+    pub prescriber: String,
+    /// The referral it goes with.
+    #[arg(long)]
+    pub referral: Option<String>,
+    /// Day (default: today).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `maillage referral …`.
+#[derive(Debug, Subcommand)]
+pub enum ReferralCommand {
+    /// Refer a person to a venue or to a service in a département.
+    Open(OpenArgs),
+    /// Accept a referral this hub handles, at one of its venues.
+    Accept {
+        /// Referral id.
+        id: String,
+        /// Venue id (v…) or source id.
+        #[arg(long)]
+        venue: String,
+        /// Appointment day.
+        #[arg(long)]
+        appointment: Option<String>,
+        /// Day of acceptance (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decline a referral this hub handles.
+    Decline {
+        /// Referral id.
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forward a referral to another venue (possibly another hub's).
+    Forward {
+        /// Referral id.
+        id: String,
+        /// Venue id (v…) or source id.
+        #[arg(long)]
+        to_venue: String,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Close a referral with its outcome.
+    Close {
+        /// Referral id.
+        id: String,
+        /// Outcome.
+        #[arg(long, value_enum)]
+        outcome: Outcome,
+        /// The person's autonomy at the end.
+        #[arg(long, value_enum)]
+        autonomy: Option<Autonomy>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A referral's state (open referrals past their expiry are shown as expired).
+    Show {
+        /// Referral id.
+        id: String,
+        /// Day to evaluate expiry at (default: today).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `maillage referral open`.
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// The person code (from the carnet).
+    #[arg(long)]
+    pub person: String,
+    /// Prescriber kind (CAF, FT, CCAS, MUNI, DEPT, ML, LA_POSTE, RFS, ASSO, SPIP, AUTRE).
+    #[arg(long)]
+    pub prescriber_kind: String,
+    /// The desk's name (never a person's).
+    #[arg(long)]
+    pub prescriber: String,
+    /// Needs (v1 services).
+    #[arg(long = "need", required = true)]
+    pub needs: Vec<String>,
+    /// Target venue (v… or source id).
+    #[arg(
+        long,
+        conflicts_with = "service_territory",
+        required_unless_present = "service_territory"
+    )]
+    pub venue: Option<String>,
+    /// Target département (the need is served by its hub).
+    #[arg(long)]
+    pub service_territory: Option<String>,
+    /// Diagnostic (e.g. "ABC Diag: débutant").
+    #[arg(long, default_value = "")]
+    pub diagnostic: String,
+    /// Channel (telephone, mail, plateforme…).
+    #[arg(long, default_value = "")]
+    pub channel: String,
+    /// Referral id (default: "<département>-<YYYYMMDD>-<6 random characters>").
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Opening day (default: today).
+    #[arg(long)]
+    pub opened_on: Option<String>,
+    /// Expiry day (default: 30 days after opening).
+    #[arg(long)]
+    pub expires_on: Option<String>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Referral outcomes.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Outcome {
+    /// The accompaniment took place.
+    Completed,
+    /// The person did not come.
+    #[value(name = "no_show")]
+    NoShow,
+    /// Stopped before the end.
+    Abandoned,
+}
+
+/// Autonomy levels.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Autonomy {
+    /// Autonomous.
+    Autonomous,
+    /// Partially autonomous.
+    Partially,
+    /// Not autonomous.
+    #[value(name = "not_autonomous")]
+    NotAutonomous,
+}
+
+/// Accompaniment modes.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Mode {
+    /// One person.
+    Individual,
+    /// A group.
+    Collective,
+    /// At a distance.
+    Remote,
+}
+
+/// `maillage accompaniment …`.
+#[derive(Debug, Subcommand)]
+pub enum AccompanimentCommand {
+    /// Record an accompaniment at one of this hub's venues.
+    Record {
+        /// The person code.
+        #[arg(long)]
+        person: String,
+        /// Venue id (v…) or source id.
+        #[arg(long)]
+        venue: String,
+        /// v1 services.
+        #[arg(long = "service", required = true)]
+        services: Vec<String>,
+        /// Day.
+        #[arg(long)]
+        date: String,
+        /// Minutes.
+        #[arg(long)]
+        duration_min: u32,
+        /// individual | collective | remote.
+        #[arg(long, value_enum)]
+        mode: Mode,
+        /// The referral it answers.
+        #[arg(long)]
+        referral: Option<String>,
+        /// Vouchers used.
+        #[arg(long = "voucher")]
+        vouchers: Vec<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+// ----- venues -------------------------------------------------------------------------
+
+/// `maillage venues …`.
+#[derive(Debug, Subcommand)]
+pub enum VenuesCommand {
+    /// Import a venue file of the national standard (CSV v1, CSV v0.1.1, JSON) into this
+    /// hub's log. Rows outside the hub's territories or with an invalid required field are
+    /// rejected and reported; invalid optional fields are dropped with a warning.
+    Import {
+        /// The file to import.
+        file: PathBuf,
+        /// Input format (auto-detected by default).
+        #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
+        format: FormatArg,
+        /// Write every rejected row and warning to this CSV file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Validate and report, append nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Machine-readable summary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List venues (all hubs' venues this node holds).
+    List {
+        /// Only this département (INSEE code, e.g. 13 or 2A).
+        #[arg(long)]
+        departement: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Include closed venues.
+        #[arg(long)]
+        all: bool,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one venue by its venue id (v…) or its source id.
+    Show {
+        /// Venue id or source id.
+        id: String,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search venues by words in the name, town or address, with optional filters.
+    Search {
+        /// Words to look for (all must match, accents and case ignored).
+        text: Vec<String>,
+        /// Only this département.
+        #[arg(long)]
+        departement: Option<String>,
+        /// Only venues offering this service (v1 label, or a unique part of one).
+        #[arg(long)]
+        service: Option<String>,
+        /// Only venues addressing this public or specific support (v1 label, e.g. Seniors,
+        /// Surdité).
+        #[arg(long)]
+        public: Option<String>,
+        /// Only venues qualified for vouchers today.
+        #[arg(long)]
+        qualified: bool,
+        /// Only venues within --within-km of this point, nearest first ("LAT,LON" in degrees).
+        #[arg(long, value_name = "LAT,LON")]
+        near: Option<String>,
+        /// Radius for --near.
+        #[arg(long, default_value_t = 10.0)]
+        within_km: f64,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Qualify a venue of this hub for vouchers (after the in-situ check): VenueQualified.
+    Qualify(QualifyArgs),
+    /// Revoke a venue's qualification: VenueQualificationRevoked.
+    Revoke(RevokeArgs),
+    /// Export the open venues as a file of the national standard.
+    Export {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::CsvV1)]
+        format: ExportFormat,
+        /// Output file (standard output if absent).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Import formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// Detect from the content.
+    Auto,
+    /// CSV, standard v1 (`|` between values).
+    CsvV1,
+    /// CSV, standard v0.1.1 (`;` between values).
+    CsvV0,
+    /// JSON array of records with the standard's field names.
+    Json,
+    /// The MedNum BFC hub's own CSV layout.
+    MednumBfc,
+}
+
+impl From<FormatArg> for maillage_app::request::VenueFormat {
+    fn from(f: FormatArg) -> Self {
+        use maillage_app::request::VenueFormat;
+        match f {
+            FormatArg::Auto => VenueFormat::Auto,
+            FormatArg::CsvV1 => VenueFormat::CsvV1,
+            FormatArg::CsvV0 => VenueFormat::CsvV0,
+            FormatArg::Json => VenueFormat::Json,
+            FormatArg::MednumBfc => VenueFormat::MednumBfc,
+        }
+    }
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    /// CSV of the national standard v1.
+    CsvV1,
+}
+
+// ----- export ---------------------------------------------------------------------------
+
+/// `maillage export` options.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Directory to write the files into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Day the statuses and figures are computed for, YYYY-MM-DD (default: today, as for
+    /// `maillage stats`).
+    #[arg(long, value_name = "DAY")]
+    pub as_of: Option<String>,
+    /// Write only these files (comma-separated; default: all four).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "FILES")]
+    pub only: Vec<TableArg>,
+    /// Replace files of the same names already in DIR (by default the export refuses and
+    /// writes nothing).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The files of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum TableArg {
+    /// lieux.csv: open venues, national standard v1.
+    Venues,
+    /// vouchers.csv: one row per voucher.
+    Vouchers,
+    /// referrals.csv: one row per referral.
+    Referrals,
+    /// stats.csv: the national figures, one value a row.
+    Stats,
+}
+
+impl TableArg {
+    /// The file's name.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::Venues => "lieux.csv",
+            Self::Vouchers => "vouchers.csv",
+            Self::Referrals => "referrals.csv",
+            Self::Stats => "stats.csv",
+        }
+    }
+}
+
+// ----- requests ---------------------------------------------------------------------------
+
+impl Command {
+    /// The request this command line makes of a node. Files it names are read here: the node
+    /// opens none.
+    pub fn request(&self) -> Result<Request> {
+        request_of(self)
+    }
+}
+
+fn request_of(command: &Command) -> Result<Request> {
+    use Request as R;
+    Ok(match command {
+        Command::Venues(v) => match v {
+            VenuesCommand::Import {
+                file,
+                format,
+                report,
+                dry_run,
+                ..
+            } => R::ImportVenues(req::ImportVenues {
+                source: file.display().to_string(),
+                content: read_input(file)?,
+                format: (*format).into(),
+                dry_run: *dry_run,
+                report: report.is_some(),
+            }),
+            VenuesCommand::List {
+                departement, all, ..
+            } => R::ListVenues(req::ListVenues {
+                departement: departement.clone(),
+                all: *all,
+            }),
+            VenuesCommand::Show { id, .. } => R::ShowVenue { id: id.clone() },
+            VenuesCommand::Search {
+                text,
+                departement,
+                service,
+                public,
+                qualified,
+                near,
+                within_km,
+                limit,
+                ..
+            } => R::SearchVenues(req::SearchVenues {
+                words: text.clone(),
+                departement: departement.clone(),
+                service: service.as_deref().map(args::service).transpose()?,
+                public: public.clone(),
+                qualified_on: qualified.then(String::new),
+                near: near.as_deref().map(args::point).transpose()?,
+                within_km: *within_km,
+                limit: *limit,
+            }),
+            VenuesCommand::Qualify(a) => R::QualifyVenue(req::QualifyVenue {
+                venue: a.venue.clone(),
+                until: args::date("until", &a.until)?,
+                services: args::services(&a.services)?,
+                scheme: a.scheme.clone(),
+            }),
+            VenuesCommand::Revoke(a) => R::RevokeQualification(req::RevokeQualification {
+                venue: a.venue.clone(),
+                reason: a.reason.clone(),
+            }),
+            VenuesCommand::Export { .. } => R::ExportVenues,
+        },
+        Command::Log(LogCommand::Verify { file: None }) => R::VerifyLog,
+        Command::Log(LogCommand::Verify { file: Some(_) }) => {
+            bail!("internal error: a log file is verified by the CLI itself")
+        }
+        Command::Log(LogCommand::Export { .. }) => R::ExportLog,
+        Command::Log(LogCommand::Import { file, .. }) => R::ImportLog(req::ImportLog {
+            source: file.display().to_string(),
+            content: read_input(file)?,
+        }),
+        Command::Person(PersonCommand::Forget { code, .. }) => R::ForgetPerson(req::ForgetPerson {
+            person: args::person(code)?,
+        }),
+        Command::Person(PersonCommand::New { .. }) => {
+            bail!("internal error: a person code is drawn by the CLI itself")
+        }
+        Command::Voucher(v) => voucher_request(v)?,
+        Command::Referral(r) => referral_request(r)?,
+        Command::Accompaniment(AccompanimentCommand::Record {
+            person,
+            venue,
+            services,
+            date,
+            duration_min,
+            mode,
+            referral,
+            vouchers,
+            ..
+        }) => R::RecordAccompaniment(req::RecordAccompaniment {
+            person: args::person(person)?,
+            venue: venue.clone(),
+            services: args::services(services)?,
+            date: args::date("date", date)?,
+            duration_min: *duration_min,
+            mode: match mode {
+                Mode::Individual => "individual",
+                Mode::Collective => "collective",
+                Mode::Remote => "remote",
+            }
+            .to_owned(),
+            referral: referral.clone(),
+            vouchers: args::serials(vouchers)?,
+        }),
+        Command::Parcours { code, as_of, .. } => R::Parcours {
+            person: args::person(code)?,
+            as_of: args::date_opt("as-of", as_of.as_deref())?,
+        },
+        Command::Stats { as_of, .. } => R::Stats {
+            as_of: args::date_opt("as-of", as_of.as_deref())?,
+        },
+        Command::Export(a) => {
+            crate::export::check_out_dir(a)?;
+            R::Export(req::ExportTables {
+                as_of: args::date_opt("as-of", a.as_of.as_deref())?,
+                tables: a.only.iter().map(|t| t.file_name().to_owned()).collect(),
+            })
+        }
+        Command::Digest { .. } => R::Digest,
+        Command::Rejections { .. } => R::Rejections,
+        Command::Status { .. } => R::Status,
+        Command::Demo { .. }
+        | Command::Init(_)
+        | Command::Federation(_)
+        | Command::Id
+        | Command::Bench(_)
+        | Command::Serve(_)
+        | Command::Simulate { .. } => bail!("internal error: not a node command"),
+    })
+}
+
+fn voucher_request(command: &VoucherCommand) -> Result<Request> {
+    use Request as R;
+    Ok(match command {
+        VoucherCommand::Issue(a) => {
+            for t in &a.territories {
+                if !maillage_core::territory::is_departement_code(t) {
+                    bail!(
+                        "--territory: expected a département code (e.g. 13, 2A, 974), found {}",
+                        maillage_core::excerpt::Excerpt::of(t)
+                    );
+                }
+            }
+            R::IssueBatch(req::IssueBatch {
+                batch: a.batch.clone(),
+                funder: a.funder.clone(),
+                funder_siret: a.funder_siret.clone(),
+                count: a.count,
+                face_value_cents: a.face_value_cents,
+                valid_from: args::date("valid-from", &a.valid_from)?,
+                valid_until: args::date("valid-until", &a.valid_until)?,
+                redeem_deadline: args::date("redeem-deadline", &a.redeem_deadline)?,
+                services: args::services(&a.services)?,
+                territories: a.territories.clone(),
+            })
+        }
+        VoucherCommand::HandOut(a) => {
+            let mut serials = args::serials(&a.serials)?;
+            if let Some(carnet) = &a.carnet {
+                for s in args::carnet(carnet)? {
+                    if !serials.contains(&s) {
+                        serials.push(s);
+                    }
+                }
+            }
+            R::HandOut(req::HandOut {
+                serials,
+                person: args::person(&a.person)?,
+                prescriber_kind: args::prescriber_kind(&a.prescriber_kind)?,
+                prescriber: a.prescriber.clone(),
+                referral: a.referral.clone(),
+                date: args::date_opt("date", a.date.as_deref())?,
+            })
+        }
+        VoucherCommand::Redeem {
+            serial,
+            venue,
+            service,
+            date,
+            claim,
+            ..
+        } => R::Redeem(req::Redeem {
+            serial: args::serial(serial)?,
+            venue: venue.clone(),
+            service: args::service(service)?,
+            date: args::date_opt("date", date.as_deref())?,
+            claim: claim.clone(),
+        }),
+        VoucherCommand::Transfer {
+            serials,
+            to,
+            reason,
+            ..
+        } => R::Transfer(req::Transfer {
+            serials: args::serials(serials)?,
+            to: to.clone(),
+            reason: reason.clone(),
+        }),
+        VoucherCommand::Claim {
+            serial,
+            venue,
+            service,
+            date,
+            ..
+        } => R::Claim(req::ClaimVoucher {
+            serial: args::serial(serial)?,
+            venue: venue.clone(),
+            service: args::service(service)?,
+            date: args::date_opt("date", date.as_deref())?,
+        }),
+        VoucherCommand::Answer {
+            claim,
+            accept,
+            reject,
+            ..
+        } => R::AnswerClaim(req::AnswerClaim {
+            claim: claim.clone(),
+            answer: if *accept {
+                req::ClaimAnswer::Accept
+            } else {
+                req::ClaimAnswer::Reject(reject.clone().unwrap_or_default())
+            },
+        }),
+        VoucherCommand::Cancel {
+            serials, reason, ..
+        } => R::Cancel(req::Cancel {
+            serials: args::serials(serials)?,
+            reason: reason.clone(),
+        }),
+        VoucherCommand::Settle {
+            venue,
+            serials,
+            period,
+            ..
+        } => R::Settle(req::Settle {
+            venue: venue.clone(),
+            serials: args::serials(serials)?,
+            period: period.clone(),
+        }),
+        VoucherCommand::Status {
+            serial,
+            batch,
+            as_of,
+            ..
+        } => {
+            let as_of = args::date_opt("as-of", as_of.as_deref())?;
+            match (serial, batch) {
+                (Some(serial), _) => R::VoucherStatus {
+                    serial: serial.clone(),
+                    as_of,
+                },
+                (None, Some(batch)) => R::BatchStatus {
+                    batch: batch.clone(),
+                    as_of,
+                },
+                (None, None) => bail!("give a SERIAL or --batch ID"),
+            }
+        }
+    })
+}
+
+fn referral_request(command: &ReferralCommand) -> Result<Request> {
+    use Request as R;
+    Ok(match command {
+        ReferralCommand::Open(a) => {
+            if let Some(t) = &a.service_territory
+                && !maillage_core::territory::is_departement_code(t)
+            {
+                bail!(
+                    "--service-territory: expected a département code, found {}",
+                    maillage_core::excerpt::Excerpt::of(t)
+                );
+            }
+            R::OpenReferral(req::OpenReferral {
+                person: args::person(&a.person)?,
+                prescriber_kind: args::prescriber_kind(&a.prescriber_kind)?,
+                prescriber: a.prescriber.clone(),
+                needs: args::services(&a.needs)?,
+                venue: a.venue.clone(),
+                service_territory: a.service_territory.clone(),
+                diagnostic: a.diagnostic.clone(),
+                channel: a.channel.clone(),
+                id: a.id.clone(),
+                opened_on: args::date_opt("opened-on", a.opened_on.as_deref())?,
+                expires_on: args::date_opt("expires-on", a.expires_on.as_deref())?,
+            })
+        }
+        ReferralCommand::Accept {
+            id,
+            venue,
+            appointment,
+            date,
+            ..
+        } => R::AcceptReferral(req::AcceptReferral {
+            id: id.clone(),
+            venue: venue.clone(),
+            appointment: args::date_opt("appointment", appointment.as_deref())?,
+            date: args::date_opt("date", date.as_deref())?,
+        }),
+        ReferralCommand::Decline { id, reason, .. } => R::DeclineReferral(req::DeclineReferral {
+            id: id.clone(),
+            reason: reason.clone(),
+        }),
+        ReferralCommand::Forward { id, to_venue, .. } => R::ForwardReferral(req::ForwardReferral {
+            id: id.clone(),
+            to_venue: to_venue.clone(),
+        }),
+        ReferralCommand::Close {
+            id,
+            outcome,
+            autonomy,
+            ..
+        } => R::CloseReferral(req::CloseReferral {
+            id: id.clone(),
+            outcome: match outcome {
+                Outcome::Completed => "completed",
+                Outcome::NoShow => "no_show",
+                Outcome::Abandoned => "abandoned",
+            }
+            .to_owned(),
+            autonomy: match autonomy {
+                None => "",
+                Some(Autonomy::Autonomous) => "autonomous",
+                Some(Autonomy::Partially) => "partially",
+                Some(Autonomy::NotAutonomous) => "not_autonomous",
+            }
+            .to_owned(),
+        }),
+        ReferralCommand::Show { id, as_of, .. } => R::Referral {
+            id: id.clone(),
+            as_of: args::date_opt("as-of", as_of.as_deref())?,
+        },
+    })
+}
+
+/// Reads a file a command line names.
+fn read_input(path: &Path) -> Result<Vec<u8>> {
+    crate::files::read_bounded(path)
+}

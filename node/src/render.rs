@@ -1,0 +1,1134 @@
+//! Text and JSON for people and scripts, from the node's typed answers. Standard output carries
+//! the data a script captures; advice and errors go to standard error.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use maillage_app::request::{Effect, FileBytes, LogImported, Response, Signed, VenuesImported};
+use maillage_app::stats::Stats;
+use maillage_app::views::{
+    BatchView, CharterView, DigestView, ParcoursView, ReferralView, RejectionView, VenueView,
+    VoucherView,
+};
+use maillage_app::{AppError, ErrorKind};
+use maillage_core::PersonId;
+use serde_json::json;
+
+use crate::command::{
+    Command, LogCommand, PersonCommand, ReferralCommand, VenuesCommand, VoucherCommand,
+};
+
+/// Exit code of a command whose event the federation's rules refuse (nothing was signed).
+pub const EXIT_REJECTED: u8 = 3;
+/// Exit code of a command whose event relies on events this node does not hold.
+pub const EXIT_PENDING: u8 = 4;
+
+/// What a command prints, and how it exits.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    /// For standard output: the data a script captures.
+    pub stdout: String,
+    /// For standard error: advice, refusals, errors.
+    pub stderr: String,
+    /// The exit code.
+    pub code: u8,
+}
+
+impl Rendered {
+    /// Prints it; its exit code.
+    pub fn print(self) -> ExitCode {
+        use std::io::Write;
+        let _ = std::io::stdout().lock().write_all(self.stdout.as_bytes());
+        let _ = std::io::stderr().lock().write_all(self.stderr.as_bytes());
+        ExitCode::from(self.code)
+    }
+}
+
+/// What a node answered to `command`, rendered.
+pub fn answer(command: &Command, answer: Result<Response, AppError>) -> Result<Rendered> {
+    let mut rendered = Rendered::default();
+    match answer {
+        Ok(response) => {
+            rendered.code = response_of(&mut rendered.stdout, command, response)?;
+        }
+        Err(error) => {
+            rendered.code = refusal(&mut rendered.stderr, &error)?;
+        }
+    }
+    Ok(rendered)
+}
+
+/// An error of the node, for standard error; its exit code.
+pub fn refusal(err: &mut String, error: &AppError) -> Result<u8> {
+    Ok(match error.kind {
+        ErrorKind::Rejected => {
+            writeln!(
+                err,
+                "error: REFUSED by the federation's rules: {}; nothing was signed",
+                error.message
+            )?;
+            EXIT_REJECTED
+        }
+        ErrorKind::Pending => {
+            writeln!(err, "error: PENDING: {}; nothing was signed", error.message)?;
+            EXIT_PENDING
+        }
+        _ => {
+            writeln!(err, "error: {}", error.message)?;
+            1
+        }
+    })
+}
+
+fn pretty(out: &mut String, value: &impl serde::Serialize) -> Result<()> {
+    writeln!(out, "{}", serde_json::to_string_pretty(value)?)?;
+    Ok(())
+}
+
+fn json_of(command: &Command) -> bool {
+    match command {
+        Command::Venues(v) => match v {
+            VenuesCommand::Import { json, .. }
+            | VenuesCommand::List { json, .. }
+            | VenuesCommand::Show { json, .. }
+            | VenuesCommand::Search { json, .. } => *json,
+            VenuesCommand::Qualify(a) => a.json,
+            VenuesCommand::Revoke(a) => a.json,
+            VenuesCommand::Export { .. } => false,
+        },
+        Command::Log(LogCommand::Import { json, .. }) => *json,
+        Command::Person(PersonCommand::Forget { json, .. } | PersonCommand::New { json }) => *json,
+        Command::Voucher(v) => match v {
+            VoucherCommand::Issue(a) => a.json,
+            VoucherCommand::HandOut(a) => a.json,
+            VoucherCommand::Redeem { json, .. }
+            | VoucherCommand::Transfer { json, .. }
+            | VoucherCommand::Claim { json, .. }
+            | VoucherCommand::Answer { json, .. }
+            | VoucherCommand::Cancel { json, .. }
+            | VoucherCommand::Settle { json, .. }
+            | VoucherCommand::Status { json, .. } => *json,
+        },
+        Command::Referral(r) => match r {
+            ReferralCommand::Open(a) => a.json,
+            ReferralCommand::Accept { json, .. }
+            | ReferralCommand::Decline { json, .. }
+            | ReferralCommand::Forward { json, .. }
+            | ReferralCommand::Close { json, .. }
+            | ReferralCommand::Show { json, .. } => *json,
+        },
+        Command::Accompaniment(crate::command::AccompanimentCommand::Record { json, .. }) => *json,
+        Command::Parcours { json, .. }
+        | Command::Stats { json, .. }
+        | Command::Digest { json }
+        | Command::Rejections { json }
+        | Command::Status { json } => *json,
+        _ => false,
+    }
+}
+
+fn response_of(out: &mut String, command: &Command, response: Response) -> Result<u8> {
+    let json = json_of(command);
+    match response {
+        Response::Signed(signed) => signed_event(out, &signed, json)?,
+        Response::Claimed { unreachable, claim } => {
+            if !json {
+                writeln!(
+                    out,
+                    "{unreachable}: recording a claim it will answer when the link returns"
+                )?;
+            }
+            signed_event(out, &claim, json)?;
+        }
+        Response::VenuesImported(imported) => venues_imported(out, command, &imported, json)?,
+        Response::LogImported(report) => log_imported(out, command, &report, json)?,
+        Response::Venues(venues) => {
+            let limit = match command {
+                Command::Venues(
+                    VenuesCommand::List { limit, .. } | VenuesCommand::Search { limit, .. },
+                ) => *limit,
+                _ => usize::MAX,
+            };
+            venue_list(out, &venues, limit, json)?;
+        }
+        Response::Venue(venue) => {
+            if json {
+                pretty(out, &venue_json(&venue))?;
+            } else {
+                venue_detail(out, &venue)?;
+            }
+        }
+        Response::File(file) => file_out(out, command, &file)?,
+        Response::Files(files) => crate::export::write_files(out, command, &files)?,
+        Response::Voucher(voucher) => voucher_status(out, &voucher, json)?,
+        Response::Batch(batch) => batch_status(out, &batch, json)?,
+        Response::Referral(referral) => referral_view(out, &referral, json)?,
+        Response::Parcours(parcours) => parcours_view(out, &parcours, json)?,
+        Response::Stats(stats) => {
+            if json {
+                pretty(out, &stats)?;
+            } else {
+                out.push_str(&stats_text(&stats));
+            }
+        }
+        Response::Digest(digest) => digest_view(out, &digest, json)?,
+        Response::Rejections(list) => rejections(out, &list, json)?,
+        Response::Status(status) => crate::status::render(out, &status, json)?,
+        Response::Federation(charter_view) => charter(out, &charter_view, json)?,
+        Response::Verified(report) => return verified(out, &report),
+    }
+    Ok(0)
+}
+
+/// Euros from cents, French style.
+pub fn euros(cents: u64) -> String {
+    format!("{},{:02} €", cents / 100, cents % 100)
+}
+
+fn effect_text(effect: &Effect) -> (String, serde_json::Value) {
+    match effect {
+        Effect::VenueQualified {
+            venue,
+            scheme,
+            valid_until,
+            services,
+        } => (
+            format!(
+                "venue {} qualified for {scheme} until {valid_until}: {}",
+                venue.label,
+                services.join(", ")
+            ),
+            json!({ "venue_id": venue.venue_id, "scheme": scheme, "valid_until": valid_until, "services": services }),
+        ),
+        Effect::QualificationRevoked { venue, reason } => (
+            format!("qualification of venue {} revoked: {reason}", venue.label),
+            json!({ "venue_id": venue.venue_id, "revoked": true, "reason": reason }),
+        ),
+        Effect::BatchIssued {
+            batch,
+            funder,
+            count,
+            face_value_cents,
+            valid_until,
+            redeem_deadline,
+        } => (
+            format!(
+                "batch {batch} issued for {funder}: {count} voucher(s) of {} ({batch}-1 … {batch}-{count}), valid until {valid_until}, redeemable until {redeem_deadline}",
+                euros(*face_value_cents)
+            ),
+            json!({ "batch": batch, "count": count, "face_value_cents": face_value_cents }),
+        ),
+        Effect::HandedOut {
+            serials,
+            person,
+            prescriber,
+            prescriber_kind,
+            date,
+        } => (
+            format!(
+                "{} voucher(s) handed out to {person} by {prescriber} ({prescriber_kind}) on {date}: {}",
+                serials.len(),
+                serials.join(", ")
+            ),
+            json!({ "serials": serials, "person": person.code(), "date": date }),
+        ),
+        Effect::Redeemed {
+            serial,
+            venue,
+            service,
+            date,
+            transferred_by,
+        } => {
+            let mut text = String::new();
+            if let Some(t) = transferred_by {
+                text.push_str(&format!(
+                    "voucher {serial} transferred online by its owner {} (event {})\n",
+                    t.owner,
+                    t.event.short()
+                ));
+            }
+            text.push_str(&format!(
+                "voucher {serial} redeemed at {} for {service:?} on {date}",
+                venue.label
+            ));
+            (
+                text,
+                json!({ "serial": serial, "venue_id": venue.venue_id, "service": service, "date": date }),
+            )
+        }
+        Effect::Transferred {
+            serials,
+            to,
+            to_name,
+            reason,
+        } => (
+            format!(
+                "{} voucher(s) transferred to {to_name}: {} ({reason}); that hub now owns them once it holds this log",
+                serials.len(),
+                serials.join(", ")
+            ),
+            json!({ "serials": serials, "to": to, "reason": reason }),
+        ),
+        Effect::Claimed {
+            serial,
+            venue,
+            service,
+            date,
+            owner,
+        } => (
+            format!(
+                "voucher {serial} claimed at {} for {service:?} on {date}; the claim waits for its owner {owner} to answer",
+                venue.label
+            ),
+            json!({ "serial": serial, "venue_id": venue.venue_id, "service": service, "date": date, "owner": owner }),
+        ),
+        Effect::ClaimAnswered {
+            claim,
+            serial,
+            accepted,
+            reason,
+            venue,
+            service,
+            date,
+        } => {
+            let text = if *accepted {
+                format!(
+                    "claim {} accepted: voucher {serial} redeemed at {} for {service:?} on {date}",
+                    claim.short(),
+                    venue.label
+                )
+            } else {
+                format!(
+                    "claim {} on voucher {serial} rejected: {}",
+                    claim.short(),
+                    reason.clone().unwrap_or_default()
+                )
+            };
+            let mut value = json!({ "claim": claim, "serial": serial, "accepted": accepted });
+            if let (Some(reason), Some(map)) = (reason, value.as_object_mut()) {
+                map.insert("reason".into(), json!(reason));
+            }
+            (text, value)
+        }
+        Effect::Cancelled { serials, reason } => (
+            format!(
+                "{} voucher(s) cancelled: {} ({reason})",
+                serials.len(),
+                serials.join(", ")
+            ),
+            json!({ "serials": serials, "reason": reason }),
+        ),
+        Effect::Settled {
+            venue,
+            serials,
+            amount_cents,
+            period,
+        } => (
+            format!(
+                "{} voucher(s) settled to {} for {period}: {}",
+                serials.len(),
+                venue.label,
+                euros(*amount_cents)
+            ),
+            json!({ "venue_id": venue.venue_id, "serials": serials, "amount_cents": amount_cents, "period": period }),
+        ),
+        Effect::ReferralOpened {
+            referral_id,
+            person,
+            target,
+            handler,
+            expires_on,
+        } => (
+            format!(
+                "referral {referral_id} opened for {person} to {target}, handled by {handler}; expires on {expires_on}\nreferral id: {referral_id}"
+            ),
+            json!({ "referral_id": referral_id, "person": person.code(), "handler": handler, "expires_on": expires_on }),
+        ),
+        Effect::ReferralAccepted {
+            referral_id,
+            venue,
+            date,
+            appointment_on,
+        } => {
+            let when = if appointment_on.is_empty() {
+                String::new()
+            } else {
+                format!(", appointment on {appointment_on}")
+            };
+            (
+                format!(
+                    "referral {referral_id} accepted at {} on {date}{when}",
+                    venue.label
+                ),
+                json!({ "referral_id": referral_id, "venue_id": venue.venue_id, "date": date, "appointment_on": appointment_on }),
+            )
+        }
+        Effect::ReferralDeclined {
+            referral_id,
+            reason,
+        } => (
+            format!("referral {referral_id} declined: {reason}"),
+            json!({ "referral_id": referral_id, "reason": reason }),
+        ),
+        Effect::ReferralForwarded {
+            referral_id,
+            venue,
+            handler,
+        } => (
+            format!(
+                "referral {referral_id} forwarded to {}, handled now by {handler}",
+                venue.label
+            ),
+            json!({ "referral_id": referral_id, "to_venue_id": venue.venue_id, "handler": handler }),
+        ),
+        Effect::ReferralClosed {
+            referral_id,
+            outcome,
+            autonomy,
+        } => (
+            format!("referral {referral_id} closed: {outcome}"),
+            json!({ "referral_id": referral_id, "outcome": outcome, "autonomy": autonomy }),
+        ),
+        Effect::AccompanimentRecorded {
+            person,
+            venue,
+            services,
+            date,
+            duration_min,
+            mode,
+        } => (
+            format!(
+                "{duration_min} min {mode} accompaniment of {person} recorded at {} on {date}: {}",
+                venue.label,
+                services.join(", ")
+            ),
+            json!({ "person": person.code(), "venue_id": venue.venue_id, "date": date, "mode": mode }),
+        ),
+        Effect::PersonForgotten { person } => (
+            format!(
+                "person {person} forgotten: every node drops their parcours and keeps anonymous counts"
+            ),
+            json!({ "person": person.code(), "forgotten": true }),
+        ),
+    }
+}
+
+/// A signed event: what it did, then its id and seq.
+pub fn signed_event(out: &mut String, signed: &Signed, json: bool) -> Result<()> {
+    let (text, mut value) = effect_text(&signed.effect);
+    if json {
+        if let Some(map) = value.as_object_mut() {
+            map.insert("event".into(), json!(signed.event));
+            map.insert("seq".into(), json!(signed.seq));
+            map.insert("rejected".into(), json!(false));
+            if matches!(signed.effect, Effect::Claimed { .. }) {
+                map.insert("claim".into(), json!(signed.event));
+            }
+        }
+        pretty(out, &value)
+    } else {
+        writeln!(out, "{text}")?;
+        writeln!(
+            out,
+            "signed event {} (seq {})",
+            signed.event.short(),
+            signed.seq
+        )?;
+        Ok(())
+    }
+}
+
+/// A new person code: the code on stdout (what a script captures), the advice on stderr.
+pub fn person_code(
+    out: &mut String,
+    err: &mut String,
+    person: &PersonId,
+    json: bool,
+) -> Result<()> {
+    if json {
+        pretty(out, &json!({ "code": person.code() }))
+    } else {
+        writeln!(out, "{}", person.code())?;
+        writeln!(
+            err,
+            "Print this code on the person's carnet: it is the only link between hubs (no name, no address)."
+        )?;
+        Ok(())
+    }
+}
+
+fn venues_imported(
+    out: &mut String,
+    command: &Command,
+    r: &VenuesImported,
+    json: bool,
+) -> Result<()> {
+    let report_path = match command {
+        Command::Venues(VenuesCommand::Import { report, .. }) => report.clone(),
+        _ => None,
+    };
+    if let (Some(path), Some(csv)) = (&report_path, &r.report_csv) {
+        crate::files::write_new(path, csv)?;
+    }
+    if json {
+        pretty(out, &r.counts)?;
+        return Ok(());
+    }
+    let c = &r.counts;
+    writeln!(
+        out,
+        "{}: {} rows ({}) for hub {:?} ({})",
+        r.source,
+        c.rows,
+        r.format,
+        r.hub,
+        r.territories.join(",")
+    )?;
+    for note in &r.notes {
+        writeln!(out, "  note: {note}")?;
+    }
+    let verb = if r.dry_run {
+        "would import"
+    } else {
+        "imported"
+    };
+    writeln!(out, "  {verb:<12} {:>6}  new venues", c.imported)?;
+    writeln!(out, "  {:<12} {:>6}  changed venues", "updated", c.updated)?;
+    writeln!(
+        out,
+        "  {:<12} {:>6}  already up to date",
+        "unchanged", c.unchanged
+    )?;
+    writeln!(out, "  {:<12} {:>6}  rows", "rejected", c.rejected)?;
+    writeln!(
+        out,
+        "  {} accepted rows carry warnings; {} declare Pass numérique/APTIC (qualify them before they redeem vouchers)",
+        c.with_warnings, c.declares_pass_numerique
+    )?;
+    if !r.top_rejections.is_empty() {
+        writeln!(out, "top rejection reasons:")?;
+        for reason in &r.top_rejections {
+            writeln!(out, "  {reason}")?;
+        }
+    }
+    if !r.top_warnings.is_empty() {
+        writeln!(out, "top warnings:")?;
+        for reason in &r.top_warnings {
+            writeln!(out, "  {reason}")?;
+        }
+    }
+    if !r.rejected_rows.is_empty() {
+        writeln!(
+            out,
+            "rejected rows{}:",
+            if c.rejected > r.rejected_rows.len() {
+                format!(" (first {})", r.rejected_rows.len())
+            } else {
+                String::new()
+            }
+        )?;
+        for row in &r.rejected_rows {
+            writeln!(out, "  {row}")?;
+        }
+    }
+    for refusal in &r.refused {
+        writeln!(out, "  not signed, refused by the rules: {refusal}")?;
+    }
+    match &report_path {
+        Some(path) => writeln!(
+            out,
+            "full report (every rejected row and warning): {}",
+            path.display()
+        )?,
+        None if c.rejected > 0 || c.with_warnings > 0 => {
+            writeln!(
+                out,
+                "(--report FILE writes every rejected row and warning as CSV)"
+            )?;
+        }
+        None => {}
+    }
+    if !r.dry_run {
+        writeln!(
+            out,
+            "{} events appended; this hub's feed is at seq {}",
+            c.events_appended, r.feed_seq
+        )?;
+    }
+    Ok(())
+}
+
+fn log_imported(
+    out: &mut String,
+    command: &Command,
+    report: &LogImported,
+    json: bool,
+) -> Result<()> {
+    if json {
+        return pretty(out, report);
+    }
+    let file = match command {
+        Command::Log(LogCommand::Import { file, .. }) => file.display().to_string(),
+        _ => String::new(),
+    };
+    writeln!(
+        out,
+        "{file}: {} events: {} stored, {} duplicate, {} gap, {} fork, {} frozen",
+        report.events, report.stored, report.duplicate, report.gap, report.fork, report.frozen
+    )?;
+    if report.fork > 0 {
+        writeln!(
+            out,
+            "WARNING: a hub signed two versions of its log; its feed is frozen (see `maillage log verify`)"
+        )?;
+    }
+    Ok(())
+}
+
+/// A venue in JSON (the record's fields under `record`).
+pub fn venue_json(v: &VenueView) -> serde_json::Value {
+    json!({
+        "venue_id": v.venue_id,
+        "departement": v.departement,
+        "hub": v.hub,
+        "closed": v.closed,
+        "updates": v.updates,
+        "last_event": v.last_event,
+        "record": v.record,
+    })
+}
+
+fn venue_list(out: &mut String, venues: &[VenueView], limit: usize, json: bool) -> Result<()> {
+    let shown: Vec<&VenueView> = venues.iter().take(limit).collect();
+    if json {
+        let list: Vec<serde_json::Value> = shown.iter().map(|v| venue_json(v)).collect();
+        return pretty(out, &list);
+    }
+    writeln!(
+        out,
+        "{:<22} {:<4} {:<24} NAME",
+        "VENUE ID", "DEP", "COMMUNE"
+    )?;
+    for v in &shown {
+        let name: String = v.record.nom.chars().take(60).collect();
+        let commune: String = v.record.commune.chars().take(24).collect();
+        let closed = if v.closed.is_some() { " (closed)" } else { "" };
+        writeln!(
+            out,
+            "{:<22} {:<4} {:<24} {name}{closed}",
+            v.venue_id, v.departement, commune
+        )?;
+    }
+    writeln!(out, "{} of {} venues shown", shown.len(), venues.len())?;
+    Ok(())
+}
+
+fn venue_detail(out: &mut String, v: &VenueView) -> Result<()> {
+    let r = &v.record;
+    writeln!(out, "{} — {}", v.venue_id, r.nom)?;
+    if let Some(reason) = &v.closed {
+        writeln!(out, "  CLOSED: {reason}")?;
+    }
+    let coordinates = match (&r.latitude, &r.longitude) {
+        (Some(lat), Some(lon)) => format!("{lat}, {lon}"),
+        _ => String::new(),
+    };
+    let lines: [(&str, String); 14] = [
+        ("source id", r.id.clone()),
+        ("hub", v.hub_name.clone()),
+        ("département", v.departement.clone()),
+        ("pivot", r.pivot.clone()),
+        (
+            "address",
+            format!(
+                "{} {} {} {}",
+                r.adresse, r.complement_adresse, r.code_postal, r.commune
+            ),
+        ),
+        ("code INSEE", r.code_insee.clone()),
+        ("coordinates", coordinates),
+        ("services", r.services.join(" | ")),
+        ("opening hours", r.horaires.clone()),
+        ("phone", r.telephone.join(", ")),
+        ("e-mail", r.courriels.join(", ")),
+        ("web", r.site_web.join(", ")),
+        ("fees", r.frais_a_charge.join(", ")),
+        ("updated (source)", r.date_maj.clone()),
+    ];
+    for (label, value) in lines {
+        if !value.trim().is_empty() {
+            writeln!(out, "  {label:<17} {}", value.trim())?;
+        }
+    }
+    let mut typologie = r.typologie.clone();
+    typologie.sort();
+    typologie.dedup();
+    if !typologie.is_empty() {
+        writeln!(out, "  {:<17} {}", "typologie", typologie.join(", "))?;
+    }
+    if !r.presentation_resume.is_empty() {
+        writeln!(out, "  {:<17} {}", "summary", r.presentation_resume)?;
+    }
+    if let Some(until) = &v.qualified_until {
+        writeln!(
+            out,
+            "  {:<17} qualified for vouchers until {until}",
+            "vouchers"
+        )?;
+    }
+    writeln!(
+        out,
+        "  {:<17} {} (updates: {})",
+        "last event", v.last_event, v.updates
+    )?;
+    Ok(())
+}
+
+fn file_out(out: &mut String, command: &Command, file: &FileBytes) -> Result<()> {
+    match command {
+        Command::Venues(VenuesCommand::Export {
+            out: Some(path), ..
+        }) => {
+            crate::files::write_new(path, &file.content)?;
+            writeln!(
+                out,
+                "{} venues written to {} (national standard v1 CSV)",
+                file.items,
+                path.display()
+            )?;
+        }
+        Command::Venues(VenuesCommand::Export { out: None, .. }) => {
+            use std::io::Write;
+            std::io::stdout().lock().write_all(&file.content)?;
+        }
+        Command::Log(LogCommand::Export { file: path }) => {
+            crate::files::write_new(path, &file.content)?;
+            writeln!(
+                out,
+                "{} {} written to {}",
+                file.items,
+                file.items_are,
+                path.display()
+            )?;
+        }
+        _ => anyhow::bail!("internal error: a file answered a command that writes none"),
+    }
+    Ok(())
+}
+
+fn voucher_status(out: &mut String, v: &VoucherView, json: bool) -> Result<()> {
+    if json {
+        return pretty(
+            out,
+            &json!({
+                "serial": v.serial,
+                "status": v.status.as_str(),
+                "owner": v.owner,
+                "owner_name": v.owner_name,
+                "person": v.person.map(|p| p.code()),
+                "redemption": v.redemption,
+                "settled": v.settled,
+                "claims": v.claims,
+                "as_of": v.as_of,
+            }),
+        );
+    }
+    writeln!(
+        out,
+        "voucher {}: {} (as of {}), owned by {}",
+        v.serial,
+        v.status.as_str(),
+        v.as_of,
+        v.owner_name
+    )?;
+    if let Some(p) = v.person {
+        writeln!(out, "  held by {p}")?;
+    }
+    if let Some(r) = &v.redemption {
+        writeln!(
+            out,
+            "  redeemed at {} for {:?} on {}{}",
+            v.redemption_venue.clone().unwrap_or_default(),
+            r.service,
+            r.date,
+            if v.settled { ", settled" } else { "" }
+        )?;
+    }
+    for (c, claimant) in v.claims.iter().zip(&v.claimants) {
+        let answer = match c.accepted {
+            None => "pending".to_owned(),
+            Some(true) => "accepted".to_owned(),
+            Some(false) => format!("rejected: {}", c.rejection.clone().unwrap_or_default()),
+        };
+        writeln!(
+            out,
+            "  claim {} by {claimant} at {} on {}: {answer}",
+            c.event.short(),
+            c.venue_id,
+            c.date
+        )?;
+    }
+    Ok(())
+}
+
+fn batch_status(out: &mut String, b: &BatchView, json: bool) -> Result<()> {
+    if json {
+        let counts: serde_json::Map<String, serde_json::Value> = b
+            .counts
+            .iter()
+            .map(|(s, n)| (s.as_str().to_owned(), json!(n)))
+            .collect();
+        return pretty(
+            out,
+            &json!({ "batch": b.batch, "as_of": b.as_of, "counts": counts }),
+        );
+    }
+    writeln!(
+        out,
+        "batch {}: {} voucher(s) of {} funded by {} (issued by {}), redeemable until {}\nas of {}:",
+        b.batch.batch_id,
+        b.batch.count,
+        euros(b.batch.face_value_cents),
+        b.batch.funder,
+        b.issuer_name,
+        b.batch.redeem_deadline,
+        b.as_of
+    )?;
+    for (status, n) in &b.counts {
+        writeln!(out, "  {:<11} {n}", status.as_str())?;
+    }
+    Ok(())
+}
+
+fn referral_view(out: &mut String, v: &ReferralView, json: bool) -> Result<()> {
+    let r = &v.referral;
+    if json {
+        return pretty(
+            out,
+            &json!({ "referral": r, "status": v.status, "as_of": v.as_of }),
+        );
+    }
+    writeln!(
+        out,
+        "referral {}: {} (as of {})\n  person {}\n  opened on {} by {} ({}) at hub {}\n  needs: {}\n  handled by {} (territory {})",
+        r.referral_id,
+        v.status,
+        v.as_of,
+        r.person,
+        r.opened_on,
+        r.prescriber_name,
+        r.prescriber_kind,
+        v.opened_by_name,
+        r.needs.join(", "),
+        v.handler_name,
+        r.target_territory
+    )?;
+    if let Some(target) = &v.target_venue {
+        writeln!(out, "  target venue {target}")?;
+    }
+    if v.status == "open" || v.status == "expired" {
+        writeln!(out, "  expires on {}", r.expires_on)?;
+    }
+    if !r.accepted_on.is_empty() {
+        writeln!(
+            out,
+            "  accepted on {} at {}",
+            r.accepted_on,
+            v.accepted_venue.clone().unwrap_or_default()
+        )?;
+    }
+    Ok(())
+}
+
+fn parcours_view(out: &mut String, p: &ParcoursView, json: bool) -> Result<()> {
+    if p.forgotten {
+        if json {
+            return pretty(
+                out,
+                &json!({ "person": p.person.code(), "forgotten": true }),
+            );
+        }
+        writeln!(
+            out,
+            "person {} asked to be forgotten: no parcours is kept (anonymous counts only)",
+            p.person
+        )?;
+        return Ok(());
+    }
+    if json {
+        return pretty(
+            out,
+            &json!({
+                "person": p.person.code(),
+                "as_of": p.as_of,
+                "timeline": p.timeline.iter().map(|s| json!({
+                    "at": s.at, "hub": s.hub, "kind": s.kind, "summary": s.summary, "event": s.event,
+                })).collect::<Vec<_>>(),
+                "referrals": p.referrals.iter().map(|r| json!({
+                    "referral_id": r.referral_id, "status": r.status, "expires_on": r.expires_on, "handler": r.handler,
+                })).collect::<Vec<_>>(),
+                "vouchers": { "held": p.held, "used": p.used, "expired": p.expired, "cancelled": p.cancelled },
+                "venues": p.venue_ids,
+                "hubs": p.hubs,
+            }),
+        );
+    }
+    writeln!(
+        out,
+        "parcours of {} ({} step(s), all hubs)",
+        p.person,
+        p.timeline.len()
+    )?;
+    let hub_width = p
+        .timeline
+        .iter()
+        .map(|t| t.hub.chars().count())
+        .max()
+        .unwrap_or(0);
+    for t in &p.timeline {
+        writeln!(
+            out,
+            "  {}  {:<hub_width$} {:<22} {}",
+            t.at, t.hub, t.kind, t.summary
+        )?;
+    }
+    writeln!(out, "as of {}:", p.as_of)?;
+    if p.referrals.is_empty() {
+        writeln!(out, "  referrals: none in progress")?;
+    }
+    for r in &p.referrals {
+        let exp = if r.status == "accepted" {
+            String::new()
+        } else {
+            format!(", expires on {}", r.expires_on)
+        };
+        writeln!(
+            out,
+            "  referral {}: {} (handled by {}{exp})",
+            r.referral_id, r.status, r.handler
+        )?;
+    }
+    writeln!(
+        out,
+        "  vouchers: {} held, {} used, {} expired, {} cancelled",
+        p.held.len(),
+        p.used.len(),
+        p.expired.len(),
+        p.cancelled.len()
+    )?;
+    if !p.held.is_empty() {
+        writeln!(out, "    held: {}", p.held.join(", "))?;
+    }
+    if !p.used.is_empty() {
+        writeln!(out, "    used: {}", p.used.join(", "))?;
+    }
+    writeln!(
+        out,
+        "  venues: {}",
+        if p.venues.is_empty() {
+            "none".into()
+        } else {
+            p.venues.join("; ")
+        }
+    )?;
+    writeln!(out, "  hubs involved: {}", p.hubs.join(", "))?;
+    Ok(())
+}
+
+fn percent(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "—".into(), |r| format!("{:.0} %", r * 100.0))
+}
+
+/// The figures as text.
+pub fn stats_text(stats: &Stats) -> String {
+    let mut out = format!(
+        "national figures as of {}\n\nvouchers (Pass numérique)\n",
+        stats.as_of
+    );
+    out.push_str(&format!(
+        "  {:<20} {:<28} {:>7} {:>8} {:>8} {:>8} {:>8} {:>6} {:>12}\n",
+        "ISSUING HUB",
+        "FUNDER",
+        "ISSUED",
+        "HANDED",
+        "REDEEMED",
+        "EXPIRED",
+        "CANCEL",
+        "USAGE",
+        "SETTLED"
+    ));
+    for line in stats.vouchers.iter().chain([&stats.total]) {
+        out.push_str(&format!(
+            "  {:<20} {:<28} {:>7} {:>8} {:>8} {:>8} {:>8} {:>6} {:>12}\n",
+            line.hub,
+            line.funder,
+            line.issued,
+            line.handed_out,
+            line.redeemed,
+            line.expired,
+            line.cancelled,
+            percent(line.usage_rate),
+            euros(line.settled_cents)
+        ));
+    }
+    let t = &stats.total;
+    out.push_str(&format!(
+        "  total: {} issued, {} handed out, {} redeemed, usage rate {}\n",
+        t.issued,
+        t.handed_out,
+        t.redeemed,
+        percent(t.usage_rate)
+    ));
+    let r = &stats.referrals;
+    out.push_str(&format!(
+        "\nreferrals: {} open, {} expired, {} accepted, {} declined, {} completed, {} no_show, {} abandoned\n",
+        r.open, r.expired, r.accepted, r.declined, r.completed, r.no_show, r.abandoned
+    ));
+    out.push_str(&format!(
+        "  median days from opening to acceptance: {}\n",
+        r.median_days_to_accept
+            .map_or_else(|| "—".into(), |d| format!("{d}"))
+    ));
+    out.push_str("\nvenues by département (qualified = qualification valid on that day)\n");
+    for v in &stats.venues {
+        out.push_str(&format!(
+            "  {:<4} {:<24} {:>5} venues, {:>4} qualified\n",
+            v.departement, v.hub, v.venues, v.qualified
+        ));
+    }
+    out
+}
+
+fn digest_view(out: &mut String, d: &DigestView, json: bool) -> Result<()> {
+    let digest = hex::encode(d.digest);
+    if json {
+        return pretty(
+            out,
+            &json!({
+                "digest": digest,
+                "applied": d.applied.iter().map(|a| json!({"hub": a.hub, "name": a.name, "events": a.events})).collect::<Vec<_>>(),
+                "pending": d.pending,
+            }),
+        );
+    }
+    writeln!(out, "digest {digest}")?;
+    for a in &d.applied {
+        writeln!(
+            out,
+            "  {:<24} {} {} event(s) applied",
+            a.name,
+            a.hub.short(),
+            a.events
+        )?;
+    }
+    if d.pending > 0 {
+        writeln!(out, "  {} event(s) wait for their causal past", d.pending)?;
+    }
+    Ok(())
+}
+
+fn rejections(out: &mut String, list: &[RejectionView], json: bool) -> Result<()> {
+    if json {
+        return pretty(
+            out,
+            &list
+                .iter()
+                .map(|r| json!({"event": r.event, "hub": r.hub, "name": r.name, "seq": r.seq, "reason": r.reason}))
+                .collect::<Vec<_>>(),
+        );
+    }
+    writeln!(
+        out,
+        "{} event(s) kept in the log without effect (domain rules)",
+        list.len()
+    )?;
+    for r in list {
+        writeln!(
+            out,
+            "  {} {:<16} seq {:<6} {}",
+            r.event.short(),
+            r.name,
+            r.seq,
+            r.reason
+        )?;
+    }
+    Ok(())
+}
+
+/// The charter: members, roles, territories.
+pub fn charter(out: &mut String, c: &CharterView, json: bool) -> Result<()> {
+    if json {
+        return pretty(
+            out,
+            &json!({
+                "name": c.name,
+                "federation_id": c.federation_id,
+                "admission_threshold": c.admission_threshold,
+                "members": c.members.iter().map(|m| json!({
+                    "key": m.key, "name": m.name, "role": m.role, "territories": m.territories,
+                })).collect::<Vec<_>>(),
+            }),
+        );
+    }
+    writeln!(
+        out,
+        "federation {:?} (admission threshold {})",
+        c.name, c.admission_threshold
+    )?;
+    for m in &c.members {
+        writeln!(
+            out,
+            "  {:<8} {:<32} {}  {}",
+            m.role,
+            m.name,
+            m.key,
+            m.territories.join(",")
+        )?;
+    }
+    writeln!(out, "\nFederationId {}", c.federation_id)?;
+    Ok(())
+}
+
+fn verified(out: &mut String, r: &maillage_app::request::VerifyView) -> Result<u8> {
+    writeln!(
+        out,
+        "{} feeds, {} events, {} signatures verified (strict Ed25519), {} fork proofs",
+        r.feeds,
+        r.events,
+        r.signatures,
+        r.forks.len()
+    )?;
+    for (author, seq, first, second) in &r.forks {
+        writeln!(
+            out,
+            "  FORK: feed {author} signed two versions at seq {seq} ({first} vs {second}); frozen at seq {}",
+            seq - 1
+        )?;
+    }
+    for (author, from, until, reason) in &r.damaged {
+        writeln!(
+            out,
+            "  DAMAGED: feed {author} seq {from}..={until} could not be read back or verified ({reason}); served up to seq {} until peers send them again",
+            from - 1
+        )?;
+    }
+    match &r.broken {
+        None if r.damaged.is_empty() => {
+            writeln!(out, "OK: every signature and every chain verifies")?;
+            Ok(0)
+        }
+        None => {
+            writeln!(
+                out,
+                "DAMAGED: {} feed(s) damaged on disk; what is served verifies",
+                r.damaged.len()
+            )?;
+            Ok(2)
+        }
+        Some((author, seq, reason)) => {
+            writeln!(out, "BROKEN: feed {author} seq {seq}: {reason}")?;
+            Ok(2)
+        }
+    }
+}
