@@ -12,7 +12,7 @@ use std::sync::Arc;
 use maillage_app::request::{Request, Response, SearchVenues};
 use maillage_app::stats::{Stats, VoucherLine};
 use maillage_app::views::{StatusView, VenueView};
-use maillage_app::{App, AppError, ErrorKind};
+use maillage_app::{App, AppError};
 use maillage_core::pb;
 use maillage_proto::v1::query_server::Query;
 use maillage_sync::{FederationService, Replica};
@@ -31,14 +31,7 @@ pub struct QueryService {
 
 /// The gRPC status an application error means.
 pub fn status_of_error(error: AppError) -> Status {
-    match error.kind {
-        ErrorKind::InvalidArgument => Status::invalid_argument(error.message),
-        ErrorKind::NotFound => Status::not_found(error.message),
-        ErrorKind::Forbidden => Status::permission_denied(error.message),
-        ErrorKind::Unavailable => Status::unavailable(error.message),
-        ErrorKind::Rejected | ErrorKind::Pending => Status::failed_precondition(error.message),
-        ErrorKind::Internal => Status::internal(error.message),
-    }
+    error.into()
 }
 
 fn day(text: String) -> Option<String> {

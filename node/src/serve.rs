@@ -340,30 +340,16 @@ impl Host for NodeHost {
             .node
             .views()
             .map_err(|e| Status::unavailable(e.to_string()))?;
-        let body = maillage_app::policy::transfer_for(
-            &self.node.charter,
-            &views,
-            &self.node.id(),
+        let node = &self.node;
+        let event = maillage_app::policy::answer_transfer(
+            &node.charter,
+            &mut views,
+            &node.id(),
             &caller,
             &request.serials,
             &request.venue_id,
-        )
-        .map_err(|refusal| match refusal {
-            maillage_app::policy::TransferRefusal::NotAHub => {
-                Status::permission_denied(refusal.to_string())
-            }
-            maillage_app::policy::TransferRefusal::Unknown(_) => {
-                Status::not_found(refusal.to_string())
-            }
-            maillage_app::policy::TransferRefusal::Serials(_) => {
-                Status::invalid_argument(refusal.to_string())
-            }
-            _ => Status::failed_precondition(refusal.to_string()),
-        })?;
-        let event = self.node.sign(&mut views, body).map_err(|e| match e.kind {
-            maillage_app::ErrorKind::Rejected => Status::failed_precondition(e.message),
-            _ => Status::internal(format!("signing the transfer: {e}")),
-        })?;
+            &mut |views, body| node.sign(views, body),
+        )?;
         tracing::debug!(to = %caller.short(), serials = request.serials.len(), event = %event.id.short(), "vouchers transferred for an online redemption");
         Ok(event)
     }

@@ -633,8 +633,11 @@ fn domain_counts(nodes: &[Rc<SimNode>]) -> DomainCounts {
                 format!("refused by the owner: {}", reason_class(reason))
             }
             Some(VisitOutcome::RefusedLocally(reason)) => format!("refused: {reason}"),
-            Some(VisitOutcome::RejectedByRules(reason)) => {
-                format!("rejected by the rules: {}", reason_class(reason))
+            Some(VisitOutcome::RefusedByRules(reason)) => {
+                format!(
+                    "refused by the rules before signing: {}",
+                    reason_class(reason)
+                )
             }
         };
         *counts.visit_outcomes.entry(label).or_default() += 1;

@@ -4,18 +4,21 @@
 //! transfer from the owner, or a claim when it is unreachable), and answer claims on their
 //! own vouchers.
 //!
-//! The owner side mirrors the node's daemon (`node/src/serve.rs`, `NodeHost`): a transfer is
-//! signed only for a voucher this hub owns that sits in a person's carnet, and a claim is
-//! answered by signing the redemption and, if the rules reject it, a rejection carrying the
-//! rules' reason. The rules themselves are only ever the core's (`Ledger`).
+//! Everything a hub signs is judged first, as the node's application does: the core's rules
+//! against the hub's views ([`Ledger::evaluate`]), and only what they accept is signed. The
+//! owner side is the node's own policy ([`maillage_app::policy`]): a transfer only for a
+//! voucher this hub owns that sits in a person's carnet, a claim answered by the redemption it
+//! asks for or, if the rules refuse that, a rejection carrying their reason. A misbehaving hub
+//! skips the judging for the events it means to be rejected.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use maillage_core::envelope::DEPS_MAX;
+use maillage_app::policy;
+use maillage_app::{AppError, ErrorKind};
 use maillage_core::hlc::MAX_AHEAD_MS_DEFAULT;
-use maillage_core::ledger::VoucherStatus;
+use maillage_core::ledger::{Evaluation, VoucherStatus};
 use maillage_core::{
     Charter, EventId, EventRef, FeedWriter, Fork, HubId, Ledger, Role, SecretKey, VerifiedEvent, pb,
 };
@@ -83,42 +86,6 @@ fn fold_all(charter: &Arc<Charter>, store: &MemoryStore) -> Ledger {
     ledger
 }
 
-/// The deps of a new own event: the store's causal past, plus the current heads of the feeds
-/// of `must` (events the new one must have in its past: the claim it answers, the transfer it
-/// relies on), within [`DEPS_MAX`].
-fn deps_with(store: &MemoryStore, me: &HubId, must: &[EventRef]) -> Vec<EventRef> {
-    let mut deps = store.causal_past(me);
-    for needed in must.iter().filter(|m| m.author != *me) {
-        let Some(head) = store.head(&needed.author).filter(|h| h.seq >= needed.seq) else {
-            continue;
-        };
-        let current = EventRef {
-            author: needed.author,
-            seq: head.seq,
-            id: head.id,
-        };
-        match deps.iter().position(|d| d.author == needed.author) {
-            Some(i) if deps[i].seq >= needed.seq => {}
-            Some(i) => deps[i] = current,
-            None => {
-                if deps.len() >= DEPS_MAX {
-                    // Drop a feed no one requires: the next event names it (it is still
-                    // "advanced" for `causal_past`).
-                    if let Some(i) = deps
-                        .iter()
-                        .rposition(|d| !must.iter().any(|m| m.author == d.author))
-                    {
-                        deps.remove(i);
-                    }
-                }
-                deps.push(current);
-            }
-        }
-    }
-    deps.sort_by_key(|d| d.author);
-    deps
-}
-
 /// Signs own events: one writer per start of the node, shared by everything that signs.
 struct Signer {
     me: HubId,
@@ -174,7 +141,7 @@ impl Signer {
         let mirror = self.mirror.as_ref().ok_or("no second face")?;
         let mut writer = lock(&self.writer);
         let head = writer.head();
-        let deps = deps_with(&self.store, &self.me, &[]);
+        let deps = self.store.causal_past(&self.me);
         let a = writer
             .next(first, deps.clone(), sim_now_ms())
             .map_err(|e| e.to_string())?;
@@ -192,25 +159,61 @@ impl Signer {
         Ok((a, b))
     }
 
-    /// Signs `body`, appends it to the store, folds it into `ledger`. Returns the event and,
-    /// if the rules rejected it, their reason.
+    /// Judges `body` with the rules against `ledger` and, if they accept it, signs it (its deps
+    /// name first the heads of `relies_on`'s feeds), appends it to the store and folds it in.
+    /// Refused: an [`ErrorKind::Rejected`] error with the rule's reason, nothing signed.
     fn sign(
         &self,
         ledger: &mut Ledger,
         body: pb::event::Body,
-        must: &[EventRef],
-    ) -> Result<(VerifiedEvent, Option<String>), String> {
-        if self.stopped() {
-            return Err("this hub no longer signs".into());
-        }
+        relies_on: &[HubId],
+    ) -> Result<VerifiedEvent, AppError> {
         let mut writer = lock(&self.writer);
-        let deps = deps_with(&self.store, &self.me, must);
+        let deps = ledger.next_deps_for(&self.me, &body, relies_on);
+        let hlc = writer.next_hlc(sim_now_ms());
+        match ledger.evaluate(self.me, hlc, &deps, &body) {
+            Evaluation::Accepted => {}
+            Evaluation::Rejected(reason) => return Err(AppError::rejected(reason)),
+            Evaluation::Waiting => {
+                return Err(AppError::new(
+                    ErrorKind::Pending,
+                    "the event would rely on events these views have not applied",
+                ));
+            }
+        }
+        self.append(&mut writer, ledger, body, deps, hlc)
+    }
+
+    /// Signs `body` without judging it: what a misbehaving hub does for the events it means to
+    /// be rejected.
+    fn sign_unjudged(
+        &self,
+        ledger: &mut Ledger,
+        body: pb::event::Body,
+    ) -> Result<VerifiedEvent, AppError> {
+        let mut writer = lock(&self.writer);
+        let deps = ledger.next_deps(&self.me);
+        let hlc = writer.next_hlc(sim_now_ms());
+        self.append(&mut writer, ledger, body, deps, hlc)
+    }
+
+    fn append(
+        &self,
+        writer: &mut FeedWriter,
+        ledger: &mut Ledger,
+        body: pb::event::Body,
+        deps: Vec<EventRef>,
+        hlc: u64,
+    ) -> Result<VerifiedEvent, AppError> {
+        if self.stopped() {
+            return Err(AppError::unavailable("this hub no longer signs"));
+        }
         let event = writer
-            .next(body, deps, sim_now_ms())
-            .map_err(|e| e.to_string())?;
+            .sign_at(body, deps, hlc)
+            .map_err(|e| AppError::internal(e.to_string()))?;
         if let Err(error) = self.store.append_own(std::slice::from_ref(&event)) {
             writer.rewind(self.store.head(&self.me));
-            return Err(error.to_string());
+            return Err(AppError::internal(error.to_string()));
         }
         if let Some(mirror) = &self.mirror
             && let Err(error) = mirror.append_own(std::slice::from_ref(&event))
@@ -218,8 +221,7 @@ impl Signer {
             tracing::warn!(%error, "the second face did not take an own event");
         }
         ledger.offer(event.clone());
-        let rejected = ledger.rejections().get(&event.id).map(|r| r.reason.clone());
-        Ok((event, rejected))
+        Ok(event)
     }
 }
 
@@ -250,47 +252,21 @@ struct SimHost {
 }
 
 impl SimHost {
-    /// Answers open claims on vouchers this hub owns, as the node's daemon does: redeem as
-    /// claimed (the rules check the voucher is still redeemable); if the rules refuse, reject
-    /// the claim with their reason.
+    /// Answers open claims on vouchers this hub owns, with the node's own policy.
     fn answer_claims(&self, ledger: &mut Ledger) {
         let Some(signer) = &self.signer else {
             return;
         };
-        let open: Vec<_> = ledger
-            .claims()
-            .values()
-            .filter(|c| c.accepted.is_none())
-            .filter(|c| {
-                ledger
-                    .voucher(&c.serial)
-                    .is_some_and(|v| v.owner == signer.me)
-            })
-            .cloned()
-            .collect();
-        for claim in open {
-            if !lock(&self.answered).insert(claim.event) {
-                continue;
-            }
-            let redeem = pb::event::Body::VoucherRedeemed(pb::VoucherRedeemed {
-                serial: claim.serial.clone(),
-                venue_id: claim.venue_id.clone(),
-                service: claim.service.clone(),
-                date: claim.date.clone(),
-                claim: Some(claim.at.into()),
-            });
-            match signer.sign(ledger, redeem, &[claim.at]) {
-                Ok((_, None)) => lock(&self.counters).claims_accepted += 1,
-                Ok((_, Some(reason))) => {
-                    let reject = pb::event::Body::VoucherClaimRejected(pb::VoucherClaimRejected {
-                        claim: Some(claim.at.into()),
-                        reason,
-                    });
-                    match signer.sign(ledger, reject, &[claim.at]) {
-                        Ok(_) => lock(&self.counters).claims_rejected += 1,
-                        Err(error) => tracing::error!(%error, "could not reject a claim"),
-                    }
+        let mut answered = lock(&self.answered);
+        let outcomes = policy::answer_claims(ledger, &signer.me, &mut answered, &mut |l, body| {
+            signer.sign(l, body, &[])
+        });
+        for outcome in outcomes {
+            match outcome {
+                Ok(answer) if answer.rejected.is_none() => {
+                    lock(&self.counters).claims_accepted += 1;
                 }
+                Ok(_) => lock(&self.counters).claims_rejected += 1,
                 Err(error) => tracing::error!(%error, "could not answer a claim"),
             }
         }
@@ -315,58 +291,36 @@ impl Host for SimHost {
         caller: HubId,
         request: pb::TransferRequest,
     ) -> Result<VerifiedEvent, tonic::Status> {
-        let refuse = |status: tonic::Status| {
-            *lock(&self.counters)
-                .transfers_refused
-                .entry(crate::reason_class(status.message()))
-                .or_default() += 1;
-            Err(status)
-        };
         let Some(signer) = &self.signer else {
-            return refuse(tonic::Status::failed_precondition(
-                "this node is an observer: it owns no vouchers",
-            ));
+            return Err(self.refused(policy::TransferRefusal::Observer.into()));
         };
-        if self.charter.member(&caller).map(|m| m.role) != Some(Role::Hub) {
-            return refuse(tonic::Status::permission_denied(
-                "only hubs receive vouchers",
-            ));
-        }
         let mut ledger = lock(&self.ledger);
-        for serial in &request.serials {
-            let Some(state) = ledger.voucher(serial) else {
-                return refuse(tonic::Status::not_found(format!(
-                    "voucher {serial}: unknown to its supposed owner"
-                )));
-            };
-            if state.owner != signer.me {
-                return refuse(tonic::Status::failed_precondition(format!(
-                    "voucher {serial} is owned by hub {}, not by this hub",
-                    state.owner.short()
-                )));
-            }
-            if state.status != VoucherStatus::HandedOut {
-                return refuse(tonic::Status::failed_precondition(format!(
-                    "voucher {serial} is {:?}, not in a person's carnet: it cannot be redeemed",
-                    state.status
-                )));
-            }
-        }
-        let body = pb::event::Body::VoucherTransferred(pb::VoucherTransferred {
-            serials: request.serials.clone(),
-            to_hub: caller.0.to_vec(),
-            reason: format!("online redemption at venue {}", request.venue_id),
-        });
-        match signer.sign(&mut ledger, body, &[]) {
-            Ok((_, Some(reason))) => refuse(tonic::Status::failed_precondition(reason)),
-            Ok((event, None)) => {
+        match policy::answer_transfer(
+            &self.charter,
+            &mut ledger,
+            &signer.me,
+            &caller,
+            &request.serials,
+            &request.venue_id,
+            &mut |l, body| signer.sign(l, body, &[]),
+        ) {
+            Ok(event) => {
                 lock(&self.counters).transfers_signed += 1;
                 Ok(event)
             }
-            Err(error) => Err(tonic::Status::internal(format!(
-                "signing the transfer: {error}"
-            ))),
+            Err(error) => Err(self.refused(error)),
         }
+    }
+}
+
+impl SimHost {
+    /// Counts a refused transfer request by reason and turns it into the caller's status.
+    fn refused(&self, error: AppError) -> tonic::Status {
+        *lock(&self.counters)
+            .transfers_refused
+            .entry(crate::reason_class(&error.message))
+            .or_default() += 1;
+        error.into()
     }
 }
 
@@ -745,18 +699,32 @@ enum TransferFailure {
 }
 
 impl Staff {
-    fn sign(
-        &self,
-        body: pb::event::Body,
-        must: &[EventRef],
-    ) -> Option<(VerifiedEvent, Option<String>)> {
-        let signed = self.signer.sign(&mut lock(&self.ledger), body, must);
-        self.replica.notify();
-        match signed {
-            Ok(signed) => Some(signed),
-            Err(error) => {
-                tracing::error!(%error, "simulated hub could not sign");
-                None
+    /// Judges and signs `body` (see [`Signer::sign`]) and tells the links.
+    fn sign(&self, body: pb::event::Body, relies_on: &[HubId]) -> Result<VerifiedEvent, AppError> {
+        let signed = self.signer.sign(&mut lock(&self.ledger), body, relies_on);
+        if signed.is_ok() {
+            self.replica.notify();
+        }
+        signed
+    }
+
+    /// Signs one scheduled event: `false` if the staff stop (the hub no longer signs). What
+    /// the rules refuse is skipped; what must wait for other events is tried again.
+    async fn sign_scheduled(&self, body: &pb::event::Body) -> bool {
+        loop {
+            match self.sign(body.clone(), &[]) {
+                Ok(_) => return true,
+                Err(error) if error.kind == ErrorKind::Rejected => {
+                    tracing::warn!(%error, "the rules refuse a scheduled event: skipped");
+                    return true;
+                }
+                Err(error) if error.kind == ErrorKind::Pending => {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(error) => {
+                    tracing::error!(%error, "simulated hub could not sign");
+                    return false;
+                }
             }
         }
     }
@@ -765,8 +733,8 @@ impl Staff {
     /// restart where the staff left off).
     async fn sign_schedule(self, schedule: Schedule) {
         if !lock(&self.progress).venues_done {
-            for body in schedule.venues.clone() {
-                if self.sign(body, &[]).is_none() {
+            for body in &schedule.venues {
+                if !self.sign_scheduled(body).await {
                     return;
                 }
             }
@@ -787,7 +755,7 @@ impl Staff {
                 lock(&self.progress).scheduled_done = schedule.bodies.len();
                 return;
             }
-            if self.sign(body.clone(), &[]).is_none() {
+            if !self.sign_scheduled(body).await {
                 return;
             }
             lock(&self.progress).scheduled_done = k + 1;
@@ -809,8 +777,12 @@ impl Staff {
         {
             until(at).await;
             for body in crate::misbehaving::intrusions(&self.signer.me, &m) {
-                if let Some((event, _)) = self.sign(body, &[]) {
-                    lock(&evidence).intrusions.push(event.id);
+                match self.signer.sign_unjudged(&mut lock(&self.ledger), body) {
+                    Ok(event) => {
+                        self.replica.notify();
+                        lock(&evidence).intrusions.push(event.id);
+                    }
+                    Err(error) => tracing::error!(%error, "could not sign an intrusion"),
                 }
             }
         }
@@ -916,11 +888,13 @@ impl Staff {
                     service: visit.service.clone(),
                     date: "2026-03-16".into(),
                 });
-                let (_, rejected) = self.sign(claim, &[])?;
-                Some(match rejected {
-                    None => VisitOutcome::Claimed,
-                    Some(reason) => VisitOutcome::RejectedByRules(reason),
-                })
+                match self.sign(claim, &[]) {
+                    Ok(_) => Some(VisitOutcome::Claimed),
+                    Err(error) if error.kind == ErrorKind::Rejected => {
+                        Some(VisitOutcome::RefusedByRules(error.message))
+                    }
+                    Err(_) => None,
+                }
             }
         }
     }
@@ -933,13 +907,12 @@ impl Staff {
             date: "2026-03-16".into(),
             claim: None,
         });
-        let must: Vec<EventRef> = transfer.into_iter().collect();
-        match self.sign(body, &must) {
-            Some((_, None)) => VisitOutcome::Redeemed {
+        let relies_on: Vec<HubId> = transfer.iter().map(|t| t.author).collect();
+        match self.sign(body, &relies_on) {
+            Ok(_) => VisitOutcome::Redeemed {
                 transferred: transfer.is_some(),
             },
-            Some((_, Some(reason))) => VisitOutcome::RejectedByRules(reason),
-            None => VisitOutcome::RejectedByRules("could not sign".into()),
+            Err(error) => VisitOutcome::RefusedByRules(error.message),
         }
     }
 

@@ -140,8 +140,9 @@ pub enum VisitOutcome {
     /// The visited hub's own views refused the voucher (already redeemed, or transferred on
     /// to another hub before this one redeemed it).
     RefusedLocally(String),
-    /// The hub signed, and the rules rejected the event (the reason, the same on every node).
-    RejectedByRules(String),
+    /// The hub's own views judged its event with the rules and it refused to sign it (the
+    /// rule's reason).
+    RefusedByRules(String),
 }
 
 impl VisitOutcome {
@@ -149,7 +150,7 @@ impl VisitOutcome {
     pub fn refused(&self) -> bool {
         matches!(
             self,
-            Self::RefusedOnline(_) | Self::RefusedLocally(_) | Self::RejectedByRules(_)
+            Self::RefusedOnline(_) | Self::RefusedLocally(_) | Self::RefusedByRules(_)
         )
     }
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use maillage_core::date::{format_date, parse_date};
-use maillage_core::{Ledger, PersonId, VerifiedEvent, pb};
+use maillage_core::{HubId, Ledger, PersonId, VerifiedEvent, pb};
 use maillage_store::{EventStore, Inserted};
 use rand::RngExt;
 
@@ -31,7 +31,18 @@ impl App {
         body: pb::event::Body,
         describe: impl FnOnce(&Ledger, &VerifiedEvent) -> Effect,
     ) -> Result<Signed> {
-        let event = self.node().sign(views, body)?;
+        self.sign_relying_on(views, body, &[], describe)
+    }
+
+    /// [`App::sign`] for an event that relies on the latest events of `relies_on`'s feeds.
+    fn sign_relying_on(
+        &self,
+        views: &mut Ledger,
+        body: pb::event::Body,
+        relies_on: &[HubId],
+        describe: impl FnOnce(&Ledger, &VerifiedEvent) -> Effect,
+    ) -> Result<Signed> {
+        let event = self.node().sign_relying_on(views, body, relies_on)?;
         if let Some(network) = self.network() {
             network.notify();
         }
@@ -142,7 +153,7 @@ impl App {
         })?;
         let mut transferred_by = None;
         if claim.is_none()
-            && let Some((owner, owner_name)) = owner.filter(|(o, _)| *o != me)
+            && let Some((owner, owner_name)) = owner.clone().filter(|(o, _)| *o != me)
             && let Some(network) = self.network()
         {
             match network.request_transfer(owner, vec![r.serial.clone()], venue_id.clone()) {
@@ -188,13 +199,15 @@ impl App {
             date: date.clone(),
             claim: claim.as_ref().map(|c| c.at.into()),
         });
-        let signed = self.sign(&mut views, body, |ledger, _| Effect::Redeemed {
-            serial: r.serial,
-            venue: resolve::venue_ref(ledger, &venue_id),
-            service: r.service,
-            date,
-            transferred_by,
-        })?;
+        let relies_on: Vec<HubId> = owner.iter().map(|(owner, _)| *owner).collect();
+        let signed =
+            self.sign_relying_on(&mut views, body, &relies_on, |ledger, _| Effect::Redeemed {
+                serial: r.serial,
+                venue: resolve::venue_ref(ledger, &venue_id),
+                service: r.service,
+                date,
+                transferred_by,
+            })?;
         Ok(Response::Signed(signed))
     }
 

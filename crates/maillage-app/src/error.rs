@@ -38,6 +38,20 @@ impl ErrorKind {
     }
 }
 
+/// The gRPC status of an error: the code says what the kind says.
+impl From<AppError> for tonic::Status {
+    fn from(error: AppError) -> Self {
+        match error.kind {
+            ErrorKind::InvalidArgument => Self::invalid_argument(error.message),
+            ErrorKind::NotFound => Self::not_found(error.message),
+            ErrorKind::Forbidden => Self::permission_denied(error.message),
+            ErrorKind::Unavailable => Self::unavailable(error.message),
+            ErrorKind::Rejected | ErrorKind::Pending => Self::failed_precondition(error.message),
+            ErrorKind::Internal => Self::internal(error.message),
+        }
+    }
+}
+
 /// A command or query that did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{message}")]

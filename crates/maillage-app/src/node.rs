@@ -386,7 +386,19 @@ impl Node {
     /// it durable and folds it in. Refused: an [`ErrorKind::Rejected`] error with the rule's
     /// reason, and nothing signed.
     pub fn sign(&self, views: &mut Ledger, body: pb::event::Body) -> Result<VerifiedEvent> {
-        let mut outcomes = self.sign_all(views, vec![body], &mut |_| {})?;
+        self.sign_relying_on(views, body, &[])
+    }
+
+    /// [`Node::sign`] for an event that relies on the latest events of the feeds of
+    /// `relies_on` (a redemption on the transfer its owner just signed): their heads are named
+    /// in its deps first.
+    pub fn sign_relying_on(
+        &self,
+        views: &mut Ledger,
+        body: pb::event::Body,
+        relies_on: &[HubId],
+    ) -> Result<VerifiedEvent> {
+        let mut outcomes = self.sign_each(views, vec![body], relies_on, &mut |_| {})?;
         match outcomes.pop() {
             Some(Ok(event)) => Ok(event),
             Some(Err(error)) => Err(error),
@@ -401,6 +413,16 @@ impl Node {
         &self,
         views: &mut Ledger,
         bodies: Vec<pb::event::Body>,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Vec<Result<VerifiedEvent>>> {
+        self.sign_each(views, bodies, &[], progress)
+    }
+
+    fn sign_each(
+        &self,
+        views: &mut Ledger,
+        bodies: Vec<pb::event::Body>,
+        relies_on: &[HubId],
         progress: &mut dyn FnMut(usize),
     ) -> Result<Vec<Result<VerifiedEvent>>> {
         if self.member()?.role != Role::Hub {
@@ -450,7 +472,7 @@ impl Node {
         let mut pending: Vec<VerifiedEvent> = Vec::new();
         let mut done = 0;
         for body in bodies {
-            let deps = views.next_deps(&me);
+            let deps = views.next_deps_for(&me, &body, relies_on);
             let hlc = writer.next_hlc(self.clock.now_ms());
             match views.evaluate(me, hlc, &deps, &body) {
                 Evaluation::Accepted => {}

@@ -43,6 +43,18 @@ pub enum TransferRefusal {
 }
 
 impl TransferRefusal {
+    /// The kind of error this refusal is, for the status a caller gets.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NotAHub => ErrorKind::Forbidden,
+            Self::Unknown(_) => ErrorKind::NotFound,
+            Self::Serials(_) => ErrorKind::InvalidArgument,
+            Self::Observer | Self::NotOwner { .. } | Self::NotInCarnet { .. } => {
+                ErrorKind::Rejected
+            }
+        }
+    }
+
     /// A short stable name (counters, metrics).
     pub fn class(&self) -> &'static str {
         match self {
@@ -53,6 +65,12 @@ impl TransferRefusal {
             Self::NotInCarnet { .. } => "not_in_carnet",
             Self::Serials(_) => "bad_request",
         }
+    }
+}
+
+impl From<TransferRefusal> for AppError {
+    fn from(refusal: TransferRefusal) -> Self {
+        Self::new(refusal.kind(), refusal.to_string())
     }
 }
 
@@ -99,6 +117,25 @@ pub fn transfer_for(
             reason: format!("online redemption at venue {venue_id}"),
         },
     ))
+}
+
+/// What an owner does when `caller` asks for `serials` to redeem them at `venue_id`: the
+/// transfer of [`transfer_for`], judged and signed by `sign` (which refuses what the rules
+/// reject, nothing signed). The refusal otherwise, as an error a caller can act on.
+pub fn answer_transfer(
+    charter: &Charter,
+    ledger: &mut Ledger,
+    me: &HubId,
+    caller: &HubId,
+    serials: &[String],
+    venue_id: &str,
+    sign: &mut dyn FnMut(&mut Ledger, pb::event::Body) -> Result<VerifiedEvent, AppError>,
+) -> Result<VerifiedEvent, AppError> {
+    let body = transfer_for(charter, ledger, me, caller, serials, venue_id)?;
+    sign(ledger, body).map_err(|error| match error.kind {
+        ErrorKind::Rejected | ErrorKind::Pending => error,
+        _ => error.context("signing the transfer"),
+    })
 }
 
 /// Claims on vouchers `me` owns that nobody answered yet, by claim id.

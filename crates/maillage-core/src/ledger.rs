@@ -750,7 +750,34 @@ impl Ledger {
     /// not named yet (see [`CausalIndex::next_deps`]), so that its past is everything these
     /// views hold.
     pub fn next_deps(&self, author: &HubId) -> Vec<EventRef> {
-        self.s.causal.next_deps(author, crate::envelope::DEPS_MAX)
+        self.next_deps_relying_on(author, &[])
+    }
+
+    /// [`Ledger::next_deps`], naming first the heads of the feeds in `relies_on` (authors of
+    /// events the new one must have in its past: the transfer it redeems), and of the author
+    /// of any event `body` names (the claim it answers).
+    pub fn next_deps_for(
+        &self,
+        author: &HubId,
+        body: &pb::event::Body,
+        relies_on: &[HubId],
+    ) -> Vec<EventRef> {
+        let mut first = relies_on.to_vec();
+        let named = match body {
+            pb::event::Body::VoucherRedeemed(r) => r.claim.as_ref(),
+            pb::event::Body::VoucherClaimRejected(r) => r.claim.as_ref(),
+            _ => None,
+        };
+        if let Some(author) = named.and_then(|r| HubId::try_from(r.author.as_slice()).ok()) {
+            first.push(author);
+        }
+        self.next_deps_relying_on(author, &first)
+    }
+
+    fn next_deps_relying_on(&self, author: &HubId, first: &[HubId]) -> Vec<EventRef> {
+        self.s
+            .causal
+            .next_deps(author, crate::envelope::DEPS_MAX, first)
     }
 
     /// What the rules say of `body` as the next event of `author` with `deps` and `hlc`,
