@@ -168,7 +168,7 @@ fn bytes(dir: &Path, name: &str) -> Vec<u8> {
 /// The national standard v1's field names, from its schema.
 fn schema_v1_fields() -> Vec<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/schemas/lieux-mediation-numerique/schema.json");
+        .join("../tests/data/schemas/lieux-mediation-numerique/schema.json");
     let schema = json(&std::fs::read_to_string(path).unwrap());
     schema["fields"]
         .as_array()

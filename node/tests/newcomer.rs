@@ -1,5 +1,5 @@
 //! The hub operator's first steps, run as a newcomer would, with the real binary and the real
-//! venue exports of `../shared/data/venues/`: found a federation of five hubs, import each
+//! venue exports of `tests/data/venues/`: found a federation of five hubs, import each
 //! hub's file, verify, export, tamper, verify again.
 #![allow(clippy::unwrap_used)]
 
@@ -10,10 +10,10 @@ mod common;
 use common::{maillage, ok};
 
 fn venues_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/venues");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/venues");
     assert!(
         dir.is_dir(),
-        "the shared venue exports are expected at {}",
+        "the vendored venue exports are expected at {}",
         dir.display()
     );
     dir

@@ -142,10 +142,10 @@ fn reflect_py() -> PathBuf {
 
 fn venues_file() -> PathBuf {
     let file = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/venues/hub-du-sud-2023-05-17.json");
+        .join("../tests/data/venues/hub-du-sud-2023-05-17.json");
     assert!(
         file.is_file(),
-        "the shared venue export is expected at {}",
+        "the vendored venue export is expected at {}",
         file.display()
     );
     file

@@ -665,7 +665,7 @@ fn pattern_values(pattern: &str) -> Vec<String> {
 
 fn schema_fields(file: &str) -> Vec<(String, Vec<String>)> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/schemas/lieux-mediation-numerique")
+        .join("../../tests/data/schemas/lieux-mediation-numerique")
         .join(file);
     let schema: Value =
         serde_json::from_slice(&std::fs::read(path).expect("the schema must exist")).unwrap();

@@ -1,7 +1,7 @@
-//! The real exports in `shared/data/venues/` (Licence Ouverte 2.0, credit "La MedNum / ANCT
+//! The real exports in `tests/data/venues/` (Licence Ouverte 2.0, credit "La MedNum / ANCT
 //! cartographie nationale" and the hub named in each file) and the standard's examples.
 //!
-//! These tests fail, rather than skip, when the data directory is missing: CI always has it.
+//! These tests fail, rather than skip, when the data directory is missing: it is part of the repository.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
@@ -12,12 +12,12 @@ use maillage_venues::{
     VenueRecord, export_csv_v1, parse, summarize, write_report_csv,
 };
 
-fn shared() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+fn data() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data")
 }
 
 fn venues_dir() -> PathBuf {
-    shared().join("venues")
+    data().join("venues")
 }
 
 fn read(path: &PathBuf) -> Vec<u8> {
@@ -78,7 +78,7 @@ fn the_data_directory_is_there() {
 #[test]
 fn every_real_file_parses_without_whole_file_error() {
     let mut entries: Vec<_> = std::fs::read_dir(venues_dir())
-        .expect("shared/data/venues must exist")
+        .expect("tests/data/venues must exist")
         .map(|e| e.unwrap().path())
         .collect();
     entries.sort();
@@ -348,7 +348,7 @@ fn export_then_parse_is_the_identity_on_real_records() {
 
 #[test]
 fn the_standards_examples_parse_without_warnings() {
-    let dir = shared().join("schemas/lieux-mediation-numerique");
+    let dir = data().join("schemas/lieux-mediation-numerique");
     let v1 = parse(
         &read(&dir.join("exemple-valide.csv")),
         InputFormat::Auto,

@@ -47,10 +47,10 @@ pub fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
-/// A real venue export of `../shared/data/venues/`.
+/// A real venue export of `tests/data/venues/`.
 pub fn venues_file(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/venues")
+        .join("../tests/data/venues")
         .join(name)
 }
 
