@@ -9,6 +9,9 @@
 //! Everything is deterministic: seeds are SHA-256 of fixed labels, clock values are fixed,
 //! Ed25519 signing is deterministic, and the hand-made adversarial signatures use nonces
 //! derived from fixed labels. No randomness, no clock.
+//!
+//! Size: one generator per conformance vector family (envelope, charter, handshake, views, digest),
+//! each regenerating its vectors byte for byte; they share the fixtures at the top.
 
 #![allow(clippy::unwrap_used)]
 

@@ -90,6 +90,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         command => {
             let request = command.request()?;
+            if let Command::Export(export) = &command {
+                // Before the node is asked: a refusal here writes nothing.
+                crate::export::check_out_dir(export)?;
+            }
             let answer = ask(&data_dir, request)?;
             Ok(render::answer(&command, answer)?.print())
         }

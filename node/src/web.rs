@@ -9,9 +9,9 @@
 //! - `GET /venues?q=…&departement=…&service=…&qualified=on`: the venue directory, searched
 //!   with the logic of `maillage venues search`.
 //!
-//! Plain server-rendered HTML: no script, no build step. Every text that comes from the ledger,
-//! a peer or the request is escaped, and pages are sent with a Content-Security-Policy that
-//! allows no script at all.
+//! Plain server-rendered HTML: no script, no build step. The pages are maud templates
+//! ([`pages`]), which escape every text that comes from the ledger, a peer or the request; they
+//! are sent with a Content-Security-Policy that allows no script at all.
 //!
 //! Where: `[serve] http` in node.toml or `maillage serve --http ADDR|off`; by default
 //! `127.0.0.1:0`, loopback on a free port (the bound address is logged, written as the

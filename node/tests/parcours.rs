@@ -3,6 +3,9 @@
 //! person moves, vouchers follow, one is claimed while Hub du Sud is unreachable. The two
 //! nodes exchange portable log files (`log export` / `log import`) and end with the same
 //! parcours, the same figures and the same state digest.
+//!
+//! Size: two end-to-end stories (a parcours across two hubs, a hub's own voucher and referral life)
+//! each run the real binary step by step; a step relies on the ones before it.
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;

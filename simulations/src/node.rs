@@ -10,6 +10,9 @@
 //! voucher this hub owns that sits in a person's carnet, a claim answered by the redemption it
 //! asks for or, if the rules refuse that, a rejection carrying their reason. A misbehaving hub
 //! skips the judging for the events it means to be rejected.
+//!
+//! Size: a simulated node is the replica's host, the hub's staff (schedule, visitors, transfers)
+//! and its crash/restart bookkeeping, which share its locks and counters.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};

@@ -5,6 +5,9 @@
 //! `YYYY-MM-DD`, person codes); references to things a node knows (a venue by its id or source
 //! id, a hub by its key or part of its name, a claim by a prefix of its id) are resolved by
 //! the node against its views. Files travel as bytes: a node opens no path a client names.
+//!
+//! Size: every typed request and answer of the application in one place: the contract of the admin
+//! socket, read by every front end.
 
 use maillage_core::{EventId, HubId, PersonId};
 use serde::{Deserialize, Serialize};

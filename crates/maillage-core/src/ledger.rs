@@ -19,6 +19,10 @@
 //! Hubs and persons are held by dense index (members in charter order, persons in order of
 //! appearance) and a voucher's states are linked in one log, so a million events fold into
 //! a few hundred MiB instead of several allocations for every voucher state.
+//!
+//! Size: the fold is one state machine: every body kind's rule reads and writes the same views
+//! (venues, vouchers, claims, referrals), and the dry run (`evaluate`) must take exactly the same
+//! code path; the file is ordered by body kind.
 
 use std::collections::{BTreeMap, BTreeSet};
 

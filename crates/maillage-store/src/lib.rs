@@ -22,6 +22,9 @@
 //!   cuts the feed the same way.
 //!
 //! Writers are serialised by one lock; reads go straight to the backend.
+//!
+//! Size: the store's rules (verification, chain, forks, damage) are kept once, over any backend;
+//! half of the file is the rule set, half the EventStore interface they guard.
 
 mod backend;
 mod memory;

@@ -32,6 +32,9 @@
 //! A data file of the first format (frames `0xE5, u32 BE length, body`, no header, no
 //! checksum) is converted once, when opened: its frames are copied, with checksums, into a new
 //! file that replaces it, and the index is rebuilt.
+//!
+//! Size: the data file's framing, its recovery scan (CRC, truncation, damage) and the sled index it
+//! rebuilds must agree byte for byte; they are read together.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};

@@ -8,6 +8,9 @@
 //! Events that fail are rejected alone (logged, counted, kept in a bounded list); the rest are
 //! inserted in one store call, and the events the store took are handed to the [`Host`] (the
 //! node folds them into its views) in store order.
+//!
+//! Size: the ingest path (verify, chain, fork proof, store, fold) and the session table are one
+//! critical section; keeping them together keeps the locking visible.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};

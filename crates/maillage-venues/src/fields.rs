@@ -1,6 +1,9 @@
 //! Validation and normalisation of single values (identifiers, codes, dates, contacts,
 //! coordinates). Functions return the normalised value or a reason sentence; the record
 //! builder turns those into issues.
+//!
+//! Size: one validator per field type of the standard (pivot, SIRET, RNA, RIDET, codes, dates,
+//! contacts, coordinates), with their tests.
 
 use crate::geo;
 use maillage_core::excerpt::Excerpt;

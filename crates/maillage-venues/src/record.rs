@@ -1,4 +1,7 @@
 //! Turns a raw row into a v1 [`VenueRecord`], or into the reasons why it cannot be one.
+//!
+//! Size: the v1 record, its builder from raw rows and the per-field issues follow the standard's
+//! field list in order; splitting by field would scatter one mapping.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -7,6 +7,9 @@
 //! Input values are matched on a folded key (case, accents, apostrophes, whitespace, `-`/`_`
 //! ignored), so `Comprehension du monde numerique`, `Étapes numériques (La Poste)` or
 //! `tiers-lieux` all find their canonical literal.
+//!
+//! Size: the standard's controlled vocabularies and the v0.1.1 → v1 mapping are data: lists as
+//! published, in the schema's order.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;

@@ -1,4 +1,7 @@
 //! The validation and normalisation rules, one row at a time.
+//!
+//! Size: one test per validation rule of the venue standard, in the standard's field order, with
+//! the small row builders they share.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;

@@ -1,464 +1,9 @@
-//! Text and JSON for people and scripts, from the node's typed answers. Standard output carries
-//! the data a script captures; advice and errors go to standard error.
+//! The node's views (venues, vouchers, batches, referrals, parcours, figures, digest, status
+//! of the log) as text for people and JSON for scripts.
 
-use std::fmt::Write as _;
-use std::process::ExitCode;
+use super::*;
 
-use anyhow::Result;
-use maillage_app::request::{Effect, FileBytes, LogImported, Response, Signed, VenuesImported};
-use maillage_app::stats::Stats;
-use maillage_app::views::{
-    BatchView, CharterView, DigestView, ParcoursView, ReferralView, RejectionView, VenueView,
-    VoucherView,
-};
-use maillage_app::{AppError, ErrorKind};
-use maillage_core::PersonId;
-use serde_json::json;
-
-use crate::command::{
-    Command, LogCommand, PersonCommand, ReferralCommand, VenuesCommand, VoucherCommand,
-};
-
-/// Exit code of a command whose event the federation's rules refuse (nothing was signed).
-pub const EXIT_REJECTED: u8 = 3;
-/// Exit code of a command whose event relies on events this node does not hold.
-pub const EXIT_PENDING: u8 = 4;
-
-/// What a command prints, and how it exits.
-#[derive(Debug, Default)]
-pub struct Rendered {
-    /// For standard output: the data a script captures.
-    pub stdout: String,
-    /// For standard error: advice, refusals, errors.
-    pub stderr: String,
-    /// The exit code.
-    pub code: u8,
-}
-
-impl Rendered {
-    /// Prints it; its exit code.
-    pub fn print(self) -> ExitCode {
-        use std::io::Write;
-        let _ = std::io::stdout().lock().write_all(self.stdout.as_bytes());
-        let _ = std::io::stderr().lock().write_all(self.stderr.as_bytes());
-        ExitCode::from(self.code)
-    }
-}
-
-/// What a node answered to `command`, rendered.
-pub fn answer(command: &Command, answer: Result<Response, AppError>) -> Result<Rendered> {
-    let mut rendered = Rendered::default();
-    match answer {
-        Ok(response) => {
-            rendered.code = response_of(&mut rendered.stdout, command, response)?;
-        }
-        Err(error) => {
-            rendered.code = refusal(&mut rendered.stderr, &error)?;
-        }
-    }
-    Ok(rendered)
-}
-
-/// An error of the node, for standard error; its exit code.
-pub fn refusal(err: &mut String, error: &AppError) -> Result<u8> {
-    Ok(match error.kind {
-        ErrorKind::Rejected => {
-            writeln!(
-                err,
-                "error: REFUSED by the federation's rules: {}; nothing was signed",
-                error.message
-            )?;
-            EXIT_REJECTED
-        }
-        ErrorKind::Pending => {
-            writeln!(err, "error: PENDING: {}; nothing was signed", error.message)?;
-            EXIT_PENDING
-        }
-        _ => {
-            writeln!(err, "error: {}", error.message)?;
-            1
-        }
-    })
-}
-
-fn pretty(out: &mut String, value: &impl serde::Serialize) -> Result<()> {
-    writeln!(out, "{}", serde_json::to_string_pretty(value)?)?;
-    Ok(())
-}
-
-fn json_of(command: &Command) -> bool {
-    match command {
-        Command::Venues(v) => match v {
-            VenuesCommand::Import { json, .. }
-            | VenuesCommand::List { json, .. }
-            | VenuesCommand::Show { json, .. }
-            | VenuesCommand::Search { json, .. } => *json,
-            VenuesCommand::Qualify(a) => a.json,
-            VenuesCommand::Revoke(a) => a.json,
-            VenuesCommand::Export { .. } => false,
-        },
-        Command::Log(LogCommand::Import { json, .. }) => *json,
-        Command::Person(PersonCommand::Forget { json, .. } | PersonCommand::New { json }) => *json,
-        Command::Voucher(v) => match v {
-            VoucherCommand::Issue(a) => a.json,
-            VoucherCommand::HandOut(a) => a.json,
-            VoucherCommand::Redeem { json, .. }
-            | VoucherCommand::Transfer { json, .. }
-            | VoucherCommand::Claim { json, .. }
-            | VoucherCommand::Answer { json, .. }
-            | VoucherCommand::Cancel { json, .. }
-            | VoucherCommand::Settle { json, .. }
-            | VoucherCommand::Status { json, .. } => *json,
-        },
-        Command::Referral(r) => match r {
-            ReferralCommand::Open(a) => a.json,
-            ReferralCommand::Accept { json, .. }
-            | ReferralCommand::Decline { json, .. }
-            | ReferralCommand::Forward { json, .. }
-            | ReferralCommand::Close { json, .. }
-            | ReferralCommand::Show { json, .. } => *json,
-        },
-        Command::Accompaniment(crate::command::AccompanimentCommand::Record { json, .. }) => *json,
-        Command::Parcours { json, .. }
-        | Command::Stats { json, .. }
-        | Command::Digest { json }
-        | Command::Rejections { json }
-        | Command::Status { json } => *json,
-        _ => false,
-    }
-}
-
-fn response_of(out: &mut String, command: &Command, response: Response) -> Result<u8> {
-    let json = json_of(command);
-    match response {
-        Response::Signed(signed) => signed_event(out, &signed, json)?,
-        Response::Claimed { unreachable, claim } => {
-            if !json {
-                writeln!(
-                    out,
-                    "{unreachable}: recording a claim it will answer when the link returns"
-                )?;
-            }
-            signed_event(out, &claim, json)?;
-        }
-        Response::VenuesImported(imported) => venues_imported(out, command, &imported, json)?,
-        Response::LogImported(report) => log_imported(out, command, &report, json)?,
-        Response::Venues(venues) => {
-            let limit = match command {
-                Command::Venues(
-                    VenuesCommand::List { limit, .. } | VenuesCommand::Search { limit, .. },
-                ) => *limit,
-                _ => usize::MAX,
-            };
-            venue_list(out, &venues, limit, json)?;
-        }
-        Response::Venue(venue) => {
-            if json {
-                pretty(out, &venue_json(&venue))?;
-            } else {
-                venue_detail(out, &venue)?;
-            }
-        }
-        Response::File(file) => file_out(out, command, &file)?,
-        Response::Files(files) => crate::export::write_files(out, command, &files)?,
-        Response::Voucher(voucher) => voucher_status(out, &voucher, json)?,
-        Response::Batch(batch) => batch_status(out, &batch, json)?,
-        Response::Referral(referral) => referral_view(out, &referral, json)?,
-        Response::Parcours(parcours) => parcours_view(out, &parcours, json)?,
-        Response::Stats(stats) => {
-            if json {
-                pretty(out, &stats)?;
-            } else {
-                out.push_str(&stats_text(&stats));
-            }
-        }
-        Response::Digest(digest) => digest_view(out, &digest, json)?,
-        Response::Rejections(list) => rejections(out, &list, json)?,
-        Response::Status(status) => crate::status::render(out, &status, json)?,
-        Response::Federation(charter_view) => charter(out, &charter_view, json)?,
-        Response::Verified(report) => return verified(out, &report),
-    }
-    Ok(0)
-}
-
-/// Euros from cents, French style.
-pub fn euros(cents: u64) -> String {
-    format!("{},{:02} €", cents / 100, cents % 100)
-}
-
-fn effect_text(effect: &Effect) -> (String, serde_json::Value) {
-    match effect {
-        Effect::VenueQualified {
-            venue,
-            scheme,
-            valid_until,
-            services,
-        } => (
-            format!(
-                "venue {} qualified for {scheme} until {valid_until}: {}",
-                venue.label,
-                services.join(", ")
-            ),
-            json!({ "venue_id": venue.venue_id, "scheme": scheme, "valid_until": valid_until, "services": services }),
-        ),
-        Effect::QualificationRevoked { venue, reason } => (
-            format!("qualification of venue {} revoked: {reason}", venue.label),
-            json!({ "venue_id": venue.venue_id, "revoked": true, "reason": reason }),
-        ),
-        Effect::BatchIssued {
-            batch,
-            funder,
-            count,
-            face_value_cents,
-            valid_until,
-            redeem_deadline,
-        } => (
-            format!(
-                "batch {batch} issued for {funder}: {count} voucher(s) of {} ({batch}-1 … {batch}-{count}), valid until {valid_until}, redeemable until {redeem_deadline}",
-                euros(*face_value_cents)
-            ),
-            json!({ "batch": batch, "count": count, "face_value_cents": face_value_cents }),
-        ),
-        Effect::HandedOut {
-            serials,
-            person,
-            prescriber,
-            prescriber_kind,
-            date,
-        } => (
-            format!(
-                "{} voucher(s) handed out to {person} by {prescriber} ({prescriber_kind}) on {date}: {}",
-                serials.len(),
-                serials.join(", ")
-            ),
-            json!({ "serials": serials, "person": person.code(), "date": date }),
-        ),
-        Effect::Redeemed {
-            serial,
-            venue,
-            service,
-            date,
-            transferred_by,
-        } => {
-            let mut text = String::new();
-            if let Some(t) = transferred_by {
-                text.push_str(&format!(
-                    "voucher {serial} transferred online by its owner {} (event {})\n",
-                    t.owner,
-                    t.event.short()
-                ));
-            }
-            text.push_str(&format!(
-                "voucher {serial} redeemed at {} for {service:?} on {date}",
-                venue.label
-            ));
-            (
-                text,
-                json!({ "serial": serial, "venue_id": venue.venue_id, "service": service, "date": date }),
-            )
-        }
-        Effect::Transferred {
-            serials,
-            to,
-            to_name,
-            reason,
-        } => (
-            format!(
-                "{} voucher(s) transferred to {to_name}: {} ({reason}); that hub now owns them once it holds this log",
-                serials.len(),
-                serials.join(", ")
-            ),
-            json!({ "serials": serials, "to": to, "reason": reason }),
-        ),
-        Effect::Claimed {
-            serial,
-            venue,
-            service,
-            date,
-            owner,
-        } => (
-            format!(
-                "voucher {serial} claimed at {} for {service:?} on {date}; the claim waits for its owner {owner} to answer",
-                venue.label
-            ),
-            json!({ "serial": serial, "venue_id": venue.venue_id, "service": service, "date": date, "owner": owner }),
-        ),
-        Effect::ClaimAnswered {
-            claim,
-            serial,
-            accepted,
-            reason,
-            venue,
-            service,
-            date,
-        } => {
-            let text = if *accepted {
-                format!(
-                    "claim {} accepted: voucher {serial} redeemed at {} for {service:?} on {date}",
-                    claim.short(),
-                    venue.label
-                )
-            } else {
-                format!(
-                    "claim {} on voucher {serial} rejected: {}",
-                    claim.short(),
-                    reason.clone().unwrap_or_default()
-                )
-            };
-            let mut value = json!({ "claim": claim, "serial": serial, "accepted": accepted });
-            if let (Some(reason), Some(map)) = (reason, value.as_object_mut()) {
-                map.insert("reason".into(), json!(reason));
-            }
-            (text, value)
-        }
-        Effect::Cancelled { serials, reason } => (
-            format!(
-                "{} voucher(s) cancelled: {} ({reason})",
-                serials.len(),
-                serials.join(", ")
-            ),
-            json!({ "serials": serials, "reason": reason }),
-        ),
-        Effect::Settled {
-            venue,
-            serials,
-            amount_cents,
-            period,
-        } => (
-            format!(
-                "{} voucher(s) settled to {} for {period}: {}",
-                serials.len(),
-                venue.label,
-                euros(*amount_cents)
-            ),
-            json!({ "venue_id": venue.venue_id, "serials": serials, "amount_cents": amount_cents, "period": period }),
-        ),
-        Effect::ReferralOpened {
-            referral_id,
-            person,
-            target,
-            handler,
-            expires_on,
-        } => (
-            format!(
-                "referral {referral_id} opened for {person} to {target}, handled by {handler}; expires on {expires_on}\nreferral id: {referral_id}"
-            ),
-            json!({ "referral_id": referral_id, "person": person.code(), "handler": handler, "expires_on": expires_on }),
-        ),
-        Effect::ReferralAccepted {
-            referral_id,
-            venue,
-            date,
-            appointment_on,
-        } => {
-            let when = if appointment_on.is_empty() {
-                String::new()
-            } else {
-                format!(", appointment on {appointment_on}")
-            };
-            (
-                format!(
-                    "referral {referral_id} accepted at {} on {date}{when}",
-                    venue.label
-                ),
-                json!({ "referral_id": referral_id, "venue_id": venue.venue_id, "date": date, "appointment_on": appointment_on }),
-            )
-        }
-        Effect::ReferralDeclined {
-            referral_id,
-            reason,
-        } => (
-            format!("referral {referral_id} declined: {reason}"),
-            json!({ "referral_id": referral_id, "reason": reason }),
-        ),
-        Effect::ReferralForwarded {
-            referral_id,
-            venue,
-            handler,
-        } => (
-            format!(
-                "referral {referral_id} forwarded to {}, handled now by {handler}",
-                venue.label
-            ),
-            json!({ "referral_id": referral_id, "to_venue_id": venue.venue_id, "handler": handler }),
-        ),
-        Effect::ReferralClosed {
-            referral_id,
-            outcome,
-            autonomy,
-        } => (
-            format!("referral {referral_id} closed: {outcome}"),
-            json!({ "referral_id": referral_id, "outcome": outcome, "autonomy": autonomy }),
-        ),
-        Effect::AccompanimentRecorded {
-            person,
-            venue,
-            services,
-            date,
-            duration_min,
-            mode,
-        } => (
-            format!(
-                "{duration_min} min {mode} accompaniment of {person} recorded at {} on {date}: {}",
-                venue.label,
-                services.join(", ")
-            ),
-            json!({ "person": person.code(), "venue_id": venue.venue_id, "date": date, "mode": mode }),
-        ),
-        Effect::PersonForgotten { person } => (
-            format!(
-                "person {person} forgotten: every node drops their parcours and keeps anonymous counts"
-            ),
-            json!({ "person": person.code(), "forgotten": true }),
-        ),
-    }
-}
-
-/// A signed event: what it did, then its id and seq.
-pub fn signed_event(out: &mut String, signed: &Signed, json: bool) -> Result<()> {
-    let (text, mut value) = effect_text(&signed.effect);
-    if json {
-        if let Some(map) = value.as_object_mut() {
-            map.insert("event".into(), json!(signed.event));
-            map.insert("seq".into(), json!(signed.seq));
-            map.insert("rejected".into(), json!(false));
-            if matches!(signed.effect, Effect::Claimed { .. }) {
-                map.insert("claim".into(), json!(signed.event));
-            }
-        }
-        pretty(out, &value)
-    } else {
-        writeln!(out, "{text}")?;
-        writeln!(
-            out,
-            "signed event {} (seq {})",
-            signed.event.short(),
-            signed.seq
-        )?;
-        Ok(())
-    }
-}
-
-/// A new person code: the code on stdout (what a script captures), the advice on stderr.
-pub fn person_code(
-    out: &mut String,
-    err: &mut String,
-    person: &PersonId,
-    json: bool,
-) -> Result<()> {
-    if json {
-        pretty(out, &json!({ "code": person.code() }))
-    } else {
-        writeln!(out, "{}", person.code())?;
-        writeln!(
-            err,
-            "Print this code on the person's carnet: it is the only link between hubs (no name, no address)."
-        )?;
-        Ok(())
-    }
-}
-
-fn venues_imported(
+pub(super) fn venues_imported(
     out: &mut String,
     command: &Command,
     r: &VenuesImported,
@@ -559,7 +104,7 @@ fn venues_imported(
     Ok(())
 }
 
-fn log_imported(
+pub(super) fn log_imported(
     out: &mut String,
     command: &Command,
     report: &LogImported,
@@ -599,7 +144,12 @@ pub fn venue_json(v: &VenueView) -> serde_json::Value {
     })
 }
 
-fn venue_list(out: &mut String, venues: &[VenueView], limit: usize, json: bool) -> Result<()> {
+pub(super) fn venue_list(
+    out: &mut String,
+    venues: &[VenueView],
+    limit: usize,
+    json: bool,
+) -> Result<()> {
     let shown: Vec<&VenueView> = venues.iter().take(limit).collect();
     if json {
         let list: Vec<serde_json::Value> = shown.iter().map(|v| venue_json(v)).collect();
@@ -624,7 +174,7 @@ fn venue_list(out: &mut String, venues: &[VenueView], limit: usize, json: bool) 
     Ok(())
 }
 
-fn venue_detail(out: &mut String, v: &VenueView) -> Result<()> {
+pub(super) fn venue_detail(out: &mut String, v: &VenueView) -> Result<()> {
     let r = &v.record;
     writeln!(out, "{} — {}", v.venue_id, r.nom)?;
     if let Some(reason) = &v.closed {
@@ -685,7 +235,7 @@ fn venue_detail(out: &mut String, v: &VenueView) -> Result<()> {
     Ok(())
 }
 
-fn file_out(out: &mut String, command: &Command, file: &FileBytes) -> Result<()> {
+pub(super) fn file_out(out: &mut String, command: &Command, file: &FileBytes) -> Result<()> {
     match command {
         Command::Venues(VenuesCommand::Export {
             out: Some(path), ..
@@ -717,7 +267,7 @@ fn file_out(out: &mut String, command: &Command, file: &FileBytes) -> Result<()>
     Ok(())
 }
 
-fn voucher_status(out: &mut String, v: &VoucherView, json: bool) -> Result<()> {
+pub(super) fn voucher_status(out: &mut String, v: &VoucherView, json: bool) -> Result<()> {
     if json {
         return pretty(
             out,
@@ -772,7 +322,7 @@ fn voucher_status(out: &mut String, v: &VoucherView, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn batch_status(out: &mut String, b: &BatchView, json: bool) -> Result<()> {
+pub(super) fn batch_status(out: &mut String, b: &BatchView, json: bool) -> Result<()> {
     if json {
         let counts: serde_json::Map<String, serde_json::Value> = b
             .counts
@@ -801,7 +351,7 @@ fn batch_status(out: &mut String, b: &BatchView, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn referral_view(out: &mut String, v: &ReferralView, json: bool) -> Result<()> {
+pub(super) fn referral_view(out: &mut String, v: &ReferralView, json: bool) -> Result<()> {
     let r = &v.referral;
     if json {
         return pretty(
@@ -841,7 +391,7 @@ fn referral_view(out: &mut String, v: &ReferralView, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn parcours_view(out: &mut String, p: &ParcoursView, json: bool) -> Result<()> {
+pub(super) fn parcours_view(out: &mut String, p: &ParcoursView, json: bool) -> Result<()> {
     if p.forgotten {
         if json {
             return pretty(
@@ -936,7 +486,7 @@ fn parcours_view(out: &mut String, p: &ParcoursView, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn percent(rate: Option<f64>) -> String {
+pub(super) fn percent(rate: Option<f64>) -> String {
     rate.map_or_else(|| "—".into(), |r| format!("{:.0} %", r * 100.0))
 }
 
@@ -1000,7 +550,7 @@ pub fn stats_text(stats: &Stats) -> String {
     out
 }
 
-fn digest_view(out: &mut String, d: &DigestView, json: bool) -> Result<()> {
+pub(super) fn digest_view(out: &mut String, d: &DigestView, json: bool) -> Result<()> {
     let digest = hex::encode(d.digest);
     if json {
         return pretty(
@@ -1028,7 +578,7 @@ fn digest_view(out: &mut String, d: &DigestView, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn rejections(out: &mut String, list: &[RejectionView], json: bool) -> Result<()> {
+pub(super) fn rejections(out: &mut String, list: &[RejectionView], json: bool) -> Result<()> {
     if json {
         return pretty(
             out,
@@ -1090,7 +640,7 @@ pub fn charter(out: &mut String, c: &CharterView, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn verified(out: &mut String, r: &maillage_app::request::VerifyView) -> Result<u8> {
+pub(super) fn verified(out: &mut String, r: &maillage_app::request::VerifyView) -> Result<u8> {
     writeln!(
         out,
         "{} feeds, {} events, {} signatures verified (strict Ed25519), {} fork proofs",

@@ -1,0 +1,348 @@
+//! What each command line becomes: the typed request it makes of a node. Files it names are
+//! read here (the node opens none); what an argument means is the node's to judge.
+
+use std::path::Path;
+
+use anyhow::Result;
+use maillage_app::request::{self as req, Request};
+
+use super::*;
+
+impl Command {
+    /// The request this command line makes of a node. Files it names are read here: the node
+    /// opens none.
+    pub fn request(&self) -> Result<Request> {
+        request_of(self)
+    }
+}
+
+fn request_of(command: &Command) -> Result<Request> {
+    use Request as R;
+    Ok(match command {
+        Command::Venues(v) => match v {
+            VenuesCommand::Import {
+                file,
+                format,
+                report,
+                dry_run,
+                ..
+            } => R::ImportVenues(req::ImportVenues {
+                source: file.display().to_string(),
+                content: read_input(file)?,
+                format: (*format).into(),
+                dry_run: *dry_run,
+                report: report.is_some(),
+            }),
+            VenuesCommand::List {
+                departement, all, ..
+            } => R::ListVenues(req::ListVenues {
+                departement: departement.clone(),
+                all: *all,
+            }),
+            VenuesCommand::Show { id, .. } => R::ShowVenue { id: id.clone() },
+            VenuesCommand::Search {
+                text,
+                departement,
+                service,
+                public,
+                qualified,
+                near,
+                within_km,
+                limit,
+                ..
+            } => R::SearchVenues(req::SearchVenues {
+                words: text.clone(),
+                departement: departement.clone(),
+                service: service.as_deref().map(args::service).transpose()?,
+                public: public.clone(),
+                qualified_on: qualified.then(String::new),
+                near: near.as_deref().map(args::point).transpose()?,
+                within_km: *within_km,
+                limit: *limit,
+            }),
+            VenuesCommand::Qualify(a) => R::QualifyVenue(req::QualifyVenue {
+                venue: a.venue.clone(),
+                until: args::date("until", &a.until)?,
+                services: args::services(&a.services)?,
+                scheme: a.scheme.clone(),
+            }),
+            VenuesCommand::Revoke(a) => R::RevokeQualification(req::RevokeQualification {
+                venue: a.venue.clone(),
+                reason: a.reason.clone(),
+            }),
+            VenuesCommand::Export { .. } => R::ExportVenues,
+        },
+        Command::Log(LogCommand::Verify { file: None }) => R::VerifyLog,
+        Command::Log(LogCommand::Verify { file: Some(_) }) => {
+            bail!("internal error: a log file is verified by the CLI itself")
+        }
+        Command::Log(LogCommand::Export { .. }) => R::ExportLog,
+        Command::Log(LogCommand::Import { file, .. }) => R::ImportLog(req::ImportLog {
+            source: file.display().to_string(),
+            content: read_input(file)?,
+        }),
+        Command::Person(PersonCommand::Forget { code, .. }) => R::ForgetPerson(req::ForgetPerson {
+            person: args::person(code)?,
+        }),
+        Command::Person(PersonCommand::New { .. }) => {
+            bail!("internal error: a person code is drawn by the CLI itself")
+        }
+        Command::Voucher(v) => voucher_request(v)?,
+        Command::Referral(r) => referral_request(r)?,
+        Command::Accompaniment(AccompanimentCommand::Record {
+            person,
+            venue,
+            services,
+            date,
+            duration_min,
+            mode,
+            referral,
+            vouchers,
+            ..
+        }) => R::RecordAccompaniment(req::RecordAccompaniment {
+            person: args::person(person)?,
+            venue: venue.clone(),
+            services: args::services(services)?,
+            date: args::date("date", date)?,
+            duration_min: *duration_min,
+            mode: match mode {
+                Mode::Individual => "individual",
+                Mode::Collective => "collective",
+                Mode::Remote => "remote",
+            }
+            .to_owned(),
+            referral: referral.clone(),
+            vouchers: args::serials(vouchers)?,
+        }),
+        Command::Parcours { code, as_of, .. } => R::Parcours {
+            person: args::person(code)?,
+            as_of: args::date_opt("as-of", as_of.as_deref())?,
+        },
+        Command::Stats { as_of, .. } => R::Stats {
+            as_of: args::date_opt("as-of", as_of.as_deref())?,
+        },
+        Command::Export(a) => R::Export(req::ExportTables {
+            as_of: args::date_opt("as-of", a.as_of.as_deref())?,
+            tables: a.only.iter().map(|t| t.file_name().to_owned()).collect(),
+        }),
+        Command::Digest { .. } => R::Digest,
+        Command::Rejections { .. } => R::Rejections,
+        Command::Status { .. } => R::Status,
+        Command::Demo { .. }
+        | Command::Init(_)
+        | Command::Federation(_)
+        | Command::Id
+        | Command::Bench(_)
+        | Command::Serve(_)
+        | Command::Simulate { .. } => bail!("internal error: not a node command"),
+    })
+}
+
+fn voucher_request(command: &VoucherCommand) -> Result<Request> {
+    use Request as R;
+    Ok(match command {
+        VoucherCommand::Issue(a) => {
+            for t in &a.territories {
+                if !maillage_core::territory::is_departement_code(t) {
+                    bail!(
+                        "--territory: expected a département code (e.g. 13, 2A, 974), found {}",
+                        maillage_core::excerpt::Excerpt::of(t)
+                    );
+                }
+            }
+            R::IssueBatch(req::IssueBatch {
+                batch: a.batch.clone(),
+                funder: a.funder.clone(),
+                funder_siret: a.funder_siret.clone(),
+                count: a.count,
+                face_value_cents: a.face_value_cents,
+                valid_from: args::date("valid-from", &a.valid_from)?,
+                valid_until: args::date("valid-until", &a.valid_until)?,
+                redeem_deadline: args::date("redeem-deadline", &a.redeem_deadline)?,
+                services: args::services(&a.services)?,
+                territories: a.territories.clone(),
+            })
+        }
+        VoucherCommand::HandOut(a) => {
+            let mut serials = args::serials(&a.serials)?;
+            if let Some(carnet) = &a.carnet {
+                for s in args::carnet(carnet)? {
+                    if !serials.contains(&s) {
+                        serials.push(s);
+                    }
+                }
+            }
+            R::HandOut(req::HandOut {
+                serials,
+                person: args::person(&a.person)?,
+                prescriber_kind: args::prescriber_kind(&a.prescriber_kind)?,
+                prescriber: a.prescriber.clone(),
+                referral: a.referral.clone(),
+                date: args::date_opt("date", a.date.as_deref())?,
+            })
+        }
+        VoucherCommand::Redeem {
+            serial,
+            venue,
+            service,
+            date,
+            claim,
+            ..
+        } => R::Redeem(req::Redeem {
+            serial: args::serial(serial)?,
+            venue: venue.clone(),
+            service: args::service(service)?,
+            date: args::date_opt("date", date.as_deref())?,
+            claim: claim.clone(),
+        }),
+        VoucherCommand::Transfer {
+            serials,
+            to,
+            reason,
+            ..
+        } => R::Transfer(req::Transfer {
+            serials: args::serials(serials)?,
+            to: to.clone(),
+            reason: reason.clone(),
+        }),
+        VoucherCommand::Claim {
+            serial,
+            venue,
+            service,
+            date,
+            ..
+        } => R::Claim(req::ClaimVoucher {
+            serial: args::serial(serial)?,
+            venue: venue.clone(),
+            service: args::service(service)?,
+            date: args::date_opt("date", date.as_deref())?,
+        }),
+        VoucherCommand::Answer {
+            claim,
+            accept,
+            reject,
+            ..
+        } => R::AnswerClaim(req::AnswerClaim {
+            claim: claim.clone(),
+            answer: if *accept {
+                req::ClaimAnswer::Accept
+            } else {
+                req::ClaimAnswer::Reject(reject.clone().unwrap_or_default())
+            },
+        }),
+        VoucherCommand::Cancel {
+            serials, reason, ..
+        } => R::Cancel(req::Cancel {
+            serials: args::serials(serials)?,
+            reason: reason.clone(),
+        }),
+        VoucherCommand::Settle {
+            venue,
+            serials,
+            period,
+            ..
+        } => R::Settle(req::Settle {
+            venue: venue.clone(),
+            serials: args::serials(serials)?,
+            period: period.clone(),
+        }),
+        VoucherCommand::Status {
+            serial,
+            batch,
+            as_of,
+            ..
+        } => {
+            let as_of = args::date_opt("as-of", as_of.as_deref())?;
+            match (serial, batch) {
+                (Some(serial), _) => R::VoucherStatus {
+                    serial: serial.clone(),
+                    as_of,
+                },
+                (None, Some(batch)) => R::BatchStatus {
+                    batch: batch.clone(),
+                    as_of,
+                },
+                (None, None) => bail!("give a SERIAL or --batch ID"),
+            }
+        }
+    })
+}
+
+fn referral_request(command: &ReferralCommand) -> Result<Request> {
+    use Request as R;
+    Ok(match command {
+        ReferralCommand::Open(a) => {
+            if let Some(t) = &a.service_territory
+                && !maillage_core::territory::is_departement_code(t)
+            {
+                bail!(
+                    "--service-territory: expected a département code, found {}",
+                    maillage_core::excerpt::Excerpt::of(t)
+                );
+            }
+            R::OpenReferral(req::OpenReferral {
+                person: args::person(&a.person)?,
+                prescriber_kind: args::prescriber_kind(&a.prescriber_kind)?,
+                prescriber: a.prescriber.clone(),
+                needs: args::services(&a.needs)?,
+                venue: a.venue.clone(),
+                service_territory: a.service_territory.clone(),
+                diagnostic: a.diagnostic.clone(),
+                channel: a.channel.clone(),
+                id: a.id.clone(),
+                opened_on: args::date_opt("opened-on", a.opened_on.as_deref())?,
+                expires_on: args::date_opt("expires-on", a.expires_on.as_deref())?,
+            })
+        }
+        ReferralCommand::Accept {
+            id,
+            venue,
+            appointment,
+            date,
+            ..
+        } => R::AcceptReferral(req::AcceptReferral {
+            id: id.clone(),
+            venue: venue.clone(),
+            appointment: args::date_opt("appointment", appointment.as_deref())?,
+            date: args::date_opt("date", date.as_deref())?,
+        }),
+        ReferralCommand::Decline { id, reason, .. } => R::DeclineReferral(req::DeclineReferral {
+            id: id.clone(),
+            reason: reason.clone(),
+        }),
+        ReferralCommand::Forward { id, to_venue, .. } => R::ForwardReferral(req::ForwardReferral {
+            id: id.clone(),
+            to_venue: to_venue.clone(),
+        }),
+        ReferralCommand::Close {
+            id,
+            outcome,
+            autonomy,
+            ..
+        } => R::CloseReferral(req::CloseReferral {
+            id: id.clone(),
+            outcome: match outcome {
+                Outcome::Completed => "completed",
+                Outcome::NoShow => "no_show",
+                Outcome::Abandoned => "abandoned",
+            }
+            .to_owned(),
+            autonomy: match autonomy {
+                None => "",
+                Some(Autonomy::Autonomous) => "autonomous",
+                Some(Autonomy::Partially) => "partially",
+                Some(Autonomy::NotAutonomous) => "not_autonomous",
+            }
+            .to_owned(),
+        }),
+        ReferralCommand::Show { id, as_of, .. } => R::Referral {
+            id: id.clone(),
+            as_of: args::date_opt("as-of", as_of.as_deref())?,
+        },
+    })
+}
+
+/// Reads a file a command line names.
+fn read_input(path: &Path) -> Result<Vec<u8>> {
+    crate::files::read_bounded(path)
+}

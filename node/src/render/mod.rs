@@ -1,0 +1,213 @@
+//! Text and JSON for people and scripts, from the node's typed answers. Standard output carries
+//! the data a script captures; advice and errors go to standard error.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use maillage_app::request::{Effect, FileBytes, LogImported, Response, Signed, VenuesImported};
+use maillage_app::stats::Stats;
+use maillage_app::views::{
+    BatchView, CharterView, DigestView, ParcoursView, ReferralView, RejectionView, VenueView,
+    VoucherView,
+};
+use maillage_app::{AppError, ErrorKind};
+use maillage_core::PersonId;
+use serde_json::json;
+
+use crate::command::{
+    Command, LogCommand, PersonCommand, ReferralCommand, VenuesCommand, VoucherCommand,
+};
+
+mod effects;
+mod views;
+
+pub use effects::signed_event;
+use views::*;
+pub use views::{charter, stats_text, venue_json};
+
+/// Exit code of a command whose event the federation's rules refuse (nothing was signed).
+pub const EXIT_REJECTED: u8 = 3;
+/// Exit code of a command whose event relies on events this node does not hold.
+pub const EXIT_PENDING: u8 = 4;
+
+/// What a command prints, and how it exits.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    /// For standard output: the data a script captures.
+    pub stdout: String,
+    /// For standard error: advice, refusals, errors.
+    pub stderr: String,
+    /// The exit code.
+    pub code: u8,
+}
+
+impl Rendered {
+    /// Prints it; its exit code.
+    pub fn print(self) -> ExitCode {
+        use std::io::Write;
+        let _ = std::io::stdout().lock().write_all(self.stdout.as_bytes());
+        let _ = std::io::stderr().lock().write_all(self.stderr.as_bytes());
+        ExitCode::from(self.code)
+    }
+}
+
+/// What a node answered to `command`, rendered.
+pub fn answer(command: &Command, answer: Result<Response, AppError>) -> Result<Rendered> {
+    let mut rendered = Rendered::default();
+    match answer {
+        Ok(response) => {
+            rendered.code = response_of(&mut rendered.stdout, command, response)?;
+        }
+        Err(error) => {
+            rendered.code = refusal(&mut rendered.stderr, &error)?;
+        }
+    }
+    Ok(rendered)
+}
+
+/// An error of the node, for standard error; its exit code.
+pub fn refusal(err: &mut String, error: &AppError) -> Result<u8> {
+    Ok(match error.kind {
+        ErrorKind::Rejected => {
+            writeln!(
+                err,
+                "error: REFUSED by the federation's rules: {}; nothing was signed",
+                error.message
+            )?;
+            EXIT_REJECTED
+        }
+        ErrorKind::Pending => {
+            writeln!(err, "error: PENDING: {}; nothing was signed", error.message)?;
+            EXIT_PENDING
+        }
+        _ => {
+            writeln!(err, "error: {}", error.message)?;
+            1
+        }
+    })
+}
+
+fn pretty(out: &mut String, value: &impl serde::Serialize) -> Result<()> {
+    writeln!(out, "{}", serde_json::to_string_pretty(value)?)?;
+    Ok(())
+}
+
+fn json_of(command: &Command) -> bool {
+    match command {
+        Command::Venues(v) => match v {
+            VenuesCommand::Import { json, .. }
+            | VenuesCommand::List { json, .. }
+            | VenuesCommand::Show { json, .. }
+            | VenuesCommand::Search { json, .. } => *json,
+            VenuesCommand::Qualify(a) => a.json,
+            VenuesCommand::Revoke(a) => a.json,
+            VenuesCommand::Export { .. } => false,
+        },
+        Command::Log(LogCommand::Import { json, .. }) => *json,
+        Command::Person(PersonCommand::Forget { json, .. } | PersonCommand::New { json }) => *json,
+        Command::Voucher(v) => match v {
+            VoucherCommand::Issue(a) => a.json,
+            VoucherCommand::HandOut(a) => a.json,
+            VoucherCommand::Redeem { json, .. }
+            | VoucherCommand::Transfer { json, .. }
+            | VoucherCommand::Claim { json, .. }
+            | VoucherCommand::Answer { json, .. }
+            | VoucherCommand::Cancel { json, .. }
+            | VoucherCommand::Settle { json, .. }
+            | VoucherCommand::Status { json, .. } => *json,
+        },
+        Command::Referral(r) => match r {
+            ReferralCommand::Open(a) => a.json,
+            ReferralCommand::Accept { json, .. }
+            | ReferralCommand::Decline { json, .. }
+            | ReferralCommand::Forward { json, .. }
+            | ReferralCommand::Close { json, .. }
+            | ReferralCommand::Show { json, .. } => *json,
+        },
+        Command::Accompaniment(crate::command::AccompanimentCommand::Record { json, .. }) => *json,
+        Command::Parcours { json, .. }
+        | Command::Stats { json, .. }
+        | Command::Digest { json }
+        | Command::Rejections { json }
+        | Command::Status { json } => *json,
+        _ => false,
+    }
+}
+
+fn response_of(out: &mut String, command: &Command, response: Response) -> Result<u8> {
+    let json = json_of(command);
+    match response {
+        Response::Signed(signed) => signed_event(out, &signed, json)?,
+        Response::Claimed { unreachable, claim } => {
+            if !json {
+                writeln!(
+                    out,
+                    "{unreachable}: recording a claim it will answer when the link returns"
+                )?;
+            }
+            signed_event(out, &claim, json)?;
+        }
+        Response::VenuesImported(imported) => venues_imported(out, command, &imported, json)?,
+        Response::LogImported(report) => log_imported(out, command, &report, json)?,
+        Response::Venues(venues) => {
+            let limit = match command {
+                Command::Venues(
+                    VenuesCommand::List { limit, .. } | VenuesCommand::Search { limit, .. },
+                ) => *limit,
+                _ => usize::MAX,
+            };
+            venue_list(out, &venues, limit, json)?;
+        }
+        Response::Venue(venue) => {
+            if json {
+                pretty(out, &venue_json(&venue))?;
+            } else {
+                venue_detail(out, &venue)?;
+            }
+        }
+        Response::File(file) => file_out(out, command, &file)?,
+        Response::Files(files) => crate::export::write_files(out, command, &files)?,
+        Response::Voucher(voucher) => voucher_status(out, &voucher, json)?,
+        Response::Batch(batch) => batch_status(out, &batch, json)?,
+        Response::Referral(referral) => referral_view(out, &referral, json)?,
+        Response::Parcours(parcours) => parcours_view(out, &parcours, json)?,
+        Response::Stats(stats) => {
+            if json {
+                pretty(out, &stats)?;
+            } else {
+                out.push_str(&stats_text(&stats));
+            }
+        }
+        Response::Digest(digest) => digest_view(out, &digest, json)?,
+        Response::Rejections(list) => rejections(out, &list, json)?,
+        Response::Status(status) => crate::status::render(out, &status, json)?,
+        Response::Federation(charter_view) => charter(out, &charter_view, json)?,
+        Response::Verified(report) => return verified(out, &report),
+    }
+    Ok(0)
+}
+
+/// Euros from cents, French style.
+pub fn euros(cents: u64) -> String {
+    format!("{},{:02} €", cents / 100, cents % 100)
+}
+
+/// A new person code: the code on stdout (what a script captures), the advice on stderr.
+pub fn person_code(
+    out: &mut String,
+    err: &mut String,
+    person: &PersonId,
+    json: bool,
+) -> Result<()> {
+    if json {
+        pretty(out, &json!({ "code": person.code() }))
+    } else {
+        writeln!(out, "{}", person.code())?;
+        writeln!(
+            err,
+            "Print this code on the person's carnet: it is the only link between hubs (no name, no address)."
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,310 @@
+//! The dashboard's pages, rendered to HTML strings with [`maud`] templates: no script, no
+//! hand-written escaping. Every text interpolated into a template, whether it comes from the
+//! ledger (names, addresses, funders), from a peer (errors, reasons) or from the request
+//! (search terms), is escaped by maud; [`PreEscaped`] wraps only constants written here (the
+//! style sheet).
+//!
+//! Labels are French first (the coordinators' language), with the figure's definition where it
+//! is not obvious.
+//!
+//! - this module: the layout shared by every page, French number formatting, the error pages
+//!   ([`not_found`], [`failure`]);
+//! - [`dashboard()`]: `/`, the national figures, with inline SVG charts ([`vouchers_chart`],
+//!   [`referrals_chart`], [`venue_map`]);
+//! - [`federation()`]: `/federation`, replication health;
+//! - [`venues()`]: `/venues`, the venue directory.
+
+mod charts;
+mod dashboard;
+mod federation;
+mod venues;
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+pub use charts::{on_map, referrals_chart, venue_map, vouchers_chart};
+pub use dashboard::{DashboardData, Dot, HubFigures, dashboard, funder_figures, hub_figures};
+pub use federation::federation;
+pub use venues::{VenueRow, VenueSearchView, venues};
+
+/// A count with a narrow no-break space between thousands (French typography).
+pub fn int(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('\u{202F}');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A rate as a percentage (whole, or with one decimal under 10 % so that a small share does
+/// not read as none), `—` when undefined.
+pub fn pct(rate: Option<f64>) -> String {
+    rate.map_or_else(
+        || "—".into(),
+        |r| {
+            let percent = r * 100.0;
+            if percent > 0.0 && percent < 9.95 {
+                format!("{percent:.1}\u{202F}%").replace('.', ",")
+            } else {
+                format!("{percent:.0}\u{202F}%")
+            }
+        },
+    )
+}
+
+/// `part / whole`, undefined when `whole` is zero.
+fn share(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+/// Days with a decimal comma, `—` when undefined.
+fn days(value: Option<f64>) -> String {
+    value.map_or_else(
+        || "—".into(),
+        |d| {
+            format!("{d:.1}\u{A0}j")
+                .replace(".0\u{A0}", "\u{A0}")
+                .replace('.', ",")
+        },
+    )
+}
+
+/// An amount in euros from cents, French style (`1 234,56 €`).
+fn euros(cents: u64) -> String {
+    format!("{},{:02}\u{A0}€", int(cents / 100), cents % 100)
+}
+
+/// Who serves the page (shown in every header).
+#[derive(Debug, Clone)]
+pub struct PageHead {
+    /// The federation's name.
+    pub federation: String,
+    /// This node's display name.
+    pub node: String,
+    /// `hub` or `observer`.
+    pub role: String,
+    /// This node's key, shortened.
+    pub key_short: String,
+}
+
+/// Which navigation entry is current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    /// `/`.
+    Dashboard,
+    /// `/federation`.
+    Federation,
+    /// `/venues`.
+    Venues,
+    /// Anything else.
+    None,
+}
+
+/// The navigation entries of every header: which page, its path, its label.
+const NAV: [(Nav, &str, &str); 4] = [
+    (Nav::Dashboard, "/", "Tableau national"),
+    (Nav::Federation, "/federation", "Réplication"),
+    (Nav::Venues, "/venues", "Annuaire des lieux"),
+    (Nav::None, "/metrics", "Métriques"),
+];
+
+/// The style sheet of every page (a constant: the only text rendered without escaping).
+const STYLE: &str = r#"
+:root { --ink:#1d2733; --muted:#5b6776; --line:#d8dee6; --bg:#f5f7fa; --brand:#1f4e8c;
+        --ok:#2e8b57; --warn:#c77700; --bad:#b3261e; --blue:#3b6fb6; }
+* { box-sizing:border-box; }
+body { margin:0; font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
+       color:var(--ink); background:var(--bg); font-size:15px; line-height:1.45; }
+header { background:var(--brand); color:#fff; padding:.7rem 1.5rem; display:flex; flex-wrap:wrap;
+         align-items:baseline; gap:.4rem 1.5rem; }
+header .brand { font-weight:700; font-size:1.25rem; letter-spacing:.02em; }
+header .who { opacity:.85; font-size:.9rem; }
+header nav { margin-left:auto; display:flex; gap:1rem; }
+header nav a { color:#fff; text-decoration:none; padding:.15rem .1rem; border-bottom:2px solid transparent; }
+header nav a.current { border-bottom-color:#fff; font-weight:600; }
+main { max-width:1240px; margin:0 auto; padding:1.2rem 1.5rem 3rem; }
+h1 { font-size:1.55rem; margin:.3rem 0 .2rem; }
+h2 { font-size:1.15rem; margin:2rem 0 .6rem; padding-bottom:.25rem; border-bottom:1px solid var(--line); }
+p.lead { color:var(--muted); margin:.1rem 0 1rem; }
+.tiles { display:grid; grid-template-columns:repeat(auto-fill,minmax(165px,1fr)); gap:.7rem; }
+.tile { background:#fff; border:1px solid var(--line); border-radius:8px; padding:.65rem .8rem; }
+.tile .value { display:block; font-size:1.6rem; font-weight:700; font-variant-numeric:tabular-nums; }
+.tile .label { color:var(--muted); font-size:.85rem; }
+.grid2 { display:grid; grid-template-columns:minmax(0,1fr) minmax(0,1fr); gap:1.2rem; align-items:start; }
+@media (max-width:900px) { .grid2 { grid-template-columns:1fr; } }
+.card { background:#fff; border:1px solid var(--line); border-radius:8px; padding:.8rem 1rem; overflow-x:auto; }
+table { border-collapse:collapse; width:100%; background:#fff; font-size:.9rem; }
+th, td { padding:.35rem .55rem; border-bottom:1px solid var(--line); text-align:left; vertical-align:top; }
+th { background:#eef2f7; font-weight:600; white-space:nowrap; }
+td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
+tr.total td { font-weight:700; background:#f7f9fc; }
+.muted { color:var(--muted); }
+.small { font-size:.82rem; }
+.mono { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; font-size:.85rem; word-break:break-all; }
+.badge { display:inline-block; padding:.05rem .5rem; border-radius:999px; font-size:.8rem; font-weight:600;
+         color:#fff; background:var(--muted); white-space:nowrap; }
+.badge.live, .badge.ok { background:var(--ok); }
+.badge.catching-up, .badge.connecting { background:var(--warn); }
+.badge.backing-off, .badge.bad, .badge.stopped { background:var(--bad); }
+.badge.pulling-from-us { background:var(--blue); }
+.legend { display:flex; flex-wrap:wrap; gap:.3rem 1rem; font-size:.85rem; margin:.4rem 0; padding:0; list-style:none; }
+.legend .key { display:inline-block; width:.8rem; height:.8rem; border-radius:2px; margin-right:.3rem; vertical-align:-1px; }
+form.search { display:flex; flex-wrap:wrap; gap:.6rem 1rem; align-items:end; background:#fff;
+              border:1px solid var(--line); border-radius:8px; padding:.8rem 1rem; }
+form.search label { display:flex; flex-direction:column; font-size:.85rem; color:var(--muted); gap:.2rem; }
+form.search label.check { flex-direction:row; align-items:center; gap:.35rem; color:var(--ink); }
+input, select, button { font:inherit; padding:.35rem .5rem; border:1px solid #b9c3cf; border-radius:5px; background:#fff; }
+input[type=search] { min-width:18rem; }
+button { background:var(--brand); color:#fff; border-color:var(--brand); cursor:pointer; }
+.error { background:#fdecea; border:1px solid #f5c2bd; color:var(--bad); padding:.6rem .9rem; border-radius:6px; margin:.8rem 0; }
+.note { background:#fff8e5; border:1px solid #f1dfa8; padding:.6rem .9rem; border-radius:6px; margin:.8rem 0; }
+svg text { font-family:inherit; }
+footer { color:var(--muted); font-size:.8rem; text-align:center; padding:1rem; }
+"#;
+
+/// What a page says about itself to [`layout`].
+#[derive(Debug, Clone, Copy)]
+struct Page<'a> {
+    /// The navigation entry shown as current.
+    nav: Nav,
+    /// The page's title (before the federation's name in the window title).
+    title: &'a str,
+    /// Reload the page every this many seconds, if set.
+    refresh_seconds: Option<u32>,
+}
+
+impl<'a> Page<'a> {
+    /// A page that does not reload itself.
+    fn new(nav: Nav, title: &'a str) -> Self {
+        Self {
+            nav,
+            title,
+            refresh_seconds: None,
+        }
+    }
+}
+
+/// The whole document around `body`: head, style, header with navigation, footer.
+fn layout(head: &PageHead, page: Page<'_>, body: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="fr" {
+            head {
+                meta charset="utf-8";
+                @if let Some(seconds) = page.refresh_seconds {
+                    meta http-equiv="refresh" content=(seconds);
+                }
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (page.title) " — " (head.federation) " — maillage" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    span class="brand" { "maillage" }
+                    span class="who" {
+                        (head.federation) " · nœud " strong { (head.node) }
+                        " (" (head.role) ", " (head.key_short) ")"
+                    }
+                    nav {
+                        @for (entry, href, label) in NAV {
+                            @let current = entry == page.nav && page.nav != Nav::None;
+                            a href=(href)
+                                class=[current.then_some("current")]
+                                aria-current=[current.then_some("page")] { (label) }
+                        }
+                    }
+                }
+                main { (body) }
+                footer {
+                    "maillage · registre signé et répliqué des hubs du numérique inclusif · page \
+                     générée sans script"
+                }
+            }
+        }
+    }
+    .into_string()
+}
+
+/// A figure of a row of tiles: its value in large, what it counts below.
+fn tile(id: &str, value: &str, label: &str) -> Markup {
+    html! {
+        div class="tile" id=(id) {
+            span class="value" { (value) }
+            span class="label" { (label) }
+        }
+    }
+}
+
+/// A page for a path that does not exist.
+pub fn not_found(head: &PageHead, path: &str) -> String {
+    let body = html! {
+        h1 { "Page introuvable" }
+        p {
+            "Il n'y a pas de page " code { (path) } " sur ce nœud. Voir le "
+            a href="/" { "tableau national" } ", la "
+            a href="/federation" { "réplication" } " ou l'"
+            a href="/venues" { "annuaire des lieux" } "."
+        }
+    };
+    layout(head, Page::new(Nav::None, "Page introuvable"), body)
+}
+
+/// A page for a request that could not be answered.
+pub fn failure(head: &PageHead, message: &str) -> String {
+    let body = html! {
+        h1 { "Erreur" }
+        div class="error" { (message) }
+    };
+    layout(head, Page::new(Nav::None, "Erreur"), body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A header whose every text needs escaping.
+    pub(super) fn head() -> PageHead {
+        PageHead {
+            federation: "Fédé <test>".into(),
+            node: "Hub \"du\" Sud".into(),
+            role: "hub".into(),
+            key_short: "abcd1234".into(),
+        }
+    }
+
+    #[test]
+    fn french_numbers() {
+        assert_eq!(int(0), "0");
+        assert_eq!(int(999), "999");
+        assert_eq!(int(1_234), "1\u{202F}234");
+        assert_eq!(int(1_234_567), "1\u{202F}234\u{202F}567");
+        assert_eq!(pct(Some(1.0 / 3.0)), "33\u{202F}%");
+        assert_eq!(pct(Some(2.0 / 835.0)), "0,2\u{202F}%");
+        assert_eq!(pct(Some(0.0)), "0\u{202F}%");
+        assert_eq!(pct(Some(1.0)), "100\u{202F}%");
+        assert_eq!(pct(None), "—");
+        assert_eq!(days(Some(6.5)), "6,5\u{A0}j");
+        assert_eq!(days(Some(4.0)), "4\u{A0}j");
+        assert_eq!(euros(123_456), "1\u{202F}234,56\u{A0}€");
+    }
+
+    #[test]
+    fn the_error_pages_escape_what_they_repeat() {
+        let html = not_found(&head(), "/<script>alert(1)</script>");
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("<code>/&lt;script&gt;alert(1)&lt;/script&gt;</code>"));
+        assert!(html.contains("<title>Page introuvable — Fédé &lt;test&gt; — maillage</title>"));
+        assert!(html.contains("<strong>Hub &quot;du&quot; Sud</strong>"));
+        let html = failure(&head(), "a <b>bold</b> claim & more");
+        assert!(
+            html.contains("<div class=\"error\">a &lt;b&gt;bold&lt;/b&gt; claim &amp; more</div>")
+        );
+        assert!(
+            !html.contains("class=\"current\""),
+            "no current entry: {html}"
+        );
+    }
+}
