@@ -8,7 +8,7 @@ use anyhow::{Result, anyhow, bail};
 use maillage_core::PersonId;
 use maillage_core::date::{format_date, parse_date};
 use maillage_core::excerpt::Excerpt;
-use maillage_core::ledger::PRESCRIBER_KINDS;
+use maillage_core::vocab::PrescriberKind;
 
 /// A `YYYY-MM-DD` argument.
 pub fn date(field: &str, text: &str) -> Result<String> {
@@ -45,12 +45,12 @@ pub fn services(texts: &[String]) -> Result<Vec<String>> {
 /// A prescriber kind (case ignored).
 pub fn prescriber_kind(text: &str) -> Result<String> {
     let upper = text.trim().to_uppercase().replace('-', "_");
-    if PRESCRIBER_KINDS.contains(&upper.as_str()) {
+    if PrescriberKind::parse(&upper).is_some() {
         Ok(upper)
     } else {
         bail!(
             "--prescriber-kind: expected one of {}, found {}",
-            PRESCRIBER_KINDS.join(", "),
+            PrescriberKind::LABELS.join(", "),
             Excerpt::of(text)
         )
     }

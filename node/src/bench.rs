@@ -306,8 +306,13 @@ pub struct FoldSummary {
     /// Opening the store after its index (`store/db`) was deleted: the index rebuilt from the
     /// data file, then the usual checks (seconds).
     pub rebuild_index_s: f64,
-    /// Computing the state digest of the reopened views, once (ms); kept until they change.
+    /// Computing the state digest of the reopened views (ms).
     pub digest_ms: f64,
+    /// The digest asked right after each of the history's last events is folded (what a
+    /// status call does after new events): median (µs).
+    pub digest_after_event_p50_us: f64,
+    /// … 99th percentile (µs).
+    pub digest_after_event_p99_us: f64,
     /// Parcours lookup latency, median (µs).
     pub parcours_p50_us: f64,
     /// Parcours lookup latency, 99th percentile (µs).
@@ -363,9 +368,12 @@ pub fn run_fold(params: &FoldBench, say: &mut dyn FnMut(&str)) -> Result<FoldSum
     let mut rates = Vec::new();
     let mut ledger_mib = 0.0;
     let mut last: Option<Ledger> = None;
+    // The last events are folded one by one, each followed by a digest call.
+    let tail = (events.len() / 10).min(1000);
+    let head = events.len() - tail;
     for run in 1..=params.runs.max(1) {
         drop(last.take());
-        let owned: Vec<_> = events.clone();
+        let owned: Vec<_> = events[..head].to_vec();
         let before = rss_kib("VmRSS:");
         let mut ledger = Ledger::new(workload.charter.clone());
         say(&format!("  fold run {run}"));
@@ -374,25 +382,33 @@ pub fn run_fold(params: &FoldBench, say: &mut dyn FnMut(&str)) -> Result<FoldSum
             ledger.offer(event);
         }
         let elapsed = start.elapsed().as_secs_f64();
-        rates.push(events.len() as f64 / elapsed);
+        rates.push(head as f64 / elapsed);
         ledger_mib = (rss_kib("VmRSS:") - before).max(0.0) / 1024.0;
-        anyhow::ensure!(
-            ledger.pending_count() == 0,
-            "bench fold: events left waiting"
-        );
         last = Some(ledger);
     }
+    let mut ledger = last.take().ok_or_else(|| anyhow::anyhow!("no fold run"))?;
+    let mut after_event: Vec<f64> = Vec::with_capacity(tail);
+    for event in &events[head..] {
+        ledger.offer(event.clone());
+        let start = Instant::now();
+        std::hint::black_box(ledger.digest());
+        after_event.push(start.elapsed().as_secs_f64() * 1e6);
+    }
+    let (digest_after_event_p50_us, digest_after_event_p99_us) = if after_event.is_empty() {
+        (0.0, 0.0)
+    } else {
+        p50_p99(&mut after_event)
+    };
+    anyhow::ensure!(
+        ledger.pending_count() == 0,
+        "bench fold: events left waiting"
+    );
+    last = Some(ledger);
     let ledger = last.ok_or_else(|| anyhow::anyhow!("no fold run"))?;
     let rejected = ledger.rejections().len();
     let mut reasons: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     for r in ledger.rejections().values() {
-        let kind: String = r
-            .reason
-            .chars()
-            .filter(|c| !c.is_ascii_digit())
-            .take(60)
-            .collect();
-        *reasons.entry(kind).or_default() += 1;
+        *reasons.entry(r.code().to_owned()).or_default() += 1;
     }
     let mut top_rejections: Vec<(usize, String)> =
         reasons.into_iter().map(|(r, n)| (n, r)).collect();
@@ -426,6 +442,8 @@ pub fn run_fold(params: &FoldBench, say: &mut dyn FnMut(&str)) -> Result<FoldSum
             hex::encode(cold.digest()) == digest,
             "bench fold: the store fold differs from the memory fold"
         );
+        drop(cold);
+        node.save_views()?;
         cold_rate
     };
     let snapshot_mib = std::fs::metadata(data_dir.views_path())?.len() as f64 / 1_048_576.0;
@@ -489,6 +507,8 @@ pub fn run_fold(params: &FoldBench, say: &mut dyn FnMut(&str)) -> Result<FoldSum
         reopen_store_s,
         rebuild_index_s,
         digest_ms,
+        digest_after_event_p50_us,
+        digest_after_event_p99_us,
         parcours_p50_us,
         parcours_p99_us,
         digest,

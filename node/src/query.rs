@@ -14,6 +14,7 @@ use maillage_app::stats::{Stats, VoucherLine};
 use maillage_app::views::{StatusView, VenueView};
 use maillage_app::{App, AppError};
 use maillage_core::pb;
+use maillage_core::vocab::labels_of;
 use maillage_proto::v1::query_server::Query;
 use maillage_sync::{FederationService, Replica};
 use tonic::{Request as GrpcRequest, Response as GrpcResponse, Status};
@@ -316,8 +317,10 @@ impl Query for QueryService {
                 .map(|p| p.code())
                 .unwrap_or_default(),
             redeemed_venue_id: redemption.map(|r| r.venue_id.clone()).unwrap_or_default(),
-            redeemed_service: redemption.map(|r| r.service.clone()).unwrap_or_default(),
-            redeemed_on: redemption.map(|r| r.date.clone()).unwrap_or_default(),
+            redeemed_service: redemption
+                .map(|r| r.service.to_string())
+                .unwrap_or_default(),
+            redeemed_on: redemption.map(|r| r.date.to_string()).unwrap_or_default(),
             redeemed_by: redemption.map(|r| r.event.0.to_vec()).unwrap_or_default(),
             via_claim: redemption.is_some_and(|r| r.claim.is_some()),
             settled: v.settled,
@@ -330,8 +333,8 @@ impl Query for QueryService {
                     claimant: c.claimant.0.to_vec(),
                     claimant_name: name.clone(),
                     venue_id: c.venue_id.clone(),
-                    service: c.service.clone(),
-                    date: c.date.clone(),
+                    service: c.service.to_string(),
+                    date: c.date.to_string(),
                     answer: match c.accepted {
                         None => "pending",
                         Some(true) => "accepted",
@@ -368,10 +371,10 @@ impl Query for QueryService {
             funder_siret: batch.funder_siret.clone(),
             face_value_cents: batch.face_value_cents,
             count: batch.count,
-            valid_from: batch.valid_from.clone(),
-            valid_until: batch.valid_until.clone(),
-            redeem_deadline: batch.redeem_deadline.clone(),
-            eligible_services: batch.eligible_services.clone(),
+            valid_from: batch.valid_from.to_string(),
+            valid_until: batch.valid_until.to_string(),
+            redeem_deadline: batch.redeem_deadline.to_string(),
+            eligible_services: labels_of(&batch.eligible_services),
             territories: batch.territories.clone(),
             as_of: b.as_of.clone(),
             counts: b
@@ -406,20 +409,23 @@ impl Query for QueryService {
             status: v.status.clone(),
             as_of: v.as_of.clone(),
             person: referral.person.code(),
-            prescriber_kind: referral.prescriber_kind.clone(),
+            prescriber_kind: referral.prescriber_kind.to_string(),
             prescriber_name: referral.prescriber_name.clone(),
             opened_by: referral.opened_by.0.to_vec(),
             opened_by_name: v.opened_by_name.clone(),
             handler: referral.handler.0.to_vec(),
             handler_name: v.handler_name.clone(),
-            needs: referral.needs.clone(),
+            needs: labels_of(&referral.needs),
             target_venue_id: referral.target_venue_id.clone(),
             target_territory: referral.target_territory.clone(),
-            opened_on: referral.opened_on.clone(),
-            expires_on: referral.expires_on.clone(),
+            opened_on: referral.opened_on.to_string(),
+            expires_on: referral.expires_on.to_string(),
             accepted_venue_id: referral.venue_id.clone(),
-            accepted_on: referral.accepted_on.clone(),
-            autonomy: referral.autonomy.clone(),
+            accepted_on: referral
+                .accepted_on
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            autonomy: referral.autonomy.map(|a| a.to_string()).unwrap_or_default(),
         }))
     }
 

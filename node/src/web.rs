@@ -38,7 +38,8 @@ use axum::routing::get;
 use maillage_app::App;
 use maillage_app::request::{Request, Response as AppResponse};
 use maillage_core::date::parse_date;
-use maillage_core::ledger::{SERVICES, VenueQuery};
+use maillage_core::ledger::VenueQuery;
+use maillage_core::vocab::Service;
 use maillage_core::{Ledger, Role};
 use serde::Deserialize;
 
@@ -258,8 +259,8 @@ pub fn dashboard_data(ledger: &Ledger, as_of: i32) -> DashboardData {
 fn qualified_until(ledger: &Ledger, venue_id: &str, day: i32) -> Option<String> {
     ledger
         .qualification(venue_id)
-        .filter(|q| parse_date(&q.valid_until).is_some_and(|until| until >= day))
-        .map(|q| q.valid_until.clone())
+        .filter(|q| q.valid_until.0 >= day)
+        .map(|q| q.valid_until.to_string())
 }
 
 async fn federation(State(web): State<Web>) -> Response {
@@ -305,7 +306,7 @@ async fn venues(State(web): State<Web>, Query(params): Query<VenueParams>) -> Re
         departement: clean(params.departement),
         service: clean(params.service),
         qualified: params.qualified.is_some_and(|q| !q.is_empty()),
-        services: SERVICES.iter().map(|s| (*s).to_owned()).collect(),
+        services: Service::LABELS.iter().map(|s| (*s).to_owned()).collect(),
         ..VenueSearchView::default()
     };
     let service = if view.service.is_empty() {

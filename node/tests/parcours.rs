@@ -746,7 +746,9 @@ fn every_other_operation_of_one_hub() {
         ],
     );
     assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("may be redeemed in 13, venue is in 84"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("may be redeemed in 13, the venue is in 84")
+    );
     // After revocation the venue cannot redeem.
     ok(
         dir,

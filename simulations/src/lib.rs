@@ -599,7 +599,7 @@ fn domain_counts(nodes: &[Rc<SimNode>]) -> DomainCounts {
     for rejection in ledger.rejections().values() {
         *counts
             .rejected_by_reason
-            .entry(reason_class(&rejection.reason))
+            .entry(rejection.code().to_owned())
             .or_default() += 1;
     }
     counts.transfers_refused = nodes

@@ -65,7 +65,7 @@ pub fn intrusions(me: &HubId, m: &Misbehaviour) -> Vec<pb::event::Body> {
         pb::event::Body::VoucherRedeemed(pb::VoucherRedeemed {
             serial: m.victim_serial.clone(),
             venue_id: venue_id(&m.victim, &m.victim_venue.id),
-            service: maillage_core::ledger::SERVICES[1].into(),
+            service: maillage_core::vocab::Service::Outils.as_str().into(),
             date: "2026-03-16".into(),
             claim: None,
         }),

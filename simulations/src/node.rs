@@ -176,7 +176,8 @@ impl Signer {
         let hlc = writer.next_hlc(sim_now_ms());
         match ledger.evaluate(self.me, hlc, &deps, &body) {
             Evaluation::Accepted => {}
-            Evaluation::Rejected(reason) => return Err(AppError::rejected(reason)),
+            Evaluation::Rejected(rejection) => return Err(AppError::rule(&rejection)),
+            Evaluation::Invalid(why) => return Err(AppError::invalid_field("event", why)),
             Evaluation::Waiting => {
                 return Err(AppError::new(
                     ErrorKind::Pending,

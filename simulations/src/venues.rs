@@ -17,8 +17,8 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use maillage_core::ledger::SERVICES;
 use maillage_core::venues::venue_id;
+use maillage_core::vocab::Service;
 use maillage_core::{HubId, pb};
 use sha2::{Digest, Sha256};
 
@@ -117,11 +117,11 @@ fn qualified_services(record: &pb::VenueRecord) -> Vec<String> {
     let known: Vec<String> = record
         .services
         .iter()
-        .filter(|s| SERVICES.contains(&s.as_str()))
+        .filter(|s| Service::parse(s).is_some())
         .cloned()
         .collect();
     if known.is_empty() {
-        vec![SERVICES[1].to_string(), SERVICES[0].to_string()]
+        vec![Service::Outils.to_string(), Service::Demarches.to_string()]
     } else {
         known
     }
@@ -160,7 +160,7 @@ pub fn venues_for(departement: &str, count: usize) -> Vec<SimVenue> {
                     adresse: format!("{} place de la Mairie", n + 1),
                     date_maj: "2026-01-01".into(),
                     source: "simulation".into(),
-                    services: vec![SERVICES[1].to_string(), SERVICES[0].to_string()],
+                    services: vec![Service::Outils.to_string(), Service::Demarches.to_string()],
                     ..Default::default()
                 };
                 SimVenue {

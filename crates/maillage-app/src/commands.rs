@@ -271,8 +271,8 @@ impl App {
             accepted,
             reason,
             venue: resolve::venue_ref(ledger, &claim.venue_id),
-            service: claim.service.clone(),
-            date: claim.date.clone(),
+            service: claim.service.to_string(),
+            date: claim.date.to_string(),
         })
     }
 
@@ -375,7 +375,9 @@ impl App {
             let handler = referral
                 .map(|r| resolve::hub_name(&charter, &r.handler))
                 .unwrap_or_default();
-            let expires_on = referral.map(|r| r.expires_on.clone()).unwrap_or_default();
+            let expires_on = referral
+                .map(|r| r.expires_on.to_string())
+                .unwrap_or_default();
             let target = if venue_id.is_empty() {
                 format!(
                     "territory {}",

@@ -62,6 +62,10 @@ pub struct AppError {
     pub message: String,
     /// For an invalid argument: the field.
     pub field: Option<String>,
+    /// For a refusal by the rules: the rule's stable code (docs/protocol.md §4c), e.g.
+    /// `voucher.already_redeemed`.
+    #[serde(default)]
+    pub code: Option<String>,
 }
 
 impl AppError {
@@ -71,6 +75,7 @@ impl AppError {
             kind,
             message: message.into(),
             field: None,
+            code: None,
         }
     }
 
@@ -83,6 +88,7 @@ impl AppError {
                 maillage_core::excerpt::Excerpt::of(found)
             ),
             field: Some(field.to_owned()),
+            code: None,
         }
     }
 
@@ -92,12 +98,23 @@ impl AppError {
             kind: ErrorKind::InvalidArgument,
             message: message.into(),
             field: Some(field.to_owned()),
+            code: None,
         }
     }
 
     /// Not on this node.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::NotFound, message)
+    }
+
+    /// The rules refuse the event: `rejection` names the rule and the facts.
+    pub fn rule(rejection: &maillage_core::Rejection) -> Self {
+        Self {
+            kind: ErrorKind::Rejected,
+            message: rejection.to_string(),
+            field: None,
+            code: Some(rejection.code().to_owned()),
+        }
     }
 
     /// The rules refuse the event, for `reason`.

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use maillage_core::date::{format_date, parse_date};
+use maillage_core::date::format_date;
 use maillage_core::ledger::ReferralStatus;
 use maillage_core::{HubId, Ledger};
 use maillage_store::EventStore;
@@ -230,13 +230,13 @@ fn vouchers(ledger: &Ledger, as_of: i32, csv: &mut Csv<'_>) -> Result<u64> {
                 &batch.funder,
                 &batch.funder_siret,
                 &batch.face_value_cents.to_string(),
-                &batch.valid_from,
-                &batch.valid_until,
-                &batch.redeem_deadline,
+                &batch.valid_from.to_string(),
+                &batch.valid_until.to_string(),
+                &batch.redeem_deadline.to_string(),
                 voucher_status_on(ledger, &serial, &state, as_of).as_str(),
                 &day,
                 flag(state.person.is_some()),
-                redemption.map_or("", |r| r.date.as_str()),
+                &redemption.map_or(String::new(), |r| r.date.to_string()),
                 redemption.map_or("", |r| r.venue_id.as_str()),
                 redemption.map_or("", |r| r.service.as_str()),
                 redemption.map_or("", |r| flag(r.claim.is_some())),
@@ -268,33 +268,36 @@ fn referrals(ledger: &Ledger, as_of: i32, csv: &mut Csv<'_>) -> Result<u64> {
             ReferralStatus::Closed { outcome } => outcome.as_str(),
             _ => "",
         };
-        let days_to_accept = match (parse_date(&r.opened_on), parse_date(&r.accepted_on)) {
-            (Some(opened), Some(accepted)) => (accepted - opened).to_string(),
-            _ => String::new(),
-        };
+        let days_to_accept = r.accepted_on.map_or(String::new(), |accepted| {
+            (accepted.0 - r.opened_on.0).to_string()
+        });
         csv.write_record([
             r.referral_id.as_str(),
-            &r.opened_on,
+            &r.opened_on.to_string(),
             &resolve::hub_name(ledger.charter(), &r.opened_by),
             &r.opened_by.short(),
-            &r.prescriber_kind,
-            &r.needs.join("|"),
+            r.prescriber_kind.as_str(),
+            &r.needs
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("|"),
             &r.target_venue_id,
             &r.target_territory,
             &resolve::hub_name(ledger.charter(), &r.handler),
             &r.handler.short(),
             &status,
             &day,
-            if still_open {
-                r.expires_on.as_str()
+            &if still_open {
+                r.expires_on.to_string()
             } else {
-                ""
+                String::new()
             },
-            &r.accepted_on,
+            &r.accepted_on.map(|d| d.to_string()).unwrap_or_default(),
             &r.venue_id,
             &days_to_accept,
             outcome,
-            &r.autonomy,
+            r.autonomy.map_or("", |a| a.as_str()),
         ])?;
         rows += 1;
     }

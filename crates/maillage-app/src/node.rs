@@ -476,8 +476,12 @@ impl Node {
             let hlc = writer.next_hlc(self.clock.now_ms());
             match views.evaluate(me, hlc, &deps, &body) {
                 Evaluation::Accepted => {}
-                Evaluation::Rejected(reason) => {
-                    outcomes.push(Err(AppError::rejected(reason)));
+                Evaluation::Rejected(rejection) => {
+                    outcomes.push(Err(AppError::rule(&rejection)));
+                    continue;
+                }
+                Evaluation::Invalid(why) => {
+                    outcomes.push(Err(AppError::invalid_field("event", why)));
                     continue;
                 }
                 Evaluation::Waiting => {
@@ -582,8 +586,15 @@ mod tests {
         let mut views = node.views().unwrap();
         let error = node.sign(&mut views, cancel("lost")).unwrap_err();
         assert_eq!(error.kind, ErrorKind::Rejected, "{error}");
+        assert_eq!(
+            error.code.as_deref(),
+            Some("voucher.batch_unknown"),
+            "{error}"
+        );
         assert!(
-            error.message.contains("batch 13-2026-X is not in"),
+            error
+                .message
+                .contains("its batch is not in the event's causal past"),
             "{error}"
         );
         assert_eq!(node.store.head(&node.id()), None, "nothing was signed");

@@ -154,8 +154,8 @@ pub fn claim_redemption(claim: &Claim) -> pb::event::Body {
     pb::event::Body::VoucherRedeemed(pb::VoucherRedeemed {
         serial: claim.serial.clone(),
         venue_id: claim.venue_id.clone(),
-        service: claim.service.clone(),
-        date: claim.date.clone(),
+        service: claim.service.to_string(),
+        date: claim.date.to_string(),
         claim: Some(claim.at.into()),
     })
 }

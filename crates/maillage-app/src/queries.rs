@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use maillage_core::date::{day_of_millis, format_date, parse_date};
+use maillage_core::date::{day_of_millis, format_date};
 use maillage_core::hlc::hlc_millis;
 use maillage_core::ledger::{ReferralStatus, VoucherState, VoucherStatus};
 use maillage_core::{Ledger, PersonId, Role};
@@ -30,8 +30,7 @@ pub fn voucher_status_on(
         serial
             .rsplit_once('-')
             .and_then(|(b, _)| ledger.batch_by_id(b))
-            .and_then(|b| parse_date(&b.redeem_deadline))
-            .is_some_and(|deadline| as_of > deadline)
+            .is_some_and(|b| as_of > b.redeem_deadline.0)
     };
     match state.status {
         VoucherStatus::Redeemed => VoucherStatusView::Redeemed,
@@ -46,7 +45,7 @@ pub fn voucher_status_on(
 pub fn referral_status(r: &maillage_core::ledger::Referral, as_of: i32) -> String {
     match &r.status {
         ReferralStatus::Open => {
-            if parse_date(&r.expires_on).is_some_and(|e| as_of > e) {
+            if as_of > r.expires_on.0 {
                 "expired".into()
             } else {
                 "open".into()
@@ -54,7 +53,7 @@ pub fn referral_status(r: &maillage_core::ledger::Referral, as_of: i32) -> Strin
         }
         ReferralStatus::Accepted => "accepted".into(),
         ReferralStatus::Declined => "declined".into(),
-        ReferralStatus::Closed { outcome } => outcome.clone(),
+        ReferralStatus::Closed { outcome } => outcome.as_str().to_owned(),
     }
 }
 
@@ -194,6 +193,11 @@ impl App {
                     .collect(),
                 pending: ledger.pending_count() as u64,
                 rejections: ledger.rejections().len() as u64,
+                parts: ledger
+                    .digest_parts()
+                    .into_iter()
+                    .map(|(name, part)| (name.to_owned(), part))
+                    .collect(),
             })
         })
     }
@@ -208,7 +212,8 @@ impl App {
                     hub: r.author,
                     name: resolve::hub_name(ledger.charter(), &r.author),
                     seq: r.seq,
-                    reason: r.reason.clone(),
+                    code: r.code().to_owned(),
+                    reason: r.reason(),
                 })
                 .collect())
         })
@@ -380,7 +385,7 @@ pub fn parcours_of(ledger: &Ledger, person: &PersonId, as_of: i32) -> ParcoursVi
             view.referrals.push(ReferralInProgress {
                 referral_id: r.referral_id.clone(),
                 status,
-                expires_on: r.expires_on.clone(),
+                expires_on: r.expires_on.to_string(),
                 handler: resolve::hub_name(charter, &r.handler),
             });
         }

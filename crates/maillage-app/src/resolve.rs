@@ -5,7 +5,8 @@
 use std::str::FromStr;
 
 use maillage_core::date::{format_date, parse_date};
-use maillage_core::ledger::{Claim, SERVICES};
+use maillage_core::ledger::Claim;
+use maillage_core::vocab::Service;
 use maillage_core::{Charter, HubId, Ledger, Role};
 
 use crate::error::{AppError, Result};
@@ -52,11 +53,11 @@ pub fn serial(field: &str, text: &str) -> Result<String> {
 
 /// A v1 service: its exact label, or a part of exactly one label (case and accents ignored).
 pub fn service(field: &str, text: &str) -> Result<String> {
-    if let Some(exact) = SERVICES.iter().find(|s| **s == text) {
+    if let Some(exact) = Service::LABELS.iter().find(|s| **s == text) {
         return Ok((*exact).to_owned());
     }
     let wanted = fold(text.trim());
-    let matches: Vec<&str> = SERVICES
+    let matches: Vec<&str> = Service::LABELS
         .iter()
         .copied()
         .filter(|s| !wanted.is_empty() && fold(s).contains(&wanted))
@@ -68,7 +69,7 @@ pub fn service(field: &str, text: &str) -> Result<String> {
             format!(
                 "{field}: {} is not a v1 service; expected one of: {}",
                 maillage_core::excerpt::Excerpt::of(text),
-                SERVICES.join(" | ")
+                Service::labels()
             ),
         )),
         many => Err(AppError::invalid_field(

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use maillage_core::date::{format_date, parse_date};
+use maillage_core::date::format_date;
 use maillage_core::ledger::{ReferralStatus, VoucherStatus};
+use maillage_core::vocab::Outcome;
 use maillage_core::{HubId, Ledger};
 use serde::{Deserialize, Serialize};
 
@@ -109,7 +110,7 @@ pub fn compute(ledger: &Ledger, as_of: i32) -> Stats {
         let line = lines
             .entry((batch.issuer, batch.funder.clone()))
             .or_default();
-        let past_deadline = parse_date(&batch.redeem_deadline).is_some_and(|d| as_of > d);
+        let past_deadline = as_of > batch.redeem_deadline.0;
         if state.person.is_some() {
             line.handed_out += 1;
         }
@@ -131,7 +132,7 @@ pub fn compute(ledger: &Ledger, as_of: i32) -> Stats {
         line.issued += u64::from(batch.count);
         let untouched = u64::from(batch.count)
             .saturating_sub(touched.get(batch.batch_id.as_str()).copied().unwrap_or(0));
-        if parse_date(&batch.redeem_deadline).is_some_and(|d| as_of > d) {
+        if as_of > batch.redeem_deadline.0 {
             line.expired += untouched;
         }
     }
@@ -164,7 +165,7 @@ pub fn compute(ledger: &Ledger, as_of: i32) -> Stats {
     for r in ledger.referrals() {
         match &r.status {
             ReferralStatus::Open => {
-                if parse_date(&r.expires_on).is_some_and(|e| as_of > e) {
+                if as_of > r.expires_on.0 {
                     referrals.expired += 1;
                 } else {
                     referrals.open += 1;
@@ -172,16 +173,14 @@ pub fn compute(ledger: &Ledger, as_of: i32) -> Stats {
             }
             ReferralStatus::Accepted => referrals.accepted += 1,
             ReferralStatus::Declined => referrals.declined += 1,
-            ReferralStatus::Closed { outcome } => match outcome.as_str() {
-                "completed" => referrals.completed += 1,
-                "no_show" => referrals.no_show += 1,
-                _ => referrals.abandoned += 1,
+            ReferralStatus::Closed { outcome } => match outcome {
+                Outcome::Completed => referrals.completed += 1,
+                Outcome::NoShow => referrals.no_show += 1,
+                Outcome::Abandoned => referrals.abandoned += 1,
             },
         }
-        if let (Some(opened), Some(accepted)) =
-            (parse_date(&r.opened_on), parse_date(&r.accepted_on))
-        {
-            delays.push(accepted - opened);
+        if let Some(accepted) = r.accepted_on {
+            delays.push(accepted.0 - r.opened_on.0);
         }
     }
     delays.sort_unstable();
@@ -211,8 +210,7 @@ pub fn compute(ledger: &Ledger, as_of: i32) -> Stats {
         entry.venues += 1;
         let qualified = ledger
             .qualification(&v.venue_id)
-            .and_then(|q| parse_date(&q.valid_until))
-            .is_some_and(|until| until >= as_of);
+            .is_some_and(|q| q.valid_until.0 >= as_of);
         if qualified {
             entry.qualified += 1;
         }
@@ -231,6 +229,7 @@ pub fn compute(ledger: &Ledger, as_of: i32) -> Stats {
 mod tests {
     use std::sync::Arc;
 
+    use maillage_core::date::parse_date;
     use maillage_core::{Charter, FeedWriter, MemberSpec, PersonId, Role, SecretKey, pb};
 
     use super::*;

@@ -4,7 +4,6 @@
 //! Rows failing validation are reported (place, id, field, reason) and never abort the file.
 
 use maillage_core::Role;
-use maillage_core::date::parse_date;
 use maillage_core::ledger::VenueQuery;
 use maillage_core::venues::{Venue, venue_id};
 use maillage_core::{Ledger, pb};
@@ -45,11 +44,10 @@ pub fn venue_view(ledger: &Ledger, v: &Venue, distance_km: Option<f64>, today: i
         updates: v.updates,
         last_event: v.last_event,
         distance_km,
-        qualified_until: ledger.qualification(&v.venue_id).and_then(|q| {
-            parse_date(&q.valid_until)
-                .filter(|until| *until >= today)
-                .map(|_| q.valid_until.clone())
-        }),
+        qualified_until: ledger
+            .qualification(&v.venue_id)
+            .filter(|q| q.valid_until.0 >= today)
+            .map(|q| q.valid_until.to_string()),
         record: VenueRecordView::from(&v.record),
     }
 }

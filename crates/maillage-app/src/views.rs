@@ -285,6 +285,8 @@ pub struct DigestView {
     pub pending: u64,
     /// Events kept without effect.
     pub rejections: u64,
+    /// One hash per view (venues, vouchers…), to tell which view differs between two nodes.
+    pub parts: Vec<(String, [u8; 32])>,
 }
 
 /// An event kept in the log without effect.
@@ -298,7 +300,9 @@ pub struct RejectionView {
     pub name: String,
     /// Its seq.
     pub seq: u64,
-    /// The rule it broke.
+    /// The stable code of the rule it broke (docs/protocol.md §4c).
+    pub code: String,
+    /// The rule it broke, in a sentence.
     pub reason: String,
 }
 

@@ -271,7 +271,8 @@ impl CausalIndex {
         self.feeds.get(feed as usize)?.ids.get(index).copied()
     }
 
-    fn applied_in(&self, feed: u32) -> u64 {
+    /// Applied events of the feed of member `feed` (by index).
+    pub fn applied_in(&self, feed: u32) -> u64 {
         self.feeds
             .get(feed as usize)
             .map_or(0, |f| f.ids.len() as u64)

@@ -1,25 +1,85 @@
 //! Calendar dates as days since 1970-01-01, parsed from and printed as `YYYY-MM-DD`.
 //! Pure arithmetic (proleptic Gregorian calendar), no clock.
 
-/// Days since 1970-01-01 of a `YYYY-MM-DD` date; `None` if it is not a real date.
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date; `None` if it is not exactly ten bytes of
+/// ASCII digits and dashes naming a real calendar day (no sign, no space, no other width).
 pub fn parse_date(text: &str) -> Option<i32> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
-        return None;
-    }
-    let year: i32 = text.get(0..4)?.parse().ok()?;
-    let month: u32 = text.get(5..7)?.parse().ok()?;
-    let day: u32 = text.get(8..10)?.parse().ok()?;
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-        return None;
-    }
-    Some(days_from_civil(year, month, day))
+    Day::parse(text).map(|d| d.0)
 }
 
 /// `YYYY-MM-DD` of a day number.
 pub fn format_date(days: i32) -> String {
     let (y, m, d) = civil_from_days(days);
     format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// A calendar day, as days since 1970-01-01 (proleptic Gregorian). Parsed strictly from
+/// `YYYY-MM-DD` (years 0000 to 9999, real days only) and printed back the same way, so a day
+/// the rules accepted prints as the very bytes the event carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Day(pub i32);
+
+/// `YYYY-MM-DD` in human-readable formats (JSON), the day number in binary ones (snapshots).
+impl serde::Serialize for Day {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.collect_str(self)
+        } else {
+            s.serialize_i32(self.0)
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Day {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        if d.is_human_readable() {
+            let text = String::deserialize(d)?;
+            Self::parse(&text).ok_or_else(|| D::Error::custom("expected a date YYYY-MM-DD"))
+        } else {
+            i32::deserialize(d).map(Self)
+        }
+    }
+}
+
+impl Day {
+    /// The day `text` names, if it is exactly `YYYY-MM-DD`: four, two and two ASCII digits
+    /// with dashes between them, a month 01–12 and a day that month has.
+    pub fn parse(text: &str) -> Option<Self> {
+        let b = text.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+            b[range].iter().try_fold(0u32, |n, c| {
+                c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+            })
+        };
+        let year = digits(0..4)? as i32;
+        let month = digits(5..7)?;
+        let day = digits(8..10)?;
+        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+            return None;
+        }
+        Some(Self(days_from_civil(year, month, day)))
+    }
+
+    /// The day (UTC) of a millisecond timestamp.
+    pub fn of_millis(ms: u64) -> Self {
+        Self(day_of_millis(ms))
+    }
+
+    /// `days` later.
+    pub fn plus(self, days: i32) -> Self {
+        Self(self.0.saturating_add(days))
+    }
+}
+
+impl std::fmt::Display for Day {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (y, m, d) = civil_from_days(self.0);
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
 }
 
 /// The day (UTC) of a millisecond timestamp.
@@ -82,5 +142,34 @@ mod tests {
             assert_eq!(parse_date(&format_date(days)), Some(days));
         }
         assert_eq!(day_of_millis(86_400_000 * 3 + 5), 3);
+    }
+
+    #[test]
+    fn only_the_canonical_form_parses() {
+        for text in [
+            "2026-+1-+5",
+            "+026-01-05",
+            "2026-1-05 ",
+            " 2026-01-5",
+            "2026-01-0٥",
+            "2026/01/05",
+            "2026-00-10",
+            "2026-01-32",
+            "2025-02-29",
+            "",
+        ] {
+            assert_eq!(Day::parse(text), None, "{text:?}");
+        }
+        let day = Day::parse("2024-02-29").unwrap();
+        assert_eq!(day.to_string(), "2024-02-29");
+        assert_eq!(
+            Day::parse("0000-01-01").map(|d| d.to_string()).as_deref(),
+            Some("0000-01-01")
+        );
+        assert_eq!(
+            Day::parse("9999-12-31").map(|d| d.to_string()).as_deref(),
+            Some("9999-12-31")
+        );
+        assert_eq!(day.plus(1).to_string(), "2024-03-01");
     }
 }

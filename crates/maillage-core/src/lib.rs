@@ -13,6 +13,7 @@ pub mod causal;
 pub mod chain;
 pub mod charter;
 mod chunked;
+pub mod conformance;
 pub mod crypto;
 pub mod date;
 pub mod envelope;
@@ -25,15 +26,20 @@ pub mod ids;
 pub mod ledger;
 pub mod lookup;
 pub mod person;
+pub mod rejection;
 pub mod seeded;
+#[cfg(test)]
+pub(crate) mod switches;
 pub mod territory;
 pub mod venues;
+pub mod vocab;
 
 pub use maillage_proto::v1 as pb;
 
 pub use chain::{ChainError, Head, Position};
 pub use charter::{Charter, CharterError, Member, MemberSpec, Role};
 pub use crypto::{CryptoError, PublicKey, SecretKey};
+pub use date::Day;
 pub use envelope::{
     EnvelopeError, EventRef, VerifiedEvent, verify_encoded, verify_event, verify_events,
 };
@@ -43,3 +49,4 @@ pub use hlc::{ClockError, HybridClock};
 pub use ids::{EventId, FederationId, HubId, IdError};
 pub use ledger::Ledger;
 pub use person::PersonId;
+pub use rejection::Rejection;

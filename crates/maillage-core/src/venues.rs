@@ -9,8 +9,8 @@
 //!   author's territories;
 //! - `VenueClosed`: the venue was registered by the author and is open.
 //!
-//! An event breaking a rule is kept in the log and listed as a [`DomainRejection`]: every node
-//! computes the same list.
+//! An event breaking a rule is kept in the log and rejected by the fold (see
+//! [`crate::ledger`]) with the rule's [`Rejection`]: every node computes the same verdicts.
 
 use std::collections::BTreeMap;
 
@@ -20,6 +20,7 @@ use crate::charter::Charter;
 use crate::crypto::tagged_sha256;
 use crate::envelope::VerifiedEvent;
 use crate::ids::{EventId, HubId};
+use crate::rejection::{Field, Rejection};
 use crate::territory::departement_of;
 
 /// Domain tag of venue ids.
@@ -55,24 +56,47 @@ pub struct Venue {
     pub closed: Option<String>,
 }
 
-/// An event kept in the log but without effect.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-pub struct DomainRejection {
-    /// The event.
-    pub event: EventId,
-    /// Its author.
-    pub author: HubId,
-    /// Its seq.
-    pub seq: u64,
-    /// Stable, precise reason.
-    pub reason: String,
+/// What a venue event changes, once the rules accept it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VenueChange {
+    /// A new venue.
+    Registered(Box<Venue>),
+    /// A venue's new record.
+    Updated {
+        /// The venue.
+        venue_id: String,
+        /// Its new record.
+        record: Box<pb::VenueRecord>,
+        /// Its département (unchanged or another the author holds).
+        departement: String,
+        /// The event.
+        event: EventId,
+    },
+    /// A venue closed.
+    Closed {
+        /// The venue.
+        venue_id: String,
+        /// Why, in the author's words.
+        reason: String,
+        /// The event.
+        event: EventId,
+    },
+}
+
+impl VenueChange {
+    /// The venue it changes.
+    pub fn venue_id(&self) -> &str {
+        match self {
+            Self::Registered(venue) => &venue.venue_id,
+            Self::Updated { venue_id, .. } | Self::Closed { venue_id, .. } => venue_id,
+        }
+    }
 }
 
 /// Venues by id.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct VenueDirectory {
     venues: BTreeMap<String, Venue>,
-    rejections: Vec<DomainRejection>,
 }
 
 impl VenueDirectory {
@@ -91,118 +115,125 @@ impl VenueDirectory {
         self.venues.get(venue_id)
     }
 
-    /// Venue events that broke a rule.
-    pub fn rejections(&self) -> &[DomainRejection] {
-        &self.rejections
-    }
-
-    /// Applies one event (events of one author must come in feed order). Non-venue bodies are
-    /// ignored here.
-    pub fn apply(&mut self, event: &VerifiedEvent, charter: &Charter) {
-        if let Err(reason) = self.try_apply(event, charter, true) {
-            self.rejections.push(DomainRejection {
-                event: event.id,
-                author: event.author,
-                seq: event.seq,
-                reason,
-            });
-        }
-    }
-
-    /// The verdict [`VenueDirectory::apply`] would reach on `event`, changing nothing.
-    pub fn check(&mut self, event: &VerifiedEvent, charter: &Charter) -> Result<(), String> {
-        self.try_apply(event, charter, false)
-    }
-
-    /// Checks `event` against the rules and, if `commit`, applies it.
-    fn try_apply(
-        &mut self,
+    /// What a venue event would change, or the rule it breaks (`None`: not a venue event).
+    ///
+    /// Checks, for `VenueRegistered`: a record is present; the venue id is derived from the
+    /// author and the record's id; it is not registered yet; the record's département can be
+    /// derived and is held by the author. For `VenueUpdated`: a record is present, its
+    /// département is held by the author; the venue exists, is open and is in a département
+    /// the author holds. For `VenueClosed`: the venue exists, is open and is held by the author.
+    pub fn check(
+        &self,
         event: &VerifiedEvent,
         charter: &Charter,
-        commit: bool,
-    ) -> Result<(), String> {
+    ) -> Option<Result<VenueChange, Rejection>> {
         use pb::event::Body;
-        match &event.body {
-            Some(Body::VenueRegistered(registered)) => {
-                let record = registered
-                    .record
-                    .as_ref()
-                    .ok_or("VenueRegistered without a record")?;
+        Some(match &event.body {
+            Some(Body::VenueRegistered(registered)) => (|| {
+                let record = registered.record.as_ref().ok_or(Rejection::Missing {
+                    field: Field::Record,
+                })?;
                 let expected = venue_id(&event.author, &record.id);
                 if registered.venue_id != expected {
-                    return Err(format!(
-                        "venue id: expected {expected} (derived from the author and record id {:?}), found {}",
-                        record.id, registered.venue_id
-                    ));
+                    return Err(Rejection::VenueIdMismatch {
+                        expected,
+                        found: registered.venue_id.clone(),
+                    });
                 }
                 if self.venues.contains_key(&registered.venue_id) {
-                    return Err(format!(
-                        "venue {} is already registered",
-                        registered.venue_id
-                    ));
+                    return Err(Rejection::VenueAlreadyRegistered {
+                        venue: registered.venue_id.clone(),
+                    });
                 }
                 let departement = held_departement(record, event.author, charter)?;
-                if commit {
-                    self.venues.insert(
-                        registered.venue_id.clone(),
-                        Venue {
-                            venue_id: registered.venue_id.clone(),
-                            record: record.clone(),
-                            departement,
-                            hub: event.author,
-                            last_event: event.id,
-                            updates: 0,
-                            closed: None,
-                        },
-                    );
-                }
-                Ok(())
+                Ok(VenueChange::Registered(Box::new(Venue {
+                    venue_id: registered.venue_id.clone(),
+                    record: record.clone(),
+                    departement,
+                    hub: event.author,
+                    last_event: event.id,
+                    updates: 0,
+                    closed: None,
+                })))
+            })(),
+            Some(Body::VenueUpdated(updated)) => (|| {
+                let record = updated.record.as_ref().ok_or(Rejection::Missing {
+                    field: Field::Record,
+                })?;
+                let departement = held_departement(record, event.author, charter)?;
+                self.open_venue_of(&updated.venue_id, event.author, charter)?;
+                Ok(VenueChange::Updated {
+                    venue_id: updated.venue_id.clone(),
+                    record: Box::new(record.clone()),
+                    departement,
+                    event: event.id,
+                })
+            })(),
+            Some(Body::VenueClosed(closed)) => self
+                .open_venue_of(&closed.venue_id, event.author, charter)
+                .map(|_| VenueChange::Closed {
+                    venue_id: closed.venue_id.clone(),
+                    reason: closed.reason.clone(),
+                    event: event.id,
+                }),
+            _ => return None,
+        })
+    }
+
+    /// Makes a change [`VenueDirectory::check`] accepted.
+    pub fn commit(&mut self, change: VenueChange) {
+        match change {
+            VenueChange::Registered(venue) => {
+                self.venues.insert(venue.venue_id.clone(), *venue);
             }
-            Some(Body::VenueUpdated(updated)) => {
-                let record = updated
-                    .record
-                    .as_ref()
-                    .ok_or("VenueUpdated without a record")?;
-                let departement = held_departement(record, event.author, charter)?;
-                let venue = self.open_venue_of(&updated.venue_id, event.author, charter)?;
-                if commit {
-                    venue.record = record.clone();
+            VenueChange::Updated {
+                venue_id,
+                record,
+                departement,
+                event,
+            } => {
+                if let Some(venue) = self.venues.get_mut(&venue_id) {
+                    venue.record = *record;
                     venue.departement = departement;
-                    venue.last_event = event.id;
+                    venue.last_event = event;
                     venue.updates += 1;
                 }
-                Ok(())
             }
-            Some(Body::VenueClosed(closed)) => {
-                let venue = self.open_venue_of(&closed.venue_id, event.author, charter)?;
-                if commit {
-                    venue.closed = Some(closed.reason.clone());
-                    venue.last_event = event.id;
+            VenueChange::Closed {
+                venue_id,
+                reason,
+                event,
+            } => {
+                if let Some(venue) = self.venues.get_mut(&venue_id) {
+                    venue.closed = Some(reason);
+                    venue.last_event = event;
                 }
-                Ok(())
             }
-            _ => Ok(()),
         }
     }
 
     fn open_venue_of(
-        &mut self,
+        &self,
         venue_id: &str,
         author: HubId,
         charter: &Charter,
-    ) -> Result<&mut Venue, String> {
+    ) -> Result<&Venue, Rejection> {
         let venue = self
             .venues
-            .get_mut(venue_id)
-            .ok_or_else(|| format!("unknown venue {venue_id}"))?;
+            .get(venue_id)
+            .ok_or_else(|| Rejection::VenueUnknown {
+                venue: venue_id.to_owned(),
+            })?;
         if venue.closed.is_some() {
-            return Err(format!("venue {venue_id} is closed"));
+            return Err(Rejection::VenueClosed {
+                venue: venue_id.to_owned(),
+            });
         }
         if charter.holder_of(&venue.departement) != Some(author) {
-            return Err(format!(
-                "venue {venue_id} is in département {} which the author does not hold",
-                venue.departement
-            ));
+            return Err(Rejection::VenueNotHeld {
+                venue: venue_id.to_owned(),
+                departement: venue.departement.clone(),
+            });
         }
         Ok(venue)
     }
@@ -212,18 +243,14 @@ fn held_departement(
     record: &pb::VenueRecord,
     author: HubId,
     charter: &Charter,
-) -> Result<String, String> {
+) -> Result<String, Rejection> {
     let insee = Some(record.code_insee.as_str()).filter(|c| !c.is_empty());
-    let departement = departement_of(insee, &record.code_postal).map_err(|e| e.to_string())?;
+    let departement =
+        departement_of(insee, &record.code_postal).map_err(|e| Rejection::VenueTerritory {
+            departement: e.to_string(),
+        })?;
     if charter.holder_of(&departement) != Some(author) {
-        let held: Vec<&str> = charter
-            .member(&author)
-            .map(|m| m.territories.iter().map(String::as_str).collect())
-            .unwrap_or_default();
-        return Err(format!(
-            "territory: département {departement} is not held by the author (holds {})",
-            held.join(",")
-        ));
+        return Err(Rejection::VenueTerritory { departement });
     }
     Ok(departement)
 }

@@ -284,10 +284,10 @@ proptest! {
                 let mismatched: Vec<String> = reference
                     .rejections()
                     .iter()
-                    .filter(|(id, r)| other.rejections().get(id).map(|o| &o.reason) != Some(&r.reason))
+                    .filter(|(id, r)| other.rejections().get(id).map(|o| &o.rejection) != Some(&r.rejection))
                     .chain(other.rejections().iter().filter(|(id, _)| !reference.rejections().contains_key(id)))
                     .take(3)
-                    .map(|(id, r)| format!("{} seq {}: {:?} vs {:?}", id.short(), r.seq, r.reason, other.rejections().get(id).map(|o| o.reason.clone())))
+                    .map(|(id, r)| format!("{} seq {}: {:?} vs {:?}", id.short(), r.seq, r.reason(), other.rejections().get(id).map(|o| o.reason())))
                     .collect();
                 prop_assert!(false, "order {} diverged in {:?}; rejections: {:#?}", order, diverging, mismatched);
             }
@@ -370,7 +370,7 @@ proptest! {
             match (verdict, ledger.rejections().get(&id)) {
                 (Evaluation::Accepted, None) => accepted += 1,
                 (Evaluation::Rejected(reason), Some(rejection)) => {
-                    prop_assert_eq!(&reason, &rejection.reason);
+                    prop_assert_eq!(&reason, &rejection.rejection);
                     rejected += 1;
                 }
                 (verdict, rejection) => prop_assert!(
@@ -378,7 +378,7 @@ proptest! {
                     "event {}: evaluated {:?}, folded {:?}",
                     n,
                     verdict,
-                    rejection.map(|r| &r.reason)
+                    rejection.map(|r| r.reason())
                 ),
             }
         }

@@ -33,7 +33,7 @@ fn rejection(ledger: &Ledger, event: &VerifiedEvent) -> String {
     ledger
         .rejections()
         .get(&event.id)
-        .map(|r| r.reason.clone())
+        .map(|r| r.reason())
         .unwrap_or_default()
 }
 

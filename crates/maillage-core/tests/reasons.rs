@@ -18,7 +18,7 @@ fn fold(world: &World) -> Ledger {
 }
 
 fn verdict(ledger: &Ledger, event: &VerifiedEvent) -> Option<String> {
-    ledger.rejections().get(&event.id).map(|r| r.reason.clone())
+    ledger.rejections().get(&event.id).map(|r| r.reason())
 }
 
 fn referral(id: &str, target: &str, opened_on: &str, expires_on: &str) -> pb::event::Body {

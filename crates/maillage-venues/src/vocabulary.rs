@@ -17,7 +17,7 @@ use std::sync::LazyLock;
 use crate::text::fold;
 
 /// `services` (9 values): the list the vouchers' rules use too.
-pub const SERVICES: &[&str] = &maillage_core::ledger::SERVICES;
+pub const SERVICES: &[&str] = maillage_core::vocab::Service::LABELS;
 
 /// `publics_specifiquement_adresses`.
 pub const PUBLICS_SPECIFIQUEMENT_ADRESSES: &[&str] = &[

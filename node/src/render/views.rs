@@ -1,6 +1,8 @@
 //! The node's views (venues, vouchers, batches, referrals, parcours, figures, digest, status
 //! of the log) as text for people and JSON for scripts.
 
+use maillage_core::vocab::labels_of;
+
 use super::*;
 
 pub(super) fn venues_imported(
@@ -370,7 +372,7 @@ pub(super) fn referral_view(out: &mut String, v: &ReferralView, json: bool) -> R
         r.prescriber_name,
         r.prescriber_kind,
         v.opened_by_name,
-        r.needs.join(", "),
+        labels_of(&r.needs).join(", "),
         v.handler_name,
         r.target_territory
     )?;
@@ -380,11 +382,11 @@ pub(super) fn referral_view(out: &mut String, v: &ReferralView, json: bool) -> R
     if v.status == "open" || v.status == "expired" {
         writeln!(out, "  expires on {}", r.expires_on)?;
     }
-    if !r.accepted_on.is_empty() {
+    if let Some(accepted_on) = r.accepted_on {
         writeln!(
             out,
             "  accepted on {} at {}",
-            r.accepted_on,
+            accepted_on,
             v.accepted_venue.clone().unwrap_or_default()
         )?;
     }
@@ -559,6 +561,7 @@ pub(super) fn digest_view(out: &mut String, d: &DigestView, json: bool) -> Resul
                 "digest": digest,
                 "applied": d.applied.iter().map(|a| json!({"hub": a.hub, "name": a.name, "events": a.events})).collect::<Vec<_>>(),
                 "pending": d.pending,
+                "parts": d.parts.iter().map(|(name, part)| (name.clone(), hex::encode(part))).collect::<std::collections::BTreeMap<_, _>>(),
             }),
         );
     }
@@ -584,7 +587,7 @@ pub(super) fn rejections(out: &mut String, list: &[RejectionView], json: bool) -
             out,
             &list
                 .iter()
-                .map(|r| json!({"event": r.event, "hub": r.hub, "name": r.name, "seq": r.seq, "reason": r.reason}))
+                .map(|r| json!({"event": r.event, "hub": r.hub, "name": r.name, "seq": r.seq, "code": r.code, "reason": r.reason}))
                 .collect::<Vec<_>>(),
         );
     }
@@ -596,10 +599,11 @@ pub(super) fn rejections(out: &mut String, list: &[RejectionView], json: bool) -
     for r in list {
         writeln!(
             out,
-            "  {} {:<16} seq {:<6} {}",
+            "  {} {:<16} seq {:<6} [{}] {}",
             r.event.short(),
             r.name,
             r.seq,
+            r.code,
             r.reason
         )?;
     }

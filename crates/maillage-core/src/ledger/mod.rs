@@ -1,0 +1,368 @@
+//! The deterministic fold of the federation's events into views (protocol sections 4 and 5).
+//!
+//! Events reach [`Ledger::offer`] in any order; [`CausalIndex`] applies each one after its
+//! causal past. Every rule is evaluated against that past only:
+//! - objects whose valid events form one causal chain (a voucher, a referral, a venue) keep a
+//!   history `(author, seq, state after)`; the state "as of" a past is the last entry in it;
+//! - each rule is a pure check (`check_*`, `&self`) that lists what it checks and returns
+//!   either the [`effect::Effect`] of the event or the [`Rejection`] it breaks; the effect is
+//!   then made by [`Ledger::commit`]. [`Ledger::evaluate`] runs the same checks on a draft
+//!   and changes nothing;
+//! - an event breaking a rule stays in the log and becomes a [`DomainRejection`] with the
+//!   rule's code, the same on every node.
+//!
+//! Why a voucher's valid events form one chain: only its owner may change it, ownership moves
+//! only by `VoucherTransferred` from the current owner, and the receiver may act only in events
+//! whose past holds the transfer. Two owner events on one voucher are therefore causally
+//! ordered, and a second redemption is rejected because the first is in its past. Double
+//! spending would need the owner to sign two events at one seq: a fork, frozen on sight.
+//!
+//! Nothing here reads a clock, and no output depends on a hash map's order: lookups go through
+//! [`LookupMap`](crate::lookup::LookupMap), which is only walked in key order.
+//!
+//! The rules by aggregate: [`venue_rules`] (qualifications; the directory is
+//! [`crate::venues`]), [`vouchers`] (batches, hand-outs, redemptions, transfers, cancellations,
+//! settlements), [`claims`], [`referrals`], [`people`] (accompaniments, erasure); what readers
+//! get is in [`read`], the digest in [`digest`].
+
+use std::sync::Arc;
+
+use maillage_proto::v1 as pb;
+
+use crate::causal::{CausalIndex, Members, Offer, Past};
+use crate::charter::Charter;
+use crate::envelope::{EventRef, VerifiedEvent};
+use crate::ids::HubId;
+use crate::person::PersonId;
+use crate::rejection::Rejection;
+
+mod claims;
+pub mod digest;
+mod effect;
+mod fields;
+mod model;
+mod people;
+mod read;
+mod referrals;
+mod state;
+mod venue_rules;
+mod vouchers;
+
+pub use digest::{DIGEST_TAG, VIEWS};
+pub use model::{
+    Accompaniment, Batch, Claim, DomainRejection, Evaluation, ParcoursEntry, ParcoursKind,
+    Qualification, Redemption, Referral, ReferralStatus, StepDetail, VoucherState, VoucherStatus,
+};
+pub use read::{VenueQuery, distance_km, record_departement};
+
+use effect::Effect;
+use state::{Line, Pos, State, VenueSnapshot};
+
+/// Events waiting for their causal past, at most.
+pub const PENDING_EVENTS_MAX: usize = 100_000;
+/// Vouchers per batch, at most.
+pub const BATCH_VOUCHERS_MAX: u32 = 100_000;
+/// Serials in one event, at most.
+pub const SERIALS_PER_EVENT_MAX: usize = 1_000;
+/// Default lifetime of an open referral, in days.
+pub const REFERRAL_DAYS_DEFAULT: i32 = 30;
+/// First bytes of a view snapshot (bump the version when `State` changes shape).
+pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS3\n";
+
+/// The folded state of every feed. Cloning copies the views (a running node lends its views
+/// to the commands it runs; the CSV export takes a copy so replication goes on meanwhile).
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    charter: Arc<Charter>,
+    members: Arc<Members>,
+    s: State,
+}
+
+impl Ledger {
+    /// An empty ledger for a federation.
+    pub fn new(charter: Arc<Charter>) -> Self {
+        let members = Arc::new(Members::new(charter.members().keys().copied()));
+        let s = State {
+            causal: CausalIndex::new(members.clone(), PENDING_EVENTS_MAX),
+            ..State::default()
+        };
+        Self {
+            charter,
+            members,
+            s,
+        }
+    }
+
+    /// The folded state as bytes (postcard), bound to the federation and the snapshot format.
+    /// Events still waiting for their causal past are not included: they are in the store.
+    pub fn to_snapshot(&self) -> Result<Vec<u8>, String> {
+        let mut out = SNAPSHOT_MAGIC.to_vec();
+        out.extend_from_slice(self.charter.federation_id().as_bytes());
+        postcard::to_extend(&self.s, out).map_err(|e| format!("encoding the views: {e}"))
+    }
+
+    /// A ledger from [`Ledger::to_snapshot`] bytes of the same federation and format.
+    pub fn from_snapshot(charter: Arc<Charter>, bytes: &[u8]) -> Result<Self, String> {
+        let header = SNAPSHOT_MAGIC.len() + 32;
+        if bytes.len() < header || &bytes[..SNAPSHOT_MAGIC.len()] != SNAPSHOT_MAGIC {
+            return Err("not a view snapshot of this version".into());
+        }
+        if bytes[SNAPSHOT_MAGIC.len()..header] != charter.federation_id().0 {
+            return Err("the snapshot belongs to another federation".into());
+        }
+        let mut s: State = postcard::from_bytes(&bytes[header..])
+            .map_err(|e| format!("snapshot does not decode: {e}"))?;
+        let members = Arc::new(Members::new(charter.members().keys().copied()));
+        s.causal.restore(members.clone(), PENDING_EVENTS_MAX)?;
+        s.reindex();
+        Ok(Self {
+            charter,
+            members,
+            s,
+        })
+    }
+
+    /// Offers one verified, stored event (any order); applies it and everything that waited
+    /// for it once their causal pasts are applied.
+    pub fn offer(&mut self, event: VerifiedEvent) -> Offer {
+        let vacant = CausalIndex::vacant(self.members.clone());
+        let mut causal = std::mem::replace(&mut self.s.causal, vacant);
+        let outcome = causal.offer(event, &mut |event, past| self.apply(event, past));
+        self.s.causal = causal;
+        outcome
+    }
+
+    /// The deps a new event of `author` names: the applied heads of the other feeds it has
+    /// not named yet (see [`CausalIndex::next_deps`]), so that its past is everything these
+    /// views hold.
+    pub fn next_deps(&self, author: &HubId) -> Vec<EventRef> {
+        self.next_deps_relying_on(author, &[])
+    }
+
+    /// [`Ledger::next_deps`], naming first the heads of the feeds in `relies_on` (authors of
+    /// events the new one must have in its past: the transfer it redeems), and of the author
+    /// of any event `body` names (the claim it answers).
+    pub fn next_deps_for(
+        &self,
+        author: &HubId,
+        body: &pb::event::Body,
+        relies_on: &[HubId],
+    ) -> Vec<EventRef> {
+        let mut first = relies_on.to_vec();
+        let named = match body {
+            pb::event::Body::VoucherRedeemed(r) => r.claim.as_ref(),
+            pb::event::Body::VoucherClaimRejected(r) => r.claim.as_ref(),
+            _ => None,
+        };
+        if let Some(author) = named.and_then(|r| HubId::try_from(r.author.as_slice()).ok()) {
+            first.push(author);
+        }
+        self.next_deps_relying_on(author, &first)
+    }
+
+    fn next_deps_relying_on(&self, author: &HubId, first: &[HubId]) -> Vec<EventRef> {
+        self.s
+            .causal
+            .next_deps(author, crate::envelope::DEPS_MAX, first)
+    }
+
+    /// What the rules say of `body` as the next event of `author` with `deps` and `hlc`,
+    /// judged against these views exactly as they would judge it once signed (the same
+    /// checks), without changing anything. An honest node evaluates every event before
+    /// signing it and signs only what its own views accept.
+    pub fn evaluate(
+        &self,
+        author: HubId,
+        hlc: u64,
+        deps: &[EventRef],
+        body: &pb::event::Body,
+    ) -> Evaluation {
+        let federation = self.charter.federation_id();
+        let verdict = self
+            .s
+            .causal
+            .with_next_past(&author, deps, |seq, prev, past| {
+                let header = crate::envelope::Header {
+                    federation,
+                    seq,
+                    prev,
+                    hlc,
+                    deps: deps.to_vec(),
+                };
+                match crate::envelope::unsigned_draft(author, header, body.clone()) {
+                    Ok(draft) => match self.check(&draft, past) {
+                        Ok(_) => Evaluation::Accepted,
+                        Err(rejection) => Evaluation::Rejected(rejection),
+                    },
+                    Err(error) => Evaluation::Invalid(error.to_string()),
+                }
+            });
+        verdict.unwrap_or(Evaluation::Waiting)
+    }
+
+    /// Freezes a feed after a fork (see [`CausalIndex::freeze`]): call it for every fork
+    /// proof the store holds before folding into a fresh ledger.
+    pub fn freeze(&mut self, author: HubId, valid_until: u64) {
+        self.s.causal.freeze(author, valid_until);
+    }
+
+    /// Applies one event whose causal past is applied: its effect if the rules accept it,
+    /// else its rejection; either way its author's chain of the view moves on.
+    fn apply(&mut self, event: &VerifiedEvent, past: &Past<'_>) {
+        let feed = past.feed();
+        match self.check(event, past) {
+            Ok(effect) => {
+                let bytes = self.encode(&effect);
+                self.s
+                    .chains
+                    .extend(feed, effect.view(), &event.id, bytes.bytes());
+                self.commit(effect, event, past);
+            }
+            Err(rejection) => {
+                let mut bytes = digest::Canonical::new(0xFF);
+                bytes.str(rejection.code());
+                self.s
+                    .chains
+                    .extend(feed, digest::View::Rejections, &event.id, bytes.bytes());
+                self.s.rejections.insert(
+                    event.id,
+                    DomainRejection {
+                        event: event.id,
+                        author: event.author,
+                        seq: event.seq,
+                        rejection,
+                    },
+                );
+            }
+        }
+    }
+
+    /// The rules: what `event` does given its causal past `past`, or the rule it breaks.
+    fn check(&self, event: &VerifiedEvent, past: &Past<'_>) -> Result<Effect, Rejection> {
+        use pb::event::Body;
+        if let Some(venue) = self.s.venues.check(event, &self.charter) {
+            return venue.map(Effect::Venue);
+        }
+        match &event.body {
+            // A body kind of a later version: stored and forwarded, not applied.
+            None => Ok(Effect::Unknown),
+            Some(Body::VenueRegistered(_) | Body::VenueUpdated(_) | Body::VenueClosed(_)) => {
+                Ok(Effect::Unknown)
+            }
+            Some(Body::VenueQualified(q)) => self.check_qualify(q, event, past),
+            Some(Body::VenueQualificationRevoked(r)) => self.check_revoke(r, event, past),
+            Some(Body::VoucherBatchIssued(b)) => self.check_issue(b, event),
+            Some(Body::VouchersHandedOut(h)) => self.check_hand_out(h, past),
+            Some(Body::VoucherRedeemed(r)) => self.check_redeem(r, event, past),
+            Some(Body::VoucherTransferred(t)) => self.check_transfer(t, event, past),
+            Some(Body::VoucherClaimed(c)) => self.check_claim(c, event, past),
+            Some(Body::VoucherClaimRejected(r)) => self.check_reject_claim(r, past),
+            Some(Body::VoucherCancelled(c)) => self.check_cancel(c, past),
+            Some(Body::RedemptionsSettled(s)) => self.check_settle(s, event, past),
+            Some(Body::ReferralOpened(o)) => self.check_open_referral(o, event, past),
+            Some(Body::ReferralAccepted(a)) => {
+                self.check_referral_step(&a.referral_id, event, past, referrals::Step::Accept(a))
+            }
+            Some(Body::ReferralDeclined(d)) => {
+                self.check_referral_step(&d.referral_id, event, past, referrals::Step::Decline(d))
+            }
+            Some(Body::ReferralForwarded(f)) => {
+                self.check_referral_step(&f.referral_id, event, past, referrals::Step::Forward(f))
+            }
+            Some(Body::ReferralClosed(c)) => {
+                self.check_referral_step(&c.referral_id, event, past, referrals::Step::Close(c))
+            }
+            Some(Body::AccompanimentRecorded(a)) => self.check_accompaniment(a, event, past),
+            Some(Body::PersonForgotten(f)) => self.check_forget(f),
+        }
+    }
+
+    // ----- shared by the rules and their effects --------------------------------------------
+
+    /// Records a venue's new state (after its directory change, or a qualification change).
+    fn snapshot_venue(&mut self, venue_id: &str, at: Pos, change: impl FnOnce(&mut VenueSnapshot)) {
+        let Some(venue) = self.s.venues.get(venue_id) else {
+            return;
+        };
+        let previous = self
+            .venue_now(venue_id)
+            .and_then(|s| s.qualification.clone());
+        let mut snapshot = VenueSnapshot {
+            departement: venue.departement.clone(),
+            open: venue.closed.is_none(),
+            qualification: previous,
+        };
+        change(&mut snapshot);
+        self.s
+            .venue_history
+            .entry(venue_id.to_owned())
+            .or_default()
+            .push((at, snapshot));
+    }
+
+    fn venue_now(&self, venue_id: &str) -> Option<&VenueSnapshot> {
+        self.s
+            .venue_history
+            .get(venue_id)
+            .and_then(|h| h.last())
+            .map(|(_, s)| s)
+    }
+
+    /// The index of a venue named by a redemption, known from now on.
+    fn venue_number(&mut self, venue_id: &str) -> u32 {
+        if let Some(index) = self.s.venue_index.get(venue_id) {
+            return *index;
+        }
+        let index = self.s.venue_ids.len() as u32;
+        self.s.venue_ids.push(venue_id.to_owned());
+        self.s.venue_index.insert(venue_id.to_owned(), index);
+        index
+    }
+
+    /// The index of a person, known from now on.
+    fn person_index(&mut self, person: PersonId) -> u32 {
+        let next = self.s.people.len() as u32;
+        let index = *self.s.persons.entry(person).or_insert(next);
+        if index == next {
+            self.s.people.push(state::PersonRec {
+                id: person,
+                parcours: Vec::new(),
+                accompaniments: std::collections::BTreeMap::new(),
+            });
+        }
+        index
+    }
+
+    /// Adds a step to a person's parcours (unless they asked to be forgotten).
+    fn trace(
+        &mut self,
+        person: PersonId,
+        event: &VerifiedEvent,
+        past: &Past<'_>,
+        detail: StepDetail,
+    ) {
+        if self.s.forgotten.contains(&person) {
+            return;
+        }
+        let entry = Line {
+            hlc: event.hlc,
+            event: event.id,
+            hub: past.feed(),
+            detail: Box::new(detail),
+        };
+        let index = self.person_index(person);
+        let parcours = &mut self.s.people[index as usize].parcours;
+        // Almost always the newest entry: look from the end.
+        if parcours.last().is_none_or(|last| *last < entry) {
+            parcours.push(entry);
+        } else if let Err(at) = parcours.binary_search(&entry) {
+            parcours.insert(at, entry);
+        }
+    }
+
+    fn hub_name(&self, hub: &HubId) -> String {
+        self.charter
+            .member(hub)
+            .map_or_else(|| hub.short(), |m| m.name.clone())
+    }
+}

@@ -1,0 +1,326 @@
+//! How the views are kept: hubs and persons by dense index, every state of every voucher in
+//! one linked log, histories of the objects whose valid events form one causal chain. Nothing
+//! here is read across nodes: the digest is computed from typed effects ([`super::effect`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::digest::Chains;
+use super::model::{
+    Accompaniment, Batch, Claim, DomainRejection, Qualification, Referral, StepDetail,
+    VoucherStatus,
+};
+use crate::causal::{CausalIndex, Map, Past};
+use crate::chunked::Chunked;
+use crate::date::Day;
+use crate::envelope::VerifiedEvent;
+use crate::ids::{EventId, HubId};
+use crate::person::PersonId;
+use crate::venues::VenueDirectory;
+use crate::vocab::Service;
+
+/// What the redemption rules need to know of a venue at one point of its feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct VenueSnapshot {
+    pub(super) departement: String,
+    pub(super) open: bool,
+    pub(super) qualification: Option<Qualification>,
+}
+
+/// Where a state changed: a feed position by member index (the id is not needed to ask "is
+/// it in this past?").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Pos {
+    pub(super) feed: u32,
+    pub(super) seq: u64,
+}
+
+impl Pos {
+    /// The position of the event `past` belongs to.
+    pub(super) fn of(event: &VerifiedEvent, past: &Past<'_>) -> Self {
+        Self {
+            feed: past.feed(),
+            seq: event.seq,
+        }
+    }
+}
+
+pub(super) type History<S> = Vec<(Pos, S)>;
+
+pub(super) fn as_of<'h, S>(history: &'h History<S>, past: &Past<'_>) -> Option<&'h S> {
+    history
+        .iter()
+        .rev()
+        .find(|(at, _)| past.contains_at(at.feed, at.seq))
+        .map(|(_, s)| s)
+}
+
+/// No index (an absent person, the end of a voucher's history).
+pub(super) const NONE: u32 = u32::MAX;
+
+/// A voucher: its batch (index in `State::batch_info`) and its number.
+pub(super) type VoucherKey = (u32, u32);
+
+/// A voucher's state as the views keep it: hubs and persons by index, what is rare boxed.
+/// [`VoucherState`] is its public form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Compact {
+    /// Member index of the owner.
+    pub(super) owner: u32,
+    /// Index in `State::people`, or [`NONE`].
+    pub(super) person: u32,
+    pub(super) status: VoucherStatus,
+    pub(super) redemption: Option<Box<Redeemed>>,
+    pub(super) more: Option<Box<VoucherMore>>,
+}
+
+/// A [`Redemption`] as the views keep it: venue and service by index, the date's ten bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Redeemed {
+    /// Index in `State::venue_ids`.
+    pub(super) venue: u32,
+    pub(super) service: Service,
+    pub(super) date: Day,
+    pub(super) event: EventId,
+    pub(super) claim: Option<EventId>,
+}
+
+/// What few vouchers carry: answered claims, transfers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct VoucherMore {
+    pub(super) answered_claims: BTreeSet<EventId>,
+    pub(super) transfers: Vec<HubId>,
+}
+
+impl Compact {
+    pub(super) fn issued(owner: u32) -> Self {
+        Self {
+            owner,
+            person: NONE,
+            status: VoucherStatus::Issued,
+            redemption: None,
+            more: None,
+        }
+    }
+
+    pub(super) fn answered(&self, claim: &EventId) -> bool {
+        self.more
+            .as_ref()
+            .is_some_and(|m| m.answered_claims.contains(claim))
+    }
+
+    pub(super) fn more(&mut self) -> &mut VoucherMore {
+        self.more.get_or_insert_with(Box::default)
+    }
+}
+
+/// One state of one voucher. A voucher's states are linked from its latest (`prev`), so all
+/// histories live in one vector instead of a vector each.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct VoucherRec {
+    pub(super) seq: u64,
+    pub(super) feed: u32,
+    /// The voucher's previous state, or [`NONE`].
+    pub(super) prev: u32,
+    pub(super) batch: u32,
+    pub(super) number: u32,
+    pub(super) state: Compact,
+}
+
+/// A batch with what the rules read of it on every voucher event, dates parsed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct BatchInfo {
+    pub(super) batch: Batch,
+    pub(super) issuer: u32,
+    pub(super) at: Pos,
+}
+
+/// A parcours line as the views keep it ([`ParcoursEntry`] with the hub by member index, in
+/// the same order: member indices follow hub ids).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub(super) struct Line {
+    pub(super) hlc: u64,
+    pub(super) event: EventId,
+    pub(super) hub: u32,
+    /// What the step records (its kind is the detail's).
+    pub(super) detail: Box<StepDetail>,
+}
+
+/// A person the views know, with what is kept per person.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct PersonRec {
+    pub(super) id: PersonId,
+    /// Sorted (HLC, then event id).
+    pub(super) parcours: Vec<Line>,
+    /// By event id (concurrent records from several hubs arrive in any order).
+    pub(super) accompaniments: BTreeMap<EventId, Accompaniment>,
+}
+
+/// Each person's vouchers and referrals, as lists linked newest-first through two shared
+/// vectors (one allocation for everyone, not one per person). Derived from the voucher log
+/// and the referrals: not persisted, rebuilt when a snapshot is read.
+#[derive(Debug, Default, Clone)]
+pub(super) struct PersonLinks {
+    /// By person index: the newest entry of `held`, then of `opened`, naming them.
+    pub(super) heads: Vec<[u32; 2]>,
+    /// A voucher whose state came to name a person, and the person's previous entry.
+    pub(super) held: Vec<(VoucherKey, u32)>,
+    /// A referral opened for a person (its id's span in `ids`), and their previous entry.
+    pub(super) opened: Vec<((u32, u32), u32)>,
+    /// The referral ids of `opened`, end to end.
+    pub(super) ids: String,
+}
+
+impl PersonLinks {
+    const HELD: usize = 0;
+    const OPENED: usize = 1;
+
+    /// Makes `entry` (at the end of its vector) the newest of the person's list `which`, and
+    /// returns the entry it follows.
+    pub(super) fn link(&mut self, person: u32, which: usize, entry: usize) -> u32 {
+        let person = person as usize;
+        if self.heads.len() <= person {
+            self.heads.resize(person + 1, [NONE; 2]);
+        }
+        std::mem::replace(&mut self.heads[person][which], entry as u32)
+    }
+
+    /// A voucher's new state names `person`; `before` is who its previous state named.
+    pub(super) fn hold(&mut self, key: VoucherKey, person: u32, before: u32) {
+        if person != NONE && person != before {
+            let next = self.link(person, Self::HELD, self.held.len());
+            self.held.push((key, next));
+        }
+    }
+
+    /// A referral was opened for `person`.
+    pub(super) fn open(&mut self, referral_id: &str, person: u32) {
+        let next = self.link(person, Self::OPENED, self.opened.len());
+        let span = (
+            self.ids.len() as u32,
+            (self.ids.len() + referral_id.len()) as u32,
+        );
+        self.ids.push_str(referral_id);
+        self.opened.push((span, next));
+    }
+
+    /// The person's list `which`, newest first, as entry indices.
+    pub(super) fn walk<T>(&self, person: u32, which: usize, list: &[(T, u32)]) -> Vec<usize> {
+        let mut at = self.heads.get(person as usize).map_or(NONE, |h| h[which]);
+        let mut out = Vec::new();
+        while let Some((_, next)) = list.get(at as usize) {
+            out.push(at as usize);
+            at = *next;
+        }
+        out
+    }
+
+    pub(super) fn vouchers(&self, person: u32) -> impl Iterator<Item = &VoucherKey> {
+        self.walk(person, Self::HELD, &self.held)
+            .into_iter()
+            .map(|i| &self.held[i].0)
+    }
+
+    pub(super) fn referrals(&self, person: u32) -> impl Iterator<Item = &str> {
+        self.walk(person, Self::OPENED, &self.opened)
+            .into_iter()
+            .filter_map(|i| {
+                let (start, end) = self.opened[i].0;
+                self.ids.get(start as usize..end as usize)
+            })
+    }
+}
+
+/// Everything a ledger folds, persisted as a snapshot so a node reopens without re-folding.
+/// The lookup maps are not persisted: they are rebuilt from the vectors they index.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub(super) struct State {
+    pub(super) causal: CausalIndex,
+    pub(super) venues: VenueDirectory,
+    pub(super) venue_history: Map<String, History<VenueSnapshot>>,
+    /// Every batch, in issuing order.
+    pub(super) batches: Vec<BatchInfo>,
+    #[serde(skip)]
+    pub(super) batch_index: Map<String, u32>,
+    /// Every state of every touched voucher.
+    pub(super) voucher_log: Chunked<VoucherRec>,
+    /// Touched voucher → its latest state in `voucher_log`.
+    #[serde(skip)]
+    pub(super) vouchers: Map<VoucherKey, u32>,
+    /// Venues named by a redemption, by first use.
+    pub(super) venue_ids: Vec<String>,
+    #[serde(skip)]
+    pub(super) venue_index: Map<String, u32>,
+    pub(super) claims: BTreeMap<EventId, Claim>,
+    #[serde(skip)]
+    pub(super) links: PersonLinks,
+    pub(super) referrals: Map<String, History<Referral>>,
+    pub(super) people: Vec<PersonRec>,
+    #[serde(skip)]
+    pub(super) persons: Map<PersonId, u32>,
+    pub(super) forgotten: BTreeSet<PersonId>,
+    pub(super) rejections: BTreeMap<EventId, DomainRejection>,
+    pub(super) settlements: BTreeMap<(HubId, String), u64>,
+    /// Settled vouchers and where their settlement is (always in the issuer's feed, so
+    /// "settled in an event's past" is a question of that feed only, whoever owns the voucher).
+    pub(super) settled: Map<VoucherKey, Pos>,
+    /// The digest's chains (docs/protocol.md §5).
+    pub(super) chains: Chains,
+}
+
+impl State {
+    /// Rebuilds the lookup maps after a snapshot is decoded.
+    pub(super) fn reindex(&mut self) {
+        self.batch_index = self
+            .batches
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.batch.batch_id.clone(), i as u32))
+            .collect();
+        let mut vouchers = Map::default();
+        vouchers.reserve(self.voucher_log.len() as usize);
+        for (i, rec) in self.voucher_log.iter().enumerate() {
+            vouchers.insert((rec.batch, rec.number), i as u32);
+        }
+        self.vouchers = vouchers;
+        self.venue_index = self
+            .venue_ids
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.clone(), i as u32))
+            .collect();
+        self.persons = self
+            .people
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id, i as u32))
+            .collect();
+        let mut links = PersonLinks::default();
+        for i in 0..self.voucher_log.len() {
+            let rec = &self.voucher_log[i];
+            links.hold(
+                (rec.batch, rec.number),
+                rec.state.person,
+                self.person_before(rec.prev),
+            );
+        }
+        for (id, history) in self.referrals.sorted() {
+            if let Some((_, first)) = history.first()
+                && let Some(person) = self.persons.get(&first.person)
+            {
+                links.open(id, *person);
+            }
+        }
+        self.links = links;
+    }
+
+    /// The person the voucher state at `prev` names (`NONE` for no state or no person).
+    pub(super) fn person_before(&self, prev: u32) -> u32 {
+        if prev == NONE {
+            NONE
+        } else {
+            self.voucher_log[prev].state.person
+        }
+    }
+}
