@@ -23,6 +23,8 @@ fn the_demo_plays_its_story_on_four_nodes_and_ends_on_one_digest() {
     );
     assert!(out.contains("40 rows: 40 venues registered"), "{out}");
     assert!(out.contains("40 of 40 rows refused"), "{out}");
+    // Every node's dashboard address is printed (a node is waited for until it wrote them).
+    assert!(!out.contains("http:///") && !out.contains("(, "), "{out}");
     // The online redemption is a transfer by the owner; the one through the cut link a claim,
     // pending until the link returns, then accepted.
     assert!(

@@ -305,16 +305,17 @@ impl Federation {
             stop,
             daemons,
         };
-        // A node is ready once it has written the address its commands go to.
+        // A node is ready once its command socket answers and it has written its addresses
+        // (`serve.addr` comes last: the socket may answer before it is there).
         let deadline = Instant::now() + PATIENCE;
         for i in 0..federation.dirs.len() {
             let data_dir = DataDir::new(root.join(&federation.dirs[i]));
             loop {
-                if let Some(address) = crate::admin::running(&data_dir)? {
+                if let Some(address) = crate::admin::running(&data_dir)?
+                    && let Some(http) = http_address(&data_dir)
+                {
                     federation.commands.push(address);
-                    federation
-                        .http
-                        .push(http_address(&data_dir).unwrap_or_default());
+                    federation.http.push(http);
                     break;
                 }
                 if federation.daemons[i].is_finished() || Instant::now() > deadline {
