@@ -75,6 +75,24 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(command) => crate::bench_cli::run(command),
+        Command::Backup { dir } => {
+            data_dir.require_initialised()?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            let report = maillage_app::backup::backup(&data_dir, &dir, now)?;
+            println!(
+                "backup of {} written to {}: {} ({} bytes)",
+                data_dir.root().display(),
+                report.dir.display(),
+                report.files.join(", "),
+                report.bytes
+            );
+            eprintln!(
+                "Restored, this copy signs nothing until a peer has told it how far this hub's feed goes (start it with `maillage serve` and its peers)."
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve(args) => serve(&data_dir, args),
         Command::Simulate { args } => simulate(args),
         Command::Log(LogCommand::Verify { file: Some(file) }) => crate::init::verify_file(&file),
@@ -94,14 +112,20 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 // Before the node is asked: a refusal here writes nothing.
                 crate::export::check_out_dir(export)?;
             }
-            let answer = ask(&data_dir, request)?;
+            let answer = ask(&data_dir, cli.global.offline, request)?;
             Ok(render::answer(&command, answer)?.print())
         }
     }
 }
 
-/// Asks the node of `data_dir`: the daemon serving it, or the node opened here.
-pub fn ask(data_dir: &DataDir, request: Request) -> Result<Result<Response, AppError>> {
+/// Asks the node of `data_dir`: the daemon serving it, or the node opened here. A hub whose
+/// node.toml names peers signs only through its daemon (which first compares its feed with a
+/// peer's), unless `offline`.
+pub fn ask(
+    data_dir: &DataDir,
+    offline: bool,
+    request: Request,
+) -> Result<Result<Response, AppError>> {
     if let Some(socket) = crate::admin::running(data_dir)? {
         tracing::debug!(socket = %socket.display(), "sending the request to the running node");
         return crate::admin::call(&socket, request);
@@ -110,6 +134,34 @@ pub fn ask(data_dir: &DataDir, request: Request) -> Result<Result<Response, AppE
         Ok(node) => Arc::new(node),
         Err(error) => return Ok(Err(error)),
     };
+    let restored = maillage_app::backup::restored(data_dir)?;
+    if let (Some(marker), false) = (&restored, offline) {
+        node.set_gate(Arc::new(maillage_app::gate::AuthoringGate::closed(
+            format!(
+                "{} is a restored backup (taken from {}): start `maillage serve` with its peers so that it gets back the events its feed holds beyond the backup before it signs (signing now would sign positions of its feed a second time: a fork); or pass --offline to sign without it",
+                data_dir.root().display(),
+                marker.source
+            ),
+            std::time::Duration::ZERO,
+        )));
+    } else if !node.config.serve.peers.is_empty() {
+        if offline {
+            if request.signs() {
+                tracing::warn!(
+                    "signing with --offline: this hub's feed was not compared with its peers' first (a stale data dir would fork it)"
+                );
+            }
+        } else {
+            node.set_gate(Arc::new(maillage_app::gate::AuthoringGate::closed(
+                format!(
+                    "this hub's node.toml names {} peer(s) and no `maillage serve` runs on {}: start it, so that it compares this hub's feed with its peers' before signing (a node started from a stale copy of its data dir would sign a position of its feed twice); or pass --offline to sign without it",
+                    node.config.serve.peers.len(),
+                    data_dir.root().display()
+                ),
+                std::time::Duration::ZERO,
+            )));
+        }
+    }
     let app = App::new(node.clone());
     let answer = app.handle(request);
     node.save_views()?;
@@ -146,6 +198,7 @@ fn serve(data_dir: &DataDir, args: ServeArgs) -> Result<ExitCode> {
     if let Some(http) = args.http {
         config.http = http;
     }
+    config.offline = args.offline;
     crate::serve::serve_blocking(node, config)?;
     Ok(ExitCode::SUCCESS)
 }

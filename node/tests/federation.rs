@@ -443,8 +443,16 @@ fn equivocation_forgery_and_strangers_are_caught() {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
-    let verified = on(dir, "o", &["log", "verify"]);
+    // A store holding a fork proof does not verify "OK": the fork is named and the exit code
+    // says so (a script checking backups must not pass it).
+    let out = maillage(dir, &["--data-dir", "o", "log", "verify"]);
+    let verified = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{verified}");
     assert!(verified.contains("1 fork proofs"), "{verified}");
+    assert!(
+        verified.contains("FORK: feed") && verified.contains("FORKED"),
+        "{verified}"
+    );
 
     // The forged event is rejected alone and logged: x keeps the nine before it.
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -566,10 +574,27 @@ fn hubs_replicate_over_tls_and_refuse_a_plaintext_peer() {
         std::fs::write(&path, config).unwrap();
     }
     let sud_file = venues_file("hub-du-sud-2023-05-17.json");
+    // A hub with peers in node.toml signs through its daemon, which first compares its feed
+    // with a peer's; without one it refuses, unless --offline.
+    let refused = maillage(
+        dir,
+        &[
+            "--data-dir",
+            "sud",
+            "venues",
+            "import",
+            sud_file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("names 1 peer(s) and no `maillage serve` runs"),
+        "{refused:?}"
+    );
     on(
         dir,
         "sud",
-        &["venues", "import", sud_file.to_str().unwrap()],
+        &["--offline", "venues", "import", sud_file.to_str().unwrap()],
     );
     let mut sud = Served::start(dir, "sud", ports[0], &[], &[]);
     let mut anct = Served::start(dir, "anct", ports[1], &[], &[]);

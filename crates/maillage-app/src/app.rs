@@ -52,6 +52,15 @@ impl App {
     /// Answers a request.
     pub fn handle(&self, request: Request) -> Result<Response> {
         use Request as R;
+        if request.signs() {
+            self.node.may_sign()?;
+            // Before the views are taken: replication may have to store this node's own
+            // missing events (and fold them) for the gate to open.
+            self.node
+                .gate()
+                .check()
+                .map_err(crate::error::AppError::unavailable)?;
+        }
         let response = match request {
             R::ImportVenues(r) => Response::VenuesImported(self.import_venues(r)?),
             R::QualifyVenue(r) => Response::Signed(self.qualify_venue(r)?),

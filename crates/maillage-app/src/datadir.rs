@@ -72,6 +72,11 @@ pub struct ServeConfig {
     /// on one machine), reported in `serve.addr`, the log and `maillage status`; give a fixed
     /// port (e.g. `127.0.0.1:9464`) for a Prometheus scrape configuration.
     pub http: String,
+    /// Sign without having compared this node's feed with a peer first (`serve --offline`;
+    /// never read from node.toml): a node started from a stale copy of its data dir may then
+    /// sign a position of its feed twice.
+    #[serde(skip)]
+    pub offline: bool,
 }
 
 impl Default for ServeConfig {
@@ -84,6 +89,7 @@ impl Default for ServeConfig {
             answer_claims: true,
             tls: None,
             http: DEFAULT_HTTP.into(),
+            offline: false,
         }
     }
 }

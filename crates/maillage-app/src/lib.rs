@@ -14,12 +14,14 @@
 //!   policy for the daemon and the simulator.
 
 mod app;
+pub mod backup;
 pub mod clock;
 mod commands;
 pub mod datadir;
 pub mod error;
 pub mod export;
 pub mod federation;
+pub mod gate;
 pub mod logfile;
 pub mod network;
 pub mod node;

@@ -23,6 +23,7 @@ use maillage_store::{EventStore, SledStore};
 use crate::clock::{Clock, SystemClock};
 use crate::datadir::{DataDir, NodeConfig};
 use crate::error::{AppError, Context, ErrorKind, Result};
+use crate::gate::AuthoringGate;
 
 /// Own events are made durable in batches of this many (one sync each).
 pub const APPEND_BATCH_EVENTS: usize = 1024;
@@ -93,6 +94,9 @@ pub struct Node {
     appended: AtomicU64,
     /// Wall time.
     clock: Arc<dyn Clock>,
+    /// Whether this node may sign yet (see [`crate::gate`]): open for a node working alone;
+    /// a serving node with peers closes it until a peer confirmed its own feed.
+    gate: Mutex<Arc<AuthoringGate>>,
 }
 
 /// The views, held: replication and other commands wait while they are. Hold them only while
@@ -183,12 +187,41 @@ impl Node {
             author_lock: Mutex::new(()),
             appended: AtomicU64::new(0),
             clock,
+            gate: Mutex::new(Arc::new(AuthoringGate::open_for("working alone"))),
         })
     }
 
     /// The clock.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
+    }
+
+    /// Whether this node may ever sign now, gate aside: a hub (observers sign nothing) whose
+    /// own feed is not damaged on disk.
+    pub fn may_sign(&self) -> Result<()> {
+        if self.member()?.role != Role::Hub {
+            return Err(AppError::forbidden(
+                "this node is an observer (a read replica): observers sign no events",
+            ));
+        }
+        if let Some(damage) = self.store.damaged().get(&self.id()) {
+            return Err(AppError::unavailable(format!(
+                "this node's own feed is damaged on disk from seq {} (up to seq {}): it signed those events once and waits for its peers to send them back before signing anything new (start `maillage serve` with peers; `maillage status` shows progress). Cause: {}",
+                damage.from_seq, damage.held_until, damage.reason
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether this node may sign yet.
+    pub fn gate(&self) -> Arc<AuthoringGate> {
+        lock(&self.gate).clone()
+    }
+
+    /// Puts a gate in front of signing (a serving node: closed until a peer confirmed its
+    /// own feed; the CLI on a hub with peers and no daemon: closed for good).
+    pub fn set_gate(&self, gate: Arc<AuthoringGate>) {
+        *lock(&self.gate) = gate;
     }
 
     /// A copy of this node's key (replication signs handshakes with it).
@@ -425,18 +458,14 @@ impl Node {
         relies_on: &[HubId],
         progress: &mut dyn FnMut(usize),
     ) -> Result<Vec<Result<VerifiedEvent>>> {
-        if self.member()?.role != Role::Hub {
-            return Err(AppError::forbidden(
-                "this node is an observer (a read replica): observers sign no events",
-            ));
+        self.may_sign()?;
+        // Callers wait for the gate before taking the views (`App::handle`): here it is only
+        // checked, never waited for, with the views held.
+        let gate = self.gate();
+        if !gate.is_open() {
+            return Err(AppError::unavailable(gate.closed_because()));
         }
         let me = self.id();
-        if let Some(damage) = self.store.damaged().get(&me) {
-            return Err(AppError::unavailable(format!(
-                "this node's own feed is damaged on disk from seq {} (up to seq {}): it signed those events once and waits for its peers to send them back before signing anything new (start `maillage serve` with peers; `maillage status` shows progress). Cause: {}",
-                damage.from_seq, damage.held_until, damage.reason
-            )));
-        }
         let _writer = lock(&self.author_lock);
         self.fold_new(views)?;
         let head = self.store.head(&me);

@@ -120,6 +120,33 @@ pub enum Request {
     VerifyLog,
 }
 
+impl Request {
+    /// Whether answering it may sign events of this node's feed.
+    pub fn signs(&self) -> bool {
+        matches!(
+            self,
+            Self::ImportVenues(ImportVenues { dry_run: false, .. })
+                | Self::QualifyVenue(_)
+                | Self::RevokeQualification(_)
+                | Self::IssueBatch(_)
+                | Self::HandOut(_)
+                | Self::Redeem(_)
+                | Self::Transfer(_)
+                | Self::Claim(_)
+                | Self::AnswerClaim(_)
+                | Self::Cancel(_)
+                | Self::Settle(_)
+                | Self::OpenReferral(_)
+                | Self::AcceptReferral(_)
+                | Self::DeclineReferral(_)
+                | Self::ForwardReferral(_)
+                | Self::CloseReferral(_)
+                | Self::RecordAccompaniment(_)
+                | Self::ForgetPerson(_)
+        )
+    }
+}
+
 /// What a request gave.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Response {

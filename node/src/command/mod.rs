@@ -50,6 +50,10 @@ pub struct Global {
     /// More logs (-v: debug, -vv: trace). RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Sign on this data dir although no daemon serves it and node.toml names peers, without
+    /// comparing this hub's feed with theirs first (see `maillage serve --help`). Logged.
+    #[arg(long, global = true)]
+    pub offline: bool,
 }
 
 /// Log formats.
@@ -156,6 +160,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Copy this data dir into DIR (new or empty), whether a node serves it or not: the key,
+    /// the charter, node.toml and the event store as it is now (the index and the views are
+    /// rebuilt from it). Restored, the copy knows it is a backup: it signs nothing until a
+    /// peer has told it how far this hub's feed goes, so that restoring last night's copy can
+    /// never make the hub sign a position of its feed twice.
+    ///
+    /// Example: maillage backup /var/backups/maillage/2026-03-31
+    Backup {
+        /// Where to write the copy (created; must be empty if it exists).
+        dir: PathBuf,
+    },
     /// Events kept in the log without effect because they broke a domain rule.
     Rejections {
         /// Machine-readable output.
@@ -214,6 +229,12 @@ pub struct ServeArgs {
     /// any free port; the address is written to serve.addr and shown by `maillage status`).
     #[arg(long, value_name = "ADDR|off")]
     pub http: Option<String>,
+    /// Sign without first comparing this hub's feed with a peer's. By default a hub with
+    /// peers signs nothing after it starts until a peer has told it how far its own feed goes
+    /// and it holds that much: a node started from a backup would otherwise sign a position
+    /// of its feed a second time (a fork, which freezes its feed everywhere). Logged.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// `maillage init`.

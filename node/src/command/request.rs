@@ -132,6 +132,7 @@ fn request_of(command: &Command) -> Result<Request> {
         | Command::Init(_)
         | Command::Federation(_)
         | Command::Id
+        | Command::Backup { .. }
         | Command::Bench(_)
         | Command::Serve(_)
         | Command::Simulate { .. } => bail!("internal error: not a node command"),

@@ -668,9 +668,17 @@ pub(super) fn verified(out: &mut String, r: &maillage_app::request::VerifyView) 
         )?;
     }
     match &r.broken {
-        None if r.damaged.is_empty() => {
+        None if r.damaged.is_empty() && r.forks.is_empty() => {
             writeln!(out, "OK: every signature and every chain verifies")?;
             Ok(0)
+        }
+        None if r.damaged.is_empty() => {
+            writeln!(
+                out,
+                "FORKED: {} feed(s) signed two events at one position and are frozen; every stored signature and chain verifies",
+                r.forks.len()
+            )?;
+            Ok(2)
         }
         None => {
             writeln!(

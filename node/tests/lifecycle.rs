@@ -1,0 +1,181 @@
+//! A hub restored from last night's backup, with real daemons: Hub du Sud and Hinaura
+//! replicate; Hub du Sud's operator takes a backup, the hub signs more, then the operator
+//! restores the backup and issues a batch at once.
+//!
+//! With the start-up guard (the default) the restored node signs nothing until a peer has told
+//! it how far its own feed goes: it pulls back the events signed after the backup, then signs
+//! the next position. No fork anywhere, one digest. With `--offline` it signs the position it
+//! had already signed: the fork the guard exists to prevent, caught by every node and named by
+//! `log verify`.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+mod common;
+#[path = "common/served.rs"]
+mod served;
+
+use common::{issue_caf_batch, json, maillage, on};
+use served::{Served, federation, free_port};
+
+/// `node`'s view of `feed`: (stored seq, fork seq if frozen).
+fn feed(dir: &Path, node: &str, feed: &str) -> (u64, Option<u64>) {
+    let status = json(&on(dir, node, &["status", "--json"]));
+    let found = status["feeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == feed)
+        .cloned()
+        .unwrap_or_default();
+    (
+        found["seq"].as_u64().unwrap_or(0),
+        found["fork_seq"].as_u64().filter(|s| *s > 0),
+    )
+}
+
+/// Waits until `node` holds `name`'s feed up to `seq`.
+fn wait_for_seq(dir: &Path, node: &str, name: &str, seq: u64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while feed(dir, node, name).0 < seq {
+        assert!(
+            Instant::now() < deadline,
+            "{node} never got {name} seq {seq}: {}",
+            on(dir, node, &["status"])
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn digest(dir: &Path, node: &str) -> String {
+    json(&on(dir, node, &["digest", "--json"]))["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn a_hub_restored_from_a_backup_catches_up_before_it_signs() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    federation(
+        dir,
+        &[
+            ("sud", "Hub du Sud", "13,84"),
+            ("hinaura", "Hinaura", "69,74"),
+        ],
+    );
+    let ports = [free_port(), free_port()];
+    let mut sud = Served::start(dir, "sud", ports[0], &[ports[1]], &[]);
+    let mut hinaura = Served::start(dir, "hinaura", ports[1], &[ports[0]], &[]);
+
+    issue_caf_batch(dir, "sud", "13-2026-CAF-01", "10");
+    wait_for_seq(dir, "hinaura", "Hub du Sud", 1);
+
+    // Last night's backup, taken while the node serves.
+    let backup = dir.join("backup-sud");
+    let out = on(dir, "sud", &["backup", backup.to_str().unwrap()]);
+    assert!(out.contains("backup of sud written to"), "{out}");
+    assert!(backup.join("backup.toml").is_file());
+
+    // Today the hub signed one more event, which reached Hinaura.
+    issue_caf_batch(dir, "sud", "13-2026-CAF-02", "10");
+    wait_for_seq(dir, "hinaura", "Hub du Sud", 2);
+    sud.stop();
+
+    // The disk is lost; the operator restores last night's backup.
+    std::fs::rename(dir.join("sud"), dir.join("sud-lost")).unwrap();
+    copy_dir(&backup, &dir.join("sud"));
+    // Without a daemon, the restored copy refuses to sign, saying why.
+    let refused = maillage(
+        dir,
+        &[
+            "--data-dir",
+            "sud",
+            "voucher",
+            "issue",
+            "--batch",
+            "13-2026-CAF-03",
+            "--funder",
+            "CAF",
+            "--funder-siret",
+            "53418890200012",
+            "--count",
+            "5",
+            "--valid-from",
+            "2026-01-01",
+            "--valid-until",
+            "2026-12-31",
+            "--redeem-deadline",
+            "2027-01-31",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(stderr.contains("is a restored backup"), "{stderr}");
+    assert_eq!(feed(dir, "sud", "Hub du Sud").0, 1, "nothing was signed");
+
+    // Started with its peer, the restored node signs only once it holds its own seq 2 again:
+    // the batch issued right away becomes seq 3.
+    let mut sud = Served::start(dir, "sud", ports[0], &[ports[1]], &[]);
+    issue_caf_batch(dir, "sud", "13-2026-CAF-03", "10");
+    assert_eq!(feed(dir, "sud", "Hub du Sud"), (3, None));
+    wait_for_seq(dir, "hinaura", "Hub du Sud", 3);
+    assert_eq!(feed(dir, "hinaura", "Hub du Sud"), (3, None), "no fork");
+    assert!(
+        !dir.join("sud/backup.toml").exists(),
+        "the copy caught up: it is no longer a stale backup"
+    );
+    assert_eq!(digest(dir, "sud"), digest(dir, "hinaura"));
+    assert!(
+        sud.log().contains("a peer confirmed its own feed"),
+        "{}",
+        sud.log()
+    );
+    let verified = on(dir, "hinaura", &["log", "verify"]);
+    assert!(verified.contains("OK:"), "{verified}");
+    sud.stop();
+
+    // The same restore signed with --offline: the node signs seq 2 a second time.
+    std::fs::remove_dir_all(dir.join("sud")).unwrap();
+    copy_dir(&backup, &dir.join("sud"));
+    let mut sud = Served::start(dir, "sud", ports[0], &[], &["--offline"]);
+    issue_caf_batch(dir, "sud", "13-2026-CAF-09", "10");
+    assert_eq!(feed(dir, "sud", "Hub du Sud").0, 2);
+    sud.stop();
+    let mut sud = Served::start(dir, "sud", ports[0], &[ports[1]], &["--offline"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while feed(dir, "hinaura", "Hub du Sud").1.is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the fork was never found: {}",
+            on(dir, "hinaura", &["status"])
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(feed(dir, "hinaura", "Hub du Sud").1, Some(2));
+    let out = maillage(dir, &["--data-dir", "hinaura", "log", "verify"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("FORK: feed"));
+    sud.stop();
+    hinaura.stop();
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+}
