@@ -28,6 +28,7 @@ pub mod person;
 pub mod seeded;
 pub mod territory;
 pub mod venues;
+pub mod version;
 
 pub use maillage_proto::v1 as pb;
 
