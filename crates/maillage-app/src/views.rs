@@ -419,6 +419,8 @@ pub struct CharterView {
     pub federation_id: String,
     /// Endorsements needed to change membership.
     pub admission_threshold: u32,
+    /// The protocol version the federation runs.
+    pub protocol_version: u32,
     /// Members, by key.
     pub members: Vec<MemberView>,
 }
