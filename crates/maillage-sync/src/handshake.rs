@@ -63,12 +63,24 @@ pub fn incompatible_text(peer: &[u32], ours: &[u32]) -> String {
 
 /// What to do about a peer of `peer` versions, for a node implementing `ours`.
 pub fn incompatible_advice(peer: &[u32], ours: &[u32]) -> &'static str {
-    let newest = |v: &[u32]| v.iter().max().copied().unwrap_or(0);
     if newest(peer) > newest(ours) {
         "this node must upgrade maillage to speak with it"
     } else {
         "the peer must upgrade maillage to speak with this node"
     }
+}
+
+/// [`incompatible_advice`] for the server's refusal, which its client reads too.
+fn client_advice(client: &[u32], server: &[u32]) -> &'static str {
+    if newest(client) > newest(server) {
+        "this node (the server) must upgrade maillage to speak with the client"
+    } else {
+        "the client must upgrade maillage to speak with this node (the server)"
+    }
+}
+
+fn newest(versions: &[u32]) -> u32 {
+    versions.iter().max().copied().unwrap_or(0)
 }
 
 /// Which side signs.
@@ -131,7 +143,7 @@ pub enum HandshakeError {
     #[error(
         "handshake: no common protocol version: the client offers {}, this node implements {}: {}; {}",
         version::list(.client), version::list(.server), incompatible_text(.client, .server),
-        incompatible_advice(.client, .server)
+        client_advice(.client, .server)
     )]
     NoCommonVersion {
         /// What the client offers ([`UNNAMED_VERSION`] if nothing).
@@ -783,8 +795,8 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "handshake: no common protocol version: the client offers v3, this node implements \
-             v2: incompatible protocol (peer: v3, this node: v2); this node must upgrade \
-             maillage to speak with it"
+             v2: incompatible protocol (peer: v3, this node: v2); this node (the server) must \
+             upgrade maillage to speak with the client"
         );
         assert_eq!(sessions.pending_count(), 0);
         // A client of a release before versions were named offers none: protocol v1.
@@ -794,8 +806,10 @@ mod tests {
             .hello(&charter, &keys[0], &[2], &v1, [4; 32], 0)
             .unwrap_err();
         assert!(
-            err.to_string()
-                .contains("incompatible protocol (peer: v1, this node: v2); the peer must upgrade"),
+            err.to_string().contains(
+                "incompatible protocol (peer: v1, this node: v2); the client must upgrade \
+                 maillage to speak with this node (the server)"
+            ),
             "{err}"
         );
         // Offering too many is refused before anything is signed.
