@@ -45,6 +45,8 @@ struct Vectors {
     note: String,
     description: Vec<String>,
     domain_tags: DomainTags,
+    /// The protocol version of these vectors: the charters name it, valid events carry it.
+    protocol_version: u32,
     payload_bytes_max: usize,
     charter: CharterVector,
     other_charter: CharterVector,
@@ -68,6 +70,8 @@ struct CharterVector {
     description: String,
     name: String,
     admission_threshold: u32,
+    /// The protocol version the charter names (field 5).
+    protocol_version: u32,
     /// The exact charter bytes (protobuf `Charter`), hex.
     bytes: String,
     /// `SHA-256("maillage/v1/charter\0" || bytes)`, hex.
@@ -585,6 +589,7 @@ fn charter_vector(charter: &Charter, description: &str) -> CharterVector {
         description: description.into(),
         name: charter.name().into(),
         admission_threshold: charter.admission_threshold(),
+        protocol_version: charter.protocol_version(),
         bytes: hex::encode(charter.bytes()),
         federation_id: charter.federation_id().to_hex(),
     }
@@ -985,6 +990,37 @@ fn generate() -> Vectors {
         replay.signed.signature,
     );
 
+    // A later protocol's event: correctly signed by a hub, extending the chain, but of a
+    // version the charter does not name. Refused before anything else is read.
+    let mut later = raw_event(
+        sud_id,
+        fed,
+        7,
+        Some(s6_head.id),
+        hlc7,
+        pb::event::Body::VenueClosed(pb::VenueClosed {
+            venue_id: ALCAZAR.into(),
+            reason: "Protocole suivant".into(),
+        }),
+    );
+    later.version = PROTOCOL_VERSION + 1;
+    let later = later.encode_to_vec();
+    let later_signature = sud.sign_payload(&later).to_vec();
+    g.push_event(
+        "unsupported-version",
+        INVALID,
+        Some("unsupported_version"),
+        &format!(
+            "hub-sud seq 7 (follows sud-1..6), correctly signed, but version {} where the \
+             charter names {PROTOCOL_VERSION}: an event of a protocol this node does not \
+             implement is refused, never folded by this version's rules.",
+            PROTOCOL_VERSION + 1
+        ),
+        &all_six,
+        later,
+        later_signature,
+    );
+
     // --- Raw signatures.
     g.push_signature_of_event("sud-1", "sud-1's key, signed message and signature.");
     g.push_signature_of_event(
@@ -1127,7 +1163,8 @@ fn generate() -> Vectors {
             "Verification is strict (libsodium crypto_sign_verify_detached, ed25519-dalek \
              verify_strict): small-order keys and R refused, S >= ℓ refused, non-canonical key \
              encodings refused.",
-            "An event is valid iff: payload <= payload_bytes_max bytes; version 1; federation \
+            "An event is valid iff: payload <= payload_bytes_max bytes; version = \
+             charter.protocol_version (protobuf Charter field 5; = protocol_version); federation \
              = charter.federation_id; author a hub of the charter; the signature verifies; \
              and it extends the chain made of the events named in `follows` (seq = last seq + \
              1, prev = id of the last, prev empty at seq 1).",
@@ -1142,6 +1179,7 @@ fn generate() -> Vectors {
             sign: hex::encode(SIGN_TAG),
             charter: hex::encode(CHARTER_TAG),
         },
+        protocol_version: PROTOCOL_VERSION,
         payload_bytes_max: PAYLOAD_BYTES_MAX,
         charter: charter_vector(
             &g.charter,
@@ -1237,6 +1275,7 @@ fn core_event_verdict(
         Ok(event) => event,
         Err(EnvelopeError::Oversize { .. }) => return Err("oversize".into()),
         Err(EnvelopeError::Federation { .. }) => return Err("wrong_federation".into()),
+        Err(EnvelopeError::Version { .. }) => return Err("unsupported_version".into()),
         Err(EnvelopeError::Signature(CryptoError::BadSignature { .. })) => {
             return Err("bad_signature".into());
         }
@@ -1363,6 +1402,11 @@ fn maillage_core_reaches_every_expected_verdict() {
     );
     assert_ne!(other.federation_id(), charter.federation_id());
     assert_eq!(v.payload_bytes_max, PAYLOAD_BYTES_MAX);
+    assert_eq!(v.protocol_version, PROTOCOL_VERSION);
+    for (c, vector) in [(&charter, &v.charter), (&other, &v.other_charter)] {
+        assert_eq!(c.protocol_version(), vector.protocol_version);
+        assert_eq!(c.protocol_version(), PROTOCOL_VERSION);
+    }
 
     for key in &v.keys {
         let seed: [u8; 32] = hex::decode(&key.seed).unwrap().try_into().unwrap();

@@ -197,6 +197,19 @@ pub fn status_message(status: &StatusView) -> pb::StatusResponse {
                         lag: *lag,
                     })
                     .collect(),
+                protocol_version: p.protocol_version,
+                incompatible: p.incompatible.clone(),
+                unsupported: p
+                    .unsupported
+                    .iter()
+                    .map(|u| pb::UnsupportedEvents {
+                        version: u.version,
+                        author: u.author.map(|a| a.0.to_vec()).unwrap_or_default(),
+                        from_seq: u.from_seq,
+                        count: u.count,
+                        message: u.message.clone(),
+                    })
+                    .collect(),
             })
             .collect(),
         domain_rejections: status.domain_rejections,

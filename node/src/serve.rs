@@ -19,7 +19,7 @@ use maillage_app::App;
 use maillage_app::datadir::ServeConfig;
 use maillage_app::network::{Network, TransferFailure};
 use maillage_app::node::Node;
-use maillage_app::views::{PeerRejectionView, PeerView, ReplicationView};
+use maillage_app::views::{PeerRejectionView, PeerView, ReplicationView, UnsupportedView};
 use maillage_core::{EventId, Fork, HubId, Role, VerifiedEvent, pb};
 use maillage_proto::v1::query_server::QueryServer;
 use maillage_store::EventStore;
@@ -200,6 +200,23 @@ impl Network for Daemon {
                         .unwrap_or_default(),
                     state: peer.state.clone(),
                     last_error: peer.last_error.clone(),
+                    protocol_version: peer.protocol_version,
+                    incompatible: peer
+                        .incompatible
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    unsupported: peer
+                        .unsupported
+                        .iter()
+                        .map(|u| UnsupportedView {
+                            version: u.version,
+                            author: u.author,
+                            from_seq: u.from_seq,
+                            count: u.count,
+                            message: u.to_string(),
+                        })
+                        .collect(),
                     events_received: peer.events_received,
                     events_rejected: peer.events_rejected,
                     last_contact_ms: peer.last_contact_ms,

@@ -85,6 +85,16 @@ pub fn render(out: &mut String, status: &StatusView, json: bool) -> Result<()> {
                     format!("  last error: {}", peer.last_error)
                 }
             )?;
+            if !peer.incompatible.is_empty() {
+                writeln!(
+                    out,
+                    "    INCOMPATIBLE PROTOCOL: {}; the link retries slowly until one side upgrades maillage",
+                    peer.incompatible
+                )?;
+            }
+            for u in &peer.unsupported {
+                writeln!(out, "    UNSUPPORTED PROTOCOL: {}", u.message)?;
+            }
         }
         if !replication.rejected_from_peers.is_empty() {
             writeln!(out, "\nrecent events rejected from peers:")?;
@@ -121,6 +131,12 @@ pub fn to_json(status: &StatusView) -> serde_json::Value {
         "peers": replication.peers.iter().map(|p| json!({
             "address": p.address, "key": p.key.map(|k| k.to_hex()).unwrap_or_default(), "name": p.name,
             "state": p.state, "last_error": p.last_error,
+            "protocol_version": p.protocol_version, "incompatible": p.incompatible,
+            "unsupported": p.unsupported.iter().map(|u| json!({
+                "version": u.version,
+                "author": u.author.map(|a| a.to_hex()).unwrap_or_default(),
+                "from_seq": u.from_seq, "count": u.count, "message": u.message,
+            })).collect::<Vec<_>>(),
             "events_received": p.events_received, "events_rejected": p.events_rejected,
             "last_contact_ms": p.last_contact_ms,
             "lag": p.lags.iter().map(|(author, peer_seq, lag)| json!({

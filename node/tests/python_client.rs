@@ -5,12 +5,13 @@
 //!
 //! What it proves:
 //! - the wire contract is the `.proto` files plus the documented byte layouts: a client built
-//!   from them alone completes the handshake (checking the server's signature over the
-//!   transcript, signing its own), exchanges frontiers, pulls every feed and finds every event
+//!   from them alone completes the handshake (offering protocol v2, checking the version
+//!   chosen and the server's signature over the transcript that binds it, signing its own), exchanges frontiers, pulls every feed and finds every event
 //!   valid (id, Ed25519 signature, version, federation, author, seq and prev chain) and
 //!   complete (each feed's count and last id equal the frontier's head);
 //! - the node refuses a Hello from a key outside the charter, a Pull without a session or
-//!   with an unknown one, and a replayed Prove (UNAUTHENTICATED);
+//!   with an unknown one, and a replayed Prove (UNAUTHENTICATED), and a Hello offering only
+//!   protocol v3 (FAILED_PRECONDITION, naming both sides' versions);
 //! - the client verified exactly the events the import appended, and `Query.Digest` over gRPC
 //!   equals `maillage digest --json`;
 //! - a second client, `python/reflect.py`, knows only the address: it learns the services and
@@ -366,6 +367,8 @@ fn a_python_client_pulls_and_verifies_every_event_by_itself() {
         "Pull without a session: refused",
         "Pull with an unknown session: refused",
         "the same Prove replayed: refused",
+        "Hello offering only protocol v3: refused",
+        "ok   Hello: protocol v2;",
     ] {
         assert!(stderr.contains(refusal), "missing {refusal:?}");
     }

@@ -309,6 +309,17 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
         Some(0.0)
     );
     assert_eq!(sample(&metrics, "maillage_forks"), Some(0.0));
+    assert_eq!(
+        sample(
+            &metrics,
+            "maillage_events_rejected_total{reason=\"unsupported_version\"}"
+        ),
+        Some(0.0)
+    );
+    assert_eq!(
+        sample(&metrics, "maillage_handshakes_incompatible_total"),
+        Some(0.0)
+    );
     assert_eq!(sample(&metrics, "maillage_events_pending"), Some(0.0));
     assert!(
         metrics.contains("maillage_node_info{node=\"")
@@ -340,6 +351,24 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
                 )
             ),
             Some(0.0),
+            "{metrics}"
+        );
+        assert_eq!(
+            sample(
+                &metrics,
+                &format!(
+                    "maillage_peer_state{{peer=\"{peer}\",name=\"{name}\",state=\"incompatible-protocol\"}}"
+                )
+            ),
+            Some(0.0),
+            "{metrics}"
+        );
+        assert_eq!(
+            sample(
+                &metrics,
+                &format!("maillage_peer_protocol_version{{peer=\"{peer}\",name=\"{name}\"}}")
+            ),
+            Some(2.0),
             "{metrics}"
         );
         for feed in ["Hub du Sud", "Charente numérique"] {

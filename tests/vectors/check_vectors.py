@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent check of the maillage/v1 envelope test vectors (envelope.json).
+"""Independent check of the maillage envelope test vectors (envelope.json), protocol v2.
 
 Shares no code with the Rust implementation:
 - ids and the FederationId are recomputed with hashlib (SHA-256 over the domain tag and bytes);
@@ -7,8 +7,9 @@ Shares no code with the Rust implementation:
   (strict: small-order keys and R refused, S >= l refused, non-canonical keys refused);
 - payloads and the charter are read with the small protobuf wire-format reader below
   (varints and length-delimited fields only, no protobuf library);
-- the 64 KiB limit, the federation field, charter membership and the chain (seq/prev against
-  the events named in `follows`) are checked here.
+- the protocol version (the charter's field 5; every valid event's field 1), the 64 KiB limit,
+  the federation field, charter membership and the chain (seq/prev against the events named
+  in `follows`) are checked here.
 
 A few lines of pure-Python Edwards arithmetic explain *why* a signature is refused (small-order
 key, non-canonical S...) and give two more opinions: a pure-Python strict verifier that must
@@ -36,6 +37,8 @@ SIGN_TAG = b"maillage/v1/sign\0"
 CHARTER_TAG = b"maillage/v1/charter\0"
 PAYLOAD_BYTES_MAX = 64 * 1024
 ROLE_HUB = 1
+# The protocol version this checker implements.
+PROTOCOL_VERSION = 2
 
 # Failure codes that a verifier can only report as "the equation does not hold".
 BAD_SIGNATURE = {"wrong_signature", "flipped_payload_byte"}
@@ -169,7 +172,13 @@ def parse_event(buf):
 
 
 def parse_charter(buf):
-    charter = {"version": 0, "name": "", "admission_threshold": 0, "members": []}
+    charter = {
+        "version": 0,
+        "name": "",
+        "admission_threshold": 0,
+        "members": [],
+        "protocol_version": 0,
+    }
     for number, wire_type, value in read_fields(buf):
         if number == 1:
             expect(number, wire_type, 0)
@@ -197,6 +206,9 @@ def parse_charter(buf):
                     expect(n, wt, 2)
                     member["territories"].append(v.decode("utf-8"))
             charter["members"].append(member)
+        elif number == 5:
+            expect(number, wire_type, 0)
+            charter["protocol_version"] = value & 0xFFFFFFFF
     return charter
 
 
@@ -394,6 +406,10 @@ def check_charter(report, label, cv):
         return None
     if charter["version"] != 1:
         problems.append(f"version {charter['version']}")
+    if charter["protocol_version"] != PROTOCOL_VERSION:
+        problems.append(f"protocol_version {charter['protocol_version']}, expected {PROTOCOL_VERSION}")
+    if charter["protocol_version"] != cv["protocol_version"]:
+        problems.append(f"protocol_version {charter['protocol_version']}, vector says {cv['protocol_version']}")
     if charter["name"] != cv["name"]:
         problems.append(f"name {charter['name']!r} != {cv['name']!r}")
     if charter["admission_threshold"] != cv["admission_threshold"]:
@@ -435,7 +451,7 @@ def check_keys(report, vectors, charter):
         report.line(not problems, f"key {key['name']}", "; ".join(problems) or public.hex())
 
 
-def event_failures(ev, fid, hubs, by_name, problems):
+def event_failures(ev, fid, protocol_version, hubs, by_name, problems):
     """The list of rules this event breaks (empty: valid). Vector inconsistencies go to
     `problems` (they fail the vector whatever the verdict)."""
     failures = []
@@ -462,8 +478,8 @@ def event_failures(ev, fid, hubs, by_name, problems):
     deps = [{"author": d["author"].hex(), "seq": d["seq"], "id": d["id"].hex()} for d in hdr["deps"]]
     if deps != ev["deps"]:
         problems.append(f"deps in payload {deps}, vector says {ev['deps']}")
-    if hdr["version"] != 1:
-        failures.append("bad_version")
+    if hdr["version"] != protocol_version:
+        failures.append("unsupported_version")
     if hdr["federation"] != fid:
         failures.append("wrong_federation")
 
@@ -544,8 +560,13 @@ def main():
         and bytes.fromhex(tags["sign"]) == SIGN_TAG
         and bytes.fromhex(tags["charter"]) == CHARTER_TAG
         and vectors["payload_bytes_max"] == PAYLOAD_BYTES_MAX
+        and vectors["protocol_version"] == PROTOCOL_VERSION
     )
-    report.line(tags_ok, "domain tags and limit", "as in the protocol" if tags_ok else "differ")
+    report.line(
+        tags_ok,
+        "domain tags, limit and protocol version",
+        "as in the protocol" if tags_ok else "differ",
+    )
 
     charter = check_charter(report, "charter", vectors["charter"])
     other = check_charter(report, "other_charter", vectors["other_charter"])
@@ -563,7 +584,9 @@ def main():
         report.line(False, "events", "names are not unique")
     for ev in vectors["events"]:
         problems = []
-        failures = event_failures(ev, fid, hubs, by_name, problems)
+        failures = event_failures(
+            ev, fid, charter["protocol_version"], hubs, by_name, problems
+        )
         judge(report, f"event {ev['name']}", ev["expected"], ev.get("reason"), failures, problems)
 
     for sv in vectors["signatures"]:

@@ -321,6 +321,7 @@ pub fn charter_view(charter: &maillage_core::Charter) -> CharterView {
         name: charter.name().to_owned(),
         federation_id: charter.federation_id().to_hex(),
         admission_threshold: charter.admission_threshold(),
+        protocol_version: charter.protocol_version(),
         members: charter
             .members()
             .iter()

@@ -338,10 +338,19 @@ pub struct PeerView {
     pub key: Option<HubId>,
     /// Its name.
     pub name: String,
-    /// `connecting`, `catching-up`, `live`, `backing-off`, `pulling-from-us`, `stopped`.
+    /// `connecting`, `catching-up`, `live`, `backing-off`, `incompatible-protocol`,
+    /// `pulling-from-us`, `stopped`.
     pub state: String,
     /// Its last failure.
     pub last_error: String,
+    /// The protocol version agreed at the last handshake (0 before one succeeded).
+    pub protocol_version: u32,
+    /// While the peer offers no protocol version this node implements:
+    /// `incompatible protocol (peer: v3, this node: v2)`; empty otherwise.
+    pub incompatible: String,
+    /// Events of protocol versions this node does not implement, received from the peer and
+    /// refused.
+    pub unsupported: Vec<UnsupportedView>,
     /// Events received from it.
     pub events_received: u64,
     /// Of which refused.
@@ -350,6 +359,22 @@ pub struct PeerView {
     pub last_contact_ms: u64,
     /// Per feed: (author, what the peer holds, lag of this node behind it).
     pub lags: Vec<(HubId, u64, u64)>,
+}
+
+/// Events of a protocol version this node does not implement, received from one peer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnsupportedView {
+    /// Their version.
+    pub version: u32,
+    /// The feed they name (unauthenticated: the payload says so).
+    pub author: Option<HubId>,
+    /// The lowest seq they name.
+    pub from_seq: u64,
+    /// How many were refused.
+    pub count: u64,
+    /// For the operator: `events of protocol v3 from seq 6 …; this node implements v2:
+    /// upgrade maillage …`.
+    pub message: String,
 }
 
 /// A peer's event this node refused.
@@ -423,6 +448,8 @@ pub struct CharterView {
     pub federation_id: String,
     /// Endorsements needed to change membership.
     pub admission_threshold: u32,
+    /// The protocol version the federation runs.
+    pub protocol_version: u32,
     /// Members, by key.
     pub members: Vec<MemberView>,
 }

@@ -5,7 +5,7 @@
 //! bytes with [`Charter::from_bytes`], which re-checks every rule. The federation id is the
 //! tagged hash of the bytes, so two nodes with the same file agree on the federation.
 //!
-//! Rules checked: version 1; a name; at least one hub; `1 <= k <= hubs`; members sorted by key
+//! Rules checked: version 1; a protocol version this build implements; a name; at least one hub; `1 <= k <= hubs`; members sorted by key
 //! with no duplicate; every key a canonical, non-small-order Ed25519 point; hubs hold at least
 //! one territory and observers none; every territory a valid département code, held by at
 //! most one hub.
@@ -19,6 +19,7 @@ use thiserror::Error;
 use crate::crypto::{self, CryptoError, PublicKey};
 use crate::ids::{FederationId, HubId};
 use crate::territory::is_departement_code;
+use crate::version::{self, PROTOCOL_VERSION, SUPPORTED_VERSIONS};
 
 /// Charter format version.
 pub const CHARTER_VERSION: u32 = 1;
@@ -74,6 +75,13 @@ pub enum CharterError {
         /// Supported version.
         expected: u32,
         /// Version found.
+        found: u32,
+    },
+    /// The charter names no protocol version (it was made before versions were named, by a
+    /// protocol v1 release), or one this build does not implement.
+    #[error("{}", protocol_version_message(.found))]
+    ProtocolVersion {
+        /// The version the charter names (0: none).
         found: u32,
     },
     /// No federation name.
@@ -153,6 +161,24 @@ pub enum CharterError {
     },
 }
 
+fn protocol_version_message(found: &u32) -> String {
+    let implemented = version::list(SUPPORTED_VERSIONS);
+    if *found == 0 {
+        format!(
+            "the charter names no protocol version: it was made by a maillage release of protocol \
+             v1, and this build implements protocol {implemented}. There is no migration: found the \
+             federation again (`maillage federation create members.toml`), then on each node \
+             `maillage init --data-dir NEW_DIR --charter charter.pb` a fresh data dir and re-import \
+             its venues (`maillage venues import FILE`)"
+        )
+    } else {
+        format!(
+            "the charter names protocol v{found}; this build implements protocol {implemented}: {}",
+            version::advice(*found)
+        )
+    }
+}
+
 /// A validated charter, with the exact bytes it was loaded from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Charter {
@@ -160,12 +186,14 @@ pub struct Charter {
     id: FederationId,
     name: String,
     admission_threshold: u32,
+    protocol_version: u32,
     members: BTreeMap<HubId, Member>,
     territory_holders: BTreeMap<String, HubId>,
 }
 
 impl Charter {
-    /// Founds a federation: sorts the members by key, encodes the charter once, validates it.
+    /// Founds a federation running this build's [`PROTOCOL_VERSION`]: sorts the members by
+    /// key, encodes the charter once, validates it.
     pub fn found(
         name: &str,
         admission_threshold: u32,
@@ -197,6 +225,7 @@ impl Charter {
                     }
                 })
                 .collect(),
+            protocol_version: PROTOCOL_VERSION,
         };
         Self::from_bytes(message.encode_to_vec())
     }
@@ -209,6 +238,11 @@ impl Charter {
             return Err(CharterError::Version {
                 expected: CHARTER_VERSION,
                 found: message.version,
+            });
+        }
+        if !version::implements(message.protocol_version) {
+            return Err(CharterError::ProtocolVersion {
+                found: message.protocol_version,
             });
         }
         if message.name.trim().is_empty() {
@@ -315,6 +349,7 @@ impl Charter {
             id,
             name: message.name,
             admission_threshold: threshold,
+            protocol_version: message.protocol_version,
             members,
             territory_holders,
         })
@@ -338,6 +373,11 @@ impl Charter {
     /// `k`: endorsements needed to change membership.
     pub fn admission_threshold(&self) -> u32 {
         self.admission_threshold
+    }
+
+    /// The protocol version the federation runs: the `version` of every event.
+    pub fn protocol_version(&self) -> u32 {
+        self.protocol_version
     }
 
     /// A member by key.
@@ -413,5 +453,42 @@ mod tests {
         });
         let err = Charter::found("F", 1, vec![weak]).unwrap_err();
         assert!(matches!(err, CharterError::Key { .. }), "{err}");
+    }
+
+    /// The charter `Charter::found` would encode, with another protocol version.
+    fn with_protocol_version(charter: &Charter, protocol_version: u32) -> Vec<u8> {
+        let mut message = pb::Charter::decode(charter.bytes()).unwrap();
+        message.protocol_version = protocol_version;
+        message.encode_to_vec()
+    }
+
+    #[test]
+    fn the_charter_names_the_protocol_version_and_only_an_implemented_one_loads() {
+        let charter = Charter::found("F", 1, vec![spec(1, "A", Role::Hub, &["13"])]).unwrap();
+        assert_eq!(charter.protocol_version(), PROTOCOL_VERSION);
+        let reloaded =
+            Charter::from_bytes(with_protocol_version(&charter, PROTOCOL_VERSION)).unwrap();
+        assert_eq!(reloaded, charter);
+        // A charter of a protocol v1 release: no field. Refused, naming the way out.
+        let err = Charter::from_bytes(with_protocol_version(&charter, 0)).unwrap_err();
+        assert_eq!(err, CharterError::ProtocolVersion { found: 0 });
+        let text = err.to_string();
+        for words in [
+            "names no protocol version",
+            "protocol v1",
+            "implements protocol v2",
+            "maillage federation create",
+            "maillage init --data-dir NEW_DIR --charter charter.pb",
+            "maillage venues import",
+        ] {
+            assert!(text.contains(words), "{words:?} not in {text}");
+        }
+        // A charter of a later protocol.
+        let err = Charter::from_bytes(with_protocol_version(&charter, 3)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the charter names protocol v3; this build implements protocol v2: upgrade \
+             maillage to a release that implements v3"
+        );
     }
 }

@@ -2,8 +2,10 @@
 //!
 //! [`verify_event`] turns untrusted wire bytes into a [`VerifiedEvent`]. It checks, in order:
 //! 1. the payload is at most [`PAYLOAD_BYTES_MAX`] bytes and the signature 64 bytes;
-//! 2. the payload decodes as an `Event`;
-//! 3. `version` is [`PROTOCOL_VERSION`] and `federation` is this charter's id;
+//! 2. `version` (field 1, read alone first, so that a later protocol may change anything
+//!    else in the payload) is the version the charter names: an event of a version this
+//!    build does not implement is refused, never decoded and folded by the rules of another;
+//! 3. the payload decodes as an `Event` and `federation` is this charter's id;
 //! 4. the author is a hub of the charter (observers author nothing);
 //! 5. `seq >= 1`; `prev` is empty iff `seq == 1`, else 32 bytes;
 //! 6. at most [`DEPS_MAX`] deps, each well formed, on another feed, none repeated;
@@ -21,9 +23,9 @@ use thiserror::Error;
 use crate::charter::{Charter, Role};
 use crate::crypto::{self, CryptoError, SecretKey};
 use crate::ids::{EventId, FederationId, HubId};
+use crate::version;
 
-/// Envelope version.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub use crate::version::{PROTOCOL_VERSION, SUPPORTED_VERSIONS};
 /// Largest payload accepted (64 KiB).
 pub const PAYLOAD_BYTES_MAX: usize = 64 * 1024;
 /// Largest number of deps in one event.
@@ -72,13 +74,20 @@ pub enum EnvelopeError {
     /// The payload does not decode as an `Event`.
     #[error("payload does not decode as an Event: {0}")]
     Decode(String),
-    /// Unsupported envelope version.
-    #[error("version: expected {expected}, found {found}")]
+    /// An event of another protocol version than the one the charter names (see
+    /// [`crate::version`]). The author and seq are what the payload states: a payload of a
+    /// version this build does not implement is not authenticated (its signature is not
+    /// checked), so they only help an operator find where the events come from.
+    #[error("version: expected {expected}, found {found}{}", version_note(.found))]
     Version {
-        /// Supported.
+        /// The version the charter names.
         expected: u32,
-        /// Found.
+        /// The version the event names.
         found: u32,
+        /// The author the payload names, if it names a 32-byte key.
+        author: Option<HubId>,
+        /// The seq the payload names.
+        seq: u64,
     },
     /// Event of another federation.
     #[error("federation: expected {expected}, found {found}")]
@@ -113,6 +122,48 @@ pub enum EnvelopeError {
     /// Strict verification failed.
     #[error(transparent)]
     Signature(#[from] CryptoError),
+}
+
+fn version_note(found: &u32) -> String {
+    if version::implements(*found) {
+        String::new()
+    } else {
+        format!(
+            "; this node implements protocol {}: {}",
+            version::list(SUPPORTED_VERSIONS),
+            version::advice(*found)
+        )
+    }
+}
+
+impl EnvelopeError {
+    /// For an event of a protocol version this build does not implement: that version, and
+    /// the author and seq the payload names (unauthenticated).
+    pub fn unsupported_version(&self) -> Option<(u32, Option<HubId>, u64)> {
+        match self {
+            Self::Version {
+                found, author, seq, ..
+            } if !version::implements(*found) => Some((*found, *author, *seq)),
+            _ => None,
+        }
+    }
+}
+
+/// The field of an `Event` payload read before anything else: its version.
+#[derive(Clone, PartialEq, Message)]
+struct VersionPeek {
+    #[prost(uint32, tag = "1")]
+    version: u32,
+}
+
+/// Where an event of a refused version says it belongs, if its fields 3 and 4 still read as
+/// this version's `author` and `seq` (for the operator only).
+#[derive(Clone, PartialEq, Message)]
+struct PositionPeek {
+    #[prost(bytes = "vec", tag = "3")]
+    author: Vec<u8>,
+    #[prost(uint64, tag = "4")]
+    seq: u64,
 }
 
 /// An event whose envelope and signature have been checked against a charter (or that this
@@ -267,14 +318,20 @@ pub fn check_unsigned<'c>(
         }
         .into());
     }
-    let event =
-        pb::Event::decode(payload.as_slice()).map_err(|e| EnvelopeError::Decode(e.to_string()))?;
-    if event.version != PROTOCOL_VERSION {
+    let peek = VersionPeek::decode(payload.as_slice())
+        .map_err(|e| EnvelopeError::Decode(e.to_string()))?;
+    let expected = charter.protocol_version();
+    if peek.version != expected {
+        let position = PositionPeek::decode(payload.as_slice()).unwrap_or_default();
         return Err(EnvelopeError::Version {
-            expected: PROTOCOL_VERSION,
-            found: event.version,
+            expected,
+            found: peek.version,
+            author: HubId::try_from(position.author.as_slice()).ok(),
+            seq: position.seq,
         });
     }
+    let event =
+        pb::Event::decode(payload.as_slice()).map_err(|e| EnvelopeError::Decode(e.to_string()))?;
     let expected = charter.federation_id();
     match FederationId::try_from(event.federation.as_slice()) {
         Ok(found) if found == expected => {}
@@ -648,6 +705,82 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("own feed")
+        );
+    }
+
+    /// A correctly signed event of `version`, built by hand as a node of that version would.
+    fn signed_as_version(
+        secret: &SecretKey,
+        charter: &Charter,
+        version: u32,
+        seq: u64,
+    ) -> pb::SignedEvent {
+        let payload = pb::Event {
+            version,
+            federation: charter.federation_id().0.to_vec(),
+            author: secret.hub_id().0.to_vec(),
+            seq,
+            prev: if seq == 1 { vec![] } else { vec![7; 32] },
+            hlc: 1 << 16,
+            deps: vec![],
+            body: Some(body()),
+        }
+        .encode_to_vec();
+        let signature = secret.sign_payload(&payload).to_vec();
+        pb::SignedEvent { payload, signature }
+    }
+
+    #[test]
+    fn events_of_a_version_this_build_does_not_implement_are_refused() {
+        let (hub, _, charter) = setup();
+        assert_eq!(charter.protocol_version(), PROTOCOL_VERSION);
+        // The same event at the charter's version verifies: only the version differs below.
+        let ok = signed_as_version(&hub, &charter, PROTOCOL_VERSION, 1);
+        verify_event(ok, &charter).unwrap();
+        let later = signed_as_version(&hub, &charter, PROTOCOL_VERSION + 1, 4);
+        let err = verify_event(later.clone(), &charter).unwrap_err();
+        assert_eq!(
+            err,
+            EnvelopeError::Version {
+                expected: PROTOCOL_VERSION,
+                found: PROTOCOL_VERSION + 1,
+                author: Some(hub.hub_id()),
+                seq: 4,
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "version: expected 2, found 3; this node implements protocol v2: upgrade \
+                 maillage to a release that implements v3"
+            )
+        );
+        assert_eq!(err.unsupported_version(), Some((3, Some(hub.hub_id()), 4)));
+        // The batch path gives the same verdict.
+        assert_eq!(verify_events(vec![later], &charter), vec![Err(err)]);
+        // An event of protocol v1 (a release before versions were named) is refused too.
+        let earlier = signed_as_version(&hub, &charter, 1, 1);
+        let err = verify_event(earlier, &charter).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("version: expected 2, found 1; this node implements protocol v2"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("maillage init"), "{err}");
+        // A payload of a later version need not decode as this version's `Event`: the version
+        // is read alone first. Here field 2 carries a varint, which `Event` would refuse.
+        let mut payload = vec![0x08, 0x03, 0x10, 0x01, 0x1a, 0x20];
+        payload.extend([9u8; 32]);
+        let odd = pb::SignedEvent {
+            payload,
+            signature: vec![0; 64],
+        };
+        assert!(pb::Event::decode(odd.payload.as_slice()).is_err());
+        assert_eq!(
+            verify_event(odd, &charter)
+                .unwrap_err()
+                .unsupported_version(),
+            Some((3, Some(HubId([9; 32])), 0))
         );
     }
 

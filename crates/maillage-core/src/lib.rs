@@ -32,6 +32,7 @@ pub mod seeded;
 pub(crate) mod switches;
 pub mod territory;
 pub mod venues;
+pub mod version;
 pub mod vocab;
 
 pub use maillage_proto::v1 as pb;

@@ -94,6 +94,17 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+    /// A stored event of a protocol version this build does not implement: the store was
+    /// written by another release. Refused, never read by this version's rules.
+    #[error("feed {author} seq {seq}: the store was written by another maillage release: {reason}")]
+    UnsupportedVersion {
+        /// The feed.
+        author: HubId,
+        /// Position.
+        seq: u64,
+        /// The envelope's verdict (both versions, and what to do).
+        reason: String,
+    },
     /// A lock holder panicked.
     #[error("storage: a writer panicked while holding the store lock")]
     Poisoned,
@@ -381,7 +392,9 @@ impl MemoryStore {
 impl<B: Backend> Store<B> {
     /// Opens a store and checks every chain (hashes, links, head signatures). A feed that
     /// breaks is cut to its longest verified prefix and recorded as [`Damage`] (logged): the
-    /// store opens and serves what verifies. Only a failure to read at all is an error.
+    /// store opens and serves what verifies. Only a failure to read at all, or events of a
+    /// protocol version this build does not implement ([`StoreError::UnsupportedVersion`]: a
+    /// store written by another release), is an error.
     pub fn open(backend: B, charter: Arc<Charter>) -> Result<Self, StoreError> {
         let mut state = State::default();
         for (author, bytes) in backend.forks()? {
@@ -519,6 +532,8 @@ impl<B: Backend> Store<B> {
             for (seq, bytes) in rows {
                 let event = match self.decode(author, seq, &bytes) {
                     Ok(e) => e,
+                    // Not damage: another release's store. Cutting the feed would hide it.
+                    Err(e @ StoreError::UnsupportedVersion { .. }) => return Err(e),
                     Err(e) => {
                         walk.broken = Some(broken(seq, e.to_string()));
                         return Ok(walk);
@@ -610,8 +625,17 @@ impl<B: Backend> Store<B> {
         };
         let signed = pb::SignedEvent::decode(bytes)
             .map_err(|e| corrupt(format!("stored event does not decode: {e}")))?;
-        let (header, _) =
-            check_unsigned(&signed, &self.charter).map_err(|e| corrupt(e.to_string()))?;
+        let (header, _) = check_unsigned(&signed, &self.charter).map_err(|e| {
+            if e.unsupported_version().is_some() {
+                StoreError::UnsupportedVersion {
+                    author: *author,
+                    seq,
+                    reason: e.to_string(),
+                }
+            } else {
+                corrupt(e.to_string())
+            }
+        })?;
         let event = header.into_verified(signed);
         if event.author != *author || event.seq != seq {
             return Err(corrupt(format!(

@@ -733,3 +733,49 @@ fn the_causal_past_respects_the_deps_bound_and_rotates() {
     let too_many: Vec<_> = first.iter().chain(&second).copied().collect();
     assert!(writer.next(body(3), too_many, 1_000_002).is_err());
 }
+
+/// A store written by a protocol v1 release (events of version 1) is refused at open with the
+/// way out, not cut as damaged (which would hide it and fetch "the rest" from peers).
+#[test]
+fn a_store_of_another_protocol_version_is_refused_at_open() {
+    let f = fixture();
+    let secret = &f.keys[0];
+    let mut rows = Vec::new();
+    let mut prev: Option<maillage_core::EventId> = None;
+    for seq in 1..=3u64 {
+        let payload = pb::Event {
+            version: 1,
+            federation: f.charter.federation_id().0.to_vec(),
+            author: secret.hub_id().0.to_vec(),
+            seq,
+            prev: prev.map(|p| p.0.to_vec()).unwrap_or_default(),
+            hlc: (1_000_000 + seq) << 16,
+            deps: vec![],
+            body: Some(body(seq)),
+        }
+        .encode_to_vec();
+        prev = Some(maillage_core::crypto::event_id(&payload));
+        let signature = secret.sign_payload(&payload).to_vec();
+        let signed = pb::SignedEvent { payload, signature };
+        rows.push((secret.hub_id(), seq, signed.encode_to_vec()));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let backend = SledBackend::open(dir.path()).unwrap();
+        backend.write_events(&rows).unwrap();
+    }
+    let error = SledStore::open_path(dir.path(), f.charter.clone()).unwrap_err();
+    assert!(
+        matches!(error, StoreError::UnsupportedVersion { seq: 1, .. }),
+        "{error}"
+    );
+    let text = error.to_string();
+    for words in [
+        "written by another maillage release",
+        "version: expected 2, found 1",
+        "this node implements protocol v2",
+        "maillage init",
+    ] {
+        assert!(text.contains(words), "{words:?} not in {text}");
+    }
+}

@@ -20,9 +20,12 @@ use tokio::sync::{mpsc, watch};
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 use tonic::{Request, Status};
 
-use crate::handshake::{ClientHandshake, HandshakeError, SESSION_METADATA};
+use crate::handshake::{
+    ClientHandshake, HandshakeError, SESSION_METADATA, VERSIONS_METADATA, incompatible_advice,
+    incompatible_text,
+};
 use crate::plan::plan;
-use crate::replica::{IngestReport, MESSAGE_BYTES_MAX, Replica, verify_batch};
+use crate::replica::{Incompatible, IngestReport, MESSAGE_BYTES_MAX, Replica, verify_batch};
 use crate::wire;
 
 /// HTTP/2 flow-control window per stream: a few batches in flight.
@@ -59,6 +62,16 @@ pub enum LinkError {
     /// The handshake failed on this side.
     #[error(transparent)]
     Handshake(#[from] HandshakeError),
+    /// The peer offers no protocol version this node implements (either side refused).
+    #[error("{}: {} ({detail})", incompatible_text(.peer, .ours), incompatible_advice(.peer, .ours))]
+    Incompatible {
+        /// The versions the peer implements, as it said (v1 when it named none).
+        peer: Vec<u32>,
+        /// The versions this node offered.
+        ours: Vec<u32>,
+        /// Which side refused.
+        detail: String,
+    },
     /// The peer answered with an error.
     #[error("peer answered {}: {}", .0.code(), .0.message())]
     Rpc(#[from] Status),
@@ -153,9 +166,9 @@ pub fn endpoint(address: &str, connect_timeout: Duration) -> Result<Endpoint, Li
 }
 
 /// Proves `secret`'s membership to the node at the end of `channel` and checks the node's
-/// (`expected`, if given): returns the client, the session token (hex, for the
-/// `maillage-session` metadata entry of every later call, `Query` calls included) and the
-/// node's key. `nonce` must be fresh random bytes.
+/// (`expected`, if given), offering the protocol versions this build implements: returns the
+/// client, the session token (hex, for the `maillage-session` metadata entry of every later
+/// call, `Query` calls included) and the node's key. `nonce` must be fresh random bytes.
 pub async fn handshake(
     channel: Channel,
     charter: &Charter,
@@ -163,14 +176,89 @@ pub async fn handshake(
     nonce: [u8; 32],
     expected: Option<HubId>,
 ) -> Result<(FederationClient<Channel>, String, HubId), LinkError> {
+    let session = versioned_handshake(
+        channel,
+        charter,
+        secret,
+        nonce,
+        expected,
+        maillage_core::version::SUPPORTED_VERSIONS,
+    )
+    .await?;
+    Ok((session.client, session.token, session.server))
+}
+
+/// What [`versioned_handshake`] opens.
+#[derive(Debug)]
+pub struct Session {
+    /// The client, with its message limits.
+    pub client: FederationClient<Channel>,
+    /// The session token (hex).
+    pub token: String,
+    /// The node's key.
+    pub server: HubId,
+    /// The protocol version agreed.
+    pub protocol_version: u32,
+}
+
+/// [`handshake`], offering `versions`.
+pub async fn versioned_handshake(
+    channel: Channel,
+    charter: &Charter,
+    secret: &SecretKey,
+    nonce: [u8; 32],
+    expected: Option<HubId>,
+    versions: &[u32],
+) -> Result<Session, LinkError> {
     let mut client = FederationClient::new(channel)
         .max_decoding_message_size(MESSAGE_BYTES_MAX)
         .max_encoding_message_size(MESSAGE_BYTES_MAX);
-    let handshake = ClientHandshake::new(charter, secret.hub_id(), nonce);
-    let hello = client.hello(handshake.hello()).await?.into_inner();
-    let (server, prove) = handshake.finish(charter, secret, &hello, expected)?;
-    let session = client.prove(prove).await?.into_inner().session;
-    Ok((client, hex::encode(session), server))
+    let handshake = ClientHandshake::new(charter, secret.hub_id(), nonce, versions);
+    let hello = match client.hello(handshake.hello()).await {
+        Ok(hello) => hello.into_inner(),
+        Err(status) => return Err(refused_hello(status, versions)),
+    };
+    let finished = match handshake.finish(charter, secret, &hello, expected) {
+        Ok(finished) => finished,
+        Err(HandshakeError::VersionNotOffered { chosen, offered }) => {
+            return Err(LinkError::Incompatible {
+                peer: vec![chosen],
+                ours: offered,
+                detail: format!("this node refused the peer's choice of v{chosen}"),
+            });
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let session = client.prove(finished.prove).await?.into_inner().session;
+    Ok(Session {
+        client,
+        token: hex::encode(session),
+        server: finished.server,
+        protocol_version: finished.protocol_version,
+    })
+}
+
+/// A refused `Hello`: an incompatibility when the server says so (FAILED_PRECONDITION with its
+/// versions in the trailer), the server's status otherwise.
+fn refused_hello(status: Status, ours: &[u32]) -> LinkError {
+    let theirs = status
+        .metadata()
+        .get(VERSIONS_METADATA)
+        .and_then(|v| v.to_str().ok())
+        .map(|text| {
+            text.split(',')
+                .filter_map(|v| v.trim().parse::<u32>().ok())
+                .take(maillage_core::version::VERSIONS_OFFERED_MAX)
+                .collect::<Vec<u32>>()
+        });
+    match theirs {
+        Some(peer) if status.code() == tonic::Code::FailedPrecondition => LinkError::Incompatible {
+            peer,
+            ours: ours.to_vec(),
+            detail: "the peer refused the handshake".into(),
+        },
+        _ => LinkError::Rpc(status),
+    }
 }
 
 /// An authenticated session with one peer.
@@ -180,6 +268,8 @@ pub struct PeerClient {
     token: String,
     /// The peer's key, proven by the handshake.
     pub peer: HubId,
+    /// The protocol version agreed.
+    pub protocol_version: u32,
 }
 
 impl PeerClient {
@@ -191,12 +281,20 @@ impl PeerClient {
     ) -> Result<Self, LinkError> {
         let channel = connector.connect(peer).await?;
         let nonce = replica.random::<32>();
-        let (client, token, server) =
-            handshake(channel, &replica.charter, replica.secret(), nonce, peer.key).await?;
+        let session = versioned_handshake(
+            channel,
+            &replica.charter,
+            replica.secret(),
+            nonce,
+            peer.key,
+            &replica.config.protocol_versions,
+        )
+        .await?;
         Ok(Self {
-            client,
-            token,
-            peer: server,
+            client: session.client,
+            token: session.token,
+            peer: session.server,
+            protocol_version: session.protocol_version,
         })
     }
 
@@ -283,6 +381,37 @@ pub async fn run_link(
                 replica.update_peer(&name, |p| p.state = "stopped".into());
                 return;
             }
+            Err(LinkError::Incompatible { peer, ours, detail }) => {
+                // Not a failure a retry a few seconds later mends: an operator must upgrade
+                // one side. Retry slowly (so that the link comes back by itself after the
+                // upgrade), warn at most once a minute.
+                let message = LinkError::Incompatible {
+                    peer: peer.clone(),
+                    ours: ours.clone(),
+                    detail,
+                }
+                .to_string();
+                let incompatible = Incompatible { peer, ours };
+                let retry_ms = replica.config.incompatible_retry_ms.max(1);
+                if replica.version_warning_due(&name, "link") {
+                    tracing::warn!(peer = %name, retry_ms, "link to peer: {message}; will retry slowly");
+                } else {
+                    tracing::debug!(peer = %name, retry_ms, "link to peer: {message}");
+                }
+                replica.update_peer(&name, |p| {
+                    p.state = "incompatible-protocol".into();
+                    p.last_error = message;
+                    p.protocol_version = 0;
+                    p.incompatible = Some(incompatible);
+                });
+                tokio::select! {
+                    biased;
+                    _ = shutdown.changed() => return,
+                    _ = tokio::time::sleep(Duration::from_millis(retry_ms)) => {}
+                }
+                delay_ms = replica.config.retry_min_ms.max(1);
+                continue;
+            }
             Err(error) => {
                 tracing::warn!(peer = %name, %error, retry_ms = delay_ms, "link to peer failed; will retry");
                 replica.update_peer(&name, |p| {
@@ -323,9 +452,12 @@ async fn session(
     .await
     .map_err(|_| LinkError::Stalled(stall.as_millis() as u64))??;
     let peer_key = client.peer;
+    let protocol_version = client.protocol_version;
     replica.update_peer(&name, |p| {
         p.key = Some(peer_key);
         p.last_error.clear();
+        p.protocol_version = protocol_version;
+        p.incompatible = None;
     });
 
     let remote = wire::heads(&replica.charter, &theirs.heads)?;

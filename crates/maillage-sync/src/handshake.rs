@@ -1,15 +1,25 @@
-//! The handshake (docs/protocol.md §6): both sides prove possession of a member key by signing
-//! a transcript that binds the FederationId, both keys and both fresh challenges, each side
-//! under its own role label so that a signature can never be reflected back.
+//! The handshake (docs/protocol.md §8): both sides prove possession of a member key by signing
+//! a transcript that binds the FederationId, both keys, both fresh challenges, the protocol
+//! versions the client offers and the one the server chose, each side under its own role label
+//! so that a signature can never be reflected back.
+//!
+//! Versions: the client offers the versions it implements; the server picks the highest it
+//! implements too, or refuses ([`HandshakeError::NoCommonVersion`]); the client refuses a
+//! choice it did not offer ([`HandshakeError::VersionNotOffered`]). A peer of a release before
+//! versions were named offers or chooses nothing: it speaks protocol v1.
 //!
 //! Sans-IO: [`Sessions`] is the server's table, driven with the time and the random bytes it
 //! needs; [`ClientHandshake`] is the client's half. Both are bounded: at most
 //! [`PENDING_MAX`] handshakes half-done and [`SESSIONS_MAX`] sessions open; the oldest are
 //! evicted first.
+//!
+//! Size: the sans-IO handshake and, below it, one test per refusal (unknown key, reflected
+//! signature, versions without a common one, versions altered in transit, bounds).
 
 use std::collections::BTreeMap;
 
 use maillage_core::crypto::HANDSHAKE_TAG;
+use maillage_core::version::{self, VERSIONS_OFFERED_MAX};
 use maillage_core::{Charter, FederationId, HubId, PublicKey, Role, SecretKey, pb};
 use thiserror::Error;
 
@@ -27,6 +37,51 @@ pub const PENDING_TTL_MS: u64 = 30_000;
 pub const SESSION_IDLE_TTL_MS: u64 = 10 * 60_000;
 /// The metadata entry carrying the session token (hex).
 pub const SESSION_METADATA: &str = "maillage-session";
+/// The trailer of a Hello refused for want of a common version: the server's versions,
+/// comma-separated decimal.
+pub const VERSIONS_METADATA: &str = "maillage-protocol-versions";
+/// The version a peer speaks when it names none: releases before versions were named.
+pub const UNNAMED_VERSION: u32 = 1;
+
+/// The versions a peer named, or [`UNNAMED_VERSION`] when it named none.
+pub fn named_or_v1(versions: &[u32]) -> Vec<u32> {
+    if versions.is_empty() {
+        vec![UNNAMED_VERSION]
+    } else {
+        versions.to_vec()
+    }
+}
+
+/// `incompatible protocol (peer: v3, this node: v2)`.
+pub fn incompatible_text(peer: &[u32], ours: &[u32]) -> String {
+    format!(
+        "incompatible protocol (peer: {}, this node: {})",
+        version::list(peer),
+        version::list(ours)
+    )
+}
+
+/// What to do about a peer of `peer` versions, for a node implementing `ours`.
+pub fn incompatible_advice(peer: &[u32], ours: &[u32]) -> &'static str {
+    if newest(peer) > newest(ours) {
+        "this node must upgrade maillage to speak with it"
+    } else {
+        "the peer must upgrade maillage to speak with this node"
+    }
+}
+
+/// [`incompatible_advice`] for the server's refusal, which its client reads too.
+fn client_advice(client: &[u32], server: &[u32]) -> &'static str {
+    if newest(client) > newest(server) {
+        "this node (the server) must upgrade maillage to speak with the client"
+    } else {
+        "the client must upgrade maillage to speak with this node (the server)"
+    }
+}
+
+fn newest(versions: &[u32]) -> u32 {
+    versions.iter().max().copied().unwrap_or(0)
+}
 
 /// Which side signs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +139,33 @@ pub enum HandshakeError {
     /// The key is not allowed to do this.
     #[error("handshake: {0}")]
     Refused(String),
+    /// Server side: the client offers no version this node implements.
+    #[error(
+        "handshake: no common protocol version: the client offers {}, this node implements {}: {}; {}",
+        version::list(.client), version::list(.server), incompatible_text(.client, .server),
+        client_advice(.client, .server)
+    )]
+    NoCommonVersion {
+        /// What the client offers ([`UNNAMED_VERSION`] if nothing).
+        client: Vec<u32>,
+        /// What this node implements.
+        server: Vec<u32>,
+    },
+    /// Client side: the server chose a version the client did not offer.
+    #[error(
+        "handshake: the server chose protocol {}, this node offered {}: {}; {}",
+        version::list(&[*.chosen]), version::list(.offered),
+        incompatible_text(&[*.chosen], .offered), incompatible_advice(&[*.chosen], .offered)
+    )]
+    VersionNotOffered {
+        /// The server's choice ([`UNNAMED_VERSION`] if it named none).
+        chosen: u32,
+        /// What the client offered.
+        offered: Vec<u32>,
+    },
+    /// More versions offered than [`VERSIONS_OFFERED_MAX`].
+    #[error("handshake: protocol_versions: expected at most {VERSIONS_OFFERED_MAX}, found {0}")]
+    TooManyVersions(usize),
 }
 
 fn array<const N: usize>(field: &'static str, bytes: &[u8]) -> Result<[u8; N], HandshakeError> {
@@ -98,29 +180,49 @@ fn hub(field: &'static str, bytes: &[u8]) -> Result<HubId, HandshakeError> {
     Ok(HubId(array::<32>(field, bytes)?))
 }
 
+/// What both sides sign, but the role label.
+#[derive(Debug, Clone, Copy)]
+pub struct Transcript<'a> {
+    /// The federation.
+    pub federation: &'a FederationId,
+    /// The client's key.
+    pub client: &'a HubId,
+    /// The server's key.
+    pub server: &'a HubId,
+    /// The client's challenge.
+    pub client_nonce: &'a [u8; NONCE_BYTES],
+    /// The server's challenge.
+    pub server_nonce: &'a [u8; NONCE_BYTES],
+    /// The versions the client offered, as sent (empty: none).
+    pub client_versions: &'a [u32],
+    /// The version the server chose.
+    pub chosen_version: u32,
+}
+
 /// The signed transcript: tag ‖ role label ‖ federation ‖ client key ‖ server key ‖ client
-/// challenge ‖ server challenge.
-pub fn transcript(
-    side: Side,
-    federation: &FederationId,
-    client: &HubId,
-    server: &HubId,
-    client_nonce: &[u8; NONCE_BYTES],
-    server_nonce: &[u8; NONCE_BYTES],
-) -> Vec<u8> {
+/// challenge ‖ server challenge ‖ u32 BE count of the client's versions ‖ each, u32 BE ‖ the
+/// chosen version, u32 BE.
+pub fn transcript(side: Side, t: &Transcript<'_>) -> Vec<u8> {
     let label: &[u8] = match side {
         Side::Client => b"client\0",
         Side::Server => b"server\0",
     };
-    let mut t = Vec::with_capacity(HANDSHAKE_TAG.len() + label.len() + 4 * 32 + 32);
-    t.extend_from_slice(HANDSHAKE_TAG);
-    t.extend_from_slice(label);
-    t.extend_from_slice(&federation.0);
-    t.extend_from_slice(&client.0);
-    t.extend_from_slice(&server.0);
-    t.extend_from_slice(client_nonce);
-    t.extend_from_slice(server_nonce);
-    t
+    let mut out = Vec::with_capacity(
+        HANDSHAKE_TAG.len() + label.len() + 5 * 32 + 8 + 4 * t.client_versions.len(),
+    );
+    out.extend_from_slice(HANDSHAKE_TAG);
+    out.extend_from_slice(label);
+    out.extend_from_slice(&t.federation.0);
+    out.extend_from_slice(&t.client.0);
+    out.extend_from_slice(&t.server.0);
+    out.extend_from_slice(t.client_nonce);
+    out.extend_from_slice(t.server_nonce);
+    out.extend_from_slice(&(t.client_versions.len() as u32).to_be_bytes());
+    for v in t.client_versions {
+        out.extend_from_slice(&v.to_be_bytes());
+    }
+    out.extend_from_slice(&t.chosen_version.to_be_bytes());
+    out
 }
 
 fn member_key(charter: &Charter, id: HubId) -> Result<PublicKey, HandshakeError> {
@@ -134,6 +236,8 @@ fn member_key(charter: &Charter, id: HubId) -> Result<PublicKey, HandshakeError>
 struct Pending {
     client: HubId,
     client_nonce: [u8; NONCE_BYTES],
+    client_versions: Vec<u32>,
+    chosen_version: u32,
     created_ms: u64,
 }
 
@@ -153,12 +257,14 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    /// Answers a `Hello`: checks the federation and the client's membership, signs the
-    /// transcript with `me` and remembers the challenge. `server_nonce` must be fresh random.
+    /// Answers a `Hello`: checks the federation, the client's membership and that it offers
+    /// a version of `versions` (what this node implements), signs the transcript with `me` and
+    /// remembers the challenge. `server_nonce` must be fresh random.
     pub fn hello(
         &mut self,
         charter: &Charter,
         me: &SecretKey,
+        versions: &[u32],
         request: &pb::HelloRequest,
         server_nonce: [u8; NONCE_BYTES],
         now_ms: u64,
@@ -173,6 +279,16 @@ impl Sessions {
         let client = hub("client_key", &request.client_key)?;
         member_key(charter, client)?;
         let client_nonce = array::<NONCE_BYTES>("client_nonce", &request.client_nonce)?;
+        let offered = &request.protocol_versions;
+        if offered.len() > VERSIONS_OFFERED_MAX {
+            return Err(HandshakeError::TooManyVersions(offered.len()));
+        }
+        let chosen_version = version::highest_common(versions, offered).ok_or_else(|| {
+            HandshakeError::NoCommonVersion {
+                client: named_or_v1(offered),
+                server: versions.to_vec(),
+            }
+        })?;
         self.expire(now_ms);
         while self.pending.len() >= PENDING_MAX {
             let oldest = self
@@ -188,17 +304,23 @@ impl Sessions {
         let server = me.hub_id();
         let signature = me.sign_raw(&transcript(
             Side::Server,
-            &federation,
-            &client,
-            &server,
-            &client_nonce,
-            &server_nonce,
+            &Transcript {
+                federation: &federation,
+                client: &client,
+                server: &server,
+                client_nonce: &client_nonce,
+                server_nonce: &server_nonce,
+                client_versions: offered,
+                chosen_version,
+            },
         ));
         self.pending.insert(
             server_nonce,
             Pending {
                 client,
                 client_nonce,
+                client_versions: offered.clone(),
+                chosen_version,
                 created_ms: now_ms,
             },
         );
@@ -206,11 +328,12 @@ impl Sessions {
             server_key: server.0.to_vec(),
             server_nonce: server_nonce.to_vec(),
             server_signature: signature.to_vec(),
+            protocol_version: chosen_version,
         })
     }
 
     /// Answers a `Prove`: checks the client's signature and opens a session under `token`
-    /// (fresh random). Returns the peer's key.
+    /// (fresh random). Returns the peer's key and the protocol version agreed.
     pub fn prove(
         &mut self,
         charter: &Charter,
@@ -218,7 +341,7 @@ impl Sessions {
         request: &pb::ProveRequest,
         token: [u8; SESSION_TOKEN_BYTES],
         now_ms: u64,
-    ) -> Result<HubId, HandshakeError> {
+    ) -> Result<(HubId, u32), HandshakeError> {
         let client = hub("client_key", &request.client_key)?;
         let server_nonce = array::<NONCE_BYTES>("server_nonce", &request.server_nonce)?;
         self.expire(now_ms);
@@ -230,14 +353,19 @@ impl Sessions {
         let key = member_key(charter, client)?;
         let message = transcript(
             Side::Client,
-            &charter.federation_id(),
-            &client,
-            me,
-            &pending.client_nonce,
-            &server_nonce,
+            &Transcript {
+                federation: &charter.federation_id(),
+                client: &client,
+                server: me,
+                client_nonce: &pending.client_nonce,
+                server_nonce: &server_nonce,
+                client_versions: &pending.client_versions,
+                chosen_version: pending.chosen_version,
+            },
         );
         key.verify_raw(&message, &request.client_signature)
             .map_err(|_| HandshakeError::BadSignature(Side::Client))?;
+        let chosen_version = pending.chosen_version;
         self.pending.remove(&server_nonce);
         while self.open.len() >= SESSIONS_MAX {
             let oldest = self
@@ -257,7 +385,7 @@ impl Sessions {
                 last_used_ms: now_ms,
             },
         );
-        Ok(client)
+        Ok((client, chosen_version))
     }
 
     /// The peer a session token belongs to (refreshing its idle timer). A member removed
@@ -304,15 +432,29 @@ pub struct ClientHandshake {
     federation: FederationId,
     me: HubId,
     nonce: [u8; NONCE_BYTES],
+    versions: Vec<u32>,
+}
+
+/// What a finished client handshake yields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    /// The server's key, proven.
+    pub server: HubId,
+    /// The protocol version agreed.
+    pub protocol_version: u32,
+    /// The `Prove` to send.
+    pub prove: pb::ProveRequest,
 }
 
 impl ClientHandshake {
-    /// Starts a handshake with a fresh random `nonce`.
-    pub fn new(charter: &Charter, me: HubId, nonce: [u8; NONCE_BYTES]) -> Self {
+    /// Starts a handshake with a fresh random `nonce`, offering `versions` (the versions this
+    /// node implements: [`maillage_core::version::SUPPORTED_VERSIONS`]).
+    pub fn new(charter: &Charter, me: HubId, nonce: [u8; NONCE_BYTES], versions: &[u32]) -> Self {
         Self {
             federation: charter.federation_id(),
             me,
             nonce,
+            versions: versions.to_vec(),
         }
     }
 
@@ -322,18 +464,20 @@ impl ClientHandshake {
             federation: self.federation.0.to_vec(),
             client_key: self.me.0.to_vec(),
             client_nonce: self.nonce.to_vec(),
+            protocol_versions: self.versions.clone(),
         }
     }
 
     /// Checks the server's answer (a member of the charter, `expected` if the operator named
-    /// the peer's key, a valid signature) and returns the server's key and the `Prove` to send.
+    /// the peer's key, a version this node offered, a valid signature) and returns the server's
+    /// key, the version agreed and the `Prove` to send.
     pub fn finish(
         &self,
         charter: &Charter,
         me: &SecretKey,
         response: &pb::HelloResponse,
         expected: Option<HubId>,
-    ) -> Result<(HubId, pb::ProveRequest), HandshakeError> {
+    ) -> Result<Finished, HandshakeError> {
         let server = hub("server_key", &response.server_key)?;
         if let Some(expected) = expected
             && expected != server
@@ -351,32 +495,42 @@ impl ClientHandshake {
         }
         let key = member_key(charter, server)?;
         let server_nonce = array::<NONCE_BYTES>("server_nonce", &response.server_nonce)?;
-        let message = transcript(
-            Side::Server,
-            &self.federation,
-            &self.me,
-            &server,
-            &self.nonce,
-            &server_nonce,
-        );
-        key.verify_raw(&message, &response.server_signature)
-            .map_err(|_| HandshakeError::BadSignature(Side::Server))?;
-        let signature = me.sign_raw(&transcript(
-            Side::Client,
-            &self.federation,
-            &self.me,
-            &server,
-            &self.nonce,
-            &server_nonce,
-        ));
-        Ok((
+        // Before the signature: a server of a release before versions were named signs
+        // another transcript, and "bad signature" would hide the real reason.
+        let chosen_version = response.protocol_version;
+        if !self.versions.contains(&chosen_version) {
+            return Err(HandshakeError::VersionNotOffered {
+                chosen: match chosen_version {
+                    0 => UNNAMED_VERSION,
+                    named => named,
+                },
+                offered: self.versions.clone(),
+            });
+        }
+        let signed = Transcript {
+            federation: &self.federation,
+            client: &self.me,
+            server: &server,
+            client_nonce: &self.nonce,
+            server_nonce: &server_nonce,
+            client_versions: &self.versions,
+            chosen_version,
+        };
+        key.verify_raw(
+            &transcript(Side::Server, &signed),
+            &response.server_signature,
+        )
+        .map_err(|_| HandshakeError::BadSignature(Side::Server))?;
+        let signature = me.sign_raw(&transcript(Side::Client, &signed));
+        Ok(Finished {
             server,
-            pb::ProveRequest {
+            protocol_version: chosen_version,
+            prove: pb::ProveRequest {
                 client_key: self.me.0.to_vec(),
                 server_nonce: server_nonce.to_vec(),
                 client_signature: signature.to_vec(),
             },
-        ))
+        })
     }
 }
 
@@ -388,9 +542,14 @@ pub fn may_replicate(charter: &Charter, peer: &HubId) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use maillage_core::MemberSpec;
+    use maillage_core::version::{PROTOCOL_VERSION, SUPPORTED_VERSIONS};
+
+    /// What this build offers and implements.
+    const V: &[u32] = SUPPORTED_VERSIONS;
 
     fn setup() -> (Charter, Vec<SecretKey>, SecretKey) {
         let keys: Vec<SecretKey> = (1..=3u8).map(|n| SecretKey::from_seed(&[n; 32])).collect();
@@ -418,11 +577,15 @@ mod tests {
         server: &SecretKey,
         sessions: &mut Sessions,
     ) -> Result<HubId, HandshakeError> {
-        let hs = ClientHandshake::new(charter, client.hub_id(), [7; 32]);
-        let hello = sessions.hello(charter, server, &hs.hello(), [8; 32], 1_000)?;
-        let (server_id, prove) = hs.finish(charter, client, &hello, None)?;
-        assert_eq!(server_id, server.hub_id());
-        sessions.prove(charter, &server.hub_id(), &prove, [5; 16], 1_001)
+        let hs = ClientHandshake::new(charter, client.hub_id(), [7; 32], V);
+        let hello = sessions.hello(charter, server, V, &hs.hello(), [8; 32], 1_000)?;
+        let finished = hs.finish(charter, client, &hello, None)?;
+        assert_eq!(finished.server, server.hub_id());
+        assert_eq!(finished.protocol_version, PROTOCOL_VERSION);
+        let (peer, agreed) =
+            sessions.prove(charter, &server.hub_id(), &finished.prove, [5; 16], 1_001)?;
+        assert_eq!(agreed, PROTOCOL_VERSION);
+        Ok(peer)
     }
 
     #[test]
@@ -462,7 +625,7 @@ mod tests {
             Err(HandshakeError::UnknownKey(stranger.hub_id()))
         );
         // A stranger answering as a server is refused by the client.
-        let hs = ClientHandshake::new(&charter, keys[0].hub_id(), [1; 32]);
+        let hs = ClientHandshake::new(&charter, keys[0].hub_id(), [1; 32], V);
         // The stranger's own table would refuse nothing about itself: build its answer by hand.
         let forged = pb::HelloResponse {
             server_key: stranger.hub_id().0.to_vec(),
@@ -470,13 +633,18 @@ mod tests {
             server_signature: stranger
                 .sign_raw(&transcript(
                     Side::Server,
-                    &charter.federation_id(),
-                    &keys[0].hub_id(),
-                    &stranger.hub_id(),
-                    &[1; 32],
-                    &[2; 32],
+                    &Transcript {
+                        federation: &charter.federation_id(),
+                        client: &keys[0].hub_id(),
+                        server: &stranger.hub_id(),
+                        client_nonce: &[1; 32],
+                        server_nonce: &[2; 32],
+                        client_versions: V,
+                        chosen_version: PROTOCOL_VERSION,
+                    },
                 ))
                 .to_vec(),
+            protocol_version: PROTOCOL_VERSION,
         };
         assert_eq!(
             hs.finish(&charter, &keys[0], &forged, None).map(|_| ()),
@@ -488,9 +656,9 @@ mod tests {
     fn signatures_are_bound_to_role_and_challenges() {
         let (charter, keys, _) = setup();
         let mut sessions = Sessions::default();
-        let hs = ClientHandshake::new(&charter, keys[1].hub_id(), [3; 32]);
+        let hs = ClientHandshake::new(&charter, keys[1].hub_id(), [3; 32], V);
         let hello = sessions
-            .hello(&charter, &keys[0], &hs.hello(), [4; 32], 0)
+            .hello(&charter, &keys[0], V, &hs.hello(), [4; 32], 0)
             .expect("hello");
         // Reflecting the server's signature as the client's fails.
         let reflected = pb::ProveRequest {
@@ -522,19 +690,218 @@ mod tests {
         let mut foreign = hs.hello();
         foreign.federation = vec![0; 32];
         assert!(matches!(
-            sessions.hello(&charter, &keys[0], &foreign, [6; 32], 0),
+            sessions.hello(&charter, &keys[0], V, &foreign, [6; 32], 0),
             Err(HandshakeError::Federation { .. })
         ));
         // Short fields are named.
         let mut short = hs.hello();
         short.client_nonce.truncate(3);
         assert_eq!(
-            sessions.hello(&charter, &keys[0], &short, [6; 32], 0),
+            sessions.hello(&charter, &keys[0], V, &short, [6; 32], 0),
             Err(HandshakeError::Length {
                 field: "client_nonce",
                 expected: 32,
                 found: 3
             })
+        );
+    }
+
+    #[test]
+    fn the_transcript_binds_the_versions_offered_and_chosen() {
+        let federation = FederationId([0xfe; 32]);
+        let (client, server) = (HubId([0xc1; 32]), HubId([0x5e; 32]));
+        let t = Transcript {
+            federation: &federation,
+            client: &client,
+            server: &server,
+            client_nonce: &[0xaa; 32],
+            server_nonce: &[0xbb; 32],
+            client_versions: &[2, 3],
+            chosen_version: 3,
+        };
+        let bytes = transcript(Side::Server, &t);
+        let mut expected = b"maillage/v1/handshake\0server\0".to_vec();
+        for part in [[0xfe; 32], [0xc1; 32], [0x5e; 32], [0xaa; 32], [0xbb; 32]] {
+            expected.extend(part);
+        }
+        expected.extend([0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 3]);
+        assert_eq!(bytes, expected);
+        // Each version field changes the bytes.
+        for changed in [
+            Transcript {
+                client_versions: &[3],
+                ..t
+            },
+            Transcript {
+                client_versions: &[2, 3, 4],
+                ..t
+            },
+            Transcript {
+                chosen_version: 2,
+                ..t
+            },
+        ] {
+            assert_ne!(transcript(Side::Server, &changed), bytes);
+        }
+    }
+
+    #[test]
+    fn the_highest_common_version_is_chosen_and_both_sides_agree() {
+        let (charter, keys, _) = setup();
+        let mut sessions = Sessions::default();
+        for (client, server, agreed) in [
+            (&[2u32][..], &[2u32][..], 2),
+            (&[2, 3], &[2], 2),
+            (&[2], &[2, 3], 2),
+            (&[2, 3], &[1, 2, 3], 3),
+        ] {
+            let hs = ClientHandshake::new(&charter, keys[1].hub_id(), [3; 32], client);
+            let hello = sessions
+                .hello(
+                    &charter,
+                    &keys[0],
+                    server,
+                    &hs.hello(),
+                    [agreed as u8; 32],
+                    0,
+                )
+                .unwrap();
+            assert_eq!(hello.protocol_version, agreed);
+            let finished = hs.finish(&charter, &keys[1], &hello, None).unwrap();
+            assert_eq!(finished.protocol_version, agreed);
+            let (_, on_server) = sessions
+                .prove(&charter, &keys[0].hub_id(), &finished.prove, [1; 16], 1)
+                .unwrap();
+            assert_eq!(on_server, agreed);
+        }
+    }
+
+    #[test]
+    fn peers_without_a_common_version_refuse_each_other_naming_both() {
+        let (charter, keys, _) = setup();
+        let mut sessions = Sessions::default();
+        // Server side: a client of protocol v3 only.
+        let v3 = ClientHandshake::new(&charter, keys[1].hub_id(), [3; 32], &[3]);
+        let err = sessions
+            .hello(&charter, &keys[0], &[2], &v3.hello(), [4; 32], 0)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            HandshakeError::NoCommonVersion {
+                client: vec![3],
+                server: vec![2]
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "handshake: no common protocol version: the client offers v3, this node implements \
+             v2: incompatible protocol (peer: v3, this node: v2); this node (the server) must \
+             upgrade maillage to speak with the client"
+        );
+        assert_eq!(sessions.pending_count(), 0);
+        // A client of a release before versions were named offers none: protocol v1.
+        let mut v1 = v3.hello();
+        v1.protocol_versions.clear();
+        let err = sessions
+            .hello(&charter, &keys[0], &[2], &v1, [4; 32], 0)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains(
+                "incompatible protocol (peer: v1, this node: v2); the client must upgrade \
+                 maillage to speak with this node (the server)"
+            ),
+            "{err}"
+        );
+        // Offering too many is refused before anything is signed.
+        let mut many = v3.hello();
+        many.protocol_versions = (1..=17).collect();
+        assert_eq!(
+            sessions.hello(&charter, &keys[0], &[2], &many, [4; 32], 0),
+            Err(HandshakeError::TooManyVersions(17))
+        );
+
+        // Client side: a server choosing what the client did not offer, or naming nothing (a
+        // release before versions were named), is refused before its signature is checked.
+        let v2 = ClientHandshake::new(&charter, keys[1].hub_id(), [3; 32], &[2]);
+        let mut hello = sessions
+            .hello(&charter, &keys[0], &[2], &v2.hello(), [5; 32], 0)
+            .unwrap();
+        hello.protocol_version = 3;
+        let err = v2.finish(&charter, &keys[1], &hello, None).unwrap_err();
+        assert_eq!(
+            err,
+            HandshakeError::VersionNotOffered {
+                chosen: 3,
+                offered: vec![2]
+            }
+        );
+        assert!(
+            err.to_string()
+                .contains("incompatible protocol (peer: v3, this node: v2)"),
+            "{err}"
+        );
+        hello.protocol_version = 0;
+        assert_eq!(
+            v2.finish(&charter, &keys[1], &hello, None),
+            Err(HandshakeError::VersionNotOffered {
+                chosen: 1,
+                offered: vec![2]
+            })
+        );
+    }
+
+    #[test]
+    fn versions_altered_in_transit_break_the_signatures() {
+        let (charter, keys, _) = setup();
+        let mut sessions = Sessions::default();
+        let hs = ClientHandshake::new(&charter, keys[1].hub_id(), [3; 32], &[2, 3]);
+        // Downgrade: the offer reaches the server without v3; the server picks v2.
+        let mut stripped = hs.hello();
+        stripped.protocol_versions = vec![2];
+        let hello = sessions
+            .hello(&charter, &keys[0], &[2, 3], &stripped, [4; 32], 0)
+            .unwrap();
+        assert_eq!(hello.protocol_version, 2);
+        assert_eq!(
+            hs.finish(&charter, &keys[1], &hello, None),
+            Err(HandshakeError::BadSignature(Side::Server))
+        );
+        // The choice changed on the way back (to another version the client offered).
+        let hello = sessions
+            .hello(&charter, &keys[0], &[2, 3], &hs.hello(), [5; 32], 0)
+            .unwrap();
+        assert_eq!(hello.protocol_version, 3);
+        let mut lowered = hello.clone();
+        lowered.protocol_version = 2;
+        assert_eq!(
+            hs.finish(&charter, &keys[1], &lowered, None),
+            Err(HandshakeError::BadSignature(Side::Server))
+        );
+        // A client signing another choice than the server's is refused at Prove.
+        let honest = hs.finish(&charter, &keys[1], &hello, None).unwrap();
+        let mut forged = honest.prove.clone();
+        forged.client_signature = keys[1]
+            .sign_raw(&transcript(
+                Side::Client,
+                &Transcript {
+                    federation: &charter.federation_id(),
+                    client: &keys[1].hub_id(),
+                    server: &keys[0].hub_id(),
+                    client_nonce: &[3; 32],
+                    server_nonce: &[5; 32],
+                    client_versions: &[2, 3],
+                    chosen_version: 2,
+                },
+            ))
+            .to_vec();
+        assert_eq!(
+            sessions.prove(&charter, &keys[0].hub_id(), &forged, [1; 16], 1),
+            Err(HandshakeError::BadSignature(Side::Client))
+        );
+        assert!(
+            sessions
+                .prove(&charter, &keys[0].hub_id(), &honest.prove, [1; 16], 1)
+                .is_ok()
         );
     }
 
@@ -545,9 +912,9 @@ mod tests {
         for i in 0..(PENDING_MAX as u64 + 50) {
             let mut nonce = [0u8; 32];
             nonce[..8].copy_from_slice(&i.to_be_bytes());
-            let hs = ClientHandshake::new(&charter, keys[1].hub_id(), [3; 32]);
+            let hs = ClientHandshake::new(&charter, keys[1].hub_id(), [3; 32], V);
             sessions
-                .hello(&charter, &keys[0], &hs.hello(), nonce, i)
+                .hello(&charter, &keys[0], V, &hs.hello(), nonce, i)
                 .expect("hello");
             assert!(sessions.pending_count() <= PENDING_MAX);
         }
@@ -556,13 +923,19 @@ mod tests {
             token[..8].copy_from_slice(&i.to_be_bytes());
             let mut nonce = [0xff; 32];
             nonce[..8].copy_from_slice(&i.to_be_bytes());
-            let hs = ClientHandshake::new(&charter, keys[1].hub_id(), [3; 32]);
+            let hs = ClientHandshake::new(&charter, keys[1].hub_id(), [3; 32], V);
             let hello = sessions
-                .hello(&charter, &keys[0], &hs.hello(), nonce, 10_000 + i)
+                .hello(&charter, &keys[0], V, &hs.hello(), nonce, 10_000 + i)
                 .expect("hello");
-            let (_, prove) = hs.finish(&charter, &keys[1], &hello, None).expect("finish");
+            let finished = hs.finish(&charter, &keys[1], &hello, None).expect("finish");
             sessions
-                .prove(&charter, &keys[0].hub_id(), &prove, token, 10_000 + i)
+                .prove(
+                    &charter,
+                    &keys[0].hub_id(),
+                    &finished.prove,
+                    token,
+                    10_000 + i,
+                )
                 .expect("prove");
             assert!(sessions.open_count() <= SESSIONS_MAX);
         }

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use maillage_core::version::{self, SUPPORTED_VERSIONS};
 use maillage_core::{
     Charter, EnvelopeError, Fork, ForkProof, Head, HubId, SecretKey, VerifiedEvent, pb,
     verify_events,
@@ -63,6 +64,13 @@ pub struct ReplicaConfig {
     pub ingest_queue_batches: usize,
     /// Recent rejections kept for `status`.
     pub rejections_kept: usize,
+    /// A link whose peer offers no protocol version this node implements retries after this
+    /// long: an upgrade takes an operator, not a few seconds.
+    pub incompatible_retry_ms: u64,
+    /// The protocol versions this replica offers and accepts in handshakes. Always
+    /// [`SUPPORTED_VERSIONS`] in a node (`node.toml` has no such setting); tests set another
+    /// list to play a node of another release.
+    pub protocol_versions: Vec<u32>,
 }
 
 impl Default for ReplicaConfig {
@@ -76,6 +84,8 @@ impl Default for ReplicaConfig {
             retry_max_ms: 5_000,
             ingest_queue_batches: 4,
             rejections_kept: 100,
+            incompatible_retry_ms: 60_000,
+            protocol_versions: SUPPORTED_VERSIONS.to_vec(),
         }
     }
 }
@@ -86,6 +96,10 @@ pub const BATCH_EVENTS_CEILING: usize = 4096;
 pub const MESSAGE_BYTES_MAX: usize = 4 << 20;
 /// Fork proofs per gossip call or frontier, at most.
 pub const PROOFS_PER_MESSAGE_MAX: usize = 256;
+/// Per peer, (version, feed) pairs of refused events of unimplemented versions kept, at most.
+pub const UNSUPPORTED_KEPT: usize = 16;
+/// A warning about a peer's protocol version is logged at most this often per peer.
+pub const VERSION_WARNING_INTERVAL_MS: u64 = 60_000;
 
 /// A peer event that was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,11 +133,14 @@ pub enum RejectionClass {
     FrozenFeed,
     /// A fork proof that does not prove a fork.
     BadForkProof,
+    /// Of a protocol version this node does not implement (from a node of a later release,
+    /// or an earlier one): refused, never folded by this version's rules.
+    UnsupportedVersion,
 }
 
 impl RejectionClass {
     /// Every class, in a fixed order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Malformed,
         Self::WrongFederation,
         Self::NotAMember,
@@ -131,6 +148,7 @@ impl RejectionClass {
         Self::OutOfOrder,
         Self::FrozenFeed,
         Self::BadForkProof,
+        Self::UnsupportedVersion,
     ];
 
     /// A short stable name (metric label).
@@ -143,11 +161,15 @@ impl RejectionClass {
             Self::OutOfOrder => "out_of_order",
             Self::FrozenFeed => "frozen_feed",
             Self::BadForkProof => "bad_fork_proof",
+            Self::UnsupportedVersion => "unsupported_version",
         }
     }
 
     /// The class of an envelope verdict.
     pub fn of(error: &EnvelopeError) -> Self {
+        if error.unsupported_version().is_some() {
+            return Self::UnsupportedVersion;
+        }
         match error {
             EnvelopeError::Federation { .. } => Self::WrongFederation,
             EnvelopeError::UnknownAuthor { .. } | EnvelopeError::NotAHub { .. } => Self::NotAMember,
@@ -175,6 +197,8 @@ pub struct ReplicaCounters {
     pub rejected: BTreeMap<RejectionClass, u64>,
     /// Forks found or learnt from a peer's proof.
     pub forks_detected: u64,
+    /// Handshakes refused because the peer offers no protocol version this node implements.
+    pub handshakes_incompatible: u64,
 }
 
 /// The atomic side of [`ReplicaCounters`].
@@ -185,11 +209,61 @@ struct Counters {
     duplicate: AtomicU64,
     rejected: [AtomicU64; RejectionClass::ALL.len()],
     forks: AtomicU64,
+    handshakes_incompatible: AtomicU64,
 }
 
 impl Counters {
     fn reject(&self, class: RejectionClass, count: u64) {
         self.rejected[class.index()].fetch_add(count, Ordering::Relaxed);
+    }
+}
+
+/// A peer that offers no protocol version this node implements.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Incompatible {
+    /// The versions the peer implements, as it said (v1 when it named none).
+    pub peer: Vec<u32>,
+    /// The versions this node implements.
+    pub ours: Vec<u32>,
+}
+
+impl std::fmt::Display for Incompatible {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::handshake::incompatible_text(&self.peer, &self.ours))
+    }
+}
+
+/// Events of a protocol version this node does not implement, received from one peer and
+/// refused (never stored), per version and the feed they name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsupportedEvents {
+    /// Their version.
+    pub version: u32,
+    /// The feed they name (as the payload says: it is not authenticated).
+    pub author: Option<HubId>,
+    /// The lowest seq they name.
+    pub from_seq: u64,
+    /// How many were refused.
+    pub count: u64,
+}
+
+impl std::fmt::Display for UnsupportedEvents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "events of protocol v{} from seq {}",
+            self.version, self.from_seq
+        )?;
+        if let Some(author) = self.author {
+            write!(f, " of feed {}", author.short())?;
+        }
+        write!(
+            f,
+            " ({} refused, not stored); this node implements {}: {}",
+            self.count,
+            version::list(SUPPORTED_VERSIONS),
+            version::advice(self.version)
+        )
     }
 }
 
@@ -200,8 +274,16 @@ pub struct PeerState {
     pub address: String,
     /// The peer's key, once a handshake succeeded.
     pub key: Option<HubId>,
-    /// `connecting`, `catching-up`, `live`, `backing-off`, `pulling-from-us`.
+    /// `connecting`, `catching-up`, `live`, `backing-off`, `incompatible-protocol`,
+    /// `pulling-from-us`, `stopped`.
     pub state: String,
+    /// The protocol version agreed at the last handshake (0 before one succeeded).
+    pub protocol_version: u32,
+    /// Set while the peer offers no protocol version this node implements.
+    pub incompatible: Option<Incompatible>,
+    /// Events of protocol versions this node does not implement received from the peer, by
+    /// version and feed (at most [`UNSUPPORTED_KEPT`]).
+    pub unsupported: Vec<UnsupportedEvents>,
     /// The last failure, for the operator.
     pub last_error: String,
     /// Events received from it.
@@ -294,6 +376,8 @@ pub struct Replica {
     rejections: Mutex<VecDeque<Rejection>>,
     /// Serialises store insertion and folding, so the host folds in store order.
     ingest_lock: Mutex<()>,
+    /// When a warning about a peer's protocol version was last logged, per peer and topic.
+    version_warnings: Mutex<BTreeMap<String, u64>>,
     /// When the replica started.
     started: Instant,
     /// Totals for metrics.
@@ -378,6 +462,7 @@ impl Replica {
             peers: Mutex::new(BTreeMap::new()),
             rejections: Mutex::new(VecDeque::new()),
             ingest_lock: Mutex::new(()),
+            version_warnings: Mutex::new(BTreeMap::new()),
             started: Instant::now(),
             counters: Counters::default(),
         })
@@ -444,6 +529,29 @@ impl Replica {
                 .map(|class| (*class, c.rejected[class.index()].load(Ordering::Relaxed)))
                 .collect(),
             forks_detected: c.forks.load(Ordering::Relaxed),
+            handshakes_incompatible: c.handshakes_incompatible.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Counts a handshake refused for want of a common protocol version.
+    pub fn count_incompatible_handshake(&self) {
+        self.counters
+            .handshakes_incompatible
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Whether a warning about `peer`'s protocol version on `topic` is due (at most one per
+    /// [`VERSION_WARNING_INTERVAL_MS`]); the others go to the debug log. Bounded: topics are
+    /// per peer of the charter or per link.
+    pub fn version_warning_due(&self, peer: &str, topic: &str) -> bool {
+        let now = self.now_ms();
+        let mut warned = lock(&self.version_warnings);
+        let last = warned.entry(format!("{peer}\0{topic}")).or_insert(0);
+        if *last == 0 || now.saturating_sub(*last) >= VERSION_WARNING_INTERVAL_MS {
+            *last = now.max(1);
+            true
+        } else {
+            false
         }
     }
 
@@ -509,11 +617,19 @@ impl Replica {
         let mut report = IngestReport::default();
         let mut events = Vec::with_capacity(verified.len());
         let mut refused = Vec::new();
+        // (version, feed) -> (lowest seq, count): one report per feed, like gaps.
+        let mut unsupported: BTreeMap<(u32, Option<HubId>), (u64, u64)> = BTreeMap::new();
         for result in verified {
             match result {
                 Ok(event) => events.push(event),
                 Err(error) => {
                     self.counters.reject(RejectionClass::of(&error), 1);
+                    if let Some((version, author, seq)) = error.unsupported_version() {
+                        let entry = unsupported.entry((version, author)).or_insert((seq, 0));
+                        entry.0 = entry.0.min(seq);
+                        entry.1 += 1;
+                        continue;
+                    }
                     refused.push(Rejection {
                         author: None,
                         seq: 0,
@@ -523,7 +639,17 @@ impl Replica {
                 }
             }
         }
-        let received = (events.len() + refused.len()) as u64;
+        let unsupported: Vec<UnsupportedEvents> = unsupported
+            .into_iter()
+            .map(|((version, author), (from_seq, count))| UnsupportedEvents {
+                version,
+                author,
+                from_seq,
+                count,
+            })
+            .collect();
+        let unsupported_count: u64 = unsupported.iter().map(|u| u.count).sum();
+        let received = (events.len() + refused.len()) as u64 + unsupported_count;
         self.counters
             .received
             .fetch_add(received, Ordering::Relaxed);
@@ -595,8 +721,25 @@ impl Replica {
             }
         }
         report.rejected += refused.iter().filter(|r| r.author.is_none()).count();
+        report.rejected += unsupported_count as usize;
         for rejection in &refused {
             tracing::warn!(peer = %rejection.peer, author = ?rejection.author.map(|a| a.short()), seq = rejection.seq, reason = %rejection.reason, "peer event rejected");
+        }
+        if !unsupported.is_empty() {
+            let due = self.version_warning_due(peer, "events");
+            for u in &unsupported {
+                if due {
+                    tracing::warn!(%peer, version = u.version, author = ?u.author.map(|a| a.short()), from_seq = u.from_seq, count = u.count, "peer events of a protocol version this node does not implement: refused, not stored: {u}");
+                } else {
+                    tracing::debug!(%peer, version = u.version, author = ?u.author.map(|a| a.short()), from_seq = u.from_seq, count = u.count, "peer events of a protocol version this node does not implement: refused");
+                }
+                refused.push(Rejection {
+                    author: u.author,
+                    seq: u.from_seq,
+                    peer: peer.to_string(),
+                    reason: u.to_string(),
+                });
+            }
         }
         self.remember_rejections(refused);
         {
@@ -605,6 +748,23 @@ impl Replica {
             state.events_received += received;
             state.events_rejected += report.rejected as u64;
             state.last_contact_ms = self.now_ms();
+            for u in unsupported {
+                let kept = &mut state.unsupported;
+                match kept
+                    .iter()
+                    .position(|known| (known.version, known.author) == (u.version, u.author))
+                {
+                    Some(i) => {
+                        kept[i].from_seq = kept[i].from_seq.min(u.from_seq);
+                        kept[i].count += u.count;
+                    }
+                    None if kept.len() < UNSUPPORTED_KEPT => {
+                        kept.push(u);
+                        kept.sort_by_key(|u| (u.version, u.author));
+                    }
+                    None => {}
+                }
+            }
             for (author, seq) in heads {
                 let known = state.heads.entry(author).or_default();
                 *known = (*known).max(seq);
@@ -707,6 +867,7 @@ impl Replica {
 mod tests {
     use maillage_core::{Charter, FeedWriter, MemberSpec, Role, SecretKey, pb};
     use maillage_store::MemoryStore;
+    use prost::Message;
 
     use super::*;
 
@@ -815,5 +976,119 @@ mod tests {
         // The per-peer figures agree.
         let peer = &replica.peers()["peer"];
         assert_eq!((peer.events_received, peer.events_rejected), (6, 3));
+    }
+
+    #[test]
+    fn events_of_another_protocol_version_are_refused_and_reported_per_peer() {
+        let hub = SecretKey::from_seed(&[1; 32]);
+        let observer = SecretKey::from_seed(&[2; 32]);
+        let charter = Arc::new(
+            Charter::found(
+                "Test",
+                1,
+                vec![
+                    MemberSpec {
+                        key: hub.hub_id(),
+                        name: "Hub".into(),
+                        role: Role::Hub,
+                        territories: vec!["13".into()],
+                    },
+                    MemberSpec {
+                        key: observer.hub_id(),
+                        name: "Observer".into(),
+                        role: Role::Observer,
+                        territories: Vec::new(),
+                    },
+                ],
+            )
+            .unwrap(),
+        );
+        let mut writer = FeedWriter::new(
+            SecretKey::from_seed(&hub.seed()),
+            charter.federation_id(),
+            None,
+            0,
+            u64::MAX / 4,
+        );
+        let body = || {
+            pb::event::Body::VenueClosed(pb::VenueClosed {
+                venue_id: "v1".into(),
+                reason: "test".into(),
+            })
+        };
+        let first = writer.next(body(), Vec::new(), 1_000).unwrap();
+        // What a node of protocol v3 would send next: seq 2 and 3, correctly signed.
+        let mut prev = first.id;
+        let later: Vec<pb::SignedEvent> = (2..=3u64)
+            .map(|seq| {
+                let payload = pb::Event {
+                    version: 3,
+                    federation: charter.federation_id().0.to_vec(),
+                    author: hub.hub_id().0.to_vec(),
+                    seq,
+                    prev: prev.0.to_vec(),
+                    hlc: (2_000 + seq) << 16,
+                    deps: vec![],
+                    body: Some(body()),
+                }
+                .encode_to_vec();
+                prev = maillage_core::crypto::event_id(&payload);
+                let signature = hub.sign_payload(&payload).to_vec();
+                pb::SignedEvent { payload, signature }
+            })
+            .collect();
+        let host = Arc::new(Folded::default());
+        let store: Arc<dyn EventStore> = Arc::new(MemoryStore::in_memory(charter.clone()));
+        let replica = Replica::new(
+            charter,
+            observer,
+            store,
+            host.clone(),
+            ReplicaConfig::default(),
+        );
+        let mut batch = vec![first.signed.clone()];
+        batch.extend(later);
+        let report = replica.ingest("peer", batch).unwrap();
+        assert_eq!((report.stored, report.rejected), (1, 2), "{report:?}");
+        // Never stored, never folded.
+        assert_eq!(replica.store.head(&hub.hub_id()).unwrap().seq, 1);
+        assert_eq!(*lock(&host.0), 1);
+        let counters = replica.counters();
+        assert_eq!(counters.rejected[&RejectionClass::UnsupportedVersion], 2);
+        assert_eq!(counters.rejected[&RejectionClass::OutOfOrder], 0);
+        assert_eq!(counters.events_received, 3);
+        let peer = &replica.peers()["peer"];
+        assert_eq!(
+            peer.unsupported,
+            vec![UnsupportedEvents {
+                version: 3,
+                author: Some(hub.hub_id()),
+                from_seq: 2,
+                count: 2
+            }]
+        );
+        assert_eq!((peer.events_received, peer.events_rejected), (3, 2));
+        let message = peer.unsupported[0].to_string();
+        assert!(
+            message.starts_with("events of protocol v3 from seq 2 of feed "),
+            "{message}"
+        );
+        assert!(
+            message.ends_with(
+                "(2 refused, not stored); this node implements v2: upgrade maillage to a \
+                 release that implements v3"
+            ),
+            "{message}"
+        );
+        let rejections = replica.recent_rejections();
+        assert_eq!(rejections.len(), 1, "{rejections:?}");
+        assert_eq!(
+            (rejections[0].author, rejections[0].seq),
+            (Some(hub.hub_id()), 2)
+        );
+        assert_eq!(rejections[0].reason, message);
+        // The warning is logged at most once a minute per peer.
+        assert!(!replica.version_warning_due("peer", "events"));
+        assert!(replica.version_warning_due("another peer", "events"));
     }
 }

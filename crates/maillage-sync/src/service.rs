@@ -17,7 +17,7 @@ use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use crate::handshake::{HandshakeError, SESSION_IDLE_TTL_MS, SESSION_METADATA};
+use crate::handshake::{HandshakeError, SESSION_IDLE_TTL_MS, SESSION_METADATA, VERSIONS_METADATA};
 use crate::replica::{BATCH_EVENTS_CEILING, PROOFS_PER_MESSAGE_MAX, Replica};
 use crate::wire;
 
@@ -58,8 +58,16 @@ impl FederationService {
 
 fn handshake_status(error: HandshakeError) -> Status {
     match error {
-        HandshakeError::Length { .. } | HandshakeError::Federation { .. } => {
-            Status::invalid_argument(error.to_string())
+        HandshakeError::Length { .. }
+        | HandshakeError::Federation { .. }
+        | HandshakeError::TooManyVersions(_) => Status::invalid_argument(error.to_string()),
+        HandshakeError::NoCommonVersion { ref server, .. } => {
+            let mut status = Status::failed_precondition(error.to_string());
+            let ours: Vec<String> = server.iter().map(u32::to_string).collect();
+            if let Ok(value) = ours.join(",").parse() {
+                status.metadata_mut().insert(VERSIONS_METADATA, value);
+            }
+            status
         }
         _ => Status::unauthenticated(error.to_string()),
     }
@@ -82,12 +90,25 @@ impl Federation for FederationService {
             .hello(
                 &replica.charter,
                 replica.secret(),
+                &replica.config.protocol_versions,
                 request.get_ref(),
                 nonce,
                 replica.now_ms(),
             );
         match response {
             Ok(response) => Ok(Response::new(response)),
+            Err(error @ HandshakeError::NoCommonVersion { .. }) => {
+                // The key is a member's (checked first) but not proven yet: a log line and a
+                // count, not the peer's state. A peer retrying often is logged once a minute.
+                replica.count_incompatible_handshake();
+                let claimed = hex::encode(&request.get_ref().client_key);
+                if replica.version_warning_due(&claimed, "hello") {
+                    tracing::warn!(remote = ?request.remote_addr(), client = %claimed.get(..8).unwrap_or(""), %error, "handshake refused");
+                } else {
+                    tracing::debug!(remote = ?request.remote_addr(), %error, "handshake refused");
+                }
+                Err(handshake_status(error))
+            }
             Err(error) => {
                 tracing::warn!(remote = ?request.remote_addr(), %error, "handshake refused");
                 Err(handshake_status(error))
@@ -113,11 +134,12 @@ impl Federation for FederationService {
                 replica.now_ms(),
             );
         match outcome {
-            Ok(peer) => {
-                tracing::info!(peer = %peer.short(), remote = ?request.remote_addr(), "peer authenticated");
+            Ok((peer, protocol_version)) => {
+                tracing::info!(peer = %peer.short(), remote = ?request.remote_addr(), protocol_version, "peer authenticated");
                 replica.update_peer(&peer.to_string(), |p| {
                     p.key = Some(peer);
                     p.state = "pulling-from-us".into();
+                    p.protocol_version = protocol_version;
                     p.last_contact_ms = replica.now_ms();
                 });
                 Ok(Response::new(pb::ProveResponse {

@@ -1,6 +1,8 @@
 //! The Federation service and links over real gRPC on 127.0.0.1, with in-memory stores:
 //! two replicas converge through a link; a bad event is rejected alone; a stranger's key is
-//! refused at the handshake; an oversized message is refused and the node keeps serving.
+//! refused at the handshake; an oversized message is refused and the node keeps serving;
+//! nodes of different protocol versions refuse each other clearly and keep serving their
+//! other peers.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::{Arc, Mutex};
@@ -13,8 +15,10 @@ use maillage_core::{
 use maillage_proto::v1::federation_client::FederationClient;
 use maillage_store::{EventStore, MemoryStore};
 use maillage_sync::{
-    Host, LinkError, PeerClient, PeerConfig, Replica, ReplicaConfig, TcpConnector, run_link,
+    Host, Incompatible, LinkError, PeerClient, PeerConfig, RejectionClass, Replica, ReplicaConfig,
+    TcpConnector, UnsupportedEvents, run_link,
 };
+use prost::Message;
 
 /// Counts what it is given to fold.
 #[derive(Default)]
@@ -84,6 +88,12 @@ fn feed(f: &Fixture, key: usize, count: u64) -> Vec<VerifiedEvent> {
 }
 
 fn replica(f: &Fixture, key: usize) -> (Arc<Replica>, Arc<Counting>) {
+    replica_speaking(f, key, maillage_core::version::SUPPORTED_VERSIONS)
+}
+
+/// A replica offering and accepting `versions` in handshakes: with another list than this
+/// build's, it plays a node of another release.
+fn replica_speaking(f: &Fixture, key: usize, versions: &[u32]) -> (Arc<Replica>, Arc<Counting>) {
     let host = Arc::new(Counting::default());
     let replica = Replica::new(
         f.charter.clone(),
@@ -93,10 +103,73 @@ fn replica(f: &Fixture, key: usize) -> (Arc<Replica>, Arc<Counting>) {
         ReplicaConfig {
             heartbeat_ms: 200,
             stall_timeout_ms: 2_000,
+            protocol_versions: versions.to_vec(),
             ..ReplicaConfig::default()
         },
     );
     (replica, host)
+}
+
+/// `count` events of `key`'s feed after `after`, as a node of protocol `version` signs them:
+/// correctly signed and chained, of a version this build does not implement.
+fn events_of_version(
+    f: &Fixture,
+    key: usize,
+    after: &VerifiedEvent,
+    count: u64,
+    version: u32,
+) -> Vec<VerifiedEvent> {
+    let secret = &f.keys[key];
+    let mut prev = after.id;
+    (after.seq + 1..=after.seq + count)
+        .map(|seq| {
+            let hlc = (2_000_000 + seq) << 16;
+            let body = pb::event::Body::VenueClosed(pb::VenueClosed {
+                venue_id: format!("v{seq}"),
+                reason: "signed by a later release".into(),
+            });
+            let payload = pb::Event {
+                version,
+                federation: f.charter.federation_id().0.to_vec(),
+                author: secret.hub_id().0.to_vec(),
+                seq,
+                prev: prev.0.to_vec(),
+                hlc,
+                deps: vec![],
+                body: Some(body.clone()),
+            }
+            .encode_to_vec();
+            let id = maillage_core::crypto::event_id(&payload);
+            let event = VerifiedEvent {
+                id,
+                author: secret.hub_id(),
+                seq,
+                prev: Some(prev),
+                hlc,
+                deps: vec![],
+                body: Some(body),
+                signed: pb::SignedEvent {
+                    signature: secret.sign_payload(&payload).to_vec(),
+                    payload,
+                },
+            };
+            prev = id;
+            event
+        })
+        .collect()
+}
+
+/// Waits up to 20 s for `done`, showing `state()` if it never comes.
+async fn until<S: std::fmt::Debug>(what: &str, state: impl Fn() -> S, done: impl Fn(&S) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = state();
+        if done(&now) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: {now:#?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 async fn serve(replica: Arc<Replica>) -> String {
@@ -394,4 +467,159 @@ async fn a_fork_proof_learnt_later_reaches_a_node_that_only_pulls() {
     );
     stop_tx.send(true).unwrap();
     link.await.unwrap();
+}
+
+/// A(v2) – B(v2) – C(v3): A and B replicate both ways; B and C refuse each other, each link
+/// saying which versions each side implements, retrying slowly; B keeps serving A; the events
+/// a later release signed in A's feed reach B, which refuses them and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_of_different_protocol_versions_refuse_each_other_and_keep_serving_their_peers() {
+    let f = fixture();
+    let (a, _) = replica(&f, 0);
+    let (b, _) = replica(&f, 1);
+    let (c, _) = replica_speaking(&f, 2, &[3]);
+    let a_key = f.keys[0].hub_id();
+    let b_key = f.keys[1].hub_id();
+    // A's feed: five events of v2, then two a node of protocol v3 signed (as if A's operator
+    // had run a later release for a while).
+    let a_events = feed(&f, 0, 5);
+    a.store.append_own(&a_events).unwrap();
+    a.store
+        .append_own(&events_of_version(&f, 0, &a_events[4], 2, 3))
+        .unwrap();
+    let b_events = feed(&f, 1, 7);
+    b.store.append_own(&b_events[..3]).unwrap();
+    let (a_address, b_address, c_address) = (
+        serve(a.clone()).await,
+        serve(b.clone()).await,
+        serve(c.clone()).await,
+    );
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut links = Vec::new();
+    for (from, to) in [
+        (&a, &b_address),
+        (&b, &a_address),
+        (&b, &c_address),
+        (&c, &b_address),
+    ] {
+        links.push(tokio::spawn(run_link(
+            (*from).clone(),
+            peer(to),
+            Arc::new(TcpConnector::default()),
+            stop_rx.clone(),
+        )));
+    }
+
+    // A and B replicate; B stores A's v2 events only and says why it refused the rest.
+    until(
+        "A has B's feed",
+        || a.store.head(&b_key).map(|h| h.seq),
+        |seq| *seq == Some(3),
+    )
+    .await;
+    until(
+        "B refuses A's v3 events",
+        || b.peers().get(&a_address).cloned().unwrap_or_default(),
+        |p| !p.unsupported.is_empty() && p.state == "live",
+    )
+    .await;
+    assert_eq!(b.store.head(&a_key).map(|h| h.seq), Some(5));
+    let from_a = &b.peers()[&a_address];
+    assert_eq!(from_a.protocol_version, 2);
+    let UnsupportedEvents {
+        version,
+        author,
+        from_seq,
+        count,
+    } = from_a.unsupported[0].clone();
+    assert_eq!((version, author, from_seq), (3, Some(a_key), 6));
+    assert!(count >= 2, "{from_a:?}");
+    assert!(
+        from_a.unsupported[0]
+            .to_string()
+            .starts_with("events of protocol v3 from seq 6 of feed "),
+        "{from_a:?}"
+    );
+    assert!(b.counters().rejected[&RejectionClass::UnsupportedVersion] >= 2);
+    assert!(
+        b.recent_rejections()
+            .iter()
+            .any(|r| r.seq == 6 && r.reason.contains("upgrade maillage")),
+        "{:?}",
+        b.recent_rejections()
+    );
+
+    // B and C refuse each other, both ways, naming both sides' versions.
+    until(
+        "B's link to C is refused",
+        || b.peers().get(&c_address).cloned().unwrap_or_default(),
+        |p| p.incompatible.is_some(),
+    )
+    .await;
+    until(
+        "C's link to B is refused",
+        || c.peers().get(&b_address).cloned().unwrap_or_default(),
+        |p| p.incompatible.is_some(),
+    )
+    .await;
+    let b_to_c = &b.peers()[&c_address];
+    assert_eq!(
+        b_to_c.incompatible,
+        Some(Incompatible {
+            peer: vec![3],
+            ours: vec![2]
+        })
+    );
+    assert_eq!(b_to_c.state, "incompatible-protocol");
+    assert_eq!(
+        b_to_c.last_error,
+        "incompatible protocol (peer: v3, this node: v2): this node must upgrade maillage to \
+         speak with it (the peer refused the handshake)"
+    );
+    let c_to_b = &c.peers()[&b_address];
+    assert_eq!(
+        c_to_b.incompatible.as_ref().map(ToString::to_string),
+        Some("incompatible protocol (peer: v2, this node: v3)".to_owned())
+    );
+    assert_eq!(c_to_b.protocol_version, 0);
+    assert_eq!(c.store.event_count(), 0);
+
+    // Slowly: over three seconds, neither link dials again (a failing link would, from 200 ms).
+    let refused_by = |r: &Replica| r.counters().handshakes_incompatible;
+    assert_eq!((refused_by(&b), refused_by(&c)), (1, 1));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!((refused_by(&b), refused_by(&c)), (1, 1));
+    assert_eq!(b.peers()[&c_address].state, "incompatible-protocol");
+
+    // Meanwhile B keeps serving A, live.
+    b.store.append_own(&b_events[3..]).unwrap();
+    b.notify();
+    until(
+        "A follows B",
+        || a.store.head(&b_key).map(|h| h.seq),
+        |seq| *seq == Some(7),
+    )
+    .await;
+    assert_eq!(a.peers()[&b_address].state, "live");
+
+    // A directly: the handshake refusal a client of another release gets.
+    match PeerClient::connect(&c, &peer(&a_address), &TcpConnector::default()).await {
+        Err(error @ LinkError::Incompatible { .. }) => {
+            let text = error.to_string();
+            assert_eq!(
+                text,
+                "incompatible protocol (peer: v2, this node: v3): the peer must upgrade \
+                 maillage to speak with this node (the peer refused the handshake)"
+            );
+        }
+        other => panic!("expected an incompatibility, got {other:?}"),
+    }
+
+    stop_tx.send(true).unwrap();
+    for link in links {
+        tokio::time::timeout(Duration::from_secs(5), link)
+            .await
+            .expect("links stop on shutdown")
+            .unwrap();
+    }
 }

@@ -619,6 +619,7 @@ pub fn charter(out: &mut String, c: &CharterView, json: bool) -> Result<()> {
                 "name": c.name,
                 "federation_id": c.federation_id,
                 "admission_threshold": c.admission_threshold,
+                "protocol_version": c.protocol_version,
                 "members": c.members.iter().map(|m| json!({
                     "key": m.key, "name": m.name, "role": m.role, "territories": m.territories,
                 })).collect::<Vec<_>>(),
@@ -627,8 +628,8 @@ pub fn charter(out: &mut String, c: &CharterView, json: bool) -> Result<()> {
     }
     writeln!(
         out,
-        "federation {:?} (admission threshold {})",
-        c.name, c.admission_threshold
+        "federation {:?} (protocol v{}, admission threshold {})",
+        c.name, c.protocol_version, c.admission_threshold
     )?;
     for m in &c.members {
         writeln!(

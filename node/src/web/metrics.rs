@@ -25,14 +25,17 @@
 //! | `maillage_forks` | gauge | (fork proofs held: frozen feeds) |
 //! | `maillage_forks_detected_total` | counter | |
 //! | `maillage_claims_pending` | gauge | `side` = `to_answer` / `awaiting_answer` |
+//! | `maillage_handshakes_incompatible_total` | counter | (peers offering no protocol version this node implements) |
 //! | `maillage_peer_state` | gauge (1 for the current state) | `peer`, `name`, `state` |
+//! | `maillage_peer_protocol_version` | gauge (0: none agreed) | `peer`, `name` |
+//! | `maillage_peer_unsupported_version_events` | gauge | `peer`, `name`, `version` (refused: of a protocol version this node does not implement) |
 //! | `maillage_peer_lag_events` | gauge | `peer`, `name`, `feed` |
 //! | `maillage_peer_events_received_total` | counter | `peer`, `name` |
 //! | `maillage_peer_events_rejected_total` | counter | `peer`, `name` |
 //! | `maillage_peer_last_contact_timestamp_seconds` | gauge | `peer`, `name` |
 //! | `maillage_grpc_request_duration_seconds` | histogram | `listener`, `method` |
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -72,11 +75,12 @@ pub const GRPC_METHODS_MAX: usize = 64;
 
 /// Peer states a link reports (see `maillage_sync::client`); each is exported, 0 or 1, so
 /// that an alert can test for "not live" without knowing the current state.
-const PEER_STATES: [&str; 6] = [
+const PEER_STATES: [&str; 7] = [
     "connecting",
     "catching-up",
     "live",
     "backing-off",
+    "incompatible-protocol",
     "stopped",
     "pulling-from-us",
 ];
@@ -266,6 +270,43 @@ impl NodeCollector {
                 }
             }
         }
+        {
+            let mut m = encoder.encode_descriptor(
+                "maillage_peer_protocol_version",
+                "Protocol version agreed with a peer at the last handshake (0: none agreed yet, or the peer offers no version this node implements)",
+                None,
+                MetricType::Gauge,
+            )?;
+            for (label, peer) in &peers {
+                let name = name_of(peer);
+                m.encode_family(&[("peer", label.as_str()), ("name", name.as_str())])?
+                    .encode_gauge(&i64::from(peer.protocol_version))?;
+            }
+        }
+        {
+            let mut m = encoder.encode_descriptor(
+                "maillage_peer_unsupported_version_events",
+                "Events received from a peer and refused because this node does not implement their protocol version (upgrade maillage)",
+                None,
+                MetricType::Gauge,
+            )?;
+            for (label, peer) in &peers {
+                let name = name_of(peer);
+                let mut by_version: BTreeMap<u32, u64> = BTreeMap::new();
+                for u in &peer.unsupported {
+                    *by_version.entry(u.version).or_default() += u.count;
+                }
+                for (version, count) in by_version {
+                    let version = version.to_string();
+                    m.encode_family(&[
+                        ("peer", label.as_str()),
+                        ("name", name.as_str()),
+                        ("version", version.as_str()),
+                    ])?
+                    .encode_gauge(&(count as i64))?;
+                }
+            }
+        }
         let per_peer: [(&str, &str, PeerCount); 2] = [
             (
                 "maillage_peer_events_received",
@@ -432,6 +473,12 @@ impl Collector for NodeCollector {
             "maillage_forks_detected",
             "Forks found by this process or learnt from a peer's proof",
             counters.forks_detected,
+        )?;
+        counter(
+            &mut encoder,
+            "maillage_handshakes_incompatible",
+            "Handshakes refused because the peer offers no protocol version this node implements",
+            counters.handshakes_incompatible,
         )?;
 
         let figures = self.ledger_figures();

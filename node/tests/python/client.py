@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
-"""An independent maillage/v1 client: talks to a running node over gRPC and verifies by
-itself everything it pulls. Driven by node/tests/python_client.rs.
+"""An independent maillage client (protocol v2): talks to a running node over gRPC and verifies
+by itself everything it pulls. Driven by node/tests/python_client.rs.
 
 Shares no code with the Rust implementation. It uses only the .proto files (stubs generated
 at test time with grpc_tools.protoc), hashlib for ids and the FederationId, and PyNaCl
 (libsodium) for Ed25519:
 
-- the handshake: checks the server's signature over the transcript, signs its own;
+- the handshake: offers protocol v2, checks the version the server chose and the server's
+  signature over the transcript (which binds both), signs its own;
 - ExchangeFrontier, then Pull (follow = false) of every feed in the frontier from seq 1;
-- every event: id recomputed, signature verified against the author key, version, federation,
+- every event: id recomputed, signature verified against the author key, version (the
+  charter's protocol_version), federation,
   author (a member), seq continuity and prev chain, deps naming verified events; per feed,
   the count and the last id equal the frontier's head;
 - refusals: a Hello from a key outside the charter, a Pull without a session or with an
-  unknown one, a replayed Prove all end in UNAUTHENTICATED;
+  unknown one, a replayed Prove all end in UNAUTHENTICATED; a Hello offering only protocol
+  v3 ends in FAILED_PRECONDITION naming both sides' versions;
 - Query.Digest (loopback: no session needed).
 
 Usage:
@@ -29,6 +32,7 @@ import argparse
 import hashlib
 import json
 import os
+import struct
 import sys
 from pathlib import Path
 
@@ -41,6 +45,10 @@ SIGN_TAG = b"maillage/v1/sign\0"
 CHARTER_TAG = b"maillage/v1/charter\0"
 HANDSHAKE_TAG = b"maillage/v1/handshake\0"
 SESSION_METADATA = "maillage-session"
+VERSIONS_METADATA = "maillage-protocol-versions"
+# The protocol versions this client implements.
+PROTOCOL_VERSION = 2
+SUPPORTED_VERSIONS = [PROTOCOL_VERSION]
 PAYLOAD_BYTES_MAX = 64 * 1024
 RPC_TIMEOUT_S = 30
 
@@ -53,7 +61,11 @@ def tag_hash(tag, data):
     return hashlib.sha256(tag + data).digest()
 
 
-def transcript(label, federation, client_key, server_key, client_nonce, server_nonce):
+def transcript(
+    label, federation, client_key, server_key, client_nonce, server_nonce, offered, chosen
+):
+    """tag | role | federation | client key | server key | client nonce | server nonce |
+    u32 BE count of the versions the client offered | each, u32 BE | chosen version, u32 BE."""
     return (
         HANDSHAKE_TAG
         + label
@@ -62,6 +74,9 @@ def transcript(label, federation, client_key, server_key, client_nonce, server_n
         + server_key
         + client_nonce
         + server_nonce
+        + struct.pack(">I", len(offered))
+        + b"".join(struct.pack(">I", v) for v in offered)
+        + struct.pack(">I", chosen)
     )
 
 
@@ -89,18 +104,18 @@ class Failures:
         return condition
 
 
-def expect_refusal(failures, what, call):
-    """`call` must raise an RpcError with code UNAUTHENTICATED."""
+def expect_refusal(failures, what, call, code=grpc.StatusCode.UNAUTHENTICATED):
+    """`call` must raise an RpcError with `code`; returns the error (None on failure)."""
     try:
         call()
     except grpc.RpcError as error:
-        if error.code() == grpc.StatusCode.UNAUTHENTICATED:
+        if error.code() == code:
             log(f"ok   {what}: refused ({error.details()})")
-            return True
-        failures.add(f"{what}: expected UNAUTHENTICATED, got {error.code()} {error.details()}")
-        return False
-    failures.add(f"{what}: expected UNAUTHENTICATED, the call succeeded")
-    return False
+            return error
+        failures.add(f"{what}: expected {code}, got {error.code()} {error.details()}")
+        return None
+    failures.add(f"{what}: expected {code}, the call succeeded")
+    return None
 
 
 def keygen(seed_file):
@@ -115,9 +130,20 @@ def handshake(fed, stub, signing_key, fid, expected_server, charter_members, fai
     my_key = bytes(signing_key.verify_key)
     client_nonce = os.urandom(32)
     hello = stub.Hello(
-        fed.HelloRequest(federation=fid, client_key=my_key, client_nonce=client_nonce),
+        fed.HelloRequest(
+            federation=fid,
+            client_key=my_key,
+            client_nonce=client_nonce,
+            protocol_versions=SUPPORTED_VERSIONS,
+        ),
         timeout=RPC_TIMEOUT_S,
     )
+    chosen = hello.protocol_version
+    if not failures.check(
+        chosen in SUPPORTED_VERSIONS,
+        f"the server chose protocol v{chosen}, this client offered {SUPPORTED_VERSIONS}",
+    ):
+        raise SystemExit(1)
     server_key = hello.server_key
     if not failures.check(len(server_key) == 32, f"server_key has {len(server_key)} bytes"):
         raise SystemExit(1)
@@ -128,15 +154,31 @@ def handshake(fed, stub, signing_key, fid, expected_server, charter_members, fai
     failures.check(server_key in charter_members, "the server's key is not in the charter")
     failures.check(len(hello.server_nonce) == 32, "server_nonce is not 32 bytes")
     signed = transcript(
-        b"server\0", fid, my_key, server_key, client_nonce, hello.server_nonce
+        b"server\0",
+        fid,
+        my_key,
+        server_key,
+        client_nonce,
+        hello.server_nonce,
+        SUPPORTED_VERSIONS,
+        chosen,
     )
     if not failures.check(
         ed25519_valid(server_key, signed, hello.server_signature),
         "the server's handshake signature does not verify",
     ):
         raise SystemExit(1)
-    log("ok   Hello: the server's signature over the transcript verifies")
-    mine = transcript(b"client\0", fid, my_key, server_key, client_nonce, hello.server_nonce)
+    log(f"ok   Hello: protocol v{chosen}; the server's signature over the transcript verifies")
+    mine = transcript(
+        b"client\0",
+        fid,
+        my_key,
+        server_key,
+        client_nonce,
+        hello.server_nonce,
+        SUPPORTED_VERSIONS,
+        chosen,
+    )
     prove = fed.ProveRequest(
         client_key=my_key,
         server_nonce=hello.server_nonce,
@@ -159,6 +201,11 @@ def check(args):
     charter = charter_pb2.Charter.FromString(charter_bytes)
     members = {m.key: m for m in charter.members}
     failures.check(charter.version == 1, f"charter version {charter.version}")
+    failures.check(
+        charter.protocol_version in SUPPORTED_VERSIONS,
+        f"the charter names protocol v{charter.protocol_version}, this client implements "
+        f"{SUPPORTED_VERSIONS}",
+    )
     seed = bytes.fromhex(Path(args.seed_file).read_text(encoding="ascii").strip())
     signing_key = nacl.signing.SigningKey(seed)
     my_key = bytes(signing_key.verify_key)
@@ -199,6 +246,30 @@ def check(args):
             timeout=RPC_TIMEOUT_S,
         ),
     )
+    later = expect_refusal(
+        failures,
+        "Hello offering only protocol v3",
+        lambda: stub.Hello(
+            fed.HelloRequest(
+                federation=fid,
+                client_key=my_key,
+                client_nonce=os.urandom(32),
+                protocol_versions=[3],
+            ),
+            timeout=RPC_TIMEOUT_S,
+        ),
+        code=grpc.StatusCode.FAILED_PRECONDITION,
+    )
+    if later is not None:
+        failures.check(
+            "incompatible protocol (peer: v3, this node: v2)" in later.details(),
+            f"the refusal does not name both versions: {later.details()}",
+        )
+        trailer = dict(later.trailing_metadata() or ())
+        failures.check(
+            trailer.get(VERSIONS_METADATA) == "2",
+            f"the refusal's {VERSIONS_METADATA} trailer: {trailer.get(VERSIONS_METADATA)!r}",
+        )
     everything = fed.PullRequest(
         ranges=[fed.PullRange(author=expected_server, after_seq=0)], follow=False
     )
@@ -274,7 +345,10 @@ def check(args):
                 failures.add(f"{where}: payload does not decode: {error}")
                 continue
             where = f"event #{received} ({event.author.hex()[:8]}, seq {event.seq})"
-            ok &= failures.check(event.version == 1, f"{where}: version {event.version}")
+            ok &= failures.check(
+                event.version == charter.protocol_version,
+                f"{where}: version {event.version}, the charter names {charter.protocol_version}",
+            )
             ok &= failures.check(event.federation == fid, f"{where}: another federation")
             ok &= failures.check(event.author in feeds, f"{where}: author not pulled")
             ok &= failures.check(

@@ -41,6 +41,7 @@ fn state_label(state: &str) -> &str {
         "catching-up" => "rattrapage",
         "connecting" => "connexion",
         "backing-off" => "en échec, nouvel essai",
+        "incompatible-protocol" => "version de protocole incompatible : mettre maillage à jour",
         "stopped" => "arrêté",
         "pulling-from-us" => "tire nos événements",
         other => other,
@@ -141,7 +142,13 @@ fn peers_table(
                             td class="num" { (int(peer.events_received)) }
                             td class="num" { (int(peer.events_rejected)) }
                             td { (ago(now_ms, peer.last_contact_ms)) }
-                            td class="small" { (peer.last_error) }
+                            td class="small" {
+                                (peer.last_error)
+                                @for u in &peer.unsupported {
+                                    br;
+                                    (u.message)
+                                }
+                            }
                         }
                     }
                 }

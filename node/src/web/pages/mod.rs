@@ -148,7 +148,7 @@ tr.total td { font-weight:700; background:#f7f9fc; }
          color:#fff; background:var(--muted); white-space:nowrap; }
 .badge.live, .badge.ok { background:var(--ok); }
 .badge.catching-up, .badge.connecting { background:var(--warn); }
-.badge.backing-off, .badge.bad, .badge.stopped { background:var(--bad); }
+.badge.backing-off, .badge.incompatible-protocol, .badge.bad, .badge.stopped { background:var(--bad); }
 .badge.pulling-from-us { background:var(--blue); }
 .legend { display:flex; flex-wrap:wrap; gap:.3rem 1rem; font-size:.85rem; margin:.4rem 0; padding:0; list-style:none; }
 .legend .key { display:inline-block; width:.8rem; height:.8rem; border-radius:2px; margin-right:.3rem; vertical-align:-1px; }
