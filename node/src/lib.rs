@@ -18,6 +18,7 @@ pub mod command;
 pub mod demo;
 pub mod export;
 pub mod files;
+pub mod guard;
 pub mod init;
 pub mod query;
 pub mod render;

@@ -5,6 +5,9 @@
 //! ([`std::fmt::Display`]) is rendered from the facts when someone reads it, so rewording a
 //! message never moves a digest. docs/protocol.md §4c lists every code with the rule it
 //! enforces; codes are never renamed or reused.
+//!
+//! Size: one variant per rule, with its code and its sentence beside it, so that a rule is
+//! added, and reviewed, in one place.
 
 use serde::{Deserialize, Serialize};
 
