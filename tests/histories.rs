@@ -55,6 +55,8 @@ struct Builder {
     ledger: Ledger,
     cases: Vec<(VerifiedEvent, String, String)>,
     wall_ms: u64,
+    /// Events of keys not admitted yet: offered again once an amendment admits them.
+    strangers: Vec<VerifiedEvent>,
 }
 
 const SUD: &str = "sud";
@@ -95,11 +97,23 @@ impl Builder {
             writers,
             cases: Vec::new(),
             wall_ms: parse_date("2026-03-01").unwrap() as u64 * 86_400_000,
+            strangers: Vec::new(),
         }
     }
 
     fn hub(name: &str) -> HubId {
         secret(name).hub_id()
+    }
+
+    /// A key the charter does not name (a hub admitted later, a successor key) that signs.
+    fn add_signer(&mut self, name: &'static str) {
+        let writer = FeedWriter::new(secret(name), self.charter.federation_id(), None, 0, 60_000);
+        self.writers.insert(name, writer);
+    }
+
+    /// The seq the next event of `who` gets.
+    fn next_seq(&self, who: &str) -> u64 {
+        self.writers[who].head().map_or(1, |h| h.seq + 1)
     }
 
     /// Signs `body` as `who` with the deps an honest node names, folds it, checks `expect`.
@@ -124,7 +138,15 @@ impl Builder {
             .unwrap()
             .next(body, deps, self.wall_ms)
             .unwrap();
-        self.ledger.offer(event.clone());
+        if self.ledger.offer(event.clone()) == maillage_core::causal::Offer::Stranger {
+            self.strangers.push(event.clone());
+        } else {
+            for waiting in std::mem::take(&mut self.strangers) {
+                if self.ledger.offer(waiting.clone()) == maillage_core::causal::Offer::Stranger {
+                    self.strangers.push(waiting);
+                }
+            }
+        }
         let verdict = match self.ledger.rejections().get(&event.id) {
             Some(r) => r.code().to_owned(),
             None if self.ledger.applied_id(&event.author, event.seq) == Some(event.id) => {
@@ -139,6 +161,34 @@ impl Builder {
             .map(|r| r.reason())
             .unwrap_or_default();
         assert_eq!(verdict, expect, "{note}: {reason}");
+        self.cases
+            .push((event.clone(), expect.to_owned(), note.to_owned()));
+        event
+    }
+
+    /// Signs `body` whose verdict comes later (its key is admitted afterwards): checked
+    /// against the whole history in [`Builder::finish`].
+    fn sign_pending(
+        &mut self,
+        who: &'static str,
+        body: Body,
+        expect: &str,
+        note: &str,
+    ) -> VerifiedEvent {
+        let deps = self.ledger.next_deps_for(&Self::hub(who), &body, &[]);
+        self.wall_ms += 60_000;
+        let event = self
+            .writers
+            .get_mut(who)
+            .unwrap()
+            .next(body, deps, self.wall_ms)
+            .unwrap();
+        assert_eq!(
+            self.ledger.offer(event.clone()),
+            maillage_core::causal::Offer::Stranger,
+            "{note}"
+        );
+        self.strangers.push(event.clone());
         self.cases
             .push((event.clone(), expect.to_owned(), note.to_owned()));
         event
@@ -188,6 +238,9 @@ impl Builder {
             parts: BTreeMap::new(),
         };
         let outcome = conformance::run(&history, &history.orders[0]).unwrap();
+        for ((case, verdict), i) in history.events.iter().zip(&outcome.verdicts).zip(0..) {
+            assert_eq!(&case.verdict, verdict, "{name}, event {i}: {}", case.note);
+        }
         history.digest = outcome.digest;
         history.parts = outcome.parts;
         history
@@ -1606,6 +1659,359 @@ fn concurrency() -> History {
     )
 }
 
+fn propose(number: u32, change: pb::amendment_proposed::Change, reason: &str) -> Body {
+    Body::AmendmentProposed(pb::AmendmentProposed {
+        number,
+        change: Some(change),
+        reason: reason.into(),
+    })
+}
+
+fn endorse(proposal: &VerifiedEvent) -> Body {
+    Body::AmendmentEndorsed(pb::AmendmentEndorsed {
+        proposal: wire(proposal),
+    })
+}
+
+fn admit(name: &str, role: pb::Role, territories: &[&str]) -> pb::amendment_proposed::Change {
+    pb::amendment_proposed::Change::Admit(pb::MemberAdmitted {
+        key: Builder::hub(name).0.to_vec(),
+        name: name.into(),
+        role: role as i32,
+        territories: strings(territories),
+    })
+}
+
+fn amendment_rules() -> History {
+    use pb::amendment_proposed::Change as C;
+    const OUEST: &str = "hub-ouest";
+    const HINAURA_2: &str = "hinaura-2";
+    let mut b = Builder::new();
+    b.add_signer(OUEST);
+    b.add_signer(HINAURA_2);
+    venues(&mut b);
+    let (sud, hinaura, ouest) = (
+        Builder::hub(SUD),
+        Builder::hub(HINAURA),
+        Builder::hub(OUEST),
+    );
+    let threshold = |t: u32| C::Threshold(pb::ThresholdChanged { threshold: t });
+    b.sign(
+        SUD,
+        propose(1, threshold(2), "deux hubs pour chaque changement"),
+        APPLIED,
+        "threshold 1: a proposal alone is in effect",
+    );
+    b.sign(
+        SUD,
+        propose(1, threshold(2), "encore"),
+        "amendment.number",
+        "a proposal for an amendment already in effect",
+    );
+    b.sign(
+        SUD,
+        propose(2, threshold(3), "trop"),
+        "amendment.threshold",
+        "a threshold above the number of hubs",
+    );
+    b.sign(
+        SUD,
+        propose(
+            2,
+            C::Threshold(pb::ThresholdChanged { threshold: 0 }),
+            "aucun",
+        ),
+        "amendment.threshold",
+        "a threshold of zero",
+    );
+    b.sign(
+        SUD,
+        propose(2, admit(OUEST, pb::Role::Hub, &["29", "35"]), " "),
+        "field.reason",
+        "an amendment without a reason",
+    );
+    b.sign(
+        SUD,
+        propose(2, admit(SUD, pb::Role::Hub, &["29"]), "doublon"),
+        "amendment.key_known",
+        "admitting a key the federation knows",
+    );
+    let mut small = admit(OUEST, pb::Role::Hub, &["29"]);
+    if let C::Admit(m) = &mut small {
+        m.key = vec![0; 32];
+    }
+    b.sign(
+        SUD,
+        propose(2, small, "clé invalide"),
+        "amendment.bad_key",
+        "admitting a key of small order",
+    );
+    let mut nameless = admit(OUEST, pb::Role::Hub, &["29"]);
+    if let C::Admit(m) = &mut nameless {
+        m.name = " ".into();
+    }
+    b.sign(
+        SUD,
+        propose(2, nameless, "sans nom"),
+        "amendment.bad_name",
+        "a member without a name",
+    );
+    b.sign(
+        SUD,
+        propose(2, admit(OUEST, pb::Role::Observer, &["29"]), "observateur"),
+        "amendment.observer_territories",
+        "an observer holding a territory",
+    );
+    b.sign(
+        SUD,
+        propose(2, admit(OUEST, pb::Role::Hub, &["13"]), "chevauchement"),
+        "amendment.territory_held",
+        "admitting a hub for a département another holds",
+    );
+    b.sign(
+        SUD,
+        Body::AmendmentProposed(pb::AmendmentProposed {
+            number: 2,
+            change: None,
+            reason: "vide".into(),
+        }),
+        "field.missing",
+        "a proposal changing nothing",
+    );
+    let early = b.sign_pending(
+        OUEST,
+        register(OUEST, record("quimper", "21290232000018", "29000", "29232")),
+        "member.not_current",
+        "a key signs before its admission: verified once admitted, its past lacks the admission",
+    );
+    let admission = b.sign(
+        SUD,
+        propose(
+            2,
+            admit(OUEST, pb::Role::Hub, &["29", "35"]),
+            "nouveau hub en Bretagne",
+        ),
+        APPLIED,
+        "admitting a hub: one endorsement of two",
+    );
+    b.sign(
+        SUD,
+        endorse(&admission),
+        "amendment.endorsed",
+        "the proposer endorses its own proposal again",
+    );
+    b.sign(
+        SUD,
+        endorse(&b.cases[0].0.clone()),
+        "amendment.unknown",
+        "endorsing an event that is not a proposal",
+    );
+    b.sign(
+        HINAURA,
+        endorse(&admission),
+        APPLIED,
+        "the second endorsement: the hub is admitted",
+    );
+    b.sign(
+        HINAURA,
+        endorse(&admission),
+        "amendment.superseded",
+        "endorsing an amendment already in effect",
+    );
+    let _ = early;
+    b.sign(
+        OUEST,
+        Body::VoucherBatchIssued(batch("29-2026-CAF-01", 5)),
+        APPLIED,
+        "the admitted hub issues a batch of its département",
+    );
+    // Départements move from one hub to another.
+    let moving = b.sign(
+        SUD,
+        propose(
+            3,
+            C::MoveTerritories(pb::TerritoriesMoved {
+                from: hinaura.0.to_vec(),
+                to: ouest.0.to_vec(),
+                territories: strings(&["74"]),
+            }),
+            "la Haute-Savoie change de hub",
+        ),
+        APPLIED,
+        "moving a département",
+    );
+    b.sign(OUEST, endorse(&moving), APPLIED, "moved");
+    b.sign(
+        OUEST,
+        register(OUEST, record("annecy", "21740010000018", "74000", "74010")),
+        APPLIED,
+        "the new holder registers a venue there",
+    );
+    b.sign(
+        HINAURA,
+        register(
+            HINAURA,
+            record("thonon", "21740281000017", "74200", "74281"),
+        ),
+        "venue.territory",
+        "the former holder no longer can",
+    );
+    b.sign(
+        SUD,
+        propose(
+            4,
+            C::MoveTerritories(pb::TerritoriesMoved {
+                from: hinaura.0.to_vec(),
+                to: ouest.0.to_vec(),
+                territories: strings(&["13"]),
+            }),
+            "pas à lui",
+        ),
+        "amendment.territory_not_held",
+        "moving a département the hub does not hold",
+    );
+    b.sign(
+        SUD,
+        propose(
+            4,
+            C::MoveTerritories(pb::TerritoriesMoved {
+                from: hinaura.0.to_vec(),
+                to: ouest.0.to_vec(),
+                territories: vec![],
+            }),
+            "rien",
+        ),
+        "amendment.no_territory",
+        "moving nothing",
+    );
+    b.sign(
+        SUD,
+        propose(
+            4,
+            C::MoveTerritories(pb::TerritoriesMoved {
+                from: hinaura.0.to_vec(),
+                to: Builder::hub(ANCT).0.to_vec(),
+                territories: strings(&["69"]),
+            }),
+            "à l'observateur",
+        ),
+        "amendment.not_hub",
+        "moving a département to an observer",
+    );
+    b.sign(
+        SUD,
+        propose(
+            4,
+            C::Remove(pb::MemberRemoved {
+                member: Builder::hub("nobody").0.to_vec(),
+                last_seq: 1,
+            }),
+            "inconnu",
+        ),
+        "amendment.unknown_member",
+        "removing a key nobody holds",
+    );
+    // Hub du Sud hands a voucher to Hinaura, which rotates its key and still redeems it.
+    b.sign(
+        SUD,
+        Body::VoucherBatchIssued(batch("13-2026-CAF-01", 5)),
+        APPLIED,
+        "a batch",
+    );
+    b.sign(
+        SUD,
+        Body::VouchersHandedOut(hand_out(&["13-2026-CAF-01-1"], person(1), "2026-03-02")),
+        APPLIED,
+        "a carnet",
+    );
+    b.sign(
+        SUD,
+        transfer(&["13-2026-CAF-01-1"], &hinaura.0),
+        APPLIED,
+        "the voucher moves to Hinaura",
+    );
+    let last = b.next_seq(HINAURA);
+    let rotation = b.sign(
+        HINAURA,
+        propose(
+            4,
+            C::Succession(pb::MemberSucceeded {
+                member: hinaura.0.to_vec(),
+                last_seq: last,
+                successor: Builder::hub(HINAURA_2).0.to_vec(),
+                branch: vec![],
+            }),
+            "rotation annuelle de la clé",
+        ),
+        APPLIED,
+        "a hub proposes to rotate its key, this proposal being its last event",
+    );
+    b.sign(
+        SUD,
+        endorse(&rotation),
+        APPLIED,
+        "the rotation is endorsed: the new key acts for Hinaura",
+    );
+    b.sign(
+        HINAURA,
+        register(
+            HINAURA,
+            record("vienne", "21380544000011", "38200", "38544"),
+        ),
+        NOT_APPLIED,
+        "the old key signs again: past its last seq, it never counts",
+    );
+    b.sign(
+        HINAURA_2,
+        Body::VoucherRedeemed(redeem(
+            "13-2026-CAF-01-1",
+            &vid(HINAURA, "lyon"),
+            DEMARCHES,
+            "2026-03-20",
+        )),
+        APPLIED,
+        "the successor redeems the voucher Hinaura owned, at Hinaura's venue",
+    );
+    b.sign(
+        HINAURA_2,
+        register(
+            HINAURA_2,
+            record("villeurbanne", "21690266800013", "69100", "69266"),
+        ),
+        APPLIED,
+        "and registers a venue of Hinaura's département",
+    );
+    // A hub leaves.
+    let last = b.next_seq(OUEST) - 1;
+    let removal = b.sign(
+        SUD,
+        propose(
+            5,
+            C::Remove(pb::MemberRemoved {
+                member: ouest.0.to_vec(),
+                last_seq: last,
+            }),
+            "fin du financement",
+        ),
+        APPLIED,
+        "removing a hub",
+    );
+    b.sign(HINAURA_2, endorse(&removal), APPLIED, "removed");
+    b.sign(
+        OUEST,
+        register(OUEST, record("rennes", "21350238000014", "35000", "35238")),
+        NOT_APPLIED,
+        "the removed hub's later events never count",
+    );
+    let _ = sud;
+    b.finish(
+        "amendments",
+        "Charter amendments (§1b): threshold, admission, moved territories, a key rotation, a removal.",
+        vec![],
+        4,
+    )
+}
+
 fn generate() -> HistoryFile {
     HistoryFile {
         format: FORMAT.into(),
@@ -1617,6 +2023,7 @@ fn generate() -> HistoryFile {
             referral_rules(),
             people_rules(),
             concurrency(),
+            amendment_rules(),
         ],
     }
 }
@@ -1699,7 +2106,7 @@ fn every_rejection_code_is_reached_and_every_rule_also_accepts() {
             }
         }
     }
-    assert_eq!(kinds.len(), 20, "every body kind is accepted at least once");
+    assert_eq!(kinds.len(), 22, "every body kind is accepted at least once");
 }
 
 #[test]

@@ -296,6 +296,10 @@ impl Node {
     /// them ahead of it).
     pub fn refold(&self, views: &mut Ledger) -> Result<()> {
         let mut fresh = Ledger::new(self.charter.clone());
+        // Keys amendments stopped stay stopped from the first event on.
+        for (key, cut) in views.cuts() {
+            fresh.cut(*key, *cut);
+        }
         self.fold_new(&mut fresh)?;
         *views = fresh;
         Ok(())
@@ -354,6 +358,29 @@ impl Node {
         for (author, recorded) in self.store.forks() {
             ledger.freeze(author, recorded.fork.seq - 1);
         }
+        // A feed whose key an amendment admits only further on is folded once it is admitted:
+        // rounds go on while one more key joins.
+        let mut unknown = usize::MAX;
+        loop {
+            let strangers = self.fold_round(ledger, CHUNK)?;
+            if strangers == 0 || strangers >= unknown {
+                break;
+            }
+            unknown = strangers;
+        }
+        // An amendment stopped a key after events past its last seq were applied: fold again
+        // with the stop set from the first event on.
+        if ledger.needs_refold() {
+            tracing::info!(
+                "an amendment stopped a key after some of its later events were folded: folding the views again"
+            );
+            self.refold(ledger)?;
+        }
+        Ok(())
+    }
+
+    /// One pass over the stored feeds; how many feeds' keys these views do not know yet.
+    fn fold_round(&self, ledger: &mut Ledger, chunk: usize) -> Result<usize> {
         let applied = ledger.applied();
         let mut cursors: Vec<(HubId, u64)> = self
             .store
@@ -362,10 +389,15 @@ impl Node {
             .filter(|(author, head)| applied.get(author).copied().unwrap_or(0) < head.seq)
             .map(|(a, _)| (*a, applied.get(a).copied().unwrap_or(0)))
             .collect();
+        let mut strangers = 0;
         while !cursors.is_empty() {
             let mut next = Vec::with_capacity(cursors.len());
             for (author, after) in cursors {
-                let events = self.store.range(&author, after, CHUNK)?;
+                if !ledger.knows(&author) {
+                    strangers += 1;
+                    continue;
+                }
+                let events = self.store.range(&author, after, chunk)?;
                 let Some(last) = events.last().map(|e| e.seq) else {
                     continue;
                 };
@@ -381,7 +413,7 @@ impl Node {
             }
             cursors = next;
         }
-        Ok(())
+        Ok(strangers)
     }
 
     /// A snapshot is usable if every event it applied is still the store's valid event at

@@ -21,6 +21,9 @@ use crate::chunked::Chunked;
 use crate::envelope::{EventRef, VerifiedEvent};
 use crate::ids::{EventId, HubId};
 
+/// The feed index events naming a stranger's event wait on (until an amendment admits it).
+const STRANGER: u32 = u32::MAX;
+
 /// Feed → highest seq of that feed in a causal past.
 pub type VectorClock = BTreeMap<HubId, u64>;
 
@@ -57,6 +60,17 @@ impl Members {
     /// If `index` is not one this table gave.
     pub fn hub(&self, index: u32) -> HubId {
         self.hubs[index as usize]
+    }
+
+    /// Adds a key at the next index (a key an amendment admitted); its index.
+    pub fn push(&mut self, hub: HubId) -> u32 {
+        if let Some(index) = self.index(&hub) {
+            return index;
+        }
+        let index = self.hubs.len() as u32;
+        self.hubs.push(hub);
+        self.index.insert(hub, index);
+        index
     }
 
     /// Number of members.
@@ -154,6 +168,9 @@ pub enum Offer {
     BufferFull,
     /// The author is not a member of the federation: never applied.
     Stranger,
+    /// Past the last event of its feed that counts (a fork, or an amendment that removed or
+    /// succeeded its key): never applied.
+    Frozen,
 }
 
 /// Tracks what is applied and orders delivery. Persisted without the waiting events: they
@@ -218,6 +235,36 @@ impl CausalIndex {
     /// The member table.
     pub fn members(&self) -> &Arc<Members> {
         &self.members
+    }
+
+    /// Adds a member's feed (a key an amendment admitted): its index.
+    pub fn add_member(&mut self, key: HubId) -> u32 {
+        if let Some(index) = self.members.index(&key) {
+            return index;
+        }
+        let mut members = (*self.members).clone();
+        let index = members.push(key);
+        self.members = Arc::new(members);
+        self.feeds.resize_with(self.members.len(), Feed::default);
+        // Events that named this key while it was a stranger wait for its events now.
+        let strangers: Vec<(u32, u64)> = self
+            .waiting
+            .sorted()
+            .into_iter()
+            .filter(|(missing, _)| missing.0 == STRANGER)
+            .map(|(missing, _)| *missing)
+            .collect();
+        for missing in strangers {
+            for waiter in self.waiting.remove(&missing).unwrap_or_default() {
+                let next = match self.pending.get(&waiter) {
+                    // The new feed has nothing applied: a dep on it is missing.
+                    Some(event) => self.missing(waiter.0, event).unwrap_or((index, 1)),
+                    None => continue,
+                };
+                self.waiting.entry(next).or_default().push(waiter);
+            }
+        }
+        index
     }
 
     /// Freezes `author`'s feed at `valid_until` (a fork at `valid_until + 1`): deps naming
@@ -296,7 +343,7 @@ impl CausalIndex {
             if !met {
                 return Some(match self.effective(dep) {
                     Some((f, seq, _)) => (f, seq),
-                    None => (u32::MAX, dep.seq),
+                    None => (STRANGER, dep.seq),
                 });
             }
         }
@@ -391,9 +438,10 @@ impl CausalIndex {
             if id.is_some_and(|id| id != applied) {
                 return None;
             }
-            let clock = clock.get_or_insert_with(|| match base {
-                Some(b) => b.to_vec(),
-                None => vec![0; self.members.len()],
+            let clock = clock.get_or_insert_with(|| {
+                let mut clock = base.map(|b| b.to_vec()).unwrap_or_default();
+                clock.resize(self.members.len(), 0);
+                clock
             });
             if let Some(dep_clock) = self.feeds[dep_feed as usize].snapshot_at(dep_seq) {
                 for (mine, theirs) in clock.iter_mut().zip(dep_clock.iter()) {
@@ -422,6 +470,13 @@ impl CausalIndex {
         let Some(feed) = self.members.index(&event.author) else {
             return Offer::Stranger;
         };
+        if self
+            .frozen
+            .get(&feed)
+            .is_some_and(|valid| event.seq > *valid)
+        {
+            return Offer::Frozen;
+        }
         if event.seq <= self.applied_in(feed)
             || (!self.pending.is_empty() && self.pending.contains_key(&(feed, event.seq)))
         {
@@ -480,9 +535,11 @@ impl CausalIndex {
             if dep_seq == 0 {
                 continue;
             }
-            let clock = widened.get_or_insert_with(|| match base {
-                Some(b) => b.to_vec(),
-                None => vec![0; self.members.len()],
+            // A clock taken before an amendment admitted keys is shorter: widen it.
+            let clock = widened.get_or_insert_with(|| {
+                let mut clock = base.map(|b| b.to_vec()).unwrap_or_default();
+                clock.resize(self.members.len(), 0);
+                clock
             });
             if let Some(dep_clock) = self.feeds[dep_feed as usize].snapshot_at(dep_seq) {
                 for (mine, theirs) in clock.iter_mut().zip(dep_clock.iter()) {

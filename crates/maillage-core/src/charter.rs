@@ -180,7 +180,13 @@ fn protocol_version_message(found: &u32) -> String {
 }
 
 /// A validated charter, with the exact bytes it was loaded from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The founding document never changes. Beside it, the charter keeps the keys that amendments
+/// the node has folded admitted or retired (docs/protocol.md §1b), shared by everything that
+/// holds the charter: the store accepts events of admitted keys, the handshake admits them
+/// and refuses retired ones. The rules themselves never read this: they ask the membership
+/// in effect in each event's causal past ([`crate::membership`]).
+#[derive(Debug, Clone)]
 pub struct Charter {
     bytes: Vec<u8>,
     id: FederationId,
@@ -189,7 +195,23 @@ pub struct Charter {
     protocol_version: u32,
     members: BTreeMap<HubId, Member>,
     territory_holders: BTreeMap<String, HubId>,
+    live: std::sync::Arc<std::sync::RwLock<Live>>,
 }
+
+/// Keys amendments changed, as far as this node folded them.
+#[derive(Debug, Default)]
+struct Live {
+    admitted: BTreeMap<HubId, Member>,
+    retired: std::collections::BTreeSet<HubId>,
+}
+
+impl PartialEq for Charter {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for Charter {}
 
 impl Charter {
     /// Founds a federation running this build's [`PROTOCOL_VERSION`]: sorts the members by
@@ -352,6 +374,7 @@ impl Charter {
             protocol_version: message.protocol_version,
             members,
             territory_holders,
+            live: Default::default(),
         })
     }
 
@@ -393,6 +416,62 @@ impl Charter {
     /// The hub holding a département, if any.
     pub fn holder_of(&self, departement: &str) -> Option<HubId> {
         self.territory_holders.get(departement).copied()
+    }
+
+    fn live(&self) -> std::sync::RwLockReadGuard<'_, Live> {
+        self.live.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A key an amendment admitted (a new member or a successor key) may author and connect.
+    pub fn admit(&self, key: HubId, name: &str, role: Role) -> Result<(), CharterError> {
+        let public = PublicKey::from_hub_id(key).map_err(|source| CharterError::Key {
+            name: name.to_owned(),
+            source,
+        })?;
+        let mut live = self.live.write().unwrap_or_else(|p| p.into_inner());
+        live.retired.remove(&key);
+        live.admitted.insert(
+            key,
+            Member {
+                key: public,
+                name: name.to_owned(),
+                role,
+                territories: Default::default(),
+            },
+        );
+        Ok(())
+    }
+
+    /// A key an amendment retired (a removed member, a succeeded key): connections from it are
+    /// refused (its events up to its last counted seq are still stored and replicated).
+    pub fn retire(&self, key: HubId) {
+        self.live
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retired
+            .insert(key);
+    }
+
+    /// A member as this node knows it now: founding or admitted, with its role and name, and
+    /// whether an amendment retired its key.
+    pub fn member_now(&self, id: &HubId) -> Option<(Member, bool)> {
+        let live = self.live();
+        let retired = live.retired.contains(id);
+        self.members
+            .get(id)
+            .or_else(|| live.admitted.get(id))
+            .map(|m| (m.clone(), retired))
+    }
+
+    /// Every key this node knows (founding and admitted), with their member and whether
+    /// retired.
+    pub fn known_keys(&self) -> Vec<(HubId, Member, bool)> {
+        let live = self.live();
+        self.members
+            .iter()
+            .chain(live.admitted.iter())
+            .map(|(k, m)| (*k, m.clone(), live.retired.contains(k)))
+            .collect()
     }
 }
 

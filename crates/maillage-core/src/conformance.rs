@@ -88,48 +88,37 @@ pub fn run(history: &History, order: &[usize]) -> Result<Outcome, String> {
         hex::decode(&history.charter).map_err(|e| format!("{name}: charter is not hex: {e}"))?;
     let charter =
         Arc::new(Charter::from_bytes(charter_bytes).map_err(|e| format!("{name}: charter: {e}"))?);
-    let mut ledger = Ledger::new(charter.clone());
     let mut frozen = BTreeMap::new();
     for (author, seq) in &history.frozen {
         let key = hex::decode(author).map_err(|e| format!("{name}: frozen author: {e}"))?;
         let author =
             HubId::try_from(key.as_slice()).map_err(|e| format!("{name}: frozen author: {e}"))?;
-        ledger.freeze(author, *seq);
         frozen.insert(author, *seq);
     }
-    let mut events = Vec::with_capacity(history.events.len());
+    let mut signed = Vec::with_capacity(history.events.len());
     for (i, case) in history.events.iter().enumerate() {
         let bytes =
             hex::decode(&case.signed).map_err(|e| format!("{name}: event {i} is not hex: {e}"))?;
-        let event = verify_encoded(&bytes, &charter)
-            .map_err(|e| format!("{name}: event {i} does not verify: {e}"))?;
-        events.push(event);
+        signed.push(bytes);
     }
-    if order.len() != events.len() {
+    if order.len() != signed.len() {
         return Err(format!(
             "{name}: an order names {} events, the history has {}",
             order.len(),
-            events.len()
+            signed.len()
         ));
     }
-    let mut seen = vec![false; events.len()];
-    for &i in order {
-        let slot = seen
-            .get_mut(i)
-            .ok_or_else(|| format!("{name}: an order names event {i}"))?;
-        if std::mem::replace(slot, true) {
-            return Err(format!("{name}: an order names event {i} twice"));
-        }
-        // A store keeps a forked feed only up to its last valid event (§3).
-        let event = &events[i];
-        if frozen
-            .get(&event.author)
-            .is_some_and(|valid| event.seq > *valid)
-        {
+    // A node folds again, with the keys amendments stopped frozen first, when events past a
+    // stop were applied before the amendment (§1b): so does this run.
+    let mut cuts = BTreeMap::new();
+    let (ledger, events) = loop {
+        let (ledger, events) = fold(name, &charter, &frozen, &cuts, &signed, order)?;
+        if ledger.needs_refold() && *ledger.cuts() != cuts {
+            cuts = ledger.cuts().clone();
             continue;
         }
-        ledger.offer(event.clone());
-    }
+        break (ledger, events);
+    };
     let verdicts = events
         .iter()
         .map(|event| {
@@ -151,6 +140,82 @@ pub fn run(history: &History, order: &[usize]) -> Result<Outcome, String> {
             .map(|(name, part)| (name.to_owned(), hex::encode(part)))
             .collect(),
     })
+}
+
+/// Verifies and folds the events in `order` into a fresh ledger with `frozen` and `cuts` set
+/// first; deferred events of keys not admitted yet are retried after each event.
+fn fold(
+    name: &str,
+    charter: &Arc<Charter>,
+    frozen: &BTreeMap<HubId, u64>,
+    cuts: &BTreeMap<HubId, crate::ledger::Cut>,
+    signed: &[Vec<u8>],
+    order: &[usize],
+) -> Result<(Ledger, Vec<crate::envelope::VerifiedEvent>), String> {
+    let mut ledger = Ledger::new(charter.clone());
+    for (author, seq) in frozen {
+        ledger.freeze(*author, *seq);
+    }
+    for (key, cut) in cuts {
+        ledger.cut(*key, *cut);
+    }
+    let mut seen = vec![false; signed.len()];
+    let mut events: Vec<Option<crate::envelope::VerifiedEvent>> = vec![None; signed.len()];
+    // An event of a key the charter does not name verifies once an amendment admitting the
+    // key is folded (§1b): until then it waits, as a node's replication would fetch it again.
+    let mut deferred: Vec<usize> = Vec::new();
+    let mut offer = |ledger: &mut Ledger, i: usize| -> Result<bool, String> {
+        match verify_encoded(&signed[i], charter) {
+            Ok(event) => {
+                // A store keeps a forked feed only up to its last valid event (§3).
+                if frozen
+                    .get(&event.author)
+                    .is_none_or(|valid| event.seq <= *valid)
+                    && ledger.offer(event.clone()) == crate::causal::Offer::Stranger
+                {
+                    // Known to the charter (an earlier fold admitted it), not yet to these
+                    // views: offered again once they admit it.
+                    return Ok(false);
+                }
+                events[i] = Some(event);
+                Ok(true)
+            }
+            Err(crate::envelope::EnvelopeError::UnknownAuthor { .. }) => Ok(false),
+            Err(e) => Err(format!("{name}: event {i} does not verify: {e}")),
+        }
+    };
+    for &i in order {
+        let slot = seen
+            .get_mut(i)
+            .ok_or_else(|| format!("{name}: an order names event {i}"))?;
+        if std::mem::replace(slot, true) {
+            return Err(format!("{name}: an order names event {i} twice"));
+        }
+        if !offer(&mut ledger, i)? {
+            deferred.push(i);
+            continue;
+        }
+        let mut progress = true;
+        while progress && !deferred.is_empty() {
+            progress = false;
+            for j in std::mem::take(&mut deferred) {
+                if offer(&mut ledger, j)? {
+                    progress = true;
+                } else {
+                    deferred.push(j);
+                }
+            }
+        }
+    }
+    if let Some(i) = deferred.first() {
+        return Err(format!(
+            "{name}: event {i}'s author is never admitted by the history (amendments in effect: {}, order starting {:?})",
+            ledger.membership().number,
+            &order[..order.len().min(5)]
+        ));
+    }
+    let events: Vec<crate::envelope::VerifiedEvent> = events.into_iter().flatten().collect();
+    Ok((ledger, events))
 }
 
 /// Runs `history` in each of its orders and compares with what it expects. The error names

@@ -233,7 +233,7 @@ pub fn verify_events(
     batch: Vec<pb::SignedEvent>,
     charter: &Charter,
 ) -> Vec<Result<VerifiedEvent, EnvelopeError>> {
-    let checked: Vec<Result<(CheckedHeader, &crypto::PublicKey), EnvelopeError>> = batch
+    let checked: Vec<Result<(CheckedHeader, crypto::PublicKey), EnvelopeError>> = batch
         .iter()
         .map(|signed| check_unsigned(signed, charter))
         .collect();
@@ -301,10 +301,10 @@ impl CheckedHeader {
 }
 
 /// Steps 1–6 of the module docs; returns the author's key for step 7.
-pub fn check_unsigned<'c>(
+pub fn check_unsigned(
     signed: &pb::SignedEvent,
-    charter: &'c Charter,
-) -> Result<(CheckedHeader, &'c crypto::PublicKey), EnvelopeError> {
+    charter: &Charter,
+) -> Result<(CheckedHeader, crypto::PublicKey), EnvelopeError> {
     let payload = &signed.payload;
     if payload.len() > PAYLOAD_BYTES_MAX {
         return Err(EnvelopeError::Oversize {
@@ -352,8 +352,9 @@ pub fn check_unsigned<'c>(
         field: "author",
         reason: e.to_string(),
     })?;
-    let member = charter
-        .member(&author)
+    // A founding member, or a key an amendment this node folded admitted (§1b).
+    let (member, _) = charter
+        .member_now(&author)
         .ok_or(EnvelopeError::UnknownAuthor { author })?;
     if member.role != Role::Hub {
         return Err(EnvelopeError::NotAHub {
@@ -393,7 +394,7 @@ pub fn check_unsigned<'c>(
         deps,
         body: event.body,
     };
-    Ok((header, &member.key))
+    Ok((header, member.key))
 }
 
 fn check_deps(deps: &[pb::EventRef], author: HubId) -> Result<Vec<EventRef>, EnvelopeError> {

@@ -25,6 +25,7 @@ pub mod hlc;
 pub mod ids;
 pub mod ledger;
 pub mod lookup;
+pub mod membership;
 pub mod person;
 pub mod rejection;
 pub mod seeded;

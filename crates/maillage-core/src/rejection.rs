@@ -67,6 +67,14 @@ pub enum Field {
     Serials,
     /// `scheme`.
     Scheme,
+    /// `change` (of an amendment).
+    Change,
+    /// `key` (of a member).
+    Key,
+    /// `role` (of a member).
+    Role,
+    /// `proposal` (of an endorsement).
+    Proposal,
 }
 
 impl Field {
@@ -98,6 +106,10 @@ impl Field {
             Self::Autonomy => "autonomy",
             Self::Serials => "serials",
             Self::Scheme => "scheme",
+            Self::Change => "change",
+            Self::Key => "key",
+            Self::Role => "role",
+            Self::Proposal => "proposal",
         }
     }
 }
@@ -497,6 +509,83 @@ pub enum Rejection {
         /// Its status.
         status: String,
     },
+
+    // ----- membership -----------------------------------------------------------------------
+    /// `member.not_current`: the author is not a present member's current key in the event's
+    /// causal past (not admitted there yet, removed, or succeeded).
+    NotCurrentMember {
+        /// The author.
+        key: HubId,
+    },
+    /// `amendment.not_hub`: proposals and endorsements come from present hubs (and a
+    /// hand-over or a move goes to one).
+    AmendmentNotHub {
+        /// The key.
+        key: HubId,
+    },
+    /// `amendment.number`: a proposal amends the membership in effect in its causal past.
+    AmendmentNumber {
+        /// 1 + the amendments in effect.
+        expected: u32,
+        /// The proposal's number.
+        found: u32,
+    },
+    /// `amendment.unknown_member`: the change names a key that is not a present member's
+    /// current key.
+    AmendmentUnknownMember {
+        /// The key.
+        key: HubId,
+    },
+    /// `amendment.key_known`: a new key the federation already knows.
+    AmendmentKeyKnown {
+        /// The key.
+        key: HubId,
+    },
+    /// `amendment.bad_key`: not a valid Ed25519 public key (strict rules, §2).
+    AmendmentBadKey {
+        /// The key.
+        key: HubId,
+    },
+    /// `amendment.bad_name`: a member's name, 1 to 200 bytes, not blank.
+    AmendmentBadName,
+    /// `amendment.observer_territories`: an observer holds no territory.
+    AmendmentObserverTerritories,
+    /// `amendment.territory_held`: a département another hub holds.
+    AmendmentTerritoryHeld {
+        /// The département.
+        departement: String,
+    },
+    /// `amendment.territory_not_held`: a move of a département the hub does not hold.
+    AmendmentTerritoryNotHeld {
+        /// The département.
+        departement: String,
+    },
+    /// `amendment.no_territory`: a move of no département.
+    AmendmentNoTerritory,
+    /// `amendment.threshold`: the threshold stays between 1 and the number of hubs.
+    AmendmentThreshold {
+        /// The threshold.
+        threshold: u32,
+        /// Present hubs.
+        hubs: u32,
+    },
+    /// `amendment.unknown`: an endorsement of an event that is not a proposal in its past.
+    AmendmentUnknown {
+        /// The event named.
+        proposal: EventId,
+    },
+    /// `amendment.superseded`: the number the proposal amends is already in effect.
+    AmendmentSuperseded {
+        /// The proposal.
+        proposal: EventId,
+        /// Its number.
+        number: u32,
+    },
+    /// `amendment.endorsed`: a hub endorses one proposal per number, once.
+    AmendmentEndorsed {
+        /// The number.
+        number: u32,
+    },
 }
 
 impl Rejection {
@@ -564,6 +653,21 @@ impl Rejection {
             Self::ReferralNotOpen { .. } => "referral.not_open",
             Self::ReferralExpired { .. } => "referral.expired",
             Self::NotClosable { .. } => "referral.not_closable",
+            Self::NotCurrentMember { .. } => "member.not_current",
+            Self::AmendmentNotHub { .. } => "amendment.not_hub",
+            Self::AmendmentNumber { .. } => "amendment.number",
+            Self::AmendmentUnknownMember { .. } => "amendment.unknown_member",
+            Self::AmendmentKeyKnown { .. } => "amendment.key_known",
+            Self::AmendmentBadKey { .. } => "amendment.bad_key",
+            Self::AmendmentBadName => "amendment.bad_name",
+            Self::AmendmentObserverTerritories => "amendment.observer_territories",
+            Self::AmendmentTerritoryHeld { .. } => "amendment.territory_held",
+            Self::AmendmentTerritoryNotHeld { .. } => "amendment.territory_not_held",
+            Self::AmendmentNoTerritory => "amendment.no_territory",
+            Self::AmendmentThreshold { .. } => "amendment.threshold",
+            Self::AmendmentUnknown { .. } => "amendment.unknown",
+            Self::AmendmentSuperseded { .. } => "amendment.superseded",
+            Self::AmendmentEndorsed { .. } => "amendment.endorsed",
         }
     }
 
@@ -630,6 +734,21 @@ impl Rejection {
         "referral.not_open",
         "referral.expired",
         "referral.not_closable",
+        "member.not_current",
+        "amendment.not_hub",
+        "amendment.number",
+        "amendment.unknown_member",
+        "amendment.key_known",
+        "amendment.bad_key",
+        "amendment.bad_name",
+        "amendment.observer_territories",
+        "amendment.territory_held",
+        "amendment.territory_not_held",
+        "amendment.no_territory",
+        "amendment.threshold",
+        "amendment.unknown",
+        "amendment.superseded",
+        "amendment.endorsed",
     ];
 }
 
@@ -894,6 +1013,64 @@ impl std::fmt::Display for Rejection {
             Self::NotClosable { referral, status } => {
                 write!(f, "referral {referral} is {status}: it cannot be closed")
             }
+            Self::NotCurrentMember { key } => write!(
+                f,
+                "key {} is not a present member's key in the event's causal past (not admitted yet, removed or succeeded)",
+                key.short()
+            ),
+            Self::AmendmentNotHub { key } => write!(
+                f,
+                "key {} is not a present hub's current key in the event's causal past",
+                key.short()
+            ),
+            Self::AmendmentNumber { expected, found } => write!(
+                f,
+                "amendment number: expected {expected} (1 + the amendments in effect in the event's causal past), found {found}"
+            ),
+            Self::AmendmentUnknownMember { key } => write!(
+                f,
+                "key {} is not a present member's current key",
+                key.short()
+            ),
+            Self::AmendmentKeyKnown { key } => {
+                write!(f, "key {} is already known to the federation", key.short())
+            }
+            Self::AmendmentBadKey { key } => {
+                write!(f, "key {} is not a valid Ed25519 public key", key.short())
+            }
+            Self::AmendmentBadName => {
+                f.write_str("name: expected the member's name (1 to 200 bytes)")
+            }
+            Self::AmendmentObserverTerritories => {
+                f.write_str("territories: an observer holds none")
+            }
+            Self::AmendmentTerritoryHeld { departement } => {
+                write!(f, "département {} is held by another hub", x(departement))
+            }
+            Self::AmendmentTerritoryNotHeld { departement } => write!(
+                f,
+                "département {} is not held by the hub it would move from",
+                x(departement)
+            ),
+            Self::AmendmentNoTerritory => f.write_str("territories: none to move"),
+            Self::AmendmentThreshold { threshold, hubs } => write!(
+                f,
+                "threshold: expected 1..={hubs} (the hubs present), found {threshold}"
+            ),
+            Self::AmendmentUnknown { proposal } => write!(
+                f,
+                "event {} is not an amendment proposal in the event's causal past",
+                proposal.short()
+            ),
+            Self::AmendmentSuperseded { proposal, number } => write!(
+                f,
+                "proposal {} is for amendment {number}, already in effect in the event's causal past",
+                proposal.short()
+            ),
+            Self::AmendmentEndorsed { number } => write!(
+                f,
+                "the author already proposed or endorsed a proposal for amendment {number}"
+            ),
         }
     }
 }

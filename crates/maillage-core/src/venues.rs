@@ -16,10 +16,10 @@ use std::collections::BTreeMap;
 
 use maillage_proto::v1 as pb;
 
-use crate::charter::Charter;
 use crate::crypto::tagged_sha256;
 use crate::envelope::VerifiedEvent;
 use crate::ids::{EventId, HubId};
+use crate::membership::Membership;
 use crate::rejection::{Field, Rejection};
 use crate::territory::departement_of;
 
@@ -125,7 +125,7 @@ impl VenueDirectory {
     pub fn check(
         &self,
         event: &VerifiedEvent,
-        charter: &Charter,
+        membership: &Membership,
     ) -> Option<Result<VenueChange, Rejection>> {
         use pb::event::Body;
         Some(match &event.body {
@@ -145,7 +145,7 @@ impl VenueDirectory {
                         venue: registered.venue_id.clone(),
                     });
                 }
-                let departement = held_departement(record, event.author, charter)?;
+                let departement = held_departement(record, event.author, membership)?;
                 Ok(VenueChange::Registered(Box::new(Venue {
                     venue_id: registered.venue_id.clone(),
                     record: record.clone(),
@@ -160,8 +160,8 @@ impl VenueDirectory {
                 let record = updated.record.as_ref().ok_or(Rejection::Missing {
                     field: Field::Record,
                 })?;
-                let departement = held_departement(record, event.author, charter)?;
-                self.open_venue_of(&updated.venue_id, event.author, charter)?;
+                let departement = held_departement(record, event.author, membership)?;
+                self.open_venue_of(&updated.venue_id, event.author, membership)?;
                 Ok(VenueChange::Updated {
                     venue_id: updated.venue_id.clone(),
                     record: Box::new(record.clone()),
@@ -170,7 +170,7 @@ impl VenueDirectory {
                 })
             })(),
             Some(Body::VenueClosed(closed)) => self
-                .open_venue_of(&closed.venue_id, event.author, charter)
+                .open_venue_of(&closed.venue_id, event.author, membership)
                 .map(|_| VenueChange::Closed {
                     venue_id: closed.venue_id.clone(),
                     reason: closed.reason.clone(),
@@ -216,7 +216,7 @@ impl VenueDirectory {
         &self,
         venue_id: &str,
         author: HubId,
-        charter: &Charter,
+        membership: &Membership,
     ) -> Result<&Venue, Rejection> {
         let venue = self
             .venues
@@ -229,7 +229,7 @@ impl VenueDirectory {
                 venue: venue_id.to_owned(),
             });
         }
-        if charter.holder_of(&venue.departement) != Some(author) {
+        if !membership.holds(&author, &venue.departement) {
             return Err(Rejection::VenueNotHeld {
                 venue: venue_id.to_owned(),
                 departement: venue.departement.clone(),
@@ -242,14 +242,14 @@ impl VenueDirectory {
 fn held_departement(
     record: &pb::VenueRecord,
     author: HubId,
-    charter: &Charter,
+    membership: &Membership,
 ) -> Result<String, Rejection> {
     let insee = Some(record.code_insee.as_str()).filter(|c| !c.is_empty());
     let departement =
         departement_of(insee, &record.code_postal).map_err(|e| Rejection::VenueTerritory {
             departement: e.to_string(),
         })?;
-    if charter.holder_of(&departement) != Some(author) {
+    if !membership.holds(&author, &departement) {
         return Err(Rejection::VenueTerritory { departement });
     }
     Ok(departement)

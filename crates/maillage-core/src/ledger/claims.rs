@@ -62,7 +62,10 @@ impl Ledger {
         past: &Past<'_>,
     ) -> Result<Effect, Rejection> {
         let (key, state) = self.voucher_as_of(&c.serial, past)?;
-        if state.owner == past.feed() {
+        if self.membership_in(past).same_member(
+            &self.members.hub(state.owner),
+            &self.members.hub(past.feed()),
+        ) {
             return Err(Rejection::OwnerClaims {
                 serial: c.serial.clone(),
             });

@@ -47,10 +47,12 @@ pub enum View {
     Settlements = 7,
     /// Rejected events and their codes.
     Rejections = 8,
+    /// Charter amendments proposed and endorsed.
+    Membership = 9,
 }
 
 /// Every view with its name, in tag order.
-pub const VIEWS: [(View, &str); 9] = [
+pub const VIEWS: [(View, &str); 10] = [
     (View::Venues, "venues"),
     (View::Qualifications, "qualifications"),
     (View::Batches, "batches"),
@@ -60,6 +62,7 @@ pub const VIEWS: [(View, &str); 9] = [
     (View::People, "people"),
     (View::Settlements, "settlements"),
     (View::Rejections, "rejections"),
+    (View::Membership, "membership"),
 ];
 
 /// The canonical encoding of typed values (docs/protocol.md §5): integers big-endian at their

@@ -94,6 +94,15 @@ pub(super) enum Effect {
     },
     /// A person forgotten.
     Forgotten { person: PersonId },
+    /// A charter amendment proposed.
+    Proposed(Box<super::amendments::Proposal>),
+    /// A proposal endorsed.
+    Endorsed {
+        proposal: EventId,
+        number: u32,
+        endorser: HubId,
+        at: Pos,
+    },
 }
 
 impl Effect {
@@ -111,6 +120,7 @@ impl Effect {
             Self::Claimed { .. } | Self::ClaimRejected { .. } => View::Claims,
             Self::ReferralOpened { .. } | Self::ReferralStep { .. } => View::Referrals,
             Self::Accompanied { .. } | Self::Forgotten { .. } => View::People,
+            Self::Proposed(_) | Self::Endorsed { .. } => View::Membership,
         }
     }
 }
@@ -313,6 +323,21 @@ impl Ledger {
                 out.person(person);
                 out
             }
+            Effect::Proposed(p) => {
+                let mut out = Canonical::new(18);
+                out.u32(p.number).list(&p.base, |o, id| {
+                    o.id(id);
+                });
+                super::amendments::encode_change(&mut out, &p.change);
+                out
+            }
+            Effect::Endorsed {
+                proposal, number, ..
+            } => {
+                let mut out = Canonical::new(19);
+                out.id(proposal).u32(*number);
+                out
+            }
         }
     }
 
@@ -449,6 +474,13 @@ impl Ledger {
                 }
                 self.trace(person, event, past, detail);
             }
+            Effect::Proposed(proposal) => self.commit_proposal(*proposal),
+            Effect::Endorsed {
+                proposal,
+                number,
+                endorser,
+                at,
+            } => self.commit_endorsement(proposal, number, endorser, at),
             Effect::Forgotten { person } => {
                 self.s.forgotten.insert(person);
                 if let Some(ix) = self.s.persons.get(&person) {

@@ -36,6 +36,7 @@ use crate::ids::HubId;
 use crate::person::PersonId;
 use crate::rejection::Rejection;
 
+mod amendments;
 mod claims;
 pub mod digest;
 mod effect;
@@ -48,6 +49,7 @@ mod state;
 mod venue_rules;
 mod vouchers;
 
+pub use amendments::{AmendmentView, Cut};
 pub use digest::{DIGEST_TAG, VIEWS};
 pub use model::{
     Accompaniment, Batch, Claim, DomainRejection, Evaluation, ParcoursEntry, ParcoursKind,
@@ -86,11 +88,13 @@ impl Ledger {
             causal: CausalIndex::new(members.clone(), PENDING_EVENTS_MAX),
             ..State::default()
         };
-        Self {
+        let mut ledger = Self {
             charter,
             members,
             s,
-        }
+        };
+        ledger.ensure_founding();
+        ledger
     }
 
     /// The folded state as bytes (postcard), bound to the federation and the snapshot format.
@@ -112,14 +116,22 @@ impl Ledger {
         }
         let mut s: State = postcard::from_bytes(&bytes[header..])
             .map_err(|e| format!("snapshot does not decode: {e}"))?;
-        let members = Arc::new(Members::new(charter.members().keys().copied()));
+        let members = Arc::new(Members::new(
+            charter
+                .members()
+                .keys()
+                .copied()
+                .chain(s.added_keys.iter().copied()),
+        ));
         s.causal.restore(members.clone(), PENDING_EVENTS_MAX)?;
         s.reindex();
-        Ok(Self {
+        let mut ledger = Self {
             charter,
             members,
             s,
-        })
+        };
+        ledger.restore_amendments();
+        Ok(ledger)
     }
 
     /// Offers one verified, stored event (any order); applies it and everything that waited
@@ -129,6 +141,7 @@ impl Ledger {
         let mut causal = std::mem::replace(&mut self.s.causal, vacant);
         let outcome = causal.offer(event, &mut |event, past| self.apply(event, past));
         self.s.causal = causal;
+        self.settle_enacted();
         outcome
     }
 
@@ -203,7 +216,8 @@ impl Ledger {
     /// Freezes a feed after a fork (see [`CausalIndex::freeze`]): call it for every fork
     /// proof the store holds before folding into a fresh ledger.
     pub fn freeze(&mut self, author: HubId, valid_until: u64) {
-        self.s.causal.freeze(author, valid_until);
+        self.s.forks.insert(author, valid_until);
+        self.apply_freeze(author);
     }
 
     /// Applies one event whose causal past is applied: its effect if the rules accept it,
@@ -240,7 +254,12 @@ impl Ledger {
     /// The rules: what `event` does given its causal past `past`, or the rule it breaks.
     fn check(&self, event: &VerifiedEvent, past: &Past<'_>) -> Result<Effect, Rejection> {
         use pb::event::Body;
-        if let Some(venue) = self.s.venues.check(event, &self.charter) {
+        let membership = self.membership_in(past);
+        // Every event's author is a present member's current key in its causal past.
+        if !membership.is_current(&event.author) {
+            return Err(Rejection::NotCurrentMember { key: event.author });
+        }
+        if let Some(venue) = self.s.venues.check(event, &membership) {
             return venue.map(Effect::Venue);
         }
         match &event.body {
@@ -251,7 +270,7 @@ impl Ledger {
             }
             Some(Body::VenueQualified(q)) => self.check_qualify(q, event, past),
             Some(Body::VenueQualificationRevoked(r)) => self.check_revoke(r, event, past),
-            Some(Body::VoucherBatchIssued(b)) => self.check_issue(b, event),
+            Some(Body::VoucherBatchIssued(b)) => self.check_issue(b, event, past),
             Some(Body::VouchersHandedOut(h)) => self.check_hand_out(h, past),
             Some(Body::VoucherRedeemed(r)) => self.check_redeem(r, event, past),
             Some(Body::VoucherTransferred(t)) => self.check_transfer(t, event, past),
@@ -274,6 +293,8 @@ impl Ledger {
             }
             Some(Body::AccompanimentRecorded(a)) => self.check_accompaniment(a, event, past),
             Some(Body::PersonForgotten(f)) => self.check_forget(f),
+            Some(Body::AmendmentProposed(a)) => self.check_propose(a, event, past),
+            Some(Body::AmendmentEndorsed(e)) => self.check_endorse(e, event, past),
         }
     }
 
@@ -361,8 +382,8 @@ impl Ledger {
     }
 
     fn hub_name(&self, hub: &HubId) -> String {
-        self.charter
-            .member(hub)
-            .map_or_else(|| hub.short(), |m| m.name.clone())
+        self.membership()
+            .name(hub)
+            .map_or_else(|| hub.short(), str::to_owned)
     }
 }

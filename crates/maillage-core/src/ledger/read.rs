@@ -34,6 +34,12 @@ impl Ledger {
         self.s.causal.applied_count()
     }
 
+    /// Whether these views fold events of `key` (a founding member, or a key an amendment in
+    /// effect here admitted).
+    pub fn knows(&self, key: &HubId) -> bool {
+        self.members.index(key).is_some()
+    }
+
     /// Events waiting for their causal past.
     pub fn pending_count(&self) -> usize {
         self.s.causal.pending_count()

@@ -35,10 +35,11 @@ impl Ledger {
         event: &VerifiedEvent,
         past: &Past<'_>,
     ) -> Result<Effect, Rejection> {
+        let membership = self.membership_in(past);
         let prefix_ok = o.referral_id.split_once('-').is_some_and(|(dep, rest)| {
-            self.charter
-                .member(&event.author)
-                .is_some_and(|m| m.territories.contains(dep))
+            membership
+                .territories(&event.author)
+                .is_some_and(|t| t.contains(dep))
                 && !rest.is_empty()
         });
         if !prefix_ok || o.referral_id.len() > 64 {
@@ -70,7 +71,7 @@ impl Ledger {
             self.venue_handler(&o.target_venue_id, past)?
         } else {
             let holder =
-                self.charter
+                membership
                     .holder_of(&o.target_territory)
                     .ok_or_else(|| Rejection::NoHolder {
                         departement: o.target_territory.clone(),
@@ -130,7 +131,10 @@ impl Ledger {
             .ok_or_else(|| Rejection::ReferralUnknown {
                 referral: referral_id.to_owned(),
             })?;
-        if referral.handler != event.author {
+        if !self
+            .membership_in(past)
+            .same_member(&referral.handler, &event.author)
+        {
             return Err(Rejection::NotHandler {
                 referral: referral_id.to_owned(),
                 handler: referral.handler,

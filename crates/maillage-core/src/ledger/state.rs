@@ -267,6 +267,21 @@ pub(super) struct State {
     pub(super) settled: Map<VoucherKey, Pos>,
     /// The digest's chains (docs/protocol.md §5).
     pub(super) chains: Chains,
+    /// Charter amendments.
+    pub(super) amendments: super::amendments::Amendments,
+    /// Keys amendments added to the causal index, in order (after the founding members).
+    pub(super) added_keys: Vec<HubId>,
+    /// Keys frozen by amendments after their last seq that counts.
+    pub(super) cuts: BTreeMap<HubId, super::amendments::Cut>,
+    /// Feeds frozen by fork proofs (set by the node from its store before folding).
+    #[serde(skip)]
+    pub(super) forks: BTreeMap<HubId, u64>,
+    /// Events past a cut were applied: fold again (see `Ledger::needs_refold`).
+    pub(super) needs_refold: bool,
+    /// Keys an amendment brought in or stopped while an event was applied: the causal index
+    /// is lent out then, so they join it (and are frozen) once the offer returns.
+    #[serde(skip)]
+    pub(super) enacted: Vec<HubId>,
 }
 
 impl State {

@@ -40,7 +40,7 @@ impl Ledger {
             });
         }
         let holder = self
-            .charter
+            .membership_in(past)
             .holder_of(&snapshot.departement)
             .ok_or_else(|| Rejection::NoHolder {
                 departement: snapshot.departement.clone(),
@@ -60,7 +60,10 @@ impl Ledger {
             venue: venue_id.to_owned(),
         };
         let snapshot = self.venue_as_of(venue_id, past).ok_or_else(unknown)?;
-        if self.charter.holder_of(&snapshot.departement) != Some(author) {
+        if !self
+            .membership_in(past)
+            .holds(&author, &snapshot.departement)
+        {
             return Err(Rejection::VenueNotHeld {
                 venue: venue_id.to_owned(),
                 departement: snapshot.departement.clone(),

@@ -11,7 +11,6 @@ use super::model::{Batch, StepDetail, VoucherStatus};
 use super::state::{Compact, NONE, Redeemed, VoucherKey};
 use super::{BATCH_VOUCHERS_MAX, Ledger};
 use crate::causal::Past;
-use crate::charter::Role;
 use crate::date::Day;
 use crate::envelope::VerifiedEvent;
 use crate::ids::HubId;
@@ -28,8 +27,10 @@ impl Ledger {
         &self,
         b: &pb::VoucherBatchIssued,
         event: &VerifiedEvent,
+        past: &Past<'_>,
     ) -> Result<Effect, Rejection> {
-        let territories = self.charter.member(&event.author).map(|m| &m.territories);
+        let membership = self.membership_in(past);
+        let territories = membership.territories(&event.author);
         let prefix_ok = b.batch_id.split_once('-').is_some_and(|(dep, rest)| {
             territories.is_some_and(|t| t.contains(dep)) && !rest.is_empty()
         });
@@ -199,7 +200,11 @@ impl Ledger {
         past: &Past<'_>,
     ) -> Result<(VoucherKey, Compact), Rejection> {
         let (key, state) = self.voucher_as_of(serial, past)?;
-        if state.owner != past.feed() {
+        let owner = self.members.hub(state.owner);
+        if !self
+            .membership_in(past)
+            .same_member(&owner, &self.members.hub(past.feed()))
+        {
             return Err(Rejection::NotOwner {
                 serial: serial.to_owned(),
                 owner: self.members.hub(state.owner),
@@ -396,8 +401,14 @@ impl Ledger {
             field: Field::ToHub,
             error: e.to_string(),
         })?;
-        let receiver = match (self.charter.member(&to), self.members.index(&to)) {
-            (Some(m), Some(index)) if m.role == Role::Hub && to != event.author => index,
+        let membership = self.membership_in(past);
+        let receiver = match self.members.index(&to) {
+            Some(index)
+                if membership.is_current_hub(&to)
+                    && !membership.same_member(&to, &event.author) =>
+            {
+                index
+            }
             _ => return Err(Rejection::TransferTarget { to }),
         };
         let vouchers = self.change_owned(&t.serials, past, |serial, _, state| {
@@ -457,7 +468,10 @@ impl Ledger {
         for serial in &s.serials {
             let (key, state) = self.voucher_as_of(serial, past)?;
             let batch = self.batch(key);
-            if batch.issuer != event.author {
+            if !self
+                .membership_in(past)
+                .same_member(&batch.issuer, &event.author)
+            {
                 return Err(Rejection::NotIssuer {
                     serial: serial.clone(),
                     issuer: batch.issuer,

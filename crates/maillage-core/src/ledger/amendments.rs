@@ -1,0 +1,584 @@
+//! Charter amendments (docs/protocol.md §1b): proposals, endorsements, and the membership in
+//! effect in each event's causal past.
+//!
+//! Amendments are numbered: number `n` amends the membership `n - 1` in effect in its
+//! proposal's causal past. Amendment `n` is in effect in a past when the past holds a proposal
+//! for it (made on the same chain of amendments) and endorsements from `threshold` distinct
+//! hubs of membership `n - 1`, the proposal counting as its author's. A hub endorses one
+//! proposal per number. Should two proposals for one number both gather enough endorsements
+//! (possible only with a threshold of half the hubs or less), the one with the smaller event id
+//! is in effect. Every node computes the same membership for the same past.
+//!
+//! When the membership at the head of the views changes, the keys it brings are added to the
+//! causal index (and to the charter's known keys, so that the store accepts their events and
+//! the handshake admits them), and the keys it stops (a removed member, a succeeded key) are
+//! frozen after their last seq that counts. If events past that seq were applied already, the
+//! views must be folded again from the store with the freeze set first
+//! ([`Ledger::needs_refold`]).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use maillage_proto::v1 as pb;
+use serde::{Deserialize, Serialize};
+
+use super::Ledger;
+use super::effect::Effect;
+use super::fields;
+use super::state::Pos;
+use crate::causal::Past;
+use crate::charter::Role;
+use crate::envelope::VerifiedEvent;
+use crate::ids::{EventId, HubId};
+use crate::membership::{Change, Membership};
+use crate::rejection::{Field, Rejection};
+
+/// A proposal the views hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Proposal {
+    pub(super) event: EventId,
+    pub(super) author: HubId,
+    pub(super) pos: Pos,
+    pub(super) number: u32,
+    /// The chain of amendments in effect in its past (their proposals' ids).
+    pub(super) base: Vec<EventId>,
+    pub(super) change: Change,
+    pub(super) reason: String,
+    /// Endorsements, the proposal's own first: (endorser, where).
+    pub(super) endorsements: Vec<(HubId, Pos)>,
+}
+
+/// A key frozen after its last seq that counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cut {
+    /// The last seq that counts.
+    pub last_seq: u64,
+    /// The event at `last_seq` that stands, when the feed forked.
+    pub branch: Option<EventId>,
+}
+
+/// Every proposal, and the memberships of the chains in effect.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(super) struct Amendments {
+    /// By number, in the order they were applied.
+    pub(super) proposals: BTreeMap<u32, Vec<Proposal>>,
+    /// The chain in effect at the head of the views.
+    pub(super) head: Vec<EventId>,
+    /// Memberships by chain (the founding one under the empty chain).
+    #[serde(skip)]
+    pub(super) memberships: BTreeMap<Vec<EventId>, Arc<Membership>>,
+}
+
+/// An amendment as the federation's history shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmendmentView {
+    /// Its number.
+    pub number: u32,
+    /// The proposal.
+    pub proposal: EventId,
+    /// Who proposed it.
+    pub proposer: HubId,
+    /// What it changes.
+    pub change: Change,
+    /// Why.
+    pub reason: String,
+    /// Who endorsed it (the proposer first).
+    pub endorsers: Vec<HubId>,
+    /// In effect at the head of these views.
+    pub in_effect: bool,
+}
+
+impl Amendments {
+    pub(super) fn founding(&self) -> Option<&Arc<Membership>> {
+        self.memberships.get(&Vec::new())
+    }
+}
+
+impl Ledger {
+    /// The founding membership, cached.
+    pub(super) fn ensure_founding(&mut self) {
+        if self.s.amendments.founding().is_none() {
+            let founding = Arc::new(Membership::founding(&self.charter));
+            self.s.amendments.memberships.insert(Vec::new(), founding);
+        }
+    }
+
+    /// The membership in effect where `contains` says which proposals and endorsements are
+    /// known, and its chain.
+    fn membership_where(&self, contains: &dyn Fn(Pos) -> bool) -> (Arc<Membership>, Vec<EventId>) {
+        let amendments = &self.s.amendments;
+        let founding = amendments
+            .founding()
+            .cloned()
+            .unwrap_or_else(|| Arc::new(Membership::founding(&self.charter)));
+        let mut membership = founding;
+        let mut chain: Vec<EventId> = Vec::new();
+        let mut number = 1;
+        while let Some(candidates) = amendments.proposals.get(&number) {
+            let effective = candidates
+                .iter()
+                .filter(|p| p.base == chain && contains(p.pos))
+                .filter(|p| {
+                    let mut seats = std::collections::BTreeSet::new();
+                    for (endorser, at) in &p.endorsements {
+                        if contains(*at) && membership.is_current_hub(endorser) {
+                            seats.extend(membership.seat_index(endorser));
+                        }
+                    }
+                    seats.len() as u32 >= membership.threshold
+                })
+                .min_by_key(|p| p.event);
+            let Some(proposal) = effective else {
+                break;
+            };
+            chain.push(proposal.event);
+            membership = match amendments.memberships.get(&chain) {
+                Some(known) => known.clone(),
+                // Checked against this very membership when proposed: it applies.
+                None => match membership.apply(&proposal.change) {
+                    Ok(next) => Arc::new(next),
+                    Err(_) => break,
+                },
+            };
+            number += 1;
+        }
+        (membership, chain)
+    }
+
+    /// The membership in effect in an event's causal past.
+    pub(super) fn membership_in(&self, past: &Past<'_>) -> Arc<Membership> {
+        if self.s.amendments.proposals.is_empty() {
+            return self.founding_membership();
+        }
+        self.membership_where(&|at| past.contains_at(at.feed, at.seq))
+            .0
+    }
+
+    fn founding_membership(&self) -> Arc<Membership> {
+        self.s
+            .amendments
+            .founding()
+            .cloned()
+            .unwrap_or_else(|| Arc::new(Membership::founding(&self.charter)))
+    }
+
+    /// The membership in effect at the head of these views (every applied event known).
+    pub fn membership(&self) -> Arc<Membership> {
+        self.s
+            .amendments
+            .memberships
+            .get(&self.s.amendments.head)
+            .cloned()
+            .unwrap_or_else(|| self.founding_membership())
+    }
+
+    /// The keys frozen by amendments after their last seq that counts.
+    pub fn cuts(&self) -> &BTreeMap<HubId, Cut> {
+        &self.s.cuts
+    }
+
+    /// Whether events already applied come after a key's last seq that counts: the views
+    /// must be folded again from the store, with [`Ledger::cut`] set for every entry of
+    /// [`Ledger::cuts`] first.
+    pub fn needs_refold(&self) -> bool {
+        self.s.needs_refold
+    }
+
+    /// Sets a cut before folding (see [`Ledger::needs_refold`]).
+    pub fn cut(&mut self, key: HubId, cut: Cut) {
+        self.s.cuts.insert(key, cut);
+        self.apply_freeze(key);
+    }
+
+    /// Every amendment proposal, by number, with its endorsers and whether it is in effect at
+    /// the head.
+    pub fn amendments(&self) -> Vec<AmendmentView> {
+        let head: std::collections::BTreeSet<&EventId> = self.s.amendments.head.iter().collect();
+        self.s
+            .amendments
+            .proposals
+            .values()
+            .flatten()
+            .map(|p| AmendmentView {
+                number: p.number,
+                proposal: p.event,
+                proposer: p.author,
+                change: p.change.clone(),
+                reason: p.reason.clone(),
+                endorsers: p.endorsements.iter().map(|(k, _)| *k).collect(),
+                in_effect: head.contains(&p.event),
+            })
+            .collect()
+    }
+
+    /// The freeze a key's feed gets: a cut wins over a fork (it was decided knowing of the
+    /// fork, or cuts earlier); a fork alone freezes before its position.
+    pub(super) fn apply_freeze(&mut self, key: HubId) {
+        let fork = self.s.forks.get(&key).copied();
+        let cut = self.s.cuts.get(&key).copied();
+        let valid = match (fork, cut) {
+            (
+                _,
+                Some(Cut {
+                    branch: Some(_),
+                    last_seq,
+                }),
+            ) => Some(last_seq),
+            (Some(fork), Some(cut)) => Some(fork.min(cut.last_seq)),
+            (Some(fork), None) => Some(fork),
+            (None, Some(cut)) => Some(cut.last_seq),
+            (None, None) => None,
+        };
+        if let Some(valid) = valid {
+            self.s.causal.freeze(key, valid);
+        }
+    }
+
+    /// `AmendmentProposed`. Checks: the author is a present hub of the membership in effect
+    /// in the event's causal past; `number` is 1 + the amendments in effect there; the author
+    /// proposed or endorsed no other proposal for that number in its past; a reason; the
+    /// change applies to that membership (keys, names, roles, territories, threshold).
+    pub(super) fn check_propose(
+        &self,
+        a: &pb::AmendmentProposed,
+        event: &VerifiedEvent,
+        past: &Past<'_>,
+    ) -> Result<Effect, Rejection> {
+        let contains = |at: Pos| past.contains_at(at.feed, at.seq);
+        let (membership, chain) = self.membership_where(&contains);
+        if !membership.is_current_hub(&event.author) {
+            return Err(Rejection::AmendmentNotHub { key: event.author });
+        }
+        let expected = membership.number + 1;
+        if a.number != expected {
+            return Err(Rejection::AmendmentNumber {
+                expected,
+                found: a.number,
+            });
+        }
+        self.check_not_endorsed(expected, &event.author, &contains)?;
+        fields::reason(Field::Reason, &a.reason)?;
+        let change = change_of(a)?;
+        membership.apply(&change)?;
+        Ok(Effect::Proposed(Box::new(Proposal {
+            event: event.id,
+            author: event.author,
+            pos: Pos::of(event, past),
+            number: expected,
+            base: chain,
+            change,
+            reason: a.reason.clone(),
+            endorsements: vec![(event.author, Pos::of(event, past))],
+        })))
+    }
+
+    /// `AmendmentEndorsed`. Checks: the reference decodes and names a proposal in the event's
+    /// causal past; its number is not in effect there yet and its base is the chain in effect;
+    /// the author is a present hub of that membership and proposed or endorsed no proposal for
+    /// that number in its past.
+    pub(super) fn check_endorse(
+        &self,
+        e: &pb::AmendmentEndorsed,
+        event: &VerifiedEvent,
+        past: &Past<'_>,
+    ) -> Result<Effect, Rejection> {
+        let proposal = fields::event_ref(Field::Proposal, e.proposal.as_ref())?;
+        if !past.contains_ref(&proposal) {
+            return Err(Rejection::AmendmentUnknown {
+                proposal: proposal.id,
+            });
+        }
+        let found = self
+            .s
+            .amendments
+            .proposals
+            .values()
+            .flatten()
+            .find(|p| p.event == proposal.id)
+            .ok_or(Rejection::AmendmentUnknown {
+                proposal: proposal.id,
+            })?;
+        let contains = |at: Pos| past.contains_at(at.feed, at.seq);
+        let (membership, chain) = self.membership_where(&contains);
+        if membership.number >= found.number || found.base != chain {
+            return Err(Rejection::AmendmentSuperseded {
+                proposal: found.event,
+                number: found.number,
+            });
+        }
+        if !membership.is_current_hub(&event.author) {
+            return Err(Rejection::AmendmentNotHub { key: event.author });
+        }
+        self.check_not_endorsed(found.number, &event.author, &contains)?;
+        Ok(Effect::Endorsed {
+            proposal: found.event,
+            number: found.number,
+            endorser: event.author,
+            at: Pos::of(event, past),
+        })
+    }
+
+    /// The author proposed or endorsed no proposal for `number` in the past.
+    fn check_not_endorsed(
+        &self,
+        number: u32,
+        author: &HubId,
+        contains: &dyn Fn(Pos) -> bool,
+    ) -> Result<(), Rejection> {
+        let endorsed = self
+            .s
+            .amendments
+            .proposals
+            .get(&number)
+            .into_iter()
+            .flatten()
+            .flat_map(|p| &p.endorsements)
+            .any(|(k, at)| k == author && contains(*at));
+        if endorsed {
+            return Err(Rejection::AmendmentEndorsed { number });
+        }
+        Ok(())
+    }
+
+    /// Records a proposal.
+    pub(super) fn commit_proposal(&mut self, proposal: Proposal) {
+        self.s
+            .amendments
+            .proposals
+            .entry(proposal.number)
+            .or_default()
+            .push(proposal);
+        self.advance_head();
+    }
+
+    /// Records an endorsement.
+    pub(super) fn commit_endorsement(
+        &mut self,
+        proposal: EventId,
+        number: u32,
+        endorser: HubId,
+        at: Pos,
+    ) {
+        if let Some(p) = self
+            .s
+            .amendments
+            .proposals
+            .get_mut(&number)
+            .and_then(|list| list.iter_mut().find(|p| p.event == proposal))
+        {
+            p.endorsements.push((endorser, at));
+        }
+        self.advance_head();
+    }
+
+    /// Moves the head membership on to what every applied proposal and endorsement put in
+    /// effect, and makes its consequences: new keys join the causal index and the charter's
+    /// known keys, stopped keys are frozen (and retired from connections).
+    pub(super) fn advance_head(&mut self) {
+        let (_, chain) = self.membership_where(&|_| true);
+        if chain == self.s.amendments.head {
+            return;
+        }
+        // Cache every membership along the new chain, and act on the amendments new to it.
+        let mut membership = self.founding_membership();
+        for depth in 0..chain.len() {
+            let prefix = chain[..=depth].to_vec();
+            let proposal = self
+                .s
+                .amendments
+                .proposals
+                .values()
+                .flatten()
+                .find(|p| p.event == chain[depth])
+                .cloned();
+            let Some(proposal) = proposal else { break };
+            let next = match self.s.amendments.memberships.get(&prefix) {
+                Some(known) => known.clone(),
+                None => match membership.apply(&proposal.change) {
+                    Ok(next) => Arc::new(next),
+                    Err(_) => break,
+                },
+            };
+            let new = !self.s.amendments.head.contains(&chain[depth]);
+            if new {
+                self.enact(&membership, &proposal.change);
+            }
+            self.s.amendments.memberships.insert(prefix, next.clone());
+            membership = next;
+        }
+        self.s.amendments.head = chain;
+    }
+
+    /// What an amendment that just came into effect at the head does to the fold. The causal
+    /// index may be lent out (an event is being applied): the keys are settled by
+    /// [`Ledger::settle_enacted`] once it is back.
+    fn enact(&mut self, before: &Membership, change: &Change) {
+        if let Some((key, role)) = change.new_key(before) {
+            let name = match change {
+                Change::Admit { name, .. } => name.clone(),
+                Change::Succession { member, .. } => {
+                    before.name(member).unwrap_or_default().to_owned()
+                }
+                _ => String::new(),
+            };
+            if let Err(error) = self.charter.admit(key, &name, role) {
+                // Checked when proposed (`amendment.bad_key`): cannot happen.
+                debug_assert!(false, "{error}");
+            }
+            if !self.s.added_keys.contains(&key) {
+                self.s.added_keys.push(key);
+            }
+            self.s.enacted.push(key);
+        }
+        if let Some((key, last_seq, branch)) = change.cut() {
+            self.charter.retire(key);
+            self.s.cuts.insert(key, Cut { last_seq, branch });
+            self.s.enacted.push(key);
+        }
+    }
+
+    /// The keys amendments brought in join the causal index and every stopped key is
+    /// frozen; events already applied past a stop ask for a new fold.
+    pub(super) fn settle_enacted(&mut self) {
+        for key in std::mem::take(&mut self.s.enacted) {
+            if self.s.added_keys.contains(&key) {
+                self.s.causal.add_member(key);
+                self.members = self.s.causal.members().clone();
+            }
+            self.apply_freeze(key);
+            if let Some(cut) = self.s.cuts.get(&key).copied() {
+                let applied = self.s.causal.applied().get(&key).copied().unwrap_or(0);
+                if applied > cut.last_seq {
+                    self.s.needs_refold = true;
+                }
+            }
+        }
+    }
+
+    /// After a snapshot is read: the memberships and the keys' consequences again (the
+    /// charter's known keys live in memory only).
+    pub(super) fn restore_amendments(&mut self) {
+        self.ensure_founding();
+        let head = std::mem::take(&mut self.s.amendments.head);
+        let cuts = self.s.cuts.clone();
+        let needs_refold = self.s.needs_refold;
+        self.advance_head();
+        self.s.enacted.clear();
+        debug_assert_eq!(head, self.s.amendments.head);
+        for (key, cut) in cuts {
+            self.s.cuts.insert(key, cut);
+            self.apply_freeze(key);
+        }
+        self.s.needs_refold = needs_refold;
+    }
+}
+
+/// The change a proposal carries.
+fn change_of(a: &pb::AmendmentProposed) -> Result<Change, Rejection> {
+    use pb::amendment_proposed::Change as Wire;
+    let key = |bytes: &[u8]| {
+        HubId::try_from(bytes).map_err(|e| Rejection::BadHub {
+            field: Field::Key,
+            error: e.to_string(),
+        })
+    };
+    Ok(
+        match a.change.as_ref().ok_or(Rejection::Missing {
+            field: Field::Change,
+        })? {
+            Wire::Admit(m) => Change::Admit {
+                key: key(&m.key)?,
+                name: m.name.clone(),
+                role: match pb::Role::try_from(m.role) {
+                    Ok(pb::Role::Hub) => Role::Hub,
+                    Ok(pb::Role::Observer) => Role::Observer,
+                    _ => {
+                        return Err(Rejection::BadValue {
+                            field: Field::Role,
+                            expected: "a role: hub or observer".into(),
+                            found: m.role.to_string(),
+                        });
+                    }
+                },
+                territories: m.territories.iter().cloned().collect(),
+            },
+            Wire::Remove(r) => Change::Remove {
+                member: key(&r.member)?,
+                last_seq: r.last_seq,
+            },
+            Wire::MoveTerritories(m) => Change::Move {
+                from: key(&m.from)?,
+                to: key(&m.to)?,
+                territories: m.territories.iter().cloned().collect(),
+            },
+            Wire::Threshold(t) => Change::Threshold(t.threshold),
+            Wire::Succession(s) => Change::Succession {
+                member: key(&s.member)?,
+                last_seq: s.last_seq,
+                successor: key(&s.successor)?,
+                branch: if s.branch.is_empty() {
+                    None
+                } else {
+                    Some(EventId::try_from(s.branch.as_slice()).map_err(|e| {
+                        Rejection::BadEventRef {
+                            field: Field::Change,
+                            error: e.to_string(),
+                        }
+                    })?)
+                },
+            },
+        },
+    )
+}
+
+/// A membership change's canonical bytes (docs/protocol.md §4d).
+pub(super) fn encode_change(out: &mut super::digest::Canonical, change: &Change) {
+    match change {
+        Change::Admit {
+            key,
+            name,
+            role,
+            territories,
+        } => {
+            out.u8(1).hub(key).str(name).u8(match role {
+                Role::Hub => 1,
+                Role::Observer => 2,
+            });
+            let list: Vec<String> = territories.iter().cloned().collect();
+            out.list(&list, |o, t| {
+                o.str(t);
+            });
+        }
+        Change::Remove { member, last_seq } => {
+            out.u8(2).hub(member).u64(*last_seq);
+        }
+        Change::Move {
+            from,
+            to,
+            territories,
+        } => {
+            out.u8(3).hub(from).hub(to);
+            let list: Vec<String> = territories.iter().cloned().collect();
+            out.list(&list, |o, t| {
+                o.str(t);
+            });
+        }
+        Change::Threshold(t) => {
+            out.u8(4).u32(*t);
+        }
+        Change::Succession {
+            member,
+            last_seq,
+            successor,
+            branch,
+        } => {
+            out.u8(5)
+                .hub(member)
+                .u64(*last_seq)
+                .hub(successor)
+                .opt(branch.as_ref(), |o, b| {
+                    o.id(b);
+                });
+        }
+    }
+}
