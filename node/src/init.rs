@@ -34,8 +34,8 @@ pub fn init(data_dir: &DataDir, args: InitArgs) -> Result<ExitCode> {
         let charter =
             Charter::from_bytes(bytes).with_context(|| format!("charter {}", path.display()))?;
         if charter.member(&me).is_none() {
-            bail!(
-                "this node's key {me} is not a member of federation {:?}: send the key to the founders and ask for a charter that lists it",
+            eprintln!(
+                "This node's key {me} is not in the founding charter of {:?}: it joins once the federation admits it. Send the key to a member hub, which proposes `maillage federation propose admit --key {me} --name NAME --territories …`; once enough hubs endorsed it, start `maillage serve` with a peer and this node folds its admission.",
                 charter.name()
             );
         }
@@ -78,12 +78,14 @@ pub fn init(data_dir: &DataDir, args: InitArgs) -> Result<ExitCode> {
             );
         }
     }
-    let member = charter
+    let name = charter
         .member(&me)
-        .context("own key missing from the charter")?;
+        .map(|m| m.name.clone())
+        .or_else(|| args.name.clone())
+        .unwrap_or_else(|| format!("candidate {}", me.short()));
     data_dir.write_charter(&charter)?;
     let config = NodeConfig {
-        name: member.name.clone(),
+        name,
         clock_max_ahead_ms: maillage_core::hlc::MAX_AHEAD_MS_DEFAULT,
         serve: Default::default(),
     };
@@ -92,9 +94,10 @@ pub fn init(data_dir: &DataDir, args: InitArgs) -> Result<ExitCode> {
     }
     // Create the store now so later commands find it.
     let node = Node::open(data_dir.clone())?;
+    let member = charter.member(&me).cloned();
     println!(
         "node {:?} ({}) initialised in {}",
-        member.name,
+        config.name,
         me,
         data_dir.root().display()
     );
@@ -103,20 +106,16 @@ pub fn init(data_dir: &DataDir, args: InitArgs) -> Result<ExitCode> {
         charter.name(),
         charter.federation_id()
     );
-    let role = match member.role {
-        Role::Hub => format!(
+    let role = match &member {
+        Some(m) if m.role == Role::Hub => format!(
             "hub holding {}",
-            member
-                .territories
-                .iter()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(",")
+            m.territories.iter().cloned().collect::<Vec<_>>().join(",")
         ),
-        Role::Observer => "observer (read replica)".into(),
+        Some(_) => "observer (read replica)".into(),
+        None => "not a member yet (waiting for its admission)".into(),
     };
     println!("role: {role}; events stored: {}", node.store.event_count());
-    if member.role == Role::Hub {
+    if member.is_some_and(|m| m.role == Role::Hub) {
         println!("next: `maillage venues import FILE` to import your venue map");
     }
     Ok(ExitCode::SUCCESS)
@@ -167,6 +166,78 @@ pub fn verify_file(path: &std::path::Path) -> Result<ExitCode> {
         Some(problem) => {
             println!("BROKEN: {}: {problem}", path.display());
             Ok(ExitCode::from(2))
+        }
+    }
+}
+
+/// `maillage key new` and `maillage key rotate`.
+pub fn key(data_dir: &DataDir, command: crate::command::KeyCommand) -> Result<ExitCode> {
+    use crate::command::KeyCommand;
+    data_dir.require_initialised()?;
+    let next = data_dir.root().join("node.key.next");
+    match command {
+        KeyCommand::New => {
+            if next.exists() {
+                bail!(
+                    "{} exists already: its public key is the one to propose (`maillage key rotate` once its succession is in effect), or delete it to draw another",
+                    next.display()
+                );
+            }
+            let secret = SecretKey::from_seed(&rand::random::<[u8; 32]>());
+            maillage_app::datadir::write_secret(&next, &secret)?;
+            println!("{}", secret.hub_id());
+            eprintln!(
+                "Next key written to {}. Propose it as this hub's successor: maillage federation propose --reason \"…\" succeed --member {} --successor {}",
+                next.display(),
+                data_dir.read_key()?.hub_id(),
+                secret.hub_id()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        KeyCommand::Rotate => {
+            if let Some(socket) = crate::admin::running(data_dir)? {
+                bail!(
+                    "a node serves {} (it answers on {}): stop it before rotating its key",
+                    data_dir.root().display(),
+                    socket.display()
+                );
+            }
+            let successor = maillage_app::datadir::read_secret(&next).with_context(|| {
+                format!(
+                    "no next key: run `maillage key new` first ({})",
+                    next.display()
+                )
+            })?;
+            let node = Node::open(data_dir.clone())?;
+            let views = node.views()?;
+            let membership = views.membership();
+            let me = node.id();
+            let succeeded = membership
+                .seat(&me)
+                .is_some_and(|seat| seat.key == successor.hub_id());
+            if !succeeded {
+                bail!(
+                    "the succession of {} by {} is not in effect in this node's views yet: propose it (`maillage federation propose … succeed --successor {}`), get it endorsed, let this node replicate it (`maillage federation show`), then rotate",
+                    me.short(),
+                    successor.hub_id().short(),
+                    successor.hub_id()
+                );
+            }
+            drop(views);
+            node.save_views()?;
+            drop(node);
+            let old = data_dir.root().join("node.key.old");
+            std::fs::rename(data_dir.key_path(), &old)
+                .with_context(|| format!("keeping the old key as {}", old.display()))?;
+            std::fs::rename(&next, data_dir.key_path())
+                .with_context(|| format!("installing {}", next.display()))?;
+            println!(
+                "this node now signs as {} (the old key {} is kept in {})",
+                successor.hub_id(),
+                me.short(),
+                old.display()
+            );
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -58,18 +58,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Federation(FederationCommand::Create { members, out }) => {
             crate::init::create_federation(&members, &out)
         }
-        Command::Federation(FederationCommand::Show { json }) => {
-            data_dir.require_initialised()?;
-            let charter = data_dir.read_charter()?;
-            let mut out = String::new();
-            render::charter(
-                &mut out,
-                &maillage_app::queries::charter_view(&charter),
-                json,
-            )?;
-            print!("{out}");
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Key(command) => crate::init::key(&data_dir, command),
         Command::Id => {
             println!("{}", data_dir.read_key()?.hub_id());
             Ok(ExitCode::SUCCESS)

@@ -433,7 +433,9 @@ pub async fn run(
         let node = node.clone();
         tokio::task::spawn_blocking(move || node.views().map(drop)).await??;
     }
-    let role = node.member()?.role;
+    // A key an amendment admits only later (a hub joining) serves as a read replica until
+    // its admission is folded.
+    let role = node.member().map_or(Role::Observer, |m| m.role);
     let host = Arc::new(NodeHost {
         node: node.clone(),
         answer_claims: config.answer_claims,

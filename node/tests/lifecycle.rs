@@ -179,3 +179,220 @@ fn copy_dir(from: &Path, to: &Path) {
         std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700)).unwrap();
     }
 }
+
+/// The id of the proposal a `federation propose --json` signed.
+fn proposal_id(out: &str) -> String {
+    json(out)["event"].as_str().unwrap().to_owned()
+}
+
+/// Waits until `node`'s views hold `number` amendments in effect.
+fn wait_for_amendments(dir: &Path, node: &str, number: u64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let shown = json(&on(dir, node, &["federation", "show", "--json"]));
+        if shown["amendments_in_effect"].as_u64() >= Some(number) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{node}: {shown}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn converged(dir: &Path, nodes: &[&str]) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let digests: Vec<String> = nodes.iter().map(|n| digest(dir, n)).collect();
+        if digests.iter().all(|d| *d == digests[0]) {
+            return digests[0].clone();
+        }
+        assert!(Instant::now() < deadline, "no convergence: {digests:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_hub_joins_a_running_federation_a_key_rotates_and_a_hub_leaves() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    federation(
+        dir,
+        &[
+            ("sud", "Hub du Sud", "13,84"),
+            ("hinaura", "Hinaura", "69,74"),
+            ("anct", "ANCT", ""),
+        ],
+    );
+    let ports = [free_port(), free_port(), free_port(), free_port()];
+    let mut sud = Served::start(dir, "sud", ports[0], &[ports[1]], &[]);
+    let mut hinaura = Served::start(dir, "hinaura", ports[1], &[ports[0]], &[]);
+    let mut anct = Served::start(dir, "anct", ports[2], &[ports[0], ports[1]], &[]);
+
+    // Two hubs now endorse every change.
+    let out = on(
+        dir,
+        "sud",
+        &[
+            "federation",
+            "propose",
+            "--reason",
+            "deux hubs pour chaque changement",
+            "threshold",
+            "2",
+        ],
+    );
+    assert!(
+        out.contains("amendment 1 proposed") && out.contains("in effect"),
+        "{out}"
+    );
+
+    // A new hub, in Brittany: its own key, the charter, and a proposal endorsed by two hubs.
+    let key = on(dir, "ouest", &["init"])
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .to_owned();
+    let joined = maillage(
+        dir,
+        &[
+            "--data-dir",
+            "ouest",
+            "init",
+            "--charter",
+            "charter.pb",
+            "--name",
+            "Hub Ouest",
+        ],
+    );
+    assert!(joined.status.success(), "{joined:?}");
+    assert!(String::from_utf8_lossy(&joined.stderr).contains("not in the founding charter"));
+    wait_for_amendments(dir, "hinaura", 1);
+    let proposal = proposal_id(&on(
+        dir,
+        "sud",
+        &[
+            "federation",
+            "propose",
+            "--reason",
+            "nouveau hub breton",
+            "admit",
+            "--key",
+            &key,
+            "--name",
+            "Hub Ouest",
+            "--territories",
+            "29,35",
+            "--json",
+        ],
+    ));
+    wait_for_seq(dir, "hinaura", "Hub du Sud", 2);
+    let endorsed = on(dir, "hinaura", &["federation", "endorse", &proposal[..12]]);
+    assert!(endorsed.contains("now in effect"), "{endorsed}");
+    wait_for_amendments(dir, "sud", 2);
+
+    // The new hub starts, replicates, and authors; Hub du Sud adds it to its peers.
+    let mut ouest = Served::start(dir, "ouest", ports[3], &[ports[0], ports[1]], &[]);
+    wait_for_amendments(dir, "ouest", 2);
+    sud.stop();
+    let mut sud = Served::start(dir, "sud", ports[0], &[ports[1], ports[3]], &[]);
+    issue_caf_batch(dir, "ouest", "29-2026-CAF-01", "10");
+    wait_for_seq(dir, "anct", "Hub Ouest", 1);
+    let shown = on(dir, "anct", &["federation", "show"]);
+    assert!(
+        shown.contains("Hub Ouest") && shown.contains("IN EFFECT"),
+        "{shown}"
+    );
+    converged(dir, &["sud", "hinaura", "anct", "ouest"]);
+
+    // Hinaura rotates its key: the next key, its succession proposed by Hinaura (its last
+    // event under the old key) and endorsed by Hub du Sud, then the node switches.
+    let next = on(dir, "hinaura", &["key", "new"]).trim().to_owned();
+    let rotation = proposal_id(&on(
+        dir,
+        "hinaura",
+        &[
+            "federation",
+            "propose",
+            "--reason",
+            "rotation annuelle de la clé",
+            "succeed",
+            "--member",
+            "Hinaura",
+            "--successor",
+            &next,
+            "--json",
+        ],
+    ));
+    let hinaura_seq = feed(dir, "hinaura", "Hinaura").0;
+    wait_for_seq(dir, "sud", "Hinaura", hinaura_seq);
+    on(dir, "sud", &["federation", "endorse", &rotation[..12]]);
+    wait_for_amendments(dir, "hinaura", 3);
+    hinaura.stop();
+    let rotated = on(dir, "hinaura", &["key", "rotate"]);
+    assert!(
+        rotated.contains(&format!("now signs as {next}")),
+        "{rotated}"
+    );
+    let mut hinaura = Served::start(dir, "hinaura", ports[1], &[ports[0]], &[]);
+    // Under its new key, Hinaura holds its départements and issues a batch of them.
+    issue_caf_batch(dir, "hinaura", "69-2026-CAF-01", "10");
+    let shown = json(&on(dir, "anct", &["federation", "show", "--json"]));
+    let seat = shown["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "Hinaura")
+        .cloned()
+        .unwrap();
+    assert_eq!(seat["key"], next.as_str(), "{shown}");
+    assert_eq!(seat["former_keys"].as_array().unwrap().len(), 1, "{shown}");
+
+    // The Brittany hub leaves: its later events never count anywhere.
+    let removal = proposal_id(&on(
+        dir,
+        "sud",
+        &[
+            "federation",
+            "propose",
+            "--reason",
+            "fin du financement",
+            "remove",
+            "--member",
+            "Hub Ouest",
+            "--json",
+        ],
+    ));
+    wait_for_amendments(dir, "hinaura", 3);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if maillage(
+            dir,
+            &[
+                "--data-dir",
+                "hinaura",
+                "federation",
+                "endorse",
+                &removal[..12],
+            ],
+        )
+        .status
+        .success()
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "hinaura never saw the removal proposal"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    wait_for_amendments(dir, "anct", 4);
+    let digest = converged(dir, &["sud", "hinaura", "anct"]);
+    assert!(!digest.is_empty());
+    let shown = on(dir, "anct", &["federation", "show"]);
+    assert!(shown.contains("[removed]"), "{shown}");
+    ouest.stop();
+    anct.stop();
+    hinaura.stop();
+    sud.stop();
+}

@@ -81,6 +81,10 @@ impl App {
             R::RecordAccompaniment(r) => Response::Signed(self.record_accompaniment(r)?),
             R::ForgetPerson(r) => Response::Signed(self.forget_person(r)?),
             R::ImportLog(r) => Response::LogImported(self.import_log(r)?),
+            R::ProposeAmendment(r) => Response::Signed(self.propose_amendment(r)?),
+            R::EndorseAmendment { proposal } => {
+                Response::Signed(self.endorse_amendment(&proposal)?)
+            }
             R::ListVenues(r) => Response::Venues(self.list_venues(&r)?),
             R::SearchVenues(r) => Response::Venues(self.search_venues(&r)?),
             R::ShowVenue { id } => Response::Venue(Box::new(self.show_venue(&id)?)),
@@ -101,7 +105,7 @@ impl App {
             R::Digest => Response::Digest(self.digest()?),
             R::Rejections => Response::Rejections(self.rejections()?),
             R::Status => Response::Status(Box::new(self.status()?)),
-            R::Federation => Response::Federation(self.federation()),
+            R::Federation => Response::Federation(self.federation_view()?),
             R::Export(r) => Response::Files(self.export_tables(&r)?),
             R::ExportLog => Response::File(self.export_log()?),
             R::VerifyLog => Response::Verified(self.verify_log()?),

@@ -25,7 +25,7 @@ const TRANSFER_ARRIVAL_WAIT: Duration = Duration::from_secs(10);
 impl App {
     /// Signs `body` if the rules accept it; `describe` tells what it did, read from the views
     /// it was folded into.
-    fn sign(
+    pub(crate) fn sign(
         &self,
         views: &mut Ledger,
         body: pb::event::Body,

@@ -201,55 +201,13 @@ impl DataDir {
 
     /// Writes a new key file (mode 0600), refusing to overwrite one.
     pub fn write_key(&self, key: &SecretKey) -> Result<()> {
-        let path = self.key_path();
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options
-            .open(&path)
-            .with_context(|| format!("creating key file {}", path.display()))?;
-        writeln!(file, "{}", hex::encode(key.seed())).context("writing the key file")?;
-        file.sync_all().context("writing the key file")?;
-        Ok(())
+        write_secret(&self.key_path(), key)
     }
 
     /// Reads the key file.
     pub fn read_key(&self) -> Result<SecretKey> {
-        let path = self.key_path();
-        let text = fs::read_to_string(&path).with_context(|| {
-            format!(
-                "reading key file {} (run `maillage init` first, or pass --data-dir)",
-                path.display()
-            )
-        })?;
-        let mut seed = [0u8; 32];
-        hex::decode_to_slice(text.trim(), &mut seed).map_err(|_| {
-            AppError::internal(format!(
-                "key file {}: expected 64 hex digits, found {} characters",
-                path.display(),
-                text.trim().len()
-            ))
-        })?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(&path)
-                .context("reading the key file's mode")?
-                .permissions()
-                .mode();
-            if mode & 0o077 != 0 {
-                tracing::warn!(
-                    path = %path.display(),
-                    mode = format!("{:o}", mode & 0o777),
-                    "key file is readable by other users: chmod 600 it"
-                );
-            }
-        }
-        Ok(SecretKey::from_seed(&seed))
+        read_secret(&self.key_path())
+            .map_err(|e| e.context("run `maillage init` first, or pass --data-dir"))
     }
 
     /// Reads and validates the charter.
@@ -317,6 +275,53 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     }
     fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
+}
+
+/// Writes a secret key file (the seed in hex, mode 0600), refusing to overwrite one.
+pub fn write_secret(path: &Path, key: &SecretKey) -> Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating key file {}", path.display()))?;
+    writeln!(file, "{}", hex::encode(key.seed())).context("writing the key file")?;
+    file.sync_all().context("writing the key file")?;
+    Ok(())
+}
+
+/// Reads a secret key file, warning when others may read it.
+pub fn read_secret(path: &Path) -> Result<SecretKey> {
+    let text =
+        fs::read_to_string(path).with_context(|| format!("reading key file {}", path.display()))?;
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(text.trim(), &mut seed).map_err(|_| {
+        AppError::internal(format!(
+            "key file {}: expected 64 hex digits, found {} characters",
+            path.display(),
+            text.trim().len()
+        ))
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path)
+            .context("reading the key file's mode")?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                path = %path.display(),
+                mode = format!("{:o}", mode & 0o777),
+                "key file is readable by other users: chmod 600 it"
+            );
+        }
+    }
+    Ok(SecretKey::from_seed(&seed))
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 //! - [`policy`]: the owner side of a voucher (answering claims, admitting transfers), one
 //!   policy for the daemon and the simulator.
 
+pub mod amend;
 mod app;
 pub mod backup;
 pub mod clock;

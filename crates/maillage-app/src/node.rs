@@ -137,13 +137,13 @@ impl Node {
         let config = data_dir.read_config()?;
         let charter = Arc::new(data_dir.read_charter()?);
         if charter.member(&secret.hub_id()).is_none() {
-            return Err(AppError::forbidden(format!(
-                "this node's key {} is not a member of federation {:?} ({}): the charter in {} was made without it",
-                secret.hub_id(),
-                charter.name(),
-                charter.federation_id().short(),
-                data_dir.charter_path().display()
-            )));
+            // A key the founding charter does not name may be one an amendment admits (or will
+            // admit): the node replicates and folds, and acts once its admission is in effect.
+            tracing::info!(
+                key = %secret.hub_id(),
+                federation = %charter.federation_id().short(),
+                "this node's key is not in the founding charter: it acts once an amendment admitting it is folded (maillage federation show)"
+            );
         }
         // Checking every chain of the store and decoding the view snapshot are independent:
         // do both at once.
@@ -241,9 +241,13 @@ impl Node {
 
     /// The node's charter entry.
     pub fn member(&self) -> Result<&maillage_core::Member> {
-        self.charter
-            .member(&self.id())
-            .ok_or_else(|| AppError::internal("this node is not in the charter"))
+        self.charter.member(&self.id()).ok_or_else(|| {
+            AppError::forbidden(format!(
+                "this node's key {} is not a member of the federation yet: a hub proposes its admission (`maillage federation propose admit --key {} …`) and enough hubs endorse it; this node folds it once it replicates their logs",
+                self.id(),
+                self.id()
+            ))
+        })
     }
 
     /// The views, with every event stored since folded in, held until dropped.

@@ -301,10 +301,6 @@ impl App {
             broken: report.broken.map(|b| (b.author, b.seq, b.reason)),
         })
     }
-
-    pub(crate) fn federation(&self) -> CharterView {
-        charter_view(&self.node().charter)
-    }
 }
 
 /// `hub` or `observer`.
@@ -330,8 +326,12 @@ pub fn charter_view(charter: &maillage_core::Charter) -> CharterView {
                 name: m.name.clone(),
                 role: role_name(m.role).to_owned(),
                 territories: m.territories.iter().cloned().collect(),
+                former_keys: Vec::new(),
+                status: "present".into(),
             })
             .collect(),
+        amendments_in_effect: 0,
+        amendments: Vec::new(),
     }
 }
 

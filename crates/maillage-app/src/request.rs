@@ -13,6 +13,7 @@ use maillage_core::{EventId, HubId, PersonId};
 use serde::{Deserialize, Serialize};
 
 use crate::stats::Stats;
+pub use crate::views::AmendmentChangeView;
 use crate::views::{
     BatchView, CharterView, DigestView, ParcoursView, ReferralView, RejectionView, StatusView,
     VenueView, VoucherView,
@@ -59,6 +60,13 @@ pub enum Request {
     ForgetPerson(ForgetPerson),
     /// Import a portable log file.
     ImportLog(ImportLog),
+    /// Propose a charter amendment.
+    ProposeAmendment(ProposeAmendment),
+    /// Endorse a proposal, by a prefix of its event id.
+    EndorseAmendment {
+        /// The proposal.
+        proposal: String,
+    },
 
     /// Venues, optionally of one département.
     ListVenues(ListVenues),
@@ -143,6 +151,8 @@ impl Request {
                 | Self::CloseReferral(_)
                 | Self::RecordAccompaniment(_)
                 | Self::ForgetPerson(_)
+                | Self::ProposeAmendment(_)
+                | Self::EndorseAmendment { .. }
         )
     }
 }
@@ -423,6 +433,82 @@ pub enum Effect {
     PersonForgotten {
         /// The person.
         person: PersonId,
+    },
+    /// A charter amendment proposed.
+    AmendmentProposed {
+        /// Its number.
+        number: u32,
+        /// What it changes.
+        change: AmendmentChangeView,
+        /// Endorsements it needs (the proposal counts as one).
+        threshold: u32,
+        /// In effect already (a threshold of 1).
+        in_effect: bool,
+    },
+    /// A proposal endorsed.
+    AmendmentEndorsed {
+        /// The proposal.
+        proposal: EventId,
+        /// Its number.
+        number: u32,
+        /// In effect now.
+        in_effect: bool,
+    },
+}
+
+/// A charter amendment to propose. Members are named by key or by (part of) their name; a
+/// last seq left out is this node's head of that member's feed (its own next seq when the
+/// member is this node: its proposal is then its last event under that key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposeAmendment {
+    /// What to change.
+    pub change: AmendmentRequest,
+    /// Why (kept in the federation's history).
+    pub reason: String,
+}
+
+/// The change of [`ProposeAmendment`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AmendmentRequest {
+    /// Admit a member.
+    Admit {
+        /// Its public key (hex).
+        key: String,
+        /// Its name.
+        name: String,
+        /// An observer (else a hub).
+        observer: bool,
+        /// Départements (hubs).
+        territories: Vec<String>,
+    },
+    /// Remove a member.
+    Remove {
+        /// The member.
+        member: String,
+        /// Its last seq that counts.
+        last_seq: Option<u64>,
+    },
+    /// Move départements between hubs.
+    Move {
+        /// From.
+        from: String,
+        /// To.
+        to: String,
+        /// Which.
+        territories: Vec<String>,
+    },
+    /// Change the threshold.
+    Threshold(u32),
+    /// Succeed a member's key.
+    Succeed {
+        /// The member.
+        member: String,
+        /// A new public key (hex), or another hub.
+        successor: String,
+        /// Its last seq that counts.
+        last_seq: Option<u64>,
+        /// The event (id prefix) at `last_seq` that stands, when its feed forked.
+        branch: Option<String>,
     },
 }
 

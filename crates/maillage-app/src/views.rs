@@ -437,6 +437,31 @@ pub struct MemberView {
     pub role: String,
     /// Départements.
     pub territories: Vec<String>,
+    /// Earlier keys of this member (succeeded), oldest first.
+    #[serde(default)]
+    pub former_keys: Vec<HubId>,
+    /// `present`, `removed`, or `handed over to NAME`.
+    #[serde(default)]
+    pub status: String,
+}
+
+/// A charter amendment in the federation's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AmendmentItem {
+    /// Its number.
+    pub number: u32,
+    /// The proposal event.
+    pub proposal: maillage_core::EventId,
+    /// Who proposed it.
+    pub proposer: String,
+    /// What it changes.
+    pub change: AmendmentChangeView,
+    /// Why.
+    pub reason: String,
+    /// Who endorsed it, the proposer first.
+    pub endorsers: Vec<String>,
+    /// In effect at the head of this node's views.
+    pub in_effect: bool,
 }
 
 /// The charter.
@@ -452,4 +477,59 @@ pub struct CharterView {
     pub protocol_version: u32,
     /// Members, by key.
     pub members: Vec<MemberView>,
+    /// Amendments in effect at the head of this node's views (0: the founding charter).
+    #[serde(default)]
+    pub amendments_in_effect: u32,
+    /// Every amendment proposed, by number.
+    #[serde(default)]
+    pub amendments: Vec<AmendmentItem>,
+}
+
+/// A change of membership, in the words of its request and of its views: members by key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AmendmentChangeView {
+    /// A new member.
+    Admit {
+        /// Its key.
+        key: HubId,
+        /// Its name.
+        name: String,
+        /// `hub` or `observer`.
+        role: String,
+        /// Départements.
+        territories: Vec<String>,
+    },
+    /// A member leaves.
+    Remove {
+        /// Its current key.
+        member: HubId,
+        /// The last seq of that key that counts.
+        last_seq: u64,
+    },
+    /// Départements move.
+    Move {
+        /// From.
+        from: HubId,
+        /// To.
+        to: HubId,
+        /// Which.
+        territories: Vec<String>,
+    },
+    /// A new threshold.
+    Threshold {
+        /// The threshold.
+        threshold: u32,
+    },
+    /// A key succeeded.
+    Succession {
+        /// Its current key.
+        member: HubId,
+        /// The last seq of that key that counts.
+        last_seq: u64,
+        /// The successor key (new, or another hub's).
+        successor: HubId,
+        /// The event at `last_seq` that stands (recovery from a fork).
+        branch: Option<EventId>,
+    },
 }

@@ -198,10 +198,12 @@ pub struct Charter {
     live: std::sync::Arc<std::sync::RwLock<Live>>,
 }
 
-/// Keys amendments changed, as far as this node folded them.
+/// Keys amendments changed, as far as this node folded them. Admitted members are allocated
+/// once and never freed (a few hundred bytes per amendment over a federation's life), so that
+/// [`Charter::member`] lends them like founding members.
 #[derive(Debug, Default)]
 struct Live {
-    admitted: BTreeMap<HubId, Member>,
+    admitted: BTreeMap<HubId, &'static Member>,
     retired: std::collections::BTreeSet<HubId>,
 }
 
@@ -403,9 +405,18 @@ impl Charter {
         self.protocol_version
     }
 
-    /// A member by key.
+    /// A member by key: a founding member, or a key an amendment this node folded admitted
+    /// (a new member, or a successor key under its member's name).
     pub fn member(&self, id: &HubId) -> Option<&Member> {
-        self.members.get(id)
+        self.members
+            .get(id)
+            .or_else(|| self.live().admitted.get(id).copied())
+    }
+
+    /// Whether an amendment this node folded retired this key (a removed member, a
+    /// succeeded key): connections from it are refused.
+    pub fn is_retired(&self, id: &HubId) -> bool {
+        self.live().retired.contains(id)
     }
 
     /// All members, by key.
@@ -430,15 +441,16 @@ impl Charter {
         })?;
         let mut live = self.live.write().unwrap_or_else(|p| p.into_inner());
         live.retired.remove(&key);
-        live.admitted.insert(
-            key,
-            Member {
-                key: public,
-                name: name.to_owned(),
-                role,
-                territories: Default::default(),
-            },
-        );
+        if self.members.contains_key(&key) || live.admitted.contains_key(&key) {
+            return Ok(());
+        }
+        let member: &'static Member = Box::leak(Box::new(Member {
+            key: public,
+            name: name.to_owned(),
+            role,
+            territories: Default::default(),
+        }));
+        live.admitted.insert(key, member);
         Ok(())
     }
 
@@ -459,7 +471,7 @@ impl Charter {
         let retired = live.retired.contains(id);
         self.members
             .get(id)
-            .or_else(|| live.admitted.get(id))
+            .or_else(|| live.admitted.get(id).copied())
             .map(|m| (m.clone(), retired))
     }
 
@@ -469,7 +481,7 @@ impl Charter {
         let live = self.live();
         self.members
             .iter()
-            .chain(live.admitted.iter())
+            .chain(live.admitted.iter().map(|(k, m)| (k, *m)))
             .map(|(k, m)| (*k, m.clone(), live.retired.contains(k)))
             .collect()
     }

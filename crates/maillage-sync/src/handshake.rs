@@ -225,7 +225,12 @@ pub fn transcript(side: Side, t: &Transcript<'_>) -> Vec<u8> {
     out
 }
 
+/// A key the node's folded membership admits: a founding member or an admitted key, not
+/// retired by an amendment (a removed member, a succeeded key).
 fn member_key(charter: &Charter, id: HubId) -> Result<PublicKey, HandshakeError> {
+    if charter.is_retired(&id) {
+        return Err(HandshakeError::UnknownKey(id));
+    }
     charter
         .member(&id)
         .map(|m| m.key.clone())
@@ -400,7 +405,7 @@ impl Sessions {
         let token = array::<SESSION_TOKEN_BYTES>("session", &bytes)?;
         self.expire(now_ms);
         let session = self.open.get_mut(&token).ok_or(HandshakeError::NoSession)?;
-        if charter.member(&session.peer).is_none() {
+        if charter.member(&session.peer).is_none() || charter.is_retired(&session.peer) {
             self.open.remove(&token);
             return Err(HandshakeError::NoSession);
         }

@@ -194,7 +194,8 @@ impl Federation for FederationService {
     ) -> Result<Response<Self::PullStream>, Status> {
         let peer = Self::authorize(&self.replica, &request)?;
         let request = request.into_inner();
-        let members = self.replica.charter.members().len();
+        // Founding members and the keys folded amendments admitted.
+        let members = self.replica.charter.known_keys().len();
         if request.ranges.len() > members {
             return Err(Status::invalid_argument(format!(
                 "pull: at most one range per member ({members}), found {}",

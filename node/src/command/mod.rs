@@ -95,6 +95,11 @@ pub enum Command {
     Federation(FederationCommand),
     /// Print this node's public key (its HubId).
     Id,
+    /// Rotate this node's key: `key new` draws the next key, the federation endorses its
+    /// succession (`federation propose … succeed --successor KEY`), then `key rotate` (node
+    /// stopped) makes it the node's key.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// The venue map: import the national standard, list, search, export.
     #[command(subcommand)]
     Venues(VenuesCommand),
@@ -268,11 +273,114 @@ pub enum FederationCommand {
         #[arg(long, short, default_value = "charter.pb")]
         out: PathBuf,
     },
-    /// Show this node's federation: id, members, roles, territories.
+    /// Show this node's federation: id, members (with the amendments its views hold applied:
+    /// keys, roles, territories, who left or handed over) and the history of amendments.
     Show {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
+    },
+    /// Propose a charter amendment, signed by this hub. It takes effect once `threshold` hubs
+    /// (`federation show`) endorsed it, this proposal counting as this hub's endorsement.
+    ///
+    /// Examples:
+    ///   maillage federation propose --reason "nouveau hub breton" admit --key 3b6a… --name "Hub Ouest" --territories 29,35
+    ///   maillage federation propose --reason "rotation annuelle" succeed --member "Hub du Sud" --successor 9f01…
+    ///   maillage federation propose --reason "fin du financement" remove --member "Hub Ouest"
+    Propose {
+        /// Why (kept in the federation's history; required).
+        #[arg(long)]
+        reason: String,
+        /// Machine-readable output.
+        #[arg(long, global = true)]
+        json: bool,
+        /// What to change.
+        #[command(subcommand)]
+        change: AmendmentCommand,
+    },
+    /// Endorse a proposal (an id prefix from `federation show`).
+    Endorse {
+        /// The proposal's event id, or a prefix of at least 4 hex digits.
+        proposal: String,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `maillage key …`.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Draw the node's next key (kept in node.key.next, mode 0600) and print its public key,
+    /// to propose as this member's successor.
+    New,
+    /// Make the next key the node's key (the node must be stopped): only once the succession
+    /// naming it is in effect in this node's views. The old key is kept as node.key.old.
+    Rotate,
+}
+
+/// What an amendment changes.
+#[derive(Debug, Subcommand)]
+pub enum AmendmentCommand {
+    /// Admit a member: a hub holding départements no hub holds, or an observer.
+    Admit {
+        /// Its public key, as `maillage init` printed it on its machine.
+        #[arg(long)]
+        key: String,
+        /// Its name.
+        #[arg(long)]
+        name: String,
+        /// The départements it holds (a hub), comma-separated INSEE codes.
+        #[arg(long, value_delimiter = ',')]
+        territories: Vec<String>,
+        /// Admit an observer (a read replica: no territory).
+        #[arg(long, conflicts_with = "territories")]
+        observer: bool,
+    },
+    /// Remove a member: its events after `--last-seq` never count.
+    Remove {
+        /// The member (its key, or part of its name).
+        #[arg(long)]
+        member: String,
+        /// Its last event that counts (default: the last this node holds).
+        #[arg(long)]
+        last_seq: Option<u64>,
+    },
+    /// Move départements from one hub to another.
+    Move {
+        /// The hub holding them.
+        #[arg(long)]
+        from: String,
+        /// The hub receiving them.
+        #[arg(long)]
+        to: String,
+        /// The départements, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        territories: Vec<String>,
+    },
+    /// Change the number of hubs whose endorsement an amendment needs.
+    Threshold {
+        /// Between 1 and the number of hubs.
+        threshold: u32,
+    },
+    /// Succeed a member's key: a new key (rotation, a lost or stolen key) or another hub that
+    /// takes everything over (a hub that closes). The old key's events after `--last-seq`
+    /// never count.
+    Succeed {
+        /// The member (its key, or part of its name).
+        #[arg(long)]
+        member: String,
+        /// The new key (64 hex digits), or the hub taking over.
+        #[arg(long)]
+        successor: String,
+        /// The old key's last event that counts (default: the last this node holds; this
+        /// hub's own proposal when it rotates its own key).
+        #[arg(long)]
+        last_seq: Option<u64>,
+        /// After a fork of the member's feed: the id of the event at `--last-seq` that stands
+        /// (the branch the federation holds).
+        #[arg(long)]
+        branch: Option<String>,
     },
 }
 

@@ -81,6 +81,57 @@ fn request_of(command: &Command) -> Result<Request> {
             source: file.display().to_string(),
             content: read_input(file)?,
         }),
+        Command::Federation(FederationCommand::Show { .. }) => R::Federation,
+        Command::Federation(FederationCommand::Endorse { proposal, .. }) => R::EndorseAmendment {
+            proposal: proposal.clone(),
+        },
+        Command::Federation(FederationCommand::Propose { reason, change, .. }) => {
+            R::ProposeAmendment(req::ProposeAmendment {
+                reason: reason.clone(),
+                change: match change {
+                    AmendmentCommand::Admit {
+                        key,
+                        name,
+                        territories,
+                        observer,
+                    } => req::AmendmentRequest::Admit {
+                        key: key.clone(),
+                        name: name.clone(),
+                        observer: *observer,
+                        territories: territories.clone(),
+                    },
+                    AmendmentCommand::Remove { member, last_seq } => {
+                        req::AmendmentRequest::Remove {
+                            member: member.clone(),
+                            last_seq: *last_seq,
+                        }
+                    }
+                    AmendmentCommand::Move {
+                        from,
+                        to,
+                        territories,
+                    } => req::AmendmentRequest::Move {
+                        from: from.clone(),
+                        to: to.clone(),
+                        territories: territories.clone(),
+                    },
+                    AmendmentCommand::Threshold { threshold } => {
+                        req::AmendmentRequest::Threshold(*threshold)
+                    }
+                    AmendmentCommand::Succeed {
+                        member,
+                        successor,
+                        last_seq,
+                        branch,
+                    } => req::AmendmentRequest::Succeed {
+                        member: member.clone(),
+                        successor: successor.clone(),
+                        last_seq: *last_seq,
+                        branch: branch.clone(),
+                    },
+                },
+            })
+        }
         Command::Person(PersonCommand::Forget { code, .. }) => R::ForgetPerson(req::ForgetPerson {
             person: args::person(code)?,
         }),
@@ -130,8 +181,9 @@ fn request_of(command: &Command) -> Result<Request> {
         Command::Status { .. } => R::Status,
         Command::Demo { .. }
         | Command::Init(_)
-        | Command::Federation(_)
+        | Command::Federation(FederationCommand::Create { .. })
         | Command::Id
+        | Command::Key(_)
         | Command::Backup { .. }
         | Command::Bench(_)
         | Command::Serve(_)

@@ -227,6 +227,37 @@ pub(super) fn effect_text(effect: &Effect) -> (String, serde_json::Value) {
             ),
             json!({ "person": person.code(), "forgotten": true }),
         ),
+        Effect::AmendmentProposed {
+            number,
+            change,
+            threshold,
+            in_effect,
+        } => (
+            format!(
+                "amendment {number} proposed: {}; {}",
+                super::views::change_text(change),
+                if *in_effect {
+                    "in effect (this hub's endorsement is enough)".to_owned()
+                } else {
+                    format!(
+                        "it takes effect once {threshold} hubs endorsed it (this proposal counts as one): `maillage federation endorse ID` on theirs"
+                    )
+                }
+            ),
+            json!({ "amendment": number, "change": change, "threshold": threshold, "in_effect": in_effect }),
+        ),
+        Effect::AmendmentEndorsed {
+            proposal,
+            number,
+            in_effect,
+        } => (
+            format!(
+                "amendment {number} (proposal {}) endorsed{}",
+                proposal.short(),
+                if *in_effect { ": now in effect" } else { "" }
+            ),
+            json!({ "amendment": number, "proposal": proposal, "in_effect": in_effect }),
+        ),
     }
 }
 

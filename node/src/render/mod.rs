@@ -126,6 +126,11 @@ fn json_of(command: &Command) -> bool {
             | ReferralCommand::Show { json, .. } => *json,
         },
         Command::Accompaniment(crate::command::AccompanimentCommand::Record { json, .. }) => *json,
+        Command::Federation(
+            crate::command::FederationCommand::Show { json }
+            | crate::command::FederationCommand::Propose { json, .. }
+            | crate::command::FederationCommand::Endorse { json, .. },
+        ) => *json,
         Command::Parcours { json, .. }
         | Command::Stats { json, .. }
         | Command::Digest { json }

@@ -620,29 +620,107 @@ pub fn charter(out: &mut String, c: &CharterView, json: bool) -> Result<()> {
                 "federation_id": c.federation_id,
                 "admission_threshold": c.admission_threshold,
                 "protocol_version": c.protocol_version,
+                "amendments_in_effect": c.amendments_in_effect,
                 "members": c.members.iter().map(|m| json!({
                     "key": m.key, "name": m.name, "role": m.role, "territories": m.territories,
+                    "former_keys": m.former_keys, "status": m.status,
                 })).collect::<Vec<_>>(),
+                "amendments": c.amendments,
             }),
         );
     }
+    let amended = if c.amendments.is_empty() {
+        String::new()
+    } else {
+        format!(", {} amendment(s) in effect", c.amendments_in_effect)
+    };
     writeln!(
         out,
-        "federation {:?} (protocol v{}, admission threshold {})",
+        "federation {:?} (protocol v{}, admission threshold {}{amended})",
         c.name, c.protocol_version, c.admission_threshold
     )?;
     for m in &c.members {
+        let status = if m.status.is_empty() || m.status == "present" {
+            String::new()
+        } else {
+            format!("  [{}]", m.status)
+        };
         writeln!(
             out,
-            "  {:<8} {:<32} {}  {}",
+            "  {:<8} {:<32} {}  {}{status}",
             m.role,
             m.name,
             m.key,
             m.territories.join(",")
         )?;
+        for old in &m.former_keys {
+            writeln!(out, "           former key {old}")?;
+        }
+    }
+    if !c.amendments.is_empty() {
+        writeln!(out, "\namendments:")?;
+        for a in &c.amendments {
+            writeln!(
+                out,
+                "  {} #{} {} — {} (proposed by {}; endorsed by {}) {}",
+                a.proposal.short(),
+                a.number,
+                change_text(&a.change),
+                a.reason,
+                a.proposer,
+                a.endorsers.join(", "),
+                if a.in_effect { "IN EFFECT" } else { "pending" }
+            )?;
+        }
     }
     writeln!(out, "\nFederationId {}", c.federation_id)?;
     Ok(())
+}
+
+/// A membership change in words.
+pub(super) fn change_text(change: &maillage_app::request::AmendmentChangeView) -> String {
+    use maillage_app::request::AmendmentChangeView as C;
+    match change {
+        C::Admit {
+            key,
+            name,
+            role,
+            territories,
+        } => format!(
+            "admit {name:?} ({role}{}) with key {}",
+            if territories.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", territories.join(","))
+            },
+            key.short()
+        ),
+        C::Remove { member, last_seq } => {
+            format!("remove {} after its seq {last_seq}", member.short())
+        }
+        C::Move {
+            from,
+            to,
+            territories,
+        } => format!(
+            "move {} from {} to {}",
+            territories.join(","),
+            from.short(),
+            to.short()
+        ),
+        C::Threshold { threshold } => format!("set the threshold to {threshold}"),
+        C::Succession {
+            member,
+            last_seq,
+            successor,
+            branch,
+        } => format!(
+            "key {} succeeded by {} after its seq {last_seq}{}",
+            member.short(),
+            successor.short(),
+            branch.map_or(String::new(), |b| format!(" (branch {})", b.short()))
+        ),
+    }
 }
 
 pub(super) fn verified(out: &mut String, r: &maillage_app::request::VerifyView) -> Result<u8> {

@@ -76,6 +76,8 @@ pub struct AmendmentView {
     pub number: u32,
     /// The proposal.
     pub proposal: EventId,
+    /// Where it is (for an endorsement's reference).
+    pub at: crate::envelope::EventRef,
     /// Who proposed it.
     pub proposer: HubId,
     /// What it changes.
@@ -202,6 +204,11 @@ impl Ledger {
             .map(|p| AmendmentView {
                 number: p.number,
                 proposal: p.event,
+                at: crate::envelope::EventRef {
+                    author: p.author,
+                    seq: p.pos.seq,
+                    id: p.event,
+                },
                 proposer: p.author,
                 change: p.change.clone(),
                 reason: p.reason.clone(),

@@ -1,0 +1,353 @@
+//! Charter amendments (docs/protocol.md §1b): proposing and endorsing them, and the
+//! federation as the views see it — members, their keys, and the history of amendments.
+
+use maillage_core::ledger::AmendmentView;
+use maillage_core::membership::{Change, Membership};
+use maillage_core::{EventId, HubId, Ledger, Role, pb};
+use maillage_store::EventStore;
+
+use crate::app::App;
+use crate::error::{AppError, Result};
+use crate::queries::role_name;
+use crate::request::{AmendmentChangeView, AmendmentRequest, Effect, ProposeAmendment, Signed};
+use crate::resolve;
+use crate::views::{AmendmentItem, CharterView, MemberView};
+
+impl App {
+    pub(crate) fn propose_amendment(&self, r: ProposeAmendment) -> Result<Signed> {
+        let me = self.node().id();
+        let next_own_seq = self.node().store.head(&me).map_or(1, |h| h.seq + 1);
+        let mut views = self.node().views()?;
+        let membership = views.membership();
+        let number = membership.number + 1;
+        let change = self.change_of(&views, &membership, r.change, &me, next_own_seq)?;
+        let body = pb::event::Body::AmendmentProposed(pb::AmendmentProposed {
+            number,
+            change: Some(wire_change(&change)),
+            reason: r.reason,
+        });
+        let threshold = membership.threshold;
+        let charter = self.node().charter.clone();
+        self.sign(&mut views, body, move |ledger, _| {
+            Effect::AmendmentProposed {
+                number,
+                change: change_view(&change),
+                threshold,
+                in_effect: ledger.membership().number >= number,
+            }
+        })
+        .map_err(|e| e.context(format!("amendment {number} of {:?}", charter.name())))
+    }
+
+    pub(crate) fn endorse_amendment(&self, prefix: &str) -> Result<Signed> {
+        let mut views = self.node().views()?;
+        let proposal = find_proposal(&views, prefix)?;
+        let body = pb::event::Body::AmendmentEndorsed(pb::AmendmentEndorsed {
+            proposal: Some(proposal.at.into()),
+        });
+        let (id, number) = (proposal.proposal, proposal.number);
+        self.sign(&mut views, body, move |ledger, _| {
+            Effect::AmendmentEndorsed {
+                proposal: id,
+                number,
+                in_effect: ledger.membership().number >= number,
+            }
+        })
+    }
+
+    /// The change a request names, members resolved against the views.
+    fn change_of(
+        &self,
+        views: &Ledger,
+        membership: &Membership,
+        request: AmendmentRequest,
+        me: &HubId,
+        next_own_seq: u64,
+    ) -> Result<Change> {
+        let member = |field: &str, text: &str| member_of(membership, field, text);
+        let last_seq = |key: &HubId, given: Option<u64>| -> u64 {
+            given.unwrap_or_else(|| {
+                if key == me {
+                    next_own_seq
+                } else {
+                    views.applied().get(key).copied().unwrap_or(0)
+                }
+            })
+        };
+        Ok(match request {
+            AmendmentRequest::Admit {
+                key,
+                name,
+                observer,
+                territories,
+            } => Change::Admit {
+                key: key_of("key", &key)?,
+                name,
+                role: if observer { Role::Observer } else { Role::Hub },
+                territories: territories.into_iter().collect(),
+            },
+            AmendmentRequest::Remove {
+                member: m,
+                last_seq: given,
+            } => {
+                let key = member("member", &m)?;
+                Change::Remove {
+                    member: key,
+                    last_seq: last_seq(&key, given),
+                }
+            }
+            AmendmentRequest::Move {
+                from,
+                to,
+                territories,
+            } => Change::Move {
+                from: member("from", &from)?,
+                to: member("to", &to)?,
+                territories: territories.into_iter().collect(),
+            },
+            AmendmentRequest::Threshold(t) => Change::Threshold(t),
+            AmendmentRequest::Succeed {
+                member: m,
+                successor,
+                last_seq: given,
+                branch,
+            } => {
+                let key = member("member", &m)?;
+                let successor =
+                    key_of("successor", &successor).or_else(|_| member("successor", &successor))?;
+                let branch = match branch {
+                    None => None,
+                    Some(text) => Some(event_id("branch", &text)?),
+                };
+                Change::Succession {
+                    member: key,
+                    last_seq: last_seq(&key, given),
+                    successor,
+                    branch,
+                }
+            }
+        })
+    }
+
+    /// The federation as these views see it: the membership at their head and every
+    /// amendment proposed.
+    pub(crate) fn federation_view(&self) -> Result<CharterView> {
+        let charter = self.node().charter.clone();
+        self.read(|views| {
+            let membership = views.membership();
+            let name = |key: &HubId| {
+                membership
+                    .name(key)
+                    .map_or_else(|| key.short(), str::to_owned)
+            };
+            let members = membership
+                .seats
+                .iter()
+                .map(|seat| MemberView {
+                    key: seat.key,
+                    name: seat.name.clone(),
+                    role: role_name(seat.role).to_owned(),
+                    territories: seat.territories.iter().cloned().collect(),
+                    former_keys: seat.keys[..seat.keys.len().saturating_sub(1)].to_vec(),
+                    status: match (seat.removed, seat.merged_into) {
+                        (true, _) => "removed".into(),
+                        (_, Some(to)) => {
+                            format!("handed over to {}", membership.seats[to as usize].name)
+                        }
+                        _ => "present".into(),
+                    },
+                })
+                .collect();
+            let amendments = views
+                .amendments()
+                .into_iter()
+                .map(|a: AmendmentView| AmendmentItem {
+                    number: a.number,
+                    proposal: a.proposal,
+                    proposer: name(&a.proposer),
+                    change: change_view(&a.change),
+                    reason: a.reason,
+                    endorsers: a.endorsers.iter().map(&name).collect(),
+                    in_effect: a.in_effect,
+                })
+                .collect();
+            Ok(CharterView {
+                name: charter.name().to_owned(),
+                federation_id: charter.federation_id().to_hex(),
+                admission_threshold: membership.threshold,
+                protocol_version: charter.protocol_version(),
+                members,
+                amendments_in_effect: membership.number,
+                amendments,
+            })
+        })
+    }
+}
+
+fn key_of(field: &str, text: &str) -> Result<HubId> {
+    text.trim()
+        .parse::<HubId>()
+        .map_err(|_| AppError::invalid(field, "a public key (64 hex digits)", text))
+}
+
+fn event_id(field: &str, text: &str) -> Result<EventId> {
+    text.trim()
+        .parse::<EventId>()
+        .map_err(|_| AppError::invalid(field, "an event id (64 hex digits)", text))
+}
+
+/// A present member named by its key (current or former) or by part of its name (case and
+/// accents ignored): its current key.
+fn member_of(membership: &Membership, field: &str, text: &str) -> Result<HubId> {
+    if let Ok(key) = key_of(field, text) {
+        return membership.seat(&key).map(|s| s.key).ok_or_else(|| {
+            AppError::not_found(format!(
+                "{field}: key {} is not a member of the federation",
+                key.short()
+            ))
+        });
+    }
+    let wanted = resolve::fold(text.trim());
+    let found: Vec<&maillage_core::membership::Seat> = membership
+        .seats
+        .iter()
+        .filter(|s| !s.removed && s.merged_into.is_none())
+        .filter(|s| !wanted.is_empty() && resolve::fold(&s.name).contains(&wanted))
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(one.key),
+        [] => Err(AppError::not_found(format!(
+            "{field}: no present member named like {}",
+            maillage_core::excerpt::Excerpt::of(text)
+        ))),
+        many => Err(AppError::invalid_field(
+            field,
+            format!(
+                "{field}: {} names {} members ({}): give their key",
+                maillage_core::excerpt::Excerpt::of(text),
+                many.len(),
+                many.iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+/// The proposal a prefix of its id names.
+fn find_proposal(views: &Ledger, prefix: &str) -> Result<AmendmentView> {
+    let wanted = prefix.trim().to_ascii_lowercase();
+    if wanted.len() < 4 || !wanted.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(AppError::invalid(
+            "proposal",
+            "the proposal's event id or a prefix of it (at least 4 hex digits)",
+            prefix,
+        ));
+    }
+    let found: Vec<AmendmentView> = views
+        .amendments()
+        .into_iter()
+        .filter(|a| a.proposal.to_hex().starts_with(&wanted))
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(AppError::not_found(format!(
+            "no amendment proposal {prefix} in this node's views (`maillage federation show` lists them)"
+        ))),
+        _ => Err(AppError::invalid_field(
+            "proposal",
+            format!("{prefix} names {} proposals: give more digits", found.len()),
+        )),
+    }
+}
+
+/// The wire form of a change.
+fn wire_change(change: &Change) -> pb::amendment_proposed::Change {
+    use pb::amendment_proposed::Change as W;
+    match change {
+        Change::Admit {
+            key,
+            name,
+            role,
+            territories,
+        } => W::Admit(pb::MemberAdmitted {
+            key: key.0.to_vec(),
+            name: name.clone(),
+            role: match role {
+                Role::Hub => pb::Role::Hub as i32,
+                Role::Observer => pb::Role::Observer as i32,
+            },
+            territories: territories.iter().cloned().collect(),
+        }),
+        Change::Remove { member, last_seq } => W::Remove(pb::MemberRemoved {
+            member: member.0.to_vec(),
+            last_seq: *last_seq,
+        }),
+        Change::Move {
+            from,
+            to,
+            territories,
+        } => W::MoveTerritories(pb::TerritoriesMoved {
+            from: from.0.to_vec(),
+            to: to.0.to_vec(),
+            territories: territories.iter().cloned().collect(),
+        }),
+        Change::Threshold(t) => W::Threshold(pb::ThresholdChanged { threshold: *t }),
+        Change::Succession {
+            member,
+            last_seq,
+            successor,
+            branch,
+        } => W::Succession(pb::MemberSucceeded {
+            member: member.0.to_vec(),
+            last_seq: *last_seq,
+            successor: successor.0.to_vec(),
+            branch: branch.map(|b| b.0.to_vec()).unwrap_or_default(),
+        }),
+    }
+}
+
+/// A change as a view.
+pub fn change_view(change: &Change) -> AmendmentChangeView {
+    match change {
+        Change::Admit {
+            key,
+            name,
+            role,
+            territories,
+        } => AmendmentChangeView::Admit {
+            key: *key,
+            name: name.clone(),
+            role: role_name(*role).to_owned(),
+            territories: territories.iter().cloned().collect(),
+        },
+        Change::Remove { member, last_seq } => AmendmentChangeView::Remove {
+            member: *member,
+            last_seq: *last_seq,
+        },
+        Change::Move {
+            from,
+            to,
+            territories,
+        } => AmendmentChangeView::Move {
+            from: *from,
+            to: *to,
+            territories: territories.iter().cloned().collect(),
+        },
+        Change::Threshold(threshold) => AmendmentChangeView::Threshold {
+            threshold: *threshold,
+        },
+        Change::Succession {
+            member,
+            last_seq,
+            successor,
+            branch,
+        } => AmendmentChangeView::Succession {
+            member: *member,
+            last_seq: *last_seq,
+            successor: *successor,
+            branch: *branch,
+        },
+    }
+}
