@@ -396,3 +396,178 @@ fn a_hub_joins_a_running_federation_a_key_rotates_and_a_hub_leaves() {
     hinaura.stop();
     sud.stop();
 }
+
+/// A voucher's status on `node`: (status, claims as (answer, event)).
+fn voucher(dir: &Path, node: &str, serial: &str) -> serde_json::Value {
+    json(&on(dir, node, &["voucher", "status", serial, "--json"]))
+}
+
+#[test]
+fn a_forked_hub_is_recovered_under_a_successor_key_keeping_what_the_federation_held() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    federation(
+        dir,
+        &[
+            ("sud", "Hub du Sud", "13,84"),
+            ("hinaura", "Hinaura", "69,74"),
+        ],
+    );
+    // Hinaura's médiathèque in Lyon, qualified for vouchers.
+    let venue = serde_json::json!([{
+        "id": "bm-lyon-1er", "pivot": common::luhn_siret("2169001230001"),
+        "nom": "Bibliothèque municipale du 1er arrondissement", "commune": "Lyon",
+        "code_postal": "69001", "code_insee": "69381", "adresse": "7 rue Saint-Polycarpe",
+        "date_maj": "2026-01-15", "services": "Aide aux démarches administratives",
+        "source": "Hinaura"
+    }]);
+    std::fs::write(dir.join("lyon.json"), venue.to_string()).unwrap();
+    on(dir, "hinaura", &["venues", "import", "lyon.json"]);
+    on(
+        dir,
+        "hinaura",
+        &[
+            "venues",
+            "qualify",
+            "bm-lyon-1er",
+            "--until",
+            "2027-06-30",
+            "--service",
+            "démarches",
+        ],
+    );
+    let ports = [free_port(), free_port()];
+    let mut sud = Served::start(dir, "sud", ports[0], &[ports[1]], &[]);
+    let mut hinaura = Served::start(dir, "hinaura", ports[1], &[ports[0]], &[]);
+    issue_caf_batch(dir, "sud", "13-2026-CAF-01", "10");
+    let person = on(dir, "sud", &["person", "new"]).trim().to_owned();
+    common::hand_out(dir, "sud", "13-2026-CAF-01:1-3", &person);
+    let backup = dir.join("backup-sud");
+    on(dir, "sud", &["backup", backup.to_str().unwrap()]);
+    // After the backup: more vouchers handed out (seq 3), held by Hinaura too.
+    common::hand_out(dir, "sud", "13-2026-CAF-01:4-5", &person);
+    wait_for_seq(dir, "hinaura", "Hub du Sud", 3);
+    sud.stop();
+
+    // The disk is lost; the backup is restored and, with --offline, signs seq 3 again.
+    std::fs::remove_dir_all(dir.join("sud")).unwrap();
+    copy_dir(&backup, &dir.join("sud"));
+    let mut sud = Served::start(dir, "sud", ports[0], &[], &["--offline"]);
+    issue_caf_batch(dir, "sud", "13-2026-CAF-09", "10");
+    sud.stop();
+    // Meanwhile a person presents voucher 4 (handed out in the seq 3 the restore lost) in
+    // Lyon: the owner cannot answer, Hinaura records a claim.
+    let claimed = json(&on(
+        dir,
+        "hinaura",
+        &[
+            "voucher",
+            "claim",
+            "13-2026-CAF-01-4",
+            "--venue",
+            "bm-lyon-1er",
+            "--service",
+            "démarches",
+            "--date",
+            "2026-03-12",
+            "--json",
+        ],
+    ));
+    assert_eq!(claimed["rejected"], false, "{claimed}");
+    // The restored node meets Hinaura: the fork is proved, Hub du Sud's feed frozen at seq 2.
+    let mut sud = Served::start(dir, "sud", ports[0], &[ports[1]], &["--offline"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while feed(dir, "hinaura", "Hub du Sud").1.is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            on(dir, "hinaura", &["status"])
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    sud.stop();
+    assert_eq!(
+        voucher(dir, "hinaura", "13-2026-CAF-01-4")["status"],
+        "issued"
+    );
+
+    // Recovery: the hub's new data dir and key; Hinaura proposes the succession keeping the
+    // branch the federation holds (threshold 1: in effect at once).
+    let new_key = on(dir, "sud2", &["init"])
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .to_owned();
+    let joined = maillage(
+        dir,
+        &[
+            "--data-dir",
+            "sud2",
+            "init",
+            "--charter",
+            "charter.pb",
+            "--name",
+            "Hub du Sud",
+        ],
+    );
+    assert!(joined.status.success(), "{joined:?}");
+    let plan = on(
+        dir,
+        "hinaura",
+        &["federation", "recovery-plan", "--member", "Hub du Sud"],
+    );
+    let command = plan
+        .lines()
+        .find(|l| l.trim_start().starts_with("maillage federation propose"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let args: Vec<String> = command
+        .replace("NEW_KEY", &new_key)
+        .replace("\"restauration après sauvegarde\"", "restauration")
+        .split_whitespace()
+        .skip(1)
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        args.contains(&"--branch".to_owned()) && args.contains(&"3".to_owned()),
+        "{plan}"
+    );
+    let mut full = vec!["--data-dir".to_owned(), "hinaura".to_owned()];
+    full.extend(args);
+    let refs: Vec<&str> = full.iter().map(String::as_str).collect();
+    let proposed = common::ok(dir, &refs);
+    assert!(proposed.contains("in effect"), "{proposed}");
+    // The branch Hinaura held stands again: vouchers 4 and 5 are handed out.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while voucher(dir, "hinaura", "13-2026-CAF-01-4")["status"] != "handed_out" {
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            on(dir, "hinaura", &["status"])
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let verified = maillage(dir, &["--data-dir", "hinaura", "log", "verify"]);
+    let said = String::from_utf8_lossy(&verified.stdout);
+    assert_eq!(verified.status.code(), Some(0), "{said}");
+    assert!(said.contains("resolved by a charter amendment"), "{said}");
+
+    // The hub runs again under its new key: it gets its feed back, answers the pending claim,
+    // and everything it owned stays redeemable.
+    let mut sud2 = Served::start(dir, "sud2", ports[0], &[ports[1]], &[]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let state = voucher(dir, "hinaura", "13-2026-CAF-01-4");
+        if state["status"] == "redeemed" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{state}\n{}", sud2.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    issue_caf_batch(dir, "sud2", "13-2026-CAF-02", "10");
+    converged(dir, &["sud2", "hinaura"]);
+    sud2.stop();
+    hinaura.stop();
+}

@@ -198,6 +198,20 @@ impl EventStore for FaceStore {
     fn forks(&self) -> BTreeMap<HubId, RecordedFork> {
         self.inner.forks()
     }
+    fn resolve_fork(
+        &self,
+        author: &HubId,
+        last_seq: u64,
+        branch: maillage_core::EventId,
+    ) -> Result<bool, maillage_store::StoreError> {
+        self.inner.resolve_fork(author, last_seq, branch)
+    }
+    fn held_branch(
+        &self,
+        author: &HubId,
+    ) -> Result<Option<(u64, maillage_core::EventId)>, maillage_store::StoreError> {
+        self.inner.held_branch(author)
+    }
     fn accept_fork_proof(&self, proof: ForkProof) -> Result<Option<Fork>, AcceptProofError> {
         self.inner.accept_fork_proof(proof)
     }

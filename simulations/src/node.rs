@@ -846,7 +846,12 @@ impl Staff {
             let ledger = lock(&self.ledger);
             let applied = awaiting
                 .is_some_and(|t| ledger.applied().get(&t.author).copied().unwrap_or(0) >= t.seq);
-            (ledger.voucher(&visit.serial), applied)
+            // The owner answers under the key it signs with now (after a rotation or recovery).
+            let state = ledger.voucher(&visit.serial).map(|mut v| {
+                v.owner = ledger.membership().current_key(&v.owner);
+                v
+            });
+            (state, applied)
         };
         let state = state?;
         match state.status {
@@ -882,7 +887,12 @@ impl Staff {
             Err(TransferFailure::Refused(reason)) => Some(VisitOutcome::RefusedOnline(reason)),
             Err(TransferFailure::Unreachable) => {
                 // The views may have moved while the call waited.
-                let state = lock(&self.ledger).voucher(&visit.serial)?;
+                let state = {
+                    let ledger = lock(&self.ledger);
+                    let mut state = ledger.voucher(&visit.serial)?;
+                    state.owner = ledger.membership().current_key(&state.owner);
+                    state
+                };
                 if state.status != VoucherStatus::HandedOut || state.owner == me {
                     return None;
                 }

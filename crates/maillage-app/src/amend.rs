@@ -9,7 +9,9 @@ use maillage_store::EventStore;
 use crate::app::App;
 use crate::error::{AppError, Result};
 use crate::queries::role_name;
-use crate::request::{AmendmentChangeView, AmendmentRequest, Effect, ProposeAmendment, Signed};
+use crate::request::{
+    AmendmentChangeView, AmendmentRequest, Effect, ProposeAmendment, RecoveryPlanView, Signed,
+};
 use crate::resolve;
 use crate::views::{AmendmentItem, CharterView, MemberView};
 
@@ -52,6 +54,35 @@ impl App {
                 number,
                 in_effect: ledger.membership().number >= number,
             }
+        })
+    }
+
+    pub(crate) fn recovery_plan(&self, member: &str) -> Result<RecoveryPlanView> {
+        let membership = self.node().views()?.membership();
+        let key = match key_of("member", member) {
+            Ok(key) => key,
+            Err(_) => member_of(&membership, "member", member)?,
+        };
+        let name = membership
+            .name(&key)
+            .map_or_else(|| key.short(), str::to_owned);
+        let fork = self.node().store.forks().remove(&key).ok_or_else(|| {
+            AppError::not_found(format!(
+                "{name}'s feed did not fork in this node's store: no recovery to propose"
+            ))
+        })?;
+        let (last_seq, branch) = self.node().store.held_branch(&key)?.ok_or_else(|| {
+            AppError::not_found(format!(
+                "this node holds none of {name}'s events past its fork at seq {}: ask a hub that does",
+                fork.fork.seq
+            ))
+        })?;
+        Ok(RecoveryPlanView {
+            member: key,
+            name,
+            fork_seq: fork.fork.seq,
+            last_seq,
+            branch,
         })
     }
 

@@ -82,6 +82,7 @@ impl App {
             R::ForgetPerson(r) => Response::Signed(self.forget_person(r)?),
             R::ImportLog(r) => Response::LogImported(self.import_log(r)?),
             R::ProposeAmendment(r) => Response::Signed(self.propose_amendment(r)?),
+            R::RecoveryPlan { member } => Response::RecoveryPlan(self.recovery_plan(&member)?),
             R::EndorseAmendment { proposal } => {
                 Response::Signed(self.endorse_amendment(&proposal)?)
             }

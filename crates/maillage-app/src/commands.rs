@@ -146,9 +146,12 @@ impl App {
                 Some(text) => Some(resolve::claim(views, text)?),
                 None => None,
             };
-            let owner = views
-                .voucher(&r.serial)
-                .map(|v| (v.owner, resolve::hub_name(&self.node().charter, &v.owner)));
+            // Asked of the key the owner signs with now (a rotated or recovered key answers
+            // for the vouchers issued under the one it succeeded).
+            let owner = views.voucher(&r.serial).map(|v| {
+                let key = views.membership().current_key(&v.owner);
+                (key, resolve::hub_name(&self.node().charter, &key))
+            });
             Ok((venue_id, claim, owner))
         })?;
         let mut transferred_by = None;

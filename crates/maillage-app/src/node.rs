@@ -372,9 +372,31 @@ impl Node {
             }
             unknown = strangers;
         }
-        // An amendment stopped a key after events past its last seq were applied: fold again
-        // with the stop set from the first event on.
-        if ledger.needs_refold() {
+        // An amendment chose the branch of a forked feed that stands: the store serves it again
+        // if it holds it.
+        let forks = self.store.forks();
+        let mut resolved = false;
+        for (key, cut) in ledger.cuts() {
+            let Some(branch) = cut.branch else { continue };
+            if forks
+                .get(key)
+                .is_some_and(|f| f.resolved != Some((cut.last_seq, branch)))
+            {
+                match self.store.resolve_fork(key, cut.last_seq, branch) {
+                    Ok(true) => resolved = true,
+                    Ok(false) => tracing::info!(
+                        author = %key.short(),
+                        last_seq = cut.last_seq,
+                        branch = %branch.short(),
+                        "an amendment chose a branch of this forked feed that this node does not hold yet: it takes it from its peers"
+                    ),
+                    Err(error) => return Err(error.into()),
+                }
+            }
+        }
+        // An amendment stopped a key after events past its last seq were applied, or moved a
+        // fork's freeze: fold again with the stops set from the first event on.
+        if resolved || ledger.needs_refold() {
             tracing::info!(
                 "an amendment stopped a key after some of its later events were folded: folding the views again"
             );

@@ -93,11 +93,13 @@ pub fn transfer_for(
     if serials.is_empty() || serials.len() > 1000 {
         return Err(TransferRefusal::Serials(serials.len()));
     }
+    // A key that succeeded the owner's (rotation, recovery) answers for its vouchers.
+    let membership = ledger.membership();
     for serial in serials {
         let state = ledger
             .voucher(serial)
             .ok_or_else(|| TransferRefusal::Unknown(serial.clone()))?;
-        if state.owner != *me {
+        if !membership.same_member(&state.owner, me) {
             return Err(TransferRefusal::NotOwner {
                 serial: serial.clone(),
                 owner: state.owner.short(),
@@ -138,13 +140,19 @@ pub fn answer_transfer(
     })
 }
 
-/// Claims on vouchers `me` owns that nobody answered yet, by claim id.
+/// Claims on vouchers `me` owns that nobody answered yet, by claim id. Vouchers issued under a
+/// key `me` succeeded (rotation, recovery after a fork) are `me`'s.
 pub fn open_claims(ledger: &Ledger, me: &HubId) -> Vec<Claim> {
+    let membership = ledger.membership();
     ledger
         .claims()
         .values()
         .filter(|c| c.accepted.is_none())
-        .filter(|c| ledger.voucher(&c.serial).is_some_and(|v| v.owner == *me))
+        .filter(|c| {
+            ledger
+                .voucher(&c.serial)
+                .is_some_and(|v| membership.same_member(&v.owner, me))
+        })
         .cloned()
         .collect()
 }

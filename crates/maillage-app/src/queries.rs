@@ -293,6 +293,11 @@ impl App {
                 .values()
                 .map(|f| (f.fork.author, f.fork.seq, f.fork.first, f.fork.second))
                 .collect(),
+            resolved: store
+                .forks()
+                .values()
+                .filter_map(|f| f.resolved.map(|(seq, id)| (f.fork.author, seq, id)))
+                .collect(),
             damaged: store
                 .damaged()
                 .into_iter()

@@ -62,6 +62,11 @@ pub enum Request {
     ImportLog(ImportLog),
     /// Propose a charter amendment.
     ProposeAmendment(ProposeAmendment),
+    /// What a recovery amendment for a forked member would name, from this node's store.
+    RecoveryPlan {
+        /// The member whose feed forked (key or part of its name).
+        member: String,
+    },
     /// Endorse a proposal, by a prefix of its event id.
     EndorseAmendment {
         /// The proposal.
@@ -162,6 +167,8 @@ impl Request {
 pub enum Response {
     /// Venues imported (or checked, on a dry run).
     VenuesImported(VenuesImported),
+    /// The branch a recovery amendment would keep (`RecoveryPlan`).
+    RecoveryPlan(RecoveryPlanView),
     /// One event signed.
     Signed(Signed),
     /// A redemption asked to the owner and recorded as a claim (the owner was unreachable).
@@ -214,6 +221,10 @@ pub struct VerifyView {
     pub signatures: u64,
     /// Fork proofs held: (author, seq of the fork, one version, the other).
     pub forks: Vec<(HubId, u64, EventId, EventId)>,
+    /// Forks a charter amendment resolved: (author, last seq of the branch that stands, its
+    /// event there).
+    #[serde(default)]
+    pub resolved: Vec<(HubId, u64, EventId)>,
     /// Feeds damaged on disk: (author, first seq, last seq, reason).
     pub damaged: Vec<(HubId, u64, u64, String)>,
     /// The first broken event: (author, seq, reason).
@@ -454,6 +465,21 @@ pub enum Effect {
         /// In effect now.
         in_effect: bool,
     },
+}
+
+/// What a recovery amendment for a forked member would name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryPlanView {
+    /// The member's key.
+    pub member: HubId,
+    /// Its name.
+    pub name: String,
+    /// Where its feed forked.
+    pub fork_seq: u64,
+    /// The last seq of the branch this node holds past the fork.
+    pub last_seq: u64,
+    /// That event.
+    pub branch: EventId,
 }
 
 /// A charter amendment to propose. Members are named by key or by (part of) their name; a

@@ -278,6 +278,11 @@ impl CausalIndex {
         }
     }
 
+    /// The last valid seq of a frozen feed.
+    pub fn frozen_at(&self, author: &HubId) -> Option<u64> {
+        self.frozen.get(&self.members.index(author)?).copied()
+    }
+
     /// The requirement a dep stands for: itself, or, past a frozen feed's last valid event,
     /// that event (`seq` 0: nothing); `None` if its author is not a member (never applied).
     fn effective(&self, dep: &EventRef) -> Option<(u32, u64, Option<EventId>)> {

@@ -199,6 +199,12 @@ impl Membership {
         }
     }
 
+    /// The key `key`'s member signs with now (after rotations, recovery and hand-overs);
+    /// `key` itself for a key no seat knows.
+    pub fn current_key(&self, key: &HubId) -> HubId {
+        self.seat(key).map_or(*key, |s| s.key)
+    }
+
     /// The current key of the hub holding a département.
     pub fn holder_of(&self, departement: &str) -> Option<HubId> {
         self.holders

@@ -36,7 +36,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use maillage_core::chain::{self, ChainError, Head, Position};
 use maillage_core::envelope::check_unsigned;
-use maillage_core::{Charter, Fork, ForkProof, HubId, VerifiedEvent, pb, verify_event};
+use maillage_core::{Charter, EventId, Fork, ForkProof, HubId, VerifiedEvent, pb, verify_event};
 use prost::Message;
 use thiserror::Error;
 
@@ -154,6 +154,54 @@ pub struct RecordedFork {
     pub proof: ForkProof,
     /// The feed's last valid event (None if the fork is at seq 1).
     pub valid_head: Option<Head>,
+    /// A charter amendment chose the branch that stands (protocol §1b): the feed is valid up
+    /// to this seq along it.
+    pub resolved: Option<(u64, EventId)>,
+    /// A charter amendment chose a branch this store does not hold yet: events after the fork
+    /// are taken up to its seq, and the feed is resolved once the event there is the branch's.
+    pub resolving: Option<(u64, EventId)>,
+}
+
+impl RecordedFork {
+    /// The last seq of the feed that counts.
+    pub fn valid_until(&self) -> u64 {
+        self.resolved.map_or(self.fork.seq - 1, |(seq, _)| seq)
+    }
+
+    /// The last seq this store takes events of the feed for.
+    fn accepts_until(&self) -> u64 {
+        self.resolved
+            .or(self.resolving)
+            .map_or(self.fork.seq - 1, |(seq, _)| seq)
+    }
+}
+
+/// `(seq, event id)` as 40 bytes, for the metadata of a fork's resolution.
+fn encode_resolution(seq: u64, id: EventId) -> Vec<u8> {
+    let mut value = seq.to_be_bytes().to_vec();
+    value.extend_from_slice(&id.0);
+    value
+}
+
+fn decode_resolution(bytes: &[u8]) -> Option<(u64, EventId)> {
+    if bytes.len() != 40 {
+        return None;
+    }
+    let mut seq = [0u8; 8];
+    seq.copy_from_slice(&bytes[..8]);
+    let mut id = [0u8; 32];
+    id.copy_from_slice(&bytes[8..]);
+    Some((u64::from_be_bytes(seq), EventId(id)))
+}
+
+/// The metadata key of a branch chosen but not held yet.
+fn resolving_key(author: &HubId) -> String {
+    format!("fork-resolving:{}", author.to_hex())
+}
+
+/// The metadata key of a fork's resolution.
+fn resolution_key(author: &HubId) -> String {
+    format!("fork-resolution:{}", author.to_hex())
 }
 
 /// A feed cut to its verified prefix because what followed is damaged or missing on disk.
@@ -209,6 +257,20 @@ pub trait EventStore: Send + Sync {
     fn frontier(&self) -> BTreeMap<HubId, Head>;
     /// Recorded forks, by author.
     fn forks(&self) -> BTreeMap<HubId, RecordedFork>;
+    /// A charter amendment chose the branch of a forked feed that stands: the one holding
+    /// `branch` at `last_seq`. If this store holds that branch from the fork to `last_seq`
+    /// (each event verified and chained), the feed is served up to `last_seq` again, and the
+    /// choice is kept across restarts. Returns whether it was (a store holding the other
+    /// branch, or less of it, leaves the feed as it is).
+    fn resolve_fork(
+        &self,
+        author: &HubId,
+        last_seq: u64,
+        branch: EventId,
+    ) -> Result<bool, StoreError>;
+    /// The branch of a forked feed this store holds past the fork: its last seq chained to
+    /// the valid prefix and that event's id (the branch a recovery amendment may choose).
+    fn held_branch(&self, author: &HubId) -> Result<Option<(u64, EventId)>, StoreError>;
     /// Records a fork proof received from a peer (gossip): checks it against the charter and,
     /// if it is the first for that author, stores it and freezes the feed at `fork.seq - 1`.
     /// Returns the fork if it is new to this store, `None` if one was already recorded.
@@ -414,12 +476,23 @@ impl<B: Backend> Store<B> {
                 seq: 0,
                 reason: e.to_string(),
             })?;
+            let resolved = backend
+                .meta_get(&resolution_key(&author))?
+                .and_then(|bytes| decode_resolution(&bytes));
+            let resolving = match resolved {
+                Some(_) => None,
+                None => backend
+                    .meta_get(&resolving_key(&author))?
+                    .and_then(|bytes| decode_resolution(&bytes)),
+            };
             state.forks.insert(
                 author,
                 RecordedFork {
                     fork,
                     proof,
                     valid_head: None,
+                    resolved,
+                    resolving,
                 },
             );
         }
@@ -437,7 +510,11 @@ impl<B: Backend> Store<B> {
             state: Mutex::new(state),
         };
         for author in store.backend.authors()? {
-            let cap = store.lock()?.forks.get(&author).map(|f| f.fork.seq - 1);
+            let cap = store
+                .lock()?
+                .forks
+                .get(&author)
+                .map(RecordedFork::valid_until);
             let stored = store.backend.last_seq(&author)?.unwrap_or(0);
             // A proof learnt by gossip can name a seq beyond what is held.
             let end = cap.map_or(stored, |cap| cap.min(stored));
@@ -478,6 +555,36 @@ impl<B: Backend> Store<B> {
             }
         }
         Ok(store)
+    }
+
+    /// The stored chain of `author` from `from` to `last_seq` (each event verified and chained
+    /// to the valid one before `from`), if it ends with `branch`: its last event.
+    fn held_chain(
+        &self,
+        author: &HubId,
+        from: u64,
+        last_seq: u64,
+        branch: EventId,
+    ) -> Result<Option<VerifiedEvent>, StoreError> {
+        let mut prev = match from - 1 {
+            0 => None,
+            seq => match self.read_event(author, seq)? {
+                Some(event) => Some(event.id),
+                None => return Ok(None),
+            },
+        };
+        let mut last = None;
+        for seq in from..=last_seq {
+            let Some(event) = self.read_event(author, seq)? else {
+                return Ok(None);
+            };
+            if event.prev != prev || verify_event(event.signed.clone(), &self.charter).is_err() {
+                return Ok(None);
+            }
+            prev = Some(event.id);
+            last = Some(event);
+        }
+        Ok(last.filter(|e| e.id == branch))
     }
 
     /// Reads and decodes one stored event, whatever the feed's valid prefix.
@@ -758,6 +865,8 @@ impl<B: Backend> Store<B> {
                 fork,
                 proof,
                 valid_head,
+                resolved: None,
+                resolving: None,
             },
         );
         Ok(Some(fork))
@@ -830,8 +939,11 @@ impl<B: Backend> EventStore for Store<B> {
         let mut heads: BTreeMap<HubId, (Head, u64)> = BTreeMap::new();
         for event in events {
             if let Some(recorded) = state.forks.get(&event.author) {
-                let valid_until = recorded.fork.seq - 1;
-                if event.seq > valid_until {
+                let valid_until = recorded.accepts_until();
+                let off_branch = recorded
+                    .resolving
+                    .is_some_and(|(seq, id)| event.seq == seq && event.id != id);
+                if event.seq > valid_until || off_branch {
                     outcomes.push(Inserted::Frozen { valid_until });
                     continue;
                 }
@@ -895,13 +1007,25 @@ impl<B: Backend> EventStore for Store<B> {
         self.backend.write_events(&rows)?;
         for (author, (head, hlc)) in heads {
             // A fork recorded later in the batch, or earlier by gossip, caps this feed below
-            // the fork's seq.
-            let below_fork = state
+            // the fork's seq (or at the branch an amendment chose).
+            let cap = state.forks.get(&author).map(RecordedFork::accepts_until);
+            if cap.is_none_or(|cap| head.seq <= cap) {
+                state.set_head(author, head, hlc);
+            }
+            let reached = state
                 .forks
                 .get(&author)
-                .is_none_or(|recorded| head.seq < recorded.fork.seq);
-            if below_fork {
-                state.set_head(author, head, hlc);
+                .and_then(|f| f.resolving)
+                .filter(|(seq, id)| head.seq == *seq && head.id == *id);
+            if let Some((seq, id)) = reached {
+                self.backend
+                    .meta_put(&resolution_key(&author), &encode_resolution(seq, id))?;
+                if let Some(fork) = state.forks.get_mut(&author) {
+                    fork.resolved = Some((seq, id));
+                    fork.resolving = None;
+                    fork.valid_head = Some(head);
+                }
+                tracing::info!(author = %author.short(), seq, branch = %id.short(), "fork resolved: the branch a charter amendment chose arrived");
             }
         }
         Ok(outcomes)
@@ -931,6 +1055,89 @@ impl<B: Backend> EventStore for Store<B> {
 
     fn forks(&self) -> BTreeMap<HubId, RecordedFork> {
         self.lock().map(|s| s.forks.clone()).unwrap_or_default()
+    }
+
+    fn held_branch(&self, author: &HubId) -> Result<Option<(u64, EventId)>, StoreError> {
+        let Some(recorded) = self.forks().remove(author) else {
+            return Ok(None);
+        };
+        let from = recorded.fork.seq;
+        let mut prev = match from - 1 {
+            0 => None,
+            seq => match self.read_event(author, seq)? {
+                Some(event) => Some(event.id),
+                None => return Ok(None),
+            },
+        };
+        let mut held = None;
+        let mut seq = from;
+        while let Some(event) = self.read_event(author, seq)? {
+            if event.prev != prev {
+                break;
+            }
+            prev = Some(event.id);
+            held = Some((seq, event.id));
+            seq += 1;
+        }
+        Ok(held)
+    }
+
+    fn resolve_fork(
+        &self,
+        author: &HubId,
+        last_seq: u64,
+        branch: EventId,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock()?;
+        let Some(recorded) = state.forks.get(author).cloned() else {
+            return Ok(false);
+        };
+        if recorded.resolved == Some((last_seq, branch)) {
+            return Ok(true);
+        }
+        let from = recorded.fork.seq;
+        if last_seq < from {
+            return Ok(false);
+        }
+        let Some(last) = self.held_chain(author, from, last_seq, branch)? else {
+            // Not held (yet): take the feed's events after the fork up to `last_seq` from
+            // peers, and resolve once the event there is the branch's.
+            if recorded.resolving != Some((last_seq, branch)) {
+                self.backend
+                    .meta_put(&resolving_key(author), &encode_resolution(last_seq, branch))?;
+                if let Some(fork) = state.forks.get_mut(author) {
+                    fork.resolving = Some((last_seq, branch));
+                }
+            }
+            return Ok(false);
+        };
+        self.backend.meta_put(
+            &resolution_key(author),
+            &encode_resolution(last_seq, branch),
+        )?;
+        state.set_head(
+            *author,
+            Head {
+                seq: last_seq,
+                id: branch,
+            },
+            last.hlc,
+        );
+        if let Some(fork) = state.forks.get_mut(author) {
+            fork.resolved = Some((last_seq, branch));
+            fork.resolving = None;
+            fork.valid_head = Some(Head {
+                seq: last_seq,
+                id: branch,
+            });
+        }
+        tracing::info!(
+            author = %author.short(),
+            last_seq,
+            branch = %branch.short(),
+            "fork resolved by a charter amendment: the branch the federation holds stands"
+        );
+        Ok(true)
     }
 
     fn get(&self, author: &HubId, seq: u64) -> Result<Option<VerifiedEvent>, StoreError> {

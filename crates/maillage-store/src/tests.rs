@@ -79,7 +79,11 @@ fn suite<B: Backend>(make: impl Fn(Arc<Charter>) -> Store<B>) {
     equivocation_by_prev_freezes_before_the_fork(&make);
     many_feeds_in_one_batch(&make);
     gossiped_proofs_freeze_the_feed(&make);
+    resolution::a_held_branch_stands_again(&make);
+    resolution::a_branch_not_held_is_taken_from_peers(&make);
 }
+
+mod resolution;
 
 /// A proof learnt from a peer freezes the feed whether this store holds events past the fork
 /// (they stop being served) or has not reached it yet (the head stays, later events refused).

@@ -90,6 +90,9 @@ pub enum LinkError {
     /// The local store failed.
     #[error("local store: {0}")]
     Store(String),
+    /// This node must plan its pulls afresh (a feed it left out is to be taken again).
+    #[error("pulling again: a branch of a forked feed is to be taken")]
+    Resync,
 }
 
 /// A boxed future (connectors are object-safe).
@@ -381,6 +384,12 @@ pub async fn run_link(
                 replica.update_peer(&name, |p| p.state = "stopped".into());
                 return;
             }
+            Err(LinkError::Resync) => {
+                // Not a failure: redial at once, the new plan takes what the old one left out.
+                tracing::info!(peer = %name, "link to peer: planning the pull again");
+                delay_ms = replica.config.retry_min_ms.max(1);
+                continue;
+            }
             Err(LinkError::Incompatible { peer, ours, detail }) => {
                 // Not a failure a retry a few seconds later mends: an operator must upgrade
                 // one side. Retry slowly (so that the link comes back by itself after the
@@ -441,6 +450,8 @@ async fn session(
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<(), LinkError> {
     let name = peer.address.clone();
+    // Subscribed before the pull is planned: a branch chosen while planning is not missed.
+    let mut resync = replica.resync_signal();
     // A peer that accepts the connection but never answers must not hold the link: the
     // handshake and the frontier exchange share the stall deadline.
     let stall = Duration::from_millis(replica.config.stall_timeout_ms.max(1));
@@ -468,7 +479,14 @@ async fn session(
             .blocking(move |replica| {
                 replica.accept_proofs(&name, theirs.forks);
                 let store = &replica.store;
-                let frozen: BTreeSet<HubId> = store.forks().into_keys().collect();
+                // A fork an amendment resolved, or is resolving, is pulled again up to the
+                // branch it chose (the store takes nothing past it, nor off it at its end).
+                let frozen: BTreeSet<HubId> = store
+                    .forks()
+                    .into_iter()
+                    .filter(|(_, f)| f.resolved.is_none() && f.resolving.is_none())
+                    .map(|(author, _)| author)
+                    .collect();
                 plan(
                     &store.frontier(),
                     |author, seq| store.get(author, seq).ok().flatten().map(|e| e.id),
@@ -563,6 +581,7 @@ async fn session(
         tokio::select! {
             biased;
             _ = shutdown.changed() => break Ok(()),
+            _ = resync.changed() => break Err(LinkError::Resync),
             report = report_rx.recv() => match report {
                 Some(Ok(report)) => {
                     if !report.forks.is_empty() {

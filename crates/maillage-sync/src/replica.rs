@@ -368,6 +368,11 @@ pub struct Replica {
     changed: watch::Sender<u64>,
     /// Turns true when the node shuts down: following streams end so the server can stop.
     stopping: watch::Sender<bool>,
+    /// Bumped when the links must plan their pulls afresh: an amendment chose a branch of a
+    /// forked feed this node does not hold yet, which the last plans left out.
+    resync: watch::Sender<u64>,
+    /// The branches being taken from peers the links were last told about.
+    resolving: Mutex<BTreeMap<HubId, (u64, maillage_core::EventId)>>,
     /// Handshakes and sessions of peers dialling in.
     pub(crate) sessions: Mutex<Sessions>,
     /// Peers, by address for links this node dials and by key for peers dialling in.
@@ -458,6 +463,8 @@ impl Replica {
             config,
             changed: watch::channel(0).0,
             stopping: watch::channel(false).0,
+            resync: watch::channel(0).0,
+            resolving: Mutex::new(BTreeMap::new()),
             sessions: Mutex::new(Sessions::default()),
             peers: Mutex::new(BTreeMap::new()),
             rejections: Mutex::new(VecDeque::new()),
@@ -558,6 +565,32 @@ impl Replica {
     /// Wakes following streams: call after appending own events outside replication.
     pub fn notify(&self) {
         self.changed.send_modify(|v| *v = v.wrapping_add(1));
+        self.check_resolving();
+    }
+
+    /// Links plan their pulls again when the store started taking a branch of a forked feed
+    /// (an amendment chose it) that their current plans leave out.
+    fn check_resolving(&self) {
+        let now: BTreeMap<HubId, (u64, maillage_core::EventId)> = self
+            .store
+            .forks()
+            .into_iter()
+            .filter_map(|(author, fork)| fork.resolving.map(|r| (author, r)))
+            .collect();
+        let mut seen = lock(&self.resolving);
+        if now.iter().any(|(author, r)| seen.get(author) != Some(r)) {
+            tracing::info!(
+                feeds = now.len(),
+                "an amendment chose a branch of a forked feed this node does not hold: links pull again"
+            );
+            self.resync.send_modify(|v| *v = v.wrapping_add(1));
+        }
+        *seen = now;
+    }
+
+    /// Changes when the links must plan their pulls afresh.
+    pub fn resync_signal(&self) -> watch::Receiver<u64> {
+        self.resync.subscribe()
     }
 
     /// Ends every following stream this node serves (shutdown).

@@ -298,6 +298,14 @@ pub enum FederationCommand {
         #[command(subcommand)]
         change: AmendmentCommand,
     },
+    /// After a hub's feed forked (a restored backup signed again): the recovery amendment
+    /// this node's store supports — the branch it holds past the fork — as a command to run
+    /// with the successor key of the restored hub (README, "A hub restored from a backup").
+    RecoveryPlan {
+        /// The member whose feed forked (its key, or part of its name).
+        #[arg(long)]
+        member: String,
+    },
     /// Endorse a proposal (an id prefix from `federation show`).
     Endorse {
         /// The proposal's event id, or a prefix of at least 4 hex digits.

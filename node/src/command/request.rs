@@ -82,6 +82,9 @@ fn request_of(command: &Command) -> Result<Request> {
             content: read_input(file)?,
         }),
         Command::Federation(FederationCommand::Show { .. }) => R::Federation,
+        Command::Federation(FederationCommand::RecoveryPlan { member }) => R::RecoveryPlan {
+            member: member.clone(),
+        },
         Command::Federation(FederationCommand::Endorse { proposal, .. }) => R::EndorseAmendment {
             proposal: proposal.clone(),
         },

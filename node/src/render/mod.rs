@@ -189,6 +189,22 @@ fn response_of(out: &mut String, command: &Command, response: Response) -> Resul
         Response::Status(status) => crate::status::render(out, &status, json)?,
         Response::Federation(charter_view) => charter(out, &charter_view, json)?,
         Response::Verified(report) => return verified(out, &report),
+        Response::RecoveryPlan(plan) => {
+            writeln!(
+                out,
+                "{}'s feed forked at seq {}; this node holds the branch ending with event {} at seq {}.",
+                plan.name, plan.fork_seq, plan.branch, plan.last_seq
+            )?;
+            writeln!(
+                out,
+                "To keep that branch and go on under a new key (from `maillage init` on the hub's new data dir):"
+            )?;
+            writeln!(
+                out,
+                "  maillage federation propose --reason \"restauration après sauvegarde\" succeed --member {} --successor NEW_KEY --last-seq {} --branch {}",
+                plan.member, plan.last_seq, plan.branch
+            )?;
+        }
     }
     Ok(0)
 }

@@ -733,12 +733,23 @@ pub(super) fn verified(out: &mut String, r: &maillage_app::request::VerifyView) 
         r.forks.len()
     )?;
     for (author, seq, first, second) in &r.forks {
-        writeln!(
-            out,
-            "  FORK: feed {author} signed two versions at seq {seq} ({first} vs {second}); frozen at seq {}",
-            seq - 1
-        )?;
+        match r.resolved.iter().find(|(a, _, _)| a == author) {
+            Some((_, last, branch)) => writeln!(
+                out,
+                "  FORK: feed {author} signed two versions at seq {seq} ({first} vs {second}); resolved by a charter amendment: the branch through {branch} stands up to seq {last}"
+            )?,
+            None => writeln!(
+                out,
+                "  FORK: feed {author} signed two versions at seq {seq} ({first} vs {second}); frozen at seq {}",
+                seq - 1
+            )?,
+        }
     }
+    let unresolved = r
+        .forks
+        .iter()
+        .filter(|(a, _, _, _)| !r.resolved.iter().any(|(b, _, _)| b == a))
+        .count();
     for (author, from, until, reason) in &r.damaged {
         writeln!(
             out,
@@ -747,15 +758,14 @@ pub(super) fn verified(out: &mut String, r: &maillage_app::request::VerifyView) 
         )?;
     }
     match &r.broken {
-        None if r.damaged.is_empty() && r.forks.is_empty() => {
+        None if r.damaged.is_empty() && unresolved == 0 => {
             writeln!(out, "OK: every signature and every chain verifies")?;
             Ok(0)
         }
         None if r.damaged.is_empty() => {
             writeln!(
                 out,
-                "FORKED: {} feed(s) signed two events at one position and are frozen; every stored signature and chain verifies",
-                r.forks.len()
+                "FORKED: {unresolved} feed(s) signed two events at one position and are frozen; every stored signature and chain verifies"
             )?;
             Ok(2)
         }

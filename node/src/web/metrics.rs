@@ -205,10 +205,14 @@ impl NodeCollector {
             domain_rejections: ledger.rejections().len(),
             ..LedgerFigures::default()
         };
+        let membership = ledger.membership();
         for claim in ledger.claims().values().filter(|c| c.accepted.is_none()) {
-            if claim.claimant == me {
+            if membership.same_member(&claim.claimant, &me) {
                 figures.claims_awaiting += 1;
-            } else if ledger.voucher(&claim.serial).is_some_and(|v| v.owner == me) {
+            } else if ledger
+                .voucher(&claim.serial)
+                .is_some_and(|v| membership.same_member(&v.owner, &me))
+            {
                 figures.claims_to_answer += 1;
             }
         }

@@ -452,10 +452,14 @@ impl Ledger {
                 self.s.causal.add_member(key);
                 self.members = self.s.causal.members().clone();
             }
+            let before = self.s.causal.frozen_at(&key);
             self.apply_freeze(key);
             if let Some(cut) = self.s.cuts.get(&key).copied() {
                 let applied = self.s.causal.applied().get(&key).copied().unwrap_or(0);
-                if applied > cut.last_seq {
+                // Events past the stop were applied, or a fork's freeze moved to the branch
+                // that stands: pasts computed with the old freeze must be computed again.
+                let moved = before.is_some_and(|b| Some(b) != self.s.causal.frozen_at(&key));
+                if applied > cut.last_seq || moved {
                     self.s.needs_refold = true;
                 }
             }
