@@ -15,6 +15,7 @@ pub mod bench;
 pub mod bench_cli;
 pub mod bench_replicate;
 pub mod command;
+pub mod config;
 pub mod demo;
 pub mod export;
 pub mod files;

@@ -13,7 +13,8 @@ use maillage_app::request::{Request, Response};
 use maillage_app::{App, AppError};
 
 use crate::command::{
-    Cli, Command, FederationCommand, Global, LogCommand, LogFormat, PersonCommand, ServeArgs,
+    Cli, Command, ConfigCommand, FederationCommand, Global, LogCommand, LogFormat, PersonCommand,
+    ServeArgs,
 };
 use crate::render;
 
@@ -83,6 +84,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve(args) => serve(&data_dir, args),
+        Command::Config(ConfigCommand::Check) => Ok(crate::config::run_check(&data_dir)),
         Command::Simulate { args } => simulate(args),
         Command::Log(LogCommand::Verify { file: Some(file) }) => crate::init::verify_file(&file),
         Command::Person(PersonCommand::New { json }) => {
@@ -165,8 +167,10 @@ fn serve(data_dir: &DataDir, args: ServeArgs) -> Result<ExitCode> {
             socket.display()
         );
     }
-    let node = Node::open(data_dir.clone())?;
-    let mut config = node.config.serve.clone();
+    // The settings first: a peer that could never be dialled is refused before the store is
+    // opened and checked (seconds on a large one), not retried forever once serving.
+    data_dir.require_initialised()?;
+    let mut config = data_dir.read_config()?.serve;
     if let Some(listen) = args.listen {
         config.listen = listen;
     }
@@ -188,6 +192,8 @@ fn serve(data_dir: &DataDir, args: ServeArgs) -> Result<ExitCode> {
         config.http = http;
     }
     config.offline = args.offline;
+    crate::serve::peer_configs(&config)?;
+    let node = Node::open(data_dir.clone())?;
     crate::serve::serve_blocking(node, config)?;
     Ok(ExitCode::SUCCESS)
 }

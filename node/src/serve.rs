@@ -28,7 +28,12 @@ use maillage_sync::{
 };
 use tokio::sync::watch;
 use tonic::Status;
-use tonic::transport::{Certificate, ClientTlsConfig, Identity, Server, ServerTlsConfig};
+use tonic::transport::Server;
+
+mod probe;
+
+/// How long a peer's transfer request waits for this node's start-up gate to open.
+const TRANSFER_WAITS_FOR_GATE: Duration = Duration::from_secs(3);
 
 /// The services on the federation address, as gRPC health and reflection name them.
 const SERVED: &[&str] = &["maillage.v1.Federation", "maillage.v1.Query"];
@@ -358,8 +363,12 @@ impl Host for NodeHost {
         caller: HubId,
         request: pb::TransferRequest,
     ) -> Result<VerifiedEvent, Status> {
+        // A node that just started signs once a peer confirmed its own feed, usually within a
+        // second: a peer's request that arrives meanwhile waits for that (bounded, so that a
+        // member cannot hold the node's blocking threads), rather than failing into an
+        // offline claim it would have answered a moment later.
         let gate = self.node.gate();
-        if !gate.is_open() {
+        if !gate.wait(TRANSFER_WAITS_FOR_GATE) {
             return Err(Status::unavailable(gate.closed_because()));
         }
         let mut views = self
@@ -381,39 +390,30 @@ impl Host for NodeHost {
     }
 }
 
-/// Peers of the configuration as links.
+/// Peers of the configuration as links. Refuses an address that is not an `http://` or
+/// `https://` URL, a key that does not parse and TLS settings that do not load, naming the
+/// peer: a link to it could never succeed, and would be retried forever.
 pub fn peer_configs(config: &ServeConfig) -> Result<Vec<PeerConfig>> {
     config
         .peers
         .iter()
         .map(|entry| {
+            let address = crate::config::peer_address(&entry.address).map_err(|e| {
+                anyhow::anyhow!(
+                    "peer address {:?}: {e} (check with `maillage config check`)",
+                    entry.address
+                )
+            })?;
             let key = entry
                 .key
                 .as_deref()
                 .map(|k| {
                     k.parse::<HubId>()
-                        .map_err(|e| anyhow::anyhow!("peer {}: key {k:?}: {e}", entry.address))
+                        .map_err(|e| anyhow::anyhow!("peer {address}: key {k:?}: {e}"))
                 })
                 .transpose()?;
-            let address = if entry.address.contains("://") {
-                entry.address.clone()
-            } else {
-                format!("http://{}", entry.address)
-            };
-            let tls = if address.starts_with("https://") {
-                let mut tls = ClientTlsConfig::new().with_webpki_roots();
-                if let Some(ca) = &entry.ca {
-                    let pem = std::fs::read(ca)
-                        .with_context(|| format!("peer {address}: reading CA {}", ca.display()))?;
-                    tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem));
-                }
-                if let Some(domain) = &entry.tls_domain {
-                    tls = tls.domain_name(domain.clone());
-                }
-                Some(tls)
-            } else {
-                None
-            };
+            let tls = crate::config::peer_tls(entry, &address)
+                .map_err(|e| anyhow::anyhow!("peer {address}: {e}"))?;
             Ok(PeerConfig { address, key, tls })
         })
         .collect()
@@ -475,7 +475,11 @@ pub async fn run(
     let gate = crate::guard::authoring_gate(&node, &config, &peers);
     node.set_gate(gate.clone());
     let app = App::serving(node.clone(), daemon.clone());
-    let metrics = crate::web::Metrics::new(node.clone(), replica.clone());
+    let pinned = peers
+        .iter()
+        .filter_map(|p| p.key.map(|key| (p.address.clone(), key)))
+        .collect();
+    let metrics = crate::web::Metrics::new(node.clone(), replica.clone(), pinned);
     // Feeds already dated ahead of this machine's clock are reported at start too.
     host.report_clocks_ahead(node.store.head_hlcs());
     // Claims that arrived while the node was down are answered now.
@@ -611,13 +615,9 @@ pub async fn run(
         .initial_stream_window_size(maillage_sync::client::STREAM_WINDOW_BYTES)
         .initial_connection_window_size(maillage_sync::client::CONNECTION_WINDOW_BYTES);
     if let Some(tls) = &config.tls {
-        let cert = std::fs::read(&tls.cert)
-            .with_context(|| format!("reading TLS certificate {}", tls.cert.display()))?;
-        let key = std::fs::read(&tls.key)
-            .with_context(|| format!("reading TLS key {}", tls.key.display()))?;
-        builder = builder
-            .tls_config(ServerTlsConfig::new().identity(Identity::from_pem(cert, key)))
-            .context("TLS configuration")?;
+        let tls =
+            crate::config::load_server_tls(tls).map_err(|e| anyhow::anyhow!("[serve.tls]: {e}"))?;
+        builder = builder.tls_config(tls).context("TLS configuration")?;
     }
     let query = crate::query::QueryService::new(app.clone(), replica.clone());
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -730,11 +730,13 @@ pub fn serve_blocking(node: Node, config: ServeConfig) -> Result<()> {
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
+        // A peer whose TLS setting does not match its port is told so (`probe`).
+        let connector = probe::ExplainingConnector::new(Arc::new(TcpConnector::default()));
         run(
             node,
             config,
             listener,
-            Arc::new(TcpConnector::default()),
+            Arc::new(connector),
             shutdown_signal(),
         )
         .await

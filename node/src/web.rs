@@ -1,6 +1,9 @@
 //! The HTTP side of `maillage serve`: Prometheus metrics and the national dashboard.
 //!
-//! - `GET /metrics`: the OpenMetrics text exposition ([`metrics`] lists every metric).
+//! - `GET /metrics`: the Prometheus text exposition 0.0.4, or OpenMetrics 1.0 when the
+//!   scraper's `Accept` header asks for it ([`metrics`] lists every metric).
+//! - `GET /healthz`, `GET /readyz`: liveness and readiness, for a service manager, a container
+//!   runtime or a load balancer ([`health`]).
 //! - `GET /` (`?as_of=YYYY-MM-DD`): the national figures of `maillage stats` per territory
 //!   (hub, département) and funder, with inline SVG charts (vouchers per hub, referral
 //!   outcomes, a dot map of the venues).
@@ -23,6 +26,7 @@
 //! Views read the live ledger under its lock only while they compute their figures (on the
 //! blocking pool), never while rendering or sending.
 
+pub mod health;
 pub mod metrics;
 pub mod pages;
 
@@ -32,7 +36,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maillage_app::App;
@@ -109,6 +113,8 @@ pub fn router(web: Web) -> Router {
         .route("/federation", get(federation))
         .route("/venues", get(venues))
         .route("/metrics", get(metrics_text))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .fallback(not_found)
         .with_state(web)
 }
@@ -161,15 +167,61 @@ async fn not_found(State(web): State<Web>, uri: Uri) -> Response {
     )
 }
 
-async fn metrics_text(State(web): State<Web>) -> Response {
+async fn metrics_text(State(web): State<Web>, headers: HeaderMap) -> Response {
+    let format = metrics::Format::negotiate(
+        headers
+            .get(header::ACCEPT)
+            .and_then(|accept| accept.to_str().ok()),
+    );
     let metrics = web.metrics.clone();
-    match tokio::task::spawn_blocking(move || metrics.encode()).await {
-        Ok(Ok(text)) => ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response(),
+    match tokio::task::spawn_blocking(move || metrics.encode(format)).await {
+        Ok(Ok(text)) => ([(header::CONTENT_TYPE, format.content_type())], text).into_response(),
         Ok(Err(_)) | Err(_) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "encoding the metrics failed\n",
         )
             .into_response(),
+    }
+}
+
+/// A short plain-text answer that no one caches.
+fn plain(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn healthz() -> Response {
+    plain(StatusCode::OK, "ok\n".to_owned())
+}
+
+async fn readyz(State(web): State<Web>) -> Response {
+    let app = web.app.clone();
+    let reasons = tokio::task::spawn_blocking(move || {
+        let feeds = app.feeds(&BTreeMap::new());
+        let replication = app.network().map(|n| n.replication());
+        health::readiness(&app.node().id(), &feeds, replication.as_ref())
+    })
+    .await;
+    match reasons {
+        Ok(reasons) if reasons.is_empty() => plain(StatusCode::OK, "prêt / ready\n".to_owned()),
+        Ok(reasons) => {
+            let mut body = String::from("pas prêt / not ready\n");
+            for reason in reasons {
+                body.push_str(&format!("- {reason}\n"));
+            }
+            plain(StatusCode::SERVICE_UNAVAILABLE, body)
+        }
+        Err(error) => plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("pas prêt / not ready\n- état illisible / state unreadable: {error}\n"),
+        ),
     }
 }
 

@@ -612,13 +612,14 @@ fn hubs_replicate_over_tls_and_refuse_a_plaintext_peer() {
         .unwrap_or_else(|| panic!("no https link: {status}"));
     assert_eq!(link["state"], "live", "{status}");
     assert_eq!(link["events_received"], 646, "{status}");
+    // ... and is told why, in words that say what to change.
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let status = json(&on(dir, "plain", &["status", "--json"]));
-        if !status["peers"][0]["last_error"]
+        if status["peers"][0]["last_error"]
             .as_str()
             .unwrap_or("")
-            .is_empty()
+            .contains("TLS mismatch: the peer at http://127.0.0.1:")
         {
             assert_eq!(status["events_stored"], 0, "{status}");
             break;

@@ -97,12 +97,16 @@ fn sh_blocks(text: &str) -> Vec<(String, Vec<String>)> {
 
 /// The `maillage` command lines of a shell line (`a && b` is two), as arguments after
 /// `maillage`. `cargo run … --` means the node, `cargo run -p maillage-simulations … --` its
-/// simulator (`maillage simulate`).
+/// simulator (`maillage simulate`); `sudo -u ACCOUNT maillage …` is `maillage …`.
 fn maillage_commands(line: &str) -> Vec<Vec<String>> {
     let words = shell_words(line);
     words
         .split(|w| w == "&&" || w == ";" || w == "|")
         .filter_map(|command| {
+            let command = match command {
+                [sudo, u, _, rest @ ..] if sudo == "sudo" && u == "-u" => rest,
+                _ => command,
+            };
             let first = command.first()?;
             if first == "maillage" {
                 return Some(command[1..].to_vec());
@@ -125,6 +129,10 @@ fn shell_words_reads_quotes_like_a_shell() {
     assert_eq!(
         shell_words(r#"maillage a "b c" 'd e' f\ g # comment"#),
         ["maillage", "a", "b c", "d e", "f g"]
+    );
+    assert_eq!(
+        maillage_commands("sudo -u maillage maillage --data-dir /var/lib/maillage status"),
+        [["--data-dir", "/var/lib/maillage", "status"]]
     );
 }
 

@@ -447,18 +447,19 @@ fn a_serving_node_reports_peers_and_events_of_another_protocol_version() {
         sample(
             &metrics,
             &format!(
-                "maillage_peer_state{{peer=\"{later_address}\",name=\"\",state=\"incompatible-protocol\"}}"
+                "maillage_peer_state{{peer=\"{later_address}\",name=\"\",direction=\"outbound\",state=\"incompatible-protocol\"}}"
             )
         ),
         Some(1.0),
         "{metrics}"
     );
-    let mixed_address = address(mixed_port);
+    // A peer is labelled by its key's short form once its handshake named it.
+    let mixed_label = &mixed_key[..8];
     assert_eq!(
         sample(
             &metrics,
             &format!(
-                "maillage_peer_unsupported_version_events{{peer=\"{mixed_address}\",name=\"Hub aux événements v3\",version=\"3\"}}"
+                "maillage_peer_unsupported_version_events{{peer=\"{mixed_label}\",name=\"Hub aux événements v3\",direction=\"outbound\",version=\"3\"}}"
             )
         ),
         Some(2.0),

@@ -284,14 +284,14 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
     let metrics = wait_for_sample(&anct_http, "maillage_events_replicated_total", total as f64);
     let page = get(&anct_http, "/metrics");
     assert_eq!(page.status, 200);
-    assert!(
-        page.header("content-type")
-            .unwrap()
-            .starts_with("application/openmetrics-text"),
+    // The Prometheus text format unless OpenMetrics is asked for (node/tests/service.rs).
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8"),
         "{:?}",
         page.headers
     );
-    assert!(metrics.trim_end().ends_with("# EOF"), "{metrics}");
+    assert!(!metrics.contains("# EOF"), "{metrics}");
     assert_eq!(
         sample(&metrics, "maillage_events_stored"),
         Some(total as f64)
@@ -328,9 +328,10 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
         "{metrics}"
     );
     assert!(sample(&metrics, "maillage_uptime_seconds").unwrap() > 0.0);
-    for port in [ports[0], ports[1]] {
-        let peer = format!("http://127.0.0.1:{port}");
-        let name = if port == ports[0] {
+    // Peers are labelled by their key (short form) and name, the direction apart.
+    for node in ["sud", "charente"] {
+        let peer = on(dir, node, &["id"]).trim()[..8].to_owned();
+        let name = if node == "sud" {
             "Hub du Sud"
         } else {
             "Charente numérique"
@@ -338,7 +339,9 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
         assert_eq!(
             sample(
                 &metrics,
-                &format!("maillage_peer_state{{peer=\"{peer}\",name=\"{name}\",state=\"live\"}}")
+                &format!(
+                    "maillage_peer_state{{peer=\"{peer}\",name=\"{name}\",direction=\"outbound\",state=\"live\"}}"
+                )
             ),
             Some(1.0),
             "{metrics}"
@@ -347,7 +350,7 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
             sample(
                 &metrics,
                 &format!(
-                    "maillage_peer_state{{peer=\"{peer}\",name=\"{name}\",state=\"backing-off\"}}"
+                    "maillage_peer_state{{peer=\"{peer}\",name=\"{name}\",direction=\"outbound\",state=\"backing-off\"}}"
                 )
             ),
             Some(0.0),
@@ -357,7 +360,7 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
             sample(
                 &metrics,
                 &format!(
-                    "maillage_peer_state{{peer=\"{peer}\",name=\"{name}\",state=\"incompatible-protocol\"}}"
+                    "maillage_peer_state{{peer=\"{peer}\",name=\"{name}\",direction=\"outbound\",state=\"incompatible-protocol\"}}"
                 )
             ),
             Some(0.0),
@@ -366,7 +369,9 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
         assert_eq!(
             sample(
                 &metrics,
-                &format!("maillage_peer_protocol_version{{peer=\"{peer}\",name=\"{name}\"}}")
+                &format!(
+                    "maillage_peer_protocol_version{{peer=\"{peer}\",name=\"{name}\",direction=\"outbound\"}}"
+                )
             ),
             Some(2.0),
             "{metrics}"
@@ -376,7 +381,7 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
                 sample(
                     &metrics,
                     &format!(
-                        "maillage_peer_lag_events{{peer=\"{peer}\",name=\"{name}\",feed=\"{feed}\"}}"
+                        "maillage_peer_lag_events{{peer=\"{peer}\",name=\"{name}\",direction=\"outbound\",feed=\"{feed}\"}}"
                     )
                 ),
                 Some(0.0),
@@ -386,7 +391,7 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
         assert!(
             sample(
                 &metrics,
-                &format!("maillage_peer_last_contact_timestamp_seconds{{peer=\"{peer}\",name=\"{name}\"}}")
+                &format!("maillage_peer_last_contact_timestamp_seconds{{peer=\"{peer}\",name=\"{name}\",direction=\"outbound\"}}")
             )
             .unwrap()
                 > 1.7e9

@@ -190,6 +190,9 @@ pub enum Command {
     /// commands on this data dir are sent to it (its address is in serve.addr), so the CLI and
     /// the daemon never write at the same time. Observers run it too, as read replicas.
     Serve(ServeArgs),
+    /// Check this node's configuration without starting it: node.toml, key, charter, TLS files.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Replication status: peers and their state, lag per feed, forks, rejections, digest.
     /// Needs a running `maillage serve` for peer information; without one, shows the store.
     Status {
@@ -209,6 +212,20 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+}
+
+/// `maillage config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Check the data dir's node.toml as `maillage serve` would read it, and say precisely
+    /// what is wrong: peers' addresses (http:// or https:// URLs with a host), their pinned
+    /// keys (members of the charter), TLS settings consistent with each address and files
+    /// that exist and load (the listener's certificate and key, which must match; peers' CA
+    /// files), the listen and HTTP addresses, and node.key (present, a member of the charter).
+    ///
+    /// Prints one line per setting checked (ok, warning, error); exits with status 1 if any
+    /// is an error. Safe while the node serves: it reads, and writes nothing.
+    Check,
 }
 
 /// `maillage serve` options (each overrides node.toml).

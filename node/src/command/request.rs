@@ -190,6 +190,7 @@ fn request_of(command: &Command) -> Result<Request> {
         | Command::Backup { .. }
         | Command::Bench(_)
         | Command::Serve(_)
+        | Command::Config(_)
         | Command::Simulate { .. } => bail!("internal error: not a node command"),
     })
 }

@@ -1,15 +1,24 @@
-//! `GET /metrics`: the node's figures in the Prometheus / OpenMetrics text exposition, encoded
-//! by `prometheus-client`.
+//! `GET /metrics`: the node's figures in the Prometheus text format 0.0.4, or OpenMetrics
+//! when the scraper asks for it ([`format`]), encoded by `prometheus-client`.
 //!
-//! Two kinds of metric:
+//! Three kinds of metric:
 //! - read at each scrape from what the node already keeps (the replica's counters and peer
 //!   states, the store's frontier and fork proofs, the live ledger's pending events, domain
 //!   rejections and open claims): a [`Collector`], so nothing is copied on the hot paths;
-//! - measured here: the latency of every gRPC request, per listener and method, by a tower
-//!   layer on both tonic servers of `maillage serve` ([`GrpcMetricsLayer`]).
+//! - read at each scrape from the system: the process (`process_*`, from `/proc`) and the
+//!   data dir's disk ([`process`]);
+//! - measured here: the latency and the status code of every gRPC request, per listener and
+//!   method, by a tower layer on both tonic servers of `maillage serve` ([`grpc`]).
+//!
+//! Peers are labelled the same way whichever side dialled: `peer` is the member's key, short
+//! form (the first 8 hex digits), `name` its name in the charter, and `direction` says who
+//! dialled (`outbound`: this node pulls from it; `inbound`: it pulls from this node). Until a
+//! first handshake tells who answers at a dialled address, `peer` is the key pinned for it in
+//! node.toml or, if none is, the address itself.
 //!
 //! | metric | type | labels |
 //! |---|---|---|
+//! | `maillage_build_info` | gauge (1) | `version`, `protocol` |
 //! | `maillage_node_info` | info | `node`, `name`, `role`, `federation` |
 //! | `maillage_uptime_seconds` | gauge | |
 //! | `maillage_events_appended_total` | counter | (own events signed by this process) |
@@ -17,6 +26,7 @@
 //! | `maillage_events_replicated_total` | counter | (from peers, newly stored) |
 //! | `maillage_events_rejected_total` | counter | `reason` |
 //! | `maillage_events_stored` | gauge | |
+//! | `maillage_events_applied` | gauge | (stored and folded into the views) |
 //! | `maillage_events_pending` | gauge | (stored, waiting for their deps) |
 //! | `maillage_domain_rejections` | gauge | (stored, without effect) |
 //! | `maillage_feed_seq` | gauge | `feed`, `author` |
@@ -26,52 +36,47 @@
 //! | `maillage_forks_detected_total` | counter | |
 //! | `maillage_claims_pending` | gauge | `side` = `to_answer` / `awaiting_answer` |
 //! | `maillage_handshakes_incompatible_total` | counter | (peers offering no protocol version this node implements) |
-//! | `maillage_peer_state` | gauge (1 for the current state) | `peer`, `name`, `state` |
-//! | `maillage_peer_protocol_version` | gauge (0: none agreed) | `peer`, `name` |
-//! | `maillage_peer_unsupported_version_events` | gauge | `peer`, `name`, `version` (refused: of a protocol version this node does not implement) |
-//! | `maillage_peer_lag_events` | gauge | `peer`, `name`, `feed` |
-//! | `maillage_peer_events_received_total` | counter | `peer`, `name` |
-//! | `maillage_peer_events_rejected_total` | counter | `peer`, `name` |
-//! | `maillage_peer_last_contact_timestamp_seconds` | gauge | `peer`, `name` |
+//! | `maillage_claims_oldest_pending_timestamp_seconds` | gauge | `side` (the day of the oldest, midnight UTC) |
+//! | `maillage_peer_state` | gauge (1 for the current state) | `peer`, `name`, `direction`, `state` |
+//! | `maillage_peer_protocol_version` | gauge (0: none agreed) | `peer`, `name`, `direction` |
+//! | `maillage_peer_unsupported_version_events` | gauge | `peer`, `name`, `direction`, `version` (refused: of a protocol version this node does not implement) |
+//! | `maillage_peer_lag_events` | gauge | `peer`, `name`, `direction`, `feed` |
+//! | `maillage_peer_events_received_total` | counter | `peer`, `name`, `direction` |
+//! | `maillage_peer_events_rejected_total` | counter | `peer`, `name`, `direction` |
+//! | `maillage_peer_last_contact_timestamp_seconds` | gauge | `peer`, `name`, `direction` |
 //! | `maillage_grpc_request_duration_seconds` | histogram | `listener`, `method` |
+//! | `maillage_grpc_requests_total` | counter | `listener`, `method`, `code` |
+//! | `maillage_data_dir_size_bytes` | gauge | (the data dir's files, on disk) |
+//! | `maillage_data_dir_filesystem_size_bytes` | gauge | (the file system holding it) |
+//! | `maillage_data_dir_filesystem_avail_bytes` | gauge | (free for the node's account) |
+//! | `process_cpu_seconds_total` | counter | |
+//! | `process_resident_memory_bytes`, `process_virtual_memory_bytes` | gauge | |
+//! | `process_open_fds`, `process_max_fds`, `process_threads` | gauge | |
+//! | `process_start_time_seconds` | gauge | |
+
+pub mod format;
+pub mod grpc;
+pub mod process;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
-use std::time::Instant;
 
 use maillage_core::{HubId, Role};
 use maillage_store::EventStore;
 use maillage_sync::{PeerState, Replica};
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{
-    DescriptorEncoder, EncodeGaugeValue, EncodeLabelSet, NoLabelSet,
-};
+use prometheus_client::encoding::{DescriptorEncoder, EncodeGaugeValue, NoLabelSet};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
-use tonic::codegen::http;
 
 use maillage_app::node::Node;
 
-/// The content type of the exposition (OpenMetrics text, which Prometheus scrapes).
-pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-
-/// Upper bounds (seconds) of the gRPC latency buckets: from a tenth of a millisecond (a
-/// loopback call) to ten seconds (a large catch-up batch on a slow link).
-const GRPC_BUCKETS_SECONDS: [f64; 16] = [
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-    5.0, 10.0,
-];
-
-/// Distinct gRPC method labels kept, at most: the path of a request comes from the client,
-/// so beyond this (and for any method the server does not implement) requests are counted
-/// under `method="other"`.
-pub const GRPC_METHODS_MAX: usize = 64;
+pub use format::Format;
+pub use grpc::{GRPC_METHODS_MAX, GrpcMetricsLayer};
+use grpc::{GrpcCounters, GrpcHistograms};
 
 /// Peer states a link reports (see `maillage_sync::client`); each is exported, 0 or 1, so
 /// that an alert can test for "not live" without knowing the current state.
@@ -85,25 +90,11 @@ const PEER_STATES: [&str; 7] = [
     "pulling-from-us",
 ];
 
-/// The labels of one gRPC latency histogram.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct GrpcLabels {
-    /// `federation` (peers and clients) or `admin` (the operator's command socket).
-    listener: &'static str,
-    /// The gRPC path, e.g. `/maillage.v1.Federation/Pull`.
-    method: String,
-}
-
-fn grpc_histogram() -> Histogram {
-    Histogram::new(GRPC_BUCKETS_SECONDS)
-}
-
-type GrpcHistograms = Family<GrpcLabels, Histogram, fn() -> Histogram>;
-
 /// The registry of a serving node.
 pub struct Metrics {
     registry: Registry,
     grpc: GrpcHistograms,
+    grpc_codes: GrpcCounters,
     /// gRPC methods given their own label so far (bounded by [`GRPC_METHODS_MAX`]).
     grpc_methods: Arc<Mutex<BTreeSet<String>>>,
 }
@@ -115,40 +106,61 @@ impl fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    /// The metrics of `node`, replicating through `replica`.
-    pub fn new(node: Arc<Node>, replica: Arc<Replica>) -> Arc<Self> {
+    /// The metrics of `node`, replicating through `replica`; `pinned` holds the key node.toml
+    /// pins for a peer address, which labels that link until a handshake names its key.
+    pub fn new(
+        node: Arc<Node>,
+        replica: Arc<Replica>,
+        pinned: BTreeMap<String, HubId>,
+    ) -> Arc<Self> {
         let mut registry = Registry::default();
         let grpc: GrpcHistograms =
-            Family::new_with_constructor(grpc_histogram as fn() -> Histogram);
+            Family::new_with_constructor(grpc::grpc_histogram as fn() -> Histogram);
         registry.register_with_unit(
             "maillage_grpc_request_duration",
             "Time to answer a gRPC request, until the response starts (for a streamed pull: until the stream opens)",
             Unit::Seconds,
             grpc.clone(),
         );
-        registry.register_collector(Box::new(NodeCollector { node, replica }));
+        let grpc_codes = GrpcCounters::default();
+        registry.register(
+            "maillage_grpc_requests",
+            "gRPC requests answered, by the status code they ended with (a streamed pull counts when its stream closes; CANCELLED: the caller left first)",
+            grpc_codes.clone(),
+        );
+        registry.register_collector(Box::new(NodeCollector {
+            node,
+            replica,
+            pinned,
+        }));
         Arc::new(Self {
             registry,
             grpc,
+            grpc_codes,
             grpc_methods: Arc::new(Mutex::new(BTreeSet::new())),
         })
     }
 
-    /// A tower layer timing the requests of one tonic server (`listener` names it).
+    /// A tower layer timing and counting the requests of one tonic server (`listener` names
+    /// it).
     pub fn grpc_layer(&self, listener: &'static str) -> GrpcMetricsLayer {
         GrpcMetricsLayer {
             histograms: self.grpc.clone(),
+            counters: self.grpc_codes.clone(),
             methods: self.grpc_methods.clone(),
             listener,
         }
     }
 
-    /// The exposition. Reads the live ledger (briefly, under its lock) and the store: call it
-    /// from a blocking thread.
-    pub fn encode(&self) -> Result<String, fmt::Error> {
+    /// The exposition in `format`. Reads the live ledger (briefly, under its lock), the store
+    /// and the data dir: call it from a blocking thread.
+    pub fn encode(&self, format: Format) -> Result<String, fmt::Error> {
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
-        Ok(text)
+        Ok(match format {
+            Format::OpenMetrics => text,
+            Format::Prometheus => format::to_prometheus(&text),
+        })
     }
 }
 
@@ -156,6 +168,7 @@ impl Metrics {
 struct NodeCollector {
     node: Arc<Node>,
     replica: Arc<Replica>,
+    pinned: BTreeMap<String, HubId>,
 }
 
 impl fmt::Debug for NodeCollector {
@@ -188,10 +201,14 @@ type PeerCount = fn(&PeerState) -> u64;
 /// Figures read from the live ledger, under its lock.
 #[derive(Debug, Default)]
 struct LedgerFigures {
+    applied: u64,
     pending: usize,
     domain_rejections: usize,
     claims_to_answer: u64,
     claims_awaiting: u64,
+    /// The day (days since 1970-01-01) of the oldest claim not answered, per side.
+    oldest_to_answer: Option<i32>,
+    oldest_awaiting: Option<i32>,
 }
 
 impl NodeCollector {
@@ -201,19 +218,25 @@ impl NodeCollector {
         };
         let me = self.node.id();
         let mut figures = LedgerFigures {
+            applied: ledger.applied_count(),
             pending: ledger.pending_count(),
             domain_rejections: ledger.rejections().len(),
             ..LedgerFigures::default()
         };
         let membership = ledger.membership();
+        let older = |oldest: &mut Option<i32>, day: i32| {
+            *oldest = Some(oldest.map_or(day, |o| o.min(day)));
+        };
         for claim in ledger.claims().values().filter(|c| c.accepted.is_none()) {
             if membership.same_member(&claim.claimant, &me) {
                 figures.claims_awaiting += 1;
+                older(&mut figures.oldest_awaiting, claim.date.0);
             } else if ledger
                 .voucher(&claim.serial)
                 .is_some_and(|v| membership.same_member(&v.owner, &me))
             {
                 figures.claims_to_answer += 1;
+                older(&mut figures.oldest_to_answer, claim.date.0);
             }
         }
         figures
@@ -226,10 +249,41 @@ impl NodeCollector {
             .map_or_else(|| key.short(), |m| m.name.clone())
     }
 
+    /// Every peer entry of the replica with its labels: `peer` (the member's key, short
+    /// form), `name`, `direction`.
+    fn peer_labels(&self) -> Vec<([String; 2], &'static str, PeerState)> {
+        let mut seen = BTreeSet::new();
+        let mut labelled = Vec::new();
+        for (entry, peer) in self.replica.peers() {
+            let outbound = !peer.address.is_empty();
+            let direction = if outbound { "outbound" } else { "inbound" };
+            let key = peer.key.or_else(|| self.pinned.get(&peer.address).copied());
+            let (mut label, name) = match key {
+                Some(key) => (
+                    key.short(),
+                    self.node
+                        .charter
+                        .member(&key)
+                        .map(|m| m.name.clone())
+                        .unwrap_or_default(),
+                ),
+                None if outbound => (peer.address.clone(), String::new()),
+                None => (entry, String::new()),
+            };
+            // Two addresses dialled that reach the same member: the second keeps its address,
+            // so no two series share their labels.
+            if !seen.insert((label.clone(), direction)) {
+                label = peer.address.clone();
+                seen.insert((label.clone(), direction));
+            }
+            labelled.push(([label, name], direction, peer));
+        }
+        labelled
+    }
+
     fn encode_peers(&self, encoder: &mut DescriptorEncoder) -> fmt::Result {
-        let peers = self.replica.peers();
+        let peers = self.peer_labels();
         let frontier = self.node.store.frontier();
-        let name_of = |peer: &PeerState| peer.key.map(|k| self.member_name(&k)).unwrap_or_default();
         {
             let mut m = encoder.encode_descriptor(
                 "maillage_peer_state",
@@ -237,8 +291,7 @@ impl NodeCollector {
                 None,
                 MetricType::Gauge,
             )?;
-            for (label, peer) in &peers {
-                let name = name_of(peer);
+            for ([label, name], direction, peer) in &peers {
                 let mut states: BTreeSet<&str> = PEER_STATES.into_iter().collect();
                 states.insert(peer.state.as_str());
                 for state in states.into_iter().filter(|s| !s.is_empty()) {
@@ -246,6 +299,7 @@ impl NodeCollector {
                     m.encode_family(&[
                         ("peer", label.as_str()),
                         ("name", name.as_str()),
+                        ("direction", direction),
                         ("state", state),
                     ])?
                     .encode_gauge(&value)?;
@@ -259,8 +313,7 @@ impl NodeCollector {
                 None,
                 MetricType::Gauge,
             )?;
-            for (label, peer) in &peers {
-                let name = name_of(peer);
+            for ([label, name], direction, peer) in &peers {
                 for (author, seq) in &peer.heads {
                     let held = frontier.get(author).map_or(0, |h| h.seq);
                     let lag = seq.saturating_sub(held) as i64;
@@ -268,6 +321,7 @@ impl NodeCollector {
                     m.encode_family(&[
                         ("peer", label.as_str()),
                         ("name", name.as_str()),
+                        ("direction", direction),
                         ("feed", feed.as_str()),
                     ])?
                     .encode_gauge(&lag)?;
@@ -281,10 +335,13 @@ impl NodeCollector {
                 None,
                 MetricType::Gauge,
             )?;
-            for (label, peer) in &peers {
-                let name = name_of(peer);
-                m.encode_family(&[("peer", label.as_str()), ("name", name.as_str())])?
-                    .encode_gauge(&i64::from(peer.protocol_version))?;
+            for ([label, name], direction, peer) in &peers {
+                m.encode_family(&[
+                    ("peer", label.as_str()),
+                    ("name", name.as_str()),
+                    ("direction", direction),
+                ])?
+                .encode_gauge(&i64::from(peer.protocol_version))?;
             }
         }
         {
@@ -294,8 +351,7 @@ impl NodeCollector {
                 None,
                 MetricType::Gauge,
             )?;
-            for (label, peer) in &peers {
-                let name = name_of(peer);
+            for ([label, name], direction, peer) in &peers {
                 let mut by_version: BTreeMap<u32, u64> = BTreeMap::new();
                 for u in &peer.unsupported {
                     *by_version.entry(u.version).or_default() += u.count;
@@ -305,6 +361,7 @@ impl NodeCollector {
                     m.encode_family(&[
                         ("peer", label.as_str()),
                         ("name", name.as_str()),
+                        ("direction", direction),
                         ("version", version.as_str()),
                     ])?
                     .encode_gauge(&(count as i64))?;
@@ -325,10 +382,13 @@ impl NodeCollector {
         ];
         for (metric, help, value) in per_peer {
             let mut m = encoder.encode_descriptor(metric, help, None, MetricType::Counter)?;
-            for (label, peer) in &peers {
-                let name = name_of(peer);
-                m.encode_family(&[("peer", label.as_str()), ("name", name.as_str())])?
-                    .encode_counter::<NoLabelSet, _, u64>(&value(peer), None)?;
+            for ([label, name], direction, peer) in &peers {
+                m.encode_family(&[
+                    ("peer", label.as_str()),
+                    ("name", name.as_str()),
+                    ("direction", direction),
+                ])?
+                .encode_counter::<NoLabelSet, _, u64>(&value(peer), None)?;
             }
         }
         let mut m = encoder.encode_descriptor(
@@ -337,10 +397,99 @@ impl NodeCollector {
             None,
             MetricType::Gauge,
         )?;
-        for (label, peer) in peers.iter().filter(|(_, p)| p.last_contact_ms > 0) {
-            let name = name_of(peer);
-            m.encode_family(&[("peer", label.as_str()), ("name", name.as_str())])?
-                .encode_gauge(&(peer.last_contact_ms as f64 / 1000.0))?;
+        for ([label, name], direction, peer) in
+            peers.iter().filter(|(_, _, p)| p.last_contact_ms > 0)
+        {
+            m.encode_family(&[
+                ("peer", label.as_str()),
+                ("name", name.as_str()),
+                ("direction", direction),
+            ])?
+            .encode_gauge(&(peer.last_contact_ms as f64 / 1000.0))?;
+        }
+        Ok(())
+    }
+
+    /// `process_*` (from `/proc`) and the data dir's disk.
+    fn encode_system(&self, encoder: &mut DescriptorEncoder) -> fmt::Result {
+        if let Some(p) = process::read() {
+            encoder
+                .encode_descriptor(
+                    "process_cpu",
+                    "User and system CPU time spent",
+                    Some(&Unit::Seconds),
+                    MetricType::Counter,
+                )?
+                .encode_counter::<NoLabelSet, _, u64>(&p.cpu_seconds, None)?;
+            gauge(
+                encoder,
+                "process_resident_memory",
+                "Resident memory size",
+                Some(&Unit::Bytes),
+                p.resident_bytes as i64,
+            )?;
+            gauge(
+                encoder,
+                "process_virtual_memory",
+                "Virtual memory size",
+                Some(&Unit::Bytes),
+                p.virtual_bytes as i64,
+            )?;
+            gauge(
+                encoder,
+                "process_open_fds",
+                "Open file descriptors",
+                None,
+                p.open_fds as i64,
+            )?;
+            if let Some(max) = p.max_fds {
+                gauge(
+                    encoder,
+                    "process_max_fds",
+                    "Maximum number of open file descriptors (the soft limit)",
+                    None,
+                    max as i64,
+                )?;
+            }
+            gauge(
+                encoder,
+                "process_threads",
+                "Threads",
+                None,
+                p.threads as i64,
+            )?;
+            gauge(
+                encoder,
+                "process_start_time",
+                "When the process started (Unix time)",
+                Some(&Unit::Seconds),
+                p.start_time_seconds,
+            )?;
+        }
+        let disk = process::disk(self.node.data_dir.root());
+        gauge(
+            encoder,
+            "maillage_data_dir_size",
+            "Disk space the data dir's files occupy (store, index, views)",
+            Some(&Unit::Bytes),
+            disk.data_dir_bytes as i64,
+        )?;
+        if let (Some(size), Some(avail)) = (disk.filesystem_size_bytes, disk.filesystem_avail_bytes)
+        {
+            gauge(
+                encoder,
+                "maillage_data_dir_filesystem_size",
+                "Size of the file system holding the data dir",
+                Some(&Unit::Bytes),
+                size as i64,
+            )?;
+            gauge(
+                encoder,
+                "maillage_data_dir_filesystem_avail",
+                "Space left for the node on the file system holding the data dir",
+                Some(&Unit::Bytes),
+                avail as i64,
+            )?;
         }
         Ok(())
     }
@@ -358,6 +507,19 @@ impl Collector for NodeCollector {
         };
         let name = member.map(|m| m.name.clone()).unwrap_or_default();
         let key = me.to_string();
+        let protocol = maillage_core::envelope::PROTOCOL_VERSION.to_string();
+        encoder
+            .encode_descriptor(
+                "maillage_build_info",
+                "The running build (value 1): its version and the protocol version it speaks",
+                None,
+                MetricType::Gauge,
+            )?
+            .encode_family(&[
+                ("version", env!("CARGO_PKG_VERSION")),
+                ("protocol", protocol.as_str()),
+            ])?
+            .encode_gauge(&1)?;
         encoder
             .encode_descriptor(
                 "maillage_node",
@@ -488,6 +650,13 @@ impl Collector for NodeCollector {
         let figures = self.ledger_figures();
         gauge(
             &mut encoder,
+            "maillage_events_applied",
+            "Stored events folded into the views (their rules applied, with or without effect)",
+            None,
+            figures.applied as i64,
+        )?;
+        gauge(
+            &mut encoder,
             "maillage_events_pending",
             "Stored events waiting for the events they depend on before they are folded",
             None,
@@ -512,133 +681,24 @@ impl Collector for NodeCollector {
             m.encode_family(&[("side", "awaiting_answer")])?
                 .encode_gauge(&(figures.claims_awaiting as i64))?;
         }
-        self.encode_peers(&mut encoder)
-    }
-}
-
-/// Times the requests of a tonic server (see [`Metrics::grpc_layer`]).
-#[derive(Debug, Clone)]
-pub struct GrpcMetricsLayer {
-    histograms: GrpcHistograms,
-    methods: Arc<Mutex<BTreeSet<String>>>,
-    listener: &'static str,
-}
-
-impl GrpcMetricsLayer {
-    fn observe(&self, path: &str, implemented: bool, seconds: f64) {
-        let method = {
-            let mut methods = self.methods.lock().unwrap_or_else(|p| p.into_inner());
-            if implemented
-                && (methods.contains(path)
-                    || (methods.len() < GRPC_METHODS_MAX && methods.insert(path.to_owned())))
-            {
-                path.to_owned()
-            } else {
-                "other".to_owned()
+        {
+            let mut m = encoder.encode_descriptor(
+                "maillage_claims_oldest_pending_timestamp",
+                "Day of the oldest claim not answered yet (midnight UTC, Unix time), per side; absent when none waits",
+                Some(&Unit::Seconds),
+                MetricType::Gauge,
+            )?;
+            for (side, day) in [
+                ("to_answer", figures.oldest_to_answer),
+                ("awaiting_answer", figures.oldest_awaiting),
+            ] {
+                if let Some(day) = day {
+                    m.encode_family(&[("side", side)])?
+                        .encode_gauge(&(i64::from(day) * 86_400))?;
+                }
             }
-        };
-        self.histograms
-            .get_or_create(&GrpcLabels {
-                listener: self.listener,
-                method,
-            })
-            .observe(seconds);
-    }
-}
-
-impl<S> tower::Layer<S> for GrpcMetricsLayer {
-    type Service = GrpcMetricsService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        GrpcMetricsService {
-            inner,
-            layer: self.clone(),
         }
-    }
-}
-
-/// The service [`GrpcMetricsLayer`] wraps around a server's routes.
-#[derive(Debug, Clone)]
-pub struct GrpcMetricsService<S> {
-    inner: S,
-    layer: GrpcMetricsLayer,
-}
-
-impl<S, RequestBody, ResponseBody> tower::Service<http::Request<RequestBody>>
-    for GrpcMetricsService<S>
-where
-    S: tower::Service<http::Request<RequestBody>, Response = http::Response<ResponseBody>>,
-    S::Future: Send + 'static,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<RequestBody>) -> Self::Future {
-        let started = Instant::now();
-        let path = request.uri().path().to_owned();
-        let answer = self.inner.call(request);
-        let layer = self.layer.clone();
-        Box::pin(async move {
-            let response = answer.await;
-            // gRPC status 12 (UNIMPLEMENTED) in the response head: no such method here.
-            let implemented = response.as_ref().is_ok_and(|r| {
-                r.headers()
-                    .get("grpc-status")
-                    .is_none_or(|status| status.as_bytes() != b"12")
-            });
-            layer.observe(&path, implemented, started.elapsed().as_secs_f64());
-            response
-        })
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn grpc_method_labels_are_bounded() {
-        let grpc: GrpcHistograms =
-            Family::new_with_constructor(grpc_histogram as fn() -> Histogram);
-        let layer = GrpcMetricsLayer {
-            histograms: grpc.clone(),
-            methods: Arc::new(Mutex::new(BTreeSet::new())),
-            listener: "federation",
-        };
-        layer.observe("/maillage.v1.Federation/Pull", true, 0.001);
-        layer.observe("/maillage.v1.Federation/Pull", true, 0.002);
-        layer.observe("/no.such/Method", false, 0.0001);
-        for n in 0..2 * GRPC_METHODS_MAX {
-            layer.observe(&format!("/x/{n}"), true, 0.0001);
-        }
-        let mut registry = Registry::default();
-        registry.register_with_unit("t", "t", Unit::Seconds, grpc);
-        let mut text = String::new();
-        prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
-        assert!(
-            text.contains(
-                "t_seconds_count{listener=\"federation\",method=\"/maillage.v1.Federation/Pull\"} 2"
-            ),
-            "{text}"
-        );
-        let series = text
-            .lines()
-            .filter(|l| l.starts_with("t_seconds_count"))
-            .count();
-        assert_eq!(series, GRPC_METHODS_MAX + 1, "{text}");
-        // The unimplemented path and the overflow (all but the 63 that fitted) share `other`.
-        let other = GRPC_METHODS_MAX as u64 + 2;
-        assert!(
-            text.contains(&format!(
-                "t_seconds_count{{listener=\"federation\",method=\"other\"}} {other}"
-            )),
-            "{text}"
-        );
+        self.encode_peers(&mut encoder)?;
+        self.encode_system(&mut encoder)
     }
 }
