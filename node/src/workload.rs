@@ -159,6 +159,7 @@ pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Re
         })
         .collect();
     let mut events: Vec<VerifiedEvent> = Vec::with_capacity(target + 64);
+    let mut reported = 0usize;
     let mut people: Vec<PersonId> = Vec::new();
     let mut referrals: Vec<(usize, String, EventRef)> = Vec::new(); // handler, id, last event
     let mut wall_ms = 1_790_000_000_000u64;
@@ -468,7 +469,9 @@ pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Re
                 )?;
             }
         }
-        if events.len() % 50_000 < 8 {
+        // Once per 50,000 events (a step may add several, or one at a time).
+        if events.len() / 50_000 > reported {
+            reported = events.len() / 50_000;
             progress(events.len());
         }
     }
