@@ -127,13 +127,13 @@ impl Browser {
         String::from_utf8(output.stdout).unwrap()
     }
 
-    /// A 1280×1600 screenshot of `url` at `path`; returns the PNG's width and height.
-    fn screenshot(&self, url: &str, path: &Path) -> (u32, u32) {
+    /// A `width`×`height` screenshot of `url` at `path`; returns the PNG's width and height.
+    fn screenshot(&self, url: &str, path: &Path, (width, height): (u32, u32)) -> (u32, u32) {
         let _ = std::fs::remove_file(path);
         let output = run_for(
             self.command()
                 .arg(format!("--screenshot={}", path.display()))
-                .arg("--window-size=1280,1600")
+                .arg(format!("--window-size={width},{height}"))
                 .arg(url),
             PAGE_TIMEOUT,
         )
@@ -396,7 +396,7 @@ fn the_dashboard_renders_in_headless_chromium() {
     let dom = browser.dom(&format!("{base}/federation"));
     assert!(dom.contains("Réplication de la fédération"));
     assert!(
-        dom.contains("<span class=\"badge live\">live</span>"),
+        dom.contains("<span class=\"badge live\" title=\"live\">en direct</span>"),
         "the peer is live"
     );
     let dom = browser.dom(&format!("{base}/venues?q=marseille&departement=13"));
@@ -411,15 +411,18 @@ fn the_dashboard_renders_in_headless_chromium() {
         .parent()
         .unwrap()
         .to_path_buf();
-    for (page, file) in [
-        ("/", "dashboard.png"),
-        ("/federation", "federation.png"),
-        ("/venues?q=m%C3%A9diath%C3%A8que", "venues.png"),
-    ] {
-        let path = target.join(file);
-        let (width, height) = browser.screenshot(&format!("{base}{page}"), &path);
-        assert_eq!((width, height), (1280, 1600), "{}", path.display());
-        say(&format!("screenshot of {page}: {}", path.display()));
+    // A desktop and a phone (390 px wide, as a current phone's viewport).
+    for (size, suffix) in [((1280, 1600), ""), ((390, 844), "-phone")] {
+        for (page, file) in [
+            ("/", "dashboard"),
+            ("/federation", "federation"),
+            ("/venues?q=m%C3%A9diath%C3%A8que", "venues"),
+        ] {
+            let path = target.join(format!("{file}{suffix}.png"));
+            let got = browser.screenshot(&format!("{base}{page}"), &path, size);
+            assert_eq!(got, size, "{}", path.display());
+            say(&format!("screenshot of {page}: {}", path.display()));
+        }
     }
     sud.stop();
     charente.stop();

@@ -498,14 +498,17 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
         "<svg id=\"chart-referrals\"",
         "<svg id=\"map-venues\"",
         "<table id=\"departements\">",
-        "<td>16</td><td>Charente numérique</td>",
+        "<td>16\u{A0}Charente</td><td>Charente numérique</td>",
+        "<td class=\"small\">04\u{A0}Alpes-de-Haute-Provence, 05\u{A0}Hautes-Alpes",
     ] {
         assert!(html.contains(text), "{text} missing from the dashboard");
     }
     assert!(html.matches("<circle").count() > 500, "venues on the map");
+    // The day as French readers write it, the ISO day for machines.
+    let as_of = stats["as_of"].as_str().unwrap();
     assert!(html.contains(&format!(
-        "id=\"as-of\">{}<",
-        stats["as_of"].as_str().unwrap()
+        "id=\"as-of\"><time datetime=\"{as_of}\">{}</time><",
+        crate_date_fr(as_of)
     )));
     // Another day: past the redeem deadline, every voucher not redeemed has expired; a day
     // that is not a date is refused.
@@ -533,7 +536,7 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
         );
     }
     assert_eq!(
-        html.matches("<span class=\"badge live\">live</span>")
+        html.matches("<span class=\"badge live\" title=\"live\">en direct</span>")
             .count(),
         2
     );
@@ -644,4 +647,30 @@ fn served_escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// `2026-03-15` → `15 mars 2026`, written here again so that the test checks the page.
+fn crate_date_fr(day: &str) -> String {
+    let months = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let [y, m, d]: [&str; 3] = day.split('-').collect::<Vec<_>>().try_into().unwrap();
+    let d: u32 = d.parse().unwrap();
+    let d = if d == 1 {
+        "1er".to_owned()
+    } else {
+        d.to_string()
+    };
+    format!("{d}\u{A0}{} {y}", months[m.parse::<usize>().unwrap() - 1])
 }

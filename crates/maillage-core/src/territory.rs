@@ -81,6 +81,136 @@ pub fn is_departement_code(code: &str) -> bool {
     }
 }
 
+/// The name of each code [`is_departement_code`] accepts, in code order (INSEE's official
+/// geographic code, with the typographic apostrophe).
+const NAMES: [(&str, &str); 109] = [
+    ("01", "Ain"),
+    ("02", "Aisne"),
+    ("03", "Allier"),
+    ("04", "Alpes-de-Haute-Provence"),
+    ("05", "Hautes-Alpes"),
+    ("06", "Alpes-Maritimes"),
+    ("07", "Ardèche"),
+    ("08", "Ardennes"),
+    ("09", "Ariège"),
+    ("10", "Aube"),
+    ("11", "Aude"),
+    ("12", "Aveyron"),
+    ("13", "Bouches-du-Rhône"),
+    ("14", "Calvados"),
+    ("15", "Cantal"),
+    ("16", "Charente"),
+    ("17", "Charente-Maritime"),
+    ("18", "Cher"),
+    ("19", "Corrèze"),
+    ("21", "Côte-d’Or"),
+    ("22", "Côtes-d’Armor"),
+    ("23", "Creuse"),
+    ("24", "Dordogne"),
+    ("25", "Doubs"),
+    ("26", "Drôme"),
+    ("27", "Eure"),
+    ("28", "Eure-et-Loir"),
+    ("29", "Finistère"),
+    ("2A", "Corse-du-Sud"),
+    ("2B", "Haute-Corse"),
+    ("30", "Gard"),
+    ("31", "Haute-Garonne"),
+    ("32", "Gers"),
+    ("33", "Gironde"),
+    ("34", "Hérault"),
+    ("35", "Ille-et-Vilaine"),
+    ("36", "Indre"),
+    ("37", "Indre-et-Loire"),
+    ("38", "Isère"),
+    ("39", "Jura"),
+    ("40", "Landes"),
+    ("41", "Loir-et-Cher"),
+    ("42", "Loire"),
+    ("43", "Haute-Loire"),
+    ("44", "Loire-Atlantique"),
+    ("45", "Loiret"),
+    ("46", "Lot"),
+    ("47", "Lot-et-Garonne"),
+    ("48", "Lozère"),
+    ("49", "Maine-et-Loire"),
+    ("50", "Manche"),
+    ("51", "Marne"),
+    ("52", "Haute-Marne"),
+    ("53", "Mayenne"),
+    ("54", "Meurthe-et-Moselle"),
+    ("55", "Meuse"),
+    ("56", "Morbihan"),
+    ("57", "Moselle"),
+    ("58", "Nièvre"),
+    ("59", "Nord"),
+    ("60", "Oise"),
+    ("61", "Orne"),
+    ("62", "Pas-de-Calais"),
+    ("63", "Puy-de-Dôme"),
+    ("64", "Pyrénées-Atlantiques"),
+    ("65", "Hautes-Pyrénées"),
+    ("66", "Pyrénées-Orientales"),
+    ("67", "Bas-Rhin"),
+    ("68", "Haut-Rhin"),
+    ("69", "Rhône"),
+    ("70", "Haute-Saône"),
+    ("71", "Saône-et-Loire"),
+    ("72", "Sarthe"),
+    ("73", "Savoie"),
+    ("74", "Haute-Savoie"),
+    ("75", "Paris"),
+    ("76", "Seine-Maritime"),
+    ("77", "Seine-et-Marne"),
+    ("78", "Yvelines"),
+    ("79", "Deux-Sèvres"),
+    ("80", "Somme"),
+    ("81", "Tarn"),
+    ("82", "Tarn-et-Garonne"),
+    ("83", "Var"),
+    ("84", "Vaucluse"),
+    ("85", "Vendée"),
+    ("86", "Vienne"),
+    ("87", "Haute-Vienne"),
+    ("88", "Vosges"),
+    ("89", "Yonne"),
+    ("90", "Territoire de Belfort"),
+    ("91", "Essonne"),
+    ("92", "Hauts-de-Seine"),
+    ("93", "Seine-Saint-Denis"),
+    ("94", "Val-de-Marne"),
+    ("95", "Val-d’Oise"),
+    ("971", "Guadeloupe"),
+    ("972", "Martinique"),
+    ("973", "Guyane"),
+    ("974", "La Réunion"),
+    ("975", "Saint-Pierre-et-Miquelon"),
+    ("976", "Mayotte"),
+    ("977", "Saint-Barthélemy"),
+    ("978", "Saint-Martin"),
+    ("984", "Terres australes et antarctiques françaises"),
+    ("986", "Wallis-et-Futuna"),
+    ("987", "Polynésie française"),
+    ("988", "Nouvelle-Calédonie"),
+    ("989", "Île de Clipperton"),
+];
+
+/// The name of a département or overseas collectivity (`13` → `Bouches-du-Rhône`).
+pub fn departement_name(code: &str) -> Option<&'static str> {
+    NAMES
+        .binary_search_by(|(c, _)| (*c).cmp(code))
+        .ok()
+        .map(|i| NAMES[i].1)
+}
+
+/// `13 Bouches-du-Rhône`, or the code alone if it names nothing.
+pub fn departement_label(code: &str) -> String {
+    match departement_name(code) {
+        Some(name) => format!("{code}\u{A0}{name}"),
+        None => code.to_owned(),
+    }
+}
+
 /// Checks a département code (trimmed, upper-cased), with an error saying what was found.
 pub fn parse_departement(code: &str) -> Result<String, TerritoryError> {
     let code = code.trim().to_ascii_uppercase();
@@ -176,6 +306,28 @@ pub fn departement_of(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_code_has_a_name_and_nothing_else_does() {
+        assert!(
+            NAMES.windows(2).all(|w| w[0].0 < w[1].0),
+            "NAMES out of code order"
+        );
+        assert!(NAMES.iter().all(|(code, _)| is_departement_code(code)));
+        let accepted = (0..100)
+            .map(|n| format!("{n:02}"))
+            .chain(["2A", "2B"].map(String::from))
+            .chain(OVERSEAS.map(String::from))
+            .filter(|c| is_departement_code(c))
+            .count();
+        assert_eq!(accepted, NAMES.len());
+        assert_eq!(departement_name("13"), Some("Bouches-du-Rhône"));
+        assert_eq!(departement_name("2A"), Some("Corse-du-Sud"));
+        assert_eq!(departement_name("988"), Some("Nouvelle-Calédonie"));
+        assert_eq!(departement_name("20"), None);
+        assert_eq!(departement_label("69"), "69\u{A0}Rhône");
+        assert_eq!(departement_label("XX"), "XX");
+    }
 
     #[test]
     fn codes() {

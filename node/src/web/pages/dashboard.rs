@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 use maillage_app::stats::{Stats, VoucherLine};
 use maud::{Markup, html};
 
+use maillage_core::territory::departement_label;
+
 use super::{
-    Nav, Page, PageHead, days, euros, int, layout, pct, referrals_chart, share, tile, venue_map,
-    vouchers_chart,
+    Nav, Page, PageHead, date_fr, days, euros, int, layout, pct, referrals_chart, share, tile,
+    venue_map, vouchers_chart,
 };
 
 /// One hub's line of the dashboard.
@@ -161,7 +163,7 @@ pub fn dashboard(head: &PageHead, data: &DashboardData) -> String {
     let body = html! {
         h1 { "Tableau de bord national" }
         p class="lead" {
-            "Chiffres au " strong id="as-of" { (stats.as_of) } ", calculés par ce nœud à partir \
+            "Chiffres au " strong id="as-of" { time datetime=(stats.as_of) { (date_fr(&stats.as_of)) } } ", calculés par ce nœud à partir \
              du registre répliqué de toute la fédération : tout nœud qui détient les mêmes \
              événements affiche les mêmes chiffres."
         }
@@ -204,7 +206,12 @@ pub fn dashboard(head: &PageHead, data: &DashboardData) -> String {
                     @for hub in &hubs {
                         tr {
                             td { (hub.name) }
-                            td class="small" { (hub.departements.join(", ")) }
+                            td class="small" {
+                                @for (i, code) in hub.departements.iter().enumerate() {
+                                    @if i > 0 { ", " }
+                                    (departement_label(code))
+                                }
+                            }
                             td class="num" { (int(hub.venues)) }
                             td class="num" { (int(hub.qualified)) }
                             (voucher_cells(&hub.vouchers))
@@ -282,7 +289,7 @@ pub fn dashboard(head: &PageHead, data: &DashboardData) -> String {
                         }
                         @for d in &stats.venues {
                             tr {
-                                td { (d.departement) }
+                                td { (departement_label(&d.departement)) }
                                 td { (d.hub) }
                                 td class="num" { (int(d.venues)) }
                                 td class="num" { (int(d.qualified)) }

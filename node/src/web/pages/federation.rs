@@ -34,6 +34,20 @@ fn duration(ms: u64) -> String {
     }
 }
 
+/// A peer link's state, in a word or two (the badge).
+fn state_badge(state: &str) -> &str {
+    match state {
+        "live" => "en direct",
+        "catching-up" => "rattrapage",
+        "connecting" => "connexion",
+        "backing-off" => "en échec",
+        "incompatible-protocol" => "incompatible",
+        "stopped" => "arrêté",
+        "pulling-from-us" => "entrant",
+        other => other,
+    }
+}
+
 /// A peer link's state, in words.
 fn state_label(state: &str) -> &str {
     match state {
@@ -123,7 +137,7 @@ fn peers_table(
                             }
                             td { (peer.name) }
                             td {
-                                span class={ "badge " (state_class) } { (peer.state) }
+                                span class={ "badge " (state_class) } title=(peer.state) { (state_badge(&peer.state)) }
                                 " "
                                 span class="small muted" { (state_label(&peer.state)) }
                             }
@@ -350,7 +364,10 @@ mod tests {
         assert!(!html.contains("<script>"), "{html}");
         assert!(!html.contains("<b>") && !html.contains("<i>"), "{html}");
         assert!(
-            html.contains("<span class=\"badge livescript\">live&quot;&gt;&lt;script&gt;</span>")
+            html.contains(
+                "<span class=\"badge livescript\" title=\"live&quot;&gt;&lt;script&gt;\">live&quot;&gt;&lt;script&gt;</span>"
+            ),
+            "{html}"
         );
         assert!(html.contains("<td class=\"small\">signature &lt;invalide&gt;</td>"));
         assert!(html.contains("<li>Flux &lt;script&gt;x&lt;/script&gt; — fork au n°\u{A0}2</li>"));

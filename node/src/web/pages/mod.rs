@@ -72,6 +72,45 @@ fn days(value: Option<f64>) -> String {
     )
 }
 
+/// A day `YYYY-MM-DD` written the French way (`1er mars 2026`, `15 mars 2026`); anything else
+/// is returned as it is.
+pub fn date_fr(day: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let parts: Vec<&str> = day.split('-').collect();
+    let parsed = match parts.as_slice() {
+        [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => y
+            .parse::<u32>()
+            .ok()
+            .zip(m.parse::<usize>().ok())
+            .zip(d.parse::<u32>().ok()),
+        _ => None,
+    };
+    match parsed {
+        Some(((year, month @ 1..=12), day @ 1..=31)) => {
+            let day = if day == 1 {
+                "1er".to_owned()
+            } else {
+                day.to_string()
+            };
+            format!("{day}\u{A0}{} {year}", MONTHS[month - 1])
+        }
+        _ => day.to_owned(),
+    }
+}
+
 /// An amount in euros from cents, French style (`1 234,56 €`).
 fn euros(cents: u64) -> String {
     format!("{},{:02}\u{A0}€", int(cents / 100), cents % 100)
@@ -114,7 +153,7 @@ const NAV: [(Nav, &str, &str); 4] = [
 /// The style sheet of every page (a constant: the only text rendered without escaping).
 const STYLE: &str = r#"
 :root { --ink:#1d2733; --muted:#5b6776; --line:#d8dee6; --bg:#f5f7fa; --brand:#1f4e8c;
-        --ok:#2e8b57; --warn:#c77700; --bad:#b3261e; --blue:#3b6fb6; }
+        --ok:#1e7145; --warn:#8f5500; --bad:#b3261e; --blue:#3b6fb6; }
 * { box-sizing:border-box; }
 body { margin:0; font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
        color:var(--ink); background:var(--bg); font-size:15px; line-height:1.45; }
@@ -163,6 +202,15 @@ button { background:var(--brand); color:#fff; border-color:var(--brand); cursor:
 .note { background:#fff8e5; border:1px solid #f1dfa8; padding:.6rem .9rem; border-radius:6px; margin:.8rem 0; }
 svg text { font-family:inherit; }
 footer { color:var(--muted); font-size:.8rem; text-align:center; padding:1rem; }
+@media (max-width:600px) {
+  header { padding:.6rem .9rem; }
+  header nav { margin-left:0; flex-wrap:wrap; gap:.3rem .9rem; }
+  main { padding:.8rem .8rem 2rem; }
+  .tiles { grid-template-columns:repeat(2,minmax(0,1fr)); }
+  input[type=search] { min-width:0; width:100%; }
+  form.search label { flex:1 1 100%; }
+  table { display:block; overflow-x:auto; }
+}
 "#;
 
 /// What a page says about itself to [`layout`].
@@ -264,6 +312,16 @@ pub fn failure(head: &PageHead, message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_are_written_the_french_way() {
+        assert_eq!(date_fr("2026-03-15"), "15\u{A0}mars 2026");
+        assert_eq!(date_fr("2027-08-01"), "1er\u{A0}août 2027");
+        assert_eq!(date_fr("2026-12-31"), "31\u{A0}décembre 2026");
+        for not_a_day in ["", "2026-13-01", "2026-3-15", "hier", "2026-03-15T10:00"] {
+            assert_eq!(date_fr(not_a_day), not_a_day);
+        }
+    }
 
     /// A header whose every text needs escaping.
     pub(super) fn head() -> PageHead {

@@ -3,7 +3,7 @@
 
 use maud::{Markup, html};
 
-use super::{Nav, Page, PageHead, int, layout};
+use super::{Nav, Page, PageHead, date_fr, int, layout};
 
 /// One venue of the search results.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -154,7 +154,7 @@ fn results_table(rows: &[VenueRow]) -> Markup {
                                 @if let Some(until) = &row.qualified_until {
                                     span class="badge ok" { "qualifié" }
                                     br;
-                                    span class="small muted" { "jusqu'au " (until) }
+                                    span class="small muted" { "jusqu'au " time datetime=(until) { (date_fr(until)) } }
                                 } @else {
                                     span class="muted" { "—" }
                                 }
