@@ -263,18 +263,28 @@ impl DataDir {
 }
 
 /// Writes a file through a temporary sibling and a rename, so readers never see half of it.
+/// A write that fails (a full disk) removes the temporary file: nothing stray is left.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
-    {
+    let written = (|| -> Result<()> {
         let mut file =
             fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
         file.write_all(bytes)
             .with_context(|| format!("writing {}", tmp.display()))?;
         file.sync_all()
             .with_context(|| format!("writing {}", tmp.display()))?;
+        fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
     }
-    fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    written
+}
+
+/// Bytes free for this account on the file system holding `path`, if it can be asked.
+pub fn free_bytes(path: &Path) -> Option<u64> {
+    let fs = rustix::fs::statvfs(path).ok()?;
+    Some(fs.f_bavail.saturating_mul(fs.f_frsize))
 }
 
 /// Writes a secret key file (the seed in hex, mode 0600), refusing to overwrite one.

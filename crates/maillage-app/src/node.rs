@@ -50,6 +50,10 @@ pub fn encode_snapshot(ledger: &Ledger) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Free space a views snapshot leaves untouched, beside twice its size (the old and the new
+/// file while it is replaced): room for the log's appends.
+const VIEWS_FREE_SPACE_MARGIN: u64 = 8 << 20;
+
 /// Decodes `views.bin`, checking its header and checksum first.
 pub fn decode_snapshot(charter: Arc<Charter>, bytes: &[u8]) -> Result<Ledger, String> {
     use sha2::Digest;
@@ -348,7 +352,21 @@ impl Node {
             return Ok(());
         }
         let path = self.data_dir.views_path();
-        crate::datadir::write_atomic(&path, &encode_snapshot(ledger)?)
+        let bytes = encode_snapshot(ledger)?;
+        // The snapshot only saves time at the next start (the views are rebuilt from the log
+        // without it): on a disk short of space the log's appends come first.
+        let needed = 2 * bytes.len() as u64 + VIEWS_FREE_SPACE_MARGIN;
+        if let Some(free) = crate::datadir::free_bytes(self.data_dir.root())
+            && free < needed
+        {
+            tracing::warn!(
+                free_mib = free >> 20,
+                needed_mib = needed.div_ceil(1 << 20),
+                "not saving the views: the disk is short of space (they are rebuilt from the log at the next start)"
+            );
+            return Ok(());
+        }
+        crate::datadir::write_atomic(&path, &bytes)
             .with_context(|| format!("saving the views to {}", path.display()))?;
         self.saved.store(ledger.applied_count(), Ordering::Relaxed);
         Ok(())

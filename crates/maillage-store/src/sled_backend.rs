@@ -144,6 +144,7 @@ impl SledBackend {
             .path(path.join("db"))
             .cache_capacity(64 * 1024 * 1024);
         let mut attempts = 0;
+        let mut discarded = false;
         let db = loop {
             match config.open() {
                 Ok(db) => break db,
@@ -156,6 +157,21 @@ impl SledBackend {
                         });
                     }
                     std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                // The index is derived from events.log (the source of truth): one that sled
+                // cannot read any more (a disk that filled during a write, a crash of the
+                // file system) is removed and rebuilt below, instead of keeping the node
+                // from starting until someone deletes it by hand.
+                Err(error @ sled::Error::Corruption { .. })
+                    if !discarded && path.join("events.log").exists() =>
+                {
+                    tracing::warn!(
+                        %error,
+                        "the store's index (store/db) cannot be opened: it is rebuilt from events.log"
+                    );
+                    std::fs::remove_dir_all(path.join("db"))
+                        .map_err(io_err("removing the store's unreadable index"))?;
+                    discarded = true;
                 }
                 Err(e) => return Err(sled_err("opening the sled database")(e)),
             }

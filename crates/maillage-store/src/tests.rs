@@ -783,3 +783,30 @@ fn a_store_of_another_protocol_version_is_refused_at_open() {
         assert!(text.contains(words), "{words:?} not in {text}");
     }
 }
+
+/// A disk that filled while sled wrote left an index sled reads as corrupt ("Read corrupted
+/// data"): the node refused to start until someone deleted `store/db` by hand. The index is
+/// derived from the data file, so the store removes it and rebuilds it.
+#[test]
+fn an_index_sled_cannot_read_is_rebuilt_from_the_data_file() {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let own = feed(&f, 0, 50, 0);
+    {
+        let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+        store.append_own(&own).unwrap();
+    }
+    // What a snapshot sled could not write on a full disk leaves: an empty file it takes for
+    // its latest snapshot, and then reads as corrupt.
+    std::fs::write(
+        dir.path()
+            .join("db")
+            .join("snap.00000000000F0000.generating"),
+        b"",
+    )
+    .unwrap();
+    let store = SledStore::open_path(dir.path(), f.charter.clone())
+        .unwrap_or_else(|e| panic!("a damaged index keeps the store from opening: {e}"));
+    assert_eq!(store.range(&own[0].author, 0, 100).unwrap(), own);
+    assert!(store.damaged().is_empty());
+}

@@ -80,6 +80,14 @@ impl Served {
 
     /// Starts (or restarts) the process; returns once its command socket answers.
     pub fn spawn(&mut self) {
+        if let Err(why) = self.try_spawn(Duration::from_secs(30)) {
+            panic!("{} did not start: {why}", self.node);
+        }
+    }
+
+    /// Starts (or restarts) the process and waits until its command socket answers (`Ok`),
+    /// it exits (`Err` with its log) or `within` passes (`Err`).
+    pub fn try_spawn(&mut self, within: Duration) -> Result<(), String> {
         let log = std::fs::File::create(self.dir.join(format!("{}.log", self.node))).unwrap();
         let mut args = vec![
             "--data-dir".to_owned(),
@@ -103,19 +111,24 @@ impl Served {
             .spawn()
             .unwrap();
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + within;
         loop {
             let socket = self.dir.join(&self.node).join("run/admin.sock");
             let answers = std::os::unix::net::UnixStream::connect(&socket).is_ok();
             if answers && TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
+                return Ok(());
             }
-            assert!(
-                Instant::now() < deadline,
-                "{} did not start: {}",
-                self.node,
-                self.log()
-            );
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                self.child = None;
+                return Err(format!("exited with {status}: {}", self.log()));
+            }
+            if Instant::now() >= deadline {
+                return Err(format!("no answer within {within:?}: {}", self.log()));
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
     }
