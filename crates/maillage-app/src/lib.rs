@@ -31,6 +31,7 @@ pub mod queries;
 pub mod request;
 pub mod resolve;
 pub mod stats;
+mod venue_edit;
 pub mod venues;
 pub mod views;
 

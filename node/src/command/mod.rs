@@ -536,6 +536,52 @@ pub struct QualifyArgs {
     pub json: bool,
 }
 
+/// `maillage venues set`: the identifier (one of --siret, --rna, --ridet), hours, services
+/// and contact of one of this hub's venues.
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// Venue id (v…) or source id.
+    pub venue: String,
+    /// SIRET of the establishment (14 digits; Luhn checksum, or La Poste's digit-sum rule).
+    #[arg(long, group = "pivot", value_name = "SIRET")]
+    pub siret: Option<String>,
+    /// RNA number of the association (W followed by 9 digits).
+    #[arg(long, group = "pivot", value_name = "RNA")]
+    pub rna: Option<String>,
+    /// RIDET of a New Caledonia establishment (7 digits, then the 3-digit rank: 1234567.001).
+    #[arg(long, group = "pivot", value_name = "RIDET")]
+    pub ridet: Option<String>,
+    /// Opening hours, OpenStreetMap opening_hours syntax ("Mo-Fr 09:00-12:00"; "" for none).
+    #[arg(long, value_name = "HOURS")]
+    pub hours: Option<String>,
+    /// v1 services offered, separated by | (exact label, or an unambiguous part of one);
+    /// replaces the list.
+    #[arg(long, value_name = "SERVICES")]
+    pub services: Option<String>,
+    /// E-mail address (repeat for several; replaces the list; "" for none).
+    #[arg(long = "email", value_name = "EMAIL")]
+    pub emails: Vec<String>,
+    /// Phone number (repeat for several; replaces the list; "" for none).
+    #[arg(long = "phone", value_name = "PHONE")]
+    pub phones: Vec<String>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `maillage venues close`.
+#[derive(Debug, Args)]
+pub struct CloseArgs {
+    /// Venue id (v…) or source id.
+    pub venue: String,
+    /// Why it closes.
+    #[arg(long)]
+    pub reason: String,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `maillage venues revoke`.
 #[derive(Debug, Args)]
 pub struct RevokeArgs {
@@ -997,6 +1043,12 @@ pub enum VenuesCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Change one of this hub's venues without re-importing a file: its identifier (SIRET,
+    /// RNA or RIDET), opening hours, services, e-mail, phone (VenueUpdated).
+    Set(SetArgs),
+    /// Close one of this hub's venues (VenueClosed): it leaves the map, the exports keep it
+    /// with its closing date.
+    Close(CloseArgs),
     /// Qualify a venue of this hub for vouchers (after the in-situ check): VenueQualified.
     Qualify(QualifyArgs),
     /// Revoke a venue's qualification: VenueQualificationRevoked.

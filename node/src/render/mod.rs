@@ -101,6 +101,8 @@ fn json_of(command: &Command) -> bool {
             | VenuesCommand::Show { json, .. }
             | VenuesCommand::Search { json, .. } => *json,
             VenuesCommand::Qualify(a) => a.json,
+            VenuesCommand::Set(a) => a.json,
+            VenuesCommand::Close(a) => a.json,
             VenuesCommand::Revoke(a) => a.json,
             VenuesCommand::Export { .. } => false,
         },
