@@ -1,7 +1,8 @@
 //! A hub's hand on its own venues, with the real binary on Hub du Sud's real export: every row
 //! carries the placeholder SIRET `00000000000000`, so no venue can be qualified for vouchers
 //! until the hub sets a real one with `venues set`; bad identifiers are refused with a precise
-//! French message and leave the log as it was; `venues close` takes a venue off the map.
+//! French message and leave the log as it was; `venues close` takes a venue off the map; and
+//! `person new` gives a script the code alone.
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
@@ -228,6 +229,33 @@ fn a_closed_venue_leaves_the_map_and_takes_no_more_changes() {
     let (code, err) = refused(dir, &["venues", "close", &vid, "--reason", "encore"]);
     assert_eq!(code, 3, "{err}");
     assert!(before == log_bytes(dir));
+}
+
+#[test]
+fn person_new_prints_only_the_code_on_standard_output() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let out = maillage(dir, &["person", "new"]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    // What `P=$(maillage person new)` captures: one line, the code alone.
+    assert_eq!(stdout.lines().count(), 1, "{stdout:?}");
+    let code = stdout.trim_end_matches('\n');
+    assert!(!code.contains(' ') && code.len() > 20, "{code:?}");
+    assert!(
+        stderr.contains("carnet"),
+        "the advice goes to stderr: {stderr:?}"
+    );
+    assert!(!stdout.contains("carnet"));
+    // The code captured is one the other commands take.
+    on(
+        dir,
+        "sud",
+        &["init", "--name", "Hub du Sud", "--territories", "13"],
+    );
+    issue_caf_batch(dir, "sud", "13-2026-CAF-01", "5");
+    hand_out(dir, "sud", "13-2026-CAF-01:1-5", code);
 }
 
 /// A running `maillage serve` on any free port, killed when dropped.

@@ -229,7 +229,7 @@ pub fn person_code(
         writeln!(out, "{}", person.code())?;
         writeln!(
             err,
-            "Print this code on the person's carnet: it is the only link between hubs (no name, no address)."
+            "Inscrivez ce code sur le carnet de la personne : c'est le seul lien entre les hubs (ni nom, ni adresse)."
         )?;
         Ok(())
     }
