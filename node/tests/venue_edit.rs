@@ -1,10 +1,11 @@
 //! A hub's hand on its own venues, with the real binary on Hub du Sud's real export: every row
 //! carries the placeholder SIRET `00000000000000`, so no venue can be qualified for vouchers
 //! until the hub sets a real one with `venues set`; bad identifiers are refused with a precise
-//! French message and leave the log as it was; `venues close` takes a venue off the map; and
-//! `person new` gives a script the code alone.
+//! French message and leave the log as it was; `venues close` takes a venue off the map. Then
+//! what an analyst does with the export: vouchers joined to venues on the venue id.
 #![allow(clippy::unwrap_used)]
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -256,6 +257,168 @@ fn person_new_prints_only_the_code_on_standard_output() {
     );
     issue_caf_batch(dir, "sud", "13-2026-CAF-01", "5");
     hand_out(dir, "sud", "13-2026-CAF-01:1-5", code);
+}
+
+/// A CSV file's rows as column → value (`delimiter` between values).
+fn rows(bytes: &[u8], delimiter: u8) -> Vec<BTreeMap<String, String>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .from_reader(bytes);
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            assert_eq!(r.len(), header.len(), "{r:?}");
+            header
+                .iter()
+                .cloned()
+                .zip(r.iter().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn an_analyst_joins_the_vouchers_to_the_venues_they_were_redeemed_at() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let vid = hub_du_sud(dir);
+    let siret = luhn_siret("7328293200007");
+    on(dir, "sud", &["venues", "set", &vid, "--siret", &siret]);
+    on(
+        dir,
+        "sud",
+        &[
+            "venues",
+            "qualify",
+            &vid,
+            "--until",
+            "2027-06-30",
+            "--service",
+            "démarches",
+        ],
+    );
+    issue_caf_batch(dir, "sud", "13-2026-CAF-01", "5");
+    let person = on(dir, "sud", &["person", "new"]).trim().to_owned();
+    hand_out(dir, "sud", "13-2026-CAF-01:1-5", &person);
+    for serial in ["13-2026-CAF-01-1", "13-2026-CAF-01-2"] {
+        on(
+            dir,
+            "sud",
+            &[
+                "voucher",
+                "redeem",
+                serial,
+                "--venue",
+                &vid,
+                "--service",
+                "démarches",
+                "--date",
+                "2026-03-10",
+            ],
+        );
+    }
+    // Another venue closes.
+    let venues = json(&on(
+        dir,
+        "sud",
+        &["venues", "list", "--departement", "04", "--json"],
+    ));
+    let closed = venues[0]["venue_id"].as_str().unwrap().to_owned();
+    on(
+        dir,
+        "sud",
+        &["venues", "close", &closed, "--reason", "fin du service"],
+    );
+
+    on(dir, "sud", &["export", "--out", "exp"]);
+    let read = |name: &str| std::fs::read(dir.join("exp").join(name)).unwrap();
+    let vouchers = rows(&read("vouchers.csv"), b',');
+    let venues = rows(&read("venues.csv"), b',');
+    let lieux = rows(&read("lieux.csv"), b',');
+    let events = rows(&read("events.csv"), b',');
+
+    // The join on the venue id returns the redeemed vouchers, and through the source id the
+    // venue's row of the national standard.
+    let by_id: BTreeMap<&str, &BTreeMap<String, String>> =
+        venues.iter().map(|v| (v["venue_id"].as_str(), v)).collect();
+    let joined: Vec<(&str, &BTreeMap<String, String>)> = vouchers
+        .iter()
+        .filter_map(|b| {
+            by_id
+                .get(b["redeemed_venue_id"].as_str())
+                .map(|v| (b["serial"].as_str(), *v))
+        })
+        .collect();
+    assert_eq!(
+        joined.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        ["13-2026-CAF-01-1", "13-2026-CAF-01-2"]
+    );
+    let venue = joined[0].1;
+    assert_eq!(venue["departement"], "13");
+    assert_eq!(venue["pivot"], siret.as_str());
+    assert_eq!(venue["status"], "open");
+    assert_eq!(venue["qualified_until"], "2027-06-30");
+    let standard: Vec<_> = lieux
+        .iter()
+        .filter(|l| l["id"] == venue["source_id"])
+        .collect();
+    assert_eq!(standard.len(), 1);
+    assert_eq!(standard[0]["nom"], venue["nom"]);
+    // Hand-out day and funder, per voucher.
+    let first = &vouchers[0];
+    assert_eq!(first["handed_out_on"], "2026-03-02", "{first:?}");
+    assert_eq!(first["funder"], "CAF des Bouches-du-Rhône");
+
+    // Closed venues: in venues.csv with their closing day, not in the standard's file.
+    let gone = by_id[closed.as_str()];
+    assert_eq!(gone["status"], "closed");
+    assert_eq!(gone["closing_reason"], "fin du service");
+    let closing = events.iter().find(|e| e["kind"] == "venue_closed").unwrap();
+    assert_eq!(gone["closed_on"], closing["signed_on"]);
+    assert_eq!(gone["closed_on"].len(), 10, "{gone:?}");
+    assert!(lieux.iter().all(|l| l["id"] != gone["source_id"]));
+    assert_eq!(venues.len(), lieux.len() + 1);
+
+    // Codes are quoted, so readers honouring quotes keep them as text.
+    let text = String::from_utf8(read("venues.csv")).unwrap();
+    assert!(text.contains(",\"04\","), "département 04 unquoted");
+
+    // events.csv: one row per event applied, by clock; the kinds of this history; no person.
+    let count = |kind: &str| events.iter().filter(|e| e["kind"] == kind).count();
+    assert_eq!(count("venue_updated"), 1);
+    assert_eq!(count("voucher_redeemed"), 2);
+    assert_eq!(count("venue_closed"), 1);
+    let handed = events
+        .iter()
+        .find(|e| e["kind"] == "vouchers_handed_out")
+        .unwrap();
+    assert_eq!(handed["event_date"], "2026-03-02");
+    assert_eq!(handed["vouchers"], "5");
+    assert_eq!(handed["batch"], "13-2026-CAF-01");
+    let clocks: Vec<u64> = events.iter().map(|e| e["hlc"].parse().unwrap()).collect();
+    assert!(clocks.windows(2).all(|w| w[0] <= w[1]));
+    for name in ["venues.csv", "events.csv", "vouchers.csv"] {
+        let text = String::from_utf8(read(name)).unwrap();
+        assert!(!text.contains(&person), "{name} names the person");
+    }
+
+    // --excel: byte-order mark, `;` between values, the same rows, accents intact.
+    on(dir, "sud", &["export", "--out", "xl", "--excel"]);
+    for name in ["venues.csv", "vouchers.csv", "lieux.csv", "events.csv"] {
+        let excel = std::fs::read(dir.join("xl").join(name)).unwrap();
+        let body = excel.strip_prefix("\u{feff}".as_bytes()).unwrap();
+        assert_eq!(rows(body, b';'), rows(&read(name), b','), "{name}");
+        assert!(body.split(|b| *b == b'\n').next().unwrap().contains(&b';'));
+    }
+    let excel = String::from_utf8(std::fs::read(dir.join("xl/vouchers.csv")).unwrap()).unwrap();
+    assert!(excel.contains("CAF des Bouches-du-Rhône"));
 }
 
 /// A running `maillage serve` on any free port, killed when dropped.

@@ -21,6 +21,7 @@ mod commands;
 pub mod datadir;
 pub mod error;
 pub mod export;
+pub mod export_events;
 pub mod federation;
 pub mod gate;
 pub mod logfile;

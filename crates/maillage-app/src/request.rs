@@ -996,7 +996,11 @@ pub struct SearchVenues {
 pub struct ExportTables {
     /// Day the statuses and figures are computed for (default: today).
     pub as_of: Option<String>,
-    /// Files to write, by name (`lieux.csv`, `vouchers.csv`, `referrals.csv`, `stats.csv`);
-    /// empty: all four.
+    /// Files to write, by name (`lieux.csv`, `venues.csv`, `vouchers.csv`, `referrals.csv`,
+    /// `events.csv`, `stats.csv`); empty: all of them.
     pub tables: Vec<String>,
+    /// For a double-click in a French spreadsheet: UTF-8 with a byte-order mark and `;`
+    /// between values (the national standard's `lieux.csv` included).
+    #[serde(default)]
+    pub excel: bool,
 }

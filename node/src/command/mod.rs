@@ -1111,13 +1111,17 @@ pub struct ExportArgs {
     /// `maillage stats`).
     #[arg(long, value_name = "DAY")]
     pub as_of: Option<String>,
-    /// Write only these files (comma-separated; default: all four).
+    /// Write only these files (comma-separated; default: all of them).
     #[arg(long, value_enum, value_delimiter = ',', value_name = "FILES")]
     pub only: Vec<TableArg>,
     /// Replace files of the same names already in DIR (by default the export refuses and
     /// writes nothing).
     #[arg(long)]
     pub force: bool,
+    /// For a double-click in a French spreadsheet (Excel): UTF-8 with a byte-order mark and
+    /// `;` between values, every file (lieux.csv included, no longer the standard's bytes).
+    #[arg(long)]
+    pub excel: bool,
 }
 
 /// The files of an export.
@@ -1125,10 +1129,15 @@ pub struct ExportArgs {
 pub enum TableArg {
     /// lieux.csv: open venues, national standard v1.
     Venues,
+    /// venues.csv: every venue by its venue id (the id the other files name), closed ones
+    /// included with their closing day.
+    VenueIndex,
     /// vouchers.csv: one row per voucher.
     Vouchers,
     /// referrals.csv: one row per referral.
     Referrals,
+    /// events.csv: one row per applied event, by clock (no person code).
+    Events,
     /// stats.csv: the national figures, one value a row.
     Stats,
 }
@@ -1138,8 +1147,10 @@ impl TableArg {
     pub fn file_name(self) -> &'static str {
         match self {
             Self::Venues => "lieux.csv",
+            Self::VenueIndex => "venues.csv",
             Self::Vouchers => "vouchers.csv",
             Self::Referrals => "referrals.csv",
+            Self::Events => "events.csv",
             Self::Stats => "stats.csv",
         }
     }

@@ -207,6 +207,7 @@ fn request_of(command: &Command) -> Result<Request> {
         Command::Export(a) => R::Export(req::ExportTables {
             as_of: args::date_opt("as-of", a.as_of.as_deref())?,
             tables: a.only.iter().map(|t| t.file_name().to_owned()).collect(),
+            excel: a.excel,
         }),
         Command::Digest { .. } => R::Digest,
         Command::Rejections { .. } => R::Rejections,
