@@ -1,8 +1,9 @@
 //! A hub's hand on its own venues, with the real binary on Hub du Sud's real export: every row
 //! carries the placeholder SIRET `00000000000000`, so no venue can be qualified for vouchers
 //! until the hub sets a real one with `venues set`; bad identifiers are refused with a precise
-//! French message and leave the log as it was; `venues close` takes a venue off the map. Then
-//! what an analyst does with the export: vouchers joined to venues on the venue id.
+//! French message and leave the log as it was; `venues close` takes a venue off the map; the
+//! same through a running daemon. Then what an analyst does with the export: vouchers joined
+//! to venues on the venue id. And `person new` gives a script the code alone.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
@@ -158,8 +159,16 @@ fn a_placeholder_venue_gets_a_real_siret_is_qualified_and_redeems_a_voucher() {
     assert_eq!(shown["updates"], 1, "{shown}");
     assert!(before != log_bytes(dir));
 
-    // Now it qualifies, and a voucher is redeemed there.
+    // Now it qualifies. Re-importing the hub's usual export (placeholder pivots) does not undo
+    // the correction.
     on(dir, "sud", &qualify);
+    let file = venues_file("hub-du-sud-2023-05-17.json");
+    on(dir, "sud", &["venues", "import", file.to_str().unwrap()]);
+    let shown = json(&on(dir, "sud", &["venues", "show", &vid, "--json"]));
+    assert_eq!(shown["record"]["pivot"], good.as_str(), "{shown}");
+    assert_eq!(shown["closed"], serde_json::Value::Null, "{shown}");
+
+    // A voucher is redeemed there.
     issue_caf_batch(dir, "sud", "13-2026-CAF-01", "5");
     let person = on(dir, "sud", &["person", "new"]).trim().to_owned();
     hand_out(dir, "sud", "13-2026-CAF-01:1-5", &person);

@@ -141,20 +141,26 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write the views as CSV files for analysts: lieux.csv, vouchers.csv, referrals.csv,
-    /// stats.csv.
+    /// Write the views as CSV files for analysts: lieux.csv, venues.csv, vouchers.csv,
+    /// referrals.csv, events.csv, stats.csv.
     ///
     /// lieux.csv holds the open venues in the national standard v1 (as `venues export`);
-    /// vouchers.csv one row per voucher of every batch, with its status on the --as-of day
-    /// (issued, handed_out, redeemed, cancelled, expired); referrals.csv one row per referral,
-    /// with its status on that day (open, expired after its 30 days, accepted, declined, or
-    /// its outcome); stats.csv the figures of `maillage stats`, one value a row
-    /// (as_of,section,hub,hub_key,funder,departement,metric,value).
+    /// venues.csv every venue, closed ones included (status, closed_on, closing_reason), by
+    /// the venue id the other files name, with the source id (lieux.csv's id), name, commune,
+    /// codes (quoted), pivot and qualification; vouchers.csv one row per voucher of every
+    /// batch, with its status on the --as-of day (issued, handed_out, redeemed, cancelled,
+    /// expired) and its hand-out day; referrals.csv one row per referral, with its status on
+    /// that day (open, expired after its 30 days, accepted, declined, or its outcome);
+    /// events.csv one row per applied event, by clock (signed_on, event_date, hub, kind, and
+    /// the venue, batch, voucher and referral it names); stats.csv the figures of `maillage
+    /// stats`, one value a row (as_of,section,hub,hub_key,funder,departement,metric,value).
     ///
     /// UTF-8, comma-separated, one header row, rows in id order (vouchers by batch, then
-    /// number): nodes holding the same events write the same bytes for the same day. No person code is written, so the files
-    /// can be shared. Files already in DIR are left untouched unless --force; the files appear
-    /// only once all of them are complete.
+    /// number; events by clock): nodes holding the same events write the same bytes for the
+    /// same day. With --excel: a byte-order mark and `;` between values, for a double-click in
+    /// a French spreadsheet. No person code is written, so the files can be shared. Files
+    /// already in DIR are left untouched unless --force; the files appear only once all of
+    /// them are complete.
     ///
     /// Example: maillage export --out export-2026-03 --as-of 2026-03-31
     Export(ExportArgs),
