@@ -497,3 +497,57 @@ fn a_serving_node_takes_the_same_changes_and_refusals() {
     assert_eq!(shown["record"]["pivot"], "W751234567", "{shown}");
     assert_eq!(shown["closed"], "travaux", "{shown}");
 }
+
+#[test]
+fn a_hub_cannot_change_another_hubs_venue() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let mut members = String::from("name = \"Fédération test\"\nadmission_threshold = 1\n");
+    for (node, name, territories) in [
+        ("sud", "Hub du Sud", "\"13\""),
+        ("hinaura", "Hinaura", "\"69\""),
+    ] {
+        let key = on(dir, node, &["init"]);
+        members.push_str(&format!(
+            "\n[[members]]\nname = \"{name}\"\nkey = \"{}\"\nrole = \"hub\"\nterritories = [{territories}]\n",
+            key.trim()
+        ));
+    }
+    common::create_charter(dir, &members);
+    for node in ["sud", "hinaura"] {
+        on(dir, node, &["init", "--charter", "charter.pb"]);
+    }
+    let venue = serde_json::json!([{
+        "id": "bm-lyon-1er",
+        "pivot": "00000000000000",
+        "nom": "Bibliothèque municipale du 1er arrondissement",
+        "commune": "Lyon",
+        "code_postal": "69001",
+        "code_insee": "69381",
+        "adresse": "7 rue Saint-Polycarpe",
+        "date_maj": "2026-01-15",
+        "source": "Hinaura"
+    }]);
+    std::fs::write(dir.join("lyon.json"), venue.to_string()).unwrap();
+    on(dir, "hinaura", &["venues", "import", "lyon.json"]);
+    common::exchange(dir, "hinaura", "sud");
+
+    // Hub du Sud holds Hinaura's venue but may not change or close it: nothing is signed.
+    let before = log_bytes(dir);
+    let siret = luhn_siret("2169001230001");
+    let (code, err) = refused(dir, &["venues", "set", "bm-lyon-1er", "--siret", &siret]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("Hinaura") && err.contains("seul ce hub"),
+        "{err}"
+    );
+    let (code, err) = refused(dir, &["venues", "close", "bm-lyon-1er", "--reason", "x"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(before == log_bytes(dir));
+    // Hinaura itself may.
+    on(
+        dir,
+        "hinaura",
+        &["venues", "set", "bm-lyon-1er", "--siret", &siret],
+    );
+}
