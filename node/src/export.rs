@@ -17,8 +17,10 @@ fn names(args: &ExportArgs) -> Vec<&'static str> {
     let mut tables: Vec<TableArg> = if args.only.is_empty() {
         vec![
             TableArg::Venues,
+            TableArg::VenueIndex,
             TableArg::Vouchers,
             TableArg::Referrals,
+            TableArg::Events,
             TableArg::Stats,
         ]
     } else {

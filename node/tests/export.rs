@@ -22,7 +22,7 @@ use common::{exchange, issue_caf_batch, json, luhn_siret, maillage, ok, on, venu
 
 const AS_OF: &str = "2026-03-31";
 
-const VOUCHER_COLUMNS: [&str; 23] = [
+const VOUCHER_COLUMNS: [&str; 24] = [
     "serial",
     "batch",
     "number",
@@ -46,6 +46,7 @@ const VOUCHER_COLUMNS: [&str; 23] = [
     "owner_key",
     "transfers",
     "pending_claims",
+    "handed_out_on",
 ];
 
 const REFERRAL_COLUMNS: [&str; 18] = [
@@ -80,7 +81,14 @@ const STATS_COLUMNS: [&str; 8] = [
     "value",
 ];
 
-const FILES: [&str; 4] = ["lieux.csv", "vouchers.csv", "referrals.csv", "stats.csv"];
+const FILES: [&str; 6] = [
+    "lieux.csv",
+    "venues.csv",
+    "vouchers.csv",
+    "referrals.csv",
+    "events.csv",
+    "stats.csv",
+];
 
 /// A CSV file: its header, and its rows as column → value.
 struct Table {
@@ -420,7 +428,14 @@ fn export_writes_the_views_a_coordinator_loads_into_a_spreadsheet() {
     let counts = written(&out);
     assert_eq!(
         counts.keys().map(String::as_str).collect::<Vec<_>>(),
-        ["lieux.csv", "referrals.csv", "stats.csv", "vouchers.csv"],
+        [
+            "events.csv",
+            "lieux.csv",
+            "referrals.csv",
+            "stats.csv",
+            "venues.csv",
+            "vouchers.csv"
+        ],
         "{out}"
     );
     let exp = dir.join("exp");
@@ -502,6 +517,7 @@ fn export_writes_the_views_a_coordinator_loads_into_a_spreadsheet() {
         ("owner_hub", "Hub Charente"),
         ("transfers", "0"),
         ("pending_claims", "0"),
+        ("handed_out_on", "2026-03-02"),
     ] {
         assert_eq!(first[column], value, "{column}: {first:?}");
     }
@@ -528,6 +544,7 @@ fn export_writes_the_views_a_coordinator_loads_into_a_spreadsheet() {
         ));
         assert_eq!(shown["status"], status, "{shown}");
         assert_eq!(row["redeemed_on"].is_empty(), status != "redeemed");
+        assert_eq!(row["handed_out_on"].is_empty(), handed_out == "0");
     }
     // The statuses move with --as-of: in December 2025 the old batch was still redeemable.
     let before = on(
@@ -749,14 +766,14 @@ fn export_writes_the_views_a_coordinator_loads_into_a_spreadsheet() {
     assert!(refused.stdout.is_empty());
     assert!(
         stderr.contains(&format!(
-            "lieux.csv, vouchers.csv, referrals.csv, stats.csv already exist in {}",
+            "lieux.csv, venues.csv, vouchers.csv, referrals.csv, events.csv, stats.csv already exist in {}",
             Path::new("exp").display()
         )) && stderr.contains("nothing was written")
             && stderr.contains("--force"),
         "{stderr}"
     );
     assert_eq!(bytes(&exp, "vouchers.csv"), b"kept\n");
-    for name in ["lieux.csv", "referrals.csv", "stats.csv"] {
+    for name in FILES.iter().filter(|n| **n != "vouchers.csv") {
         assert_eq!(bytes(&exp, name), bytes(&exp2, name), "{name}");
     }
     assert_eq!(files_in(&exp), files_in(&exp2), "no partial file left");

@@ -11,6 +11,10 @@
 //!
 //! Under CI (`CI` set) a missing `promtool` fails the tests that use it (`.ci/run` installs
 //! Debian's `prometheus` package, which carries it); elsewhere they say `SKIPPED` and why.
+//!
+//! Size: the helpers for real serving nodes (waiting on them, their HTTP address, TLS files,
+//! node.toml, the repository's files) are shared by the tests of the service's faces (probes
+//! and metrics, config check, TLS mismatch, packaging); split, each file would copy them.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;

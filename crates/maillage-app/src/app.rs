@@ -63,6 +63,8 @@ impl App {
         }
         let response = match request {
             R::ImportVenues(r) => Response::VenuesImported(self.import_venues(r)?),
+            R::EditVenue(r) => Response::Signed(self.edit_venue(r)?),
+            R::CloseVenue(r) => Response::Signed(self.close_venue(r)?),
             R::QualifyVenue(r) => Response::Signed(self.qualify_venue(r)?),
             R::RevokeQualification(r) => Response::Signed(self.revoke_qualification(r)?),
             R::IssueBatch(r) => Response::Signed(self.issue_batch(r)?),

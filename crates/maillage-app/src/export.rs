@@ -1,12 +1,20 @@
 //! The analysts' files: the node's views as CSV files that open in a spreadsheet.
 //!
-//! - `lieux.csv`: the open venues in the national standard v1;
-//! - `vouchers.csv`: one row per voucher of every batch, with its status on the as-of day;
+//! - `lieux.csv`: the open venues in the national standard v1 (byte for byte the standard);
+//! - `venues.csv`: every venue, closed ones included with their closing day, by the venue id
+//!   the other files name (`redeemed_venue_id`, `target_venue_id`, `accepted_venue_id`), with
+//!   the id of the source file (`lieux.csv`'s `id`): the table an analyst joins on;
+//! - `vouchers.csv`: one row per voucher of every batch, with its status on the as-of day and
+//!   the day it was handed out;
 //! - `referrals.csv`: one row per referral, with its status on the as-of day;
+//! - `events.csv`: one row per event applied, by clock, for series by month;
 //! - `stats.csv`: the national figures, one value a row.
 //!
 //! UTF-8, `,`-separated, one header row, rows in id order: every node holding the same events
-//! writes the same bytes for the same day. The files are meant to be handed around, so they
+//! writes the same bytes for the same day. In `venues.csv` the codes (département, postal,
+//! INSEE) are always quoted, so that readers honouring quotes keep `04` and `2A` as text.
+//! `excel` rewrites every file for a double-click in a French spreadsheet: a byte-order mark
+//! and `;` between values. The files are meant to be handed around, so they
 //! carry no person code (nor the prescriber's desk name): a voucher says whether it was handed
 //! out, not to whom; a referral says which kind of prescriber opened it, not for whom.
 
@@ -20,6 +28,7 @@ use maillage_store::EventStore;
 
 use crate::app::App;
 use crate::error::{AppError, Result};
+use crate::export_events::{EVENT_COLUMNS, EventFacts};
 use crate::queries::{referral_status, voucher_status_on};
 use crate::request::{ExportTables, FileBytes};
 use crate::resolve;
@@ -29,24 +38,37 @@ use crate::resolve;
 pub enum Table {
     /// lieux.csv: open venues, national standard v1.
     Venues,
+    /// venues.csv: every venue by its venue id, closed ones included.
+    VenueIndex,
     /// vouchers.csv: one row per voucher.
     Vouchers,
     /// referrals.csv: one row per referral.
     Referrals,
+    /// events.csv: one row per applied event.
+    Events,
     /// stats.csv: the national figures, one value a row.
     Stats,
 }
 
 impl Table {
     /// Every file, in the order they are written.
-    pub const ALL: [Table; 4] = [Self::Venues, Self::Vouchers, Self::Referrals, Self::Stats];
+    pub const ALL: [Table; 6] = [
+        Self::Venues,
+        Self::VenueIndex,
+        Self::Vouchers,
+        Self::Referrals,
+        Self::Events,
+        Self::Stats,
+    ];
 
     /// The file's name.
     pub fn file_name(self) -> &'static str {
         match self {
             Self::Venues => "lieux.csv",
+            Self::VenueIndex => "venues.csv",
             Self::Vouchers => "vouchers.csv",
             Self::Referrals => "referrals.csv",
+            Self::Events => "events.csv",
             Self::Stats => "stats.csv",
         }
     }
@@ -54,15 +76,39 @@ impl Table {
     pub fn rows_are(self) -> &'static str {
         match self {
             Self::Venues => "open venues, national standard v1",
+            Self::VenueIndex => "venues, closed ones included",
             Self::Vouchers => "vouchers",
             Self::Referrals => "referrals",
+            Self::Events => "events",
             Self::Stats => "figures",
         }
     }
 }
 
+/// Columns of `venues.csv`.
+pub const VENUE_COLUMNS: [&str; 15] = [
+    "venue_id",
+    "source_id",
+    "hub",
+    "hub_key",
+    "nom",
+    "commune",
+    "code_postal",
+    "code_insee",
+    "departement",
+    "pivot",
+    "status",
+    "closed_on",
+    "closing_reason",
+    "qualified_until",
+    "updates",
+];
+
+/// Columns of `venues.csv` always quoted: codes a reader must keep as text (`04`, `2A`).
+const VENUE_CODE_COLUMNS: [&str; 3] = ["code_postal", "code_insee", "departement"];
+
 /// Columns of `vouchers.csv`.
-pub const VOUCHER_COLUMNS: [&str; 23] = [
+pub const VOUCHER_COLUMNS: [&str; 24] = [
     "serial",
     "batch",
     "number",
@@ -86,6 +132,7 @@ pub const VOUCHER_COLUMNS: [&str; 23] = [
     "owner_key",
     "transfers",
     "pending_claims",
+    "handed_out_on",
 ];
 
 /// Columns of `referrals.csv`.
@@ -133,7 +180,8 @@ impl App {
                 .ok_or_else(|| {
                     AppError::invalid(
                         "tables",
-                        "lieux.csv, vouchers.csv, referrals.csv or stats.csv",
+                        "lieux.csv, venues.csv, vouchers.csv, referrals.csv, events.csv or \
+                         stats.csv",
                         name,
                     )
                 })?;
@@ -146,11 +194,15 @@ impl App {
         tables.dedup();
         // A copy: a serving node goes on folding while the files are written.
         let ledger = self.node().views_copy()?;
+        let facts = crate::export_events::collect(self.node(), &ledger)?;
         tables
             .into_iter()
             .map(|table| {
                 let mut content = Vec::new();
-                let items = write_table(&ledger, table, as_of, &mut content)?;
+                let items = write_table(&ledger, &facts, table, as_of, &mut content)?;
+                if r.excel {
+                    content = for_excel(&content)?;
+                }
                 Ok(FileBytes {
                     name: table.file_name().to_owned(),
                     content,
@@ -176,19 +228,142 @@ impl App {
     }
 }
 
-/// Writes one file's CSV to `out`; returns its row count (header excluded).
-pub fn write_table(ledger: &Ledger, table: Table, as_of: i32, out: &mut dyn Write) -> Result<u64> {
+/// Writes one file's CSV to `out`; returns its row count (header excluded). `facts` are what
+/// the events of the same views tell ([`crate::export_events::collect`]).
+pub fn write_table(
+    ledger: &Ledger,
+    facts: &EventFacts,
+    table: Table,
+    as_of: i32,
+    out: &mut dyn Write,
+) -> Result<u64> {
     let rows = match table {
         Table::Venues => {
             let records = crate::venues::open_records(ledger);
             maillage_venues::export_csv_v1(&records, out)?;
             records.len() as u64
         }
-        Table::Vouchers => with_csv(out, |csv| vouchers(ledger, as_of, csv))?,
+        Table::VenueIndex => venue_index(ledger, facts, as_of, out)?,
+        Table::Vouchers => with_csv(out, |csv| vouchers(ledger, facts, as_of, csv))?,
         Table::Referrals => with_csv(out, |csv| referrals(ledger, as_of, csv))?,
+        Table::Events => with_csv(out, |csv| events(ledger, facts, csv))?,
         Table::Stats => with_csv(out, |csv| stats(ledger, as_of, csv))?,
     };
     Ok(rows)
+}
+
+/// A CSV file rewritten for a French spreadsheet: byte-order mark, `;` between values.
+fn for_excel(content: &[u8]) -> Result<Vec<u8>> {
+    let mut out = "\u{feff}".as_bytes().to_vec();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(content);
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .flexible(true)
+        .from_writer(&mut out);
+    for record in reader.byte_records() {
+        writer.write_byte_record(&record?)?;
+    }
+    writer.flush()?;
+    drop(writer);
+    Ok(out)
+}
+
+/// One CSV field: quoted when `always`, or when it holds a separator, a quote or a line end.
+fn field(out: &mut Vec<u8>, value: &str, always: bool) {
+    if always || value.contains([',', '"', '\n', '\r']) {
+        out.push(b'"');
+        out.extend_from_slice(value.replace('"', "\"\"").as_bytes());
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(value.as_bytes());
+    }
+}
+
+/// Every venue by venue id, open or closed, codes quoted.
+fn venue_index(
+    ledger: &Ledger,
+    facts: &EventFacts,
+    as_of: i32,
+    out: &mut dyn Write,
+) -> Result<u64> {
+    let quoted: Vec<bool> = VENUE_COLUMNS
+        .iter()
+        .map(|c| VENUE_CODE_COLUMNS.contains(c))
+        .collect();
+    let line = |cells: &[&str]| {
+        let mut bytes = Vec::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i > 0 {
+                bytes.push(b',');
+            }
+            field(&mut bytes, cell, quoted[i]);
+        }
+        bytes.push(b'\n');
+        bytes
+    };
+    // The header is never quoted: readers take it as names.
+    let mut text = format!("{}\n", VENUE_COLUMNS.join(",")).into_bytes();
+    let mut rows = 0;
+    for v in ledger.venues().venues().values() {
+        let qualified_until = ledger
+            .qualification(&v.venue_id)
+            .filter(|q| v.closed.is_none() && q.valid_until.0 >= as_of)
+            .map(|q| q.valid_until.to_string())
+            .unwrap_or_default();
+        let (status, closed_on) = match &v.closed {
+            None => ("open", ""),
+            Some(_) => (
+                "closed",
+                facts.closed_on.get(&v.venue_id).map_or("", String::as_str),
+            ),
+        };
+        text.extend(line(&[
+            &v.venue_id,
+            &v.record.id,
+            &resolve::hub_name(ledger.charter(), &v.hub),
+            &v.hub.short(),
+            &v.record.nom,
+            &v.record.commune,
+            &v.record.code_postal,
+            &v.record.code_insee,
+            &v.departement,
+            &v.record.pivot,
+            status,
+            closed_on,
+            v.closed.as_deref().unwrap_or(""),
+            &qualified_until,
+            &v.updates.to_string(),
+        ]));
+        rows += 1;
+    }
+    out.write_all(&text)?;
+    Ok(rows)
+}
+
+/// Every applied event, by clock; no person code.
+fn events(ledger: &Ledger, facts: &EventFacts, csv: &mut Csv<'_>) -> Result<u64> {
+    csv.write_record(EVENT_COLUMNS)?;
+    for e in &facts.rows {
+        csv.write_record([
+            crate::export_events::hlc_day(e.hlc).as_str(),
+            &e.hlc.to_string(),
+            &resolve::hub_name(ledger.charter(), &e.author),
+            &e.author.short(),
+            &e.seq.to_string(),
+            &e.event_id,
+            e.kind,
+            &e.event_date,
+            &e.venue_id,
+            &e.batch,
+            &e.serial,
+            &e.vouchers.to_string(),
+            &e.referral_id,
+        ])?;
+    }
+    Ok(facts.rows.len() as u64)
 }
 
 fn with_csv(out: &mut dyn Write, fill: impl FnOnce(&mut Csv<'_>) -> Result<u64>) -> Result<u64> {
@@ -205,7 +380,7 @@ fn flag(value: bool) -> &'static str {
 }
 
 /// Every voucher of every batch, by batch id then number.
-fn vouchers(ledger: &Ledger, as_of: i32, csv: &mut Csv<'_>) -> Result<u64> {
+fn vouchers(ledger: &Ledger, facts: &EventFacts, as_of: i32, csv: &mut Csv<'_>) -> Result<u64> {
     csv.write_record(VOUCHER_COLUMNS)?;
     let mut pending_claims: BTreeMap<&str, u64> = BTreeMap::new();
     for claim in ledger.claims().values().filter(|c| c.accepted.is_none()) {
@@ -249,6 +424,11 @@ fn vouchers(ledger: &Ledger, as_of: i32, csv: &mut Csv<'_>) -> Result<u64> {
                     .copied()
                     .unwrap_or(0)
                     .to_string(),
+                facts
+                    .handed_out_on
+                    .get(&serial)
+                    .filter(|_| state.person.is_some())
+                    .map_or("", String::as_str),
             ])?;
             rows += 1;
         }

@@ -21,6 +21,7 @@ mod commands;
 pub mod datadir;
 pub mod error;
 pub mod export;
+pub mod export_events;
 pub mod federation;
 pub mod gate;
 pub mod logfile;
@@ -31,6 +32,7 @@ pub mod queries;
 pub mod request;
 pub mod resolve;
 pub mod stats;
+mod venue_edit;
 pub mod venues;
 pub mod views;
 

@@ -24,6 +24,10 @@ use crate::views::{
 pub enum Request {
     /// Import a venue file of the national standard into this hub's log.
     ImportVenues(ImportVenues),
+    /// Change fields of one of this hub's venues (its pivot, hours, services, contact).
+    EditVenue(EditVenue),
+    /// Close one of this hub's venues.
+    CloseVenue(CloseVenue),
     /// Qualify a venue for vouchers.
     QualifyVenue(QualifyVenue),
     /// Revoke a venue's qualification.
@@ -139,6 +143,8 @@ impl Request {
         matches!(
             self,
             Self::ImportVenues(ImportVenues { dry_run: false, .. })
+                | Self::EditVenue(_)
+                | Self::CloseVenue(_)
                 | Self::QualifyVenue(_)
                 | Self::RevokeQualification(_)
                 | Self::IssueBatch(_)
@@ -258,6 +264,20 @@ pub struct Signed {
 /// What a signed event did, in terms a person reads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Effect {
+    /// A venue's record changed by hand.
+    VenueUpdated {
+        /// The venue.
+        venue: VenueRef,
+        /// The fields changed (names of the national standard), with their new values.
+        changed: Vec<(String, String)>,
+    },
+    /// A venue closed.
+    VenueClosed {
+        /// The venue.
+        venue: VenueRef,
+        /// Why.
+        reason: String,
+    },
     /// A venue qualified.
     VenueQualified {
         /// The venue.
@@ -638,6 +658,45 @@ pub struct VenuesImported {
     pub feed_seq: u64,
 }
 
+/// [`Request::EditVenue`]: the fields to change, each `None` left as it is. Values are as
+/// typed: the node checks and normalises them (French messages), and signs a `VenueUpdated`
+/// carrying the whole record with them and `date_maj` set to its day.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EditVenue {
+    /// Venue id or source id.
+    pub venue: String,
+    /// The new identifier of the establishment.
+    pub pivot: Option<PivotInput>,
+    /// Opening hours, OpenStreetMap `opening_hours` (empty: none).
+    pub hours: Option<String>,
+    /// Exact v1 service labels (at least one).
+    pub services: Option<Vec<String>>,
+    /// E-mail addresses (empty: none).
+    pub emails: Option<Vec<String>>,
+    /// Phone numbers (empty: none).
+    pub phones: Option<Vec<String>>,
+}
+
+/// A venue's identifier, by kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PivotInput {
+    /// SIRET (14 digits, Luhn; La Poste's digit-sum rule).
+    Siret(String),
+    /// RNA number (W + 9 digits).
+    Rna(String),
+    /// RIDET (New Caledonia).
+    Ridet(String),
+}
+
+/// [`Request::CloseVenue`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloseVenue {
+    /// Venue id or source id.
+    pub venue: String,
+    /// Why, in the hub's words.
+    pub reason: String,
+}
+
 /// [`Request::QualifyVenue`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QualifyVenue {
@@ -937,7 +996,11 @@ pub struct SearchVenues {
 pub struct ExportTables {
     /// Day the statuses and figures are computed for (default: today).
     pub as_of: Option<String>,
-    /// Files to write, by name (`lieux.csv`, `vouchers.csv`, `referrals.csv`, `stats.csv`);
-    /// empty: all four.
+    /// Files to write, by name (`lieux.csv`, `venues.csv`, `vouchers.csv`, `referrals.csv`,
+    /// `events.csv`, `stats.csv`); empty: all of them.
     pub tables: Vec<String>,
+    /// For a double-click in a French spreadsheet: UTF-8 with a byte-order mark and `;`
+    /// between values (the national standard's `lieux.csv` included).
+    #[serde(default)]
+    pub excel: bool,
 }

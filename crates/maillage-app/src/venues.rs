@@ -64,6 +64,26 @@ pub fn open_records(ledger: &Ledger) -> Vec<pb::VenueRecord> {
         .collect()
 }
 
+/// Whether a pivot is the all-zero placeholder of the real exports (no venue can be qualified
+/// with it).
+fn is_placeholder(pivot: &str) -> bool {
+    pivot.bytes().all(|b| b == b'0')
+}
+
+/// The record an import signs for a row: the file's, except that a placeholder pivot in the
+/// file never replaces a real one the hub set since (`maillage venues set`): re-importing the
+/// hub's usual export must not undo a correction.
+fn kept_pivot(record: &pb::VenueRecord, existing: Option<&Venue>) -> pb::VenueRecord {
+    let mut record = record.clone();
+    if let Some(existing) = existing
+        && is_placeholder(&record.pivot)
+        && !is_placeholder(&existing.record.pivot)
+    {
+        record.pivot = existing.record.pivot.clone();
+    }
+    record
+}
+
 /// Open venues matching `query` (nearest first when it names a point) whose name, town,
 /// address or postcode contain every one of `words` (case and accents ignored), with their
 /// distance.
@@ -131,7 +151,9 @@ impl App {
                         counts.declares_pass_numerique += 1;
                     }
                     let id = venue_id(&me, &record.id);
-                    match views.venues().get(&id) {
+                    let existing = views.venues().get(&id);
+                    let record = &kept_pivot(record, existing);
+                    match existing {
                         None => {
                             counts.imported += 1;
                             bodies.push(pb::event::Body::VenueRegistered(pb::VenueRegistered {

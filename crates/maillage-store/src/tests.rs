@@ -1,4 +1,8 @@
 //! One suite, run against both backends.
+//!
+//! Size: one suite per backend and the data file's recovery cases (flipped bytes, torn frames,
+//! lost or unreadable indexes) share the fixtures above them; the fork resolutions live in
+//! `tests/resolution.rs`.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;

@@ -92,7 +92,7 @@ pub(crate) struct Pivot {
     pub(crate) kind: PivotKind,
     /// All digits zero: a placeholder, kept but unusable for voucher qualification.
     pub(crate) placeholder: bool,
-    /// A SIRET whose Luhn checksum fails (La Poste's 356000000… excepted).
+    /// A SIRET whose check fails (Luhn; for La Poste's 356000000…, a digit sum multiple of 5).
     pub(crate) checksum_failed: bool,
 }
 
@@ -120,7 +120,7 @@ pub(crate) fn check_pivot(raw: &str, dep: Option<&str>) -> Result<Pivot, String>
     let zeros = |s: &str| s.bytes().all(|b| b == b'0');
     if upper.len() == 14 && all_digits(&upper) {
         let placeholder = zeros(&upper);
-        let checksum_failed = !placeholder && !upper.starts_with("356000000") && !luhn(&upper);
+        let checksum_failed = !placeholder && !siret_check_holds(&upper);
         return Ok(Pivot {
             value,
             kind: PivotKind::Siret,
@@ -174,6 +174,26 @@ fn pivot_reason(raw: &str, compact: &str, dep: Option<&str>) -> String {
         Excerpt::of(raw).to_string()
     };
     format!("expected {expected}, found {found}{hint}")
+}
+
+/// La Poste's SIREN: its establishments' SIRETs follow the digit-sum rule.
+pub(crate) const LA_POSTE_SIREN: &str = "356000000";
+
+/// Whether 14 digits make a SIRET whose check holds: Luhn, or for La Poste's establishments
+/// the sum of the digits a multiple of 5.
+pub(crate) fn siret_check_holds(siret: &str) -> bool {
+    if siret.len() != 14 || !all_digits(siret) {
+        return false;
+    }
+    if luhn(siret) {
+        return true;
+    }
+    siret.starts_with(LA_POSTE_SIREN)
+        && siret
+            .bytes()
+            .map(|b| u32::from(b - b'0'))
+            .sum::<u32>()
+            .is_multiple_of(5)
 }
 
 /// The Luhn checksum used by SIREN/SIRET.

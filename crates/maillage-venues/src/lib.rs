@@ -74,6 +74,7 @@
 #![warn(missing_docs)]
 
 mod bfc;
+pub mod edit;
 mod export;
 mod fields;
 mod geo;

@@ -338,8 +338,9 @@ impl Builder<'_> {
                         IssueKind::Checksum,
                         "pivot",
                         &value,
-                        "this SIRET fails the Luhn checksum (only La Poste's 356000000… \
-                         establishments are exempt): kept, but check the number",
+                        "this SIRET fails the Luhn checksum (La Poste's 356000000… \
+                         establishments: its digit sum is not a multiple of 5): kept, but \
+                         check the number",
                     );
                 }
                 self.rec.pivot = value;

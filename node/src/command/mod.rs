@@ -141,20 +141,26 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write the views as CSV files for analysts: lieux.csv, vouchers.csv, referrals.csv,
-    /// stats.csv.
+    /// Write the views as CSV files for analysts: lieux.csv, venues.csv, vouchers.csv,
+    /// referrals.csv, events.csv, stats.csv.
     ///
     /// lieux.csv holds the open venues in the national standard v1 (as `venues export`);
-    /// vouchers.csv one row per voucher of every batch, with its status on the --as-of day
-    /// (issued, handed_out, redeemed, cancelled, expired); referrals.csv one row per referral,
-    /// with its status on that day (open, expired after its 30 days, accepted, declined, or
-    /// its outcome); stats.csv the figures of `maillage stats`, one value a row
-    /// (as_of,section,hub,hub_key,funder,departement,metric,value).
+    /// venues.csv every venue, closed ones included (status, closed_on, closing_reason), by
+    /// the venue id the other files name, with the source id (lieux.csv's id), name, commune,
+    /// codes (quoted), pivot and qualification; vouchers.csv one row per voucher of every
+    /// batch, with its status on the --as-of day (issued, handed_out, redeemed, cancelled,
+    /// expired) and its hand-out day; referrals.csv one row per referral, with its status on
+    /// that day (open, expired after its 30 days, accepted, declined, or its outcome);
+    /// events.csv one row per applied event, by clock (signed_on, event_date, hub, kind, and
+    /// the venue, batch, voucher and referral it names); stats.csv the figures of `maillage
+    /// stats`, one value a row (as_of,section,hub,hub_key,funder,departement,metric,value).
     ///
     /// UTF-8, comma-separated, one header row, rows in id order (vouchers by batch, then
-    /// number): nodes holding the same events write the same bytes for the same day. No person code is written, so the files
-    /// can be shared. Files already in DIR are left untouched unless --force; the files appear
-    /// only once all of them are complete.
+    /// number; events by clock): nodes holding the same events write the same bytes for the
+    /// same day. With --excel: a byte-order mark and `;` between values, for a double-click in
+    /// a French spreadsheet. No person code is written, so the files can be shared. Files
+    /// already in DIR are left untouched unless --force; the files appear only once all of
+    /// them are complete.
     ///
     /// Example: maillage export --out export-2026-03 --as-of 2026-03-31
     Export(ExportArgs),
@@ -531,6 +537,52 @@ pub struct QualifyArgs {
     /// The scheme.
     #[arg(long, default_value = "pass-numerique")]
     pub scheme: String,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `maillage venues set`: the identifier (one of --siret, --rna, --ridet), hours, services
+/// and contact of one of this hub's venues.
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// Venue id (v…) or source id.
+    pub venue: String,
+    /// SIRET of the establishment (14 digits; Luhn checksum, or La Poste's digit-sum rule).
+    #[arg(long, group = "pivot", value_name = "SIRET")]
+    pub siret: Option<String>,
+    /// RNA number of the association (W followed by 9 digits).
+    #[arg(long, group = "pivot", value_name = "RNA")]
+    pub rna: Option<String>,
+    /// RIDET of a New Caledonia establishment (7 digits, then the 3-digit rank: 1234567.001).
+    #[arg(long, group = "pivot", value_name = "RIDET")]
+    pub ridet: Option<String>,
+    /// Opening hours, OpenStreetMap opening_hours syntax ("Mo-Fr 09:00-12:00"; "" for none).
+    #[arg(long, value_name = "HOURS")]
+    pub hours: Option<String>,
+    /// v1 services offered, separated by | (exact label, or an unambiguous part of one);
+    /// replaces the list.
+    #[arg(long, value_name = "SERVICES")]
+    pub services: Option<String>,
+    /// E-mail address (repeat for several; replaces the list; "" for none).
+    #[arg(long = "email", value_name = "EMAIL")]
+    pub emails: Vec<String>,
+    /// Phone number (repeat for several; replaces the list; "" for none).
+    #[arg(long = "phone", value_name = "PHONE")]
+    pub phones: Vec<String>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `maillage venues close`.
+#[derive(Debug, Args)]
+pub struct CloseArgs {
+    /// Venue id (v…) or source id.
+    pub venue: String,
+    /// Why it closes.
+    #[arg(long)]
+    pub reason: String,
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
@@ -997,6 +1049,12 @@ pub enum VenuesCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Change one of this hub's venues without re-importing a file: its identifier (SIRET,
+    /// RNA or RIDET), opening hours, services, e-mail, phone (VenueUpdated).
+    Set(SetArgs),
+    /// Close one of this hub's venues (VenueClosed): it leaves the map, the exports keep it
+    /// with its closing date.
+    Close(CloseArgs),
     /// Qualify a venue of this hub for vouchers (after the in-situ check): VenueQualified.
     Qualify(QualifyArgs),
     /// Revoke a venue's qualification: VenueQualificationRevoked.
@@ -1059,13 +1117,17 @@ pub struct ExportArgs {
     /// `maillage stats`).
     #[arg(long, value_name = "DAY")]
     pub as_of: Option<String>,
-    /// Write only these files (comma-separated; default: all four).
+    /// Write only these files (comma-separated; default: all of them).
     #[arg(long, value_enum, value_delimiter = ',', value_name = "FILES")]
     pub only: Vec<TableArg>,
     /// Replace files of the same names already in DIR (by default the export refuses and
     /// writes nothing).
     #[arg(long)]
     pub force: bool,
+    /// For a double-click in a French spreadsheet (Excel): UTF-8 with a byte-order mark and
+    /// `;` between values, every file (lieux.csv included, no longer the standard's bytes).
+    #[arg(long)]
+    pub excel: bool,
 }
 
 /// The files of an export.
@@ -1073,10 +1135,15 @@ pub struct ExportArgs {
 pub enum TableArg {
     /// lieux.csv: open venues, national standard v1.
     Venues,
+    /// venues.csv: every venue by its venue id (the id the other files name), closed ones
+    /// included with their closing day.
+    VenueIndex,
     /// vouchers.csv: one row per voucher.
     Vouchers,
     /// referrals.csv: one row per referral.
     Referrals,
+    /// events.csv: one row per applied event, by clock (no person code).
+    Events,
     /// stats.csv: the national figures, one value a row.
     Stats,
 }
@@ -1086,8 +1153,10 @@ impl TableArg {
     pub fn file_name(self) -> &'static str {
         match self {
             Self::Venues => "lieux.csv",
+            Self::VenueIndex => "venues.csv",
             Self::Vouchers => "vouchers.csv",
             Self::Referrals => "referrals.csv",
+            Self::Events => "events.csv",
             Self::Stats => "stats.csv",
         }
     }

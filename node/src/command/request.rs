@@ -60,6 +60,35 @@ fn request_of(command: &Command) -> Result<Request> {
                 within_km: *within_km,
                 limit: *limit,
             }),
+            VenuesCommand::Set(a) => R::EditVenue(req::EditVenue {
+                venue: a.venue.clone(),
+                pivot: match (&a.siret, &a.rna, &a.ridet) {
+                    (Some(v), ..) => Some(req::PivotInput::Siret(v.clone())),
+                    (_, Some(v), _) => Some(req::PivotInput::Rna(v.clone())),
+                    (.., Some(v)) => Some(req::PivotInput::Ridet(v.clone())),
+                    _ => None,
+                },
+                hours: a.hours.clone(),
+                services: a
+                    .services
+                    .as_deref()
+                    .map(|list| {
+                        let parts: Vec<String> = list
+                            .split('|')
+                            .map(str::trim)
+                            .filter(|p| !p.is_empty())
+                            .map(str::to_owned)
+                            .collect();
+                        args::services(&parts)
+                    })
+                    .transpose()?,
+                emails: listed(&a.emails),
+                phones: listed(&a.phones),
+            }),
+            VenuesCommand::Close(a) => R::CloseVenue(req::CloseVenue {
+                venue: a.venue.clone(),
+                reason: a.reason.clone(),
+            }),
             VenuesCommand::Qualify(a) => R::QualifyVenue(req::QualifyVenue {
                 venue: a.venue.clone(),
                 until: args::date("until", &a.until)?,
@@ -178,6 +207,7 @@ fn request_of(command: &Command) -> Result<Request> {
         Command::Export(a) => R::Export(req::ExportTables {
             as_of: args::date_opt("as-of", a.as_of.as_deref())?,
             tables: a.only.iter().map(|t| t.file_name().to_owned()).collect(),
+            excel: a.excel,
         }),
         Command::Digest { .. } => R::Digest,
         Command::Rejections { .. } => R::Rejections,
@@ -400,6 +430,17 @@ fn referral_request(command: &ReferralCommand) -> Result<Request> {
 }
 
 /// Reads a file a command line names.
+/// A repeatable option's values: absent when not given, empty when given only as "".
+fn listed(values: &[String]) -> Option<Vec<String>> {
+    (!values.is_empty()).then(|| {
+        values
+            .iter()
+            .filter(|v| !v.trim().is_empty())
+            .cloned()
+            .collect()
+    })
+}
+
 fn read_input(path: &Path) -> Result<Vec<u8>> {
     crate::files::read_bounded(path)
 }

@@ -4,6 +4,25 @@ use super::*;
 
 pub(super) fn effect_text(effect: &Effect) -> (String, serde_json::Value) {
     match effect {
+        Effect::VenueUpdated { venue, changed } => (
+            format!(
+                "lieu {} mis à jour : {}",
+                venue.label,
+                changed
+                    .iter()
+                    .map(|(field, value)| format!("{field} = {value:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            json!({
+                "venue_id": venue.venue_id,
+                "changed": changed.iter().map(|(f, v)| (f.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+            }),
+        ),
+        Effect::VenueClosed { venue, reason } => (
+            format!("lieu {} fermé : {reason}", venue.label),
+            json!({ "venue_id": venue.venue_id, "closed": true, "reason": reason }),
+        ),
         Effect::VenueQualified {
             venue,
             scheme,

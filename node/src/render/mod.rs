@@ -101,6 +101,8 @@ fn json_of(command: &Command) -> bool {
             | VenuesCommand::Show { json, .. }
             | VenuesCommand::Search { json, .. } => *json,
             VenuesCommand::Qualify(a) => a.json,
+            VenuesCommand::Set(a) => a.json,
+            VenuesCommand::Close(a) => a.json,
             VenuesCommand::Revoke(a) => a.json,
             VenuesCommand::Export { .. } => false,
         },
@@ -227,7 +229,7 @@ pub fn person_code(
         writeln!(out, "{}", person.code())?;
         writeln!(
             err,
-            "Print this code on the person's carnet: it is the only link between hubs (no name, no address)."
+            "Inscrivez ce code sur le carnet de la personne : c'est le seul lien entre les hubs (ni nom, ni adresse)."
         )?;
         Ok(())
     }
