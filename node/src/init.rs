@@ -241,3 +241,42 @@ pub fn key(data_dir: &DataDir, command: crate::command::KeyCommand) -> Result<Ex
         }
     }
 }
+
+/// `maillage log repair`: rewrites a stopped node's data file with only its valid frames.
+pub fn repair_store(data_dir: &DataDir) -> Result<ExitCode> {
+    data_dir.require_initialised()?;
+    if let Some(socket) = crate::admin::running(data_dir)? {
+        bail!(
+            "a node serves {} (it answers on {}): stop it before repairing its data file",
+            data_dir.root().display(),
+            socket.display()
+        );
+    }
+    let repair = maillage_store::repair_data_file(&data_dir.store_path()).with_context(|| {
+        format!(
+            "repairing {}",
+            data_dir.store_path().join("events.log").display()
+        )
+    })?;
+    let Some(kept_as) = repair.kept_as else {
+        println!(
+            "events.log is sound: {} frames, every byte in a valid frame; nothing changed",
+            repair.frames_kept
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    let dropped: u64 = repair.dropped.iter().map(|(from, to)| to - from).sum();
+    println!(
+        "events.log repaired: {} frames kept, {dropped} bytes dropped in {} range(s):",
+        repair.frames_kept,
+        repair.dropped.len()
+    );
+    for (from, to) in &repair.dropped {
+        println!("  bytes {from}..{to} ({} bytes): no valid frame", to - from);
+    }
+    println!(
+        "The damaged file is kept as {} (delete it once the node is healthy). The index is rebuilt at the next start; a feed cut short there is fetched again from peers (`maillage status` says DAMAGED ON DISK until then).",
+        kept_as.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

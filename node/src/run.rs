@@ -87,6 +87,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Config(ConfigCommand::Check) => Ok(crate::config::run_check(&data_dir)),
         Command::Simulate { args } => simulate(args),
         Command::Log(LogCommand::Verify { file: Some(file) }) => crate::init::verify_file(&file),
+        Command::Log(LogCommand::Repair) => crate::init::repair_store(&data_dir),
         Command::Person(PersonCommand::New { json }) => {
             let mut rendered = render::Rendered::default();
             render::person_code(

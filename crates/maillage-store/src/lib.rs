@@ -42,7 +42,7 @@ use thiserror::Error;
 
 pub use backend::{Backend, EventRow, Recovered};
 pub use memory::MemoryBackend;
-pub use sled_backend::SledBackend;
+pub use sled_backend::{Repair, SledBackend, repair_data_file};
 
 /// Store failures. Domain outcomes (duplicates, gaps, forks) are not errors: see [`Inserted`].
 #[derive(Debug, Error)]

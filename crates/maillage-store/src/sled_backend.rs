@@ -298,7 +298,7 @@ impl SledBackend {
             tracing::error!(
                 from,
                 to,
-                "events.log bytes {from}..{to} hold no valid frame (damaged on disk or torn by a crash): skipped"
+                "events.log bytes {from}..{to} hold no valid frame (damaged on disk or torn by a crash): skipped; `maillage log repair`, node stopped, rewrites the file without them"
             );
         }
         self.index.clear().map_err(sled_err("clearing the index"))?;
@@ -609,6 +609,117 @@ impl Window<'_> {
         }
         Ok(Some((tag, body.to_vec())))
     }
+}
+
+/// What [`repair_data_file`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repair {
+    /// Frames kept (events and fork proofs), in their order.
+    pub frames_kept: u64,
+    /// Byte ranges `[from, to)` of the damaged file that held no valid frame: dropped.
+    pub dropped: Vec<(u64, u64)>,
+    /// Where the damaged file was kept (`events.log.before-repair`), if anything was dropped.
+    pub kept_as: Option<std::path::PathBuf>,
+}
+
+/// Rewrites the data file of the store in `path` with only its valid frames (checksums
+/// right), in their order; the next open rebuilds the index from it. The
+/// damaged file is kept beside it as `events.log.before-repair` (delete it once the node is
+/// healthy again). Nothing is rewritten when no byte needs dropping. The node must not be
+/// running: the caller checks.
+///
+/// What this cannot do is bring back events whose frames are gone: the next open cuts each
+/// feed to its verified prefix and fetches the rest from peers, as after any damage.
+pub fn repair_data_file(path: &Path) -> Result<Repair, StoreError> {
+    let data_path = path.join("events.log");
+    let file = File::open(&data_path).map_err(io_err("opening events.log"))?;
+    let len = file
+        .metadata()
+        .map_err(io_err("reading events.log's size"))?
+        .len();
+    let mut header = [0u8; FILE_HEADER_BYTES as usize];
+    if len < FILE_HEADER_BYTES
+        || file.read_exact_at(&mut header, 0).is_err()
+        || header[..16] != FILE_MAGIC
+    {
+        return Err(format_err(
+            "events.log does not start with a maillage data file header: nothing to repair from"
+                .into(),
+        ));
+    }
+    let mut window = Window {
+        file: &file,
+        len,
+        start: 0,
+        bytes: Vec::new(),
+    };
+    let mut kept: Vec<(u64, u64)> = Vec::new();
+    let mut dropped: Vec<(u64, u64)> = Vec::new();
+    let mut bad_from: Option<u64> = None;
+    let mut at = FILE_HEADER_BYTES;
+    while at < len {
+        let Some((_, body)) = window.frame(at)? else {
+            bad_from.get_or_insert(at);
+            at += 1;
+            continue;
+        };
+        if let Some(from) = bad_from.take() {
+            dropped.push((from, at));
+        }
+        let end = at + FRAME_OVERHEAD_BYTES + body.len() as u64;
+        kept.push((at, end));
+        at = end;
+    }
+    if let Some(from) = bad_from {
+        dropped.push((from, len));
+    }
+    let frames_kept = kept.len() as u64;
+    if dropped.is_empty() {
+        return Ok(Repair {
+            frames_kept,
+            dropped,
+            kept_as: None,
+        });
+    }
+    let repaired_path = path.join("events.log.repairing");
+    let written = (|| -> Result<(), StoreError> {
+        use std::io::Write;
+        let mut out =
+            File::create(&repaired_path).map_err(io_err("creating the repaired events.log"))?;
+        let mut bytes = Vec::with_capacity(1 << 20);
+        bytes.extend_from_slice(&header);
+        for (from, to) in &kept {
+            let mut frame = vec![0u8; (to - from) as usize];
+            file.read_exact_at(&mut frame, *from)
+                .map_err(io_err("reading events.log"))?;
+            bytes.extend_from_slice(&frame);
+            if bytes.len() >= 1 << 20 {
+                out.write_all(&bytes)
+                    .map_err(io_err("writing the repaired events.log"))?;
+                bytes.clear();
+            }
+        }
+        out.write_all(&bytes)
+            .map_err(io_err("writing the repaired events.log"))?;
+        out.sync_all()
+            .map_err(io_err("syncing the repaired events.log"))
+    })();
+    if let Err(error) = written {
+        let _ = std::fs::remove_file(&repaired_path);
+        return Err(error);
+    }
+    let kept_as = path.join("events.log.before-repair");
+    std::fs::rename(&data_path, &kept_as).map_err(io_err("keeping the damaged events.log"))?;
+    std::fs::rename(&repaired_path, &data_path)
+        .map_err(io_err("installing the repaired events.log"))?;
+    // The index stays: it no longer covers the file's length, so the next open rebuilds it,
+    // and what it recorded of each feed tells which feeds the damage cut short (their own
+    // hub never signs those positions again; peers send them back).
+    Ok(Repair {
+        frames_kept,
+        dropped,
+        kept_as: Some(kept_as),
+    })
 }
 
 /// The author, seq and `prev` an encoded `SignedEvent` says, and its id; `None` if it does not

@@ -5,6 +5,7 @@
 //! `tests/resolution.rs`.
 #![allow(clippy::unwrap_used)]
 
+use std::io::Write;
 use std::sync::Arc;
 
 use maillage_core::hlc::MAX_AHEAD_MS_DEFAULT;
@@ -813,4 +814,92 @@ fn an_index_sled_cannot_read_is_rebuilt_from_the_data_file() {
         .unwrap_or_else(|e| panic!("a damaged index keeps the store from opening: {e}"));
     assert_eq!(store.range(&own[0].author, 0, 100).unwrap(), own);
     assert!(store.damaged().is_empty());
+}
+
+/// A data file with junk between frames and a torn tail (what a crash mid-write or a bad
+/// disk leaves): the store opens around them every time, logging them again; `repair` keeps
+/// every valid frame, drops the rest, says what, and keeps the damaged file beside it.
+#[test]
+fn repair_keeps_every_valid_frame_and_says_what_it_dropped() {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let own = feed(&f, 0, 30, 0);
+    {
+        let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+        store.append_own(&own[..20]).unwrap();
+    }
+    let log = dir.path().join("events.log");
+    let clean_len = std::fs::metadata(&log).unwrap().len();
+    // Junk after the 20th frame, then ten more frames, then a torn frame.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .unwrap()
+        .write_all(&[0xEE; 37])
+        .unwrap();
+    {
+        let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+        store.append_own(&own[20..]).unwrap();
+    }
+    let full_len = std::fs::metadata(&log).unwrap().len();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .unwrap()
+        .write_all(&[0x01, 0, 0, 0, 200, 1, 2, 3])
+        .unwrap();
+
+    let repair = crate::repair_data_file(dir.path()).unwrap();
+    assert_eq!(repair.frames_kept, 30);
+    assert_eq!(
+        repair.dropped,
+        vec![(clean_len, clean_len + 37), (full_len, full_len + 8)]
+    );
+    let kept_as = repair.kept_as.unwrap();
+    assert_eq!(std::fs::metadata(&kept_as).unwrap().len(), full_len + 8);
+    assert_eq!(std::fs::metadata(&log).unwrap().len(), full_len - 37);
+    let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+    assert_eq!(store.range(&own[0].author, 0, 100).unwrap(), own);
+    assert!(store.damaged().is_empty());
+    drop(store);
+    // A sound file is left as it is.
+    let again = crate::repair_data_file(dir.path()).unwrap();
+    assert_eq!(
+        (again.frames_kept, again.dropped, again.kept_as),
+        (30, vec![], None)
+    );
+}
+
+/// A frame damaged in the middle of the own feed is dropped by `repair`; the next open still
+/// knows from the index how far the feed went, so the hub signs none of those positions again
+/// until a peer sends them back.
+#[test]
+fn a_repaired_own_feed_stays_marked_damaged_until_peers_return_it() {
+    let f = fixture();
+    let own = feed(&f, 0, 6, 0);
+    let author = own[0].author;
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+        store.append_own(&own).unwrap();
+    }
+    let path = dir.path().join("events.log");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x10;
+    std::fs::write(&path, &bytes).unwrap();
+    let repair = crate::repair_data_file(dir.path()).unwrap();
+    assert_eq!(repair.frames_kept, 5);
+    let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+    let damage = store.damaged().remove(&author).expect("the cut is remembered");
+    assert_eq!(damage.held_until, 6);
+    let next = writer(&f, 0).next(body(99), vec![], 2_000_000).unwrap();
+    assert!(matches!(
+        store.append_own(&[next]),
+        Err(StoreError::NotAppendable { .. })
+    ));
+    let held = store.head(&author).map_or(0, |h| h.seq);
+    store.insert(own[held as usize..].to_vec()).unwrap();
+    assert!(store.damaged().is_empty());
+    assert_eq!(store.head(&author).unwrap().id, own[5].id);
 }

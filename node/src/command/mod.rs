@@ -430,6 +430,12 @@ pub enum LogCommand {
         /// Output file.
         file: PathBuf,
     },
+    /// Repair a damaged data file (store/events.log) of a stopped node: keep every valid
+    /// frame in order, drop the bytes that hold none (junk, a torn tail) and say which, keep
+    /// the damaged file as events.log.before-repair, and rebuild the index at the next start.
+    /// Events whose frames are gone are not invented: the node cuts each feed to its verified
+    /// prefix and fetches the rest from its peers.
+    Repair,
     /// Import a portable log file (from another hub's `maillage log export`): a real
     /// transport for air-gapped hubs (USB stick, e-mail). The file is verified first (every
     /// signature, chain and the file digest); then every event is stored in feed order.

@@ -105,6 +105,9 @@ fn request_of(command: &Command) -> Result<Request> {
         Command::Log(LogCommand::Verify { file: Some(_) }) => {
             bail!("internal error: a log file is verified by the CLI itself")
         }
+        Command::Log(LogCommand::Repair) => {
+            bail!("internal error: a data file is repaired by the CLI itself")
+        }
         Command::Log(LogCommand::Export { .. }) => R::ExportLog,
         Command::Log(LogCommand::Import { file, .. }) => R::ImportLog(req::ImportLog {
             source: file.display().to_string(),
