@@ -1,8 +1,9 @@
 //! Faults on real daemons: two hubs and a national observer serving on loopback, staff
 //! authoring batches and redeeming vouchers across territories (online transfers, or claims
 //! when the owner is down) while, at random moments, a node is SIGKILLed (restarted at once or
-//! a second later) or SIGSTOPped (frozen, then resumed). After the last fault every node runs
-//! again, and:
+//! a second later) or SIGSTOPped (frozen, then resumed), or one link between two nodes is cut,
+//! stalled or slowed (every link goes through a user-space proxy of the test). After the last
+//! fault every node runs again, and:
 //! - no acknowledged event is lost: every position a command reported signed is held by every
 //!   node, and no feed forked (a position signed twice would be a fork);
 //! - every node's store verifies (`log verify`), and every node ends on one digest;
@@ -25,6 +26,91 @@ mod served;
 
 use common::{hand_out, issue_caf_batch, json, luhn_siret, maillage, on};
 use served::{Served, federation, free_port, martigues_venue};
+
+/// What a [`Link`] does to the bytes between two nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LinkMode {
+    /// Forwards them.
+    Pass,
+    /// Holds them: connections stay open, nothing crosses (a stalled route).
+    Stall,
+    /// Forwards each chunk 150 ms late.
+    Slow,
+    /// Closes every connection and refuses new ones (a cut cable).
+    Cut,
+}
+
+/// A user-space TCP proxy in front of a node: the links between nodes go through it, so that
+/// a test can cut, stall or slow one link while the others carry on (the kernel here has no
+/// `netem`).
+struct Link {
+    port: u16,
+    mode: std::sync::Arc<std::sync::Mutex<LinkMode>>,
+}
+
+impl Link {
+    /// Listens on a free port, forwarding to 127.0.0.1:`upstream`.
+    fn to(upstream: u16) -> Self {
+        use std::net::{Shutdown, TcpListener, TcpStream};
+        let listener = TcpListener::bind(("127.0.0.1", free_port())).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mode = std::sync::Arc::new(std::sync::Mutex::new(LinkMode::Pass));
+        let shared = mode.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let current = *shared.lock().unwrap();
+                if current == LinkMode::Cut {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                    continue;
+                };
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    let mode = shared.clone();
+                    std::thread::spawn(move || {
+                        use std::io::{Read, Write};
+                        let mut buffer = vec![0u8; 64 * 1024];
+                        loop {
+                            let n = match from.read(&mut buffer) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => n,
+                            };
+                            loop {
+                                let current = *mode.lock().unwrap();
+                                match current {
+                                    LinkMode::Stall => {
+                                        std::thread::sleep(Duration::from_millis(20));
+                                    }
+                                    LinkMode::Slow => {
+                                        std::thread::sleep(Duration::from_millis(150));
+                                        break;
+                                    }
+                                    LinkMode::Pass | LinkMode::Cut => break,
+                                }
+                            }
+                            if *mode.lock().unwrap() == LinkMode::Cut
+                                || to.write_all(&buffer[..n]).is_err()
+                            {
+                                break;
+                            }
+                        }
+                        let _ = from.shutdown(Shutdown::Both);
+                        let _ = to.shutdown(Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Self { port, mode }
+    }
+
+    fn set(&self, mode: LinkMode) {
+        *self.mode.lock().unwrap() = mode;
+    }
+}
 
 /// A small deterministic generator (xorshift64*), so that a seed replays a campaign's choices.
 struct Rng(u64);
@@ -192,10 +278,18 @@ fn acknowledged_events_survive_kills_and_freezes_of_serving_nodes() {
     let names = ["sud", "hinaura", "anct"];
     let feed_names = ["Hub du Sud", "Hinaura"];
     let ports = [free_port(), free_port(), free_port()];
+    // Every link between nodes goes through a proxy of its own: sud → hinaura, hinaura →
+    // sud, anct → sud, anct → hinaura.
+    let links = [
+        Link::to(ports[1]),
+        Link::to(ports[0]),
+        Link::to(ports[0]),
+        Link::to(ports[1]),
+    ];
     let mut nodes: Vec<Served> = vec![
-        Served::start(dir, "sud", ports[0], &[ports[1]], &[]),
-        Served::start(dir, "hinaura", ports[1], &[ports[0]], &[]),
-        Served::start(dir, "anct", ports[2], &[ports[0], ports[1]], &[]),
+        Served::start(dir, "sud", ports[0], &[links[0].port], &[]),
+        Served::start(dir, "hinaura", ports[1], &[links[1].port], &[]),
+        Served::start(dir, "anct", ports[2], &[links[2].port, links[3].port], &[]),
     ];
 
     // What commands acknowledged: (feed name, seq) → event id prefix.
@@ -269,16 +363,31 @@ fn acknowledged_events_survive_kills_and_freezes_of_serving_nodes() {
         let what = rng.below(10);
         let pid = nodes[victim].pid().unwrap();
         match what {
-            0..=6 => {
+            0..=4 => {
                 nodes[victim].kill();
                 *counts.entry("sigkill, restarted at once").or_default() += 1;
                 nodes[victim].spawn();
             }
-            7 => {
+            5 => {
                 nodes[victim].kill();
                 *counts.entry("sigkill, restarted after 1 s").or_default() += 1;
                 std::thread::sleep(Duration::from_secs(1));
                 nodes[victim].spawn();
+            }
+            7..=9 => {
+                let link = &links[rng.below(links.len() as u64) as usize];
+                let (mode, label) = match what {
+                    7 => (LinkMode::Cut, "a link cut for 0.5-3 s"),
+                    8 => (LinkMode::Stall, "a link stalled for 0.5-3 s"),
+                    _ => (
+                        LinkMode::Slow,
+                        "a link slowed (150 ms per chunk) for 0.5-3 s",
+                    ),
+                };
+                link.set(mode);
+                *counts.entry(label).or_default() += 1;
+                std::thread::sleep(Duration::from_millis(500 + rng.below(2500)));
+                link.set(LinkMode::Pass);
             }
             _ => {
                 signal(pid, "STOP");
