@@ -891,7 +891,10 @@ fn a_repaired_own_feed_stays_marked_damaged_until_peers_return_it() {
     let repair = crate::repair_data_file(dir.path()).unwrap();
     assert_eq!(repair.frames_kept, 5);
     let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
-    let damage = store.damaged().remove(&author).expect("the cut is remembered");
+    let damage = store
+        .damaged()
+        .remove(&author)
+        .expect("the cut is remembered");
     assert_eq!(damage.held_until, 6);
     let next = writer(&f, 0).next(body(99), vec![], 2_000_000).unwrap();
     assert!(matches!(
