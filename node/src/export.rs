@@ -22,6 +22,7 @@ fn names(args: &ExportArgs) -> Vec<&'static str> {
             TableArg::Referrals,
             TableArg::Events,
             TableArg::Stats,
+            TableArg::Indicators,
         ]
     } else {
         args.only.clone()

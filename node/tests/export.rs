@@ -81,13 +81,14 @@ const STATS_COLUMNS: [&str; 8] = [
     "value",
 ];
 
-const FILES: [&str; 6] = [
+const FILES: [&str; 7] = [
     "lieux.csv",
     "venues.csv",
     "vouchers.csv",
     "referrals.csv",
     "events.csv",
     "stats.csv",
+    "indicators.csv",
 ];
 
 /// A CSV file: its header, and its rows as column → value.
@@ -430,6 +431,7 @@ fn export_writes_the_views_a_coordinator_loads_into_a_spreadsheet() {
         counts.keys().map(String::as_str).collect::<Vec<_>>(),
         [
             "events.csv",
+            "indicators.csv",
             "lieux.csv",
             "referrals.csv",
             "stats.csv",
@@ -654,6 +656,51 @@ fn export_writes_the_views_a_coordinator_loads_into_a_spreadsheet() {
         assert!(!text.contains("CAF de la Charente"), "{name}");
     }
 
+    // indicators.csv: the indicators of `stats --json`, one a row.
+    let indicators = Table::read(&exp.join("indicators.csv"));
+    assert_eq!(
+        indicators.header,
+        [
+            "as_of",
+            "indicator",
+            "quarter",
+            "funder",
+            "prescriber_kind",
+            "from_hub",
+            "to_hub",
+            "metric",
+            "value"
+        ]
+    );
+    let value_of = |indicator: &str, metric: &str| -> u64 {
+        let rows: Vec<_> = indicators
+            .rows
+            .iter()
+            .filter(|r| r["indicator"] == indicator && r["metric"] == metric)
+            .collect();
+        rows.iter()
+            .map(|r| r["value"].parse::<u64>().unwrap())
+            .sum()
+    };
+    let i = &stats["indicators"];
+    assert_eq!(
+        value_of("liability_total", "cents"),
+        i["liability_cents"].as_u64().unwrap()
+    );
+    assert_eq!(
+        value_of("activity", "redeemed"),
+        i["quarters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["redeemed"].as_u64().unwrap())
+            .sum::<u64>()
+    );
+    assert_eq!(
+        value_of("acceptance_delay", "referrals_old_enough"),
+        i["referrals_old_enough"].as_u64().unwrap()
+    );
+
     // stats.csv: every figure of `stats --json`, one a row.
     let table = Table::read(&exp.join("stats.csv"));
     assert_eq!(table.header, STATS_COLUMNS);
@@ -766,7 +813,7 @@ fn export_writes_the_views_a_coordinator_loads_into_a_spreadsheet() {
     assert!(refused.stdout.is_empty());
     assert!(
         stderr.contains(&format!(
-            "lieux.csv, venues.csv, vouchers.csv, referrals.csv, events.csv, stats.csv already exist in {}",
+            "lieux.csv, venues.csv, vouchers.csv, referrals.csv, events.csv, stats.csv, indicators.csv already exist in {}",
             Path::new("exp").display()
         )) && stderr.contains("nothing was written")
             && stderr.contains("--force"),

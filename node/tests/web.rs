@@ -500,6 +500,12 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
         "<table id=\"departements\">",
         "<td>16\u{A0}Charente</td><td>Charente numérique</td>",
         "<td class=\"small\">04\u{A0}Alpes-de-Haute-Provence, 05\u{A0}Hautes-Alpes",
+        // The indicators, each under its definition: 4 of the 5 vouchers handed out are still
+        // owed; the one redemption was at the issuing hub's own venue.
+        "<h2>Indicateurs nationaux</h2>",
+        "<div class=\"card\" id=\"indicator-liability\"><h3>Encours</h3><p class=\"small muted\">Pass remis à une personne",
+        "<tr class=\"total\"><td>Total</td><td></td><td class=\"num\">40,00\u{A0}€</td></tr>",
+        "Aucun flux entre territoires.",
     ] {
         assert!(html.contains(text), "{text} missing from the dashboard");
     }

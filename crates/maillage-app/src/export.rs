@@ -9,6 +9,7 @@
 //! - `referrals.csv`: one row per referral, with its status on the as-of day;
 //! - `events.csv`: one row per event applied, by clock, for series by month;
 //! - `stats.csv`: the national figures, one value a row.
+//! - `indicators.csv`: the national indicators (`crate::indicators`), one value a row.
 //!
 //! UTF-8, `,`-separated, one header row, rows in id order: every node holding the same events
 //! writes the same bytes for the same day. In `venues.csv` the codes (département, postal,
@@ -48,17 +49,20 @@ pub enum Table {
     Events,
     /// stats.csv: the national figures, one value a row.
     Stats,
+    /// indicators.csv: the national indicators, one value a row.
+    Indicators,
 }
 
 impl Table {
     /// Every file, in the order they are written.
-    pub const ALL: [Table; 6] = [
+    pub const ALL: [Table; 7] = [
         Self::Venues,
         Self::VenueIndex,
         Self::Vouchers,
         Self::Referrals,
         Self::Events,
         Self::Stats,
+        Self::Indicators,
     ];
 
     /// The file's name.
@@ -70,6 +74,7 @@ impl Table {
             Self::Referrals => "referrals.csv",
             Self::Events => "events.csv",
             Self::Stats => "stats.csv",
+            Self::Indicators => "indicators.csv",
         }
     }
 
@@ -81,6 +86,7 @@ impl Table {
             Self::Referrals => "referrals",
             Self::Events => "events",
             Self::Stats => "figures",
+            Self::Indicators => "indicator values",
         }
     }
 }
@@ -157,6 +163,19 @@ pub const REFERRAL_COLUMNS: [&str; 18] = [
     "autonomy",
 ];
 
+/// Columns of `indicators.csv`.
+pub const INDICATOR_COLUMNS: [&str; 9] = [
+    "as_of",
+    "indicator",
+    "quarter",
+    "funder",
+    "prescriber_kind",
+    "from_hub",
+    "to_hub",
+    "metric",
+    "value",
+];
+
 /// Columns of `stats.csv`.
 pub const STATS_COLUMNS: [&str; 8] = [
     "as_of",
@@ -180,8 +199,8 @@ impl App {
                 .ok_or_else(|| {
                     AppError::invalid(
                         "tables",
-                        "lieux.csv, venues.csv, vouchers.csv, referrals.csv, events.csv or \
-                         stats.csv",
+                        "lieux.csv, venues.csv, vouchers.csv, referrals.csv, events.csv, \
+                         stats.csv or indicators.csv",
                         name,
                     )
                 })?;
@@ -248,6 +267,7 @@ pub fn write_table(
         Table::Referrals => with_csv(out, |csv| referrals(ledger, as_of, csv))?,
         Table::Events => with_csv(out, |csv| events(ledger, facts, csv))?,
         Table::Stats => with_csv(out, |csv| stats(ledger, as_of, csv))?,
+        Table::Indicators => with_csv(out, |csv| indicators(ledger, as_of, csv))?,
     };
     Ok(rows)
 }
@@ -560,5 +580,78 @@ fn stats(ledger: &Ledger, as_of: i32, csv: &mut Csv<'_>) -> Result<u64> {
             row("venues", &v.hub, &key, "", &v.departement, metric, value)?;
         }
     }
+    Ok(rows)
+}
+
+/// The indicators of `maillage stats` (`crate::indicators`), one value a row.
+fn indicators(ledger: &Ledger, as_of: i32, csv: &mut Csv<'_>) -> Result<u64> {
+    csv.write_record(INDICATOR_COLUMNS)?;
+    let day = maillage_core::date::format_date(as_of);
+    let i = crate::indicators::compute(ledger, as_of);
+    let mut rows = 0;
+    // (indicator, quarter, funder, prescriber kind, from, to, metric, value)
+    let mut row = |cells: [&str; 7], value: u64| -> Result<()> {
+        let value = value.to_string();
+        csv.write_record(
+            std::iter::once(day.as_str())
+                .chain(cells)
+                .chain(std::iter::once(value.as_str())),
+        )?;
+        rows += 1;
+        Ok(())
+    };
+    for q in &i.quarters {
+        for (metric, value) in [
+            ("redeemed", q.redeemed),
+            ("redeemed_cents", q.redeemed_cents),
+            ("referrals_opened", q.referrals_opened),
+            ("referrals_accepted", q.referrals_accepted),
+        ] {
+            row(["activity", &q.quarter, "", "", "", "", metric], value)?;
+        }
+    }
+    for f in &i.funders_by_quarter {
+        row(
+            [
+                "redeemed_by_funder",
+                &f.quarter,
+                &f.funder,
+                "",
+                "",
+                "",
+                "redeemed",
+            ],
+            f.redeemed,
+        )?;
+    }
+    for p in &i.prescribers {
+        for (metric, value) in [("opened", p.opened), ("accepted", p.accepted)] {
+            row(
+                ["referrals_by_prescriber", "", "", &p.kind, "", "", metric],
+                value,
+            )?;
+        }
+    }
+    for (metric, value) in [
+        ("referrals_old_enough", i.referrals_old_enough),
+        ("accepted_within_15_days", i.accepted_within_15_days),
+        ("accepted_within_30_days", i.accepted_within_30_days),
+    ] {
+        row(["acceptance_delay", "", "", "", "", "", metric], value)?;
+    }
+    for f in &i.flows {
+        for (metric, value) in [("vouchers", f.vouchers), ("referrals", f.referrals)] {
+            row(["flows", "", "", "", &f.from, &f.to, metric], value)?;
+        }
+    }
+    for l in &i.liability {
+        for (metric, value) in [("vouchers", l.vouchers), ("cents", l.cents)] {
+            row(["liability", "", &l.funder, "", "", "", metric], value)?;
+        }
+    }
+    row(
+        ["liability_total", "", "", "", "", "", "cents"],
+        i.liability_cents,
+    )?;
     Ok(rows)
 }

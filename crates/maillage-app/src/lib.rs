@@ -24,6 +24,7 @@ pub mod export;
 pub mod export_events;
 pub mod federation;
 pub mod gate;
+pub mod indicators;
 pub mod logfile;
 pub mod network;
 pub mod node;

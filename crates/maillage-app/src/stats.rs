@@ -83,6 +83,9 @@ pub struct Stats {
     pub referrals: ReferralFigures,
     /// Venues by département.
     pub venues: Vec<DepartementVenues>,
+    /// The national indicators (trends, funders, prescribers, delays, flows, liability).
+    #[serde(default)]
+    pub indicators: crate::indicators::Indicators,
 }
 
 fn rate(line: &mut VoucherLine) {
@@ -221,6 +224,7 @@ pub fn compute(ledger: &Ledger, as_of: i32) -> Stats {
         total,
         referrals,
         venues: venues.into_values().collect(),
+        indicators: crate::indicators::compute(ledger, as_of),
     }
 }
 
@@ -417,10 +421,67 @@ mod tests {
         assert_eq!(march.venues.len(), 1);
         assert_eq!((march.venues[0].venues, march.venues[0].qualified), (1, 1));
 
+        // The indicators, as of the same day.
+        let i = &march.indicators;
+        assert_eq!(i.quarters.len(), 1);
+        let q = &i.quarters[0];
+        assert_eq!(q.quarter, "2026-T1");
+        assert_eq!(
+            (
+                q.redeemed,
+                q.redeemed_cents,
+                q.referrals_opened,
+                q.referrals_accepted
+            ),
+            (2, 2000, 3, 2)
+        );
+        assert_eq!(i.funders_by_quarter.len(), 1);
+        assert_eq!(
+            (
+                i.funders_by_quarter[0].funder.as_str(),
+                i.funders_by_quarter[0].redeemed
+            ),
+            ("Région Sud", 2)
+        );
+        assert_eq!(
+            (
+                i.prescribers[0].kind.as_str(),
+                i.prescribers[0].opened,
+                i.prescribers[0].accepted
+            ),
+            ("CAF", 3, 2)
+        );
+        // Only 13-R3 (1 January, never accepted) was opened 30 days before 15 March.
+        assert_eq!(
+            (
+                i.referrals_old_enough,
+                i.accepted_within_15_days,
+                i.accepted_within_30_days
+            ),
+            (1, 0, 0)
+        );
+        assert!(i.flows.is_empty(), "one hub: no flow");
+        // Handed out and neither redeemed nor cancelled: 13-A-3..5 and 13-B-1.
+        assert_eq!((i.liability[0].vouchers, i.liability_cents), (4, 4000));
+        let april = compute(&hub.ledger, parse_date("2026-04-15").unwrap()).indicators;
+        assert_eq!(
+            (
+                april.referrals_old_enough,
+                april.accepted_within_15_days,
+                april.accepted_within_30_days
+            ),
+            (3, 2, 2)
+        );
+        // Before the redemptions, nothing was redeemed in the quarter yet.
+        let february = compute(&hub.ledger, parse_date("2026-02-28").unwrap()).indicators;
+        assert_eq!(february.quarters[0].redeemed, 0);
+
         // In May: batch B (deadline April 30) expired, 1 handed out + 9 never handed out;
         // in July the qualification has lapsed too.
         let may = compute(&hub.ledger, parse_date("2026-05-01").unwrap());
         assert_eq!(may.vouchers[0].expired, 10);
+        // 13-B-1 expired with its batch: no longer owed.
+        assert_eq!(may.indicators.liability_cents, 3000);
         let july = compute(&hub.ledger, parse_date("2026-07-01").unwrap());
         assert_eq!(july.venues[0].qualified, 0);
         assert_eq!(

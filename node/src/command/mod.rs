@@ -142,7 +142,7 @@ pub enum Command {
         json: bool,
     },
     /// Write the views as CSV files for analysts: lieux.csv, venues.csv, vouchers.csv,
-    /// referrals.csv, events.csv, stats.csv.
+    /// referrals.csv, events.csv, stats.csv, indicators.csv.
     ///
     /// lieux.csv holds the open venues in the national standard v1 (as `venues export`);
     /// venues.csv every venue, closed ones included (status, closed_on, closing_reason), by
@@ -153,7 +153,9 @@ pub enum Command {
     /// that day (open, expired after its 30 days, accepted, declined, or its outcome);
     /// events.csv one row per applied event, by clock (signed_on, event_date, hub, kind, and
     /// the venue, batch, voucher and referral it names); stats.csv the figures of `maillage
-    /// stats`, one value a row (as_of,section,hub,hub_key,funder,departement,metric,value).
+    /// stats`, one value a row (as_of,section,hub,hub_key,funder,departement,metric,value);
+    /// indicators.csv its national indicators, one value a row (as_of,indicator,quarter,
+    /// funder,prescriber_kind,from_hub,to_hub,metric,value).
     ///
     /// UTF-8, comma-separated, one header row, rows in id order (vouchers by batch, then
     /// number; events by clock): nodes holding the same events write the same bytes for the
@@ -1152,6 +1154,9 @@ pub enum TableArg {
     Events,
     /// stats.csv: the national figures, one value a row.
     Stats,
+    /// indicators.csv: the national indicators (trends, funders, prescribers, delays, flows,
+    /// liability), one value a row.
+    Indicators,
 }
 
 impl TableArg {
@@ -1164,6 +1169,7 @@ impl TableArg {
             Self::Referrals => "referrals.csv",
             Self::Events => "events.csv",
             Self::Stats => "stats.csv",
+            Self::Indicators => "indicators.csv",
         }
     }
 }

@@ -20,6 +20,7 @@ use crate::command::{
 };
 
 mod effects;
+mod indicators;
 mod views;
 
 pub use effects::signed_event;

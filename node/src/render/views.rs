@@ -549,6 +549,7 @@ pub fn stats_text(stats: &Stats) -> String {
             v.departement, v.hub, v.venues, v.qualified
         ));
     }
+    out.push_str(&super::indicators::indicators_text(&stats.indicators));
     out
 }
 

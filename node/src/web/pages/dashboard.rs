@@ -300,6 +300,8 @@ pub fn dashboard(head: &PageHead, data: &DashboardData) -> String {
                 }
             }
         }
+
+        (super::indicators::indicators(&stats.indicators))
     };
     layout(
         head,

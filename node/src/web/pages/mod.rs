@@ -17,6 +17,7 @@
 mod charts;
 mod dashboard;
 mod federation;
+mod indicators;
 mod venues;
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
