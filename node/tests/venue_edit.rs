@@ -371,6 +371,7 @@ fn an_analyst_joins_the_vouchers_to_the_venues_they_were_redeemed_at() {
     );
     let venue = joined[0].1;
     assert_eq!(venue["departement"], "13");
+    assert_eq!(venue["departement_nom"], "Bouches-du-Rhône");
     assert_eq!(venue["pivot"], siret.as_str());
     assert_eq!(venue["status"], "open");
     assert_eq!(venue["qualified_until"], "2027-06-30");

@@ -92,7 +92,7 @@ impl Table {
 }
 
 /// Columns of `venues.csv`.
-pub const VENUE_COLUMNS: [&str; 15] = [
+pub const VENUE_COLUMNS: [&str; 16] = [
     "venue_id",
     "source_id",
     "hub",
@@ -102,6 +102,7 @@ pub const VENUE_COLUMNS: [&str; 15] = [
     "code_postal",
     "code_insee",
     "departement",
+    "departement_nom",
     "pivot",
     "status",
     "closed_on",
@@ -350,6 +351,7 @@ fn venue_index(
             &v.record.code_postal,
             &v.record.code_insee,
             &v.departement,
+            maillage_core::territory::departement_name(&v.departement).unwrap_or(""),
             &v.record.pivot,
             status,
             closed_on,
