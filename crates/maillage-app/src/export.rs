@@ -389,13 +389,29 @@ fn events(ledger: &Ledger, facts: &EventFacts, csv: &mut Csv<'_>) -> Result<u64>
 }
 
 fn with_csv(out: &mut dyn Write, fill: impl FnOnce(&mut Csv<'_>) -> Result<u64>) -> Result<u64> {
-    let mut csv = csv::Writer::from_writer(out);
+    let mut csv = Csv(csv::Writer::from_writer(out));
     let rows = fill(&mut csv)?;
-    csv.flush()?;
+    csv.0.flush()?;
     Ok(rows)
 }
 
-type Csv<'a> = csv::Writer<&'a mut dyn Write>;
+/// A CSV writer whose cells a spreadsheet never runs as formulas
+/// ([`maillage_venues::spreadsheet_safe`]): funders, ids and venue ids come from peers.
+struct Csv<'a>(csv::Writer<&'a mut dyn Write>);
+
+impl Csv<'_> {
+    fn write_record<I, T>(&mut self, record: I) -> csv::Result<()>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
+        let cells: Vec<String> = record
+            .into_iter()
+            .map(|cell| maillage_venues::spreadsheet_safe(cell.as_ref()).into_owned())
+            .collect();
+        self.0.write_record(&cells)
+    }
+}
 
 fn flag(value: bool) -> &'static str {
     if value { "1" } else { "0" }
@@ -656,4 +672,25 @@ fn indicators(ledger: &Ledger, as_of: i32, csv: &mut Csv<'_>) -> Result<u64> {
         i.liability_cents,
     )?;
     Ok(rows)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_written_as_text() {
+        let mut out = Vec::new();
+        let rows = with_csv(&mut out, |csv| {
+            csv.write_record(["=HYPERLINK(\"http://evil.example/\")", "-3", "@x", "ok"])?;
+            Ok(1)
+        })
+        .unwrap();
+        assert_eq!(rows, 1);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\"'=HYPERLINK(\"\"http://evil.example/\"\")\",-3,'@x,ok\n"
+        );
+    }
 }

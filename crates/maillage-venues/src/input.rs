@@ -253,7 +253,9 @@ fn csv_row(cells: &[String], columns: &[Column], width: usize) -> RawRow {
     let mut row = RawRow::default();
     for (cell, col) in cells.iter().zip(columns) {
         if let Column::Field(field, origin) = col {
-            row.insert(*field, cell.clone(), *origin);
+            // A cell an export made safe for spreadsheets is read back as it was.
+            let cell = crate::export::from_spreadsheet_safe(cell);
+            row.insert(*field, cell.to_owned(), *origin);
         }
     }
     if cells.len() > width {

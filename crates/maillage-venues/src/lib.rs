@@ -91,7 +91,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub use maillage_proto::v1::VenueRecord;
 
-pub use export::{ExportError, export_csv_v1, v1_cells};
+pub use export::{ExportError, export_csv_v1, from_spreadsheet_safe, spreadsheet_safe, v1_cells};
 pub use fields::micro_to_decimal;
 pub use geo::{departement, is_departement_code};
 pub use hours::{OpeningHoursError, validate_opening_hours};

@@ -46,14 +46,19 @@ fn write_report<W: Write>(rows: &[RowReport], w: W, min: Severity) -> Result<(),
         let location = row.location.to_string();
         let id = row.source_id.as_deref().unwrap_or_default();
         for issue in row.issues().iter().filter(|i| i.severity >= min) {
-            out.write_record([
-                location.as_str(),
-                id,
-                issue.severity.status(),
-                issue.field.as_str(),
-                issue.value.as_str(),
-                issue.reason.as_str(),
-            ])?;
+            out.write_record(
+                [
+                    location.as_str(),
+                    id,
+                    issue.severity.status(),
+                    issue.field.as_str(),
+                    issue.value.as_str(),
+                    issue.reason.as_str(),
+                ]
+                .map(crate::export::spreadsheet_safe)
+                .iter()
+                .map(|cell| cell.as_bytes()),
+            )?;
         }
     }
     out.flush()?;
