@@ -69,7 +69,10 @@ pub fn render(out: &mut String, status: &StatusView, json: bool) -> Result<()> {
             writeln!(out, "  (none)")?;
         }
         for peer in &replication.peers {
-            let lag: u64 = peer.lags.iter().map(|(_, _, lag)| lag).sum();
+            let lag = peer
+                .lags
+                .iter()
+                .fold(0u64, |sum, (_, _, lag)| sum.saturating_add(*lag));
             writeln!(
                 out,
                 "  {:<28} {:<24} {:<16} received {:>8} rejected {:>4} lag {:>6}{}",

@@ -505,7 +505,10 @@ async fn session(
         p.state = "catching-up".into();
         p.last_contact_ms = replica.now_ms();
     });
-    let lag: u64 = pull.lag.values().sum();
+    let lag = pull
+        .lag
+        .values()
+        .fold(0u64, |sum, l| sum.saturating_add(*l));
     tracing::info!(peer = %name, key = %peer_key.short(), lag, "link up: pulling");
     let pull_request = client.pull(pb::PullRequest {
         ranges: pull

@@ -206,7 +206,9 @@ impl Federation for FederationService {
         for range in &request.ranges {
             let author = wire::member(&self.replica.charter, "range author", &range.author)
                 .map_err(|e| Status::invalid_argument(e.to_string()))?;
-            if cursors.insert(author, range.after_seq).is_some() {
+            let after = wire::seq("range after_seq", range.after_seq)
+                .map_err(|e| Status::invalid_argument(e.to_string()))?;
+            if cursors.insert(author, after).is_some() {
                 return Err(Status::invalid_argument(format!(
                     "pull: author {} named twice",
                     author.short()

@@ -5,6 +5,11 @@ use std::collections::BTreeMap;
 use maillage_core::{Charter, EventId, Head, HubId, pb};
 use thiserror::Error;
 
+/// The highest seq a peer may name in a frontier head or a pull range (2^48): a feed of one
+/// event a millisecond would take nine thousand years to reach it. A larger seq names no event
+/// any node can hold; trusting it would turn a peer's word into an absurd lag.
+pub const SEQ_MAX: u64 = 1 << 48;
+
 /// A field a peer sent that cannot be used.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -33,6 +38,14 @@ pub enum WireError {
         /// The field.
         field: &'static str,
     },
+    /// A seq above [`SEQ_MAX`].
+    #[error("{field}: seq {seq} is above the protocol bound {SEQ_MAX} (2^48)")]
+    SeqTooLarge {
+        /// The field.
+        field: &'static str,
+        /// The seq found.
+        seq: u64,
+    },
     /// An author named twice.
     #[error("{field}: author {key} named twice")]
     Duplicate {
@@ -60,6 +73,14 @@ pub fn member(charter: &Charter, field: &'static str, bytes: &[u8]) -> Result<Hu
     Ok(key)
 }
 
+/// A seq a peer names: at most [`SEQ_MAX`].
+pub fn seq(field: &'static str, seq: u64) -> Result<u64, WireError> {
+    if seq > SEQ_MAX {
+        return Err(WireError::SeqTooLarge { field, seq });
+    }
+    Ok(seq)
+}
+
 /// A frontier's heads.
 pub fn heads(
     charter: &Charter,
@@ -73,8 +94,9 @@ pub fn heads(
                 field: "frontier head",
             });
         }
+        let seq = seq("frontier head", head.seq)?;
         let id = EventId(bytes32("frontier head id", &head.id)?);
-        if out.insert(author, Head { seq: head.seq, id }).is_some() {
+        if out.insert(author, Head { seq, id }).is_some() {
             return Err(WireError::Duplicate {
                 field: "frontier",
                 key: author,
@@ -128,6 +150,29 @@ mod tests {
             heads(&charter, &[zero]),
             Err(WireError::ZeroSeq { .. })
         ));
+        // A head no node can hold (the probe's u64::MAX showed a lag of 1.8e19): refused.
+        let mut absurd = good.clone();
+        absurd.seq = u64::MAX;
+        let refused = heads(&charter, &[absurd]);
+        assert!(
+            matches!(
+                refused,
+                Err(WireError::SeqTooLarge {
+                    field: "frontier head",
+                    seq: u64::MAX
+                })
+            ),
+            "{refused:?}"
+        );
+        let mut above = good.clone();
+        above.seq = SEQ_MAX + 1;
+        assert!(matches!(
+            heads(&charter, &[above]),
+            Err(WireError::SeqTooLarge { .. })
+        ));
+        let mut bound = good.clone();
+        bound.seq = SEQ_MAX;
+        assert_eq!(heads(&charter, &[bound]).map(|h| h.len()), Ok(1));
         let mut stranger = good.clone();
         stranger.author = vec![9; 32];
         assert!(matches!(

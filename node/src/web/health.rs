@@ -163,8 +163,7 @@ pub fn readiness(
             .lags
             .iter()
             .filter(|(author, _, _)| !frozen.contains(author))
-            .map(|(_, _, lag)| lag)
-            .sum();
+            .fold(0u64, |sum, (_, _, lag)| sum.saturating_add(*lag));
         if events > 0 {
             reasons.push(NotReady::Behind { peer: name, events });
         }

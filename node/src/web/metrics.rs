@@ -316,7 +316,7 @@ impl NodeCollector {
             for ([label, name], direction, peer) in &peers {
                 for (author, seq) in &peer.heads {
                     let held = frontier.get(author).map_or(0, |h| h.seq);
-                    let lag = seq.saturating_sub(held) as i64;
+                    let lag = i64::try_from(seq.saturating_sub(held)).unwrap_or(i64::MAX);
                     let feed = self.member_name(author);
                     m.encode_family(&[
                         ("peer", label.as_str()),

@@ -120,7 +120,7 @@ fn peers_table(
                 }
                 tbody {
                     @for peer in &status.peers {
-                        @let lag: u64 = peer.lags.iter().map(|l| l.lag).sum();
+                        @let lag: u64 = peer.lags.iter().fold(0u64, |sum, l| sum.saturating_add(l.lag));
                         // The state names a CSS class: only the characters a class name needs.
                         @let state_class: String = peer
                             .state
@@ -240,8 +240,7 @@ pub fn federation(head: &PageHead, status: &pb::StatusResponse, now_ms: u64) -> 
         .peers
         .iter()
         .flat_map(|p| &p.lags)
-        .map(|l| l.lag)
-        .sum();
+        .fold(0u64, |sum, l| sum.saturating_add(l.lag));
     let body = html! {
         h1 { "Réplication de la fédération" }
         p class="lead" {
