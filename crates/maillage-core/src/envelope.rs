@@ -13,6 +13,8 @@
 //!
 //! The payload bytes are kept exactly as received: they are what is hashed, stored and
 //! forwarded. Nothing here re-encodes a payload.
+//!
+//! Size: the envelope's checks in the order above and, below them, one test per refusal.
 
 use std::collections::BTreeSet;
 
@@ -164,6 +166,15 @@ struct PositionPeek {
     author: Vec<u8>,
     #[prost(uint64, tag = "4")]
     seq: u64,
+}
+
+/// The author and seq a payload names (fields 3 and 4), read without checking anything else:
+/// unauthenticated, for a log line or a lookup, never for a verdict. `None` when they do not
+/// read as a 32-byte key and a seq.
+pub fn claimed_position(payload: &[u8]) -> Option<(HubId, u64)> {
+    let position = PositionPeek::decode(payload).ok()?;
+    let author = HubId::try_from(position.author.as_slice()).ok()?;
+    Some((author, position.seq))
 }
 
 /// An event whose envelope and signature have been checked against a charter (or that this

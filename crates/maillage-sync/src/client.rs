@@ -25,7 +25,7 @@ use crate::handshake::{
     incompatible_text,
 };
 use crate::plan::plan;
-use crate::replica::{Incompatible, IngestReport, MESSAGE_BYTES_MAX, Replica, verify_batch};
+use crate::replica::{Checked, Incompatible, IngestReport, MESSAGE_BYTES_MAX, Replica};
 use crate::wire;
 
 /// HTTP/2 flow-control window per stream: a few batches in flight.
@@ -530,10 +530,8 @@ async fn session(
     // batch is verified while the previous one is stored.
     let queue = replica.config.ingest_queue_batches.max(1);
     let (verify_tx, mut verify_rx) = mpsc::channel::<Vec<pb::SignedEvent>>(queue);
-    let (store_tx, mut store_rx) =
-        mpsc::channel::<Vec<Result<VerifiedEvent, EnvelopeError>>>(queue);
+    let (store_tx, mut store_rx) = mpsc::channel::<Vec<Checked>>(queue);
     let (report_tx, mut report_rx) = mpsc::channel::<Result<IngestReport, String>>(queue);
-    let charter = replica.charter.clone();
     // In a simulation (inline), batches are ingested on this task and the stages never run;
     // `report_tx` then stays here so that `report_rx` waits instead of closing.
     let mut idle_report_tx = None;
@@ -542,16 +540,16 @@ async fn session(
         drop((verify_rx, store_tx, store_rx));
         (None, None)
     } else {
-        let verifier = tokio::task::spawn_blocking(move || {
-            while let Some(batch) = verify_rx.blocking_recv() {
-                if store_tx
-                    .blocking_send(verify_batch(&charter, batch))
-                    .is_err()
-                {
-                    break;
+        let verifier = {
+            let replica = replica.clone();
+            tokio::task::spawn_blocking(move || {
+                while let Some(batch) = verify_rx.blocking_recv() {
+                    if store_tx.blocking_send(replica.check_batch(batch)).is_err() {
+                        break;
+                    }
                 }
-            }
-        });
+            })
+        };
         let storer = {
             let replica = replica.clone();
             let name = name.clone();

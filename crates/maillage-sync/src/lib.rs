@@ -23,7 +23,7 @@ pub mod wire;
 
 pub use client::{Connector, LinkError, PeerClient, PeerConfig, TcpConnector, handshake, run_link};
 pub use replica::{
-    Host, Incompatible, IngestReport, PeerState, Rejection, RejectionClass, Replica, ReplicaConfig,
-    ReplicaCounters, UnsupportedEvents,
+    Checked, Host, Incompatible, IngestReport, PeerState, Rejection, RejectionClass, Replica,
+    ReplicaConfig, ReplicaCounters, UnsupportedEvents,
 };
 pub use service::FederationService;

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use maillage_core::envelope::claimed_position;
 use maillage_core::version::{self, SUPPORTED_VERSIONS};
 use maillage_core::{
     Charter, EnvelopeError, Fork, ForkProof, Head, HubId, SecretKey, VerifiedEvent, pb,
@@ -104,7 +105,8 @@ pub const VERSION_WARNING_INTERVAL_MS: u64 = 60_000;
 /// A peer event that was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
-    /// The feed, if the event said (and decoded far enough to say).
+    /// The feed, if the event said (and decoded far enough to say). For an event refused before
+    /// its signature was verified, or for its signature, this is what its payload names.
     pub author: Option<HubId>,
     /// The seq, likewise.
     pub seq: u64,
@@ -193,6 +195,9 @@ pub struct ReplicaCounters {
     pub events_stored: u64,
     /// Of which already held.
     pub events_duplicate: u64,
+    /// Peer events whose signature was checked (events this node holds byte for byte are
+    /// recognised from the store and not verified again).
+    pub events_verified: u64,
     /// Refused events and fork proofs, by class.
     pub rejected: BTreeMap<RejectionClass, u64>,
     /// Forks found or learnt from a peer's proof.
@@ -207,6 +212,7 @@ struct Counters {
     received: AtomicU64,
     stored: AtomicU64,
     duplicate: AtomicU64,
+    verified: AtomicU64,
     rejected: [AtomicU64; RejectionClass::ALL.len()],
     forks: AtomicU64,
     handshakes_incompatible: AtomicU64,
@@ -426,6 +432,31 @@ pub fn verify_batch(
         .collect()
 }
 
+/// One event of a peer's batch, checked before storing ([`Replica::check_batch`]).
+// As large as the `Result<VerifiedEvent, EnvelopeError>` the ingest stages passed before;
+// boxing the verified event would add an allocation per event.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Checked {
+    /// Envelope and signature verified.
+    Verified(VerifiedEvent),
+    /// The event this node holds at that author's seq, byte for byte in its payload (so the
+    /// same id): not verified again.
+    Held {
+        /// The feed.
+        author: HubId,
+        /// The seq.
+        seq: u64,
+    },
+    /// Refused, with the author and seq its payload names when they read (unauthenticated).
+    Refused {
+        /// Why.
+        error: EnvelopeError,
+        /// The author and seq the payload names.
+        position: Option<(HubId, u64)>,
+    },
+}
+
 impl Replica {
     /// A replica over `store`, serving as `secret`.
     pub fn new(
@@ -531,6 +562,7 @@ impl Replica {
             events_received: c.received.load(Ordering::Relaxed),
             events_stored: c.stored.load(Ordering::Relaxed),
             events_duplicate: c.duplicate.load(Ordering::Relaxed),
+            events_verified: c.verified.load(Ordering::Relaxed),
             rejected: RejectionClass::ALL
                 .iter()
                 .map(|class| (*class, c.rejected[class.index()].load(Ordering::Relaxed)))
@@ -637,25 +669,84 @@ impl Replica {
         peer: &str,
         batch: Vec<pb::SignedEvent>,
     ) -> Result<IngestReport, StoreError> {
-        let verified = verify_batch(&self.charter, batch);
-        self.store_verified(peer, verified)
+        let checked = self.check_batch(batch);
+        self.store_verified(peer, checked)
     }
 
-    /// Stores events verified by [`verify_batch`].
+    /// Checks a peer's batch, results in batch order. An event this node already holds (same
+    /// author, seq and payload, hence the same id) is recognised from the store before any
+    /// signature check: a peer replaying held events costs a lookup each, not a verification.
+    /// The others are verified with [`verify_batch`].
+    pub fn check_batch(&self, batch: Vec<pb::SignedEvent>) -> Vec<Checked> {
+        let mut held: Vec<Option<Checked>> = Vec::with_capacity(batch.len());
+        let mut fresh = Vec::new();
+        let mut positions = Vec::new();
+        for signed in batch {
+            let position = claimed_position(&signed.payload);
+            match position {
+                Some((author, seq)) if self.holds(&author, seq, &signed.payload) => {
+                    held.push(Some(Checked::Held { author, seq }));
+                }
+                _ => {
+                    held.push(None);
+                    fresh.push(signed);
+                    positions.push(position);
+                }
+            }
+        }
+        self.counters
+            .verified
+            .fetch_add(fresh.len() as u64, Ordering::Relaxed);
+        let mut verdicts = verify_batch(&self.charter, fresh)
+            .into_iter()
+            .zip(positions);
+        held.into_iter()
+            .filter_map(|slot| match slot {
+                Some(known) => Some(known),
+                None => verdicts.next().map(|(verdict, position)| match verdict {
+                    Ok(event) => Checked::Verified(event),
+                    Err(error) => Checked::Refused { error, position },
+                }),
+            })
+            .collect()
+    }
+
+    /// Whether the store holds, at `author`'s `seq`, an event with exactly this payload.
+    fn holds(&self, author: &HubId, seq: u64, payload: &[u8]) -> bool {
+        self.store.head(author).is_some_and(|head| seq <= head.seq)
+            && self
+                .store
+                .get(author, seq)
+                .ok()
+                .flatten()
+                .is_some_and(|event| event.signed.payload == payload)
+    }
+
+    /// Stores events checked by [`Replica::check_batch`].
     pub fn store_verified(
         &self,
         peer: &str,
-        verified: Vec<Result<VerifiedEvent, EnvelopeError>>,
+        checked: Vec<Checked>,
     ) -> Result<IngestReport, StoreError> {
         let mut report = IngestReport::default();
-        let mut events = Vec::with_capacity(verified.len());
+        let mut events = Vec::with_capacity(checked.len());
         let mut refused = Vec::new();
+        let mut envelope_refused = 0;
+        // What the peer holds, from the events it sent: only those that follow on from what
+        // this node holds (a signed event far ahead of a gap, seq u64::MAX say, proves nothing
+        // the peer could serve and would show an absurd lag).
+        let mut heads: BTreeMap<HubId, u64> = BTreeMap::new();
         // (version, feed) -> (lowest seq, count): one report per feed, like gaps.
         let mut unsupported: BTreeMap<(u32, Option<HubId>), (u64, u64)> = BTreeMap::new();
-        for result in verified {
+        for result in checked {
             match result {
-                Ok(event) => events.push(event),
-                Err(error) => {
+                Checked::Verified(event) => events.push(event),
+                Checked::Held { author, seq } => {
+                    report.duplicates += 1;
+                    let head = heads.entry(author).or_default();
+                    *head = (*head).max(seq);
+                }
+                Checked::Refused { error, position } => {
                     self.counters.reject(RejectionClass::of(&error), 1);
                     if let Some((version, author, seq)) = error.unsupported_version() {
                         let entry = unsupported.entry((version, author)).or_insert((seq, 0));
@@ -663,15 +754,17 @@ impl Replica {
                         entry.1 += 1;
                         continue;
                     }
+                    envelope_refused += 1;
                     refused.push(Rejection {
-                        author: None,
-                        seq: 0,
+                        author: position.map(|(author, _)| author),
+                        seq: position.map_or(0, |(_, seq)| seq),
                         peer: peer.to_string(),
                         reason: error.to_string(),
                     })
                 }
             }
         }
+        let held = report.duplicates;
         let unsupported: Vec<UnsupportedEvents> = unsupported
             .into_iter()
             .map(|((version, author), (from_seq, count))| UnsupportedEvents {
@@ -682,15 +775,10 @@ impl Replica {
             })
             .collect();
         let unsupported_count: u64 = unsupported.iter().map(|u| u.count).sum();
-        let received = (events.len() + refused.len()) as u64 + unsupported_count;
+        let received = (events.len() + refused.len() + held) as u64 + unsupported_count;
         self.counters
             .received
             .fetch_add(received, Ordering::Relaxed);
-        let mut heads: BTreeMap<HubId, u64> = BTreeMap::new();
-        for event in &events {
-            let seq = heads.entry(event.author).or_default();
-            *seq = (*seq).max(event.seq);
-        }
         {
             let _order = lock(&self.ingest_lock);
             let outcomes = if events.is_empty() {
@@ -702,6 +790,10 @@ impl Replica {
             // author -> (expected seq, first and last seq dropped, count)
             let mut gaps: BTreeMap<HubId, (u64, u64, u64, u64)> = BTreeMap::new();
             for (event, outcome) in events.into_iter().zip(outcomes) {
+                if !matches!(outcome, Inserted::Gap { .. }) && event.seq <= crate::wire::SEQ_MAX {
+                    let seq = heads.entry(event.author).or_default();
+                    *seq = (*seq).max(event.seq);
+                }
                 match outcome {
                     Inserted::Stored => stored.push(event),
                     Inserted::Duplicate => report.duplicates += 1,
@@ -753,7 +845,7 @@ impl Replica {
                 self.host.forked(fork);
             }
         }
-        report.rejected += refused.iter().filter(|r| r.author.is_none()).count();
+        report.rejected += envelope_refused;
         report.rejected += unsupported_count as usize;
         for rejection in &refused {
             tracing::warn!(peer = %rejection.peer, author = ?rejection.author.map(|a| a.short()), seq = rejection.seq, reason = %rejection.reason, "peer event rejected");
@@ -1123,5 +1215,167 @@ mod tests {
         // The warning is logged at most once a minute per peer.
         assert!(!replica.version_warning_due("peer", "events"));
         assert!(replica.version_warning_due("another peer", "events"));
+    }
+
+    /// A hub and an observer, and the observer's replica.
+    fn hub_and_observer() -> (SecretKey, Arc<Replica>, Arc<Folded>) {
+        let hub = SecretKey::from_seed(&[1; 32]);
+        let observer = SecretKey::from_seed(&[2; 32]);
+        let charter = Arc::new(
+            Charter::found(
+                "Test",
+                1,
+                vec![
+                    MemberSpec {
+                        key: hub.hub_id(),
+                        name: "Hub".into(),
+                        role: Role::Hub,
+                        territories: vec!["13".into()],
+                    },
+                    MemberSpec {
+                        key: observer.hub_id(),
+                        name: "Observer".into(),
+                        role: Role::Observer,
+                        territories: Vec::new(),
+                    },
+                ],
+            )
+            .unwrap(),
+        );
+        let host = Arc::new(Folded::default());
+        let store: Arc<dyn EventStore> = Arc::new(MemoryStore::in_memory(charter.clone()));
+        let replica = Replica::new(
+            charter,
+            observer,
+            store,
+            host.clone(),
+            ReplicaConfig::default(),
+        );
+        (hub, replica, host)
+    }
+
+    /// `hub`'s events from `head` on, signed.
+    fn writer(hub: &SecretKey, replica: &Replica, head: Option<Head>) -> FeedWriter {
+        FeedWriter::new(
+            SecretKey::from_seed(&hub.seed()),
+            replica.charter.federation_id(),
+            head,
+            0,
+            u64::MAX / 4,
+        )
+    }
+
+    fn closed(n: u64) -> pb::event::Body {
+        pb::event::Body::VenueClosed(pb::VenueClosed {
+            venue_id: format!("v{n}"),
+            reason: "test".into(),
+        })
+    }
+
+    #[test]
+    fn a_signed_event_far_past_a_gap_says_nothing_of_what_the_peer_holds() {
+        let (hub, replica, _) = hub_and_observer();
+        // A member signs seq u64::MAX of its own feed: valid signature, no predecessors.
+        let head = Head {
+            seq: u64::MAX - 1,
+            id: maillage_core::EventId([7; 32]),
+        };
+        let absurd = writer(&hub, &replica, Some(head))
+            .next(closed(1), Vec::new(), 1_000)
+            .unwrap();
+        assert_eq!(absurd.seq, u64::MAX);
+        let report = replica.ingest("peer", vec![absurd.signed]).unwrap();
+        assert_eq!((report.stored, report.rejected), (0, 1), "{report:?}");
+        let peer = &replica.peers()["peer"];
+        assert!(peer.heads.is_empty(), "{:?}", peer.heads);
+        assert!(replica.lag_behind(peer).is_empty());
+        // Events that follow on do tell.
+        let first = writer(&hub, &replica, None)
+            .next(closed(1), Vec::new(), 1_000)
+            .unwrap();
+        replica.ingest("peer", vec![first.signed]).unwrap();
+        assert_eq!(
+            replica.peers()["peer"].heads,
+            BTreeMap::from([(hub.hub_id(), 1)])
+        );
+    }
+
+    #[test]
+    fn a_bad_signature_is_reported_with_the_author_and_seq_the_event_names() {
+        let (hub, replica, _) = hub_and_observer();
+        let mut feed = writer(&hub, &replica, None);
+        let first = feed.next(closed(1), Vec::new(), 1_000).unwrap();
+        let second = feed.next(closed(2), Vec::new(), 1_001).unwrap();
+        let mut forged = second.signed.clone();
+        forged.signature[0] ^= 1;
+        let report = replica.ingest("peer", vec![first.signed, forged]).unwrap();
+        assert_eq!((report.stored, report.rejected), (1, 1), "{report:?}");
+        let rejections = replica.recent_rejections();
+        assert_eq!(rejections.len(), 1, "{rejections:?}");
+        assert_eq!(
+            (rejections[0].author, rejections[0].seq),
+            (Some(hub.hub_id()), 2),
+            "{rejections:?}"
+        );
+        assert!(rejections[0].reason.contains("signature"), "{rejections:?}");
+        // A payload that does not decode names nothing.
+        let garbage = pb::SignedEvent {
+            payload: vec![0xFF; 3],
+            signature: vec![0; 64],
+        };
+        let report = replica.ingest("peer", vec![garbage]).unwrap();
+        assert_eq!(report.rejected, 1, "{report:?}");
+        let last = replica.recent_rejections().pop().unwrap();
+        assert_eq!((last.author, last.seq), (None, 0), "{last:?}");
+    }
+
+    #[test]
+    fn events_held_byte_for_byte_are_not_verified_again() {
+        let (hub, replica, host) = hub_and_observer();
+        let mut feed = writer(&hub, &replica, None);
+        let events: Vec<pb::SignedEvent> = (1..=512)
+            .map(|n| feed.next(closed(n), Vec::new(), 1_000 + n).unwrap().signed)
+            .collect();
+        let report = replica.ingest("peer", events.clone()).unwrap();
+        assert_eq!(report.stored, 512, "{report:?}");
+        assert_eq!(replica.counters().events_verified, 512);
+        // A member replaying the same batch: each event is recognised from the store.
+        for _ in 0..3 {
+            let report = replica.ingest("peer", events.clone()).unwrap();
+            assert_eq!(
+                (report.stored, report.duplicates, report.rejected),
+                (0, 512, 0),
+                "{report:?}"
+            );
+        }
+        let counters = replica.counters();
+        assert_eq!(
+            counters.events_verified, 512,
+            "replayed events verified again"
+        );
+        assert_eq!(counters.events_duplicate, 3 * 512);
+        assert_eq!(counters.events_received, 4 * 512);
+        assert_eq!(*lock(&host.0), 512, "each event folded once");
+        assert_eq!(replica.peers()["peer"].heads[&hub.hub_id()], 512);
+        // The held payload under a garbled signature is still the held event (same id): not
+        // stored again, not verified.
+        let mut garbled = events[0].clone();
+        garbled.signature = vec![0; 64];
+        let report = replica.ingest("peer", vec![garbled]).unwrap();
+        assert_eq!((report.duplicates, report.rejected), (1, 0), "{report:?}");
+        assert_eq!(replica.counters().events_verified, 512);
+        // Another payload at a held seq is verified (and this forgery refused).
+        let mut other = events[1].clone();
+        if let Some(byte) = other.payload.last_mut() {
+            *byte ^= 1;
+        }
+        let report = replica.ingest("peer", vec![other]).unwrap();
+        assert_eq!((report.duplicates, report.rejected), (0, 1), "{report:?}");
+        assert_eq!(replica.counters().events_verified, 513);
+        // A new event after the held ones is verified and stored.
+        let next = feed.next(closed(513), Vec::new(), 2_000).unwrap();
+        let report = replica.ingest("peer", vec![next.signed]).unwrap();
+        assert_eq!(report.stored, 1, "{report:?}");
+        assert_eq!(replica.counters().events_verified, 514);
     }
 }
