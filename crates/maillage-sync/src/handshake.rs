@@ -9,9 +9,14 @@
 //! versions were named offers or chooses nothing: it speaks protocol v1.
 //!
 //! Sans-IO: [`Sessions`] is the server's table, driven with the time and the random bytes it
-//! needs; [`ClientHandshake`] is the client's half. Both are bounded: at most
-//! [`PENDING_MAX`] handshakes half-done and [`SESSIONS_MAX`] sessions open; the oldest are
-//! evicted first.
+//! needs; [`ClientHandshake`] is the client's half. Both are bounded, and what one key does
+//! never evicts another key's state: at most [`PENDING_PER_KEY`] handshakes half-done per
+//! claimed key (a `Hello` is unauthenticated: anyone may claim a member's key, so a flood only
+//! ever competes with the handshakes of the key it claims, and a handshake younger than
+//! [`PENDING_GRACE_MS`] is never evicted: the flood is refused instead), at most
+//! [`SESSIONS_PER_MEMBER`] sessions per member (its new session evicts its own least recently
+//! used) and [`SESSIONS_MAX`] in all (then the member holding the most loses its least
+//! recently used).
 //!
 //! Size: the sans-IO handshake and, below it, one test per refusal (unknown key, reflected
 //! signature, versions without a common one, versions altered in transit, bounds).
@@ -27,9 +32,16 @@ use thiserror::Error;
 pub const NONCE_BYTES: usize = 32;
 /// Length of a session token.
 pub const SESSION_TOKEN_BYTES: usize = 16;
-/// Handshakes waiting for their `Prove` step, at most.
-pub const PENDING_MAX: usize = 256;
-/// Open sessions, at most (the least recently used is evicted).
+/// Handshakes waiting for their `Prove` step, at most, per claimed key (so at most this many
+/// times the members of the charter in all).
+pub const PENDING_PER_KEY: usize = 16;
+/// A waiting handshake younger than this is never evicted: a `Hello` finding its key's
+/// handshakes all this young is refused (`resource_exhausted`), so a flood claiming a key
+/// cannot push out the honest handshake sent just before it.
+pub const PENDING_GRACE_MS: u64 = 5_000;
+/// Open sessions of one member, at most (its least recently used is evicted).
+pub const SESSIONS_PER_MEMBER: usize = 16;
+/// Open sessions, at most (the least recently used of the member holding the most is evicted).
 pub const SESSIONS_MAX: usize = 1024;
 /// A `Hello` must be followed by its `Prove` within this time.
 pub const PENDING_TTL_MS: u64 = 30_000;
@@ -139,6 +151,11 @@ pub enum HandshakeError {
     /// The key is not allowed to do this.
     #[error("handshake: {0}")]
     Refused(String),
+    /// Too many handshakes claiming this key wait for their `Prove`, all recent.
+    #[error(
+        "handshake: {PENDING_PER_KEY} handshakes claiming key {0} already wait for Prove: retry later"
+    )]
+    Busy(HubId),
     /// Server side: the client offers no version this node implements.
     #[error(
         "handshake: no common protocol version: the client offers {}, this node implements {}: {}; {}",
@@ -295,16 +312,22 @@ impl Sessions {
             }
         })?;
         self.expire(now_ms);
-        while self.pending.len() >= PENDING_MAX {
-            let oldest = self
-                .pending
-                .iter()
+        // Only this key's own handshakes compete for its room; a young one is never evicted.
+        loop {
+            let theirs = || self.pending.iter().filter(|(_, p)| p.client == client);
+            if theirs().count() < PENDING_PER_KEY {
+                break;
+            }
+            let Some((nonce, created_ms)) = theirs()
                 .min_by_key(|(_, p)| p.created_ms)
-                .map(|(k, _)| *k);
-            match oldest {
-                Some(key) => self.pending.remove(&key),
-                None => break,
+                .map(|(nonce, p)| (*nonce, p.created_ms))
+            else {
+                break;
             };
+            if now_ms.saturating_sub(created_ms) < PENDING_GRACE_MS {
+                return Err(HandshakeError::Busy(client));
+            }
+            self.pending.remove(&nonce);
         }
         let server = me.hub_id();
         let signature = me.sign_raw(&transcript(
@@ -372,16 +395,28 @@ impl Sessions {
             .map_err(|_| HandshakeError::BadSignature(Side::Client))?;
         let chosen_version = pending.chosen_version;
         self.pending.remove(&server_nonce);
+        // A member's new session evicts its own least recently used, never another member's;
+        // only a full table (many members) takes one from the member holding the most.
+        while self.sessions_of(&client) >= SESSIONS_PER_MEMBER {
+            if !self.evict_least_recent(&client) {
+                break;
+            }
+        }
         while self.open.len() >= SESSIONS_MAX {
-            let oldest = self
-                .open
-                .iter()
-                .min_by_key(|(_, s)| s.last_used_ms)
-                .map(|(k, _)| *k);
-            match oldest {
-                Some(key) => self.open.remove(&key),
-                None => break,
+            let mut counts: BTreeMap<HubId, usize> = BTreeMap::new();
+            for session in self.open.values() {
+                *counts.entry(session.peer).or_default() += 1;
+            }
+            let Some(largest) = counts
+                .into_iter()
+                .max_by_key(|(_, count)| *count)
+                .map(|(peer, _)| peer)
+            else {
+                break;
             };
+            if !self.evict_least_recent(&largest) {
+                break;
+            }
         }
         self.open.insert(
             token,
@@ -411,6 +446,22 @@ impl Sessions {
         }
         session.last_used_ms = now_ms;
         Ok(session.peer)
+    }
+
+    /// Sessions of `peer` open.
+    fn sessions_of(&self, peer: &HubId) -> usize {
+        self.open.values().filter(|s| s.peer == *peer).count()
+    }
+
+    /// Closes `peer`'s least recently used session; false if it has none.
+    fn evict_least_recent(&mut self, peer: &HubId) -> bool {
+        let oldest = self
+            .open
+            .iter()
+            .filter(|(_, s)| s.peer == *peer)
+            .min_by_key(|(_, s)| s.last_used_ms)
+            .map(|(token, _)| *token);
+        oldest.is_some_and(|token| self.open.remove(&token).is_some())
     }
 
     /// Half-done handshakes held.
@@ -914,14 +965,15 @@ mod tests {
     fn pending_handshakes_and_sessions_are_bounded() {
         let (charter, keys, _) = setup();
         let mut sessions = Sessions::default();
-        for i in 0..(PENDING_MAX as u64 + 50) {
+        // One Hello a second: each key's oldest beyond the grace makes room.
+        for i in 0..(PENDING_PER_KEY as u64 + 50) {
             let mut nonce = [0u8; 32];
             nonce[..8].copy_from_slice(&i.to_be_bytes());
             let hs = ClientHandshake::new(&charter, keys[1].hub_id(), [3; 32], V);
             sessions
-                .hello(&charter, &keys[0], V, &hs.hello(), nonce, i)
+                .hello(&charter, &keys[0], V, &hs.hello(), nonce, i * 1_000)
                 .expect("hello");
-            assert!(sessions.pending_count() <= PENDING_MAX);
+            assert!(sessions.pending_count() <= PENDING_PER_KEY);
         }
         for i in 0..(SESSIONS_MAX as u64 + 10) {
             let mut token = [0u8; 16];
@@ -930,7 +982,7 @@ mod tests {
             nonce[..8].copy_from_slice(&i.to_be_bytes());
             let hs = ClientHandshake::new(&charter, keys[1].hub_id(), [3; 32], V);
             let hello = sessions
-                .hello(&charter, &keys[0], V, &hs.hello(), nonce, 10_000 + i)
+                .hello(&charter, &keys[0], V, &hs.hello(), nonce, 100_000 + i)
                 .expect("hello");
             let finished = hs.finish(&charter, &keys[1], &hello, None).expect("finish");
             sessions
@@ -939,22 +991,114 @@ mod tests {
                     &keys[0].hub_id(),
                     &finished.prove,
                     token,
-                    10_000 + i,
+                    100_000 + i,
                 )
                 .expect("prove");
             assert!(sessions.open_count() <= SESSIONS_MAX);
         }
         // The oldest sessions were evicted, the newest work.
         assert_eq!(
-            sessions.authorize(&charter, &hex::encode([0u8; 16]), 20_000),
+            sessions.authorize(&charter, &hex::encode([0u8; 16]), 200_000),
             Err(HandshakeError::NoSession)
         );
         let mut newest = [0u8; 16];
         newest[..8].copy_from_slice(&(SESSIONS_MAX as u64 + 9).to_be_bytes());
         assert!(
             sessions
-                .authorize(&charter, &hex::encode(newest), 20_000)
+                .authorize(&charter, &hex::encode(newest), 200_000)
                 .is_ok()
+        );
+    }
+
+    /// `key`'s Hello with server challenge `n` at `now`, and its Prove.
+    fn handshake(
+        sessions: &mut Sessions,
+        charter: &Charter,
+        server: &SecretKey,
+        key: &SecretKey,
+        n: u64,
+        now: u64,
+    ) -> Result<pb::ProveRequest, HandshakeError> {
+        let mut nonce = [0u8; 32];
+        nonce[..8].copy_from_slice(&n.to_be_bytes());
+        let hs = ClientHandshake::new(charter, key.hub_id(), [3; 32], V);
+        let hello = sessions.hello(charter, server, V, &hs.hello(), nonce, now)?;
+        Ok(hs.finish(charter, key, &hello, None)?.prove)
+    }
+
+    #[test]
+    fn a_flood_of_hellos_does_not_evict_an_honest_pending_handshake() {
+        let (charter, keys, _) = setup();
+        let mut sessions = Sessions::default();
+        let honest = handshake(&mut sessions, &charter, &keys[0], &keys[1], 0, 1_000).unwrap();
+        // 10,000 Hellos from strangers claiming the other member's key and the honest key
+        // itself (a Hello proves nothing), in the same second.
+        let mut busy = 0;
+        for i in 1..=10_000u64 {
+            let claimed = &keys[1 + (i % 2) as usize];
+            let mut nonce = [0xAA; 32];
+            nonce[..8].copy_from_slice(&i.to_be_bytes());
+            let hs = ClientHandshake::new(&charter, claimed.hub_id(), [9; 32], V);
+            match sessions.hello(&charter, &keys[0], V, &hs.hello(), nonce, 1_000 + i / 100) {
+                Ok(_) => {}
+                Err(HandshakeError::Busy(key)) => {
+                    assert_eq!(key, claimed.hub_id());
+                    busy += 1;
+                }
+                Err(other) => panic!("{other:?}"),
+            }
+            assert!(sessions.pending_count() <= 2 * PENDING_PER_KEY);
+        }
+        assert_eq!(busy, 10_000 - (2 * PENDING_PER_KEY - 1));
+        assert_eq!(
+            sessions
+                .prove(&charter, &keys[0].hub_id(), &honest, [1; 16], 1_200)
+                .map(|(peer, _)| peer),
+            Ok(keys[1].hub_id())
+        );
+        // Once the grace is over, the key's own oldest makes room for its new Hello: a
+        // flood never locks a key out for longer than the grace.
+        let later = 1_000 + 100 + PENDING_GRACE_MS;
+        assert!(handshake(&mut sessions, &charter, &keys[0], &keys[2], 20_000, later).is_ok());
+        assert!(handshake(&mut sessions, &charter, &keys[0], &keys[1], 20_001, later).is_ok());
+    }
+
+    #[test]
+    fn a_members_new_sessions_evict_only_its_own() {
+        let (charter, keys, _) = setup();
+        // Another member's session, then one member opens 1,100 sessions (the probe's flood,
+        // 1,100 in 2.6 s; here one every 100 ms).
+        let mut sessions = Sessions::default();
+        let other = handshake(&mut sessions, &charter, &keys[0], &keys[2], 0, 0).unwrap();
+        sessions
+            .prove(&charter, &keys[0].hub_id(), &other, [0xEE; 16], 0)
+            .unwrap();
+        for i in 0..1_100u64 {
+            let now = 1 + i * 100;
+            let mut token = [0u8; 16];
+            token[..8].copy_from_slice(&i.to_be_bytes());
+            // Each Hello is proven at once: at most one waits at a time.
+            let prove = handshake(&mut sessions, &charter, &keys[0], &keys[1], 1 + i, now).unwrap();
+            sessions
+                .prove(&charter, &keys[0].hub_id(), &prove, token, now)
+                .unwrap();
+        }
+        assert_eq!(sessions.open_count(), SESSIONS_PER_MEMBER + 1);
+        let now = 1_100 * 100;
+        assert_eq!(
+            sessions.authorize(&charter, &hex::encode([0xEE; 16]), now),
+            Ok(keys[2].hub_id())
+        );
+        let mut newest = [0u8; 16];
+        newest[..8].copy_from_slice(&1_099u64.to_be_bytes());
+        assert_eq!(
+            sessions.authorize(&charter, &hex::encode(newest), now),
+            Ok(keys[1].hub_id())
+        );
+        assert_eq!(
+            sessions.authorize(&charter, &hex::encode([0u8; 16]), now),
+            Err(HandshakeError::NoSession),
+            "the member's own oldest session was evicted"
         );
     }
 }

@@ -69,6 +69,7 @@ fn handshake_status(error: HandshakeError) -> Status {
             }
             status
         }
+        HandshakeError::Busy(_) => Status::resource_exhausted(error.to_string()),
         _ => Status::unauthenticated(error.to_string()),
     }
 }
