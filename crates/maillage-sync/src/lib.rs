@@ -11,10 +11,12 @@
 //! - [`client`]: an authenticated [`client::PeerClient`] and the self-healing link loop, over
 //!   an injectable [`client::Connector`] (TCP in the node, an in-process network in
 //!   simulations).
+//! - [`loglimit`]: warnings about what peers send, rate-limited per source.
 //! - [`server`]: serving the service over an injectable incoming stream.
 
 pub mod client;
 pub mod handshake;
+pub mod loglimit;
 pub mod plan;
 pub mod replica;
 pub mod server;

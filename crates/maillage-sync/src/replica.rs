@@ -28,6 +28,7 @@ use rayon::prelude::*;
 use tokio::sync::watch;
 
 use crate::handshake::Sessions;
+use crate::loglimit::{LogLimiter, Verdict};
 
 /// What the node behind a replica does with what replication brings.
 pub trait Host: Send + Sync + 'static {
@@ -389,6 +390,8 @@ pub struct Replica {
     ingest_lock: Mutex<()>,
     /// When a warning about a peer's protocol version was last logged, per peer and topic.
     version_warnings: Mutex<BTreeMap<String, u64>>,
+    /// Warnings about what peers and strangers send, rate-limited per source.
+    warnings: Mutex<LogLimiter>,
     /// When the replica started.
     started: Instant,
     /// Totals for metrics.
@@ -501,6 +504,7 @@ impl Replica {
             rejections: Mutex::new(VecDeque::new()),
             ingest_lock: Mutex::new(()),
             version_warnings: Mutex::new(BTreeMap::new()),
+            warnings: Mutex::new(LogLimiter::default()),
             started: Instant::now(),
             counters: Counters::default(),
         })
@@ -577,6 +581,25 @@ impl Replica {
         self.counters
             .handshakes_incompatible
             .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Logs a warning about what `source` (a peer, or a stranger's address) sent with `warn`,
+    /// which receives how many of its warnings were suppressed before; at most
+    /// [`crate::loglimit::LINES_PER_WINDOW`] a minute per source, then one line saying the
+    /// rest is suppressed. Returns whether `warn` ran.
+    pub fn limited_warning(&self, source: &str, warn: impl FnOnce(u64)) -> bool {
+        let verdict = lock(&self.warnings).check(source, self.now_ms());
+        match verdict {
+            Verdict::Log { suppressed } => {
+                warn(suppressed);
+                true
+            }
+            Verdict::Suppressing => {
+                tracing::warn!(%source, "more warnings about what this source sends are suppressed for up to a minute");
+                false
+            }
+            Verdict::Suppress => false,
+        }
     }
 
     /// Whether a warning about `peer`'s protocol version on `topic` is due (at most one per
@@ -848,7 +871,12 @@ impl Replica {
         report.rejected += envelope_refused;
         report.rejected += unsupported_count as usize;
         for rejection in &refused {
-            tracing::warn!(peer = %rejection.peer, author = ?rejection.author.map(|a| a.short()), seq = rejection.seq, reason = %rejection.reason, "peer event rejected");
+            let logged = self.limited_warning(peer, |suppressed| {
+                tracing::warn!(peer = %rejection.peer, author = ?rejection.author.map(|a| a.short()), seq = rejection.seq, reason = %rejection.reason, suppressed, "peer event rejected");
+            });
+            if !logged {
+                tracing::debug!(peer = %rejection.peer, author = ?rejection.author.map(|a| a.short()), seq = rejection.seq, reason = %rejection.reason, "peer event rejected");
+            }
         }
         if !unsupported.is_empty() {
             let due = self.version_warning_due(peer, "events");
@@ -928,7 +956,11 @@ impl Replica {
                 Ok(None) => {}
                 Err(reason) => {
                     self.counters.reject(RejectionClass::BadForkProof, 1);
-                    tracing::warn!(%peer, %reason, "fork proof rejected");
+                    if !self.limited_warning(peer, |suppressed| {
+                        tracing::warn!(%peer, %reason, suppressed, "fork proof rejected");
+                    }) {
+                        tracing::debug!(%peer, %reason, "fork proof rejected");
+                    }
                     self.remember_rejections(vec![Rejection {
                         author: None,
                         seq: 0,

@@ -74,6 +74,19 @@ fn handshake_status(error: HandshakeError) -> Status {
     }
 }
 
+/// Logs a refused handshake, at most a few lines a minute per remote address: a stranger's
+/// flood of Hellos costs no more than that in the log.
+fn refused<T>(replica: &Replica, request: &Request<T>, error: &HandshakeError) {
+    let remote = request.remote_addr();
+    let source = remote.map_or_else(|| "unknown address".to_owned(), |a| a.ip().to_string());
+    let logged = replica.limited_warning(&source, |suppressed| {
+        tracing::warn!(remote = ?remote, %error, suppressed, "handshake refused");
+    });
+    if !logged {
+        tracing::debug!(remote = ?remote, %error, "handshake refused");
+    }
+}
+
 type BatchStream = Pin<Box<dyn Stream<Item = Result<pb::EventBatch, Status>> + Send>>;
 
 #[tonic::async_trait]
@@ -111,7 +124,7 @@ impl Federation for FederationService {
                 Err(handshake_status(error))
             }
             Err(error) => {
-                tracing::warn!(remote = ?request.remote_addr(), %error, "handshake refused");
+                refused(replica, &request, &error);
                 Err(handshake_status(error))
             }
         }
@@ -149,7 +162,7 @@ impl Federation for FederationService {
                 }))
             }
             Err(error) => {
-                tracing::warn!(remote = ?request.remote_addr(), %error, "handshake refused");
+                refused(replica, &request, &error);
                 Err(handshake_status(error))
             }
         }
