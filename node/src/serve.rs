@@ -23,6 +23,7 @@ use maillage_app::views::{PeerRejectionView, PeerView, ReplicationView, Unsuppor
 use maillage_core::{EventId, Fork, HubId, Role, VerifiedEvent, pb};
 use maillage_proto::v1::query_server::QueryServer;
 use maillage_store::EventStore;
+use maillage_sync::server::{ConnectionLimits, ListenerLimits};
 use maillage_sync::{
     Connector, Host, PeerClient, PeerConfig, Replica, ReplicaConfig, TcpConnector, run_link,
 };
@@ -611,7 +612,9 @@ pub async fn run(
     let http_shown = http.map_or_else(|| "off".to_owned(), |a| format!("http://{a}/"));
     tracing::info!(listen = %local, commands = %admin_shown.display(), http = %http_shown, node = %node.id().short(), role = ?role, peers = links.len(), tls = config.tls.is_some(), "serving");
 
-    let mut builder = Server::builder()
+    // Bounded against strangers: streams and requests per connection, HTTP/2 keepalive
+    // (a dead peer is dropped), connections in all and per address, silent connections closed.
+    let mut builder = maillage_sync::server::builder(&ConnectionLimits::default())
         .initial_stream_window_size(maillage_sync::client::STREAM_WINDOW_BYTES)
         .initial_connection_window_size(maillage_sync::client::CONNECTION_WINDOW_BYTES);
     if let Some(tls) = &config.tls {
@@ -657,7 +660,10 @@ pub async fn run(
             QueryServer::new(query)
                 .max_decoding_message_size(maillage_sync::replica::MESSAGE_BYTES_MAX),
         )
-        .serve_with_incoming_shutdown(maillage_sync::server::incoming(listener), shutdown)
+        .serve_with_incoming_shutdown(
+            maillage_sync::server::incoming_limited(listener, ListenerLimits::default()),
+            shutdown,
+        )
         .await;
 
     tracing::info!("shutting down: stopping links");
