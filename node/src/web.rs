@@ -32,6 +32,8 @@ pub mod pages;
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::Router;
@@ -45,7 +47,10 @@ use maillage_core::date::parse_date;
 use maillage_core::ledger::VenueQuery;
 use maillage_core::vocab::Service;
 use maillage_core::{Ledger, Role};
+use maillage_sync::server::{Admitted, ListenerLimits};
 use serde::Deserialize;
+use tokio_stream::{Stream, StreamExt};
+use tonic::transport::server::Connected;
 
 pub use metrics::Metrics;
 use pages::{DashboardData, Dot, PageHead, VenueRow, VenueSearchView};
@@ -125,9 +130,62 @@ pub async fn serve(
     web: Web,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(web))
+    serve_bounded(listener, router(web), HTTP_LIMITS, shutdown).await
+}
+
+/// The dashboard's connections: a browser and a scraper need few; a stranger's silent
+/// connections are closed like on the federation listener.
+const HTTP_LIMITS: ListenerLimits = ListenerLimits {
+    connections_max: 64,
+    connections_per_address: 16,
+    silent_timeout: std::time::Duration::from_secs(10),
+    accept_backoff: std::time::Duration::from_millis(100),
+    tcp_keepalive: std::time::Duration::from_secs(60),
+};
+
+/// Serves `router` on `listener`'s connections bounded by `limits`
+/// ([`maillage_sync::server::incoming_limited`]).
+async fn serve_bounded(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    limits: ListenerLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let local = listener.local_addr()?;
+    let incoming = Box::pin(maillage_sync::server::incoming_limited(listener, limits));
+    axum::serve(BoundedListener { incoming, local }, router)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Bounded connections, as axum takes them.
+struct BoundedListener {
+    incoming: Pin<Box<dyn Stream<Item = std::io::Result<Admitted>> + Send>>,
+    local: SocketAddr,
+}
+
+impl axum::serve::Listener for BoundedListener {
+    type Io = Admitted;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Admitted, SocketAddr) {
+        loop {
+            match self.incoming.next().await {
+                Some(Ok(io)) => {
+                    let remote = io.connect_info().remote_addr.unwrap_or(self.local);
+                    return (io, remote);
+                }
+                // The bounded stream pauses after a failed accept itself.
+                Some(Err(_)) => {}
+                // Only once the server is gone.
+                None => std::future::pending::<()>().await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        Ok(self.local)
+    }
 }
 
 /// An HTML page, with headers that forbid any script and any caching.
@@ -442,5 +500,93 @@ async fn venues(State(web): State<Web>, Query(params): Query<VenueParams>) -> Re
             html(status, pages::venues(&web.head(), &view))
         }
         Err(message) => failure(&web, &message),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpSocket, TcpStream};
+
+    use super::*;
+
+    /// Reads until the peer closes or `within` passes: what came, and whether it closed.
+    async fn read_until_closed(stream: &mut TcpStream, within: Duration) -> (Vec<u8>, bool) {
+        let deadline = tokio::time::Instant::now() + within;
+        let mut seen = Vec::new();
+        let mut buffer = [0u8; 1024];
+        loop {
+            match tokio::time::timeout_at(deadline, stream.read(&mut buffer)).await {
+                Err(_) => return (seen, false),
+                Ok(Ok(0) | Err(_)) => return (seen, true),
+                Ok(Ok(n)) => seen.extend_from_slice(&buffer[..n]),
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn silent_connections_beyond_the_bounds_are_closed_and_a_browser_is_served() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let silent_timeout = Duration::from_millis(1_000);
+        let limits = ListenerLimits {
+            connections_max: 4,
+            connections_per_address: 2,
+            silent_timeout,
+            ..HTTP_LIMITS
+        };
+        let router = Router::new().route("/", get(|| async { "ok" }));
+        tokio::spawn(serve_bounded(
+            listener,
+            router,
+            limits,
+            std::future::pending(),
+        ));
+        let opened = Instant::now();
+        let mut silent = Vec::new();
+        for _ in 0..10 {
+            silent.push(TcpStream::connect(address).await.unwrap());
+        }
+        let watched: Vec<_> = silent
+            .into_iter()
+            .map(|mut stream| {
+                tokio::spawn(async move {
+                    let (_, closed) =
+                        read_until_closed(&mut stream, Duration::from_millis(300)).await;
+                    (stream, closed)
+                })
+            })
+            .collect();
+        let mut held = Vec::new();
+        let mut closed_at_once = 0;
+        for watch in watched {
+            match watch.await.unwrap() {
+                (_, true) => closed_at_once += 1,
+                (stream, false) => held.push(stream),
+            }
+        }
+        assert!(opened.elapsed() < silent_timeout);
+        assert_eq!((held.len(), closed_at_once), (2, 8));
+        // A browser on another address is served meanwhile.
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+        let mut browser = socket.connect(address).await.unwrap();
+        browser
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let (answer, closed) = read_until_closed(&mut browser, Duration::from_secs(5)).await;
+        assert!(closed);
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+        // The silent ones are closed after the silent timeout.
+        for mut stream in held {
+            let (_, closed) = read_until_closed(&mut stream, silent_timeout * 3).await;
+            assert!(closed);
+        }
+        assert!(opened.elapsed() >= silent_timeout);
     }
 }
