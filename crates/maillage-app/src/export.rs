@@ -292,8 +292,11 @@ fn for_excel(content: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// One CSV field: quoted when `always`, or when it holds a separator, a quote or a line end.
+/// One CSV field: quoted when `always`, or when it holds a separator, a quote or a line end;
+/// never run as a formula by a spreadsheet ([`maillage_venues::spreadsheet_safe`]: names
+/// come from peers).
 fn field(out: &mut Vec<u8>, value: &str, always: bool) {
+    let value = maillage_venues::spreadsheet_safe(value);
     if always || value.contains([',', '"', '\n', '\r']) {
         out.push(b'"');
         out.extend_from_slice(value.replace('"', "\"\"").as_bytes());
@@ -688,6 +691,16 @@ mod tests {
         })
         .unwrap();
         assert_eq!(rows, 1);
+        let mut line = Vec::new();
+        field(&mut line, "=HYPERLINK(\"http://evil.example/\")", false);
+        line.push(b',');
+        field(&mut line, "2A", true);
+        line.push(b',');
+        field(&mut line, "-1", false);
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            "\"'=HYPERLINK(\"\"http://evil.example/\"\")\",\"2A\",-1"
+        );
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "\"'=HYPERLINK(\"\"http://evil.example/\"\")\",-3,'@x,ok\n"
