@@ -117,18 +117,19 @@ pub fn incoming_limited(
     limits: ListenerLimits,
 ) -> impl Stream<Item = io::Result<Admitted>> + Send + 'static {
     let (tx, rx) = mpsc::channel(16);
-    tokio::spawn(accept_loop(listener, limits, tx));
+    let accepted = TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .with_keepalive(Some(limits.tcp_keepalive));
+    tokio::spawn(accept_loop(accepted, limits, tx));
     ReceiverStream::new(rx)
 }
 
+/// Admits what `accepted` yields (TCP_NODELAY and keepalive already set) under `limits`.
 async fn accept_loop(
-    listener: TcpListener,
+    mut accepted: impl Stream<Item = io::Result<TcpStream>> + Unpin,
     limits: ListenerLimits,
     tx: mpsc::Sender<io::Result<Admitted>>,
 ) {
-    let mut accepted = TcpIncoming::from(listener)
-        .with_nodelay(Some(true))
-        .with_keepalive(Some(limits.tcp_keepalive));
     let gate = Gate::default();
     let mut failure_logged: Option<tokio::time::Instant> = None;
     loop {
@@ -290,5 +291,45 @@ impl Connected for Admitted {
 
     fn connect_info(&self) -> Self::ConnectInfo {
         self.stream.connect_info()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_accept_pauses_instead_of_spinning() {
+        // Every accept fails as when the process is out of file descriptors (EMFILE).
+        let attempts = Arc::new(AtomicUsize::new(0));
+        let counted = attempts.clone();
+        let failing = Box::pin(tokio_stream::StreamExt::then(
+            tokio_stream::iter(std::iter::repeat(())),
+            move |()| {
+                let counted = counted.clone();
+                async move {
+                    counted.fetch_add(1, Ordering::Relaxed);
+                    tokio::task::yield_now().await;
+                    Err::<TcpStream, _>(io::Error::from_raw_os_error(24))
+                }
+            },
+        ));
+        let limits = ListenerLimits {
+            accept_backoff: Duration::from_millis(50),
+            ..ListenerLimits::default()
+        };
+        let (tx, rx) = mpsc::channel(1);
+        let task = tokio::spawn(accept_loop(failing, limits, tx));
+        tokio::time::sleep(Duration::from_millis(275)).await;
+        task.abort();
+        let tried = attempts.load(Ordering::Relaxed);
+        assert!(
+            (2..=12).contains(&tried),
+            "{tried} accepts in 275 ms with a 50 ms pause"
+        );
+        drop(rx);
     }
 }
