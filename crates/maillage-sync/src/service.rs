@@ -28,12 +28,56 @@ pub const STREAM_BUFFER_BATCHES: usize = 4;
 #[derive(Debug, Clone)]
 pub struct FederationService {
     replica: Arc<Replica>,
+    /// Pull streams open now, per member.
+    pulls: Arc<std::sync::Mutex<BTreeMap<HubId, usize>>>,
+}
+
+/// Pull streams one member may hold open at once. A link holds one (a second while a
+/// reconnection replaces it); each unread stream pins up to `STREAM_BUFFER_BATCHES` batches
+/// and the peer's HTTP/2 window of the server's memory, so a member's key, or a client that
+/// stole one, cannot grow it without bound by opening streams it never reads.
+pub const PULLS_PER_MEMBER: usize = 8;
+
+/// One open pull stream of a member, counted until dropped.
+struct PullSlot {
+    pulls: Arc<std::sync::Mutex<BTreeMap<HubId, usize>>>,
+    peer: HubId,
+}
+
+impl Drop for PullSlot {
+    fn drop(&mut self) {
+        let mut pulls = self.pulls.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(open) = pulls.get_mut(&self.peer) {
+            *open = open.saturating_sub(1);
+            if *open == 0 {
+                pulls.remove(&self.peer);
+            }
+        }
+    }
 }
 
 impl FederationService {
     /// Serves `replica`.
     pub fn new(replica: Arc<Replica>) -> Self {
-        Self { replica }
+        Self {
+            replica,
+            pulls: Arc::default(),
+        }
+    }
+
+    /// A slot for one more pull stream of `peer`, if it holds fewer than
+    /// [`PULLS_PER_MEMBER`].
+    fn pull_slot(&self, peer: HubId) -> Option<PullSlot> {
+        let mut pulls = self.pulls.lock().unwrap_or_else(|p| p.into_inner());
+        let open = pulls.entry(peer).or_default();
+        if *open >= PULLS_PER_MEMBER {
+            return None;
+        }
+        *open += 1;
+        Some(PullSlot {
+            pulls: self.pulls.clone(),
+            peer,
+        })
     }
 
     /// The peer behind a request's session token.
@@ -233,17 +277,19 @@ impl Federation for FederationService {
             0 => self.replica.config.batch_events_max,
             n => n.min(BATCH_EVENTS_CEILING),
         };
+        let Some(slot) = self.pull_slot(peer) else {
+            return Err(Status::resource_exhausted(format!(
+                "pull: this member already has {PULLS_PER_MEMBER} pull streams open; close one first"
+            )));
+        };
         let (tx, rx) = mpsc::channel(STREAM_BUFFER_BATCHES);
         let replica = self.replica.clone();
         tracing::debug!(peer = %peer.short(), ranges = cursors.len(), follow = request.follow, "pull");
-        tokio::spawn(serve_pull(
-            replica,
-            peer,
-            cursors,
-            batch_events,
-            request.follow,
-            tx,
-        ));
+        tokio::spawn(async move {
+            // The slot is held as long as the stream is served.
+            let _slot = slot;
+            serve_pull(replica, peer, cursors, batch_events, request.follow, tx).await;
+        });
         Ok(Response::new(
             Box::pin(ReceiverStream::new(rx)) as BatchStream
         ))

@@ -623,3 +623,55 @@ async fn nodes_of_different_protocol_versions_refuse_each_other_and_keep_serving
             .unwrap();
     }
 }
+
+/// A member that opens pull streams and never reads them pinned the server's memory for each
+/// (1,000 of them: 3.5 GB): it may hold `PULLS_PER_MEMBER` open, the next is refused with
+/// RESOURCE_EXHAUSTED, and closing one frees its place. Another member is served meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_holds_a_bounded_number_of_pull_streams() {
+    let f = fixture();
+    let (server, _) = replica(&f, 0);
+    server.store.append_own(&feed(&f, 0, 50)).unwrap();
+    let address = serve(server).await;
+    let (reader, _) = replica(&f, 1);
+    let mut client = PeerClient::connect(&reader, &peer(&address), &TcpConnector::default())
+        .await
+        .unwrap();
+    let request = || pb::PullRequest {
+        ranges: Vec::new(),
+        batch_events_max: 0,
+        follow: true,
+    };
+    let mut open = Vec::new();
+    for _ in 0..maillage_sync::service::PULLS_PER_MEMBER {
+        open.push(client.pull(request()).await.unwrap());
+    }
+    let refused = client.pull(request()).await.unwrap_err();
+    assert!(
+        matches!(&refused, LinkError::Rpc(status) if status.code() == tonic::Code::ResourceExhausted),
+        "{refused:?}"
+    );
+    // Another member is served meanwhile.
+    let (other, _) = replica(&f, 2);
+    let mut observer = PeerClient::connect(&other, &peer(&address), &TcpConnector::default())
+        .await
+        .unwrap();
+    let mut stream = observer.pull(request()).await.unwrap();
+    let first = stream.message().await.unwrap().unwrap();
+    assert!(!first.events.is_empty());
+    // A stream closed frees its place (once the server notices, at its next send).
+    drop(open.pop());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match client.pull(request()).await {
+            Ok(stream) => {
+                open.push(stream);
+                break;
+            }
+            Err(error) => {
+                assert!(Instant::now() < deadline, "never freed: {error:?}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}

@@ -60,12 +60,27 @@ pub struct Served {
     pub port: u16,
     peers: Vec<u16>,
     extra: Vec<String>,
+    /// `RUST_LOG` of the process.
+    log_filter: String,
 }
 
 impl Served {
     /// Starts `maillage serve` for `node` on `port`, pulling from `peers`, with `extra`
     /// arguments; returns once its command listener answers.
     pub fn start(dir: &Path, node: &str, port: u16, peers: &[u16], extra: &[&str]) -> Self {
+        Self::start_logging(dir, node, port, peers, extra, "info,maillage_sync=debug")
+    }
+
+    /// [`Served::start`] with `RUST_LOG` set to `log_filter` (the tests' default logs the
+    /// replication's debug lines; `info` is what a service logs).
+    pub fn start_logging(
+        dir: &Path,
+        node: &str,
+        port: u16,
+        peers: &[u16],
+        extra: &[&str],
+        log_filter: &str,
+    ) -> Self {
         let mut served = Self {
             child: None,
             node: node.to_owned(),
@@ -73,6 +88,7 @@ impl Served {
             port,
             peers: peers.to_vec(),
             extra: extra.iter().map(|s| (*s).to_owned()).collect(),
+            log_filter: log_filter.to_owned(),
         };
         served.spawn();
         served
@@ -104,7 +120,7 @@ impl Served {
         let child = Command::new(env!("CARGO_BIN_EXE_maillage"))
             .current_dir(&self.dir)
             .env_remove("MAILLAGE_DATA_DIR")
-            .env("RUST_LOG", "info,maillage_sync=debug")
+            .env("RUST_LOG", &self.log_filter)
             .args(&args)
             .stdout(Stdio::null())
             .stderr(log)
