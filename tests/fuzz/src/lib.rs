@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use maillage_core::Charter;
+use maillage_core::{Charter, Ledger};
 
 /// The vectors' charter (three members: two hubs and an observer).
 pub fn charter() -> Arc<Charter> {
@@ -22,4 +22,26 @@ pub fn charter() -> Arc<Charter> {
             Arc::new(Charter::from_bytes(bytes).expect("the vectors' charter decodes"))
         })
         .clone()
+}
+
+/// The views of the vectors' valid events: venues to search (built once).
+pub fn ledger() -> &'static Ledger {
+    static LEDGER: OnceLock<Ledger> = OnceLock::new();
+    LEDGER.get_or_init(|| {
+        let vectors: serde_json::Value =
+            serde_json::from_str(include_str!("../../vectors/envelope.json")).expect("JSON");
+        let charter = charter();
+        let mut ledger = Ledger::new(charter.clone());
+        for event in vectors["events"].as_array().expect("events") {
+            let signed = maillage_core::pb::SignedEvent {
+                payload: hex::decode(event["payload"].as_str().unwrap_or("")).unwrap_or_default(),
+                signature: hex::decode(event["signature"].as_str().unwrap_or(""))
+                    .unwrap_or_default(),
+            };
+            if let Ok(verified) = maillage_core::envelope::verify_event(signed, &charter) {
+                ledger.offer(verified);
+            }
+        }
+        ledger
+    })
 }
