@@ -516,12 +516,19 @@ fn equivocation_forgery_and_strangers_are_caught() {
     assert_eq!(feed_of(&status, "forger")["seq"], 9, "{status}");
     assert!(!x.log().contains("panicked"), "{}", x.log());
 
-    // x, y and o agree on everything they verified.
-    let digests: Vec<String> = ["x", "y", "o"]
-        .iter()
-        .map(|n| json(&on(dir, n, &["digest", "--json"]))["digest"].to_string())
-        .collect();
-    assert!(digests.iter().all(|d| *d == digests[0]), "{digests:?}");
+    // x, y and o agree on everything they verified (once the last events reached each).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let digests: Vec<String> = ["x", "y", "o"]
+            .iter()
+            .map(|n| json(&on(dir, n, &["digest", "--json"]))["digest"].to_string())
+            .collect();
+        if digests.iter().all(|d| *d == digests[0]) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{digests:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     for daemon in [&mut x, &mut y, &mut o, &mut stranger] {
         daemon.stop();
     }
