@@ -45,6 +45,9 @@ pub trait Host: Send + Sync + 'static {
     ) -> Result<VerifiedEvent, tonic::Status>;
 }
 
+/// Store and fold tasks of one node in progress or queued for the blocking pool, at most.
+pub const BLOCKING_TASKS_MAX: usize = 64;
+
 /// Tunables, with the defaults a node ships with.
 #[derive(Debug, Clone)]
 pub struct ReplicaConfig {
@@ -396,6 +399,8 @@ pub struct Replica {
     started: Instant,
     /// Totals for metrics.
     counters: Counters,
+    /// Store and fold work in progress or waiting for a thread, at most (`blocking`).
+    blocking_slots: tokio::sync::Semaphore,
     /// Clock, randomness, where blocking work runs.
     environment: Arc<dyn Environment>,
 }
@@ -507,6 +512,7 @@ impl Replica {
             warnings: Mutex::new(LogLimiter::default()),
             started: Instant::now(),
             counters: Counters::default(),
+            blocking_slots: tokio::sync::Semaphore::new(BLOCKING_TASKS_MAX),
         })
     }
 
@@ -535,6 +541,14 @@ impl Replica {
         if self.inline() {
             return Ok(work(self));
         }
+        // Requests of peers wait here for a slot rather than each queueing a task for the
+        // blocking pool (whose queue has no bound): a flood of requests waits in the
+        // per-connection limits instead of growing the node's memory.
+        let _slot = self
+            .blocking_slots
+            .acquire()
+            .await
+            .map_err(|e| format!("blocking task refused: {e}"))?;
         let replica = self.clone();
         tokio::task::spawn_blocking(move || work(&replica))
             .await
@@ -1359,6 +1373,36 @@ mod tests {
         assert_eq!(report.rejected, 1, "{report:?}");
         let last = replica.recent_rejections().pop().unwrap();
         assert_eq!((last.author, last.seq), (None, 0), "{last:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn store_and_fold_work_waits_for_a_bounded_number_of_slots() {
+        let (_, replica, _) = hub_and_observer();
+        let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..4 * BLOCKING_TASKS_MAX)
+            .map(|_| {
+                let (replica, running, most) = (replica.clone(), running.clone(), most.clone());
+                tokio::spawn(async move {
+                    replica
+                        .blocking(move |_| {
+                            use std::sync::atomic::Ordering::SeqCst;
+                            let now = running.fetch_add(1, SeqCst) + 1;
+                            most.fetch_max(now, SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(5));
+                            running.fetch_sub(1, SeqCst);
+                        })
+                        .await
+                        .unwrap();
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let most = most.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(most <= BLOCKING_TASKS_MAX, "{most} tasks at once");
+        assert!(most > 1, "the work ran one task at a time");
     }
 
     #[test]

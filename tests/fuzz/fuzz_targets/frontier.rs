@@ -1,4 +1,5 @@
-//! A peer's frontier (heads and fork proofs) and announced fork proofs.
+//! A peer's frontier (heads and fork proofs), announced fork proofs, and a pull request's
+//! ranges.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -14,6 +15,12 @@ fuzz_target!(|data: &[u8]| {
             if let Ok(proof) = ForkProof::from_wire(proof) {
                 let _ = proof.check(&charter);
             }
+        }
+    }
+    if let Ok(pull) = pb::PullRequest::decode(data) {
+        for range in &pull.ranges {
+            let _ = maillage_sync::wire::member(&charter, "range author", &range.author);
+            let _ = maillage_sync::wire::seq("range after_seq", range.after_seq);
         }
     }
     if let Ok(proofs) = pb::ForkProofs::decode(data) {
