@@ -16,7 +16,7 @@ mod common;
 #[path = "common/served.rs"]
 mod served;
 
-use common::{json, maillage, on};
+use common::{issue_batch_args, json, maillage, on};
 use served::{Served, free_port};
 
 /// A tmpfs mounted for the test, unmounted when dropped.
@@ -55,29 +55,8 @@ fn fill(dir: &Path) {
 }
 
 fn issue(dir: &Path, batch: &str) -> std::process::Output {
-    maillage(
-        dir,
-        &[
-            "--data-dir",
-            "hub",
-            "voucher",
-            "issue",
-            "--batch",
-            batch,
-            "--funder",
-            "CAF des Bouches-du-Rhône",
-            "--funder-siret",
-            "53418890200012",
-            "--count",
-            "2",
-            "--valid-from",
-            "2026-01-01",
-            "--valid-until",
-            "2026-12-31",
-            "--redeem-deadline",
-            "2027-01-31",
-        ],
-    )
+    let args = issue_batch_args("hub", batch, "CAF des Bouches-du-Rhône", "2");
+    maillage(dir, &args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 fn own_seq(dir: &Path) -> u64 {

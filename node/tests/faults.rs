@@ -24,7 +24,7 @@ mod common;
 #[path = "common/served.rs"]
 mod served;
 
-use common::{hand_out, issue_caf_batch, json, luhn_siret, maillage, on};
+use common::{hand_out, issue_batch_args, issue_caf_batch, json, luhn_siret, maillage, on};
 use served::{Served, federation, free_port, martigues_venue};
 
 /// What a [`Link`] does to the bytes between two nodes.
@@ -326,27 +326,15 @@ fn acknowledged_events_survive_kills_and_freezes_of_serving_nodes() {
             match kind {
                 0 => {
                     let batch = format!("13-2026-F{round:04}");
-                    vec![run_on(
+                    let args = issue_batch_args("sud", &batch, "Conseil départemental", "2");
+                    let out = maillage(
                         &work_dir,
-                        "sud",
-                        &[
-                            "voucher",
-                            "issue",
-                            "--batch",
-                            &batch,
-                            "--funder",
-                            "Conseil départemental",
-                            "--funder-siret",
-                            "53418890200012",
-                            "--count",
-                            "2",
-                            "--valid-from",
-                            "2026-01-01",
-                            "--valid-until",
-                            "2026-12-31",
-                            "--redeem-deadline",
-                            "2027-01-31",
-                        ],
+                        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+                    );
+                    vec![(
+                        "sud".to_owned(),
+                        out.status.success(),
+                        String::from_utf8_lossy(&out.stdout).into_owned(),
                     )]
                 }
                 1 => vec![redeem("hinaura", "bm-lyon-1er", serial).join().unwrap()],

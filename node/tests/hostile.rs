@@ -23,7 +23,7 @@ mod common;
 #[path = "common/served.rs"]
 mod served;
 
-use common::{json, maillage, on};
+use common::{issue_batch_args, json, maillage, on};
 use served::{Served, federation, free_port};
 
 fn secret_of(dir: &Path, node: &str) -> SecretKey {
@@ -268,29 +268,13 @@ fn a_hostile_member_does_not_stop_honest_replication() {
     while started.elapsed() < Duration::from_secs(seconds) {
         batch += 1;
         let signed = Instant::now();
-        let out = maillage(
-            dir,
-            &[
-                "--data-dir",
-                "sud",
-                "voucher",
-                "issue",
-                "--batch",
-                &format!("13-2026-H{batch:05}"),
-                "--funder",
-                "CAF des Bouches-du-Rhône",
-                "--funder-siret",
-                "53418890200012",
-                "--count",
-                "1",
-                "--valid-from",
-                "2026-01-01",
-                "--valid-until",
-                "2026-12-31",
-                "--redeem-deadline",
-                "2027-01-31",
-            ],
+        let args = issue_batch_args(
+            "sud",
+            &format!("13-2026-H{batch:05}"),
+            "CAF des Bouches-du-Rhône",
+            "1",
         );
+        let out = maillage(dir, &args.iter().map(String::as_str).collect::<Vec<_>>());
         if !out.status.success() {
             failed += 1;
             eprintln!(

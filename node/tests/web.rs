@@ -514,7 +514,7 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
     let as_of = stats["as_of"].as_str().unwrap();
     assert!(html.contains(&format!(
         "id=\"as-of\"><time datetime=\"{as_of}\">{}</time><",
-        crate_date_fr(as_of)
+        maillage::web::pages::date_fr(as_of)
     )));
     // Another day: past the redeem deadline, every voucher not redeemed has expired; a day
     // that is not a date is refused.
@@ -653,30 +653,4 @@ fn served_escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-/// `2026-03-15` → `15 mars 2026`, written here again so that the test checks the page.
-fn crate_date_fr(day: &str) -> String {
-    let months = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    let [y, m, d]: [&str; 3] = day.split('-').collect::<Vec<_>>().try_into().unwrap();
-    let d: u32 = d.parse().unwrap();
-    let d = if d == 1 {
-        "1er".to_owned()
-    } else {
-        d.to_string()
-    };
-    format!("{d}\u{A0}{} {y}", months[m.parse::<usize>().unwrap() - 1])
 }

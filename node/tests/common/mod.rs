@@ -99,31 +99,37 @@ pub fn issue_caf_batch(dir: &Path, node: &str, batch: &str, count: &str) -> Stri
     issue_batch(dir, node, batch, "CAF des Bouches-du-Rhône", count)
 }
 
-/// `node` issues `batch`: `count` vouchers funded by `funder`, valid in 2026, redeemable
-/// until the end of January 2027.
-pub fn issue_batch(dir: &Path, node: &str, batch: &str, funder: &str, count: &str) -> String {
-    on(
-        dir,
+/// The command line by which `node` issues `batch`: `count` vouchers funded by `funder`, valid
+/// in 2026, redeemable until the end of January 2027.
+pub fn issue_batch_args(node: &str, batch: &str, funder: &str, count: &str) -> Vec<String> {
+    [
+        "--data-dir",
         node,
-        &[
-            "voucher",
-            "issue",
-            "--batch",
-            batch,
-            "--funder",
-            funder,
-            "--funder-siret",
-            "53418890200012",
-            "--count",
-            count,
-            "--valid-from",
-            "2026-01-01",
-            "--valid-until",
-            "2026-12-31",
-            "--redeem-deadline",
-            "2027-01-31",
-        ],
-    )
+        "voucher",
+        "issue",
+        "--batch",
+        batch,
+        "--funder",
+        funder,
+        "--funder-siret",
+        "53418890200012",
+        "--count",
+        count,
+        "--valid-from",
+        "2026-01-01",
+        "--valid-until",
+        "2026-12-31",
+        "--redeem-deadline",
+        "2027-01-31",
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// `node` issues `batch` (see [`issue_batch_args`]); asserts success.
+pub fn issue_batch(dir: &Path, node: &str, batch: &str, funder: &str, count: &str) -> String {
+    let args = issue_batch_args(node, batch, funder, count);
+    ok(dir, &args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 /// `node` hands `carnet` (`BATCH:FIRST-LAST`) to `person` at the CAF desk of Martigues on
