@@ -33,6 +33,9 @@ use tonic::transport::Server;
 
 mod probe;
 
+/// How long a stop waits for the federation listener's connections to close.
+const GRACEFUL_STOP: Duration = Duration::from_secs(8);
+
 /// How long a peer's transfer request waits for this node's start-up gate to open.
 const TRANSFER_WAITS_FOR_GATE: Duration = Duration::from_secs(3);
 
@@ -663,8 +666,25 @@ pub async fn run(
         .serve_with_incoming_shutdown(
             maillage_sync::server::incoming_limited(listener, ListenerLimits::default()),
             shutdown,
-        )
-        .await;
+        );
+    // A graceful stop waits for connections to close; a client that never answers (or a
+    // hostile one) must not hold the node past a bound: then the connections are dropped.
+    let served = {
+        let mut stopping = stop_rx.clone();
+        tokio::select! {
+            served = served => served,
+            () = async {
+                let _ = stopping.wait_for(|stopped| *stopped).await;
+                tokio::time::sleep(GRACEFUL_STOP).await;
+            } => {
+                tracing::warn!(
+                    seconds = GRACEFUL_STOP.as_secs(),
+                    "connections still open after the stop signal: closing them"
+                );
+                Ok(())
+            }
+        }
+    };
 
     tracing::info!("shutting down: stopping links");
     let _ = stop_tx.send(true);

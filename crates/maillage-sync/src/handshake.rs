@@ -9,12 +9,11 @@
 //! versions were named offers or chooses nothing: it speaks protocol v1.
 //!
 //! Sans-IO: [`Sessions`] is the server's table, driven with the time and the random bytes it
-//! needs; [`ClientHandshake`] is the client's half. Both are bounded, and what one key does
-//! never evicts another key's state: at most [`PENDING_PER_KEY`] handshakes half-done per
-//! claimed key (a `Hello` is unauthenticated: anyone may claim a member's key, so a flood only
-//! ever competes with the handshakes of the key it claims, and a handshake younger than
-//! [`PENDING_GRACE_MS`] is never evicted: the flood is refused instead), at most
-//! [`SESSIONS_PER_MEMBER`] sessions per member (its new session evicts its own least recently
+//! needs; [`ClientHandshake`] is the client's half. A `Hello` is unauthenticated (anyone may
+//! claim a member's key), so it leaves no state on the server: its challenge is issued with a
+//! MAC of what the `Prove` must echo, and checked when the `Prove` comes; a flood of `Hello`s
+//! claiming any key, the honest client's own included, evicts nothing. Sessions are bounded:
+//! at most [`SESSIONS_PER_MEMBER`] per member (its new session evicts its own least recently
 //! used) and [`SESSIONS_MAX`] in all (then the member holding the most loses its least
 //! recently used).
 //!
@@ -32,18 +31,12 @@ use thiserror::Error;
 pub const NONCE_BYTES: usize = 32;
 /// Length of a session token.
 pub const SESSION_TOKEN_BYTES: usize = 16;
-/// Handshakes waiting for their `Prove` step, at most, per claimed key (so at most this many
-/// times the members of the charter in all).
-pub const PENDING_PER_KEY: usize = 16;
-/// A waiting handshake younger than this is never evicted: a `Hello` finding its key's
-/// handshakes all this young is refused (`resource_exhausted`), so a flood claiming a key
-/// cannot push out the honest handshake sent just before it.
-pub const PENDING_GRACE_MS: u64 = 5_000;
 /// Open sessions of one member, at most (its least recently used is evicted).
 pub const SESSIONS_PER_MEMBER: usize = 16;
 /// Open sessions, at most (the least recently used of the member holding the most is evicted).
 pub const SESSIONS_MAX: usize = 1024;
-/// A `Hello` must be followed by its `Prove` within this time.
+/// A `Hello` must be followed by its `Prove` within this time (the challenge says when it was
+/// issued).
 pub const PENDING_TTL_MS: u64 = 30_000;
 /// A session unused for this long expires.
 pub const SESSION_IDLE_TTL_MS: u64 = 10 * 60_000;
@@ -142,7 +135,7 @@ pub enum HandshakeError {
     BadSignature(Side),
     /// `Prove` without a matching `Hello` (unknown, expired or evicted).
     #[error(
-        "handshake: no pending handshake for this challenge (expired after {PENDING_TTL_MS} ms, or never started)"
+        "handshake: this challenge is not one this node issued for this Prove, was issued more than {PENDING_TTL_MS} ms ago, or was already proven"
     )]
     NoPending,
     /// The session token is unknown or expired.
@@ -152,10 +145,6 @@ pub enum HandshakeError {
     #[error("handshake: {0}")]
     Refused(String),
     /// Too many handshakes claiming this key wait for their `Prove`, all recent.
-    #[error(
-        "handshake: {PENDING_PER_KEY} handshakes claiming key {0} already wait for Prove: retry later"
-    )]
-    Busy(HubId),
     /// Server side: the client offers no version this node implements.
     #[error(
         "handshake: no common protocol version: the client offers {}, this node implements {}: {}; {}",
@@ -255,40 +244,79 @@ fn member_key(charter: &Charter, id: HubId) -> Result<PublicKey, HandshakeError>
 }
 
 #[derive(Debug)]
-struct Pending {
-    client: HubId,
-    client_nonce: [u8; NONCE_BYTES],
-    client_versions: Vec<u32>,
-    chosen_version: u32,
-    created_ms: u64,
-}
-
-#[derive(Debug)]
 struct Open {
     peer: HubId,
     last_used_ms: u64,
 }
 
 /// The server's handshakes and sessions.
-#[derive(Debug, Default)]
+///
+/// A `Hello` leaves no state: the server's challenge carries the time it was issued, a random
+/// salt and a MAC, under a key of this process, of everything the `Prove` must echo (the
+/// client's key, challenge and versions). So a flood of `Hello`s, whatever key it claims,
+/// evicts nothing and fills nothing: the honest `Prove` that follows its `Hello` finds its
+/// challenge valid. A challenge is accepted once, within [`PENDING_TTL_MS`].
+#[derive(Debug)]
 pub struct Sessions {
-    /// Half-done handshakes, by server challenge.
-    pending: BTreeMap<[u8; NONCE_BYTES], Pending>,
+    /// The key of the challenges' MACs (random, per process).
+    nonce_key: [u8; 32],
+    /// Challenges already proven, with the time they were issued, until they expire.
+    proved: BTreeMap<[u8; NONCE_BYTES], u64>,
     /// Open sessions, by token.
     open: BTreeMap<[u8; SESSION_TOKEN_BYTES], Open>,
 }
 
+/// The MAC of a server challenge: what the `Prove` must echo, the time and the salt.
+fn challenge_mac(
+    key: &[u8; 32],
+    client: &HubId,
+    client_nonce: &[u8; NONCE_BYTES],
+    client_versions: &[u32],
+    issued_ms: u64,
+    salt: &[u8],
+) -> [u8; 16] {
+    use hmac::{KeyInit, Mac};
+    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+    mac.update(b"maillage/v2/handshake-challenge\0");
+    mac.update(&client.0);
+    mac.update(client_nonce);
+    mac.update(&(client_versions.len() as u32).to_be_bytes());
+    for version in client_versions {
+        mac.update(&version.to_be_bytes());
+    }
+    mac.update(&issued_ms.to_be_bytes());
+    mac.update(salt);
+    let full = mac.finalize().into_bytes();
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&full[..16]);
+    out
+}
+
+/// Proven challenges remembered at most (each for [`PENDING_TTL_MS`]); past it the oldest
+/// are forgotten. Only a valid `Prove`, signed by a member, adds one.
+pub const PROVED_MAX: usize = 65_536;
+
 impl Sessions {
+    /// A server's table; `nonce_key` must be random (and secret).
+    pub fn new(nonce_key: [u8; 32]) -> Self {
+        Self {
+            nonce_key,
+            proved: BTreeMap::new(),
+            open: BTreeMap::new(),
+        }
+    }
+
     /// Answers a `Hello`: checks the federation, the client's membership and that it offers
-    /// a version of `versions` (what this node implements), signs the transcript with `me` and
-    /// remembers the challenge. `server_nonce` must be fresh random.
+    /// a version of `versions` (what this node implements), and signs the transcript with `me`.
+    /// `random` must be fresh random bytes (the challenge's salt). Nothing is remembered.
     pub fn hello(
         &mut self,
         charter: &Charter,
         me: &SecretKey,
         versions: &[u32],
         request: &pb::HelloRequest,
-        server_nonce: [u8; NONCE_BYTES],
+        random: [u8; NONCE_BYTES],
         now_ms: u64,
     ) -> Result<pb::HelloResponse, HandshakeError> {
         let federation = FederationId(array::<32>("federation", &request.federation)?);
@@ -311,24 +339,19 @@ impl Sessions {
                 server: versions.to_vec(),
             }
         })?;
-        self.expire(now_ms);
-        // Only this key's own handshakes compete for its room; a young one is never evicted.
-        loop {
-            let theirs = || self.pending.iter().filter(|(_, p)| p.client == client);
-            if theirs().count() < PENDING_PER_KEY {
-                break;
-            }
-            let Some((nonce, created_ms)) = theirs()
-                .min_by_key(|(_, p)| p.created_ms)
-                .map(|(nonce, p)| (*nonce, p.created_ms))
-            else {
-                break;
-            };
-            if now_ms.saturating_sub(created_ms) < PENDING_GRACE_MS {
-                return Err(HandshakeError::Busy(client));
-            }
-            self.pending.remove(&nonce);
-        }
+        // issued (8 bytes) || salt (8) || MAC (16).
+        let mut server_nonce = [0u8; NONCE_BYTES];
+        server_nonce[..8].copy_from_slice(&now_ms.to_be_bytes());
+        server_nonce[8..16].copy_from_slice(&random[..8]);
+        let mac = challenge_mac(
+            &self.nonce_key,
+            &client,
+            &client_nonce,
+            offered,
+            now_ms,
+            &random[..8],
+        );
+        server_nonce[16..].copy_from_slice(&mac);
         let server = me.hub_id();
         let signature = me.sign_raw(&transcript(
             Side::Server,
@@ -342,16 +365,6 @@ impl Sessions {
                 chosen_version,
             },
         ));
-        self.pending.insert(
-            server_nonce,
-            Pending {
-                client,
-                client_nonce,
-                client_versions: offered.clone(),
-                chosen_version,
-                created_ms: now_ms,
-            },
-        );
         Ok(pb::HelloResponse {
             server_key: server.0.to_vec(),
             server_nonce: server_nonce.to_vec(),
@@ -360,24 +373,50 @@ impl Sessions {
         })
     }
 
-    /// Answers a `Prove`: checks the client's signature and opens a session under `token`
-    /// (fresh random). Returns the peer's key and the protocol version agreed.
+    /// Answers a `Prove`: checks that the challenge is one this process issued for what the
+    /// `Prove` echoes, within [`PENDING_TTL_MS`] and never proven before, and the client's
+    /// signature, then opens a session under `token` (fresh random). `versions` is what this
+    /// node implements. Returns the peer's key and the protocol version agreed.
     pub fn prove(
         &mut self,
         charter: &Charter,
         me: &HubId,
+        versions: &[u32],
         request: &pb::ProveRequest,
         token: [u8; SESSION_TOKEN_BYTES],
         now_ms: u64,
     ) -> Result<(HubId, u32), HandshakeError> {
         let client = hub("client_key", &request.client_key)?;
         let server_nonce = array::<NONCE_BYTES>("server_nonce", &request.server_nonce)?;
+        let client_nonce = array::<NONCE_BYTES>("client_nonce", &request.client_nonce)?;
+        let offered = &request.protocol_versions;
+        if offered.len() > VERSIONS_OFFERED_MAX {
+            return Err(HandshakeError::TooManyVersions(offered.len()));
+        }
         self.expire(now_ms);
-        let pending = self
-            .pending
-            .get(&server_nonce)
-            .filter(|p| p.client == client)
-            .ok_or(HandshakeError::NoPending)?;
+        let mut issued = [0u8; 8];
+        issued.copy_from_slice(&server_nonce[..8]);
+        let issued_ms = u64::from_be_bytes(issued);
+        let fresh = issued_ms <= now_ms && now_ms - issued_ms <= PENDING_TTL_MS;
+        let mac = challenge_mac(
+            &self.nonce_key,
+            &client,
+            &client_nonce,
+            offered,
+            issued_ms,
+            &server_nonce[8..16],
+        );
+        // Compared in constant time: the MAC is the server's secret.
+        let genuine = mac
+            .iter()
+            .zip(&server_nonce[16..])
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+        if !fresh || !genuine || self.proved.contains_key(&server_nonce) {
+            return Err(HandshakeError::NoPending);
+        }
+        let chosen_version =
+            version::highest_common(versions, offered).ok_or(HandshakeError::NoPending)?;
         let key = member_key(charter, client)?;
         let message = transcript(
             Side::Client,
@@ -385,16 +424,26 @@ impl Sessions {
                 federation: &charter.federation_id(),
                 client: &client,
                 server: me,
-                client_nonce: &pending.client_nonce,
+                client_nonce: &client_nonce,
                 server_nonce: &server_nonce,
-                client_versions: &pending.client_versions,
-                chosen_version: pending.chosen_version,
+                client_versions: offered,
+                chosen_version,
             },
         );
         key.verify_raw(&message, &request.client_signature)
             .map_err(|_| HandshakeError::BadSignature(Side::Client))?;
-        let chosen_version = pending.chosen_version;
-        self.pending.remove(&server_nonce);
+        while self.proved.len() >= PROVED_MAX {
+            let Some(oldest) = self
+                .proved
+                .iter()
+                .min_by_key(|(_, issued)| **issued)
+                .map(|(nonce, _)| *nonce)
+            else {
+                break;
+            };
+            self.proved.remove(&oldest);
+        }
+        self.proved.insert(server_nonce, issued_ms);
         // A member's new session evicts its own least recently used, never another member's;
         // only a full table (many members) takes one from the member holding the most.
         while self.sessions_of(&client) >= SESSIONS_PER_MEMBER {
@@ -464,9 +513,9 @@ impl Sessions {
         oldest.is_some_and(|token| self.open.remove(&token).is_some())
     }
 
-    /// Half-done handshakes held.
-    pub fn pending_count(&self) -> usize {
-        self.pending.len()
+    /// Proven challenges remembered (to refuse a `Prove` replayed).
+    pub fn proved_count(&self) -> usize {
+        self.proved.len()
     }
 
     /// Sessions open.
@@ -475,8 +524,8 @@ impl Sessions {
     }
 
     fn expire(&mut self, now_ms: u64) {
-        self.pending
-            .retain(|_, p| now_ms.saturating_sub(p.created_ms) <= PENDING_TTL_MS);
+        self.proved
+            .retain(|_, issued| now_ms.saturating_sub(*issued) <= PENDING_TTL_MS);
         self.open
             .retain(|_, s| now_ms.saturating_sub(s.last_used_ms) <= SESSION_IDLE_TTL_MS);
     }
@@ -585,6 +634,8 @@ impl ClientHandshake {
                 client_key: self.me.0.to_vec(),
                 server_nonce: server_nonce.to_vec(),
                 client_signature: signature.to_vec(),
+                client_nonce: self.nonce.to_vec(),
+                protocol_versions: self.versions.clone(),
             },
         })
     }
@@ -638,8 +689,14 @@ mod tests {
         let finished = hs.finish(charter, client, &hello, None)?;
         assert_eq!(finished.server, server.hub_id());
         assert_eq!(finished.protocol_version, PROTOCOL_VERSION);
-        let (peer, agreed) =
-            sessions.prove(charter, &server.hub_id(), &finished.prove, [5; 16], 1_001)?;
+        let (peer, agreed) = sessions.prove(
+            charter,
+            &server.hub_id(),
+            V,
+            &finished.prove,
+            [5; 16],
+            1_001,
+        )?;
         assert_eq!(agreed, PROTOCOL_VERSION);
         Ok(peer)
     }
@@ -647,7 +704,7 @@ mod tests {
     #[test]
     fn members_open_a_session_and_use_it() {
         let (charter, keys, _) = setup();
-        let mut sessions = Sessions::default();
+        let mut sessions = Sessions::new([0x5A; 32]);
         assert_eq!(
             full(&charter, &keys[2], &keys[0], &mut sessions),
             Ok(keys[2].hub_id())
@@ -656,7 +713,7 @@ mod tests {
             sessions.authorize(&charter, &hex::encode([5u8; 16]), 2_000),
             Ok(keys[2].hub_id())
         );
-        assert_eq!(sessions.pending_count(), 0);
+        assert_eq!(sessions.proved_count(), 1);
         // Idle too long: gone.
         assert_eq!(
             sessions.authorize(
@@ -675,7 +732,7 @@ mod tests {
     #[test]
     fn an_unknown_key_is_refused_on_both_sides() {
         let (charter, keys, stranger) = setup();
-        let mut sessions = Sessions::default();
+        let mut sessions = Sessions::new([0x5A; 32]);
         assert_eq!(
             full(&charter, &stranger, &keys[0], &mut sessions),
             Err(HandshakeError::UnknownKey(stranger.hub_id()))
@@ -711,7 +768,7 @@ mod tests {
     #[test]
     fn signatures_are_bound_to_role_and_challenges() {
         let (charter, keys, _) = setup();
-        let mut sessions = Sessions::default();
+        let mut sessions = Sessions::new([0x5A; 32]);
         let hs = ClientHandshake::new(&charter, keys[1].hub_id(), [3; 32], V);
         let hello = sessions
             .hello(&charter, &keys[0], V, &hs.hello(), [4; 32], 0)
@@ -719,11 +776,13 @@ mod tests {
         // Reflecting the server's signature as the client's fails.
         let reflected = pb::ProveRequest {
             client_key: keys[1].hub_id().0.to_vec(),
-            server_nonce: vec![4; 32],
+            server_nonce: hello.server_nonce.clone(),
             client_signature: hello.server_signature.clone(),
+            client_nonce: vec![3; 32],
+            protocol_versions: V.to_vec(),
         };
         assert_eq!(
-            sessions.prove(&charter, &keys[0].hub_id(), &reflected, [1; 16], 1),
+            sessions.prove(&charter, &keys[0].hub_id(), V, &reflected, [1; 16], 1),
             Err(HandshakeError::BadSignature(Side::Client))
         );
         // A tampered server challenge fails on the client.
@@ -804,29 +863,32 @@ mod tests {
     #[test]
     fn the_highest_common_version_is_chosen_and_both_sides_agree() {
         let (charter, keys, _) = setup();
-        let mut sessions = Sessions::default();
-        for (client, server, agreed) in [
+        let mut sessions = Sessions::new([0x5A; 32]);
+        for (i, (client, server, agreed)) in [
             (&[2u32][..], &[2u32][..], 2),
             (&[2, 3], &[2], 2),
             (&[2], &[2, 3], 2),
             (&[2, 3], &[1, 2, 3], 3),
-        ] {
+        ]
+        .into_iter()
+        .enumerate()
+        {
             let hs = ClientHandshake::new(&charter, keys[1].hub_id(), [3; 32], client);
             let hello = sessions
-                .hello(
-                    &charter,
-                    &keys[0],
-                    server,
-                    &hs.hello(),
-                    [agreed as u8; 32],
-                    0,
-                )
+                .hello(&charter, &keys[0], server, &hs.hello(), [i as u8; 32], 0)
                 .unwrap();
             assert_eq!(hello.protocol_version, agreed);
             let finished = hs.finish(&charter, &keys[1], &hello, None).unwrap();
             assert_eq!(finished.protocol_version, agreed);
             let (_, on_server) = sessions
-                .prove(&charter, &keys[0].hub_id(), &finished.prove, [1; 16], 1)
+                .prove(
+                    &charter,
+                    &keys[0].hub_id(),
+                    server,
+                    &finished.prove,
+                    [1; 16],
+                    1,
+                )
                 .unwrap();
             assert_eq!(on_server, agreed);
         }
@@ -835,7 +897,7 @@ mod tests {
     #[test]
     fn peers_without_a_common_version_refuse_each_other_naming_both() {
         let (charter, keys, _) = setup();
-        let mut sessions = Sessions::default();
+        let mut sessions = Sessions::new([0x5A; 32]);
         // Server side: a client of protocol v3 only.
         let v3 = ClientHandshake::new(&charter, keys[1].hub_id(), [3; 32], &[3]);
         let err = sessions
@@ -854,7 +916,7 @@ mod tests {
              v2: incompatible protocol (peer: v3, this node: v2); this node (the server) must \
              upgrade maillage to speak with the client"
         );
-        assert_eq!(sessions.pending_count(), 0);
+        assert_eq!(sessions.proved_count(), 0);
         // A client of a release before versions were named offers none: protocol v1.
         let mut v1 = v3.hello();
         v1.protocol_versions.clear();
@@ -909,7 +971,7 @@ mod tests {
     #[test]
     fn versions_altered_in_transit_break_the_signatures() {
         let (charter, keys, _) = setup();
-        let mut sessions = Sessions::default();
+        let mut sessions = Sessions::new([0x5A; 32]);
         let hs = ClientHandshake::new(&charter, keys[1].hub_id(), [3; 32], &[2, 3]);
         // Downgrade: the offer reaches the server without v3; the server picks v2.
         let mut stripped = hs.hello();
@@ -951,44 +1013,57 @@ mod tests {
             ))
             .to_vec();
         assert_eq!(
-            sessions.prove(&charter, &keys[0].hub_id(), &forged, [1; 16], 1),
+            sessions.prove(&charter, &keys[0].hub_id(), &[2, 3], &forged, [1; 16], 1),
             Err(HandshakeError::BadSignature(Side::Client))
         );
         assert!(
             sessions
-                .prove(&charter, &keys[0].hub_id(), &honest.prove, [1; 16], 1)
+                .prove(
+                    &charter,
+                    &keys[0].hub_id(),
+                    &[2, 3],
+                    &honest.prove,
+                    [1; 16],
+                    1
+                )
                 .is_ok()
         );
     }
 
     #[test]
-    fn pending_handshakes_and_sessions_are_bounded() {
+    fn sessions_are_bounded_and_hellos_leave_nothing() {
         let (charter, keys, _) = setup();
-        let mut sessions = Sessions::default();
-        // One Hello a second: each key's oldest beyond the grace makes room.
-        for i in 0..(PENDING_PER_KEY as u64 + 50) {
+        let mut sessions = Sessions::new([0x5A; 32]);
+        for i in 0..1_000u64 {
             let mut nonce = [0u8; 32];
             nonce[..8].copy_from_slice(&i.to_be_bytes());
             let hs = ClientHandshake::new(&charter, keys[1].hub_id(), [3; 32], V);
             sessions
-                .hello(&charter, &keys[0], V, &hs.hello(), nonce, i * 1_000)
+                .hello(&charter, &keys[0], V, &hs.hello(), nonce, i)
                 .expect("hello");
-            assert!(sessions.pending_count() <= PENDING_PER_KEY);
         }
+        assert_eq!((sessions.proved_count(), sessions.open_count()), (0, 0));
         for i in 0..(SESSIONS_MAX as u64 + 10) {
             let mut token = [0u8; 16];
             token[..8].copy_from_slice(&i.to_be_bytes());
             let mut nonce = [0xff; 32];
             nonce[..8].copy_from_slice(&i.to_be_bytes());
-            let hs = ClientHandshake::new(&charter, keys[1].hub_id(), [3; 32], V);
+            // Members in turn, so that the table fills before any member reaches its own cap.
+            let key = &keys[(i % 3) as usize];
+            let hs = ClientHandshake::new(&charter, key.hub_id(), [3; 32], V);
             let hello = sessions
                 .hello(&charter, &keys[0], V, &hs.hello(), nonce, 100_000 + i)
                 .expect("hello");
-            let finished = hs.finish(&charter, &keys[1], &hello, None).expect("finish");
+            let finished = hs.finish(&charter, key, &hello, None);
+            let Ok(finished) = finished else {
+                // keys[0] is the server itself: the client refuses it.
+                continue;
+            };
             sessions
                 .prove(
                     &charter,
                     &keys[0].hub_id(),
+                    V,
                     &finished.prove,
                     token,
                     100_000 + i,
@@ -996,16 +1071,62 @@ mod tests {
                 .expect("prove");
             assert!(sessions.open_count() <= SESSIONS_MAX);
         }
-        // The oldest sessions were evicted, the newest work.
-        assert_eq!(
-            sessions.authorize(&charter, &hex::encode([0u8; 16]), 200_000),
-            Err(HandshakeError::NoSession)
-        );
-        let mut newest = [0u8; 16];
-        newest[..8].copy_from_slice(&(SESSIONS_MAX as u64 + 9).to_be_bytes());
+        assert!(sessions.open_count() <= 2 * SESSIONS_PER_MEMBER);
+    }
+
+    #[test]
+    fn a_challenge_is_proven_once_within_its_time_and_only_for_what_it_was_issued() {
+        let (charter, keys, _) = setup();
+        let mut sessions = Sessions::new([0x5A; 32]);
+        let prove = handshake(&mut sessions, &charter, &keys[0], &keys[1], 1, 1_000).unwrap();
+        // Replayed: refused.
         assert!(
             sessions
-                .authorize(&charter, &hex::encode(newest), 200_000)
+                .prove(&charter, &keys[0].hub_id(), V, &prove, [1; 16], 1_500)
+                .is_ok()
+        );
+        assert_eq!(
+            sessions.prove(&charter, &keys[0].hub_id(), V, &prove, [2; 16], 1_600),
+            Err(HandshakeError::NoPending)
+        );
+        // Too late: refused.
+        let late = handshake(&mut sessions, &charter, &keys[0], &keys[1], 2, 1_000).unwrap();
+        assert_eq!(
+            sessions.prove(
+                &charter,
+                &keys[0].hub_id(),
+                V,
+                &late,
+                [3; 16],
+                1_001 + PENDING_TTL_MS
+            ),
+            Err(HandshakeError::NoPending)
+        );
+        // Another client nonce, other versions, another key, a changed challenge: refused.
+        let fresh = handshake(&mut sessions, &charter, &keys[0], &keys[1], 3, 2_000).unwrap();
+        let mut other_nonce = fresh.clone();
+        other_nonce.client_nonce = vec![4; 32];
+        let mut other_versions = fresh.clone();
+        other_versions.protocol_versions.push(99);
+        let mut changed = fresh.clone();
+        changed.server_nonce[20] ^= 1;
+        let mut earlier = fresh.clone();
+        earlier.server_nonce[7] ^= 1;
+        for bad in [other_nonce, other_versions, changed, earlier] {
+            assert_eq!(
+                sessions.prove(&charter, &keys[0].hub_id(), V, &bad, [5; 16], 2_100),
+                Err(HandshakeError::NoPending)
+            );
+        }
+        // Another process (another key) did not issue it.
+        let mut restarted = Sessions::new([0xA5; 32]);
+        assert_eq!(
+            restarted.prove(&charter, &keys[0].hub_id(), V, &fresh, [6; 16], 2_100),
+            Err(HandshakeError::NoPending)
+        );
+        assert!(
+            sessions
+                .prove(&charter, &keys[0].hub_id(), V, &fresh, [7; 16], 2_100)
                 .is_ok()
         );
     }
@@ -1027,40 +1148,36 @@ mod tests {
     }
 
     #[test]
-    fn a_flood_of_hellos_does_not_evict_an_honest_pending_handshake() {
+    fn a_flood_of_hellos_claiming_any_key_leaves_the_honest_handshake_alone() {
         let (charter, keys, _) = setup();
-        let mut sessions = Sessions::default();
+        let mut sessions = Sessions::new([0x5A; 32]);
         let honest = handshake(&mut sessions, &charter, &keys[0], &keys[1], 0, 1_000).unwrap();
         // 10,000 Hellos from strangers claiming the other member's key and the honest key
-        // itself (a Hello proves nothing), in the same second.
-        let mut busy = 0;
+        // itself (a Hello proves nothing), in the same second: every one is answered, nothing
+        // is kept.
         for i in 1..=10_000u64 {
             let claimed = &keys[1 + (i % 2) as usize];
             let mut nonce = [0xAA; 32];
             nonce[..8].copy_from_slice(&i.to_be_bytes());
             let hs = ClientHandshake::new(&charter, claimed.hub_id(), [9; 32], V);
-            match sessions.hello(&charter, &keys[0], V, &hs.hello(), nonce, 1_000 + i / 100) {
-                Ok(_) => {}
-                Err(HandshakeError::Busy(key)) => {
-                    assert_eq!(key, claimed.hub_id());
-                    busy += 1;
-                }
-                Err(other) => panic!("{other:?}"),
-            }
-            assert!(sessions.pending_count() <= 2 * PENDING_PER_KEY);
+            sessions
+                .hello(&charter, &keys[0], V, &hs.hello(), nonce, 1_000 + i / 100)
+                .unwrap();
         }
-        assert_eq!(busy, 10_000 - (2 * PENDING_PER_KEY - 1));
+        assert_eq!((sessions.proved_count(), sessions.open_count()), (0, 0));
         assert_eq!(
             sessions
-                .prove(&charter, &keys[0].hub_id(), &honest, [1; 16], 1_200)
+                .prove(&charter, &keys[0].hub_id(), V, &honest, [1; 16], 1_200)
                 .map(|(peer, _)| peer),
             Ok(keys[1].hub_id())
         );
-        // Once the grace is over, the key's own oldest makes room for its new Hello: a
-        // flood never locks a key out for longer than the grace.
-        let later = 1_000 + 100 + PENDING_GRACE_MS;
-        assert!(handshake(&mut sessions, &charter, &keys[0], &keys[2], 20_000, later).is_ok());
-        assert!(handshake(&mut sessions, &charter, &keys[0], &keys[1], 20_001, later).is_ok());
+        // And the honest key's next handshake, in the middle of the flood.
+        let next = handshake(&mut sessions, &charter, &keys[0], &keys[1], 20_000, 1_150).unwrap();
+        assert!(
+            sessions
+                .prove(&charter, &keys[0].hub_id(), V, &next, [2; 16], 1_201)
+                .is_ok()
+        );
     }
 
     #[test]
@@ -1068,10 +1185,10 @@ mod tests {
         let (charter, keys, _) = setup();
         // Another member's session, then one member opens 1,100 sessions (the probe's flood,
         // 1,100 in 2.6 s; here one every 100 ms).
-        let mut sessions = Sessions::default();
+        let mut sessions = Sessions::new([0x5A; 32]);
         let other = handshake(&mut sessions, &charter, &keys[0], &keys[2], 0, 0).unwrap();
         sessions
-            .prove(&charter, &keys[0].hub_id(), &other, [0xEE; 16], 0)
+            .prove(&charter, &keys[0].hub_id(), V, &other, [0xEE; 16], 0)
             .unwrap();
         for i in 0..1_100u64 {
             let now = 1 + i * 100;
@@ -1080,7 +1197,7 @@ mod tests {
             // Each Hello is proven at once: at most one waits at a time.
             let prove = handshake(&mut sessions, &charter, &keys[0], &keys[1], 1 + i, now).unwrap();
             sessions
-                .prove(&charter, &keys[0].hub_id(), &prove, token, now)
+                .prove(&charter, &keys[0].hub_id(), V, &prove, token, now)
                 .unwrap();
         }
         assert_eq!(sessions.open_count(), SESSIONS_PER_MEMBER + 1);

@@ -493,6 +493,9 @@ impl Replica {
         config: ReplicaConfig,
         environment: Arc<dyn Environment>,
     ) -> Arc<Self> {
+        // The key of the handshake challenges' MACs, for this process's life.
+        let mut nonce_key = [0u8; 32];
+        environment.fill_random(&mut nonce_key);
         Arc::new(Self {
             environment,
             charter,
@@ -504,7 +507,7 @@ impl Replica {
             stopping: watch::channel(false).0,
             resync: watch::channel(0).0,
             resolving: Mutex::new(BTreeMap::new()),
-            sessions: Mutex::new(Sessions::default()),
+            sessions: Mutex::new(Sessions::new(nonce_key)),
             peers: Mutex::new(BTreeMap::new()),
             rejections: Mutex::new(VecDeque::new()),
             ingest_lock: Mutex::new(()),

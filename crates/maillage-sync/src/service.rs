@@ -113,7 +113,6 @@ fn handshake_status(error: HandshakeError) -> Status {
             }
             status
         }
-        HandshakeError::Busy(_) => Status::resource_exhausted(error.to_string()),
         _ => Status::unauthenticated(error.to_string()),
     }
 }
@@ -187,13 +186,21 @@ impl Federation for FederationService {
             .prove(
                 &replica.charter,
                 &replica.id(),
+                &replica.config.protocol_versions,
                 request.get_ref(),
                 token,
                 replica.now_ms(),
             );
         match outcome {
             Ok((peer, protocol_version)) => {
-                tracing::info!(peer = %peer.short(), remote = ?request.remote_addr(), protocol_version, "peer authenticated");
+                // A member opening sessions in a loop must not turn into log volume either.
+                let remote = request.remote_addr();
+                let logged = replica.limited_warning(&format!("session {peer}"), |suppressed| {
+                    tracing::info!(peer = %peer.short(), remote = ?remote, protocol_version, suppressed, "peer authenticated");
+                });
+                if !logged {
+                    tracing::debug!(peer = %peer.short(), remote = ?remote, "peer authenticated");
+                }
                 replica.update_peer(&peer.to_string(), |p| {
                     p.key = Some(peer);
                     p.state = "pulling-from-us".into();

@@ -181,11 +181,15 @@ impl Served {
                     assert!(status.success(), "{} exited with {status}", self.node);
                     break;
                 }
-                assert!(
-                    Instant::now() < deadline,
-                    "{} did not stop on SIGTERM",
-                    self.node
-                );
+                if Instant::now() >= deadline {
+                    let log = self.log();
+                    let tail: Vec<&str> = log.lines().rev().take(15).collect();
+                    panic!(
+                        "{} did not stop on SIGTERM; the end of its log:\n{}",
+                        self.node,
+                        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                    );
+                }
                 std::thread::sleep(Duration::from_millis(20));
             }
         }

@@ -179,10 +179,13 @@ def handshake(fed, stub, signing_key, fid, expected_server, charter_members, fai
         SUPPORTED_VERSIONS,
         chosen,
     )
+    # The server keeps nothing between the two calls: the Prove echoes the Hello.
     prove = fed.ProveRequest(
         client_key=my_key,
         server_nonce=hello.server_nonce,
         client_signature=signing_key.sign(mine).signature,
+        client_nonce=client_nonce,
+        protocol_versions=SUPPORTED_VERSIONS,
     )
     session = stub.Prove(prove, timeout=RPC_TIMEOUT_S).session
     failures.check(len(session) == 16, f"session token has {len(session)} bytes")
