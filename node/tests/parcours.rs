@@ -469,12 +469,12 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
     // The same figures.
     let stats = on(dir, "sud", &["stats", "--as-of", "2026-03-31"]);
     assert!(
-        stats.contains("total: 10 issued, 5 handed out, 3 redeemed, usage rate 60 %"),
+        stats.contains("total : 10 émis, 5 remis, 3 utilisés, taux d'usage 60 %"),
         "{stats}"
     );
-    assert!(stats.contains("1 accepted"), "{stats}");
+    assert!(stats.contains("1 acceptées"), "{stats}");
     assert!(
-        stats.contains("median days from opening to acceptance: 3"),
+        stats.contains("délai médian entre ouverture et acceptation : 3 j"),
         "{stats}"
     );
     assert_eq!(

@@ -492,29 +492,35 @@ pub(super) fn percent(rate: Option<f64>) -> String {
     rate.map_or_else(|| "—".into(), |r| format!("{:.0} %", r * 100.0))
 }
 
-/// The figures as text.
+/// The figures as text, in French (the coordinators' language), with the indicators.
 pub fn stats_text(stats: &Stats) -> String {
-    let mut out = format!(
-        "national figures as of {}\n\nvouchers (Pass numérique)\n",
-        stats.as_of
+    let day = maillage_core::Day::parse(&stats.as_of).map_or_else(
+        || stats.as_of.clone(),
+        |_| crate::web::pages::date_fr(&stats.as_of),
     );
+    let mut out = format!("chiffres nationaux au {day}\n\nPass numériques\n");
     out.push_str(&format!(
         "  {:<20} {:<28} {:>7} {:>8} {:>8} {:>8} {:>8} {:>6} {:>12}\n",
-        "ISSUING HUB",
-        "FUNDER",
-        "ISSUED",
-        "HANDED",
-        "REDEEMED",
-        "EXPIRED",
-        "CANCEL",
+        "HUB ÉMETTEUR",
+        "FINANCEUR",
+        "ÉMIS",
+        "REMIS",
+        "UTILISÉS",
+        "EXPIRÉS",
+        "ANNULÉS",
         "USAGE",
-        "SETTLED"
+        "RÉGLÉ"
     ));
     for line in stats.vouchers.iter().chain([&stats.total]) {
+        let (hub, funder) = if std::ptr::eq(line, &stats.total) {
+            ("tous les hubs", "tous les financeurs")
+        } else {
+            (line.hub.as_str(), line.funder.as_str())
+        };
         out.push_str(&format!(
             "  {:<20} {:<28} {:>7} {:>8} {:>8} {:>8} {:>8} {:>6} {:>12}\n",
-            line.hub,
-            line.funder,
+            hub,
+            funder,
             line.issued,
             line.handed_out,
             line.redeemed,
@@ -526,7 +532,7 @@ pub fn stats_text(stats: &Stats) -> String {
     }
     let t = &stats.total;
     out.push_str(&format!(
-        "  total: {} issued, {} handed out, {} redeemed, usage rate {}\n",
+        "  total : {} émis, {} remis, {} utilisés, taux d'usage {}\n",
         t.issued,
         t.handed_out,
         t.redeemed,
@@ -534,19 +540,22 @@ pub fn stats_text(stats: &Stats) -> String {
     ));
     let r = &stats.referrals;
     out.push_str(&format!(
-        "\nreferrals: {} open, {} expired, {} accepted, {} declined, {} completed, {} no_show, {} abandoned\n",
+        "\norientations : {} ouvertes, {} expirées, {} acceptées, {} refusées, {} terminées, {} absences, {} abandons\n",
         r.open, r.expired, r.accepted, r.declined, r.completed, r.no_show, r.abandoned
     ));
     out.push_str(&format!(
-        "  median days from opening to acceptance: {}\n",
+        "  délai médian entre ouverture et acceptation : {}\n",
         r.median_days_to_accept
-            .map_or_else(|| "—".into(), |d| format!("{d}"))
+            .map_or_else(|| "—".into(), |d| format!("{d} j"))
     ));
-    out.push_str("\nvenues by département (qualified = qualification valid on that day)\n");
+    out.push_str("\nlieux par département (qualifié = qualification valide ce jour-là)\n");
     for v in &stats.venues {
         out.push_str(&format!(
-            "  {:<4} {:<24} {:>5} venues, {:>4} qualified\n",
-            v.departement, v.hub, v.venues, v.qualified
+            "  {:<28} {:<24} {:>5} lieux, {:>4} qualifiés\n",
+            maillage_core::territory::departement_label(&v.departement),
+            v.hub,
+            v.venues,
+            v.qualified
         ));
     }
     out.push_str(&super::indicators::indicators_text(&stats.indicators));
