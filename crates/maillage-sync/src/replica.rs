@@ -1071,36 +1071,8 @@ mod tests {
 
     #[test]
     fn counters_follow_what_ingest_did() {
-        let hub = SecretKey::generate(&mut rand::rng());
-        let observer = SecretKey::generate(&mut rand::rng());
-        let charter = Arc::new(
-            Charter::found(
-                "Test",
-                1,
-                vec![
-                    MemberSpec {
-                        key: hub.hub_id(),
-                        name: "Hub".into(),
-                        role: Role::Hub,
-                        territories: vec!["13".into()],
-                    },
-                    MemberSpec {
-                        key: observer.hub_id(),
-                        name: "Observer".into(),
-                        role: Role::Observer,
-                        territories: Vec::new(),
-                    },
-                ],
-            )
-            .unwrap(),
-        );
-        let mut writer = FeedWriter::new(
-            SecretKey::from_seed(&hub.seed()),
-            charter.federation_id(),
-            None,
-            0,
-            u64::MAX / 4,
-        );
+        let (hub, replica, host) = hub_and_observer();
+        let mut writer = writer(&hub, &replica, None);
         let events: Vec<pb::SignedEvent> = (0..4)
             .map(|n| {
                 let body = pb::event::Body::VoucherCancelled(pb::VoucherCancelled {
@@ -1110,15 +1082,6 @@ mod tests {
                 writer.next(body, Vec::new(), 1_000 + n).unwrap().signed
             })
             .collect();
-        let host = Arc::new(Folded::default());
-        let store: Arc<dyn EventStore> = Arc::new(MemoryStore::in_memory(charter.clone()));
-        let replica = Replica::new(
-            charter,
-            observer,
-            store,
-            host.clone(),
-            ReplicaConfig::default(),
-        );
 
         // The first two events; then the first again (duplicate), the third with a flipped
         // signature bit (refused), and the fourth, which now has a gap before it.
@@ -1154,36 +1117,9 @@ mod tests {
 
     #[test]
     fn events_of_another_protocol_version_are_refused_and_reported_per_peer() {
-        let hub = SecretKey::from_seed(&[1; 32]);
-        let observer = SecretKey::from_seed(&[2; 32]);
-        let charter = Arc::new(
-            Charter::found(
-                "Test",
-                1,
-                vec![
-                    MemberSpec {
-                        key: hub.hub_id(),
-                        name: "Hub".into(),
-                        role: Role::Hub,
-                        territories: vec!["13".into()],
-                    },
-                    MemberSpec {
-                        key: observer.hub_id(),
-                        name: "Observer".into(),
-                        role: Role::Observer,
-                        territories: Vec::new(),
-                    },
-                ],
-            )
-            .unwrap(),
-        );
-        let mut writer = FeedWriter::new(
-            SecretKey::from_seed(&hub.seed()),
-            charter.federation_id(),
-            None,
-            0,
-            u64::MAX / 4,
-        );
+        let (hub, replica, host) = hub_and_observer();
+        let charter = replica.charter.clone();
+        let mut writer = writer(&hub, &replica, None);
         let body = || {
             pb::event::Body::VenueClosed(pb::VenueClosed {
                 venue_id: "v1".into(),
@@ -1211,15 +1147,6 @@ mod tests {
                 pb::SignedEvent { payload, signature }
             })
             .collect();
-        let host = Arc::new(Folded::default());
-        let store: Arc<dyn EventStore> = Arc::new(MemoryStore::in_memory(charter.clone()));
-        let replica = Replica::new(
-            charter,
-            observer,
-            store,
-            host.clone(),
-            ReplicaConfig::default(),
-        );
         let mut batch = vec![first.signed.clone()];
         batch.extend(later);
         let report = replica.ingest("peer", batch).unwrap();
