@@ -647,32 +647,10 @@ pub fn repair_data_file(path: &Path) -> Result<Repair, StoreError> {
                 .into(),
         ));
     }
-    let mut window = Window {
-        file: &file,
-        len,
-        start: 0,
-        bytes: Vec::new(),
-    };
     let mut kept: Vec<(u64, u64)> = Vec::new();
-    let mut dropped: Vec<(u64, u64)> = Vec::new();
-    let mut bad_from: Option<u64> = None;
-    let mut at = FILE_HEADER_BYTES;
-    while at < len {
-        let Some((_, body)) = window.frame(at)? else {
-            bad_from.get_or_insert(at);
-            at += 1;
-            continue;
-        };
-        if let Some(from) = bad_from.take() {
-            dropped.push((from, at));
-        }
-        let end = at + FRAME_OVERHEAD_BYTES + body.len() as u64;
-        kept.push((at, end));
-        at = end;
-    }
-    if let Some(from) = bad_from {
-        dropped.push((from, len));
-    }
+    let dropped = walk_frames(&file, len, |offset, _, body| {
+        kept.push((offset, offset + FRAME_OVERHEAD_BYTES + body.len() as u64));
+    })?;
     let frames_kept = kept.len() as u64;
     if dropped.is_empty() {
         return Ok(Repair {
@@ -735,15 +713,20 @@ fn event_position(body: &[u8]) -> Option<(HubId, u64, Option<EventId>, EventId)>
     Some((author, event.seq, prev, event_id(&signed.payload)))
 }
 
-/// Scans the data file's frames in order (see the module documentation).
-fn scan_data_file(file: &File, len: u64) -> Result<Scanned, StoreError> {
+/// Walks the data file's valid frames in order: `visit(offset, tag, body)` for each; returns
+/// the byte ranges `[from, to)` that hold no valid frame.
+fn walk_frames(
+    file: &File,
+    len: u64,
+    mut visit: impl FnMut(u64, u8, Vec<u8>),
+) -> Result<Vec<(u64, u64)>, StoreError> {
     let mut window = Window {
         file,
         len,
         start: 0,
         bytes: Vec::new(),
     };
-    let mut scanned = Scanned::default();
+    let mut skipped = Vec::new();
     let mut at = FILE_HEADER_BYTES;
     let mut bad_from: Option<u64> = None;
     while at < len {
@@ -753,10 +736,22 @@ fn scan_data_file(file: &File, len: u64) -> Result<Scanned, StoreError> {
             continue;
         };
         if let Some(from) = bad_from.take() {
-            scanned.skipped.push((from, at));
+            skipped.push((from, at));
         }
         let offset = at;
         at += FRAME_OVERHEAD_BYTES + body.len() as u64;
+        visit(offset, tag, body);
+    }
+    if let Some(from) = bad_from {
+        skipped.push((from, len));
+    }
+    Ok(skipped)
+}
+
+/// Scans the data file's frames in order (see the module documentation).
+fn scan_data_file(file: &File, len: u64) -> Result<Scanned, StoreError> {
+    let mut scanned = Scanned::default();
+    let skipped = walk_frames(file, len, |offset, tag, body| {
         if tag == PROOF_TAG {
             let author = pb::ForkProof::decode(body.as_slice())
                 .ok()
@@ -766,29 +761,29 @@ fn scan_data_file(file: &File, len: u64) -> Result<Scanned, StoreError> {
             if let Some(author) = author {
                 scanned.proofs.entry(author).or_insert(body);
             }
-            continue;
+            return;
         }
         let Some((author, seq, prev, id)) = event_position(&body) else {
             tracing::error!(
                 offset,
                 "events.log frame holds no event (checksum right, content wrong): skipped"
             );
-            continue;
+            return;
         };
         let seen = scanned.seen.entry(author).or_default();
         *seen = (*seen).max(seq);
         let feed = scanned.feeds.entry(author).or_default();
         let Some(index) = seq.checked_sub(1).map(|i| i as usize) else {
-            continue;
+            return;
         };
         if index > feed.len() {
             tracing::warn!(author = %author.short(), seq, held = feed.len(), offset, "events.log frame beyond its feed's end: skipped");
-            continue;
+            return;
         }
         let expected_prev = index.checked_sub(1).map(|i| feed[i].id);
         if prev != expected_prev {
             tracing::warn!(author = %author.short(), seq, offset, "events.log frame does not extend its feed: skipped");
-            continue;
+            return;
         }
         // A later frame for a held position replaces it and what followed (only a write
         // that failed before being acknowledged leaves the earlier one behind).
@@ -798,10 +793,8 @@ fn scan_data_file(file: &File, len: u64) -> Result<Scanned, StoreError> {
             len: body.len() as u32,
             id,
         });
-    }
-    if let Some(from) = bad_from {
-        scanned.skipped.push((from, len));
-    }
+    })?;
+    scanned.skipped = skipped;
     Ok(scanned)
 }
 
