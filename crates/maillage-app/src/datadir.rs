@@ -281,10 +281,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     written
 }
 
-/// Bytes free for this account on the file system holding `path`, if it can be asked.
-pub fn free_bytes(path: &Path) -> Option<u64> {
+/// The size of the file system holding `path` and the bytes free on it for an unprivileged
+/// process (as `df` shows them), if it can be asked.
+pub fn filesystem_space(path: &Path) -> Option<(u64, u64)> {
     let fs = rustix::fs::statvfs(path).ok()?;
-    Some(fs.f_bavail.saturating_mul(fs.f_frsize))
+    Some((
+        fs.f_blocks.saturating_mul(fs.f_frsize),
+        fs.f_bavail.saturating_mul(fs.f_frsize),
+    ))
 }
 
 /// Writes a secret key file (the seed in hex, mode 0600), refusing to overwrite one.

@@ -356,7 +356,7 @@ impl Node {
         // The snapshot only saves time at the next start (the views are rebuilt from the log
         // without it): on a disk short of space the log's appends come first.
         let needed = 2 * bytes.len() as u64 + VIEWS_FREE_SPACE_MARGIN;
-        if let Some(free) = crate::datadir::free_bytes(self.data_dir.root())
+        if let Some((_, free)) = crate::datadir::filesystem_space(self.data_dir.root())
             && free < needed
         {
             tracing::warn!(

@@ -122,9 +122,9 @@ pub fn disk(root: &Path) -> DiskFigures {
         data_dir_bytes: du(root),
         ..DiskFigures::default()
     };
-    if let Ok(fs) = rustix::fs::statvfs(root) {
-        figures.filesystem_size_bytes = Some(fs.f_blocks.saturating_mul(fs.f_frsize));
-        figures.filesystem_avail_bytes = Some(fs.f_bavail.saturating_mul(fs.f_frsize));
+    if let Some((size, avail)) = maillage_app::datadir::filesystem_space(root) {
+        figures.filesystem_size_bytes = Some(size);
+        figures.filesystem_avail_bytes = Some(avail);
     }
     figures
 }
