@@ -125,14 +125,8 @@ pub const DEFINITIONS: [(&str, &str); 6] = [
 
 /// `2026-T1` for a day (days since the epoch).
 fn quarter_of(day: i32) -> String {
-    // `format_date` writes YYYY-MM-DD.
-    let date = maillage_core::date::format_date(day);
-    let month: u32 = date.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(1);
-    format!(
-        "{}-T{}",
-        date.get(..4).unwrap_or("?"),
-        (month.max(1) - 1) / 3 + 1
-    )
+    let (year, month, _) = maillage_core::date::civil_from_days(day);
+    format!("{year}-T{}", (month - 1) / 3 + 1)
 }
 
 /// Computes the indicators as of a day (days since the epoch): what happened on or before it.
@@ -153,7 +147,8 @@ pub fn compute(ledger: &Ledger, as_of: i32) -> Indicators {
         })
     }
     let mut funders: BTreeMap<(String, String), u64> = BTreeMap::new();
-    let mut flows: BTreeMap<(String, String), Flow> = BTreeMap::new();
+    // (issuing or opening hub, venue's or handling hub) → (vouchers, referrals).
+    let mut flows: BTreeMap<(HubId, HubId), (u64, u64)> = BTreeMap::new();
     let mut liability: BTreeMap<String, Liability> = BTreeMap::new();
     let venues = ledger.venues().venues();
     for (serial, state) in ledger.touched_vouchers() {
@@ -177,15 +172,7 @@ pub fn compute(ledger: &Ledger, as_of: i32) -> Indicators {
             if let Some(venue) = venues.get(&redemption.venue_id)
                 && !membership.same_member(&venue.hub, &batch.issuer)
             {
-                let (from, to) = (name(&batch.issuer), name(&venue.hub));
-                flows
-                    .entry((from.clone(), to.clone()))
-                    .or_insert_with(|| Flow {
-                        from,
-                        to,
-                        ..Flow::default()
-                    })
-                    .vouchers += 1;
+                flows.entry((batch.issuer, venue.hub)).or_default().0 += 1;
             }
         }
         if state.person.is_some()
@@ -232,15 +219,10 @@ pub fn compute(ledger: &Ledger, as_of: i32) -> Indicators {
             }
         }
         if !membership.same_member(&referral.opened_by, &referral.handler) {
-            let (from, to) = (name(&referral.opened_by), name(&referral.handler));
             flows
-                .entry((from.clone(), to.clone()))
-                .or_insert_with(|| Flow {
-                    from,
-                    to,
-                    ..Flow::default()
-                })
-                .referrals += 1;
+                .entry((referral.opened_by, referral.handler))
+                .or_default()
+                .1 += 1;
         }
     }
     let liability: Vec<Liability> = liability.into_values().collect();
@@ -258,7 +240,15 @@ pub fn compute(ledger: &Ledger, as_of: i32) -> Indicators {
         referrals_old_enough: old_enough,
         accepted_within_15_days: within_15,
         accepted_within_30_days: within_30,
-        flows: flows.into_values().collect(),
+        flows: flows
+            .into_iter()
+            .map(|((from, to), (vouchers, referrals))| Flow {
+                from: name(&from),
+                to: name(&to),
+                vouchers,
+                referrals,
+            })
+            .collect(),
         liability_cents: liability.iter().map(|l| l.cents).sum(),
         liability,
     }

@@ -110,7 +110,8 @@ fn days_from_civil(year: i32, month: u32, day: u32) -> i32 {
     era * 146_097 + doe - 719_468
 }
 
-fn civil_from_days(days: i32) -> (i32, u32, u32) {
+/// (year, month, day) of a day number.
+pub fn civil_from_days(days: i32) -> (i32, u32, u32) {
     let z = days + 719_468;
     let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
     let doe = z - era * 146_097;
