@@ -90,26 +90,17 @@ pub fn date_fr(day: &str) -> String {
         "novembre",
         "décembre",
     ];
-    let parts: Vec<&str> = day.split('-').collect();
-    let parsed = match parts.as_slice() {
-        [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => y
-            .parse::<u32>()
-            .ok()
-            .zip(m.parse::<usize>().ok())
-            .zip(d.parse::<u32>().ok()),
-        _ => None,
+    // The core's strict day: real calendar days only, the very bytes it prints.
+    let Some(parsed) = maillage_core::Day::parse(day) else {
+        return day.to_owned();
     };
-    match parsed {
-        Some(((year, month @ 1..=12), day @ 1..=31)) => {
-            let day = if day == 1 {
-                "1er".to_owned()
-            } else {
-                day.to_string()
-            };
-            format!("{day}\u{A0}{} {year}", MONTHS[month - 1])
-        }
-        _ => day.to_owned(),
-    }
+    let (year, month, day) = maillage_core::date::civil_from_days(parsed.0);
+    let day = if day == 1 {
+        "1er".to_owned()
+    } else {
+        day.to_string()
+    };
+    format!("{day}\u{A0}{} {year}", MONTHS[month as usize - 1])
 }
 
 /// An amount in euros from cents, French style (`1 234,56 €`).
@@ -319,7 +310,14 @@ mod tests {
         assert_eq!(date_fr("2026-03-15"), "15\u{A0}mars 2026");
         assert_eq!(date_fr("2027-08-01"), "1er\u{A0}août 2027");
         assert_eq!(date_fr("2026-12-31"), "31\u{A0}décembre 2026");
-        for not_a_day in ["", "2026-13-01", "2026-3-15", "hier", "2026-03-15T10:00"] {
+        for not_a_day in [
+            "",
+            "2026-13-01",
+            "2026-02-30",
+            "2026-3-15",
+            "hier",
+            "2026-03-15T10:00",
+        ] {
             assert_eq!(date_fr(not_a_day), not_a_day);
         }
     }
