@@ -24,8 +24,8 @@ mod common;
 #[path = "common/served.rs"]
 mod served;
 
-use common::{hand_out, issue_batch_args, issue_caf_batch, json, luhn_siret, maillage, on};
-use served::{Served, federation, free_port, martigues_venue};
+use common::{hand_out, issue_batch_args, issue_caf_batch, json, maillage, on};
+use served::{Served, federation, free_port, lyon_venue, martigues_venue};
 
 /// What a [`Link`] does to the bytes between two nodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,33 +238,21 @@ fn acknowledged_events_survive_kills_and_freezes_of_serving_nodes() {
         ],
     );
     // A qualified venue at each hub; Hub du Sud's vouchers in a person's carnet.
-    let lyon = serde_json::json!([{
-        "id": "bm-lyon-1er", "pivot": luhn_siret("2169001230001"),
-        "nom": "Bibliothèque municipale du 1er arrondissement", "commune": "Lyon",
-        "code_postal": "69001", "code_insee": "69381", "adresse": "7 rue Saint-Polycarpe",
-        "date_maj": "2026-01-15", "services": "Aide aux démarches administratives",
-        "source": "Hinaura"
-    }]);
-    std::fs::write(dir.join("lyon.json"), lyon.to_string()).unwrap();
-    on(dir, "hinaura", &["venues", "import", "lyon.json"]);
-    for (node, venue) in [
-        ("hinaura", "bm-lyon-1er".to_owned()),
-        ("sud", martigues_venue(dir, "sud")),
-    ] {
-        on(
-            dir,
-            node,
-            &[
-                "venues",
-                "qualify",
-                &venue,
-                "--until",
-                "2027-06-30",
-                "--service",
-                "démarches",
-            ],
-        );
-    }
+    lyon_venue(dir, "hinaura", &["démarches"]);
+    let martigues = martigues_venue(dir, "sud");
+    on(
+        dir,
+        "sud",
+        &[
+            "venues",
+            "qualify",
+            &martigues,
+            "--until",
+            "2027-06-30",
+            "--service",
+            "démarches",
+        ],
+    );
     // A carnet holds a few dozen vouchers; over a long campaign each is presented again and
     // again (a redeemed voucher presented again must be refused).
     let vouchers = faults.clamp(1, 40);

@@ -17,8 +17,8 @@ mod common;
 #[path = "common/served.rs"]
 mod served;
 
-use common::{hand_out, issue_caf_batch, json, luhn_siret, maillage, ok, on, venues_file};
-use served::{Served, federation, free_port};
+use common::{hand_out, issue_caf_batch, json, maillage, ok, on, venues_file};
+use served::{Served, federation, free_port, lyon_venue};
 
 /// The digest of each node, polled until all agree and cover `events` events (or panic with
 /// what each node reports after `within`).
@@ -197,31 +197,7 @@ fn vouchers_cross_territories_online_and_through_a_partition() {
         ],
     );
     // Hinaura's médiathèque in Lyon, qualified; Hub du Sud's batch and a person's carnet.
-    let venue = serde_json::json!([{
-        "id": "bm-lyon-1er", "pivot": luhn_siret("2169001230001"),
-        "nom": "Bibliothèque municipale du 1er arrondissement", "commune": "Lyon",
-        "code_postal": "69001", "code_insee": "69381", "adresse": "7 rue Saint-Polycarpe",
-        "date_maj": "2026-01-15",
-        "services": "Aide aux démarches administratives|Maîtrise des outils numériques du quotidien",
-        "source": "Hinaura"
-    }]);
-    std::fs::write(dir.join("lyon.json"), venue.to_string()).unwrap();
-    on(dir, "hinaura", &["venues", "import", "lyon.json"]);
-    on(
-        dir,
-        "hinaura",
-        &[
-            "venues",
-            "qualify",
-            "bm-lyon-1er",
-            "--until",
-            "2027-06-30",
-            "--service",
-            "démarches",
-            "--service",
-            "outils numériques",
-        ],
-    );
+    lyon_venue(dir, "hinaura", &["démarches", "outils numériques"]);
     issue_caf_batch(dir, "sud", "13-2026-CAF-01", "10");
     let person = json(&on(dir, "sud", &["person", "new", "--json"]))["code"]
         .as_str()

@@ -414,28 +414,7 @@ fn a_forked_hub_is_recovered_under_a_successor_key_keeping_what_the_federation_h
         ],
     );
     // Hinaura's médiathèque in Lyon, qualified for vouchers.
-    let venue = serde_json::json!([{
-        "id": "bm-lyon-1er", "pivot": common::luhn_siret("2169001230001"),
-        "nom": "Bibliothèque municipale du 1er arrondissement", "commune": "Lyon",
-        "code_postal": "69001", "code_insee": "69381", "adresse": "7 rue Saint-Polycarpe",
-        "date_maj": "2026-01-15", "services": "Aide aux démarches administratives",
-        "source": "Hinaura"
-    }]);
-    std::fs::write(dir.join("lyon.json"), venue.to_string()).unwrap();
-    on(dir, "hinaura", &["venues", "import", "lyon.json"]);
-    on(
-        dir,
-        "hinaura",
-        &[
-            "venues",
-            "qualify",
-            "bm-lyon-1er",
-            "--until",
-            "2027-06-30",
-            "--service",
-            "démarches",
-        ],
-    );
+    served::lyon_venue(dir, "hinaura", &["démarches"]);
     let ports = [free_port(), free_port()];
     let mut sud = Served::start(dir, "sud", ports[0], &[ports[1]], &[]);
     let mut hinaura = Served::start(dir, "hinaura", ports[1], &[ports[0]], &[]);

@@ -340,6 +340,28 @@ pub fn qualifiable(venues: &serde_json::Value) -> String {
         .to_owned()
 }
 
+/// Registers, on hub `node` (Hinaura), the municipal library of Lyon's 1st arrondissement with a
+/// real SIRET and qualifies it until mid-2027 for `services` (`démarches`, `outils
+/// numériques`). Returns its source id, `bm-lyon-1er`.
+pub fn lyon_venue(dir: &Path, node: &str, services: &[&str]) -> &'static str {
+    let venue = serde_json::json!([{
+        "id": "bm-lyon-1er", "pivot": luhn_siret("2169001230001"),
+        "nom": "Bibliothèque municipale du 1er arrondissement", "commune": "Lyon",
+        "code_postal": "69001", "code_insee": "69381", "adresse": "7 rue Saint-Polycarpe",
+        "date_maj": "2026-01-15",
+        "services": "Aide aux démarches administratives|Maîtrise des outils numériques du quotidien",
+        "source": "Hinaura"
+    }]);
+    std::fs::write(dir.join("lyon.json"), venue.to_string()).unwrap();
+    on(dir, node, &["venues", "import", "lyon.json"]);
+    let mut qualify = vec!["venues", "qualify", "bm-lyon-1er", "--until", "2027-06-30"];
+    for service in services {
+        qualify.extend(["--service", service]);
+    }
+    on(dir, node, &qualify);
+    "bm-lyon-1er"
+}
+
 /// Registers, on hub `node`, a médiathèque in Martigues (13) with a real SIRET: Hub du Sud's
 /// export has none, and only a traceable payee may be qualified. Returns its venue id.
 pub fn martigues_venue(dir: &Path, node: &str) -> String {
