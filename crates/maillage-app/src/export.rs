@@ -529,7 +529,7 @@ fn referrals(ledger: &Ledger, as_of: i32, csv: &mut Csv<'_>) -> Result<u64> {
 /// total, referrals by status, venues by département.
 fn stats(ledger: &Ledger, as_of: i32, csv: &mut Csv<'_>) -> Result<u64> {
     csv.write_record(STATS_COLUMNS)?;
-    let figures = crate::stats::compute(ledger, as_of);
+    let figures = crate::stats::figures(ledger, as_of);
     let short = |hub: Option<HubId>| hub.map(|h| h.short()).unwrap_or_default();
     let count = |n: u64| Some(n.to_string());
     let ratio = |r: Option<f64>| r.map(|r| r.to_string());

@@ -92,8 +92,16 @@ fn rate(line: &mut VoucherLine) {
     line.usage_rate = (line.handed_out > 0).then(|| line.redeemed as f64 / line.handed_out as f64);
 }
 
-/// Computes the figures as of a day (days since the epoch).
+/// Computes the figures as of a day (days since the epoch), the indicators with them.
 pub fn compute(ledger: &Ledger, as_of: i32) -> Stats {
+    Stats {
+        indicators: crate::indicators::compute(ledger, as_of),
+        ..figures(ledger, as_of)
+    }
+}
+
+/// The figures without the indicators (`stats.csv`; `indicators.csv` has its own file).
+pub fn figures(ledger: &Ledger, as_of: i32) -> Stats {
     let charter = ledger.charter();
     let name = |hub: &HubId| {
         charter
@@ -224,7 +232,7 @@ pub fn compute(ledger: &Ledger, as_of: i32) -> Stats {
         total,
         referrals,
         venues: venues.into_values().collect(),
-        indicators: crate::indicators::compute(ledger, as_of),
+        indicators: crate::indicators::Indicators::default(),
     }
 }
 
