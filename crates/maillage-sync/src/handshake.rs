@@ -297,21 +297,24 @@ fn challenge_mac(
 /// are forgotten. Only a valid `Prove`, signed by a member, adds one.
 pub const PROVED_MAX: usize = 65_536;
 
-impl Sessions {
-    /// A server's table; `nonce_key` must be random (and secret).
-    pub fn new(nonce_key: [u8; 32]) -> Self {
-        Self {
-            nonce_key,
-            proved: BTreeMap::new(),
-            open: BTreeMap::new(),
-        }
-    }
+/// Answers `Hello`s: issues challenges a [`Sessions`] of the same key accepts at `Prove`.
+#[derive(Clone, Copy)]
+pub struct Challenger {
+    nonce_key: [u8; 32],
+}
 
+impl std::fmt::Debug for Challenger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Challenger").finish_non_exhaustive()
+    }
+}
+
+impl Challenger {
     /// Answers a `Hello`: checks the federation, the client's membership and that it offers
     /// a version of `versions` (what this node implements), and signs the transcript with `me`.
     /// `random` must be fresh random bytes (the challenge's salt). Nothing is remembered.
     pub fn hello(
-        &mut self,
+        &self,
         charter: &Charter,
         me: &SecretKey,
         versions: &[u32],
@@ -371,6 +374,39 @@ impl Sessions {
             server_signature: signature.to_vec(),
             protocol_version: chosen_version,
         })
+    }
+}
+
+impl Sessions {
+    /// A server's table; `nonce_key` must be random (and secret).
+    pub fn new(nonce_key: [u8; 32]) -> Self {
+        Self {
+            nonce_key,
+            proved: BTreeMap::new(),
+            open: BTreeMap::new(),
+        }
+    }
+
+    /// What answers `Hello`s for this table, without its lock (a `Hello` reads nothing the
+    /// table holds).
+    pub fn challenger(&self) -> Challenger {
+        Challenger {
+            nonce_key: self.nonce_key,
+        }
+    }
+
+    /// [`Challenger::hello`] of this table.
+    pub fn hello(
+        &self,
+        charter: &Charter,
+        me: &SecretKey,
+        versions: &[u32],
+        request: &pb::HelloRequest,
+        random: [u8; NONCE_BYTES],
+        now_ms: u64,
+    ) -> Result<pb::HelloResponse, HandshakeError> {
+        self.challenger()
+            .hello(charter, me, versions, request, random, now_ms)
     }
 
     /// Answers a `Prove`: checks that the challenge is one this process issued for what the
@@ -897,7 +933,7 @@ mod tests {
     #[test]
     fn peers_without_a_common_version_refuse_each_other_naming_both() {
         let (charter, keys, _) = setup();
-        let mut sessions = Sessions::new([0x5A; 32]);
+        let sessions = Sessions::new([0x5A; 32]);
         // Server side: a client of protocol v3 only.
         let v3 = ClientHandshake::new(&charter, keys[1].hub_id(), [3; 32], &[3]);
         let err = sessions

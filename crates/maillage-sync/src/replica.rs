@@ -385,6 +385,8 @@ pub struct Replica {
     resolving: Mutex<BTreeMap<HubId, (u64, maillage_core::EventId)>>,
     /// Handshakes and sessions of peers dialling in.
     pub(crate) sessions: Mutex<Sessions>,
+    /// Answers `Hello`s with challenges `sessions` accepts, without taking its lock.
+    pub(crate) challenger: crate::handshake::Challenger,
     /// Peers, by address for links this node dials and by key for peers dialling in.
     peers: Mutex<BTreeMap<String, PeerState>>,
     /// The last refused peer events, newest last.
@@ -496,6 +498,8 @@ impl Replica {
         // The key of the handshake challenges' MACs, for this process's life.
         let mut nonce_key = [0u8; 32];
         environment.fill_random(&mut nonce_key);
+        let sessions = Sessions::new(nonce_key);
+        let challenger = sessions.challenger();
         Arc::new(Self {
             environment,
             charter,
@@ -507,7 +511,8 @@ impl Replica {
             stopping: watch::channel(false).0,
             resync: watch::channel(0).0,
             resolving: Mutex::new(BTreeMap::new()),
-            sessions: Mutex::new(Sessions::new(nonce_key)),
+            sessions: Mutex::new(sessions),
+            challenger,
             peers: Mutex::new(BTreeMap::new()),
             rejections: Mutex::new(VecDeque::new()),
             ingest_lock: Mutex::new(()),

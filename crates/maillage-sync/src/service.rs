@@ -140,18 +140,14 @@ impl Federation for FederationService {
     ) -> Result<Response<pb::HelloResponse>, Status> {
         let replica = &self.replica;
         let nonce = replica.random::<32>();
-        let response = replica
-            .sessions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .hello(
-                &replica.charter,
-                replica.secret(),
-                &replica.config.protocol_versions,
-                request.get_ref(),
-                nonce,
-                replica.now_ms(),
-            );
+        let response = replica.challenger.hello(
+            &replica.charter,
+            replica.secret(),
+            &replica.config.protocol_versions,
+            request.get_ref(),
+            nonce,
+            replica.now_ms(),
+        );
         match response {
             Ok(response) => Ok(Response::new(response)),
             Err(error @ HandshakeError::NoCommonVersion { .. }) => {
