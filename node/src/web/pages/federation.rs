@@ -34,31 +34,20 @@ fn duration(ms: u64) -> String {
     }
 }
 
-/// A peer link's state, in a word or two (the badge).
-fn state_badge(state: &str) -> &str {
+/// A peer link's state in French: a word or two for the badge, then a sentence.
+fn state_words(state: &str) -> (&str, &str) {
     match state {
-        "live" => "en direct",
-        "catching-up" => "rattrapage",
-        "connecting" => "connexion",
-        "backing-off" => "en échec",
-        "incompatible-protocol" => "incompatible",
-        "stopped" => "arrêté",
-        "pulling-from-us" => "entrant",
-        other => other,
-    }
-}
-
-/// A peer link's state, in words.
-fn state_label(state: &str) -> &str {
-    match state {
-        "live" => "à jour, en direct",
-        "catching-up" => "rattrapage",
-        "connecting" => "connexion",
-        "backing-off" => "en échec, nouvel essai",
-        "incompatible-protocol" => "version de protocole incompatible : mettre maillage à jour",
-        "stopped" => "arrêté",
-        "pulling-from-us" => "tire nos événements",
-        other => other,
+        "live" => ("en direct", "à jour, en direct"),
+        "catching-up" => ("rattrapage", "rattrapage"),
+        "connecting" => ("connexion", "connexion"),
+        "backing-off" => ("en échec", "en échec, nouvel essai"),
+        "incompatible-protocol" => (
+            "incompatible",
+            "version de protocole incompatible : mettre maillage à jour",
+        ),
+        "stopped" => ("arrêté", "arrêté"),
+        "pulling-from-us" => ("entrant", "tire nos événements"),
+        other => (other, other),
     }
 }
 
@@ -137,9 +126,10 @@ fn peers_table(
                             }
                             td { (peer.name) }
                             td {
-                                span class={ "badge " (state_class) } title=(peer.state) { (state_badge(&peer.state)) }
+                                @let (badge, sentence) = state_words(&peer.state);
+                                span class={ "badge " (state_class) } title=(peer.state) { (badge) }
                                 " "
-                                span class="small muted" { (state_label(&peer.state)) }
+                                span class="small muted" { (sentence) }
                             }
                             td class="num" {
                                 (int(lag))
