@@ -43,6 +43,16 @@ fn person(n: u8) -> PersonId {
     PersonId([n; 16])
 }
 
+/// The commitment to a personal part for `who` (§2b), with a fixed salt so that the vectors
+/// are the same at every run. The parts themselves are not in the vectors: consensus is
+/// computed from the permanent bytes only.
+fn commit_to(who: PersonId) -> Vec<u8> {
+    maillage_core::personal::seal(who, "", [0x5A; 16])
+        .unwrap()
+        .0
+        .to_vec()
+}
+
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -312,7 +322,7 @@ fn prescriber() -> Option<pb::Prescriber> {
 fn hand_out(serials: &[&str], who: PersonId, date: &str) -> pb::VouchersHandedOut {
     pb::VouchersHandedOut {
         serials: strings(serials),
-        person: who.0.to_vec(),
+        personal: commit_to(who),
         prescriber: prescriber(),
         referral_id: String::new(),
         date: date.into(),
@@ -372,7 +382,7 @@ fn settle(venue: &str, serials: &[&str], amount: u64) -> Body {
 fn open(id: &str, who: PersonId, venue: &str, territory: &str) -> pb::ReferralOpened {
     pb::ReferralOpened {
         referral_id: id.into(),
-        person: who.0.to_vec(),
+        personal: commit_to(who),
         prescriber: prescriber(),
         needs: strings(&[DEMARCHES]),
         target_venue_id: venue.into(),
@@ -408,7 +418,7 @@ fn close(id: &str, outcome: &str, autonomy: &str) -> Body {
 
 fn accompaniment(who: &[u8], venue: &str, referral: &str, minutes: u32, mode: &str) -> Body {
     Body::AccompanimentRecorded(pb::AccompanimentRecorded {
-        person: who.to_vec(),
+        personal: PersonId::from_slice(who).map(commit_to).unwrap_or_default(),
         venue_id: venue.into(),
         referral_id: referral.into(),
         services: strings(&[DEMARCHES]),
@@ -865,13 +875,13 @@ fn voucher_rules() -> History {
         "one serial twice",
     );
     let mut faceless = hand_out(&["13-2026-CAF-01-4"], p1, "2026-03-02");
-    faceless.person = vec![1, 2, 3];
+    faceless.personal = vec![1, 2, 3];
     hand(
         &mut b,
         SUD,
         faceless,
         "field.person",
-        "a person code of three bytes",
+        "a commitment to a personal part of three bytes",
     );
     let mut nobody = hand_out(&["13-2026-CAF-01-4"], p1, "2026-03-02");
     nobody.prescriber = None;
@@ -1478,18 +1488,22 @@ fn people_rules() -> History {
     venues(&mut b);
     let p1 = person(1);
     let joliette = vid(SUD, "joliette");
-    b.sign(
-        SUD,
-        Body::ReferralOpened(open("13-R1", p1, &joliette, "")),
-        APPLIED,
-        "setup",
-    );
-    b.sign(
-        SUD,
-        accompaniment(&p1.0, &joliette, "13-R1", 45, "individual"),
-        APPLIED,
-        "an accompaniment",
-    );
+    let opened = b
+        .sign(
+            SUD,
+            Body::ReferralOpened(open("13-R1", p1, &joliette, "")),
+            APPLIED,
+            "setup",
+        )
+        .id;
+    let accompanied = b
+        .sign(
+            SUD,
+            accompaniment(&p1.0, &joliette, "13-R1", 45, "individual"),
+            APPLIED,
+            "an accompaniment",
+        )
+        .id;
     b.sign(
         SUD,
         accompaniment(&p1.0, &joliette, "", 45, "solo"),
@@ -1518,15 +1532,29 @@ fn people_rules() -> History {
         SUD,
         accompaniment(&[], &joliette, "", 30, "remote"),
         "field.person",
-        "no person code",
+        "no commitment to a personal part",
+    );
+    b.sign(
+        SUD,
+        Body::PersonForgotten(pb::PersonForgotten { events: vec![] }),
+        "field.person",
+        "an erasure naming no event",
     );
     b.sign(
         SUD,
         Body::PersonForgotten(pb::PersonForgotten {
-            person: p1.0.to_vec(),
+            events: vec![opened.0.to_vec(), opened.0.to_vec()],
+        }),
+        "field.person",
+        "an erasure naming one event twice",
+    );
+    b.sign(
+        SUD,
+        Body::PersonForgotten(pb::PersonForgotten {
+            events: vec![opened.0.to_vec(), accompanied.0.to_vec()],
         }),
         APPLIED,
-        "the person asks to be forgotten",
+        "the person asks to be forgotten: the erasure names the events, never the person",
     );
     b.sign(
         SUD,

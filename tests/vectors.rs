@@ -1270,6 +1270,7 @@ fn core_event_verdict(
     let signed = pb::SignedEvent {
         payload: hex::decode(&v.payload).unwrap(),
         signature: hex::decode(&v.signature).unwrap(),
+        personal: Vec::new(),
     };
     let event = match verify_encoded(&signed.encode_to_vec(), charter) {
         Ok(event) => event,
@@ -1327,6 +1328,7 @@ fn core_event_verdict(
         let signed = pb::SignedEvent {
             payload: hex::decode(&before.payload).unwrap(),
             signature: hex::decode(&before.signature).unwrap(),
+            personal: Vec::new(),
         };
         feed.push(verify_encoded(&signed.encode_to_vec(), charter).unwrap());
     }

@@ -405,9 +405,7 @@ async fn read_latency(
         .iter()
         .rev()
         .find_map(|e| match &e.body {
-            Some(pb::event::Body::VouchersHandedOut(h)) => {
-                maillage_core::PersonId::from_slice(&h.person).ok()
-            }
+            Some(pb::event::Body::VouchersHandedOut(_)) => e.person(),
             _ => None,
         })
         .context("the history hands out no voucher")?;
@@ -513,18 +511,23 @@ fn transfer_latency(
         .map(|n| format!("13-2026-BENCH-01-{n}"))
         .collect();
     let person = maillage_core::PersonId([7; 16]);
+    let (personal, part) =
+        maillage_core::personal::seal(person, "", [7; 16]).map_err(|why| anyhow::anyhow!(why))?;
     owner.sign(
         &mut views,
-        pb::event::Body::VouchersHandedOut(pb::VouchersHandedOut {
-            serials: serials.clone(),
-            person: person.0.to_vec(),
-            prescriber: Some(pb::Prescriber {
-                kind: "CAF".into(),
-                name: "CAF 13".into(),
+        maillage_app::node::Draft {
+            body: pb::event::Body::VouchersHandedOut(pb::VouchersHandedOut {
+                serials: serials.clone(),
+                personal: personal.to_vec(),
+                prescriber: Some(pb::Prescriber {
+                    kind: "CAF".into(),
+                    name: "CAF 13".into(),
+                }),
+                date: "2026-03-02".into(),
+                ..Default::default()
             }),
-            date: "2026-03-02".into(),
-            ..Default::default()
-        }),
+            personal: Some(part),
+        },
     )?;
     drop(views);
     let venue = Node::open(venue_dir)?;

@@ -421,7 +421,7 @@ impl Query for QueryService {
             referral_id: referral.referral_id.clone(),
             status: v.status.clone(),
             as_of: v.as_of.clone(),
-            person: referral.person.code(),
+            person: referral.person.map(|p| p.code()).unwrap_or_default(),
             prescriber_kind: referral.prescriber_kind.to_string(),
             prescriber_name: referral.prescriber_name.clone(),
             opened_by: referral.opened_by.0.to_vec(),

@@ -279,12 +279,13 @@ pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Re
                 let serials: Vec<String> = (0..5)
                     .filter_map(|_| hubs[h].available.pop_front())
                     .collect();
+                let (personal, part) = sealed(&mut rng, person, "")?;
                 sign(
                     &mut hubs,
                     h,
                     pb::event::Body::VouchersHandedOut(pb::VouchersHandedOut {
                         serials: serials.clone(),
-                        person: person.0.to_vec(),
+                        personal,
                         prescriber: Some(pb::Prescriber {
                             kind: "CAF".into(),
                             name: "CAF, accueil".into(),
@@ -295,6 +296,7 @@ pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Re
                     vec![],
                     &mut events,
                 )?;
+                attach_last(&mut events, part);
                 hubs[h]
                     .handed
                     .extend(serials.into_iter().map(|s| (s, person)));
@@ -391,12 +393,13 @@ pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Re
                 } else {
                     vec![hubs[target].qualified_at[v]]
                 };
+                let (personal, part) = sealed(&mut rng, person, "ABC Diag : débutant")?;
                 let r = sign(
                     &mut hubs,
                     h,
                     pb::event::Body::ReferralOpened(pb::ReferralOpened {
                         referral_id: id.clone(),
-                        person: person.0.to_vec(),
+                        personal,
                         prescriber: Some(pb::Prescriber {
                             kind: "FT".into(),
                             name: "France Travail".into(),
@@ -410,6 +413,7 @@ pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Re
                     deps,
                     &mut events,
                 )?;
+                attach_last(&mut events, part);
                 referrals.push((target, id, r));
             }
             80..=87 if !referrals.is_empty() => {
@@ -451,11 +455,12 @@ pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Re
                     .copied()
                     .unwrap_or(PersonId([7; 16]));
                 let venue = hubs[h].venues[rng.below(hubs[h].venues.len())].clone();
+                let (personal, part) = sealed(&mut rng, person, "")?;
                 sign(
                     &mut hubs,
                     h,
                     pb::event::Body::AccompanimentRecorded(pb::AccompanimentRecorded {
-                        person: person.0.to_vec(),
+                        personal,
                         venue_id: venue,
                         referral_id: String::new(),
                         services: vec![SERVICE.into()],
@@ -467,6 +472,7 @@ pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Re
                     vec![],
                     &mut events,
                 )?;
+                attach_last(&mut events, part);
             }
         }
         // Once per 50,000 events (a step may add several, or one at a time).
@@ -481,6 +487,24 @@ pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Re
         events,
         people,
     })
+}
+
+/// A personal part for `person` with a salt from the workload's generator (same seed, same
+/// bytes): the commitment to sign and the part.
+fn sealed(rng: &mut Rng, person: PersonId, diagnostic: &str) -> Result<(Vec<u8>, Vec<u8>)> {
+    let mut salt = [0u8; 16];
+    salt[..8].copy_from_slice(&rng.next_u64().to_be_bytes());
+    salt[8..].copy_from_slice(&rng.next_u64().to_be_bytes());
+    let (commitment, part) = maillage_core::personal::seal(person, diagnostic, salt)
+        .map_err(|why| anyhow::anyhow!(why))?;
+    Ok((commitment.to_vec(), part))
+}
+
+/// Attaches its personal part to the event just signed.
+fn attach_last(events: &mut [VerifiedEvent], part: Vec<u8>) {
+    if let Some(event) = events.last_mut() {
+        event.attach_personal(part);
+    }
 }
 
 fn redeem_body(serial: &str, venue: &str, claim: Option<EventRef>) -> pb::event::Body {

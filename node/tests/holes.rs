@@ -422,7 +422,7 @@ fn dated_events(dir: &Path, node: &str, wall_ms: u64, count: u64) -> PathBuf {
     let mut log = maillage_app::logfile::LogWriter::new(file, &charter).unwrap();
     for n in 0..count {
         let body = pb::event::Body::PersonForgotten(pb::PersonForgotten {
-            person: vec![n as u8 + 1; 16],
+            events: vec![vec![n as u8 + 1; 32]],
         });
         let event = writer.next(body, Vec::new(), wall_ms).unwrap();
         log.event(&event).unwrap();

@@ -154,10 +154,12 @@ async fn attack(
                         first: Some(pb::SignedEvent {
                             payload: vec![i as u8; 300],
                             signature: vec![7; 64],
+                            personal: Vec::new(),
                         }),
                         second: Some(pb::SignedEvent {
                             payload: vec![!(i as u8); 300],
                             signature: vec![9; 64],
+                            personal: Vec::new(),
                         }),
                     })
                     .collect();

@@ -356,6 +356,8 @@ fn a_python_client_pulls_and_verifies_every_event_by_itself() {
     let report = json(&String::from_utf8_lossy(&out.stdout));
     eprintln!("client.py report: {report}");
     assert_eq!(report["ok"], true, "{report}");
+    // The hand-out's personal part travelled beside it and matched its commitment.
+    assert_eq!(report["personal_parts"].as_u64(), Some(1), "{report}");
     assert_eq!(report["events"].as_u64(), Some(appended), "{report}");
     assert_eq!(report["received"].as_u64(), Some(appended), "{report}");
     assert_eq!(report["authors"][&hub_key].as_u64(), Some(appended));

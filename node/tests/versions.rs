@@ -68,7 +68,12 @@ fn legacy_store(store: &Path, secret: &SecretKey, federation: [u8; 32], version:
         .encode_to_vec();
         prev = maillage_core::crypto::event_id(&payload).0.to_vec();
         let signature = secret.sign_payload(&payload).to_vec();
-        let bytes = pb::SignedEvent { payload, signature }.encode_to_vec();
+        let bytes = pb::SignedEvent {
+            payload,
+            signature,
+            personal: Vec::new(),
+        }
+        .encode_to_vec();
         file.push(0xE5);
         file.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
         file.extend_from_slice(&bytes);
@@ -298,7 +303,9 @@ fn own_events_of_version(dir: &Path, node: &str, count: u64, version: u32) -> Ve
                 signed: pb::SignedEvent {
                     signature: secret.sign_payload(&payload).to_vec(),
                     payload,
+                    personal: Vec::new(),
                 },
+                personal: None,
             };
             prev = Some(id);
             event

@@ -103,7 +103,11 @@ fn forge(
     };
     let payload = event.encode_to_vec();
     let signature = forger.sign_payload(&payload).to_vec();
-    pb::SignedEvent { payload, signature }
+    pb::SignedEvent {
+        payload,
+        signature,
+        personal: Vec::new(),
+    }
 }
 
 /// The store behind the misbehaving hub's first face: its real store, plus, once forging
@@ -244,6 +248,12 @@ impl EventStore for FaceStore {
     }
     fn head_hlcs(&self) -> BTreeMap<HubId, u64> {
         self.inner.head_hlcs()
+    }
+    fn erase_personal(&self, events: &[EventId]) -> Result<usize, StoreError> {
+        self.inner.erase_personal(events)
+    }
+    fn personal_events(&self) -> Vec<EventId> {
+        self.inner.personal_events()
     }
     fn damaged(&self) -> BTreeMap<HubId, maillage_store::Damage> {
         self.inner.damaged()

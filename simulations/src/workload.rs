@@ -69,16 +69,16 @@ pub fn body(index: usize, departement: &str, k: usize) -> pb::event::Body {
     let Some(serials) = carnet(departement, k) else {
         return batch(batch_id(departement, k), BATCH_VOUCHERS);
     };
-    let person: [u8; 16] = Sha256::new()
+    // The commitment to a person's part (the simulation carries no parts: no rule reads them).
+    let personal = Sha256::new()
         .chain_update(b"simulated person\0")
         .chain_update((index as u64).to_be_bytes())
         .chain_update((k as u64).to_be_bytes())
-        .finalize()[..16]
-        .try_into()
-        .unwrap_or([0; 16]);
+        .finalize()
+        .to_vec();
     pb::event::Body::VouchersHandedOut(pb::VouchersHandedOut {
         serials,
-        person: person.to_vec(),
+        personal,
         prescriber: Some(pb::Prescriber {
             kind: "CAF".into(),
             name: "CAF, accueil".into(),

@@ -11,6 +11,7 @@ use rand::RngExt;
 use crate::app::App;
 use crate::error::{AppError, Result};
 use crate::network::TransferFailure;
+use crate::node::Draft;
 use crate::request::{
     AcceptReferral, AnswerClaim, Cancel, ClaimAnswer, ClaimVoucher, CloseReferral, DeclineReferral,
     Effect, ForgetPerson, ForwardReferral, HandOut, ImportLog, IssueBatch, LogImported,
@@ -28,7 +29,7 @@ impl App {
     pub(crate) fn sign(
         &self,
         views: &mut Ledger,
-        body: pb::event::Body,
+        body: impl Into<Draft>,
         describe: impl FnOnce(&Ledger, &VerifiedEvent) -> Effect,
     ) -> Result<Signed> {
         self.sign_relying_on(views, body, &[], describe)
@@ -38,7 +39,7 @@ impl App {
     fn sign_relying_on(
         &self,
         views: &mut Ledger,
-        body: pb::event::Body,
+        body: impl Into<Draft>,
         relies_on: &[HubId],
         describe: impl FnOnce(&Ledger, &VerifiedEvent) -> Effect,
     ) -> Result<Signed> {
@@ -113,9 +114,10 @@ impl App {
     pub(crate) fn hand_out(&self, r: HandOut) -> Result<Signed> {
         let date = resolve::date_or("date", r.date.as_deref(), self.today())?;
         let mut views = self.node().views()?;
+        let (personal, part) = seal(r.person, "")?;
         let body = pb::event::Body::VouchersHandedOut(pb::VouchersHandedOut {
             serials: r.serials.clone(),
-            person: r.person.0.to_vec(),
+            personal,
             prescriber: Some(pb::Prescriber {
                 kind: r.prescriber_kind.clone(),
                 name: r.prescriber.trim().to_owned(),
@@ -123,6 +125,10 @@ impl App {
             referral_id: r.referral.clone().unwrap_or_default(),
             date: date.clone(),
         });
+        let body = Draft {
+            body,
+            personal: Some(part),
+        };
         self.sign(&mut views, body, |_, _| Effect::HandedOut {
             serials: r.serials,
             person: r.person,
@@ -352,15 +358,15 @@ impl App {
                 format!("{dep}-{}-{tail}", opened_on.replace('-', ""))
             }
         };
+        let (personal, part) = seal(r.person, &r.diagnostic)?;
         let body = pb::event::Body::ReferralOpened(pb::ReferralOpened {
             referral_id: id.clone(),
-            person: r.person.0.to_vec(),
+            personal,
             prescriber: Some(pb::Prescriber {
                 kind: r.prescriber_kind.clone(),
                 name: r.prescriber.trim().to_owned(),
             }),
             needs: r.needs.clone(),
-            diagnostic: r.diagnostic.clone(),
             target_venue_id: venue_id.clone(),
             target_service: if venue_id.is_empty() {
                 r.needs.first().cloned().unwrap_or_default()
@@ -372,6 +378,10 @@ impl App {
             opened_on,
             expires_on,
         });
+        let body = Draft {
+            body,
+            personal: Some(part),
+        };
         let charter = self.node().charter.clone();
         self.sign(&mut views, body, |ledger, _| {
             let referral = ledger.referral(&id);
@@ -472,8 +482,9 @@ impl App {
         let date = format_date(resolve::day("date", &r.date)?);
         let mut views = self.node().views()?;
         let venue_id = resolve::venue(&views, "venue", &r.venue)?;
+        let (personal, part) = seal(r.person, "")?;
         let body = pb::event::Body::AccompanimentRecorded(pb::AccompanimentRecorded {
-            person: r.person.0.to_vec(),
+            personal,
             venue_id: venue_id.clone(),
             referral_id: r.referral.clone().unwrap_or_default(),
             services: r.services.clone(),
@@ -482,6 +493,10 @@ impl App {
             mode: r.mode.clone(),
             vouchers: r.vouchers.clone(),
         });
+        let body = Draft {
+            body,
+            personal: Some(part),
+        };
         self.sign(&mut views, body, |ledger, _| {
             Effect::AccompanimentRecorded {
                 person: r.person,
@@ -494,13 +509,23 @@ impl App {
         })
     }
 
+    /// Erasure: names the events whose personal parts link to the person on this node (never
+    /// the person); every node erases them and everything it links to the same person.
     pub(crate) fn forget_person(&self, r: ForgetPerson) -> Result<Signed> {
         let mut views = self.node().views()?;
+        let events = views.person_events(&r.person);
+        if events.is_empty() {
+            return Err(AppError::not_found(
+                "this node holds no link to this person (unknown code, already forgotten, or links past retention): nothing to erase",
+            ));
+        }
+        let named = events.len().min(maillage_core::personal::FORGET_EVENTS_MAX);
         let body = pb::event::Body::PersonForgotten(pb::PersonForgotten {
-            person: r.person.0.to_vec(),
+            events: events[..named].iter().map(|id| id.0.to_vec()).collect(),
         });
         self.sign(&mut views, body, |_, _| Effect::PersonForgotten {
             person: r.person,
+            events: named,
         })
     }
 
@@ -559,4 +584,14 @@ pub fn new_person() -> PersonId {
     let mut bytes = [0u8; 16];
     rand::rng().fill(&mut bytes[..]);
     PersonId::random(bytes)
+}
+
+/// A personal part for `person` (and a diagnostic), with a fresh random salt: the commitment
+/// to sign and the part's bytes (§2b).
+fn seal(person: PersonId, diagnostic: &str) -> Result<(Vec<u8>, Vec<u8>)> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill(&mut salt);
+    let (commitment, part) = maillage_core::personal::seal(person, diagnostic.trim(), salt)
+        .map_err(|why| AppError::invalid_field("diagnostic", why))?;
+    Ok((commitment.to_vec(), part))
 }

@@ -451,7 +451,7 @@ fn vouchers(ledger: &Ledger, facts: &EventFacts, as_of: i32, csv: &mut Csv<'_>) 
                 &batch.redeem_deadline.to_string(),
                 voucher_status_on(ledger, &serial, &state, as_of).as_str(),
                 &day,
-                flag(state.person.is_some()),
+                flag(state.handed_out),
                 &redemption.map_or(String::new(), |r| r.date.to_string()),
                 redemption.map_or("", |r| r.venue_id.as_str()),
                 redemption.map_or("", |r| r.service.as_str()),
@@ -468,7 +468,7 @@ fn vouchers(ledger: &Ledger, facts: &EventFacts, as_of: i32, csv: &mut Csv<'_>) 
                 facts
                     .handed_out_on
                     .get(&serial)
-                    .filter(|_| state.person.is_some())
+                    .filter(|_| state.handed_out)
                     .map_or("", String::as_str),
             ])?;
             rows += 1;

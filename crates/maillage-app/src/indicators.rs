@@ -175,7 +175,7 @@ pub fn compute(ledger: &Ledger, as_of: i32) -> Indicators {
                 flows.entry((batch.issuer, venue.hub)).or_default().0 += 1;
             }
         }
-        if state.person.is_some()
+        if state.handed_out
             && state.status == VoucherStatus::HandedOut
             && as_of <= batch.redeem_deadline.0
         {

@@ -56,9 +56,10 @@ impl<W: Write> LogWriter<W> {
         self.out.write_all(bytes).context("writing the log file")
     }
 
-    /// Appends one event.
+    /// Appends one event, with its personal part while this node holds it (§2b: a reader
+    /// verifies events with or without parts; an erased part is in no later file).
     pub fn event(&mut self, event: &VerifiedEvent) -> Result<()> {
-        let bytes = event.encode_signed();
+        let bytes = prost::Message::encode_to_vec(&event.wire());
         self.put(&[EVENT_TAG])?;
         let len = u32::try_from(bytes.len())
             .map_err(|_| AppError::internal("an event is too large for a log file"))?;

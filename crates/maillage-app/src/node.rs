@@ -17,7 +17,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use maillage_core::causal::Offer;
 use maillage_core::ledger::Evaluation;
-use maillage_core::{Charter, FeedWriter, HubId, Ledger, Role, SecretKey, VerifiedEvent, pb};
+use maillage_core::{
+    Charter, EventId, FeedWriter, HubId, Ledger, Role, SecretKey, VerifiedEvent, pb,
+};
 use maillage_store::{EventStore, SledStore};
 
 use crate::clock::{Clock, SystemClock};
@@ -260,6 +262,7 @@ impl Node {
         if guard.is_none() {
             let loaded = self.load_views()?;
             self.saved.store(loaded.1, Ordering::Relaxed);
+            self.erase_stale_parts(&loaded.0)?;
             *guard = Some(loaded.0);
         }
         let mut views = Views(guard);
@@ -274,6 +277,7 @@ impl Node {
         if guard.is_none() {
             let loaded = self.load_views()?;
             self.saved.store(loaded.1, Ordering::Relaxed);
+            self.erase_stale_parts(&loaded.0)?;
             *guard = Some(loaded.0);
         }
         let mut views = Views(guard);
@@ -420,7 +424,48 @@ impl Node {
             );
             self.refold(ledger)?;
         }
+        self.erase_parts(ledger.take_erasures())
+    }
+
+    /// Erases personal parts the views dropped (an erasure, a forgotten person's part arriving
+    /// late, links past retention): from the store's files, and the views snapshot, which
+    /// may hold the person, is deleted (written again, without them, at the next stop).
+    fn erase_parts(&self, events: Vec<EventId>) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let erased = self
+            .store
+            .erase_personal(&events)
+            .context("erasing personal parts")?;
+        let path = self.data_dir.views_path();
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(AppError::from(e)
+                    .context(format!("removing {} after an erasure", path.display())));
+            }
+        }
+        self.saved.store(u64::MAX, Ordering::Relaxed);
+        tracing::info!(
+            events = events.len(),
+            parts = erased,
+            "personal parts erased (an erasure, or links past retention)"
+        );
         Ok(())
+    }
+
+    /// Parts the store holds that the views say it must not keep (an erasure folded before a
+    /// crash, say): erased when the views are first loaded.
+    fn erase_stale_parts(&self, ledger: &Ledger) -> Result<()> {
+        let stale: Vec<EventId> = self
+            .store
+            .personal_events()
+            .into_iter()
+            .filter(|id| ledger.part_dropped(id))
+            .collect();
+        self.erase_parts(stale)
     }
 
     /// One pass over the stored feeds; how many feeds' keys these views do not know yet.
@@ -494,7 +539,7 @@ impl Node {
     /// Judges `body` with the rules against `views` and, if they accept it, signs it, makes
     /// it durable and folds it in. Refused: an [`ErrorKind::Rejected`] error with the rule's
     /// reason, and nothing signed.
-    pub fn sign(&self, views: &mut Ledger, body: pb::event::Body) -> Result<VerifiedEvent> {
+    pub fn sign(&self, views: &mut Ledger, body: impl Into<Draft>) -> Result<VerifiedEvent> {
         self.sign_relying_on(views, body, &[])
     }
 
@@ -504,10 +549,10 @@ impl Node {
     pub fn sign_relying_on(
         &self,
         views: &mut Ledger,
-        body: pb::event::Body,
+        body: impl Into<Draft>,
         relies_on: &[HubId],
     ) -> Result<VerifiedEvent> {
-        let mut outcomes = self.sign_each(views, vec![body], relies_on, &mut |_| {})?;
+        let mut outcomes = self.sign_each(views, vec![body.into()], relies_on, &mut |_| {})?;
         match outcomes.pop() {
             Some(Ok(event)) => Ok(event),
             Some(Err(error)) => Err(error),
@@ -521,16 +566,17 @@ impl Node {
     pub fn sign_all(
         &self,
         views: &mut Ledger,
-        bodies: Vec<pb::event::Body>,
+        bodies: Vec<impl Into<Draft>>,
         progress: &mut dyn FnMut(usize),
     ) -> Result<Vec<Result<VerifiedEvent>>> {
-        self.sign_each(views, bodies, &[], progress)
+        let drafts = bodies.into_iter().map(Into::into).collect();
+        self.sign_each(views, drafts, &[], progress)
     }
 
     fn sign_each(
         &self,
         views: &mut Ledger,
-        bodies: Vec<pb::event::Body>,
+        bodies: Vec<Draft>,
         relies_on: &[HubId],
         progress: &mut dyn FnMut(usize),
     ) -> Result<Vec<Result<VerifiedEvent>>> {
@@ -576,7 +622,7 @@ impl Node {
         let mut outcomes = Vec::with_capacity(bodies.len());
         let mut pending: Vec<VerifiedEvent> = Vec::new();
         let mut done = 0;
-        for body in bodies {
+        for Draft { body, personal } in bodies {
             let deps = views.next_deps_for(&me, &body, relies_on);
             let hlc = writer.next_hlc(self.clock.now_ms());
             match views.evaluate(me, hlc, &deps, &body) {
@@ -597,9 +643,17 @@ impl Node {
                     continue;
                 }
             }
-            let event = writer
+            let mut event = writer
                 .sign_at(body, deps, hlc)
                 .map_err(|e| AppError::invalid_field("event", e.to_string()))?;
+            if let Some(part) = personal
+                && !event.attach_personal(part)
+            {
+                return Err(AppError::internal(format!(
+                    "event {}: its personal part does not match its commitment",
+                    event.id.short()
+                )));
+            }
             // Folded now, so that the next body is judged with it; durable below, before
             // anything is acknowledged.
             if views.offer(event.clone()) != Offer::Applied
@@ -636,6 +690,24 @@ impl Node {
         pending.clear();
         self.appended.fetch_add(count as u64, Ordering::Relaxed);
         Ok(count)
+    }
+}
+
+/// A body to sign, with the personal part its commitment names (§2b), if it is about a person.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// The domain event.
+    pub body: pb::event::Body,
+    /// The encoded part (`personal::seal`), attached to the event once signed.
+    pub personal: Option<Vec<u8>>,
+}
+
+impl From<pb::event::Body> for Draft {
+    fn from(body: pb::event::Body) -> Self {
+        Self {
+            body,
+            personal: None,
+        }
     }
 }
 
@@ -708,7 +780,7 @@ mod tests {
             .sign(
                 &mut views,
                 pb::event::Body::PersonForgotten(pb::PersonForgotten {
-                    person: vec![7; 16],
+                    events: vec![vec![7; 32]],
                 }),
             )
             .unwrap();

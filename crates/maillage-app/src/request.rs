@@ -464,6 +464,8 @@ pub enum Effect {
     PersonForgotten {
         /// The person.
         person: PersonId,
+        /// Events whose personal parts the erasure names.
+        events: usize,
     },
     /// A charter amendment proposed.
     AmendmentProposed {

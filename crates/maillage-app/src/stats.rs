@@ -122,7 +122,7 @@ pub fn figures(ledger: &Ledger, as_of: i32) -> Stats {
             .entry((batch.issuer, batch.funder.clone()))
             .or_default();
         let past_deadline = as_of > batch.redeem_deadline.0;
-        if state.person.is_some() {
+        if state.handed_out {
             line.handed_out += 1;
         }
         match state.status {
@@ -345,7 +345,10 @@ mod tests {
                 .map(|n| format!("13-A-{n}"))
                 .chain(["13-B-1".into()])
                 .collect(),
-            person: person.0.to_vec(),
+            personal: maillage_core::personal::seal(person, "", [1; 16])
+                .unwrap()
+                .0
+                .to_vec(),
             prescriber: prescriber(),
             referral_id: String::new(),
             date: "2026-03-01".into(),
@@ -378,7 +381,10 @@ mod tests {
         ] {
             hub.event(pb::event::Body::ReferralOpened(pb::ReferralOpened {
                 referral_id: rid.into(),
-                person: person.0.to_vec(),
+                personal: maillage_core::personal::seal(person, "", [1; 16])
+                    .unwrap()
+                    .0
+                    .to_vec(),
                 prescriber: prescriber(),
                 needs: vec![service.clone()],
                 target_venue_id: venue.clone(),

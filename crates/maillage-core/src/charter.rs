@@ -193,6 +193,7 @@ pub struct Charter {
     name: String,
     admission_threshold: u32,
     protocol_version: u32,
+    retention_days: u32,
     members: BTreeMap<HubId, Member>,
     territory_holders: BTreeMap<String, HubId>,
     live: std::sync::Arc<std::sync::RwLock<Live>>,
@@ -250,6 +251,7 @@ impl Charter {
                 })
                 .collect(),
             protocol_version: PROTOCOL_VERSION,
+            person_retention_days: 0,
         };
         Self::from_bytes(message.encode_to_vec())
     }
@@ -374,6 +376,10 @@ impl Charter {
             name: message.name,
             admission_threshold: threshold,
             protocol_version: message.protocol_version,
+            retention_days: match message.person_retention_days {
+                0 => crate::personal::RETENTION_DAYS_DEFAULT,
+                days => days,
+            },
             members,
             territory_holders,
             live: Default::default(),
@@ -403,6 +409,11 @@ impl Charter {
     /// The protocol version the federation runs: the `version` of every event.
     pub fn protocol_version(&self) -> u32 {
         self.protocol_version
+    }
+
+    /// Days a person's links live without activity (§5c; 730 unless the charter says).
+    pub fn retention_days(&self) -> u32 {
+        self.retention_days
     }
 
     /// A member by key: a founding member, or a key an amendment this node folded admitted

@@ -32,8 +32,9 @@ pub use crate::version::{PROTOCOL_VERSION, SUPPORTED_VERSIONS};
 pub const PAYLOAD_BYTES_MAX: usize = 64 * 1024;
 /// Largest number of deps in one event.
 pub const DEPS_MAX: usize = 64;
-/// Largest encoded `SignedEvent` (payload, signature and framing).
-pub const SIGNED_EVENT_BYTES_MAX: usize = PAYLOAD_BYTES_MAX + 128;
+/// Largest encoded `SignedEvent` (payload, signature, personal part and framing).
+pub const SIGNED_EVENT_BYTES_MAX: usize =
+    PAYLOAD_BYTES_MAX + 128 + crate::personal::PART_BYTES_MAX + 8;
 
 /// A validated reference to an event of another feed.
 #[derive(
@@ -195,14 +196,55 @@ pub struct VerifiedEvent {
     pub deps: Vec<EventRef>,
     /// The domain event (`None`: a body kind this version does not know; stored, not applied).
     pub body: Option<pb::event::Body>,
-    /// The exact bytes as signed and received.
+    /// The exact bytes as signed and received, without the personal part (`personal` empty):
+    /// what the log stores and fork proofs hold.
     pub signed: pb::SignedEvent,
+    /// The personal part, when held and matching the event's commitment (§2b).
+    pub personal: Option<PersonalPart>,
+}
+
+/// A personal part beside an event: its exact bytes and what they hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalPart {
+    /// The encoded `Personal`, as committed to.
+    pub bytes: Vec<u8>,
+    /// Decoded.
+    pub part: crate::personal::Personal,
 }
 
 impl VerifiedEvent {
-    /// The stored/forwarded encoding of the signed event.
+    /// The permanent encoding of the signed event (no personal part): what the log stores.
     pub fn encode_signed(&self) -> Vec<u8> {
         self.signed.encode_to_vec()
+    }
+
+    /// The signed event as it travels to a peer: with its personal part when held.
+    pub fn wire(&self) -> pb::SignedEvent {
+        let mut signed = self.signed.clone();
+        if let Some(part) = &self.personal {
+            signed.personal = part.bytes.clone();
+        }
+        signed
+    }
+
+    /// Attaches a personal part if it matches the event's commitment; returns whether it did
+    /// (a part that does not match, or an event about no one, leaves the event as it was).
+    pub fn attach_personal(&mut self, bytes: Vec<u8>) -> bool {
+        let Some(committed) = crate::personal::committed(self.body.as_ref()) else {
+            return false;
+        };
+        match crate::personal::open(&bytes, committed) {
+            Some(part) => {
+                self.personal = Some(PersonalPart { bytes, part });
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The person this event's held part names.
+    pub fn person(&self) -> Option<crate::person::PersonId> {
+        self.personal.as_ref().map(|p| p.part.person)
     }
 
     /// A reference to this event, for other events' deps.
@@ -296,9 +338,11 @@ pub struct CheckedHeader {
 }
 
 impl CheckedHeader {
-    /// Joins the header with the bytes it came from (after the signature was checked).
-    pub fn into_verified(self, signed: pb::SignedEvent) -> VerifiedEvent {
-        VerifiedEvent {
+    /// Joins the header with the bytes it came from (after the signature was checked). The
+    /// personal part, if any, is kept only if it matches the payload's commitment.
+    pub fn into_verified(self, mut signed: pb::SignedEvent) -> VerifiedEvent {
+        let part = std::mem::take(&mut signed.personal);
+        let mut event = VerifiedEvent {
             id: self.id,
             author: self.author,
             seq: self.seq,
@@ -307,7 +351,12 @@ impl CheckedHeader {
             deps: self.deps,
             body: self.body,
             signed,
+            personal: None,
+        };
+        if !part.is_empty() {
+            event.attach_personal(part);
         }
+        event
     }
 }
 
@@ -517,7 +566,9 @@ pub(crate) fn unsigned_draft(
         signed: pb::SignedEvent {
             payload,
             signature: Vec::new(),
+            personal: Vec::new(),
         },
+        personal: None,
     })
 }
 
@@ -566,7 +617,12 @@ pub fn sign_event(
         hlc: header.hlc,
         deps: header.deps,
         body: event.body,
-        signed: pb::SignedEvent { payload, signature },
+        signed: pb::SignedEvent {
+            payload,
+            signature,
+            personal: Vec::new(),
+        },
+        personal: None,
     })
 }
 
@@ -696,6 +752,7 @@ mod tests {
         let oversize = pb::SignedEvent {
             payload: vec![0; PAYLOAD_BYTES_MAX + 1],
             signature: vec![0; 64],
+            personal: Vec::new(),
         };
         assert_eq!(
             verify_event(oversize, &charter),
@@ -739,7 +796,11 @@ mod tests {
         }
         .encode_to_vec();
         let signature = secret.sign_payload(&payload).to_vec();
-        pb::SignedEvent { payload, signature }
+        pb::SignedEvent {
+            payload,
+            signature,
+            personal: Vec::new(),
+        }
     }
 
     #[test]
@@ -786,6 +847,7 @@ mod tests {
         let odd = pb::SignedEvent {
             payload,
             signature: vec![0; 64],
+            personal: Vec::new(),
         };
         assert!(pb::Event::decode(odd.payload.as_slice()).is_err());
         assert_eq!(

@@ -27,6 +27,7 @@ pub mod ledger;
 pub mod lookup;
 pub mod membership;
 pub mod person;
+pub mod personal;
 pub mod rejection;
 pub mod seeded;
 #[cfg(test)]

@@ -24,7 +24,10 @@ fn verdict(ledger: &Ledger, event: &VerifiedEvent) -> Option<String> {
 fn referral(id: &str, target: &str, opened_on: &str, expires_on: &str) -> pb::event::Body {
     pb::event::Body::ReferralOpened(pb::ReferralOpened {
         referral_id: id.into(),
-        person: person(3).0.to_vec(),
+        personal: maillage_core::personal::seal(person(3), "", [1; 16])
+            .unwrap()
+            .0
+            .to_vec(),
         prescriber: Some(pb::Prescriber {
             kind: "CAF".into(),
             name: "CAF 13".into(),

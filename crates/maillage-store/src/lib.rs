@@ -28,6 +28,7 @@
 
 mod backend;
 mod memory;
+mod parts;
 mod sled_backend;
 
 use std::collections::BTreeMap;
@@ -42,6 +43,7 @@ use thiserror::Error;
 
 pub use backend::{Backend, EventRow, Recovered};
 pub use memory::MemoryBackend;
+pub use parts::FILE_NAME as PARTS_FILE;
 pub use sled_backend::{Repair, SledBackend, repair_data_file};
 
 /// Store failures. Domain outcomes (duplicates, gaps, forks) are not errors: see [`Inserted`].
@@ -292,6 +294,11 @@ pub trait EventStore: Send + Sync {
         after_seq: u64,
         limit: usize,
     ) -> Result<Vec<(u64, pb::SignedEvent)>, StoreError>;
+    /// Erases the personal parts of these events (§2b): gone from every file of the store on
+    /// return. Returns how many were held.
+    fn erase_personal(&self, events: &[EventId]) -> Result<usize, StoreError>;
+    /// The events whose personal part this store holds.
+    fn personal_events(&self) -> Vec<EventId>;
     /// The HLC of each feed's last valid event. A node's own feed resumes after its own;
     /// the others are what its clock may observe (within its bound).
     fn head_hlcs(&self) -> BTreeMap<HubId, u64>;
@@ -426,6 +433,8 @@ pub struct Store<B: Backend> {
     backend: B,
     charter: Arc<Charter>,
     state: Mutex<State>,
+    /// Personal parts (§2b), apart from the log.
+    parts: Mutex<parts::Parts>,
 }
 
 /// A store on disk.
@@ -436,7 +445,9 @@ pub type MemoryStore = Store<MemoryBackend>;
 impl SledStore {
     /// Opens the sled database in `path` and checks every chain.
     pub fn open_path(path: &Path, charter: Arc<Charter>) -> Result<Self, StoreError> {
-        Store::open(SledBackend::open(path)?, charter)
+        let mut store = Store::open(SledBackend::open(path)?, charter)?;
+        store.parts = Mutex::new(parts::Parts::open(path)?);
+        Ok(store)
     }
 }
 
@@ -447,6 +458,7 @@ impl MemoryStore {
             backend: MemoryBackend::new(),
             charter,
             state: Mutex::new(State::default()),
+            parts: Mutex::new(parts::Parts::in_memory()),
         }
     }
 }
@@ -508,6 +520,7 @@ impl<B: Backend> Store<B> {
             backend,
             charter,
             state: Mutex::new(state),
+            parts: Mutex::new(parts::Parts::in_memory()),
         };
         for author in store.backend.authors()? {
             let cap = store
@@ -873,6 +886,51 @@ impl<B: Backend> Store<B> {
     }
 }
 
+impl<B: Backend> Store<B> {
+    /// Keeps the personal parts these events carry (durable on return).
+    fn keep_parts<'a>(
+        &self,
+        events: impl Iterator<Item = &'a VerifiedEvent>,
+    ) -> Result<(), StoreError> {
+        let new: Vec<(EventId, Vec<u8>)> = events
+            .filter_map(|e| Some((e.id, e.personal.as_ref()?.bytes.clone())))
+            .collect();
+        if new.is_empty() {
+            return Ok(());
+        }
+        self.parts
+            .lock()
+            .map_err(|_| StoreError::Poisoned)?
+            .put(new)
+    }
+
+    /// Attaches the held part, if any.
+    fn attach_part(&self, event: &mut VerifiedEvent) {
+        if maillage_core::personal::committed(event.body.as_ref()).is_none() {
+            return;
+        }
+        let part = self
+            .parts
+            .lock()
+            .ok()
+            .and_then(|p| p.get(&event.id).cloned());
+        if let Some(part) = part {
+            event.attach_personal(part);
+        }
+    }
+
+    /// The held part of the event with this payload (for forwarding: the peer checks it).
+    fn part_of_payload(&self, payload: &[u8]) -> Option<Vec<u8>> {
+        let parts = self.parts.lock().ok()?;
+        if parts.is_empty() {
+            return None;
+        }
+        parts
+            .get(&maillage_core::crypto::event_id(payload))
+            .cloned()
+    }
+}
+
 impl<B: Backend> EventStore for Store<B> {
     fn charter(&self) -> &Charter {
         &self.charter
@@ -927,6 +985,7 @@ impl<B: Backend> EventStore for Store<B> {
         for (author, (head, hlc)) in heads {
             state.set_head(author, head, hlc);
         }
+        self.keep_parts(events.iter())?;
         Ok(())
     }
 
@@ -1005,6 +1064,15 @@ impl<B: Backend> EventStore for Store<B> {
             outcomes.push(outcome);
         }
         self.backend.write_events(&rows)?;
+        // Parts of the events stored now (a duplicate's part is not taken back: it may have
+        // been erased).
+        self.keep_parts(
+            events
+                .iter()
+                .zip(&outcomes)
+                .filter(|(_, outcome)| matches!(outcome, Inserted::Stored))
+                .map(|(event, _)| event),
+        )?;
         for (author, (head, hlc)) in heads {
             // A fork recorded later in the batch, or earlier by gossip, caps this feed below
             // the fork's seq (or at the branch an amendment chose).
@@ -1150,6 +1218,10 @@ impl<B: Backend> EventStore for Store<B> {
                 self.damage_found(author, seq, reason)?;
                 Ok(None)
             }
+            Ok(Some(mut event)) => {
+                self.attach_part(&mut event);
+                Ok(Some(event))
+            }
             other => other,
         }
     }
@@ -1162,7 +1234,11 @@ impl<B: Backend> EventStore for Store<B> {
     ) -> Result<Vec<VerifiedEvent>, StoreError> {
         self.scan_valid(author, after_seq, limit)?
             .into_iter()
-            .map(|(seq, bytes)| self.decode(author, seq, &bytes))
+            .map(|(seq, bytes)| {
+                let mut event = self.decode(author, seq, &bytes)?;
+                self.attach_part(&mut event);
+                Ok(event)
+            })
             .collect()
     }
 
@@ -1176,7 +1252,12 @@ impl<B: Backend> EventStore for Store<B> {
             .into_iter()
             .map(|(seq, bytes)| {
                 pb::SignedEvent::decode(bytes.as_slice())
-                    .map(|signed| (seq, signed))
+                    .map(|mut signed| {
+                        if let Some(part) = self.part_of_payload(&signed.payload) {
+                            signed.personal = part;
+                        }
+                        (seq, signed)
+                    })
                     .map_err(|e| StoreError::Corrupt {
                         author: *author,
                         seq,
@@ -1188,6 +1269,17 @@ impl<B: Backend> EventStore for Store<B> {
 
     fn head_hlcs(&self) -> BTreeMap<HubId, u64> {
         self.lock().map(|s| s.head_hlc.clone()).unwrap_or_default()
+    }
+
+    fn erase_personal(&self, events: &[EventId]) -> Result<usize, StoreError> {
+        self.parts
+            .lock()
+            .map_err(|_| StoreError::Poisoned)?
+            .erase(events)
+    }
+
+    fn personal_events(&self) -> Vec<EventId> {
+        self.parts.lock().map(|p| p.ids()).unwrap_or_default()
     }
 
     fn damaged(&self) -> BTreeMap<HubId, Damage> {

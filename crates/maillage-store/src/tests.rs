@@ -765,7 +765,11 @@ fn a_store_of_another_protocol_version_is_refused_at_open() {
         .encode_to_vec();
         prev = Some(maillage_core::crypto::event_id(&payload));
         let signature = secret.sign_payload(&payload).to_vec();
-        let signed = pb::SignedEvent { payload, signature };
+        let signed = pb::SignedEvent {
+            payload,
+            signature,
+            personal: Vec::new(),
+        };
         rows.push((secret.hub_id(), seq, signed.encode_to_vec()));
     }
     let dir = tempfile::tempdir().unwrap();

@@ -1149,7 +1149,11 @@ mod tests {
                 .encode_to_vec();
                 prev = maillage_core::crypto::event_id(&payload);
                 let signature = hub.sign_payload(&payload).to_vec();
-                pb::SignedEvent { payload, signature }
+                pb::SignedEvent {
+                    payload,
+                    signature,
+                    personal: Vec::new(),
+                }
             })
             .collect();
         let mut batch = vec![first.signed.clone()];
@@ -1303,6 +1307,7 @@ mod tests {
         let garbage = pb::SignedEvent {
             payload: vec![0xFF; 3],
             signature: vec![0; 64],
+            personal: Vec::new(),
         };
         let report = replica.ingest("peer", vec![garbage]).unwrap();
         assert_eq!(report.rejected, 1, "{report:?}");

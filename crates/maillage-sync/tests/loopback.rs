@@ -151,7 +151,9 @@ fn events_of_version(
                 signed: pb::SignedEvent {
                     signature: secret.sign_payload(&payload).to_vec(),
                     payload,
+                    personal: Vec::new(),
                 },
+                personal: None,
             };
             prev = id;
             event
@@ -319,6 +321,7 @@ async fn strangers_and_oversized_messages_are_refused_and_the_node_keeps_serving
             first: Some(pb::SignedEvent {
                 payload: vec![0; 5 << 20],
                 signature: vec![0; 64],
+                personal: Vec::new(),
             }),
             second: None,
         }],

@@ -240,11 +240,11 @@ pub(super) fn effect_text(effect: &Effect) -> (String, serde_json::Value) {
             ),
             json!({ "person": person.code(), "venue_id": venue.venue_id, "date": date, "mode": mode }),
         ),
-        Effect::PersonForgotten { person } => (
+        Effect::PersonForgotten { person, events } => (
             format!(
-                "person {person} forgotten: every node drops their parcours and keeps anonymous counts"
+                "person {person} forgotten: every node erases the personal parts of {events} event(s) and everything it links to this person, and keeps anonymous counts"
             ),
-            json!({ "person": person.code(), "forgotten": true }),
+            json!({ "person": person.code(), "forgotten": true, "events": events }),
         ),
         Effect::AmendmentProposed {
             number,

@@ -367,7 +367,10 @@ pub(super) fn referral_view(out: &mut String, v: &ReferralView, json: bool) -> R
         r.referral_id,
         v.status,
         v.as_of,
-        r.person,
+        r.person.map_or_else(
+            || "(no link held on this node)".to_owned(),
+            |p| p.to_string()
+        ),
         r.opened_on,
         r.prescriber_name,
         r.prescriber_kind,

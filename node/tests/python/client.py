@@ -42,6 +42,7 @@ import nacl.signing
 
 EVENT_TAG = b"maillage/v1/event\0"
 SIGN_TAG = b"maillage/v1/sign\0"
+PERSONAL_TAG = b"maillage/v2/personal\0"
 CHARTER_TAG = b"maillage/v1/charter\0"
 HANDSHAKE_TAG = b"maillage/v1/handshake\0"
 SESSION_METADATA = "maillage-session"
@@ -322,6 +323,7 @@ def check(args):
     known = {}  # (author, seq) -> id, for deps
     deps_seen = []
     bodies = {}
+    parts = without_parts = 0
     received = 0
     verified = 0
     batches = 0
@@ -372,6 +374,17 @@ def check(args):
                 feed["seq"], feed["id"] = event.seq, event_id
             kind = event.WhichOneof("body")
             ok &= failures.check(kind is not None, f"{where}: no body")
+            # A personal part beside the event (docs/protocol.md §2b): never signed; when
+            # present, its tagged hash is the commitment the payload holds.
+            committed = getattr(getattr(event, kind), "personal", b"") if kind else b""
+            if signed.personal:
+                ok &= failures.check(
+                    len(committed) == 32 and tag_hash(PERSONAL_TAG, bytes(signed.personal)) == committed,
+                    f"{where}: the personal part does not match the payload's commitment",
+                )
+                parts += 1
+            elif committed:
+                without_parts += 1
             bodies[kind] = bodies.get(kind, 0) + 1
             known[(event.author, event.seq)] = event_id
             deps_seen.extend((where, d.author, d.seq, d.id) for d in event.deps)
@@ -408,6 +421,8 @@ def check(args):
         "received": received,
         "authors": {a.hex(): f["seq"] for a, f in feeds.items()},
         "bodies": bodies,
+        "personal_parts": parts,
+        "committed_without_part": without_parts,
         "digest_hex": digest.digest.hex(),
         "events_applied": digest.events_applied,
         "events_pending": digest.events_pending,

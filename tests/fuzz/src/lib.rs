@@ -37,6 +37,7 @@ pub fn ledger() -> &'static Ledger {
                 payload: hex::decode(event["payload"].as_str().unwrap_or("")).unwrap_or_default(),
                 signature: hex::decode(event["signature"].as_str().unwrap_or(""))
                     .unwrap_or_default(),
+                personal: Vec::new(),
             };
             if let Ok(verified) = maillage_core::envelope::verify_event(signed, &charter) {
                 ledger.offer(verified);

@@ -17,7 +17,6 @@ use sha2::{Digest, Sha256};
 use crate::causal::Members;
 use crate::date::Day;
 use crate::ids::{EventId, HubId};
-use crate::person::PersonId;
 
 /// Domain tag of the state digest.
 pub const DIGEST_TAG: &[u8] = b"maillage/v2/state-digest\0";
@@ -131,9 +130,9 @@ impl Canonical {
         self
     }
 
-    /// A person code.
-    pub fn person(&mut self, v: &PersonId) -> &mut Self {
-        self.0.extend_from_slice(&v.0);
+    /// A personal part's commitment (never the person: §2b).
+    pub fn commitment(&mut self, v: &[u8; 32]) -> &mut Self {
+        self.0.extend_from_slice(v);
         self
     }
 

@@ -10,7 +10,6 @@ use crate::causal::Past;
 use crate::date::Day;
 use crate::envelope::VerifiedEvent;
 use crate::ids::{EventId, HubId};
-use crate::person::PersonId;
 use crate::venues::VenueChange;
 use crate::vocab::Service;
 
@@ -30,9 +29,10 @@ pub(super) enum Effect {
     Revoked { venue_id: String },
     /// A batch issued.
     BatchIssued(Box<Batch>),
-    /// Vouchers handed to a person (`state.person` is set to the person when made).
+    /// Vouchers handed to a person (`state.person` is set to the person when made, if this
+    /// node holds the part).
     HandedOut {
-        person: PersonId,
+        personal: [u8; 32],
         vouchers: Vec<(VoucherKey, Compact)>,
         detail: StepDetail,
     },
@@ -88,12 +88,13 @@ pub(super) enum Effect {
     },
     /// An accompaniment recorded.
     Accompanied {
-        person: PersonId,
+        personal: [u8; 32],
         record: Box<Accompaniment>,
         detail: StepDetail,
     },
-    /// A person forgotten.
-    Forgotten { person: PersonId },
+    /// A person forgotten: the personal parts of these events, and everything linked to the
+    /// person they name, are erased.
+    Forgotten { events: Vec<EventId> },
     /// A charter amendment proposed.
     Proposed(Box<super::amendments::Proposal>),
     /// A proposal endorsed.
@@ -207,10 +208,10 @@ impl Ledger {
                 out
             }
             Effect::HandedOut {
-                person, vouchers, ..
+                personal, vouchers, ..
             } => {
                 let mut out = Canonical::new(7);
-                out.person(person);
+                out.commitment(personal);
                 self.encode_serials(&mut out, vouchers.iter().map(|(k, _)| k));
                 out
             }
@@ -276,7 +277,7 @@ impl Ledger {
             Effect::ReferralOpened { referral: r, .. } => {
                 let mut out = Canonical::new(14);
                 out.str(&r.referral_id)
-                    .person(&r.person)
+                    .commitment(&r.personal)
                     .u8(r.prescriber_kind.tag())
                     .str(&r.prescriber_name)
                     .hub(&r.handler)
@@ -305,9 +306,11 @@ impl Ledger {
                     });
                 out
             }
-            Effect::Accompanied { person, record, .. } => {
+            Effect::Accompanied {
+                personal, record, ..
+            } => {
                 let mut out = Canonical::new(16);
-                out.person(person)
+                out.commitment(personal)
                     .str(&record.venue_id)
                     .str(&record.referral_id)
                     .list(&record.services, |o, s| {
@@ -318,9 +321,11 @@ impl Ledger {
                     .u8(record.mode.tag());
                 out
             }
-            Effect::Forgotten { person } => {
+            Effect::Forgotten { events } => {
                 let mut out = Canonical::new(17);
-                out.person(person);
+                out.list(events, |o, id| {
+                    o.id(id);
+                });
                 out
             }
             Effect::Proposed(p) => {
@@ -368,16 +373,14 @@ impl Ledger {
                 });
             }
             Effect::HandedOut {
-                person,
-                vouchers,
-                detail,
+                vouchers, detail, ..
             } => {
-                let holder = self.person_index(person);
+                let holder = self.link_person(event);
                 for (key, mut state) in vouchers {
                     state.person = holder;
                     self.record_voucher(key, at, state);
                 }
-                self.trace(person, event, past, detail);
+                self.trace(holder, event, past, detail);
             }
             Effect::Redeemed {
                 key,
@@ -396,10 +399,7 @@ impl Ledger {
                 if let Some(claim) = claim.and_then(|c| self.s.claims.get_mut(&c)) {
                     claim.accepted = Some(true);
                 }
-                if person != NONE {
-                    let person = self.s.people[person as usize].id;
-                    self.trace(person, event, past, detail);
-                }
+                self.trace(person, event, past, detail);
             }
             Effect::Transferred { vouchers, .. } | Effect::Cancelled { vouchers } => {
                 for (key, state) in vouchers {
@@ -426,10 +426,7 @@ impl Ledger {
                 detail,
             } => {
                 self.s.claims.insert(claim.event, *claim);
-                if person != NONE {
-                    let person = self.s.people[person as usize].id;
-                    self.trace(person, event, past, detail);
-                }
+                self.trace(person, event, past, detail);
             }
             Effect::ClaimRejected {
                 key,
@@ -443,16 +440,24 @@ impl Ledger {
                     claim.rejection = Some(reason);
                 }
             }
-            Effect::ReferralOpened { referral, detail } => {
-                let person = referral.person;
+            Effect::ReferralOpened {
+                mut referral,
+                detail,
+            } => {
+                let index = self.link_person(event);
+                referral.person = self.person_id(index);
                 let id = referral.referral_id.clone();
                 self.s.referrals.insert(id.clone(), vec![(at, *referral)]);
-                self.trace(person, event, past, detail);
-                let index = self.person_index(person);
-                self.s.links.open(&id, index);
+                self.trace(index, event, past, detail);
+                if index != NONE {
+                    self.s.links.open(&id, index);
+                }
             }
             Effect::ReferralStep { referral, detail } => {
-                let person = referral.person;
+                let person = referral
+                    .person
+                    .and_then(|p| self.s.persons.get(&p).copied())
+                    .unwrap_or(NONE);
                 // The referral is in the past, so it has a history; histories grow one step at
                 // a time (a referral has a few steps and each is a whole record).
                 if let Some(history) = self.s.referrals.get_mut(&referral.referral_id) {
@@ -461,18 +466,14 @@ impl Ledger {
                 }
                 self.trace(person, event, past, detail);
             }
-            Effect::Accompanied {
-                person,
-                record,
-                detail,
-            } => {
-                if !self.s.forgotten.contains(&person) {
-                    let index = self.person_index(person);
+            Effect::Accompanied { record, detail, .. } => {
+                let index = self.link_person(event);
+                if index != NONE {
                     self.s.people[index as usize]
                         .accompaniments
                         .insert(record.event, *record);
                 }
-                self.trace(person, event, past, detail);
+                self.trace(index, event, past, detail);
             }
             Effect::Proposed(proposal) => self.commit_proposal(*proposal),
             Effect::Endorsed {
@@ -481,14 +482,7 @@ impl Ledger {
                 endorser,
                 at,
             } => self.commit_endorsement(proposal, number, endorser, at),
-            Effect::Forgotten { person } => {
-                self.s.forgotten.insert(person);
-                if let Some(ix) = self.s.persons.get(&person) {
-                    let record = &mut self.s.people[*ix as usize];
-                    record.parcours = Vec::new();
-                    record.accompaniments = std::collections::BTreeMap::new();
-                }
-            }
+            Effect::Forgotten { events } => self.forget(&events),
         }
     }
 

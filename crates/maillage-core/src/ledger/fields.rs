@@ -9,7 +9,6 @@ use super::SERIALS_PER_EVENT_MAX;
 use crate::date::Day;
 use crate::envelope::EventRef;
 use crate::ids::{EventId, HubId};
-use crate::person::PersonId;
 use crate::rejection::{Field, Rejection};
 use crate::vocab::{PrescriberKind, Service};
 
@@ -64,10 +63,13 @@ pub(super) fn prescriber(
     Ok((kind, p.name.clone()))
 }
 
-/// A person code.
-pub(super) fn person(bytes: &[u8]) -> Result<PersonId, Rejection> {
-    PersonId::from_slice(bytes).map_err(|e| Rejection::BadPerson {
-        error: e.to_string(),
+/// A commitment to a personal part (§2b): 32 bytes. The part itself is never read by a rule.
+pub(super) fn commitment(bytes: &[u8]) -> Result<[u8; 32], Rejection> {
+    <[u8; 32]>::try_from(bytes).map_err(|_| Rejection::BadPerson {
+        error: format!(
+            "the commitment to the personal part is 32 bytes, found {}",
+            bytes.len()
+        ),
     })
 }
 

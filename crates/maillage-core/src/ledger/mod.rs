@@ -69,7 +69,7 @@ pub const SERIALS_PER_EVENT_MAX: usize = 1_000;
 /// Default lifetime of an open referral, in days.
 pub const REFERRAL_DAYS_DEFAULT: i32 = 30;
 /// First bytes of a view snapshot (bump the version when `State` changes shape).
-pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS3\n";
+pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS4\n";
 
 /// The folded state of every feed. Cloning copies the views (a running node lends its views
 /// to the commands it runs; the CSV export takes a copy so replication goes on meanwhile).
@@ -223,6 +223,12 @@ impl Ledger {
     /// Applies one event whose causal past is applied: its effect if the rules accept it,
     /// else its rejection; either way its author's chain of the view moves on.
     fn apply(&mut self, event: &VerifiedEvent, past: &Past<'_>) {
+        self.apply_rules(event, past);
+        // Then the log's day moves on, and links that expired with it are erased (§5c).
+        self.advance_day(event.author, people::event_day(event.hlc));
+    }
+
+    fn apply_rules(&mut self, event: &VerifiedEvent, past: &Past<'_>) {
         let feed = past.feed();
         match self.check(event, past) {
             Ok(effect) => {
@@ -233,6 +239,10 @@ impl Ledger {
                 self.commit(effect, event, past);
             }
             Err(rejection) => {
+                if event.personal.is_some() {
+                    // A rejected event links no one: its part is not kept.
+                    self.drop_part(event.id);
+                }
                 let mut bytes = digest::Canonical::new(0xFF);
                 bytes.str(rejection.code());
                 self.s
@@ -346,7 +356,9 @@ impl Ledger {
         let index = *self.s.persons.entry(person).or_insert(next);
         if index == next {
             self.s.people.push(state::PersonRec {
-                id: person,
+                id: Some(person),
+                last_day: i64::MIN,
+                parts: Vec::new(),
                 parcours: Vec::new(),
                 accompaniments: std::collections::BTreeMap::new(),
             });
@@ -354,15 +366,15 @@ impl Ledger {
         index
     }
 
-    /// Adds a step to a person's parcours (unless they asked to be forgotten).
-    fn trace(
-        &mut self,
-        person: PersonId,
-        event: &VerifiedEvent,
-        past: &Past<'_>,
-        detail: StepDetail,
-    ) {
-        if self.s.forgotten.contains(&person) {
+    /// The person at an index, while their links are kept.
+    fn person_id(&self, index: u32) -> Option<PersonId> {
+        self.s.people.get(index as usize).and_then(|p| p.id)
+    }
+
+    /// Adds a step to the parcours of the person at `index` (`NONE`, or a person whose links
+    /// were erased: nothing), and counts it as their activity.
+    fn trace(&mut self, index: u32, event: &VerifiedEvent, past: &Past<'_>, detail: StepDetail) {
+        if self.person_id(index).is_none() {
             return;
         }
         let entry = Line {
@@ -371,7 +383,7 @@ impl Ledger {
             hub: past.feed(),
             detail: Box::new(detail),
         };
-        let index = self.person_index(person);
+        self.touch(index, people::event_day(event.hlc));
         let parcours = &mut self.s.people[index as usize].parcours;
         // Almost always the newest entry: look from the end.
         if parcours.last().is_none_or(|last| *last < entry) {

@@ -105,6 +105,9 @@ pub struct VoucherState {
     pub status: VoucherStatus,
     /// Who holds it (after hand-out).
     pub person: Option<PersonId>,
+    /// Handed to a person once (known from the permanent event, held part or not: what
+    /// aggregates count).
+    pub handed_out: bool,
     /// Its redemption.
     /// Boxed: most states in a history are not redeemed, and this keeps them small.
     pub redemption: Option<Box<Redemption>>,
@@ -123,6 +126,7 @@ impl VoucherState {
             owner: issuer,
             status: VoucherStatus::Issued,
             person: None,
+            handed_out: false,
             redemption: None,
             settled: false,
             answered_claims: BTreeSet::new(),
@@ -198,8 +202,10 @@ impl ReferralStatus {
 pub struct Referral {
     /// Its id.
     pub referral_id: String,
-    /// The person.
-    pub person: PersonId,
+    /// The person, while this node holds the referral's personal part (§2b).
+    pub person: Option<PersonId>,
+    /// The commitment to the personal part.
+    pub personal: [u8; 32],
     /// Who referred.
     pub prescriber_kind: PrescriberKind,
     /// The desk.

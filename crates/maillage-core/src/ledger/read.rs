@@ -11,7 +11,7 @@ use super::model::{
     Accompaniment, Batch, Claim, DomainRejection, ParcoursEntry, Qualification, Redemption,
     Referral, StepDetail, VoucherState,
 };
-use super::state::{Compact, NONE, PersonRec, VoucherKey};
+use super::state::{Compact, PersonRec, VoucherKey};
 use crate::charter::Charter;
 use crate::ids::{EventId, HubId};
 use crate::person::PersonId;
@@ -155,7 +155,8 @@ impl Ledger {
         VoucherState {
             owner: self.members.hub(state.owner),
             status: state.status,
-            person: (state.person != NONE).then(|| self.s.people[state.person as usize].id),
+            person: self.person_id(state.person),
+            handed_out: state.handed_out,
             redemption: state.redemption.as_ref().map(|r| {
                 Box::new(Redemption {
                     venue_id: self.s.venue_ids[r.venue as usize].clone(),
@@ -245,7 +246,7 @@ impl Ledger {
         ids.dedup();
         ids.into_iter()
             .filter_map(|id| self.referral(id))
-            .filter(|r| r.person == *person)
+            .filter(|r| r.person == Some(*person))
             .collect()
     }
 
@@ -274,7 +275,7 @@ impl Ledger {
 
     /// A person's parcours, in causal order (HLC, then event id); `None` if forgotten.
     pub fn parcours(&self, person: &PersonId) -> Option<Vec<ParcoursEntry>> {
-        if self.s.forgotten.contains(person) {
+        if self.is_forgotten(person) {
             return None;
         }
         Some(
@@ -312,7 +313,9 @@ impl Ledger {
 
     /// True if the person asked to be forgotten.
     pub fn is_forgotten(&self, person: &PersonId) -> bool {
-        self.s.forgotten.contains(person)
+        self.s
+            .forgotten
+            .contains(&crate::personal::forgotten_name(person))
     }
 
     /// Events kept in the log without effect, by event id.

@@ -26,7 +26,7 @@ pub(super) enum Step<'a> {
 
 impl Ledger {
     /// `ReferralOpened`. Checks: the id is one of the author's départements, a dash, then an
-    /// id (at most 64 bytes) and does not exist yet; a person code; a prescriber; v1 services
+    /// id (at most 64 bytes) and does not exist yet; a commitment to a personal part; a prescriber; v1 services
     /// as needs; an opening day and an expiry day (30 days later if absent) not before it; a
     /// target venue open in the event's causal past, or a target département some hub holds.
     pub(super) fn check_open_referral(
@@ -52,7 +52,7 @@ impl Ledger {
                 referral: o.referral_id.clone(),
             });
         }
-        let person = fields::person(&o.person)?;
+        let personal = fields::commitment(&o.personal)?;
         let (prescriber_kind, prescriber_name) = fields::prescriber(o.prescriber.as_ref())?;
         let needs = fields::services(Field::Needs, &o.needs)?;
         let opened_on = fields::day(Field::OpenedOn, &o.opened_on)?;
@@ -80,7 +80,9 @@ impl Ledger {
         };
         let referral = Referral {
             referral_id: o.referral_id.clone(),
-            person,
+            // Set when the effect is made, from the part this node holds (if any).
+            person: None,
+            personal,
             prescriber_kind,
             prescriber_name: prescriber_name.clone(),
             opened_by: event.author,

@@ -71,6 +71,9 @@ pub(super) struct Compact {
     /// Index in `State::people`, or [`NONE`].
     pub(super) person: u32,
     pub(super) status: VoucherStatus,
+    /// Handed to a person once (from the permanent event: whether this node holds the
+    /// person's part or not).
+    pub(super) handed_out: bool,
     pub(super) redemption: Option<Box<Redeemed>>,
     pub(super) more: Option<Box<VoucherMore>>,
 }
@@ -99,6 +102,7 @@ impl Compact {
             owner,
             person: NONE,
             status: VoucherStatus::Issued,
+            handed_out: false,
             redemption: None,
             more: None,
         }
@@ -150,7 +154,13 @@ pub(super) struct Line {
 /// A person the views know, with what is kept per person.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct PersonRec {
-    pub(super) id: PersonId,
+    /// `None` once the person's links were erased (forgotten, or expired): the index stays,
+    /// so that voucher states naming it stay valid, and names no one.
+    pub(super) id: Option<PersonId>,
+    /// The day (from the HLC) of the person's latest linked event: retention counts from it.
+    pub(super) last_day: i64,
+    /// Events whose personal part names this person (erased with them).
+    pub(super) parts: Vec<EventId>,
     /// Sorted (HLC, then event id).
     pub(super) parcours: Vec<Line>,
     /// By event id (concurrent records from several hubs arrive in any order).
@@ -259,7 +269,24 @@ pub(super) struct State {
     pub(super) people: Vec<PersonRec>,
     #[serde(skip)]
     pub(super) persons: Map<PersonId, u32>,
-    pub(super) forgotten: BTreeSet<PersonId>,
+    /// One-way names of forgotten people (`personal::forgotten_name`): their parts arriving
+    /// later are erased on arrival, and the id itself is kept nowhere.
+    pub(super) forgotten: BTreeSet<[u8; 32]>,
+    /// Events whose personal part this node erased or must never keep (§5c).
+    pub(super) dropped: BTreeSet<EventId>,
+    /// Parts dropped since the node last took them ([`super::Ledger::take_erasures`]): the
+    /// store erases them.
+    pub(super) to_erase: Vec<EventId>,
+    /// Event with a kept part → the person index it names.
+    #[serde(skip)]
+    pub(super) part_of: Map<EventId, u32>,
+    /// Each author's latest day (from the HLC of its applied events).
+    pub(super) latest_day: BTreeMap<HubId, i64>,
+    /// The log's day: the latest day reached by `k` authors (§5c).
+    pub(super) log_day: i64,
+    /// (last day, person index) of every person with links, oldest first.
+    #[serde(skip)]
+    pub(super) expiry: BTreeSet<(i64, u32)>,
     pub(super) rejections: BTreeMap<EventId, DomainRejection>,
     pub(super) settlements: BTreeMap<(HubId, String), u64>,
     /// Settled vouchers and where their settlement is (always in the issuer's feed, so
@@ -309,8 +336,20 @@ impl State {
             .people
             .iter()
             .enumerate()
-            .map(|(i, p)| (p.id, i as u32))
+            .filter_map(|(i, p)| Some((p.id?, i as u32)))
             .collect();
+        let mut part_of = Map::default();
+        let mut expiry = BTreeSet::new();
+        for (i, p) in self.people.iter().enumerate() {
+            if p.id.is_some() {
+                expiry.insert((p.last_day, i as u32));
+                for id in &p.parts {
+                    part_of.insert(*id, i as u32);
+                }
+            }
+        }
+        self.part_of = part_of;
+        self.expiry = expiry;
         let mut links = PersonLinks::default();
         for i in 0..self.voucher_log.len() {
             let rec = &self.voucher_log[i];
@@ -322,7 +361,7 @@ impl State {
         }
         for (id, history) in self.referrals.sorted() {
             if let Some((_, first)) = history.first()
-                && let Some(person) = self.persons.get(&first.person)
+                && let Some(person) = first.person.and_then(|p| self.persons.get(&p))
             {
                 links.open(id, *person);
             }

@@ -231,7 +231,7 @@ impl Ledger {
         Ok(updates)
     }
 
-    /// `VouchersHandedOut`. Checks: a person code; a prescriber; a day; 1 to 1,000 distinct
+    /// `VouchersHandedOut`. Checks: a commitment to a personal part; a prescriber; a day; 1 to 1,000 distinct
     /// serials, each owned by the author in the event's causal past, issued (not yet handed
     /// out) and not expired on that day.
     pub(super) fn check_hand_out(
@@ -239,7 +239,7 @@ impl Ledger {
         h: &pb::VouchersHandedOut,
         past: &Past<'_>,
     ) -> Result<Effect, Rejection> {
-        let person = fields::person(&h.person)?;
+        let personal = fields::commitment(&h.personal)?;
         let (prescriber_kind, prescriber_name) = fields::prescriber(h.prescriber.as_ref())?;
         let date = fields::day(Field::Date, &h.date)?;
         let vouchers = self.change_owned(&h.serials, past, |serial, key, state| {
@@ -257,10 +257,11 @@ impl Ledger {
                 });
             }
             state.status = VoucherStatus::HandedOut;
+            state.handed_out = true;
             Ok(())
         })?;
         Ok(Effect::HandedOut {
-            person,
+            personal,
             vouchers,
             detail: StepDetail::HandedOut {
                 serials: h.serials.clone(),

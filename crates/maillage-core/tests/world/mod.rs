@@ -59,6 +59,12 @@ pub const SERVICE: &str = "Aide aux démarches administratives";
 
 impl World {
     pub fn new(hubs: usize) -> Self {
+        Self::with_threshold(hubs, 1)
+    }
+
+    /// A world whose charter needs `threshold` hubs to change membership (and to move the
+    /// log's day on, for retention).
+    pub fn with_threshold(hubs: usize, threshold: u32) -> Self {
         let keys: Vec<SecretKey> = (0..hubs)
             .map(|i| SecretKey::from_seed(&[i as u8 + 1; 32]))
             .collect();
@@ -72,7 +78,7 @@ impl World {
                 territories: TERRITORIES[i].iter().map(|t| t.to_string()).collect(),
             })
             .collect();
-        let charter = Arc::new(Charter::found("Test federation", 1, members).unwrap());
+        let charter = Arc::new(Charter::found("Test federation", threshold, members).unwrap());
         let hubs = keys
             .into_iter()
             .enumerate()
@@ -107,7 +113,12 @@ impl World {
             })
             .collect();
         hub.wall_ms += 60_000;
-        let event = hub.writer.next(body, deps, hub.wall_ms).unwrap();
+        let mut event = hub.writer.next(body, deps, hub.wall_ms).unwrap();
+        let part = maillage_core::personal::committed(event.body.as_ref())
+            .and_then(|c| PARTS.with(|p| p.borrow().get(c).cloned()));
+        if let Some(part) = part {
+            assert!(event.attach_personal(part));
+        }
         hub.known.insert(hub.id, (event.seq, event.id));
         self.feeds
             .entry(event.author)
@@ -115,6 +126,11 @@ impl World {
             .push(event.clone());
         self.authored.push(event.clone());
         event
+    }
+
+    /// Hub `h`'s clock moves on by `days`.
+    pub fn advance_days(&mut self, h: usize, days: u64) {
+        self.hubs[h].wall_ms += days * 86_400_000;
     }
 
     /// Hub `to` learns everything hub `from` knows (a sync).
@@ -199,10 +215,31 @@ pub fn batch(batch_id: &str, count: u32) -> pb::event::Body {
     })
 }
 
+thread_local! {
+    /// Personal parts sealed by [`personal`], by commitment: attached when the event is signed.
+    static PARTS: std::cell::RefCell<std::collections::BTreeMap<Vec<u8>, Vec<u8>>> =
+        Default::default();
+    static SALT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The commitment to a fresh personal part for `person` (a new salt each time); the world
+/// attaches the part to the event that carries the commitment.
+pub fn personal(person: PersonId, diagnostic: &str) -> Vec<u8> {
+    let n = SALT.with(|s| {
+        s.set(s.get() + 1);
+        s.get()
+    });
+    let mut salt = [0u8; 16];
+    salt[8..].copy_from_slice(&n.to_be_bytes());
+    let (commitment, part) = maillage_core::personal::seal(person, diagnostic, salt).unwrap();
+    PARTS.with(|p| p.borrow_mut().insert(commitment.to_vec(), part));
+    commitment.to_vec()
+}
+
 pub fn hand_out(serials: &[String], person: PersonId) -> pb::event::Body {
     pb::event::Body::VouchersHandedOut(pb::VouchersHandedOut {
         serials: serials.to_vec(),
-        person: person.0.to_vec(),
+        personal: personal(person, ""),
         prescriber: Some(pb::Prescriber {
             kind: "CAF".into(),
             name: "CAF 13, accueil de Martigues".into(),

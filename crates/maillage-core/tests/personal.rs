@@ -1,0 +1,260 @@
+//! Personal parts (docs/protocol.md §2b, §5c): consensus never depends on them, an erasure
+//! leaves nothing of the person in the views, and retention erases by the events' own dates.
+#![allow(clippy::unwrap_used)]
+
+mod world;
+
+use maillage_core::ledger::VoucherStatus;
+use maillage_core::{Ledger, PersonId, VerifiedEvent, pb};
+use world::*;
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn fold(world: &World, keep: impl Fn(&VerifiedEvent) -> bool) -> Ledger {
+    let mut ledger = Ledger::new(world.charter.clone());
+    for mut event in world.authored.iter().cloned() {
+        if !keep(&event) {
+            event.personal = None;
+        }
+        ledger.offer(event);
+    }
+    assert_eq!(ledger.pending_count(), 0);
+    ledger
+}
+
+const DIAGNOSTIC: &str = "ABC Diag : débutante, ne sait pas ouvrir un courriel";
+
+/// Hub 0 hands 3 vouchers to person 1, opens a referral for them with a diagnostic, records
+/// an accompaniment; hub 1's venue takes one voucher.
+fn story() -> (World, Vec<String>) {
+    let mut w = World::new(2);
+    let sud = w.qualified_venue(0, 1);
+    let aura = w.qualified_venue(1, 2);
+    w.sync(1, 0);
+    w.author(0, batch("13-2026-CAF-01", 3));
+    let serials: Vec<String> = (1..=3).map(|n| format!("13-2026-CAF-01-{n}")).collect();
+    w.author(0, hand_out(&serials, person(1)));
+    w.author(
+        0,
+        pb::event::Body::ReferralOpened(pb::ReferralOpened {
+            referral_id: "13-R1".into(),
+            personal: personal(person(1), DIAGNOSTIC),
+            prescriber: Some(pb::Prescriber {
+                kind: "FT".into(),
+                name: "France Travail Martigues".into(),
+            }),
+            needs: vec![SERVICE.into()],
+            target_venue_id: aura.clone(),
+            opened_on: "2026-10-01".into(),
+            ..Default::default()
+        }),
+    );
+    w.author(
+        0,
+        pb::event::Body::AccompanimentRecorded(pb::AccompanimentRecorded {
+            personal: personal(person(1), ""),
+            venue_id: sud.clone(),
+            services: vec![SERVICE.into()],
+            date: "2026-10-02".into(),
+            duration_min: 60,
+            mode: "individual".into(),
+            ..Default::default()
+        }),
+    );
+    w.author(0, redeem(&serials[0], &sud, "2026-10-03"));
+    w.sync(0, 1);
+    w.author(0, transfer(&serials[1..2], w.hubs[1].id));
+    w.sync(0, 1);
+    w.author(1, redeem(&serials[1], &aura, "2026-10-04"));
+    w.sync(1, 0);
+    (w, serials)
+}
+
+#[test]
+fn verdicts_and_digest_are_the_same_with_or_without_personal_parts() {
+    let (w, serials) = story();
+    let all = fold(&w, |_| true);
+    let none = fold(&w, |_| false);
+    let some = fold(&w, |e| e.seq % 2 == 0);
+    assert!(all.rejections().is_empty(), "{:?}", all.rejections());
+    for other in [&none, &some] {
+        assert_eq!(all.digest(), other.digest());
+        assert_eq!(all.rejections(), other.rejections());
+        for serial in &serials {
+            let (a, b) = (all.voucher(serial).unwrap(), other.voucher(serial).unwrap());
+            assert_eq!((a.status, a.owner), (b.status, b.owner), "{serial}");
+        }
+        assert_eq!(
+            all.referral("13-R1").unwrap().status,
+            other.referral("13-R1").unwrap().status
+        );
+    }
+    // Person-linked views come from the parts a node holds.
+    assert_eq!(all.voucher(&serials[2]).unwrap().person, Some(person(1)));
+    assert_eq!(all.parcours(&person(1)).unwrap().len(), 5);
+    assert_eq!(none.voucher(&serials[2]).unwrap().person, None);
+    assert!(none.parcours(&person(1)).unwrap().is_empty());
+    assert_eq!(none.referral("13-R1").unwrap().person, None);
+}
+
+#[test]
+fn a_part_that_does_not_match_its_commitment_is_dropped_and_the_event_stands() {
+    let (w, _) = story();
+    let hand_out = w
+        .authored
+        .iter()
+        .find(|e| matches!(e.body, Some(pb::event::Body::VouchersHandedOut(_))))
+        .unwrap();
+    let mut wire = hand_out.wire();
+    assert!(!wire.personal.is_empty());
+    let last = wire.personal.len() - 1;
+    wire.personal[last] ^= 1;
+    let event = maillage_core::verify_event(wire, &w.charter).unwrap();
+    assert_eq!(event.id, hand_out.id);
+    assert!(event.personal.is_none());
+    // A part for another event's commitment does not attach either.
+    let mut other = hand_out.clone();
+    other.personal = None;
+    let foreign = w
+        .authored
+        .iter()
+        .find(|e| matches!(e.body, Some(pb::event::Body::AccompanimentRecorded(_))))
+        .unwrap();
+    assert!(!other.attach_personal(foreign.personal.clone().unwrap().bytes));
+}
+
+#[test]
+fn an_erasure_leaves_nothing_of_the_person_in_the_views() {
+    let (mut w, serials) = story();
+    let mut ledger = fold(&w, |_| true);
+    let before = ledger.to_snapshot().unwrap();
+    assert!(contains(&before, &person(1).0));
+    // The erasure names the events the author's views link to the person, never the person.
+    let events = ledger.person_events(&person(1));
+    assert_eq!(events.len(), 3);
+    let forget = w.author(
+        0,
+        pb::event::Body::PersonForgotten(pb::PersonForgotten {
+            events: events.iter().map(|id| id.0.to_vec()).collect(),
+        }),
+    );
+    assert!(!contains(&forget.signed.payload, &person(1).0));
+    let digest_before = ledger.digest();
+    ledger.offer(forget.clone());
+    assert_ne!(ledger.digest(), digest_before, "the erasure is an event");
+    let erased = ledger.take_erasures();
+    for id in &events {
+        assert!(erased.contains(id));
+        assert!(ledger.part_dropped(id));
+    }
+    let after = ledger.to_snapshot().unwrap();
+    assert!(
+        !contains(&after, &person(1).0),
+        "the person's id is still in the views"
+    );
+    assert!(!contains(&after, DIAGNOSTIC.as_bytes()));
+    assert!(ledger.is_forgotten(&person(1)));
+    assert_eq!(ledger.parcours(&person(1)), None);
+    assert!(ledger.person_vouchers(&person(1)).is_empty());
+    assert!(ledger.person_referrals(&person(1)).is_empty());
+    assert_eq!(ledger.voucher(&serials[2]).unwrap().person, None);
+    assert_eq!(ledger.referral("13-R1").unwrap().person, None);
+    // Statuses are unchanged, and a node that never held the parts has the same digest.
+    assert_eq!(
+        ledger.voucher(&serials[0]).unwrap().status,
+        VoucherStatus::Redeemed
+    );
+    let restored = Ledger::from_snapshot(w.charter.clone(), &after).unwrap();
+    assert_eq!(restored.digest(), ledger.digest());
+    assert_eq!(restored.voucher(&serials[2]).unwrap().person, None);
+    let without = fold(&w, |_| false);
+    assert_eq!(without.digest(), ledger.digest());
+
+    // A new hand-out to the forgotten person, arriving later with its part: not kept.
+    w.author(0, batch("13-2026-CAF-02", 1));
+    let late = w.author(0, hand_out(&["13-2026-CAF-02-1".into()], person(1)));
+    let mut again = restored;
+    for event in w.authored.iter().skip_while(|e| e.id != forget.id).skip(1) {
+        again.offer(event.clone());
+    }
+    assert_eq!(again.take_erasures(), vec![late.id]);
+    assert_eq!(again.voucher("13-2026-CAF-02-1").unwrap().person, None);
+    assert!(!contains(&again.to_snapshot().unwrap(), &person(1).0));
+}
+
+/// Three years of events from three hubs (k = 2), folded with the clock of its events: links
+/// inactive for longer than the charter's retention (730 days) are erased, the others kept,
+/// whatever the order; one hub's clock alone moves nothing.
+#[test]
+fn retention_erases_links_by_the_events_own_dates() {
+    let mut w = World::with_threshold(3, 2);
+    for h in 0..3 {
+        w.qualified_venue(h, h + 1);
+    }
+    let ticks = |w: &mut World, h: usize, n: usize| {
+        let dep = w.hubs[h].territories[0].clone();
+        w.author(h, batch(&format!("{dep}-TICK-{n}"), 1));
+    };
+    w.author(0, batch("13-2026-CAF-01", 10));
+    let hand = |w: &mut World, n: u32, who: PersonId| {
+        w.author(0, hand_out(&[format!("13-2026-CAF-01-{n}")], who));
+    };
+    hand(&mut w, 1, person(1)); // day 0
+    // Hub 2 alone runs three years ahead: k = 2, so nothing expires.
+    w.advance_days(2, 3 * 365);
+    ticks(&mut w, 2, 0);
+    let alone = fold(&w, |_| true);
+    assert_eq!(
+        alone.voucher("13-2026-CAF-01-1").unwrap().person,
+        Some(person(1))
+    );
+    // Then hubs 0 and 1 go on too: person 2 is met after a year, person 3 after three;
+    // the last step is 100 days.
+    for (step, days) in [365u64, 365, 365, 100].into_iter().enumerate() {
+        for h in 0..2 {
+            w.advance_days(h, days);
+            ticks(&mut w, h, step + 1);
+        }
+        match step {
+            0 => hand(&mut w, 2, person(2)),
+            2 => hand(&mut w, 3, person(3)),
+            _ => {}
+        }
+    }
+    let mut all = fold(&w, |_| true);
+    let (log_day, people) = all.retention_state();
+    assert!(log_day > 0);
+    assert_eq!(people, 1, "only person 3 is within retention");
+    assert_eq!(all.voucher("13-2026-CAF-01-1").unwrap().person, None);
+    assert_eq!(all.voucher("13-2026-CAF-01-2").unwrap().person, None);
+    assert_eq!(
+        all.voucher("13-2026-CAF-01-3").unwrap().person,
+        Some(person(3))
+    );
+    let erased = all.take_erasures();
+    assert_eq!(erased.len(), 2);
+    let snapshot = all.to_snapshot().unwrap();
+    assert!(!contains(&snapshot, &person(1).0));
+    assert!(!contains(&snapshot, &person(2).0));
+    // Feeds folded in reverse order: the same links kept, the same digest.
+    let mut reversed = Ledger::new(w.charter.clone());
+    for feed in w.feeds.values().rev() {
+        for event in feed {
+            reversed.offer(event.clone());
+        }
+    }
+    assert_eq!(reversed.pending_count(), 0);
+    assert_eq!(reversed.digest(), all.digest());
+    assert_eq!(reversed.retention_state(), all.retention_state());
+    for n in 1..=3 {
+        let serial = format!("13-2026-CAF-01-{n}");
+        assert_eq!(
+            reversed.voucher(&serial).unwrap().person,
+            all.voucher(&serial).unwrap().person
+        );
+    }
+    // A node that never held the parts: the same digest.
+    assert_eq!(fold(&w, |_| false).digest(), all.digest());
+}
