@@ -11,6 +11,12 @@
 //! clock value it will carry, and only what the rules accept is signed; what is signed is
 //! folded into the views at once, so the next event is judged with it. An honest node never
 //! signs an event its own views reject, and never signs a position of its feed twice.
+//!
+//! **Personal parts** the views drop (an erasure, links past retention) are erased from the
+//! store right after the fold that dropped them ([`Node::fold_new`]).
+//!
+//! Size: the views, the signing path and the erasure of personal parts share the node's locks
+//! and are kept together; a fifth of the file is their tests.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
