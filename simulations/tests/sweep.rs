@@ -30,7 +30,7 @@ fn every_shipped_scenario_parses() {
         .filter(|n| n.ends_with(".toml"))
         .collect();
     names.sort();
-    assert!(names.len() >= 7, "{names:?}");
+    assert!(names.len() >= 13, "{names:?}");
     for name in names {
         let (scenario, _) = scenario(&name);
         assert!(!scenario.name.is_empty(), "{name}");
@@ -209,7 +209,10 @@ fn a_changing_federation_keeps_every_invariant_over_seeds() {
         }
         if name == "hub-removed.toml" {
             // The removed hub signed past the last seq that counts, and nobody counted it.
-            assert!(past_cut > 0, "{name}: the removed hub never signed past its stop");
+            assert!(
+                past_cut > 0,
+                "{name}: the removed hub never signed past its stop"
+            );
         }
     }
 }
@@ -229,4 +232,31 @@ fn a_node_that_ignores_a_removal_is_caught_with_a_reproduce_line() {
     );
     let text = failure.to_string();
     assert!(text.contains("--seed 1"), "{text}");
+}
+
+/// Open findings: each scenario fails today; run with `--ignored` to see the failure and its
+/// reproduce line (see simulations/README.md, "Lifecycle findings").
+fn fails_today(name: &str, seed: u64) {
+    let (scenario, path) = scenario(name);
+    if let Err(failure) = run(&scenario, seed, &path) {
+        panic!("{failure}");
+    }
+}
+
+#[test]
+#[ignore = "open finding: nodes that missed a rotation during a partition never catch up"]
+fn a_key_rotated_during_a_partition_converges() {
+    fails_today("key-rotated-in-partition.toml", 1);
+}
+
+#[test]
+#[ignore = "open finding: a hub's local visit waits for a batch its successor key never issued"]
+fn a_stolen_key_never_wins_against_its_successor() {
+    fails_today("stolen-key.toml", 2);
+}
+
+#[test]
+#[ignore = "open finding: the recovered hub's fresh data dir leaves its peers' events waiting"]
+fn a_restored_hub_is_recovered_and_resumes_authoring() {
+    fails_today("restored-hub-recovered.toml", 1);
 }
