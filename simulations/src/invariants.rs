@@ -1,9 +1,9 @@
 //! The invariants a run must keep. Each returns what it saw when it fails.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-use maillage_core::HubId;
+use maillage_core::{EventId, HubId};
 use maillage_store::EventStore;
 
 use crate::misbehaving::Evidence;
@@ -43,11 +43,17 @@ pub fn double_spends_refused(counts: &crate::DomainCounts) -> Result<(), String>
 }
 
 /// No voucher is redeemed by two different events, on one node or across nodes (a node's
-/// views keep one redemption per voucher; two nodes disagreeing on it would be two).
-pub fn redemptions_agree(states: &[NodeState]) -> Result<(), String> {
+/// views keep one redemption per voucher; two nodes disagreeing on it would be two). Events
+/// some honest node knows to be past a stopped key's last seq (`stopped`) never count: a node
+/// that has not folded the stop yet still shows their redemptions for a moment.
+pub fn redemptions_agree(states: &[NodeState], stopped: &BTreeSet<EventId>) -> Result<(), String> {
     let mut seen: BTreeMap<&str, (&str, maillage_core::EventId)> = BTreeMap::new();
     for state in states {
-        for (serial, event) in &state.redemptions {
+        for (serial, event) in state
+            .redemptions
+            .iter()
+            .filter(|(_, e)| !stopped.contains(e))
+        {
             match seen.get(serial.as_str()) {
                 Some((node, other)) if other != event => {
                     return Err(format!(
@@ -132,7 +138,7 @@ pub fn forgeries_refused(
 ) -> Result<(), String> {
     for node in honest {
         for (seq, id) in &evidence.forged {
-            if let Ok(Some(event)) = node.store.get(victim, *seq)
+            if let Ok(Some(event)) = node.store().get(victim, *seq)
                 && event.id == *id
             {
                 return Err(format!(
@@ -160,10 +166,152 @@ pub fn forgeries_refused(
     Ok(())
 }
 
+/// No honest node counts an event of a key past the last seq an amendment let count for it
+/// (a removed member, a succeeded key): every such event applied before the amendment reached
+/// the node is folded out at once.
+pub fn stops_respected(honest: &[NodeState]) -> Result<(), String> {
+    for state in honest {
+        let Some(life) = &state.life else { continue };
+        for (key, (last_seq, _)) in &life.cuts {
+            let applied = life.applied.get(key).copied().unwrap_or(0);
+            if applied > *last_seq || life.refold_pending {
+                return Err(format!(
+                    "{} counts {} events of key {} stopped after seq {last_seq}",
+                    state.name,
+                    applied.saturating_sub(*last_seq),
+                    key.short()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every honest node applies the same membership to the same event: two nodes that know the
+/// same stops and forks gave every event both applied the same verdict (accepted, or the same
+/// rejection), whatever the order events reached them in.
+pub fn one_membership_per_event(honest: &[NodeState]) -> Result<(), String> {
+    let mut groups: BTreeMap<String, Vec<&NodeState>> = BTreeMap::new();
+    for state in honest {
+        let Some(life) = &state.life else { continue };
+        let key = format!("{:?}{:?}", life.cuts, state.forked);
+        groups.entry(key).or_default().push(state);
+    }
+    for group in groups.values() {
+        let Some((first, rest)) = group.split_first() else {
+            continue;
+        };
+        let Some(a) = &first.life else { continue };
+        for other in rest {
+            let Some(b) = &other.life else { continue };
+            for (id, verdict) in &a.verdicts {
+                if let Some(theirs) = b.verdicts.get(id)
+                    && theirs != verdict
+                {
+                    return Err(format!(
+                        "event {}: {} says {verdict}, {} says {theirs} (the same stops and forks known)",
+                        id.short(),
+                        first.name,
+                        other.name,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// At the end, every honest node holds the same amendments in effect (`expected` of them),
+/// the same stops, and the same verdict for every event.
+pub fn one_membership(honest: &[NodeState], expected: u32) -> Result<(), String> {
+    let Some(first) = honest.first().and_then(|s| s.life.as_ref()) else {
+        return Ok(());
+    };
+    for state in honest {
+        let Some(life) = &state.life else { continue };
+        if life.membership != expected {
+            return Err(format!(
+                "{} has {} amendments in effect, {expected} were proposed",
+                state.name, life.membership
+            ));
+        }
+        if life.in_effect != first.in_effect || life.cuts != first.cuts {
+            return Err(format!(
+                "{} and {} differ on the amendments in effect or the stops",
+                honest[0].name, state.name
+            ));
+        }
+        if life.verdicts != first.verdicts {
+            let differing = life
+                .verdicts
+                .iter()
+                .find(|(id, v)| first.verdicts.get(*id) != Some(*v))
+                .map(|(id, _)| id.short())
+                .unwrap_or_default();
+            return Err(format!(
+                "{} and {} gave events different verdicts (first: {differing})",
+                honest[0].name, state.name
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What a thief or a removed hub signed with its key past the last seq that counts is applied
+/// by no honest node (whenever it reached them); returns how many such events there were.
+pub fn stopped_events_never_count(
+    honest: &[NodeState],
+    signed: &[(HubId, u64, EventId)],
+) -> Result<u64, String> {
+    let Some(first) = honest.first().and_then(|s| s.life.as_ref()) else {
+        return Ok(0);
+    };
+    let mut past = 0;
+    for (author, seq, id) in signed {
+        let Some((last_seq, _)) = first.cuts.get(author) else {
+            return Err(format!(
+                "key {} signed after its theft or removal, and no amendment stopped it",
+                author.short()
+            ));
+        };
+        if seq <= last_seq {
+            continue;
+        }
+        past += 1;
+        for state in honest {
+            if state
+                .life
+                .as_ref()
+                .is_some_and(|l| l.verdicts.contains_key(id))
+            {
+                return Err(format!(
+                    "{} applied event {} (seq {seq} of key {}, stopped after seq {last_seq})",
+                    state.name,
+                    id.short(),
+                    author.short()
+                ));
+            }
+        }
+    }
+    Ok(past)
+}
+
+/// Every voucher of a succeeded hub presented after its succession was honoured through its
+/// successor (redeemed after an online transfer, or a claim the successor accepted).
+pub fn successors_honour(counts: &crate::DomainCounts) -> Result<(), String> {
+    if counts.successor_visits_honoured != counts.successor_visits {
+        return Err(format!(
+            "{} of {} vouchers of a succeeded hub presented after its succession were honoured; visits: {:?}",
+            counts.successor_visits_honoured, counts.successor_visits, counts.visit_outcomes
+        ));
+    }
+    Ok(())
+}
+
 /// Every stored event verifies (signature, envelope) and extends its chain.
 pub fn store_verifies(node: &SimNode) -> Result<(), String> {
     let report = node
-        .store
+        .store()
         .verify(true, &mut |_| {})
         .map_err(|e| format!("{}: store: {e}", node.name))?;
     match report.broken {
@@ -199,15 +347,16 @@ mod tests {
             work_left: 0,
             honest: true,
             forked: BTreeMap::new(),
+            life: None,
         }
     }
 
     #[test]
     fn two_nodes_redeeming_one_voucher_by_different_events_fail_the_invariant() {
         let same = [state("hub-0", "13-X-1", 1), state("hub-1", "13-X-1", 1)];
-        assert!(redemptions_agree(&same).is_ok());
+        assert!(redemptions_agree(&same, &BTreeSet::new()).is_ok());
         let split = [state("hub-0", "13-X-1", 1), state("hub-1", "13-X-1", 2)];
-        let error = redemptions_agree(&split).unwrap_err();
+        let error = redemptions_agree(&split, &BTreeSet::new()).unwrap_err();
         assert!(
             error.contains("13-X-1") && error.contains("hub-1"),
             "{error}"

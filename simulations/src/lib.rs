@@ -18,9 +18,19 @@
 //! honest node) within the scenario's bound, every stored event verifies, a misbehaving hub's
 //! fork recorded by every honest node within its bound, no honest feed frozen, forgeries never
 //! stored, out-of-territory events rejected everywhere. [`report`] writes what a sweep shows.
+//!
+//! With a lifecycle ([`lifecycle`]), hubs propose and endorse charter amendments while the
+//! run goes on (a hub admitted, removed, its key rotated, stolen or recovered after a restored
+//! backup forked it, a département moved) and the runner checks that every honest node
+//! applies the same membership to the same event, counts no event of a stopped key, and
+//! honours a succeeded hub's vouchers through its successor.
+//!
+//! Size: one run is one function over the whole simulated world (hosts, faults, thefts and
+//! restores, the per-second invariants, the final figures), which share its locals.
 
 pub mod env;
 pub mod invariants;
+pub mod lifecycle;
 pub mod misbehaving;
 pub mod net;
 pub mod node;
@@ -36,6 +46,7 @@ use std::time::{Duration, Instant};
 use std::collections::BTreeMap;
 
 use maillage_core::{Charter, HubId, MemberSpec, Role, SecretKey};
+use maillage_store::EventStore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -65,6 +76,15 @@ pub fn territory(index: usize) -> String {
         }
     }
     codes[index % codes.len()].clone()
+}
+
+/// The départements of hub `index`: its own ([`territory`]), then, with several per hub,
+/// others taken after every hub's own.
+pub fn territories_of(scenario: &Scenario, index: usize) -> Vec<String> {
+    let extra = scenario.territories_per_hub.saturating_sub(1);
+    std::iter::once(territory(index))
+        .chain((0..extra).map(|j| territory(scenario.all_hubs() + index * extra + j)))
+        .collect()
 }
 
 /// The port every node listens on.
@@ -104,6 +124,26 @@ pub struct Outcome {
     /// Peer events honest nodes refused before storing them (bad signature, gap, frozen
     /// feed), by reason, all nodes together.
     pub refused_by_reason: BTreeMap<String, u64>,
+    /// What the charter amendments did.
+    pub lifecycle: LifecycleCounts,
+}
+
+/// A run with charter amendments.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LifecycleCounts {
+    /// Amendments in effect on every honest node at the end.
+    pub amendments_in_effect: u32,
+    /// From the last amendment's proposal to every honest node holding every amendment in
+    /// effect (simulated ms).
+    pub in_effect_everywhere_after_ms: Option<u64>,
+    /// From the last amendment's proposal to one digest on every honest node, all work done.
+    pub converged_after_last_amendment_ms: Option<u64>,
+    /// Events a thief or a removed hub signed with its key from its theft or removal on.
+    pub stopped_signed: u64,
+    /// Of which past the key's last seq that counts (never applied by any honest node).
+    pub stopped_past_cut: u64,
+    /// Feeds found forked.
+    pub forks: u64,
 }
 
 /// A misbehaving hub's run.
@@ -148,6 +188,14 @@ pub struct DomainCounts {
     pub double_spends_refused: u64,
     /// Vouchers honoured twice (must stay 0).
     pub double_redemptions: u64,
+    /// Presentations of a succeeded hub's vouchers after its succession.
+    pub successor_visits: u64,
+    /// Of which honoured through the successor.
+    pub successor_visits_honoured: u64,
+    /// Presentations at a venue of a département that moved, around the move.
+    pub in_flight_visits: u64,
+    /// Of which honoured.
+    pub in_flight_honoured: u64,
     /// Events the rules rejected (kept in the log without effect), by reason.
     pub rejected_by_reason: BTreeMap<String, u64>,
 }
@@ -221,20 +269,24 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
         scenario_path: scenario_path.to_string(),
     };
     let started = Instant::now();
-    let hub_keys: Vec<[u8; 32]> = (0..scenario.hubs)
+    let hub_keys: Vec<[u8; 32]> = (0..scenario.all_hubs())
         .map(|i| key_seed(seed, i, false))
+        .collect();
+    // A hub's successor key, should an amendment name one.
+    let successor_keys: Vec<[u8; 32]> = (0..scenario.all_hubs())
+        .map(|i| key_seed(seed, 1000 + i, false))
         .collect();
     let observer_keys: Vec<[u8; 32]> = (0..scenario.observers)
         .map(|i| key_seed(seed, i, true))
         .collect();
-    let mut members: Vec<MemberSpec> = hub_keys
+    let mut members: Vec<MemberSpec> = hub_keys[..scenario.hubs]
         .iter()
         .enumerate()
         .map(|(i, k)| MemberSpec {
             key: SecretKey::from_seed(k).hub_id(),
             name: hub_name(i),
             role: Role::Hub,
-            territories: vec![territory(i)],
+            territories: territories_of(scenario, i),
         })
         .collect();
     members.extend(observer_keys.iter().enumerate().map(|(i, k)| MemberSpec {
@@ -244,13 +296,13 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
         territories: Vec::new(),
     }));
     let charter = Arc::new(
-        Charter::found("Fédération simulée", 1, members)
+        Charter::found("Fédération simulée", scenario.threshold, members)
             .map_err(|e| fail("scenario", format!("charter: {e}")))?,
     );
 
     // Peers of each hub.
     let hub_peers = |i: usize| -> Vec<usize> {
-        let n = scenario.hubs;
+        let n = scenario.all_hubs();
         match scenario.topology {
             scenario::Topology::FullMesh => (0..n).filter(|j| *j != i).collect(),
             scenario::Topology::Ring => {
@@ -286,7 +338,63 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
         .iter()
         .map(|k| SecretKey::from_seed(k).hub_id())
         .collect();
-    let visits = workload::plan(scenario, seed, &hub_ids, misbehaving);
+    let life = scenario.lifecycle.as_ref();
+    let removed: Vec<usize> = life
+        .iter()
+        .flat_map(|l| &l.amendments)
+        .filter_map(|a| match a.change {
+            scenario::ChangeSpec::Remove { hub } => Some(hub),
+            _ => None,
+        })
+        .collect();
+    let excluded: Vec<usize> = misbehaving
+        .into_iter()
+        .chain(removed.iter().copied())
+        .collect();
+    let restore = life.and_then(|l| l.restore.clone());
+    let not_visited: Vec<usize> = restore.iter().map(|r| r.hub).collect();
+    // A restored hub's carnets handed out once it was cut off are lost with its disk.
+    let lost_from_ms = restore.as_ref().map(|r| {
+        scenario
+            .partitions
+            .iter()
+            .find(|p| {
+                p.from_s <= r.restore_at_s
+                    && r.restore_at_s < p.until_s
+                    && p.groups.iter().any(|g| g.contains(&r.hub))
+            })
+            .map_or(r.backup_at_s, |p| p.from_s)
+            * 1000
+    });
+    let usable = |hub: usize, due: u64| -> bool {
+        match (&restore, lost_from_ms) {
+            (Some(r), Some(lost)) if r.hub == hub => due + 1000 <= lost,
+            _ => true,
+        }
+    };
+    let cast = workload::Cast {
+        excluded: &excluded,
+        not_visited: &not_visited,
+        usable: &usable,
+    };
+    let visits = workload::plan(scenario, seed, &hub_ids, &cast);
+    let told: Arc<std::sync::Mutex<Option<u64>>> = Arc::default();
+    let lives = lives(scenario, &hub_keys, &successor_keys, &told);
+    let desk: Option<Arc<std::sync::Mutex<Vec<workload::Visit>>>> = life
+        .is_some_and(|l| {
+            l.amendments
+                .iter()
+                .any(|a| matches!(a.change, scenario::ChangeSpec::Move { .. }))
+        })
+        .then(|| {
+            Arc::new(std::sync::Mutex::new(
+                visits
+                    .iter()
+                    .filter(|v| v.departement.is_some())
+                    .cloned()
+                    .collect(),
+            ))
+        });
     let mut nodes: Vec<Rc<SimNode>> = Vec::new();
     for (i, key) in hub_keys.iter().enumerate() {
         let schedule = node_schedule_of(scenario, i, &hub_ids[i]);
@@ -298,12 +406,19 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
         let mut node = SimNode::new(
             hub_name(i),
             *key,
-            charter.clone(),
+            &charter,
             peers,
             schedule,
-            visits.iter().filter(|v| v.hub == i).cloned().collect(),
+            visits
+                .iter()
+                .filter(|v| v.hub == i && v.departement.is_none())
+                .cloned()
+                .collect(),
             seed ^ (i as u64 + 1),
         );
+        if let Some(life) = &lives {
+            node = node.living(life[i].clone(), Some(successor_keys[i]), desk.clone());
+        }
         if let Some(m) = scenario.misbehaving.as_ref().filter(|m| m.hub == i) {
             let victim = (i + 1) % scenario.hubs;
             let victim_departement = territory(victim);
@@ -326,16 +441,59 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
         let peers = (0..scenario.observer_peers.min(scenario.hubs))
             .map(|k| hub_name((i + k) % scenario.hubs))
             .collect();
-        nodes.push(Rc::new(SimNode::new(
+        let observer = SimNode::new(
             observer_name(i),
             *key,
-            charter.clone(),
+            &charter,
             peers,
             None,
             Vec::new(),
             seed ^ (0x0b5e_0000 + i as u64),
-        )));
+        );
+        let tracked = lifecycle::Life {
+            tracked: lives.is_some(),
+            ..lifecycle::Life::default()
+        };
+        nodes.push(Rc::new(observer.living(tracked, None, None)));
     }
+    // A thief: a node of its own with the victim's key, from the theft on.
+    let thief = life.and_then(|l| l.thief.clone());
+    if let Some(t) = &thief {
+        let departement = territory(t.hub);
+        let venue = &venues::venues_for(&departement, 1)[0].record;
+        let serials = (0..scenario.events_per_hub)
+            .filter(|k| workload::due_ms(scenario, *k) < t.at_s * 1000)
+            .filter_map(|k| workload::carnet(&departement, k).map(|c| c[3].clone()))
+            .collect();
+        let plan = lifecycle::ThiefPlan {
+            venue_id: maillage_core::venues::venue_id(&hub_ids[t.hub], &venue.id),
+            departement,
+            serials,
+            until_ms: t.until_s * 1000,
+        };
+        let node = SimNode::new(
+            format!("thief-{}", t.hub),
+            hub_keys[t.hub],
+            &charter,
+            t.peers.iter().map(|p| hub_name(*p)).collect(),
+            None,
+            Vec::new(),
+            seed ^ 0x7468_6965_6600,
+        )
+        .living(
+            lifecycle::Life {
+                starts_at_ms: t.at_s * 1000 + 500,
+                departed: true,
+                tracked: true,
+                thief: Some(plan),
+                ..lifecycle::Life::default()
+            },
+            None,
+            None,
+        );
+        nodes.push(Rc::new(node));
+    }
+    let node_index = |name: &str| nodes.iter().position(|n| n.name == name);
 
     let quiet_from_s = scenario.quiet_from_s();
     let horizon_s = quiet_from_s + scenario.converge_within_s + 5;
@@ -370,6 +528,12 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
         Some(scenario.last_heal_after(at).unwrap_or(at).max(at) + m.detect_within_s)
     });
     let mut detected_at: BTreeMap<String, u64> = BTreeMap::new();
+    // Amendments: how many, the last one's proposal, and when every honest node had them all.
+    let amendments_expected = life.map_or(0, |l| l.amendments.len() as u32);
+    let last_amendment_ms = life
+        .and_then(|l| l.amendments.iter().map(|a| a.at_s * 1000).max())
+        .unwrap_or(0);
+    let mut everywhere_at: Option<u64> = None;
     // Nodes are observed every simulated second, and every 100 ms once the network is quiet
     // and until it converges (the convergence time's resolution).
     let mut next_look_ms = 0u64;
@@ -427,6 +591,38 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
                     sim.bounce(name.as_str());
                 }
             }
+            if new_second {
+                if let Some(t) = thief.as_ref().filter(|t| t.at_s == second) {
+                    // The key is stolen: its hub signs nothing more with it, and tells the
+                    // federation the last seq it signed; the thief has a copy of its disk.
+                    let victim = &nodes[t.hub];
+                    victim.pause_key();
+                    *told.lock().unwrap_or_else(|p| p.into_inner()) =
+                        victim.store().head(&hub_ids[t.hub]).map(|h| h.seq);
+                    if let Some(j) = node_index(&format!("thief-{}", t.hub)) {
+                        nodes[j].copy_store_of(victim);
+                    }
+                }
+                if let Some(r) = &restore {
+                    let name = hub_name(r.hub);
+                    if r.backup_at_s == second {
+                        nodes[r.hub].take_backup();
+                    }
+                    if r.restore_at_s == second {
+                        sim.crash(name.as_str());
+                        nodes[r.hub].restore_backup();
+                    }
+                    if r.restore_at_s + 1 == second {
+                        sim.bounce(name.as_str());
+                    }
+                }
+            }
+            // A hub whose views put its successor key in effect restarts under it.
+            for node in nodes.iter().filter(|n| n.wants_switch()) {
+                node.switch_key();
+                sim.crash(node.name.as_str());
+                sim.bounce(node.name.as_str());
+            }
             // Observe every node once per simulated second.
             let states: Vec<NodeState> = nodes.iter().map(|n| n.state()).collect();
             for state in states.iter().filter(|_| new_second) {
@@ -437,8 +633,26 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
                 trace.update(state.bytes_received.to_be_bytes());
             }
             let honest: Vec<NodeState> = states.iter().filter(|s| s.honest).cloned().collect();
-            invariants::redemptions_agree(&honest)
+            let stopped: std::collections::BTreeSet<maillage_core::EventId> = honest
+                .iter()
+                .filter_map(|s| s.life.as_ref())
+                .flat_map(|l| l.stopped.iter().copied())
+                .collect();
+            invariants::redemptions_agree(&honest, &stopped)
                 .map_err(|d| fail("at-most-once-redemption", d))?;
+            if lives.is_some() {
+                invariants::stops_respected(&honest).map_err(|d| fail("stopped-keys", d))?;
+                invariants::one_membership_per_event(&honest)
+                    .map_err(|d| fail("one-membership-per-event", d))?;
+                let all_in_effect = honest.iter().all(|s| {
+                    s.life
+                        .as_ref()
+                        .is_some_and(|l| l.membership >= amendments_expected)
+                });
+                if everywhere_at.is_none() && elapsed_ms >= last_amendment_ms && all_in_effect {
+                    everywhere_at = Some(elapsed_ms);
+                }
+            }
             if let Some(equivocator) = equivocator {
                 for state in honest
                     .iter()
@@ -454,7 +668,15 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
                 }
             }
             let quiet = elapsed_ms >= quiet_from_s * 1000;
-            if quiet && converged_at.is_none() && invariants::converged(&honest) {
+            let desk_empty = desk
+                .as_ref()
+                .is_none_or(|d| d.lock().map(|d| d.is_empty()).unwrap_or(false));
+            if quiet
+                && converged_at.is_none()
+                && desk_empty
+                && (lives.is_none() || everywhere_at.is_some())
+                && invariants::converged(&honest)
+            {
                 converged_at = Some(elapsed_ms);
             }
             let all_detected = equivocator.is_none() || detected_at.len() == honest.len();
@@ -486,7 +708,10 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
                     ),
                 ));
             }
-            next_look_ms = if quiet && converged_at.is_none() {
+            let amending = lives.is_some()
+                && everywhere_at.is_none()
+                && elapsed_ms + 1000 >= last_amendment_ms;
+            next_look_ms = if (quiet && converged_at.is_none()) || amending {
                 elapsed_ms + 100
             } else {
                 next_second * 1000
@@ -534,6 +759,33 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
     }
     let domain = domain_counts(&honest);
     invariants::double_spends_refused(&domain).map_err(|d| fail("at-most-once-redemption", d))?;
+    let mut lifecycle_counts = LifecycleCounts::default();
+    if lives.is_some() {
+        invariants::one_membership(&states, amendments_expected)
+            .map_err(|d| fail("one-membership-per-event", d))?;
+        let signed: Vec<(HubId, u64, maillage_core::EventId)> = nodes
+            .iter()
+            .filter(|n| !n.honest())
+            .flat_map(|n| {
+                n.stopped_signed
+                    .lock()
+                    .map(|s| s.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        lifecycle_counts.stopped_signed = signed.len() as u64;
+        lifecycle_counts.stopped_past_cut =
+            invariants::stopped_events_never_count(&states, &signed)
+                .map_err(|d| fail("stopped-keys", d))?;
+        invariants::successors_honour(&domain)
+            .map_err(|d| fail("redeemable-through-successor", d))?;
+        lifecycle_counts.amendments_in_effect = amendments_expected;
+        lifecycle_counts.in_effect_everywhere_after_ms =
+            everywhere_at.map(|t| t.saturating_sub(last_amendment_ms));
+        lifecycle_counts.converged_after_last_amendment_ms =
+            converged_at.map(|t| t.saturating_sub(last_amendment_ms));
+        lifecycle_counts.forks = states[0].forked.len() as u64;
+    }
     let events = states[0].stored;
     let bytes: u64 = states.iter().map(|s| s.bytes_received).sum();
     let converged_ms = converged_at.unwrap_or_default();
@@ -554,6 +806,7 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
         domain,
         misbehaviour,
         refused_by_reason,
+        lifecycle: lifecycle_counts,
     })
 }
 
@@ -562,17 +815,68 @@ fn node_schedule_of(scenario: &Scenario, i: usize, id: &HubId) -> Option<node::S
     let departement = territory(i);
     Some(node::Schedule {
         index: i,
-        venues: venues::bodies(
-            id,
-            &venues::venues_for(&departement, scenario.venues_per_hub),
-        ),
+        venues: territories_of(scenario, i)
+            .iter()
+            .flat_map(|d| venues::bodies(id, &venues::venues_for(d, scenario.venues_per_hub)))
+            .collect(),
         bodies: (0..scenario.events_per_hub)
             .map(|k| workload::body(i, &departement, k))
             .collect(),
         due_ms: (0..scenario.events_per_hub)
-            .map(|k| workload::due_ms(scenario, k))
+            .map(|k| workload::hub_due_ms(scenario, i, k))
             .collect(),
     })
+}
+
+/// Each hub's part in the amendments of the scenario (`None` without a lifecycle).
+fn lives(
+    scenario: &Scenario,
+    hub_keys: &[[u8; 32]],
+    successor_keys: &[[u8; 32]],
+    told: &Arc<std::sync::Mutex<Option<u64>>>,
+) -> Option<Vec<lifecycle::Life>> {
+    use scenario::ChangeSpec;
+    let l = scenario.lifecycle.as_ref()?;
+    let n = scenario.all_hubs();
+    let id = |seed: &[u8; 32]| SecretKey::from_seed(seed).hub_id();
+    let ids: Vec<Vec<HubId>> = (0..n)
+        .map(|i| vec![id(&hub_keys[i]), id(&successor_keys[i])])
+        .collect();
+    let territories: Vec<Vec<String>> = (0..n).map(|i| territories_of(scenario, i)).collect();
+    let mut lives = vec![
+        lifecycle::Life {
+            tracked: true,
+            ..lifecycle::Life::default()
+        };
+        n
+    ];
+    for life in &mut lives[scenario.hubs..] {
+        life.starts_at_ms = l.join_at_s * 1000;
+    }
+    for a in &l.amendments {
+        let template = lifecycle::template(a.change, &ids, &territories, told);
+        lives[a.proposer].proposals.push(lifecycle::Proposal {
+            at_ms: a.at_s * 1000,
+            template: template.clone(),
+        });
+        for e in &a.endorsers {
+            lives[*e].endorsements.push(template.clone());
+        }
+        match a.change {
+            ChangeSpec::Remove { hub } => {
+                lives[hub].stubborn_from_ms = Some(a.at_s * 1000);
+                lives[hub].departed = true;
+            }
+            ChangeSpec::Recover { hub } => lives[hub].fresh_on_switch = true,
+            _ => {}
+        }
+    }
+    for hub in &l.ignores_stops {
+        if let Some(life) = lives.get_mut(*hub) {
+            life.ignores_stops = true;
+        }
+    }
+    Some(lives)
 }
 
 /// The domain figures of a converged run: from the first node's views (every node holds the
@@ -647,6 +951,14 @@ fn domain_counts(nodes: &[Rc<SimNode>]) -> DomainCounts {
             _ => false,
         };
         *honoured.entry(visit.serial.clone()).or_default() += u64::from(ok);
+        if visit.kind == VisitKind::Successor {
+            counts.successor_visits += 1;
+            counts.successor_visits_honoured += u64::from(ok);
+        }
+        if visit.kind == VisitKind::InFlight {
+            counts.in_flight_visits += 1;
+            counts.in_flight_honoured += u64::from(ok);
+        }
         if visit.kind == VisitKind::DoubleSpend {
             let refused = outcome.as_ref().is_some_and(VisitOutcome::refused)
                 || (outcome == Some(VisitOutcome::Claimed) && claim_of(&visit) == Some(false));

@@ -23,7 +23,7 @@ use maillage_app::{AppError, ErrorKind};
 use maillage_core::hlc::MAX_AHEAD_MS_DEFAULT;
 use maillage_core::ledger::{Evaluation, VoucherStatus};
 use maillage_core::{
-    Charter, EventId, EventRef, FeedWriter, Fork, HubId, Ledger, Role, SecretKey, VerifiedEvent, pb,
+    Charter, EventId, EventRef, FeedWriter, Fork, HubId, Ledger, SecretKey, VerifiedEvent, pb,
 };
 use maillage_store::{EventStore, MemoryStore};
 use maillage_sync::replica::{Environment, Host};
@@ -65,29 +65,56 @@ pub struct NodeState {
     pub redemptions: BTreeMap<String, EventId>,
     /// Claims nobody has answered yet.
     pub open_claims: usize,
-    /// Work the hub's staff still have to do: scheduled events not signed, visits not served.
+    /// Work the hub's staff still have to do: scheduled events not signed, visits not served,
+    /// amendments not proposed or endorsed.
     pub work_left: usize,
+    /// What the lifecycle invariants compare (scenarios with amendments).
+    pub life: Option<LifeState>,
+}
+
+/// A node's views as the lifecycle invariants see them.
+#[derive(Debug, Clone, Default)]
+pub struct LifeState {
+    /// Every applied event's verdict: `accepted` or the rejection's code.
+    pub verdicts: BTreeMap<EventId, String>,
+    /// Keys stopped by amendments: last seq that counts, branch that stands.
+    pub cuts: BTreeMap<HubId, (u64, Option<EventId>)>,
+    /// Amendments in effect at the head of the views.
+    pub membership: u32,
+    /// Their proposals.
+    pub in_effect: Vec<EventId>,
+    /// Events applied, by feed.
+    pub applied: BTreeMap<HubId, u64>,
+    /// Stored events past a stop (never to count).
+    pub stopped: BTreeSet<EventId>,
+    /// The views still hold events past a stop (a fold again is due).
+    pub refold_pending: bool,
+}
+
+/// Which proposals and endorsements a hub signed (indices into its [`Life`]).
+#[derive(Debug, Default)]
+struct Amended {
+    proposed: BTreeSet<usize>,
+    endorsed: BTreeSet<usize>,
+}
+
+/// A node's own copy of the charter: amendments it folds admit keys into it alone.
+fn own_charter(charter: &Charter) -> Arc<Charter> {
+    match Charter::from_bytes(charter.bytes().to_vec()) {
+        Ok(copy) => Arc::new(copy),
+        Err(error) => {
+            // The bytes come from a charter that parsed: cannot happen.
+            tracing::error!(%error, "the charter does not parse again");
+            Arc::new(charter.clone())
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Every stored event folded from scratch (a restart, or a fork found).
-fn fold_all(charter: &Arc<Charter>, store: &MemoryStore) -> Ledger {
-    let mut ledger = Ledger::new(charter.clone());
-    for (author, recorded) in store.forks() {
-        ledger.freeze(author, recorded.fork.seq - 1);
-    }
-    for author in store.frontier().keys() {
-        if let Ok(events) = store.range(author, 0, usize::MAX) {
-            for event in events {
-                ledger.offer(event);
-            }
-        }
-    }
-    ledger
-}
+use crate::lifecycle::{Life, fold_all, fold_new};
 
 /// Signs own events: one writer per start of the node, shared by everything that signs.
 struct Signer {
@@ -98,6 +125,10 @@ struct Signer {
     writer: Mutex<FeedWriter>,
     /// A misbehaving hub stops signing once it has equivocated.
     stopped: Mutex<bool>,
+    /// A key that signs nothing more (its successor is on its way).
+    paused: Arc<Mutex<Option<HubId>>>,
+    /// Never folds again when an amendment stops a key (negative control).
+    ignores_stops: bool,
 }
 
 impl std::fmt::Debug for Signer {
@@ -112,6 +143,8 @@ impl Signer {
         charter: &Charter,
         store: Arc<MemoryStore>,
         mirror: Option<Arc<MemoryStore>>,
+        paused: Arc<Mutex<Option<HubId>>>,
+        ignores_stops: bool,
     ) -> Self {
         let me = secret.hub_id();
         let writer = FeedWriter::new(
@@ -127,6 +160,8 @@ impl Signer {
             mirror,
             writer: Mutex::new(writer),
             stopped: Mutex::new(false),
+            paused,
+            ignores_stops,
         }
     }
 
@@ -212,6 +247,11 @@ impl Signer {
         if self.stopped() {
             return Err(AppError::unavailable("this hub no longer signs"));
         }
+        if *lock(&self.paused) == Some(self.me) {
+            return Err(AppError::unavailable(
+                "this key signs nothing more: its successor is on its way",
+            ));
+        }
         let event = writer
             .sign_at(body, deps, hlc)
             .map_err(|e| AppError::internal(e.to_string()))?;
@@ -225,6 +265,11 @@ impl Signer {
             tracing::warn!(%error, "the second face did not take an own event");
         }
         ledger.offer(event.clone());
+        // An own endorsement may put in effect a stop past events these views applied.
+        if ledger.needs_refold() {
+            let charter = Arc::new(ledger.charter().clone());
+            fold_new(&charter, &self.store, ledger, self.ignores_stops);
+        }
         Ok(event)
     }
 }
@@ -253,6 +298,8 @@ struct SimHost {
     /// Claims answered since this start (an answer the rules refuse is not retried).
     answered: Mutex<BTreeSet<EventId>>,
     counters: Arc<Mutex<HubCounters>>,
+    /// Never folds again when an amendment stops a key (negative control).
+    ignores_stops: bool,
 }
 
 impl SimHost {
@@ -283,11 +330,22 @@ impl Host for SimHost {
         for event in events {
             ledger.offer(event);
         }
+        let unresolved = ledger.cuts().iter().any(|(key, cut)| {
+            cut.branch.is_some()
+                && self
+                    .store
+                    .forks()
+                    .get(key)
+                    .is_some_and(|f| f.resolved.is_none())
+        });
+        if ledger.needs_refold() || unresolved {
+            fold_new(&self.charter, &self.store, &mut ledger, self.ignores_stops);
+        }
         self.answer_claims(&mut ledger);
     }
 
     fn forked(&self, _: &Fork) {
-        *lock(&self.ledger) = fold_all(&self.charter, &self.store);
+        *lock(&self.ledger) = fold_all(&self.charter, &self.store, self.ignores_stops);
     }
 
     fn transfer(
@@ -357,15 +415,30 @@ struct Progress {
 pub struct SimNode {
     /// Host name (`hub-3`).
     pub name: String,
-    key_seed: [u8; 32],
-    charter: Arc<Charter>,
+    /// The keys it may sign with: its first, then its successor.
+    key_seeds: Vec<[u8; 32]>,
+    /// Which of `key_seeds` it runs under.
+    active_key: Mutex<usize>,
+    /// Its data dir: its own copy of the charter (amendments admit keys into it) and its
+    /// store, kept across crashes; replaced by a restore or a fresh data dir.
+    disk: Mutex<(Arc<Charter>, Arc<MemoryStore>)>,
+    /// A copy of the store, taken by a backup.
+    backup: Mutex<Option<Arc<MemoryStore>>>,
     peers: Vec<String>,
     /// For hubs: what they sign on their own.
     schedule: Option<Schedule>,
     env_seed: u64,
-    /// The node's durable state: kept across crashes.
-    pub store: Arc<MemoryStore>,
     ledger: Arc<Mutex<Ledger>>,
+    /// Its part in the amendments.
+    life: Life,
+    /// Which of its proposals and endorsements are signed (kept across crashes).
+    amended: Arc<Mutex<Amended>>,
+    /// A key of this node that signs nothing more.
+    paused: Arc<Mutex<Option<HubId>>>,
+    /// Visits at venues of a moving département, served by whichever hub holds it.
+    desk: Option<Arc<Mutex<Vec<Visit>>>>,
+    /// What a thief or a removed hub signed with a stopped key: (seq, id).
+    pub stopped_signed: Arc<Mutex<Vec<(HubId, u64, EventId)>>>,
     replica: Mutex<Option<Arc<Replica>>>,
     /// Starts so far (each restart draws fresh handshake randomness).
     starts: Mutex<u64>,
@@ -409,18 +482,28 @@ impl SimNode {
     pub fn new(
         name: String,
         key_seed: [u8; 32],
-        charter: Arc<Charter>,
+        charter: &Charter,
         peers: Vec<String>,
         schedule: Option<Schedule>,
         visits: Vec<Visit>,
         env_seed: u64,
     ) -> Self {
+        let charter = own_charter(charter);
         Self {
-            store: Arc::new(MemoryStore::in_memory(charter.clone())),
+            disk: Mutex::new((
+                charter.clone(),
+                Arc::new(MemoryStore::in_memory(charter.clone())),
+            )),
+            backup: Mutex::new(None),
             ledger: Arc::new(Mutex::new(Ledger::new(charter.clone()))),
             name,
-            key_seed,
-            charter,
+            key_seeds: vec![key_seed],
+            active_key: Mutex::new(0),
+            life: Life::default(),
+            amended: Arc::new(Mutex::new(Amended::default())),
+            paused: Arc::new(Mutex::new(None)),
+            desk: None,
+            stopped_signed: Arc::new(Mutex::new(Vec::new())),
             peers,
             schedule,
             env_seed,
@@ -441,13 +524,99 @@ impl SimNode {
     /// Makes this hub misbehave.
     pub fn misbehaving(mut self, misbehaviour: Misbehaviour) -> Self {
         self.misbehaviour = Some(misbehaviour);
-        self.second_store = Some(Arc::new(MemoryStore::in_memory(self.charter.clone())));
+        self.second_store = Some(Arc::new(MemoryStore::in_memory(self.charter())));
         self
     }
 
-    /// Whether this node follows the protocol.
+    /// Gives this node its part in the amendments, its successor key and the desk of the
+    /// visits at a moving département's venues.
+    pub fn living(
+        mut self,
+        life: Life,
+        successor: Option<[u8; 32]>,
+        desk: Option<Arc<Mutex<Vec<Visit>>>>,
+    ) -> Self {
+        self.life = life;
+        self.key_seeds.extend(successor);
+        self.desk = desk;
+        self
+    }
+
+    /// Whether this node follows the protocol (a thief does not; a removed hub is out).
     pub fn honest(&self) -> bool {
-        self.misbehaviour.is_none()
+        self.misbehaviour.is_none() && !self.life.departed
+    }
+
+    /// The charter as this node knows it (amendments it folded admitted keys into it).
+    pub fn charter(&self) -> Arc<Charter> {
+        lock(&self.disk).0.clone()
+    }
+
+    /// The node's store.
+    pub fn store(&self) -> Arc<MemoryStore> {
+        lock(&self.disk).1.clone()
+    }
+
+    /// The key it runs under now.
+    pub fn key(&self) -> HubId {
+        SecretKey::from_seed(&self.key_seeds[*lock(&self.active_key)]).hub_id()
+    }
+
+    /// Whether its views put in effect the succession of the key it runs under by its
+    /// successor key: the node must restart under it.
+    pub fn wants_switch(&self) -> bool {
+        let active = *lock(&self.active_key);
+        let Some(next) = self.key_seeds.get(active + 1) else {
+            return false;
+        };
+        let next = SecretKey::from_seed(next).hub_id();
+        lock(&self.ledger).membership().current_key(&self.key()) == next
+    }
+
+    /// Switches to the successor key (the runner restarts the node): on a fresh data dir for
+    /// a recovery, else on the same one (`maillage key rotate`).
+    pub fn switch_key(&self) {
+        *lock(&self.active_key) += 1;
+        if self.life.fresh_on_switch {
+            let charter = own_charter(&self.charter());
+            *lock(&self.disk) = (
+                charter.clone(),
+                Arc::new(MemoryStore::in_memory(charter.clone())),
+            );
+            *lock(&self.ledger) = Ledger::new(charter);
+        }
+    }
+
+    /// Takes a copy of the store (a backup).
+    pub fn take_backup(&self) {
+        let (charter, store) = lock(&self.disk).clone();
+        let copy = Arc::new(MemoryStore::in_memory(charter));
+        for author in store.frontier().keys() {
+            if let Ok(events) = store.range(author, 0, usize::MAX) {
+                let _ = copy.insert_all(&events);
+            }
+        }
+        *lock(&self.backup) = Some(copy);
+    }
+
+    /// Replaces the store by the backup (the node is down).
+    pub fn restore_backup(&self) {
+        if let Some(backup) = lock(&self.backup).take() {
+            lock(&self.disk).1 = backup;
+        }
+    }
+
+    /// A copy of `other`'s store as this node's (a thief's copy of its victim's disk).
+    pub fn copy_store_of(&self, other: &SimNode) {
+        other.take_backup();
+        if let Some(copy) = lock(&other.backup).take() {
+            lock(&self.disk).1 = copy;
+        }
+    }
+
+    /// Pauses signing with the key it runs under (its key was stolen).
+    pub fn pause_key(&self) {
+        *lock(&self.paused) = Some(self.key());
     }
 
     /// What a misbehaving hub did.
@@ -476,28 +645,37 @@ impl SimNode {
         if let Some(previous) = lock(&self.replica).take() {
             lock(&self.carried).add(&previous);
         }
-        *lock(&self.ledger) = fold_all(&self.charter, &self.store);
-        let secret = SecretKey::from_seed(&self.key_seed);
-        let is_hub = self
-            .charter
-            .member(&secret.hub_id())
-            .is_some_and(|m| m.role == Role::Hub);
+        // A joining hub's or a thief's node starts later.
+        let now = turmoil::sim_elapsed().unwrap_or_default();
+        let start = Duration::from_millis(self.life.starts_at_ms);
+        if start > now {
+            tokio::time::sleep(start - now).await;
+        }
+        let (charter, store) = lock(&self.disk).clone();
+        let ignores_stops = self.life.ignores_stops;
+        *lock(&self.ledger) = fold_all(&charter, &store, ignores_stops);
+        let key_seed = self.key_seeds[*lock(&self.active_key)];
+        let secret = SecretKey::from_seed(&key_seed);
+        let is_hub = self.schedule.is_some() || self.life.thief.is_some();
         let signer = is_hub.then(|| {
             Arc::new(Signer::new(
-                SecretKey::from_seed(&self.key_seed),
-                &self.charter,
-                self.store.clone(),
+                SecretKey::from_seed(&key_seed),
+                &charter,
+                store.clone(),
                 self.second_store.clone(),
+                self.paused.clone(),
+                ignores_stops,
             ))
         });
         let host = Arc::new(SimHost {
-            charter: self.charter.clone(),
-            store: self.store.clone(),
+            charter: charter.clone(),
+            store: store.clone(),
             ledger: self.ledger.clone(),
             // A misbehaving hub answers no claim and transfers nothing.
             signer: signer.clone().filter(|_| self.honest()),
             answered: Mutex::new(BTreeSet::new()),
             counters: self.counters.clone(),
+            ignores_stops,
         });
         // Claims that arrived before a crash and were not answered are answered now.
         host.answer_claims(&mut lock(&self.ledger));
@@ -519,16 +697,16 @@ impl SimNode {
         };
         let served_store: Arc<dyn EventStore> = match &self.misbehaviour {
             Some(m) => Arc::new(FaceStore::new(
-                self.store.clone(),
-                self.charter.clone(),
-                SecretKey::from_seed(&self.key_seed),
+                store.clone(),
+                charter.clone(),
+                SecretKey::from_seed(&key_seed),
                 m,
                 self.evidence.clone(),
             )),
-            None => self.store.clone(),
+            None => store.clone(),
         };
         let replica = Replica::with_environment(
-            self.charter.clone(),
+            charter.clone(),
             secret,
             served_store,
             host,
@@ -563,16 +741,17 @@ impl SimNode {
             // The second face: a replica of its own over the second store, for the other half
             // of the peers, on the next port.
             let face = Replica::with_environment(
-                self.charter.clone(),
-                SecretKey::from_seed(&self.key_seed),
+                charter.clone(),
+                SecretKey::from_seed(&key_seed),
                 second_store.clone(),
                 Arc::new(SimHost {
-                    charter: self.charter.clone(),
+                    charter: charter.clone(),
                     store: second_store.clone(),
-                    ledger: Arc::new(Mutex::new(Ledger::new(self.charter.clone()))),
+                    ledger: Arc::new(Mutex::new(Ledger::new(charter.clone()))),
                     signer: None,
                     answered: Mutex::new(BTreeSet::new()),
                     counters: Arc::new(Mutex::new(HubCounters::default())),
+                    ignores_stops: false,
                 }),
                 config,
                 environment(1),
@@ -585,12 +764,24 @@ impl SimNode {
                     .serve_with_incoming(incoming(listener)),
             );
         }
-        if let (Some(schedule), Some(signer)) = (self.schedule.clone(), signer) {
+        if let Some(signer) = signer {
             let staff = Staff {
                 replica: replica.clone(),
                 ledger: self.ledger.clone(),
                 signer,
                 progress: self.progress.clone(),
+                store: store.clone(),
+                life: Arc::new(self.life.clone()),
+                amended: self.amended.clone(),
+                desk: self.desk.clone(),
+                stopped_signed: self.stopped_signed.clone(),
+            };
+            if let Some(plan) = self.life.thief.clone() {
+                tokio::spawn(staff.clone().thieve(plan));
+            }
+            tokio::spawn(staff.clone().amend());
+            let Some(schedule) = self.schedule.clone() else {
+                return self.listen(replica, _stop_tx).await;
             };
             tokio::spawn(staff.clone().sign_schedule(schedule));
             match &self.misbehaviour {
@@ -602,27 +793,48 @@ impl SimNode {
                 }
             }
         }
+        self.listen(replica, _stop_tx).await
+    }
+
+    /// Serves peers until the host stops.
+    async fn listen(
+        &self,
+        replica: Arc<Replica>,
+        stop: tokio::sync::watch::Sender<bool>,
+    ) -> turmoil::Result {
         let listener = turmoil::net::TcpListener::bind(("0.0.0.0", PORT)).await?;
         tonic::transport::Server::builder()
             .add_service(maillage_sync::server::federation_server(replica))
             .serve_with_incoming(incoming(listener))
             .await?;
-        drop(_stop_tx);
+        drop(stop);
         Ok(())
     }
 
     /// What the runner checks.
     pub fn state(&self) -> NodeState {
+        let store = self.store();
         let ledger = lock(&self.ledger);
         let replica = lock(&self.replica).clone();
         let peers = replica.as_ref().map(|r| r.peers()).unwrap_or_default();
         let mut frontier = Sha256::new();
-        for (author, head) in self.store.frontier() {
+        for (author, mut head) in store.frontier() {
+            // Past a stop, what each node stored depends on when the stop reached it; what
+            // counts is the feed up to the stop.
+            if let Some(cut) = ledger.cuts().get(&author)
+                && head.seq > cut.last_seq
+            {
+                head.seq = cut.last_seq;
+                head.id = match store.get(&author, cut.last_seq) {
+                    Ok(Some(event)) => event.id,
+                    _ => cut.branch.unwrap_or(head.id),
+                };
+            }
             frontier.update(author.0);
             frontier.update(head.seq.to_be_bytes());
             frontier.update(head.id.0);
         }
-        for author in self.store.forks().keys() {
+        for author in store.forks().keys() {
             frontier.update(b"fork");
             frontier.update(author.0);
         }
@@ -632,20 +844,58 @@ impl SimNode {
                 s.bodies.len() - progress.scheduled_done.min(s.bodies.len())
                     + usize::from(!progress.venues_done)
             });
-            scheduled + progress.visits.iter().filter(|(_, o)| o.is_none()).count()
+            let amended = lock(&self.amended);
+            let life = self.life.proposals.len()
+                - amended.proposed.len().min(self.life.proposals.len())
+                + self
+                    .life
+                    .endorsements
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, t)| {
+                        !amended.endorsed.contains(i) && !crate::lifecycle::in_effect(t, &ledger)
+                    })
+                    .count();
+            scheduled + life + progress.visits.iter().filter(|(_, o)| o.is_none()).count()
         };
+        let life = self.life.tracked.then(|| {
+            let mut stopped = BTreeSet::new();
+            for (key, cut) in ledger.cuts() {
+                if let Ok(events) = store.range(key, cut.last_seq, usize::MAX) {
+                    stopped.extend(events.iter().map(|e| e.id));
+                }
+            }
+            LifeState {
+                verdicts: crate::lifecycle::verdicts(&ledger),
+                cuts: ledger
+                    .cuts()
+                    .iter()
+                    .map(|(k, c)| (*k, (c.last_seq, c.branch)))
+                    .collect(),
+                membership: ledger.membership().number,
+                in_effect: ledger
+                    .amendments()
+                    .into_iter()
+                    .filter(|a| a.in_effect)
+                    .map(|a| a.proposal)
+                    .collect(),
+                applied: ledger.applied(),
+                stopped,
+                refold_pending: ledger.needs_refold(),
+            }
+        });
         let carried = lock(&self.carried).clone();
         NodeState {
             honest: self.honest(),
-            forked: self
-                .store
+            forked: store
                 .forks()
                 .into_iter()
                 .map(|(author, f)| (author, f.fork.seq))
                 .collect(),
             name: self.name.clone(),
             applied: ledger.applied_count(),
-            stored: self.store.event_count(),
+            // Events past a stop are stored on some nodes and never applied anywhere.
+            stored: store.event_count() - life.as_ref().map_or(0, |l| l.stopped.len() as u64),
             pending: ledger.pending_count(),
             digest: ledger.digest(),
             frontier: frontier.finalize().into(),
@@ -666,6 +916,7 @@ impl SimNode {
                 .filter(|c| c.accepted.is_none())
                 .count(),
             work_left,
+            life,
         }
     }
 
@@ -692,6 +943,15 @@ struct Staff {
     ledger: Arc<Mutex<Ledger>>,
     signer: Arc<Signer>,
     progress: Arc<Mutex<Progress>>,
+    store: Arc<MemoryStore>,
+    life: Arc<Life>,
+    amended: Arc<Mutex<Amended>>,
+    desk: Option<Arc<Mutex<Vec<Visit>>>>,
+    stopped_signed: Arc<Mutex<Vec<(HubId, u64, EventId)>>>,
+}
+
+fn now_ms() -> u64 {
+    turmoil::sim_elapsed().unwrap_or_default().as_millis() as u64
 }
 
 /// A transfer request could not succeed.
@@ -705,11 +965,110 @@ enum TransferFailure {
 impl Staff {
     /// Judges and signs `body` (see [`Signer::sign`]) and tells the links.
     fn sign(&self, body: pb::event::Body, relies_on: &[HubId]) -> Result<VerifiedEvent, AppError> {
-        let signed = self.signer.sign(&mut lock(&self.ledger), body, relies_on);
+        let stubborn = self.life.stubborn_from_ms.is_some_and(|at| now_ms() >= at);
+        let signed = if stubborn {
+            // A removed hub that keeps authoring: its own views would refuse.
+            let signed = self.signer.sign_unjudged(&mut lock(&self.ledger), body);
+            if let Ok(event) = &signed {
+                lock(&self.stopped_signed).push((event.author, event.seq, event.id));
+            }
+            signed
+        } else {
+            self.signer.sign(&mut lock(&self.ledger), body, relies_on)
+        };
         if signed.is_ok() {
             self.replica.notify();
         }
         signed
+    }
+
+    /// Proposes and endorses this hub's amendments when due, every 200 ms.
+    async fn amend(self) {
+        let me = self.signer.me;
+        loop {
+            let done = {
+                let amended = lock(&self.amended);
+                amended.proposed.len() >= self.life.proposals.len()
+                    && amended.endorsed.len() >= self.life.endorsements.len()
+            };
+            if done {
+                return;
+            }
+            for (i, p) in self.life.proposals.iter().enumerate() {
+                if lock(&self.amended).proposed.contains(&i) || p.at_ms > now_ms() {
+                    continue;
+                }
+                let body = p.template.resolve(&me, &lock(&self.ledger), &self.store);
+                let Some(body) = body else { continue };
+                match self.sign(body, &[]) {
+                    Ok(_) => {
+                        lock(&self.amended).proposed.insert(i);
+                        // A hub rotating its key: the proposal is the old key's last event.
+                        if p.template.change.cut().is_some_and(|(key, _, _)| key == me) {
+                            *lock(&self.signer.paused) = Some(me);
+                        }
+                    }
+                    Err(error) if error.kind == ErrorKind::Rejected => {
+                        tracing::error!(%error, "the rules refuse a simulated amendment");
+                        lock(&self.amended).proposed.insert(i);
+                    }
+                    Err(_) => {}
+                }
+            }
+            for (i, t) in self.life.endorsements.iter().enumerate() {
+                if lock(&self.amended).endorsed.contains(&i) {
+                    continue;
+                }
+                let body = {
+                    let ledger = lock(&self.ledger);
+                    if crate::lifecycle::in_effect(t, &ledger) {
+                        lock(&self.amended).endorsed.insert(i);
+                        continue;
+                    }
+                    crate::lifecycle::endorsement(t, &ledger)
+                };
+                let Some(body) = body else { continue };
+                match self.sign(body, &[]) {
+                    Ok(_) => {
+                        lock(&self.amended).endorsed.insert(i);
+                    }
+                    Err(error) if error.kind == ErrorKind::Rejected => {
+                        tracing::error!(%error, "the rules refuse a simulated endorsement");
+                        lock(&self.amended).endorsed.insert(i);
+                    }
+                    Err(_) => {}
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// A thief signs with the stolen key every 500 ms, unjudged, until its plan ends.
+    async fn thieve(self, plan: crate::lifecycle::ThiefPlan) {
+        let mut step = 0;
+        while now_ms() < plan.until_ms {
+            let body = crate::lifecycle::thief_body(&plan, &lock(&self.ledger), step);
+            match self.signer.sign_unjudged(&mut lock(&self.ledger), body) {
+                Ok(event) => {
+                    lock(&self.stopped_signed).push((event.author, event.seq, event.id));
+                    self.replica.notify();
+                }
+                Err(error) => tracing::warn!(%error, "the thief could not sign"),
+            }
+            step += 1;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    /// Waits until this hub's key is a present hub's in its views (a joining hub's
+    /// admission).
+    async fn admitted(&self) {
+        while !lock(&self.ledger)
+            .membership()
+            .is_current_hub(&self.signer.me)
+        {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// Signs one scheduled event: `false` if the staff stop (the hub no longer signs). What
@@ -725,9 +1084,14 @@ impl Staff {
                 Err(error) if error.kind == ErrorKind::Pending => {
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
-                Err(error) => {
+                Err(error) if self.signer.stopped() => {
                     tracing::error!(%error, "simulated hub could not sign");
                     return false;
+                }
+                Err(_) => {
+                    // Paused (a successor key is on its way) or frozen after a fork (a
+                    // recovery is): later.
+                    tokio::time::sleep(Duration::from_millis(500)).await;
                 }
             }
         }
@@ -736,6 +1100,7 @@ impl Staff {
     /// Signs the venues at once, then each scheduled event when it is due (resuming after a
     /// restart where the staff left off).
     async fn sign_schedule(self, schedule: Schedule) {
+        self.admitted().await;
         if !lock(&self.progress).venues_done {
             for body in &schedule.venues {
                 if !self.sign_scheduled(body).await {
@@ -816,9 +1181,14 @@ impl Staff {
 
     /// Serves the people at this hub's venues when they come, one at a time.
     async fn serve_visitors(self) {
+        self.admitted().await;
         loop {
             tokio::time::sleep(Duration::from_millis(200)).await;
-            let now_ms = turmoil::sim_elapsed().unwrap_or_default().as_millis() as u64;
+            let now_ms = now_ms();
+            if !lock(&self.progress).venues_done {
+                continue;
+            }
+            self.take_from_desk(now_ms);
             let due: Vec<Visit> = lock(&self.progress)
                 .visits
                 .iter()
@@ -835,6 +1205,41 @@ impl Staff {
                 }
             }
         }
+    }
+
+    /// Takes the due visits at venues of a moving département this hub holds in its views,
+    /// and puts back those at venues it no longer holds.
+    fn take_from_desk(&self, now_ms: u64) {
+        let Some(desk) = &self.desk else { return };
+        let me = self.signer.me;
+        let membership = lock(&self.ledger).membership();
+        let holds = |v: &Visit| {
+            v.departement
+                .as_ref()
+                .is_some_and(|d| membership.holds(&me, d))
+        };
+        let mut desk = lock(desk);
+        let mut progress = lock(&self.progress);
+        let awaiting: BTreeSet<usize> = progress.awaiting.keys().copied().collect();
+        let mut given_back = Vec::new();
+        progress.visits.retain(|(v, o)| {
+            let back =
+                o.is_none() && v.departement.is_some() && !holds(v) && !awaiting.contains(&v.id);
+            if back {
+                given_back.push(v.clone());
+            }
+            !back
+        });
+        desk.extend(given_back);
+        let mut taken = Vec::new();
+        desk.retain(|v| {
+            let take = v.at_ms <= now_ms && holds(v);
+            if take {
+                taken.push(v.clone());
+            }
+            !take
+        });
+        progress.visits.extend(taken.into_iter().map(|v| (v, None)));
     }
 
     /// One step of serving a visit: `Some` once it ended, `None` to come back later (the
@@ -867,7 +1272,7 @@ impl Staff {
             VoucherStatus::HandedOut => {}
         }
         if state.owner == me {
-            return Some(self.redeem(visit, awaiting));
+            return self.redeem(visit, awaiting);
         }
         if awaiting.is_some() {
             if transfer_applied {
@@ -913,7 +1318,7 @@ impl Staff {
         }
     }
 
-    fn redeem(&self, visit: &Visit, transfer: Option<EventRef>) -> VisitOutcome {
+    fn redeem(&self, visit: &Visit, transfer: Option<EventRef>) -> Option<VisitOutcome> {
         let body = pb::event::Body::VoucherRedeemed(pb::VoucherRedeemed {
             serial: visit.serial.clone(),
             venue_id: visit.venue_id.clone(),
@@ -923,10 +1328,14 @@ impl Staff {
         });
         let relies_on: Vec<HubId> = transfer.iter().map(|t| t.author).collect();
         match self.sign(body, &relies_on) {
-            Ok(_) => VisitOutcome::Redeemed {
+            Ok(_) => Some(VisitOutcome::Redeemed {
                 transferred: transfer.is_some(),
-            },
-            Err(error) => VisitOutcome::RefusedByRules(error.message),
+            }),
+            Err(error) if error.kind == ErrorKind::Rejected => {
+                Some(VisitOutcome::RefusedByRules(error.message))
+            }
+            // Not signing now (paused, frozen): later.
+            Err(_) => None,
         }
     }
 

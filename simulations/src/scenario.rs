@@ -54,6 +54,173 @@ pub struct Scenario {
     /// A hub that breaks the protocol (none if absent).
     #[serde(default)]
     pub misbehaving: Option<Misbehaving>,
+    /// The founding charter's admission threshold: endorsements an amendment needs.
+    #[serde(default = "default_threshold")]
+    pub threshold: u32,
+    /// Départements each founding hub holds: its own ([`crate::territory`]`(index)`), then
+    /// others taken after every hub's own (the venues it registers are in each).
+    #[serde(default = "default_territories_per_hub")]
+    pub territories_per_hub: usize,
+    /// Charter amendments and the nodes they concern (none if absent).
+    #[serde(default)]
+    pub lifecycle: Option<Lifecycle>,
+}
+
+fn default_threshold() -> u32 {
+    1
+}
+
+fn default_territories_per_hub() -> usize {
+    1
+}
+
+/// A federation that changes while it runs: hubs admitted, removed, keys rotated, stolen or
+/// recovered after a restored backup forked them, départements moved (docs/protocol.md §1b).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lifecycle {
+    /// Hubs not in the founding charter: indices `hubs..hubs + joining`, each with a key of
+    /// its own and its own département, whose node starts at `join_at_s` and replicates once
+    /// an amendment admitted it; it signs its schedule (shifted to start then) and serves
+    /// visitors like every hub.
+    #[serde(default)]
+    pub joining: usize,
+    /// When the joining hubs' nodes start.
+    #[serde(default)]
+    pub join_at_s: u64,
+    /// The amendments, each proposed by one hub and endorsed by others when they see it.
+    pub amendments: Vec<Amendment>,
+    /// A thief who copied a hub's key and store and signs with the key from then on.
+    #[serde(default)]
+    pub thief: Option<Thief>,
+    /// A hub whose data is restored from a backup while it is cut off, and which signs at
+    /// once (its feed forks).
+    #[serde(default)]
+    pub restore: Option<Restore>,
+    /// Visits, at other hubs, of vouchers a succeeded hub handed out before its succession,
+    /// from 5 s after the succession is proposed: each must be honoured through the successor.
+    #[serde(default)]
+    pub successor_visits: usize,
+    /// Visits of vouchers at a venue of a département that moves (`move` amendments), from
+    /// 4 s before the move to 4 s after: served by whichever hub holds the venue in its views.
+    #[serde(default)]
+    pub in_flight_visits: usize,
+    /// Hubs whose node ignores the stops amendments set (it never folds its views again):
+    /// a negative control, caught by the stopped-keys invariant.
+    #[serde(default)]
+    pub ignores_stops: Vec<usize>,
+}
+
+/// One amendment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Amendment {
+    /// When it is proposed (simulated seconds).
+    pub at_s: u64,
+    /// The hub that proposes it (its proposal counts as its endorsement).
+    pub proposer: usize,
+    /// The hubs that endorse it once their views hold the proposal.
+    #[serde(default)]
+    pub endorsers: Vec<usize>,
+    /// What it changes.
+    pub change: ChangeSpec,
+}
+
+/// An amendment's change, naming hubs by index.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ChangeSpec {
+    /// Admits a joining hub with its département.
+    Admit {
+        /// The hub (an index from `hubs` on).
+        hub: usize,
+    },
+    /// Removes a hub: its events after what the proposer applied of its feed never count.
+    /// The hub keeps signing its schedule, unjudged, from the proposal on.
+    Remove {
+        /// The hub.
+        hub: usize,
+    },
+    /// Planned rotation: the hub proposes the succession of its key by its next key, the
+    /// proposal being the old key's last event; it signs nothing more with the old key and
+    /// switches once the succession is in effect in its views.
+    Rotate {
+        /// The hub (the proposer).
+        hub: usize,
+    },
+    /// A stolen key (see [`Thief`]): another hub proposes the succession of the hub's key by
+    /// its next key from the last event the hub signed before the theft.
+    Steal {
+        /// The hub.
+        hub: usize,
+    },
+    /// Recovery from an own fork (see [`Restore`]): the proposer names the branch its store
+    /// holds past the fork and the hub's next key; the hub serves a fresh data dir under it.
+    Recover {
+        /// The hub.
+        hub: usize,
+    },
+    /// Moves `from`'s last département to `to`.
+    Move {
+        /// The hub giving it.
+        from: usize,
+        /// The hub receiving it.
+        to: usize,
+    },
+}
+
+impl ChangeSpec {
+    /// The hubs it names.
+    pub fn hubs(&self) -> Vec<usize> {
+        match *self {
+            Self::Admit { hub }
+            | Self::Remove { hub }
+            | Self::Rotate { hub }
+            | Self::Steal { hub }
+            | Self::Recover { hub } => vec![hub],
+            Self::Move { from, to } => vec![from, to],
+        }
+    }
+
+    /// The hub whose key this change succeeds.
+    pub fn succeeded(&self) -> Option<usize> {
+        match *self {
+            Self::Rotate { hub } | Self::Steal { hub } | Self::Recover { hub } => Some(hub),
+            _ => None,
+        }
+    }
+}
+
+/// A stolen key. At `at_s` the hub stops signing with it (its operator found out); the thief,
+/// a node of its own with a copy of the hub's store, signs with it every 500 ms from then on:
+/// redemptions of the hub's vouchers, carnets, batches. Every honest node must end up counting
+/// none of them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thief {
+    /// The hub whose key is stolen.
+    pub hub: usize,
+    /// When.
+    pub at_s: u64,
+    /// Until when the thief signs.
+    pub until_s: u64,
+    /// Hubs the thief dials (it serves anyone who dials it).
+    pub peers: Vec<usize>,
+}
+
+/// A hub restored from a backup: the backup is taken at `backup_at_s`; at `restore_at_s` the
+/// hub stops, its store is replaced by the backup and it starts again and signs its schedule
+/// at once, without catching up (`--offline`): a partition should cut it off then, so that
+/// its peers hold later events of its feed and the feed forks.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Restore {
+    /// The hub.
+    pub hub: usize,
+    /// When its backup is taken.
+    pub backup_at_s: u64,
+    /// When it is restored and restarted.
+    pub restore_at_s: u64,
 }
 
 /// A misbehaving hub. It serves two faces: its peers are split in two halves, the first
@@ -204,9 +371,9 @@ impl Scenario {
             );
             for hub in p.groups.iter().flatten() {
                 anyhow::ensure!(
-                    *hub < scenario.hubs,
+                    *hub < scenario.all_hubs(),
                     "partition names hub {hub}, only {} hubs",
-                    scenario.hubs
+                    scenario.all_hubs()
                 );
             }
         }
@@ -256,7 +423,92 @@ impl Scenario {
                 "people: from_s must be before until_s"
             );
         }
+        anyhow::ensure!(
+            scenario.threshold >= 1 && scenario.threshold as usize <= scenario.hubs,
+            "threshold: between 1 and the {} founding hubs, found {}",
+            scenario.hubs,
+            scenario.threshold
+        );
+        anyhow::ensure!(
+            (1..=4).contains(&scenario.territories_per_hub)
+                && scenario.all_hubs() * scenario.territories_per_hub <= 101,
+            "territories_per_hub: 1 to 4, and at most 101 départements in all"
+        );
+        if let Some(l) = &scenario.lifecycle {
+            scenario.check_lifecycle(l)?;
+        }
         Ok(scenario)
+    }
+
+    /// Every hub: the founding ones and those joining later.
+    pub fn all_hubs(&self) -> usize {
+        self.hubs + self.lifecycle.as_ref().map_or(0, |l| l.joining)
+    }
+
+    fn check_lifecycle(&self, l: &Lifecycle) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.misbehaving.is_none(),
+            "lifecycle: not with a misbehaving hub"
+        );
+        let n = self.all_hubs();
+        for a in &l.amendments {
+            let named = a.change.hubs();
+            anyhow::ensure!(
+                a.proposer < n
+                    && a.endorsers.iter().all(|e| *e < n && *e != a.proposer)
+                    && named.iter().all(|h| *h < n),
+                "amendment at {} s names a hub outside 0..{n}, or its proposer as endorser",
+                a.at_s
+            );
+            anyhow::ensure!(
+                1 + a.endorsers.len() >= self.threshold as usize,
+                "amendment at {} s: {} endorsement(s) with its proposal, the threshold is {}",
+                a.at_s,
+                1 + a.endorsers.len(),
+                self.threshold
+            );
+            match a.change {
+                ChangeSpec::Admit { hub } => {
+                    anyhow::ensure!(hub >= self.hubs, "admit: hub {hub} is a founding hub")
+                }
+                ChangeSpec::Rotate { hub } => anyhow::ensure!(
+                    a.proposer == hub,
+                    "rotate: the hub proposes its own rotation"
+                ),
+                ChangeSpec::Steal { hub } => anyhow::ensure!(
+                    l.thief
+                        .as_ref()
+                        .is_some_and(|t| t.hub == hub && t.at_s <= a.at_s)
+                        && a.proposer != hub,
+                    "steal: needs a thief of hub {hub} before it, and another proposer"
+                ),
+                ChangeSpec::Recover { hub } => anyhow::ensure!(
+                    l.restore
+                        .as_ref()
+                        .is_some_and(|r| r.hub == hub && r.restore_at_s < a.at_s)
+                        && a.proposer != hub,
+                    "recover: needs a restore of hub {hub} before it, and another proposer"
+                ),
+                ChangeSpec::Move { from, to } => anyhow::ensure!(
+                    from != to && self.territories_per_hub >= 2,
+                    "move: two hubs, and territories_per_hub of 2 at least"
+                ),
+                ChangeSpec::Remove { .. } => {}
+            }
+        }
+        if let Some(t) = &l.thief {
+            anyhow::ensure!(
+                t.hub < self.hubs && t.at_s < t.until_s && t.peers.iter().all(|p| *p < n),
+                "thief: a founding hub, at_s before until_s, peers among the hubs"
+            );
+        }
+        if let Some(r) = &l.restore {
+            anyhow::ensure!(
+                r.hub < self.hubs && r.backup_at_s < r.restore_at_s,
+                "restore: a founding hub, backup_at_s before restore_at_s"
+            );
+        }
+        Ok(())
     }
 
     /// When the last fault heals after `after_s` (a partition ends, a crashed hub restarts, a
@@ -284,6 +536,14 @@ impl Scenario {
                 [m.out_of_territory_at_s, m.forge_at_s, m.equivocate_at_s]
                     .into_iter()
                     .flatten()
+            }))
+            .chain(self.lifecycle.iter().flat_map(|l| {
+                l.amendments
+                    .iter()
+                    .map(|a| a.at_s)
+                    .chain(l.thief.iter().map(|t| t.until_s))
+                    .chain(l.restore.iter().map(|r| r.restore_at_s))
+                    .chain(std::iter::once(l.join_at_s))
             }))
             .max()
             .unwrap_or(0)

@@ -98,6 +98,11 @@ pub enum VisitKind {
     Local,
     /// One of two presentations of the same voucher at two hubs.
     DoubleSpend,
+    /// A voucher of a hub whose key was succeeded, handed out before, presented at another
+    /// hub after: it must be honoured through the successor.
+    Successor,
+    /// At a venue of a département that moves between hubs, around the move.
+    InFlight,
 }
 
 /// A person presenting a voucher at a venue.
@@ -121,6 +126,9 @@ pub struct Visit {
     pub kind: VisitKind,
     /// For a double spend: the other presentation.
     pub pair: Option<usize>,
+    /// For a visit at a venue of a moving département: the département (whichever hub holds
+    /// it in its views serves the visit).
+    pub departement: Option<String>,
 }
 
 /// How a visit ended.
@@ -155,39 +163,70 @@ impl VisitOutcome {
     }
 }
 
-/// Schedule events that hand a carnet out: (hub, k, due ms).
-fn hand_outs(scenario: &Scenario, eligible: &[usize]) -> Vec<(usize, usize, u64)> {
+/// Schedule events that hand a carnet out: (hub, k, due ms), those `usable` allows.
+fn hand_outs(
+    scenario: &Scenario,
+    eligible: &[usize],
+    usable: &dyn Fn(usize, u64) -> bool,
+) -> Vec<(usize, usize, u64)> {
     let mut all = Vec::new();
     for &hub in eligible {
         for k in 0..scenario.events_per_hub {
-            if k % 5 != 0 {
-                all.push((hub, k, due_ms(scenario, k)));
+            let due = hub_due_ms(scenario, hub, k);
+            if k % 5 != 0 && usable(hub, due) {
+                all.push((hub, k, due));
             }
         }
     }
     all
 }
 
+/// When schedule event `k` of hub `hub` is due: a joining hub's schedule starts 2 s after
+/// the amendment admitting it is proposed, and keeps the others' pace.
+pub fn hub_due_ms(scenario: &Scenario, hub: usize, k: usize) -> u64 {
+    let admitted_ms = scenario.lifecycle.as_ref().and_then(|l| {
+        l.amendments.iter().find_map(|a| match a.change {
+            crate::scenario::ChangeSpec::Admit { hub: h } if h == hub => Some(a.at_s * 1000),
+            _ => None,
+        })
+    });
+    match admitted_ms {
+        Some(at) => at + 2_000 + k as u64 * interval_ms(scenario) / 2,
+        None => due_ms(scenario, k),
+    }
+}
+
+/// Who takes part in the visits, and which carnets people carry.
+#[allow(missing_debug_implementations)]
+pub struct Cast<'a> {
+    /// Hubs that take part in no visit (a misbehaving or removed hub).
+    pub excluded: &'a [usize],
+    /// Hubs people never visit, though their vouchers are presented elsewhere (a hub
+    /// restored from a backup).
+    pub not_visited: &'a [usize],
+    /// Whether the carnet hub `hub` hands out at `due` ms stays valid for good.
+    pub usable: &'a dyn Fn(usize, u64) -> bool,
+}
+
 /// The visits of a run. `hubs` are the hubs' keys; `misbehaving` takes part in none.
-pub fn plan(
-    scenario: &Scenario,
-    seed: u64,
-    hubs: &[HubId],
-    misbehaving: Option<usize>,
-) -> Vec<Visit> {
+pub fn plan(scenario: &Scenario, seed: u64, hubs: &[HubId], cast: &Cast<'_>) -> Vec<Visit> {
     let Some(people) = &scenario.people else {
         return Vec::new();
     };
-    let eligible: Vec<usize> = (0..scenario.hubs)
-        .filter(|h| Some(*h) != misbehaving)
+    let owners: Vec<usize> = (0..scenario.all_hubs())
+        .filter(|h| !cast.excluded.contains(h))
+        .collect();
+    let eligible: Vec<usize> = owners
+        .iter()
+        .copied()
+        .filter(|h| !cast.not_visited.contains(h))
         .collect();
     if eligible.len() < 2 {
         return Vec::new();
     }
     let mut rng = SplitMix64::new(seed ^ 0x7065_6f70_6c65_0001);
-    let mut free = hand_outs(scenario, &eligible);
+    let mut free = hand_outs(scenario, &owners, cast.usable);
     let window_ms = (people.until_s - people.from_s) * 1000;
-    let mut visits: Vec<Visit> = Vec::new();
     let venue = |hub: usize, rng: &mut SplitMix64| -> (String, String) {
         let venues = crate::venues::venues_for(&crate::territory(hub), scenario.venues_per_hub);
         let v = &venues[rng.below(venues.len())];
@@ -196,6 +235,8 @@ pub fn plan(
             v.services.first().cloned().unwrap_or_default(),
         )
     };
+    let mut visits: Vec<Visit> = Vec::new();
+    lifecycle_visits(scenario, &mut rng, hubs, &eligible, &mut free, &mut visits);
     let kinds = std::iter::repeat_n(VisitKind::Move, people.movers)
         .chain(std::iter::repeat_n(VisitKind::Local, people.locals))
         .chain(std::iter::repeat_n(
@@ -221,6 +262,11 @@ pub fn plan(
         let Some(serials) = carnet(&crate::territory(owner), k) else {
             continue;
         };
+        let eligible: Vec<usize> = if eligible.contains(&owner) {
+            eligible.clone()
+        } else {
+            eligible.iter().copied().chain([owner]).collect()
+        };
         let other = |rng: &mut SplitMix64, not: &[usize]| -> usize {
             let choices: Vec<usize> = eligible
                 .iter()
@@ -230,7 +276,9 @@ pub fn plan(
             choices[rng.below(choices.len())]
         };
         match kind {
-            VisitKind::Move | VisitKind::Local => {
+            VisitKind::Move | VisitKind::Local
+                if kind == VisitKind::Move || !cast.not_visited.contains(&owner) =>
+            {
                 let (hub, serial) = if kind == VisitKind::Move {
                     (other(&mut rng, &[owner]), serials[0].clone())
                 } else {
@@ -247,11 +295,13 @@ pub fn plan(
                     service,
                     kind,
                     pair: None,
+                    departement: None,
                 });
             }
+            VisitKind::Move | VisitKind::Local | VisitKind::Successor | VisitKind::InFlight => {}
             VisitKind::DoubleSpend => {
                 // The first hub is the owner one time in four, another hub otherwise.
-                let first = if rng.below(4) == 0 {
+                let first = if rng.below(4) == 0 && !cast.not_visited.contains(&owner) {
                     owner
                 } else {
                     other(&mut rng, &[owner])
@@ -271,10 +321,92 @@ pub fn plan(
                         service,
                         kind,
                         pair: Some(pair),
+                        departement: None,
                     });
                 }
             }
         }
     }
     visits
+}
+
+/// The visits a lifecycle asks for: vouchers of a succeeded hub presented at other hubs after
+/// its succession (the fourth voucher of carnets handed out before it, which no other visit
+/// uses), and visits at the venues of a moving département around the move.
+fn lifecycle_visits(
+    scenario: &Scenario,
+    rng: &mut SplitMix64,
+    hubs: &[HubId],
+    eligible: &[usize],
+    free: &mut Vec<(usize, usize, u64)>,
+    visits: &mut Vec<Visit>,
+) {
+    use crate::scenario::ChangeSpec;
+    let Some(l) = &scenario.lifecycle else { return };
+    for a in &l.amendments {
+        if let Some(hub) = a.change.succeeded() {
+            let before: Vec<usize> = (0..scenario.events_per_hub)
+                .filter(|k| {
+                    k % 5 != 0 && due_ms(scenario, *k) + HANDED_OUT_BEFORE_MS <= a.at_s * 1000
+                })
+                .filter(|k| free.iter().any(|(h, j, _)| *h == hub && j == k))
+                .collect();
+            for i in 0..l.successor_visits.min(before.len()) {
+                let k = before[before.len() - 1 - i];
+                let Some(serials) = carnet(&crate::territory(hub), k) else {
+                    continue;
+                };
+                let others: Vec<usize> = eligible.iter().copied().filter(|h| *h != hub).collect();
+                let at = others[rng.below(others.len())];
+                let venues =
+                    crate::venues::venues_for(&crate::territory(at), scenario.venues_per_hub);
+                let v = &venues[rng.below(venues.len())];
+                visits.push(Visit {
+                    id: visits.len(),
+                    at_ms: (a.at_s + 5) * 1000 + rng.next_u64() % 4_000,
+                    hub: at,
+                    owner: hub,
+                    serial: serials[3].clone(),
+                    venue_id: venue_id(&hubs[at], &v.record.id),
+                    service: v.services.first().cloned().unwrap_or_default(),
+                    kind: VisitKind::Successor,
+                    pair: None,
+                    departement: None,
+                });
+            }
+        }
+        if let ChangeSpec::Move { from, to } = a.change {
+            let departement = crate::territories_of(scenario, from)
+                .last()
+                .cloned()
+                .unwrap_or_default();
+            let venues = crate::venues::venues_for(&departement, scenario.venues_per_hub);
+            for _ in 0..l.in_flight_visits {
+                let ready: Vec<usize> = (0..free.len())
+                    .filter(|i| free[*i].2 + HANDED_OUT_BEFORE_MS + 4_000 <= a.at_s * 1000)
+                    .collect();
+                if ready.is_empty() {
+                    break;
+                }
+                let (owner, k, _) = free.remove(ready[rng.below(ready.len())]);
+                let Some(serials) = carnet(&crate::territory(owner), k) else {
+                    continue;
+                };
+                let v = &venues[rng.below(venues.len())];
+                let at_ms = (a.at_s * 1000 + rng.next_u64() % 8_000).saturating_sub(4_000);
+                visits.push(Visit {
+                    id: visits.len(),
+                    at_ms,
+                    hub: if at_ms < a.at_s * 1000 { from } else { to },
+                    owner,
+                    serial: serials[0].clone(),
+                    venue_id: venue_id(&hubs[from], &v.record.id),
+                    service: v.services.first().cloned().unwrap_or_default(),
+                    kind: VisitKind::InFlight,
+                    pair: None,
+                    departement: Some(departement.clone()),
+                });
+            }
+        }
+    }
 }
