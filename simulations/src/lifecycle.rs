@@ -298,7 +298,7 @@ pub fn thief_body(plan: &ThiefPlan, ledger: &Ledger, step: usize) -> pb::event::
         serials: (n * 5 + 1..=n * 5 + 5)
             .map(|i| format!("{batch}-{i}"))
             .collect(),
-        person: vec![7; 16],
+        personal: vec![7; 32],
         prescriber: Some(pb::Prescriber {
             kind: "CAF".into(),
             name: "CAF, accueil".into(),
