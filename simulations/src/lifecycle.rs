@@ -147,7 +147,7 @@ impl Template {
         };
         Some(pb::event::Body::AmendmentProposed(pb::AmendmentProposed {
             number: ledger.membership().number + 1,
-            change: Some(wire_change(&change)),
+            change: Some(change.to_wire()),
             reason: "amendement simulé".into(),
         }))
     }
@@ -206,51 +206,6 @@ pub fn template(
     }
 }
 
-/// The wire form of a change (as the node's application writes it).
-fn wire_change(change: &Change) -> pb::amendment_proposed::Change {
-    use pb::amendment_proposed::Change as W;
-    match change {
-        Change::Admit {
-            key,
-            name,
-            role,
-            territories,
-        } => W::Admit(pb::MemberAdmitted {
-            key: key.0.to_vec(),
-            name: name.clone(),
-            role: match role {
-                Role::Hub => pb::Role::Hub as i32,
-                Role::Observer => pb::Role::Observer as i32,
-            },
-            territories: territories.iter().cloned().collect(),
-        }),
-        Change::Remove { member, last_seq } => W::Remove(pb::MemberRemoved {
-            member: member.0.to_vec(),
-            last_seq: *last_seq,
-        }),
-        Change::Move {
-            from,
-            to,
-            territories,
-        } => W::MoveTerritories(pb::TerritoriesMoved {
-            from: from.0.to_vec(),
-            to: to.0.to_vec(),
-            territories: territories.iter().cloned().collect(),
-        }),
-        Change::Threshold(t) => W::Threshold(pb::ThresholdChanged { threshold: *t }),
-        Change::Succession {
-            member,
-            last_seq,
-            successor,
-            branch,
-        } => W::Succession(pb::MemberSucceeded {
-            member: member.0.to_vec(),
-            last_seq: *last_seq,
-            successor: successor.0.to_vec(),
-            branch: branch.map(|b| b.0.to_vec()).unwrap_or_default(),
-        }),
-    }
-}
 
 /// The endorsement of the proposal in `ledger` that `template` names, if the views hold it
 /// and it is not in effect yet.

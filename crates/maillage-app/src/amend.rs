@@ -25,7 +25,7 @@ impl App {
         let change = self.change_of(&views, &membership, r.change, &me, next_own_seq)?;
         let body = pb::event::Body::AmendmentProposed(pb::AmendmentProposed {
             number,
-            change: Some(wire_change(&change)),
+            change: Some(change.to_wire()),
             reason: r.reason,
         });
         let threshold = membership.threshold;
@@ -293,51 +293,6 @@ fn find_proposal(views: &Ledger, prefix: &str) -> Result<AmendmentView> {
     }
 }
 
-/// The wire form of a change.
-fn wire_change(change: &Change) -> pb::amendment_proposed::Change {
-    use pb::amendment_proposed::Change as W;
-    match change {
-        Change::Admit {
-            key,
-            name,
-            role,
-            territories,
-        } => W::Admit(pb::MemberAdmitted {
-            key: key.0.to_vec(),
-            name: name.clone(),
-            role: match role {
-                Role::Hub => pb::Role::Hub as i32,
-                Role::Observer => pb::Role::Observer as i32,
-            },
-            territories: territories.iter().cloned().collect(),
-        }),
-        Change::Remove { member, last_seq } => W::Remove(pb::MemberRemoved {
-            member: member.0.to_vec(),
-            last_seq: *last_seq,
-        }),
-        Change::Move {
-            from,
-            to,
-            territories,
-        } => W::MoveTerritories(pb::TerritoriesMoved {
-            from: from.0.to_vec(),
-            to: to.0.to_vec(),
-            territories: territories.iter().cloned().collect(),
-        }),
-        Change::Threshold(t) => W::Threshold(pb::ThresholdChanged { threshold: *t }),
-        Change::Succession {
-            member,
-            last_seq,
-            successor,
-            branch,
-        } => W::Succession(pb::MemberSucceeded {
-            member: member.0.to_vec(),
-            last_seq: *last_seq,
-            successor: successor.0.to_vec(),
-            branch: branch.map(|b| b.0.to_vec()).unwrap_or_default(),
-        }),
-    }
-}
 
 /// A change as a view.
 pub fn change_view(change: &Change) -> AmendmentChangeView {

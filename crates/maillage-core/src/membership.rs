@@ -9,6 +9,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use maillage_proto::v1 as pb;
+
 use crate::charter::{Charter, Role};
 use crate::crypto::PublicKey;
 use crate::ids::{EventId, HubId};
@@ -80,6 +82,52 @@ pub enum Change {
 }
 
 impl Change {
+    /// The wire form of this change, as an `AmendmentProposed` carries it.
+    pub fn to_wire(&self) -> pb::amendment_proposed::Change {
+        use pb::amendment_proposed::Change as W;
+        match self {
+            Change::Admit {
+                key,
+                name,
+                role,
+                territories,
+            } => W::Admit(pb::MemberAdmitted {
+                key: key.0.to_vec(),
+                name: name.clone(),
+                role: match role {
+                    Role::Hub => pb::Role::Hub as i32,
+                    Role::Observer => pb::Role::Observer as i32,
+                },
+                territories: territories.iter().cloned().collect(),
+            }),
+            Change::Remove { member, last_seq } => W::Remove(pb::MemberRemoved {
+                member: member.0.to_vec(),
+                last_seq: *last_seq,
+            }),
+            Change::Move {
+                from,
+                to,
+                territories,
+            } => W::MoveTerritories(pb::TerritoriesMoved {
+                from: from.0.to_vec(),
+                to: to.0.to_vec(),
+                territories: territories.iter().cloned().collect(),
+            }),
+            Change::Threshold(t) => W::Threshold(pb::ThresholdChanged { threshold: *t }),
+            Change::Succession {
+                member,
+                last_seq,
+                successor,
+                branch,
+            } => W::Succession(pb::MemberSucceeded {
+                member: member.0.to_vec(),
+                last_seq: *last_seq,
+                successor: successor.0.to_vec(),
+                branch: branch.map(|b| b.0.to_vec()).unwrap_or_default(),
+            }),
+        }
+    }
+
     /// The key this change stops at `last_seq`, with its last seq and the branch that stands.
     pub fn cut(&self) -> Option<(HubId, u64, Option<EventId>)> {
         match self {
