@@ -892,8 +892,8 @@ impl<B: Backend> Store<B> {
         &self,
         events: impl Iterator<Item = &'a VerifiedEvent>,
     ) -> Result<(), StoreError> {
-        let new: Vec<(EventId, Vec<u8>)> = events
-            .filter_map(|e| Some((e.id, e.personal.as_ref()?.bytes.clone())))
+        let new: Vec<parts::NewPart> = events
+            .filter_map(|e| Some((e.id, e.author, e.seq, e.personal.as_ref()?.bytes.clone())))
             .collect();
         if new.is_empty() {
             return Ok(());
@@ -919,15 +919,9 @@ impl<B: Backend> Store<B> {
         }
     }
 
-    /// The held part of the event with this payload (for forwarding: the peer checks it).
-    fn part_of_payload(&self, payload: &[u8]) -> Option<Vec<u8>> {
-        let parts = self.parts.lock().ok()?;
-        if parts.is_empty() {
-            return None;
-        }
-        parts
-            .get(&maillage_core::crypto::event_id(payload))
-            .cloned()
+    /// The held part of the event at a feed position (for forwarding: the peer checks it).
+    fn part_at(&self, author: &HubId, seq: u64) -> Option<Vec<u8>> {
+        self.parts.lock().ok()?.get_at(author, seq).cloned()
     }
 }
 
@@ -1253,7 +1247,7 @@ impl<B: Backend> EventStore for Store<B> {
             .map(|(seq, bytes)| {
                 pb::SignedEvent::decode(bytes.as_slice())
                     .map(|mut signed| {
-                        if let Some(part) = self.part_of_payload(&signed.payload) {
+                        if let Some(part) = self.part_at(author, seq) {
                             signed.personal = part;
                         }
                         (seq, signed)

@@ -11,35 +11,38 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use maillage_core::EventId;
 use maillage_core::personal::PART_BYTES_MAX;
+use maillage_core::{EventId, HubId};
 
 use crate::StoreError;
+use crate::sled_backend::io_err;
 
 /// First bytes of the file.
-const MAGIC: &[u8; 16] = b"MAILLAGE-PARTS1\n";
+const MAGIC: &[u8; 16] = b"MAILLAGE-PARTS2\n";
+/// Bytes of a frame before the part: event id, author, seq, length.
+const HEAD: usize = 32 + 32 + 8 + 2;
 /// The file's name in the store directory.
 pub const FILE_NAME: &str = "personal.parts";
 
-/// The parts a store holds, by event id.
+/// A part to keep: its event's id and feed position, and its bytes.
+pub(crate) type NewPart = (EventId, HubId, u64, Vec<u8>);
+
+/// The parts a store holds, by event id, and their events' feed positions (forwarding a range
+/// of a feed finds its parts by position, without hashing payloads).
 #[derive(Debug, Default)]
 pub(crate) struct Parts {
     /// The file, for a store on disk.
     path: Option<PathBuf>,
-    map: BTreeMap<EventId, Vec<u8>>,
+    map: BTreeMap<EventId, (HubId, u64, Vec<u8>)>,
+    at: BTreeMap<(HubId, u64), EventId>,
 }
 
-fn io_err(context: &'static str) -> impl Fn(std::io::Error) -> StoreError {
-    move |source| StoreError::Backend {
-        context,
-        source: Box::new(source),
-    }
-}
-
-/// `id || length (u16 BE) || part || crc32(id || length || part)`.
-fn frame(id: &EventId, part: &[u8], out: &mut Vec<u8>) {
+/// `id || author || seq (u64 BE) || length (u16 BE) || part || crc32(all before)`.
+fn frame(id: &EventId, author: &HubId, seq: u64, part: &[u8], out: &mut Vec<u8>) {
     let start = out.len();
     out.extend_from_slice(&id.0);
+    out.extend_from_slice(&author.0);
+    out.extend_from_slice(&seq.to_be_bytes());
     out.extend_from_slice(&(part.len() as u16).to_be_bytes());
     out.extend_from_slice(part);
     let crc = crc32fast::hash(&out[start..]);
@@ -58,7 +61,7 @@ impl Parts {
         let path = dir.join(FILE_NAME);
         let mut parts = Self {
             path: Some(path.clone()),
-            map: BTreeMap::new(),
+            ..Self::default()
         };
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
@@ -69,13 +72,13 @@ impl Parts {
         let mut at = if clean { MAGIC.len() } else { bytes.len() };
         while at < bytes.len() {
             let Some(len) = bytes
-                .get(at + 32..at + 34)
+                .get(at + HEAD - 2..at + HEAD)
                 .map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)
             else {
                 clean = false;
                 break;
             };
-            let end = at + 34 + len;
+            let end = at + HEAD + len;
             let Some(crc) = bytes.get(end..end + 4) else {
                 clean = false;
                 break;
@@ -88,7 +91,16 @@ impl Parts {
             }
             let mut id = [0u8; 32];
             id.copy_from_slice(&bytes[at..at + 32]);
-            parts.map.insert(EventId(id), bytes[at + 34..end].to_vec());
+            let mut author = [0u8; 32];
+            author.copy_from_slice(&bytes[at + 32..at + 64]);
+            let mut seq = [0u8; 8];
+            seq.copy_from_slice(&bytes[at + 64..at + 72]);
+            parts.insert((
+                EventId(id),
+                HubId(author),
+                u64::from_be_bytes(seq),
+                bytes[at + HEAD..end].to_vec(),
+            ));
             at = end + 4;
         }
         if !clean {
@@ -101,14 +113,20 @@ impl Parts {
         Ok(parts)
     }
 
-    /// The part of an event, if held.
-    pub(crate) fn get(&self, id: &EventId) -> Option<&Vec<u8>> {
-        self.map.get(id)
+    fn insert(&mut self, (id, author, seq, part): NewPart) {
+        self.at.insert((author, seq), id);
+        self.map.insert(id, (author, seq, part));
     }
 
-    /// Whether no part is held.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.map.is_empty()
+    /// The part of an event, if held.
+    pub(crate) fn get(&self, id: &EventId) -> Option<&Vec<u8>> {
+        self.map.get(id).map(|(_, _, part)| part)
+    }
+
+    /// The part of the event at a feed position, if held (it may belong to another branch
+    /// of a forked feed: whoever attaches it checks it against the event's commitment).
+    pub(crate) fn get_at(&self, author: &HubId, seq: u64) -> Option<&Vec<u8>> {
+        self.at.get(&(*author, seq)).and_then(|id| self.get(id))
     }
 
     /// Every event whose part is held.
@@ -117,10 +135,10 @@ impl Parts {
     }
 
     /// Adds parts (durable on return).
-    pub(crate) fn put(&mut self, new: Vec<(EventId, Vec<u8>)>) -> Result<(), StoreError> {
-        let new: Vec<(EventId, Vec<u8>)> = new
+    pub(crate) fn put(&mut self, new: Vec<NewPart>) -> Result<(), StoreError> {
+        let new: Vec<NewPart> = new
             .into_iter()
-            .filter(|(id, part)| part.len() <= PART_BYTES_MAX && !self.map.contains_key(id))
+            .filter(|(id, _, _, part)| part.len() <= PART_BYTES_MAX && !self.map.contains_key(id))
             .collect();
         if new.is_empty() {
             return Ok(());
@@ -131,8 +149,8 @@ impl Parts {
             if fresh {
                 bytes.extend_from_slice(MAGIC);
             }
-            for (id, part) in &new {
-                frame(id, part, &mut bytes);
+            for (id, author, seq, part) in &new {
+                frame(id, author, *seq, part, &mut bytes);
             }
             let mut file = OpenOptions::new()
                 .create(true)
@@ -146,17 +164,22 @@ impl Parts {
                 sync_dir(path);
             }
         }
-        self.map.extend(new);
+        for part in new {
+            self.insert(part);
+        }
         Ok(())
     }
 
     /// Erases parts: gone from memory and, on disk, from every file (the file is rewritten
     /// without them). Returns how many were held.
     pub(crate) fn erase(&mut self, ids: &[EventId]) -> Result<usize, StoreError> {
-        let erased = ids
-            .iter()
-            .filter(|id| self.map.remove(id).is_some())
-            .count();
+        let mut erased = 0;
+        for id in ids {
+            if let Some((author, seq, _)) = self.map.remove(id) {
+                self.at.remove(&(author, seq));
+                erased += 1;
+            }
+        }
         if erased > 0 {
             self.rewrite()?;
         }
@@ -169,8 +192,8 @@ impl Parts {
             return Ok(());
         };
         let mut bytes = MAGIC.to_vec();
-        for (id, part) in &self.map {
-            frame(id, part, &mut bytes);
+        for (id, (author, seq, part)) in &self.map {
+            frame(id, author, *seq, part, &mut bytes);
         }
         let tmp = path.with_extension("parts.tmp");
         {
@@ -211,8 +234,8 @@ mod tests {
         let other = b"another person entirely".to_vec();
         parts
             .put(vec![
-                (EventId([1; 32]), secret.clone()),
-                (EventId([2; 32]), other.clone()),
+                (EventId([1; 32]), HubId([5; 32]), 1, secret.clone()),
+                (EventId([2; 32]), HubId([5; 32]), 2, other.clone()),
             ])
             .unwrap();
         let file = dir.path().join(FILE_NAME);
@@ -232,14 +255,20 @@ mod tests {
         let again = Parts::open(dir.path()).unwrap();
         assert_eq!(again.ids(), vec![EventId([2; 32])]);
         assert_eq!(again.get(&EventId([2; 32])), Some(&other));
+        assert_eq!(again.get_at(&HubId([5; 32]), 2), Some(&other));
+        assert_eq!(again.get_at(&HubId([5; 32]), 1), None);
     }
 
     #[test]
     fn a_torn_frame_is_dropped_and_the_rest_kept() {
         let dir = tempfile::tempdir().unwrap();
         let mut parts = Parts::open(dir.path()).unwrap();
-        parts.put(vec![(EventId([1; 32]), vec![7; 40])]).unwrap();
-        parts.put(vec![(EventId([2; 32]), vec![8; 40])]).unwrap();
+        parts
+            .put(vec![(EventId([1; 32]), HubId([5; 32]), 1, vec![7; 40])])
+            .unwrap();
+        parts
+            .put(vec![(EventId([2; 32]), HubId([5; 32]), 2, vec![8; 40])])
+            .unwrap();
         let file = dir.path().join(FILE_NAME);
         let bytes = std::fs::read(&file).unwrap();
         std::fs::write(&file, &bytes[..bytes.len() - 3]).unwrap();

@@ -94,7 +94,7 @@ fn sled_err(context: &'static str) -> impl Fn(sled::Error) -> StoreError {
     }
 }
 
-fn io_err(context: &'static str) -> impl Fn(std::io::Error) -> StoreError {
+pub(crate) fn io_err(context: &'static str) -> impl Fn(std::io::Error) -> StoreError {
     move |source| StoreError::Backend {
         context,
         source: Box::new(source),
