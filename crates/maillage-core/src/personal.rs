@@ -113,19 +113,18 @@ pub fn forgotten_events(f: &pb::PersonForgotten) -> Result<Vec<EventId>, String>
             f.events.len()
         ));
     }
-    let mut out = Vec::with_capacity(f.events.len());
-    for bytes in &f.events {
-        let id = EventId::try_from(bytes.as_slice())
-            .map_err(|_| format!("an event id is 32 bytes, found {}", bytes.len()))?;
-        out.push(id);
-    }
-    let mut sorted = out.clone();
-    sorted.sort();
-    sorted.dedup();
-    if sorted.len() != out.len() {
-        return Err("an event id is named twice".into());
-    }
-    Ok(out)
+    let mut seen = std::collections::BTreeSet::new();
+    f.events
+        .iter()
+        .map(|bytes| {
+            let id = EventId::try_from(bytes.as_slice())
+                .map_err(|_| format!("an event id is 32 bytes, found {}", bytes.len()))?;
+            if !seen.insert(id) {
+                return Err("an event id is named twice".to_owned());
+            }
+            Ok(id)
+        })
+        .collect()
 }
 
 /// Events one `PersonForgotten` may name, at most.

@@ -215,8 +215,8 @@ impl Ledger {
             if !self.expired(last_day) {
                 break;
             }
+            // Takes the person out of `expiry` too.
             self.erase_person(index, false);
-            self.s.expiry.remove(&(last_day, index));
         }
     }
 
