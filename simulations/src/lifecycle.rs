@@ -206,7 +206,6 @@ pub fn template(
     }
 }
 
-
 /// The endorsement of the proposal in `ledger` that `template` names, if the views hold it
 /// and it is not in effect yet.
 pub fn endorsement(template: &Template, ledger: &Ledger) -> Option<pb::event::Body> {

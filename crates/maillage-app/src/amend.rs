@@ -293,7 +293,6 @@ fn find_proposal(views: &Ledger, prefix: &str) -> Result<AmendmentView> {
     }
 }
 
-
 /// A change as a view.
 pub fn change_view(change: &Change) -> AmendmentChangeView {
     match change {

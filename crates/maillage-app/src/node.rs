@@ -264,14 +264,7 @@ impl Node {
 
     /// The views, with every event stored since folded in, held until dropped.
     pub fn views(&self) -> Result<Views<'_>> {
-        let mut guard = lock(&self.views);
-        if guard.is_none() {
-            let loaded = self.load_views()?;
-            self.saved.store(loaded.1, Ordering::Relaxed);
-            self.erase_stale_parts(&loaded.0)?;
-            *guard = Some(loaded.0);
-        }
-        let mut views = Views(guard);
+        let mut views = self.loaded_views()?;
         self.fold_new(&mut views)?;
         Ok(views)
     }
@@ -279,14 +272,7 @@ impl Node {
     /// The views with `events` (just stored) folded in first, then anything else stored
     /// since: what replication calls after each batch, without reading the batch back.
     pub fn views_with(&self, events: Vec<VerifiedEvent>) -> Result<Views<'_>> {
-        let mut guard = lock(&self.views);
-        if guard.is_none() {
-            let loaded = self.load_views()?;
-            self.saved.store(loaded.1, Ordering::Relaxed);
-            self.erase_stale_parts(&loaded.0)?;
-            *guard = Some(loaded.0);
-        }
-        let mut views = Views(guard);
+        let mut views = self.loaded_views()?;
         for event in events {
             if views.offer(event) == Offer::BufferFull {
                 // It is in the store: the fold below finds it again.
@@ -295,6 +281,18 @@ impl Node {
         }
         self.fold_new(&mut views)?;
         Ok(views)
+    }
+
+    /// The views, loaded (from the snapshot or the log) the first time, nothing folded since.
+    fn loaded_views(&self) -> Result<Views<'_>> {
+        let mut guard = lock(&self.views);
+        if guard.is_none() {
+            let (ledger, saved) = self.load_views()?;
+            self.saved.store(saved, Ordering::Relaxed);
+            self.erase_stale_parts(&ledger)?;
+            *guard = Some(ledger);
+        }
+        Ok(Views(guard))
     }
 
     /// Runs `f` on the views as they are, without folding what was stored since (`None`
