@@ -471,7 +471,16 @@ async fn session(
         p.incompatible = None;
     });
 
-    let remote = wire::heads(&replica.charter, &theirs.heads)?;
+    let frontier = wire::heads(&replica.charter, &theirs.heads)?;
+    if frontier.unknown > 0 {
+        tracing::info!(
+            peer = %name,
+            feeds = frontier.unknown,
+            "the peer holds feeds of keys this node has not admitted yet: they are pulled once \
+             this node folds the amendment admitting them"
+        );
+    }
+    let remote = frontier.known;
     let pull = {
         let name = name.clone();
         let remote = remote.clone();
