@@ -618,7 +618,7 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
                 }
             }
             // A hub whose views put its successor key in effect restarts under it.
-            for node in nodes.iter().filter(|n| n.wants_switch()) {
+            for node in nodes.iter().filter(|n| n.wants_switch(&nodes)) {
                 node.switch_key();
                 sim.crash(node.name.as_str());
                 sim.bounce(node.name.as_str());
@@ -687,7 +687,7 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
                 let summary: Vec<String> = states
                     .iter()
                     .map(|s| {
-                        format!(
+                        let mut line = format!(
                             "{} applied {} of {} stored ({} waiting), digest {}, {} open claims, {} tasks left",
                             s.name,
                             s.applied,
@@ -696,7 +696,11 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
                             hex::encode(&s.digest[..6]),
                             s.open_claims,
                             s.work_left
-                        )
+                        );
+                        if !s.visits_left.is_empty() {
+                            line.push_str(&format!(" [{}]", s.visits_left.join("; ")));
+                        }
+                        line
                     })
                     .collect();
                 return Err(fail(

@@ -68,6 +68,9 @@ pub struct NodeState {
     /// Work the hub's staff still have to do: scheduled events not signed, visits not served,
     /// amendments not proposed or endorsed.
     pub work_left: usize,
+    /// The first visits left unserved, each with the voucher as this node's views hold it
+    /// (what a failed convergence shows).
+    pub visits_left: Vec<String>,
     /// What the lifecycle invariants compare (scenarios with amendments).
     pub life: Option<LifeState>,
 }
@@ -206,6 +209,7 @@ impl Signer {
         body: pb::event::Body,
         relies_on: &[HubId],
     ) -> Result<VerifiedEvent, AppError> {
+        self.may_sign()?;
         let mut writer = lock(&self.writer);
         let deps = ledger.next_deps_for(&self.me, &body, relies_on);
         let hlc = writer.next_hlc(sim_now_ms());
@@ -236,14 +240,11 @@ impl Signer {
         self.append(&mut writer, ledger, body, deps, hlc)
     }
 
-    fn append(
-        &self,
-        writer: &mut FeedWriter,
-        ledger: &mut Ledger,
-        body: pb::event::Body,
-        deps: Vec<EventRef>,
-        hlc: u64,
-    ) -> Result<VerifiedEvent, AppError> {
+    /// Whether this key signs at all now: not after an equivocation, not once paused (its
+    /// successor is on its way). Checked before the rules judge anything, so that a paused
+    /// key's staff wait for the successor instead of taking the rules' refusal of a key its
+    /// views already retired as a reason to drop the work.
+    fn may_sign(&self) -> Result<(), AppError> {
         if self.stopped() {
             return Err(AppError::unavailable("this hub no longer signs"));
         }
@@ -252,6 +253,18 @@ impl Signer {
                 "this key signs nothing more: its successor is on its way",
             ));
         }
+        Ok(())
+    }
+
+    fn append(
+        &self,
+        writer: &mut FeedWriter,
+        ledger: &mut Ledger,
+        body: pb::event::Body,
+        deps: Vec<EventRef>,
+        hlc: u64,
+    ) -> Result<VerifiedEvent, AppError> {
+        self.may_sign()?;
         let event = writer
             .sign_at(body, deps, hlc)
             .map_err(|e| AppError::internal(e.to_string()))?;
@@ -562,15 +575,31 @@ impl SimNode {
         SecretKey::from_seed(&self.key_seeds[*lock(&self.active_key)]).hub_id()
     }
 
-    /// Whether its views put in effect the succession of the key it runs under by its
-    /// successor key: the node must restart under it.
-    pub fn wants_switch(&self) -> bool {
-        let active = *lock(&self.active_key);
-        let Some(next) = self.key_seeds.get(active + 1) else {
+    /// Whether the succession of the key it runs under by its successor key is in effect: the
+    /// node must restart under it. A rotation is seen in the node's own views. A recovery is
+    /// seen in a healthy hub's views (`recovery_seen_by`): the operator serves the fresh data
+    /// dir once the amendment is endorsed (README, recovery step 4); the restored copy, which
+    /// holds the other side of the fork, may never fold it.
+    pub fn wants_switch(&self, others: &[std::rc::Rc<SimNode>]) -> bool {
+        let Some(next) = self.successor() else {
             return false;
         };
-        let next = SecretKey::from_seed(next).hub_id();
-        lock(&self.ledger).membership().current_key(&self.key()) == next
+        let me = self.key();
+        if !self.life.fresh_on_switch {
+            return lock(&self.ledger).membership().current_key(&me) == next;
+        }
+        others.iter().any(|other| {
+            other.name != self.name
+                && other.honest()
+                && lock(&other.ledger).membership().current_key(&me) == next
+        })
+    }
+
+    /// The key it switches to next, if any.
+    fn successor(&self) -> Option<HubId> {
+        let active = *lock(&self.active_key);
+        let next = self.key_seeds.get(active + 1)?;
+        Some(SecretKey::from_seed(next).hub_id())
     }
 
     /// Switches to the successor key (the runner restarts the node): on a fresh data dir for
@@ -858,6 +887,28 @@ impl SimNode {
                     .count();
             scheduled + life + progress.visits.iter().filter(|(_, o)| o.is_none()).count()
         };
+        let mut visits_left: Vec<String> = Vec::new();
+        for (author, seq, waiters) in ledger.waiting_for(3) {
+            let author = author.map_or_else(|| "a key not admitted here".to_owned(), |a| a.short());
+            visits_left.push(format!("{waiters} events wait for {author}#{seq}"));
+        }
+        visits_left.extend(
+            lock(&self.progress)
+                .visits
+                .iter()
+                .filter(|(_, o)| o.is_none())
+                .take(3)
+                .map(|(v, _)| {
+                    let voucher = ledger.voucher(&v.serial).map_or_else(
+                        || "unknown here".to_owned(),
+                        |s| format!("{:?}, owner {}", s.status, s.owner.short()),
+                    );
+                    format!(
+                        "visit {} ({:?}) of {} at {} ms: {voucher}",
+                        v.id, v.kind, v.serial, v.at_ms
+                    )
+                }),
+        );
         let life = self.life.tracked.then(|| {
             let mut stopped = BTreeSet::new();
             for (key, cut) in ledger.cuts() {
@@ -916,6 +967,7 @@ impl SimNode {
                 .filter(|c| c.accepted.is_none())
                 .count(),
             work_left,
+            visits_left,
             life,
         }
     }
