@@ -764,3 +764,66 @@ async fn a_frontier_naming_a_key_not_yet_admitted_here_still_syncs_the_known_fee
     stop_tx.send(true).unwrap();
     link.await.unwrap();
 }
+
+/// A hub restored from a backup signs its positions again: two versions of its feed that
+/// differ from seq 1. One node holds the first version to seq 4 and then the second's seq 5:
+/// it proves a fork at 4 and counts the first version's seqs 1 to 3. Another holds the second
+/// version only: from the first node's proof alone it would count the second version's seqs 1
+/// to 3, and the two would disagree for ever on which events count. Linked, they compare
+/// their valid heads, find the first seq with two versions and both keep that lowest proof:
+/// nothing of the feed counts on either (protocol §3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_that_saw_different_halves_of_a_fork_end_on_the_lowest_proof() {
+    let f = fixture();
+    let author = f.keys[0].hub_id();
+    let one = feed(&f, 0, 4);
+    let mut writer = FeedWriter::new(
+        SecretKey::from_seed(&f.keys[0].seed()),
+        f.charter.federation_id(),
+        None,
+        0,
+        MAX_AHEAD_MS_DEFAULT,
+    );
+    let two: Vec<VerifiedEvent> = (1..=5u64)
+        .map(|n| {
+            writer
+                .next(
+                    pb::event::Body::VenueClosed(pb::VenueClosed {
+                        venue_id: format!("w{n}"),
+                        reason: "signed again after a restore".into(),
+                    }),
+                    vec![],
+                    1_000_000 + n,
+                )
+                .unwrap()
+        })
+        .collect();
+    let (first, _) = replica(&f, 1);
+    first.store.insert(one.clone()).unwrap();
+    first.store.insert(vec![two[4].clone()]).unwrap();
+    assert_eq!(first.store.forks()[&author].fork.seq, 4);
+    let (second, _) = replica(&f, 2);
+    second.store.insert(two.clone()).unwrap();
+    let address = serve(first.clone()).await;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let link = tokio::spawn(run_link(
+        second.clone(),
+        peer(&address),
+        Arc::new(TcpConnector::default()),
+        stop_rx,
+    ));
+    let fork_seqs = || {
+        (
+            first.store.forks().get(&author).map(|f| f.fork.seq),
+            second.store.forks().get(&author).map(|f| f.fork.seq),
+            first.store.head(&author),
+            second.store.head(&author),
+        )
+    };
+    until("both nodes keep the proof at seq 1", fork_seqs, |s| {
+        *s == (Some(1), Some(1), None, None)
+    })
+    .await;
+    stop_tx.send(true).unwrap();
+    link.await.unwrap();
+}
