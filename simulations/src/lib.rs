@@ -188,6 +188,10 @@ pub struct DomainCounts {
     pub double_spends_refused: u64,
     /// Vouchers honoured twice (must stay 0).
     pub double_redemptions: u64,
+    /// Vouchers presented twice whose owner was a restored copy: both presentations turned
+    /// away, one by the copy's views (they lack what it signed after the backup). The cost of
+    /// forcing a restored copy to answer before it caught up; never a double redemption.
+    pub double_spends_refused_by_restored_copy: u64,
     /// Presentations of a succeeded hub's vouchers after its succession.
     pub successor_visits: u64,
     /// Of which honoured through the successor.
@@ -922,11 +926,24 @@ fn domain_counts(nodes: &[Rc<SimNode>]) -> DomainCounts {
             .find(|c| c.serial == visit.serial && c.venue_id == visit.venue_id)
             .and_then(|c| c.accepted)
     };
+    // A redemption a hub signed counts only if the federation's views hold it: one signed by
+    // a restored copy on the branch of a fork that its recovery discarded does not (the venue
+    // served the person and is not paid: the cost of forcing a restored copy to sign).
+    let counted = |visit: &workload::Visit| {
+        ledger
+            .voucher(&visit.serial)
+            .and_then(|v| v.redemption)
+            .is_some_and(|r| r.venue_id == visit.venue_id)
+    };
     let mut honoured: BTreeMap<String, u64> = BTreeMap::new();
-    let mut pairs: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut pairs: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
     for (visit, outcome) in nodes.iter().flat_map(|n| n.visits()) {
         counts.visits += 1;
+        let discarded = matches!(outcome, Some(VisitOutcome::Redeemed { .. })) && !counted(&visit);
         let label = match &outcome {
+            Some(VisitOutcome::Redeemed { .. }) if discarded => {
+                "redeemed on a fork branch a recovery discarded".into()
+            }
             None => "unserved".to_string(),
             Some(VisitOutcome::Redeemed { transferred: true }) => {
                 "redeemed after an online transfer".into()
@@ -950,7 +967,7 @@ fn domain_counts(nodes: &[Rc<SimNode>]) -> DomainCounts {
         };
         *counts.visit_outcomes.entry(label).or_default() += 1;
         let ok = match &outcome {
-            Some(VisitOutcome::Redeemed { .. }) => true,
+            Some(VisitOutcome::Redeemed { .. }) => !discarded,
             Some(VisitOutcome::Claimed) => claim_of(&visit) == Some(true),
             _ => false,
         };
@@ -965,17 +982,25 @@ fn domain_counts(nodes: &[Rc<SimNode>]) -> DomainCounts {
         }
         if visit.kind == VisitKind::DoubleSpend {
             let refused = outcome.as_ref().is_some_and(VisitOutcome::refused)
+                || discarded
                 || (outcome == Some(VisitOutcome::Claimed) && claim_of(&visit) == Some(false));
+            let by_restored_copy = matches!(outcome, Some(VisitOutcome::RefusedOnline(_)))
+                && nodes.get(visit.owner).is_some_and(|n| n.recovers());
             let pair = pairs.entry(visit.serial.clone()).or_default();
             pair.0 += u64::from(ok);
             pair.1 += u64::from(refused);
+            pair.2 += u64::from(by_restored_copy);
         }
     }
     counts.double_redemptions = honoured.values().filter(|n| **n > 1).count() as u64;
     counts.double_spend_attempts = pairs.len() as u64;
     counts.double_spends_refused = pairs
         .values()
-        .filter(|(ok, refused)| *ok == 1 && *refused == 1)
+        .filter(|(ok, refused, _)| *ok == 1 && *refused == 1)
+        .count() as u64;
+    counts.double_spends_refused_by_restored_copy = pairs
+        .values()
+        .filter(|(ok, refused, by_copy)| *ok == 0 && *refused == 2 && *by_copy > 0)
         .count() as u64;
     counts
 }

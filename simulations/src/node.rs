@@ -560,6 +560,11 @@ impl SimNode {
         self.misbehaviour.is_none() && !self.life.departed
     }
 
+    /// Whether this hub is restored from a backup and recovered under a successor key.
+    pub fn recovers(&self) -> bool {
+        self.life.fresh_on_switch
+    }
+
     /// The charter as this node knows it (amendments it folded admitted keys into it).
     pub fn charter(&self) -> Arc<Charter> {
         lock(&self.disk).0.clone()
@@ -1299,17 +1304,34 @@ impl Staff {
     async fn serve(&self, visit: &Visit) -> Option<VisitOutcome> {
         let me = self.signer.me;
         let awaiting = lock(&self.progress).awaiting.get(&visit.id).copied();
-        let (state, transfer_applied) = {
+        let (state, transfer_applied, transfer_lost) = {
             let ledger = lock(&self.ledger);
             let applied = awaiting
                 .is_some_and(|t| ledger.applied().get(&t.author).copied().unwrap_or(0) >= t.seq);
+            // A transfer that can never count: signed past its key's last counted seq, or
+            // on the branch of a fork a recovery did not keep (the owner signed it as a
+            // restored copy before it learnt of the fork).
+            let lost = awaiting.is_some_and(|t| {
+                ledger
+                    .cuts()
+                    .get(&t.author)
+                    .is_some_and(|c| c.last_seq < t.seq)
+                    || ledger
+                        .applied_id(&t.author, t.seq)
+                        .is_some_and(|id| id != t.id)
+            });
             // The owner answers under the key it signs with now (after a rotation or recovery).
             let state = ledger.voucher(&visit.serial).map(|mut v| {
                 v.owner = ledger.membership().current_key(&v.owner);
                 v
             });
-            (state, applied)
+            (state, applied, lost)
         };
+        if transfer_lost {
+            // The staff ask the voucher's owner (under its current key) again.
+            lock(&self.progress).awaiting.remove(&visit.id);
+            return None;
+        }
         let state = state?;
         match state.status {
             VoucherStatus::Issued => return None,

@@ -40,6 +40,14 @@ pub enum TransferRefusal {
     /// The request is malformed.
     #[error("transfer: between 1 and 1000 serials, found {0}")]
     Serials(usize),
+    /// This node cannot answer for its vouchers now: its own feed is frozen after a fork (a
+    /// restored copy that signed again; a recovery names its successor), or its key is not a
+    /// member in its views yet (a successor key catching up). The caller signs a claim, which
+    /// the hub answers once it can.
+    #[error(
+        "this hub cannot answer for its vouchers now: {0}; record a claim, it will be answered"
+    )]
+    NotReady(String),
 }
 
 impl TransferRefusal {
@@ -49,6 +57,7 @@ impl TransferRefusal {
             Self::NotAHub => ErrorKind::Forbidden,
             Self::Unknown(_) => ErrorKind::NotFound,
             Self::Serials(_) => ErrorKind::InvalidArgument,
+            Self::NotReady(_) => ErrorKind::Unavailable,
             Self::Observer | Self::NotOwner { .. } | Self::NotInCarnet { .. } => {
                 ErrorKind::Rejected
             }
@@ -64,6 +73,7 @@ impl TransferRefusal {
             Self::NotOwner { .. } => "not_owner",
             Self::NotInCarnet { .. } => "not_in_carnet",
             Self::Serials(_) => "bad_request",
+            Self::NotReady(_) => "not_ready",
         }
     }
 }
@@ -84,8 +94,20 @@ pub fn transfer_for(
     serials: &[String],
     venue_id: &str,
 ) -> Result<pb::event::Body, TransferRefusal> {
-    if charter.member(me).map(|m| m.role) != Some(Role::Hub) {
-        return Err(TransferRefusal::Observer);
+    match charter.member(me).map(|m| m.role) {
+        None => {
+            return Err(TransferRefusal::NotReady(
+                "its key is not a member in its views yet".into(),
+            ));
+        }
+        Some(Role::Hub) => {}
+        Some(_) => return Err(TransferRefusal::Observer),
+    }
+    if let Some(valid) = ledger.frozen_at(me) {
+        // Its views are those of one side of the fork: a refusal from them proves nothing.
+        return Err(TransferRefusal::NotReady(format!(
+            "its own feed is frozen after a fork (valid up to seq {valid})"
+        )));
     }
     if charter.member(caller).map(|m| m.role) != Some(Role::Hub) {
         return Err(TransferRefusal::NotAHub);
