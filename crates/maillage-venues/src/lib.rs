@@ -118,7 +118,7 @@ pub use row::V1_FIELDS;
 pub enum InputFormat {
     /// Detect: JSON when the first non-space character is `[`; a shipped mapping
     /// ([`SHIPPED_MAPPINGS`]) when a CSV header has its required columns (`bfc_id` for MedNum
-    /// BFC); v0.1.1 when the header has
+    /// BFC, `id_fs` and `lib_fs` for the France services list); v0.1.1 when the header has
     /// more v0.1.1-only columns (`labels_nationaux`, `publics_accueillis`,
     /// `conditions_acces`, `courriel`, `accessibilite`…) than v1-only ones; v1 otherwise. The
     /// CSV delimiter (`,`, `;` or tab) is detected on the header line.

@@ -58,10 +58,16 @@ pub struct ShippedMapping {
 }
 
 /// The mappings shipped with maillage, by name.
-pub const SHIPPED_MAPPINGS: [ShippedMapping; 1] = [ShippedMapping {
-    name: "mednum-bfc",
-    toml: include_str!("../../mappings/mednum-bfc.toml"),
-}];
+pub const SHIPPED_MAPPINGS: [ShippedMapping; 2] = [
+    ShippedMapping {
+        name: "mednum-bfc",
+        toml: include_str!("../../mappings/mednum-bfc.toml"),
+    },
+    ShippedMapping {
+        name: "france-services",
+        toml: include_str!("../../mappings/france-services.toml"),
+    },
+];
 
 /// Why a mapping file cannot be used. Messages are in French: hub staff write these files.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -70,8 +70,12 @@ fn shipped_mappings_parse() {
         Mapping::shipped("mednum-bfc").unwrap().format(),
         InputFormat::MednumBfcCsv
     );
+    assert_eq!(
+        Mapping::shipped("france-services").unwrap().format(),
+        InputFormat::Mapped
+    );
     let e = Mapping::shipped("inconnue").unwrap_err().to_string();
-    assert!(e.contains("livrées : mednum-bfc"), "{e}");
+    assert!(e.contains("mednum-bfc, france-services"), "{e}");
 }
 
 #[test]
@@ -386,19 +390,19 @@ fn requires_its_key_columns_and_is_detected_by_them() {
     let lacking = import(&m, "x", "y");
     assert!(lacking.notes.iter().all(|n| !n.contains("lacks")));
     // Shipped mappings are detected from their required columns.
-    let bfc = "bfc_id,nom_structure\n1,X\n";
-    let batch = parse(bfc.as_bytes(), InputFormat::Auto, &ImportOptions::default()).unwrap();
+    let fs = "id_fs,lib_fs,adresse\n1,France services X,1 rue Y\n";
+    let batch = parse(fs.as_bytes(), InputFormat::Auto, &ImportOptions::default()).unwrap();
     assert_eq!(
         (batch.format, batch.mapping.as_deref()),
-        (InputFormat::MednumBfcCsv, Some("mednum-bfc"))
+        (InputFormat::Mapped, Some("france-services"))
     );
     let batch = parse(
-        bfc.as_bytes(),
+        fs.as_bytes(),
         InputFormat::Mapped,
         &ImportOptions::default(),
     )
     .unwrap();
-    assert_eq!(batch.mapping.as_deref(), Some("mednum-bfc"));
+    assert_eq!(batch.mapping.as_deref(), Some("france-services"));
     assert!(matches!(
         parse(
             b"id,nom\n1,2\n",
