@@ -30,6 +30,7 @@ fn request_of(command: &Command) -> Result<Request> {
                 source: file.display().to_string(),
                 content: read_input(file)?,
                 format: (*format).into(),
+                mapping: None,
                 dry_run: *dry_run,
                 report: report.is_some(),
             }),
