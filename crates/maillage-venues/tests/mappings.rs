@@ -149,7 +149,7 @@ fn the_france_services_list_is_read_through_its_mapping() {
         }
     );
     assert!(
-        matches!(usage("prise_rdv"), ColumnUsage::Ignored { reason } if reason.contains("Oui/Non"))
+        matches!(usage("prise_rdv"), ColumnUsage::Ignored { reason } if reason.contains("rendez-vous"))
     );
     assert_eq!(batch.columns.len(), 24);
     assert!(
