@@ -322,7 +322,10 @@ fn apply_rule(row: &mut RawRow, column: &str, cell: &str, rule: &ColumnRule) {
         None => vec![&cell],
     };
     for piece in pieces {
-        if let Some(value) = rule.values.get(&fold(piece)) {
+        let listed = (!rule.values.is_empty())
+            .then(|| rule.values.get(&fold(piece)))
+            .flatten();
+        if let Some(value) = listed {
             apply_value(row, column, piece, value);
             continue;
         }
