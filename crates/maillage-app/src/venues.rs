@@ -8,12 +8,15 @@ use maillage_core::ledger::VenueQuery;
 use maillage_core::venues::{Venue, venue_id};
 use maillage_core::{Ledger, pb};
 use maillage_store::EventStore;
-use maillage_venues::{ImportOptions, InputFormat, RowOutcome};
+use maillage_venues::{
+    ColumnUsage, ColumnUse, ImportOptions, InputFormat, MappedVia, Mapping, RowOutcome,
+};
 
 use crate::app::App;
 use crate::error::{AppError, Result};
 use crate::request::{
-    FileBytes, ImportCounts, ImportVenues, ListVenues, SearchVenues, VenueFormat, VenuesImported,
+    ColumnFate, ColumnVia, FileBytes, ImportCounts, ImportVenues, ImportedColumn, ListVenues,
+    SearchVenues, VenueFormat, VenueMapping, VenuesImported,
 };
 use crate::resolve;
 use crate::views::{VenueRecordView, VenueView};
@@ -31,6 +34,43 @@ impl From<VenueFormat> for InputFormat {
             VenueFormat::MednumBfc => InputFormat::MednumBfcCsv,
         }
     }
+}
+
+impl From<&ColumnUse> for ImportedColumn {
+    fn from(c: &ColumnUse) -> Self {
+        let fate = match &c.usage {
+            ColumnUsage::Mapped { fields, via } => ColumnFate::Mapped {
+                fields: fields.clone(),
+                via: match via {
+                    MappedVia::Rename => ColumnVia::Rename,
+                    MappedVia::Values => ColumnVia::Values,
+                    MappedVia::Converted => ColumnVia::Converted,
+                    MappedVia::Join => ColumnVia::Join,
+                    MappedVia::Hours => ColumnVia::Hours,
+                    MappedVia::Standard => ColumnVia::Standard,
+                },
+            },
+            ColumnUsage::Ignored { reason } => ColumnFate::Ignored {
+                reason: reason.clone(),
+            },
+            ColumnUsage::Unknown => ColumnFate::Unknown,
+        };
+        Self {
+            column: c.column.clone(),
+            fate,
+        }
+    }
+}
+
+/// The import mapping a request names: shipped, or a file's text (parsed here, bounded).
+fn mapping_of(mapping: &VenueMapping) -> Result<Mapping> {
+    let (source, parsed) = match mapping {
+        VenueMapping::Shipped(name) => ("--mapping", Mapping::shipped(name)),
+        VenueMapping::File { source, content } => (source.as_str(), Mapping::from_bytes(content)),
+    };
+    parsed.map_err(|e| {
+        AppError::invalid_field("mapping", format!("{source} : {e} ; rien n'a été importé"))
+    })
 }
 
 /// A venue as a view.
@@ -118,7 +158,20 @@ impl App {
         let options = ImportOptions {
             territories: Some(member.territories.clone()),
         };
-        let batch = maillage_venues::parse(&r.content, r.format.into(), &options).map_err(|e| {
+        let parsed = match &r.mapping {
+            None => maillage_venues::parse(&r.content, r.format.into(), &options),
+            Some(_) if r.format != VenueFormat::Auto => {
+                return Err(AppError::invalid_field(
+                    "format",
+                    "un format et une correspondance d'import ne vont pas ensemble : la \
+                     correspondance dit déjà comment lire le fichier",
+                ));
+            }
+            Some(mapping) => {
+                maillage_venues::parse_mapped(&r.content, &mapping_of(mapping)?, &options)
+            }
+        };
+        let batch = parsed.map_err(|e| {
             AppError::invalid_field(
                 "file",
                 format!("{} cannot be read as a venue file: {e}", r.source),
@@ -218,6 +271,8 @@ impl App {
         Ok(VenuesImported {
             source: r.source,
             format: format!("{:?}", batch.format),
+            mapping: batch.mapping.clone(),
+            columns: batch.columns.iter().map(ImportedColumn::from).collect(),
             hub: member.name.clone(),
             territories: member.territories.iter().cloned().collect(),
             counts,

@@ -988,12 +988,21 @@ pub enum VenuesCommand {
     /// Import a venue file of the national standard (CSV v1, CSV v0.1.1, JSON) into this
     /// hub's log. Rows outside the hub's territories or with an invalid required field are
     /// rejected and reported; invalid optional fields are dropped with a warning.
+    ///
+    /// Un export dont les colonnes ne sont pas celles du standard se lit avec une
+    /// correspondance d'import (--mapping) : un fichier TOML qui renomme ses colonnes,
+    /// traduit ses valeurs et assemble ses horaires.
     Import {
         /// The file to import.
         file: PathBuf,
         /// Input format (auto-detected by default).
         #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
         format: FormatArg,
+        /// Lire le fichier avec cette correspondance d'import : le chemin d'un fichier TOML
+        /// (64 Kio au plus), ou le nom d'une correspondance livrée (mednum-bfc,
+        /// france-services ; voir `maillage venues mappings`).
+        #[arg(long, value_name = "FICHIER_OU_NOM", conflicts_with = "format")]
+        mapping: Option<String>,
         /// Write every rejected row and warning to this CSV file.
         #[arg(long)]
         report: Option<PathBuf>,
@@ -1067,6 +1076,12 @@ pub enum VenuesCommand {
     Qualify(QualifyArgs),
     /// Revoke a venue's qualification: VenueQualificationRevoked.
     Revoke(RevokeArgs),
+    /// Liste les correspondances d'import livrées avec maillage, ou affiche l'une d'elles
+    /// (pour écrire la sienne à partir d'elle).
+    Mappings {
+        /// Le nom d'une correspondance livrée : son fichier TOML est affiché.
+        name: Option<String>,
+    },
     /// Export the open venues as a file of the national standard.
     Export {
         /// Output format.
@@ -1089,7 +1104,7 @@ pub enum FormatArg {
     CsvV0,
     /// JSON array of records with the standard's field names.
     Json,
-    /// The MedNum BFC hub's own CSV layout.
+    /// The MedNum BFC hub's own CSV layout (the shipped mapping mednum-bfc).
     MednumBfc,
 }
 

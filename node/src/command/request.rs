@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use maillage_app::request::{self as req, Request};
 
 use super::*;
@@ -23,6 +23,7 @@ fn request_of(command: &Command) -> Result<Request> {
             VenuesCommand::Import {
                 file,
                 format,
+                mapping,
                 report,
                 dry_run,
                 ..
@@ -30,9 +31,13 @@ fn request_of(command: &Command) -> Result<Request> {
                 source: file.display().to_string(),
                 content: read_input(file)?,
                 format: (*format).into(),
+                mapping: mapping.as_deref().map(read_mapping).transpose()?,
                 dry_run: *dry_run,
                 report: report.is_some(),
             }),
+            VenuesCommand::Mappings { .. } => {
+                bail!("internal error: the shipped mappings are listed by the CLI itself")
+            }
             VenuesCommand::List {
                 departement, all, ..
             } => R::ListVenues(req::ListVenues {
@@ -442,6 +447,41 @@ fn listed(values: &[String]) -> Option<Vec<String>> {
             .cloned()
             .collect()
     })
+}
+
+/// `--mapping PATH_OR_NAME`: a file's bytes (bounded, parsed by the node), or the name of a
+/// shipped mapping.
+fn read_mapping(arg: &str) -> Result<req::VenueMapping> {
+    let path = Path::new(arg);
+    if path.is_file() {
+        let max = maillage_venues::MAPPING_BYTES_MAX;
+        let size = std::fs::metadata(path)
+            .with_context(|| format!("lecture de {}", path.display()))?
+            .len();
+        if size > max as u64 {
+            bail!(
+                "--mapping {} : {size} octets, plus que les {} Kio qu'une correspondance peut faire",
+                path.display(),
+                max >> 10
+            );
+        }
+        let content =
+            std::fs::read(path).with_context(|| format!("lecture de {}", path.display()))?;
+        return Ok(req::VenueMapping::File {
+            source: path.display().to_string(),
+            content,
+        });
+    }
+    let shipped = maillage_venues::SHIPPED_MAPPINGS.map(|m| m.name);
+    if shipped.contains(&arg) {
+        return Ok(req::VenueMapping::Shipped(arg.to_owned()));
+    }
+    bail!(
+        "--mapping {} : ni un fichier, ni une correspondance livrée ({}) ; `maillage venues \
+         mappings` les liste",
+        maillage_core::excerpt::Excerpt::of(arg),
+        shipped.join(", ")
+    )
 }
 
 fn read_input(path: &Path) -> Result<Vec<u8>> {

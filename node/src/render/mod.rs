@@ -21,9 +21,11 @@ use crate::command::{
 
 mod effects;
 mod indicators;
+mod mapping;
 mod views;
 
 pub use effects::signed_event;
+pub use mapping::shipped_mappings;
 use views::*;
 pub use views::{charter, stats_text, venue_json};
 
@@ -105,7 +107,7 @@ fn json_of(command: &Command) -> bool {
             VenuesCommand::Set(a) => a.json,
             VenuesCommand::Close(a) => a.json,
             VenuesCommand::Revoke(a) => a.json,
-            VenuesCommand::Export { .. } => false,
+            VenuesCommand::Export { .. } | VenuesCommand::Mappings { .. } => false,
         },
         Command::Log(LogCommand::Import { json, .. }) => *json,
         Command::Person(PersonCommand::Forget { json, .. } | PersonCommand::New { json }) => *json,

@@ -35,6 +35,7 @@ pub(super) fn venues_imported(
     for note in &r.notes {
         writeln!(out, "  note: {note}")?;
     }
+    super::mapping::columns(out, r)?;
     let verb = if r.dry_run {
         "would import"
     } else {
