@@ -245,3 +245,47 @@ pub fn answer_claims(
     }
     outcomes
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use maillage_core::{MemberSpec, SecretKey};
+    use std::sync::Arc;
+
+    fn charter(keys: &[HubId]) -> Arc<Charter> {
+        let members = keys
+            .iter()
+            .zip(["13", "69"])
+            .map(|(k, t)| MemberSpec {
+                key: *k,
+                name: format!("hub {t}"),
+                role: Role::Hub,
+                territories: vec![t.into()],
+            })
+            .collect();
+        Arc::new(Charter::found("T", 1, members).unwrap())
+    }
+
+    #[test]
+    fn a_hub_whose_own_feed_is_frozen_or_not_yet_admitted_answers_unavailable() {
+        let me = SecretKey::from_seed(&[1; 32]).hub_id();
+        let caller = SecretKey::from_seed(&[2; 32]).hub_id();
+        let charter = charter(&[me, caller]);
+        let serials = vec!["13-2026-X-1".to_owned()];
+        let mut ledger = Ledger::new(charter.clone());
+        // Not frozen: the views speak (the voucher is unknown to them).
+        let refused = transfer_for(&charter, &ledger, &me, &caller, &serials, "v1").unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::NotFound, "{refused}");
+        // A restored copy whose feed a fork froze: its views prove nothing.
+        ledger.freeze(me, 3);
+        let refused = transfer_for(&charter, &ledger, &me, &caller, &serials, "v1").unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::Unavailable, "{refused}");
+        assert!(refused.to_string().contains("frozen"), "{refused}");
+        // A key its views do not hold yet (a successor catching up): not an observer.
+        let successor = SecretKey::from_seed(&[3; 32]).hub_id();
+        let refused =
+            transfer_for(&charter, &ledger, &successor, &caller, &serials, "v1").unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::Unavailable, "{refused}");
+    }
+}
