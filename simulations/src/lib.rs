@@ -939,10 +939,25 @@ fn domain_counts(nodes: &[Rc<SimNode>]) -> DomainCounts {
     let mut pairs: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
     for (visit, outcome) in nodes.iter().flat_map(|n| n.visits()) {
         counts.visits += 1;
-        let discarded = matches!(outcome, Some(VisitOutcome::Redeemed { .. })) && !counted(&visit);
+        // Signed by a hub that was then restored from an older backup before any peer held
+        // the event: a redemption on the discarded branch, or a claim lost with the store.
+        let discarded = match &outcome {
+            Some(VisitOutcome::Redeemed { .. }) => !counted(&visit),
+            Some(VisitOutcome::Claimed) => {
+                ledger
+                    .claims()
+                    .values()
+                    .all(|c| c.serial != visit.serial || c.venue_id != visit.venue_id)
+                    && nodes.get(visit.hub).is_some_and(|n| n.recovers())
+            }
+            _ => false,
+        };
         let label = match &outcome {
             Some(VisitOutcome::Redeemed { .. }) if discarded => {
                 "redeemed on a fork branch a recovery discarded".into()
+            }
+            Some(VisitOutcome::Claimed) if discarded => {
+                "claimed, the claim lost with a store restored from an older backup".into()
             }
             None => "unserved".to_string(),
             Some(VisitOutcome::Redeemed { transferred: true }) => {
@@ -984,8 +999,9 @@ fn domain_counts(nodes: &[Rc<SimNode>]) -> DomainCounts {
             let refused = outcome.as_ref().is_some_and(VisitOutcome::refused)
                 || discarded
                 || (outcome == Some(VisitOutcome::Claimed) && claim_of(&visit) == Some(false));
-            let by_restored_copy = matches!(outcome, Some(VisitOutcome::RefusedOnline(_)))
-                && nodes.get(visit.owner).is_some_and(|n| n.recovers());
+            let by_restored_copy = discarded
+                || (matches!(outcome, Some(VisitOutcome::RefusedOnline(_)))
+                    && nodes.get(visit.owner).is_some_and(|n| n.recovers()));
             let pair = pairs.entry(visit.serial.clone()).or_default();
             pair.0 += u64::from(ok);
             pair.1 += u64::from(refused);
