@@ -26,7 +26,8 @@ pub fn converged(states: &[NodeState]) -> bool {
 /// No voucher presented at two hubs was honoured twice, and for each such voucher exactly
 /// one presentation was honoured and the other refused (online by the owner, by the visited
 /// hub's views, or its claim rejected), or both refused with one refusal from an owner that
-/// was a restored copy (counted apart: see `double_spends_refused_by_restored_copy`).
+/// was a restored copy, or during a stolen key's race, the voucher staying valid (counted
+/// apart: see `double_spends_both_refused_in_a_fault`).
 pub fn double_spends_refused(counts: &crate::DomainCounts) -> Result<(), String> {
     if counts.double_redemptions > 0 {
         return Err(format!(
@@ -34,7 +35,7 @@ pub fn double_spends_refused(counts: &crate::DomainCounts) -> Result<(), String>
             counts.double_redemptions
         ));
     }
-    if counts.double_spends_refused + counts.double_spends_refused_by_restored_copy
+    if counts.double_spends_refused + counts.double_spends_both_refused_in_a_fault
         != counts.double_spend_attempts
     {
         return Err(format!(

@@ -188,10 +188,12 @@ pub struct DomainCounts {
     pub double_spends_refused: u64,
     /// Vouchers honoured twice (must stay 0).
     pub double_redemptions: u64,
-    /// Vouchers presented twice whose owner was a restored copy: both presentations turned
-    /// away, one by the copy's views (they lack what it signed after the backup). The cost of
-    /// forcing a restored copy to answer before it caught up; never a double redemption.
-    pub double_spends_refused_by_restored_copy: u64,
+    /// Vouchers presented twice both of whose presentations were turned away during a fault,
+    /// the voucher staying valid in the final views (the person can present it again): one
+    /// turned away by a restored copy's views (they lack what it signed after the backup), or
+    /// both by views that counted a thief's redemption with a stolen key until its successor's
+    /// amendment folded it out. Never a double redemption.
+    pub double_spends_both_refused_in_a_fault: u64,
     /// Presentations of a succeeded hub's vouchers after its succession.
     pub successor_visits: u64,
     /// Of which honoured through the successor.
@@ -1014,9 +1016,16 @@ fn domain_counts(nodes: &[Rc<SimNode>]) -> DomainCounts {
         .values()
         .filter(|(ok, refused, _)| *ok == 1 && *refused == 1)
         .count() as u64;
-    counts.double_spends_refused_by_restored_copy = pairs
-        .values()
-        .filter(|(ok, refused, by_copy)| *ok == 0 && *refused == 2 && *by_copy > 0)
+    counts.double_spends_both_refused_in_a_fault = pairs
+        .iter()
+        .filter(|(serial, (ok, refused, by_copy))| {
+            *ok == 0
+                && *refused == 2
+                && (*by_copy > 0
+                    || ledger.voucher(serial).is_some_and(|v| {
+                        v.status == maillage_core::ledger::VoucherStatus::HandedOut
+                    }))
+        })
         .count() as u64;
     counts
 }

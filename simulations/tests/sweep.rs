@@ -254,7 +254,7 @@ fn keys_rotated_stolen_and_recovered_keep_every_invariant_over_seeds() {
         assert!(l.in_effect_everywhere_after_ms.is_some(), "{l:?}");
         let d = &outcome.domain;
         assert_eq!(
-            d.double_spends_refused + d.double_spends_refused_by_restored_copy,
+            d.double_spends_refused + d.double_spends_both_refused_in_a_fault,
             d.double_spend_attempts,
             "{d:?}"
         );
