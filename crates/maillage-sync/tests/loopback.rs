@@ -2,7 +2,11 @@
 //! two replicas converge through a link; a bad event is rejected alone; a stranger's key is
 //! refused at the handshake; an oversized message is refused and the node keeps serving;
 //! nodes of different protocol versions refuse each other clearly and keep serving their
-//! other peers.
+//! other peers; a frontier naming a key not admitted yet still syncs the known feeds; nodes
+//! that saw different halves of a fork end on the lowest proof.
+//!
+//! Size: every case runs real gRPC links between replicas built by the fixtures at the top;
+//! splitting them would copy those fixtures into each file.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::{Arc, Mutex};
