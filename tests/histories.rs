@@ -2031,10 +2031,81 @@ fn amendment_rules() -> History {
         NOT_APPLIED,
         "the removed hub's later events never count",
     );
+    // The federation moves to the next protocol version (§0).
+    let hinaura_2 = Builder::hub(HINAURA_2);
+    let switch = |at: &[(HubId, u64)]| {
+        at.iter()
+            .map(|(k, from)| pb::VersionSwitch {
+                member: k.0.to_vec(),
+                from_seq: *from,
+            })
+            .collect::<Vec<_>>()
+    };
+    let protocol = |version: u32, at: &[(HubId, u64)]| {
+        C::Protocol(pb::ProtocolChanged {
+            version,
+            switches: switch(at),
+        })
+    };
+    let (sud_from, hinaura_from) = (b.next_seq(SUD) + 3, b.next_seq(HINAURA_2) + 2);
+    b.sign(
+        SUD,
+        propose(
+            6,
+            protocol(4, &[(sud, sud_from), (hinaura_2, hinaura_from)]),
+            "trop loin",
+        ),
+        "amendment.protocol_version",
+        "a protocol change skipping a version",
+    );
+    b.sign(
+        SUD,
+        propose(6, protocol(3, &[(sud, sud_from)]), "il manque un hub"),
+        "amendment.protocol_switch",
+        "a protocol change that does not name every present hub",
+    );
+    b.sign(
+        SUD,
+        propose(
+            6,
+            protocol(
+                3,
+                &[(sud, sud_from), (ouest, 99), (hinaura_2, hinaura_from)],
+            ),
+            "un hub retiré",
+        ),
+        "amendment.protocol_switch",
+        "a protocol change naming a removed hub",
+    );
+    // Sud's feed switches two events from now: this proposal and the next event are v2.
+    let (sud_from, hinaura_from) = (b.next_seq(SUD) + 2, b.next_seq(HINAURA_2) + 2);
+    let change = b.sign(
+        SUD,
+        propose(
+            6,
+            protocol(3, &[(sud, sud_from), (hinaura_2, hinaura_from)]),
+            "passage à la version 3 du protocole",
+        ),
+        APPLIED,
+        "moving to protocol v3, each hub from a seq of its feed",
+    );
+    b.sign(HINAURA_2, endorse(&change), APPLIED, "in effect");
+    b.sign(
+        SUD,
+        register(SUD, record("arles", "21130004400019", "13200", "13004")),
+        APPLIED,
+        "before its switch, a hub's events stay v2",
+    );
+    b.sign(
+        SUD,
+        register(SUD, record("aubagne", "21130005100016", "13400", "13005")),
+        "event.version",
+        "from its switch on, a v2 event of a hub whose past holds the change never counts",
+    );
     let _ = sud;
     b.finish(
         "amendments",
-        "Charter amendments (§1b): threshold, admission, moved territories, a key rotation, a removal.",
+        "Charter amendments (§1b): threshold, admission, moved territories, a key rotation, a removal, a protocol change (§0).",
         vec![],
         4,
     )

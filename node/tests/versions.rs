@@ -296,6 +296,7 @@ fn own_events_of_version(dir: &Path, node: &str, count: u64, version: u32) -> Ve
                 id,
                 author: secret.hub_id(),
                 seq,
+                version,
                 prev,
                 hlc,
                 deps: vec![],

@@ -157,6 +157,18 @@ impl App {
                     branch,
                 }
             }
+            AmendmentRequest::Protocol { version, margin } => {
+                let switches = membership
+                    .seats
+                    .iter()
+                    .filter(|s| s.role == Role::Hub && !s.removed && s.merged_into.is_none())
+                    .map(|s| {
+                        let next = last_seq(&s.key, None).saturating_add(1);
+                        (s.key, next.saturating_add(margin))
+                    })
+                    .collect();
+                Change::Protocol { version, switches }
+            }
         })
     }
 
@@ -333,6 +345,10 @@ pub fn change_view(change: &Change) -> AmendmentChangeView {
             last_seq: *last_seq,
             successor: *successor,
             branch: *branch,
+        },
+        Change::Protocol { version, switches } => AmendmentChangeView::Protocol {
+            version: *version,
+            switches: switches.clone(),
         },
     }
 }

@@ -600,6 +600,20 @@ impl Node {
                 "this node's own events are not all folded into its views yet (some wait for events of other feeds): try again shortly",
             ));
         }
+        // A protocol change in effect moved this hub's feed to a version this release does
+        // not implement from a seq it has reached: it signs nothing more (§0).
+        let next_seq = head.map_or(1, |h| h.seq + 1);
+        if let Some((from_seq, version)) = views
+            .membership()
+            .switch_above(&me, maillage_core::version::PROTOCOL_VERSION)
+            .filter(|(from_seq, _)| next_seq >= *from_seq)
+        {
+            return Err(AppError::rejected(format!(
+                "the federation moved to protocol v{version}: this hub's events follow it from seq {from_seq} of its feed (its next is seq {next_seq}), and this release signs v{}: {}",
+                maillage_core::version::PROTOCOL_VERSION,
+                maillage_core::version::advice(version)
+            )));
+        }
         let hlcs = self.store.head_hlcs();
         // The own feed goes on after its own last value; other members' values are taken in
         // only within the bound (a member dated in the future does not drag this clock along).

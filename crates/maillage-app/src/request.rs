@@ -558,6 +558,13 @@ pub enum AmendmentRequest {
         /// The event (id prefix) at `last_seq` that stands, when its feed forked.
         branch: Option<String>,
     },
+    /// Move to the next protocol version.
+    Protocol {
+        /// The version in effect + 1.
+        version: u32,
+        /// Each hub switches at its next seq (as this node sees it) plus this many.
+        margin: u64,
+    },
 }
 
 /// A venue named in an answer: its id and a label to show.

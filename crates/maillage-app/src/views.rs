@@ -532,4 +532,11 @@ pub enum AmendmentChangeView {
         /// The event at `last_seq` that stands (recovery from a fork).
         branch: Option<EventId>,
     },
+    /// The next protocol version.
+    Protocol {
+        /// The version.
+        version: u32,
+        /// Each hub's current key and the first seq of its feed of that version.
+        switches: Vec<(HubId, u64)>,
+    },
 }

@@ -188,6 +188,9 @@ pub struct VerifiedEvent {
     pub author: HubId,
     /// Position in the feed, from 1.
     pub seq: u64,
+    /// The protocol version it was signed under (§0: the fold checks it is the one the
+    /// amendments in effect in its causal past expect of its author at its seq).
+    pub version: u32,
     /// Id of the previous event of the feed (`None` iff `seq == 1`).
     pub prev: Option<EventId>,
     /// Hybrid logical clock of the author at signing.
@@ -331,6 +334,7 @@ pub struct CheckedHeader {
     id: EventId,
     author: HubId,
     seq: u64,
+    version: u32,
     prev: Option<EventId>,
     hlc: u64,
     deps: Vec<EventRef>,
@@ -346,6 +350,7 @@ impl CheckedHeader {
             id: self.id,
             author: self.author,
             seq: self.seq,
+            version: self.version,
             prev: self.prev,
             hlc: self.hlc,
             deps: self.deps,
@@ -380,8 +385,12 @@ pub fn check_unsigned(
     }
     let peek = VersionPeek::decode(payload.as_slice())
         .map_err(|e| EnvelopeError::Decode(e.to_string()))?;
+    // The founding charter's version, or a later one this build implements: which of them an
+    // author's event must follow is the fold's rule (the amendments in its causal past, §0).
     let expected = charter.protocol_version();
-    if peek.version != expected {
+    if peek.version != expected
+        && !(peek.version > expected && crate::version::implements(peek.version))
+    {
         let position = PositionPeek::decode(payload.as_slice()).unwrap_or_default();
         return Err(EnvelopeError::Version {
             expected,
@@ -449,6 +458,7 @@ pub fn check_unsigned(
         id: crypto::event_id(payload),
         author,
         seq: event.seq,
+        version: event.version,
         prev,
         hlc: event.hlc,
         deps,
@@ -559,6 +569,7 @@ pub(crate) fn unsigned_draft(
         id: crypto::event_id(&payload),
         author,
         seq: header.seq,
+        version: PROTOCOL_VERSION,
         prev: header.prev,
         hlc: header.hlc,
         deps: header.deps,
@@ -613,6 +624,7 @@ pub fn sign_event(
         id: crypto::event_id(&payload),
         author,
         seq: header.seq,
+        version: PROTOCOL_VERSION,
         prev: header.prev,
         hlc: header.hlc,
         deps: header.deps,

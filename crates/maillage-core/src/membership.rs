@@ -79,6 +79,15 @@ pub enum Change {
         /// The event at `last_seq` that stands, when the key's feed forked.
         branch: Option<EventId>,
     },
+    /// The federation moves to the next protocol version (§0): from each hub's `from_seq` on,
+    /// its events follow `version`.
+    Protocol {
+        /// The version in effect + 1.
+        version: u32,
+        /// Every present hub's current key with the first seq of its feed of the new version,
+        /// in the proposal's order.
+        switches: Vec<(HubId, u64)>,
+    },
 }
 
 impl Change {
@@ -125,6 +134,16 @@ impl Change {
                 successor: successor.0.to_vec(),
                 branch: branch.map(|b| b.0.to_vec()).unwrap_or_default(),
             }),
+            Change::Protocol { version, switches } => W::Protocol(pb::ProtocolChanged {
+                version: *version,
+                switches: switches
+                    .iter()
+                    .map(|(member, from_seq)| pb::VersionSwitch {
+                        member: member.0.to_vec(),
+                        from_seq: *from_seq,
+                    })
+                    .collect(),
+            }),
         }
     }
 
@@ -169,6 +188,14 @@ pub struct Membership {
     by_key: BTreeMap<HubId, u32>,
     /// Département → the seat holding it.
     holders: BTreeMap<String, u32>,
+    /// The founding charter's protocol version.
+    pub base_version: u32,
+    /// The version the protocol changes in effect moved to (`base_version` if none).
+    pub version: u32,
+    /// Per key, from which seq its events follow which version, ascending: a protocol change
+    /// adds `(from_seq, version)` for each hub's current key; a key admitted (or succeeding)
+    /// after one starts at `(1, version)`. A key without an entry follows `base_version`.
+    versions: BTreeMap<HubId, Vec<(u64, u32)>>,
 }
 
 impl Membership {
@@ -199,6 +226,35 @@ impl Membership {
             seats,
             by_key,
             holders,
+            base_version: charter.protocol_version(),
+            version: charter.protocol_version(),
+            versions: BTreeMap::new(),
+        }
+    }
+
+    /// The protocol version the events of `key` follow at `seq` in this membership (§0).
+    pub fn expected_version(&self, key: &HubId, seq: u64) -> u32 {
+        self.versions
+            .get(key)
+            .and_then(|steps| steps.iter().rev().find(|(from, _)| *from <= seq))
+            .map_or(self.base_version, |(_, version)| *version)
+    }
+
+    /// The first seq of `key`'s feed that must follow a version above `version`, if any:
+    /// where a node that implements only up to `version` stops signing (and a node that
+    /// implements it switches).
+    pub fn switch_above(&self, key: &HubId, version: u32) -> Option<(u64, u32)> {
+        self.versions
+            .get(key)?
+            .iter()
+            .find(|(_, v)| *v > version)
+            .copied()
+    }
+
+    /// A new key (admitted, or succeeding) follows the version in effect from its first seq.
+    fn start_key(&mut self, key: HubId) {
+        if self.version != self.base_version {
+            self.versions.insert(key, vec![(1, self.version)]);
         }
     }
 
@@ -332,6 +388,7 @@ impl Membership {
                     removed: false,
                     merged_into: None,
                 });
+                next.start_key(*key);
             }
             Change::Remove { member, .. } => {
                 let seat = current(member)? as usize;
@@ -381,6 +438,7 @@ impl Membership {
                         next.by_key.insert(*successor, seat as u32);
                         next.seats[seat].key = *successor;
                         next.seats[seat].keys.push(*successor);
+                        next.start_key(*successor);
                     }
                     Some(_) => {
                         // A hand-over: the successor is another present hub, which takes
@@ -396,6 +454,45 @@ impl Membership {
                         next.seats[seat].merged_into = Some(to);
                         next.check_threshold(next.threshold)?;
                     }
+                }
+            }
+            Change::Protocol { version, switches } => {
+                let expected = self.version.saturating_add(1);
+                if *version != expected {
+                    return Err(Rejection::AmendmentProtocolVersion {
+                        expected,
+                        found: *version,
+                    });
+                }
+                let hubs: BTreeSet<HubId> = self
+                    .seats
+                    .iter()
+                    .filter(|s| s.role == Role::Hub && !s.removed && s.merged_into.is_none())
+                    .map(|s| s.key)
+                    .collect();
+                let problem = |problem: &str| Rejection::AmendmentProtocolSwitch {
+                    hubs: hubs.len() as u32,
+                    problem: problem.to_owned(),
+                };
+                let named: BTreeSet<HubId> = switches.iter().map(|(k, _)| *k).collect();
+                if named.len() != switches.len() {
+                    return Err(problem("a key named twice"));
+                }
+                if named.iter().any(|k| !hubs.contains(k)) {
+                    return Err(problem("a key that is not a present hub's current key"));
+                }
+                if named.len() != hubs.len() {
+                    return Err(problem("a present hub is missing"));
+                }
+                if switches.iter().any(|(_, from)| *from == 0) {
+                    return Err(problem("a seq of 0"));
+                }
+                next.version = *version;
+                for (key, from_seq) in switches {
+                    next.versions
+                        .entry(*key)
+                        .or_default()
+                        .push((*from_seq, *version));
                 }
             }
         }
@@ -427,5 +524,91 @@ impl Membership {
         }
         self.threshold = threshold;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::charter::MemberSpec;
+    use crate::crypto::SecretKey;
+
+    fn key(n: u8) -> HubId {
+        SecretKey::from_seed(&[n; 32]).hub_id()
+    }
+
+    #[test]
+    fn a_protocol_change_moves_each_feed_from_its_seq_and_new_keys_from_their_first() {
+        let charter = Charter::found(
+            "T",
+            1,
+            [(1, "13"), (2, "69")]
+                .iter()
+                .map(|(n, t)| MemberSpec {
+                    key: key(*n),
+                    name: format!("hub {t}"),
+                    role: Role::Hub,
+                    territories: BTreeSet::from([t.to_string()]).into_iter().collect(),
+                })
+                .collect(),
+        )
+        .unwrap();
+        let founding = Membership::founding(&charter);
+        let v = founding.version;
+        assert_eq!(founding.expected_version(&key(1), 1_000_000), v);
+        let change = |version, switches: Vec<(HubId, u64)>| Change::Protocol { version, switches };
+        // Each present hub once, from a seq of at least 1, to the next version only.
+        for (bad, code) in [
+            (
+                change(v + 2, vec![(key(1), 5), (key(2), 7)]),
+                "amendment.protocol_version",
+            ),
+            (
+                change(v + 1, vec![(key(1), 5)]),
+                "amendment.protocol_switch",
+            ),
+            (
+                change(v + 1, vec![(key(1), 5), (key(1), 6)]),
+                "amendment.protocol_switch",
+            ),
+            (
+                change(v + 1, vec![(key(1), 5), (key(3), 6)]),
+                "amendment.protocol_switch",
+            ),
+            (
+                change(v + 1, vec![(key(1), 0), (key(2), 6)]),
+                "amendment.protocol_switch",
+            ),
+        ] {
+            assert_eq!(founding.apply(&bad).unwrap_err().code(), code, "{bad:?}");
+        }
+        let moved = founding
+            .apply(&change(v + 1, vec![(key(1), 5), (key(2), 7)]))
+            .unwrap();
+        assert_eq!(moved.expected_version(&key(1), 4), v);
+        assert_eq!(moved.expected_version(&key(1), 5), v + 1);
+        assert_eq!(moved.expected_version(&key(2), 6), v);
+        assert_eq!(moved.expected_version(&key(2), 7), v + 1);
+        assert_eq!(moved.switch_above(&key(1), v), Some((5, v + 1)));
+        assert_eq!(moved.switch_above(&key(1), v + 1), None);
+        // A successor key signs the new version from its first event.
+        let rotated = moved
+            .apply(&Change::Succession {
+                member: key(2),
+                last_seq: 9,
+                successor: key(4),
+                branch: None,
+            })
+            .unwrap();
+        assert_eq!(rotated.expected_version(&key(4), 1), v + 1);
+        // The next change moves on from there.
+        let again = rotated
+            .apply(&change(v + 2, vec![(key(1), 20), (key(4), 3)]))
+            .unwrap();
+        assert_eq!(again.expected_version(&key(1), 19), v + 1);
+        assert_eq!(again.expected_version(&key(1), 20), v + 2);
+        assert_eq!(again.expected_version(&key(4), 2), v + 1);
+        assert_eq!(again.expected_version(&key(4), 3), v + 2);
     }
 }

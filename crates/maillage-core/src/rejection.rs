@@ -586,6 +586,29 @@ pub enum Rejection {
         /// The number.
         number: u32,
     },
+    /// `amendment.protocol_version`: a protocol change moves to the version in effect + 1.
+    AmendmentProtocolVersion {
+        /// The version in effect + 1.
+        expected: u32,
+        /// The version named.
+        found: u32,
+    },
+    /// `amendment.protocol_switch`: a protocol change names every present hub's current key
+    /// once, each from a seq of at least 1.
+    AmendmentProtocolSwitch {
+        /// Present hubs.
+        hubs: u32,
+        /// What is wrong.
+        problem: String,
+    },
+    /// `event.version`: the event's protocol version is not the one the amendments in effect
+    /// in its causal past expect of its author at its seq (§0).
+    EventVersion {
+        /// The version expected.
+        expected: u32,
+        /// The event's.
+        found: u32,
+    },
 }
 
 impl Rejection {
@@ -668,6 +691,9 @@ impl Rejection {
             Self::AmendmentUnknown { .. } => "amendment.unknown",
             Self::AmendmentSuperseded { .. } => "amendment.superseded",
             Self::AmendmentEndorsed { .. } => "amendment.endorsed",
+            Self::AmendmentProtocolVersion { .. } => "amendment.protocol_version",
+            Self::AmendmentProtocolSwitch { .. } => "amendment.protocol_switch",
+            Self::EventVersion { .. } => "event.version",
         }
     }
 
@@ -749,6 +775,9 @@ impl Rejection {
         "amendment.unknown",
         "amendment.superseded",
         "amendment.endorsed",
+        "amendment.protocol_version",
+        "amendment.protocol_switch",
+        "event.version",
     ];
 }
 
@@ -1070,6 +1099,18 @@ impl std::fmt::Display for Rejection {
             Self::AmendmentEndorsed { number } => write!(
                 f,
                 "the author already proposed or endorsed a proposal for amendment {number}"
+            ),
+            Self::AmendmentProtocolVersion { expected, found } => write!(
+                f,
+                "a protocol change moves to v{expected} (the version in effect + 1), not v{found}"
+            ),
+            Self::AmendmentProtocolSwitch { hubs, problem } => write!(
+                f,
+                "a protocol change names each of the {hubs} present hubs' current keys once, from a seq of at least 1: {problem}"
+            ),
+            Self::EventVersion { expected, found } => write!(
+                f,
+                "protocol version: the amendments in effect in the event's causal past expect v{expected} of its author at this seq, found v{found}"
             ),
         }
     }

@@ -148,6 +148,7 @@ fn events_of_version(
                 id,
                 author: secret.hub_id(),
                 seq,
+                version,
                 prev: Some(prev),
                 hlc,
                 deps: vec![],

@@ -415,6 +415,19 @@ pub enum AmendmentCommand {
         #[arg(long)]
         branch: Option<String>,
     },
+    /// Move the federation to the next protocol version: from each hub's next event plus
+    /// `--margin` on, its events follow `--version`. Propose it once every node runs a
+    /// release that implements that version (docs/protocol.md §0); a node whose feed reaches
+    /// its switch before the change is in effect in its views signs nothing until it is.
+    Protocol {
+        /// The version in effect + 1.
+        #[arg(long)]
+        version: u32,
+        /// Events each hub may still sign under the current version (its next seq as this
+        /// node sees it, plus this many, is where it switches).
+        #[arg(long, default_value_t = 1000)]
+        margin: u64,
+    },
 }
 
 /// `maillage log …`.

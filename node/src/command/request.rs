@@ -169,6 +169,12 @@ fn request_of(command: &Command) -> Result<Request> {
                         last_seq: *last_seq,
                         branch: branch.clone(),
                     },
+                    AmendmentCommand::Protocol { version, margin } => {
+                        req::AmendmentRequest::Protocol {
+                            version: *version,
+                            margin: *margin,
+                        }
+                    }
                 },
             })
         }

@@ -731,6 +731,14 @@ pub(super) fn change_text(change: &maillage_app::request::AmendmentChangeView) -
             successor.short(),
             branch.map_or(String::new(), |b| format!(" (branch {})", b.short()))
         ),
+        C::Protocol { version, switches } => format!(
+            "move to protocol v{version}: {}",
+            switches
+                .iter()
+                .map(|(key, from)| format!("{} from seq {from}", key.short()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 

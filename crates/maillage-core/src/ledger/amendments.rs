@@ -550,9 +550,22 @@ fn change_of(a: &pb::AmendmentProposed) -> Result<Change, Rejection> {
                     })?)
                 },
             },
+            Wire::Protocol(p) => Change::Protocol {
+                version: p.version,
+                switches: p
+                    .switches
+                    .iter()
+                    .take(SWITCHES_MAX + 1)
+                    .map(|w| Ok((key(&w.member)?, w.from_seq)))
+                    .collect::<Result<Vec<_>, Rejection>>()?,
+            },
         },
     )
 }
+
+/// More switches than this in a protocol change cannot name each hub once (the charter
+/// bounds its members well below).
+const SWITCHES_MAX: usize = 10_000;
 
 /// A membership change's canonical bytes (docs/protocol.md §4d).
 pub(super) fn encode_change(out: &mut super::digest::Canonical, change: &Change) {
@@ -602,6 +615,12 @@ pub(super) fn encode_change(out: &mut super::digest::Canonical, change: &Change)
                 .opt(branch.as_ref(), |o, b| {
                     o.id(b);
                 });
+        }
+        Change::Protocol { version, switches } => {
+            out.u8(6).u32(*version);
+            out.list(switches, |o, (member, from_seq)| {
+                o.hub(member).u64(*from_seq);
+            });
         }
     }
 }

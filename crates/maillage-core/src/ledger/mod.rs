@@ -69,7 +69,7 @@ pub const SERIALS_PER_EVENT_MAX: usize = 1_000;
 /// Default lifetime of an open referral, in days.
 pub const REFERRAL_DAYS_DEFAULT: i32 = 30;
 /// First bytes of a view snapshot (bump the version when `State` changes shape).
-pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS4\n";
+pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS5\n";
 
 /// The folded state of every feed. Cloning copies the views (a running node lends its views
 /// to the commands it runs; the CSV export takes a copy so replication goes on meanwhile).
@@ -268,6 +268,15 @@ impl Ledger {
         // Every event's author is a present member's current key in its causal past.
         if !membership.is_current(&event.author) {
             return Err(Rejection::NotCurrentMember { key: event.author });
+        }
+        // Every event follows the protocol version its causal past expects of its author at
+        // its seq (§0: a protocol change in effect there moves it on from its `from_seq`).
+        let expected = membership.expected_version(&event.author, event.seq);
+        if event.version != expected {
+            return Err(Rejection::EventVersion {
+                expected,
+                found: event.version,
+            });
         }
         if let Some(venue) = self.s.venues.check(event, &membership) {
             return venue.map(Effect::Venue);
