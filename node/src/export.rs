@@ -191,3 +191,25 @@ pub fn write_files(out: &mut String, command: &Command, files: &[FileBytes]) -> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_month_file;
+
+    #[test]
+    fn only_a_monthly_events_file_may_name_a_directory() {
+        assert!(is_month_file("events/month=2026-03/part-0.parquet"));
+        for name in [
+            "events/month=2026-3/part-0.parquet",
+            "events/month=2026-03/part-1.parquet",
+            "events/month=../part-0.parquet",
+            "events/month=2026-03/../../x/part-0.parquet",
+            "../events/month=2026-03/part-0.parquet",
+            "/events/month=2026-03/part-0.parquet",
+            "events/month=2026/03/part-0.parquet",
+            "vouchers.parquet",
+        ] {
+            assert!(!is_month_file(name), "{name}");
+        }
+    }
+}

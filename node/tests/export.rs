@@ -891,6 +891,24 @@ fn export_writes_the_views_a_coordinator_loads_into_a_spreadsheet() {
     ];
     assert_eq!(files_in(&exp3), only_files);
     assert_eq!(bytes(&exp3, "stats.csv"), bytes(&exp2, "stats.csv"));
+    // The package describes these files only; venues.csv is not written, so no join to it.
+    let package = json(&String::from_utf8(bytes(&exp3, "datapackage.json")).unwrap());
+    let described: Vec<&str> = package["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        described,
+        [
+            "vouchers.csv",
+            "vouchers.parquet",
+            "stats.csv",
+            "stats.parquet"
+        ]
+    );
+    assert!(package["resources"][0]["schema"]["foreignKeys"].is_null());
     let refused = maillage(
         dir,
         &[

@@ -213,3 +213,43 @@ fn write_column<'a>(
     .map(drop)
     .map_err(parquet_error)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const STATS: &str = "as_of,section,hub,hub_key,funder,departement,metric,value\n";
+
+    #[test]
+    fn rows_give_the_same_bytes_and_a_cell_of_the_wrong_type_is_refused() {
+        let csv = format!("{STATS}2026-03-31,venues,Hub,ab,,04,venues,3\n2026-03-31,x,,,,,rate,\n");
+        let first = from_csv(Table::Stats, csv.as_bytes()).unwrap();
+        let again = from_csv(Table::Stats, csv.as_bytes()).unwrap();
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].name, "stats.parquet");
+        assert_eq!(first[0].rows, 2);
+        assert_eq!(first[0].content, again[0].content);
+        assert!(first[0].content.starts_with(b"PAR1"));
+        let bad = format!("{STATS}31/03/2026,x,,,,,m,1\n");
+        assert!(from_csv(Table::Stats, bad.as_bytes()).is_err());
+        let renamed = STATS.replace("value", "valeur");
+        assert!(from_csv(Table::Stats, renamed.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn no_events_no_monthly_file_and_lieux_has_none() {
+        let header = crate::export_events::EVENT_COLUMNS.join(",") + "\n";
+        assert!(
+            from_csv(Table::Events, header.as_bytes())
+                .unwrap()
+                .is_empty()
+        );
+        let lieux = maillage_venues::V1_FIELDS.join(",") + "\n";
+        assert!(
+            from_csv(Table::Venues, lieux.as_bytes())
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
