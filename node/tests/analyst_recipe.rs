@@ -1,7 +1,9 @@
 //! The README's DuckDB recipe, run as written on a real export: a hub corrects a venue of Hub
 //! du Sud's real file, qualifies it and redeems vouchers there; `maillage export` writes the
 //! files where the README's SQL expects them, and DuckDB joins the vouchers to the venues on
-//! the venue id, keeping the département codes as text (`04`, not 4).
+//! the venue id, keeping the département codes as text (`04`, not 4); then the README's
+//! Parquet queries: redemptions per month and département, events per month read through
+//! the Hive partitions.
 //!
 //! Needs `python3` and network access for pip (`duckdb`, in a virtualenv cached under
 //! `CARGO_TARGET_TMPDIR`); without them the test fails, it never skips. `MAILLAGE_PYTHON`
@@ -70,17 +72,43 @@ fn duckdb_python() -> PathBuf {
     python
 }
 
-/// The README's ```sql block.
-fn readme_sql() -> String {
+/// The README's ```sql blocks, in order.
+fn readme_sql() -> Vec<String> {
     let readme =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
             .unwrap();
-    let start = readme
-        .find("```sql\n")
-        .expect("the README shows a SQL recipe")
-        + 7;
-    let end = start + readme[start..].find("```").unwrap();
-    readme[start..end].to_owned()
+    readme
+        .split("```sql\n")
+        .skip(1)
+        .map(|block| block[..block.find("```").unwrap()].to_owned())
+        .collect()
+}
+
+/// The rows DuckDB answers to `sql`, run in `dir` (days and other values JSON lacks as text).
+fn duckdb_rows(python: &Path, dir: &Path, sql: &str) -> serde_json::Value {
+    let script = "import duckdb, json, sys\n\
+                  rows = duckdb.sql(sys.stdin.read()).fetchall()\n\
+                  print(json.dumps({'rows': rows}, default=str))\n";
+    let mut child = Command::new(python)
+        .current_dir(dir)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(sql.as_bytes())
+            .unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{sql}\n{}", describe(&output));
+    json(&String::from_utf8(output.stdout).unwrap())["rows"].clone()
 }
 
 #[test]
@@ -159,33 +187,48 @@ fn the_readme_duckdb_recipe_joins_vouchers_to_venues_with_codes_as_text() {
         &["export", "--out", "export-2026-06", "--as-of", "2026-06-30"],
     );
 
-    let script = "import duckdb, json, sys\n\
-                  rows = duckdb.sql(sys.stdin.read()).fetchall()\n\
-                  print(json.dumps({'rows': rows}))\n";
-    let mut child = Command::new(&python)
-        .current_dir(dir)
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(readme_sql().as_bytes())
-            .unwrap();
-    }
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{}", describe(&output));
-    let answer = json(&String::from_utf8(output.stdout).unwrap());
+    let [csv, parquet, events] = readme_sql().try_into().unwrap();
     // One venue, département "04" as text, open, three vouchers redeemed there.
+    let rows = duckdb_rows(&python, dir, &csv);
+    assert_eq!(rows, serde_json::json!([["04", name, "open", 3]]), "{rows}");
+
+    // The same from the Parquet files, typed: by month of redemption and département.
+    let rows = duckdb_rows(&python, dir, &parquet);
+    let mut vouchers = csv::Reader::from_path(dir.join("export-2026-06/vouchers.csv")).unwrap();
+    let face = vouchers
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|c| c == "face_value_cents");
+    let first = vouchers.records().next().unwrap().unwrap();
+    let cents = 3 * first[face.unwrap()].parse::<u64>().unwrap();
     assert_eq!(
-        answer["rows"],
-        serde_json::json!([["04", name, "open", 3]]),
-        "{answer}"
+        rows,
+        serde_json::json!([["2026-03", "04", 3, cents]]),
+        "{rows}"
     );
+
+    // The events per month of signing, the month read from the partitions' paths; as many
+    // as events.csv holds.
+    let rows = duckdb_rows(&python, dir, &events);
+    let csv_events = std::fs::read_to_string(dir.join("export-2026-06/events.csv")).unwrap();
+    let mut months: Vec<String> = csv_events
+        .lines()
+        .skip(1)
+        .map(|line| line[..7].to_owned())
+        .collect();
+    months.dedup();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(
+        rows.iter()
+            .map(|r| r[0].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>(),
+        months,
+        "{rows:?}"
+    );
+    assert_eq!(
+        rows.iter().map(|r| r[1].as_u64().unwrap()).sum::<u64>(),
+        csv_events.lines().count() as u64 - 1
+    );
+    assert_eq!(rows.iter().map(|r| r[2].as_u64().unwrap()).sum::<u64>(), 3);
 }

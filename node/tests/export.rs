@@ -4,7 +4,8 @@
 //! against the commands that show the same views (`stats --json`, `voucher status`,
 //! `referral show`, `venues export`) and the national schema; a second export is
 //! byte-identical; existing files are never replaced without --force; inside a serving node
-//! the files land where the caller stands.
+//! the files land where the caller stands. The Parquet files hold the CSV's rows, typed, and
+//! `datapackage.json` describes every file (`export_check`).
 //!
 //! Size: one real history (import, qualify, issue, hand out, redeem, cancel, settle, refer) checked
 //! table by table against the commands that show the same views; splitting it would rebuild the
@@ -17,6 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
+mod export_check;
 
 use common::{exchange, issue_caf_batch, json, luhn_siret, maillage, ok, on, venues_file};
 
@@ -152,13 +154,13 @@ fn stat_key(section: &str, hub: &str, funder: &str, departement: &str, metric: &
     )
 }
 
-/// `export` output: file name → row count, from lines "DIR/NAME: N rows (…)".
+/// `export` output: file name under DIR → row count, from lines "DIR/NAME: N rows (…)".
 fn written(stdout: &str) -> BTreeMap<String, u64> {
     stdout
         .lines()
         .map(|line| {
             let (path, rest) = line.rsplit_once(": ").unwrap();
-            let name = Path::new(path).file_name().unwrap().to_str().unwrap();
+            let name = path.split_once('/').unwrap().1;
             let rows = rest.split_once(" rows").unwrap().0.parse().unwrap();
             (name.to_owned(), rows)
         })
@@ -427,21 +429,45 @@ fn export_writes_the_views_a_coordinator_loads_into_a_spreadsheet() {
 
     let out = on(dir, "hub", &["export", "--out", "exp", "--as-of", AS_OF]);
     let counts = written(&out);
+    let months = export_check::month_files(counts.keys().cloned());
+    assert!(!months.is_empty(), "{out}");
     assert_eq!(
-        counts.keys().map(String::as_str).collect::<Vec<_>>(),
+        counts
+            .keys()
+            .filter(|name| !months.contains(name))
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
         [
+            "datapackage.json",
             "events.csv",
             "indicators.csv",
+            "indicators.parquet",
             "lieux.csv",
             "referrals.csv",
+            "referrals.parquet",
             "stats.csv",
+            "stats.parquet",
             "venues.csv",
-            "vouchers.csv"
+            "venues.parquet",
+            "vouchers.csv",
+            "vouchers.parquet",
         ],
         "{out}"
     );
     let exp = dir.join("exp");
-    assert_eq!(files_in(&exp), counts.keys().cloned().collect::<Vec<_>>());
+    let mut top: Vec<String> = counts
+        .keys()
+        .map(|name| name.split('/').next().unwrap().to_owned())
+        .collect();
+    top.sort();
+    top.dedup();
+    assert_eq!(files_in(&exp), top);
+    assert_eq!(
+        months.iter().map(|m| counts[m]).sum::<u64>(),
+        counts["events.csv"]
+    );
+    export_check::parquet_matches_csv(&exp, &counts);
+    export_check::datapackage_describes(&exp, &counts);
 
     // lieux.csv: the national standard v1, the very file `venues export` writes.
     let lieux = Table::read(&exp.join("lieux.csv"));
@@ -790,7 +816,7 @@ fn export_writes_the_views_a_coordinator_loads_into_a_spreadsheet() {
     let again = on(dir, "hub", &["export", "--out", "exp2", "--as-of", AS_OF]);
     assert_eq!(written(&again), counts);
     let exp2 = dir.join("exp2");
-    for name in FILES {
+    for name in counts.keys() {
         assert_eq!(bytes(&exp, name), bytes(&exp2, name), "{name}");
     }
 
@@ -813,7 +839,10 @@ fn export_writes_the_views_a_coordinator_loads_into_a_spreadsheet() {
     assert!(refused.stdout.is_empty());
     assert!(
         stderr.contains(&format!(
-            "lieux.csv, venues.csv, vouchers.csv, referrals.csv, events.csv, stats.csv, indicators.csv already exist in {}",
+            "lieux.csv, venues.csv, venues.parquet, vouchers.csv, vouchers.parquet, referrals.csv, \
+             referrals.parquet, events.csv, stats.csv, stats.parquet, indicators.csv, \
+             indicators.parquet, datapackage.json, {} already exist in {}",
+            months.join(", "),
             Path::new("exp").display()
         )) && stderr.contains("nothing was written")
             && stderr.contains("--force"),
@@ -824,12 +853,17 @@ fn export_writes_the_views_a_coordinator_loads_into_a_spreadsheet() {
         assert_eq!(bytes(&exp, name), bytes(&exp2, name), "{name}");
     }
     assert_eq!(files_in(&exp), files_in(&exp2), "no partial file left");
+    // A month an earlier export wrote is removed by --force: `events/*/*.parquet` reads this
+    // export's events only.
+    std::fs::create_dir_all(exp.join("events/month=1999-01")).unwrap();
+    std::fs::write(exp.join("events/month=1999-01/part-0.parquet"), "old").unwrap();
     let forced = on(
         dir,
         "hub",
         &["export", "--out", "exp", "--as-of", AS_OF, "--force"],
     );
     assert_eq!(written(&forced), counts);
+    assert!(!exp.join("events/month=1999-01").exists());
     assert_eq!(bytes(&exp, "vouchers.csv"), bytes(&exp2, "vouchers.csv"));
 
     // --only writes the files asked for; one existing file is enough to refuse the rest.
@@ -846,10 +880,35 @@ fn export_writes_the_views_a_coordinator_loads_into_a_spreadsheet() {
             "stats,vouchers",
         ],
     );
-    assert_eq!(only.lines().count(), 2, "{only}");
+    assert_eq!(only.lines().count(), 5, "{only}");
     let exp3 = dir.join("exp3");
-    assert_eq!(files_in(&exp3), ["stats.csv", "vouchers.csv"]);
+    let only_files = [
+        "datapackage.json",
+        "stats.csv",
+        "stats.parquet",
+        "vouchers.csv",
+        "vouchers.parquet",
+    ];
+    assert_eq!(files_in(&exp3), only_files);
     assert_eq!(bytes(&exp3, "stats.csv"), bytes(&exp2, "stats.csv"));
+    // The package describes these files only; venues.csv is not written, so no join to it.
+    let package = json(&String::from_utf8(bytes(&exp3, "datapackage.json")).unwrap());
+    let described: Vec<&str> = package["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        described,
+        [
+            "vouchers.csv",
+            "vouchers.parquet",
+            "stats.csv",
+            "stats.parquet"
+        ]
+    );
+    assert!(package["resources"][0]["schema"]["foreignKeys"].is_null());
     let refused = maillage(
         dir,
         &[
@@ -865,10 +924,13 @@ fn export_writes_the_views_a_coordinator_loads_into_a_spreadsheet() {
     assert_eq!(refused.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
-        stderr.contains("vouchers.csv, stats.csv already exist in"),
+        stderr.contains(
+            "vouchers.csv, vouchers.parquet, stats.csv, stats.parquet, datapackage.json already \
+             exist in"
+        ),
         "{stderr}"
     );
-    assert_eq!(files_in(&exp3), ["stats.csv", "vouchers.csv"]);
+    assert_eq!(files_in(&exp3), only_files);
 
     // A malformed day is refused before anything is written.
     let refused = maillage(
@@ -963,7 +1025,13 @@ fn export_inside_a_serving_node_writes_where_the_caller_stands() {
     let target: PathBuf = analyst.join("exp").join("vouchers.csv");
     // The node sent the file back and the CLI wrote it where the caller stands, under the
     // path as typed (the node opens no path a client names).
-    assert_eq!(out.trim(), "exp/vouchers.csv: 3 rows (vouchers)", "{out}");
+    assert_eq!(
+        out.trim(),
+        "exp/vouchers.csv: 3 rows (vouchers)\n\
+         exp/vouchers.parquet: 3 rows (vouchers)\n\
+         exp/datapackage.json: 2 rows (files described)",
+        "{out}"
+    );
     assert!(!dir.join("exp").exists(), "written where the daemon runs");
     let vouchers = Table::read(&target);
     assert_eq!(vouchers.header, VOUCHER_COLUMNS);
@@ -975,7 +1043,10 @@ fn export_inside_a_serving_node_writes_where_the_caller_stands() {
     assert_eq!(refused.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
-        stderr.contains("vouchers.csv already exists in exp: nothing was written"),
+        stderr.contains(
+            "vouchers.csv, vouchers.parquet, datapackage.json already exist in exp: nothing was \
+             written"
+        ),
         "{stderr}"
     );
     assert_eq!(std::fs::read(&target).unwrap(), before);
@@ -1124,10 +1195,26 @@ fn two_nodes_holding_the_same_events_export_the_same_bytes() {
             ],
         );
     }
-    for name in FILES {
+    let names = |node: &str| {
+        let mut names: Vec<String> = FILES
+            .iter()
+            .chain(&export_check::PARQUET)
+            .chain(&["datapackage.json"])
+            .map(|n| n.to_string())
+            .collect();
+        let events = dir.join(node).join("events");
+        for month in std::fs::read_dir(events).unwrap() {
+            let month = month.unwrap().file_name().into_string().unwrap();
+            names.push(format!("events/{month}/part-0.parquet"));
+        }
+        names.sort();
+        names
+    };
+    assert_eq!(names("sud-export"), names("hinaura-export"));
+    for name in names("sud-export") {
         assert_eq!(
-            bytes(&dir.join("sud-export"), name),
-            bytes(&dir.join("hinaura-export"), name),
+            bytes(&dir.join("sud-export"), &name),
+            bytes(&dir.join("hinaura-export"), &name),
             "{name}"
         );
     }

@@ -11,6 +11,10 @@
 //! - `stats.csv`: the national figures, one value a row.
 //! - `indicators.csv`: the national indicators (`crate::indicators`), one value a row.
 //!
+//! With `parquet`, each table but `lieux.csv` also as a Parquet file of typed columns
+//! ([`crate::export_parquet`]; `events` split by month); with `datapackage`, a
+//! `datapackage.json` describing every file written ([`crate::export_datapackage`]).
+//!
 //! UTF-8, `,`-separated, one header row, rows in id order: every node holding the same events
 //! writes the same bytes for the same day. In `venues.csv` the codes (département, postal,
 //! INSEE) are always quoted, so that readers honouring quotes keep `04` and `2A` as text.
@@ -34,62 +38,10 @@ use crate::queries::{referral_status, voucher_status_on};
 use crate::request::{ExportTables, FileBytes};
 use crate::resolve;
 
-/// The files of an export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Table {
-    /// lieux.csv: open venues, national standard v1.
-    Venues,
-    /// venues.csv: every venue by its venue id, closed ones included.
-    VenueIndex,
-    /// vouchers.csv: one row per voucher.
-    Vouchers,
-    /// referrals.csv: one row per referral.
-    Referrals,
-    /// events.csv: one row per applied event.
-    Events,
-    /// stats.csv: the national figures, one value a row.
-    Stats,
-    /// indicators.csv: the national indicators, one value a row.
-    Indicators,
-}
+pub use crate::export_schema::Table;
 
-impl Table {
-    /// Every file, in the order they are written.
-    pub const ALL: [Table; 7] = [
-        Self::Venues,
-        Self::VenueIndex,
-        Self::Vouchers,
-        Self::Referrals,
-        Self::Events,
-        Self::Stats,
-        Self::Indicators,
-    ];
-
-    /// The file's name.
-    pub fn file_name(self) -> &'static str {
-        match self {
-            Self::Venues => "lieux.csv",
-            Self::VenueIndex => "venues.csv",
-            Self::Vouchers => "vouchers.csv",
-            Self::Referrals => "referrals.csv",
-            Self::Events => "events.csv",
-            Self::Stats => "stats.csv",
-            Self::Indicators => "indicators.csv",
-        }
-    }
-
-    pub fn rows_are(self) -> &'static str {
-        match self {
-            Self::Venues => "open venues, national standard v1",
-            Self::VenueIndex => "venues, closed ones included",
-            Self::Vouchers => "vouchers",
-            Self::Referrals => "referrals",
-            Self::Events => "events",
-            Self::Stats => "figures",
-            Self::Indicators => "indicator values",
-        }
-    }
-}
+/// The export's description, a Frictionless Data Package ([`crate::export_datapackage`]).
+pub const DATAPACKAGE: &str = "datapackage.json";
 
 /// Columns of `venues.csv`.
 pub const VENUE_COLUMNS: [&str; 16] = [
@@ -215,22 +167,51 @@ impl App {
         // A copy: a serving node goes on folding while the files are written.
         let ledger = self.node().views_copy()?;
         let facts = crate::export_events::collect(self.node(), &ledger)?;
-        tables
-            .into_iter()
-            .map(|table| {
-                let mut content = Vec::new();
-                let items = write_table(&ledger, &facts, table, as_of, &mut content)?;
-                if r.excel {
-                    content = for_excel(&content)?;
-                }
-                Ok(FileBytes {
-                    name: table.file_name().to_owned(),
-                    content,
-                    items,
-                    items_are: table.rows_are().to_owned(),
-                })
-            })
-            .collect()
+        let mut files = Vec::new();
+        let mut written = Vec::new();
+        for table in tables {
+            let mut content = Vec::new();
+            let items = write_table(&ledger, &facts, table, as_of, &mut content)?;
+            let parquet = if r.parquet {
+                crate::export_parquet::from_csv(table, &content)?
+            } else {
+                Vec::new()
+            };
+            if r.excel {
+                content = for_excel(&content)?;
+            }
+            files.push(FileBytes {
+                name: table.file_name().to_owned(),
+                content,
+                items,
+                items_are: table.rows_are().to_owned(),
+            });
+            written.push(crate::export_datapackage::Written {
+                table,
+                rows: items,
+                parquet: parquet.iter().map(|p| p.name.clone()).collect(),
+            });
+            files.extend(parquet.into_iter().map(|p| FileBytes {
+                name: p.name,
+                content: p.content,
+                items: p.rows,
+                items_are: table.rows_are().to_owned(),
+            }));
+        }
+        if r.datapackage {
+            let package =
+                crate::export_datapackage::datapackage(&written, &format_date(as_of), r.excel);
+            let mut content = serde_json::to_vec_pretty(&package)
+                .map_err(|e| AppError::internal(format!("datapackage.json: {e}")))?;
+            content.push(b'\n');
+            files.push(FileBytes {
+                name: DATAPACKAGE.to_owned(),
+                content,
+                items: files.len() as u64,
+                items_are: "files described".to_owned(),
+            });
+        }
+        Ok(files)
     }
 
     pub(crate) fn export_log(&self) -> Result<FileBytes> {
@@ -681,6 +662,26 @@ fn indicators(ledger: &Ledger, as_of: i32, csv: &mut Csv<'_>) -> Result<u64> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_schema_of_each_file_names_its_csv_columns() {
+        let columns: [(Table, &[&str]); 7] = [
+            (Table::Venues, &maillage_venues::V1_FIELDS),
+            (Table::VenueIndex, &VENUE_COLUMNS),
+            (Table::Vouchers, &VOUCHER_COLUMNS),
+            (Table::Referrals, &REFERRAL_COLUMNS),
+            (Table::Events, &EVENT_COLUMNS),
+            (Table::Stats, &STATS_COLUMNS),
+            (Table::Indicators, &INDICATOR_COLUMNS),
+        ];
+        for (table, columns) in columns {
+            let names: Vec<&str> = crate::export_schema::fields(table)
+                .iter()
+                .map(|f| f.name)
+                .collect();
+            assert_eq!(names, columns, "{}", table.file_name());
+        }
+    }
 
     #[test]
     fn cells_a_spreadsheet_would_run_are_written_as_text() {

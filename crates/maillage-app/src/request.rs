@@ -240,7 +240,8 @@ pub struct VerifyView {
 /// A file produced by a node, for the client to write.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileBytes {
-    /// Its name (no directory).
+    /// Its name: no directory, but for the events' monthly Parquet files
+    /// (`events/month=YYYY-MM/part-0.parquet`).
     pub name: String,
     /// Its content.
     pub content: Vec<u8>,
@@ -1077,4 +1078,12 @@ pub struct ExportTables {
     /// between values (the national standard's `lieux.csv` included).
     #[serde(default)]
     pub excel: bool,
+    /// Also each table but `lieux.csv` as a Parquet file of typed columns (`events` split by
+    /// month: `events/month=YYYY-MM/part-0.parquet`). Off when a client does not say: an older
+    /// client would refuse files it did not ask for.
+    #[serde(default)]
+    pub parquet: bool,
+    /// Also `datapackage.json`, the files described as a Frictionless Data Package.
+    #[serde(default)]
+    pub datapackage: bool,
 }

@@ -141,8 +141,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write the views as CSV files for analysts: lieux.csv, venues.csv, vouchers.csv,
-    /// referrals.csv, events.csv, stats.csv, indicators.csv.
+    /// Write the views as CSV and Parquet files for analysts, described in datapackage.json:
+    /// lieux.csv, venues.csv, vouchers.csv, referrals.csv, events.csv, stats.csv,
+    /// indicators.csv.
     ///
     /// lieux.csv holds the open venues in the national standard v1 (as `venues export`);
     /// venues.csv every venue, closed ones included (status, closed_on, closing_reason), by
@@ -163,6 +164,12 @@ pub enum Command {
     /// a French spreadsheet. No person code is written, so the files can be shared. Files
     /// already in DIR are left untouched unless --force; the files appear only once all of
     /// them are complete.
+    ///
+    /// Beside the CSV files: the same tables in Parquet, typed (all but lieux.csv; events.csv
+    /// one file per month, events/month=YYYY-MM/part-0.parquet, for DuckDB's
+    /// hive_partitioning; --no-parquet leaves them out), and datapackage.json, every file
+    /// written described as a Frictionless Data Package (columns, types, descriptions in
+    /// French, keys and the joins between files).
     ///
     /// Example: maillage export --out export-2026-03 --as-of 2026-03-31
     Export(ExportArgs),
@@ -1164,6 +1171,13 @@ pub struct ExportArgs {
     /// `;` between values, every file (lieux.csv included, no longer the standard's bytes).
     #[arg(long)]
     pub excel: bool,
+    /// Sans les fichiers Parquet : par défaut, chaque fichier sauf lieux.csv est aussi écrit
+    /// en Parquet à côté du CSV (venues.parquet, vouchers.parquet, referrals.parquet,
+    /// stats.parquet, indicators.parquet ; les événements un fichier par mois,
+    /// events/month=AAAA-MM/part-0.parquet), colonnes typées (nombres, booléens, dates ; les
+    /// codes restent du texte), pour DuckDB, pandas ou R.
+    #[arg(long)]
+    pub no_parquet: bool,
 }
 
 /// The files of an export.

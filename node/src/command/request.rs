@@ -222,6 +222,8 @@ fn request_of(command: &Command) -> Result<Request> {
             as_of: args::date_opt("as-of", a.as_of.as_deref())?,
             tables: a.only.iter().map(|t| t.file_name().to_owned()).collect(),
             excel: a.excel,
+            parquet: !a.no_parquet,
+            datapackage: true,
         }),
         Command::Digest { .. } => R::Digest,
         Command::Rejections { .. } => R::Rejections,
