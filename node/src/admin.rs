@@ -164,9 +164,13 @@ impl Admin for AdminService {
             tonic::Status::invalid_argument(format!("the request does not decode: {e}"))
         })?;
         let app = self.app.clone();
-        let answer = tokio::task::spawn_blocking(move || app.handle(decoded))
-            .await
-            .map_err(|e| tonic::Status::internal(format!("request task failed: {e}")))?;
+        let lang = maillage_core::lang::Lang::parse(&request.lang)
+            .unwrap_or_else(maillage_core::lang::current);
+        let answer = tokio::task::spawn_blocking(move || {
+            maillage_core::lang::with(lang, || app.handle(decoded))
+        })
+        .await
+        .map_err(|e| tonic::Status::internal(format!("request task failed: {e}")))?;
         let answer = postcard::to_stdvec(&answer)
             .map_err(|e| tonic::Status::internal(format!("encoding the answer: {e}")))?;
         Ok(tonic::Response::new(pb::AdminResponse { answer }))
@@ -206,6 +210,7 @@ pub fn call(socket: &Path, request: Request) -> Result<Result<Response, AppError
             .handle(pb::AdminRequest {
                 build: build(),
                 request: encoded,
+                lang: maillage_core::lang::current().code().to_owned(),
             })
             .await
             .map_err(|s| anyhow::anyhow!("the running node refused the request: {}", s.message()))?

@@ -23,6 +23,7 @@ pub mod fixed_base;
 pub mod fork;
 pub mod hlc;
 pub mod ids;
+pub mod lang;
 pub mod ledger;
 pub mod lookup;
 pub mod membership;

@@ -15,7 +15,11 @@ use maillage_app::datadir::DEFAULT_DATA_DIR;
 
 use crate::args;
 
+mod help_fr;
+mod localize;
 mod request;
+
+pub use localize::{command, parse};
 
 /// maillage — a federation of France's digital-inclusion hubs.
 ///
@@ -27,6 +31,8 @@ mod request;
 ///   maillage venues import lieux.json
 ///   maillage venues list
 ///   maillage log verify
+///
+/// Language: French by default; --lang en or MAILLAGE_LANG=en for English.
 #[derive(Debug, Parser)]
 #[command(name = "maillage", version, about, long_about, verbatim_doc_comment)]
 pub struct Cli {
@@ -54,6 +60,28 @@ pub struct Global {
     /// comparing this hub's feed with theirs first (see `maillage serve --help`). Logged.
     #[arg(long, global = true)]
     pub offline: bool,
+    /// Language of help and messages: fr (French, the default) or en (English). JSON, CSV,
+    /// ids and codes are the same in both.
+    #[arg(long, global = true, env = "MAILLAGE_LANG", value_enum, default_value_t = LangArg::Fr)]
+    pub lang: LangArg,
+}
+
+/// Languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LangArg {
+    /// French.
+    Fr,
+    /// English.
+    En,
+}
+
+impl From<LangArg> for maillage_core::lang::Lang {
+    fn from(lang: LangArg) -> Self {
+        match lang {
+            LangArg::Fr => Self::Fr,
+            LangArg::En => Self::En,
+        }
+    }
 }
 
 /// Log formats.

@@ -497,7 +497,7 @@ pub(super) fn percent(rate: Option<f64>) -> String {
 
 /// The figures as text, in French (the coordinators' language), with the indicators.
 pub fn stats_text(stats: &Stats) -> String {
-    let day = crate::web::pages::date_fr(&stats.as_of);
+    let day = crate::lang::date_fr(&stats.as_of);
     let mut out = format!("chiffres nationaux au {day}\n\nPass numériques\n");
     out.push_str(&format!(
         "  {:<20} {:<28} {:>7} {:>8} {:>8} {:>8} {:>8} {:>6} {:>12}\n",
