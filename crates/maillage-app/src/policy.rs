@@ -10,19 +10,15 @@ use maillage_core::{Charter, EventId, HubId, Ledger, Role, VerifiedEvent, pb};
 use crate::error::{AppError, ErrorKind};
 
 /// Why an owner does not transfer vouchers to a hub that asks.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransferRefusal {
     /// This node owns no vouchers.
-    #[error("this node is an observer: it owns no vouchers")]
     Observer,
     /// The caller is not a hub.
-    #[error("only hubs receive vouchers")]
     NotAHub,
     /// A serial this node does not know.
-    #[error("voucher {0}: unknown to its supposed owner")]
     Unknown(String),
     /// A voucher another hub owns.
-    #[error("voucher {serial} is owned by hub {owner}, not by this hub")]
     NotOwner {
         /// The serial.
         serial: String,
@@ -30,7 +26,6 @@ pub enum TransferRefusal {
         owner: String,
     },
     /// A voucher not in a person's carnet.
-    #[error("voucher {serial} is {status}, not in a person's carnet: it cannot be redeemed")]
     NotInCarnet {
         /// The serial.
         serial: String,
@@ -38,9 +33,43 @@ pub enum TransferRefusal {
         status: String,
     },
     /// The request is malformed.
-    #[error("transfer: between 1 and 1000 serials, found {0}")]
     Serials(usize),
 }
+
+impl std::fmt::Display for TransferRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use maillage_core::tr;
+        let text = match self {
+            Self::Observer => tr!(
+                "ce nœud est un observateur : il ne possède aucun pass",
+                "this node is an observer: it owns no vouchers"
+            ),
+            Self::NotAHub => tr!(
+                "seuls les hubs reçoivent des pass",
+                "only hubs receive vouchers"
+            ),
+            Self::Unknown(serial) => tr!(
+                "pass {serial} : inconnu de son propriétaire supposé",
+                "voucher {serial}: unknown to its supposed owner"
+            ),
+            Self::NotOwner { serial, owner } => tr!(
+                "le pass {serial} appartient au hub {owner}, pas à ce hub",
+                "voucher {serial} is owned by hub {owner}, not by this hub"
+            ),
+            Self::NotInCarnet { serial, status } => tr!(
+                "le pass {serial} est {status}, pas dans le carnet d'une personne : il ne peut pas être encaissé",
+                "voucher {serial} is {status}, not in a person's carnet: it cannot be redeemed"
+            ),
+            Self::Serials(n) => tr!(
+                "transfert : entre 1 et 1000 numéros de pass, {n} donnés",
+                "transfer: between 1 and 1000 serials, found {n}"
+            ),
+        };
+        f.write_str(&text)
+    }
+}
+
+impl std::error::Error for TransferRefusal {}
 
 impl TransferRefusal {
     /// The kind of error this refusal is, for the status a caller gets.
@@ -136,7 +165,10 @@ pub fn answer_transfer(
     let body = transfer_for(charter, ledger, me, caller, serials, venue_id)?;
     sign(ledger, body).map_err(|error| match error.kind {
         ErrorKind::Rejected | ErrorKind::Pending => error,
-        _ => error.context("signing the transfer"),
+        _ => error.context(maillage_core::lang::t(
+            "signature du transfert",
+            "signing the transfer",
+        )),
     })
 }
 

@@ -87,6 +87,63 @@ pub fn t<'a>(fr: &'a str, en: &'a str) -> &'a str {
     }
 }
 
+/// What was being done to a file, for an error's context ([`on_file`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileOp {
+    /// Reading it.
+    Read,
+    /// Writing it.
+    Write,
+    /// Creating it.
+    Create,
+    /// Opening it.
+    Open,
+    /// Removing it.
+    Remove,
+    /// Copying it.
+    Copy,
+    /// Syncing it to disk.
+    Sync,
+}
+
+/// `lecture de PATH` (`reading PATH`): the context of a file's error.
+pub fn on_file(op: FileOp, path: &std::path::Path) -> String {
+    let (fr, en) = match op {
+        FileOp::Read => ("lecture de", "reading"),
+        FileOp::Write => ("écriture de", "writing"),
+        FileOp::Create => ("création de", "creating"),
+        FileOp::Open => ("ouverture de", "opening"),
+        FileOp::Remove => ("suppression de", "removing"),
+        FileOp::Copy => ("copie de", "copying"),
+        FileOp::Sync => ("synchronisation sur disque de", "syncing"),
+    };
+    format!("{} {}", t(fr, en), path.display())
+}
+
+/// An I/O error for people: the common kinds in the current language (the system's own
+/// words, English, otherwise).
+pub fn io_error(error: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    let fr = match error.kind() {
+        K::NotFound => "fichier ou répertoire introuvable",
+        K::PermissionDenied => "permission refusée",
+        K::AlreadyExists => "existe déjà",
+        K::StorageFull => "plus de place sur le disque",
+        K::IsADirectory => "c'est un répertoire",
+        K::NotADirectory => "ce n'est pas un répertoire",
+        K::DirectoryNotEmpty => "le répertoire n'est pas vide",
+        K::ReadOnlyFilesystem => "système de fichiers en lecture seule",
+        K::ConnectionRefused => "connexion refusée",
+        K::TimedOut => "délai dépassé",
+        K::UnexpectedEof => "fin de fichier inattendue",
+        _ => return error.to_string(),
+    };
+    match current() {
+        Lang::Fr => fr.to_owned(),
+        Lang::En => error.to_string(),
+    }
+}
+
 /// A message in the current language: `tr!("français {x}", "English {x}")`, each a
 /// `format!` string over the same arguments.
 #[macro_export]

@@ -30,6 +30,7 @@ pub mod membership;
 pub mod person;
 pub mod personal;
 pub mod rejection;
+mod rejection_fr;
 pub mod seeded;
 #[cfg(test)]
 pub(crate) mod switches;
