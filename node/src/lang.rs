@@ -37,9 +37,18 @@ pub fn detect(args: impl IntoIterator<Item = OsString>) -> Lang {
     asked.and_then(|v| Lang::parse(&v)).unwrap_or_default()
 }
 
-/// "error: …" in the current language, for the message of a failed command.
+/// "error: …" in the current language, for the message of a failed command: its causes on
+/// one line, a system error (file not found…) in the current language too.
 pub fn error_line(error: &anyhow::Error) -> String {
-    maillage_core::tr!("erreur : {error:#}", "error: {error:#}")
+    let causes: Vec<String> = error
+        .chain()
+        .map(|cause| match cause.downcast_ref::<std::io::Error>() {
+            Some(io) => maillage_core::lang::io_error(io),
+            None => cause.to_string(),
+        })
+        .collect();
+    let text = causes.join(t(" : ", ": "));
+    maillage_core::tr!("erreur : {text}", "error: {text}")
 }
 
 /// A day `YYYY-MM-DD` written the French way (`1er mars 2026`, `15 mars 2026`); anything else
@@ -114,17 +123,42 @@ pub fn paris_time(ms: u64) -> String {
     )
 }
 
-/// A moment, short, for tables: `2026-12-06 11:05` in Paris time (the zone is named in the
-/// table's heading, see [`paris_zone`]).
+/// A moment, short, for tables: `2026-12-06 11:05 UTC+1`, in Paris time (the table's heading
+/// says so).
 pub fn paris_time_short(ms: u64) -> String {
     let p = ParisTime::of_millis(ms);
-    format!("{} {:02}:{:02}", p.day, p.hour, p.minute)
+    format!(
+        "{} {:02}:{:02} UTC+{}",
+        p.day, p.hour, p.minute, p.utc_offset_hours
+    )
 }
 
-/// The zone of [`paris_time_short`] at `ms`, for a heading: `heure de Paris, UTC+1`.
-pub fn paris_zone(ms: u64) -> String {
-    let z = ParisTime::of_millis(ms).utc_offset_hours;
-    maillage_core::tr!("heure de Paris, UTC+{z}", "Paris time, UTC+{z}")
+/// A voucher status code (`handed_out`) in words: `remis` in French; English shows the code.
+pub fn voucher_status(code: &str) -> &str {
+    match (current(), code) {
+        (Lang::En, _) => code,
+        (Lang::Fr, "issued") => "émis",
+        (Lang::Fr, "handed_out") => "remis",
+        (Lang::Fr, "redeemed") => "utilisé",
+        (Lang::Fr, "cancelled") => "annulé",
+        (Lang::Fr, "expired") => "expiré",
+        (Lang::Fr, other) => other,
+    }
+}
+
+/// A referral status code (`no_show`) in words: `absence` in French; English shows the code.
+pub fn referral_status(code: &str) -> &str {
+    match (current(), code) {
+        (Lang::En, _) => code,
+        (Lang::Fr, "open") => "ouverte",
+        (Lang::Fr, "expired") => "expirée",
+        (Lang::Fr, "accepted") => "acceptée",
+        (Lang::Fr, "declined") => "refusée",
+        (Lang::Fr, "completed") => "terminée",
+        (Lang::Fr, "no_show") => "absence",
+        (Lang::Fr, "abandoned") => "abandonnée",
+        (Lang::Fr, other) => other,
+    }
 }
 
 #[cfg(test)]
@@ -170,7 +204,7 @@ mod tests {
             with(Lang::En, || paris_time(ms)),
             "6 December 2026, 11:05 (Paris time, UTC+1)"
         );
-        assert_eq!(paris_time_short(ms), "2026-12-06 11:05");
+        assert_eq!(paris_time_short(ms), "2026-12-06 11:05 UTC+1");
         // Summer: UTC+2.
         let summer = ms - 150 * 86_400_000;
         assert!(with(Lang::Fr, || paris_time(summer)).ends_with("(heure de Paris, UTC+2)"));

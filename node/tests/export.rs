@@ -152,14 +152,14 @@ fn stat_key(section: &str, hub: &str, funder: &str, departement: &str, metric: &
     )
 }
 
-/// `export` output: file name → row count, from lines "DIR/NAME: N rows (…)".
+/// `export` output: file name → row count, from lines "DIR/NAME : N lignes (…)".
 fn written(stdout: &str) -> BTreeMap<String, u64> {
     stdout
         .lines()
         .map(|line| {
-            let (path, rest) = line.rsplit_once(": ").unwrap();
+            let (path, rest) = line.rsplit_once(" : ").unwrap();
             let name = Path::new(path).file_name().unwrap().to_str().unwrap();
-            let rows = rest.split_once(" rows").unwrap().0.parse().unwrap();
+            let rows = rest.split_once(" lignes").unwrap().0.parse().unwrap();
             (name.to_owned(), rows)
         })
         .collect()
@@ -813,9 +813,9 @@ fn export_writes_the_views_a_coordinator_loads_into_a_spreadsheet() {
     assert!(refused.stdout.is_empty());
     assert!(
         stderr.contains(&format!(
-            "lieux.csv, venues.csv, vouchers.csv, referrals.csv, events.csv, stats.csv, indicators.csv already exist in {}",
+            "lieux.csv, venues.csv, vouchers.csv, referrals.csv, events.csv, stats.csv, indicators.csv existent déjà dans {}",
             Path::new("exp").display()
-        )) && stderr.contains("nothing was written")
+        )) && stderr.contains("rien n'a été écrit")
             && stderr.contains("--force"),
         "{stderr}"
     );
@@ -865,7 +865,7 @@ fn export_writes_the_views_a_coordinator_loads_into_a_spreadsheet() {
     assert_eq!(refused.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
-        stderr.contains("vouchers.csv, stats.csv already exist in"),
+        stderr.contains("vouchers.csv, stats.csv existent déjà dans"),
         "{stderr}"
     );
     assert_eq!(files_in(&exp3), ["stats.csv", "vouchers.csv"]);
@@ -885,7 +885,8 @@ fn export_writes_the_views_a_coordinator_loads_into_a_spreadsheet() {
     );
     assert_eq!(refused.status.code(), Some(1));
     assert!(
-        String::from_utf8_lossy(&refused.stderr).contains("--as-of: expected a date YYYY-MM-DD")
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("--as-of : date attendue au format AAAA-MM-JJ")
     );
     assert!(!dir.join("exp4").exists());
 }
@@ -963,7 +964,7 @@ fn export_inside_a_serving_node_writes_where_the_caller_stands() {
     let target: PathBuf = analyst.join("exp").join("vouchers.csv");
     // The node sent the file back and the CLI wrote it where the caller stands, under the
     // path as typed (the node opens no path a client names).
-    assert_eq!(out.trim(), "exp/vouchers.csv: 3 rows (vouchers)", "{out}");
+    assert_eq!(out.trim(), "exp/vouchers.csv : 3 lignes (pass)", "{out}");
     assert!(!dir.join("exp").exists(), "written where the daemon runs");
     let vouchers = Table::read(&target);
     assert_eq!(vouchers.header, VOUCHER_COLUMNS);
@@ -975,7 +976,7 @@ fn export_inside_a_serving_node_writes_where_the_caller_stands() {
     assert_eq!(refused.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
-        stderr.contains("vouchers.csv already exists in exp: nothing was written"),
+        stderr.contains("vouchers.csv existe déjà dans exp : rien n'a été écrit"),
         "{stderr}"
     );
     assert_eq!(std::fs::read(&target).unwrap(), before);

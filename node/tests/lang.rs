@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+#[path = "common/served.rs"]
+mod served;
 
 use std::process::{Command, Output};
 
@@ -130,5 +132,79 @@ fn usage_errors_follow_the_language() {
         stderr(&bad).contains("valeur invalide « de » pour « --lang <LANG> »"),
         "{}",
         stderr(&bad)
+    );
+}
+
+#[test]
+fn the_node_answers_in_the_operators_language_and_times_are_paris_time() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let unknown = ["--data-dir", "sud", "voucher", "status", "13-2026-X-1"];
+    let french = "erreur : pass \"13-2026-X-1\" : aucun pass de ce numéro sur ce nœud";
+    let english = "error: voucher \"13-2026-X-1\": no such serial on this node";
+
+    // No data dir yet: the CLI's own error.
+    let out = run(dir, None, &unknown);
+    assert!(
+        stderr(&out).starts_with("erreur : le répertoire de données sud n'existe pas"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(dir, None, &["--lang", "en", "--data-dir", "sud", "stats"]);
+    assert!(
+        stderr(&out).starts_with("error: data dir sud does not exist"),
+        "{}",
+        stderr(&out)
+    );
+
+    ok(
+        dir,
+        &[
+            "--data-dir",
+            "sud",
+            "init",
+            "--name",
+            "Hub du Sud",
+            "--territories",
+            "13",
+        ],
+    );
+    // Answered by the node opened for the command.
+    assert!(stderr(&run(dir, None, &unknown)).starts_with(french));
+    assert!(stderr(&run(dir, Some("en"), &unknown)).starts_with(english));
+
+    // Answered by a serving node (started in French): in the language of the command.
+    let mut sud = served::Served::start(dir, "sud", served::free_port(), &[], &[]);
+    let out = run(dir, None, &unknown);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).starts_with(french), "{}", stderr(&out));
+    let out = run(dir, Some("en"), &unknown);
+    assert!(stderr(&out).starts_with(english), "{}", stderr(&out));
+    // Data stays data: the same JSON in both languages.
+    let status = |lang| {
+        let out = run(dir, lang, &["--data-dir", "sud", "digest", "--json"]);
+        stdout(&out)
+    };
+    assert_eq!(status(None), status(Some("en")));
+    sud.stop();
+
+    // A time for people is Paris time, with the zone named; advice goes to stderr.
+    let out = run(dir, None, &["--data-dir", "sud", "backup", "copy"]);
+    let said = stdout(&out);
+    assert!(
+        said.starts_with("sauvegarde de sud écrite dans copy le "),
+        "{said}"
+    );
+    assert!(said.contains(" (heure de Paris, UTC+"), "{said}");
+    assert!(
+        stderr(&out).starts_with("Restaurée, cette copie ne signe rien"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(dir, Some("en"), &["--data-dir", "sud", "backup", "copy-en"]);
+    assert!(
+        stdout(&out).contains(" (Paris time, UTC+"),
+        "{}",
+        stdout(&out)
     );
 }

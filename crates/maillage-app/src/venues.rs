@@ -344,7 +344,11 @@ impl App {
             name: "lieux.csv".into(),
             content: csv,
             items: records.len() as u64,
-            items_are: "venues (national standard v1 CSV)".into(),
+            items_are: maillage_core::lang::t(
+                "lieux (CSV du standard national v1)",
+                "venues (national standard v1 CSV)",
+            )
+            .into(),
         })
     }
 }

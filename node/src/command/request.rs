@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::Result;
 use maillage_app::request::{self as req, Request};
+use maillage_core::tr;
 
 use super::*;
 
@@ -103,10 +104,10 @@ fn request_of(command: &Command) -> Result<Request> {
         },
         Command::Log(LogCommand::Verify { file: None }) => R::VerifyLog,
         Command::Log(LogCommand::Verify { file: Some(_) }) => {
-            bail!("internal error: a log file is verified by the CLI itself")
+            bail!("{}", internal("a log file is verified by the CLI itself"))
         }
         Command::Log(LogCommand::Repair) => {
-            bail!("internal error: a data file is repaired by the CLI itself")
+            bail!("{}", internal("a data file is repaired by the CLI itself"))
         }
         Command::Log(LogCommand::Export { .. }) => R::ExportLog,
         Command::Log(LogCommand::Import { file, .. }) => R::ImportLog(req::ImportLog {
@@ -171,7 +172,7 @@ fn request_of(command: &Command) -> Result<Request> {
             person: args::person(code)?,
         }),
         Command::Person(PersonCommand::New { .. }) => {
-            bail!("internal error: a person code is drawn by the CLI itself")
+            bail!("{}", internal("a person code is drawn by the CLI itself"))
         }
         Command::Voucher(v) => voucher_request(v)?,
         Command::Referral(r) => referral_request(r)?,
@@ -224,7 +225,7 @@ fn request_of(command: &Command) -> Result<Request> {
         | Command::Bench(_)
         | Command::Serve(_)
         | Command::Config(_)
-        | Command::Simulate { .. } => bail!("internal error: not a node command"),
+        | Command::Simulate { .. } => bail!("{}", internal("not a node command")),
     })
 }
 
@@ -234,9 +235,13 @@ fn voucher_request(command: &VoucherCommand) -> Result<Request> {
         VoucherCommand::Issue(a) => {
             for t in &a.territories {
                 if !maillage_core::territory::is_departement_code(t) {
+                    let found = maillage_core::excerpt::Excerpt::of(t);
                     bail!(
-                        "--territory: expected a département code (e.g. 13, 2A, 974), found {}",
-                        maillage_core::excerpt::Excerpt::of(t)
+                        "{}",
+                        tr!(
+                            "--territory : code de département attendu (par ex. 13, 2A, 974), reçu {found}",
+                            "--territory: expected a département code (e.g. 13, 2A, 974), found {found}"
+                        )
                     );
                 }
             }
@@ -352,7 +357,13 @@ fn voucher_request(command: &VoucherCommand) -> Result<Request> {
                     batch: batch.clone(),
                     as_of,
                 },
-                (None, None) => bail!("give a SERIAL or --batch ID"),
+                (None, None) => bail!(
+                    "{}",
+                    maillage_core::lang::t(
+                        "donnez un NUMÉRO de pass ou --batch LOT",
+                        "give a SERIAL or --batch ID"
+                    )
+                ),
             }
         }
     })
@@ -365,9 +376,13 @@ fn referral_request(command: &ReferralCommand) -> Result<Request> {
             if let Some(t) = &a.service_territory
                 && !maillage_core::territory::is_departement_code(t)
             {
+                let found = maillage_core::excerpt::Excerpt::of(t);
                 bail!(
-                    "--service-territory: expected a département code, found {}",
-                    maillage_core::excerpt::Excerpt::of(t)
+                    "{}",
+                    tr!(
+                        "--service-territory : code de département attendu, reçu {found}",
+                        "--service-territory: expected a département code, found {found}"
+                    )
                 );
             }
             R::OpenReferral(req::OpenReferral {
@@ -442,6 +457,11 @@ fn listed(values: &[String]) -> Option<Vec<String>> {
             .cloned()
             .collect()
     })
+}
+
+/// An error of this program, not of its user (a command routed where it does not belong).
+fn internal(what: &str) -> String {
+    maillage_core::tr!("erreur interne : {what}", "internal error: {what}")
 }
 
 fn read_input(path: &Path) -> Result<Vec<u8>> {

@@ -428,19 +428,35 @@ impl Ledger {
             StepDetail::ReferralClosed {
                 referral_id,
                 outcome,
-            } => tr!(
-                "orientation {referral_id} close : {outcome}",
-                "referral {referral_id} closed: {outcome}"
-            ),
+            } => {
+                let outcome = match (crate::lang::current(), outcome.as_str()) {
+                    (crate::lang::Lang::Fr, "completed") => "terminée",
+                    (crate::lang::Lang::Fr, "no_show") => "absence",
+                    (crate::lang::Lang::Fr, "abandoned") => "abandonnée",
+                    (_, code) => code,
+                };
+                tr!(
+                    "orientation {referral_id} close : {outcome}",
+                    "referral {referral_id} closed: {outcome}"
+                )
+            }
             StepDetail::Accompaniment {
                 venue_id,
                 duration_min,
                 mode,
                 date,
-            } => tr!(
-                "accompagnement {mode} de {duration_min} min au lieu {venue_id} le {date}",
-                "{duration_min} min {mode} accompaniment at venue {venue_id} on {date}"
-            ),
+            } => {
+                let mode = match (crate::lang::current(), mode.as_str()) {
+                    (crate::lang::Lang::Fr, "individual") => "individuel",
+                    (crate::lang::Lang::Fr, "collective") => "collectif",
+                    (crate::lang::Lang::Fr, "remote") => "à distance",
+                    (_, code) => code,
+                };
+                tr!(
+                    "accompagnement {mode} de {duration_min} min au lieu {venue_id} le {date}",
+                    "{duration_min} min {mode} accompaniment at venue {venue_id} on {date}"
+                )
+            }
         }
     }
 }
