@@ -97,6 +97,10 @@ fn english_on_request_by_flag_or_environment() {
     );
     assert!(issue.contains("[default: 1000]"), "{issue}");
 
+    // Case does not matter.
+    let top = stdout(&run(dir.path(), Some("EN"), &["--help"]));
+    assert!(top.contains("Usage: maillage"), "{top}");
+
     // The flag wins over the environment.
     let issue = stdout(&run(
         dir.path(),

@@ -62,7 +62,14 @@ pub struct Global {
     pub offline: bool,
     /// Language of help and messages: fr (French, the default) or en (English). JSON, CSV,
     /// ids and codes are the same in both.
-    #[arg(long, global = true, env = "MAILLAGE_LANG", value_enum, default_value_t = LangArg::Fr)]
+    #[arg(
+        long,
+        global = true,
+        env = "MAILLAGE_LANG",
+        value_enum,
+        ignore_case = true,
+        default_value_t = LangArg::Fr
+    )]
     pub lang: LangArg,
 }
 
