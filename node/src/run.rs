@@ -14,7 +14,7 @@ use maillage_app::{App, AppError};
 
 use crate::command::{
     Cli, Command, ConfigCommand, FederationCommand, Global, LogCommand, LogFormat, PersonCommand,
-    ServeArgs,
+    ServeArgs, VenuesCommand,
 };
 use crate::lang::t;
 use crate::render;
@@ -101,6 +101,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Simulate { args } => simulate(args),
         Command::Log(LogCommand::Verify { file: Some(file) }) => crate::init::verify_file(&file),
         Command::Log(LogCommand::Repair) => crate::init::repair_store(&data_dir),
+        Command::Venues(VenuesCommand::Mappings { name }) => {
+            print!("{}", render::shipped_mappings(name.as_deref())?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Person(PersonCommand::New { json }) => {
             let mut rendered = render::Rendered::default();
             render::person_code(

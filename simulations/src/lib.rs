@@ -188,6 +188,12 @@ pub struct DomainCounts {
     pub double_spends_refused: u64,
     /// Vouchers honoured twice (must stay 0).
     pub double_redemptions: u64,
+    /// Vouchers presented twice both of whose presentations were turned away during a fault,
+    /// the voucher staying valid in the final views (the person can present it again): one
+    /// turned away by a restored copy's views (they lack what it signed after the backup), or
+    /// both by views that counted a thief's redemption with a stolen key until its successor's
+    /// amendment folded it out. Never a double redemption.
+    pub double_spends_both_refused_in_a_fault: u64,
     /// Presentations of a succeeded hub's vouchers after its succession.
     pub successor_visits: u64,
     /// Of which honoured through the successor.
@@ -618,7 +624,7 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
                 }
             }
             // A hub whose views put its successor key in effect restarts under it.
-            for node in nodes.iter().filter(|n| n.wants_switch()) {
+            for node in nodes.iter().filter(|n| n.wants_switch(&nodes)) {
                 node.switch_key();
                 sim.crash(node.name.as_str());
                 sim.bounce(node.name.as_str());
@@ -687,7 +693,7 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
                 let summary: Vec<String> = states
                     .iter()
                     .map(|s| {
-                        format!(
+                        let mut line = format!(
                             "{} applied {} of {} stored ({} waiting), digest {}, {} open claims, {} tasks left",
                             s.name,
                             s.applied,
@@ -696,7 +702,11 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
                             hex::encode(&s.digest[..6]),
                             s.open_claims,
                             s.work_left
-                        )
+                        );
+                        if !s.visits_left.is_empty() {
+                            line.push_str(&format!(" [{}]", s.visits_left.join("; ")));
+                        }
+                        line
                     })
                     .collect();
                 return Err(fail(
@@ -918,11 +928,39 @@ fn domain_counts(nodes: &[Rc<SimNode>]) -> DomainCounts {
             .find(|c| c.serial == visit.serial && c.venue_id == visit.venue_id)
             .and_then(|c| c.accepted)
     };
+    // A redemption a hub signed counts only if the federation's views hold it: one signed by
+    // a restored copy on the branch of a fork that its recovery discarded does not (the venue
+    // served the person and is not paid: the cost of forcing a restored copy to sign).
+    let counted = |visit: &workload::Visit| {
+        ledger
+            .voucher(&visit.serial)
+            .and_then(|v| v.redemption)
+            .is_some_and(|r| r.venue_id == visit.venue_id)
+    };
     let mut honoured: BTreeMap<String, u64> = BTreeMap::new();
-    let mut pairs: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut pairs: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
     for (visit, outcome) in nodes.iter().flat_map(|n| n.visits()) {
         counts.visits += 1;
+        // Signed by a hub that was then restored from an older backup before any peer held
+        // the event: a redemption on the discarded branch, or a claim lost with the store.
+        let discarded = match &outcome {
+            Some(VisitOutcome::Redeemed { .. }) => !counted(&visit),
+            Some(VisitOutcome::Claimed) => {
+                ledger
+                    .claims()
+                    .values()
+                    .all(|c| c.serial != visit.serial || c.venue_id != visit.venue_id)
+                    && nodes.get(visit.hub).is_some_and(|n| n.recovers())
+            }
+            _ => false,
+        };
         let label = match &outcome {
+            Some(VisitOutcome::Redeemed { .. }) if discarded => {
+                "redeemed on a fork branch a recovery discarded".into()
+            }
+            Some(VisitOutcome::Claimed) if discarded => {
+                "claimed, the claim lost with a store restored from an older backup".into()
+            }
             None => "unserved".to_string(),
             Some(VisitOutcome::Redeemed { transferred: true }) => {
                 "redeemed after an online transfer".into()
@@ -946,7 +984,7 @@ fn domain_counts(nodes: &[Rc<SimNode>]) -> DomainCounts {
         };
         *counts.visit_outcomes.entry(label).or_default() += 1;
         let ok = match &outcome {
-            Some(VisitOutcome::Redeemed { .. }) => true,
+            Some(VisitOutcome::Redeemed { .. }) => !discarded,
             Some(VisitOutcome::Claimed) => claim_of(&visit) == Some(true),
             _ => false,
         };
@@ -961,17 +999,33 @@ fn domain_counts(nodes: &[Rc<SimNode>]) -> DomainCounts {
         }
         if visit.kind == VisitKind::DoubleSpend {
             let refused = outcome.as_ref().is_some_and(VisitOutcome::refused)
+                || discarded
                 || (outcome == Some(VisitOutcome::Claimed) && claim_of(&visit) == Some(false));
+            let by_restored_copy = discarded
+                || (matches!(outcome, Some(VisitOutcome::RefusedOnline(_)))
+                    && nodes.get(visit.owner).is_some_and(|n| n.recovers()));
             let pair = pairs.entry(visit.serial.clone()).or_default();
             pair.0 += u64::from(ok);
             pair.1 += u64::from(refused);
+            pair.2 += u64::from(by_restored_copy);
         }
     }
     counts.double_redemptions = honoured.values().filter(|n| **n > 1).count() as u64;
     counts.double_spend_attempts = pairs.len() as u64;
     counts.double_spends_refused = pairs
         .values()
-        .filter(|(ok, refused)| *ok == 1 && *refused == 1)
+        .filter(|(ok, refused, _)| *ok == 1 && *refused == 1)
+        .count() as u64;
+    counts.double_spends_both_refused_in_a_fault = pairs
+        .iter()
+        .filter(|(serial, (ok, refused, by_copy))| {
+            *ok == 0
+                && *refused == 2
+                && (*by_copy > 0
+                    || ledger.voucher(serial).is_some_and(|v| {
+                        v.status == maillage_core::ledger::VoucherStatus::HandedOut
+                    }))
+        })
         .count() as u64;
     counts
 }

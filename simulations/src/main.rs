@@ -119,6 +119,12 @@ fn main() -> ExitCode {
                             d.double_spend_attempts,
                             d.double_redemptions
                         );
+                        if d.double_spends_both_refused_in_a_fault > 0 {
+                            println!(
+                                "  {} double presentation(s) both refused during a fault, the voucher still valid",
+                                d.double_spends_both_refused_in_a_fault
+                            );
+                        }
                     }
                 }
             }

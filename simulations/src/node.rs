@@ -68,6 +68,9 @@ pub struct NodeState {
     /// Work the hub's staff still have to do: scheduled events not signed, visits not served,
     /// amendments not proposed or endorsed.
     pub work_left: usize,
+    /// The first visits left unserved, each with the voucher as this node's views hold it
+    /// (what a failed convergence shows).
+    pub visits_left: Vec<String>,
     /// What the lifecycle invariants compare (scenarios with amendments).
     pub life: Option<LifeState>,
 }
@@ -206,6 +209,7 @@ impl Signer {
         body: pb::event::Body,
         relies_on: &[HubId],
     ) -> Result<VerifiedEvent, AppError> {
+        self.may_sign()?;
         let mut writer = lock(&self.writer);
         let deps = ledger.next_deps_for(&self.me, &body, relies_on);
         let hlc = writer.next_hlc(sim_now_ms());
@@ -236,14 +240,11 @@ impl Signer {
         self.append(&mut writer, ledger, body, deps, hlc)
     }
 
-    fn append(
-        &self,
-        writer: &mut FeedWriter,
-        ledger: &mut Ledger,
-        body: pb::event::Body,
-        deps: Vec<EventRef>,
-        hlc: u64,
-    ) -> Result<VerifiedEvent, AppError> {
+    /// Whether this key signs at all now: not after an equivocation, not once paused (its
+    /// successor is on its way). Checked before the rules judge anything, so that a paused
+    /// key's staff wait for the successor instead of taking the rules' refusal of a key its
+    /// views already retired as a reason to drop the work.
+    fn may_sign(&self) -> Result<(), AppError> {
         if self.stopped() {
             return Err(AppError::unavailable("this hub no longer signs"));
         }
@@ -252,6 +253,18 @@ impl Signer {
                 "this key signs nothing more: its successor is on its way",
             ));
         }
+        Ok(())
+    }
+
+    fn append(
+        &self,
+        writer: &mut FeedWriter,
+        ledger: &mut Ledger,
+        body: pb::event::Body,
+        deps: Vec<EventRef>,
+        hlc: u64,
+    ) -> Result<VerifiedEvent, AppError> {
+        self.may_sign()?;
         let event = writer
             .sign_at(body, deps, hlc)
             .map_err(|e| AppError::internal(e.to_string()))?;
@@ -547,6 +560,11 @@ impl SimNode {
         self.misbehaviour.is_none() && !self.life.departed
     }
 
+    /// Whether this hub is restored from a backup and recovered under a successor key.
+    pub fn recovers(&self) -> bool {
+        self.life.fresh_on_switch
+    }
+
     /// The charter as this node knows it (amendments it folded admitted keys into it).
     pub fn charter(&self) -> Arc<Charter> {
         lock(&self.disk).0.clone()
@@ -562,15 +580,31 @@ impl SimNode {
         SecretKey::from_seed(&self.key_seeds[*lock(&self.active_key)]).hub_id()
     }
 
-    /// Whether its views put in effect the succession of the key it runs under by its
-    /// successor key: the node must restart under it.
-    pub fn wants_switch(&self) -> bool {
-        let active = *lock(&self.active_key);
-        let Some(next) = self.key_seeds.get(active + 1) else {
+    /// Whether the succession of the key it runs under by its successor key is in effect: the
+    /// node must restart under it. A rotation is seen in the node's own views. A recovery is
+    /// seen in a healthy hub's views (`recovery_seen_by`): the operator serves the fresh data
+    /// dir once the amendment is endorsed (README, recovery step 4); the restored copy, which
+    /// holds the other side of the fork, may never fold it.
+    pub fn wants_switch(&self, others: &[std::rc::Rc<SimNode>]) -> bool {
+        let Some(next) = self.successor() else {
             return false;
         };
-        let next = SecretKey::from_seed(next).hub_id();
-        lock(&self.ledger).membership().current_key(&self.key()) == next
+        let me = self.key();
+        if !self.life.fresh_on_switch {
+            return lock(&self.ledger).membership().current_key(&me) == next;
+        }
+        others.iter().any(|other| {
+            other.name != self.name
+                && other.honest()
+                && lock(&other.ledger).membership().current_key(&me) == next
+        })
+    }
+
+    /// The key it switches to next, if any.
+    fn successor(&self) -> Option<HubId> {
+        let active = *lock(&self.active_key);
+        let next = self.key_seeds.get(active + 1)?;
+        Some(SecretKey::from_seed(next).hub_id())
     }
 
     /// Switches to the successor key (the runner restarts the node): on a fresh data dir for
@@ -858,6 +892,28 @@ impl SimNode {
                     .count();
             scheduled + life + progress.visits.iter().filter(|(_, o)| o.is_none()).count()
         };
+        let mut visits_left: Vec<String> = Vec::new();
+        for (author, seq, waiters) in ledger.waiting_for(3) {
+            let author = author.map_or_else(|| "a key not admitted here".to_owned(), |a| a.short());
+            visits_left.push(format!("{waiters} events wait for {author}#{seq}"));
+        }
+        visits_left.extend(
+            lock(&self.progress)
+                .visits
+                .iter()
+                .filter(|(_, o)| o.is_none())
+                .take(3)
+                .map(|(v, _)| {
+                    let voucher = ledger.voucher(&v.serial).map_or_else(
+                        || "unknown here".to_owned(),
+                        |s| format!("{:?}, owner {}", s.status, s.owner.short()),
+                    );
+                    format!(
+                        "visit {} ({:?}) of {} at {} ms: {voucher}",
+                        v.id, v.kind, v.serial, v.at_ms
+                    )
+                }),
+        );
         let life = self.life.tracked.then(|| {
             let mut stopped = BTreeSet::new();
             for (key, cut) in ledger.cuts() {
@@ -916,6 +972,7 @@ impl SimNode {
                 .filter(|c| c.accepted.is_none())
                 .count(),
             work_left,
+            visits_left,
             life,
         }
     }
@@ -1247,17 +1304,34 @@ impl Staff {
     async fn serve(&self, visit: &Visit) -> Option<VisitOutcome> {
         let me = self.signer.me;
         let awaiting = lock(&self.progress).awaiting.get(&visit.id).copied();
-        let (state, transfer_applied) = {
+        let (state, transfer_applied, transfer_lost) = {
             let ledger = lock(&self.ledger);
             let applied = awaiting
                 .is_some_and(|t| ledger.applied().get(&t.author).copied().unwrap_or(0) >= t.seq);
+            // A transfer that can never count: signed past its key's last counted seq, or
+            // on the branch of a fork a recovery did not keep (the owner signed it as a
+            // restored copy before it learnt of the fork).
+            let lost = awaiting.is_some_and(|t| {
+                ledger
+                    .cuts()
+                    .get(&t.author)
+                    .is_some_and(|c| c.last_seq < t.seq)
+                    || ledger
+                        .applied_id(&t.author, t.seq)
+                        .is_some_and(|id| id != t.id)
+            });
             // The owner answers under the key it signs with now (after a rotation or recovery).
             let state = ledger.voucher(&visit.serial).map(|mut v| {
                 v.owner = ledger.membership().current_key(&v.owner);
                 v
             });
-            (state, applied)
+            (state, applied, lost)
         };
+        if transfer_lost {
+            // The staff ask the voucher's owner (under its current key) again.
+            lock(&self.progress).awaiting.remove(&visit.id);
+            return None;
+        }
         let state = state?;
         match state.status {
             VoucherStatus::Issued => return None,

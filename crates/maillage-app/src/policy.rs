@@ -34,6 +34,11 @@ pub enum TransferRefusal {
     },
     /// The request is malformed.
     Serials(usize),
+    /// This node cannot answer for its vouchers now: its own feed is frozen after a fork (a
+    /// restored copy that signed again; a recovery names its successor), or its key is not a
+    /// member in its views yet (a successor key catching up). The caller signs a claim, which
+    /// the hub answers once it can.
+    NotReady(String),
 }
 
 impl std::fmt::Display for TransferRefusal {
@@ -64,6 +69,10 @@ impl std::fmt::Display for TransferRefusal {
                 "transfert : entre 1 et 1000 numéros de pass, {n} donnés",
                 "transfer: between 1 and 1000 serials, found {n}"
             ),
+            Self::NotReady(why) => tr!(
+                "ce hub ne peut pas répondre de ses pass pour l'instant : {why} ; enregistrez une réclamation, elle aura une réponse",
+                "this hub cannot answer for its vouchers now: {why}; record a claim, it will be answered"
+            ),
         };
         f.write_str(&text)
     }
@@ -78,6 +87,7 @@ impl TransferRefusal {
             Self::NotAHub => ErrorKind::Forbidden,
             Self::Unknown(_) => ErrorKind::NotFound,
             Self::Serials(_) => ErrorKind::InvalidArgument,
+            Self::NotReady(_) => ErrorKind::Unavailable,
             Self::Observer | Self::NotOwner { .. } | Self::NotInCarnet { .. } => {
                 ErrorKind::Rejected
             }
@@ -93,6 +103,7 @@ impl TransferRefusal {
             Self::NotOwner { .. } => "not_owner",
             Self::NotInCarnet { .. } => "not_in_carnet",
             Self::Serials(_) => "bad_request",
+            Self::NotReady(_) => "not_ready",
         }
     }
 }
@@ -113,8 +124,25 @@ pub fn transfer_for(
     serials: &[String],
     venue_id: &str,
 ) -> Result<pb::event::Body, TransferRefusal> {
-    if charter.member(me).map(|m| m.role) != Some(Role::Hub) {
-        return Err(TransferRefusal::Observer);
+    match charter.member(me).map(|m| m.role) {
+        None => {
+            return Err(TransferRefusal::NotReady(
+                maillage_core::lang::t(
+                    "sa clé n'est pas encore membre dans ses vues",
+                    "its key is not a member in its views yet",
+                )
+                .into(),
+            ));
+        }
+        Some(Role::Hub) => {}
+        Some(_) => return Err(TransferRefusal::Observer),
+    }
+    if let Some(valid) = ledger.frozen_at(me) {
+        // Its views are those of one side of the fork: a refusal from them proves nothing.
+        return Err(TransferRefusal::NotReady(maillage_core::tr!(
+            "son propre flux est gelé après une bifurcation (valide jusqu'à la position {valid})",
+            "its own feed is frozen after a fork (valid up to seq {valid})"
+        )));
     }
     if charter.member(caller).map(|m| m.role) != Some(Role::Hub) {
         return Err(TransferRefusal::NotAHub);
@@ -254,4 +282,48 @@ pub fn answer_claims(
         outcomes.push(outcome);
     }
     outcomes
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use maillage_core::{MemberSpec, SecretKey};
+    use std::sync::Arc;
+
+    fn charter(keys: &[HubId]) -> Arc<Charter> {
+        let members = keys
+            .iter()
+            .zip(["13", "69"])
+            .map(|(k, t)| MemberSpec {
+                key: *k,
+                name: format!("hub {t}"),
+                role: Role::Hub,
+                territories: vec![t.into()],
+            })
+            .collect();
+        Arc::new(Charter::found("T", 1, members).unwrap())
+    }
+
+    #[test]
+    fn a_hub_whose_own_feed_is_frozen_or_not_yet_admitted_answers_unavailable() {
+        let me = SecretKey::from_seed(&[1; 32]).hub_id();
+        let caller = SecretKey::from_seed(&[2; 32]).hub_id();
+        let charter = charter(&[me, caller]);
+        let serials = vec!["13-2026-X-1".to_owned()];
+        let mut ledger = Ledger::new(charter.clone());
+        // Not frozen: the views speak (the voucher is unknown to them).
+        let refused = transfer_for(&charter, &ledger, &me, &caller, &serials, "v1").unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::NotFound, "{refused}");
+        // A restored copy whose feed a fork froze: its views prove nothing.
+        ledger.freeze(me, 3);
+        let refused = transfer_for(&charter, &ledger, &me, &caller, &serials, "v1").unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::Unavailable, "{refused}");
+        assert!(refused.to_string().contains("gelé"), "{refused}");
+        // A key its views do not hold yet (a successor catching up): not an observer.
+        let successor = SecretKey::from_seed(&[3; 32]).hub_id();
+        let refused =
+            transfer_for(&charter, &ledger, &successor, &caller, &serials, "v1").unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::Unavailable, "{refused}");
+    }
 }

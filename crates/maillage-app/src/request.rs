@@ -589,8 +589,22 @@ pub enum VenueFormat {
     CsvV0,
     /// JSON array of records.
     Json,
-    /// The MedNum BFC hub's CSV layout.
+    /// The MedNum BFC hub's CSV layout (the shipped mapping `mednum-bfc`).
     MednumBfc,
+}
+
+/// The import mapping a venue file is read with ([`ImportVenues::mapping`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VenueMapping {
+    /// A mapping shipped with maillage, by name (`mednum-bfc`, `france-services`).
+    Shipped(String),
+    /// A mapping file of one's own: its TOML text, as the client read it.
+    File {
+        /// How it is named in messages.
+        source: String,
+        /// Its content.
+        content: Vec<u8>,
+    },
 }
 
 /// [`Request::ImportVenues`].
@@ -602,6 +616,8 @@ pub struct ImportVenues {
     pub content: Vec<u8>,
     /// Its format.
     pub format: VenueFormat,
+    /// Read it through this import mapping (the format is then [`VenueFormat::Auto`]).
+    pub mapping: Option<VenueMapping>,
     /// Validate and report, sign nothing.
     pub dry_run: bool,
     /// Return every rejected row and warning as CSV.
@@ -636,6 +652,10 @@ pub struct VenuesImported {
     pub source: String,
     /// The format read.
     pub format: String,
+    /// The import mapping the file was read with, by name.
+    pub mapping: Option<String>,
+    /// What became of each of the file's columns, when read with a mapping.
+    pub columns: Vec<ImportedColumn>,
     /// The importing hub.
     pub hub: String,
     /// Its départements.
@@ -658,6 +678,51 @@ pub struct VenuesImported {
     pub dry_run: bool,
     /// This hub's feed head after the import.
     pub feed_seq: u64,
+}
+
+/// What became of one column of an imported file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportedColumn {
+    /// The column, as the header names it (lower case).
+    pub column: String,
+    /// Where its values went.
+    pub fate: ColumnFate,
+}
+
+/// Where a column's values went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ColumnFate {
+    /// Into these fields of the standard (`departement`: cross-checked, not kept).
+    Mapped {
+        /// The fields.
+        fields: Vec<String>,
+        /// How.
+        via: ColumnVia,
+    },
+    /// Ignored, as the mapping says, for this reason.
+    Ignored {
+        /// The reason.
+        reason: String,
+    },
+    /// Named neither by the mapping nor by the standard: ignored.
+    Unknown,
+}
+
+/// How a column was mapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ColumnVia {
+    /// Its value as the field's.
+    Rename,
+    /// Through a table of values.
+    Values,
+    /// Converted (an HTML schedule to opening hours).
+    Converted,
+    /// Joined with other columns.
+    Join,
+    /// One day of the opening hours.
+    Hours,
+    /// Named like a field of the standard.
+    Standard,
 }
 
 /// [`Request::EditVenue`]: the fields to change, each `None` left as it is. Values are as

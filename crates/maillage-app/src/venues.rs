@@ -8,12 +8,15 @@ use maillage_core::ledger::VenueQuery;
 use maillage_core::venues::{Venue, venue_id};
 use maillage_core::{Ledger, pb};
 use maillage_store::EventStore;
-use maillage_venues::{ImportOptions, InputFormat, RowOutcome};
+use maillage_venues::{
+    ColumnUsage, ColumnUse, ImportOptions, InputFormat, MappedVia, Mapping, RowOutcome,
+};
 
 use crate::app::App;
 use crate::error::{AppError, Result};
 use crate::request::{
-    FileBytes, ImportCounts, ImportVenues, ListVenues, SearchVenues, VenueFormat, VenuesImported,
+    ColumnFate, ColumnVia, FileBytes, ImportCounts, ImportVenues, ImportedColumn, ListVenues,
+    SearchVenues, VenueFormat, VenueMapping, VenuesImported,
 };
 use crate::resolve;
 use crate::views::{VenueRecordView, VenueView};
@@ -31,6 +34,49 @@ impl From<VenueFormat> for InputFormat {
             VenueFormat::MednumBfc => InputFormat::MednumBfcCsv,
         }
     }
+}
+
+impl From<&ColumnUse> for ImportedColumn {
+    fn from(c: &ColumnUse) -> Self {
+        let fate = match &c.usage {
+            ColumnUsage::Mapped { fields, via } => ColumnFate::Mapped {
+                fields: fields.clone(),
+                via: match via {
+                    MappedVia::Rename => ColumnVia::Rename,
+                    MappedVia::Values => ColumnVia::Values,
+                    MappedVia::Converted => ColumnVia::Converted,
+                    MappedVia::Join => ColumnVia::Join,
+                    MappedVia::Hours => ColumnVia::Hours,
+                    MappedVia::Standard => ColumnVia::Standard,
+                },
+            },
+            ColumnUsage::Ignored { reason } => ColumnFate::Ignored {
+                reason: reason.clone(),
+            },
+            ColumnUsage::Unknown => ColumnFate::Unknown,
+        };
+        Self {
+            column: c.column.clone(),
+            fate,
+        }
+    }
+}
+
+/// The import mapping a request names: shipped, or a file's text (parsed here, bounded).
+fn mapping_of(mapping: &VenueMapping) -> Result<Mapping> {
+    let (source, parsed) = match mapping {
+        VenueMapping::Shipped(name) => ("--mapping", Mapping::shipped(name)),
+        VenueMapping::File { source, content } => (source.as_str(), Mapping::from_bytes(content)),
+    };
+    parsed.map_err(|e| {
+        AppError::invalid_field(
+            "mapping",
+            maillage_core::tr!(
+                "{source} : {e} ; rien n'a été importé",
+                "{source}: {e}; nothing was imported"
+            ),
+        )
+    })
 }
 
 /// A venue as a view.
@@ -119,7 +165,24 @@ impl App {
         let options = ImportOptions {
             territories: Some(member.territories.clone()),
         };
-        let batch = maillage_venues::parse(&r.content, r.format.into(), &options).map_err(|e| {
+        let parsed = match &r.mapping {
+            None => maillage_venues::parse(&r.content, r.format.into(), &options),
+            Some(_) if r.format != VenueFormat::Auto => {
+                return Err(AppError::invalid_field(
+                    "format",
+                    maillage_core::lang::t(
+                        "un format et une correspondance d'import ne vont pas ensemble : la \
+                         correspondance dit déjà comment lire le fichier",
+                        "a format and an import mapping do not go together: the mapping \
+                         already says how to read the file",
+                    ),
+                ));
+            }
+            Some(mapping) => {
+                maillage_venues::parse_mapped(&r.content, &mapping_of(mapping)?, &options)
+            }
+        };
+        let batch = parsed.map_err(|e| {
             let source = &r.source;
             AppError::invalid_field(
                 "file",
@@ -227,6 +290,8 @@ impl App {
         Ok(VenuesImported {
             source: r.source,
             format: format!("{:?}", batch.format),
+            mapping: batch.mapping.clone(),
+            columns: batch.columns.iter().map(ImportedColumn::from).collect(),
             hub: member.name.clone(),
             territories: member.territories.iter().cloned().collect(),
             counts,

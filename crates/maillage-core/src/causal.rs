@@ -313,6 +313,22 @@ impl CausalIndex {
         self.pending.len()
     }
 
+    /// What waiting events wait for that is not itself waiting (the roots of the chains), the
+    /// first `limit` in order: the missing event's author (`None`: a key that is not a member
+    /// here) and seq, and how many events wait on it directly.
+    pub fn waiting_for(&self, limit: usize) -> Vec<(Option<HubId>, u64, usize)> {
+        self.waiting
+            .sorted()
+            .into_iter()
+            .filter(|(missing, _)| !self.pending.contains_key(missing))
+            .take(limit)
+            .map(|((feed, seq), waiters)| {
+                let author = (*feed != STRANGER).then(|| self.members.hub(*feed));
+                (author, *seq, waiters.len())
+            })
+            .collect()
+    }
+
     /// The id of an applied event.
     pub fn id_of(&self, author: &HubId, seq: u64) -> Option<EventId> {
         self.id_at(self.members.index(author)?, seq)

@@ -524,6 +524,12 @@ impl Charter {
             .map(|m| (m.clone(), retired))
     }
 
+    /// How many keys folded amendments admitted (new members and successor keys): it only
+    /// grows.
+    pub fn admitted_count(&self) -> usize {
+        self.live().admitted.len()
+    }
+
     /// Every key this node knows (founding and admitted), with their member and whether
     /// retired.
     pub fn known_keys(&self) -> Vec<(HubId, Member, bool)> {

@@ -842,8 +842,11 @@ impl<B: Backend> Store<B> {
         let Some((proof, fork)) = ForkProof::from_pair(existing, incoming) else {
             return Ok(None);
         };
-        if state.forks.contains_key(&fork.author) {
-            return Ok(Some(fork));
+        if let Some(recorded) = state.forks.get(&fork.author) {
+            if fork.seq >= recorded.fork.seq {
+                return Ok(Some(fork));
+            }
+            return self.lower_fork(state, proof, fork);
         }
         self.backend
             .write_fork(&fork.author, &proof.to_wire().encode_to_vec())?;
@@ -887,6 +890,63 @@ impl<B: Backend> Store<B> {
 }
 
 impl<B: Backend> Store<B> {
+    /// A proof that the feed forked at a lower seq than the recorded proof shows (protocol §3:
+    /// the lowest proof stands). A proof of form (b) names the seq of the event the later
+    /// one's `prev` contradicts, which may lie above the first seq with two versions: nodes
+    /// that saw different pairs froze the feed at different seqs, and so disagreed on whether
+    /// the events between counted. Each node keeps the lowest proof it learns and gossips it,
+    /// so they all end on the same one. The feed's valid head moves down to the new
+    /// `seq - 1`. A branch an amendment chose stays chosen: a resolved feed keeps its held
+    /// chain (events below the old proof's seq are that chain's ancestors); a resolving one
+    /// keeps taking the branch, now from the lower seq.
+    fn lower_fork(
+        &self,
+        state: &mut State,
+        proof: ForkProof,
+        fork: Fork,
+    ) -> Result<Option<Fork>, StoreError> {
+        self.backend
+            .write_fork(&fork.author, &proof.to_wire().encode_to_vec())?;
+        let Some(recorded) = state.forks.get(&fork.author).cloned() else {
+            return Ok(None);
+        };
+        let mut valid_head = recorded.valid_head;
+        if recorded.resolved.is_none() {
+            let held = state.heads.get(&fork.author).copied();
+            valid_head = match fork.seq - 1 {
+                0 => None,
+                seq if held.is_some_and(|head| head.seq <= seq) => held,
+                seq => match self.backend.get(&fork.author, seq)? {
+                    Some(bytes) => {
+                        let event = self.decode(&fork.author, seq, &bytes)?;
+                        state.set_head(fork.author, Head { seq, id: event.id }, event.hlc);
+                        Some(Head { seq, id: event.id })
+                    }
+                    None => None,
+                },
+            };
+            if valid_head.is_none() {
+                state.remove_head(&fork.author);
+            }
+        }
+        tracing::warn!(
+            author = %fork.author,
+            seq = fork.seq,
+            was = recorded.fork.seq,
+            "a lower fork proof: the feed is frozen from an earlier seq"
+        );
+        state.forks.insert(
+            fork.author,
+            RecordedFork {
+                fork,
+                proof,
+                valid_head,
+                ..recorded
+            },
+        );
+        Ok(Some(fork))
+    }
+
     /// Keeps the personal parts these events carry (durable on return).
     fn keep_parts<'a>(
         &self,
@@ -1096,7 +1156,11 @@ impl<B: Backend> EventStore for Store<B> {
     fn accept_fork_proof(&self, proof: ForkProof) -> Result<Option<Fork>, AcceptProofError> {
         let fork = proof.check(&self.charter)?;
         let mut state = self.lock()?;
-        if state.forks.contains_key(&fork.author) {
+        if state
+            .forks
+            .get(&fork.author)
+            .is_some_and(|recorded| fork.seq >= recorded.fork.seq)
+        {
             return Ok(None);
         }
         let first = verify_event(proof.first.clone(), &self.charter)

@@ -321,17 +321,12 @@ impl SledBackend {
         self.index
             .apply_batch(batch)
             .map_err(sled_err("writing the index"))?;
+        // The data file's last proof of each author is the one that stands (a later proof is
+        // only ever written when it is lower).
         for (author, proof) in &scanned.proofs {
-            if self
-                .forks
-                .get(author.0)
-                .map_err(sled_err("reading fork proofs"))?
-                .is_none()
-            {
-                self.forks
-                    .insert(author.0, proof.as_slice())
-                    .map_err(sled_err("writing a fork proof"))?;
-            }
+            self.forks
+                .insert(author.0, proof.as_slice())
+                .map_err(sled_err("writing a fork proof"))?;
         }
         self.set_indexed(data_len)?;
         self.flush()?;
@@ -758,8 +753,10 @@ fn scan_data_file(file: &File, len: u64) -> Result<Scanned, StoreError> {
                 .and_then(|proof| proof.first)
                 .and_then(|first| pb::Event::decode(first.payload.as_slice()).ok())
                 .and_then(|event| HubId::try_from(event.author.as_slice()).ok());
+            // A later proof of one author replaces the earlier: the store writes one only
+            // when it shows a lower fork (the lowest stands, protocol §3).
             if let Some(author) = author {
-                scanned.proofs.entry(author).or_insert(body);
+                scanned.proofs.insert(author, body);
             }
             return;
         }

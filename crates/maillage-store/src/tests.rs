@@ -86,6 +86,7 @@ fn suite<B: Backend>(make: impl Fn(Arc<Charter>) -> Store<B>) {
     gossiped_proofs_freeze_the_feed(&make);
     resolution::a_held_branch_stands_again(&make);
     resolution::a_branch_not_held_is_taken_from_peers(&make);
+    resolution::the_lowest_fork_proof_stands(&make);
 }
 
 mod resolution;
@@ -309,6 +310,35 @@ fn sled_store_suite() {
         dirs.borrow_mut().push(dir);
         store
     });
+}
+
+#[test]
+fn the_lowest_fork_proof_survives_reopen_and_a_lost_index() {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let one = feed(&f, 1, 4, 0);
+    let two = feed(&f, 1, 4, 5);
+    let author = one[0].author;
+    {
+        let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+        store.insert(one.clone()).unwrap();
+        store.insert(vec![two[3].clone()]).unwrap();
+        assert_eq!(store.forks()[&author].fork.seq, 4);
+        store.insert(vec![two[1].clone()]).unwrap();
+        assert_eq!(store.forks()[&author].fork.seq, 2);
+    }
+    let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+    assert_eq!(store.forks()[&author].fork.seq, 2);
+    assert_eq!(store.head(&author).map(|h| h.seq), Some(1));
+    drop(store);
+    std::fs::remove_dir_all(dir.path().join("db")).unwrap();
+    let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+    assert_eq!(
+        store.forks()[&author].fork.seq,
+        2,
+        "the index rebuilt from the data file keeps the last, lowest proof"
+    );
+    assert_eq!(store.head(&author).map(|h| h.seq), Some(1));
 }
 
 #[test]

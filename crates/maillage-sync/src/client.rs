@@ -7,7 +7,7 @@
 //! redialled; meanwhile the node's other links pull the same feeds (pulls are idempotent), so
 //! a stalled transfer continues from another peer.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -471,7 +471,16 @@ async fn session(
         p.incompatible = None;
     });
 
-    let remote = wire::heads(&replica.charter, &theirs.heads)?;
+    let frontier = wire::heads(&replica.charter, &theirs.heads)?;
+    if frontier.unknown > 0 {
+        tracing::info!(
+            peer = %name,
+            feeds = frontier.unknown,
+            "the peer holds feeds of keys this node has not admitted yet: they are pulled once \
+             this node folds the amendment admitting them"
+        );
+    }
+    let remote = frontier.known;
     let pull = {
         let name = name.clone();
         let remote = remote.clone();
@@ -577,7 +586,12 @@ async fn session(
     };
 
     let mut live = false;
-    let mut forks_announced = replica.store.forks().len();
+    let mut forks_announced: BTreeMap<HubId, u64> = replica
+        .store
+        .forks()
+        .iter()
+        .map(|(a, f)| (*a, f.fork.seq))
+        .collect();
     let outcome = loop {
         tokio::select! {
             biased;
@@ -620,12 +634,15 @@ async fn session(
                         tracing::info!(peer = %name, "caught up: following live");
                     }
                     // Gossip fork proofs this node learnt since the last look (from any link).
+                    // A proof replaced by a lower one counts as learnt (protocol §3).
                     let forks = replica.store.forks();
-                    if forks.len() > forks_announced {
+                    let seen: BTreeMap<HubId, u64> =
+                        forks.iter().map(|(a, f)| (*a, f.fork.seq)).collect();
+                    if seen != forks_announced {
                         let proofs = forks.values().map(|f| f.proof.to_wire()).collect();
                         match client.announce_forks(proofs).await {
                             Ok(new) => {
-                                forks_announced = forks.len();
+                                forks_announced = seen;
                                 tracing::info!(peer = %name, new, "fork proofs announced");
                             }
                             Err(error) => break Err(error),

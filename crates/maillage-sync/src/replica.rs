@@ -383,6 +383,8 @@ pub struct Replica {
     resync: watch::Sender<u64>,
     /// The branches being taken from peers the links were last told about.
     resolving: Mutex<BTreeMap<HubId, (u64, maillage_core::EventId)>>,
+    /// How many admitted keys the links' current plans know of ([`Replica::check_admitted`]).
+    admitted: std::sync::atomic::AtomicUsize,
     /// Handshakes and sessions of peers dialling in.
     pub(crate) sessions: Mutex<Sessions>,
     /// Answers `Hello`s with challenges `sessions` accepts, without taking its lock.
@@ -500,6 +502,7 @@ impl Replica {
         environment.fill_random(&mut nonce_key);
         let sessions = Sessions::new(nonce_key);
         let challenger = sessions.challenger();
+        let charter_admitted = charter.admitted_count();
         Arc::new(Self {
             environment,
             charter,
@@ -511,6 +514,7 @@ impl Replica {
             stopping: watch::channel(false).0,
             resync: watch::channel(0).0,
             resolving: Mutex::new(BTreeMap::new()),
+            admitted: std::sync::atomic::AtomicUsize::new(charter_admitted),
             sessions: Mutex::new(sessions),
             challenger,
             peers: Mutex::new(BTreeMap::new()),
@@ -643,6 +647,21 @@ impl Replica {
     pub fn notify(&self) {
         self.changed.send_modify(|v| *v = v.wrapping_add(1));
         self.check_resolving();
+        self.check_admitted();
+    }
+
+    /// Links plan their pulls again when this node folded an amendment admitting a key: the
+    /// peers' frontiers named that key's feed, which the plans skipped while it was unknown.
+    fn check_admitted(&self) {
+        use std::sync::atomic::Ordering;
+        let now = self.charter.admitted_count();
+        if self.admitted.swap(now, Ordering::AcqRel) != now {
+            tracing::info!(
+                admitted = now,
+                "an amendment admitted a key: links pull again to fetch its feed"
+            );
+            self.resync.send_modify(|v| *v = v.wrapping_add(1));
+        }
     }
 
     /// Links plan their pulls again when the store started taking a branch of a forked feed

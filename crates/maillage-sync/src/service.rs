@@ -228,7 +228,8 @@ impl Federation for FederationService {
             )));
         }
         let heads = wire::heads(&self.replica.charter, &frontier.heads)
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+            .map_err(|e| Status::invalid_argument(e.to_string()))?
+            .known;
         let key = peer.to_string();
         let proofs = frontier.forks;
         let ours = self

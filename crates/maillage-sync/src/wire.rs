@@ -81,14 +81,25 @@ pub fn seq(field: &'static str, seq: u64) -> Result<u64, WireError> {
     Ok(seq)
 }
 
-/// A frontier's heads.
-pub fn heads(
-    charter: &Charter,
-    heads: &[pb::FeedHead],
-) -> Result<BTreeMap<HubId, Head>, WireError> {
-    let mut out = BTreeMap::new();
+/// A frontier's heads, as far as this node can use them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Heads {
+    /// The heads of the keys this node knows (founding members and keys its folded amendments
+    /// admitted).
+    pub known: BTreeMap<HubId, Head>,
+    /// Well-formed heads of keys this node does not know yet: a peer that folded an admission
+    /// this node has not folded names the new key's feed. They are skipped, not refused: the
+    /// admission itself is in a known member's feed, which this node must still be able to pull.
+    pub unknown: usize,
+}
+
+/// A frontier's heads: each checked for form; a key this node does not know is skipped
+/// (counted in [`Heads::unknown`]), a malformed head refuses the frontier.
+pub fn heads(charter: &Charter, heads: &[pb::FeedHead]) -> Result<Heads, WireError> {
+    let mut out = Heads::default();
+    let mut named = std::collections::BTreeSet::new();
     for head in heads {
-        let author = member(charter, "frontier author", &head.author)?;
+        let author = HubId(bytes32("frontier author", &head.author)?);
         if head.seq == 0 {
             return Err(WireError::ZeroSeq {
                 field: "frontier head",
@@ -96,12 +107,17 @@ pub fn heads(
         }
         let seq = seq("frontier head", head.seq)?;
         let id = EventId(bytes32("frontier head id", &head.id)?);
-        if out.insert(author, Head { seq, id }).is_some() {
+        if !named.insert(author) {
             return Err(WireError::Duplicate {
                 field: "frontier",
                 key: author,
             });
         }
+        if charter.member(&author).is_none() {
+            out.unknown += 1;
+            continue;
+        }
+        out.known.insert(author, Head { seq, id });
     }
     Ok(out)
 }
@@ -131,7 +147,7 @@ mod tests {
             id: vec![7; 32],
         };
         assert_eq!(
-            heads(&charter, std::slice::from_ref(&good)).map(|h| h.len()),
+            heads(&charter, std::slice::from_ref(&good)).map(|h| h.known.len()),
             Ok(1)
         );
         let mut short = good.clone();
@@ -172,15 +188,18 @@ mod tests {
         ));
         let mut bound = good.clone();
         bound.seq = SEQ_MAX;
-        assert_eq!(heads(&charter, &[bound]).map(|h| h.len()), Ok(1));
+        assert_eq!(heads(&charter, &[bound]).map(|h| h.known.len()), Ok(1));
         let mut stranger = good.clone();
         stranger.author = vec![9; 32];
-        assert!(matches!(
-            heads(&charter, &[stranger]),
-            Err(WireError::NotMember { .. })
-        ));
+        // A key this node has not admitted (yet): skipped, the rest of the frontier used.
+        let both = heads(&charter, &[stranger.clone(), good.clone()]).expect("frontier");
+        assert_eq!((both.known.len(), both.unknown), (1, 1));
         assert!(matches!(
             heads(&charter, &[good.clone(), good]),
+            Err(WireError::Duplicate { .. })
+        ));
+        assert!(matches!(
+            heads(&charter, &[stranger.clone(), stranger]),
             Err(WireError::Duplicate { .. })
         ));
     }

@@ -2,7 +2,11 @@
 //! two replicas converge through a link; a bad event is rejected alone; a stranger's key is
 //! refused at the handshake; an oversized message is refused and the node keeps serving;
 //! nodes of different protocol versions refuse each other clearly and keep serving their
-//! other peers.
+//! other peers; a frontier naming a key not admitted yet still syncs the known feeds; nodes
+//! that saw different halves of a fork end on the lowest proof.
+//!
+//! Size: every case runs real gRPC links between replicas built by the fixtures at the top;
+//! splitting them would copy those fixtures into each file.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::{Arc, Mutex};
@@ -677,4 +681,153 @@ async fn a_member_holds_a_bounded_number_of_pull_streams() {
             }
         }
     }
+}
+
+/// A peer that folded an amendment admitting a key names that key's feed in its frontier. A
+/// node that has not folded the amendment yet skips that one head and pulls every feed it
+/// knows (the amendment is in one of them), instead of refusing the whole frontier and so never
+/// learning of the admission (a node that missed a key rotation during a partition stayed
+/// behind for ever).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frontier_naming_a_key_not_yet_admitted_here_still_syncs_the_known_feeds() {
+    let f = fixture();
+    // The hub's own charter instance: it has folded an admission the observer has not.
+    let ahead = fixture();
+    let newcomer = SecretKey::from_seed(&[9; 32]);
+    ahead
+        .charter
+        .admit(newcomer.hub_id(), "newcomer", Role::Hub)
+        .unwrap();
+    let host = Arc::new(Counting::default());
+    let hub = Replica::new(
+        ahead.charter.clone(),
+        SecretKey::from_seed(&f.keys[0].seed()),
+        Arc::new(MemoryStore::in_memory(ahead.charter.clone())) as Arc<dyn EventStore>,
+        host,
+        ReplicaConfig {
+            heartbeat_ms: 200,
+            stall_timeout_ms: 2_000,
+            ..ReplicaConfig::default()
+        },
+    );
+    hub.store.append_own(&feed(&f, 0, 5)).unwrap();
+    let mut writer = FeedWriter::new(
+        SecretKey::from_seed(&newcomer.seed()),
+        f.charter.federation_id(),
+        None,
+        0,
+        MAX_AHEAD_MS_DEFAULT,
+    );
+    let theirs: Vec<VerifiedEvent> = (1..=3u64)
+        .map(|n| {
+            writer
+                .next(
+                    pb::event::Body::VenueClosed(pb::VenueClosed {
+                        venue_id: format!("n{n}"),
+                        reason: "test".into(),
+                    }),
+                    vec![],
+                    1_000_000 + n,
+                )
+                .unwrap()
+        })
+        .collect();
+    hub.store.insert(theirs).unwrap();
+    assert_eq!(hub.store.frontier().len(), 2);
+    let address = serve(hub.clone()).await;
+
+    let (observer, _) = replica(&f, 2);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let link = tokio::spawn(run_link(
+        observer.clone(),
+        peer(&address),
+        Arc::new(TcpConnector::default()),
+        stop_rx,
+    ));
+    until(
+        "the observer pulls the feed it knows",
+        || (observer.store.event_count(), observer.peers()),
+        |(count, _)| *count == 5,
+    )
+    .await;
+    let frontier = observer.store.frontier();
+    assert_eq!(frontier.len(), 1, "{frontier:?}");
+    assert_eq!(frontier[&f.keys[0].hub_id()].seq, 5);
+    // Once the observer folds the admission too (its node then calls `notify`), its link
+    // plans again and pulls the newcomer's feed.
+    f.charter
+        .admit(newcomer.hub_id(), "newcomer", Role::Hub)
+        .unwrap();
+    observer.notify();
+    until(
+        "the observer pulls the newcomer's feed once admitted",
+        || (observer.store.event_count(), observer.peers()),
+        |(count, _)| *count == 8,
+    )
+    .await;
+    stop_tx.send(true).unwrap();
+    link.await.unwrap();
+}
+
+/// A hub restored from a backup signs its positions again: two versions of its feed that
+/// differ from seq 1. One node holds the first version to seq 4 and then the second's seq 5:
+/// it proves a fork at 4 and counts the first version's seqs 1 to 3. Another holds the second
+/// version only: from the first node's proof alone it would count the second version's seqs 1
+/// to 3, and the two would disagree for ever on which events count. Linked, they compare
+/// their valid heads, find the first seq with two versions and both keep that lowest proof:
+/// nothing of the feed counts on either (protocol §3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_that_saw_different_halves_of_a_fork_end_on_the_lowest_proof() {
+    let f = fixture();
+    let author = f.keys[0].hub_id();
+    let one = feed(&f, 0, 4);
+    let mut writer = FeedWriter::new(
+        SecretKey::from_seed(&f.keys[0].seed()),
+        f.charter.federation_id(),
+        None,
+        0,
+        MAX_AHEAD_MS_DEFAULT,
+    );
+    let two: Vec<VerifiedEvent> = (1..=5u64)
+        .map(|n| {
+            writer
+                .next(
+                    pb::event::Body::VenueClosed(pb::VenueClosed {
+                        venue_id: format!("w{n}"),
+                        reason: "signed again after a restore".into(),
+                    }),
+                    vec![],
+                    1_000_000 + n,
+                )
+                .unwrap()
+        })
+        .collect();
+    let (first, _) = replica(&f, 1);
+    first.store.insert(one.clone()).unwrap();
+    first.store.insert(vec![two[4].clone()]).unwrap();
+    assert_eq!(first.store.forks()[&author].fork.seq, 4);
+    let (second, _) = replica(&f, 2);
+    second.store.insert(two.clone()).unwrap();
+    let address = serve(first.clone()).await;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let link = tokio::spawn(run_link(
+        second.clone(),
+        peer(&address),
+        Arc::new(TcpConnector::default()),
+        stop_rx,
+    ));
+    let fork_seqs = || {
+        (
+            first.store.forks().get(&author).map(|f| f.fork.seq),
+            second.store.forks().get(&author).map(|f| f.fork.seq),
+            first.store.head(&author),
+            second.store.head(&author),
+        )
+    };
+    until("both nodes keep the proof at seq 1", fork_seqs, |s| {
+        *s == (Some(1), Some(1), None, None)
+    })
+    .await;
+    stop_tx.send(true).unwrap();
+    link.await.unwrap();
 }

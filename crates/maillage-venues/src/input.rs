@@ -60,18 +60,16 @@ const V1_MARKERS: [&str; 10] = [
 // ---------------------------------------------------------------------------------------------
 // Detection
 
-/// Guesses the format of decoded text: JSON when it starts with `[` (or `{`), the MedNum BFC
-/// layout when the CSV header has `bfc_id`, v0.1.1 when its header has more v0.1.1-only
-/// columns than v1-only ones, v1 otherwise. `None` for blank text.
+/// Guesses the format of decoded text among the standard's: JSON when it starts with `[` (or
+/// `{`), v0.1.1 when its CSV header has more v0.1.1-only columns than v1-only ones, v1
+/// otherwise. `None` for blank text. (Layouts read through a mapping are recognised by the
+/// caller.)
 pub(crate) fn detect(text: &str) -> Option<InputFormat> {
     let first = text.trim_start().chars().next()?;
     if first == '[' || first == '{' {
         return Some(InputFormat::Json);
     }
     let header = header_names(text);
-    if header.iter().any(|h| h == "bfc_id") {
-        return Some(InputFormat::MednumBfcCsv);
-    }
     let count = |markers: &[&str]| {
         header
             .iter()
@@ -185,7 +183,7 @@ pub(crate) fn read_table(text: &str) -> Result<Table, FileError> {
 
 /// A few of a header's column names, each cut short: enough to recognise a file, never a
 /// whole line of someone else's content (a key file, a personal data export).
-fn header_excerpt(header: &[String]) -> String {
+pub(crate) fn header_excerpt(header: &[String]) -> String {
     let shown: Vec<String> = header
         .iter()
         .take(3)
@@ -313,10 +311,6 @@ impl ColumnNotes {
             }
             Column::Unknown => *self.unknown.entry(name.to_owned()).or_default() += 1,
         }
-    }
-
-    pub(crate) fn ignore(&mut self, name: &str, why: &str) {
-        self.ignored.insert(name.to_owned(), why.to_owned());
     }
 
     pub(crate) fn notes(&self) -> Vec<String> {
@@ -453,10 +447,6 @@ mod tests {
     #[test]
     fn detects_formats() {
         assert_eq!(detect("  [ {} ]"), Some(InputFormat::Json));
-        assert_eq!(
-            detect("bfc_id,lon,lat\n1,2,3"),
-            Some(InputFormat::MednumBfcCsv)
-        );
         assert_eq!(
             detect("\"id\",\"pivot\",\"courriel\",\"labels_nationaux\"\n"),
             Some(InputFormat::CsvV0)

@@ -10,7 +10,9 @@
 //!
 //! 1. [`parse`] decodes the bytes (UTF-8, else Windows-1252), detects the layout
 //!    ([`InputFormat`]) and reads every row into an untyped raw row. Only a file that cannot be
-//!    read as that format at all is a [`FileError`].
+//!    read as that format at all is a [`FileError`]. A source's own CSV layout is read through
+//!    an import [`Mapping`] ([`parse_mapped`]): a TOML file renaming its columns, translating
+//!    its values, assembling its opening hours; the rows it gives are checked like any other.
 //! 2. Each raw row is validated field by field. Every finding is a [`FieldIssue`] saying what
 //!    was expected and what was found, with a [`Severity`]:
 //!    * **error** — a required field (`id`, `pivot`, `nom`, `commune`, `code_postal`,
@@ -73,7 +75,6 @@
 
 #![warn(missing_docs)]
 
-mod bfc;
 pub mod edit;
 mod export;
 mod fields;
@@ -81,9 +82,11 @@ mod geo;
 mod hours;
 mod input;
 mod issue;
+mod mapping;
 mod record;
 mod report;
 mod row;
+mod schedule;
 mod text;
 pub mod vocabulary;
 
@@ -99,6 +102,10 @@ pub use issue::{
     FieldIssue, IssueKind, MAX_VALUE_CHARS, RowLocation, RowOutcome, RowReport, Severity,
     truncate_for_display,
 };
+pub use mapping::{
+    ColumnUsage, ColumnUse, MAPPING_BYTES_MAX, MappedVia, Mapping, MappingError, SHIPPED_MAPPINGS,
+    ShippedMapping,
+};
 pub use record::RESUME_MAX_CHARS;
 pub use report::{
     ImportSummary, REPORT_HEADER, ReasonCount, summarize, write_report_csv,
@@ -109,11 +116,12 @@ pub use row::V1_FIELDS;
 /// The layout of an input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InputFormat {
-    /// Detect: JSON when the first non-space character is `[`; the MedNum BFC layout when a
-    /// CSV header has `bfc_id`; v0.1.1 when the header has more v0.1.1-only columns
-    /// (`labels_nationaux`, `publics_accueillis`, `conditions_acces`, `courriel`,
-    /// `accessibilite`…) than v1-only ones; v1 otherwise. The CSV delimiter (`,`, `;` or tab)
-    /// is detected on the header line.
+    /// Detect: JSON when the first non-space character is `[`; a shipped mapping
+    /// ([`SHIPPED_MAPPINGS`]) when a CSV header has its required columns (`bfc_id` for MedNum
+    /// BFC, `id_fs` and `lib_fs` for the France services list); v0.1.1 when the header has
+    /// more v0.1.1-only columns (`labels_nationaux`, `publics_accueillis`,
+    /// `conditions_acces`, `courriel`, `accessibilite`…) than v1-only ones; v1 otherwise. The
+    /// CSV delimiter (`,`, `;` or tab) is detected on the header line.
     Auto,
     /// CSV with the v1 column names (v0.1.1 names and values are still understood).
     CsvV1,
@@ -121,8 +129,13 @@ pub enum InputFormat {
     CsvV0,
     /// A JSON array of objects keyed by the standard's field names (v1 or v0.1.1).
     Json,
-    /// The MedNum BFC hub's own CSV layout (no pivot, no `date_maj`).
+    /// The MedNum BFC hub's own CSV layout (no pivot, no `date_maj`): the shipped mapping
+    /// `mednum-bfc`.
     MednumBfcCsv,
+    /// A CSV read through an import mapping, named in [`ImportBatch::mapping`]. Given to
+    /// [`parse`]: the shipped mapping whose required columns the header has (a mapping of
+    /// one's own is given to [`parse_mapped`]).
+    Mapped,
 }
 
 /// A file that cannot be read as the requested format at all.
@@ -159,11 +172,21 @@ pub enum FileError {
         /// The start of the header, comma-joined (a bounded excerpt).
         found: String,
     },
-    /// Read as the MedNum BFC layout, but its key column is missing.
-    #[error("not a MedNum BFC export: the header has no {missing} column")]
-    NotBfcLayout {
+    /// Read through a mapping, but the header lacks a column the mapping requires.
+    #[error("not a {layout} export: the header has no {missing} column")]
+    LayoutMismatch {
+        /// The mapping's title (`MedNum BFC`…).
+        layout: String,
         /// The missing column.
         missing: String,
+    },
+    /// Read as [`InputFormat::Mapped`], but no shipped mapping fits the header.
+    #[error(
+        "no shipped import mapping fits this header ({found}): name the mapping to read it with"
+    )]
+    NoMappingFits {
+        /// The start of the header (a bounded excerpt).
+        found: String,
     },
     /// The CSV reader failed on the header.
     #[error("unreadable CSV: {0}")]
@@ -215,6 +238,10 @@ pub struct ImportBatch {
     /// File-level observations: encoding fallback, ignored or mapped columns, blank records,
     /// columns the layout lacks.
     pub notes: Vec<String>,
+    /// The import mapping the file was read with (its name), if any.
+    pub mapping: Option<String>,
+    /// What became of each column of the file, when read with a mapping (header order).
+    pub columns: Vec<ColumnUse>,
     /// One report per record, in file order.
     pub rows: Vec<RowReport>,
 }
@@ -243,7 +270,19 @@ impl ImportBatch {
 #[must_use]
 pub fn detect_format(bytes: &[u8]) -> Option<InputFormat> {
     let (text, _) = text::decode(bytes);
-    input::detect(&text)
+    detect(&text).map(|(format, _)| format)
+}
+
+/// The format of decoded text, with the shipped mapping it fits.
+fn detect(text: &str) -> Option<(InputFormat, Option<&'static Mapping>)> {
+    let format = input::detect(text)?;
+    if format == InputFormat::Json {
+        return Some((format, None));
+    }
+    match mapping::shipped_for(&input::header_names(text)) {
+        Some(m) => Some((m.format(), Some(m))),
+        None => Some((format, None)),
+    }
 }
 
 /// Reads a file of venues and validates every row.
@@ -260,17 +299,65 @@ pub fn parse(
     if text.trim().is_empty() {
         return Err(FileError::Empty);
     }
-    let format = match format {
-        InputFormat::Auto => input::detect(&text).ok_or(FileError::Empty)?,
-        other => other,
+    let (format, shipped) = match format {
+        InputFormat::Auto => detect(&text).ok_or(FileError::Empty)?,
+        InputFormat::MednumBfcCsv => (format, mapping::shipped_by_name("mednum-bfc")),
+        InputFormat::Mapped => {
+            let header = input::header_names(&text);
+            let found = mapping::shipped_for(&header).ok_or_else(|| FileError::NoMappingFits {
+                found: input::header_excerpt(&header),
+            })?;
+            (found.format(), Some(found))
+        }
+        other => (other, None),
     };
+    if let Some(m) = shipped {
+        return read_mapped(&text, fallback, m, options);
+    }
     let source = match format {
         InputFormat::Json => input::read_json(&text)?,
-        InputFormat::MednumBfcCsv => bfc::read(&text)?,
-        InputFormat::CsvV1 | InputFormat::CsvV0 | InputFormat::Auto => {
-            input::read_standard_csv(&text)?
-        }
+        _ => input::read_standard_csv(&text)?,
     };
+    Ok(finish(format, fallback, source, options))
+}
+
+/// Reads a CSV file of venues through an import mapping and validates every row.
+///
+/// # Errors
+/// A [`FileError`] only when the file cannot be read as CSV at all, or lacks a column the
+/// mapping requires; problems of single rows are reported in [`ImportBatch::rows`].
+pub fn parse_mapped(
+    bytes: &[u8],
+    mapping: &Mapping,
+    options: &ImportOptions,
+) -> Result<ImportBatch, FileError> {
+    let (text, fallback) = text::decode(bytes);
+    if text.trim().is_empty() {
+        return Err(FileError::Empty);
+    }
+    read_mapped(&text, fallback, mapping, options)
+}
+
+fn read_mapped(
+    text: &str,
+    fallback: bool,
+    mapping: &Mapping,
+    options: &ImportOptions,
+) -> Result<ImportBatch, FileError> {
+    let (source, columns) = mapping::read(text, mapping)?;
+    let mut batch = finish(mapping.format(), fallback, source, options);
+    batch.mapping = Some(mapping.name().to_owned());
+    batch.columns = columns;
+    Ok(batch)
+}
+
+/// Validates the rows read from a file.
+fn finish(
+    format: InputFormat,
+    fallback: bool,
+    source: input::Source,
+    options: &ImportOptions,
+) -> ImportBatch {
     let mut notes = Vec::new();
     if fallback {
         notes.push("the file is not valid UTF-8: decoded as Windows-1252 (Latin-1)".to_owned());
@@ -298,11 +385,13 @@ pub fn parse(
         })
         .collect();
     reject_duplicate_ids(&mut rows);
-    Ok(ImportBatch {
+    ImportBatch {
         format,
         notes,
+        mapping: None,
+        columns: Vec::new(),
         rows,
-    })
+    }
 }
 
 /// The standard requires unique ids: later rows reusing an id are rejected.

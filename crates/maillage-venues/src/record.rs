@@ -759,7 +759,7 @@ impl Builder<'_> {
             }
             Effect::PassNumerique => {
                 self.pass = true;
-                self.iss.warn(IssueKind::VoucherDeclaration, name, piece, "the venue declared it accepts the Pass numérique; v1 has no such value: the hub should qualify the venue (on-site check, real SIRET) before it may redeem vouchers");
+                self.iss.push(pass_numerique_issue(name, piece));
             }
             Effect::Aptic => {
                 self.pass = true;
@@ -862,6 +862,18 @@ pub(crate) fn aptic_issue(field: &str, value: &str) -> FieldIssue {
         value,
         "the venue declared the APTIC label (Pass numérique acceptance); v1 has no such value: \
          the hub should qualify the venue (on-site check, real SIRET) before it may redeem vouchers",
+    )
+}
+
+/// The warning raised when a venue declares it accepts the Pass numérique.
+pub(crate) fn pass_numerique_issue(field: &str, value: &str) -> FieldIssue {
+    FieldIssue::new(
+        crate::issue::Severity::Warning,
+        IssueKind::VoucherDeclaration,
+        field,
+        value,
+        "the venue declared it accepts the Pass numérique; v1 has no such value: the hub should \
+         qualify the venue (on-site check, real SIRET) before it may redeem vouchers",
     )
 }
 

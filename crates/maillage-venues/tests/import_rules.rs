@@ -867,7 +867,7 @@ fn whole_file_errors() {
     ));
     assert!(matches!(
         parse(b"id,nom\n1,2\n", InputFormat::MednumBfcCsv, &opts),
-        Err(FileError::NotBfcLayout { .. })
+        Err(FileError::LayoutMismatch { .. })
     ));
     assert!(matches!(
         parse(b"id,nom\n1,2\n", InputFormat::Json, &opts),

@@ -8,20 +8,25 @@ use maillage_venues::vocabulary::{
     PUBLICS_SPECIFIQUEMENT_ADRESSES, SERVICES, TYPOLOGIES,
 };
 use maillage_venues::{
-    ImportOptions, InputFormat, RowOutcome, VenueRecord, export_csv_v1, parse,
-    validate_opening_hours,
+    ImportOptions, InputFormat, Mapping, RowOutcome, SHIPPED_MAPPINGS, VenueRecord, export_csv_v1,
+    parse, parse_mapped, validate_opening_hours,
 };
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 use serde_json::{Map, Value};
 
-const FORMATS: [InputFormat; 5] = [
+const FORMATS: [InputFormat; 6] = [
     InputFormat::Auto,
     InputFormat::CsvV1,
     InputFormat::CsvV0,
     InputFormat::Json,
     InputFormat::MednumBfcCsv,
+    InputFormat::Mapped,
 ];
+
+/// The France services list's header and one row.
+const FRANCE_SERVICES: &str = "id_fs,insee_dep,lib_fs,adresse,insee_com,code_postal,lib_com,h_lundi,h_mardi,format_fs,labellisation_fs\n\
+    1,21,France services X,1 rue Y,21231,21000,Dijon,09:00 - 12:00 / 14:00 - 17:00,9h-12h,Fixe,Espace labellisé 01/01/2020\n";
 
 const HEADER: &str = "id,pivot,nom,commune,code_postal,code_insee,adresse,date_maj,latitude,longitude,telephone,courriels,site_web,horaires,services,publics_accueillis,conditions_acces,labels_nationaux,presentation_resume\n";
 
@@ -197,16 +202,46 @@ fn a_broken_sequence_split_by_a_removed_character_is_repaired_on_the_first_impor
 
 proptest! {
     #[test]
-    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600), f in 0usize..5) {
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600), f in 0usize..6) {
         let _ = parse(&bytes, FORMATS[f], &ImportOptions::default());
     }
 
     #[test]
-    fn arbitrary_csv_bodies_never_panic(body in ".{0,400}", f in 0usize..5) {
+    fn arbitrary_csv_bodies_never_panic(body in ".{0,400}", f in 0usize..6) {
         let text = format!("{HEADER}{body}");
         let _ = parse(text.as_bytes(), FORMATS[f], &ImportOptions::default());
         let bfc = format!("bfc_id,lon,lat,adresse,code_postal,ville,horaires,code_typo,code_label\n{body}");
         let _ = parse(bfc.as_bytes(), InputFormat::Auto, &ImportOptions::default());
+        let fs = format!("{FRANCE_SERVICES}{body}");
+        let _ = parse(fs.as_bytes(), InputFormat::Auto, &ImportOptions::default());
+    }
+
+    #[test]
+    fn arbitrary_mapping_files_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400), text in ".{0,400}") {
+        let _ = Mapping::from_bytes(&bytes);
+        let _ = Mapping::from_toml(&text);
+    }
+
+    /// A shipped mapping with a piece cut out and something else put in: refused with a
+    /// message, or read and used, never a panic.
+    #[test]
+    fn mutated_mapping_files_never_panic(shipped in 0usize..2, at in 0usize..4000, cut in 0usize..40, insert in ".{0,20}") {
+        let base = SHIPPED_MAPPINGS[shipped].toml;
+        let mut at = at.min(base.len());
+        while !base.is_char_boundary(at) {
+            at -= 1;
+        }
+        let mut end = (at + cut).min(base.len());
+        while !base.is_char_boundary(end) {
+            end -= 1;
+        }
+        let text = format!("{}{insert}{}", &base[..at], &base[end..]);
+        match Mapping::from_toml(&text) {
+            Ok(mapping) => {
+                let _ = parse_mapped(FRANCE_SERVICES.as_bytes(), &mapping, &ImportOptions::default());
+            }
+            Err(e) => prop_assert!(e.to_string().starts_with("ligne "), "{e}"),
+        }
     }
 
     #[test]

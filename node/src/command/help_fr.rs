@@ -230,6 +230,22 @@ pub(super) const HELP_FR: &[(&str, &str)] = &[
         "Import a venue file of the national standard (CSV v1, CSV v0.1.1, JSON) into this hub's log. Rows outside the hub's territories or with an invalid required field are rejected and reported; invalid optional fields are dropped with a warning",
         "Importer un fichier de lieux du standard national (CSV v1, CSV v0.1.1, JSON) dans le journal de ce hub. Les lignes hors des territoires du hub ou dont un champ obligatoire est invalide sont rejetées et signalées ; les champs facultatifs invalides sont écartés avec un avertissement",
     ),
+    (
+        "Import a venue file of the national standard (CSV v1, CSV v0.1.1, JSON) into this hub's log. Rows outside the hub's territories or with an invalid required field are rejected and reported; invalid optional fields are dropped with a warning.\n\nAn export whose columns are not the standard's is read with an import mapping (--mapping): a TOML file that renames its columns, translates its values and assembles its opening hours.",
+        "Importer un fichier de lieux du standard national (CSV v1, CSV v0.1.1, JSON) dans le journal de ce hub. Les lignes hors des territoires du hub ou dont un champ obligatoire est invalide sont rejetées et signalées ; les champs facultatifs invalides sont écartés avec un avertissement.\n\nUn export dont les colonnes ne sont pas celles du standard se lit avec une correspondance d'import (--mapping) : un fichier TOML qui renomme ses colonnes, traduit ses valeurs et assemble ses horaires.",
+    ),
+    (
+        "Read the file with this import mapping: the path of a TOML file (64 KiB at most), or the name of a shipped mapping (mednum-bfc, france-services; see `maillage venues mappings`)",
+        "Lire le fichier avec cette correspondance d'import : le chemin d'un fichier TOML (64 Kio au plus), ou le nom d'une correspondance livrée (mednum-bfc, france-services ; voir `maillage venues mappings`)",
+    ),
+    (
+        "List the import mappings shipped with maillage, or show one of them (to write one's own from it)",
+        "Lister les correspondances d'import livrées avec maillage, ou afficher l'une d'elles (pour écrire la sienne à partir d'elle)",
+    ),
+    (
+        "The name of a shipped mapping: its TOML file is shown",
+        "Le nom d'une correspondance livrée : son fichier TOML est affiché",
+    ),
     ("The file to import", "Le fichier à importer"),
     (
         "Input format (auto-detected by default)",
@@ -249,8 +265,8 @@ pub(super) const HELP_FR: &[(&str, &str)] = &[
         "Tableau JSON d'enregistrements avec les noms de champs du standard",
     ),
     (
-        "The MedNum BFC hub's own CSV layout",
-        "Le format CSV propre au hub MedNum BFC",
+        "The MedNum BFC hub's own CSV layout (the shipped mapping mednum-bfc)",
+        "Le format CSV propre au hub MedNum BFC (la correspondance livrée mednum-bfc)",
     ),
     (
         "Write every rejected row and warning to this CSV file",

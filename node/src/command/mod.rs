@@ -1023,12 +1023,21 @@ pub enum VenuesCommand {
     /// Import a venue file of the national standard (CSV v1, CSV v0.1.1, JSON) into this
     /// hub's log. Rows outside the hub's territories or with an invalid required field are
     /// rejected and reported; invalid optional fields are dropped with a warning.
+    ///
+    /// An export whose columns are not the standard's is read with an import mapping
+    /// (--mapping): a TOML file that renames its columns, translates its values and assembles
+    /// its opening hours.
     Import {
         /// The file to import.
         file: PathBuf,
         /// Input format (auto-detected by default).
         #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
         format: FormatArg,
+        /// Read the file with this import mapping: the path of a TOML file (64 KiB at most), or
+        /// the name of a shipped mapping (mednum-bfc, france-services; see `maillage venues
+        /// mappings`).
+        #[arg(long, value_name = "FICHIER_OU_NOM", conflicts_with = "format")]
+        mapping: Option<String>,
         /// Write every rejected row and warning to this CSV file.
         #[arg(long)]
         report: Option<PathBuf>,
@@ -1102,6 +1111,12 @@ pub enum VenuesCommand {
     Qualify(QualifyArgs),
     /// Revoke a venue's qualification: VenueQualificationRevoked.
     Revoke(RevokeArgs),
+    /// List the import mappings shipped with maillage, or show one of them (to write one's own
+    /// from it).
+    Mappings {
+        /// The name of a shipped mapping: its TOML file is shown.
+        name: Option<String>,
+    },
     /// Export the open venues as a file of the national standard.
     Export {
         /// Output format.
@@ -1124,7 +1139,7 @@ pub enum FormatArg {
     CsvV0,
     /// JSON array of records with the standard's field names.
     Json,
-    /// The MedNum BFC hub's own CSV layout.
+    /// The MedNum BFC hub's own CSV layout (the shipped mapping mednum-bfc).
     MednumBfc,
 }
 

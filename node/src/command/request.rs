@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use maillage_app::request::{self as req, Request};
 use maillage_core::tr;
 
@@ -24,6 +24,7 @@ fn request_of(command: &Command) -> Result<Request> {
             VenuesCommand::Import {
                 file,
                 format,
+                mapping,
                 report,
                 dry_run,
                 ..
@@ -31,9 +32,16 @@ fn request_of(command: &Command) -> Result<Request> {
                 source: file.display().to_string(),
                 content: read_input(file)?,
                 format: (*format).into(),
+                mapping: mapping.as_deref().map(read_mapping).transpose()?,
                 dry_run: *dry_run,
                 report: report.is_some(),
             }),
+            VenuesCommand::Mappings { .. } => {
+                bail!(
+                    "{}",
+                    internal("the shipped mappings are listed by the CLI itself")
+                )
+            }
             VenuesCommand::List {
                 departement, all, ..
             } => R::ListVenues(req::ListVenues {
@@ -462,6 +470,46 @@ fn listed(values: &[String]) -> Option<Vec<String>> {
 /// An error of this program, not of its user (a command routed where it does not belong).
 fn internal(what: &str) -> String {
     maillage_core::tr!("erreur interne : {what}", "internal error: {what}")
+}
+
+/// `--mapping PATH_OR_NAME`: a file's bytes (bounded, parsed by the node), or the name of a
+/// shipped mapping.
+fn read_mapping(arg: &str) -> Result<req::VenueMapping> {
+    use maillage_core::lang::{FileOp, on_file};
+    let path = Path::new(arg);
+    if path.is_file() {
+        let max = maillage_venues::MAPPING_BYTES_MAX;
+        let size = std::fs::metadata(path)
+            .with_context(|| on_file(FileOp::Read, path))?
+            .len();
+        if size > max as u64 {
+            let (shown, kib) = (path.display(), max >> 10);
+            bail!(
+                "{}",
+                tr!(
+                    "--mapping {shown} : {size} octets, plus que les {kib} Kio qu'une correspondance peut faire",
+                    "--mapping {shown}: {size} bytes, more than the {kib} KiB a mapping may hold"
+                )
+            );
+        }
+        let content = std::fs::read(path).with_context(|| on_file(FileOp::Read, path))?;
+        return Ok(req::VenueMapping::File {
+            source: path.display().to_string(),
+            content,
+        });
+    }
+    let shipped = maillage_venues::SHIPPED_MAPPINGS.map(|m| m.name);
+    if shipped.contains(&arg) {
+        return Ok(req::VenueMapping::Shipped(arg.to_owned()));
+    }
+    let (shown, list) = (maillage_core::excerpt::Excerpt::of(arg), shipped.join(", "));
+    bail!(
+        "{}",
+        tr!(
+            "--mapping {shown} : ni un fichier, ni une correspondance livrée ({list}) ; `maillage venues mappings` les liste",
+            "--mapping {shown}: neither a file nor a shipped mapping ({list}); `maillage venues mappings` lists them"
+        )
+    )
 }
 
 fn read_input(path: &Path) -> Result<Vec<u8>> {

@@ -238,6 +238,7 @@ fn import_venues(nodes: &[Arc<Node>]) -> Result<()> {
             source: hub.venues_label.to_owned(),
             content: hub.venues.to_vec(),
             format: VenueFormat::Auto,
+            mapping: None,
             dry_run,
             report: false,
         });

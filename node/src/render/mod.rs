@@ -24,11 +24,13 @@ use maillage_core::tr;
 mod effects;
 mod indicators;
 mod ledger;
+mod mapping;
 mod views;
 
 pub use effects::signed_event;
 pub use ledger::charter;
 use ledger::*;
+pub use mapping::shipped_mappings;
 use views::*;
 pub use views::{stats_text, venue_json};
 
@@ -122,7 +124,7 @@ fn json_of(command: &Command) -> bool {
             VenuesCommand::Set(a) => a.json,
             VenuesCommand::Close(a) => a.json,
             VenuesCommand::Revoke(a) => a.json,
-            VenuesCommand::Export { .. } => false,
+            VenuesCommand::Export { .. } | VenuesCommand::Mappings { .. } => false,
         },
         Command::Log(LogCommand::Import { json, .. }) => *json,
         Command::Person(PersonCommand::Forget { json, .. } | PersonCommand::New { json }) => *json,

@@ -42,6 +42,7 @@ pub(super) fn venues_imported(
     for note in &r.notes {
         writeln!(out, "  {} {note}", t("note :", "note:"))?;
     }
+    super::mapping::columns(out, r)?;
     let lines = [
         (
             if r.dry_run {

@@ -174,6 +174,18 @@ impl Ledger {
             .unwrap_or_else(|| self.founding_membership())
     }
 
+    /// The last valid seq of a feed a fork proof froze, unless an amendment resolved the
+    /// fork by choosing a branch (then [`Ledger::cuts`] says how far it counts).
+    pub fn frozen_at(&self, key: &HubId) -> Option<u64> {
+        let valid = self.s.forks.get(key).copied()?;
+        match self.s.cuts.get(key) {
+            Some(Cut {
+                branch: Some(_), ..
+            }) => None,
+            _ => Some(valid),
+        }
+    }
+
     /// The keys frozen by amendments after their last seq that counts.
     pub fn cuts(&self) -> &BTreeMap<HubId, Cut> {
         &self.s.cuts

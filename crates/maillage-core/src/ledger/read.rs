@@ -45,6 +45,12 @@ impl Ledger {
         self.s.causal.pending_count()
     }
 
+    /// What waiting events wait for, the first `limit`: the missing event's author (`None`:
+    /// a key that is not a member in these views), its seq, and how many events wait on it.
+    pub fn waiting_for(&self, limit: usize) -> Vec<(Option<HubId>, u64, usize)> {
+        self.s.causal.waiting_for(limit)
+    }
+
     /// The venue directory.
     pub fn venues(&self) -> &VenueDirectory {
         &self.s.venues

@@ -174,3 +174,55 @@ fn a_resolution_survives_reopening_and_an_index_rebuild() {
     );
     assert_eq!(store.range(&author, 0, 10).unwrap(), chosen[..5].to_vec());
 }
+
+/// Two versions of a feed that differ from seq 1. A store holding one version to seq 4 that
+/// receives the other's seq 5 proves a fork at 4 (form b: seq 5's `prev` contradicts its seq
+/// 4), though the versions differ from seq 1. Once a proof at a lower seq arrives it replaces
+/// the recorded one and the feed's valid head moves down; a higher or equal proof changes
+/// nothing (protocol §3: the lowest proof stands).
+pub(super) fn the_lowest_fork_proof_stands<B: Backend>(make: &impl Fn(Arc<Charter>) -> Store<B>) {
+    let f = fixture();
+    let one = feed(&f, 1, 6, 0);
+    let two = feed(&f, 1, 6, 5);
+    let author = one[0].author;
+    let store = make(f.charter.clone());
+    store.insert(one[..4].to_vec()).unwrap();
+    let out = store.insert(vec![two[4].clone()]).unwrap();
+    assert!(
+        matches!(out[0], Inserted::Fork(Fork { seq: 4, .. })),
+        "{out:?}"
+    );
+    assert_eq!(store.head(&author).map(|h| h.seq), Some(3));
+
+    // A proof at 5 (higher): nothing changes.
+    let (higher, _) = ForkProof::from_pair(&one[4], &two[4]).unwrap();
+    assert_eq!(store.accept_fork_proof(higher).unwrap(), None);
+    assert_eq!(store.forks()[&author].fork.seq, 4);
+
+    // The first seq with two versions, found by inserting the other version's seq 2 (form a).
+    let out = store.insert(vec![two[1].clone()]).unwrap();
+    assert!(
+        matches!(out[0], Inserted::Fork(Fork { seq: 2, .. })),
+        "{out:?}"
+    );
+    assert_eq!(store.forks()[&author].fork.seq, 2);
+    assert_eq!(
+        store.head(&author),
+        Some(Head {
+            seq: 1,
+            id: one[0].id
+        })
+    );
+    assert_eq!(
+        store.insert(vec![one[2].clone()]).unwrap(),
+        vec![Inserted::Frozen { valid_until: 1 }]
+    );
+
+    // And by gossip: the proof at 1 replaces it; the feed has no valid event left.
+    let (lowest, _) = ForkProof::from_pair(&one[0], &two[0]).unwrap();
+    let fork = store.accept_fork_proof(lowest.clone()).unwrap();
+    assert_eq!(fork.map(|f| f.seq), Some(1));
+    assert_eq!(store.forks()[&author].proof, lowest);
+    assert_eq!(store.head(&author), None);
+    assert!(store.range(&author, 0, 10).unwrap().is_empty());
+}
