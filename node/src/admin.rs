@@ -20,7 +20,9 @@ use anyhow::{Context, Result, bail};
 use maillage_app::datadir::DataDir;
 use maillage_app::request::{Request, Response};
 use maillage_app::{App, AppError};
+use maillage_core::lang::{FileOp, on_file};
 use maillage_core::pb;
+use maillage_core::tr;
 use maillage_proto::v1::admin_client::AdminClient;
 use maillage_proto::v1::admin_server::{Admin, AdminServer};
 use tokio_stream::StreamExt;
@@ -44,11 +46,16 @@ pub fn running(data_dir: &DataDir) -> Result<Option<PathBuf>> {
     let path = socket_path(data_dir);
     match std::os::unix::net::UnixStream::connect(&path) {
         Ok(_) => Ok(Some(path)),
-        Err(error) if error.kind() == std::io::ErrorKind::PermissionDenied => bail!(
-            "a node serves {} but this account may not send it commands ({}): run the command as the account that runs the node",
-            data_dir.root().display(),
-            path.display()
-        ),
+        Err(error) if error.kind() == std::io::ErrorKind::PermissionDenied => {
+            let (root, socket) = (data_dir.root().display(), path.display());
+            bail!(
+                "{}",
+                tr!(
+                    "un nœud sert {root} mais ce compte ne peut pas lui envoyer de commandes ({socket}) : lancez la commande avec le compte qui fait tourner le nœud",
+                    "a node serves {root} but this account may not send it commands ({socket}): run the command as the account that runs the node"
+                )
+            )
+        }
         // Absent, or left behind by a node that did not stop cleanly.
         Err(_) => Ok(None),
     }
@@ -90,7 +97,7 @@ pub fn bind(data_dir: &DataDir) -> Result<(tokio::net::UnixListener, u32)> {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
         .with_context(|| format!("restricting {} to its owner", path.display()))?;
     let owner = std::fs::metadata(&path)
-        .with_context(|| format!("reading {}", path.display()))?
+        .with_context(|| on_file(FileOp::Read, &path))?
         .uid();
     Ok((listener, owner))
 }
@@ -154,19 +161,23 @@ impl Admin for AdminService {
     ) -> Result<tonic::Response<pb::AdminResponse>, tonic::Status> {
         let request = request.into_inner();
         if request.build != build() {
-            return Err(tonic::Status::failed_precondition(format!(
-                "this node runs {}, the command comes from {}: use the maillage that runs the node, or restart the node after an upgrade",
-                build(),
-                maillage_core::excerpt::excerpt(&request.build, 60)
+            let (here, there) = (build(), maillage_core::excerpt::excerpt(&request.build, 60));
+            return Err(tonic::Status::failed_precondition(tr!(
+                "ce nœud fait tourner {here}, la commande vient de {there} : utilisez le maillage qui fait tourner le nœud, ou redémarrez le nœud après une mise à jour",
+                "this node runs {here}, the command comes from {there}: use the maillage that runs the node, or restart the node after an upgrade"
             )));
         }
         let decoded: Request = postcard::from_bytes(&request.request).map_err(|e| {
             tonic::Status::invalid_argument(format!("the request does not decode: {e}"))
         })?;
         let app = self.app.clone();
-        let answer = tokio::task::spawn_blocking(move || app.handle(decoded))
-            .await
-            .map_err(|e| tonic::Status::internal(format!("request task failed: {e}")))?;
+        let lang = maillage_core::lang::Lang::parse(&request.lang)
+            .unwrap_or_else(maillage_core::lang::current);
+        let answer = tokio::task::spawn_blocking(move || {
+            maillage_core::lang::with(lang, || app.handle(decoded))
+        })
+        .await
+        .map_err(|e| tonic::Status::internal(format!("request task failed: {e}")))?;
         let answer = postcard::to_stdvec(&answer)
             .map_err(|e| tonic::Status::internal(format!("encoding the answer: {e}")))?;
         Ok(tonic::Response::new(pb::AdminResponse { answer }))
@@ -195,7 +206,8 @@ pub fn call(socket: &Path, request: Request) -> Result<Result<Response, AppError
             }))
             .await
             .with_context(|| {
-                format!(
+                tr!(
+                    "un nœud sert ce répertoire de données ({shown}) mais ne répond pas ; s'il s'est arrêté brutalement, redémarrez-le",
                     "a node serves this data dir ({shown}) but does not answer; if it crashed, start it again"
                 )
             })?;
@@ -206,12 +218,26 @@ pub fn call(socket: &Path, request: Request) -> Result<Result<Response, AppError
             .handle(pb::AdminRequest {
                 build: build(),
                 request: encoded,
+                lang: maillage_core::lang::current().code().to_owned(),
             })
             .await
-            .map_err(|s| anyhow::anyhow!("the running node refused the request: {}", s.message()))?
+            .map_err(|s| {
+                let why = s.message();
+                anyhow::anyhow!(
+                    "{}",
+                    tr!(
+                        "le nœud en marche a refusé la requête : {why}",
+                        "the running node refused the request: {why}"
+                    )
+                )
+            })?
             .into_inner();
-        let answer: Result<Response, AppError> = postcard::from_bytes(&response.answer)
-            .context("the running node's answer does not decode")?;
+        let answer: Result<Response, AppError> = postcard::from_bytes(&response.answer).context(
+            maillage_core::lang::t(
+                "la réponse du nœud en marche ne se décode pas",
+                "the running node's answer does not decode",
+            ),
+        )?;
         Ok(answer)
     })
 }

@@ -8,14 +8,19 @@ use anyhow::{Result, anyhow, bail};
 use maillage_core::PersonId;
 use maillage_core::date::{format_date, parse_date};
 use maillage_core::excerpt::Excerpt;
+use maillage_core::tr;
 use maillage_core::vocab::PrescriberKind;
 
 /// A `YYYY-MM-DD` argument.
 pub fn date(field: &str, text: &str) -> Result<String> {
     parse_date(text.trim()).map(format_date).ok_or_else(|| {
+        let found = Excerpt::of(text);
         anyhow!(
-            "--{field}: expected a date YYYY-MM-DD, found {}",
-            Excerpt::of(text)
+            "{}",
+            tr!(
+                "--{field} : date attendue au format AAAA-MM-JJ, reçu {found}",
+                "--{field}: expected a date YYYY-MM-DD, found {found}"
+            )
         )
     })
 }
@@ -48,17 +53,25 @@ pub fn prescriber_kind(text: &str) -> Result<String> {
     if PrescriberKind::parse(&upper).is_some() {
         Ok(upper)
     } else {
+        let (labels, found) = (PrescriberKind::LABELS.join(", "), Excerpt::of(text));
         bail!(
-            "--prescriber-kind: expected one of {}, found {}",
-            PrescriberKind::LABELS.join(", "),
-            Excerpt::of(text)
+            "{}",
+            tr!(
+                "--prescriber-kind : attendu l'un de {labels}, reçu {found}",
+                "--prescriber-kind: expected one of {labels}, found {found}"
+            )
         )
     }
 }
 
 /// A person code, with its check character verified.
 pub fn person(text: &str) -> Result<PersonId> {
-    PersonId::from_str(text.trim()).map_err(|e| anyhow!("{e}; nothing was signed"))
+    PersonId::from_str(text.trim()).map_err(|e| {
+        anyhow!(
+            "{}",
+            tr!("{e} ; rien n'a été signé", "{e}; nothing was signed")
+        )
+    })
 }
 
 /// A serial, `BATCH-N`.
@@ -81,9 +94,13 @@ pub fn serials(texts: &[String]) -> Result<Vec<String>> {
 /// `BATCH:FIRST-LAST` → serials.
 pub fn carnet(text: &str) -> Result<Vec<String>> {
     let err = || {
+        let found = Excerpt::of(text);
         anyhow!(
-            "--carnet {}: expected BATCH:FIRST-LAST (e.g. 13-2026-CAF-01:1-5)",
-            Excerpt::of(text)
+            "{}",
+            tr!(
+                "--carnet {found} : attendu LOT:PREMIER-DERNIER (par ex. 13-2026-CAF-01:1-5)",
+                "--carnet {found}: expected BATCH:FIRST-LAST (e.g. 13-2026-CAF-01:1-5)"
+            )
         )
     };
     let (batch, range) = text.rsplit_once(':').ok_or_else(err)?;
@@ -99,9 +116,13 @@ pub fn carnet(text: &str) -> Result<Vec<String>> {
 /// "LAT,LON" in degrees.
 pub fn point(text: &str) -> Result<(f64, f64)> {
     let err = || {
+        let found = Excerpt::of(text);
         anyhow!(
-            "--near: expected \"LAT,LON\" in degrees, found {}",
-            Excerpt::of(text)
+            "{}",
+            tr!(
+                "--near : attendu \"LAT,LON\" en degrés, reçu {found}",
+                "--near: expected \"LAT,LON\" in degrees, found {found}"
+            )
         )
     };
     let (lat, lon) = text.split_once(',').ok_or_else(err)?;

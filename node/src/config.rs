@@ -21,6 +21,10 @@ use std::process::ExitCode;
 
 use maillage_app::datadir::{DataDir, NodeConfig, PeerEntry, ServeConfig, TlsFiles};
 use maillage_core::HubId;
+use maillage_core::excerpt::Excerpt;
+use maillage_core::tr;
+
+use crate::lang::t;
 use tonic::transport::{
     Certificate, ClientTlsConfig, Endpoint, Identity, Server, ServerTlsConfig, Uri,
 };
@@ -50,11 +54,12 @@ pub struct Finding {
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let tag = match self.severity {
-            Severity::Ok => "ok     ",
-            Severity::Warning => "warning",
-            Severity::Error => "error  ",
+            Severity::Ok => t("ok       ", "ok     "),
+            Severity::Warning => t("attention", "warning"),
+            Severity::Error => t("erreur   ", "error  "),
         };
-        write!(f, "{tag} {}: {}", self.what, self.message)
+        let (what, message) = (&self.what, &self.message);
+        f.write_str(&tr!("{tag} {what} : {message}", "{tag} {what}: {message}"))
     }
 }
 
@@ -89,7 +94,11 @@ impl Report {
 pub fn peer_address(raw: &str) -> Result<String, String> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
-        return Err("empty: write http://host:port, or https://host:port for TLS".into());
+        return Err(t(
+            "vide : écrivez http://hôte:port, ou https://hôte:port pour TLS",
+            "empty: write http://host:port, or https://host:port for TLS",
+        )
+        .into());
     }
     let address = if trimmed.contains("://") {
         trimmed.to_owned()
@@ -97,20 +106,31 @@ pub fn peer_address(raw: &str) -> Result<String, String> {
         format!("http://{trimmed}")
     };
     let uri: Uri = address.parse().map_err(|e| {
-        format!("not a URL ({e}): write http://host:port, or https://host:port for TLS")
+        tr!(
+            "pas une URL ({e}) : écrivez http://hôte:port, ou https://hôte:port pour TLS",
+            "not a URL ({e}): write http://host:port, or https://host:port for TLS"
+        )
     })?;
     match uri.scheme_str() {
         Some("http" | "https") => {}
         Some(other) => {
-            return Err(format!(
-                "the scheme {other:?} is neither http (plaintext) nor https (TLS)"
+            let other = Excerpt::new(other, 20);
+            return Err(tr!(
+                "le schéma {other} n'est ni http (en clair) ni https (TLS)",
+                "the scheme {other} is neither http (plaintext) nor https (TLS)"
             ));
         }
-        None => return Err("no scheme: write http:// or https://".into()),
+        None => {
+            return Err(t(
+                "pas de schéma : écrivez http:// ou https://",
+                "no scheme: write http:// or https://",
+            )
+            .into());
+        }
     }
     match uri.host() {
         Some(host) if !host.is_empty() => {}
-        _ => return Err("no host".into()),
+        _ => return Err(t("pas d'hôte", "no host").into()),
     }
     // `Uri` takes any digits after the host's last colon; `port_u16` only a valid port.
     let authority = uri.authority().map_or("", |a| a.as_str());
@@ -118,7 +138,11 @@ pub fn peer_address(raw: &str) -> Result<String, String> {
         && !port.ends_with(']')
         && uri.port_u16().is_none_or(|p| p == 0)
     {
-        return Err(format!("the port {port:?} is not a number from 1 to 65535"));
+        let port = Excerpt::new(port, 20);
+        return Err(tr!(
+            "le port {port} n'est pas un nombre de 1 à 65535",
+            "the port {port} is not a number from 1 to 65535"
+        ));
     }
     Ok(address)
 }
@@ -135,14 +159,16 @@ fn peer_address_warnings(address: &str) -> Vec<String> {
         } else {
             80
         };
-        warnings.push(format!(
+        warnings.push(tr!(
+            "pas de port : le port {default} sera appelé (maillage serve écoute sur 7300 par défaut)",
             "no port: {default} will be dialled (maillage serve listens on 7300 by default)"
         ));
     }
     if uri.path() != "/" && !uri.path().is_empty() || uri.query().is_some() {
-        warnings.push(format!(
-            "the path {:?} is ignored: gRPC calls go to the host and port only",
-            uri.path_and_query().map_or("", |p| p.as_str())
+        let path = Excerpt::of(uri.path_and_query().map_or("", |p| p.as_str()));
+        warnings.push(tr!(
+            "le chemin {path} est ignoré : les appels gRPC ne vont qu'à l'hôte et au port",
+            "the path {path} is ignored: gRPC calls go to the host and port only"
         ));
     }
     warnings
@@ -153,20 +179,32 @@ fn socket_address(text: &str) -> Result<String, String> {
     if let Ok(address) = text.parse::<SocketAddr>() {
         return Ok(address.to_string());
     }
+    let shown = Excerpt::of(text);
     let Some((host, port)) = text.rsplit_once(':') else {
-        return Err(format!(
-            "{text:?} has no port: write host:port, e.g. 127.0.0.1:7300"
+        return Err(tr!(
+            "{shown} n'a pas de port : écrivez hôte:port, par ex. 127.0.0.1:7300",
+            "{shown} has no port: write host:port, e.g. 127.0.0.1:7300"
         ));
     };
     if host.is_empty() || port.parse::<u16>().is_err() {
-        return Err(format!("{text:?} is not host:port (e.g. 0.0.0.0:7300)"));
+        return Err(tr!(
+            "{shown} n'est pas de la forme hôte:port (par ex. 0.0.0.0:7300)",
+            "{shown} is not host:port (e.g. 0.0.0.0:7300)"
+        ));
     }
+    let host = Excerpt::of(host);
     match text.to_socket_addrs() {
         Ok(mut found) => match found.next() {
             Some(first) => Ok(format!("{text} ({first})")),
-            None => Err(format!("{host:?} resolves to no address")),
+            None => Err(tr!(
+                "{host} ne correspond à aucune adresse",
+                "{host} resolves to no address"
+            )),
         },
-        Err(e) => Err(format!("{host:?} does not resolve: {e}")),
+        Err(e) => Err(tr!(
+            "{host} ne se résout pas : {e}",
+            "{host} does not resolve: {e}"
+        )),
     }
 }
 
@@ -187,30 +225,40 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
 
 /// Loads the listener's certificate and key as `serve` does; the error says which file.
 pub fn load_server_tls(tls: &TlsFiles) -> Result<ServerTlsConfig, String> {
-    let cert = std::fs::read(&tls.cert)
-        .map_err(|e| format!("reading the certificate {}: {e}", tls.cert.display()))?;
-    let key = std::fs::read(&tls.key)
-        .map_err(|e| format!("reading the private key {}: {e}", tls.key.display()))?;
+    let (cert_path, key_path) = (tls.cert.display(), tls.key.display());
+    let cert = std::fs::read(&tls.cert).map_err(|e| {
+        let e = maillage_core::lang::io_error(&e);
+        tr!(
+            "lecture du certificat {cert_path} : {e}",
+            "reading the certificate {cert_path}: {e}"
+        )
+    })?;
+    let key = std::fs::read(&tls.key).map_err(|e| {
+        let e = maillage_core::lang::io_error(&e);
+        tr!(
+            "lecture de la clé privée {key_path} : {e}",
+            "reading the private key {key_path}: {e}"
+        )
+    })?;
     if !String::from_utf8_lossy(&cert).contains("-----BEGIN CERTIFICATE-----") {
-        return Err(format!(
-            "{} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
-            tls.cert.display()
+        return Err(tr!(
+            "{cert_path} ne contient aucun certificat PEM (-----BEGIN CERTIFICATE-----)",
+            "{cert_path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
         ));
     }
     if !String::from_utf8_lossy(&key).contains("PRIVATE KEY-----") {
-        return Err(format!(
-            "{} holds no PEM private key (-----BEGIN … PRIVATE KEY-----)",
-            tls.key.display()
+        return Err(tr!(
+            "{key_path} ne contient aucune clé privée PEM (-----BEGIN … PRIVATE KEY-----)",
+            "{key_path} holds no PEM private key (-----BEGIN … PRIVATE KEY-----)"
         ));
     }
     let config = ServerTlsConfig::new().identity(Identity::from_pem(cert, key));
     // What `serve` does with it: rustls parses both and checks the key is the certificate's.
     Server::builder().tls_config(config.clone()).map_err(|e| {
-        format!(
-            "{} and {} do not load: {}",
-            tls.cert.display(),
-            tls.key.display(),
-            chain(&e)
+        let why = chain(&e);
+        tr!(
+            "{cert_path} et {key_path} ne se chargent pas : {why}",
+            "{cert_path} and {key_path} do not load: {why}"
         )
     })?;
     Ok(config)
@@ -220,26 +268,35 @@ pub fn load_server_tls(tls: &TlsFiles) -> Result<ServerTlsConfig, String> {
 pub fn peer_tls(entry: &PeerEntry, address: &str) -> Result<Option<ClientTlsConfig>, String> {
     if !address.starts_with("https://") {
         if let Some(ca) = &entry.ca {
-            return Err(format!(
-                "ca = {:?} is set but the address is plaintext http://: write https:// to use TLS with this peer (or remove ca)",
-                ca.display().to_string()
+            let ca = Excerpt::of(&ca.display().to_string()).to_string();
+            return Err(tr!(
+                "ca = {ca} est donné mais l'adresse est en clair (http://) : écrivez https:// pour parler TLS avec ce pair (ou retirez ca)",
+                "ca = {ca} is set but the address is plaintext http://: write https:// to use TLS with this peer (or remove ca)"
             ));
         }
         if entry.tls_domain.is_some() {
-            return Err(
-                "tls_domain is set but the address is plaintext http://: write https:// (or remove tls_domain)"
-                    .into(),
-            );
+            return Err(t(
+                "tls_domain est donné mais l'adresse est en clair (http://) : écrivez https:// (ou retirez tls_domain)",
+                "tls_domain is set but the address is plaintext http://: write https:// (or remove tls_domain)",
+            )
+            .into());
         }
         return Ok(None);
     }
     let mut tls = ClientTlsConfig::new().with_webpki_roots();
     if let Some(ca) = &entry.ca {
-        let pem = std::fs::read(ca).map_err(|e| format!("reading CA {}: {e}", ca.display()))?;
+        let shown = ca.display();
+        let pem = std::fs::read(ca).map_err(|e| {
+            let e = maillage_core::lang::io_error(&e);
+            tr!(
+                "lecture de l'autorité de certification {shown} : {e}",
+                "reading CA {shown}: {e}"
+            )
+        })?;
         if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
-            return Err(format!(
-                "CA {} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
-                ca.display()
+            return Err(tr!(
+                "l'autorité de certification {shown} ne contient aucun certificat PEM (-----BEGIN CERTIFICATE-----)",
+                "CA {shown} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
             ));
         }
         tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem));
@@ -251,7 +308,13 @@ pub fn peer_tls(entry: &PeerEntry, address: &str) -> Result<Option<ClientTlsConf
     Endpoint::from_shared(address.to_owned())
         .map_err(|e| chain(&e))?
         .tls_config(tls.clone())
-        .map_err(|e| format!("TLS settings do not load: {}", chain(&e)))?;
+        .map_err(|e| {
+            let why = chain(&e);
+            tr!(
+                "les réglages TLS ne se chargent pas : {why}",
+                "TLS settings do not load: {why}"
+            )
+        })?;
     Ok(Some(tls))
 }
 
@@ -264,32 +327,36 @@ pub fn check(data_dir: &DataDir) -> Report {
         report.push(
             Severity::Error,
             data_dir.root().display().to_string(),
-            "no such data dir: run `maillage init` (or pass --data-dir / set MAILLAGE_DATA_DIR)",
+            t(
+                "ce répertoire de données n'existe pas : lancez `maillage init` (ou donnez --data-dir / MAILLAGE_DATA_DIR)",
+                "no such data dir: run `maillage init` (or pass --data-dir / set MAILLAGE_DATA_DIR)",
+            ),
         );
         return report;
     }
     let text = match std::fs::read_to_string(&config_path) {
         Ok(text) => text,
         Err(e) => {
-            report.push(Severity::Error, shown, format!("cannot be read: {e}"));
+            let e = maillage_core::lang::io_error(&e);
+            report.push(
+                Severity::Error,
+                shown,
+                tr!("illisible : {e}", "cannot be read: {e}"),
+            );
             return report;
         }
     };
     let config: NodeConfig = match toml::from_str(&text) {
         Ok(config) => config,
         Err(e) => {
-            report.push(
-                Severity::Error,
-                shown,
-                format!(
-                    "does not parse: {}",
-                    e.to_string().trim_end().replace('\n', "\n    ")
-                ),
-            );
+            report.push(Severity::Error, shown, {
+                let why = e.to_string().trim_end().replace('\n', "\n    ");
+                tr!("ne se lit pas : {why}", "does not parse: {why}")
+            });
             return report;
         }
     };
-    report.push(Severity::Ok, shown, "parses");
+    report.push(Severity::Ok, shown, t("se lit", "parses"));
     let me = check_identity(data_dir, &config, &mut report);
     check_serve(&config.serve, me.as_ref(), &mut report);
     report
@@ -321,32 +388,42 @@ fn check_identity(
         None => report.push(
             Severity::Error,
             key_shown,
-            format!(
-                "key {key} is not a member of federation {:?} ({}): this node cannot serve it",
-                charter.name(),
-                charter.federation_id().short()
-            ),
+            {
+                let (name, id) = (charter.name(), charter.federation_id().short());
+                tr!(
+                    "la clé {key} n'est pas membre de la fédération {name:?} ({id}) : ce nœud ne peut pas la servir",
+                    "key {key} is not a member of federation {name:?} ({id}): this node cannot serve it"
+                )
+            },
         ),
         Some(member) => {
             report.push(
                 Severity::Ok,
                 key_shown,
-                format!(
-                    "key {} is {:?} ({}) in federation {:?}",
-                    key.short(),
-                    member.name,
-                    maillage_app::queries::role_name(member.role),
-                    charter.name()
-                ),
+                {
+                    let (short, name, role, federation) = (
+                        key.short(),
+                        &member.name,
+                        maillage_app::queries::role_name(member.role),
+                        charter.name(),
+                    );
+                    tr!(
+                        "la clé {short} est {name:?} ({role}) dans la fédération {federation:?}",
+                        "key {short} is {name:?} ({role}) in federation {federation:?}"
+                    )
+                },
             );
             if member.name != config.name {
                 report.push(
                     Severity::Warning,
                     "name",
-                    format!(
-                        "node.toml says {:?} but the charter names this key {:?} (the charter's name is the one shown to others)",
-                        config.name, member.name
-                    ),
+                    {
+                        let (here, there) = (&config.name, &member.name);
+                        tr!(
+                            "node.toml dit {here:?} mais la charte nomme cette clé {there:?} (le nom de la charte est celui que voient les autres)",
+                            "node.toml says {here:?} but the charter names this key {there:?} (the charter's name is the one shown to others)"
+                        )
+                    },
                 );
             }
         }
@@ -365,7 +442,7 @@ fn check_serve(
         Err(e) => report.push(Severity::Error, "serve.listen", e),
     }
     match serve.http_address() {
-        None => report.push(Severity::Ok, "serve.http", "off"),
+        None => report.push(Severity::Ok, "serve.http", t("désactivé (off)", "off")),
         Some(http) => match socket_address(http) {
             Ok(shown) => {
                 let exposed = http
@@ -376,7 +453,10 @@ fn check_serve(
                     report.push(
                         Severity::Warning,
                         "serve.http",
-                        "not loopback: the dashboard and /metrics have no authentication; put an authenticating reverse proxy or a firewall in front",
+                        t(
+                            "pas en boucle locale : le tableau de bord et /metrics n'ont pas d'authentification ; placez devant un mandataire inverse qui authentifie, ou un pare-feu",
+                            "not loopback: the dashboard and /metrics have no authentication; put an authenticating reverse proxy or a firewall in front",
+                        ),
                     );
                 }
             }
@@ -385,15 +465,13 @@ fn check_serve(
     }
     if let Some(tls) = &serve.tls {
         match load_server_tls(tls) {
-            Ok(_) => report.push(
-                Severity::Ok,
-                "serve.tls",
-                format!(
-                    "{} and {} load, the key matches the certificate",
-                    tls.cert.display(),
-                    tls.key.display()
-                ),
-            ),
+            Ok(_) => report.push(Severity::Ok, "serve.tls", {
+                let (cert, key) = (tls.cert.display(), tls.key.display());
+                tr!(
+                    "{cert} et {key} se chargent, la clé correspond au certificat",
+                    "{cert} and {key} load, the key matches the certificate"
+                )
+            }),
             Err(e) => report.push(Severity::Error, "serve.tls", e),
         }
     }
@@ -401,17 +479,23 @@ fn check_serve(
         report.push(
             Severity::Warning,
             "serve.heartbeat_ms",
-            format!(
-                "{} ms is more than half of stall_timeout_ms ({} ms): peers may drop a quiet but healthy link",
-                serve.heartbeat_ms, serve.stall_timeout_ms
-            ),
+            {
+                let (beat, stall) = (serve.heartbeat_ms, serve.stall_timeout_ms);
+                tr!(
+                    "{beat} ms, c'est plus de la moitié de stall_timeout_ms ({stall} ms) : les pairs risquent de couper un lien silencieux mais sain",
+                    "{beat} ms is more than half of stall_timeout_ms ({stall} ms): peers may drop a quiet but healthy link"
+                )
+            },
         );
     }
     if serve.peers.is_empty() {
         report.push(
             Severity::Ok,
             "serve.peers",
-            "none: this node pulls from no one (peers may still pull from it)",
+            t(
+                "aucun : ce nœud ne tire d'aucun pair (les pairs peuvent encore tirer de lui)",
+                "none: this node pulls from no one (peers may still pull from it)",
+            ),
         );
     }
     let mut seen = Vec::new();
@@ -434,7 +518,7 @@ fn check_peer(
             report.push(
                 Severity::Error,
                 format!("{what}.address"),
-                format!("{:?}: {e}", entry.address),
+                format!("{} : {e}", Excerpt::of(&entry.address)),
             );
             return;
         }
@@ -446,7 +530,10 @@ fn check_peer(
         report.push(
             Severity::Warning,
             format!("{what}.address"),
-            format!("{address} is listed twice"),
+            tr!(
+                "{address} est donnée deux fois",
+                "{address} is listed twice"
+            ),
         );
     }
     seen.push(address.clone());
@@ -458,7 +545,7 @@ fn check_peer(
                 report.push(
                     Severity::Error,
                     format!("{what}.key"),
-                    format!("{key:?}: {e}"),
+                    format!("{} : {e}", Excerpt::of(key)),
                 );
             }
             Ok(key) => {
@@ -468,15 +555,20 @@ fn check_peer(
                         report.push(
                             Severity::Error,
                             format!("{what}.key"),
-                            "this node's own key: a node does not pull from itself",
+                            t(
+                                "la propre clé de ce nœud : un nœud ne tire pas de lui-même",
+                                "this node's own key: a node does not pull from itself",
+                            ),
                         );
                     } else if charter.member(&key).is_none() {
                         ok = false;
-                        report.push(
-                            Severity::Error,
-                            format!("{what}.key"),
-                            format!("{} is not a member of the charter", key.short()),
-                        );
+                        report.push(Severity::Error, format!("{what}.key"), {
+                            let short = key.short();
+                            tr!(
+                                "{short} n'est pas membre de la charte",
+                                "{short} is not a member of the charter"
+                            )
+                        });
                     }
                 }
             }
@@ -490,12 +582,22 @@ fn check_peer(
                     .as_deref()
                     .and_then(|k| k.parse::<HubId>().ok())
                     .and_then(|k| identity.and_then(|(_, c)| c.member(&k)))
-                    .map(|m| format!(", pinned to {:?}", m.name))
+                    .map(|m| {
+                        let name = &m.name;
+                        tr!(", épinglé sur {name:?}", ", pinned to {name:?}")
+                    })
                     .unwrap_or_default();
                 let tls = match (&tls, &entry.ca) {
-                    (None, _) => "plaintext".to_owned(),
-                    (Some(_), Some(ca)) => format!("TLS, CA {}", ca.display()),
-                    (Some(_), None) => "TLS, public CAs (webpki roots)".to_owned(),
+                    (None, _) => t("en clair", "plaintext").to_owned(),
+                    (Some(_), Some(ca)) => {
+                        let ca = ca.display();
+                        tr!("TLS, autorité {ca}", "TLS, CA {ca}")
+                    }
+                    (Some(_), None) => t(
+                        "TLS, autorités publiques (racines webpki)",
+                        "TLS, public CAs (webpki roots)",
+                    )
+                    .to_owned(),
                 };
                 report.push(Severity::Ok, what, format!("{address} ({tls}{member})"));
             }
@@ -515,11 +617,17 @@ pub fn run_check(data_dir: &DataDir) -> ExitCode {
         report.count(Severity::Warning),
     );
     let plural = |n: usize| if n == 1 { "" } else { "s" };
-    println!(
-        "{}: {errors} error{}, {warnings} warning{}",
-        data_dir.config_path().display(),
+    let (path, e, w) = (
+        data_dir.config_path().display().to_string(),
         plural(errors),
-        plural(warnings)
+        plural(warnings),
+    );
+    println!(
+        "{}",
+        tr!(
+            "{path} : {errors} erreur{e}, {warnings} avertissement{w}",
+            "{path}: {errors} error{e}, {warnings} warning{w}"
+        )
     );
     if errors > 0 {
         ExitCode::from(1)
@@ -548,21 +656,23 @@ mod tests {
             "http://[::1]:7300"
         );
         for (bad, says) in [
-            ("", "empty"),
-            ("htps://x.example:7300", "the scheme \"htps\""),
-            ("grpc://x.example:7300", "neither http"),
-            ("http://exa mple:7300", "not a URL"),
-            ("http://:7300", "no host"),
-            ("http://x.example:99999", "not a number from 1"),
+            ("", "vide"),
+            ("htps://x.example:7300", "le schéma \"htps\""),
+            ("grpc://x.example:7300", "ni http"),
+            ("http://exa mple:7300", "pas une URL"),
+            ("http://:7300", "pas d'hôte"),
+            ("http://x.example:99999", "pas un nombre de 1"),
         ] {
             let error = peer_address(bad).unwrap_err();
             assert!(error.contains(says), "{bad:?}: {error}");
         }
         assert_eq!(
             peer_address_warnings("http://x.example"),
-            vec!["no port: 80 will be dialled (maillage serve listens on 7300 by default)"]
+            vec![
+                "pas de port : le port 80 sera appelé (maillage serve écoute sur 7300 par défaut)"
+            ]
         );
-        assert!(peer_address_warnings("https://x.example:7300/maillage")[0].contains("ignored"));
+        assert!(peer_address_warnings("https://x.example:7300/maillage")[0].contains("ignoré"));
         assert!(peer_address_warnings("https://x.example:7300").is_empty());
     }
 
@@ -571,7 +681,7 @@ mod tests {
         assert!(socket_address("0.0.0.0:7300").is_ok());
         assert!(socket_address("[::]:7300").is_ok());
         assert!(socket_address("localhost:7300").is_ok());
-        assert!(socket_address("7300").unwrap_err().contains("no port"));
+        assert!(socket_address("7300").unwrap_err().contains("pas de port"));
         assert!(socket_address("localhost:http").is_err());
         assert!(socket_address(":7300").is_err());
     }
@@ -587,7 +697,7 @@ mod tests {
         assert!(
             peer_tls(&entry(Some("/etc/ca.pem"), None), "http://x:7300")
                 .unwrap_err()
-                .contains("write https://")
+                .contains("écrivez https://")
         );
         assert!(
             peer_tls(&entry(None, Some("x")), "http://x:7300")
@@ -607,7 +717,7 @@ mod tests {
         assert!(
             peer_tls(&entry(Some("/no/such/ca.pem"), None), "https://x:7300")
                 .unwrap_err()
-                .contains("reading CA /no/such/ca.pem")
+                .contains("lecture de l'autorité de certification /no/such/ca.pem")
         );
     }
 }

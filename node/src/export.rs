@@ -15,6 +15,8 @@ use anyhow::{Context, Result, bail};
 use maillage_app::request::FileBytes;
 
 use crate::command::{Command, ExportArgs, TableArg};
+use crate::lang::t;
+use maillage_core::tr;
 
 /// The tables an export writes, sorted and without repeats.
 fn tables(args: &ExportArgs) -> Vec<TableArg> {
@@ -100,10 +102,14 @@ fn writes_month_files(args: &ExportArgs) -> bool {
 /// write into something that is not a directory. Checked before the node is asked.
 pub fn check_out_dir(args: &ExportArgs) -> Result<()> {
     let dir = &args.out;
+    let shown = dir.display();
     if dir.exists() && !dir.is_dir() {
         bail!(
-            "--out {}: exists and is not a directory; nothing was written",
-            dir.display()
+            "{}",
+            tr!(
+                "--out {shown} : existe et n'est pas un répertoire ; rien n'a été écrit",
+                "--out {shown}: exists and is not a directory; nothing was written"
+            )
         );
     }
     let mut present: Vec<String> = names(args)
@@ -114,16 +120,20 @@ pub fn check_out_dir(args: &ExportArgs) -> Result<()> {
         present.extend(month_files(dir));
     }
     if !present.is_empty() && !args.force {
+        let (list, one) = (present.join(", "), present.len() == 1);
         bail!(
-            "{} already {} in {}: nothing was written; pass --force to replace {}, or choose another --out",
-            present.join(", "),
-            if present.len() == 1 {
-                "exists"
+            "{}",
+            if one {
+                tr!(
+                    "{list} existe déjà dans {shown} : rien n'a été écrit ; donnez --force pour le remplacer, ou choisissez un autre --out",
+                    "{list} already exists in {shown}: nothing was written; pass --force to replace it, or choose another --out"
+                )
             } else {
-                "exist"
-            },
-            dir.display(),
-            if present.len() == 1 { "it" } else { "them" }
+                tr!(
+                    "{list} existent déjà dans {shown} : rien n'a été écrit ; donnez --force pour les remplacer, ou choisissez un autre --out",
+                    "{list} already exist in {shown}: nothing was written; pass --force to replace them, or choose another --out"
+                )
+            }
         );
     }
     Ok(())
@@ -132,19 +142,32 @@ pub fn check_out_dir(args: &ExportArgs) -> Result<()> {
 /// Writes the files the node made into `--out`: all, or none.
 pub fn write_files(out: &mut String, command: &Command, files: &[FileBytes]) -> Result<()> {
     let Command::Export(args) = command else {
-        bail!("internal error: files answered a command that is not an export");
+        bail!(
+            "{}",
+            t(
+                "erreur interne : des fichiers répondent à une commande qui n'est pas un export",
+                "internal error: files answered a command that is not an export"
+            )
+        );
     };
     let expected = names(args);
     let months = writes_month_files(args);
     let dir = &args.out;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| {
+        let dir = dir.display();
+        tr!("création de {dir}", "creating {dir}")
+    })?;
     let mut written: Vec<(PathBuf, PathBuf, &FileBytes)> = Vec::new();
     for file in files {
         let asked = expected.contains(&file.name) || (months && is_month_file(&file.name));
         if !asked {
+            let name = maillage_core::excerpt::excerpt(&file.name, 40);
             bail!(
-                "the node sent a file the export did not ask for ({}): nothing was written",
-                maillage_core::excerpt::excerpt(&file.name, 40)
+                "{}",
+                tr!(
+                    "le nœud a envoyé un fichier que l'export n'a pas demandé ({name}) : rien n'a été écrit",
+                    "the node sent a file the export did not ask for ({name}): nothing was written"
+                )
             );
         }
         let path = dir.join(&file.name);
@@ -160,7 +183,11 @@ pub fn write_files(out: &mut String, command: &Command, files: &[FileBytes]) -> 
                 let _ = std::fs::remove_file(partial);
             }
             let _ = std::fs::remove_file(&partial);
-            return Err(error.context(format!("writing {}; nothing was written", path.display())));
+            let shown = path.display();
+            return Err(error.context(tr!(
+                "écriture de {shown} ; rien n'a été écrit",
+                "writing {shown}; nothing was written"
+            )));
         }
         written.push((partial, path, file));
     }
@@ -179,14 +206,18 @@ pub fn write_files(out: &mut String, command: &Command, files: &[FileBytes]) -> 
         }
     }
     for (partial, path, file) in written {
-        std::fs::rename(&partial, &path)
-            .with_context(|| format!("renaming {} to {}", partial.display(), path.display()))?;
+        std::fs::rename(&partial, &path).with_context(|| {
+            let (from, to) = (partial.display(), path.display());
+            tr!("renommage de {from} en {to}", "renaming {from} to {to}")
+        })?;
+        let (shown, rows, what) = (path.display(), file.items, &file.items_are);
         writeln!(
             out,
-            "{}: {} rows ({})",
-            path.display(),
-            file.items,
-            file.items_are
+            "{}",
+            tr!(
+                "{shown} : {rows} lignes ({what})",
+                "{shown}: {rows} rows ({what})"
+            )
         )?;
     }
     Ok(())

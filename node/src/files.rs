@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use maillage_core::tr;
 
 /// The largest input file a command takes (a venue export, a portable log): beyond this the
 /// CLI refuses it before sending anything.
@@ -12,17 +13,21 @@ pub const INPUT_BYTES_MAX: u64 = 512 << 20;
 
 /// Reads a whole file, refusing one larger than [`INPUT_BYTES_MAX`].
 pub fn read_bounded(path: &Path) -> Result<Vec<u8>> {
+    let shown = path.display();
     let size = std::fs::metadata(path)
-        .with_context(|| format!("reading {}", path.display()))?
+        .with_context(|| tr!("lecture de {shown}", "reading {shown}"))?
         .len();
+    let max = INPUT_BYTES_MAX >> 20;
     if size > INPUT_BYTES_MAX {
         bail!(
-            "{}: {size} bytes, more than the {} MiB a command takes",
-            path.display(),
-            INPUT_BYTES_MAX >> 20
+            "{}",
+            tr!(
+                "{shown} : {size} octets, plus que les {max} Mio qu'une commande accepte",
+                "{shown}: {size} bytes, more than the {max} MiB a command takes"
+            )
         );
     }
-    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+    std::fs::read(path).with_context(|| tr!("lecture de {shown}", "reading {shown}"))
 }
 
 /// The hidden sibling a file is written to before it takes its name.
@@ -36,11 +41,12 @@ pub fn partial_path(path: &Path) -> PathBuf {
 
 /// Writes `content` to `path` and syncs it.
 pub fn write_synced(path: &Path, content: &[u8]) -> Result<()> {
-    let mut file =
-        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let shown = path.display();
+    let mut file = std::fs::File::create(path)
+        .with_context(|| tr!("création de {shown}", "creating {shown}"))?;
     file.write_all(content)
         .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing {}", path.display()))
+        .with_context(|| tr!("écriture de {shown}", "writing {shown}"))
 }
 
 /// Writes `content` to `path` whole: a hidden sibling first, then a rename, so that a reader
@@ -51,7 +57,10 @@ pub fn write_new(path: &Path, content: &[u8]) -> Result<()> {
         let _ = std::fs::remove_file(&partial);
         return Err(error);
     }
-    std::fs::rename(&partial, path).with_context(|| format!("writing {}", path.display()))
+    std::fs::rename(&partial, path).with_context(|| {
+        let shown = path.display();
+        tr!("écriture de {shown}", "writing {shown}")
+    })
 }
 
 #[cfg(test)]

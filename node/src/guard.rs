@@ -36,20 +36,23 @@ pub fn authoring_gate(
         return Arc::new(AuthoringGate::open_for("--offline"));
     }
     if let (Some(marker), true) = (&restored, peers.is_empty()) {
+        let (source, taken) = (&marker.source, crate::lang::paris_time(marker.taken_at_ms));
         return Arc::new(AuthoringGate::closed(
-            format!(
-                "this data dir is a restored backup (taken from {}) and no peer is configured to tell it how far its own feed goes: add its peers (--peer or node.toml), or restart with `maillage serve --offline` to sign anyway (logged)",
-                marker.source
+            maillage_core::tr!(
+                "ce répertoire de données est une sauvegarde restaurée (prise de {source} le {taken}) et aucun pair n'est configuré pour lui dire jusqu'où va son propre flux : ajoutez ses pairs (--peer ou node.toml), ou redémarrez avec `maillage serve --offline` pour signer quand même (journalisé)",
+                "this data dir is a restored backup (taken from {source} on {taken}) and no peer is configured to tell it how far its own feed goes: add its peers (--peer or node.toml), or restart with `maillage serve --offline` to sign anyway (logged)"
             ),
             Duration::ZERO,
         ));
     }
     Arc::new(AuthoringGate::closed(
-        format!(
-            "this node has not yet heard from a peer how far its own feed goes (it started less than {} s ago, or no peer of {} answers): it signs nothing until then, so that a node started from a stale copy of its data dir never signs a position of its feed twice. `maillage status` shows the links; restart with `maillage serve --offline` to sign without a peer (logged)",
-            AUTHORING_PATIENCE.as_secs(),
-            peers.len()
-        ),
+        {
+            let (secs, n) = (AUTHORING_PATIENCE.as_secs(), peers.len());
+            maillage_core::tr!(
+                "ce nœud n'a pas encore appris d'un pair jusqu'où va son propre flux (il a démarré il y a moins de {secs} s, ou aucun de ses {n} pairs ne répond) : il ne signe rien d'ici là, pour qu'un nœud démarré depuis une copie périmée de son répertoire de données ne signe jamais deux fois une position de son flux. `maillage status` montre les liens ; redémarrez avec `maillage serve --offline` pour signer sans pair (journalisé)",
+                "this node has not yet heard from a peer how far its own feed goes (it started less than {secs} s ago, or no peer of {n} answers): it signs nothing until then, so that a node started from a stale copy of its data dir never signs a position of its feed twice. `maillage status` shows the links; restart with `maillage serve --offline` to sign without a peer (logged)"
+            )
+        },
         AUTHORING_PATIENCE,
     ))
 }

@@ -21,6 +21,7 @@ pub mod export;
 pub mod files;
 pub mod guard;
 pub mod init;
+pub mod lang;
 pub mod query;
 pub mod render;
 pub mod run;

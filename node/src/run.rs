@@ -16,7 +16,9 @@ use crate::command::{
     Cli, Command, ConfigCommand, FederationCommand, Global, LogCommand, LogFormat, PersonCommand,
     ServeArgs, VenuesCommand,
 };
+use crate::lang::t;
 use crate::render;
+use maillage_core::tr;
 
 /// Sets up tracing on stderr. The demo narrates on stdout and logs only errors by default
 /// (its nodes' links fail on purpose when it cuts one).
@@ -71,15 +73,26 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64);
             let report = maillage_app::backup::backup(&data_dir, &dir, now)?;
-            println!(
-                "backup of {} written to {}: {} ({} bytes)",
+            let (from, to, files, bytes, when) = (
                 data_dir.root().display(),
                 report.dir.display(),
                 report.files.join(", "),
-                report.bytes
+                report.bytes,
+                crate::lang::paris_time(now),
+            );
+            println!(
+                "{}",
+                tr!(
+                    "sauvegarde de {from} écrite dans {to} le {when} : {files} ({bytes} octets)",
+                    "backup of {from} written to {to} on {when}: {files} ({bytes} bytes)"
+                )
             );
             eprintln!(
-                "Restored, this copy signs nothing until a peer has told it how far this hub's feed goes (start it with `maillage serve` and its peers)."
+                "{}",
+                t(
+                    "Restaurée, cette copie ne signe rien tant qu'un pair ne lui a pas dit jusqu'où va le flux de ce hub (démarrez-la avec `maillage serve` et ses pairs).",
+                    "Restored, this copy signs nothing until a peer has told it how far this hub's feed goes (start it with `maillage serve` and its peers)."
+                )
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -132,11 +145,15 @@ pub fn ask(
     };
     let restored = maillage_app::backup::restored(data_dir)?;
     if let (Some(marker), false) = (&restored, offline) {
+        let (root, source, taken) = (
+            data_dir.root().display(),
+            &marker.source,
+            crate::lang::paris_time(marker.taken_at_ms),
+        );
         node.set_gate(Arc::new(maillage_app::gate::AuthoringGate::closed(
-            format!(
-                "{} is a restored backup (taken from {}): start `maillage serve` with its peers so that it gets back the events its feed holds beyond the backup before it signs (signing now would sign positions of its feed a second time: a fork); or pass --offline to sign without it",
-                data_dir.root().display(),
-                marker.source
+            tr!(
+                "{root} est une sauvegarde restaurée (prise de {source} le {taken}) : démarrez `maillage serve` avec ses pairs pour qu'elle récupère les événements que son flux contient au-delà de la sauvegarde avant de signer (signer maintenant signerait une seconde fois des positions de son flux : une bifurcation) ; ou donnez --offline pour signer sans cela",
+                "{root} is a restored backup (taken from {source} on {taken}): start `maillage serve` with its peers so that it gets back the events its feed holds beyond the backup before it signs (signing now would sign positions of its feed a second time: a fork); or pass --offline to sign without it"
             ),
             std::time::Duration::ZERO,
         )));
@@ -148,11 +165,11 @@ pub fn ask(
                 );
             }
         } else {
+            let (peers, root) = (node.config.serve.peers.len(), data_dir.root().display());
             node.set_gate(Arc::new(maillage_app::gate::AuthoringGate::closed(
-                format!(
-                    "this hub's node.toml names {} peer(s) and no `maillage serve` runs on {}: start it, so that it compares this hub's feed with its peers' before signing (a node started from a stale copy of its data dir would sign a position of its feed twice); or pass --offline to sign without it",
-                    node.config.serve.peers.len(),
-                    data_dir.root().display()
+                tr!(
+                    "le node.toml de ce hub nomme {peers} pair(s) et aucun `maillage serve` ne tourne sur {root} : démarrez-le, pour qu'il compare le flux de ce hub avec celui de ses pairs avant de signer (un nœud démarré depuis une copie périmée de son répertoire de données signerait deux fois une position de son flux) ; ou donnez --offline pour signer sans cela",
+                    "this hub's node.toml names {peers} peer(s) and no `maillage serve` runs on {root}: start it, so that it compares this hub's feed with its peers' before signing (a node started from a stale copy of its data dir would sign a position of its feed twice); or pass --offline to sign without it"
                 ),
                 std::time::Duration::ZERO,
             )));
@@ -166,10 +183,13 @@ pub fn ask(
 
 fn serve(data_dir: &DataDir, args: ServeArgs) -> Result<ExitCode> {
     if let Some(socket) = crate::admin::running(data_dir)? {
+        let (root, socket) = (data_dir.root().display(), socket.display());
         bail!(
-            "a node already serves {} (it answers on {}); stop it first",
-            data_dir.root().display(),
-            socket.display()
+            "{}",
+            tr!(
+                "un nœud sert déjà {root} (il répond sur {socket}) ; arrêtez-le d'abord",
+                "a node already serves {root} (it answers on {socket}); stop it first"
+            )
         );
     }
     // The settings first: a peer that could never be dialled is refused before the store is
@@ -207,21 +227,34 @@ fn serve(data_dir: &DataDir, args: ServeArgs) -> Result<ExitCode> {
 const SIMULATOR: &str = "maillage-simulate";
 
 fn simulate(args: Vec<String>) -> Result<ExitCode> {
-    let exe = std::env::current_exe().context("locating the maillage program")?;
+    let exe = std::env::current_exe().context(t(
+        "recherche du programme maillage",
+        "locating the maillage program",
+    ))?;
     let simulator = exe.with_file_name(format!("{SIMULATOR}{}", std::env::consts::EXE_SUFFIX));
     if !simulator.is_file() {
+        let (exe, args) = (exe.display(), args.join(" "));
         bail!(
-            "the simulator is not installed next to {}: build it with `cargo build --release -p maillage-simulations` (or run `cargo run --release -p maillage-simulations -- {}`)",
-            exe.display(),
-            args.join(" ")
+            "{}",
+            tr!(
+                "le simulateur n'est pas installé à côté de {exe} : construisez-le avec `cargo build --release -p maillage-simulations` (ou lancez `cargo run --release -p maillage-simulations -- {args}`)",
+                "the simulator is not installed next to {exe}: build it with `cargo build --release -p maillage-simulations` (or run `cargo run --release -p maillage-simulations -- {args}`)"
+            )
         );
     }
+    let shown = simulator.display();
     let status = std::process::Command::new(&simulator)
         .args(&args)
         .status()
-        .with_context(|| format!("running {}", simulator.display()))?;
+        .with_context(|| tr!("lancement de {shown}", "running {shown}"))?;
     Ok(match status.code() {
         Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
-        None => bail!("{} was stopped by a signal", simulator.display()),
+        None => bail!(
+            "{}",
+            tr!(
+                "{shown} a été arrêté par un signal",
+                "{shown} was stopped by a signal"
+            )
+        ),
     })
 }

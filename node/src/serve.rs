@@ -20,6 +20,7 @@ use maillage_app::datadir::ServeConfig;
 use maillage_app::network::{Network, TransferFailure};
 use maillage_app::node::Node;
 use maillage_app::views::{PeerRejectionView, PeerView, ReplicationView, UnsupportedView};
+use maillage_core::lang::{FileOp, on_file};
 use maillage_core::{EventId, Fork, HubId, Role, VerifiedEvent, pb};
 use maillage_proto::v1::query_server::QueryServer;
 use maillage_store::EventStore;
@@ -403,21 +404,37 @@ pub fn peer_configs(config: &ServeConfig) -> Result<Vec<PeerConfig>> {
         .iter()
         .map(|entry| {
             let address = crate::config::peer_address(&entry.address).map_err(|e| {
+                let shown = maillage_core::excerpt::Excerpt::of(&entry.address);
                 anyhow::anyhow!(
-                    "peer address {:?}: {e} (check with `maillage config check`)",
-                    entry.address
+                    "{}",
+                    maillage_core::tr!(
+                        "adresse du pair {shown} : {e} (vérifiez avec `maillage config check`)",
+                        "peer address {shown}: {e} (check with `maillage config check`)"
+                    )
                 )
             })?;
             let key = entry
                 .key
                 .as_deref()
                 .map(|k| {
-                    k.parse::<HubId>()
-                        .map_err(|e| anyhow::anyhow!("peer {address}: key {k:?}: {e}"))
+                    k.parse::<HubId>().map_err(|e| {
+                        let k = maillage_core::excerpt::Excerpt::of(k);
+                        anyhow::anyhow!(
+                            "{}",
+                            maillage_core::tr!(
+                                "pair {address} : clé {k} : {e}",
+                                "peer {address}: key {k}: {e}"
+                            )
+                        )
+                    })
                 })
                 .transpose()?;
-            let tls = crate::config::peer_tls(entry, &address)
-                .map_err(|e| anyhow::anyhow!("peer {address}: {e}"))?;
+            let tls = crate::config::peer_tls(entry, &address).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}",
+                    maillage_core::tr!("pair {address} : {e}", "peer {address}: {e}")
+                )
+            })?;
             Ok(PeerConfig { address, key, tls })
         })
         .collect()
@@ -460,7 +477,8 @@ pub async fn run(
     let peers = peer_configs(&config)?;
     let http_listener = match config.http_address() {
         Some(address) => Some(tokio::net::TcpListener::bind(address).await.with_context(|| {
-            format!(
+            maillage_core::tr!(
+                "ouverture de l'écoute HTTP (tableau de bord, métriques) sur {address} : changez [serve] http dans node.toml ou donnez --http ADRESSE (ou --http off)",
                 "binding the HTTP listener (dashboard, metrics) on {address}: change [serve] http in node.toml or pass --http ADDR (or --http off)"
             )
         })?),
@@ -611,7 +629,7 @@ pub async fn run(
         addr_text.push_str(&format!("http {http}\n"));
     }
     maillage_app::datadir::write_atomic(&addr_path, addr_text.as_bytes())
-        .with_context(|| format!("writing {}", addr_path.display()))?;
+        .with_context(|| on_file(FileOp::Write, &addr_path))?;
     let http_shown = http.map_or_else(|| "off".to_owned(), |a| format!("http://{a}/"));
     tracing::info!(listen = %local, commands = %admin_shown.display(), http = %http_shown, node = %node.id().short(), role = ?role, peers = links.len(), tls = config.tls.is_some(), "serving");
 
@@ -755,7 +773,10 @@ pub fn serve_blocking(node: Node, config: ServeConfig) -> Result<()> {
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
-            .with_context(|| format!("listening on {}", config.listen))?;
+            .with_context(|| {
+                let listen = &config.listen;
+                maillage_core::tr!("écoute sur {listen}", "listening on {listen}")
+            })?;
         // A peer whose TLS setting does not match its port is told so (`probe`).
         let connector = probe::ExplainingConnector::new(Arc::new(TcpConnector::default()));
         run(

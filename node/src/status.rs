@@ -4,7 +4,10 @@ use std::fmt::Write as _;
 
 use anyhow::Result;
 use maillage_app::views::StatusView;
+use maillage_core::tr;
 use serde_json::json;
+
+use crate::lang::{Lang, t};
 
 /// Prints a node's status.
 pub fn render(out: &mut String, status: &StatusView, json: bool) -> Result<()> {
@@ -13,60 +16,102 @@ pub fn render(out: &mut String, status: &StatusView, json: bool) -> Result<()> {
         writeln!(out, "{}", serde_json::to_string_pretty(&to_json(status))?)?;
         return Ok(());
     }
+    let (node, name) = (status.node.short(), &status.name);
+    let role = match (crate::lang::current(), status.role.as_str()) {
+        (Lang::Fr, "observer") => "observateur",
+        (_, role) => role,
+    };
+    let serving_note = if serving {
+        ""
+    } else {
+        t(
+            " — ne sert pas : liens avec les pairs inconnus",
+            " — not serving: peer links unknown",
+        )
+    };
     writeln!(
         out,
-        "node {} ({}, {}){}",
-        status.node.short(),
-        status.name,
-        status.role,
-        if serving {
-            ""
-        } else {
-            " — not serving: peer links unknown"
-        }
+        "{}",
+        tr!(
+            "nœud {node} ({name}, {role}){serving_note}",
+            "node {node} ({name}, {role}){serving_note}"
+        )
     )?;
-    writeln!(out, "digest {}", hex::encode(status.digest))?;
+    writeln!(
+        out,
+        "{} {}",
+        t("empreinte", "digest"),
+        hex::encode(status.digest)
+    )?;
     if let Some(replication) = &status.replication {
         match &replication.http {
-            None => writeln!(out, "http: off (dashboard and metrics not served)")?,
+            None => writeln!(
+                out,
+                "{}",
+                t(
+                    "http : désactivé (ni tableau de bord ni métriques)",
+                    "http: off (dashboard and metrics not served)"
+                )
+            )?,
             Some(http) => writeln!(
                 out,
-                "http: dashboard http://{http}/  metrics http://{http}/metrics"
+                "{}",
+                tr!(
+                    "http : tableau de bord http://{http}/  métriques http://{http}/metrics",
+                    "http: dashboard http://{http}/  metrics http://{http}/metrics"
+                )
             )?,
         }
     }
+    let (stored, pending, rejected) = (
+        status.events_stored,
+        status.events_pending,
+        status.domain_rejections,
+    );
     writeln!(
         out,
-        "{} events stored, {} pending, {} rejected by domain rules",
-        status.events_stored, status.events_pending, status.domain_rejections
+        "{}",
+        tr!(
+            "{stored} événements stockés, {pending} en attente, {rejected} rejetés par les règles métier",
+            "{stored} events stored, {pending} pending, {rejected} rejected by domain rules"
+        )
     )?;
-    writeln!(out, "\nfeeds:")?;
+    writeln!(out, "\n{}", t("flux :", "feeds:"))?;
     for feed in &status.feeds {
         let mut notes = String::new();
         if let Some(seq) = feed.fork_seq {
-            notes.push_str(&format!("  FROZEN: fork at seq {seq}"));
+            notes.push_str(&tr!(
+                "  GELÉ : bifurcation à la position {seq}",
+                "  FROZEN: fork at seq {seq}"
+            ));
         }
         if let (Some(from), Some(until)) = (feed.damaged_from, feed.damaged_until) {
-            notes.push_str(&format!(
+            notes.push_str(&tr!(
+                "  ABÎMÉ SUR LE DISQUE : positions {from}..={until} à redemander aux pairs",
                 "  DAMAGED ON DISK: seq {from}..={until} to fetch again from peers"
             ));
         }
         if feed.clock_ahead_ms > maillage_core::hlc::MAX_AHEAD_MS_DEFAULT {
-            notes.push_str(&format!(
-                "  CLOCK AHEAD: last event dated {} s ahead of this machine",
-                feed.clock_ahead_ms / 1000
+            let secs = feed.clock_ahead_ms / 1000;
+            notes.push_str(&tr!(
+                "  HORLOGE EN AVANCE : dernier événement daté de {secs} s plus tard que l'horloge de cette machine",
+                "  CLOCK AHEAD: last event dated {secs} s ahead of this machine"
             ));
         }
         writeln!(
             out,
-            "  {:<40} seq {:>8}  folded {:>8}{notes}",
-            feed.name, feed.seq, feed.applied,
+            "  {:<40} {} {:>8}  {} {:>8}{notes}",
+            feed.name,
+            t("pos.", "seq"),
+            feed.seq,
+            t("replié", "folded"),
+            feed.applied,
         )?;
     }
     if let Some(replication) = &status.replication {
-        writeln!(out, "\npeers:")?;
+        writeln!(out, "\n{}", t("pairs :", "peers:"))?;
         if replication.peers.is_empty() {
-            writeln!(out, "  (none)")?;
+            writeln!(out, "  {}", t("(aucun)", "(none)"))?;
         }
         for peer in &replication.peers {
             let lag = peer
@@ -75,34 +120,70 @@ pub fn render(out: &mut String, status: &StatusView, json: bool) -> Result<()> {
                 .fold(0u64, |sum, (_, _, lag)| sum.saturating_add(*lag));
             writeln!(
                 out,
-                "  {:<28} {:<24} {:<16} received {:>8} rejected {:>4} lag {:>6}{}",
+                "  {:<28} {:<24} {:<16} {} {:>8} {} {:>4} {} {:>6}{}",
                 peer.address,
                 peer.name,
                 peer.state,
+                t("reçus", "received"),
                 peer.events_received,
+                t("rejetés", "rejected"),
                 peer.events_rejected,
+                t("retard", "lag"),
                 lag,
                 if peer.last_error.is_empty() {
                     String::new()
                 } else {
-                    format!("  last error: {}", peer.last_error)
+                    format!(
+                        "  {} {}",
+                        t("dernière erreur :", "last error:"),
+                        peer.last_error
+                    )
                 }
             )?;
             if !peer.incompatible.is_empty() {
+                let incompatible = &peer.incompatible;
                 writeln!(
                     out,
-                    "    INCOMPATIBLE PROTOCOL: {}; the link retries slowly until one side upgrades maillage",
-                    peer.incompatible
+                    "    {}",
+                    tr!(
+                        "PROTOCOLE INCOMPATIBLE : {incompatible} ; le lien réessaie lentement jusqu'à ce qu'un côté mette maillage à jour",
+                        "INCOMPATIBLE PROTOCOL: {incompatible}; the link retries slowly until one side upgrades maillage"
+                    )
                 )?;
             }
             for u in &peer.unsupported {
-                writeln!(out, "    UNSUPPORTED PROTOCOL: {}", u.message)?;
+                writeln!(
+                    out,
+                    "    {} {}",
+                    t("PROTOCOLE NON PRIS EN CHARGE :", "UNSUPPORTED PROTOCOL:"),
+                    u.message
+                )?;
+            }
+            if peer.last_contact_ms > 0 {
+                writeln!(
+                    out,
+                    "    {} {}",
+                    t("dernier contact :", "last contact:"),
+                    crate::lang::paris_time(peer.last_contact_ms)
+                )?;
             }
         }
         if !replication.rejected_from_peers.is_empty() {
-            writeln!(out, "\nrecent events rejected from peers:")?;
+            writeln!(
+                out,
+                "\n{}",
+                t(
+                    "événements récemment rejetés venant des pairs :",
+                    "recent events rejected from peers:"
+                )
+            )?;
             for r in &replication.rejected_from_peers {
-                writeln!(out, "  from {}: {}", r.peer, r.reason)?;
+                let (peer, reason) = (&r.peer, &r.reason);
+                writeln!(
+                    out,
+                    "  {}",
+                    tr!("de {peer} : {reason}", "from {peer}: {reason}")
+                )?;
             }
         }
     }

@@ -21,29 +21,31 @@ fn the_demo_plays_its_story_on_four_nodes_and_ends_on_one_digest() {
         work.path(),
         &["demo", "--dir", root.to_str().unwrap(), "--exit"],
     );
-    assert!(out.contains("40 rows: 40 venues registered"), "{out}");
-    assert!(out.contains("40 of 40 rows refused"), "{out}");
+    assert!(out.contains("40 lignes : 40 lieux enregistrés"), "{out}");
+    assert!(out.contains("40 lignes sur 40 refusées"), "{out}");
     // Every node's dashboard address is printed (a node is waited for until it wrote them).
     assert!(!out.contains("http:///") && !out.contains("(, "), "{out}");
     // The online redemption is a transfer by the owner; the one through the cut link a claim,
     // pending until the link returns, then accepted.
     assert!(
-        out.contains("transferred online by its owner Hub du Sud"),
+        out.contains("transféré en ligne par son propriétaire Hub du Sud"),
         "{out}"
     );
-    assert!(out.contains("owner Hub du Sud unreachable"), "{out}");
-    assert!(out.contains(": pending"), "{out}");
-    assert!(out.contains(": accepted"), "{out}");
+    assert!(out.contains("propriétaire Hub du Sud injoignable"), "{out}");
+    assert!(out.contains(": en attente"), "{out}");
+    assert!(out.contains(": acceptée"), "{out}");
     assert!(out.contains("referral_accepted"), "{out}");
     assert!(
-        out.contains("OK: every signature and every chain verifies"),
+        out.contains("OK : chaque signature et chaque chaîne se vérifient"),
         "{out}"
     );
     // Section 11 lists four nodes with one digest.
-    let finale = &out[out.find("11. Every node ends on the same digest.").unwrap()..];
+    let finale = &out[out
+        .find("11. Chaque nœud finit sur la même empreinte.")
+        .unwrap()..];
     let digests: Vec<&str> = finale
         .lines()
-        .filter_map(|l| l.split("digest ").nth(1))
+        .filter_map(|l| l.split("empreinte ").nth(1))
         .map(str::trim)
         .collect();
     assert_eq!(digests.len(), 4, "{finale}");
@@ -87,7 +89,7 @@ fn the_demo_plays_its_story_on_four_nodes_and_ends_on_one_digest() {
     // It never overwrites data.
     let again = maillage(work.path(), &["demo", "--dir", root.to_str().unwrap()]);
     assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("n'est pas vide"));
 }
 
 #[test]
@@ -113,7 +115,7 @@ fn the_demo_federation_runs_until_ctrl_c_and_answers_the_commands_it_prints() {
     let deadline = Instant::now() + Duration::from_secs(120);
     while !seen
         .iter()
-        .any(|l: &String| l.contains("runs until Ctrl-C"))
+        .any(|l: &String| l.contains("tourne jusqu'à Ctrl-C"))
     {
         let wait = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(wait) {
@@ -158,7 +160,10 @@ fn the_demo_federation_runs_until_ctrl_c_and_answers_the_commands_it_prints() {
     // So does the dashboard it points to: the observer's figures include the story's vouchers.
     let dashboard = seen
         .iter()
-        .find_map(|l| l.split("The national dashboard (the observer's):").nth(1))
+        .find_map(|l| {
+            l.split("Le tableau de bord national (celui de l'observateur) :")
+                .nth(1)
+        })
         .unwrap()
         .trim()
         .trim_start_matches("http://")

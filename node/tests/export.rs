@@ -154,14 +154,14 @@ fn stat_key(section: &str, hub: &str, funder: &str, departement: &str, metric: &
     )
 }
 
-/// `export` output: file name under DIR → row count, from lines "DIR/NAME: N rows (…)".
+/// `export` output: file name under DIR → row count, from lines "DIR/NAME : N lignes (…)".
 fn written(stdout: &str) -> BTreeMap<String, u64> {
     stdout
         .lines()
         .map(|line| {
-            let (path, rest) = line.rsplit_once(": ").unwrap();
+            let (path, rest) = line.rsplit_once(" : ").unwrap();
             let name = path.split_once('/').unwrap().1;
-            let rows = rest.split_once(" rows").unwrap().0.parse().unwrap();
+            let rows = rest.split_once(" lignes").unwrap().0.parse().unwrap();
             (name.to_owned(), rows)
         })
         .collect()
@@ -841,10 +841,10 @@ fn export_writes_the_views_a_coordinator_loads_into_a_spreadsheet() {
         stderr.contains(&format!(
             "lieux.csv, venues.csv, venues.parquet, vouchers.csv, vouchers.parquet, referrals.csv, \
              referrals.parquet, events.csv, stats.csv, stats.parquet, indicators.csv, \
-             indicators.parquet, datapackage.json, {} already exist in {}",
+             indicators.parquet, datapackage.json, {} existent déjà dans {}",
             months.join(", "),
             Path::new("exp").display()
-        )) && stderr.contains("nothing was written")
+        )) && stderr.contains("rien n'a été écrit")
             && stderr.contains("--force"),
         "{stderr}"
     );
@@ -925,8 +925,8 @@ fn export_writes_the_views_a_coordinator_loads_into_a_spreadsheet() {
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
         stderr.contains(
-            "vouchers.csv, vouchers.parquet, stats.csv, stats.parquet, datapackage.json already \
-             exist in"
+            "vouchers.csv, vouchers.parquet, stats.csv, stats.parquet, datapackage.json \
+             existent déjà dans"
         ),
         "{stderr}"
     );
@@ -947,7 +947,8 @@ fn export_writes_the_views_a_coordinator_loads_into_a_spreadsheet() {
     );
     assert_eq!(refused.status.code(), Some(1));
     assert!(
-        String::from_utf8_lossy(&refused.stderr).contains("--as-of: expected a date YYYY-MM-DD")
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("--as-of : date attendue au format AAAA-MM-JJ")
     );
     assert!(!dir.join("exp4").exists());
 }
@@ -1027,9 +1028,9 @@ fn export_inside_a_serving_node_writes_where_the_caller_stands() {
     // path as typed (the node opens no path a client names).
     assert_eq!(
         out.trim(),
-        "exp/vouchers.csv: 3 rows (vouchers)\n\
-         exp/vouchers.parquet: 3 rows (vouchers)\n\
-         exp/datapackage.json: 2 rows (files described)",
+        "exp/vouchers.csv : 3 lignes (pass)\n\
+         exp/vouchers.parquet : 3 lignes (pass)\n\
+         exp/datapackage.json : 2 lignes (fichiers décrits)",
         "{out}"
     );
     assert!(!dir.join("exp").exists(), "written where the daemon runs");
@@ -1044,8 +1045,8 @@ fn export_inside_a_serving_node_writes_where_the_caller_stands() {
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
         stderr.contains(
-            "vouchers.csv, vouchers.parquet, datapackage.json already exist in exp: nothing was \
-             written"
+            "vouchers.csv, vouchers.parquet, datapackage.json existent déjà dans exp : rien n'a \
+             été écrit"
         ),
         "{stderr}"
     );

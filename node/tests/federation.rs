@@ -211,11 +211,13 @@ fn vouchers_cross_territories_online_and_through_a_partition() {
     converge(dir, &["sud", "hinaura"], 4, Duration::from_secs(30));
 
     // Online: Hinaura's venue redeems a voucher of Hub du Sud; the owner transfers it first.
+    // What it did on stdout, why (an unreachable owner) on stderr.
     let redeem = |serial: &str| {
-        on(
+        let out = maillage(
             dir,
-            "hinaura",
             &[
+                "--data-dir",
+                "hinaura",
                 "voucher",
                 "redeem",
                 serial,
@@ -226,25 +228,27 @@ fn vouchers_cross_territories_online_and_through_a_partition() {
                 "--date",
                 "2026-03-10",
             ],
+        );
+        assert!(out.status.success(), "{out:?}");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    let online = redeem("13-2026-CAF-01-1");
+    let (online, _) = redeem("13-2026-CAF-01-1");
     assert!(
-        online.contains("transferred online by its owner sud"),
+        online.contains("transféré en ligne par son propriétaire sud"),
         "{online}"
     );
-    assert!(
-        online.contains("voucher 13-2026-CAF-01-1 redeemed"),
-        "{online}"
-    );
+    assert!(online.contains("pass 13-2026-CAF-01-1 utilisé"), "{online}");
     converge(dir, &["sud", "hinaura"], 6, Duration::from_secs(30));
     assert_eq!(voucher_status(dir, "sud", "13-2026-CAF-01-1"), "redeemed");
 
     // Partition: Hub du Sud is down; the redemption becomes a claim.
     sud.stop();
-    let offline = redeem("13-2026-CAF-01-2");
-    assert!(offline.contains("owner sud unreachable"), "{offline}");
-    assert!(offline.contains("claimed"), "{offline}");
+    let (offline, why) = redeem("13-2026-CAF-01-2");
+    assert!(why.contains("propriétaire sud injoignable"), "{why}");
+    assert!(offline.contains("réclamé"), "{offline}");
     assert_eq!(
         voucher_status(dir, "hinaura", "13-2026-CAF-01-2"),
         "handed_out"
@@ -424,9 +428,9 @@ fn equivocation_forgery_and_strangers_are_caught() {
     let out = maillage(dir, &["--data-dir", "o", "log", "verify"]);
     let verified = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{verified}");
-    assert!(verified.contains("1 fork proofs"), "{verified}");
+    assert!(verified.contains("1 preuves de bifurcation"), "{verified}");
     assert!(
-        verified.contains("FORK: feed") && verified.contains("FORKED"),
+        verified.contains("BIFURCATION : le flux") && verified.contains("BIFURQUÉ"),
         "{verified}"
     );
 
@@ -571,7 +575,7 @@ fn hubs_replicate_over_tls_and_refuse_a_plaintext_peer() {
     );
     assert!(
         String::from_utf8_lossy(&refused.stderr)
-            .contains("names 1 peer(s) and no `maillage serve` runs"),
+            .contains("nomme 1 pair(s) et aucun `maillage serve` ne tourne"),
         "{refused:?}"
     );
     on(

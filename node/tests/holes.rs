@@ -393,14 +393,14 @@ fn the_node_opens_no_path_a_client_names_and_errors_quote_little() {
         &["--data-dir", "hub", "log", "import", "/nonexistent.mlog"],
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("reading /nonexistent.mlog"), "{stderr}");
+    assert!(stderr.contains("lecture de /nonexistent.mlog"), "{stderr}");
     // A long header is quoted only in part.
     let long = format!("{}\n1,2\n", "x".repeat(5000));
     std::fs::write(dir.join("long.csv"), &long).unwrap();
     let out = maillage(dir, &["--data-dir", "hub", "venues", "import", "long.csv"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.len() < 1000, "{stderr}");
-    assert!(stderr.contains("more characters"), "{stderr}");
+    assert!(stderr.contains("caractères de plus"), "{stderr}");
     hub.stop();
 }
 
@@ -452,7 +452,7 @@ fn events_dated_in_the_future_stop_no_hub_from_signing() {
     let mut hinaura = Served::start(dir, "hinaura", p_hinaura, &[p_sud], &[]);
     for file in [&year_2100, &ten_minutes] {
         let report = on(dir, "sud", &["log", "import", file.to_str().unwrap()]);
-        assert!(report.contains("3 stored"), "{report}");
+        assert!(report.contains("3 stockés"), "{report}");
     }
     wait_until("Hinaura pulls both feeds from Hub du Sud", || {
         let s = status(dir, "hinaura");
@@ -494,7 +494,7 @@ fn events_dated_in_the_future_stop_no_hub_from_signing() {
         let fast = feed(&s, "Hub pressé")["clock_ahead_ms"].as_u64().unwrap();
         assert!((8 * 60 * 1000..=10 * 60 * 1000).contains(&fast), "{s}");
         let text = on(dir, node, &["status"]);
-        assert!(text.contains("CLOCK AHEAD"), "{text}");
+        assert!(text.contains("HORLOGE EN AVANCE"), "{text}");
     }
     // The metric and the log say which member is ahead.
     let metrics = get(&hinaura.http().unwrap(), "/metrics").body;
@@ -555,7 +555,7 @@ fn a_deleted_index_is_rebuilt_and_no_seq_is_signed_twice() {
         digest
     );
     let verify = on(dir, "sud", &["log", "verify"]);
-    assert!(verify.contains(&format!("{held} events")), "{verify}");
+    assert!(verify.contains(&format!("{held} événements")), "{verify}");
     // The next event continues the feed.
     issue_caf_batch(dir, "sud", "13-2026-CAF-01", "2");
     assert_eq!(feed(&status(dir, "sud"), "Hub du Sud")["seq"], held + 1);
@@ -663,7 +663,7 @@ fn a_damaged_signature_below_the_head_is_never_served_and_comes_back_from_a_peer
     let verify = maillage(dir, &["--data-dir", "sud", "log", "verify"]);
     assert_eq!(verify.status.code(), Some(2));
     let said = String::from_utf8_lossy(&verify.stdout);
-    assert!(said.contains(&format!("seq 10..={held}")), "{said}");
+    assert!(said.contains(&format!("positions 10..={held}")), "{said}");
     // Hub du Sud serves only what verifies, says so, and refuses to sign meanwhile.
     sud.spawn();
     let s = status(dir, "sud");
@@ -693,7 +693,7 @@ fn a_damaged_signature_below_the_head_is_never_served_and_comes_back_from_a_peer
     );
     assert!(!refused.status.success());
     assert!(
-        String::from_utf8_lossy(&refused.stderr).contains("damaged on disk"),
+        String::from_utf8_lossy(&refused.stderr).contains("abîmé sur le disque"),
         "{refused:?}"
     );
     // Its peer sends the lost events back.

@@ -15,7 +15,7 @@ fn france_services() -> PathBuf {
         .join("../crates/maillage-venues/tests/fixtures/france-services-2024.csv")
 }
 
-/// The number on the report line starting with `label` (`rejected`, `would import`…).
+/// The number on the report line starting with `label` (`rejetées`, `importables`…).
 fn count(report: &str, label: &str) -> usize {
     report
         .lines()
@@ -73,8 +73,8 @@ fn a_hub_imports_the_france_services_list_through_a_mapping() {
             "--dry-run",
         ],
     );
-    assert_eq!(count(&dry, "would import"), 3, "{dry}");
-    assert_eq!(count(&dry, "rejected"), 4, "{dry}");
+    assert_eq!(count(&dry, "importables"), 3, "{dry}");
+    assert_eq!(count(&dry, "rejetées"), 4, "{dry}");
     for line in [
         "correspondance d'import : france-services",
         "lib_fs",
@@ -93,14 +93,14 @@ fn a_hub_imports_the_france_services_list_through_a_mapping() {
         "bfc",
         &["venues", "import", file, "--mapping", "france-services"],
     );
-    assert_eq!(count(&done, "imported"), 3, "{done}");
+    assert_eq!(count(&done, "importés"), 3, "{done}");
     let again = on(
         dir,
         "bfc",
         &["venues", "import", file, "--mapping", "france-services"],
     );
-    assert_eq!(count(&again, "imported"), 0, "{again}");
-    assert_eq!(count(&again, "unchanged"), 3, "{again}");
+    assert_eq!(count(&again, "importés"), 0, "{again}");
+    assert_eq!(count(&again, "inchangés"), 3, "{again}");
 
     // A mapping of one's own, started from the shipped one: a file path.
     let own = toml
@@ -126,7 +126,7 @@ fn a_hub_imports_the_france_services_list_through_a_mapping() {
         mine.contains("correspondance d'import : fs-du-hub"),
         "{mine}"
     );
-    assert_eq!(count(&mine, "updated"), 3, "{mine}");
+    assert_eq!(count(&mine, "modifiés"), 3, "{mine}");
 
     // Refusals, each naming what is wrong; nothing imported.
     let broken = own.replace(
@@ -207,7 +207,7 @@ fn the_mednum_bfc_format_is_its_shipped_mapping() {
         ],
     );
     assert_eq!(by_format, by_name);
-    assert_eq!(count(&by_format, "rejected"), 606, "{by_format}");
+    assert_eq!(count(&by_format, "rejetées"), 606, "{by_format}");
     assert!(
         by_format.contains("ignorée : répète departement"),
         "{by_format}"

@@ -76,7 +76,7 @@ fn a_hub_restored_from_a_backup_catches_up_before_it_signs() {
     // Last night's backup, taken while the node serves.
     let backup = dir.join("backup-sud");
     let out = on(dir, "sud", &["backup", backup.to_str().unwrap()]);
-    assert!(out.contains("backup of sud written to"), "{out}");
+    assert!(out.contains("sauvegarde de sud écrite dans"), "{out}");
     assert!(backup.join("backup.toml").is_file());
 
     // Today the hub signed one more event, which reached Hinaura.
@@ -113,8 +113,8 @@ fn a_hub_restored_from_a_backup_catches_up_before_it_signs() {
     );
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(!refused.status.success(), "{stderr}");
-    assert!(stderr.contains("is a restored backup"), "{stderr}");
-    assert_eq!(feed(dir, "sud", "Hub du Sud").0, 1, "nothing was signed");
+    assert!(stderr.contains("est une sauvegarde restaurée"), "{stderr}");
+    assert_eq!(feed(dir, "sud", "Hub du Sud").0, 1, "rien n'a été signé");
 
     // Started with its peer, the restored node signs only once it holds its own seq 2 again:
     // the batch issued right away becomes seq 3.
@@ -134,7 +134,7 @@ fn a_hub_restored_from_a_backup_catches_up_before_it_signs() {
         sud.log()
     );
     let verified = on(dir, "hinaura", &["log", "verify"]);
-    assert!(verified.contains("OK:"), "{verified}");
+    assert!(verified.contains("OK :"), "{verified}");
     sud.stop();
 
     // The same restore signed with --offline: the node signs seq 2 a second time.
@@ -157,7 +157,7 @@ fn a_hub_restored_from_a_backup_catches_up_before_it_signs() {
     assert_eq!(feed(dir, "hinaura", "Hub du Sud").1, Some(2));
     let out = maillage(dir, &["--data-dir", "hinaura", "log", "verify"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("FORK: feed"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("BIFURCATION : le flux"));
     sud.stop();
     hinaura.stop();
 }
@@ -241,7 +241,7 @@ fn a_hub_joins_a_running_federation_a_key_rotates_and_a_hub_leaves() {
         ],
     );
     assert!(
-        out.contains("amendment 1 proposed") && out.contains("in effect"),
+        out.contains("amendement 1 proposé") && out.contains("en vigueur"),
         "{out}"
     );
 
@@ -265,7 +265,9 @@ fn a_hub_joins_a_running_federation_a_key_rotates_and_a_hub_leaves() {
         ],
     );
     assert!(joined.status.success(), "{joined:?}");
-    assert!(String::from_utf8_lossy(&joined.stderr).contains("not in the founding charter"));
+    assert!(
+        String::from_utf8_lossy(&joined.stderr).contains("n'est pas dans la charte fondatrice")
+    );
     wait_for_amendments(dir, "hinaura", 1);
     let proposal = proposal_id(&on(
         dir,
@@ -287,7 +289,7 @@ fn a_hub_joins_a_running_federation_a_key_rotates_and_a_hub_leaves() {
     ));
     wait_for_seq(dir, "hinaura", "Hub du Sud", 2);
     let endorsed = on(dir, "hinaura", &["federation", "endorse", &proposal[..12]]);
-    assert!(endorsed.contains("now in effect"), "{endorsed}");
+    assert!(endorsed.contains("désormais en vigueur"), "{endorsed}");
     wait_for_amendments(dir, "sud", 2);
 
     // The new hub starts, replicates, and authors; Hub du Sud adds it to its peers.
@@ -299,7 +301,7 @@ fn a_hub_joins_a_running_federation_a_key_rotates_and_a_hub_leaves() {
     wait_for_seq(dir, "anct", "Hub Ouest", 1);
     let shown = on(dir, "anct", &["federation", "show"]);
     assert!(
-        shown.contains("Hub Ouest") && shown.contains("IN EFFECT"),
+        shown.contains("Hub Ouest") && shown.contains("EN VIGUEUR"),
         "{shown}"
     );
     converged(dir, &["sud", "hinaura", "anct", "ouest"]);
@@ -330,7 +332,7 @@ fn a_hub_joins_a_running_federation_a_key_rotates_and_a_hub_leaves() {
     hinaura.stop();
     let rotated = on(dir, "hinaura", &["key", "rotate"]);
     assert!(
-        rotated.contains(&format!("now signs as {next}")),
+        rotated.contains(&format!("signe désormais avec {next}")),
         "{rotated}"
     );
     let mut hinaura = Served::start(dir, "hinaura", ports[1], &[ports[0]], &[]);
@@ -390,7 +392,7 @@ fn a_hub_joins_a_running_federation_a_key_rotates_and_a_hub_leaves() {
     let digest = converged(dir, &["sud", "hinaura", "anct"]);
     assert!(!digest.is_empty());
     let shown = on(dir, "anct", &["federation", "show"]);
-    assert!(shown.contains("[removed]"), "{shown}");
+    assert!(shown.contains("[retiré]"), "{shown}");
     ouest.stop();
     anct.stop();
     hinaura.stop();
@@ -517,7 +519,7 @@ fn a_forked_hub_is_recovered_under_a_successor_key_keeping_what_the_federation_h
     full.extend(args);
     let refs: Vec<&str> = full.iter().map(String::as_str).collect();
     let proposed = common::ok(dir, &refs);
-    assert!(proposed.contains("in effect"), "{proposed}");
+    assert!(proposed.contains("en vigueur"), "{proposed}");
     // The branch Hinaura held stands again: vouchers 4 and 5 are handed out.
     let deadline = Instant::now() + Duration::from_secs(30);
     while voucher(dir, "hinaura", "13-2026-CAF-01-4")["status"] != "handed_out" {
@@ -531,7 +533,10 @@ fn a_forked_hub_is_recovered_under_a_successor_key_keeping_what_the_federation_h
     let verified = maillage(dir, &["--data-dir", "hinaura", "log", "verify"]);
     let said = String::from_utf8_lossy(&verified.stdout);
     assert_eq!(verified.status.code(), Some(0), "{said}");
-    assert!(said.contains("resolved by a charter amendment"), "{said}");
+    assert!(
+        said.contains("résolue par un amendement à la charte"),
+        "{said}"
+    );
 
     // The hub runs again under its new key: it gets its feed back, answers the pending claim,
     // and everything it owned stays redeemable.

@@ -130,8 +130,8 @@ fn a_federation_of_five_hubs_imports_its_real_venue_maps() {
                 report_csv.to_str().unwrap(),
             ],
         );
-        let imported = count(&report, "imported");
-        let rejected = count(&report, "rejected");
+        let imported = count(&report, "importés");
+        let rejected = count(&report, "rejetées");
         let rows: usize = report
             .lines()
             .next()
@@ -162,9 +162,9 @@ fn a_federation_of_five_hubs_imports_its_real_venue_maps() {
                 path.to_str().unwrap(),
             ],
         );
-        assert_eq!(count(&again, "imported"), 0, "{again}");
-        assert_eq!(count(&again, "updated"), 0, "{again}");
-        assert!(again.contains("0 events appended"), "{again}");
+        assert_eq!(count(&again, "importés"), 0, "{again}");
+        assert_eq!(count(&again, "modifiés"), 0, "{again}");
+        assert!(again.contains("0 événements ajoutés"), "{again}");
     }
     eprintln!("{totals:#?}");
     let by_name = |n: &str| totals.iter().find(|t| t.0 == n).unwrap();
@@ -198,7 +198,7 @@ fn a_federation_of_five_hubs_imports_its_real_venue_maps() {
             sud_file.to_str().unwrap(),
         ],
     );
-    assert_eq!(count(&foreign, "rejected"), 646, "{foreign}");
+    assert_eq!(count(&foreign, "rejetées"), 646, "{foreign}");
 
     // Read back, verify, export, tamper, verify again.
     let listed = ok(
@@ -215,7 +215,7 @@ fn a_federation_of_five_hubs_imports_its_real_venue_maps() {
         ],
     );
     assert!(
-        listed.contains("of ") && listed.lines().count() == 7,
+        listed.contains(" lieux affichés sur ") && listed.lines().count() == 7,
         "{listed}"
     );
     let found = ok(dir, &["--data-dir", "sud", "venues", "search", "martigues"]);
@@ -252,12 +252,12 @@ fn a_federation_of_five_hubs_imports_its_real_venue_maps() {
 
     let verified = ok(dir, &["--data-dir", "sud", "log", "verify"]);
     assert!(
-        verified.contains("OK: every signature and every chain verifies"),
+        verified.contains("OK : chaque signature et chaque chaîne se vérifient"),
         "{verified}"
     );
     ok(dir, &["--data-dir", "sud", "log", "export", "sud.mlog"]);
     let file_ok = ok(dir, &["log", "verify", "--file", "sud.mlog"]);
-    assert!(file_ok.contains("OK:"), "{file_ok}");
+    assert!(file_ok.contains("OK :"), "{file_ok}");
     let mut bytes = std::fs::read(dir.join("sud.mlog")).unwrap();
     let target = bytes.len() * 2 / 3;
     bytes[target] ^= 0x04;
@@ -269,9 +269,9 @@ fn a_federation_of_five_hubs_imports_its_real_venue_maps() {
         "a tampered file fails verification"
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("BROKEN: tampered.mlog: byte "), "{text}");
+    assert!(text.contains("CASSÉ : tampered.mlog : octet "), "{text}");
     assert!(
-        text.contains("event #"),
+        text.contains("événement #"),
         "the broken event is located: {text}"
     );
 }
@@ -284,7 +284,9 @@ fn errors_are_precise_and_lose_nothing() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("maillage-data does not exist: run `maillage init`"),
+        err.contains(
+            "le répertoire de données maillage-data n'existe pas : lancez `maillage init`"
+        ),
         "{err}"
     );
 
@@ -306,11 +308,11 @@ fn errors_are_precise_and_lose_nothing() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("garbage.json cannot be read as a venue file"),
+        err.contains("garbage.json ne se lit pas comme un fichier de lieux"),
         "{err}"
     );
     let verified = ok(dir, &["log", "verify"]);
-    assert!(verified.contains("646 events"), "{verified}");
+    assert!(verified.contains("646 événements"), "{verified}");
     // Unknown territory codes are refused at init.
     let out = maillage(
         dir,
@@ -325,11 +327,11 @@ fn errors_are_precise_and_lose_nothing() {
         ],
     );
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("found \"1\""));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("reçu \"1\""));
     // A second init with another federation is refused.
     let out = maillage(dir, &["init", "--name", "Other", "--territories", "75"]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to switch"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refus de le faire passer"));
 }
 
 #[test]
@@ -363,7 +365,7 @@ fn a_restored_backup_takes_its_own_events_back_and_never_reuses_a_seq() {
         dir,
         &["--data-dir", "restored", "log", "import", "sud.mlog"],
     );
-    assert!(imported.contains("646 stored"), "{imported}");
+    assert!(imported.contains("646 stockés"), "{imported}");
     let again = ok(
         dir,
         &[
@@ -375,7 +377,7 @@ fn a_restored_backup_takes_its_own_events_back_and_never_reuses_a_seq() {
         ],
     );
     assert!(
-        again.contains("0 events appended; this hub's feed is at seq 646"),
+        again.contains("0 événements ajoutés ; le flux de ce hub est à la position 646"),
         "{again}"
     );
     ok(
@@ -403,7 +405,7 @@ fn a_restored_backup_takes_its_own_events_back_and_never_reuses_a_seq() {
     );
     let verified = ok(dir, &["--data-dir", "restored", "log", "verify"]);
     assert!(
-        verified.contains("647 events"),
+        verified.contains("647 événements"),
         "the next event took seq 647: {verified}"
     );
 }

@@ -80,7 +80,7 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
     std::fs::write(dir.join("lyon.json"), venue.to_string()).unwrap();
     let imported = on(dir, "hinaura", &["venues", "import", "lyon.json"]);
     assert!(
-        imported.contains("1 events appended") || imported.contains("imported"),
+        imported.contains("1 événements ajoutés") || imported.contains("importés"),
         "{imported}"
     );
     let listed = json(&on(dir, "hinaura", &["venues", "list", "--json"]));
@@ -101,7 +101,7 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
         ],
     );
     assert!(
-        qualified.contains("qualified for pass-numerique until 2027-06-30"),
+        qualified.contains("qualifié pour pass-numerique jusqu'au 2027-06-30"),
         "{qualified}"
     );
 
@@ -112,7 +112,7 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
         .to_owned();
     let imported = exchange(dir, "hinaura", "sud");
     assert!(
-        imported.contains("2 stored, 0 duplicate, 0 gap, 0 fork"),
+        imported.contains("2 stockés, 0 en double, 0 après un trou, 0 en bifurcation"),
         "{imported}"
     );
 
@@ -143,10 +143,10 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("check character") && err.contains("nothing was signed"),
+        err.contains("caractère de contrôle") && err.contains("rien n'a été signé"),
         "{err}"
     );
-    assert_eq!(event_count(dir, "sud"), before, "nothing was signed");
+    assert_eq!(event_count(dir, "sud"), before, "rien n'a été signé");
     // So is an unknown service.
     let out = maillage(
         dir,
@@ -167,7 +167,7 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
             &vid,
         ],
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not a v1 service"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("n'est pas un service v1"));
 
     let opened = on(
         dir,
@@ -193,12 +193,12 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
     );
     let rid = opened
         .lines()
-        .find_map(|l| l.strip_prefix("referral id: "))
+        .find_map(|l| l.strip_prefix("identifiant de l'orientation : "))
         .unwrap()
         .to_owned();
     assert!(rid.starts_with("04-20260302-"), "{rid}");
     assert!(
-        opened.contains("handled by Hinaura; expires on 2026-04-01"),
+        opened.contains("traitée par Hinaura ; expire le 2026-04-01"),
         "{opened}"
     );
     // A batch id outside the hub's territories is refused, with a suggestion.
@@ -226,7 +226,7 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
         ],
     );
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("e.g. \"04-2026-CAF-01\""),
+        String::from_utf8_lossy(&out.stderr).contains("par ex. \"04-2026-CAF-01\""),
         "{out:?}"
     );
     issue_caf_batch(dir, "sud", "13-2026-CAF-01", "10");
@@ -250,7 +250,7 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
             "2026-03-02",
         ],
     );
-    assert!(handed.contains("5 voucher(s) handed out"), "{handed}");
+    assert!(handed.contains("5 pass remis"), "{handed}");
 
     // Hinaura accepts the referral.
     exchange(dir, "sud", "hinaura");
@@ -268,7 +268,7 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
         ],
     );
     assert!(
-        accepted.contains("accepted at Bibliothèque municipale"),
+        accepted.contains("acceptée à Bibliothèque municipale"),
         "{accepted}"
     );
 
@@ -288,7 +288,7 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
         ],
     );
     assert!(
-        transferred.contains("transferred to Hinaura"),
+        transferred.contains("transféré(s) à Hinaura"),
         "{transferred}"
     );
     exchange(dir, "sud", "hinaura");
@@ -309,7 +309,7 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
             ],
         );
         assert!(
-            redeemed.contains(&format!("voucher {serial} redeemed")),
+            redeemed.contains(&format!("pass {serial} utilisé")),
             "{redeemed}"
         );
     }
@@ -336,11 +336,11 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
     assert_eq!(out.status.code(), Some(3), "{text}");
     assert!(
         text.contains(
-            "REFUSED by the federation's rules: voucher 13-2026-CAF-01-1 is already redeemed"
+            "REFUSÉ par les règles de la fédération : le pass 13-2026-CAF-01-1 est déjà utilisé"
         ),
         "{text}"
     );
-    assert!(text.contains("nothing was signed"), "{text}");
+    assert!(text.contains("rien n'a été signé"), "{text}");
     assert_eq!(feed_seq(dir, "hinaura", "hinaura"), head_before);
 
     // Hub du Sud tries to redeem a voucher it transferred: rejected (its newest event, which
@@ -364,7 +364,9 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
     let text = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{text}");
     assert!(
-        text.contains("REFUSED by the federation's rules: voucher 13-2026-CAF-01-2 is owned by"),
+        text.contains(
+            "REFUSÉ par les règles de la fédération : le pass 13-2026-CAF-01-2 appartient à"
+        ),
         "{text}"
     );
 
@@ -393,7 +395,7 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
     exchange(dir, "hinaura", "sud");
     let answered = on(dir, "sud", &["voucher", "answer", &claim[..12], "--accept"]);
     assert!(
-        answered.contains("accepted: voucher 13-2026-CAF-01-3 redeemed"),
+        answered.contains("acceptée : pass 13-2026-CAF-01-3 utilisé"),
         "{answered}"
     );
     let status = on(
@@ -409,17 +411,17 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
         ],
     );
     assert!(
-        status.contains("redeemed    3")
-            && status.contains("handed_out  2")
-            && status.contains("issued      5"),
+        status.contains("utilisé     3")
+            && status.contains("remis       2")
+            && status.contains("émis        5"),
         "{status}"
     );
 
     // Final exchange: both nodes hold the same events.
     let imported = exchange(dir, "sud", "hinaura");
-    assert!(imported.contains(" 0 fork"), "{imported}");
+    assert!(imported.contains(" 0 en bifurcation"), "{imported}");
     let imported = exchange(dir, "hinaura", "sud");
-    assert!(imported.contains(" 0 stored"), "nothing new: {imported}");
+    assert!(imported.contains(" 0 stockés"), "nothing new: {imported}");
 
     // The same parcours on both nodes.
     let sud = on(dir, "sud", &["parcours", &person, "--as-of", "2026-03-31"]);
@@ -457,12 +459,20 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
         sud.contains("claim_accepted") && sud.contains("Hub du Sud"),
         "{sud}"
     );
-    assert!(sud.contains("vouchers: 2 held, 3 used, 0 expired"), "{sud}");
     assert!(
-        sud.contains(&format!("referral {rid}: accepted (handled by Hinaura)")),
+        sud.contains("pass : 2 détenus, 3 utilisés, 0 expirés"),
         "{sud}"
     );
-    assert!(sud.contains("hubs involved: Hinaura, Hub du Sud"), "{sud}");
+    assert!(
+        sud.contains(&format!(
+            "orientation {rid} : acceptée (traitée par Hinaura)"
+        )),
+        "{sud}"
+    );
+    assert!(
+        sud.contains("hubs concernés : Hinaura, Hub du Sud"),
+        "{sud}"
+    );
     assert_eq!(parcours["timeline"].as_array().unwrap().len(), 7);
     assert_eq!(parcours["vouchers"]["used"].as_array().unwrap().len(), 3);
 
@@ -501,10 +511,10 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
     // The same state digest, and the same rejections.
     let digest_sud = on(dir, "sud", &["digest"]);
     let digest_hinaura = on(dir, "hinaura", &["digest"]);
-    assert!(digest_sud.starts_with("digest "), "{digest_sud}");
+    assert!(digest_sud.starts_with("empreinte "), "{digest_sud}");
     assert_eq!(digest_sud, digest_hinaura);
     let rejections = on(dir, "hinaura", &["rejections"]);
-    assert!(rejections.starts_with("0 event(s)"), "{rejections}");
+    assert!(rejections.starts_with("0 événement(s)"), "{rejections}");
     assert_eq!(rejections, on(dir, "sud", &["rejections"]));
 
     // A file of another federation, or a tampered file, is refused.
@@ -514,12 +524,12 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
     std::fs::write(dir.join("bad.mlog"), bytes).unwrap();
     let out = maillage(dir, &["--data-dir", "hinaura", "log", "import", "bad.mlog"]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("does not verify, nothing imported"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ne se vérifie pas, rien n'est importé"));
 
     // Right to erasure: the parcours is dropped everywhere.
     on(dir, "sud", &["person", "forget", &person]);
     let forgotten = on(dir, "sud", &["parcours", &person]);
-    assert!(forgotten.contains("asked to be forgotten"), "{forgotten}");
+    assert!(forgotten.contains("a demandé l'effacement"), "{forgotten}");
 
     // Another claim, which the owner rejects.
     let claimed = json(&on(
@@ -552,7 +562,7 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
         ],
     );
     assert!(
-        rejected.contains("rejected: carnet déclaré perdu"),
+        rejected.contains("rejetée : carnet déclaré perdu"),
         "{rejected}"
     );
     let status = on(
@@ -566,12 +576,9 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
             "2026-03-31",
         ],
     );
+    assert!(status.contains("pass 13-2026-CAF-01-4 : remis"), "{status}");
     assert!(
-        status.contains("voucher 13-2026-CAF-01-4: handed_out"),
-        "{status}"
-    );
-    assert!(
-        status.contains("rejected: carnet déclaré perdu"),
+        status.contains("rejetée : carnet déclaré perdu"),
         "{status}"
     );
     // Answering it twice is rejected by the rules.
@@ -580,7 +587,7 @@ fn a_parcours_across_two_hubs_ends_identical_on_both_nodes() {
         &["--data-dir", "sud", "voucher", "answer", &claim, "--accept"],
     );
     assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("is already answered"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a déjà une réponse"));
 }
 
 #[test]
@@ -632,7 +639,7 @@ fn every_other_operation_of_one_hub() {
             "num",
         ],
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("is ambiguous"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("est ambigu"));
     let person = json(&ok(dir, &["person", "new", "--json"]))["code"]
         .as_str()
         .unwrap()
@@ -747,7 +754,7 @@ fn every_other_operation_of_one_hub() {
     );
     assert_eq!(out.status.code(), Some(3));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("may be redeemed in 13, the venue is in 84")
+        String::from_utf8_lossy(&out.stderr).contains("s'utilise dans 13, le lieu est dans 84")
     );
     // After revocation the venue cannot redeem.
     ok(
@@ -775,7 +782,7 @@ fn every_other_operation_of_one_hub() {
         ],
     );
     assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("is not qualified"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("n'est pas qualifié"));
 
     let status = json(&ok(
         dir,
@@ -813,7 +820,7 @@ fn every_other_operation_of_one_hub() {
         args.extend_from_slice(target);
         let out = ok(dir, &args);
         out.lines()
-            .find_map(|l| l.strip_prefix("referral id: "))
+            .find_map(|l| l.strip_prefix("identifiant de l'orientation : "))
             .unwrap()
             .to_owned()
     };
@@ -864,7 +871,7 @@ fn every_other_operation_of_one_hub() {
         &["referral", "show", &expired, "--as-of", "2026-03-15"],
     );
     assert!(
-        shown.contains(": expired (as of 2026-03-15)") && shown.contains("expires on 2026-03-03"),
+        shown.contains(" : expirée (au 2026-03-15)") && shown.contains("expire le 2026-03-03"),
         "{shown}"
     );
     // Closing a declined referral breaks a rule.
@@ -942,7 +949,7 @@ fn every_other_operation_of_one_hub() {
 
     // Every event the rules refused above was refused before signing: none is in the log.
     let rejections = ok(dir, &["rejections"]);
-    assert!(rejections.starts_with("0 event(s)"), "{rejections}");
+    assert!(rejections.starts_with("0 événement(s)"), "{rejections}");
     ok(dir, &["person", "forget", &person]);
     let gone = json(&ok(dir, &["parcours", &person, "--json"]));
     assert_eq!(gone["forgotten"], true);

@@ -126,7 +126,7 @@ fn a_forgotten_person_is_gone_from_every_node_and_every_later_export() {
     );
     // Hinaura's venue takes voucher 1 (a transfer from its owner, online).
     wait_until("the carnet reaches Hinaura", || {
-        on(dir, "hinaura", &["voucher", "status", "13-2026-CAF-01-1"]).contains("handed_out")
+        on(dir, "hinaura", &["voucher", "status", "13-2026-CAF-01-1"]).contains("remis")
     });
     on(
         dir,
@@ -184,7 +184,7 @@ fn a_forgotten_person_is_gone_from_every_node_and_every_later_export() {
 
     // The erasure, and its journey.
     let forgotten = on(dir, "sud", &["person", "forget", &code]);
-    assert!(forgotten.contains("forgotten"), "{forgotten}");
+    assert!(forgotten.contains("oubliée"), "{forgotten}");
     wait_until("the erasure on every node", || {
         let d = digest(dir, "sud");
         nodes.iter().all(|n| digest(dir, n) == d)
@@ -194,7 +194,7 @@ fn a_forgotten_person_is_gone_from_every_node_and_every_later_export() {
         assert!(!status.contains(&code), "{node}: {status}");
         let parcours = maillage(dir, &["--data-dir", node, "parcours", &code]);
         let text = String::from_utf8_lossy(&parcours.stdout);
-        assert!(!text.contains("voucher"), "{node}: {text}");
+        assert!(!text.contains("pass"), "{node}: {text}");
         // The other person's links are untouched.
         let status = on(dir, node, &["voucher", "status", "13-2026-CAF-01-4"]);
         assert!(status.contains(&other_code), "{node}: {status}");
@@ -218,7 +218,7 @@ fn a_forgotten_person_is_gone_from_every_node_and_every_later_export() {
             );
         }
         let verified = on(dir, node, &["log", "verify"]);
-        assert!(verified.contains("verified"), "{node}: {verified}");
+        assert!(verified.contains("vérifiées"), "{node}: {verified}");
     }
     let final_digest = digest(dir, "sud");
     for served in [&mut sud, &mut hinaura, &mut anct] {

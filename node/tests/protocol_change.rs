@@ -66,7 +66,9 @@ fn a_protocol_change_in_effect_stops_a_release_that_does_not_implement_it() {
     assert!(!refused.status.success());
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(
-        said.contains("v3") && said.contains("seq 4") && said.contains("upgrade"),
+        said.contains("v3")
+            && said.contains("position 4")
+            && said.contains("mettez maillage à jour"),
         "{said}"
     );
     // Nothing was signed, and what was signed verifies.

@@ -1,8 +1,8 @@
 //! An honest node never signs an event its own views reject. Each command below used to sign
 //! an event that every node then kept as a domain rejection; now the application judges the
 //! event with the core's rules first and refuses it, with the rule's own reason: exit 3,
-//! `REFUSED by the federation's rules: …; nothing was signed`, and the feed's head stays where
-//! it was.
+//! `REFUSÉ par les règles de la fédération : … ; rien n'a été signé`, and the feed's head stays
+//! where it was.
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
@@ -32,10 +32,10 @@ fn refused(dir: &Path, args: &[&str], reason: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
     assert!(
-        stderr.contains("REFUSED by the federation's rules") && stderr.contains(reason),
+        stderr.contains("REFUSÉ par les règles de la fédération") && stderr.contains(reason),
         "{args:?}: expected the rule's reason {reason:?}, got {stderr}"
     );
-    assert!(stderr.contains("nothing was signed"), "{stderr}");
+    assert!(stderr.contains("rien n'a été signé"), "{stderr}");
     assert_eq!(head(dir), before, "{args:?}: the feed's head moved");
 }
 
@@ -83,7 +83,7 @@ fn what_the_rules_reject_is_refused_before_signing() {
             "--service",
             "démarches",
         ],
-        "has no real SIRET, RNA or RIDET (pivot \"00000000000000\")",
+        "n'a pas de vrai SIRET, RNA ou RIDET (pivot \"00000000000000\")",
     );
 
     // A second redemption of a redeemed voucher.
@@ -115,7 +115,7 @@ fn what_the_rules_reject_is_refused_before_signing() {
         "2026-03-10",
     ];
     on(dir, "sud", &redeem);
-    refused(dir, &redeem, "voucher 13-2026-CAF-01-1 is already redeemed");
+    refused(dir, &redeem, "le pass 13-2026-CAF-01-1 est déjà utilisé");
 
     // Declining a referral without a reason (blank is no reason), and a referral that expires
     // before it opens.
@@ -141,7 +141,7 @@ fn what_the_rules_reject_is_refused_before_signing() {
     );
     let referral = opened
         .lines()
-        .find_map(|l| l.strip_prefix("referral id: "))
+        .find_map(|l| l.strip_prefix("identifiant de l'orientation : "))
         .unwrap()
         .to_owned();
     refused(
@@ -185,7 +185,7 @@ fn what_the_rules_reject_is_refused_before_signing() {
 
     // Nothing the node signed is kept without effect: its log holds no domain rejection.
     assert!(
-        ok(dir, &["--data-dir", "sud", "rejections"]).starts_with("0 event(s)"),
+        ok(dir, &["--data-dir", "sud", "rejections"]).starts_with("0 événement(s)"),
         "the node signed an event its views reject"
     );
 }

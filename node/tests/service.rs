@@ -601,15 +601,15 @@ fn config_check_names_each_problem_and_serve_refuses_an_address_it_cannot_dial()
     let (code, report) = check("sud");
     assert_eq!(code, Some(0), "{report}");
     assert!(
-        report.contains("ok      serve.listen: 127.0.0.1:7300"),
+        report.contains("ok        serve.listen : 127.0.0.1:7300"),
         "{report}"
     );
     assert!(
-        report.contains("is \"Hub du Sud\" (hub) in federation \"Fédération test\""),
+        report.contains("est \"Hub du Sud\" (hub) dans la fédération \"Fédération test\""),
         "{report}"
     );
     assert!(
-        report.ends_with("sud/node.toml: 0 errors, 0 warnings\n"),
+        report.ends_with("sud/node.toml : 0 erreurs, 0 avertissements\n"),
         "{report}"
     );
 
@@ -629,12 +629,12 @@ fn config_check_names_each_problem_and_serve_refuses_an_address_it_cannot_dial()
     let (code, report) = check("sud");
     assert_eq!(code, Some(0), "{report}");
     assert!(
-        report.contains("the key matches the certificate"),
+        report.contains("la clé correspond au certificat"),
         "{report}"
     );
     assert!(
         report.contains(&format!(
-            "ok      serve.peers[0]: https://127.0.0.1:7302 (TLS, CA {}, pinned to \"ANCT\")",
+            "ok        serve.peers[0] : https://127.0.0.1:7302 (TLS, autorité {}, épinglé sur \"ANCT\")",
             dir.join("ca.pem").display()
         )),
         "{report}"
@@ -655,27 +655,27 @@ fn config_check_names_each_problem_and_serve_refuses_an_address_it_cannot_dial()
     let (code, report) = check("anct");
     assert_eq!(code, Some(1), "{report}");
     for line in [
-        "warning name: node.toml says \"Observatoire\" but the charter names this key \"ANCT\"",
-        "error   serve.listen: \"0.0.0.0\" has no port: write host:port, e.g. 127.0.0.1:7300",
-        "error   serve.peers[0].address: \"htps://hinaura.example:7300\": the scheme \"htps\" is neither http (plaintext) nor https (TLS)",
-        "error   serve.peers[1]: ca = ",
-        "is set but the address is plaintext http://: write https:// to use TLS with this peer (or remove ca)",
-        "error   serve.peers[2].key: this node's own key: a node does not pull from itself",
-        "warning serve.peers[3].address: no port: 443 will be dialled",
-        "error   serve.peers[3]: reading CA /etc/maillage/none.pem: No such file or directory",
-        "do not load: ",
-        "anct/node.toml: 6 errors, 2 warnings",
+        "attention name : node.toml dit \"Observatoire\" mais la charte nomme cette clé \"ANCT\"",
+        "erreur    serve.listen : \"0.0.0.0\" n'a pas de port : écrivez hôte:port, par ex. 127.0.0.1:7300",
+        "erreur    serve.peers[0].address : \"htps://hinaura.example:7300\" : le schéma \"htps\" n'est ni http (en clair) ni https (TLS)",
+        "erreur    serve.peers[1] : ca = ",
+        "est donné mais l'adresse est en clair (http://) : écrivez https:// pour parler TLS avec ce pair (ou retirez ca)",
+        "erreur    serve.peers[2].key : la propre clé de ce nœud : un nœud ne tire pas de lui-même",
+        "attention serve.peers[3].address : pas de port : le port 443 sera appelé",
+        "erreur    serve.peers[3] : lecture de l'autorité de certification /etc/maillage/none.pem : fichier ou répertoire introuvable",
+        "ne se chargent pas : ",
+        "anct/node.toml : 6 erreurs, 2 avertissements",
     ] {
         assert!(report.contains(line), "{line:?} missing from:\n{report}");
     }
-    assert!(report.contains("error   serve.tls: "), "{report}");
+    assert!(report.contains("erreur    serve.tls : "), "{report}");
 
     // A typo in a setting's name is an error, not a silent default.
     std::fs::write(&path, "name = \"ANCT\"\n\n[serve]\npeer = []\n").unwrap();
     let (code, report) = check("anct");
     assert_eq!(code, Some(1), "{report}");
     assert!(
-        report.contains("does not parse") && report.contains("peer"),
+        report.contains("ne se lit pas") && report.contains("peer"),
         "{report}"
     );
 
@@ -697,8 +697,8 @@ fn config_check_names_each_problem_and_serve_refuses_an_address_it_cannot_dial()
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("peer address \"htps://sud.example:7300\"")
-            && stderr.contains("the scheme \"htps\" is neither http (plaintext) nor https (TLS)")
+        stderr.contains("adresse du pair \"htps://sud.example:7300\"")
+            && stderr.contains("le schéma \"htps\" n'est ni http (en clair) ni https (TLS)")
             && stderr.contains("maillage config check"),
         "{stderr}"
     );

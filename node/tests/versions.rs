@@ -94,12 +94,12 @@ fn the_charter_names_the_protocol_version() {
     );
     let created = create_charter(dir, &members);
     assert!(
-        created.contains("(protocol v2, admission threshold 1)"),
+        created.contains("(protocole v2, seuil d'admission 1)"),
         "{created}"
     );
     on(dir, "hub", &["init", "--charter", "charter.pb"]);
     let shown = on(dir, "hub", &["federation", "show"]);
-    assert!(shown.contains("protocol v2"), "{shown}");
+    assert!(shown.contains("protocole v2"), "{shown}");
     let shown = json(&on(dir, "hub", &["federation", "show", "--json"]));
     assert_eq!(shown["protocol_version"], 2, "{shown}");
 }
@@ -202,7 +202,7 @@ fn a_protocol_v1_data_dir_is_refused_with_the_way_out() {
             "13",
         ],
     );
-    assert!(fresh.contains("initialised"), "{fresh}");
+    assert!(fresh.contains("initialisé"), "{fresh}");
     let shown = json(&on(dir, "fresh", &["federation", "show", "--json"]));
     assert_eq!(shown["protocol_version"], 2);
 }
@@ -395,12 +395,12 @@ fn a_serving_node_reports_peers_and_events_of_another_protocol_version() {
     let text = on(dir, "hub", &["status"]);
     assert!(
         text.contains(
-            "INCOMPATIBLE PROTOCOL: incompatible protocol (peer: v3, this node: v2); the link retries slowly"
+            "PROTOCOLE INCOMPATIBLE : incompatible protocol (peer: v3, this node: v2) ; le lien réessaie lentement"
         ),
         "{text}"
     );
     assert!(
-        text.contains("UNSUPPORTED PROTOCOL: events of protocol v3 from seq 1 of feed ")
+        text.contains("PROTOCOLE NON PRIS EN CHARGE : events of protocol v3 from seq 1 of feed ")
             && text.contains(
                 "this node implements v2: upgrade maillage to a release that implements v3"
             ),

@@ -273,7 +273,7 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
     assert_eq!(status["http"], anct_http.as_str(), "{status}");
     let text = on(dir, "anct", &["status"]);
     assert!(
-        text.contains(&format!("http: dashboard http://{anct_http}/")),
+        text.contains(&format!("http : tableau de bord http://{anct_http}/")),
         "{text}"
     );
     let sud_http = sud.http().unwrap();
@@ -641,7 +641,7 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
     assert!(charente.http().is_none());
     let status = json(&on(dir, "charente", &["status", "--json"]));
     assert!(status["http"].is_null(), "{status}");
-    assert!(on(dir, "charente", &["status"]).contains("http: off"));
+    assert!(on(dir, "charente", &["status"]).contains("http : désactivé"));
     charente.stop();
     sud.stop();
 }

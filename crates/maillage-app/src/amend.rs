@@ -1,8 +1,10 @@
 //! Charter amendments (docs/protocol.md §1b): proposing and endorsing them, and the
 //! federation as the views see it — members, their keys, and the history of amendments.
 
+use maillage_core::lang::t;
 use maillage_core::ledger::AmendmentView;
 use maillage_core::membership::{Change, Membership};
+use maillage_core::tr;
 use maillage_core::{EventId, HubId, Ledger, Role, pb};
 use maillage_store::EventStore;
 
@@ -38,7 +40,13 @@ impl App {
                 in_effect: ledger.membership().number >= number,
             }
         })
-        .map_err(|e| e.context(format!("amendment {number} of {:?}", charter.name())))
+        .map_err(|e| {
+            let name = charter.name();
+            e.context(tr!(
+                "amendement {number} de {name:?}",
+                "amendment {number} of {name:?}"
+            ))
+        })
     }
 
     pub(crate) fn endorse_amendment(&self, prefix: &str) -> Result<Signed> {
@@ -67,14 +75,16 @@ impl App {
             .name(&key)
             .map_or_else(|| key.short(), str::to_owned);
         let fork = self.node().store.forks().remove(&key).ok_or_else(|| {
-            AppError::not_found(format!(
+            AppError::not_found(tr!(
+                "le flux de {name} n'a pas bifurqué dans le stockage de ce nœud : aucune reprise à proposer",
                 "{name}'s feed did not fork in this node's store: no recovery to propose"
             ))
         })?;
         let (last_seq, branch) = self.node().store.held_branch(&key)?.ok_or_else(|| {
-            AppError::not_found(format!(
-                "this node holds none of {name}'s events past its fork at seq {}: ask a hub that does",
-                fork.fork.seq
+            let seq = fork.fork.seq;
+            AppError::not_found(tr!(
+                "ce nœud ne détient aucun événement de {name} après sa bifurcation à la position {seq} : demandez à un hub qui en détient",
+                "this node holds none of {name}'s events past its fork at seq {seq}: ask a hub that does"
             ))
         })?;
         Ok(RecoveryPlanView {
@@ -228,15 +238,29 @@ impl App {
 }
 
 fn key_of(field: &str, text: &str) -> Result<HubId> {
-    text.trim()
-        .parse::<HubId>()
-        .map_err(|_| AppError::invalid(field, "a public key (64 hex digits)", text))
+    text.trim().parse::<HubId>().map_err(|_| {
+        AppError::invalid(
+            field,
+            t(
+                "une clé publique (64 chiffres hexadécimaux)",
+                "a public key (64 hex digits)",
+            ),
+            text,
+        )
+    })
 }
 
 fn event_id(field: &str, text: &str) -> Result<EventId> {
-    text.trim()
-        .parse::<EventId>()
-        .map_err(|_| AppError::invalid(field, "an event id (64 hex digits)", text))
+    text.trim().parse::<EventId>().map_err(|_| {
+        AppError::invalid(
+            field,
+            t(
+                "un identifiant d'événement (64 chiffres hexadécimaux)",
+                "an event id (64 hex digits)",
+            ),
+            text,
+        )
+    })
 }
 
 /// A present member named by its key (current or former) or by part of its name (case and
@@ -244,9 +268,10 @@ fn event_id(field: &str, text: &str) -> Result<EventId> {
 fn member_of(membership: &Membership, field: &str, text: &str) -> Result<HubId> {
     if let Ok(key) = key_of(field, text) {
         return membership.seat(&key).map(|s| s.key).ok_or_else(|| {
-            AppError::not_found(format!(
-                "{field}: key {} is not a member of the federation",
-                key.short()
+            let key = key.short();
+            AppError::not_found(tr!(
+                "{field} : la clé {key} n'est pas membre de la fédération",
+                "{field}: key {key} is not a member of the federation"
             ))
         });
     }
@@ -259,22 +284,30 @@ fn member_of(membership: &Membership, field: &str, text: &str) -> Result<HubId> 
         .collect();
     match found.as_slice() {
         [one] => Ok(one.key),
-        [] => Err(AppError::not_found(format!(
-            "{field}: no present member named like {}",
-            maillage_core::excerpt::Excerpt::of(text)
-        ))),
-        many => Err(AppError::invalid_field(
-            field,
-            format!(
-                "{field}: {} names {} members ({}): give their key",
+        [] => {
+            let text = maillage_core::excerpt::Excerpt::of(text);
+            Err(AppError::not_found(tr!(
+                "{field} : aucun membre présent ne porte un nom comme {text}",
+                "{field}: no present member named like {text}"
+            )))
+        }
+        many => {
+            let (text, n, names) = (
                 maillage_core::excerpt::Excerpt::of(text),
                 many.len(),
                 many.iter()
                     .map(|s| s.name.as_str())
                     .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )),
+                    .join(", "),
+            );
+            Err(AppError::invalid_field(
+                field,
+                tr!(
+                    "{field} : {text} désigne {n} membres ({names}) : donnez leur clé",
+                    "{field}: {text} names {n} members ({names}): give their key"
+                ),
+            ))
+        }
     }
 }
 
@@ -284,7 +317,10 @@ fn find_proposal(views: &Ledger, prefix: &str) -> Result<AmendmentView> {
     if wanted.len() < 4 || !wanted.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(AppError::invalid(
             "proposal",
-            "the proposal's event id or a prefix of it (at least 4 hex digits)",
+            t(
+                "l'identifiant d'événement de la proposition ou un de ses préfixes (au moins 4 chiffres hexadécimaux)",
+                "the proposal's event id or a prefix of it (at least 4 hex digits)",
+            ),
             prefix,
         ));
     }
@@ -295,13 +331,23 @@ fn find_proposal(views: &Ledger, prefix: &str) -> Result<AmendmentView> {
         .collect();
     match found.as_slice() {
         [one] => Ok(one.clone()),
-        [] => Err(AppError::not_found(format!(
-            "no amendment proposal {prefix} in this node's views (`maillage federation show` lists them)"
-        ))),
-        _ => Err(AppError::invalid_field(
-            "proposal",
-            format!("{prefix} names {} proposals: give more digits", found.len()),
-        )),
+        [] => {
+            let prefix = maillage_core::excerpt::Excerpt::of(prefix);
+            Err(AppError::not_found(tr!(
+                "aucune proposition d'amendement {prefix} dans les vues de ce nœud (`maillage federation show` les liste)",
+                "no amendment proposal {prefix} in this node's views (`maillage federation show` lists them)"
+            )))
+        }
+        _ => {
+            let (prefix, n) = (maillage_core::excerpt::Excerpt::of(prefix), found.len());
+            Err(AppError::invalid_field(
+                "proposal",
+                tr!(
+                    "{prefix} désigne {n} propositions : donnez plus de chiffres",
+                    "{prefix} names {n} proposals: give more digits"
+                ),
+            ))
+        }
     }
 }
 

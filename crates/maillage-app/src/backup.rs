@@ -13,6 +13,7 @@ use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use maillage_core::lang::{FileOp, on_file};
 use serde::{Deserialize, Serialize};
 
 use crate::datadir::DataDir;
@@ -57,8 +58,8 @@ pub fn restored(data_dir: &DataDir) -> Result<Option<BackupMarker>> {
             .map_err(|e| AppError::internal(format!("{}: {e}", path.display()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(AppError::internal(format!(
-            "reading {}: {e}",
-            path.display()
+            "{}: {e}",
+            on_file(FileOp::Read, &path)
         ))),
     }
 }
@@ -69,8 +70,11 @@ pub fn clear_restored(data_dir: &DataDir) -> Result<()> {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(AppError::internal(format!(
-            "removing {}: {e}",
-            marker_path(data_dir).display()
+            "{}: {e}",
+            maillage_core::lang::on_file(
+                maillage_core::lang::FileOp::Remove,
+                &marker_path(data_dir)
+            )
         ))),
     }
 }
@@ -80,22 +84,24 @@ pub fn clear_restored(data_dir: &DataDir) -> Result<()> {
 /// before the marker is written, and the marker last.
 pub fn backup(from: &DataDir, to: &Path, now_ms: u64) -> Result<BackupReport> {
     if !from.has_key() {
-        return Err(AppError::not_found(format!(
-            "{} is not a data dir (no node.key)",
-            from.root().display()
+        let root = from.root().display();
+        return Err(AppError::not_found(maillage_core::tr!(
+            "{root} n'est pas un répertoire de données (pas de node.key)",
+            "{root} is not a data dir (no node.key)"
         )));
     }
     if to.exists() {
         let empty = fs::read_dir(to)
-            .with_context(|| format!("reading {}", to.display()))?
+            .with_context(|| on_file(FileOp::Read, to))?
             .next()
             .is_none();
         if !empty {
+            let to = to.display();
             return Err(AppError::invalid_field(
                 "dir",
-                format!(
-                    "{} is not empty: a backup goes into a new or empty directory; nothing was written",
-                    to.display()
+                maillage_core::tr!(
+                    "{to} n'est pas vide : une sauvegarde va dans un répertoire nouveau ou vide ; rien n'a été écrit",
+                    "{to} is not empty: a backup goes into a new or empty directory; nothing was written"
                 ),
             ));
         }
@@ -103,7 +109,7 @@ pub fn backup(from: &DataDir, to: &Path, now_ms: u64) -> Result<BackupReport> {
     let target = DataDir::new(to);
     target.create()?;
     fs::create_dir_all(target.store_path())
-        .with_context(|| format!("creating {}", target.store_path().display()))?;
+        .with_context(|| on_file(FileOp::Create, &target.store_path()))?;
     let mut report = BackupReport {
         dir: to.to_path_buf(),
         files: Vec::new(),
@@ -114,7 +120,7 @@ pub fn backup(from: &DataDir, to: &Path, now_ms: u64) -> Result<BackupReport> {
         (from.charter_path(), target.charter_path(), false),
         (from.config_path(), target.config_path(), false),
     ] {
-        let bytes = fs::read(&source).with_context(|| format!("reading {}", source.display()))?;
+        let bytes = fs::read(&source).with_context(|| on_file(FileOp::Read, &source))?;
         write_synced(&dest, &bytes, secret)?;
         report.bytes += bytes.len() as u64;
         report.files.push(file_name(&dest));
@@ -122,14 +128,16 @@ pub fn backup(from: &DataDir, to: &Path, now_ms: u64) -> Result<BackupReport> {
     let log = from.store_path().join("events.log");
     let dest = target.store_path().join("events.log");
     let length = fs::metadata(&log)
-        .with_context(|| format!("reading {}", log.display()))?
+        .with_context(|| on_file(FileOp::Read, &log))?
         .len();
-    let mut input = fs::File::open(&log).with_context(|| format!("opening {}", log.display()))?;
-    let mut output =
-        fs::File::create(&dest).with_context(|| format!("creating {}", dest.display()))?;
+    let mut input = fs::File::open(&log).with_context(|| on_file(FileOp::Open, &log))?;
+    let mut output = fs::File::create(&dest).with_context(|| on_file(FileOp::Create, &dest))?;
     let copied = std::io::copy(&mut (&mut input).take(length), &mut output)
-        .with_context(|| format!("copying {}", log.display()))?;
-    output.sync_all().context("syncing the copied store")?;
+        .with_context(|| on_file(FileOp::Copy, &log))?;
+    output.sync_all().context(maillage_core::lang::t(
+        "synchronisation sur disque du stockage copié",
+        "syncing the copied store",
+    ))?;
     report.bytes += copied;
     report.files.push("store/events.log".into());
     sync_dir(&target.store_path())?;
@@ -163,14 +171,14 @@ fn write_synced(path: &Path, bytes: &[u8], secret: bool) -> Result<()> {
     let _ = secret;
     let mut file = options
         .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
+        .with_context(|| on_file(FileOp::Create, path))?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing {}", path.display()))
+        .with_context(|| on_file(FileOp::Write, path))
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
     fs::File::open(dir)
         .and_then(|d| d.sync_all())
-        .with_context(|| format!("syncing {}", dir.display()))
+        .with_context(|| on_file(FileOp::Sync, dir))
 }

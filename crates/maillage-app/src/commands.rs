@@ -4,6 +4,8 @@
 use std::time::Duration;
 
 use maillage_core::date::{format_date, parse_date};
+use maillage_core::lang::t;
+use maillage_core::tr;
 use maillage_core::{HubId, Ledger, PersonId, VerifiedEvent, pb};
 use maillage_store::{EventStore, Inserted};
 use rand::RngExt;
@@ -168,11 +170,14 @@ impl App {
             match network.request_transfer(owner, vec![r.serial.clone()], venue_id.clone()) {
                 Ok(transfer) => {
                     if !network.wait_for(&transfer, TRANSFER_ARRIVAL_WAIT) {
-                        return Err(AppError::unavailable(format!(
-                            "hub {owner_name} transferred voucher {} (event {}), but its log has not reached this node within {} s; run the redemption again shortly",
-                            r.serial,
+                        let (serial, event, secs) = (
+                            &r.serial,
                             transfer.id.short(),
-                            TRANSFER_ARRIVAL_WAIT.as_secs()
+                            TRANSFER_ARRIVAL_WAIT.as_secs(),
+                        );
+                        return Err(AppError::unavailable(tr!(
+                            "le hub {owner_name} a transféré le pass {serial} (événement {event}), mais son journal n'a pas atteint ce nœud en {secs} s ; relancez l'encaissement dans un instant",
+                            "hub {owner_name} transferred voucher {serial} (event {event}), but its log has not reached this node within {secs} s; run the redemption again shortly"
                         )));
                     }
                     transferred_by = Some(TransferNote {
@@ -188,14 +193,18 @@ impl App {
                         date: Some(date),
                     })?;
                     return Ok(Response::Claimed {
-                        unreachable: format!("owner {owner_name} unreachable ({why})"),
+                        unreachable: tr!(
+                            "propriétaire {owner_name} injoignable ({why})",
+                            "owner {owner_name} unreachable ({why})"
+                        ),
                         claim,
                     });
                 }
                 Err(TransferFailure::Refused(why)) => {
-                    return Err(AppError::rejected(format!(
-                        "the owner {owner_name} refused to transfer voucher {}: {why}",
-                        r.serial
+                    let serial = &r.serial;
+                    return Err(AppError::rejected(tr!(
+                        "le propriétaire {owner_name} a refusé de transférer le pass {serial} : {why}",
+                        "the owner {owner_name} refused to transfer voucher {serial}: {why}"
                     )));
                 }
             }
@@ -300,7 +309,11 @@ impl App {
     pub(crate) fn settle(&self, r: Settle) -> Result<Signed> {
         let month_ok = r.period.len() == 7 && parse_date(&format!("{}-01", r.period)).is_some();
         if !month_ok {
-            return Err(AppError::invalid("period", "a month YYYY-MM", &r.period));
+            return Err(AppError::invalid(
+                "period",
+                t("un mois AAAA-MM", "a month YYYY-MM"),
+                &r.period,
+            ));
         }
         let mut views = self.node().views()?;
         let venue_id = resolve::venue(&views, "venue", &r.venue)?;
@@ -310,7 +323,10 @@ impl App {
                 .rsplit_once('-')
                 .and_then(|(b, _)| views.batch_by_id(b))
                 .ok_or_else(|| {
-                    AppError::not_found(format!("voucher {serial}: unknown batch on this node"))
+                    AppError::not_found(tr!(
+                        "pass {serial} : lot inconnu sur ce nœud",
+                        "voucher {serial}: unknown batch on this node"
+                    ))
                 })?;
             amount += batch.face_value_cents;
         }
@@ -349,7 +365,12 @@ impl App {
                     .iter()
                     .next()
                     .cloned()
-                    .ok_or_else(|| AppError::forbidden("this hub holds no territory"))?;
+                    .ok_or_else(|| {
+                        AppError::forbidden(t(
+                            "ce hub ne tient aucun territoire",
+                            "this hub holds no territory",
+                        ))
+                    })?;
                 let mut rng = rand::rng();
                 const ALNUM: &[u8] = b"ABCDEFGHJKMNPQRSTVWXYZ0123456789";
                 let tail: String = (0..6)
@@ -392,10 +413,10 @@ impl App {
                 .map(|r| r.expires_on.to_string())
                 .unwrap_or_default();
             let target = if venue_id.is_empty() {
-                format!(
-                    "territory {}",
-                    r.service_territory.clone().unwrap_or_default()
-                )
+                {
+                    let territory = r.service_territory.clone().unwrap_or_default();
+                    tr!("territoire {territory}", "territory {territory}")
+                }
             } else {
                 resolve::venue_label(ledger, &venue_id)
             };
@@ -515,9 +536,10 @@ impl App {
         let mut views = self.node().views()?;
         let events = views.person_events(&r.person);
         if events.is_empty() {
-            return Err(AppError::not_found(
+            return Err(AppError::not_found(t(
+                "ce nœud ne détient aucun lien vers cette personne (code inconnu, déjà oubliée, ou liens au-delà de la durée de conservation) : rien à effacer",
                 "this node holds no link to this person (unknown code, already forgotten, or links past retention): nothing to erase",
-            ));
+            )));
         }
         let named = events.len().min(maillage_core::personal::FORGET_EVENTS_MAX);
         let body = pb::event::Body::PersonForgotten(pb::PersonForgotten {
@@ -535,19 +557,22 @@ impl App {
     pub(crate) fn import_log(&self, r: ImportLog) -> Result<LogImported> {
         let node = self.node();
         let (charter, events) = crate::logfile::read(&r.content).map_err(|problem| {
+            let source = &r.source;
             AppError::invalid_field(
                 "file",
-                format!("{} does not verify, nothing imported: {problem}", r.source),
+                tr!(
+                    "{source} ne se vérifie pas, rien n'est importé : {problem}",
+                    "{source} does not verify, nothing imported: {problem}"
+                ),
             )
         })?;
         if charter.bytes() != node.charter.bytes() {
+            let (source, theirs, ours) = (&r.source, charter.name(), node.charter.name());
             return Err(AppError::invalid_field(
                 "file",
-                format!(
-                    "{} belongs to federation {:?}, not this node's {:?}: nothing imported",
-                    r.source,
-                    charter.name(),
-                    node.charter.name()
+                tr!(
+                    "{source} appartient à la fédération {theirs:?}, pas à celle de ce nœud, {ours:?} : rien n'est importé",
+                    "{source} belongs to federation {theirs:?}, not this node's {ours:?}: nothing imported"
                 ),
             ));
         }

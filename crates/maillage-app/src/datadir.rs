@@ -22,6 +22,9 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use maillage_core::lang::t;
+use maillage_core::lang::{FileOp, on_file};
+use maillage_core::tr;
 use maillage_core::{Charter, SecretKey};
 use serde::{Deserialize, Serialize};
 
@@ -188,13 +191,22 @@ impl DataDir {
 
     /// Creates the directory (mode 0700 on Unix).
     pub fn create(&self) -> Result<()> {
-        fs::create_dir_all(&self.root)
-            .with_context(|| format!("creating data dir {}", self.root.display()))?;
+        fs::create_dir_all(&self.root).with_context(|| {
+            let root = self.root.display();
+            tr!(
+                "création du répertoire de données {root}",
+                "creating data dir {root}"
+            )
+        })?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&self.root, fs::Permissions::from_mode(0o700))
-                .with_context(|| format!("restricting {}", self.root.display()))?;
+            fs::set_permissions(&self.root, fs::Permissions::from_mode(0o700)).with_context(
+                || {
+                    let root = self.root.display();
+                    tr!("restriction des droits de {root}", "restricting {root}")
+                },
+            )?;
         }
         Ok(())
     }
@@ -206,20 +218,25 @@ impl DataDir {
 
     /// Reads the key file.
     pub fn read_key(&self) -> Result<SecretKey> {
-        read_secret(&self.key_path())
-            .map_err(|e| e.context("run `maillage init` first, or pass --data-dir"))
+        read_secret(&self.key_path()).map_err(|e| {
+            e.context(t(
+                "lancez d'abord `maillage init`, ou donnez --data-dir",
+                "run `maillage init` first, or pass --data-dir",
+            ))
+        })
     }
 
     /// Reads and validates the charter.
     pub fn read_charter(&self) -> Result<Charter> {
         let path = self.charter_path();
+        let shown = path.display();
         let bytes = fs::read(&path).with_context(|| {
-            format!(
-                "reading charter {} (run `maillage init --charter FILE` or `maillage init --name … --territories …`)",
-                path.display()
+            tr!(
+                "lecture de la charte {shown} (lancez `maillage init --charter FICHIER` ou `maillage init --name … --territories …`)",
+                "reading charter {shown} (run `maillage init --charter FILE` or `maillage init --name … --territories …`)"
             )
         })?;
-        Charter::from_bytes(bytes).with_context(|| format!("charter {}", path.display()))
+        Charter::from_bytes(bytes).with_context(|| tr!("charte {shown}", "charter {shown}"))
     }
 
     /// Writes the charter bytes (atomically: temp file, then rename).
@@ -230,9 +247,11 @@ impl DataDir {
     /// Reads `node.toml`.
     pub fn read_config(&self) -> Result<NodeConfig> {
         let path = self.config_path();
-        let text =
-            fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+        let text = fs::read_to_string(&path).with_context(|| on_file(FileOp::Read, &path))?;
+        toml::from_str(&text).with_context(|| {
+            let shown = path.display();
+            tr!("lecture de {shown}", "parsing {shown}")
+        })
     }
 
     /// Writes `node.toml`.
@@ -247,15 +266,17 @@ impl DataDir {
     /// Fails unless the directory holds an initialised node.
     pub fn require_initialised(&self) -> Result<()> {
         if !self.root.exists() {
-            return Err(AppError::unavailable(format!(
-                "data dir {} does not exist: run `maillage init` (or pass --data-dir / set MAILLAGE_DATA_DIR)",
-                self.root.display()
+            let root = self.root.display();
+            return Err(AppError::unavailable(tr!(
+                "le répertoire de données {root} n'existe pas : lancez `maillage init` (ou donnez --data-dir / MAILLAGE_DATA_DIR)",
+                "data dir {root} does not exist: run `maillage init` (or pass --data-dir / set MAILLAGE_DATA_DIR)"
             )));
         }
         if !self.charter_path().exists() {
-            return Err(AppError::unavailable(format!(
-                "data dir {} has no charter yet: run `maillage init --charter FILE` to join a federation, or `maillage init --name NAME --territories 04,05` to found one",
-                self.root.display()
+            let root = self.root.display();
+            return Err(AppError::unavailable(tr!(
+                "le répertoire de données {root} n'a pas encore de charte : lancez `maillage init --charter FICHIER` pour rejoindre une fédération, ou `maillage init --name NOM --territories 04,05` pour en fonder une",
+                "data dir {root} has no charter yet: run `maillage init --charter FILE` to join a federation, or `maillage init --name NAME --territories 04,05` to found one"
             )));
         }
         Ok(())
@@ -267,13 +288,12 @@ impl DataDir {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
     let written = (|| -> Result<()> {
-        let mut file =
-            fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        let mut file = fs::File::create(&tmp).with_context(|| on_file(FileOp::Create, &tmp))?;
         file.write_all(bytes)
-            .with_context(|| format!("writing {}", tmp.display()))?;
+            .with_context(|| on_file(FileOp::Write, &tmp))?;
         file.sync_all()
-            .with_context(|| format!("writing {}", tmp.display()))?;
-        fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+            .with_context(|| on_file(FileOp::Write, &tmp))?;
+        fs::rename(&tmp, path).with_context(|| on_file(FileOp::Write, path))
     })();
     if written.is_err() {
         let _ = fs::remove_file(&tmp);
@@ -300,31 +320,44 @@ pub fn write_secret(path: &Path, key: &SecretKey) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("creating key file {}", path.display()))?;
-    writeln!(file, "{}", hex::encode(key.seed())).context("writing the key file")?;
-    file.sync_all().context("writing the key file")?;
+    let mut file = options.open(path).with_context(|| {
+        let shown = path.display();
+        tr!(
+            "création du fichier de clé {shown}",
+            "creating key file {shown}"
+        )
+    })?;
+    let writing = || t("écriture du fichier de clé", "writing the key file");
+    writeln!(file, "{}", hex::encode(key.seed())).with_context(writing)?;
+    file.sync_all().with_context(writing)?;
     Ok(())
 }
 
 /// Reads a secret key file, warning when others may read it.
 pub fn read_secret(path: &Path) -> Result<SecretKey> {
-    let text =
-        fs::read_to_string(path).with_context(|| format!("reading key file {}", path.display()))?;
+    let shown = path.display();
+    let text = fs::read_to_string(path).with_context(|| {
+        tr!(
+            "lecture du fichier de clé {shown}",
+            "reading key file {shown}"
+        )
+    })?;
     let mut seed = [0u8; 32];
     hex::decode_to_slice(text.trim(), &mut seed).map_err(|_| {
-        AppError::internal(format!(
-            "key file {}: expected 64 hex digits, found {} characters",
-            path.display(),
-            text.trim().len()
+        let n = text.trim().len();
+        AppError::internal(tr!(
+            "fichier de clé {shown} : 64 chiffres hexadécimaux attendus, {n} caractères trouvés",
+            "key file {shown}: expected 64 hex digits, found {n} characters"
         ))
     })?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = fs::metadata(path)
-            .context("reading the key file's mode")?
+            .context(t(
+                "lecture des droits du fichier de clé",
+                "reading the key file's mode",
+            ))?
             .permissions()
             .mode();
         if mode & 0o077 != 0 {

@@ -79,13 +79,15 @@ impl AppError {
         }
     }
 
-    /// `field` is malformed: expected this, found that (quoted as a bounded excerpt).
+    /// `field` is malformed: expected this (in the current language), found that (quoted as a
+    /// bounded excerpt).
     pub fn invalid(field: &str, expected: &str, found: &str) -> Self {
+        let found = maillage_core::excerpt::Excerpt::of(found);
         Self {
             kind: ErrorKind::InvalidArgument,
-            message: format!(
-                "{field}: expected {expected}, found {}",
-                maillage_core::excerpt::Excerpt::of(found)
+            message: maillage_core::tr!(
+                "{field} : attendu {expected}, reçu {found}",
+                "{field}: expected {expected}, found {found}"
             ),
             field: Some(field.to_owned()),
             code: None,
@@ -139,32 +141,39 @@ impl AppError {
 
     /// Prefixes the message with what was being done.
     pub fn context(mut self, what: impl std::fmt::Display) -> Self {
-        self.message = format!("{what}: {}", self.message);
+        let message = &self.message;
+        self.message = maillage_core::tr!("{what} : {message}", "{what}: {message}");
         self
     }
 }
 
 impl From<maillage_store::StoreError> for AppError {
     fn from(error: maillage_store::StoreError) -> Self {
-        Self::internal(format!("store: {error}"))
+        Self::internal(maillage_core::tr!("stockage : {error}", "store: {error}"))
     }
 }
 
 impl From<csv::Error> for AppError {
     fn from(error: csv::Error) -> Self {
-        Self::internal(format!("writing CSV: {error}"))
+        Self::internal(maillage_core::tr!(
+            "écriture du CSV : {error}",
+            "writing CSV: {error}"
+        ))
     }
 }
 
 impl From<maillage_venues::ExportError> for AppError {
     fn from(error: maillage_venues::ExportError) -> Self {
-        Self::internal(format!("writing CSV: {error}"))
+        Self::internal(maillage_core::tr!(
+            "écriture du CSV : {error}",
+            "writing CSV: {error}"
+        ))
     }
 }
 
 impl From<std::io::Error> for AppError {
     fn from(error: std::io::Error) -> Self {
-        Self::internal(error.to_string())
+        Self::internal(maillage_core::lang::io_error(&error))
     }
 }
 
@@ -202,7 +211,7 @@ impl From<AppError> for AppErrorSource {
 
 impl From<std::io::Error> for AppErrorSource {
     fn from(error: std::io::Error) -> Self {
-        Self(AppError::internal(error.to_string()))
+        Self(AppError::from(error))
     }
 }
 

@@ -152,8 +152,12 @@ impl App {
                 .ok_or_else(|| {
                     AppError::invalid(
                         "tables",
-                        "lieux.csv, venues.csv, vouchers.csv, referrals.csv, events.csv, \
-                         stats.csv or indicators.csv",
+                        maillage_core::lang::t(
+                            "lieux.csv, venues.csv, vouchers.csv, referrals.csv, events.csv, \
+                             stats.csv ou indicators.csv",
+                            "lieux.csv, venues.csv, vouchers.csv, referrals.csv, events.csv, \
+                             stats.csv or indicators.csv",
+                        ),
                         name,
                     )
                 })?;
@@ -208,7 +212,7 @@ impl App {
                 name: DATAPACKAGE.to_owned(),
                 content,
                 items: files.len() as u64,
-                items_are: "files described".to_owned(),
+                items_are: maillage_core::lang::t("fichiers décrits", "files described").to_owned(),
             });
         }
         Ok(files)
@@ -224,7 +228,10 @@ impl App {
             name: "log.mlog".into(),
             content,
             items,
-            items_are: format!("events from {} feeds", node.store.frontier().len()),
+            items_are: {
+                let feeds = node.store.frontier().len();
+                maillage_core::tr!("événements de {feeds} flux", "events from {feeds} feeds")
+            },
         })
     }
 }

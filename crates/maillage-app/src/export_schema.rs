@@ -55,14 +55,18 @@ impl Table {
     }
 
     pub fn rows_are(self) -> &'static str {
+        let t = maillage_core::lang::t;
         match self {
-            Self::Venues => "open venues, national standard v1",
-            Self::VenueIndex => "venues, closed ones included",
-            Self::Vouchers => "vouchers",
-            Self::Referrals => "referrals",
-            Self::Events => "events",
-            Self::Stats => "figures",
-            Self::Indicators => "indicator values",
+            Self::Venues => t(
+                "lieux ouverts, standard national v1",
+                "open venues, national standard v1",
+            ),
+            Self::VenueIndex => t("lieux, fermés compris", "venues, closed ones included"),
+            Self::Vouchers => t("pass", "vouchers"),
+            Self::Referrals => t("orientations", "referrals"),
+            Self::Events => t("événements", "events"),
+            Self::Stats => t("chiffres", "figures"),
+            Self::Indicators => t("valeurs d'indicateurs", "indicator values"),
         }
     }
 

@@ -50,13 +50,20 @@ pub struct MemberEntry {
 
 /// Parses the members file and founds the charter.
 pub fn charter_from_toml(text: &str) -> Result<Charter> {
-    let file: MembersFile = toml::from_str(text).context("parsing the members file")?;
+    let file: MembersFile = toml::from_str(text).context(maillage_core::lang::t(
+        "lecture du fichier des membres",
+        "parsing the members file",
+    ))?;
     let mut specs = Vec::with_capacity(file.members.len());
     for (index, member) in file.members.iter().enumerate() {
         let key: HubId = member.key.parse().map_err(|e| {
+            let (n, name) = (index + 1, &member.name);
             AppError::invalid_field(
                 "key",
-                format!("member #{} ({:?}): key: {e}", index + 1, member.name),
+                maillage_core::tr!(
+                    "membre n° {n} ({name:?}) : clé : {e}",
+                    "member #{n} ({name:?}): key: {e}"
+                ),
             )
         })?;
         specs.push(MemberSpec {
@@ -68,7 +75,8 @@ pub fn charter_from_toml(text: &str) -> Result<Charter> {
     }
     let hubs = specs.iter().filter(|m| m.role == Role::Hub).count() as u32;
     let threshold = file.admission_threshold.unwrap_or(hubs / 2 + 1);
-    Charter::found(&file.name, threshold, specs).context("the charter")
+    Charter::found(&file.name, threshold, specs)
+        .context(maillage_core::lang::t("la charte", "the charter"))
 }
 
 #[cfg(test)]
@@ -89,6 +97,6 @@ mod tests {
         assert_eq!(charter.holder_of("84"), Some(a));
         let bad = text.replace("\"13\"", "\"1\"");
         let err = format!("{:#}", charter_from_toml(&bad).unwrap_err());
-        assert!(err.contains("found \"1\""), "{err}");
+        assert!(err.contains("reçu \"1\""), "{err}");
     }
 }

@@ -17,6 +17,8 @@ use std::fmt;
 use std::io::Write;
 
 use maillage_core::chain::{self, Head, Position};
+use maillage_core::lang::t;
+use maillage_core::tr;
 use maillage_core::{Charter, HubId, VerifiedEvent, verify_encoded};
 use sha2::{Digest, Sha256};
 
@@ -44,8 +46,12 @@ impl<W: Write> LogWriter<W> {
             count: 0,
         };
         writer.put(MAGIC)?;
-        let len = u32::try_from(charter.bytes().len())
-            .map_err(|_| AppError::internal("the charter is too large for a log file"))?;
+        let len = u32::try_from(charter.bytes().len()).map_err(|_| {
+            AppError::internal(t(
+                "la charte est trop grande pour un fichier de journal",
+                "the charter is too large for a log file",
+            ))
+        })?;
         writer.put(&len.to_be_bytes())?;
         writer.put(charter.bytes())?;
         Ok(writer)
@@ -53,7 +59,7 @@ impl<W: Write> LogWriter<W> {
 
     fn put(&mut self, bytes: &[u8]) -> Result<()> {
         self.hasher.update(bytes);
-        self.out.write_all(bytes).context("writing the log file")
+        self.out.write_all(bytes).with_context(writing)
     }
 
     /// Appends one event, with its personal part while this node holds it (§2b: a reader
@@ -61,8 +67,12 @@ impl<W: Write> LogWriter<W> {
     pub fn event(&mut self, event: &VerifiedEvent) -> Result<()> {
         let bytes = prost::Message::encode_to_vec(&event.wire());
         self.put(&[EVENT_TAG])?;
-        let len = u32::try_from(bytes.len())
-            .map_err(|_| AppError::internal("an event is too large for a log file"))?;
+        let len = u32::try_from(bytes.len()).map_err(|_| {
+            AppError::internal(t(
+                "un événement est trop grand pour un fichier de journal",
+                "an event is too large for a log file",
+            ))
+        })?;
         self.put(&len.to_be_bytes())?;
         self.put(&bytes)?;
         self.count += 1;
@@ -75,10 +85,8 @@ impl<W: Write> LogWriter<W> {
         let count = self.count;
         self.put(&count.to_be_bytes())?;
         let digest: [u8; 32] = self.hasher.finalize().into();
-        self.out
-            .write_all(&digest)
-            .context("writing the log file")?;
-        self.out.flush().context("writing the log file")?;
+        self.out.write_all(&digest).with_context(writing)?;
+        self.out.flush().with_context(writing)?;
         Ok(count)
     }
 }
@@ -96,7 +104,11 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "byte {}: {}: {}", self.offset, self.item, self.reason)
+        let (offset, item, reason) = (self.offset, &self.item, &self.reason);
+        f.write_str(&tr!(
+            "octet {offset} : {item} : {reason}",
+            "byte {offset}: {item}: {reason}"
+        ))
     }
 }
 
@@ -143,10 +155,13 @@ fn take<'a>(bytes: &'a [u8], at: usize, len: usize, item: &str) -> Result<&'a [u
         .ok_or_else(|| Problem {
             offset: at,
             item: item.to_owned(),
-            reason: format!(
-                "truncated: expected {len} bytes, found {}",
-                bytes.len().saturating_sub(at)
-            ),
+            reason: {
+                let found = bytes.len().saturating_sub(at);
+                tr!(
+                    "tronqué : {len} octets attendus, {found} trouvés",
+                    "truncated: expected {len} bytes, found {found}"
+                )
+            },
         })
 }
 
@@ -159,31 +174,42 @@ fn verify_into(
     report: &mut FileReport,
     sink: &mut dyn FnMut(VerifiedEvent),
 ) -> Result<(), Problem> {
-    let magic = take(bytes, 0, MAGIC.len(), "magic")?;
+    let magic_item = t("signature du format", "magic");
+    let magic = take(bytes, 0, MAGIC.len(), magic_item)?;
     if magic != MAGIC {
         return Err(Problem {
             offset: 0,
-            item: "magic".into(),
-            reason: "not a maillage log file (expected \"MAILLAGE-LOG\\0v1\\n\")".into(),
+            item: magic_item.into(),
+            reason: t(
+                "pas un fichier de journal maillage (attendu \"MAILLAGE-LOG\\0v1\\n\")",
+                "not a maillage log file (expected \"MAILLAGE-LOG\\0v1\\n\")",
+            )
+            .into(),
         });
     }
     let mut at = MAGIC.len();
-    let len = be_u32(take(bytes, at, 4, "charter length")?);
-    let charter_bytes = take(bytes, at + 4, len, "charter")?;
+    let len = be_u32(take(
+        bytes,
+        at,
+        4,
+        t("longueur de la charte", "charter length"),
+    )?);
+    let charter_item = t("charte", "charter");
+    let charter_bytes = take(bytes, at + 4, len, charter_item)?;
     let charter = Charter::from_bytes(charter_bytes.to_vec()).map_err(|e| Problem {
         offset: at,
-        item: "charter".into(),
+        item: charter_item.into(),
         reason: e.to_string(),
     })?;
     report.federation = Some(charter.name().to_owned());
     at += 4 + len;
     let mut index = 0u64;
     loop {
-        let tag = take(bytes, at, 1, "frame tag")?[0];
+        let tag = take(bytes, at, 1, t("étiquette de trame", "frame tag"))?[0];
         match tag {
             EVENT_TAG => {
                 index += 1;
-                let frame = format!("event #{index}");
+                let frame = tr!("événement #{index}", "event #{index}");
                 let len = be_u32(take(bytes, at + 1, 4, &frame)?);
                 let body = take(bytes, at + 5, len, &frame)?;
                 let event = verify_encoded(body, &charter).map_err(|e| Problem {
@@ -191,10 +217,10 @@ fn verify_into(
                     item: frame.clone(),
                     reason: e.to_string(),
                 })?;
-                let item = format!(
-                    "event #{index} (feed {}, seq {})",
-                    event.author.short(),
-                    event.seq
+                let (feed, seq) = (event.author.short(), event.seq);
+                let item = tr!(
+                    "événement #{index} (flux {feed}, position {seq})",
+                    "event #{index} (feed {feed}, seq {seq})"
                 );
                 let head = report.feeds.get(&event.author).copied();
                 match chain::position(head, &event) {
@@ -203,11 +229,13 @@ fn verify_into(
                         return Err(Problem {
                             offset: at,
                             item,
-                            reason: format!(
-                                "seq {} repeats or goes back (feed is at {})",
-                                event.seq,
-                                head.map_or(0, |h| h.seq)
-                            ),
+                            reason: {
+                                let at_seq = head.map_or(0, |h| h.seq);
+                                tr!(
+                                    "la position {seq} se répète ou recule (le flux est à {at_seq})",
+                                    "seq {seq} repeats or goes back (feed is at {at_seq})"
+                                )
+                            },
                         });
                     }
                     Err(e) => {
@@ -230,30 +258,43 @@ fn verify_into(
                 at += 5 + len;
             }
             TRAILER_TAG => {
-                let count_bytes = take(bytes, at + 1, 8, "trailer")?;
+                let trailer = t("fin de fichier signée", "trailer");
+                let count_bytes = take(bytes, at + 1, 8, trailer)?;
                 let count = u64::from_be_bytes(count_bytes.try_into().unwrap_or([0; 8]));
-                let digest = take(bytes, at + 9, 32, "trailer")?;
+                let digest = take(bytes, at + 9, 32, trailer)?;
                 if count != report.events {
+                    let expected = report.events;
                     return Err(Problem {
                         offset: at,
-                        item: "trailer".into(),
-                        reason: format!("event count: expected {}, found {count}", report.events),
+                        item: trailer.into(),
+                        reason: tr!(
+                            "nombre d'événements : {expected} attendus, {count} trouvés",
+                            "event count: expected {expected}, found {count}"
+                        ),
                     });
                 }
                 let expected: [u8; 32] = Sha256::digest(&bytes[..at + 9]).into();
                 if digest != expected {
                     return Err(Problem {
                         offset: at + 9,
-                        item: "trailer".into(),
-                        reason: "file digest does not match: a byte was changed in the magic, the charter or the framing".into(),
+                        item: trailer.into(),
+                        reason: t(
+                            "l'empreinte du fichier ne correspond pas : un octet a changé dans la signature du format, la charte ou le découpage en trames",
+                            "file digest does not match: a byte was changed in the magic, the charter or the framing",
+                        )
+                        .into(),
                     });
                 }
                 let end = at + 9 + 32;
                 if end != bytes.len() {
+                    let extra = bytes.len() - end;
                     return Err(Problem {
                         offset: end,
-                        item: "end of file".into(),
-                        reason: format!("{} unexpected bytes after the trailer", bytes.len() - end),
+                        item: t("fin du fichier", "end of file").into(),
+                        reason: tr!(
+                            "{extra} octets inattendus après la fin signée",
+                            "{extra} unexpected bytes after the trailer"
+                        ),
                     });
                 }
                 return Ok(());
@@ -261,14 +302,22 @@ fn verify_into(
             other => {
                 return Err(Problem {
                     offset: at,
-                    item: format!("frame after event #{index}"),
-                    reason: format!(
+                    item: tr!(
+                        "trame après l'événement #{index}",
+                        "frame after event #{index}"
+                    ),
+                    reason: tr!(
+                        "étiquette 0x01 (événement) ou 0xFF (fin) attendue, 0x{other:02x} trouvée",
                         "expected tag 0x01 (event) or 0xFF (trailer), found 0x{other:02x}"
                     ),
                 });
             }
         }
     }
+}
+
+fn writing() -> &'static str {
+    t("écriture du fichier de journal", "writing the log file")
 }
 
 #[cfg(test)]

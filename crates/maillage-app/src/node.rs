@@ -22,7 +22,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use maillage_core::causal::Offer;
+use maillage_core::lang::t;
 use maillage_core::ledger::Evaluation;
+use maillage_core::tr;
 use maillage_core::{
     Charter, EventId, FeedWriter, HubId, Ledger, Role, SecretKey, VerifiedEvent, pb,
 };
@@ -177,14 +179,20 @@ impl Node {
         let store = store.map_err(|error| {
             let locked = error.to_string().contains("lock");
             if locked {
-                AppError::unavailable(format!(
-                    "opening the store in {}: another process holds it (a `maillage serve` on this data dir? its command socket is {})",
-                    data_dir.store_path().display(),
-                    data_dir.root().join("run/admin.sock").display()
+                let (store, socket) = (
+                    data_dir.store_path().display().to_string(),
+                    data_dir.root().join("run/admin.sock").display().to_string(),
+                );
+                AppError::unavailable(tr!(
+                    "ouverture du stockage dans {store} : un autre processus le tient (un `maillage serve` sur ce répertoire de données ? sa socket de commande est {socket})",
+                    "opening the store in {store}: another process holds it (a `maillage serve` on this data dir? its command socket is {socket})"
                 ))
             } else {
-                AppError::from(error)
-                    .context(format!("opening the store in {}", data_dir.store_path().display()))
+                let store = data_dir.store_path().display().to_string();
+                AppError::from(error).context(tr!(
+                    "ouverture du stockage dans {store}",
+                    "opening the store in {store}"
+                ))
             }
         })?;
         Ok(Self {
@@ -212,14 +220,16 @@ impl Node {
     /// own feed is not damaged on disk.
     pub fn may_sign(&self) -> Result<()> {
         if self.member()?.role != Role::Hub {
-            return Err(AppError::forbidden(
+            return Err(AppError::forbidden(t(
+                "ce nœud est un observateur (une réplique en lecture) : les observateurs ne signent aucun événement",
                 "this node is an observer (a read replica): observers sign no events",
-            ));
+            )));
         }
         if let Some(damage) = self.store.damaged().get(&self.id()) {
-            return Err(AppError::unavailable(format!(
-                "this node's own feed is damaged on disk from seq {} (up to seq {}): it signed those events once and waits for its peers to send them back before signing anything new (start `maillage serve` with peers; `maillage status` shows progress). Cause: {}",
-                damage.from_seq, damage.held_until, damage.reason
+            let (from, until, reason) = (damage.from_seq, damage.held_until, &damage.reason);
+            return Err(AppError::unavailable(tr!(
+                "le propre flux de ce nœud est abîmé sur le disque à partir de la position {from} (jusqu'à la position {until}) : il a signé ces événements une fois et attend que ses pairs les lui renvoient avant de signer quoi que ce soit de nouveau (lancez `maillage serve` avec des pairs ; `maillage status` montre l'avancement). Cause : {reason}",
+                "this node's own feed is damaged on disk from seq {from} (up to seq {until}): it signed those events once and waits for its peers to send them back before signing anything new (start `maillage serve` with peers; `maillage status` shows progress). Cause: {reason}"
             )));
         }
         Ok(())
@@ -254,10 +264,10 @@ impl Node {
     /// The node's charter entry.
     pub fn member(&self) -> Result<&maillage_core::Member> {
         self.charter.member(&self.id()).ok_or_else(|| {
-            AppError::forbidden(format!(
-                "this node's key {} is not a member of the federation yet: a hub proposes its admission (`maillage federation propose admit --key {} …`) and enough hubs endorse it; this node folds it once it replicates their logs",
-                self.id(),
-                self.id()
+            let id = self.id();
+            AppError::forbidden(tr!(
+                "la clé de ce nœud, {id}, n'est pas encore membre de la fédération : un hub propose son admission (`maillage federation propose admit --key {id} …`) et assez de hubs l'approuvent ; ce nœud la replie une fois qu'il a répliqué leurs journaux",
+                "this node's key {id} is not a member of the federation yet: a hub proposes its admission (`maillage federation propose admit --key {id} …`) and enough hubs endorse it; this node folds it once it replicates their logs"
             ))
         })
     }
@@ -374,8 +384,13 @@ impl Node {
             );
             return Ok(());
         }
-        crate::datadir::write_atomic(&path, &bytes)
-            .with_context(|| format!("saving the views to {}", path.display()))?;
+        crate::datadir::write_atomic(&path, &bytes).with_context(|| {
+            let path = path.display();
+            tr!(
+                "enregistrement des vues dans {path}",
+                "saving the views to {path}"
+            )
+        })?;
         self.saved.store(ledger.applied_count(), Ordering::Relaxed);
         Ok(())
     }
@@ -438,17 +453,20 @@ impl Node {
         if events.is_empty() {
             return Ok(());
         }
-        let erased = self
-            .store
-            .erase_personal(&events)
-            .context("erasing personal parts")?;
+        let erased = self.store.erase_personal(&events).context(t(
+            "effacement des parties personnelles",
+            "erasing personal parts",
+        ))?;
         let path = self.data_dir.views_path();
         match std::fs::remove_file(&path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
-                return Err(AppError::from(e)
-                    .context(format!("removing {} after an erasure", path.display())));
+                let path = path.display();
+                return Err(AppError::from(e).context(tr!(
+                    "suppression de {path} après un effacement",
+                    "removing {path} after an erasure"
+                )));
             }
         }
         self.saved.store(u64::MAX, Ordering::Relaxed);
@@ -496,9 +514,10 @@ impl Node {
                 };
                 for event in events {
                     if ledger.offer(event) == Offer::BufferFull {
-                        return Err(AppError::internal(format!(
-                            "folding the log: more than {} events wait for events this node does not hold",
-                            maillage_core::ledger::PENDING_EVENTS_MAX
+                        let max = maillage_core::ledger::PENDING_EVENTS_MAX;
+                        return Err(AppError::internal(tr!(
+                            "repli du journal : plus de {max} événements attendent des événements que ce nœud ne détient pas",
+                            "folding the log: more than {max} events wait for events this node does not hold"
                         )));
                     }
                 }
@@ -560,7 +579,10 @@ impl Node {
         match outcomes.pop() {
             Some(Ok(event)) => Ok(event),
             Some(Err(error)) => Err(error),
-            None => Err(AppError::internal("no event was signed")),
+            None => Err(AppError::internal(t(
+                "aucun événement n'a été signé",
+                "no event was signed",
+            ))),
         }
     }
 
@@ -596,9 +618,10 @@ impl Node {
         self.fold_new(views)?;
         let head = self.store.head(&me);
         if views.applied().get(&me).copied().unwrap_or(0) != head.map_or(0, |h| h.seq) {
-            return Err(AppError::unavailable(
+            return Err(AppError::unavailable(t(
+                "les propres événements de ce nœud ne sont pas encore tous repliés dans ses vues (certains attendent des événements d'autres flux) : réessayez dans un instant",
                 "this node's own events are not all folded into its views yet (some wait for events of other feeds): try again shortly",
-            ));
+            )));
         }
         // A protocol change in effect moved this hub's feed to a version this release does
         // not implement from a seq it has reached: it signs nothing more (§0).
@@ -608,10 +631,10 @@ impl Node {
             .switch_above(&me, maillage_core::version::PROTOCOL_VERSION)
             .filter(|(from_seq, _)| next_seq >= *from_seq)
         {
-            return Err(AppError::rejected(format!(
-                "the federation moved to protocol v{version}: this hub's events follow it from seq {from_seq} of its feed (its next is seq {next_seq}), and this release signs v{}: {}",
-                maillage_core::version::PROTOCOL_VERSION,
-                maillage_core::version::advice(version)
+            let ours = maillage_core::version::PROTOCOL_VERSION;
+            return Err(AppError::rejected(maillage_core::tr!(
+                "la fédération est passée au protocole v{version} : les événements de ce hub le suivent dès la position {from_seq} de son flux (la prochaine est la position {next_seq}), et cette version de maillage signe en v{ours} : mettez maillage à jour vers une version qui met en œuvre la v{version}",
+                "the federation moved to protocol v{version}: this hub's events follow it from seq {from_seq} of its feed (its next is seq {next_seq}), and this release signs v{ours}: upgrade maillage to a release that implements v{version}"
             )));
         }
         let hlcs = self.store.head_hlcs();
@@ -656,7 +679,10 @@ impl Node {
                 Evaluation::Waiting => {
                     outcomes.push(Err(AppError::new(
                         ErrorKind::Pending,
-                        "the event would rely on events this node's views have not applied",
+                        t(
+                            "l'événement s'appuierait sur des événements que les vues de ce nœud n'ont pas appliqués",
+                            "the event would rely on events this node's views have not applied",
+                        ),
                     )));
                     continue;
                 }
@@ -667,9 +693,10 @@ impl Node {
             if let Some(part) = personal
                 && !event.attach_personal(part)
             {
-                return Err(AppError::internal(format!(
-                    "event {}: its personal part does not match its commitment",
-                    event.id.short()
+                let id = event.id.short();
+                return Err(AppError::internal(tr!(
+                    "événement {id} : sa partie personnelle ne correspond pas à son engagement",
+                    "event {id}: its personal part does not match its commitment"
                 )));
             }
             // Folded now, so that the next body is judged with it; durable below, before
@@ -677,9 +704,10 @@ impl Node {
             if views.offer(event.clone()) != Offer::Applied
                 || views.rejections().contains_key(&event.id)
             {
-                return Err(AppError::internal(format!(
-                    "event {} was judged acceptable but the fold did not apply it",
-                    event.id.short()
+                let id = event.id.short();
+                return Err(AppError::internal(tr!(
+                    "l'événement {id} a été jugé acceptable mais le repli ne l'a pas appliqué",
+                    "event {id} was judged acceptable but the fold did not apply it"
                 )));
             }
             pending.push(event.clone());
@@ -703,7 +731,8 @@ impl Node {
         if let Err(error) = self.store.append_own(pending) {
             pending.clear();
             self.refold(views)?;
-            return Err(AppError::from(error).context("appending own events"));
+            return Err(AppError::from(error)
+                .context(t("ajout des propres événements", "appending own events")));
         }
         pending.clear();
         self.appended.fetch_add(count as u64, Ordering::Relaxed);
@@ -789,7 +818,7 @@ mod tests {
         assert!(
             error
                 .message
-                .contains("its batch is not in the event's causal past"),
+                .contains("son lot n'est pas dans le passé causal de l'événement"),
             "{error}"
         );
         assert_eq!(node.store.head(&node.id()), None, "nothing was signed");
@@ -840,7 +869,10 @@ mod tests {
             .unwrap();
         assert!(outcomes[0].is_ok() && outcomes[1].is_ok());
         let refused = outcomes[2].as_ref().unwrap_err();
-        assert!(refused.message.contains("cannot be cancelled"), "{refused}");
+        assert!(
+            refused.message.contains("ne peut pas être annulé"),
+            "{refused}"
+        );
         assert_eq!(node.store.head(&node.id()).unwrap().seq, 2);
     }
 }

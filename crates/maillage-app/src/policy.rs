@@ -10,19 +10,15 @@ use maillage_core::{Charter, EventId, HubId, Ledger, Role, VerifiedEvent, pb};
 use crate::error::{AppError, ErrorKind};
 
 /// Why an owner does not transfer vouchers to a hub that asks.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransferRefusal {
     /// This node owns no vouchers.
-    #[error("this node is an observer: it owns no vouchers")]
     Observer,
     /// The caller is not a hub.
-    #[error("only hubs receive vouchers")]
     NotAHub,
     /// A serial this node does not know.
-    #[error("voucher {0}: unknown to its supposed owner")]
     Unknown(String),
     /// A voucher another hub owns.
-    #[error("voucher {serial} is owned by hub {owner}, not by this hub")]
     NotOwner {
         /// The serial.
         serial: String,
@@ -30,7 +26,6 @@ pub enum TransferRefusal {
         owner: String,
     },
     /// A voucher not in a person's carnet.
-    #[error("voucher {serial} is {status}, not in a person's carnet: it cannot be redeemed")]
     NotInCarnet {
         /// The serial.
         serial: String,
@@ -38,17 +33,52 @@ pub enum TransferRefusal {
         status: String,
     },
     /// The request is malformed.
-    #[error("transfer: between 1 and 1000 serials, found {0}")]
     Serials(usize),
     /// This node cannot answer for its vouchers now: its own feed is frozen after a fork (a
     /// restored copy that signed again; a recovery names its successor), or its key is not a
     /// member in its views yet (a successor key catching up). The caller signs a claim, which
     /// the hub answers once it can.
-    #[error(
-        "this hub cannot answer for its vouchers now: {0}; record a claim, it will be answered"
-    )]
     NotReady(String),
 }
+
+impl std::fmt::Display for TransferRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use maillage_core::tr;
+        let text = match self {
+            Self::Observer => tr!(
+                "ce nœud est un observateur : il ne possède aucun pass",
+                "this node is an observer: it owns no vouchers"
+            ),
+            Self::NotAHub => tr!(
+                "seuls les hubs reçoivent des pass",
+                "only hubs receive vouchers"
+            ),
+            Self::Unknown(serial) => tr!(
+                "pass {serial} : inconnu de son propriétaire supposé",
+                "voucher {serial}: unknown to its supposed owner"
+            ),
+            Self::NotOwner { serial, owner } => tr!(
+                "le pass {serial} appartient au hub {owner}, pas à ce hub",
+                "voucher {serial} is owned by hub {owner}, not by this hub"
+            ),
+            Self::NotInCarnet { serial, status } => tr!(
+                "le pass {serial} est {status}, pas dans le carnet d'une personne : il ne peut pas être encaissé",
+                "voucher {serial} is {status}, not in a person's carnet: it cannot be redeemed"
+            ),
+            Self::Serials(n) => tr!(
+                "transfert : entre 1 et 1000 numéros de pass, {n} donnés",
+                "transfer: between 1 and 1000 serials, found {n}"
+            ),
+            Self::NotReady(why) => tr!(
+                "ce hub ne peut pas répondre de ses pass pour l'instant : {why} ; enregistrez une réclamation, elle aura une réponse",
+                "this hub cannot answer for its vouchers now: {why}; record a claim, it will be answered"
+            ),
+        };
+        f.write_str(&text)
+    }
+}
+
+impl std::error::Error for TransferRefusal {}
 
 impl TransferRefusal {
     /// The kind of error this refusal is, for the status a caller gets.
@@ -97,7 +127,11 @@ pub fn transfer_for(
     match charter.member(me).map(|m| m.role) {
         None => {
             return Err(TransferRefusal::NotReady(
-                "its key is not a member in its views yet".into(),
+                maillage_core::lang::t(
+                    "sa clé n'est pas encore membre dans ses vues",
+                    "its key is not a member in its views yet",
+                )
+                .into(),
             ));
         }
         Some(Role::Hub) => {}
@@ -105,7 +139,8 @@ pub fn transfer_for(
     }
     if let Some(valid) = ledger.frozen_at(me) {
         // Its views are those of one side of the fork: a refusal from them proves nothing.
-        return Err(TransferRefusal::NotReady(format!(
+        return Err(TransferRefusal::NotReady(maillage_core::tr!(
+            "son propre flux est gelé après une bifurcation (valide jusqu'à la position {valid})",
             "its own feed is frozen after a fork (valid up to seq {valid})"
         )));
     }
@@ -158,7 +193,10 @@ pub fn answer_transfer(
     let body = transfer_for(charter, ledger, me, caller, serials, venue_id)?;
     sign(ledger, body).map_err(|error| match error.kind {
         ErrorKind::Rejected | ErrorKind::Pending => error,
-        _ => error.context("signing the transfer"),
+        _ => error.context(maillage_core::lang::t(
+            "signature du transfert",
+            "signing the transfer",
+        )),
     })
 }
 
@@ -281,7 +319,7 @@ mod tests {
         ledger.freeze(me, 3);
         let refused = transfer_for(&charter, &ledger, &me, &caller, &serials, "v1").unwrap_err();
         assert_eq!(refused.kind(), ErrorKind::Unavailable, "{refused}");
-        assert!(refused.to_string().contains("frozen"), "{refused}");
+        assert!(refused.to_string().contains("gelé"), "{refused}");
         // A key its views do not hold yet (a successor catching up): not an observer.
         let successor = SecretKey::from_seed(&[3; 32]).hub_id();
         let refused =

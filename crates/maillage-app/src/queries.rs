@@ -82,9 +82,10 @@ impl App {
         let as_of = self.as_of(as_of)?;
         self.read(|ledger| {
             let state = ledger.voucher(serial).ok_or_else(|| {
-                AppError::not_found(format!(
-                    "voucher {}: no such serial on this node (unknown batch or number out of range)",
-                    maillage_core::excerpt::Excerpt::of(serial)
+                let serial = maillage_core::excerpt::Excerpt::of(serial);
+                AppError::not_found(maillage_core::tr!(
+                    "pass {serial} : aucun pass de ce numéro sur ce nœud (lot inconnu ou numéro hors de la plage)",
+                    "voucher {serial}: no such serial on this node (unknown batch or number out of range)"
                 ))
             })?;
             let charter = ledger.charter();
@@ -120,9 +121,10 @@ impl App {
         let as_of = self.as_of(as_of)?;
         self.read(|ledger| {
             let batch = ledger.batch_by_id(batch_id).ok_or_else(|| {
-                AppError::not_found(format!(
-                    "batch {} is not on this node",
-                    maillage_core::excerpt::Excerpt::of(batch_id)
+                let batch = maillage_core::excerpt::Excerpt::of(batch_id);
+                AppError::not_found(maillage_core::tr!(
+                    "le lot {batch} n'est pas sur ce nœud",
+                    "batch {batch} is not on this node"
                 ))
             })?;
             let mut counts: BTreeMap<VoucherStatusView, u32> = BTreeMap::new();
@@ -147,9 +149,10 @@ impl App {
         let as_of = self.as_of(as_of)?;
         self.read(|ledger| {
             let r = ledger.referral(id).ok_or_else(|| {
-                AppError::not_found(format!(
-                    "referral {} is not on this node (import the opening hub's log?)",
-                    maillage_core::excerpt::Excerpt::of(id)
+                let id = maillage_core::excerpt::Excerpt::of(id);
+                AppError::not_found(maillage_core::tr!(
+                    "l'orientation {id} n'est pas sur ce nœud (importer le journal du hub qui l'a ouverte ?)",
+                    "referral {id} is not on this node (import the opening hub's log?)"
                 ))
             })?;
             let charter = ledger.charter();

@@ -5,7 +5,10 @@
 use std::str::FromStr;
 
 use maillage_core::date::{format_date, parse_date};
+use maillage_core::excerpt::Excerpt;
+use maillage_core::lang::t;
 use maillage_core::ledger::Claim;
+use maillage_core::tr;
 use maillage_core::vocab::Service;
 use maillage_core::{Charter, HubId, Ledger, Role};
 
@@ -30,8 +33,8 @@ pub fn fold(text: &str) -> String {
 /// A voucher serial, `BATCH-N`: a batch id (letters, digits, dashes; at most 64) and a number
 /// without leading zero. Only its shape: whether the node knows it is the caller's question.
 pub fn serial(field: &str, text: &str) -> Result<String> {
-    let t = text.trim();
-    let ok = t.rsplit_once('-').is_some_and(|(batch, n)| {
+    let trimmed = text.trim();
+    let ok = trimmed.rsplit_once('-').is_some_and(|(batch, n)| {
         !batch.is_empty()
             && batch.len() <= 64
             && !batch.starts_with('-')
@@ -41,11 +44,14 @@ pub fn serial(field: &str, text: &str) -> Result<String> {
             && n.bytes().all(|c| c.is_ascii_digit())
     });
     if ok {
-        Ok(t.to_owned())
+        Ok(trimmed.to_owned())
     } else {
         Err(AppError::invalid(
             field,
-            "a serial BATCH-N (e.g. 13-2026-CAF-01-4)",
+            t(
+                "un numéro de pass LOT-N (par ex. 13-2026-CAF-01-4)",
+                "a serial BATCH-N (e.g. 13-2026-CAF-01-4)",
+            ),
             text,
         ))
     }
@@ -64,28 +70,34 @@ pub fn service(field: &str, text: &str) -> Result<String> {
         .collect();
     match matches.as_slice() {
         [one] => Ok((*one).to_owned()),
-        [] => Err(AppError::invalid_field(
-            field,
-            format!(
-                "{field}: {} is not a v1 service; expected one of: {}",
-                maillage_core::excerpt::Excerpt::of(text),
-                Service::labels()
-            ),
-        )),
-        many => Err(AppError::invalid_field(
-            field,
-            format!(
-                "{field}: {} is ambiguous: it matches {}",
-                maillage_core::excerpt::Excerpt::of(text),
-                many.join(" | ")
-            ),
-        )),
+        [] => {
+            let (text, labels) = (Excerpt::of(text), Service::labels());
+            Err(AppError::invalid_field(
+                field,
+                tr!(
+                    "{field} : {text} n'est pas un service v1 ; attendu l'un de : {labels}",
+                    "{field}: {text} is not a v1 service; expected one of: {labels}"
+                ),
+            ))
+        }
+        many => {
+            let (text, all) = (Excerpt::of(text), many.join(" | "));
+            Err(AppError::invalid_field(
+                field,
+                tr!(
+                    "{field} : {text} est ambigu : il correspond à {all}",
+                    "{field}: {text} is ambiguous: it matches {all}"
+                ),
+            ))
+        }
     }
 }
 
 /// A day, `YYYY-MM-DD`.
 pub fn day(field: &str, text: &str) -> Result<i32> {
-    parse_date(text.trim()).ok_or_else(|| AppError::invalid(field, "a date YYYY-MM-DD", text))
+    parse_date(text.trim()).ok_or_else(|| {
+        AppError::invalid(field, t("une date AAAA-MM-JJ", "a date YYYY-MM-DD"), text)
+    })
 }
 
 /// A day given, or today.
@@ -115,22 +127,30 @@ pub fn venue(ledger: &Ledger, field: &str, text: &str) -> Result<String> {
         .collect();
     match matches.as_slice() {
         [one] => Ok((*one).clone()),
-        [] => Err(AppError::not_found(format!(
-            "{field}: no venue {} on this node (neither a venue id nor a source id); import the hub's log or try `maillage venues search`",
-            maillage_core::excerpt::Excerpt::of(text)
-        ))),
-        many => Err(AppError::invalid_field(
-            field,
-            format!(
-                "{field}: {} venues have source id {}: use the venue id ({})",
+        [] => {
+            let text = Excerpt::of(text);
+            Err(AppError::not_found(tr!(
+                "{field} : aucun lieu {text} sur ce nœud (ni identifiant de lieu ni identifiant source) ; importez le journal du hub ou essayez `maillage venues search`",
+                "{field}: no venue {text} on this node (neither a venue id nor a source id); import the hub's log or try `maillage venues search`"
+            )))
+        }
+        many => {
+            let (n, text, ids) = (
                 many.len(),
-                maillage_core::excerpt::Excerpt::of(text),
+                Excerpt::of(text),
                 many.iter()
                     .map(|s| s.as_str())
                     .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )),
+                    .join(", "),
+            );
+            Err(AppError::invalid_field(
+                field,
+                tr!(
+                    "{field} : {n} lieux ont l'identifiant source {text} : utilisez l'identifiant de lieu ({ids})",
+                    "{field}: {n} venues have source id {text}: use the venue id ({ids})"
+                ),
+            ))
+        }
     }
 }
 
@@ -164,21 +184,29 @@ pub fn hub(charter: &Charter, me: &HubId, field: &str, text: &str) -> Result<Hub
         .collect();
     match matches.as_slice() {
         [(id, _)] => Ok(**id),
-        [] => Err(AppError::not_found(format!(
-            "{field}: no other hub of the federation has the key or name {}",
-            maillage_core::excerpt::Excerpt::of(text)
-        ))),
-        many => Err(AppError::invalid_field(
-            field,
-            format!(
-                "{field}: {} is ambiguous: {}",
-                maillage_core::excerpt::Excerpt::of(text),
+        [] => {
+            let text = Excerpt::of(text);
+            Err(AppError::not_found(tr!(
+                "{field} : aucun autre hub de la fédération n'a la clé ou le nom {text}",
+                "{field}: no other hub of the federation has the key or name {text}"
+            )))
+        }
+        many => {
+            let (text, names) = (
+                Excerpt::of(text),
                 many.iter()
                     .map(|(_, n)| n.as_str())
                     .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )),
+                    .join(", "),
+            );
+            Err(AppError::invalid_field(
+                field,
+                tr!(
+                    "{field} : {text} est ambigu : {names}",
+                    "{field}: {text} is ambiguous: {names}"
+                ),
+            ))
+        }
     }
 }
 
@@ -195,7 +223,10 @@ pub fn claim(ledger: &Ledger, text: &str) -> Result<Claim> {
     if wanted.len() < 4 || !wanted.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(AppError::invalid(
             "claim",
-            "the claim's event id, or at least its first 4 hex digits",
+            t(
+                "l'identifiant d'événement de la réclamation, ou au moins ses 4 premiers chiffres hexadécimaux",
+                "the claim's event id, or at least its first 4 hex digits",
+            ),
             text,
         ));
     }
@@ -206,12 +237,22 @@ pub fn claim(ledger: &Ledger, text: &str) -> Result<Claim> {
         .collect();
     match matches.as_slice() {
         [one] => Ok((*one).clone()),
-        [] => Err(AppError::not_found(format!(
-            "no claim {wanted} on this node: import the claiming hub's log first"
-        ))),
-        _ => Err(AppError::invalid_field(
-            "claim",
-            format!("claim id {wanted} matches several claims: give more characters"),
-        )),
+        [] => {
+            let wanted = Excerpt::of(&wanted);
+            Err(AppError::not_found(tr!(
+                "aucune réclamation {wanted} sur ce nœud : importez d'abord le journal du hub qui réclame",
+                "no claim {wanted} on this node: import the claiming hub's log first"
+            )))
+        }
+        _ => {
+            let wanted = Excerpt::of(&wanted);
+            Err(AppError::invalid_field(
+                "claim",
+                tr!(
+                    "l'identifiant de réclamation {wanted} correspond à plusieurs réclamations : donnez plus de caractères",
+                    "claim id {wanted} matches several claims: give more characters"
+                ),
+            ))
+        }
     }
 }

@@ -69,7 +69,13 @@ fn mapping_of(mapping: &VenueMapping) -> Result<Mapping> {
         VenueMapping::File { source, content } => (source.as_str(), Mapping::from_bytes(content)),
     };
     parsed.map_err(|e| {
-        AppError::invalid_field("mapping", format!("{source} : {e} ; rien n'a été importé"))
+        AppError::invalid_field(
+            "mapping",
+            maillage_core::tr!(
+                "{source} : {e} ; rien n'a été importé",
+                "{source}: {e}; nothing was imported"
+            ),
+        )
     })
 }
 
@@ -151,9 +157,10 @@ impl App {
         let node = self.node();
         let member = node.member()?.clone();
         if member.role != Role::Hub {
-            return Err(AppError::forbidden(
+            return Err(AppError::forbidden(maillage_core::lang::t(
+                "ce nœud est un observateur : seuls les hubs importent des lieux",
                 "this node is an observer: only hubs import venues",
-            ));
+            )));
         }
         let options = ImportOptions {
             territories: Some(member.territories.clone()),
@@ -163,8 +170,12 @@ impl App {
             Some(_) if r.format != VenueFormat::Auto => {
                 return Err(AppError::invalid_field(
                     "format",
-                    "un format et une correspondance d'import ne vont pas ensemble : la \
-                     correspondance dit déjà comment lire le fichier",
+                    maillage_core::lang::t(
+                        "un format et une correspondance d'import ne vont pas ensemble : la \
+                         correspondance dit déjà comment lire le fichier",
+                        "a format and an import mapping do not go together: the mapping \
+                         already says how to read the file",
+                    ),
                 ));
             }
             Some(mapping) => {
@@ -172,9 +183,13 @@ impl App {
             }
         };
         let batch = parsed.map_err(|e| {
+            let source = &r.source;
             AppError::invalid_field(
                 "file",
-                format!("{} cannot be read as a venue file: {e}", r.source),
+                maillage_core::tr!(
+                    "{source} ne se lit pas comme un fichier de lieux : {e}",
+                    "{source} cannot be read as a venue file: {e}"
+                ),
             )
         })?;
         let summary = maillage_venues::summarize(&batch.rows);
@@ -242,8 +257,12 @@ impl App {
         drop(views);
         let report_csv = if r.report {
             let mut csv = Vec::new();
-            maillage_venues::write_report_csv(&batch.rows, &mut csv)
-                .map_err(|e| AppError::internal(format!("writing the report: {e}")))?;
+            maillage_venues::write_report_csv(&batch.rows, &mut csv).map_err(|e| {
+                AppError::internal(maillage_core::tr!(
+                    "écriture du rapport : {e}",
+                    "writing the report: {e}"
+                ))
+            })?;
             Some(csv)
         } else {
             None
@@ -321,14 +340,17 @@ impl App {
                 if !(lat.abs() <= 90.0 && lon.abs() <= 180.0) {
                     return Err(AppError::invalid(
                         "near",
-                        "a latitude within ±90 and a longitude within ±180 degrees",
+                        maillage_core::lang::t(
+                            "une latitude entre -90 et 90 et une longitude entre -180 et 180 degrés",
+                            "a latitude within ±90 and a longitude within ±180 degrees",
+                        ),
                         &format!("{lat},{lon}"),
                     ));
                 }
                 if !(r.within_km > 0.0 && r.within_km.is_finite()) {
                     return Err(AppError::invalid(
                         "within_km",
-                        "a positive distance",
+                        maillage_core::lang::t("une distance positive", "a positive distance"),
                         &r.within_km.to_string(),
                     ));
                 }
@@ -364,10 +386,12 @@ impl App {
         let today = self.today();
         self.read(|ledger| {
             let venue_id = resolve::venue(ledger, "id", id)?;
-            let venue = ledger
-                .venues()
-                .get(&venue_id)
-                .ok_or_else(|| AppError::not_found(format!("no venue {venue_id}")))?;
+            let venue = ledger.venues().get(&venue_id).ok_or_else(|| {
+                AppError::not_found(maillage_core::tr!(
+                    "aucun lieu {venue_id}",
+                    "no venue {venue_id}"
+                ))
+            })?;
             Ok(venue_view(ledger, venue, None, today))
         })
     }
@@ -375,13 +399,21 @@ impl App {
     pub(crate) fn export_venues(&self) -> Result<FileBytes> {
         let records = self.read(|ledger| Ok(open_records(ledger)))?;
         let mut csv = Vec::new();
-        maillage_venues::export_csv_v1(&records, &mut csv)
-            .map_err(|e| AppError::internal(format!("writing the CSV: {e}")))?;
+        maillage_venues::export_csv_v1(&records, &mut csv).map_err(|e| {
+            AppError::internal(maillage_core::tr!(
+                "écriture du CSV : {e}",
+                "writing the CSV: {e}"
+            ))
+        })?;
         Ok(FileBytes {
             name: "lieux.csv".into(),
             content: csv,
             items: records.len() as u64,
-            items_are: "venues (national standard v1 CSV)".into(),
+            items_are: maillage_core::lang::t(
+                "lieux (CSV du standard national v1)",
+                "venues (national standard v1 CSV)",
+            )
+            .into(),
         })
     }
 }

@@ -31,7 +31,10 @@ pub enum Position {
 #[non_exhaustive]
 pub enum ChainError {
     /// The event is ahead of the feed: the events in between are missing.
-    #[error("feed {author}: gap: expected seq {expected}, found {found}")]
+    #[error("{}", crate::tr!(
+        "flux {author} : trou : position {expected} attendue, {found} reçue",
+        "feed {author}: gap: expected seq {expected}, found {found}"
+    ))]
     Gap {
         /// The feed.
         author: HubId,
@@ -41,7 +44,10 @@ pub enum ChainError {
         found: u64,
     },
     /// Right position, wrong predecessor: the author signed two different events at `seq - 1`.
-    #[error("feed {author}: seq {seq}: prev expected {expected}, found {found}")]
+    #[error("{}", crate::tr!(
+        "flux {author} : position {seq} : prédécesseur {expected} attendu, {found} reçu",
+        "feed {author}: seq {seq}: prev expected {expected}, found {found}"
+    ))]
     PrevMismatch {
         /// The feed.
         author: HubId,

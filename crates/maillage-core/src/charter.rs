@@ -67,10 +67,13 @@ pub struct Member {
 #[non_exhaustive]
 pub enum CharterError {
     /// The bytes are not a protobuf `Charter`.
-    #[error("charter does not decode: {0}")]
+    #[error("{}", crate::tr!("la charte ne se décode pas : {_0}", "charter does not decode: {_0}"))]
     Decode(String),
     /// Unsupported version.
-    #[error("charter version: expected {expected}, found {found}")]
+    #[error("{}", crate::tr!(
+        "version de la charte : {expected} attendue, {found} reçue",
+        "charter version: expected {expected}, found {found}"
+    ))]
     Version {
         /// Supported version.
         expected: u32,
@@ -85,13 +88,25 @@ pub enum CharterError {
         found: u32,
     },
     /// No federation name.
-    #[error("charter has no name")]
+    #[error(
+        "{}",
+        crate::lang::t("la charte n'a pas de nom", "charter has no name")
+    )]
     NoName,
     /// No hub at all.
-    #[error("charter names no hub: a federation needs at least one")]
+    #[error(
+        "{}",
+        crate::lang::t(
+            "la charte ne nomme aucun hub : une fédération en demande au moins un",
+            "charter names no hub: a federation needs at least one"
+        )
+    )]
     NoHub,
     /// `k` out of range.
-    #[error("admission threshold: expected 1..={hubs} (the number of hubs), found {found}")]
+    #[error("{}", crate::tr!(
+        "seuil d'admission : attendu de 1 à {hubs} (le nombre de hubs), reçu {found}",
+        "admission threshold: expected 1..={hubs} (the number of hubs), found {found}"
+    ))]
     Threshold {
         /// Number of hubs.
         hubs: usize,
@@ -99,7 +114,10 @@ pub enum CharterError {
         found: u32,
     },
     /// A key that is not 32 bytes.
-    #[error("member #{index}: key: expected 32 bytes, found {found}")]
+    #[error("{}", crate::tr!(
+        "membre n° {index} : clé : 32 octets attendus, {found} reçus",
+        "member #{index}: key: expected 32 bytes, found {found}"
+    ))]
     KeyLength {
         /// Position in the list (1-based).
         index: usize,
@@ -107,7 +125,7 @@ pub enum CharterError {
         found: usize,
     },
     /// A key refused by the strict rules.
-    #[error("member {name:?}: {source}")]
+    #[error("{}", crate::tr!("membre {name:?} : {source}", "member {name:?}: {source}"))]
     Key {
         /// Member name.
         name: String,
@@ -116,9 +134,10 @@ pub enum CharterError {
         source: CryptoError,
     },
     /// Members out of order or repeated.
-    #[error(
+    #[error("{}", crate::tr!(
+        "membre {name:?} : les clés doivent être uniques et triées par ordre croissant ({key} est mal placée ou répétée)",
         "member {name:?}: keys must be unique and sorted ascending ({key} is out of order or repeated)"
-    )]
+    ))]
     Order {
         /// Member name.
         name: String,
@@ -126,13 +145,16 @@ pub enum CharterError {
         key: String,
     },
     /// Missing member name.
-    #[error("member #{index}: no name")]
+    #[error("{}", crate::tr!("membre n° {index} : pas de nom", "member #{index}: no name"))]
     MemberName {
         /// Position (1-based).
         index: usize,
     },
     /// Role unspecified or unknown.
-    #[error("member {name:?}: role must be hub or observer, found {found}")]
+    #[error("{}", crate::tr!(
+        "membre {name:?} : le rôle doit être hub ou observer, reçu {found}",
+        "member {name:?}: role must be hub or observer, found {found}"
+    ))]
     Role {
         /// Member name.
         name: String,
@@ -140,7 +162,7 @@ pub enum CharterError {
         found: i32,
     },
     /// A hub without territory, or an observer with some.
-    #[error("member {name:?}: {reason}")]
+    #[error("{}", crate::tr!("membre {name:?} : {reason}", "member {name:?}: {reason}"))]
     Territories {
         /// Member name.
         name: String,
@@ -148,9 +170,10 @@ pub enum CharterError {
         reason: String,
     },
     /// Two hubs claim the same département.
-    #[error(
+    #[error("{}", crate::tr!(
+        "le territoire {territory} est tenu à la fois par {first:?} et {second:?} : deux hubs ne tiennent jamais le même territoire",
         "territory {territory} is held by both {first:?} and {second:?}: two hubs never hold the same territory"
-    )]
+    ))]
     TerritoryTaken {
         /// The département.
         territory: String,
@@ -311,20 +334,32 @@ impl Charter {
             if territories.len() != m.territories.len() {
                 return Err(CharterError::Territories {
                     name: m.name.clone(),
-                    reason: "a territory is listed twice".into(),
+                    reason: crate::lang::t(
+                        "un territoire est donné deux fois",
+                        "a territory is listed twice",
+                    )
+                    .into(),
                 });
             }
             match role {
                 Role::Hub if territories.is_empty() => {
                     return Err(CharterError::Territories {
                         name: m.name.clone(),
-                        reason: "a hub must hold at least one territory".into(),
+                        reason: crate::lang::t(
+                            "un hub doit tenir au moins un territoire",
+                            "a hub must hold at least one territory",
+                        )
+                        .into(),
                     });
                 }
                 Role::Observer if !territories.is_empty() => {
                     return Err(CharterError::Territories {
                         name: m.name.clone(),
-                        reason: "an observer holds no territory".into(),
+                        reason: crate::lang::t(
+                            "un observateur ne tient aucun territoire",
+                            "an observer holds no territory",
+                        )
+                        .into(),
                     });
                 }
                 _ => {}
@@ -333,7 +368,10 @@ impl Charter {
                 if !is_departement_code(territory) {
                     return Err(CharterError::Territories {
                         name: m.name.clone(),
-                        reason: format!("expected INSEE département codes, found {territory:?}"),
+                        reason: crate::tr!(
+                            "codes de département INSEE attendus, reçu {territory:?}",
+                            "expected INSEE département codes, found {territory:?}"
+                        ),
                     });
                 }
                 if let Some(first) = territory_holders.insert(territory.clone(), id) {
@@ -550,9 +588,9 @@ mod tests {
         let err = Charter::found("F", 1, vec![spec(3, "O", Role::Observer, &[])]).unwrap_err();
         assert_eq!(err, CharterError::NoHub);
         let err = Charter::found("F", 1, vec![spec(4, "X", Role::Hub, &["20"])]).unwrap_err();
-        assert!(err.to_string().contains("found \"20\""), "{err}");
+        assert!(err.to_string().contains("reçu \"20\""), "{err}");
         let err = Charter::found("F", 1, vec![spec(4, "X", Role::Hub, &[])]).unwrap_err();
-        assert!(err.to_string().contains("at least one territory"), "{err}");
+        assert!(err.to_string().contains("au moins un territoire"), "{err}");
         let mut weak = spec(5, "Weak", Role::Hub, &["05"]);
         weak.key = HubId({
             let mut k = [0u8; 32];

@@ -276,7 +276,9 @@ mod tests {
                 crate::verify_encoded(&hex::decode(&case.signed).unwrap(), &charter).unwrap();
             ledger.offer(event);
         }
-        ledger.rejections().values().map(|r| r.reason()).collect()
+        crate::lang::with(crate::lang::Lang::En, || {
+            ledger.rejections().values().map(|r| r.reason()).collect()
+        })
     }
 
     #[test]

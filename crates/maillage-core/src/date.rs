@@ -124,10 +124,79 @@ pub fn civil_from_days(days: i32) -> (i32, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// A wall-clock time in Paris (Europe/Paris): the day, hour and minute there, and the zone's
+/// offset from UTC then (1 in winter, CET; 2 in summer, CEST).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParisTime {
+    /// The day in Paris.
+    pub day: Day,
+    /// 0–23.
+    pub hour: u32,
+    /// 0–59.
+    pub minute: u32,
+    /// Hours ahead of UTC: 1 or 2.
+    pub utc_offset_hours: u32,
+}
+
+impl ParisTime {
+    /// Paris's time at a millisecond timestamp, by the EU rule (in force since 1996): summer
+    /// time from the last Sunday of March to the last Sunday of October, switching at 01:00
+    /// UTC both ways.
+    pub fn of_millis(ms: u64) -> Self {
+        let secs = ms / 1000;
+        let day = day_of_millis(ms);
+        let (year, _, _) = civil_from_days(day);
+        let switch = |month: u32| -> u64 {
+            let last = days_from_civil(year, month, 31);
+            // 1970-01-01 was a Thursday: weekday 0 = Sunday.
+            let weekday = (last + 4).rem_euclid(7);
+            let sunday = last - weekday;
+            (sunday as i64 * 86_400 + 3_600).max(0) as u64
+        };
+        let summer = secs >= switch(3) && secs < switch(10);
+        let utc_offset_hours = if summer { 2 } else { 1 };
+        let local = secs + u64::from(utc_offset_hours) * 3_600;
+        Self {
+            day: Day((local / 86_400) as i32),
+            hour: ((local % 86_400) / 3_600) as u32,
+            minute: ((local % 3_600) / 60) as u32,
+            utc_offset_hours,
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paris_time_follows_the_eu_summer_time_rule() {
+        let at = |text: &str, h: u64, m: u64| {
+            ParisTime::of_millis(
+                ((parse_date(text).unwrap() as u64 * 86_400) + h * 3600 + m * 60) * 1000,
+            )
+        };
+        // Winter: UTC+1.
+        let t = at("2026-12-06", 10, 5);
+        assert_eq!(
+            (t.day.to_string(), t.hour, t.minute, t.utc_offset_hours),
+            ("2026-12-06".into(), 11, 5, 1)
+        );
+        // 2026-03-29 is the last Sunday of March: summer time from 01:00 UTC.
+        assert_eq!(at("2026-03-29", 0, 59).utc_offset_hours, 1);
+        let t = at("2026-03-29", 1, 0);
+        assert_eq!((t.hour, t.utc_offset_hours), (3, 2));
+        // 2026-10-25 is the last Sunday of October: back to winter time at 01:00 UTC.
+        assert_eq!(at("2026-10-25", 0, 59).utc_offset_hours, 2);
+        assert_eq!(at("2026-10-25", 1, 0).utc_offset_hours, 1);
+        // Late evening UTC is already the next day in Paris.
+        let t = at("2026-07-14", 23, 30);
+        assert_eq!(
+            (t.day.to_string(), t.hour, t.minute),
+            ("2026-07-15".into(), 1, 30)
+        );
+    }
 
     #[test]
     fn round_trip_and_validation() {

@@ -749,7 +749,7 @@ mod tests {
             .signed;
         let err = verify_event(ev, &charter).unwrap_err();
         assert!(
-            err.to_string().contains("expected 32 bytes, found 0"),
+            err.to_string().contains("32 octets attendus, 0 reçus"),
             "{err}"
         );
         // Oversize payload refused at signing and at verification.

@@ -49,7 +49,10 @@ impl fmt::Display for Excerpt<'_> {
         f.write_str("\"")?;
         let rest = chars.count();
         if rest > 0 {
-            write!(f, "… ({rest} more characters)")?;
+            f.write_str(&crate::tr!(
+                "… ({rest} caractères de plus)",
+                "… ({rest} more characters)"
+            ))?;
         }
         Ok(())
     }
@@ -64,10 +67,13 @@ mod tests {
         assert_eq!(excerpt("Marseille", 60), "\"Marseille\"");
         assert_eq!(excerpt("a\"b\nc\u{7}", 60), "\"a\\\"b\\nc\\u{7}\"");
         let long = "x".repeat(1000);
-        let shown = excerpt(&long, 10);
         assert_eq!(
-            shown,
+            crate::lang::with(crate::lang::Lang::En, || excerpt(&long, 10)),
             format!("\"{}\"… (990 more characters)", "x".repeat(10))
+        );
+        assert_eq!(
+            crate::lang::with(crate::lang::Lang::Fr, || excerpt(&long, 10)),
+            format!("\"{}\"… (990 caractères de plus)", "x".repeat(10))
         );
         assert!(Excerpt::of(&long).to_string().len() < 100);
     }

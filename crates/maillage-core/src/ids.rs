@@ -13,7 +13,10 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum IdError {
     /// Raw bytes of the wrong length.
-    #[error("{what}: expected {expected} bytes, found {found}")]
+    #[error("{}", crate::tr!(
+        "{what} : {expected} octets attendus, {found} reçus",
+        "{what}: expected {expected} bytes, found {found}"
+    ))]
     Length {
         /// Which identifier was being parsed.
         what: &'static str,
@@ -23,7 +26,10 @@ pub enum IdError {
         found: usize,
     },
     /// Text that is not 64 lowercase or uppercase hex digits.
-    #[error("{what}: expected 64 hex digits, found {found:?}")]
+    #[error("{}", crate::tr!(
+        "{what} : 64 chiffres hexadécimaux attendus, reçu {found:?}",
+        "{what}: expected 64 hex digits, found {found:?}"
+    ))]
     Hex {
         /// Which identifier was being parsed.
         what: &'static str,
@@ -143,9 +149,17 @@ mod tests {
         assert_eq!(text.len(), 64);
         assert_eq!(text.parse::<EventId>().unwrap(), id);
         let err = "abc".parse::<EventId>().unwrap_err();
-        assert!(err.to_string().contains("expected 64 hex digits"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("64 chiffres hexadécimaux attendus"),
+            "{err}"
+        );
         let err = HubId::try_from(&[0u8; 31][..]).unwrap_err();
-        assert_eq!(err.to_string(), "HubId: expected 32 bytes, found 31");
+        assert_eq!(err.to_string(), "HubId : 32 octets attendus, 31 reçus");
+        assert_eq!(
+            crate::lang::with(crate::lang::Lang::En, || err.to_string()),
+            "HubId: expected 32 bytes, found 31"
+        );
         assert_eq!(format!("{id:?}"), "EventId(abababab)");
     }
 }

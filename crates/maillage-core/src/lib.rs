@@ -23,12 +23,14 @@ pub mod fixed_base;
 pub mod fork;
 pub mod hlc;
 pub mod ids;
+pub mod lang;
 pub mod ledger;
 pub mod lookup;
 pub mod membership;
 pub mod person;
 pub mod personal;
 pub mod rejection;
+mod rejection_fr;
 pub mod seeded;
 #[cfg(test)]
 pub(crate) mod switches;

@@ -476,16 +476,16 @@ impl Membership {
                 };
                 let named: BTreeSet<HubId> = switches.iter().map(|(k, _)| *k).collect();
                 if named.len() != switches.len() {
-                    return Err(problem("a key named twice"));
+                    return Err(problem("named_twice"));
                 }
                 if named.iter().any(|k| !hubs.contains(k)) {
-                    return Err(problem("a key that is not a present hub's current key"));
+                    return Err(problem("not_present"));
                 }
                 if named.len() != hubs.len() {
-                    return Err(problem("a present hub is missing"));
+                    return Err(problem("missing"));
                 }
                 if switches.iter().any(|(_, from)| *from == 0) {
-                    return Err(problem("a seq of 0"));
+                    return Err(problem("zero_seq"));
                 }
                 next.version = *version;
                 for (key, from_seq) in switches {

@@ -22,7 +22,10 @@ pub struct PersonId(pub [u8; 16]);
 #[non_exhaustive]
 pub enum PersonCodeError {
     /// Wrong number of characters.
-    #[error("person code: expected {expected} characters (without dashes), found {found}")]
+    #[error("{}", crate::tr!(
+        "code de personne : {expected} caractères attendus (sans les tirets), {found} reçus",
+        "person code: expected {expected} characters (without dashes), found {found}"
+    ))]
     Length {
         /// Expected.
         expected: usize,
@@ -30,15 +33,19 @@ pub enum PersonCodeError {
         found: usize,
     },
     /// A character outside the alphabet.
-    #[error("person code: {found:?} is not a code character (0-9, A-Z without I, L, O, U)")]
+    #[error("{}", crate::tr!(
+        "code de personne : {found:?} n'est pas un caractère de code (0-9, A-Z sans I, L, O, U)",
+        "person code: {found:?} is not a code character (0-9, A-Z without I, L, O, U)"
+    ))]
     Character {
         /// The character.
         found: char,
     },
     /// The check character does not match: a typo.
-    #[error(
+    #[error("{}", crate::tr!(
+        "code de personne : le caractère de contrôle est {found:?}, {expected:?} attendu : un caractère a été mal recopié",
         "person code: the check character is {found:?}, expected {expected:?}: a character was mistyped"
-    )]
+    ))]
     Check {
         /// Expected.
         expected: char,
@@ -46,7 +53,10 @@ pub enum PersonCodeError {
         found: char,
     },
     /// Raw bytes of the wrong length.
-    #[error("person id: expected 16 bytes, found {found}")]
+    #[error("{}", crate::tr!(
+        "identifiant de personne : 16 octets attendus, {found} reçus",
+        "person id: expected 16 bytes, found {found}"
+    ))]
     Bytes {
         /// Found.
         found: usize,
@@ -201,6 +211,6 @@ mod tests {
         let code = PersonId([7; 16]).code();
         assert_eq!(code.len(), 26 + 5 + 1);
         let err = "ABC".parse::<PersonId>().unwrap_err();
-        assert!(err.to_string().contains("expected 27 characters"), "{err}");
+        assert!(err.to_string().contains("27 caractères attendus"), "{err}");
     }
 }

@@ -1,9 +1,9 @@
 //! Why the rules reject an event: one variant per rule, each with a stable code
 //! ([`Rejection::code`], e.g. `voucher.already_redeemed`) and the structured facts of the case.
 //!
-//! The code is what the views keep and what the state digest commits to; the English sentence
-//! ([`std::fmt::Display`]) is rendered from the facts when someone reads it, so rewording a
-//! message never moves a digest. docs/protocol.md §4c lists every code with the rule it
+//! The code is what the views keep and what the state digest commits to; the sentence, French
+//! or English ([`std::fmt::Display`]; the French ones are in `rejection_fr.rs`), is rendered
+//! from the facts when someone reads it, so rewording a message never moves a digest. docs/protocol.md §4c lists every code with the rule it
 //! enforces; codes are never renamed or reused.
 //!
 //! Size: one variant per rule, with its code and its sentence beside it, so that a rule is
@@ -598,7 +598,8 @@ pub enum Rejection {
     AmendmentProtocolSwitch {
         /// Present hubs.
         hubs: u32,
-        /// What is wrong.
+        /// What is wrong: `named_twice`, `not_present` (a key that is not a present hub's
+        /// current key), `missing` (a present hub not named) or `zero_seq`.
         problem: String,
     },
     /// `event.version`: the event's protocol version is not the one the amendments in effect
@@ -781,8 +782,13 @@ impl Rejection {
     ];
 }
 
+/// The sentence in the current language ([`crate::lang`]): French (`rejection_fr.rs`), or
+/// the English below.
 impl std::fmt::Display for Rejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if crate::lang::current() == crate::lang::Lang::Fr {
+            return self.write_fr(f);
+        }
         let x = |s: &str| Excerpt::of(s).to_string();
         match self {
             Self::Missing { field } => write!(f, "{}: missing", field.as_str()),
@@ -1106,7 +1112,14 @@ impl std::fmt::Display for Rejection {
             ),
             Self::AmendmentProtocolSwitch { hubs, problem } => write!(
                 f,
-                "a protocol change names each of the {hubs} present hubs' current keys once, from a seq of at least 1: {problem}"
+                "a protocol change names each of the {hubs} present hubs' current keys once, from a seq of at least 1: {}",
+                match problem.as_str() {
+                    "named_twice" => "a key is named twice",
+                    "not_present" => "a key is not a present hub's current key",
+                    "missing" => "a present hub is not named",
+                    "zero_seq" => "a seq of 0",
+                    other => other,
+                }
             ),
             Self::EventVersion { expected, found } => write!(
                 f,

@@ -64,7 +64,7 @@ fn the_owner_redeeming_twice_gets_one_redemption() {
     let ledger = fold(&w);
     assert!(!ledger.rejections().contains_key(&first.id));
     assert!(
-        rejection(&ledger, &second).contains("already redeemed"),
+        rejection(&ledger, &second).contains("déjà utilisé"),
         "{}",
         rejection(&ledger, &second)
     );
@@ -90,7 +90,7 @@ fn a_former_owner_cannot_redeem_after_transferring() {
     let by_new_owner = w.author(1, redeem(&serials[0], &aura_venue, "2026-10-06"));
     let ledger = fold(&w);
     assert!(
-        rejection(&ledger, &stale).contains("owned by"),
+        rejection(&ledger, &stale).contains("appartient à"),
         "{}",
         rejection(&ledger, &stale)
     );
@@ -113,12 +113,12 @@ fn a_non_owner_cannot_redeem_directly_nor_act_before_seeing_the_transfer() {
     let blind = w.author(1, redeem(&serials[1], &aura_venue, "2026-10-05"));
     let ledger = fold(&w);
     assert!(
-        rejection(&ledger, &direct).contains("owned by"),
+        rejection(&ledger, &direct).contains("appartient à"),
         "{}",
         rejection(&ledger, &direct)
     );
     assert!(
-        rejection(&ledger, &blind).contains("owned by"),
+        rejection(&ledger, &blind).contains("appartient à"),
         "{}",
         rejection(&ledger, &blind)
     );
@@ -149,7 +149,7 @@ fn a_claim_racing_an_owner_redemption_is_rejected_by_the_owner() {
     assert!(!ledger.rejections().contains_key(&claimed.id));
     assert!(!ledger.rejections().contains_key(&redeemed.id));
     assert!(
-        rejection(&ledger, &wrong_accept).contains("already redeemed"),
+        rejection(&ledger, &wrong_accept).contains("déjà utilisé"),
         "{}",
         rejection(&ledger, &wrong_accept)
     );
@@ -214,17 +214,17 @@ fn unqualified_revoked_and_late_redemptions_are_named() {
     let at_revoked = w.author(0, redeem(&serials[2], &sud_venue, "2026-10-05"));
     let ledger = fold(&w);
     assert!(
-        rejection(&ledger, &at_unqualified).contains("not qualified"),
+        rejection(&ledger, &at_unqualified).contains("n'est pas qualifié"),
         "{}",
         rejection(&ledger, &at_unqualified)
     );
     assert!(
-        rejection(&ledger, &late).contains("redeem deadline"),
+        rejection(&ledger, &late).contains("date limite d'encaissement"),
         "{}",
         rejection(&ledger, &late)
     );
     assert!(
-        rejection(&ledger, &at_revoked).contains("not qualified"),
+        rejection(&ledger, &at_revoked).contains("n'est pas qualifié"),
         "{}",
         rejection(&ledger, &at_revoked)
     );
@@ -249,7 +249,7 @@ fn a_restored_ledger_keeps_folding_like_the_original() {
         ledger.offer(twice.clone());
     }
     assert_eq!(restored.digest(), original.digest());
-    assert!(rejection(&restored, &twice).contains("already redeemed"));
+    assert!(rejection(&restored, &twice).contains("déjà utilisé"));
     let other = World::new(2);
     let err =
         Ledger::from_snapshot(other.charter.clone(), &original.to_snapshot().unwrap()).unwrap_err();
@@ -279,7 +279,7 @@ fn the_digest_follows_every_applied_event() {
         assert_eq!(stepwise.digest(), before);
     }
     assert_eq!(stepwise.applied_count(), w.all_events().len() as u64);
-    assert!(rejection(&stepwise, &twice).contains("already redeemed"));
+    assert!(rejection(&stepwise, &twice).contains("déjà utilisé"));
     assert!(stepwise.rejections().get(&redeemed.id).is_none());
     let mut at_once = Ledger::new(w.charter.clone());
     for event in w.all_events() {

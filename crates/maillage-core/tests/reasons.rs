@@ -75,17 +75,17 @@ fn a_decline_a_cancellation_and_a_revocation_need_a_reason() {
     let ledger = fold(&w);
     assert_eq!(
         verdict(&ledger, &declined_blank).as_deref(),
-        Some("reason: expected a reason, found none")
+        Some("reason : un motif est requis, aucun n'est donné")
     );
     assert_eq!(verdict(&ledger, &declined), None);
     assert_eq!(
         verdict(&ledger, &cancelled_blank).as_deref(),
-        Some("reason: expected a reason, found none")
+        Some("reason : un motif est requis, aucun n'est donné")
     );
     assert_eq!(verdict(&ledger, &cancelled), None);
     assert_eq!(
         verdict(&ledger, &revoked_blank).as_deref(),
-        Some("reason: expected a reason, found none")
+        Some("reason : un motif est requis, aucun n'est donné")
     );
     assert_eq!(verdict(&ledger, &revoked), None);
 }
@@ -99,7 +99,9 @@ fn a_referral_cannot_expire_before_it_opens() {
     let ledger = fold(&w);
     assert_eq!(
         verdict(&ledger, &backwards).as_deref(),
-        Some("expires_on: expected a day on or after opened_on 2026-10-01, found 2026-09-30")
+        Some(
+            "expires_on : attendu un jour égal ou postérieur à opened_on 2026-10-01, reçu 2026-09-30"
+        )
     );
     assert_eq!(verdict(&ledger, &same_day), None);
 }

@@ -185,11 +185,12 @@ fn own_feed_never_reuses_a_seq<B: Backend>(make: &impl Fn(Arc<Charter>) -> Store
     );
     let other = feed(&f, 0, 3, 7);
     let err = store.append_own(&other[2..]).unwrap_err();
-    assert!(err.to_string().contains("prev expected"), "{err}");
+    assert!(err.to_string().contains("prédécesseur"), "{err}");
     let gap = feed(&f, 1, 3, 0);
     let err = store.append_own(&gap[1..]).unwrap_err();
     assert!(
-        err.to_string().contains("gap: expected seq 1, found 2"),
+        err.to_string()
+            .contains("trou : position 1 attendue, 2 reçue"),
         "{err}"
     );
     // A failed append wrote nothing.

@@ -15,7 +15,11 @@ use maillage_app::datadir::DEFAULT_DATA_DIR;
 
 use crate::args;
 
+mod help_fr;
+mod localize;
 mod request;
+
+pub use localize::{command, parse};
 
 /// maillage — a federation of France's digital-inclusion hubs.
 ///
@@ -27,6 +31,8 @@ mod request;
 ///   maillage venues import lieux.json
 ///   maillage venues list
 ///   maillage log verify
+///
+/// Language: French by default; --lang en or MAILLAGE_LANG=en for English.
 #[derive(Debug, Parser)]
 #[command(name = "maillage", version, about, long_about, verbatim_doc_comment)]
 pub struct Cli {
@@ -54,6 +60,35 @@ pub struct Global {
     /// comparing this hub's feed with theirs first (see `maillage serve --help`). Logged.
     #[arg(long, global = true)]
     pub offline: bool,
+    /// Language of help and messages: fr (French, the default) or en (English). JSON, CSV,
+    /// ids and codes are the same in both.
+    #[arg(
+        long,
+        global = true,
+        env = "MAILLAGE_LANG",
+        value_enum,
+        ignore_case = true,
+        default_value_t = LangArg::Fr
+    )]
+    pub lang: LangArg,
+}
+
+/// Languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LangArg {
+    /// French.
+    Fr,
+    /// English.
+    En,
+}
+
+impl From<LangArg> for maillage_core::lang::Lang {
+    fn from(lang: LangArg) -> Self {
+        match lang {
+            LangArg::Fr => Self::Fr,
+            LangArg::En => Self::En,
+        }
+    }
 }
 
 /// Log formats.
@@ -1009,18 +1044,18 @@ pub enum VenuesCommand {
     /// hub's log. Rows outside the hub's territories or with an invalid required field are
     /// rejected and reported; invalid optional fields are dropped with a warning.
     ///
-    /// Un export dont les colonnes ne sont pas celles du standard se lit avec une
-    /// correspondance d'import (--mapping) : un fichier TOML qui renomme ses colonnes,
-    /// traduit ses valeurs et assemble ses horaires.
+    /// An export whose columns are not the standard's is read with an import mapping
+    /// (--mapping): a TOML file that renames its columns, translates its values and assembles
+    /// its opening hours.
     Import {
         /// The file to import.
         file: PathBuf,
         /// Input format (auto-detected by default).
         #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
         format: FormatArg,
-        /// Lire le fichier avec cette correspondance d'import : le chemin d'un fichier TOML
-        /// (64 Kio au plus), ou le nom d'une correspondance livrée (mednum-bfc,
-        /// france-services ; voir `maillage venues mappings`).
+        /// Read the file with this import mapping: the path of a TOML file (64 KiB at most), or
+        /// the name of a shipped mapping (mednum-bfc, france-services; see `maillage venues
+        /// mappings`).
         #[arg(long, value_name = "FICHIER_OU_NOM", conflicts_with = "format")]
         mapping: Option<String>,
         /// Write every rejected row and warning to this CSV file.
@@ -1096,10 +1131,10 @@ pub enum VenuesCommand {
     Qualify(QualifyArgs),
     /// Revoke a venue's qualification: VenueQualificationRevoked.
     Revoke(RevokeArgs),
-    /// Liste les correspondances d'import livrées avec maillage, ou affiche l'une d'elles
-    /// (pour écrire la sienne à partir d'elle).
+    /// List the import mappings shipped with maillage, or show one of them (to write one's own
+    /// from it).
     Mappings {
-        /// Le nom d'une correspondance livrée : son fichier TOML est affiché.
+        /// The name of a shipped mapping: its TOML file is shown.
         name: Option<String>,
     },
     /// Export the open venues as a file of the national standard.
@@ -1171,11 +1206,11 @@ pub struct ExportArgs {
     /// `;` between values, every file (lieux.csv included, no longer the standard's bytes).
     #[arg(long)]
     pub excel: bool,
-    /// Sans les fichiers Parquet : par défaut, chaque fichier sauf lieux.csv est aussi écrit
-    /// en Parquet à côté du CSV (venues.parquet, vouchers.parquet, referrals.parquet,
-    /// stats.parquet, indicators.parquet ; les événements un fichier par mois,
-    /// events/month=AAAA-MM/part-0.parquet), colonnes typées (nombres, booléens, dates ; les
-    /// codes restent du texte), pour DuckDB, pandas ou R.
+    /// Without the Parquet files: by default every file but lieux.csv is also written as
+    /// Parquet beside the CSV (venues.parquet, vouchers.parquet, referrals.parquet,
+    /// stats.parquet, indicators.parquet; the events one file per month,
+    /// events/month=YYYY-MM/part-0.parquet), with typed columns (numbers, booleans, dates;
+    /// codes stay text), for DuckDB, pandas or R.
     #[arg(long)]
     pub no_parquet: bool,
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use maillage_app::request::{self as req, Request};
+use maillage_core::tr;
 
 use super::*;
 
@@ -36,7 +37,10 @@ fn request_of(command: &Command) -> Result<Request> {
                 report: report.is_some(),
             }),
             VenuesCommand::Mappings { .. } => {
-                bail!("internal error: the shipped mappings are listed by the CLI itself")
+                bail!(
+                    "{}",
+                    internal("the shipped mappings are listed by the CLI itself")
+                )
             }
             VenuesCommand::List {
                 departement, all, ..
@@ -108,10 +112,10 @@ fn request_of(command: &Command) -> Result<Request> {
         },
         Command::Log(LogCommand::Verify { file: None }) => R::VerifyLog,
         Command::Log(LogCommand::Verify { file: Some(_) }) => {
-            bail!("internal error: a log file is verified by the CLI itself")
+            bail!("{}", internal("a log file is verified by the CLI itself"))
         }
         Command::Log(LogCommand::Repair) => {
-            bail!("internal error: a data file is repaired by the CLI itself")
+            bail!("{}", internal("a data file is repaired by the CLI itself"))
         }
         Command::Log(LogCommand::Export { .. }) => R::ExportLog,
         Command::Log(LogCommand::Import { file, .. }) => R::ImportLog(req::ImportLog {
@@ -182,7 +186,7 @@ fn request_of(command: &Command) -> Result<Request> {
             person: args::person(code)?,
         }),
         Command::Person(PersonCommand::New { .. }) => {
-            bail!("internal error: a person code is drawn by the CLI itself")
+            bail!("{}", internal("a person code is drawn by the CLI itself"))
         }
         Command::Voucher(v) => voucher_request(v)?,
         Command::Referral(r) => referral_request(r)?,
@@ -237,7 +241,7 @@ fn request_of(command: &Command) -> Result<Request> {
         | Command::Bench(_)
         | Command::Serve(_)
         | Command::Config(_)
-        | Command::Simulate { .. } => bail!("internal error: not a node command"),
+        | Command::Simulate { .. } => bail!("{}", internal("not a node command")),
     })
 }
 
@@ -247,9 +251,13 @@ fn voucher_request(command: &VoucherCommand) -> Result<Request> {
         VoucherCommand::Issue(a) => {
             for t in &a.territories {
                 if !maillage_core::territory::is_departement_code(t) {
+                    let found = maillage_core::excerpt::Excerpt::of(t);
                     bail!(
-                        "--territory: expected a département code (e.g. 13, 2A, 974), found {}",
-                        maillage_core::excerpt::Excerpt::of(t)
+                        "{}",
+                        tr!(
+                            "--territory : code de département attendu (par ex. 13, 2A, 974), reçu {found}",
+                            "--territory: expected a département code (e.g. 13, 2A, 974), found {found}"
+                        )
                     );
                 }
             }
@@ -365,7 +373,13 @@ fn voucher_request(command: &VoucherCommand) -> Result<Request> {
                     batch: batch.clone(),
                     as_of,
                 },
-                (None, None) => bail!("give a SERIAL or --batch ID"),
+                (None, None) => bail!(
+                    "{}",
+                    maillage_core::lang::t(
+                        "donnez un NUMÉRO de pass ou --batch LOT",
+                        "give a SERIAL or --batch ID"
+                    )
+                ),
             }
         }
     })
@@ -378,9 +392,13 @@ fn referral_request(command: &ReferralCommand) -> Result<Request> {
             if let Some(t) = &a.service_territory
                 && !maillage_core::territory::is_departement_code(t)
             {
+                let found = maillage_core::excerpt::Excerpt::of(t);
                 bail!(
-                    "--service-territory: expected a département code, found {}",
-                    maillage_core::excerpt::Excerpt::of(t)
+                    "{}",
+                    tr!(
+                        "--service-territory : code de département attendu, reçu {found}",
+                        "--service-territory: expected a département code, found {found}"
+                    )
                 );
             }
             R::OpenReferral(req::OpenReferral {
@@ -457,24 +475,32 @@ fn listed(values: &[String]) -> Option<Vec<String>> {
     })
 }
 
+/// An error of this program, not of its user (a command routed where it does not belong).
+fn internal(what: &str) -> String {
+    maillage_core::tr!("erreur interne : {what}", "internal error: {what}")
+}
+
 /// `--mapping PATH_OR_NAME`: a file's bytes (bounded, parsed by the node), or the name of a
 /// shipped mapping.
 fn read_mapping(arg: &str) -> Result<req::VenueMapping> {
+    use maillage_core::lang::{FileOp, on_file};
     let path = Path::new(arg);
     if path.is_file() {
         let max = maillage_venues::MAPPING_BYTES_MAX;
         let size = std::fs::metadata(path)
-            .with_context(|| format!("lecture de {}", path.display()))?
+            .with_context(|| on_file(FileOp::Read, path))?
             .len();
         if size > max as u64 {
+            let (shown, kib) = (path.display(), max >> 10);
             bail!(
-                "--mapping {} : {size} octets, plus que les {} Kio qu'une correspondance peut faire",
-                path.display(),
-                max >> 10
+                "{}",
+                tr!(
+                    "--mapping {shown} : {size} octets, plus que les {kib} Kio qu'une correspondance peut faire",
+                    "--mapping {shown}: {size} bytes, more than the {kib} KiB a mapping may hold"
+                )
             );
         }
-        let content =
-            std::fs::read(path).with_context(|| format!("lecture de {}", path.display()))?;
+        let content = std::fs::read(path).with_context(|| on_file(FileOp::Read, path))?;
         return Ok(req::VenueMapping::File {
             source: path.display().to_string(),
             content,
@@ -484,11 +510,13 @@ fn read_mapping(arg: &str) -> Result<req::VenueMapping> {
     if shipped.contains(&arg) {
         return Ok(req::VenueMapping::Shipped(arg.to_owned()));
     }
+    let (shown, list) = (maillage_core::excerpt::Excerpt::of(arg), shipped.join(", "));
     bail!(
-        "--mapping {} : ni un fichier, ni une correspondance livrée ({}) ; `maillage venues \
-         mappings` les liste",
-        maillage_core::excerpt::Excerpt::of(arg),
-        shipped.join(", ")
+        "{}",
+        tr!(
+            "--mapping {shown} : ni un fichier, ni une correspondance livrée ({list}) ; `maillage venues mappings` les liste",
+            "--mapping {shown}: neither a file nor a shipped mapping ({list}); `maillage venues mappings` lists them"
+        )
     )
 }
 

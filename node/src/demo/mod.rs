@@ -12,6 +12,7 @@
 //! Ctrl-C (or ends after the story with `--exit`).
 
 mod net;
+mod story;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,6 +22,9 @@ use anyhow::{Context, Result, bail};
 use maillage_app::App;
 use maillage_app::request::{ImportVenues, Request, Response, VenueFormat, VenuesImported};
 use maillage_core::date::format_date;
+use maillage_core::lang::t;
+use maillage_core::lang::{FileOp, on_file};
+use maillage_core::tr;
 use maillage_core::{Charter, MemberSpec, Role, SecretKey};
 use tokio::sync::watch;
 
@@ -81,23 +85,30 @@ const PATIENCE: Duration = Duration::from_secs(60);
 /// stops after the story; otherwise it runs until Ctrl-C.
 pub fn run(root: &Path, exit: bool) -> Result<()> {
     if root.exists() && std::fs::read_dir(root)?.next().is_some() {
+        let root = root.display();
         bail!(
-            "{} is not empty: pass --dir with a new directory (the demo never overwrites data)",
-            root.display()
+            "{}",
+            tr!(
+                "{root} n'est pas vide : donnez --dir avec un nouveau répertoire (la démonstration n'écrase jamais de données)",
+                "{root} is not empty: pass --dir with a new directory (the demo never overwrites data)"
+            )
         );
     }
-    std::fs::create_dir_all(root).with_context(|| format!("creating {}", root.display()))?;
-    let root = root
-        .canonicalize()
-        .with_context(|| format!("resolving {}", root.display()))?;
+    std::fs::create_dir_all(root).with_context(|| on_file(FileOp::Create, root))?;
+    let root = root.canonicalize().with_context(|| {
+        let root = root.display();
+        tr!("résolution de {root}", "resolving {root}")
+    })?;
     let (charter, keys) = found()?;
 
     // Each node's port is chosen before the configurations are written, so that every node
     // can name its peers.
     let mut listeners = Vec::new();
     for _ in 0..keys.len() {
-        listeners
-            .push(std::net::TcpListener::bind("127.0.0.1:0").context("binding a loopback port")?);
+        listeners.push(
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .context(t("ouverture d'un port local", "binding a loopback port"))?,
+        );
     }
     let listen: Vec<String> = listeners
         .iter()
@@ -144,12 +155,24 @@ pub fn run(root: &Path, exit: bool) -> Result<()> {
         let _entered = federation.runtime.enter();
         crate::serve::shutdown_signal()
     };
-    let outcome = story(&federation).map(|person| {
+    let outcome = story::story(&federation).map(|person| {
         federation.where_to_look(&person);
         if !exit {
-            println!("\nThe federation runs until Ctrl-C.");
+            println!(
+                "\n{}",
+                t(
+                    "La fédération tourne jusqu'à Ctrl-C.",
+                    "The federation runs until Ctrl-C."
+                )
+            );
             federation.runtime.block_on(signal);
-            println!("\nStopping the four nodes (their data dirs stay)…");
+            println!(
+                "\n{}",
+                t(
+                    "Arrêt des quatre nœuds (leurs répertoires de données restent)…",
+                    "Stopping the four nodes (their data dirs stay)…"
+                )
+            );
         }
     });
     let stopped = federation.stop();
@@ -159,7 +182,10 @@ pub fn run(root: &Path, exit: bool) -> Result<()> {
 
 /// Step 1: the keys and the charter.
 fn found() -> Result<(Charter, Vec<(&'static str, SecretKey)>)> {
-    say("1. Three territorial hubs and a national observer found a federation.");
+    say(t(
+        "1. Trois hubs territoriaux et un observateur national fondent une fédération.",
+        "1. Three territorial hubs and a national observer found a federation.",
+    ));
     let mut keys = Vec::new();
     let mut specs = Vec::new();
     for hub in &HUBS {
@@ -175,20 +201,24 @@ fn found() -> Result<(Charter, Vec<(&'static str, SecretKey)>)> {
     let observer = SecretKey::generate(&mut rand::rng());
     specs.push(MemberSpec {
         key: observer.hub_id(),
-        name: "ANCT (national observer)".into(),
+        name: "ANCT (observateur national)".into(),
         role: Role::Observer,
         territories: vec![],
     });
     keys.push((OBSERVER_DIR, observer));
     let charter = Charter::found("Fédération des hubs du numérique inclusif (démo)", 2, specs)?;
     println!(
-        "   The charter lists members, roles and territories; its hash, the FederationId, is in every event:"
+        "   {}",
+        t(
+            "La charte liste les membres, leurs rôles et leurs territoires ; son empreinte, le FederationId, est dans chaque événement :",
+            "The charter lists members, roles and territories; its hash, the FederationId, is in every event:"
+        )
     );
     println!("   {}", charter.federation_id());
     for (id, member) in charter.members() {
         let territories: Vec<&str> = member.territories.iter().map(String::as_str).collect();
         println!(
-            "   - {:<26} {}  {}",
+            "   - {:<28} {}  {}",
             member.name,
             id.short(),
             territories.join(",")
@@ -199,9 +229,10 @@ fn found() -> Result<(Charter, Vec<(&'static str, SecretKey)>)> {
 
 /// Step 2: each hub signs its venue map (before the nodes serve, as a hub would on day one).
 fn import_venues(nodes: &[Arc<Node>]) -> Result<()> {
-    say(
+    say(t(
+        "2. Chaque hub importe sa carte des lieux depuis son export réel (standard national, v0.1.1 ou v1).",
         "2. Each hub imports its venue map from its real export (national standard, v0.1.1 or v1).",
-    );
+    ));
     let import = |node: &Arc<Node>, hub: &DemoHub, dry_run: bool| -> Result<VenuesImported> {
         let request = Request::ImportVenues(ImportVenues {
             source: hub.venues_label.to_owned(),
@@ -213,21 +244,42 @@ fn import_venues(nodes: &[Arc<Node>]) -> Result<()> {
         });
         match App::new(node.clone()).handle(request)? {
             Response::VenuesImported(imported) => Ok(imported),
-            _ => bail!("the node gave an answer of another kind to an import"),
+            _ => bail!(
+                "{}",
+                t(
+                    "le nœud a donné une réponse d'une autre sorte à un import",
+                    "the node gave an answer of another kind to an import"
+                )
+            ),
         }
     };
     for (hub, node) in HUBS.iter().zip(nodes) {
         let outcome = import(node, hub, false)?;
         let c = &outcome.counts;
+        let (rows, imported, rejected, warned, events) = (
+            c.rows,
+            c.imported,
+            c.rejected,
+            c.with_warnings,
+            c.events_appended,
+        );
         println!(
-            "   {:<24} {} rows: {} venues registered, {} rejected, {} with warnings → {} signed events",
-            hub.name, c.rows, c.imported, c.rejected, c.with_warnings, c.events_appended
+            "   {:<24} {}",
+            hub.name,
+            tr!(
+                "{rows} lignes : {imported} lieux enregistrés, {rejected} rejetées, {warned} avec avertissements → {events} événements signés",
+                "{rows} rows: {imported} venues registered, {rejected} rejected, {warned} with warnings → {events} signed events"
+            )
         );
     }
     let hinaura_in_sud = import(&nodes[SUD], &HUBS[1], true)?;
+    let (refused, rows) = (hinaura_in_sud.counts.rejected, hinaura_in_sud.counts.rows);
     println!(
-        "   Hub du Sud cannot register Hinaura's venues: {} of {} rows refused (outside its territories).",
-        hinaura_in_sud.counts.rejected, hinaura_in_sud.counts.rows
+        "   {}",
+        tr!(
+            "Hub du Sud ne peut pas enregistrer les lieux de Hinaura : {refused} lignes sur {rows} refusées (hors de ses territoires).",
+            "Hub du Sud cannot register Hinaura's venues: {refused} of {rows} rows refused (outside its territories)."
+        )
     );
     for node in nodes {
         node.save_views()?;
@@ -260,7 +312,10 @@ impl Federation {
         listeners: Vec<std::net::TcpListener>,
         listen: Vec<String>,
     ) -> Result<Self> {
-        say("3. The four nodes start, each on its own port and data dir, and replicate over gRPC.");
+        say(t(
+            "3. Les quatre nœuds démarrent, chacun sur son port et son répertoire de données, et se répliquent en gRPC.",
+            "3. The four nodes start, each on its own port and data dir, and replicate over gRPC.",
+        ));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .thread_name("maillage-demo")
@@ -324,44 +379,72 @@ impl Federation {
                     let handle = federation.daemons.swap_remove(i);
                     let error = match federation.runtime.block_on(handle) {
                         Ok(Err(error)) => format!("{error:#}"),
-                        Ok(Ok(())) => "it stopped".into(),
+                        Ok(Ok(())) => t("il s'est arrêté", "it stopped").into(),
                         Err(error) => error.to_string(),
                     };
                     let _ = federation.stop();
-                    bail!("{} did not start: {error}", data_dir.root().display());
+                    let root = data_dir.root().display();
+                    bail!(
+                        "{}",
+                        tr!(
+                            "{root} n'a pas démarré : {error}",
+                            "{root} did not start: {error}"
+                        )
+                    );
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
         for i in 0..federation.dirs.len() {
+            let (grpc, http, dir) = (
+                &federation.listen[i],
+                &federation.http[i],
+                &federation.dirs[i],
+            );
             println!(
-                "   {:<26} gRPC on {}   dashboard http://{}/   data dir {}",
-                federation.names[i], federation.listen[i], federation.http[i], federation.dirs[i]
+                "   {:<28} {}",
+                federation.names[i],
+                tr!(
+                    "gRPC sur {grpc}   tableau de bord http://{http}/   répertoire {dir}",
+                    "gRPC on {grpc}   dashboard http://{http}/   data dir {dir}"
+                )
             );
         }
-        let took = federation.converge(&[0, 1, 2, 3])?;
+        let took = federation.converge(&[0, 1, 2, 3])?.as_millis();
         let events = federation.events(OBSERVER)?;
         println!(
-            "   Within {} ms every node holds the same {events} signed events, and the same digest.",
-            took.as_millis()
+            "   {}",
+            tr!(
+                "En {took} ms, chaque nœud détient les mêmes {events} événements signés, et la même empreinte.",
+                "Within {took} ms every node holds the same {events} signed events, and the same digest."
+            )
         );
+        let root = root.display();
         println!(
-            "\n   From here on, the story runs the commands a hub's staff would type, from {}:",
-            root.display()
+            "\n   {}",
+            tr!(
+                "Désormais, le récit lance les commandes que taperait l'équipe d'un hub, depuis {root} :",
+                "From here on, the story runs the commands a hub's staff would type, from {root}:"
+            )
         );
         Ok(federation)
     }
 
     /// Runs a command on a node as the CLI would (parsed by the CLI's own grammar, sent to the
-    /// running node as the CLI sends it), quietly; returns what the CLI would print.
+    /// running node as the CLI sends it), quietly; returns what the CLI would print (standard
+    /// output, then standard error).
     fn call(&self, node: usize, args: &[&str]) -> Result<String> {
         use clap::Parser;
         let data_dir = self.root.join(&self.dirs[node]).display().to_string();
         let line = ["maillage", "--data-dir", data_dir.as_str()]
             .into_iter()
             .chain(args.iter().copied());
-        let cli = crate::command::Cli::try_parse_from(line)
-            .with_context(|| format!("the demo's command {args:?}"))?;
+        let cli = crate::command::Cli::try_parse_from(line).with_context(|| {
+            tr!(
+                "la commande de la démonstration {args:?}",
+                "the demo's command {args:?}"
+            )
+        })?;
         let rendered = match &cli.command {
             // Drawn by the CLI itself, as a desk would.
             crate::command::Command::Person(crate::command::PersonCommand::New { json }) => {
@@ -380,15 +463,18 @@ impl Federation {
             }
         };
         if rendered.code != 0 {
+            let (dir, line, code) = (&self.dirs[node], args.join(" "), rendered.code);
+            let output = format!("{}{}", rendered.stdout, rendered.stderr);
+            let output = output.trim();
             bail!(
-                "`maillage --data-dir {} {}` failed (exit {}): {}",
-                self.dirs[node],
-                args.join(" "),
-                rendered.code,
-                format!("{}{}", rendered.stdout, rendered.stderr).trim()
+                "{}",
+                tr!(
+                    "`maillage --data-dir {dir} {line}` a échoué (code {code}) : {output}",
+                    "`maillage --data-dir {dir} {line}` failed (exit {code}): {output}"
+                )
             );
         }
-        Ok(rendered.stdout)
+        Ok(rendered.stdout + &rendered.stderr)
     }
 
     /// Runs a command and shows it with its output.
@@ -407,7 +493,12 @@ impl Federation {
 
     fn json(&self, node: usize, args: &[&str]) -> Result<serde_json::Value> {
         let out = self.call(node, args)?;
-        serde_json::from_str(&out).with_context(|| format!("reading the output of {args:?}"))
+        serde_json::from_str(&out).with_context(|| {
+            tr!(
+                "lecture de la sortie de {args:?}",
+                "reading the output of {args:?}"
+            )
+        })
     }
 
     fn events(&self, node: usize) -> Result<u64> {
@@ -439,11 +530,21 @@ impl Federation {
                 let lines: Vec<String> = nodes
                     .iter()
                     .zip(&states)
-                    .map(|(&n, (d, e))| format!("{}: {e} events, digest {d}", self.names[n]))
+                    .map(|(&n, (d, e))| {
+                        let name = &self.names[n];
+                        tr!(
+                            "{name} : {e} événements, empreinte {d}",
+                            "{name}: {e} events, digest {d}"
+                        )
+                    })
                     .collect();
+                let lines = lines.join("\n");
                 bail!(
-                    "the nodes did not converge within {PATIENCE:?}:\n{}",
-                    lines.join("\n")
+                    "{}",
+                    tr!(
+                        "les nœuds n'ont pas convergé en {PATIENCE:?} :\n{lines}",
+                        "the nodes did not converge within {PATIENCE:?}:\n{lines}"
+                    )
                 );
             }
             std::thread::sleep(Duration::from_millis(25));
@@ -454,7 +555,7 @@ impl Federation {
     fn replicated(&self, nodes: &[usize]) -> Result<()> {
         let took = self.converge(nodes)?;
         let who = if nodes.len() == self.names.len() {
-            "every node".to_string()
+            t("tous les nœuds", "every node").to_string()
         } else {
             nodes
                 .iter()
@@ -462,29 +563,52 @@ impl Federation {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        println!("     (replicated to {who} in {} ms)", took.as_millis());
+        let ms = took.as_millis();
+        println!(
+            "     {}",
+            tr!(
+                "(répliqué vers {who} en {ms} ms)",
+                "(replicated to {who} in {ms} ms)"
+            )
+        );
         Ok(())
     }
 
     fn where_to_look(&self, person: &str) {
-        say("Where to look:");
+        say(t("Où regarder :", "Where to look:"));
+        let (observer, all) = (&self.http[OBSERVER], self.http.join(", "));
         println!(
-            "   The national dashboard (the observer's):  http://{}/",
-            self.http[OBSERVER]
+            "   {}",
+            tr!(
+                "Le tableau de bord national (celui de l'observateur) : http://{observer}/",
+                "The national dashboard (the observer's):  http://{observer}/"
+            )
         );
         println!(
-            "   Replication health:                       http://{}/federation",
-            self.http[OBSERVER]
+            "   {}",
+            tr!(
+                "L'état de la réplication :                            http://{observer}/federation",
+                "Replication health:                       http://{observer}/federation"
+            )
         );
         println!(
-            "   Prometheus metrics of each node:          http://ADDRESS/metrics ({})",
-            self.http.join(", ")
+            "   {}",
+            tr!(
+                "Les métriques Prometheus de chaque nœud :             http://ADRESSE/metrics ({all})",
+                "Prometheus metrics of each node:          http://ADDRESS/metrics ({all})"
+            )
         );
-        println!("\n   Data dirs:");
+        println!("\n   {}", t("Répertoires de données :", "Data dirs:"));
         for (name, dir) in self.names.iter().zip(&self.dirs) {
-            println!("   {:<26} {}", name, self.root.join(dir).display());
+            println!("   {:<28} {}", name, self.root.join(dir).display());
         }
-        println!("\n   While the federation runs, in another terminal:");
+        println!(
+            "\n   {}",
+            t(
+                "Pendant que la fédération tourne, dans un autre terminal :",
+                "While the federation runs, in another terminal:"
+            )
+        );
         println!("   cd {}", self.root.display());
         println!("   maillage --data-dir {OBSERVER_DIR} status");
         // A carnet code may end in a check character a shell would expand (`*`, `$`).
@@ -495,7 +619,11 @@ impl Federation {
         println!("   maillage --data-dir {OBSERVER_DIR} stats");
         println!("   maillage --data-dir nouvelle-aquitaine venues search barbezieux");
         println!(
-            "   (After Ctrl-C the data dirs stay: `maillage --data-dir hub-du-sud serve` restarts a node.)"
+            "   {}",
+            t(
+                "(Après Ctrl-C, les répertoires de données restent : `maillage --data-dir hub-du-sud serve` redémarre un nœud.)",
+                "(After Ctrl-C the data dirs stay: `maillage --data-dir hub-du-sud serve` restarts a node.)"
+            )
         );
     }
 
@@ -511,196 +639,11 @@ impl Federation {
             if let Err(error) = result
                 && first.is_ok()
             {
-                first = Err(error.context(format!("node {dir}")));
+                first = Err(error.context(tr!("nœud {dir}", "node {dir}")));
             }
         }
         first
     }
-}
-
-/// The story of one person; returns her carnet code.
-fn story(fed: &Federation) -> Result<String> {
-    let today = maillage_core::date::day_of_millis(maillage_app::clock::Clock::now_ms(
-        &maillage_app::clock::SystemClock,
-    ));
-    let year = format_date(today)[..4].to_string();
-    let batch = format!("13-{year}-CAF-01");
-    let desk = "CAF des Bouches-du-Rhône, accueil de Martigues";
-
-    say(
-        "4. Hub du Sud issues Pass numérique vouchers funded by the CAF des Bouches-du-Rhône;\n   Hub Nouvelle-Aquitaine qualifies the France services desk of Barbezieux to accept them.",
-    );
-    fed.cmd(
-        SUD,
-        &[
-            "voucher",
-            "issue",
-            "--batch",
-            &batch,
-            "--funder",
-            "CAF des Bouches-du-Rhône",
-            "--funder-siret",
-            "53418890200012",
-            "--count",
-            "10",
-            "--valid-from",
-            &format_date(today - 30),
-            "--valid-until",
-            &format_date(today + 300),
-            "--redeem-deadline",
-            &format_date(today + 330),
-        ],
-    )?;
-    let barbezieux = fed.json(NA, &["venues", "show", BARBEZIEUX, "--json"])?["venue_id"]
-        .as_str()
-        .context("the Barbezieux venue has no id")?
-        .to_string();
-    fed.cmd(
-        NA,
-        &[
-            "venues",
-            "qualify",
-            &barbezieux,
-            "--until",
-            &format_date(today + 365),
-            "--service",
-            "démarches",
-        ],
-    )?;
-    fed.replicated(&[0, 1, 2, 3])?;
-
-    say(
-        "5. At the CAF desk in Martigues, an advisor sees that a woman cannot file her forms online.\n   The desk draws a carnet code (no name, no address), refers her, and hands her five vouchers.",
-    );
-    let person = fed.cmd(SUD, &["person", "new"])?;
-    let person = person.lines().next().unwrap_or_default().trim().to_string();
-    let opened = fed.cmd(
-        SUD,
-        &[
-            "referral",
-            "open",
-            "--person",
-            &person,
-            "--prescriber-kind",
-            "CAF",
-            "--prescriber",
-            desk,
-            "--need",
-            "Aide aux démarches administratives",
-            "--service-territory",
-            "13",
-        ],
-    )?;
-    let referral = opened
-        .lines()
-        .find_map(|l| l.strip_prefix("referral id: "))
-        .context("referral open printed no id")?
-        .trim()
-        .to_string();
-    fed.cmd(
-        SUD,
-        &[
-            "voucher",
-            "hand-out",
-            "--carnet",
-            &format!("{batch}:1-5"),
-            "--person",
-            &person,
-            "--prescriber-kind",
-            "CAF",
-            "--prescriber",
-            desk,
-            "--referral",
-            &referral,
-        ],
-    )?;
-
-    say(
-        "6. She moves to Charente before her appointment. Hub du Sud forwards the referral to the\n   France services desk of Barbezieux; Hub Nouvelle-Aquitaine accepts it there.",
-    );
-    fed.cmd(
-        SUD,
-        &["referral", "forward", &referral, "--to-venue", &barbezieux],
-    )?;
-    fed.replicated(&[0, 1, 2, 3])?;
-    fed.cmd(
-        NA,
-        &["referral", "accept", &referral, "--venue", &barbezieux],
-    )?;
-
-    say(
-        "7. In Barbezieux she redeems a voucher of Hub du Sud. Her new hub asks the owner to transfer it\n   first, online: a voucher has one owner at a time, so it can never be redeemed twice.",
-    );
-    let first = format!("{batch}-1");
-    let second = format!("{batch}-2");
-    let redeem = |serial: &str| {
-        fed.cmd(
-            NA,
-            &[
-                "voucher",
-                "redeem",
-                serial,
-                "--venue",
-                &barbezieux,
-                "--service",
-                "démarches",
-            ],
-        )
-    };
-    redeem(&first)?;
-    fed.replicated(&[0, 1, 2, 3])?;
-
-    say("8. Hub du Sud's internet link goes down.");
-    fed.board.set_down(&fed.listen[SUD], true);
-    println!(
-        "   Her next redemption cannot reach the owner: it is recorded as a claim, which the other\n   nodes receive and hold; the voucher stays handed out until its owner answers."
-    );
-    redeem(&second)?;
-    fed.replicated(&[1, 2, 3])?;
-    fed.cmd(OBSERVER, &["voucher", "status", &second])?;
-
-    say(
-        "9. The link returns. Hub du Sud receives the claim, checks that the voucher was handed out\n   and never redeemed, and accepts it: the redemption takes effect everywhere.",
-    );
-    fed.board.set_down(&fed.listen[SUD], false);
-    let started = Instant::now();
-    loop {
-        let status = fed.json(NA, &["voucher", "status", &second, "--json"])?;
-        if status["status"] == "redeemed" {
-            break;
-        }
-        if started.elapsed() > PATIENCE {
-            bail!("the claim on {second} was not answered within {PATIENCE:?}: {status}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    println!(
-        "     (answered and back at Hub Nouvelle-Aquitaine {} ms after the link returned)",
-        started.elapsed().as_millis()
-    );
-    fed.cmd(NA, &["voucher", "status", &second])?;
-    fed.cmd(
-        NA,
-        &["referral", "close", &referral, "--outcome", "completed"],
-    )?;
-
-    say(
-        "10. The national observer reads her parcours across both territories, and checks every signature.",
-    );
-    fed.replicated(&[0, 1, 2, 3])?;
-    fed.cmd(OBSERVER, &["parcours", &person])?;
-    fed.cmd(OBSERVER, &["log", "verify"])?;
-
-    say("11. Every node ends on the same digest.");
-    fed.converge(&[0, 1, 2, 3])?;
-    for node in 0..fed.names.len() {
-        let (digest, events) = fed.digest(node)?;
-        println!(
-            "   {:<26} {events} events   digest {}",
-            fed.names[node], digest
-        );
-    }
-    Ok(person)
 }
 
 /// The dashboard's address a serving node wrote in its `serve.addr` (`http ADDR`).

@@ -1,10 +1,12 @@
-//! Import mappings for people, in French: what became of each column of an imported file, and
+//! Import mappings for people (French, or English on request): what became of each column of an imported file, and
 //! the mappings shipped with maillage (`maillage venues mappings`).
 
 use std::fmt::Write as _;
 
 use anyhow::Result;
 use maillage_app::request::{ColumnFate, ColumnVia, VenuesImported};
+use maillage_core::lang::t;
+use maillage_core::tr;
 use maillage_venues::{Mapping, SHIPPED_MAPPINGS};
 
 /// The columns of a file read with a mapping: mapped ones (to which fields, how), ignored ones
@@ -13,7 +15,14 @@ pub(super) fn columns(out: &mut String, r: &VenuesImported) -> Result<()> {
     let Some(mapping) = &r.mapping else {
         return Ok(());
     };
-    writeln!(out, "  correspondance d'import : {mapping}")?;
+    writeln!(
+        out,
+        "  {}",
+        tr!(
+            "correspondance d'import : {mapping}",
+            "import mapping: {mapping}"
+        )
+    )?;
     if r.columns.is_empty() {
         return Ok(());
     }
@@ -25,32 +34,47 @@ pub(super) fn columns(out: &mut String, r: &VenuesImported) -> Result<()> {
         .unwrap_or(0)
         .min(32);
     let mut unknown = Vec::new();
-    writeln!(out, "  colonnes du fichier :")?;
+    writeln!(
+        out,
+        "  {}",
+        t("colonnes du fichier :", "the file's columns:")
+    )?;
     for c in &r.columns {
         let name = &c.column;
         match &c.fate {
             ColumnFate::Mapped { fields, via } => {
                 let how = match via {
                     ColumnVia::Rename => "",
-                    ColumnVia::Values => " (table de valeurs)",
-                    ColumnVia::Converted => " (convertie)",
-                    ColumnVia::Join => " (jointe à d'autres colonnes)",
-                    ColumnVia::Hours => " (horaires d'un jour)",
-                    ColumnVia::Standard => " (nom du standard)",
+                    ColumnVia::Values => t(" (table de valeurs)", " (table of values)"),
+                    ColumnVia::Converted => t(" (convertie)", " (converted)"),
+                    ColumnVia::Join => t(
+                        " (jointe à d'autres colonnes)",
+                        " (joined to other columns)",
+                    ),
+                    ColumnVia::Hours => t(" (horaires d'un jour)", " (a day's opening hours)"),
+                    ColumnVia::Standard => t(" (nom du standard)", " (the standard's name)"),
                 };
                 writeln!(out, "    {name:<width$} → {}{how}", fields.join(", "))?;
             }
             ColumnFate::Ignored { reason } => {
-                writeln!(out, "    {name:<width$}   ignorée : {reason}")?;
+                writeln!(
+                    out,
+                    "    {name:<width$}   {} {reason}",
+                    t("ignorée :", "ignored:")
+                )?;
             }
             ColumnFate::Unknown => unknown.push(name.as_str()),
         }
     }
     if !unknown.is_empty() {
+        let unknown = unknown.join(", ");
         writeln!(
             out,
-            "  colonnes inconnues de la correspondance, ignorées : {}",
-            unknown.join(", ")
+            "  {}",
+            tr!(
+                "colonnes inconnues de la correspondance, ignorées : {unknown}",
+                "columns the mapping does not know, ignored: {unknown}"
+            )
         )?;
     }
     Ok(())
@@ -70,7 +94,11 @@ pub fn shipped_mappings(name: Option<&str>) -> Result<String> {
     }
     writeln!(
         out,
-        "Correspondances d'import livrées (maillage venues import FICHIER --mapping NOM) :"
+        "{}",
+        t(
+            "Correspondances d'import livrées (maillage venues import FICHIER --mapping NOM) :",
+            "Import mappings shipped with maillage (maillage venues import FILE --mapping NAME):"
+        )
     )?;
     for shipped in SHIPPED_MAPPINGS {
         let mapping = Mapping::shipped(shipped.name)?;
@@ -78,15 +106,20 @@ pub fn shipped_mappings(name: Option<&str>) -> Result<String> {
         if !mapping.required_columns().is_empty() {
             writeln!(
                 out,
-                "  {:<16} reconnue aux colonnes : {}",
+                "  {:<16} {} {}",
                 "",
+                t("reconnue aux colonnes :", "recognised by the columns:"),
                 mapping.required_columns().join(", ")
             )?;
         }
     }
     writeln!(
         out,
-        "Pour lire une correspondance et en écrire une à partir d'elle : maillage venues mappings NOM > ma-correspondance.toml"
+        "{}",
+        t(
+            "Pour lire une correspondance et en écrire une à partir d'elle : maillage venues mappings NOM > ma-correspondance.toml",
+            "To read a mapping and write one from it: maillage venues mappings NAME > my-mapping.toml"
+        )
     )?;
     Ok(out)
 }

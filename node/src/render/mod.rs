@@ -18,16 +18,21 @@ use serde_json::json;
 use crate::command::{
     Command, LogCommand, PersonCommand, ReferralCommand, VenuesCommand, VoucherCommand,
 };
+use crate::lang::t;
+use maillage_core::tr;
 
 mod effects;
 mod indicators;
+mod ledger;
 mod mapping;
 mod views;
 
 pub use effects::signed_event;
+pub use ledger::charter;
+use ledger::*;
 pub use mapping::shipped_mappings;
 use views::*;
-pub use views::{charter, stats_text, venue_json};
+pub use views::{stats_text, venue_json};
 
 /// Exit code of a command whose event the federation's rules refuse (nothing was signed).
 pub const EXIT_REJECTED: u8 = 3;
@@ -60,7 +65,7 @@ pub fn answer(command: &Command, answer: Result<Response, AppError>) -> Result<R
     let mut rendered = Rendered::default();
     match answer {
         Ok(response) => {
-            rendered.code = response_of(&mut rendered.stdout, command, response)?;
+            rendered.code = response_of(&mut rendered, command, response)?;
         }
         Err(error) => {
             rendered.code = refusal(&mut rendered.stderr, &error)?;
@@ -73,19 +78,31 @@ pub fn answer(command: &Command, answer: Result<Response, AppError>) -> Result<R
 pub fn refusal(err: &mut String, error: &AppError) -> Result<u8> {
     Ok(match error.kind {
         ErrorKind::Rejected => {
+            let message = &error.message;
             writeln!(
                 err,
-                "error: REFUSED by the federation's rules: {}; nothing was signed",
-                error.message
+                "{}",
+                tr!(
+                    "erreur : REFUSÉ par les règles de la fédération : {message} ; rien n'a été signé",
+                    "error: REFUSED by the federation's rules: {message}; nothing was signed"
+                )
             )?;
             EXIT_REJECTED
         }
         ErrorKind::Pending => {
-            writeln!(err, "error: PENDING: {}; nothing was signed", error.message)?;
+            let message = &error.message;
+            writeln!(
+                err,
+                "{}",
+                tr!(
+                    "erreur : EN ATTENTE : {message} ; rien n'a été signé",
+                    "error: PENDING: {message}; nothing was signed"
+                )
+            )?;
             EXIT_PENDING
         }
         _ => {
-            writeln!(err, "error: {}", error.message)?;
+            writeln!(err, "{} {}", t("erreur :", "error:"), error.message)?;
             1
         }
     })
@@ -145,21 +162,27 @@ fn json_of(command: &Command) -> bool {
     }
 }
 
-fn response_of(out: &mut String, command: &Command, response: Response) -> Result<u8> {
+fn response_of(rendered: &mut Rendered, command: &Command, response: Response) -> Result<u8> {
     let json = json_of(command);
+    let out = &mut rendered.stdout;
+    let err = &mut rendered.stderr;
     match response {
         Response::Signed(signed) => signed_event(out, &signed, json)?,
         Response::Claimed { unreachable, claim } => {
             if !json {
                 writeln!(
-                    out,
-                    "{unreachable}: recording a claim it will answer when the link returns"
+                    err,
+                    "{}",
+                    tr!(
+                        "{unreachable} : réclamation enregistrée ; il y répondra quand le lien reviendra",
+                        "{unreachable}: recording a claim it will answer when the link returns"
+                    )
                 )?;
             }
             signed_event(out, &claim, json)?;
         }
-        Response::VenuesImported(imported) => venues_imported(out, command, &imported, json)?,
-        Response::LogImported(report) => log_imported(out, command, &report, json)?,
+        Response::VenuesImported(imported) => venues_imported(out, err, command, &imported, json)?,
+        Response::LogImported(report) => log_imported(out, err, command, &report, json)?,
         Response::Venues(venues) => {
             let limit = match command {
                 Command::Venues(
@@ -195,14 +218,15 @@ fn response_of(out: &mut String, command: &Command, response: Response) -> Resul
         Response::Federation(charter_view) => charter(out, &charter_view, json)?,
         Response::Verified(report) => return verified(out, &report),
         Response::RecoveryPlan(plan) => {
+            let (name, fork_seq, branch, last_seq) =
+                (&plan.name, plan.fork_seq, &plan.branch, plan.last_seq);
             writeln!(
-                out,
-                "{}'s feed forked at seq {}; this node holds the branch ending with event {} at seq {}.",
-                plan.name, plan.fork_seq, plan.branch, plan.last_seq
-            )?;
-            writeln!(
-                out,
-                "To keep that branch and go on under a new key (from `maillage init` on the hub's new data dir):"
+                err,
+                "{}",
+                tr!(
+                    "Le flux de {name} a bifurqué à la position {fork_seq} ; ce nœud détient la branche qui finit par l'événement {branch} à la position {last_seq}.\nPour garder cette branche et continuer sous une nouvelle clé (tirée par `maillage init` dans le nouveau répertoire de données du hub) :",
+                    "{name}'s feed forked at seq {fork_seq}; this node holds the branch ending with event {branch} at seq {last_seq}.\nTo keep that branch and go on under a new key (from `maillage init` on the hub's new data dir):"
+                )
             )?;
             writeln!(
                 out,
@@ -232,7 +256,11 @@ pub fn person_code(
         writeln!(out, "{}", person.code())?;
         writeln!(
             err,
-            "Inscrivez ce code sur le carnet de la personne : c'est le seul lien entre les hubs (ni nom, ni adresse)."
+            "{}",
+            t(
+                "Inscrivez ce code sur le carnet de la personne : c'est le seul lien entre les hubs (ni nom, ni adresse).",
+                "Write this code on the person's carnet: it is the only link between the hubs (no name, no address)."
+            )
         )?;
         Ok(())
     }

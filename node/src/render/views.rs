@@ -1,5 +1,5 @@
-//! The node's views (venues, vouchers, batches, referrals, parcours, figures, digest, status
-//! of the log) as text for people and JSON for scripts.
+//! The node's views (venues, vouchers, batches, referrals, parcours, figures) as text for
+//! people and JSON for scripts; the log and the federation are in `ledger.rs`.
 
 use maillage_core::vocab::labels_of;
 
@@ -7,6 +7,7 @@ use super::*;
 
 pub(super) fn venues_imported(
     out: &mut String,
+    err: &mut String,
     command: &Command,
     r: &VenuesImported,
     json: bool,
@@ -23,85 +24,140 @@ pub(super) fn venues_imported(
         return Ok(());
     }
     let c = &r.counts;
+    let (source, rows, format, hub, territories) = (
+        &r.source,
+        c.rows,
+        &r.format,
+        &r.hub,
+        r.territories.join(","),
+    );
     writeln!(
         out,
-        "{}: {} rows ({}) for hub {:?} ({})",
-        r.source,
-        c.rows,
-        r.format,
-        r.hub,
-        r.territories.join(",")
+        "{}",
+        tr!(
+            "{source} : {rows} lignes ({format}) pour le hub {hub:?} ({territories})",
+            "{source}: {rows} rows ({format}) for hub {hub:?} ({territories})"
+        )
     )?;
     for note in &r.notes {
-        writeln!(out, "  note: {note}")?;
+        writeln!(out, "  {} {note}", t("note :", "note:"))?;
     }
     super::mapping::columns(out, r)?;
-    let verb = if r.dry_run {
-        "would import"
-    } else {
-        "imported"
-    };
-    writeln!(out, "  {verb:<12} {:>6}  new venues", c.imported)?;
-    writeln!(out, "  {:<12} {:>6}  changed venues", "updated", c.updated)?;
+    let lines = [
+        (
+            if r.dry_run {
+                t("importables", "would import")
+            } else {
+                t("importés", "imported")
+            },
+            c.imported,
+            t("nouveaux lieux", "new venues"),
+        ),
+        (
+            t("modifiés", "updated"),
+            c.updated,
+            t("lieux changés", "changed venues"),
+        ),
+        (
+            t("inchangés", "unchanged"),
+            c.unchanged,
+            t("déjà à jour", "already up to date"),
+        ),
+        (t("rejetées", "rejected"), c.rejected, t("lignes", "rows")),
+    ];
+    for (verb, n, what) in lines {
+        writeln!(out, "  {verb:<12} {n:>6}  {what}")?;
+    }
+    let (warned, declares) = (c.with_warnings, c.declares_pass_numerique);
     writeln!(
         out,
-        "  {:<12} {:>6}  already up to date",
-        "unchanged", c.unchanged
-    )?;
-    writeln!(out, "  {:<12} {:>6}  rows", "rejected", c.rejected)?;
-    writeln!(
-        out,
-        "  {} accepted rows carry warnings; {} declare Pass numérique/APTIC (qualify them before they redeem vouchers)",
-        c.with_warnings, c.declares_pass_numerique
+        "  {}",
+        tr!(
+            "{warned} lignes acceptées portent des avertissements ; {declares} déclarent Pass numérique/APTIC (qualifiez-les avant qu'ils encaissent des pass)",
+            "{warned} accepted rows carry warnings; {declares} declare Pass numérique/APTIC (qualify them before they redeem vouchers)"
+        )
     )?;
     if !r.top_rejections.is_empty() {
-        writeln!(out, "top rejection reasons:")?;
+        writeln!(
+            out,
+            "{}",
+            t(
+                "motifs de rejet les plus fréquents :",
+                "top rejection reasons:"
+            )
+        )?;
         for reason in &r.top_rejections {
             writeln!(out, "  {reason}")?;
         }
     }
     if !r.top_warnings.is_empty() {
-        writeln!(out, "top warnings:")?;
+        writeln!(
+            out,
+            "{}",
+            t("avertissements les plus fréquents :", "top warnings:")
+        )?;
         for reason in &r.top_warnings {
             writeln!(out, "  {reason}")?;
         }
     }
     if !r.rejected_rows.is_empty() {
-        writeln!(
-            out,
-            "rejected rows{}:",
-            if c.rejected > r.rejected_rows.len() {
-                format!(" (first {})", r.rejected_rows.len())
-            } else {
-                String::new()
-            }
-        )?;
+        let first = r.rejected_rows.len();
+        let heading = if c.rejected > first {
+            tr!(
+                "lignes rejetées (les {first} premières) :",
+                "rejected rows (first {first}):"
+            )
+        } else {
+            t("lignes rejetées :", "rejected rows:").to_owned()
+        };
+        writeln!(out, "{heading}")?;
         for row in &r.rejected_rows {
             writeln!(out, "  {row}")?;
         }
     }
     for refusal in &r.refused {
-        writeln!(out, "  not signed, refused by the rules: {refusal}")?;
+        writeln!(
+            out,
+            "  {} {refusal}",
+            t(
+                "non signé, refusé par les règles :",
+                "not signed, refused by the rules:"
+            )
+        )?;
     }
     match &report_path {
-        Some(path) => writeln!(
-            out,
-            "full report (every rejected row and warning): {}",
-            path.display()
-        )?,
-        None if c.rejected > 0 || c.with_warnings > 0 => {
+        Some(path) => {
+            let path = path.display();
             writeln!(
                 out,
-                "(--report FILE writes every rejected row and warning as CSV)"
+                "{}",
+                tr!(
+                    "rapport complet (chaque ligne rejetée et chaque avertissement) : {path}",
+                    "full report (every rejected row and warning): {path}"
+                )
+            )?
+        }
+        None if c.rejected > 0 || c.with_warnings > 0 => {
+            writeln!(
+                err,
+                "{}",
+                t(
+                    "(--report FICHIER écrit chaque ligne rejetée et chaque avertissement en CSV)",
+                    "(--report FILE writes every rejected row and warning as CSV)"
+                )
             )?;
         }
         None => {}
     }
     if !r.dry_run {
+        let (appended, seq) = (c.events_appended, r.feed_seq);
         writeln!(
             out,
-            "{} events appended; this hub's feed is at seq {}",
-            c.events_appended, r.feed_seq
+            "{}",
+            tr!(
+                "{appended} événements ajoutés ; le flux de ce hub est à la position {seq}",
+                "{appended} events appended; this hub's feed is at seq {seq}"
+            )
         )?;
     }
     Ok(())
@@ -109,6 +165,7 @@ pub(super) fn venues_imported(
 
 pub(super) fn log_imported(
     out: &mut String,
+    err: &mut String,
     command: &Command,
     report: &LogImported,
     json: bool,
@@ -120,15 +177,25 @@ pub(super) fn log_imported(
         Command::Log(LogCommand::Import { file, .. }) => file.display().to_string(),
         _ => String::new(),
     };
+    let r = report;
+    let (events, stored, duplicate, gap, fork, frozen) =
+        (r.events, r.stored, r.duplicate, r.gap, r.fork, r.frozen);
     writeln!(
         out,
-        "{file}: {} events: {} stored, {} duplicate, {} gap, {} fork, {} frozen",
-        report.events, report.stored, report.duplicate, report.gap, report.fork, report.frozen
+        "{}",
+        tr!(
+            "{file} : {events} événements : {stored} stockés, {duplicate} en double, {gap} après un trou, {fork} en bifurcation, {frozen} gelés",
+            "{file}: {events} events: {stored} stored, {duplicate} duplicate, {gap} gap, {fork} fork, {frozen} frozen"
+        )
     )?;
     if report.fork > 0 {
         writeln!(
-            out,
-            "WARNING: a hub signed two versions of its log; its feed is frozen (see `maillage log verify`)"
+            err,
+            "{}",
+            t(
+                "ATTENTION : un hub a signé deux versions de son journal ; son flux est gelé (voir `maillage log verify`)",
+                "WARNING: a hub signed two versions of its log; its feed is frozen (see `maillage log verify`)"
+            )
         )?;
     }
     Ok(())
@@ -160,20 +227,35 @@ pub(super) fn venue_list(
     }
     writeln!(
         out,
-        "{:<22} {:<4} {:<24} NAME",
-        "VENUE ID", "DEP", "COMMUNE"
+        "{:<22} {:<4} {:<24} {}",
+        t("ID LIEU", "VENUE ID"),
+        "DEP",
+        "COMMUNE",
+        t("NOM", "NAME")
     )?;
     for v in &shown {
         let name: String = v.record.nom.chars().take(60).collect();
         let commune: String = v.record.commune.chars().take(24).collect();
-        let closed = if v.closed.is_some() { " (closed)" } else { "" };
+        let closed = if v.closed.is_some() {
+            t(" (fermé)", " (closed)")
+        } else {
+            ""
+        };
         writeln!(
             out,
             "{:<22} {:<4} {:<24} {name}{closed}",
             v.venue_id, v.departement, commune
         )?;
     }
-    writeln!(out, "{} of {} venues shown", shown.len(), venues.len())?;
+    let (n, total) = (shown.len(), venues.len());
+    writeln!(
+        out,
+        "{}",
+        tr!(
+            "{n} lieux affichés sur {total}",
+            "{n} of {total} venues shown"
+        )
+    )?;
     Ok(())
 }
 
@@ -181,59 +263,76 @@ pub(super) fn venue_detail(out: &mut String, v: &VenueView) -> Result<()> {
     let r = &v.record;
     writeln!(out, "{} — {}", v.venue_id, r.nom)?;
     if let Some(reason) = &v.closed {
-        writeln!(out, "  CLOSED: {reason}")?;
+        writeln!(out, "  {} {reason}", t("FERMÉ :", "CLOSED:"))?;
     }
     let coordinates = match (&r.latitude, &r.longitude) {
         (Some(lat), Some(lon)) => format!("{lat}, {lon}"),
         _ => String::new(),
     };
     let lines: [(&str, String); 14] = [
-        ("source id", r.id.clone()),
+        (t("id source", "source id"), r.id.clone()),
         ("hub", v.hub_name.clone()),
         ("département", v.departement.clone()),
         ("pivot", r.pivot.clone()),
         (
-            "address",
+            t("adresse", "address"),
             format!(
                 "{} {} {} {}",
                 r.adresse, r.complement_adresse, r.code_postal, r.commune
             ),
         ),
         ("code INSEE", r.code_insee.clone()),
-        ("coordinates", coordinates),
+        (t("coordonnées", "coordinates"), coordinates),
         ("services", r.services.join(" | ")),
-        ("opening hours", r.horaires.clone()),
-        ("phone", r.telephone.join(", ")),
-        ("e-mail", r.courriels.join(", ")),
+        (t("horaires", "opening hours"), r.horaires.clone()),
+        (t("téléphone", "phone"), r.telephone.join(", ")),
+        (t("courriel", "e-mail"), r.courriels.join(", ")),
         ("web", r.site_web.join(", ")),
-        ("fees", r.frais_a_charge.join(", ")),
-        ("updated (source)", r.date_maj.clone()),
+        (t("frais", "fees"), r.frais_a_charge.join(", ")),
+        (
+            t("mis à jour (source)", "updated (source)"),
+            r.date_maj.clone(),
+        ),
     ];
     for (label, value) in lines {
         if !value.trim().is_empty() {
-            writeln!(out, "  {label:<17} {}", value.trim())?;
+            writeln!(out, "  {label:<19} {}", value.trim())?;
         }
     }
     let mut typologie = r.typologie.clone();
     typologie.sort();
     typologie.dedup();
     if !typologie.is_empty() {
-        writeln!(out, "  {:<17} {}", "typologie", typologie.join(", "))?;
+        writeln!(out, "  {:<19} {}", "typologie", typologie.join(", "))?;
     }
     if !r.presentation_resume.is_empty() {
-        writeln!(out, "  {:<17} {}", "summary", r.presentation_resume)?;
+        writeln!(
+            out,
+            "  {:<19} {}",
+            t("présentation", "summary"),
+            r.presentation_resume
+        )?;
     }
     if let Some(until) = &v.qualified_until {
         writeln!(
             out,
-            "  {:<17} qualified for vouchers until {until}",
-            "vouchers"
+            "  {:<19} {}",
+            t("pass", "vouchers"),
+            tr!(
+                "qualifié pour les pass jusqu'au {until}",
+                "qualified for vouchers until {until}"
+            )
         )?;
     }
+    let (last, updates) = (&v.last_event, v.updates);
     writeln!(
         out,
-        "  {:<17} {} (updates: {})",
-        "last event", v.last_event, v.updates
+        "  {:<19} {}",
+        t("dernier événement", "last event"),
+        tr!(
+            "{last} (mises à jour : {updates})",
+            "{last} (updates: {updates})"
+        )
     )?;
     Ok(())
 }
@@ -244,11 +343,14 @@ pub(super) fn file_out(out: &mut String, command: &Command, file: &FileBytes) ->
             out: Some(path), ..
         }) => {
             crate::files::write_new(path, &file.content)?;
+            let (n, path) = (file.items, path.display());
             writeln!(
                 out,
-                "{} venues written to {} (national standard v1 CSV)",
-                file.items,
-                path.display()
+                "{}",
+                tr!(
+                    "{n} lieux écrits dans {path} (CSV du standard national v1)",
+                    "{n} venues written to {path} (national standard v1 CSV)"
+                )
             )?;
         }
         Command::Venues(VenuesCommand::Export { out: None, .. }) => {
@@ -257,15 +359,23 @@ pub(super) fn file_out(out: &mut String, command: &Command, file: &FileBytes) ->
         }
         Command::Log(LogCommand::Export { file: path }) => {
             crate::files::write_new(path, &file.content)?;
+            let (n, what, path) = (file.items, &file.items_are, path.display());
             writeln!(
                 out,
-                "{} {} written to {}",
-                file.items,
-                file.items_are,
-                path.display()
+                "{}",
+                tr!(
+                    "{n} {what} écrits dans {path}",
+                    "{n} {what} written to {path}"
+                )
             )?;
         }
-        _ => anyhow::bail!("internal error: a file answered a command that writes none"),
+        _ => anyhow::bail!(
+            "{}",
+            t(
+                "erreur interne : un fichier répond à une commande qui n'en écrit pas",
+                "internal error: a file answered a command that writes none"
+            )
+        ),
     }
     Ok(())
 }
@@ -287,39 +397,57 @@ pub(super) fn voucher_status(out: &mut String, v: &VoucherView, json: bool) -> R
             }),
         );
     }
+    let (serial, status, as_of, owner) = (
+        &v.serial,
+        crate::lang::voucher_status(v.status.as_str()),
+        &v.as_of,
+        &v.owner_name,
+    );
     writeln!(
         out,
-        "voucher {}: {} (as of {}), owned by {}",
-        v.serial,
-        v.status.as_str(),
-        v.as_of,
-        v.owner_name
+        "{}",
+        tr!(
+            "pass {serial} : {status} (au {as_of}), propriété de {owner}",
+            "voucher {serial}: {status} (as of {as_of}), owned by {owner}"
+        )
     )?;
     if let Some(p) = v.person {
-        writeln!(out, "  held by {p}")?;
+        writeln!(out, "  {}", tr!("détenu par {p}", "held by {p}"))?;
     }
     if let Some(r) = &v.redemption {
+        let venue = v.redemption_venue.clone().unwrap_or_default();
+        let (service, date) = (r.service.as_str(), &r.date);
+        let settled = if v.settled {
+            t(", réglé", ", settled")
+        } else {
+            ""
+        };
         writeln!(
             out,
-            "  redeemed at {} for {:?} on {}{}",
-            v.redemption_venue.clone().unwrap_or_default(),
-            r.service,
-            r.date,
-            if v.settled { ", settled" } else { "" }
+            "  {}",
+            tr!(
+                "utilisé à {venue} pour {service:?} le {date}{settled}",
+                "redeemed at {venue} for {service:?} on {date}{settled}"
+            )
         )?;
     }
     for (c, claimant) in v.claims.iter().zip(&v.claimants) {
         let answer = match c.accepted {
-            None => "pending".to_owned(),
-            Some(true) => "accepted".to_owned(),
-            Some(false) => format!("rejected: {}", c.rejection.clone().unwrap_or_default()),
+            None => t("en attente", "pending").to_owned(),
+            Some(true) => t("acceptée", "accepted").to_owned(),
+            Some(false) => {
+                let reason = c.rejection.clone().unwrap_or_default();
+                tr!("rejetée : {reason}", "rejected: {reason}")
+            }
         };
+        let (event, venue, date) = (c.event.short(), &c.venue_id, &c.date);
         writeln!(
             out,
-            "  claim {} by {claimant} at {} on {}: {answer}",
-            c.event.short(),
-            c.venue_id,
-            c.date
+            "  {}",
+            tr!(
+                "réclamation {event} de {claimant} à {venue} le {date} : {answer}",
+                "claim {event} by {claimant} at {venue} on {date}: {answer}"
+            )
         )?;
     }
     Ok(())
@@ -337,19 +465,29 @@ pub(super) fn batch_status(out: &mut String, b: &BatchView, json: bool) -> Resul
             &json!({ "batch": b.batch, "as_of": b.as_of, "counts": counts }),
         );
     }
-    writeln!(
-        out,
-        "batch {}: {} voucher(s) of {} funded by {} (issued by {}), redeemable until {}\nas of {}:",
-        b.batch.batch_id,
+    let (batch, count, value, funder, issuer, deadline, as_of) = (
+        &b.batch.batch_id,
         b.batch.count,
         euros(b.batch.face_value_cents),
-        b.batch.funder,
-        b.issuer_name,
-        b.batch.redeem_deadline,
-        b.as_of
+        &b.batch.funder,
+        &b.issuer_name,
+        &b.batch.redeem_deadline,
+        &b.as_of,
+    );
+    writeln!(
+        out,
+        "{}",
+        tr!(
+            "lot {batch} : {count} pass de {value} financés par {funder} (émis par {issuer}), encaissables jusqu'au {deadline}\nau {as_of} :",
+            "batch {batch}: {count} voucher(s) of {value} funded by {funder} (issued by {issuer}), redeemable until {deadline}\nas of {as_of}:"
+        )
     )?;
     for (status, n) in &b.counts {
-        writeln!(out, "  {:<11} {n}", status.as_str())?;
+        writeln!(
+            out,
+            "  {:<11} {n}",
+            crate::lang::voucher_status(status.as_str())
+        )?;
     }
     Ok(())
 }
@@ -362,36 +500,64 @@ pub(super) fn referral_view(out: &mut String, v: &ReferralView, json: bool) -> R
             &json!({ "referral": r, "status": v.status, "as_of": v.as_of }),
         );
     }
+    let (id, status, as_of) = (
+        &r.referral_id,
+        crate::lang::referral_status(&v.status),
+        &v.as_of,
+    );
+    let person = r.person.map_or_else(
+        || {
+            t(
+                "(aucun lien détenu sur ce nœud)",
+                "(no link held on this node)",
+            )
+            .to_owned()
+        },
+        |p| p.to_string(),
+    );
+    let (opened_on, prescriber, kind, opened_by) = (
+        &r.opened_on,
+        &r.prescriber_name,
+        &r.prescriber_kind,
+        &v.opened_by_name,
+    );
+    let (needs, handler, territory) = (
+        labels_of(&r.needs).join(", "),
+        &v.handler_name,
+        &r.target_territory,
+    );
     writeln!(
         out,
-        "referral {}: {} (as of {})\n  person {}\n  opened on {} by {} ({}) at hub {}\n  needs: {}\n  handled by {} (territory {})",
-        r.referral_id,
-        v.status,
-        v.as_of,
-        r.person.map_or_else(
-            || "(no link held on this node)".to_owned(),
-            |p| p.to_string()
-        ),
-        r.opened_on,
-        r.prescriber_name,
-        r.prescriber_kind,
-        v.opened_by_name,
-        labels_of(&r.needs).join(", "),
-        v.handler_name,
-        r.target_territory
+        "{}",
+        tr!(
+            "orientation {id} : {status} (au {as_of})\n  personne {person}\n  ouverte le {opened_on} par {prescriber} ({kind}) au hub {opened_by}\n  besoins : {needs}\n  traitée par {handler} (territoire {territory})",
+            "referral {id}: {status} (as of {as_of})\n  person {person}\n  opened on {opened_on} by {prescriber} ({kind}) at hub {opened_by}\n  needs: {needs}\n  handled by {handler} (territory {territory})"
+        )
     )?;
     if let Some(target) = &v.target_venue {
-        writeln!(out, "  target venue {target}")?;
-    }
-    if v.status == "open" || v.status == "expired" {
-        writeln!(out, "  expires on {}", r.expires_on)?;
-    }
-    if let Some(accepted_on) = r.accepted_on {
         writeln!(
             out,
-            "  accepted on {} at {}",
-            accepted_on,
-            v.accepted_venue.clone().unwrap_or_default()
+            "  {}",
+            tr!("lieu visé {target}", "target venue {target}")
+        )?;
+    }
+    if v.status == "open" || v.status == "expired" {
+        let expires = &r.expires_on;
+        writeln!(
+            out,
+            "  {}",
+            tr!("expire le {expires}", "expires on {expires}")
+        )?;
+    }
+    if let Some(accepted_on) = r.accepted_on {
+        let venue = v.accepted_venue.clone().unwrap_or_default();
+        writeln!(
+            out,
+            "  {}",
+            tr!(
+                "acceptée le {accepted_on} à {venue}",
+                "accepted on {accepted_on} at {venue}"
+            )
         )?;
     }
     Ok(())
@@ -405,10 +571,14 @@ pub(super) fn parcours_view(out: &mut String, p: &ParcoursView, json: bool) -> R
                 &json!({ "person": p.person.code(), "forgotten": true }),
             );
         }
+        let person = &p.person;
         writeln!(
             out,
-            "person {} asked to be forgotten: no parcours is kept (anonymous counts only)",
-            p.person
+            "{}",
+            tr!(
+                "la personne {person} a demandé l'effacement : aucun parcours n'est gardé (seulement des comptes anonymes)",
+                "person {person} asked to be forgotten: no parcours is kept (anonymous counts only)"
+            )
         )?;
         return Ok(());
     }
@@ -430,11 +600,14 @@ pub(super) fn parcours_view(out: &mut String, p: &ParcoursView, json: bool) -> R
             }),
         );
     }
+    let (person, steps) = (&p.person, p.timeline.len());
     writeln!(
         out,
-        "parcours of {} ({} step(s), all hubs)",
-        p.person,
-        p.timeline.len()
+        "{}",
+        tr!(
+            "parcours de {person} ({steps} étape(s), tous les hubs ; heures de Paris)",
+            "parcours of {person} ({steps} step(s), all hubs; Paris time)"
+        )
     )?;
     let hub_width = p
         .timeline
@@ -446,49 +619,86 @@ pub(super) fn parcours_view(out: &mut String, p: &ParcoursView, json: bool) -> R
         writeln!(
             out,
             "  {}  {:<hub_width$} {:<22} {}",
-            t.at, t.hub, t.kind, t.summary
+            crate::lang::paris_time_short(maillage_core::hlc::hlc_millis(t.hlc)),
+            t.hub,
+            t.kind,
+            t.summary
         )?;
     }
-    writeln!(out, "as of {}:", p.as_of)?;
+    let as_of = &p.as_of;
+    writeln!(out, "{}", tr!("au {as_of} :", "as of {as_of}:"))?;
     if p.referrals.is_empty() {
-        writeln!(out, "  referrals: none in progress")?;
+        writeln!(
+            out,
+            "  {}",
+            t(
+                "orientations : aucune en cours",
+                "referrals: none in progress"
+            )
+        )?;
     }
     for r in &p.referrals {
+        let expires = &r.expires_on;
         let exp = if r.status == "accepted" {
             String::new()
         } else {
-            format!(", expires on {}", r.expires_on)
+            tr!(", expire le {expires}", ", expires on {expires}")
         };
+        let (id, status, handler) = (
+            &r.referral_id,
+            crate::lang::referral_status(&r.status),
+            &r.handler,
+        );
         writeln!(
             out,
-            "  referral {}: {} (handled by {}{exp})",
-            r.referral_id, r.status, r.handler
+            "  {}",
+            tr!(
+                "orientation {id} : {status} (traitée par {handler}{exp})",
+                "referral {id}: {status} (handled by {handler}{exp})"
+            )
+        )?;
+    }
+    let (held, used, expired, cancelled) = (
+        p.held.len(),
+        p.used.len(),
+        p.expired.len(),
+        p.cancelled.len(),
+    );
+    writeln!(
+        out,
+        "  {}",
+        tr!(
+            "pass : {held} détenus, {used} utilisés, {expired} expirés, {cancelled} annulés",
+            "vouchers: {held} held, {used} used, {expired} expired, {cancelled} cancelled"
+        )
+    )?;
+    if !p.held.is_empty() {
+        writeln!(out, "    {} {}", t("détenus :", "held:"), p.held.join(", "))?;
+    }
+    if !p.used.is_empty() {
+        writeln!(
+            out,
+            "    {} {}",
+            t("utilisés :", "used:"),
+            p.used.join(", ")
         )?;
     }
     writeln!(
         out,
-        "  vouchers: {} held, {} used, {} expired, {} cancelled",
-        p.held.len(),
-        p.used.len(),
-        p.expired.len(),
-        p.cancelled.len()
-    )?;
-    if !p.held.is_empty() {
-        writeln!(out, "    held: {}", p.held.join(", "))?;
-    }
-    if !p.used.is_empty() {
-        writeln!(out, "    used: {}", p.used.join(", "))?;
-    }
-    writeln!(
-        out,
-        "  venues: {}",
+        "  {} {}",
+        t("lieux :", "venues:"),
         if p.venues.is_empty() {
-            "none".into()
+            t("aucun", "none").into()
         } else {
             p.venues.join("; ")
         }
     )?;
-    writeln!(out, "  hubs involved: {}", p.hubs.join(", "))?;
+    writeln!(
+        out,
+        "  {} {}",
+        t("hubs concernés :", "hubs involved:"),
+        p.hubs.join(", ")
+    )?;
     Ok(())
 }
 
@@ -498,7 +708,7 @@ pub(super) fn percent(rate: Option<f64>) -> String {
 
 /// The figures as text, in French (the coordinators' language), with the indicators.
 pub fn stats_text(stats: &Stats) -> String {
-    let day = crate::web::pages::date_fr(&stats.as_of);
+    let day = crate::lang::date_fr(&stats.as_of);
     let mut out = format!("chiffres nationaux au {day}\n\nPass numériques\n");
     out.push_str(&format!(
         "  {:<20} {:<28} {:>7} {:>8} {:>8} {:>8} {:>8} {:>6} {:>12}\n",
@@ -561,244 +771,4 @@ pub fn stats_text(stats: &Stats) -> String {
     }
     out.push_str(&super::indicators::indicators_text(&stats.indicators));
     out
-}
-
-pub(super) fn digest_view(out: &mut String, d: &DigestView, json: bool) -> Result<()> {
-    let digest = hex::encode(d.digest);
-    if json {
-        return pretty(
-            out,
-            &json!({
-                "digest": digest,
-                "applied": d.applied.iter().map(|a| json!({"hub": a.hub, "name": a.name, "events": a.events})).collect::<Vec<_>>(),
-                "pending": d.pending,
-                "parts": d.parts.iter().map(|(name, part)| (name.clone(), hex::encode(part))).collect::<std::collections::BTreeMap<_, _>>(),
-            }),
-        );
-    }
-    writeln!(out, "digest {digest}")?;
-    for a in &d.applied {
-        writeln!(
-            out,
-            "  {:<24} {} {} event(s) applied",
-            a.name,
-            a.hub.short(),
-            a.events
-        )?;
-    }
-    if d.pending > 0 {
-        writeln!(out, "  {} event(s) wait for their causal past", d.pending)?;
-    }
-    Ok(())
-}
-
-pub(super) fn rejections(out: &mut String, list: &[RejectionView], json: bool) -> Result<()> {
-    if json {
-        return pretty(
-            out,
-            &list
-                .iter()
-                .map(|r| json!({"event": r.event, "hub": r.hub, "name": r.name, "seq": r.seq, "code": r.code, "reason": r.reason}))
-                .collect::<Vec<_>>(),
-        );
-    }
-    writeln!(
-        out,
-        "{} event(s) kept in the log without effect (domain rules)",
-        list.len()
-    )?;
-    for r in list {
-        writeln!(
-            out,
-            "  {} {:<16} seq {:<6} [{}] {}",
-            r.event.short(),
-            r.name,
-            r.seq,
-            r.code,
-            r.reason
-        )?;
-    }
-    Ok(())
-}
-
-/// The charter: members, roles, territories.
-pub fn charter(out: &mut String, c: &CharterView, json: bool) -> Result<()> {
-    if json {
-        return pretty(
-            out,
-            &json!({
-                "name": c.name,
-                "federation_id": c.federation_id,
-                "admission_threshold": c.admission_threshold,
-                "protocol_version": c.protocol_version,
-                "amendments_in_effect": c.amendments_in_effect,
-                "members": c.members.iter().map(|m| json!({
-                    "key": m.key, "name": m.name, "role": m.role, "territories": m.territories,
-                    "former_keys": m.former_keys, "status": m.status,
-                })).collect::<Vec<_>>(),
-                "amendments": c.amendments,
-            }),
-        );
-    }
-    let amended = if c.amendments.is_empty() {
-        String::new()
-    } else {
-        format!(", {} amendment(s) in effect", c.amendments_in_effect)
-    };
-    writeln!(
-        out,
-        "federation {:?} (protocol v{}, admission threshold {}{amended})",
-        c.name, c.protocol_version, c.admission_threshold
-    )?;
-    for m in &c.members {
-        let status = if m.status.is_empty() || m.status == "present" {
-            String::new()
-        } else {
-            format!("  [{}]", m.status)
-        };
-        writeln!(
-            out,
-            "  {:<8} {:<32} {}  {}{status}",
-            m.role,
-            m.name,
-            m.key,
-            m.territories.join(",")
-        )?;
-        for old in &m.former_keys {
-            writeln!(out, "           former key {old}")?;
-        }
-    }
-    if !c.amendments.is_empty() {
-        writeln!(out, "\namendments:")?;
-        for a in &c.amendments {
-            writeln!(
-                out,
-                "  {} #{} {} — {} (proposed by {}; endorsed by {}) {}",
-                a.proposal.short(),
-                a.number,
-                change_text(&a.change),
-                a.reason,
-                a.proposer,
-                a.endorsers.join(", "),
-                if a.in_effect { "IN EFFECT" } else { "pending" }
-            )?;
-        }
-    }
-    writeln!(out, "\nFederationId {}", c.federation_id)?;
-    Ok(())
-}
-
-/// A membership change in words.
-pub(super) fn change_text(change: &maillage_app::request::AmendmentChangeView) -> String {
-    use maillage_app::request::AmendmentChangeView as C;
-    match change {
-        C::Admit {
-            key,
-            name,
-            role,
-            territories,
-        } => format!(
-            "admit {name:?} ({role}{}) with key {}",
-            if territories.is_empty() {
-                String::new()
-            } else {
-                format!(", {}", territories.join(","))
-            },
-            key.short()
-        ),
-        C::Remove { member, last_seq } => {
-            format!("remove {} after its seq {last_seq}", member.short())
-        }
-        C::Move {
-            from,
-            to,
-            territories,
-        } => format!(
-            "move {} from {} to {}",
-            territories.join(","),
-            from.short(),
-            to.short()
-        ),
-        C::Threshold { threshold } => format!("set the threshold to {threshold}"),
-        C::Succession {
-            member,
-            last_seq,
-            successor,
-            branch,
-        } => format!(
-            "key {} succeeded by {} after its seq {last_seq}{}",
-            member.short(),
-            successor.short(),
-            branch.map_or(String::new(), |b| format!(" (branch {})", b.short()))
-        ),
-        C::Protocol { version, switches } => format!(
-            "move to protocol v{version}: {}",
-            switches
-                .iter()
-                .map(|(key, from)| format!("{} from seq {from}", key.short()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-pub(super) fn verified(out: &mut String, r: &maillage_app::request::VerifyView) -> Result<u8> {
-    writeln!(
-        out,
-        "{} feeds, {} events, {} signatures verified (strict Ed25519), {} fork proofs",
-        r.feeds,
-        r.events,
-        r.signatures,
-        r.forks.len()
-    )?;
-    for (author, seq, first, second) in &r.forks {
-        match r.resolved.iter().find(|(a, _, _)| a == author) {
-            Some((_, last, branch)) => writeln!(
-                out,
-                "  FORK: feed {author} signed two versions at seq {seq} ({first} vs {second}); resolved by a charter amendment: the branch through {branch} stands up to seq {last}"
-            )?,
-            None => writeln!(
-                out,
-                "  FORK: feed {author} signed two versions at seq {seq} ({first} vs {second}); frozen at seq {}",
-                seq - 1
-            )?,
-        }
-    }
-    let unresolved = r
-        .forks
-        .iter()
-        .filter(|(a, _, _, _)| !r.resolved.iter().any(|(b, _, _)| b == a))
-        .count();
-    for (author, from, until, reason) in &r.damaged {
-        writeln!(
-            out,
-            "  DAMAGED: feed {author} seq {from}..={until} could not be read back or verified ({reason}); served up to seq {} until peers send them again",
-            from - 1
-        )?;
-    }
-    match &r.broken {
-        None if r.damaged.is_empty() && unresolved == 0 => {
-            writeln!(out, "OK: every signature and every chain verifies")?;
-            Ok(0)
-        }
-        None if r.damaged.is_empty() => {
-            writeln!(
-                out,
-                "FORKED: {unresolved} feed(s) signed two events at one position and are frozen; every stored signature and chain verifies"
-            )?;
-            Ok(2)
-        }
-        None => {
-            writeln!(
-                out,
-                "DAMAGED: {} feed(s) damaged on disk; what is served verifies",
-                r.damaged.len()
-            )?;
-            Ok(2)
-        }
-        Some((author, seq, reason)) => {
-            writeln!(out, "BROKEN: feed {author} seq {seq}: {reason}")?;
-            Ok(2)
-        }
-    }
 }

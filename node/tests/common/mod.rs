@@ -4,11 +4,12 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// Runs `maillage args` in `dir` (no inherited data dir, quiet logs).
+/// Runs `maillage args` in `dir` (no inherited data dir or language: French, quiet logs).
 pub fn maillage(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_maillage"))
         .current_dir(dir)
         .env_remove("MAILLAGE_DATA_DIR")
+        .env_remove("MAILLAGE_LANG")
         .env("RUST_LOG", "warn")
         .args(args)
         .output()

@@ -120,6 +120,7 @@ impl Served {
         let child = Command::new(env!("CARGO_BIN_EXE_maillage"))
             .current_dir(&self.dir)
             .env_remove("MAILLAGE_DATA_DIR")
+            .env_remove("MAILLAGE_LANG")
             .env("RUST_LOG", &self.log_filter)
             .args(&args)
             .stdout(Stdio::null())

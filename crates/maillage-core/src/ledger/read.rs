@@ -365,23 +365,30 @@ impl Ledger {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        use crate::tr;
         match detail {
             StepDetail::HandedOut {
                 serials,
                 prescriber_kind,
                 prescriber_name,
-            } => format!(
-                "{} voucher(s) handed out by {prescriber_name} ({prescriber_kind}): {}",
-                serials.len(),
-                serials.join(", ")
-            ),
+            } => {
+                let (n, all) = (serials.len(), serials.join(", "));
+                tr!(
+                    "{n} pass remis par {prescriber_name} ({prescriber_kind}) : {all}",
+                    "{n} voucher(s) handed out by {prescriber_name} ({prescriber_kind}): {all}"
+                )
+            }
             StepDetail::Redeemed {
                 serial,
                 venue_id,
                 service,
                 date,
-            } => format!("voucher {serial} redeemed at venue {venue_id} for {service} on {date}"),
-            StepDetail::Claimed { serial, venue_id } => format!(
+            } => tr!(
+                "pass {serial} utilisé au lieu {venue_id} pour {service} le {date}",
+                "voucher {serial} redeemed at venue {venue_id} for {service} on {date}"
+            ),
+            StepDetail::Claimed { serial, venue_id } => tr!(
+                "pass {serial} réclamé au lieu {venue_id} pendant que son propriétaire était injoignable",
                 "voucher {serial} claimed at venue {venue_id} while its owner was unreachable"
             ),
             StepDetail::ReferralOpened {
@@ -391,38 +398,71 @@ impl Ledger {
                 handler,
                 territory,
                 ..
-            } => format!(
-                "referred by {prescriber_name} ({prescriber_kind}) for {}; handled by hub {} (territory {territory})",
-                list(needs),
-                self.hub_name(handler)
-            ),
+            } => {
+                let (needs, hub) = (list(needs), self.hub_name(handler));
+                tr!(
+                    "orientée par {prescriber_name} ({prescriber_kind}) pour {needs} ; traitée par le hub {hub} (territoire {territory})",
+                    "referred by {prescriber_name} ({prescriber_kind}) for {needs}; handled by hub {hub} (territory {territory})"
+                )
+            }
             StepDetail::ReferralAccepted {
                 referral_id,
                 venue_id,
                 date,
-            } => format!("referral {referral_id} accepted at venue {venue_id} on {date}"),
+            } => tr!(
+                "orientation {referral_id} acceptée au lieu {venue_id} le {date}",
+                "referral {referral_id} accepted at venue {venue_id} on {date}"
+            ),
             StepDetail::ReferralDeclined {
                 referral_id,
                 reason,
-            } => format!("referral {referral_id} declined: {reason}"),
+            } => tr!(
+                "orientation {referral_id} refusée : {reason}",
+                "referral {referral_id} declined: {reason}"
+            ),
             StepDetail::ReferralForwarded {
                 referral_id,
                 venue_id,
                 handler,
-            } => format!(
-                "referral {referral_id} forwarded to venue {venue_id} (hub {})",
-                self.hub_name(handler)
-            ),
+            } => {
+                let hub = self.hub_name(handler);
+                tr!(
+                    "orientation {referral_id} réorientée vers le lieu {venue_id} (hub {hub})",
+                    "referral {referral_id} forwarded to venue {venue_id} (hub {hub})"
+                )
+            }
             StepDetail::ReferralClosed {
                 referral_id,
                 outcome,
-            } => format!("referral {referral_id} closed: {outcome}"),
+            } => {
+                let outcome = match (crate::lang::current(), outcome.as_str()) {
+                    (crate::lang::Lang::Fr, "completed") => "terminée",
+                    (crate::lang::Lang::Fr, "no_show") => "absence",
+                    (crate::lang::Lang::Fr, "abandoned") => "abandonnée",
+                    (_, code) => code,
+                };
+                tr!(
+                    "orientation {referral_id} close : {outcome}",
+                    "referral {referral_id} closed: {outcome}"
+                )
+            }
             StepDetail::Accompaniment {
                 venue_id,
                 duration_min,
                 mode,
                 date,
-            } => format!("{duration_min} min {mode} accompaniment at venue {venue_id} on {date}"),
+            } => {
+                let mode = match (crate::lang::current(), mode.as_str()) {
+                    (crate::lang::Lang::Fr, "individual") => "individuel",
+                    (crate::lang::Lang::Fr, "collective") => "collectif",
+                    (crate::lang::Lang::Fr, "remote") => "à distance",
+                    (_, code) => code,
+                };
+                tr!(
+                    "accompagnement {mode} de {duration_min} min au lieu {venue_id} le {date}",
+                    "{duration_min} min {mode} accompaniment at venue {venue_id} on {date}"
+                )
+            }
         }
     }
 }

@@ -73,35 +73,8 @@ fn days(value: Option<f64>) -> String {
     )
 }
 
-/// A day `YYYY-MM-DD` written the French way (`1er mars 2026`, `15 mars 2026`); anything else
-/// is returned as it is.
-pub fn date_fr(day: &str) -> String {
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    // The core's strict day: real calendar days only, the very bytes it prints.
-    let Some(parsed) = maillage_core::Day::parse(day) else {
-        return day.to_owned();
-    };
-    let (year, month, day) = maillage_core::date::civil_from_days(parsed.0);
-    let day = if day == 1 {
-        "1er".to_owned()
-    } else {
-        day.to_string()
-    };
-    format!("{day}\u{A0}{} {year}", MONTHS[month as usize - 1])
-}
+/// A day written the French way (`1er mars 2026`): the command line's helper, shared.
+pub use crate::lang::date_fr;
 
 /// An amount in euros from cents, French style (`1 234,56 €`).
 fn euros(cents: u64) -> String {
