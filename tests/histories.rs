@@ -490,6 +490,7 @@ fn venues(b: &mut Builder) {
         Body::VenueClosed(pb::VenueClosed {
             venue_id: vid(SUD, "ferme"),
             reason: "fermeture définitive".into(),
+            ..Default::default()
         }),
         APPLIED,
         setup,
@@ -612,9 +613,66 @@ fn venue_rules() -> History {
     let close_ferme = Body::VenueClosed(pb::VenueClosed {
         venue_id: vid(SUD, "ferme"),
         reason: "fermeture définitive".into(),
+        ..Default::default()
     });
     b.sign(SUD, close_ferme.clone(), APPLIED, "a hub closes its venue");
     b.sign(SUD, close_ferme, "venue.closed", "closing a closed venue");
+    let reopen = |venue: &str, reason: &str| {
+        Body::VenueReopened(pb::VenueReopened {
+            venue_id: venue.into(),
+            reason: reason.into(),
+        })
+    };
+    b.sign(
+        SUD,
+        reopen(&vid(SUD, "joliette"), "rien"),
+        "venue.open",
+        "reopening a venue that is open",
+    );
+    b.sign(
+        SUD,
+        reopen(&vid(SUD, "ferme"), " "),
+        "field.reason",
+        "reopening without a reason",
+    );
+    b.sign(
+        HINAURA,
+        reopen(&vid(SUD, "ferme"), "reprise"),
+        "venue.not_held",
+        "reopening another hub's venue",
+    );
+    b.sign(
+        SUD,
+        reopen(&vid(SUD, "inconnu"), "reprise"),
+        "venue.unknown",
+        "reopening an unknown venue",
+    );
+    b.sign(
+        SUD,
+        reopen(&vid(SUD, "ferme"), "fin des travaux"),
+        APPLIED,
+        "a hub reopens its closed venue",
+    );
+    b.sign(
+        SUD,
+        Body::VenueClosed(pb::VenueClosed {
+            venue_id: vid(SUD, "ferme"),
+            reason: "déménagement".into(),
+            date: "2026-02-31".into(),
+        }),
+        "field.date",
+        "closing on a day that does not exist",
+    );
+    b.sign(
+        SUD,
+        Body::VenueClosed(pb::VenueClosed {
+            venue_id: vid(SUD, "ferme"),
+            reason: "déménagement".into(),
+            date: "2026-02-27".into(),
+        }),
+        APPLIED,
+        "closing again, on a given day",
+    );
     b.sign(
         SUD,
         qualify(&vid(SUD, "joliette"), "2027-06-30", &[DEMARCHES, OUTILS]),
@@ -703,7 +761,7 @@ fn venue_rules() -> History {
     );
     b.finish(
         "venues",
-        "Venue registration, update, closing (§4) and qualification rules.",
+        "Venue registration, update, closing and reopening (§4) and qualification rules.",
         vec![],
         2,
     )
@@ -2205,7 +2263,7 @@ fn every_rejection_code_is_reached_and_every_rule_also_accepts() {
             }
         }
     }
-    assert_eq!(kinds.len(), 22, "every body kind is accepted at least once");
+    assert_eq!(kinds.len(), 23, "every body kind is accepted at least once");
 }
 
 #[test]

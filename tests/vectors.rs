@@ -682,6 +682,7 @@ fn generate() -> Vectors {
         pb::event::Body::VenueClosed(pb::VenueClosed {
             venue_id: AVIGNON.into(),
             reason: "Fin d'activité de l'association".into(),
+            ..Default::default()
         }),
         vec![],
         5,
@@ -792,6 +793,7 @@ fn generate() -> Vectors {
         pb::event::Body::VenueClosed(pb::VenueClosed {
             venue_id: ALCAZAR.into(),
             reason: "forged".into(),
+            ..Default::default()
         }),
     )
     .encode_to_vec();
@@ -878,6 +880,7 @@ fn generate() -> Vectors {
         pb::event::Body::VenueClosed(pb::VenueClosed {
             venue_id: ALCAZAR.into(),
             reason: "forged".into(),
+            ..Default::default()
         }),
     )
     .encode_to_vec();
@@ -936,6 +939,7 @@ fn generate() -> Vectors {
         pb::event::Body::VenueClosed(pb::VenueClosed {
             venue_id: ALCAZAR.into(),
             reason: "Déménagement".into(),
+            ..Default::default()
         }),
     )
     .unwrap();
@@ -1001,6 +1005,7 @@ fn generate() -> Vectors {
         pb::event::Body::VenueClosed(pb::VenueClosed {
             venue_id: ALCAZAR.into(),
             reason: "Protocole suivant".into(),
+            ..Default::default()
         }),
     );
     later.version = PROTOCOL_VERSION + 1;

@@ -242,6 +242,88 @@ fn a_closed_venue_leaves_the_map_and_takes_no_more_changes() {
 }
 
 #[test]
+fn a_closed_venue_reopens_and_closes_again_on_a_given_day() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let vid = hub_du_sud(dir);
+    // An open venue does not reopen; a reopening needs a reason; a day must be a real one:
+    // each refused before anything is signed.
+    let before = log_bytes(dir);
+    let (code, err) = refused(dir, &["venues", "reopen", &vid, "--reason", "rien"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("ouvert"), "{err}");
+    let (_, err) = refused(
+        dir,
+        &[
+            "venues",
+            "close",
+            &vid,
+            "--reason",
+            "x",
+            "--date",
+            "2026-02-31",
+        ],
+    );
+    assert!(err.contains("--date"), "{err}");
+    assert!(before == log_bytes(dir));
+
+    on(
+        dir,
+        "sud",
+        &["venues", "close", &vid, "--reason", "travaux"],
+    );
+    let (_, err) = refused(dir, &["venues", "reopen", &vid, "--reason", " "]);
+    assert!(err.contains("--reason"), "{err}");
+    let reopened = json(&on(
+        dir,
+        "sud",
+        &[
+            "venues",
+            "reopen",
+            &vid,
+            "--reason",
+            "fin des travaux",
+            "--json",
+        ],
+    ));
+    assert_eq!(reopened["closed"], false, "{reopened}");
+    let shown = json(&on(dir, "sud", &["venues", "show", &vid, "--json"]));
+    assert!(shown["closed"].is_null(), "{shown}");
+    on(
+        dir,
+        "sud",
+        &[
+            "venues",
+            "close",
+            &vid,
+            "--reason",
+            "déménagement",
+            "--date",
+            "2026-02-27",
+        ],
+    );
+    // The exports give the day the closing named, and every step in the event table.
+    on(dir, "sud", &["export", "--out", "exp", "--no-parquet"]);
+    let read = |name: &str| std::fs::read(dir.join("exp").join(name)).unwrap();
+    let venues = rows(&read("venues.csv"), b',');
+    let gone = venues
+        .iter()
+        .find(|v| v["venue_id"] == vid.as_str())
+        .unwrap();
+    assert_eq!(gone["status"], "closed");
+    assert_eq!(gone["closed_on"], "2026-02-27", "{gone:?}");
+    assert_eq!(gone["closing_reason"], "déménagement");
+    let events = rows(&read("events.csv"), b',');
+    let kinds: Vec<&str> = events
+        .iter()
+        .filter(|e| e["venue_id"] == vid.as_str())
+        .map(|e| e["kind"].as_str())
+        .filter(|k| k.starts_with("venue_closed") || *k == "venue_reopened")
+        .collect();
+    assert_eq!(kinds, ["venue_closed", "venue_reopened", "venue_closed"]);
+}
+
+#[test]
 fn person_new_prints_only_the_code_on_standard_output() {
     let work = tempfile::tempdir().unwrap();
     let dir = work.path();

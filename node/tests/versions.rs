@@ -63,6 +63,7 @@ fn legacy_store(store: &Path, secret: &SecretKey, federation: [u8; 32], version:
             body: Some(pb::event::Body::VenueClosed(pb::VenueClosed {
                 venue_id: format!("v{seq}"),
                 reason: "protocol v1".into(),
+                ..Default::default()
             })),
         }
         .encode_to_vec();
@@ -276,6 +277,7 @@ fn own_events_of_version(dir: &Path, node: &str, count: u64, version: u32) -> Ve
             let body = pb::event::Body::VenueClosed(pb::VenueClosed {
                 venue_id: format!("v{seq}"),
                 reason: "signed by a later release".into(),
+                ..Default::default()
             });
             let hlc = (1_767_258_000_000 + seq) << 16;
             let payload = pb::Event {

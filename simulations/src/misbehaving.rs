@@ -99,6 +99,7 @@ fn forge(
         body: Some(pb::event::Body::VenueClosed(pb::VenueClosed {
             venue_id: venue.to_string(),
             reason: "fermeture définitive".into(),
+            ..Default::default()
         })),
     };
     let payload = event.encode_to_vec();

@@ -65,6 +65,7 @@ impl App {
             R::ImportVenues(r) => Response::VenuesImported(self.import_venues(r)?),
             R::EditVenue(r) => Response::Signed(self.edit_venue(r)?),
             R::CloseVenue(r) => Response::Signed(self.close_venue(r)?),
+            R::ReopenVenue(r) => Response::Signed(self.reopen_venue(r)?),
             R::QualifyVenue(r) => Response::Signed(self.qualify_venue(r)?),
             R::RevokeQualification(r) => Response::Signed(self.revoke_qualification(r)?),
             R::IssueBatch(r) => Response::Signed(self.issue_batch(r)?),

@@ -94,10 +94,18 @@ pub fn collect(node: &Node, ledger: &Ledger) -> Result<EventFacts> {
                     facts.handed_out_on.insert(serial.clone(), h.date.clone());
                 }
             }
+            // The day the closing event gives, else the day it was signed; a reopening
+            // forgets it.
             Some(pb::event::Body::VenueClosed(c)) => {
-                facts
-                    .closed_on
-                    .insert(c.venue_id.clone(), hlc_day(event.hlc));
+                let day = if c.date.is_empty() {
+                    hlc_day(event.hlc)
+                } else {
+                    c.date.clone()
+                };
+                facts.closed_on.insert(c.venue_id.clone(), day);
+            }
+            Some(pb::event::Body::VenueReopened(r)) => {
+                facts.closed_on.remove(&r.venue_id);
             }
             _ => {}
         }
@@ -146,7 +154,12 @@ fn row_of(event: &VerifiedEvent) -> EventRow {
         }
         B::VenueClosed(v) => {
             row.venue_id = v.venue_id.clone();
+            row.event_date = v.date.clone();
             "venue_closed"
+        }
+        B::VenueReopened(v) => {
+            row.venue_id = v.venue_id.clone();
+            "venue_reopened"
         }
         B::VenueQualified(v) => {
             row.venue_id = v.venue_id.clone();

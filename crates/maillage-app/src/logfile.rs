@@ -355,6 +355,7 @@ mod tests {
                 let body = pb::event::Body::VenueClosed(pb::VenueClosed {
                     venue_id: format!("v{n}"),
                     reason: "closed".into(),
+                    ..Default::default()
                 });
                 let event = feed.next(body, vec![], 1_000_000).unwrap();
                 writer.event(&event).unwrap();

@@ -28,6 +28,8 @@ pub enum Request {
     EditVenue(EditVenue),
     /// Close one of this hub's venues.
     CloseVenue(CloseVenue),
+    /// Open a closed venue again.
+    ReopenVenue(ReopenVenue),
     /// Qualify a venue for vouchers.
     QualifyVenue(QualifyVenue),
     /// Revoke a venue's qualification.
@@ -145,6 +147,7 @@ impl Request {
             Self::ImportVenues(ImportVenues { dry_run: false, .. })
                 | Self::EditVenue(_)
                 | Self::CloseVenue(_)
+                | Self::ReopenVenue(_)
                 | Self::QualifyVenue(_)
                 | Self::RevokeQualification(_)
                 | Self::IssueBatch(_)
@@ -274,6 +277,13 @@ pub enum Effect {
     },
     /// A venue closed.
     VenueClosed {
+        /// The venue.
+        venue: VenueRef,
+        /// Why.
+        reason: String,
+    },
+    /// A closed venue opened again.
+    VenueReopened {
         /// The venue.
         venue: VenueRef,
         /// Why.
@@ -766,6 +776,19 @@ pub enum PivotInput {
 /// [`Request::CloseVenue`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CloseVenue {
+    /// Venue id or source id.
+    pub venue: String,
+    /// Why, in the hub's words.
+    pub reason: String,
+    /// The day it closed, `YYYY-MM-DD` (default: none given; the exports then show the day it
+    /// was signed).
+    #[serde(default)]
+    pub date: Option<String>,
+}
+
+/// [`Request::ReopenVenue`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReopenVenue {
     /// Venue id or source id.
     pub venue: String,
     /// Why, in the hub's words.

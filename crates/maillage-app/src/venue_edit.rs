@@ -10,7 +10,7 @@ use maillage_venues::edit;
 
 use crate::app::App;
 use crate::error::{AppError, Result};
-use crate::request::{CloseVenue, EditVenue, Effect, PivotInput, Signed};
+use crate::request::{CloseVenue, EditVenue, Effect, PivotInput, ReopenVenue, Signed};
 use crate::resolve;
 
 /// The field names of `maillage venues set`'s options, for messages.
@@ -154,8 +154,32 @@ impl App {
         let body = pb::event::Body::VenueClosed(pb::VenueClosed {
             venue_id: venue_id.clone(),
             reason: reason.clone(),
+            date: r.date.unwrap_or_default(),
         });
         self.sign(&mut views, body, |ledger, _| Effect::VenueClosed {
+            venue: resolve::venue_ref(ledger, &venue_id),
+            reason,
+        })
+    }
+
+    pub(crate) fn reopen_venue(&self, r: ReopenVenue) -> Result<Signed> {
+        let reason = r.reason.trim().to_owned();
+        if reason.is_empty() {
+            return Err(AppError::invalid_field(
+                "reason",
+                maillage_core::lang::t(
+                    "--reason : dites pourquoi le lieu rouvre (ex. « fin des travaux ») ; rien n'a été signé",
+                    "--reason: say why the venue opens again (e.g. \"works finished\"); nothing was signed",
+                ),
+            ));
+        }
+        let mut views = self.node().views()?;
+        let venue_id = resolve::venue(&views, "venue", &r.venue)?;
+        let body = pb::event::Body::VenueReopened(pb::VenueReopened {
+            venue_id: venue_id.clone(),
+            reason: reason.clone(),
+        });
+        self.sign(&mut views, body, |ledger, _| Effect::VenueReopened {
             venue: resolve::venue_ref(ledger, &venue_id),
             reason,
         })

@@ -614,6 +614,7 @@ mod tests {
         let body = pb::event::Body::VenueClosed(pb::VenueClosed {
             venue_id: format!("v{seq}"),
             reason: "test".into(),
+            ..Default::default()
         });
         sign_event(key, header, body).unwrap()
     }

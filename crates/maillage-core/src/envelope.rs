@@ -673,6 +673,7 @@ mod tests {
         pb::event::Body::VenueClosed(pb::VenueClosed {
             venue_id: "v1".into(),
             reason: "test".into(),
+            ..Default::default()
         })
     }
 
@@ -756,6 +757,7 @@ mod tests {
         let big = pb::event::Body::VenueClosed(pb::VenueClosed {
             venue_id: "v".into(),
             reason: "x".repeat(PAYLOAD_BYTES_MAX),
+            ..Default::default()
         });
         assert!(matches!(
             sign_event(&hub, header(&charter, 1, None), big),

@@ -222,6 +222,11 @@ pub enum Rejection {
         /// The venue.
         venue: String,
     },
+    /// `venue.open`: a reopening of a venue that is not closed.
+    VenueOpen {
+        /// The venue.
+        venue: String,
+    },
     /// `venue.not_held`: the venue's département is not held by the author.
     VenueNotHeld {
         /// The venue.
@@ -633,6 +638,7 @@ impl Rejection {
             Self::VenueTerritory { .. } => "venue.territory",
             Self::VenueUnknown { .. } => "venue.unknown",
             Self::VenueClosed { .. } => "venue.closed",
+            Self::VenueOpen { .. } => "venue.open",
             Self::VenueNotHeld { .. } => "venue.not_held",
             Self::VenueNoPivot { .. } => "venue.no_pivot",
             Self::VenueNotQualified { .. } => "venue.not_qualified",
@@ -717,6 +723,7 @@ impl Rejection {
         "venue.territory",
         "venue.unknown",
         "venue.closed",
+        "venue.open",
         "venue.not_held",
         "venue.no_pivot",
         "venue.not_qualified",
@@ -855,6 +862,9 @@ impl std::fmt::Display for Rejection {
                 x(venue)
             ),
             Self::VenueClosed { venue } => write!(f, "venue {venue} is closed"),
+            Self::VenueOpen { venue } => {
+                write!(f, "venue {venue} is open: only a closed venue reopens")
+            }
             Self::VenueNotHeld { venue, departement } => write!(
                 f,
                 "venue {venue} is in département {departement}, which the author does not hold"

@@ -130,6 +130,10 @@ impl Rejection {
                 write!(f, "le lieu {} est inconnu {PAST}", x(venue))
             }
             Self::VenueClosed { venue } => write!(f, "le lieu {venue} est fermé"),
+            Self::VenueOpen { venue } => write!(
+                f,
+                "le lieu {venue} est ouvert : seul un lieu fermé peut rouvrir"
+            ),
             Self::VenueNotHeld { venue, departement } => write!(
                 f,
                 "le lieu {venue} est dans le département {departement}, que l'auteur ne tient pas"

@@ -7,7 +7,9 @@
 //!   author;
 //! - `VenueUpdated`: the venue was registered by the author, is open, and stays in the
 //!   author's territories;
-//! - `VenueClosed`: the venue was registered by the author and is open.
+//! - `VenueClosed`: the venue is open and in a département the author holds; its `date`, if
+//!   given, is a real day;
+//! - `VenueReopened`: the venue is closed and in a département the author holds; a reason.
 //!
 //! An event breaking a rule is kept in the log and rejected by the fold (see
 //! [`crate::ledger`]) with the rule's [`Rejection`]: every node computes the same verdicts.
@@ -17,6 +19,7 @@ use std::collections::BTreeMap;
 use maillage_proto::v1 as pb;
 
 use crate::crypto::tagged_sha256;
+use crate::date::Day;
 use crate::envelope::VerifiedEvent;
 use crate::ids::{EventId, HubId};
 use crate::membership::Membership;
@@ -54,6 +57,9 @@ pub struct Venue {
     pub updates: u32,
     /// Why it closed, if it did.
     pub closed: Option<String>,
+    /// The day it closed, when the closing event gave one.
+    #[serde(default)]
+    pub closed_on: Option<Day>,
 }
 
 /// What a venue event changes, once the rules accept it.
@@ -78,6 +84,15 @@ pub enum VenueChange {
         venue_id: String,
         /// Why, in the author's words.
         reason: String,
+        /// The day it closed, if given.
+        date: Option<Day>,
+        /// The event.
+        event: EventId,
+    },
+    /// A closed venue open again.
+    Reopened {
+        /// The venue.
+        venue_id: String,
         /// The event.
         event: EventId,
     },
@@ -88,7 +103,9 @@ impl VenueChange {
     pub fn venue_id(&self) -> &str {
         match self {
             Self::Registered(venue) => &venue.venue_id,
-            Self::Updated { venue_id, .. } | Self::Closed { venue_id, .. } => venue_id,
+            Self::Updated { venue_id, .. }
+            | Self::Closed { venue_id, .. }
+            | Self::Reopened { venue_id, .. } => venue_id,
         }
     }
 }
@@ -121,7 +138,9 @@ impl VenueDirectory {
     /// author and the record's id; it is not registered yet; the record's département can be
     /// derived and is held by the author. For `VenueUpdated`: a record is present, its
     /// département is held by the author; the venue exists, is open and is in a département
-    /// the author holds. For `VenueClosed`: the venue exists, is open and is held by the author.
+    /// the author holds. For `VenueClosed`: the venue exists, is open and is held by the author, and
+    /// a date given is a real day. For `VenueReopened`: a reason; the venue exists, is closed
+    /// and is held by the author.
     pub fn check(
         &self,
         event: &VerifiedEvent,
@@ -154,6 +173,7 @@ impl VenueDirectory {
                     last_event: event.id,
                     updates: 0,
                     closed: None,
+                    closed_on: None,
                 })))
             })(),
             Some(Body::VenueUpdated(updated)) => (|| {
@@ -169,13 +189,50 @@ impl VenueDirectory {
                     event: event.id,
                 })
             })(),
-            Some(Body::VenueClosed(closed)) => self
-                .open_venue_of(&closed.venue_id, event.author, membership)
-                .map(|_| VenueChange::Closed {
+            Some(Body::VenueClosed(closed)) => (|| {
+                self.open_venue_of(&closed.venue_id, event.author, membership)?;
+                let date = match closed.date.as_str() {
+                    "" => None,
+                    text => Some(Day::parse(text).ok_or_else(|| Rejection::BadDate {
+                        field: Field::Date,
+                        found: text.to_owned(),
+                    })?),
+                };
+                Ok(VenueChange::Closed {
                     venue_id: closed.venue_id.clone(),
                     reason: closed.reason.clone(),
+                    date,
                     event: event.id,
-                }),
+                })
+            })(),
+            Some(Body::VenueReopened(reopened)) => (|| {
+                if reopened.reason.trim().is_empty() {
+                    return Err(Rejection::NoReason {
+                        field: Field::Reason,
+                    });
+                }
+                let venue =
+                    self.venues
+                        .get(&reopened.venue_id)
+                        .ok_or_else(|| Rejection::VenueUnknown {
+                            venue: reopened.venue_id.clone(),
+                        })?;
+                if venue.closed.is_none() {
+                    return Err(Rejection::VenueOpen {
+                        venue: reopened.venue_id.clone(),
+                    });
+                }
+                if !membership.holds(&event.author, &venue.departement) {
+                    return Err(Rejection::VenueNotHeld {
+                        venue: reopened.venue_id.clone(),
+                        departement: venue.departement.clone(),
+                    });
+                }
+                Ok(VenueChange::Reopened {
+                    venue_id: reopened.venue_id.clone(),
+                    event: event.id,
+                })
+            })(),
             _ => return None,
         })
     }
@@ -202,10 +259,19 @@ impl VenueDirectory {
             VenueChange::Closed {
                 venue_id,
                 reason,
+                date,
                 event,
             } => {
                 if let Some(venue) = self.venues.get_mut(&venue_id) {
                     venue.closed = Some(reason);
+                    venue.closed_on = date;
+                    venue.last_event = event;
+                }
+            }
+            VenueChange::Reopened { venue_id, event } => {
+                if let Some(venue) = self.venues.get_mut(&venue_id) {
+                    venue.closed = None;
+                    venue.closed_on = None;
                     venue.last_event = event;
                 }
             }

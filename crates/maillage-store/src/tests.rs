@@ -38,6 +38,7 @@ fn body(n: u64) -> pb::event::Body {
     pb::event::Body::VenueClosed(pb::VenueClosed {
         venue_id: format!("v{n}"),
         reason: "test".into(),
+        ..Default::default()
     })
 }
 

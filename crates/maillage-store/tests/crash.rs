@@ -60,6 +60,7 @@ fn crash_child() {
                 let body = pb::event::Body::VenueClosed(pb::VenueClosed {
                     venue_id: format!("v{i}"),
                     reason: "x".repeat(rng.random_range(10..300)),
+                    ..Default::default()
                 });
                 writer.next(body, vec![], wall_ms).unwrap()
             })

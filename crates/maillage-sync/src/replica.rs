@@ -1148,6 +1148,7 @@ mod tests {
             pb::event::Body::VenueClosed(pb::VenueClosed {
                 venue_id: "v1".into(),
                 reason: "test".into(),
+                ..Default::default()
             })
         };
         let first = writer.next(body(), Vec::new(), 1_000).unwrap();
@@ -1273,6 +1274,7 @@ mod tests {
         pb::event::Body::VenueClosed(pb::VenueClosed {
             venue_id: format!("v{n}"),
             reason: "test".into(),
+            ..Default::default()
         })
     }
 

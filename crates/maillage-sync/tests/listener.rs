@@ -201,6 +201,7 @@ async fn a_following_pull_outlives_the_request_timeout() {
                 pb::event::Body::VenueClosed(pb::VenueClosed {
                     venue_id: format!("v{n}"),
                     reason: "test".into(),
+                    ..Default::default()
                 }),
                 Vec::new(),
                 1_000 + n,

@@ -82,6 +82,7 @@ fn feed(f: &Fixture, key: usize, count: u64) -> Vec<VerifiedEvent> {
                     pb::event::Body::VenueClosed(pb::VenueClosed {
                         venue_id: format!("v{n}"),
                         reason: "test".into(),
+                        ..Default::default()
                     }),
                     vec![],
                     1_000_000 + n,
@@ -131,6 +132,7 @@ fn events_of_version(
             let body = pb::event::Body::VenueClosed(pb::VenueClosed {
                 venue_id: format!("v{seq}"),
                 reason: "signed by a later release".into(),
+                ..Default::default()
             });
             let payload = pb::Event {
                 version,
@@ -439,6 +441,7 @@ async fn a_fork_proof_learnt_later_reaches_a_node_that_only_pulls() {
             pb::event::Body::VenueClosed(pb::VenueClosed {
                 venue_id: "elsewhere".into(),
                 reason: "test".into(),
+                ..Default::default()
             }),
             vec![],
             2_000_000,
@@ -726,6 +729,7 @@ async fn a_frontier_naming_a_key_not_yet_admitted_here_still_syncs_the_known_fee
                     pb::event::Body::VenueClosed(pb::VenueClosed {
                         venue_id: format!("n{n}"),
                         reason: "test".into(),
+                        ..Default::default()
                     }),
                     vec![],
                     1_000_000 + n,
@@ -796,6 +800,7 @@ async fn nodes_that_saw_different_halves_of_a_fork_end_on_the_lowest_proof() {
                     pb::event::Body::VenueClosed(pb::VenueClosed {
                         venue_id: format!("w{n}"),
                         reason: "signed again after a restore".into(),
+                        ..Default::default()
                     }),
                     vec![],
                     1_000_000 + n,

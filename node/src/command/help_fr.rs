@@ -192,6 +192,15 @@ pub(super) const HELP_FR: &[(&str, &str)] = &[
     ),
     ("The version in effect + 1", "La version en vigueur + 1"),
     (
+        "Open one of this hub's closed venues again (VenueReopened): back on the map, with its record and qualification history",
+        "Rouvrir un lieu fermé de ce hub (VenueReopened) : il revient sur la carte, avec sa fiche et l'historique de sa qualification",
+    ),
+    ("Why it opens again", "Pourquoi il rouvre"),
+    (
+        "The day it closed, YYYY-MM-DD (default: none given; the exports then show the day the closing was signed)",
+        "Le jour de la fermeture, AAAA-MM-JJ (par défaut : aucun ; les exports donnent alors le jour où la fermeture a été signée)",
+    ),
+    (
         "Without the Parquet files: by default every file but lieux.csv is also written as Parquet beside the CSV (venues.parquet, vouchers.parquet, referrals.parquet, stats.parquet, indicators.parquet; the events one file per month, events/month=YYYY-MM/part-0.parquet), with typed columns (numbers, booleans, dates; codes stay text), for DuckDB, pandas or R",
         "Sans les fichiers Parquet : par défaut, chaque fichier sauf lieux.csv est aussi écrit en Parquet à côté du CSV (venues.parquet, vouchers.parquet, referrals.parquet, stats.parquet, indicators.parquet ; les événements un fichier par mois, events/month=AAAA-MM/part-0.parquet), colonnes typées (nombres, booléens, dates ; les codes restent du texte), pour DuckDB, pandas ou R",
     ),

@@ -646,6 +646,23 @@ pub struct CloseArgs {
     /// Why it closes.
     #[arg(long)]
     pub reason: String,
+    /// The day it closed, YYYY-MM-DD (default: none given; the exports then show the day the
+    /// closing was signed).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `maillage venues reopen`.
+#[derive(Debug, Args)]
+pub struct ReopenArgs {
+    /// Venue id (v…) or source id.
+    pub venue: String,
+    /// Why it opens again.
+    #[arg(long)]
+    pub reason: String,
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
@@ -1127,6 +1144,9 @@ pub enum VenuesCommand {
     /// Close one of this hub's venues (VenueClosed): it leaves the map, the exports keep it
     /// with its closing date.
     Close(CloseArgs),
+    /// Open one of this hub's closed venues again (VenueReopened): back on the map, with its
+    /// record and qualification history.
+    Reopen(ReopenArgs),
     /// Qualify a venue of this hub for vouchers (after the in-situ check): VenueQualified.
     Qualify(QualifyArgs),
     /// Revoke a venue's qualification: VenueQualificationRevoked.

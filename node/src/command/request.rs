@@ -97,6 +97,11 @@ fn request_of(command: &Command) -> Result<Request> {
             VenuesCommand::Close(a) => R::CloseVenue(req::CloseVenue {
                 venue: a.venue.clone(),
                 reason: a.reason.clone(),
+                date: args::date_opt("date", a.date.as_deref())?,
+            }),
+            VenuesCommand::Reopen(a) => R::ReopenVenue(req::ReopenVenue {
+                venue: a.venue.clone(),
+                reason: a.reason.clone(),
             }),
             VenuesCommand::Qualify(a) => R::QualifyVenue(req::QualifyVenue {
                 venue: a.venue.clone(),

@@ -34,6 +34,16 @@ pub(super) fn effect_text(effect: &Effect) -> (String, serde_json::Value) {
             },
             json!({ "venue_id": venue.venue_id, "closed": true, "reason": reason }),
         ),
+        Effect::VenueReopened { venue, reason } => (
+            {
+                let label = &venue.label;
+                tr!(
+                    "lieu {label} rouvert : {reason}",
+                    "venue {label} open again: {reason}"
+                )
+            },
+            json!({ "venue_id": venue.venue_id, "closed": false, "reason": reason }),
+        ),
         Effect::VenueQualified {
             venue,
             scheme,

@@ -123,6 +123,7 @@ fn json_of(command: &Command) -> bool {
             VenuesCommand::Qualify(a) => a.json,
             VenuesCommand::Set(a) => a.json,
             VenuesCommand::Close(a) => a.json,
+            VenuesCommand::Reopen(a) => a.json,
             VenuesCommand::Revoke(a) => a.json,
             VenuesCommand::Export { .. } | VenuesCommand::Mappings { .. } => false,
         },

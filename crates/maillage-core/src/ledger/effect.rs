@@ -163,8 +163,14 @@ impl Ledger {
                         out = Canonical::new(2);
                         out.str(venue_id).str(departement);
                     }
-                    VenueChange::Closed { venue_id, .. } => {
+                    VenueChange::Closed { venue_id, date, .. } => {
                         out = Canonical::new(3);
+                        out.str(venue_id).opt(date.as_ref(), |o, d| {
+                            o.day(*d);
+                        });
+                    }
+                    VenueChange::Reopened { venue_id, .. } => {
+                        out = Canonical::new(20);
                         out.str(venue_id);
                     }
                 }

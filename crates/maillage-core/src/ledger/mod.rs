@@ -284,9 +284,12 @@ impl Ledger {
         match &event.body {
             // A body kind of a later version: stored and forwarded, not applied.
             None => Ok(Effect::Unknown),
-            Some(Body::VenueRegistered(_) | Body::VenueUpdated(_) | Body::VenueClosed(_)) => {
-                Ok(Effect::Unknown)
-            }
+            Some(
+                Body::VenueRegistered(_)
+                | Body::VenueUpdated(_)
+                | Body::VenueClosed(_)
+                | Body::VenueReopened(_),
+            ) => Ok(Effect::Unknown),
             Some(Body::VenueQualified(q)) => self.check_qualify(q, event, past),
             Some(Body::VenueQualificationRevoked(r)) => self.check_revoke(r, event, past),
             Some(Body::VoucherBatchIssued(b)) => self.check_issue(b, event, past),
