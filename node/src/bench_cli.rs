@@ -31,7 +31,54 @@ pub fn run(command: BenchCommand) -> Result<ExitCode> {
             batch,
             json,
         } => bench_log(events, runs, batch, json),
+        BenchCommand::Export {
+            events,
+            seed,
+            as_of,
+            keep,
+            json,
+        } => bench_export(events, seed, &as_of, keep.as_deref(), json),
     }
+}
+
+fn bench_export(
+    events: usize,
+    seed: u64,
+    as_of: &str,
+    keep: Option<&std::path::Path>,
+    json: bool,
+) -> Result<ExitCode> {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "warning: this is a debug build; run `cargo run --release -- bench export` for real figures"
+        );
+    }
+    let s = crate::bench_export::run(events, seed, as_of, keep, &mut |line| eprintln!("{line}"))?;
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&s)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mib = |b: u64| b as f64 / 1_048_576.0;
+    outln!("{} events, export as of {as_of}:", s.events);
+    outln!("  fold of the store before it        {:>10.2} s", s.fold_s);
+    outln!(
+        "  computing every file               {:>10.2} s (CSV, Parquet, datapackage.json)",
+        s.export_s
+    );
+    outln!("  writing them                       {:>10.2} s", s.write_s);
+    outln!(
+        "  CSV {:.1} MiB, Parquet {:.1} MiB ({:.1} × smaller), {} files",
+        mib(s.csv_bytes),
+        mib(s.parquet_bytes),
+        s.csv_bytes as f64 / (s.parquet_bytes.max(1)) as f64,
+        s.files.len()
+    );
+    for (name, bytes, rows) in &s.files {
+        if !name.starts_with("events/") {
+            outln!("    {name:<24} {:>10.2} MiB {rows:>10} rows", mib(*bytes));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A progress bar on stderr when it is a terminal, hidden otherwise.

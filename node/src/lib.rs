@@ -13,6 +13,7 @@ pub mod admin;
 pub mod args;
 pub mod bench;
 pub mod bench_cli;
+pub mod bench_export;
 pub mod bench_replicate;
 pub mod command;
 pub mod config;

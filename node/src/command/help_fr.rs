@@ -192,6 +192,18 @@ pub(super) const HELP_FR: &[(&str, &str)] = &[
     ),
     ("The version in effect + 1", "La version en vigueur + 1"),
     (
+        "The analysts' export of a generated history held by a real data dir: the time to compute every file (CSV, Parquet, datapackage.json), the time to write them, and their sizes (Parquet against CSV)",
+        "L'export des analystes d'un historique généré détenu par un vrai répertoire de données : le temps de calcul de chaque fichier (CSV, Parquet, datapackage.json), le temps de les écrire, et leurs tailles (Parquet face au CSV)",
+    ),
+    (
+        "Day the statuses and figures are computed for",
+        "Jour pour lequel les statuts et les chiffres sont calculés",
+    ),
+    (
+        "Keep the exported files in this directory (default: a temporary one, removed)",
+        "Garder les fichiers exportés dans ce répertoire (par défaut : un répertoire temporaire, supprimé)",
+    ),
+    (
         "Open one of this hub's closed venues again (VenueReopened): back on the map, with its record and qualification history",
         "Rouvrir un lieu fermé de ce hub (VenueReopened) : il revient sur la carte, avec sa fiche et l'historique de sa qualification",
     ),

@@ -526,6 +526,26 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The analysts' export of a generated history held by a real data dir: the time to
+    /// compute every file (CSV, Parquet, datapackage.json), the time to write them, and their
+    /// sizes (Parquet against CSV).
+    Export {
+        /// Events in the generated history.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        /// Workload seed.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Day the statuses and figures are computed for.
+        #[arg(long, default_value = "2026-12-31")]
+        as_of: String,
+        /// Keep the exported files in this directory (default: a temporary one, removed).
+        #[arg(long)]
+        keep: Option<std::path::PathBuf>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Own appends vs bare sign/s, peer ingest vs bare verify_strict/s, disk vs payload bytes.
     Log {
         /// Events per measurement.
