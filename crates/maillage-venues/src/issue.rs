@@ -20,8 +20,8 @@ pub enum RowLocation {
 impl fmt::Display for RowLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Line(n) => write!(f, "line {n}"),
-            Self::Index(n) => write!(f, "item {n}"),
+            Self::Line(n) => f.write_str(&maillage_core::tr!("ligne {n}", "line {n}")),
+            Self::Index(n) => f.write_str(&maillage_core::tr!("objet {n}", "item {n}")),
         }
     }
 }
@@ -323,7 +323,7 @@ mod tests {
 
     #[test]
     fn locations_display() {
-        assert_eq!(RowLocation::Line(3).to_string(), "line 3");
-        assert_eq!(RowLocation::Index(7).to_string(), "item 7");
+        assert_eq!(RowLocation::Line(3).to_string(), "ligne 3");
+        assert_eq!(RowLocation::Index(7).to_string(), "objet 7");
     }
 }
