@@ -23,9 +23,9 @@ use maillage_core::{lang::t, tr};
 pub struct OpeningHoursError {
     /// 1-based character position where the text stopped making sense.
     pub position: usize,
-    /// What the parser expected there.
+    /// What the parser expected there, in the language current when it was parsed.
     pub expected: String,
-    /// What it found (a short excerpt, or `end of text`).
+    /// What it found (a short excerpt, or `fin du texte` / `end of text`).
     pub found: String,
 }
 

@@ -134,7 +134,8 @@ pub struct FieldIssue {
     pub field: String,
     /// The offending value as found, cut to [`MAX_VALUE_CHARS`] characters for display.
     pub value: String,
-    /// A sentence saying what was expected and what was found.
+    /// A sentence saying what was expected and what was found, in the language current when
+    /// the file was read (French by default, English with `--lang en`).
     pub reason: String,
     /// The kind of problem.
     pub kind: IssueKind,
