@@ -9,14 +9,47 @@ use crate::fields::micro_to_decimal;
 use crate::row::V1_FIELDS;
 
 /// Why writing a CSV failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum ExportError {
     /// The CSV writer failed (usually an I/O error underneath).
-    #[error("CSV output failed: {0}")]
-    Csv(#[from] csv::Error),
+    Csv(csv::Error),
     /// Flushing the output failed.
-    #[error("I/O error while writing CSV: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for ExportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use maillage_core::tr;
+        f.write_str(&match self {
+            Self::Csv(e) => tr!("l'écriture du CSV a échoué : {e}", "CSV output failed: {e}"),
+            Self::Io(e) => tr!(
+                "erreur d'entrée-sortie à l'écriture du CSV : {}",
+                "I/O error while writing CSV: {}",
+                maillage_core::lang::io_error(e)
+            ),
+        })
+    }
+}
+
+impl std::error::Error for ExportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Csv(e) => Some(e),
+            Self::Io(e) => Some(e),
+        }
+    }
+}
+
+impl From<csv::Error> for ExportError {
+    fn from(e: csv::Error) -> Self {
+        Self::Csv(e)
+    }
+}
+
+impl From<std::io::Error> for ExportError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
 }
 
 /// A cell as a spreadsheet shows it, never runs it. Text starting with `=`, `+`, `-`, `@`, a

@@ -7,6 +7,7 @@
 
 use crate::geo;
 use maillage_core::excerpt::Excerpt;
+use maillage_core::{lang::t, tr};
 
 /// A normalised value and, when it was rewritten, a note for the hub.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,8 +80,8 @@ impl PivotKind {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Siret => "SIRET",
-            Self::Rna => "RNA number",
-            Self::Ridet => "RIDET/TAHITI number",
+            Self::Rna => t("numéro RNA", "RNA number"),
+            Self::Ridet => t("numéro RIDET/TAHITI", "RIDET/TAHITI number"),
         }
     }
 }
@@ -111,8 +112,13 @@ pub(crate) fn check_pivot(raw: &str, dep: Option<&str>) -> Result<Pivot, String>
     if let Some(rest) = compact.strip_prefix('w') {
         upper = format!("W{rest}");
     }
-    let note =
-        (upper != raw).then(|| format!("separators removed: {} → {upper:?}", Excerpt::of(raw)));
+    let note = (upper != raw).then(|| {
+        tr!(
+            "séparateurs retirés : {} → {upper:?}",
+            "separators removed: {} → {upper:?}",
+            Excerpt::of(raw)
+        )
+    });
     let value = match note {
         Some(text) => Normalised::reformatted(upper.clone(), text),
         None => Normalised::same(upper.clone()),
@@ -154,26 +160,49 @@ pub(crate) fn check_pivot(raw: &str, dep: Option<&str>) -> Result<Pivot, String>
 
 fn pivot_reason(raw: &str, compact: &str, dep: Option<&str>) -> String {
     let expected = if uses_local_register(dep) {
-        "a SIRET (14 digits), an RNA number (W followed by 9 digits) or a RIDET/TAHITI number \
-         (9 to 14 letters or digits)"
+        t(
+            "un SIRET (14 chiffres), un numéro RNA (W suivi de 9 chiffres) ou un numéro \
+             RIDET/TAHITI (9 à 14 lettres ou chiffres)",
+            "a SIRET (14 digits), an RNA number (W followed by 9 digits) or a RIDET/TAHITI number \
+             (9 to 14 letters or digits)",
+        )
     } else {
-        "a SIRET (14 digits) or an RNA number (W followed by 9 digits)"
+        t(
+            "un SIRET (14 chiffres) ou un numéro RNA (W suivi de 9 chiffres)",
+            "a SIRET (14 digits) or an RNA number (W followed by 9 digits)",
+        )
     };
     let hint = if compact.len() == 9 && all_digits(compact) {
-        ": this looks like a SIREN (company), the standard needs the establishment's 14-digit SIRET"
+        t(
+            " : cela ressemble à un SIREN (entreprise), le standard demande le SIRET à 14 \
+             chiffres de l'établissement",
+            ": this looks like a SIREN (company), the standard needs the establishment's 14-digit \
+             SIRET",
+        )
     } else if all_digits(compact) {
         ""
     } else if compact.starts_with('W') {
-        ": an RNA number has exactly 9 digits after the W"
+        t(
+            " : un numéro RNA a exactement 9 chiffres après le W",
+            ": an RNA number has exactly 9 digits after the W",
+        )
     } else {
         ""
     };
     let found = if all_digits(compact) {
-        format!("{} digits {}", compact.len(), Excerpt::of(raw))
+        tr!(
+            "{} chiffres {}",
+            "{} digits {}",
+            compact.len(),
+            Excerpt::of(raw)
+        )
     } else {
         Excerpt::of(raw).to_string()
     };
-    format!("expected {expected}, found {found}{hint}")
+    tr!(
+        "attendu : {expected}, trouvé : {found}{hint}",
+        "expected {expected}, found {found}{hint}"
+    )
 }
 
 /// La Poste's SIREN: its establishments' SIRETs follow the digit-sum rule.
@@ -226,20 +255,29 @@ pub(crate) fn normalise_postal_code(raw: &str) -> Result<Normalised, String> {
         return Ok(if compact == raw {
             Normalised::same(compact)
         } else {
-            Normalised::reformatted(compact.clone(), format!("spaces removed: {compact}"))
+            Normalised::reformatted(
+                compact.clone(),
+                tr!("espaces retirées : {compact}", "spaces removed: {compact}"),
+            )
         });
     }
     if compact.len() == 4 && all_digits(&compact) {
         let padded = format!("0{compact}");
         return Ok(Normalised::guessed(
             padded.clone(),
-            format!(
+            tr!(
+                "4 chiffres : le zéro initial a sans doute été perdu (par un tableur par exemple) ; \
+                 normalisé en {padded}",
                 "4 digits: the leading zero was probably lost (e.g. by a spreadsheet); \
                  normalised to {padded}"
             ),
         ));
     }
-    Err(format!("expected 5 digits, found {}", Excerpt::of(raw)))
+    Err(tr!(
+        "attendu : 5 chiffres, trouvé : {}",
+        "expected 5 digits, found {}",
+        Excerpt::of(raw)
+    ))
 }
 
 /// Normalises an INSEE commune code (upper-case 2A/2B, 4 digits padded).
@@ -253,7 +291,10 @@ pub(crate) fn normalise_insee(raw: &str) -> Result<Normalised, String> {
         return Ok(if compact == raw {
             Normalised::same(compact)
         } else {
-            Normalised::reformatted(compact.clone(), format!("normalised to {compact}"))
+            Normalised::reformatted(
+                compact.clone(),
+                tr!("normalisé en {compact}", "normalised to {compact}"),
+            )
         });
     }
     if compact.len() == 4 && all_digits(&compact) {
@@ -261,14 +302,17 @@ pub(crate) fn normalise_insee(raw: &str) -> Result<Normalised, String> {
         if geo::is_insee_code(&padded) {
             return Ok(Normalised::guessed(
                 padded.clone(),
-                format!(
+                tr!(
+                    "4 chiffres : le zéro initial a sans doute été perdu (par un tableur par \
+                     exemple) ; normalisé en {padded}",
                     "4 digits: the leading zero was probably lost (e.g. by a spreadsheet); \
                      normalised to {padded}"
                 ),
             ));
         }
     }
-    Err(format!(
+    Err(tr!(
+        "attendu : un code commune INSEE de 5 caractères (par exemple 51454, 2A004), trouvé : {}",
         "expected a 5-character INSEE commune code (e.g. 51454, 2A004), found {}",
         Excerpt::of(raw)
     ))
@@ -288,27 +332,33 @@ pub(crate) struct DateMaj {
 /// Parses `YYYY-MM-DD`, `DD/MM/YYYY` or an ISO 8601 timestamp into `YYYY-MM-DD`.
 pub(crate) fn check_date(raw: &str) -> Result<DateMaj, String> {
     let (y, m, d, reformatted) = split_date(raw).ok_or_else(|| {
-        format!(
+        tr!(
+            "attendu : une date AAAA-MM-JJ (ou JJ/MM/AAAA), trouvé : {}",
             "expected a date YYYY-MM-DD (or DD/MM/YYYY), found {}",
             Excerpt::of(raw)
         )
     })?;
     let iso = format!("{y:04}-{m:02}-{d:02}");
     if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
-        return Err(format!(
+        return Err(tr!(
+            "{iso} n'est pas une date du calendrier (trouvé : {})",
             "{iso} is not a calendar date (found {})",
             Excerpt::of(raw)
         ));
     }
     let placeholder = iso == "1970-01-01" || iso == "1969-12-31";
     if !placeholder && !(1990..=2100).contains(&y) {
-        return Err(format!(
+        return Err(tr!(
+            "attendu : une date de mise à jour entre 1990 et 2100, trouvé : {}",
             "expected an update date between 1990 and 2100, found {}",
             Excerpt::of(raw)
         ));
     }
     let value = if reformatted {
-        Normalised::reformatted(iso.clone(), format!("normalised to {iso}"))
+        Normalised::reformatted(
+            iso.clone(),
+            tr!("normalisé en {iso}", "normalised to {iso}"),
+        )
     } else {
         Normalised::same(iso)
     };
@@ -411,15 +461,19 @@ pub(crate) fn normalise_phone(raw: &str, dep: Option<&str>) -> Result<Normalised
         Some((value, _)) if value == raw => Ok(Normalised::same(value)),
         Some((value, false)) => Ok(Normalised::reformatted(
             value.clone(),
-            format!("normalised to {value}"),
+            tr!("normalisé en {value}", "normalised to {value}"),
         )),
         Some((value, true)) => Ok(Normalised::guessed(
             value.clone(),
-            format!(
+            tr!(
+                "9 chiffres : numéro français supposé, son zéro initial perdu ; normalisé en \
+                 {value}",
                 "9 digits: assumed a French number that lost its leading zero; normalised to {value}"
             ),
         )),
-        None => Err(format!(
+        None => Err(tr!(
+            "attendu : un numéro international comme +33180059880 (+33, +590, +594, +262, +596, \
+             +269, +687, +689, +508 ou +681 puis 6 à 9 chiffres), trouvé : {}",
             "expected an international number like +33180059880 (+33, +590, +594, +262, +596, \
              +269, +687, +689, +508 or +681 then 6 to 9 digits), found {}",
             Excerpt::of(raw)
@@ -494,7 +548,8 @@ fn drop_trunk_zero(number: &str) -> Option<String> {
 pub(crate) fn normalise_email(raw: &str) -> Result<Normalised, String> {
     let stripped = strip_prefix_ignore_case(raw, "mailto:").unwrap_or(raw);
     let reason = || {
-        format!(
+        tr!(
+            "attendu : une adresse électronique comme contact@example.fr, trouvé : {}",
             "expected an e-mail address like contact@example.fr, found {}",
             Excerpt::of(raw)
         )
@@ -506,7 +561,10 @@ pub(crate) fn normalise_email(raw: &str) -> Result<Normalised, String> {
     Ok(if stripped == raw {
         Normalised::same(stripped)
     } else {
-        Normalised::reformatted(stripped.to_owned(), "mailto: prefix removed".to_owned())
+        Normalised::reformatted(
+            stripped.to_owned(),
+            t("préfixe mailto: retiré", "mailto: prefix removed").to_owned(),
+        )
     })
 }
 
@@ -552,7 +610,8 @@ fn valid_label(label: &str) -> bool {
 /// as a warning).
 pub(crate) fn normalise_url(raw: &str) -> Result<Normalised, String> {
     let reason = || {
-        format!(
+        tr!(
+            "attendu : une URL http:// ou https://, trouvé : {}",
             "expected an http:// or https:// URL, found {}",
             Excerpt::of(raw)
         )
@@ -569,7 +628,10 @@ pub(crate) fn normalise_url(raw: &str) -> Result<Normalised, String> {
             return Ok(if value == raw {
                 Normalised::same(value)
             } else {
-                Normalised::reformatted(value.clone(), format!("normalised to {value}"))
+                Normalised::reformatted(
+                    value.clone(),
+                    tr!("normalisé en {value}", "normalised to {value}"),
+                )
             });
         }
     }
@@ -579,7 +641,10 @@ pub(crate) fn normalise_url(raw: &str) -> Result<Normalised, String> {
     let value = format!("https://{raw}");
     Ok(Normalised::guessed(
         value.clone(),
-        format!("no scheme: assumed {value}"),
+        tr!(
+            "sans schéma : {value} supposé",
+            "no scheme: assumed {value}"
+        ),
     ))
 }
 
@@ -613,7 +678,8 @@ pub(crate) fn parse_degrees(raw: &str) -> Result<(f64, bool), String> {
         .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b));
     match dotted.parse::<f64>() {
         Ok(v) if v.is_finite() && plain => Ok((v, comma)),
-        _ => Err(format!(
+        _ => Err(tr!(
+            "attendu : un nombre en degrés décimaux, trouvé : {}",
             "expected a number in decimal degrees, found {}",
             Excerpt::of(raw)
         )),
@@ -678,7 +744,7 @@ mod tests {
         assert!(check_pivot("1234567001", Some("75")).is_err());
         let siren = check_pivot("434933123", Some("51"));
         assert!(siren.is_err_and(|e| e.contains("SIREN")));
-        assert!(check_pivot("W12345", None).is_err_and(|e| e.contains("9 digits after the W")));
+        assert!(check_pivot("W12345", None).is_err_and(|e| e.contains("9 chiffres après le W")));
         assert!(check_pivot("", None).is_err());
     }
 
@@ -698,7 +764,7 @@ mod tests {
         assert!(padded.is_ok_and(|n| n.value == "06000" && n.note.is_some_and(|n| n.guessed)));
         assert_eq!(
             value(normalise_postal_code("743")),
-            "ERR expected 5 digits, found \"743\""
+            "ERR attendu : 5 chiffres, trouvé : \"743\""
         );
         assert!(normalise_postal_code("7436A").is_err());
     }
@@ -734,7 +800,9 @@ mod tests {
         ] {
             assert!(check_date(bad).is_err(), "{bad}");
         }
-        assert!(check_date("2023-02-30").is_err_and(|e| e.contains("not a calendar date")));
+        assert!(
+            check_date("2023-02-30").is_err_and(|e| e.contains("n'est pas une date du calendrier"))
+        );
     }
 
     #[test]

@@ -3,7 +3,9 @@
 
 use crate::issue::{FieldIssue, IssueKind, Severity};
 
+use maillage_core::excerpt::Excerpt;
 use maillage_core::territory::{self, TerritoryError};
+use maillage_core::tr;
 
 pub use maillage_core::territory::is_departement_code;
 pub(crate) use maillage_core::territory::is_insee_code;
@@ -44,7 +46,53 @@ fn issue(value: &str, error: &TerritoryError) -> FieldIssue {
         TerritoryError::PostalCorsica { .. } => ("code_postal", IssueKind::Missing),
         _ => ("code_postal", IssueKind::OutOfRange),
     };
-    FieldIssue::new(Severity::Error, kind, field, value, error.to_string())
+    FieldIssue::new(Severity::Error, kind, field, value, territory_reason(error))
+}
+
+/// Why no département can be derived, in the current language (the input as an excerpt).
+fn territory_reason(error: &TerritoryError) -> String {
+    match error {
+        TerritoryError::NotADepartement { found } => tr!(
+            "attendu : un code de département INSEE (01..95, 2A, 2B, 971..978, 984, 986..989), \
+             trouvé : {}",
+            "expected an INSEE département code (01..95, 2A, 2B, 971..978, 984, 986..989), \
+             found {}",
+            Excerpt::of(found)
+        ),
+        TerritoryError::InseeMalformed { found } => tr!(
+            "attendu : un code commune INSEE de 5 caractères (par exemple 51454, 2A004), \
+             trouvé : {}",
+            "expected a 5-character INSEE commune code (e.g. 51454, 2A004), found {}",
+            Excerpt::of(found)
+        ),
+        TerritoryError::InseeNoDepartement { code, prefix } => tr!(
+            "le code INSEE {} commence par {}, qui n'est pas un département",
+            "INSEE code {} starts with {}, which is no département",
+            Excerpt::of(code),
+            Excerpt::of(prefix)
+        ),
+        TerritoryError::PostalMalformed { found } => tr!(
+            "attendu : 5 chiffres, trouvé : {}",
+            "expected 5 digits, found {}",
+            Excerpt::of(found)
+        ),
+        TerritoryError::PostalCorsica { code } => tr!(
+            "le code postal {code} est en Corse : le département (2A ou 2B) ne se déduit pas \
+             d'un code postal ; il faut un code_insee valide",
+            "postal code {code} is in Corsica: the département (2A or 2B) cannot be derived from \
+             a postal code; a valid code_insee is needed"
+        ),
+        TerritoryError::PostalMonaco { code } => tr!(
+            "le code postal {code} est à Monaco, pas dans un département français",
+            "postal code {code} is in Monaco, not in a French département"
+        ),
+        TerritoryError::PostalNoDepartement { code, prefix } => tr!(
+            "le code postal {code} commence par {}, qui n'est pas un département",
+            "postal code {code} starts with {}, which is no département",
+            Excerpt::of(prefix)
+        ),
+        _ => error.to_string(),
+    }
 }
 
 /// A reference point (prefecture, or centre for overseas) and the distance within which a
@@ -262,12 +310,12 @@ mod tests {
             Some("51")
         );
         let corsica = departement(None, "20200");
-        assert!(corsica.is_err_and(|e| e.reason.contains("Corsica") && e.field == "code_postal"));
+        assert!(corsica.is_err_and(|e| e.reason.contains("Corse") && e.field == "code_postal"));
         for bad in ["00100", "96000", "98000", "7436", "ABCDE"] {
             assert!(departement(None, bad).is_err(), "{bad}");
         }
         let short = departement(None, "7436");
-        assert!(short.is_err_and(|e| e.reason == "expected 5 digits, found \"7436\""));
+        assert!(short.is_err_and(|e| e.reason == "attendu : 5 chiffres, trouvé : \"7436\""));
     }
 
     #[test]

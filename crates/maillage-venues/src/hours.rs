@@ -16,24 +16,26 @@
 
 use std::fmt;
 
+use maillage_core::{lang::t, tr};
+
 /// Why a string is not valid `opening_hours`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpeningHoursError {
     /// 1-based character position where the text stopped making sense.
     pub position: usize,
-    /// What the parser expected there.
+    /// What the parser expected there, in the language current when it was parsed.
     pub expected: String,
-    /// What it found (a short excerpt, or `end of text`).
+    /// What it found (a short excerpt, or `fin du texte` / `end of text`).
     pub found: String,
 }
 
 impl fmt::Display for OpeningHoursError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "at character {}: expected {}, found {}",
-            self.position, self.expected, self.found
-        )
+        let (position, expected, found) = (self.position, &self.expected, &self.found);
+        f.write_str(&tr!(
+            "au caractère {position} : attendu {expected}, trouvé {found}",
+            "at character {position}: expected {expected}, found {found}"
+        ))
     }
 }
 
@@ -60,7 +62,13 @@ const MONTHS: [&str; 12] = [
 ];
 const VARIABLE_TIMES: [&str; 4] = ["sunrise", "sunset", "dawn", "dusk"];
 const MODIFIERS: [&str; 4] = ["open", "closed", "off", "unknown"];
-const RULE_EXAMPLE: &str = "a rule such as \"Mo-Fr 09:00-12:00,14:00-18:00\"";
+/// What a rule looks like, for errors.
+fn rule_example() -> &'static str {
+    t(
+        "une règle comme \"Mo-Fr 09:00-12:00,14:00-18:00\"",
+        "a rule such as \"Mo-Fr 09:00-12:00,14:00-18:00\"",
+    )
+}
 
 struct Parser {
     chars: Vec<char>,
@@ -134,7 +142,7 @@ impl Parser {
     fn error_at(&self, pos: usize, expected: impl Into<String>) -> OpeningHoursError {
         let excerpt: String = self.chars.iter().skip(pos).take(20).collect();
         let found = if excerpt.is_empty() {
-            "end of text".to_owned()
+            t("fin du texte", "end of text").to_owned()
         } else if self.chars.len() > pos + 20 {
             format!("{:?}", format!("{excerpt}…"))
         } else {
@@ -167,7 +175,7 @@ impl Parser {
         loop {
             self.skip_ws();
             if self.at_end() {
-                return Err(self.error(RULE_EXAMPLE));
+                return Err(self.error(rule_example()));
             }
             self.rule()?;
             self.skip_ws();
@@ -175,7 +183,10 @@ impl Parser {
                 return Ok(());
             }
             if !(self.eat("||") || self.eat(";") || self.eat(",")) {
-                return Err(self.error("\";\" between two rules, or the end of the text"));
+                return Err(self.error(t(
+                    "\";\" entre deux règles, ou la fin du texte",
+                    "\";\" between two rules, or the end of the text",
+                )));
             }
         }
     }
@@ -207,7 +218,7 @@ impl Parser {
         if wide || weekdays || times || modifier {
             Ok(())
         } else {
-            Err(self.error_at(start, RULE_EXAMPLE))
+            Err(self.error_at(start, rule_example()))
         }
     }
 
@@ -254,7 +265,10 @@ impl Parser {
                 return Ok(());
             }
         }
-        Err(self.error_at(open, "a comment closed by '\"'"))
+        Err(self.error_at(
+            open,
+            t("un commentaire fermé par '\"'", "a comment closed by '\"'"),
+        ))
     }
 
     // years
@@ -269,10 +283,19 @@ impl Parser {
             if self.eat("-") {
                 let last = self.year()?;
                 if last < first {
-                    return Err(self.error("a year range in increasing order"));
+                    return Err(self.error(t(
+                        "une plage d'années en ordre croissant",
+                        "a year range in increasing order",
+                    )));
                 }
                 if self.eat("/") {
-                    self.number(3, "a year interval after \"/\"")?;
+                    self.number(
+                        3,
+                        t(
+                            "un intervalle d'années après \"/\"",
+                            "a year interval after \"/\"",
+                        ),
+                    )?;
                 }
             } else {
                 self.eat("+");
@@ -285,11 +308,17 @@ impl Parser {
 
     fn year(&mut self) -> Res<u32> {
         let start = self.pos;
-        let y = self.number(4, "a year (4 digits)")?;
+        let y = self.number(4, t("une année (4 chiffres)", "a year (4 digits)"))?;
         if (1900..=2100).contains(&y) {
             Ok(y)
         } else {
-            Err(self.error_at(start, "a year between 1900 and 2100"))
+            Err(self.error_at(
+                start,
+                t(
+                    "une année entre 1900 et 2100",
+                    "a year between 1900 and 2100",
+                ),
+            ))
         }
     }
 
@@ -305,7 +334,7 @@ impl Parser {
                 self.eat(m);
                 Ok(())
             }
-            None => Err(self.error("a month (Jan, Feb … Dec)")),
+            None => Err(self.error(t("un mois (Jan, Feb … Dec)", "a month (Jan, Feb … Dec)"))),
         }
     }
 
@@ -316,11 +345,17 @@ impl Parser {
 
     fn daynum(&mut self) -> Res {
         let start = self.pos;
-        let d = self.number(2, "a day of the month")?;
+        let d = self.number(2, t("un jour du mois", "a day of the month"))?;
         if (1..=31).contains(&d) {
             Ok(())
         } else {
-            Err(self.error_at(start, "a day of the month between 1 and 31"))
+            Err(self.error_at(
+                start,
+                t(
+                    "un jour du mois entre 1 et 31",
+                    "a day of the month between 1 and 31",
+                ),
+            ))
         }
     }
 
@@ -348,7 +383,10 @@ impl Parser {
                 } else if self.at_daynum() {
                     self.daynum()?;
                 } else {
-                    return Err(self.error("a month or a day number after \"-\""));
+                    return Err(self.error(t(
+                        "un mois ou un numéro de jour après \"-\"",
+                        "a month or a day number after \"-\"",
+                    )));
                 }
             }
             if !self.list_continues(Self::at_month) {
@@ -368,9 +406,21 @@ impl Parser {
                 self.week_number()?;
                 if self.eat("/") {
                     let start = self.pos;
-                    let step = self.number(2, "a week interval after \"/\"")?;
+                    let step = self.number(
+                        2,
+                        t(
+                            "un intervalle de semaines après \"/\"",
+                            "a week interval after \"/\"",
+                        ),
+                    )?;
                     if !(1..=53).contains(&step) {
-                        return Err(self.error_at(start, "a week interval between 1 and 53"));
+                        return Err(self.error_at(
+                            start,
+                            t(
+                                "un intervalle de semaines entre 1 et 53",
+                                "a week interval between 1 and 53",
+                            ),
+                        ));
                     }
                 }
             }
@@ -382,11 +432,20 @@ impl Parser {
 
     fn week_number(&mut self) -> Res {
         let start = self.pos;
-        let w = self.number(2, "a week number (01 to 53)")?;
+        let w = self.number(
+            2,
+            t("un numéro de semaine (01 à 53)", "a week number (01 to 53)"),
+        )?;
         if (1..=53).contains(&w) {
             Ok(())
         } else {
-            Err(self.error_at(start, "a week number between 01 and 53"))
+            Err(self.error_at(
+                start,
+                t(
+                    "un numéro de semaine entre 01 et 53",
+                    "a week number between 01 and 53",
+                ),
+            ))
         }
     }
 
@@ -410,7 +469,10 @@ impl Parser {
                 self.eat(d);
                 Ok(())
             }
-            None => Err(self.error("a weekday (Mo, Tu, We, Th, Fr, Sa, Su)")),
+            None => Err(self.error(t(
+                "un jour de la semaine (Mo, Tu, We, Th, Fr, Sa, Su)",
+                "a weekday (Mo, Tu, We, Th, Fr, Sa, Su)",
+            ))),
         }
     }
 
@@ -442,9 +504,12 @@ impl Parser {
             return self.nth_list();
         }
         if self.eat("-") {
-            return self
-                .weekday()
-                .map_err(|_| self.error("a weekday (Mo, Tu, We, Th, Fr, Sa, Su) after \"-\""));
+            return self.weekday().map_err(|_| {
+                self.error(t(
+                    "un jour de la semaine (Mo, Tu, We, Th, Fr, Sa, Su) après \"-\"",
+                    "a weekday (Mo, Tu, We, Th, Fr, Sa, Su) after \"-\"",
+                ))
+            });
         }
         Ok(())
     }
@@ -461,7 +526,10 @@ impl Parser {
                 return Ok(());
             }
             if !self.eat(",") {
-                return Err(self.error("\",\" or \"]\" in the nth-weekday list"));
+                return Err(self.error(t(
+                    "\",\" ou \"]\" dans la liste des n-ièmes jours",
+                    "\",\" or \"]\" in the nth-weekday list",
+                )));
             }
         }
     }
@@ -472,7 +540,10 @@ impl Parser {
                 self.pos += 1;
                 Ok(())
             }
-            _ => Err(self.error("an occurrence number between 1 and 5")),
+            _ => Err(self.error(t(
+                "un numéro d'occurrence entre 1 et 5",
+                "an occurrence number between 1 and 5",
+            ))),
         }
     }
 
@@ -504,16 +575,19 @@ impl Parser {
         }
         if !self.eat("-") {
             let shown: String = self.chars[start..self.pos].iter().collect();
-            return Err(self.error(format!(
+            return Err(self.error(tr!(
+                "\"-\" et une heure de fin après {shown} (une heure seule n'est pas une période \
+                 d'ouverture)",
                 "\"-\" and an end time after {shown} (a single time point is not an opening period)"
             )));
         }
         self.time(true)?;
         self.eat("+");
         if self.peek() == Some('-') {
-            return Err(self.error(
+            return Err(self.error(t(
+                "\",\" entre deux plages horaires (HH:MM-HH:MM,HH:MM-HH:MM) ou la fin de la plage",
                 "\",\" between two time ranges (HH:MM-HH:MM,HH:MM-HH:MM) or the end of the range",
-            ));
+            )));
         }
         Ok(())
     }
@@ -525,9 +599,9 @@ impl Parser {
         }
         let start = self.pos;
         let expected = if end {
-            "an end time HH:MM"
+            t("une heure de fin HH:MM", "an end time HH:MM")
         } else {
-            "a time HH:MM"
+            t("une heure HH:MM", "a time HH:MM")
         };
         if self.digits_at(0) != 2 || self.peek_at(2) != Some(':') || self.digits_at(3) != 2 {
             return Err(self.error_at(start, expected));
@@ -538,9 +612,15 @@ impl Parser {
         let max_hour = if end { 48 } else { 24 };
         if minute > 59 || hour > max_hour || (hour == max_hour && minute > 0) {
             let range = if end {
-                "an end time between 00:00 and 48:00"
+                t(
+                    "une heure de fin entre 00:00 et 48:00",
+                    "an end time between 00:00 and 48:00",
+                )
             } else {
-                "a time between 00:00 and 24:00"
+                t(
+                    "une heure entre 00:00 et 24:00",
+                    "a time between 00:00 and 24:00",
+                )
             };
             return Err(self.error_at(start, range));
         }
@@ -560,10 +640,16 @@ impl Parser {
         if let Some(v) = VARIABLE_TIMES.iter().find(|v| self.at_word(v)) {
             self.eat(v);
         } else {
-            return Err(self.error("sunrise, sunset, dawn or dusk"));
+            return Err(self.error(t(
+                "sunrise, sunset, dawn ou dusk",
+                "sunrise, sunset, dawn or dusk",
+            )));
         }
         if !(self.eat("+") || self.eat("-")) {
-            return Err(self.error("\"+\" or \"-\" and an offset HH:MM"));
+            return Err(self.error(t(
+                "\"+\" ou \"-\" et un décalage HH:MM",
+                "\"+\" or \"-\" and an offset HH:MM",
+            )));
         }
         self.time(false)?;
         if self.eat(")") {
@@ -685,20 +771,22 @@ mod tests {
         let e = validate_opening_hours("Mo 09:00-12:30-13:45").err();
         let Some(e) = e else { panic!("accepted") };
         assert_eq!(e.position, 15);
-        assert!(e.expected.contains("between two time ranges"), "{e}");
+        assert!(e.expected.contains("entre deux plages horaires"), "{e}");
         assert_eq!(e.found, "\"-13:45\"");
 
         let e = validate_opening_hours("Mo-Fr 09:00-19:00; Sa 17:00").err();
         assert!(
-            e.is_some_and(|e| e.expected.contains("single time point") && e.found == "end of text")
+            e.is_some_and(|e| e.expected.contains("une heure seule") && e.found == "fin du texte")
         );
 
         let e = validate_opening_hours("Mo 14-17").err();
-        assert!(e.is_some_and(|e| e.position == 4 && e.expected == "a time HH:MM"));
+        assert!(e.is_some_and(|e| e.position == 4 && e.expected == "une heure HH:MM"));
 
         let e = validate_opening_hours("lundi 9h-12h").err();
-        assert!(e.is_some_and(
-            |e| e.position == 1 && e.to_string().starts_with("at character 1: expected a rule")
-        ));
+        assert!(e.is_some_and(|e| {
+            e.position == 1
+                && e.to_string()
+                    .starts_with("au caractère 1 : attendu une règle")
+        }));
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use maillage_core::{lang::t, tr};
 use serde_json::Value;
 
 use crate::issue::{FieldIssue, IssueKind, RowLocation, Severity};
@@ -225,10 +226,14 @@ pub(crate) fn read_standard_csv(text: &str) -> Result<Source, FileError> {
             .iter()
             .any(|c| matches!(c, Column::Field(f, _) if *f == field))
         {
-            source
-                .ctx
-                .absent
-                .insert(field, format!("the file has no {} column", field.name()));
+            source.ctx.absent.insert(
+                field,
+                tr!(
+                    "le fichier n'a pas de colonne {}",
+                    "the file has no {} column",
+                    field.name()
+                ),
+            );
         }
     }
     let width = table.header.len();
@@ -240,9 +245,11 @@ pub(crate) fn read_standard_csv(text: &str) -> Result<Source, FileError> {
     }
     source.notes = columns_seen.notes();
     if table.blank > 0 {
-        source
-            .notes
-            .push(format!("{} blank record(s) skipped", table.blank));
+        source.notes.push(tr!(
+            "{} enregistrement(s) vide(s) ignoré(s)",
+            "{} blank record(s) skipped",
+            table.blank
+        ));
     }
     Ok(source)
 }
@@ -263,7 +270,9 @@ fn csv_row(cells: &[String], columns: &[Column], width: usize) -> RawRow {
             IssueKind::Malformed,
             "(record)",
             &extra,
-            format!(
+            tr!(
+                "l'enregistrement a {} champs mais l'en-tête en a {width} : champs en trop \
+                 ignorés (un séparateur sans guillemets dans une valeur ?)",
                 "the record has {} fields but the header has {width}: extra fields ignored \
                  (an unquoted separator inside a value?)",
                 cells.len()
@@ -279,7 +288,10 @@ pub(crate) fn unreadable(error: &str) -> FieldIssue {
         IssueKind::Malformed,
         "(record)",
         "",
-        format!("unreadable CSV record: {error}"),
+        tr!(
+            "enregistrement CSV illisible : {error}",
+            "unreadable CSV record: {error}"
+        ),
     )
 }
 
@@ -317,14 +329,22 @@ impl ColumnNotes {
         let mut notes = Vec::new();
         if !self.v0.is_empty() {
             let list: Vec<String> = self.v0.iter().map(|(k, v)| format!("{k} → {v}")).collect();
-            notes.push(format!("v0.1.1 columns mapped to v1: {}", list.join(", ")));
+            notes.push(tr!(
+                "colonnes v0.1.1 traduites en v1 : {}",
+                "v0.1.1 columns mapped to v1: {}",
+                list.join(", ")
+            ));
         }
         for (name, why) in &self.ignored {
-            notes.push(format!("column {name} ignored: {why}"));
+            notes.push(tr!(
+                "colonne {name} ignorée : {why}",
+                "column {name} ignored: {why}"
+            ));
         }
         if !self.unknown.is_empty() {
             let list: Vec<&str> = self.unknown.keys().map(String::as_str).collect();
-            notes.push(format!(
+            notes.push(tr!(
+                "colonnes hors du standard, ignorées : {}",
                 "columns not in the standard, ignored: {}",
                 list.join(", ")
             ));
@@ -360,7 +380,8 @@ pub(crate) fn read_json(text: &str) -> Result<Source, FileError> {
                 IssueKind::Malformed,
                 "(record)",
                 &other.to_string(),
-                format!(
+                tr!(
+                    "attendu : un objet JSON par lieu, trouvé : {}",
                     "expected a JSON object for each venue, found {}",
                     json_type(other)
                 ),
@@ -374,9 +395,10 @@ pub(crate) fn read_json(text: &str) -> Result<Source, FileError> {
     }
     source.notes = columns.notes();
     if blank > 0 {
-        source
-            .notes
-            .push(format!("{blank} empty object(s) skipped"));
+        source.notes.push(tr!(
+            "{blank} objet(s) vide(s) ignoré(s)",
+            "{blank} empty object(s) skipped"
+        ));
     }
     Ok(source)
 }
@@ -400,7 +422,10 @@ fn json_row(
                 IssueKind::Malformed,
                 field.name(),
                 &value.to_string(),
-                format!("expected text or a number, found {found}: ignored"),
+                tr!(
+                    "attendu : du texte ou un nombre, trouvé : {found} : ignoré",
+                    "expected text or a number, found {found}: ignored"
+                ),
             )),
         }
     }
@@ -419,24 +444,29 @@ fn json_text(value: &Value) -> Result<Option<String>, &'static str> {
             let mut parts = Vec::new();
             for item in items {
                 match item {
-                    Value::Array(_) | Value::Object(_) => return Err("a nested array or object"),
+                    Value::Array(_) | Value::Object(_) => {
+                        return Err(t(
+                            "un tableau ou un objet imbriqué",
+                            "a nested array or object",
+                        ));
+                    }
                     scalar => parts.extend(json_text(scalar)?),
                 }
             }
             Ok(Some(parts.join("|")))
         }
-        Value::Object(_) => Err("a JSON object"),
+        Value::Object(_) => Err(t("un objet JSON", "a JSON object")),
     }
 }
 
 fn json_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+        Value::Bool(_) => t("un booléen", "a boolean"),
+        Value::Number(_) => t("un nombre", "a number"),
+        Value::String(_) => t("une chaîne", "a string"),
+        Value::Array(_) => t("un tableau", "an array"),
+        Value::Object(_) => t("un objet", "an object"),
     }
 }
 

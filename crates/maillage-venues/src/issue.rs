@@ -20,8 +20,8 @@ pub enum RowLocation {
 impl fmt::Display for RowLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Line(n) => write!(f, "line {n}"),
-            Self::Index(n) => write!(f, "item {n}"),
+            Self::Line(n) => f.write_str(&maillage_core::tr!("ligne {n}", "line {n}")),
+            Self::Index(n) => f.write_str(&maillage_core::tr!("objet {n}", "item {n}")),
         }
     }
 }
@@ -134,7 +134,8 @@ pub struct FieldIssue {
     pub field: String,
     /// The offending value as found, cut to [`MAX_VALUE_CHARS`] characters for display.
     pub value: String,
-    /// A sentence saying what was expected and what was found.
+    /// A sentence saying what was expected and what was found, in the language current when
+    /// the file was read (French by default, English with `--lang en`).
     pub reason: String,
     /// The kind of problem.
     pub kind: IssueKind,
@@ -323,7 +324,7 @@ mod tests {
 
     #[test]
     fn locations_display() {
-        assert_eq!(RowLocation::Line(3).to_string(), "line 3");
-        assert_eq!(RowLocation::Index(7).to_string(), "item 7");
+        assert_eq!(RowLocation::Line(3).to_string(), "ligne 3");
+        assert_eq!(RowLocation::Index(7).to_string(), "objet 7");
     }
 }

@@ -139,13 +139,11 @@ pub enum InputFormat {
 }
 
 /// A file that cannot be read as the requested format at all.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileError {
     /// Nothing but whitespace.
-    #[error("the file is empty")]
     Empty,
     /// Not JSON.
-    #[error("not valid JSON (line {line}, column {column}): {message}")]
     InvalidJson {
         /// 1-based line.
         line: usize,
@@ -155,25 +153,18 @@ pub enum FileError {
         message: String,
     },
     /// JSON, but not an array.
-    #[error("expected a JSON array of venue objects, found {found}")]
     NotJsonArray {
         /// The JSON type found.
         found: &'static str,
     },
     /// A CSV without a header line.
-    #[error("the CSV file has no header line")]
     NoHeader,
     /// A CSV header with none of the standard's column names.
-    #[error(
-        "the CSV header has none of the standard's columns (expected e.g. id, pivot, nom, \
-         commune, code_postal, adresse, date_maj), found: {found}"
-    )]
     UnrecognizedHeader {
         /// The start of the header, comma-joined (a bounded excerpt).
         found: String,
     },
     /// Read through a mapping, but the header lacks a column the mapping requires.
-    #[error("not a {layout} export: the header has no {missing} column")]
     LayoutMismatch {
         /// The mapping's title (`MedNum BFC`…).
         layout: String,
@@ -181,17 +172,58 @@ pub enum FileError {
         missing: String,
     },
     /// Read as [`InputFormat::Mapped`], but no shipped mapping fits the header.
-    #[error(
-        "no shipped import mapping fits this header ({found}): name the mapping to read it with"
-    )]
     NoMappingFits {
         /// The start of the header (a bounded excerpt).
         found: String,
     },
     /// The CSV reader failed on the header.
-    #[error("unreadable CSV: {0}")]
     Csv(String),
 }
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use maillage_core::tr;
+        let text = match self {
+            Self::Empty => tr!("le fichier est vide", "the file is empty"),
+            Self::InvalidJson {
+                line,
+                column,
+                message,
+            } => tr!(
+                "JSON invalide (ligne {line}, colonne {column}) : {message}",
+                "not valid JSON (line {line}, column {column}): {message}"
+            ),
+            Self::NotJsonArray { found } => tr!(
+                "attendu : un tableau JSON d'objets lieux, trouvé : {found}",
+                "expected a JSON array of venue objects, found {found}"
+            ),
+            Self::NoHeader => tr!(
+                "le fichier CSV n'a pas de ligne d'en-tête",
+                "the CSV file has no header line"
+            ),
+            Self::UnrecognizedHeader { found } => tr!(
+                "l'en-tête CSV n'a aucune des colonnes du standard (attendu par exemple id, \
+                 pivot, nom, commune, code_postal, adresse, date_maj), trouvé : {found}",
+                "the CSV header has none of the standard's columns (expected e.g. id, pivot, \
+                 nom, commune, code_postal, adresse, date_maj), found: {found}"
+            ),
+            Self::LayoutMismatch { layout, missing } => tr!(
+                "pas un export {layout} : l'en-tête n'a pas de colonne {missing}",
+                "not a {layout} export: the header has no {missing} column"
+            ),
+            Self::NoMappingFits { found } => tr!(
+                "aucune correspondance d'import livrée ne convient à cet en-tête ({found}) : \
+                 nommez la correspondance avec laquelle le lire",
+                "no shipped import mapping fits this header ({found}): name the mapping to read \
+                 it with"
+            ),
+            Self::Csv(error) => tr!("CSV illisible : {error}", "unreadable CSV: {error}"),
+        };
+        f.write_str(&text)
+    }
+}
+
+impl std::error::Error for FileError {}
 
 /// Options of an import.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -220,7 +252,11 @@ impl ImportOptions {
                 c.insert(0, '0');
             }
             if !is_departement_code(&c) {
-                return Err(format!("{raw:?} is not a département code"));
+                return Err(maillage_core::tr!(
+                    "{} n'est pas un code de département",
+                    "{} is not a département code",
+                    maillage_core::excerpt::Excerpt::of(raw)
+                ));
             }
             set.insert(c);
         }
@@ -360,7 +396,10 @@ fn finish(
 ) -> ImportBatch {
     let mut notes = Vec::new();
     if fallback {
-        notes.push("the file is not valid UTF-8: decoded as Windows-1252 (Latin-1)".to_owned());
+        notes.push(maillage_core::tr!(
+            "le fichier n'est pas en UTF-8 valide : décodé en Windows-1252 (Latin-1)",
+            "the file is not valid UTF-8: decoded as Windows-1252 (Latin-1)"
+        ));
     }
     notes.extend(source.notes);
     let mut rows: Vec<RowReport> = source
@@ -410,7 +449,12 @@ fn reject_duplicate_ids(rows: &mut [RowReport]) {
             IssueKind::Duplicate,
             "id",
             &id,
-            format!("id {id:?} is already used by the record at {first}; ids must be unique"),
+            maillage_core::tr!(
+                "l'id {} est déjà pris par un enregistrement précédent ({first}) ; les id \
+                 doivent être uniques",
+                "id {} is already used by the record at {first}; ids must be unique",
+                maillage_core::excerpt::Excerpt::of(&id)
+            ),
         );
         let mut issues = match std::mem::replace(
             &mut row.outcome,

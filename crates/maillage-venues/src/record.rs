@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use maillage_core::{lang::t, tr};
 use maillage_proto::v1::VenueRecord;
 
 use crate::ImportOptions;
@@ -97,7 +98,8 @@ impl Builder<'_> {
                 IssueKind::Normalised,
                 field.name(),
                 &raw,
-                format!(
+                tr!(
+                    "caractères cassés réparés (texte UTF-8 lu un jour comme du Latin-1) : {:?}",
                     "broken characters repaired (UTF-8 text once read as Latin-1): {:?}",
                     truncate_for_display(&current)
                 ),
@@ -108,8 +110,15 @@ impl Builder<'_> {
 
     fn missing(&mut self, field: Field) {
         let reason = match self.ctx.absent.get(&field) {
-            Some(why) => format!("required by the standard, but {why}"),
-            None => "required by the standard, but missing or empty".to_owned(),
+            Some(why) => tr!(
+                "obligatoire dans le standard, mais {why}",
+                "required by the standard, but {why}"
+            ),
+            None => t(
+                "obligatoire dans le standard, mais absent ou vide",
+                "required by the standard, but missing or empty",
+            )
+            .to_owned(),
         };
         self.iss.error(IssueKind::Missing, field.name(), "", reason);
     }
@@ -172,7 +181,10 @@ impl Builder<'_> {
                     IssueKind::Malformed,
                     "code_insee",
                     &raw,
-                    format!("{reason}: dropped (the field is optional)"),
+                    tr!(
+                        "{reason} : écarté (le champ est facultatif)",
+                        "{reason}: dropped (the field is optional)"
+                    ),
                 );
                 None
             }
@@ -187,7 +199,11 @@ impl Builder<'_> {
         let (dep, keep_insee) = match insee.as_deref().map(geo::departement_from_insee) {
             Some(Ok(i)) => self.reconcile(&i, cp.as_deref(), insee.as_deref(), from_postal),
             Some(Err(e)) => {
-                let reason = format!("{}: dropped (the field is optional)", e.reason);
+                let reason = tr!(
+                    "{} : écarté (le champ est facultatif)",
+                    "{}: dropped (the field is optional)",
+                    e.reason
+                );
                 self.iss
                     .warn(IssueKind::Malformed, "code_insee", &e.value, reason);
                 (self.postal_departement(from_postal), false)
@@ -235,7 +251,9 @@ impl Builder<'_> {
                     IssueKind::Inconsistent,
                     "code_insee",
                     insee,
-                    format!(
+                    tr!(
+                        "code_insee {insee} est dans le département {from_insee} mais code_postal \
+                         {cp} dans le {p} : code_insee écarté",
                         "code_insee {insee} is in département {from_insee} but code_postal {cp} \
                          is in {p}: code_insee dropped"
                     ),
@@ -247,7 +265,10 @@ impl Builder<'_> {
                     IssueKind::Implausible,
                     "code_postal",
                     cp,
-                    format!(
+                    tr!(
+                        "code_postal {cp} relève du département {p} mais code_insee {insee} du \
+                         {from_insee} (normal pour certaines communes frontalières) : département \
+                         {from_insee} retenu",
                         "code_postal {cp} belongs to département {p} but code_insee {insee} to \
                          {from_insee} (normal for some border communes): département \
                          {from_insee} kept"
@@ -260,7 +281,8 @@ impl Builder<'_> {
                     IssueKind::Implausible,
                     "code_postal",
                     cp,
-                    format!(
+                    tr!(
+                        "{} ; département {from_insee} pris de code_insee",
                         "{}; département {from_insee} taken from code_insee",
                         e.reason
                     ),
@@ -288,7 +310,8 @@ impl Builder<'_> {
             IssueKind::OutsideTerritory,
             field,
             &value,
-            format!(
+            tr!(
+                "le département {dep} est hors des territoires du hub ({})",
                 "département {dep} is outside the hub's territories ({})",
                 list.join(", ")
             ),
@@ -304,7 +327,9 @@ impl Builder<'_> {
                 IssueKind::Inconsistent,
                 "departement",
                 &stated,
-                format!(
+                tr!(
+                    "la colonne departement du fichier indique {stated} mais le code postal/INSEE \
+                     donne {dep} : {dep} retenu",
                     "the file's departement column says {stated} but the postal/INSEE code \
                      gives {dep}: {dep} kept"
                 ),
@@ -326,7 +351,10 @@ impl Builder<'_> {
                         IssueKind::Placeholder,
                         "pivot",
                         &value,
-                        format!(
+                        tr!(
+                            "{} de remplissage : conservé, mais le lieu ne pourra pas être \
+                             qualifié pour les bons tant qu'un vrai SIRET, RNA ou RIDET n'est pas \
+                             donné",
                             "placeholder {}: kept, but the venue cannot be qualified for \
                              vouchers until a real SIRET, RNA or RIDET is given",
                             p.kind.name()
@@ -338,9 +366,14 @@ impl Builder<'_> {
                         IssueKind::Checksum,
                         "pivot",
                         &value,
-                        "this SIRET fails the Luhn checksum (La Poste's 356000000… \
-                         establishments: its digit sum is not a multiple of 5): kept, but \
-                         check the number",
+                        t(
+                            "ce SIRET échoue à la clé de Luhn (établissements 356000000… de La \
+                             Poste : la somme de ses chiffres n'est pas un multiple de 5) : \
+                             conservé, mais vérifiez le numéro",
+                            "this SIRET fails the Luhn checksum (La Poste's 356000000… \
+                             establishments: its digit sum is not a multiple of 5): kept, but \
+                             check the number",
+                        ),
                     );
                 }
                 self.rec.pivot = value;
@@ -362,8 +395,12 @@ impl Builder<'_> {
                         IssueKind::Placeholder,
                         "date_maj",
                         &d.value.value,
-                        "placeholder date (the Unix epoch, 1970-01-01 in UTC): kept, but the \
-                         real update date is unknown",
+                        t(
+                            "date de remplissage (l'époque Unix, 1970-01-01 en UTC) : conservée, \
+                             mais la vraie date de mise à jour est inconnue",
+                            "placeholder date (the Unix epoch, 1970-01-01 in UTC): kept, but the \
+                             real update date is unknown",
+                        ),
                     );
                 }
                 self.rec.date_maj = d.value.value;
@@ -421,7 +458,11 @@ impl Builder<'_> {
                     IssueKind::Inconsistent,
                     field,
                     &value,
-                    "only one coordinate given: dropped (the standard needs both or none)",
+                    t(
+                        "une seule coordonnée donnée : écartée (le standard demande les deux ou \
+                         aucune)",
+                        "only one coordinate given: dropped (the standard needs both or none)",
+                    ),
                 );
                 None
             }
@@ -437,7 +478,12 @@ impl Builder<'_> {
                 IssueKind::OutOfRange,
                 "latitude",
                 shown,
-                "0, 0 is a placeholder (a point in the Gulf of Guinea): both coordinates dropped",
+                t(
+                    "0, 0 est une valeur de remplissage (un point du golfe de Guinée) : les deux \
+                     coordonnées sont écartées",
+                    "0, 0 is a placeholder (a point in the Gulf of Guinea): both coordinates \
+                     dropped",
+                ),
             );
             return None;
         }
@@ -453,7 +499,9 @@ impl Builder<'_> {
                     IssueKind::Normalised,
                     "latitude",
                     shown,
-                    format!(
+                    tr!(
+                        "latitude et longitude étaient inversées (le point ne tombe dans le \
+                         département {dep} que dans l'autre sens) : remises dans l'ordre",
                         "latitude and longitude were swapped (the point only falls in \
                          département {dep} the other way round): swapped back"
                     ),
@@ -466,8 +514,12 @@ impl Builder<'_> {
                     IssueKind::OutOfRange,
                     "latitude",
                     shown,
-                    "expected a latitude between -90 and 90 and a longitude between -180 and \
-                     180: both coordinates dropped",
+                    t(
+                        "attendu : une latitude entre -90 et 90 et une longitude entre -180 et \
+                         180 : les deux coordonnées sont écartées",
+                        "expected a latitude between -90 and 90 and a longitude between -180 and \
+                         180: both coordinates dropped",
+                    ),
                 );
                 None
             }
@@ -484,7 +536,10 @@ impl Builder<'_> {
                         IssueKind::Normalised,
                         name,
                         raw,
-                        "decimal comma read as a decimal point",
+                        t(
+                            "virgule décimale lue comme un point décimal",
+                            "decimal comma read as a decimal point",
+                        ),
                     );
                 }
                 Some(v)
@@ -494,7 +549,10 @@ impl Builder<'_> {
                     IssueKind::Malformed,
                     name,
                     raw,
-                    format!("{reason}: both coordinates dropped"),
+                    tr!(
+                        "{reason} : les deux coordonnées sont écartées",
+                        "{reason}: both coordinates dropped"
+                    ),
                 );
                 None
             }
@@ -516,8 +574,17 @@ impl Builder<'_> {
         self.iss.info(
             IssueKind::Implausible,
             "latitude",
-            &format!("{}, {}", fields::micro_to_decimal(lat_micro), fields::micro_to_decimal(lon_micro)),
-            format!("the coordinates lie {km:.0} km from département {dep}: kept, but check the geocoding or the postal code"),
+            &format!(
+                "{}, {}",
+                fields::micro_to_decimal(lat_micro),
+                fields::micro_to_decimal(lon_micro)
+            ),
+            tr!(
+                "les coordonnées sont à {km:.0} km du département {dep} : conservées, mais \
+                 vérifiez le géocodage ou le code postal",
+                "the coordinates lie {km:.0} km from département {dep}: kept, but check the \
+                 geocoding or the postal code"
+            ),
         );
     }
 
@@ -563,7 +630,7 @@ impl Builder<'_> {
                     IssueKind::Malformed,
                     field.name(),
                     piece,
-                    format!("{reason}: dropped"),
+                    tr!("{reason} : écarté", "{reason}: dropped"),
                 ),
             }
         }
@@ -578,7 +645,11 @@ impl Builder<'_> {
                 IssueKind::Malformed,
                 field.name(),
                 &extra,
-                format!("{} holds a single URL: extra URLs dropped", field.name()),
+                tr!(
+                    "{} contient une seule URL : URL en trop écartées",
+                    "{} holds a single URL: extra URLs dropped",
+                    field.name()
+                ),
             );
         }
         urls.pop().unwrap_or_default()
@@ -593,7 +664,12 @@ impl Builder<'_> {
                 IssueKind::Malformed,
                 "horaires",
                 &h,
-                "HTML is not OpenStreetMap opening_hours syntax (e.g. \"Mo-Fr 09:00-12:00,14:00-18:00\"): dropped",
+                t(
+                    "du HTML n'est pas la syntaxe opening_hours d'OpenStreetMap (par exemple \
+                     \"Mo-Fr 09:00-12:00,14:00-18:00\") : écarté",
+                    "HTML is not OpenStreetMap opening_hours syntax (e.g. \
+                     \"Mo-Fr 09:00-12:00,14:00-18:00\"): dropped",
+                ),
             );
             return;
         }
@@ -603,7 +679,10 @@ impl Builder<'_> {
                 IssueKind::Malformed,
                 "horaires",
                 &h,
-                format!("not OpenStreetMap opening_hours syntax ({e}): dropped"),
+                tr!(
+                    "pas la syntaxe opening_hours d'OpenStreetMap ({e}) : écarté",
+                    "not OpenStreetMap opening_hours syntax ({e}): dropped"
+                ),
             ),
         }
     }
@@ -619,7 +698,9 @@ impl Builder<'_> {
                     IssueKind::Moved,
                     "presentation_resume",
                     &resume,
-                    format!(
+                    tr!(
+                        "{n} caractères, plus de {RESUME_MAX_CHARS} : déplacé dans \
+                         presentation_detail",
                         "{n} characters, more than {RESUME_MAX_CHARS}: moved to presentation_detail"
                     ),
                 );
@@ -629,7 +710,12 @@ impl Builder<'_> {
                     IssueKind::TooLong,
                     "presentation_resume",
                     &resume,
-                    format!("{n} characters, more than {RESUME_MAX_CHARS}, and presentation_detail is already filled: dropped"),
+                    tr!(
+                        "{n} caractères, plus de {RESUME_MAX_CHARS}, et presentation_detail est \
+                         déjà rempli : écarté",
+                        "{n} characters, more than {RESUME_MAX_CHARS}, and presentation_detail \
+                         is already filled: dropped"
+                    ),
                 );
             }
         }
@@ -731,7 +817,7 @@ impl Builder<'_> {
                             IssueKind::Normalised,
                             name,
                             piece,
-                            format!("normalised to {value:?}"),
+                            tr!("normalisé en {value:?}", "normalised to {value:?}"),
                         );
                     }
                     if is_v1_input(input) && vf.name() != name {
@@ -739,7 +825,11 @@ impl Builder<'_> {
                             IssueKind::Moved,
                             name,
                             piece,
-                            format!("a value of {} in v1: moved there", vf.name()),
+                            tr!(
+                                "une valeur de {} en v1 : déplacée là",
+                                "a value of {} in v1: moved there",
+                                vf.name()
+                            ),
                         );
                     }
                 }
@@ -754,7 +844,11 @@ impl Builder<'_> {
                     IssueKind::Mapped,
                     name,
                     piece,
-                    format!("v0.1.1 value mapped to v1 {}", targets.join(", ")),
+                    tr!(
+                        "valeur v0.1.1 traduite en v1 {}",
+                        "v0.1.1 value mapped to v1 {}",
+                        targets.join(", ")
+                    ),
                 );
             }
             Effect::PassNumerique => {
@@ -765,12 +859,16 @@ impl Builder<'_> {
                 self.pass = true;
                 self.iss.push(aptic_issue(name, piece));
             }
-            Effect::NoEquivalent(why) => {
+            Effect::NoEquivalent(fr, en) => {
+                let why = t(fr, en);
                 self.iss.info(
                     IssueKind::Unsupported,
                     name,
                     piece,
-                    format!("no v1 equivalent ({why}): dropped"),
+                    tr!(
+                        "pas d'équivalent en v1 ({why}) : écarté",
+                        "no v1 equivalent ({why}): dropped"
+                    ),
                 );
             }
             Effect::OtherLabel(label) => {
@@ -781,7 +879,10 @@ impl Builder<'_> {
                     IssueKind::Mapped,
                     name,
                     piece,
-                    "no v1 equivalent: kept in autres_formations_labels",
+                    t(
+                        "pas d'équivalent en v1 : gardé dans autres_formations_labels",
+                        "no v1 equivalent: kept in autres_formations_labels",
+                    ),
                 );
             }
         }
@@ -795,15 +896,26 @@ impl Builder<'_> {
             .flat_map(|f| f.values().iter().copied())
             .collect();
         let expected = if values.len() <= 12 {
-            format!(" (expected one of: {})", values.join(", "))
+            tr!(
+                " (attendu : l'une de {})",
+                " (expected one of: {})",
+                values.join(", ")
+            )
         } else {
-            " (expected a data·inclusion structure code such as ASSO, BIB, CCAS, EPN, RFS, TIERS_LIEUX)".to_owned()
+            t(
+                " (attendu : un code de structure data·inclusion comme ASSO, BIB, CCAS, EPN, RFS, \
+                 TIERS_LIEUX)",
+                " (expected a data·inclusion structure code such as ASSO, BIB, CCAS, EPN, RFS, \
+                 TIERS_LIEUX)",
+            )
+            .to_owned()
         };
         self.iss.warn(
             IssueKind::UnknownValue,
             input.name(),
             piece,
-            format!(
+            tr!(
+                "{piece:?} n'est pas dans le vocabulaire v1 de {} : écarté{expected}",
                 "{piece:?} is not in the v1 vocabulary of {}: dropped{expected}",
                 names.join(" / ")
             ),
@@ -860,8 +972,14 @@ pub(crate) fn aptic_issue(field: &str, value: &str) -> FieldIssue {
         IssueKind::VoucherDeclaration,
         field,
         value,
-        "the venue declared the APTIC label (Pass numérique acceptance); v1 has no such value: \
-         the hub should qualify the venue (on-site check, real SIRET) before it may redeem vouchers",
+        t(
+            "le lieu a déclaré le label APTIC (acceptation du Pass numérique) ; la v1 n'a pas \
+             cette valeur : le hub doit qualifier le lieu (vérification sur place, vrai SIRET) \
+             avant qu'il puisse encaisser des bons",
+            "the venue declared the APTIC label (Pass numérique acceptance); v1 has no such \
+             value: the hub should qualify the venue (on-site check, real SIRET) before it may \
+             redeem vouchers",
+        ),
     )
 }
 
@@ -872,8 +990,13 @@ pub(crate) fn pass_numerique_issue(field: &str, value: &str) -> FieldIssue {
         IssueKind::VoucherDeclaration,
         field,
         value,
-        "the venue declared it accepts the Pass numérique; v1 has no such value: the hub should \
-         qualify the venue (on-site check, real SIRET) before it may redeem vouchers",
+        t(
+            "le lieu a déclaré accepter le Pass numérique ; la v1 n'a pas cette valeur : le hub \
+             doit qualifier le lieu (vérification sur place, vrai SIRET) avant qu'il puisse \
+             encaisser des bons",
+            "the venue declared it accepts the Pass numérique; v1 has no such value: the hub \
+             should qualify the venue (on-site check, real SIRET) before it may redeem vouchers",
+        ),
     )
 }
 

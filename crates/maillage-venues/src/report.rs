@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write;
 
+use maillage_core::tr;
+
 use crate::export::ExportError;
 use crate::issue::{IssueKind, RowOutcome, RowReport, Severity};
 use crate::row::V1_FIELDS;
@@ -80,11 +82,11 @@ pub struct ReasonCount {
 
 impl fmt::Display for ReasonCount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} rows: {} {} (e.g. {})",
-            self.rows, self.field, self.kind, self.example
-        )
+        let (rows, field, kind, example) = (self.rows, &self.field, self.kind, &self.example);
+        f.write_str(&tr!(
+            "{rows} lignes : {field} {kind} (par exemple {example})",
+            "{rows} rows: {field} {kind} (e.g. {example})"
+        ))
     }
 }
 
@@ -125,8 +127,9 @@ impl ImportSummary {
 
 impl fmt::Display for ImportSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
+        let line = tr!(
+            "{} accepté(s) ({} avec avertissements, {} déclarant Pass numérique/APTIC), {} \
+             rejeté(s), {} avertissement(s), {} note(s)",
             "{} accepted ({} with warnings, {} declaring Pass numérique/APTIC), {} rejected, \
              {} warnings, {} notes",
             self.accepted,
@@ -135,9 +138,14 @@ impl fmt::Display for ImportSummary {
             self.rejected,
             self.warnings,
             self.infos
-        )?;
+        );
+        writeln!(f, "{line}")?;
         if !self.rejection_reasons.is_empty() {
-            writeln!(f, "top rejection reasons:")?;
+            writeln!(
+                f,
+                "{}",
+                maillage_core::lang::t("principales raisons de rejet :", "top rejection reasons:")
+            )?;
             for r in self.top_rejection_reasons(5) {
                 writeln!(f, "  {r}")?;
             }
@@ -264,8 +272,8 @@ mod tests {
         assert_eq!(
             text,
             "location,source_id,status,field,value,reason\n\
-             line 2,id-2,rejected,pivot,v,pivot is wrong\n\
-             line 2,id-2,warning,telephone,v,telephone is wrong\n"
+             ligne 2,id-2,rejected,pivot,v,pivot is wrong\n\
+             ligne 2,id-2,warning,telephone,v,telephone is wrong\n"
         );
         let mut out = Vec::new();
         write_report_csv_with_info(&rows, &mut out).unwrap();
@@ -300,6 +308,6 @@ mod tests {
             .collect();
         assert_eq!(top, vec![("pivot", 3), ("code_postal", 1)]);
         assert_eq!(s.top_rejection_reasons(10).len(), 3);
-        assert!(s.to_string().contains("top rejection reasons"));
+        assert!(s.to_string().contains("principales raisons de rejet"));
     }
 }

@@ -194,7 +194,10 @@ pub(crate) fn column(name: &str) -> Column {
         "publics_accueillis" => Column::Field(Field::PublicsAccueillis, Origin::V0),
         "conditions_acces" => Column::Field(Field::ConditionsAcces, Origin::V0),
         "labels_nationaux" => Column::Field(Field::LabelsNationaux, Origin::V0),
-        "cle_ban" => Column::Ignored("v1 has no BAN key field"),
+        "cle_ban" => Column::Ignored(maillage_core::lang::t(
+            "la v1 n'a pas de champ pour la clé BAN",
+            "v1 has no BAN key field",
+        )),
         _ => Column::Unknown,
     }
 }

@@ -316,8 +316,8 @@ pub(crate) enum Effect {
     PassNumerique,
     /// v0.1.1 `APTIC` label: no v1 equivalent, flagged.
     Aptic,
-    /// No v1 equivalent and nothing to keep; the text explains why.
-    NoEquivalent(&'static str),
+    /// No v1 equivalent and nothing to keep; the text explains why (in French, then English).
+    NoEquivalent(&'static str, &'static str),
     /// No v1 equivalent: kept in `autres_formations_labels` under this label.
     OtherLabel(&'static str),
 }
@@ -479,6 +479,8 @@ const LEGACY: &[(Family, &str, &[Target], Effect)] = {
             "Adultes",
             NONE,
             NoEquivalent(
+                "la v1 ne liste que les publics qu'un lieu accueille spécifiquement ; tout lieu \
+                 accueille des adultes",
                 "v1 only lists publics a venue specifically addresses; every venue welcomes adults",
             ),
         ),

@@ -100,7 +100,10 @@ fn missing_required_fields_reject_the_row_and_are_all_listed() {
     for field in ["pivot", "nom", "date_maj"] {
         let i = find(&issues, field, IssueKind::Missing);
         assert_eq!(i.severity, Severity::Error);
-        assert_eq!(i.reason, "required by the standard, but missing or empty");
+        assert_eq!(
+            i.reason,
+            "obligatoire dans le standard, mais absent ou vide"
+        );
     }
 }
 
@@ -112,7 +115,7 @@ fn pivots() {
     assert!(
         find(&issues, "pivot", IssueKind::Placeholder)
             .reason
-            .contains("cannot be qualified for vouchers")
+            .contains("ne pourra pas être qualifié pour les bons")
     );
 
     let (record, _) = accepted(&row_with(&[("pivot", json!("W751234567"))]));
@@ -138,7 +141,8 @@ fn pivots() {
     let issues = rejected(&row_with(&[("pivot", json!("1234"))]));
     assert_eq!(
         find(&issues, "pivot", IssueKind::Malformed).reason,
-        "expected a SIRET (14 digits) or an RNA number (W followed by 9 digits), found 4 digits \"1234\""
+        "attendu : un SIRET (14 chiffres) ou un numéro RNA (W suivi de 9 chiffres), trouvé : 4 \
+         chiffres \"1234\""
     );
 
     // RIDET in New Caledonia, including the all-zero placeholder.
@@ -185,7 +189,7 @@ fn dates() {
     assert!(
         find(&rejected(&row), "date_maj", IssueKind::Malformed)
             .reason
-            .contains("not a calendar date")
+            .contains("n'est pas une date du calendrier")
     );
     rejected(&row_with(&[("date_maj", json!("hier"))]));
 }
@@ -207,7 +211,7 @@ fn postal_and_insee_codes() {
     let row = row_with(&[("code_postal", json!("743")), ("code_insee", Value::Null)]);
     assert_eq!(
         find(&rejected(&row), "code_postal", IssueKind::Malformed).reason,
-        "expected 5 digits, found \"743\""
+        "attendu : 5 chiffres, trouvé : \"743\""
     );
 
     let row = row_with(&[("code_insee", json!("20004"))]);
@@ -216,7 +220,7 @@ fn postal_and_insee_codes() {
     assert!(
         find(&issues, "code_insee", IssueKind::Malformed)
             .reason
-            .contains("dropped")
+            .contains("écarté")
     );
 
     let row = row_with(&[
@@ -235,7 +239,7 @@ fn postal_and_insee_codes() {
     assert!(
         find(&rejected(&row), "code_postal", IssueKind::Missing)
             .reason
-            .contains("Corsica")
+            .contains("Corse")
     );
     let row = row_with(&[
         ("code_postal", json!("20000")),
@@ -313,7 +317,7 @@ fn territories() {
     assert_eq!(issue.value, "51454");
     assert_eq!(
         issue.reason,
-        "département 51 is outside the hub's territories (13, 84)"
+        "le département 51 est hors des territoires du hub (13, 84)"
     );
     let row = row_with_options(&[("code_insee", Value::Null)], &other);
     find(&rejected(&row), "code_postal", IssueKind::OutsideTerritory);
@@ -442,7 +446,7 @@ fn coordinates() {
     assert!(
         find(&issues, "latitude", IssueKind::Implausible)
             .reason
-            .contains("km from département 51")
+            .contains("km du département 51")
     );
 
     let (record, issues) = accepted(&row_with(&[
@@ -555,7 +559,14 @@ fn unknown_vocabulary_values_are_dropped_with_a_warning_naming_them() {
     assert_eq!(record.itinerance, ["Itinérant"]);
     let w = find(&issues, "services", IssueKind::UnknownValue);
     assert_eq!(w.value, "Danse contemporaine");
-    assert!(w.reason.starts_with("\"Danse contemporaine\" is not in the v1 vocabulary of services: dropped (expected one of: Aide aux"), "{}", w.reason);
+    assert!(
+        w.reason.starts_with(
+            "\"Danse contemporaine\" n'est pas dans le vocabulaire v1 de services : écarté \
+             (attendu : l'une de Aide aux"
+        ),
+        "{}",
+        w.reason
+    );
     assert_eq!(
         find(&issues, "typologie", IssueKind::UnknownValue).value,
         "XYZ"
@@ -792,13 +803,14 @@ fn duplicate_ids_are_rejected_after_the_first() {
     let dup = find(&issues, "id", IssueKind::Duplicate);
     assert_eq!(
         dup.reason,
-        "id \"lieu-1\" is already used by the record at item 1; ids must be unique"
+        "l'id \"lieu-1\" est déjà pris par un enregistrement précédent (objet 1) ; les id \
+         doivent être uniques"
     );
     assert!(batch.rows[2].is_accepted());
     assert!(
         rejected(&batch.rows[3])[0]
             .reason
-            .contains("expected a JSON object")
+            .contains("attendu : un objet JSON")
     );
 }
 
@@ -817,7 +829,7 @@ fn csv_files_semicolons_line_numbers_and_latin1() {
     assert_eq!(record.presentation_detail, "deux\nlignes");
     assert_eq!(record.telephone, ["+33326000000"]);
     find(&rejected(&batch.rows[1]), "pivot", IssueKind::Malformed);
-    assert!(batch.notes.iter().any(|n| n.contains("blank")));
+    assert!(batch.notes.iter().any(|n| n.contains("vide")));
 
     let latin1 = b"id,pivot,nom,commune,code_postal,adresse,date_maj\nx,43493312300029,M\xe9diath\xe8que,Reims,51100,Place de l'\xc9glise,2024-01-01\n";
     let batch = parse(latin1, InputFormat::Auto, &ImportOptions::default()).unwrap();
@@ -833,7 +845,7 @@ fn csv_files_semicolons_line_numbers_and_latin1() {
     .unwrap();
     assert_eq!(
         find(&rejected(&batch.rows[0]), "pivot", IssueKind::Missing).reason,
-        "required by the standard, but the file has no pivot column"
+        "obligatoire dans le standard, mais le fichier n'a pas de colonne pivot"
     );
 
     // Extra cells: a warning, the row kept.
@@ -859,7 +871,7 @@ fn whole_file_errors() {
     ));
     assert_eq!(
         parse(b"{\"id\": 1}", InputFormat::Auto, &opts),
-        Err(FileError::NotJsonArray { found: "an object" })
+        Err(FileError::NotJsonArray { found: "un objet" })
     );
     assert!(matches!(
         parse(b"foo,bar\n1,2\n", InputFormat::Auto, &opts),
@@ -929,4 +941,42 @@ fn mednum_bfc_layout_rows_say_what_is_missing() {
         (Some(47_364_205), Some(5_049_559))
     );
     find(warnings, "departement", IssueKind::Inconsistent);
+}
+
+/// Technicians read the import's diagnostics in French; `--lang en` (or `MAILLAGE_LANG=en`)
+/// gives English. Only the sentences change: the field, kind, status and value stay.
+#[test]
+fn issues_read_in_french_by_default_and_in_english_on_request() {
+    use maillage_core::lang::{self, Lang};
+    let postal = || {
+        let row = row_with(&[("code_postal", json!("743")), ("code_insee", Value::Null)]);
+        find(&rejected(&row), "code_postal", IssueKind::Malformed).clone()
+    };
+    let fr = postal();
+    assert_eq!(fr.reason, "attendu : 5 chiffres, trouvé : \"743\"");
+    let en = lang::with(Lang::En, postal);
+    assert_eq!(en.reason, "expected 5 digits, found \"743\"");
+    assert_eq!(
+        (&en.field, en.kind, en.severity, &en.value),
+        (&fr.field, fr.kind, fr.severity, &fr.value)
+    );
+    assert_eq!(en.kind.label(), "malformed");
+
+    let missing = || rejected(&row_with(&[("pivot", Value::Null)]));
+    let reason = |issues: &[FieldIssue]| find(issues, "pivot", IssueKind::Missing).reason.clone();
+    assert_eq!(
+        reason(&missing()),
+        "obligatoire dans le standard, mais absent ou vide"
+    );
+    assert_eq!(
+        reason(&lang::with(Lang::En, missing)),
+        "required by the standard, but missing or empty"
+    );
+
+    let empty = || parse(b"  \n", InputFormat::Auto, &ImportOptions::default()).unwrap_err();
+    assert_eq!(empty().to_string(), "le fichier est vide");
+    assert_eq!(
+        lang::with(Lang::En, || empty().to_string()),
+        "the file is empty"
+    );
 }

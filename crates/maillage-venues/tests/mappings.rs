@@ -162,7 +162,7 @@ fn the_france_services_list_is_read_through_its_mapping() {
         batch
             .notes
             .iter()
-            .any(|n| n.contains("lacks: itinerance, labellisation"))
+            .any(|n| n.contains("manquent au fichier : itinerance, labellisation"))
     );
 }
 

@@ -289,7 +289,7 @@ fn territory_filter_rejects_other_departements() {
     assert!(
         rejected[0]
             .reason
-            .contains("outside the hub's territories (13)"),
+            .contains("hors des territoires du hub (13)"),
         "{}",
         rejected[0].reason
     );

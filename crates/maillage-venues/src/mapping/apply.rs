@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 
+use maillage_core::{lang::t, tr};
+
 use super::{ColumnRule, Convert, Declares, Mapping, Target, Unlisted, ValueRule};
 use crate::FileError;
 use crate::input::{Pending, REQUIRED, Source, read_table, unreadable};
@@ -117,7 +119,8 @@ pub(crate) fn read(text: &str, mapping: &Mapping) -> Result<(Source, Vec<ColumnU
     for field in REQUIRED {
         if !provides(field) {
             let why = mapping.absent.get(&field).cloned().unwrap_or_else(|| {
-                format!(
+                tr!(
+                    "le fichier n'a aucune colonne que la correspondance {} lit dans {}",
                     "the file has no column the mapping {} reads into {}",
                     mapping.name(),
                     field.name()
@@ -133,30 +136,40 @@ pub(crate) fn read(text: &str, mapping: &Mapping) -> Result<(Source, Vec<ColumnU
         source.rows.push(Pending { location, row });
     }
 
-    let mut intro = format!("read with the import mapping {}", mapping.name());
+    let mut intro = tr!(
+        "lu avec la correspondance d'import {}",
+        "read with the import mapping {}",
+        mapping.name()
+    );
     if mapping.title() != mapping.name() {
         intro.push_str(&format!(" ({})", mapping.title()));
     }
     if !mapping.description().is_empty() {
-        intro.push_str(&format!(": {}", mapping.description()));
+        intro.push_str(&tr!(" : {}", ": {}", mapping.description()));
     }
     source.notes.push(intro);
     for field in REQUIRED {
         if let Some(why) = source.ctx.absent.get(&field) {
-            source.notes.push(format!("every row is rejected: {why}"));
+            source.notes.push(tr!(
+                "toutes les lignes sont rejetées : {why}",
+                "every row is rejected: {why}"
+            ));
         }
     }
     let lacking = lacking_columns(mapping, header);
     if !lacking.is_empty() {
-        source.notes.push(format!(
+        source.notes.push(tr!(
+            "colonnes lues par la correspondance qui manquent au fichier : {}",
             "columns the mapping reads that the file lacks: {}",
             lacking.join(", ")
         ));
     }
     if table.blank > 0 {
-        source
-            .notes
-            .push(format!("{} blank record(s) skipped", table.blank));
+        source.notes.push(tr!(
+            "{} enregistrement(s) vide(s) ignoré(s)",
+            "{} blank record(s) skipped",
+            table.blank
+        ));
     }
     Ok((source, uses))
 }
@@ -333,7 +346,9 @@ fn apply_rule(row: &mut RawRow, column: &str, cell: &str, rule: &ColumnRule) {
             (Unlisted::Keep, Some(field)) => {
                 row.insert(field, format!("{}{piece}", rule.prefix), Origin::V1);
                 if !rule.values.is_empty() {
-                    let reason = format!(
+                    let reason = tr!(
+                        "absent de la table de valeurs de la correspondance : gardé tel quel \
+                         dans {}",
                         "not in the mapping's table of values: kept as it is in {}",
                         field.name()
                     );
@@ -341,7 +356,11 @@ fn apply_rule(row: &mut RawRow, column: &str, cell: &str, rule: &ColumnRule) {
                 }
             }
             _ => {
-                let reason = "not in the mapping's table of values: dropped".to_owned();
+                let reason = t(
+                    "absent de la table de valeurs de la correspondance : écarté",
+                    "not in the mapping's table of values: dropped",
+                )
+                .to_owned();
                 info(row, IssueKind::Unsupported, column, piece, reason);
             }
         }
@@ -354,7 +373,7 @@ fn apply_value(row: &mut RawRow, column: &str, piece: &str, value: &ValueRule) {
         None => piece.to_owned(),
     };
     if let Some(why) = &value.drop {
-        let reason = format!("{what} dropped: {why}");
+        let reason = tr!("{what} écarté : {why}", "{what} dropped: {why}");
         info(row, IssueKind::Unsupported, column, piece, reason);
         return;
     }
@@ -373,7 +392,11 @@ fn apply_value(row: &mut RawRow, column: &str, piece: &str, value: &ValueRule) {
         row.insert(*field, v.clone(), Origin::V1);
         targets.push(format!("{} {v:?}", field.name()));
     }
-    let reason = format!("{what} mapped to {}", targets.join(" and "));
+    let reason = tr!(
+        "{what} traduit en {}",
+        "{what} mapped to {}",
+        targets.join(t(" et ", " and "))
+    );
     info(row, IssueKind::Mapped, column, piece, reason);
 }
 
@@ -386,7 +409,8 @@ fn html_schedule(row: &mut RawRow, cell: &str) {
     }
     let (kind, reason) = match html_hours_to_osm(cell) {
         Some(osm) => {
-            let reason = format!(
+            let reason = tr!(
+                "horaires HTML convertis en opening_hours OpenStreetMap {osm:?} : à vérifier",
                 "HTML schedule converted to OpenStreetMap opening_hours {osm:?}: please check it"
             );
             row.insert(Field::Horaires, osm, Origin::V1);
@@ -394,8 +418,11 @@ fn html_schedule(row: &mut RawRow, cell: &str) {
         }
         None => (
             IssueKind::Malformed,
-            "HTML schedule that could not be converted to OpenStreetMap opening_hours: dropped"
-                .to_owned(),
+            t(
+                "horaires HTML impossibles à convertir en opening_hours OpenStreetMap : écartés",
+                "HTML schedule that could not be converted to OpenStreetMap opening_hours: dropped",
+            )
+            .to_owned(),
         ),
     };
     row.issues.push(FieldIssue::new(
@@ -426,7 +453,10 @@ fn day_hours(row: &mut RawRow, cells: &[String], days: &[(usize, usize, &str)]) 
                 IssueKind::Malformed,
                 "horaires",
                 cell,
-                format!(
+                tr!(
+                    "colonne {name} : pas des horaires d'une journée lisibles par la \
+                     correspondance (par exemple \"09:00 - 12:00 / 13:30 - 17:00\", \"9h-12h\", \
+                     \"fermé\") : horaires écartés",
                     "column {name}: not a day's schedule the mapping can read (e.g. \
                      \"09:00 - 12:00 / 13:30 - 17:00\", \"9h-12h\", \"fermé\"): opening hours \
                      dropped"
@@ -444,7 +474,9 @@ fn day_hours(row: &mut RawRow, cells: &[String], days: &[(usize, usize, &str)]) 
     let value = shown.join("; ");
     match week_to_osm(week) {
         Some(osm) => {
-            let reason = format!(
+            let reason = tr!(
+                "horaires assemblés à partir des colonnes par jour : {osm:?} (syntaxe \
+                 OpenStreetMap)",
                 "opening hours assembled from the day columns: {osm:?} (OpenStreetMap syntax)"
             );
             row.insert(Field::Horaires, osm, Origin::V1);
@@ -455,7 +487,11 @@ fn day_hours(row: &mut RawRow, cells: &[String], days: &[(usize, usize, &str)]) 
             IssueKind::Malformed,
             "horaires",
             &value,
-            "the day columns give no opening hours (closed every day?): nothing kept",
+            t(
+                "les colonnes par jour ne donnent aucun horaire (fermé tous les jours ?) : rien \
+                 de gardé",
+                "the day columns give no opening hours (closed every day?): nothing kept",
+            ),
         )),
     }
 }

@@ -346,12 +346,12 @@ fn explains_missing_required_fields() {
             .clone()
     };
     assert!(reason("pivot").contains("la source n'a pas de SIRET"));
-    assert!(reason("date_maj").contains("the mapping test reads into date_maj"));
+    assert!(reason("date_maj").contains("la correspondance test lit dans date_maj"));
     assert!(
         batch
             .notes
             .iter()
-            .any(|n| n.starts_with("every row is rejected"))
+            .any(|n| n.starts_with("toutes les lignes sont rejetées"))
     );
 }
 
@@ -388,7 +388,12 @@ fn requires_its_key_columns_and_is_detected_by_them() {
         })
     );
     let lacking = import(&m, "x", "y");
-    assert!(lacking.notes.iter().all(|n| !n.contains("lacks")));
+    assert!(
+        lacking
+            .notes
+            .iter()
+            .all(|n| !n.contains("manquent au fichier"))
+    );
     // Shipped mappings are detected from their required columns.
     let fs = "id_fs,lib_fs,adresse\n1,France services X,1 rue Y\n";
     let batch = parse(fs.as_bytes(), InputFormat::Auto, &ImportOptions::default()).unwrap();
