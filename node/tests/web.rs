@@ -560,6 +560,7 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
             "<h2>National indicators</h2>",
             "<h3>Outstanding liability</h3>",
             "No flow between territories.",
+            "<td class=\"num\">€40.00</td></tr>",
             "Vouchers issued",
             "<td>16\u{A0}Charente</td><td>Charente numérique</td>",
             &english_day,

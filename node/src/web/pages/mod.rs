@@ -32,13 +32,19 @@ pub use dashboard::{DashboardData, Dot, HubFigures, dashboard, funder_figures, h
 pub use federation::federation;
 pub use venues::{VenueRow, VenueSearchView, venues};
 
-/// A count with a narrow no-break space between thousands (French typography).
+/// A count with a narrow no-break space between thousands (French typography), a comma in
+/// English.
 pub fn int(n: u64) -> String {
     let digits = n.to_string();
+    let separator = if current() == Lang::En {
+        ','
+    } else {
+        '\u{202F}'
+    };
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3);
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('\u{202F}');
+            out.push(separator);
         }
         out.push(c);
     }
@@ -52,6 +58,13 @@ pub fn pct(rate: Option<f64>) -> String {
         || "—".into(),
         |r| {
             let percent = r * 100.0;
+            if current() == Lang::En {
+                return if percent > 0.0 && percent < 9.95 {
+                    format!("{percent:.1}%")
+                } else {
+                    format!("{percent:.0}%")
+                };
+            }
             if percent > 0.0 && percent < 9.95 {
                 format!("{percent:.1}\u{202F}%").replace('.', ",")
             } else {
@@ -71,7 +84,10 @@ fn days(value: Option<f64>) -> String {
     value.map_or_else(
         || "—".into(),
         |d| {
-            format!("{d:.1}\u{A0}{}", t("j", "d"))
+            if current() == Lang::En {
+                return format!("{d:.1}\u{A0}d").replace(".0\u{A0}", "\u{A0}");
+            }
+            format!("{d:.1}\u{A0}j")
                 .replace(".0\u{A0}", "\u{A0}")
                 .replace('.', ",")
         },
@@ -98,8 +114,11 @@ fn lang_field() -> Markup {
     }
 }
 
-/// An amount in euros from cents, French style (`1 234,56 €`).
+/// An amount in euros from cents, French style (`1 234,56 €`), or English (`€1,234.56`).
 fn euros(cents: u64) -> String {
+    if current() == Lang::En {
+        return format!("€{}.{:02}", int(cents / 100), cents % 100);
+    }
     format!("{},{:02}\u{A0}€", int(cents / 100), cents % 100)
 }
 
@@ -396,6 +415,23 @@ mod tests {
         assert_eq!(days(Some(6.5)), "6,5\u{A0}j");
         assert_eq!(days(Some(4.0)), "4\u{A0}j");
         assert_eq!(euros(123_456), "1\u{202F}234,56\u{A0}€");
+        let english = maillage_core::lang::with(Lang::En, || {
+            (
+                int(1_234),
+                pct(Some(2.0 / 835.0)),
+                days(Some(6.5)),
+                euros(123_456),
+            )
+        });
+        assert_eq!(
+            english,
+            (
+                "1,234".into(),
+                "0.2%".into(),
+                "6.5\u{A0}d".into(),
+                "€1,234.56".into()
+            )
+        );
     }
 
     #[test]
