@@ -212,6 +212,8 @@ fn html(status: StatusCode, body: String) -> Response {
         HeaderValue::from_static("nosniff"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The language of a page may follow Accept-Language (`lang`).
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
     response
 }
 

@@ -576,6 +576,7 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
     };
     let page = get(&anct_http, "/?lang=en");
     english(&page);
+    assert_eq!(page.header("vary"), Some("Accept-Language"));
     assert!(
         page.body
             .contains("<a href=\"/federation?lang=en\">Replication</a>")
