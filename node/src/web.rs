@@ -12,6 +12,9 @@
 //! - `GET /venues?q=…&departement=…&service=…&qualified=on`: the venue directory, searched
 //!   with the logic of `maillage venues search`.
 //!
+//! Pages are in French, or in English for `?lang=en` (which wins) or an `Accept-Language`
+//! header preferring English ([`lang`]).
+//!
 //! Plain server-rendered HTML: no script, no build step. The pages are maud templates
 //! ([`pages`]), which escape every text that comes from the ledger, a peer or the request; they
 //! are sent with a Content-Security-Policy that allows no script at all.
@@ -27,6 +30,7 @@
 //! blocking pool), never while rendering or sending.
 
 pub mod health;
+pub mod lang;
 pub mod metrics;
 pub mod pages;
 
@@ -44,6 +48,7 @@ use axum::routing::get;
 use maillage_app::App;
 use maillage_app::request::{Request, Response as AppResponse};
 use maillage_core::date::parse_date;
+use maillage_core::lang::{Lang, with};
 use maillage_core::ledger::VenueQuery;
 use maillage_core::vocab::Service;
 use maillage_core::{Ledger, Role};
@@ -207,21 +212,24 @@ fn html(status: StatusCode, body: String) -> Response {
         HeaderValue::from_static("nosniff"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The language of a page may follow Accept-Language (`lang`).
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
     response
 }
 
-fn failure(web: &Web, message: &str) -> Response {
+fn failure(web: &Web, lang: Lang, message: &str) -> Response {
     tracing::warn!(%message, "a dashboard page could not be computed");
     html(
         StatusCode::INTERNAL_SERVER_ERROR,
-        pages::failure(&web.head(), message),
+        with(lang, || pages::failure(&web.head(), message)),
     )
 }
 
-async fn not_found(State(web): State<Web>, uri: Uri) -> Response {
+async fn not_found(State(web): State<Web>, uri: Uri, headers: HeaderMap) -> Response {
+    let lang = lang::of_request(&uri, &headers);
     html(
         StatusCode::NOT_FOUND,
-        pages::not_found(&web.head(), uri.path()),
+        with(lang, || pages::not_found(&web.head(), uri.path())),
     )
 }
 
@@ -290,7 +298,13 @@ struct DashboardParams {
     as_of: Option<String>,
 }
 
-async fn dashboard(State(web): State<Web>, Query(params): Query<DashboardParams>) -> Response {
+async fn dashboard(
+    State(web): State<Web>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(params): Query<DashboardParams>,
+) -> Response {
+    let lang = lang::of_request(&uri, &headers);
     let as_of = match params
         .as_of
         .as_deref()
@@ -303,10 +317,15 @@ async fn dashboard(State(web): State<Web>, Query(params): Query<DashboardParams>
             None => {
                 return html(
                     StatusCode::BAD_REQUEST,
-                    pages::failure(
-                        &web.head(),
-                        &format!("as_of : date attendue au format AAAA-MM-JJ, reçu {text:?}"),
-                    ),
+                    with(lang, || {
+                        pages::failure(
+                            &web.head(),
+                            &maillage_core::tr!(
+                                "as_of : date attendue au format AAAA-MM-JJ, reçu {text:?}",
+                                "as_of: expected a date as YYYY-MM-DD, got {text:?}"
+                            ),
+                        )
+                    }),
                 );
             }
         },
@@ -315,8 +334,11 @@ async fn dashboard(State(web): State<Web>, Query(params): Query<DashboardParams>
         .with_ledger(move |ledger| dashboard_data(ledger, as_of))
         .await
     {
-        Ok(data) => html(StatusCode::OK, pages::dashboard(&web.head(), &data)),
-        Err(message) => failure(&web, &message),
+        Ok(data) => html(
+            StatusCode::OK,
+            with(lang, || pages::dashboard(&web.head(), &data)),
+        ),
+        Err(message) => failure(&web, lang, &message),
     }
 }
 
@@ -373,7 +395,8 @@ fn qualified_until(ledger: &Ledger, venue_id: &str, day: i32) -> Option<String> 
         .map(|q| q.valid_until.to_string())
 }
 
-async fn federation(State(web): State<Web>) -> Response {
+async fn federation(State(web): State<Web>, uri: Uri, headers: HeaderMap) -> Response {
+    let lang = lang::of_request(&uri, &headers);
     let app = web.app.clone();
     let status = tokio::task::spawn_blocking(move || app.handle(Request::Status))
         .await
@@ -386,9 +409,11 @@ async fn federation(State(web): State<Web>) -> Response {
     match status {
         Ok(status) => html(
             StatusCode::OK,
-            pages::federation(&web.head(), &status, web.app.node().clock().now_ms()),
+            with(lang, || {
+                pages::federation(&web.head(), &status, web.app.node().clock().now_ms())
+            }),
         ),
-        Err(message) => failure(&web, &message),
+        Err(message) => failure(&web, lang, &message),
     }
 }
 
@@ -401,7 +426,13 @@ struct VenueParams {
     qualified: Option<String>,
 }
 
-async fn venues(State(web): State<Web>, Query(params): Query<VenueParams>) -> Response {
+async fn venues(
+    State(web): State<Web>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(params): Query<VenueParams>,
+) -> Response {
+    let lang = lang::of_request(&uri, &headers);
     let clean = |text: Option<String>| {
         text.map(|t| {
             t.trim()
@@ -422,7 +453,9 @@ async fn venues(State(web): State<Web>, Query(params): Query<VenueParams>) -> Re
     let service = if view.service.is_empty() {
         None
     } else {
-        match maillage_app::resolve::service("service", &view.service) {
+        match with(lang, || {
+            maillage_app::resolve::service("service", &view.service)
+        }) {
             Ok(service) => Some(service),
             Err(error) => {
                 view.error = Some(error.message);
@@ -497,9 +530,9 @@ async fn venues(State(web): State<Web>, Query(params): Query<VenueParams>) -> Re
             } else {
                 StatusCode::OK
             };
-            html(status, pages::venues(&web.head(), &view))
+            html(status, with(lang, || pages::venues(&web.head(), &view)))
         }
-        Err(message) => failure(&web, &message),
+        Err(message) => failure(&web, lang, &message),
     }
 }
 

@@ -177,6 +177,45 @@ fn the_node_answers_in_the_operators_language_and_times_are_paris_time() {
     assert!(stderr(&run(dir, None, &unknown)).starts_with(french));
     assert!(stderr(&run(dir, Some("en"), &unknown)).starts_with(english));
 
+    // `stats` as text: French by default, English with --lang en (definitions included).
+    let stats = |args: &[&str]| stdout(&run(dir, None, args));
+    let fr = stats(&["--data-dir", "sud", "stats", "--as-of", "2026-12-06"]);
+    assert!(
+        fr.starts_with("chiffres nationaux au 6\u{a0}décembre 2026\n\nPass numériques\n"),
+        "{fr}"
+    );
+    assert!(fr.contains("HUB ÉMETTEUR") && fr.contains("indicateurs nationaux"));
+    assert!(fr.contains("Activité par trimestre") && fr.contains("Encours"));
+    let en = stats(&[
+        "--lang",
+        "en",
+        "--data-dir",
+        "sud",
+        "stats",
+        "--as-of",
+        "2026-12-06",
+    ]);
+    assert!(
+        en.starts_with("national figures on 6 December 2026\n"),
+        "{en}"
+    );
+    for english in [
+        "ISSUING HUB",
+        "all funders",
+        "referrals: 0 open",
+        "median delay between opening and acceptance",
+        "venues per département",
+        "national indicators",
+        "Activity per quarter",
+        "Pass numérique vouchers redeemed (by redemption date)",
+        "Outstanding liability",
+    ] {
+        assert!(en.contains(english), "{english}: {en}");
+    }
+    for french in ["orientations", "financeur", "Encours", "trimestre"] {
+        assert!(!en.contains(french), "{french}: {en}");
+    }
+
     // Answered by a serving node (started in French): in the language of the command.
     let mut sud = served::Served::start(dir, "sud", served::free_port(), &[], &[]);
     let out = run(dir, None, &unknown);

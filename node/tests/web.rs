@@ -13,7 +13,9 @@ mod common;
 mod served;
 
 use common::{hand_out, issue_caf_batch, json, maillage, on, venues_file};
-use served::{Served, encode, federation, free_port, get, martigues_venue, qualifiable, sample};
+use served::{
+    Served, encode, federation, free_port, get, get_with, martigues_venue, qualifiable, sample,
+};
 
 fn stored(dir: &Path, node: &str) -> u64 {
     json(&on(dir, node, &["status", "--json"]))["events_stored"]
@@ -522,6 +524,108 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
     assert_eq!(page.status, 200);
     assert_eq!(tile(&page.body, "expired"), 19);
     assert_eq!(get(&anct_http, "/?as_of=yesterday").status, 400);
+
+    // English on request: `?lang=en` (which the page's links keep), or an Accept-Language
+    // preferring English; `?lang=fr` wins over the header. French by default, and when the
+    // header is malformed or oversized.
+    let english_day = {
+        const MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        let parts: Vec<usize> = as_of.split('-').map(|p| p.parse().unwrap()).collect();
+        format!(
+            "<time datetime=\"{as_of}\">{} {} {}</time>",
+            parts[2],
+            MONTHS[parts[1] - 1],
+            parts[0]
+        )
+    };
+    let english = |page: &served::Page| {
+        assert_eq!(page.status, 200);
+        let html = &page.body;
+        for text in [
+            "<html lang=\"en\">",
+            "<h1>National dashboard</h1>",
+            "<h2>National indicators</h2>",
+            "<h3>Outstanding liability</h3>",
+            "No flow between territories.",
+            "<td class=\"num\">€40.00</td></tr>",
+            "Vouchers issued",
+            "<td>16\u{A0}Charente</td><td>Charente numérique</td>",
+            &english_day,
+        ] {
+            assert!(
+                html.contains(text),
+                "{text} missing from the English dashboard"
+            );
+        }
+        assert!(!html.contains("Tableau de bord national"), "{html}");
+        assert!(!html.contains("Indicateurs nationaux"), "{html}");
+        assert_eq!(tile(html, "issued"), 20);
+    };
+    let page = get(&anct_http, "/?lang=en");
+    english(&page);
+    assert_eq!(page.header("vary"), Some("Accept-Language"));
+    assert!(
+        page.body
+            .contains("<a href=\"/federation?lang=en\">Replication</a>")
+    );
+    assert!(
+        page.body
+            .contains("<input type=\"hidden\" name=\"lang\" value=\"en\">")
+    );
+    assert!(
+        page.body
+            .contains("href=\"/?lang=fr\" hreflang=\"fr\">FR</a>")
+    );
+    english(&get_with(
+        &anct_http,
+        "/",
+        "Accept-Language: en-GB,en;q=0.9,fr;q=0.5\r\n",
+    ));
+    let french = |page: served::Page| {
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("<html lang=\"fr\">"));
+        assert!(page.body.contains("<h1>Tableau de bord national</h1>"));
+        assert!(
+            page.body
+                .contains("href=\"/?lang=en\" hreflang=\"en\">EN</a>")
+        );
+    };
+    french(get(&anct_http, "/"));
+    french(get_with(&anct_http, "/?lang=fr", "Accept-Language: en\r\n"));
+    french(get_with(
+        &anct_http,
+        "/",
+        "Accept-Language: fr-FR,fr;q=0.9,en;q=0.8\r\n",
+    ));
+    french(get_with(
+        &anct_http,
+        "/",
+        "Accept-Language: en;q=abc;;,,=\r\n",
+    ));
+    let oversized = format!("Accept-Language: {}en\r\n", "xx-YY;q=0.1,".repeat(400));
+    french(get_with(&anct_http, "/", &oversized));
+    let page = get(&anct_http, "/federation?lang=en");
+    assert!(
+        page.body.contains("<h1>Federation replication</h1>"),
+        "{}",
+        page.body
+    );
+    let page = get(&anct_http, "/venues?q=marseille&lang=en");
+    assert!(page.body.contains("venues found"), "{}", page.body);
+    assert_eq!(get(&anct_http, "/nope?lang=en").status, 404);
 
     // /federation shows `maillage status`.
     let digest = json(&on(dir, "anct", &["digest", "--json"]))["digest"]

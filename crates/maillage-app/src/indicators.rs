@@ -123,6 +123,43 @@ pub const DEFINITIONS: [(&str, &str); 6] = [
     ),
 ];
 
+/// The same definitions in English (`--lang en`, the dashboard's `?lang=en`), in the same order.
+pub const DEFINITIONS_EN: [(&str, &str); 6] = [
+    (
+        "Activity per quarter",
+        "Pass numérique vouchers redeemed (by redemption date) and their face value; referrals opened (by opening date) and accepted (by acceptance date), per calendar quarter.",
+    ),
+    (
+        "Vouchers redeemed per funder",
+        "Pass numérique vouchers redeemed per quarter, by the funder of the batch they were issued in.",
+    ),
+    (
+        "Referrals per prescriber",
+        "Referrals opened by the kind of office that refers (CAF, France Travail, CCAS…), and the share accepted by a venue.",
+    ),
+    (
+        "Referrals accepted within 15 and 30 days",
+        "Among the referrals opened at least 30 days before the figures' date, the share accepted by a venue at most 15 (then 30) days after opening.",
+    ),
+    (
+        "Flows between territories",
+        "Vouchers redeemed at a venue of another hub than the one that issued them, and referrals handled by another hub than the one that opened them.",
+    ),
+    (
+        "Outstanding liability",
+        "Vouchers handed out to a person, neither redeemed nor cancelled, whose last day of use has not passed: what the funders would pay if they were all redeemed.",
+    ),
+];
+
+/// Indicator `n`'s title and definition in the current language
+/// ([`maillage_core::lang::current`]): [`DEFINITIONS`] or [`DEFINITIONS_EN`].
+pub fn definition(n: usize) -> (&'static str, &'static str) {
+    match maillage_core::lang::current() {
+        maillage_core::lang::Lang::Fr => DEFINITIONS[n],
+        maillage_core::lang::Lang::En => DEFINITIONS_EN[n],
+    }
+}
+
 /// `2026-T1` for a day (days since the epoch).
 fn quarter_of(day: i32) -> String {
     let (year, month, _) = maillage_core::date::civil_from_days(day);

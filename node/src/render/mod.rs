@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use maillage_app::request::{Effect, FileBytes, LogImported, Response, Signed, VenuesImported};
-use maillage_app::stats::Stats;
 use maillage_app::views::{
     BatchView, CharterView, DigestView, ParcoursView, ReferralView, RejectionView, VenueView,
     VoucherView,
@@ -25,14 +24,16 @@ mod effects;
 mod indicators;
 mod ledger;
 mod mapping;
+mod stats;
 mod views;
 
 pub use effects::signed_event;
 pub use ledger::charter;
 use ledger::*;
 pub use mapping::shipped_mappings;
+pub use stats::stats_text;
+pub use views::venue_json;
 use views::*;
-pub use views::{stats_text, venue_json};
 
 /// Exit code of a command whose event the federation's rules refuse (nothing was signed).
 pub const EXIT_REJECTED: u8 = 3;

@@ -244,13 +244,18 @@ impl Page {
 
 /// `GET path` on `address` over plain HTTP/1.1 (one connection, closed after the answer).
 pub fn get(address: &str, path: &str) -> Page {
+    get_with(address, path, "")
+}
+
+/// [`get`] with more request headers, each line ending with `\r\n`.
+pub fn get_with(address: &str, path: &str, headers: &str) -> Page {
     let mut stream = TcpStream::connect(address).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nAccept: */*\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nAccept: */*\r\n{headers}\r\n"
     )
     .unwrap();
     let mut raw = Vec::new();

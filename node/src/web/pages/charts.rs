@@ -8,14 +8,20 @@ use maillage_app::stats::Stats;
 use maud::{Markup, html};
 
 use super::{DashboardData, HubFigures, int, pct, share};
+use crate::lang::t;
 
-/// The series of the vouchers chart: label and colour.
-const SERIES: [(&str, &str); 4] = [
-    ("Émis", "#9fb7d9"),
-    ("Remis", "#3b6fb6"),
-    ("Utilisés", "#2e8b57"),
-    ("Expirés", "#d9822b"),
+/// The series of the vouchers chart: label (French, English) and colour.
+const SERIES: [(&str, &str, &str); 4] = [
+    ("Émis", "Issued", "#9fb7d9"),
+    ("Remis", "Handed out", "#3b6fb6"),
+    ("Utilisés", "Redeemed", "#2e8b57"),
+    ("Expirés", "Expired", "#d9822b"),
 ];
+
+/// `" : "` in French typography, `": "` in English.
+fn colon() -> &'static str {
+    t(" : ", ": ")
+}
 
 /// A coordinate with one decimal.
 fn dec1(value: f64) -> String {
@@ -42,7 +48,7 @@ pub fn vouchers_chart(hubs: &[HubFigures]) -> Markup {
     let rows: Vec<&HubFigures> = hubs.iter().filter(|h| h.vouchers.issued > 0).collect();
     if rows.is_empty() {
         return html! {
-            p class="muted" { "Aucun lot de Pass numérique émis pour l'instant." }
+            p class="muted" { (t("Aucun lot de Pass numérique émis pour l'instant.", "No Pass numérique batch issued yet.")) }
         };
     }
     let max = rows
@@ -57,22 +63,25 @@ pub fn vouchers_chart(hubs: &[HubFigures]) -> Markup {
     let width = label_w + bar_w + 70.0;
     html! {
         ul class="legend" {
-            @for (label, color) in SERIES {
-                li { (key(&format!("background:{color}"))) (label) }
+            @for (fr, en, color) in SERIES {
+                li { (key(&format!("background:{color}"))) (t(fr, en)) }
             }
         }
         svg id="chart-vouchers" role="img" aria-labelledby="chart-vouchers-title"
             viewBox=(format!("0 0 {width} {height}")) width="100%"
             style=(format!("max-width:{width}px")) xmlns="http://www.w3.org/2000/svg" {
             title id="chart-vouchers-title" {
-                "Pass numérique émis, remis, utilisés et expirés par hub"
+                (t(
+                    "Pass numérique émis, remis, utilisés et expirés par hub",
+                    "Pass numérique vouchers issued, handed out, redeemed and expired per hub",
+                ))
             }
             @for (row, hub) in rows.iter().enumerate() {
                 @let y0 = top + row as f64 * (group_h + group_gap);
                 text x=(label_w - 8.0) y=(dec1(y0 + group_h / 2.0 + 4.0)) text-anchor="end"
                     font-size="12" fill="#1d2733" { (truncate(&hub.name, 26)) }
                 @let v = &hub.vouchers;
-                @for (i, ((label, color), value)) in SERIES
+                @for (i, ((fr, en, color), value)) in SERIES
                     .iter()
                     .zip([v.issued, v.handed_out, v.redeemed, v.expired])
                     .enumerate()
@@ -80,7 +89,7 @@ pub fn vouchers_chart(hubs: &[HubFigures]) -> Markup {
                     @let y = y0 + i as f64 * (bar_h + gap);
                     @let w = (value as f64 / max * bar_w).max(if value > 0 { 1.0 } else { 0.0 });
                     rect x=(label_w) y=(dec1(y)) width=(dec1(w)) height=(bar_h) fill=(color) {
-                        title { (hub.name) " — " (label) " : " (int(value)) }
+                        title { (hub.name) " — " (t(fr, en)) (colon()) (int(value)) }
                     }
                     text x=(dec1(label_w + w + 4.0)) y=(dec1(y + bar_h - 2.0)) font-size="10"
                         fill="#5b6776" { (int(value)) }
@@ -95,13 +104,21 @@ pub fn vouchers_chart(hubs: &[HubFigures]) -> Markup {
 fn referral_parts(stats: &Stats) -> [(&'static str, &'static str, u64); 7] {
     let r = &stats.referrals;
     [
-        ("Ouvertes", "#9fb7d9", r.open),
-        ("Acceptées (en cours)", "#3b6fb6", r.accepted),
-        ("Terminées", "#2e8b57", r.completed),
-        ("Personne absente", "#d9822b", r.no_show),
-        ("Abandonnées", "#a05195", r.abandoned),
-        ("Refusées", "#b3261e", r.declined),
-        ("Expirées sans réponse", "#8a8f98", r.expired),
+        (t("Ouvertes", "Open"), "#9fb7d9", r.open),
+        (
+            t("Acceptées (en cours)", "Accepted (ongoing)"),
+            "#3b6fb6",
+            r.accepted,
+        ),
+        (t("Terminées", "Completed"), "#2e8b57", r.completed),
+        (t("Personne absente", "No-show"), "#d9822b", r.no_show),
+        (t("Abandonnées", "Abandoned"), "#a05195", r.abandoned),
+        (t("Refusées", "Declined"), "#b3261e", r.declined),
+        (
+            t("Expirées sans réponse", "Expired without answer"),
+            "#8a8f98",
+            r.expired,
+        ),
     ]
 }
 
@@ -111,7 +128,7 @@ pub fn referrals_chart(stats: &Stats) -> Markup {
     let total: u64 = parts.iter().map(|p| p.2).sum();
     if total == 0 {
         return html! {
-            p class="muted" { "Aucune orientation enregistrée pour l'instant." }
+            p class="muted" { (t("Aucune orientation enregistrée pour l'instant.", "No referral recorded yet.")) }
         };
     }
     let width = 720.0;
@@ -131,17 +148,17 @@ pub fn referrals_chart(stats: &Stats) -> Markup {
         svg id="chart-referrals" role="img" aria-labelledby="chart-referrals-title"
             viewBox=(format!("0 0 {width} 30")) width="100%"
             style=(format!("max-width:{width}px")) xmlns="http://www.w3.org/2000/svg" {
-            title id="chart-referrals-title" { "Orientations par issue" }
+            title id="chart-referrals-title" { (t("Orientations par issue", "Referrals by outcome")) }
             @for (x, w, label, color, count) in bars {
                 rect x=(dec1(x)) y="2" width=(dec1(w)) height="26" fill=(color) {
-                    title { (label) " : " (int(count)) " (" (pct(share(count, total))) ")" }
+                    title { (label) (colon()) (int(count)) " (" (pct(share(count, total))) ")" }
                 }
             }
         }
         ul class="legend" {
             @for (label, color, count) in parts {
                 li {
-                    (key(&format!("background:{color}"))) (label) " : " strong { (int(count)) }
+                    (key(&format!("background:{color}"))) (label) (colon()) strong { (int(count)) }
                 }
             }
         }
@@ -180,16 +197,20 @@ pub fn venue_map(data: &DashboardData) -> Markup {
     let qualified = data.dots.iter().filter(|d| d.qualified).count();
     html! {
         ul class="legend" {
-            li { (key("background:#3b6fb6;opacity:.6")) "Lieu ouvert" }
-            li { (key("background:#2e8b57")) "Lieu qualifié Pass numérique" }
-            li class="muted" { "+ repères : grandes villes" }
+            li { (key("background:#3b6fb6;opacity:.6")) (t("Lieu ouvert", "Open venue")) }
+            li { (key("background:#2e8b57")) (t("Lieu qualifié Pass numérique", "Venue qualified for the Pass numérique")) }
+            li class="muted" { (t("+ repères : grandes villes", "+ landmarks: large cities")) }
         }
         svg id="map-venues" role="img" aria-labelledby="map-venues-title"
             viewBox=(format!("0 0 {width} {height}")) width="100%"
             style=(format!("max-width:{width}px")) xmlns="http://www.w3.org/2000/svg" {
             title id="map-venues-title" {
-                "Carte des lieux ouverts géolocalisés en métropole : "
-                (int(data.dots.len() as u64)) " lieux dont " (int(qualified as u64)) " qualifiés"
+                (t(
+                    "Carte des lieux ouverts géolocalisés en métropole : ",
+                    "Map of the open venues located in metropolitan France: ",
+                ))
+                (int(data.dots.len() as u64)) (t(" lieux dont ", " venues, of which "))
+                (int(qualified as u64)) (t(" qualifiés", " qualified"))
             }
             rect width=(width) height=(height) fill="#eef3f9" rx="6" {}
             @for lat in [42.0, 44.0, 46.0, 48.0, 50.0] {
@@ -220,8 +241,9 @@ pub fn venue_map(data: &DashboardData) -> Markup {
         }
         @if !data.elsewhere.is_empty() {
             p class="small muted" {
-                "Hors de cette carte (outre-mer) : " (int(data.elsewhere.values().sum()))
-                " lieux — département : "
+                (t("Hors de cette carte (outre-mer) : ", "Off this map (overseas): "))
+                (int(data.elsewhere.values().sum()))
+                (t(" lieux — département : ", " venues — département: "))
                 @for (i, (departement, count)) in data.elsewhere.iter().enumerate() {
                     @if i > 0 { ", " }
                     (departement) " (" (int(*count)) ")"
@@ -231,7 +253,11 @@ pub fn venue_map(data: &DashboardData) -> Markup {
         }
         @if data.unplaced > 0 {
             p class="small muted" {
-                (int(data.unplaced)) " lieux ouverts sans coordonnées ne figurent pas sur la carte."
+                (int(data.unplaced))
+                (t(
+                    " lieux ouverts sans coordonnées ne figurent pas sur la carte.",
+                    " open venues without coordinates are not on the map.",
+                ))
             }
         }
     }

@@ -9,9 +9,10 @@ use maud::{Markup, html};
 use maillage_core::territory::departement_label;
 
 use super::{
-    Nav, Page, PageHead, date_fr, days, euros, int, layout, pct, referrals_chart, share, tile,
-    venue_map, vouchers_chart,
+    Nav, Page, PageHead, day, days, euros, int, lang_field, layout, pct, referrals_chart, share,
+    tile, venue_map, vouchers_chart,
 };
+use crate::lang::t;
 
 /// One hub's line of the dashboard.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -96,7 +97,7 @@ pub fn hub_figures(data: &DashboardData) -> Vec<HubFigures> {
     }
     for venues in &data.stats.venues {
         let name = if venues.hub.is_empty() {
-            "(aucun hub)"
+            t("(aucun hub)", "(no hub)")
         } else {
             venues.hub.as_str()
         };
@@ -124,12 +125,12 @@ pub fn funder_figures(stats: &Stats) -> Vec<(VoucherLine, Vec<String>)> {
 /// The header cells of the voucher figures, as [`voucher_cells`] fills them.
 fn voucher_headers() -> Markup {
     html! {
-        th class="num" { "Pass émis" }
-        th class="num" { "Remis" }
-        th class="num" { "Utilisés" }
-        th class="num" { "Expirés" }
-        th class="num" title="utilisés / remis" { "Taux d'usage" }
-        th class="num" { "Réglé aux lieux" }
+        th class="num" { (t("Pass émis", "Vouchers issued")) }
+        th class="num" { (t("Remis", "Handed out")) }
+        th class="num" { (t("Utilisés", "Redeemed")) }
+        th class="num" { (t("Expirés", "Expired")) }
+        th class="num" title=(t("utilisés / remis", "redeemed / handed out")) { (t("Taux d'usage", "Usage rate")) }
+        th class="num" { (t("Réglé aux lieux", "Settled to venues")) }
     }
 }
 
@@ -152,44 +153,53 @@ pub fn dashboard(head: &PageHead, data: &DashboardData) -> String {
     let funders = funder_figures(stats);
     let venues: u64 = stats.venues.iter().map(|v| v.venues).sum();
     let qualified: u64 = stats.venues.iter().map(|v| v.qualified).sum();
-    let t = &stats.total;
+    let tot = &stats.total;
     let r = &stats.referrals;
     let referrals =
         r.open + r.expired + r.accepted + r.declined + r.completed + r.no_show + r.abandoned;
-    let qualified_label = format!(
-        "lieux qualifiés Pass numérique ({} des lieux)",
-        pct(share(qualified, venues))
+    let share_qualified = pct(share(qualified, venues));
+    let qualified_label = maillage_core::tr!(
+        "lieux qualifiés Pass numérique ({share_qualified} des lieux)",
+        "venues qualified for the Pass numérique ({share_qualified} of venues)"
     );
+    let title = t("Tableau de bord national", "National dashboard");
     let body = html! {
-        h1 { "Tableau de bord national" }
+        h1 { (title) }
         p class="lead" {
-            "Chiffres au " strong id="as-of" { time datetime=(stats.as_of) { (date_fr(&stats.as_of)) } } ", calculés par ce nœud à partir \
-             du registre répliqué de toute la fédération : tout nœud qui détient les mêmes \
-             événements affiche les mêmes chiffres."
+            (t("Chiffres au ", "Figures on "))
+            strong id="as-of" { time datetime=(stats.as_of) { (day(&stats.as_of)) } }
+            (t(
+                ", calculés par ce nœud à partir \
+                 du registre répliqué de toute la fédération : tout nœud qui détient les mêmes \
+                 événements affiche les mêmes chiffres.",
+                ", computed by this node from the replicated ledger of the whole federation: \
+                 every node that holds the same events shows the same figures.",
+            ))
         }
         form class="search" method="get" action="/" {
-            label { "Chiffres au" input type="date" name="as_of" value=(stats.as_of); }
-            button type="submit" { "Afficher" }
+            label { (t("Chiffres au", "Figures on")) input type="date" name="as_of" value=(stats.as_of); }
+            (lang_field())
+            button type="submit" { (t("Afficher", "Show")) }
         }
 
-        h2 { "En bref" }
+        h2 { (t("En bref", "At a glance")) }
         div class="tiles" {
-            (tile("venues", &int(venues), "lieux de médiation ouverts"))
+            (tile("venues", &int(venues), t("lieux de médiation ouverts", "open mediation venues")))
             (tile("qualified", &int(qualified), &qualified_label))
-            (tile("issued", &int(t.issued), "Pass numérique émis"))
-            (tile("handed-out", &int(t.handed_out), "Pass remis à une personne"))
-            (tile("redeemed", &int(t.redeemed), "Pass utilisés dans un lieu"))
-            (tile("expired", &int(t.expired), "Pass expirés sans usage"))
-            (tile("usage-rate", &pct(t.usage_rate), "taux d'usage (utilisés / remis)"))
-            (tile("referrals", &int(referrals), "orientations"))
+            (tile("issued", &int(tot.issued), t("Pass numérique émis", "Pass numérique vouchers issued")))
+            (tile("handed-out", &int(tot.handed_out), t("Pass remis à une personne", "vouchers handed out to a person")))
+            (tile("redeemed", &int(tot.redeemed), t("Pass utilisés dans un lieu", "vouchers redeemed at a venue")))
+            (tile("expired", &int(tot.expired), t("Pass expirés sans usage", "vouchers expired unused")))
+            (tile("usage-rate", &pct(tot.usage_rate), t("taux d'usage (utilisés / remis)", "usage rate (redeemed / handed out)")))
+            (tile("referrals", &int(referrals), t("orientations", "referrals")))
             (tile(
                 "median-days",
                 &days(r.median_days_to_accept),
-                "délai médian entre orientation et acceptation",
+                t("délai médian entre orientation et acceptation", "median delay between referral and acceptance"),
             ))
         }
 
-        h2 { "Par territoire (hub)" }
+        h2 { (t("Par territoire (hub)", "Per territory (hub)")) }
         div class="card" { (vouchers_chart(&hubs)) }
         div class="card" style="margin-top:.8rem" {
             table id="hubs" {
@@ -197,8 +207,8 @@ pub fn dashboard(head: &PageHead, data: &DashboardData) -> String {
                     tr {
                         th { "Hub" }
                         th { "Départements" }
-                        th class="num" { "Lieux" }
-                        th class="num" { "Qualifiés" }
+                        th class="num" { (t("Lieux", "Venues")) }
+                        th class="num" { (t("Qualifiés", "Qualified")) }
                         (voucher_headers())
                     }
                 }
@@ -222,25 +232,25 @@ pub fn dashboard(head: &PageHead, data: &DashboardData) -> String {
                         td {}
                         td class="num" { (int(venues)) }
                         td class="num" { (int(qualified)) }
-                        (voucher_cells(t))
+                        (voucher_cells(tot))
                     }
                 }
             }
         }
 
-        h2 { "Par financeur" }
+        h2 { (t("Par financeur", "Per funder")) }
         @if funders.is_empty() {
-            p class="muted" { "Aucun financeur : aucun lot émis pour l'instant." }
+            p class="muted" { (t("Aucun financeur : aucun lot émis pour l'instant.", "No funder: no batch issued yet.")) }
         } @else {
             div class="card" {
                 table id="funders" {
                     thead {
                         tr {
-                            th { "Financeur" }
-                            th { "Hubs émetteurs" }
-                            th class="num" { "Lots" }
+                            th { (t("Financeur", "Funder")) }
+                            th { (t("Hubs émetteurs", "Issuing hubs")) }
+                            th class="num" { (t("Lots", "Batches")) }
                             (voucher_headers())
-                            th class="num" { "Annulés" }
+                            th class="num" { (t("Annulés", "Cancelled")) }
                         }
                     }
                     tbody {
@@ -258,18 +268,22 @@ pub fn dashboard(head: &PageHead, data: &DashboardData) -> String {
             }
         }
 
-        h2 { "Orientations par issue" }
+        h2 { (t("Orientations par issue", "Referrals by outcome")) }
         div class="card" {
             (referrals_chart(stats))
             p class="small muted" {
-                "Délai médian entre l'ouverture et l'acceptation : "
+                (t("Délai médian entre l'ouverture et l'acceptation : ", "Median delay between opening and acceptance: "))
                 strong { (days(r.median_days_to_accept)) }
-                " (orientations acceptées). Une orientation ouverte expire au bout de 30 jours \
-                 sans réponse."
+                (t(
+                    " (orientations acceptées). Une orientation ouverte expire au bout de 30 jours \
+                     sans réponse.",
+                    " (accepted referrals). An open referral expires after 30 days without an \
+                     answer.",
+                ))
             }
         }
 
-        h2 { "Lieux par département" }
+        h2 { (t("Lieux par département", "Venues per département")) }
         div class="grid2" {
             div class="card" { (venue_map(data)) }
             div class="card" {
@@ -278,14 +292,14 @@ pub fn dashboard(head: &PageHead, data: &DashboardData) -> String {
                         tr {
                             th { "Département" }
                             th { "Hub" }
-                            th class="num" { "Lieux" }
-                            th class="num" { "Qualifiés" }
-                            th class="num" { "Part qualifiée" }
+                            th class="num" { (t("Lieux", "Venues")) }
+                            th class="num" { (t("Qualifiés", "Qualified")) }
+                            th class="num" { (t("Part qualifiée", "Share qualified")) }
                         }
                     }
                     tbody {
                         @if stats.venues.is_empty() {
-                            tr { td colspan="5" class="muted" { "Aucun lieu enregistré." } }
+                            tr { td colspan="5" class="muted" { (t("Aucun lieu enregistré.", "No venue recorded.")) } }
                         }
                         @for d in &stats.venues {
                             tr {
@@ -303,11 +317,7 @@ pub fn dashboard(head: &PageHead, data: &DashboardData) -> String {
 
         (super::indicators::indicators(&stats.indicators))
     };
-    layout(
-        head,
-        Page::new(Nav::Dashboard, "Tableau de bord national"),
-        body,
-    )
+    layout(head, Page::new(Nav::Dashboard, title), body)
 }
 
 #[cfg(test)]

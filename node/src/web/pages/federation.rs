@@ -5,6 +5,8 @@ use maillage_core::pb;
 use maud::{Markup, html};
 
 use super::{Nav, Page, PageHead, int, layout, tile};
+use crate::lang::{Lang, current, t};
+use maillage_core::tr;
 
 /// How often the page reloads itself, in seconds.
 const REFRESH_SECONDS: u32 = 15;
@@ -12,15 +14,16 @@ const REFRESH_SECONDS: u32 = 15;
 /// "il y a 3 s" from two Unix times in milliseconds.
 fn ago(now_ms: u64, then_ms: u64) -> String {
     if then_ms == 0 {
-        return "jamais".into();
+        return t("jamais", "never").into();
     }
     let s = now_ms.saturating_sub(then_ms) / 1000;
-    match s {
-        0..=59 => format!("il y a {s}\u{A0}s"),
-        60..=3599 => format!("il y a {}\u{A0}min", s / 60),
-        3600..=86_399 => format!("il y a {}\u{A0}h", s / 3600),
-        _ => format!("il y a {}\u{A0}j", s / 86_400),
-    }
+    let (n, unit) = match s {
+        0..=59 => (s, "s"),
+        60..=3599 => (s / 60, "min"),
+        3600..=86_399 => (s / 3600, "h"),
+        _ => (s / 86_400, t("j", "d")),
+    };
+    tr!("il y a {n}\u{A0}{unit}", "{n}\u{A0}{unit} ago")
 }
 
 /// A duration in milliseconds, in its two largest units ("1 min 30 s").
@@ -30,12 +33,32 @@ fn duration(ms: u64) -> String {
         0..=59 => format!("{s}\u{A0}s"),
         60..=3599 => format!("{}\u{A0}min {}\u{A0}s", s / 60, s % 60),
         3600..=86_399 => format!("{}\u{A0}h {}\u{A0}min", s / 3600, s / 60 % 60),
-        _ => format!("{}\u{A0}j {}\u{A0}h", s / 86_400, s / 3600 % 24),
+        _ => format!(
+            "{}\u{A0}{} {}\u{A0}h",
+            s / 86_400,
+            t("j", "d"),
+            s / 3600 % 24
+        ),
     }
 }
 
-/// A peer link's state in French: a word or two for the badge, then a sentence.
+/// A peer link's state in the page's language: a word or two for the badge, then a sentence.
 fn state_words(state: &str) -> (&str, &str) {
+    if current() == Lang::En {
+        return match state {
+            "live" => ("live", "up to date, live"),
+            "catching-up" => ("catching up", "catching up"),
+            "connecting" => ("connecting", "connecting"),
+            "backing-off" => ("failing", "failing, will retry"),
+            "incompatible-protocol" => (
+                "incompatible",
+                "incompatible protocol version: update maillage",
+            ),
+            "stopped" => ("stopped", "stopped"),
+            "pulling-from-us" => ("incoming", "pulls our events"),
+            other => (other, other),
+        };
+    }
     match state {
         "live" => ("en direct", "à jour, en direct"),
         "catching-up" => ("rattrapage", "rattrapage"),
@@ -66,14 +89,22 @@ fn peers_tile(status: &pb::StatusResponse) -> Markup {
         .count();
     let links = status.peers.len() - pulling;
     let live = status.peers.iter().filter(|p| p.state == "live").count();
-    let label = if pulling > 0 {
-        format!(
+    let label = match (pulling, current()) {
+        (0, _) => t(
+            "liens vers les pairs à jour en direct",
+            "links to peers up to date, live",
+        )
+        .to_owned(),
+        (_, Lang::Fr) => format!(
             "liens vers les pairs à jour en direct ; {pulling} pair{} tire{} nos événements",
             if pulling > 1 { "s" } else { "" },
             if pulling > 1 { "nt" } else { "" }
-        )
-    } else {
-        "liens vers les pairs à jour en direct".to_owned()
+        ),
+        (_, Lang::En) => format!(
+            "links to peers up to date, live; {pulling} peer{} pull{} our events",
+            if pulling > 1 { "s" } else { "" },
+            if pulling > 1 { "" } else { "s" }
+        ),
     };
     tile("peers-live", &format!("{live}\u{A0}/\u{A0}{links}"), &label)
 }
@@ -87,8 +118,11 @@ fn peers_table(
     if status.peers.is_empty() {
         return html! {
             p class="muted" id="peers" {
-                "Aucun pair : ce nœud n'a pas de lien configuré et personne ne tire ses \
-                 événements."
+                (t(
+                    "Aucun pair : ce nœud n'a pas de lien configuré et personne ne tire ses \
+                     événements.",
+                    "No peer: this node has no link configured and no one pulls its events.",
+                ))
             }
         };
     }
@@ -97,14 +131,14 @@ fn peers_table(
             table id="peers" {
                 thead {
                     tr {
-                        th { "Pair" }
-                        th { "Nœud" }
-                        th { "État" }
-                        th class="num" { "Retard" }
-                        th class="num" { "Reçus" }
-                        th class="num" { "Refusés" }
-                        th { "Dernier contact" }
-                        th { "Dernière erreur" }
+                        th { (t("Pair", "Peer")) }
+                        th { (t("Nœud", "Node")) }
+                        th { (t("État", "State")) }
+                        th class="num" { (t("Retard", "Lag")) }
+                        th class="num" { (t("Reçus", "Received")) }
+                        th class="num" { (t("Refusés", "Refused")) }
+                        th { (t("Dernier contact", "Last contact")) }
+                        th { (t("Dernière erreur", "Last error")) }
                     }
                 }
                 tbody {
@@ -119,7 +153,7 @@ fn peers_table(
                         tr {
                             td class="mono" {
                                 @if peer.state == "pulling-from-us" {
-                                    span class="small muted" { "connexion entrante" }
+                                    span class="small muted" { (t("connexion entrante", "incoming connection")) }
                                     br;
                                 }
                                 (peer.address)
@@ -138,7 +172,7 @@ fn peers_table(
                                     span class="small muted" {
                                         @for (i, l) in peer.lags.iter().enumerate() {
                                             @if i > 0 { ", " }
-                                            (feed_name(&l.author)) " : " (int(l.lag))
+                                            (feed_name(&l.author)) (t(" : ", ": ")) (int(l.lag))
                                         }
                                     }
                                 }
@@ -165,16 +199,16 @@ fn peers_table(
 fn feeds_table(status: &pb::StatusResponse) -> Markup {
     let frozen: Vec<&pb::FeedStatus> = status.feeds.iter().filter(|f| f.frozen).collect();
     html! {
-        h2 { "Flux détenus" }
+        h2 { (t("Flux détenus", "Feeds held")) }
         div class="card" {
             table id="feeds" {
                 thead {
                     tr {
-                        th { "Flux (auteur)" }
-                        th { "Clé" }
-                        th class="num" { "Dernier n°" }
-                        th class="num" { "Intégrés aux vues" }
-                        th { "État" }
+                        th { (t("Flux (auteur)", "Feed (author)")) }
+                        th { (t("Clé", "Key")) }
+                        th class="num" { (t("Dernier n°", "Last no.")) }
+                        th class="num" { (t("Intégrés aux vues", "Applied to views")) }
+                        th { (t("État", "State")) }
                     }
                 }
                 tbody {
@@ -186,12 +220,12 @@ fn feeds_table(status: &pb::StatusResponse) -> Markup {
                             td class="num" { (int(feed.applied)) }
                             td {
                                 @if feed.frozen {
-                                    span class="badge bad" { "gelé" }
-                                    " fork au n°\u{A0}" (feed.fork_seq)
+                                    span class="badge bad" { (t("gelé", "frozen")) }
+                                    (t(" fork au n°\u{A0}", " fork at no.\u{A0}")) (feed.fork_seq)
                                 } @else if feed.applied < feed.seq {
-                                    span class="badge catching-up" { "intégration en cours" }
+                                    span class="badge catching-up" { (t("intégration en cours", "applying")) }
                                 } @else {
-                                    span class="badge ok" { "intégré" }
+                                    span class="badge ok" { (t("intégré", "applied")) }
                                 }
                             }
                         }
@@ -201,12 +235,16 @@ fn feeds_table(status: &pb::StatusResponse) -> Markup {
         }
         @if !frozen.is_empty() {
             div class="error" {
-                strong { "Forks détectés." }
-                " Ces flux ont signé deux événements différents à la même position ; ils sont \
-                 gelés sur tous les nœuds à la dernière position valide."
+                strong { (t("Forks détectés.", "Forks detected.")) }
+                (t(
+                    " Ces flux ont signé deux événements différents à la même position ; ils sont \
+                     gelés sur tous les nœuds à la dernière position valide.",
+                    " These feeds signed two different events at the same position; they are \
+                     frozen on every node at the last valid position.",
+                ))
                 ul {
                     @for feed in &frozen {
-                        li { (feed.name) " — fork au n°\u{A0}" (feed.fork_seq) }
+                        li { (feed.name) (t(" — fork au n°\u{A0}", " — fork at no.\u{A0}")) (feed.fork_seq) }
                     }
                 }
             }
@@ -232,57 +270,64 @@ pub fn federation(head: &PageHead, status: &pb::StatusResponse, now_ms: u64) -> 
         .flat_map(|p| &p.lags)
         .fold(0u64, |sum, l| sum.saturating_add(l.lag));
     let body = html! {
-        h1 { "Réplication de la fédération" }
+        h1 { (t("Réplication de la fédération", "Federation replication")) }
         p class="lead" {
-            "État de ce nœud et de ses liens avec les autres nœuds. Page rafraîchie toutes les "
-            (REFRESH_SECONDS) " secondes."
+            (t(
+                "État de ce nœud et de ses liens avec les autres nœuds. Page rafraîchie toutes les ",
+                "The state of this node and of its links with the other nodes. The page reloads every ",
+            ))
+            (REFRESH_SECONDS) (t(" secondes.", " seconds."))
         }
         div class="tiles" {
-            (tile("events-stored", &int(status.events_stored), "événements stockés (tous les flux)"))
+            (tile("events-stored", &int(status.events_stored), t("événements stockés (tous les flux)", "events stored (all feeds)")))
             (peers_tile(status))
-            (tile("lag", &int(total_lag), "événements de retard sur les pairs"))
-            (tile("forks", &int(forks as u64), "flux gelés (fork détecté)"))
-            (tile("pending", &int(status.events_pending), "événements en attente de dépendances"))
+            (tile("lag", &int(total_lag), t("événements de retard sur les pairs", "events behind the peers")))
+            (tile("forks", &int(forks as u64), t("flux gelés (fork détecté)", "frozen feeds (fork detected)")))
+            (tile("pending", &int(status.events_pending), t("événements en attente de dépendances", "events waiting for dependencies")))
             (tile(
                 "domain-rejections",
                 &int(status.domain_rejections),
-                "événements sans effet (règle métier)",
+                t("événements sans effet (règle métier)", "events without effect (business rule)"),
             ))
-            (tile("uptime", &duration(status.uptime_ms), "depuis le démarrage"))
+            (tile("uptime", &duration(status.uptime_ms), t("depuis le démarrage", "since start")))
         }
 
-        h2 { "Ce nœud" }
+        h2 { (t("Ce nœud", "This node")) }
         div class="card" {
             table {
-                tr { th { "Nom" } td { (status.name) " (" (status.role) ")" } }
-                tr { th { "Clé (HubId)" } td class="mono" { (hex::encode(&status.node)) } }
+                tr { th { (t("Nom", "Name")) } td { (status.name) " (" (status.role) ")" } }
+                tr { th { (t("Clé (HubId)", "Key (HubId)")) } td class="mono" { (hex::encode(&status.node)) } }
                 tr {
-                    th { "Empreinte des vues" }
+                    th { (t("Empreinte des vues", "Views digest")) }
                     td class="mono" id="digest" { (hex::encode(&status.digest)) }
                 }
                 tr {
                     th {}
                     td class="small muted" {
-                        "Deux nœuds qui détiennent les mêmes événements ont la même empreinte : \
-                         la comparer d'un nœud à l'autre vérifie leur accord."
+                        (t(
+                            "Deux nœuds qui détiennent les mêmes événements ont la même empreinte : \
+                             la comparer d'un nœud à l'autre vérifie leur accord.",
+                            "Two nodes that hold the same events have the same digest: comparing \
+                             it from one node to another checks that they agree.",
+                        ))
                     }
                 }
             }
         }
 
-        h2 { "Pairs" }
+        h2 { (t("Pairs", "Peers")) }
         (peers_table(status, now_ms, &feed_name))
         (feeds_table(status))
         @if !status.rejected_from_peers.is_empty() {
-            h2 { "Derniers événements refusés venant des pairs" }
+            h2 { (t("Derniers événements refusés venant des pairs", "Latest events refused from peers")) }
             div class="card" {
                 table id="rejections" {
                     thead {
                         tr {
-                            th { "Venant de" }
-                            th { "Flux" }
-                            th class="num" { "N°" }
-                            th { "Raison" }
+                            th { (t("Venant de", "From")) }
+                            th { (t("Flux", "Feed")) }
+                            th class="num" { (t("N°", "No.")) }
+                            th { (t("Raison", "Reason")) }
                         }
                     }
                     tbody {
@@ -303,7 +348,7 @@ pub fn federation(head: &PageHead, status: &pb::StatusResponse, now_ms: u64) -> 
     };
     let page = Page {
         refresh_seconds: Some(REFRESH_SECONDS),
-        ..Page::new(Nav::Federation, "Réplication")
+        ..Page::new(Nav::Federation, t("Réplication", "Replication"))
     };
     layout(head, page, body)
 }

@@ -4,8 +4,10 @@
 //! (search terms), is escaped by maud; [`PreEscaped`] wraps only constants written here (the
 //! style sheet).
 //!
-//! Labels are French first (the coordinators' language), with the figure's definition where it
-//! is not obvious.
+//! Labels are French first (the coordinators' language), English when the request asks for it
+//! (`?lang=en` or `Accept-Language`, see [`crate::web::lang`]): a page is rendered inside
+//! [`maillage_core::lang::with`], and its words are chosen with [`t`] like the command line's.
+//! Every page has a FR | EN switch, and its links keep the language.
 //!
 //! - this module: the layout shared by every page, French number formatting, the error pages
 //!   ([`not_found`], [`failure`]);
@@ -22,18 +24,27 @@ mod venues;
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
+use crate::lang::{Lang, current, t};
+use crate::web::lang::link_suffix;
+
 pub use charts::{on_map, referrals_chart, venue_map, vouchers_chart};
 pub use dashboard::{DashboardData, Dot, HubFigures, dashboard, funder_figures, hub_figures};
 pub use federation::federation;
 pub use venues::{VenueRow, VenueSearchView, venues};
 
-/// A count with a narrow no-break space between thousands (French typography).
+/// A count with a narrow no-break space between thousands (French typography), a comma in
+/// English.
 pub fn int(n: u64) -> String {
     let digits = n.to_string();
+    let separator = if current() == Lang::En {
+        ','
+    } else {
+        '\u{202F}'
+    };
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3);
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('\u{202F}');
+            out.push(separator);
         }
         out.push(c);
     }
@@ -47,6 +58,13 @@ pub fn pct(rate: Option<f64>) -> String {
         || "—".into(),
         |r| {
             let percent = r * 100.0;
+            if current() == Lang::En {
+                return if percent > 0.0 && percent < 9.95 {
+                    format!("{percent:.1}%")
+                } else {
+                    format!("{percent:.0}%")
+                };
+            }
             if percent > 0.0 && percent < 9.95 {
                 format!("{percent:.1}\u{202F}%").replace('.', ",")
             } else {
@@ -66,6 +84,9 @@ fn days(value: Option<f64>) -> String {
     value.map_or_else(
         || "—".into(),
         |d| {
+            if current() == Lang::En {
+                return format!("{d:.1}\u{A0}d").replace(".0\u{A0}", "\u{A0}");
+            }
             format!("{d:.1}\u{A0}j")
                 .replace(".0\u{A0}", "\u{A0}")
                 .replace('.', ",")
@@ -76,8 +97,28 @@ fn days(value: Option<f64>) -> String {
 /// A day written the French way (`1er mars 2026`): the command line's helper, shared.
 pub use crate::lang::date_fr;
 
-/// An amount in euros from cents, French style (`1 234,56 €`).
+/// A day for people in the page's language (`6 décembre 2026`, `6 December 2026`).
+pub use crate::lang::day;
+
+/// A link to `path` that keeps the page's language.
+fn href(path: &str) -> String {
+    format!("{path}{}", link_suffix(current()))
+}
+
+/// A form's hidden field that keeps the page's language (nothing in French, the default).
+fn lang_field() -> Markup {
+    html! {
+        @if current() == Lang::En {
+            input type="hidden" name="lang" value="en";
+        }
+    }
+}
+
+/// An amount in euros from cents, French style (`1 234,56 €`), or English (`€1,234.56`).
 fn euros(cents: u64) -> String {
+    if current() == Lang::En {
+        return format!("€{}.{:02}", int(cents / 100), cents % 100);
+    }
     format!("{},{:02}\u{A0}€", int(cents / 100), cents % 100)
 }
 
@@ -108,11 +149,21 @@ pub enum Nav {
 }
 
 /// The navigation entries of every header: which page, its path, its label.
-const NAV: [(Nav, &str, &str); 4] = [
-    (Nav::Dashboard, "/", "Tableau national"),
-    (Nav::Federation, "/federation", "Réplication"),
-    (Nav::Venues, "/venues", "Annuaire des lieux"),
-    (Nav::None, "/metrics", "Métriques"),
+const NAV: [(Nav, &str, &str, &str); 4] = [
+    (
+        Nav::Dashboard,
+        "/",
+        "Tableau national",
+        "National dashboard",
+    ),
+    (Nav::Federation, "/federation", "Réplication", "Replication"),
+    (
+        Nav::Venues,
+        "/venues",
+        "Annuaire des lieux",
+        "Venue directory",
+    ),
+    (Nav::None, "/metrics", "Métriques", "Metrics"),
 ];
 
 /// The style sheet of every page (a constant: the only text rendered without escaping).
@@ -129,6 +180,8 @@ header .who { opacity:.85; font-size:.9rem; }
 header nav { margin-left:auto; display:flex; gap:1rem; }
 header nav a { color:#fff; text-decoration:none; padding:.15rem .1rem; border-bottom:2px solid transparent; }
 header nav a.current { border-bottom-color:#fff; font-weight:600; }
+header .lang { font-size:.85rem; opacity:.9; }
+header .lang a { color:#fff; }
 main { max-width:1240px; margin:0 auto; padding:1.2rem 1.5rem 3rem; }
 h1 { font-size:1.55rem; margin:.3rem 0 .2rem; }
 h2 { font-size:1.15rem; margin:2rem 0 .6rem; padding-bottom:.25rem; border-bottom:1px solid var(--line); }
@@ -204,7 +257,7 @@ impl<'a> Page<'a> {
 fn layout(head: &PageHead, page: Page<'_>, body: Markup) -> String {
     html! {
         (DOCTYPE)
-        html lang="fr" {
+        html lang=(current().code()) {
             head {
                 meta charset="utf-8";
                 @if let Some(seconds) = page.refresh_seconds {
@@ -218,27 +271,59 @@ fn layout(head: &PageHead, page: Page<'_>, body: Markup) -> String {
                 header {
                     span class="brand" { "maillage" }
                     span class="who" {
-                        (head.federation) " · nœud " strong { (head.node) }
+                        (head.federation) (t(" · nœud ", " · node ")) strong { (head.node) }
                         " (" (head.role) ", " (head.key_short) ")"
                     }
                     nav {
-                        @for (entry, href, label) in NAV {
+                        @for (entry, path, fr, en) in NAV {
                             @let current = entry == page.nav && page.nav != Nav::None;
-                            a href=(href)
+                            // The metrics are for machines: the same in both languages.
+                            @let link = if entry == Nav::None { path.to_owned() } else { href(path) };
+                            a href=(link)
                                 class=[current.then_some("current")]
-                                aria-current=[current.then_some("page")] { (label) }
+                                aria-current=[current.then_some("page")] { (t(fr, en)) }
                         }
                     }
+                    (switch(page.nav))
                 }
                 main { (body) }
                 footer {
-                    "maillage · registre signé et répliqué des hubs du numérique inclusif · page \
-                     générée sans script"
+                    (t(
+                        "maillage · registre signé et répliqué des hubs du numérique inclusif · page \
+                         générée sans script",
+                        "maillage · the signed, replicated ledger of the digital-inclusion hubs · \
+                         page made without script",
+                    ))
                 }
             }
         }
     }
     .into_string()
+}
+
+/// The FR | EN switch of the header: the current page in the other language (the current one
+/// is not a link).
+fn switch(nav: Nav) -> Markup {
+    let path = NAV
+        .iter()
+        .find(|(entry, ..)| *entry == nav && nav != Nav::None)
+        .map_or("/", |(_, path, ..)| *path);
+    let english = current() == Lang::En;
+    html! {
+        span class="lang" lang=(if english { "fr" } else { "en" }) {
+            @if english {
+                a href=(format!("{path}?lang=fr")) hreflang="fr" { "FR" }
+            } @else {
+                strong { "FR" }
+            }
+            " | "
+            @if english {
+                strong { "EN" }
+            } @else {
+                a href=(format!("{path}?lang=en")) hreflang="en" { "EN" }
+            }
+        }
+    }
 }
 
 /// A figure of a row of tiles: its value in large, what it counts below.
@@ -253,25 +338,36 @@ fn tile(id: &str, value: &str, label: &str) -> Markup {
 
 /// A page for a path that does not exist.
 pub fn not_found(head: &PageHead, path: &str) -> String {
+    let title = t("Page introuvable", "Page not found");
     let body = html! {
-        h1 { "Page introuvable" }
-        p {
-            "Il n'y a pas de page " code { (path) } " sur ce nœud. Voir le "
-            a href="/" { "tableau national" } ", la "
-            a href="/federation" { "réplication" } " ou l'"
-            a href="/venues" { "annuaire des lieux" } "."
+        h1 { (title) }
+        @if current() == Lang::En {
+            p {
+                "There is no page " code { (path) } " on this node. See the "
+                a href=(href("/")) { "national dashboard" } ", "
+                a href=(href("/federation")) { "replication" } " or the "
+                a href=(href("/venues")) { "venue directory" } "."
+            }
+        } @else {
+            p {
+                "Il n'y a pas de page " code { (path) } " sur ce nœud. Voir le "
+                a href="/" { "tableau national" } ", la "
+                a href="/federation" { "réplication" } " ou l'"
+                a href="/venues" { "annuaire des lieux" } "."
+            }
         }
     };
-    layout(head, Page::new(Nav::None, "Page introuvable"), body)
+    layout(head, Page::new(Nav::None, title), body)
 }
 
 /// A page for a request that could not be answered.
 pub fn failure(head: &PageHead, message: &str) -> String {
+    let title = t("Erreur", "Error");
     let body = html! {
-        h1 { "Erreur" }
+        h1 { (title) }
         div class="error" { (message) }
     };
-    layout(head, Page::new(Nav::None, "Erreur"), body)
+    layout(head, Page::new(Nav::None, title), body)
 }
 
 #[cfg(test)]
@@ -319,6 +415,23 @@ mod tests {
         assert_eq!(days(Some(6.5)), "6,5\u{A0}j");
         assert_eq!(days(Some(4.0)), "4\u{A0}j");
         assert_eq!(euros(123_456), "1\u{202F}234,56\u{A0}€");
+        let english = maillage_core::lang::with(Lang::En, || {
+            (
+                int(1_234),
+                pct(Some(2.0 / 835.0)),
+                days(Some(6.5)),
+                euros(123_456),
+            )
+        });
+        assert_eq!(
+            english,
+            (
+                "1,234".into(),
+                "0.2%".into(),
+                "6.5\u{A0}d".into(),
+                "€1,234.56".into()
+            )
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 
 use maud::{Markup, html};
 
-use super::{Nav, Page, PageHead, date_fr, int, layout};
+use super::{Nav, Page, PageHead, day, int, lang_field, layout};
+use crate::lang::{Lang, current, t};
 
 /// One venue of the search results.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,9 +52,6 @@ pub struct VenueSearchView {
     pub error: Option<String>,
 }
 
-/// The title of the page, in the window and the navigation.
-const TITLE: &str = "Annuaire des lieux";
-
 /// The search form, filled with what was asked. A filter value that is not among the choices
 /// is kept as one more choice, selected.
 fn search_form(view: &VenueSearchView) -> Markup {
@@ -65,14 +63,14 @@ fn search_form(view: &VenueSearchView) -> Markup {
     html! {
         form class="search" method="get" action="/venues" {
             label {
-                "Mots recherchés"
+                (t("Mots recherchés", "Words searched"))
                 input type="search" name="q" value=(view.q)
-                    placeholder="ex. médiathèque Marseille";
+                    placeholder=(t("ex. médiathèque Marseille", "e.g. médiathèque Marseille"));
             }
             label {
                 "Département"
                 select name="departement" {
-                    option value="" { "Tous" }
+                    option value="" { (t("Tous", "All")) }
                     @for (code, hub) in &view.departements {
                         option value=(code)
                             selected[code.eq_ignore_ascii_case(&view.departement)] {
@@ -88,7 +86,7 @@ fn search_form(view: &VenueSearchView) -> Markup {
             label {
                 "Service"
                 select name="service" {
-                    option value="" { "Tous" }
+                    option value="" { (t("Tous", "All")) }
                     @for service in &view.services {
                         option value=(service) selected[*service == view.service] { (service) }
                     }
@@ -99,9 +97,10 @@ fn search_form(view: &VenueSearchView) -> Markup {
             }
             label class="check" {
                 input type="checkbox" name="qualified" value="on" checked[view.qualified];
-                " qualifiés Pass numérique seulement"
+                (t(" qualifiés Pass numérique seulement", " qualified for the Pass numérique only"))
             }
-            button type="submit" { "Rechercher" }
+            (lang_field())
+            button type="submit" { (t("Rechercher", "Search")) }
         }
     }
 }
@@ -112,10 +111,17 @@ fn result_count(view: &VenueSearchView) -> Markup {
     html! {
         p id="result-count" {
             strong { (int(view.total as u64)) }
-            " lieu" @if plural { "x" } " trouvé" @if plural { "s" }
-            @if view.rows.len() < view.total {
-                " — les " (view.rows.len()) " premiers sont affichés ; précisez la recherche pour \
-                 voir les autres"
+            @if current() == Lang::En {
+                " venue" @if plural { "s" } " found"
+                @if view.rows.len() < view.total {
+                    " — the first " (view.rows.len()) " are shown; narrow the search to see the others"
+                }
+            } @else {
+                " lieu" @if plural { "x" } " trouvé" @if plural { "s" }
+                @if view.rows.len() < view.total {
+                    " — les " (view.rows.len()) " premiers sont affichés ; précisez la recherche pour \
+                     voir les autres"
+                }
             }
             "."
         }
@@ -129,8 +135,8 @@ fn results_table(rows: &[VenueRow]) -> Markup {
             table id="venues" {
                 thead {
                     tr {
-                        th { "Lieu" }
-                        th { "Adresse" }
+                        th { (t("Lieu", "Venue")) }
+                        th { (t("Adresse", "Address")) }
                         th { "Dépt" }
                         th { "Services" }
                         th { "Pass numérique" }
@@ -152,9 +158,9 @@ fn results_table(rows: &[VenueRow]) -> Markup {
                             td class="small" { (row.services.join(" · ")) }
                             td {
                                 @if let Some(until) = &row.qualified_until {
-                                    span class="badge ok" { "qualifié" }
+                                    span class="badge ok" { (t("qualifié", "qualified")) }
                                     br;
-                                    span class="small muted" { "jusqu'au " time datetime=(until) { (date_fr(until)) } }
+                                    span class="small muted" { (t("jusqu'au ", "until ")) time datetime=(until) { (day(until)) } }
                                 } @else {
                                     span class="muted" { "—" }
                                 }
@@ -171,11 +177,15 @@ fn results_table(rows: &[VenueRow]) -> Markup {
 /// `/venues`: search form and results.
 pub fn venues(head: &PageHead, view: &VenueSearchView) -> String {
     let body = html! {
-        h1 { "Annuaire des lieux de médiation numérique" }
+        h1 { (t("Annuaire des lieux de médiation numérique", "Directory of digital mediation venues")) }
         p class="lead" {
-            "Lieux ouverts de toute la fédération (standard national des lieux de médiation \
-             numérique). Recherche sur le nom, la commune, l'adresse et le code postal, sans \
-             tenir compte des accents."
+            (t(
+                "Lieux ouverts de toute la fédération (standard national des lieux de médiation \
+                 numérique). Recherche sur le nom, la commune, l'adresse et le code postal, sans \
+                 tenir compte des accents.",
+                "Open venues of the whole federation (the national standard of digital mediation \
+                 venues). Searches the name, town, address and postcode, ignoring accents.",
+            ))
         }
         (search_form(view))
         @if let Some(error) = &view.error {
@@ -187,7 +197,8 @@ pub fn venues(head: &PageHead, view: &VenueSearchView) -> String {
             }
         }
     };
-    layout(head, Page::new(Nav::Venues, TITLE), body)
+    let title = t("Annuaire des lieux", "Venue directory");
+    layout(head, Page::new(Nav::Venues, title), body)
 }
 
 #[cfg(test)]
