@@ -111,6 +111,9 @@ impl Browser {
             .arg("--no-first-run")
             .arg("--no-default-browser-check")
             .arg("--hide-scrollbars")
+            // A French user's browser: the dashboard follows `Accept-Language`.
+            .arg("--lang=fr-FR")
+            .arg("--accept-lang=fr-FR,fr")
             .arg(format!("--user-data-dir={}", self.profile.path().display()));
         command
     }
