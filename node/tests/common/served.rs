@@ -117,6 +117,10 @@ impl Served {
             args.push(format!("127.0.0.1:{peer}"));
         }
         args.extend(self.extra.iter().cloned());
+        // The daemon writes `serve.addr` just after its listeners answer: wait for a fresh one
+        // too, so that a test never reads it before it is written (or reads a killed run's).
+        let addr_file = self.dir.join(&self.node).join("serve.addr");
+        let _ = std::fs::remove_file(&addr_file);
         let child = Command::new(env!("CARGO_BIN_EXE_maillage"))
             .current_dir(&self.dir)
             .env_remove("MAILLAGE_DATA_DIR")
@@ -132,7 +136,8 @@ impl Served {
         loop {
             let socket = self.dir.join(&self.node).join("run/admin.sock");
             let answers = std::os::unix::net::UnixStream::connect(&socket).is_ok();
-            if answers && TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            if answers && TcpStream::connect(("127.0.0.1", self.port)).is_ok() && addr_file.exists()
+            {
                 return Ok(());
             }
             if let Some(status) = self
