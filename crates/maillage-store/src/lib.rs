@@ -850,24 +850,7 @@ impl<B: Backend> Store<B> {
         }
         self.backend
             .write_fork(&fork.author, &proof.to_wire().encode_to_vec())?;
-        // The feed stays valid up to `fork.seq - 1`; a proof from gossip may name a seq this
-        // store has not reached yet, and then the head stays where it is.
-        let held = state.heads.get(&fork.author).copied();
-        let valid_head = match fork.seq - 1 {
-            0 => None,
-            seq if held.is_some_and(|head| head.seq < seq) => held,
-            seq => match self.backend.get(&fork.author, seq)? {
-                Some(bytes) => {
-                    let event = self.decode(&fork.author, seq, &bytes)?;
-                    state.set_head(fork.author, Head { seq, id: event.id }, event.hlc);
-                    Some(Head { seq, id: event.id })
-                }
-                None => None,
-            },
-        };
-        if valid_head.is_none() {
-            state.remove_head(&fork.author);
-        }
+        let valid_head = self.freeze_head(state, &fork)?;
         tracing::warn!(
             author = %fork.author,
             seq = fork.seq,
@@ -890,6 +873,29 @@ impl<B: Backend> Store<B> {
 }
 
 impl<B: Backend> Store<B> {
+    /// Moves a forked feed's head to its last valid event, `fork.seq - 1`; returns it (`None`:
+    /// nothing valid is held). A proof from gossip may name a seq this store has not reached
+    /// yet: then the head stays where it is.
+    fn freeze_head(&self, state: &mut State, fork: &Fork) -> Result<Option<Head>, StoreError> {
+        let held = state.heads.get(&fork.author).copied();
+        let valid_head = match fork.seq - 1 {
+            0 => None,
+            seq if held.is_some_and(|head| head.seq <= seq) => held,
+            seq => match self.backend.get(&fork.author, seq)? {
+                Some(bytes) => {
+                    let event = self.decode(&fork.author, seq, &bytes)?;
+                    state.set_head(fork.author, Head { seq, id: event.id }, event.hlc);
+                    Some(Head { seq, id: event.id })
+                }
+                None => None,
+            },
+        };
+        if valid_head.is_none() {
+            state.remove_head(&fork.author);
+        }
+        Ok(valid_head)
+    }
+
     /// A proof that the feed forked at a lower seq than the recorded proof shows (protocol §3:
     /// the lowest proof stands). A proof of form (b) names the seq of the event the later
     /// one's `prev` contradicts, which may lie above the first seq with two versions: nodes
@@ -910,25 +916,10 @@ impl<B: Backend> Store<B> {
         let Some(recorded) = state.forks.get(&fork.author).cloned() else {
             return Ok(None);
         };
-        let mut valid_head = recorded.valid_head;
-        if recorded.resolved.is_none() {
-            let held = state.heads.get(&fork.author).copied();
-            valid_head = match fork.seq - 1 {
-                0 => None,
-                seq if held.is_some_and(|head| head.seq <= seq) => held,
-                seq => match self.backend.get(&fork.author, seq)? {
-                    Some(bytes) => {
-                        let event = self.decode(&fork.author, seq, &bytes)?;
-                        state.set_head(fork.author, Head { seq, id: event.id }, event.hlc);
-                        Some(Head { seq, id: event.id })
-                    }
-                    None => None,
-                },
-            };
-            if valid_head.is_none() {
-                state.remove_head(&fork.author);
-            }
-        }
+        let valid_head = match recorded.resolved {
+            Some(_) => recorded.valid_head,
+            None => self.freeze_head(state, &fork)?,
+        };
         tracing::warn!(
             author = %fork.author,
             seq = fork.seq,
