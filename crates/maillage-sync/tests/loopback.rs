@@ -68,8 +68,14 @@ fn fixture() -> Fixture {
 }
 
 fn feed(f: &Fixture, key: usize, count: u64) -> Vec<VerifiedEvent> {
+    signed_by(&f.keys[key], f, count, "v")
+}
+
+/// `count` events signed by `secret` from seq 1, closing venues `{prefix}1`, `{prefix}2`…: two
+/// prefixes give two versions of one feed.
+fn signed_by(secret: &SecretKey, f: &Fixture, count: u64, prefix: &str) -> Vec<VerifiedEvent> {
     let mut writer = FeedWriter::new(
-        SecretKey::from_seed(&f.keys[key].seed()),
+        SecretKey::from_seed(&secret.seed()),
         f.charter.federation_id(),
         None,
         0,
@@ -80,7 +86,7 @@ fn feed(f: &Fixture, key: usize, count: u64) -> Vec<VerifiedEvent> {
             writer
                 .next(
                     pb::event::Body::VenueClosed(pb::VenueClosed {
-                        venue_id: format!("v{n}"),
+                        venue_id: format!("{prefix}{n}"),
                         reason: "test".into(),
                         ..Default::default()
                     }),
@@ -715,28 +721,7 @@ async fn a_frontier_naming_a_key_not_yet_admitted_here_still_syncs_the_known_fee
         },
     );
     hub.store.append_own(&feed(&f, 0, 5)).unwrap();
-    let mut writer = FeedWriter::new(
-        SecretKey::from_seed(&newcomer.seed()),
-        f.charter.federation_id(),
-        None,
-        0,
-        MAX_AHEAD_MS_DEFAULT,
-    );
-    let theirs: Vec<VerifiedEvent> = (1..=3u64)
-        .map(|n| {
-            writer
-                .next(
-                    pb::event::Body::VenueClosed(pb::VenueClosed {
-                        venue_id: format!("n{n}"),
-                        reason: "test".into(),
-                        ..Default::default()
-                    }),
-                    vec![],
-                    1_000_000 + n,
-                )
-                .unwrap()
-        })
-        .collect();
+    let theirs = signed_by(&newcomer, &ahead, 3, "n");
     hub.store.insert(theirs).unwrap();
     assert_eq!(hub.store.frontier().len(), 2);
     let address = serve(hub.clone()).await;
@@ -786,28 +771,7 @@ async fn nodes_that_saw_different_halves_of_a_fork_end_on_the_lowest_proof() {
     let f = fixture();
     let author = f.keys[0].hub_id();
     let one = feed(&f, 0, 4);
-    let mut writer = FeedWriter::new(
-        SecretKey::from_seed(&f.keys[0].seed()),
-        f.charter.federation_id(),
-        None,
-        0,
-        MAX_AHEAD_MS_DEFAULT,
-    );
-    let two: Vec<VerifiedEvent> = (1..=5u64)
-        .map(|n| {
-            writer
-                .next(
-                    pb::event::Body::VenueClosed(pb::VenueClosed {
-                        venue_id: format!("w{n}"),
-                        reason: "signed again after a restore".into(),
-                        ..Default::default()
-                    }),
-                    vec![],
-                    1_000_000 + n,
-                )
-                .unwrap()
-        })
-        .collect();
+    let two = signed_by(&f.keys[0], &f, 5, "w");
     let (first, _) = replica(&f, 1);
     first.store.insert(one.clone()).unwrap();
     first.store.insert(vec![two[4].clone()]).unwrap();
