@@ -35,10 +35,8 @@ fn refused(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-#[test]
-fn a_hub_imports_the_france_services_list_through_a_mapping() {
-    let work = tempfile::tempdir().unwrap();
-    let dir = work.path();
+/// The MedNum BFC hub's data dir, holding its eight départements.
+fn init_bfc(dir: &Path) {
     on(
         dir,
         "bfc",
@@ -50,6 +48,13 @@ fn a_hub_imports_the_france_services_list_through_a_mapping() {
             "21,25,39,58,70,71,89,90",
         ],
     );
+}
+
+#[test]
+fn a_hub_imports_the_france_services_list_through_a_mapping() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    init_bfc(dir);
 
     let list = on(dir, "bfc", &["venues", "mappings"]);
     assert!(
@@ -169,17 +174,7 @@ fn a_hub_imports_the_france_services_list_through_a_mapping() {
 fn the_mednum_bfc_format_is_its_shipped_mapping() {
     let work = tempfile::tempdir().unwrap();
     let dir = work.path();
-    on(
-        dir,
-        "bfc",
-        &[
-            "init",
-            "--name",
-            "MedNum BFC",
-            "--territories",
-            "21,25,39,58,70,71,89,90",
-        ],
-    );
+    init_bfc(dir);
     let file = venues_file("mednum-bfc-2020-05-16.csv");
     let file = file.to_str().unwrap();
     let by_format = on(
