@@ -335,9 +335,35 @@ fn rss_kib(field: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// A hub's data dir under `dir` holding `workload`'s whole history (stored feed by feed, not
+/// folded yet), and its node.
+pub fn stored_history(
+    dir: &std::path::Path,
+    workload: &crate::workload::Workload,
+) -> Result<(maillage_app::datadir::DataDir, maillage_app::node::Node)> {
+    use maillage_app::datadir::{DataDir, NodeConfig};
+    use maillage_store::EventStore;
+    let data_dir = DataDir::new(dir.join("node"));
+    data_dir.create()?;
+    data_dir.write_key(&SecretKey::from_seed(&workload.seeds[0]))?;
+    data_dir.write_charter(&workload.charter)?;
+    data_dir.write_config(&NodeConfig {
+        name: "bench".into(),
+        clock_max_ahead_ms: u64::MAX / 4,
+        serve: Default::default(),
+    })?;
+    let node = maillage_app::node::Node::open(data_dir.clone())?;
+    for (_, feed) in crate::workload::by_feed(&workload.events) {
+        for chunk in feed.chunks(4096) {
+            node.store
+                .insert(chunk.iter().map(|e| (*e).clone()).collect())?;
+        }
+    }
+    Ok((data_dir, node))
+}
+
 /// Generates a history, folds it, persists it in a real data dir and reopens it.
 pub fn run_fold(params: &FoldBench, say: &mut dyn FnMut(&str)) -> Result<FoldSummary> {
-    use maillage_app::datadir::{DataDir, NodeConfig};
     use maillage_app::node::Node;
     use maillage_core::Ledger;
 
@@ -418,23 +444,8 @@ pub fn run_fold(params: &FoldBench, say: &mut dyn FnMut(&str)) -> Result<FoldSum
 
     say("storing the history in a node's data dir…");
     let dir = tempfile::tempdir()?;
-    let data_dir = DataDir::new(dir.path().join("node"));
-    data_dir.create()?;
-    data_dir.write_key(&SecretKey::from_seed(&workload.seeds[0]))?;
-    data_dir.write_charter(&workload.charter)?;
-    data_dir.write_config(&NodeConfig {
-        name: "bench".into(),
-        clock_max_ahead_ms: u64::MAX / 4,
-        serve: Default::default(),
-    })?;
+    let (data_dir, node) = stored_history(dir.path(), &workload)?;
     let cold_fold_from_store_per_s = {
-        let node = Node::open(data_dir.clone())?;
-        for (_, feed) in crate::workload::by_feed(events) {
-            for chunk in feed.chunks(4096) {
-                node.store
-                    .insert(chunk.iter().map(|e| (*e).clone()).collect())?;
-            }
-        }
         let start = Instant::now();
         let cold = node.views()?;
         let cold_rate = events.len() as f64 / start.elapsed().as_secs_f64();

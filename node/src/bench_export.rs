@@ -7,11 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 use maillage_app::App;
-use maillage_app::datadir::{DataDir, NodeConfig};
-use maillage_app::node::Node;
 use maillage_app::request::{ExportTables, Request, Response};
-use maillage_core::SecretKey;
-use maillage_store::EventStore;
 use serde::Serialize;
 
 /// What `bench export` measured.
@@ -46,24 +42,9 @@ pub fn run(
         "generating {events} events over 15 hubs (signing on one core)…"
     ));
     let workload = crate::workload::generate(seed, events, &mut |n| say(&format!("  {n} events")))?;
-    let dir = tempfile::tempdir()?;
-    let data_dir = DataDir::new(dir.path().join("node"));
-    data_dir.create()?;
-    data_dir.write_key(&SecretKey::from_seed(&workload.seeds[0]))?;
-    data_dir.write_charter(&workload.charter)?;
-    data_dir.write_config(&NodeConfig {
-        name: "bench".into(),
-        clock_max_ahead_ms: u64::MAX / 4,
-        serve: Default::default(),
-    })?;
     say("storing the history in a node's data dir…");
-    let node = Node::open(data_dir.clone())?;
-    for (_, feed) in crate::workload::by_feed(&workload.events) {
-        for chunk in feed.chunks(4096) {
-            node.store
-                .insert(chunk.iter().map(|e| (*e).clone()).collect())?;
-        }
-    }
+    let dir = tempfile::tempdir()?;
+    let (_, node) = crate::bench::stored_history(dir.path(), &workload)?;
     say("folding…");
     let start = Instant::now();
     drop(node.views()?);
