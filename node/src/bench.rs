@@ -455,6 +455,8 @@ pub fn run_fold(params: &FoldBench, say: &mut dyn FnMut(&str)) -> Result<FoldSum
         );
         drop(cold);
         node.save_views()?;
+        // Closed here: the node is opened again below, as after a restart.
+        drop(node);
         cold_rate
     };
     let snapshot_mib = std::fs::metadata(data_dir.views_path())?.len() as f64 / 1_048_576.0;
