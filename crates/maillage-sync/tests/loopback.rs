@@ -708,18 +708,7 @@ async fn a_frontier_naming_a_key_not_yet_admitted_here_still_syncs_the_known_fee
         .charter
         .admit(newcomer.hub_id(), "newcomer", Role::Hub)
         .unwrap();
-    let host = Arc::new(Counting::default());
-    let hub = Replica::new(
-        ahead.charter.clone(),
-        SecretKey::from_seed(&f.keys[0].seed()),
-        Arc::new(MemoryStore::in_memory(ahead.charter.clone())) as Arc<dyn EventStore>,
-        host,
-        ReplicaConfig {
-            heartbeat_ms: 200,
-            stall_timeout_ms: 2_000,
-            ..ReplicaConfig::default()
-        },
-    );
+    let (hub, _) = replica(&ahead, 0);
     hub.store.append_own(&feed(&f, 0, 5)).unwrap();
     let theirs = signed_by(&newcomer, &ahead, 3, "n");
     hub.store.insert(theirs).unwrap();
