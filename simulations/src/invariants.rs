@@ -349,7 +349,6 @@ mod tests {
             redemptions: [(serial.to_string(), maillage_core::EventId([event; 32]))].into(),
             open_claims: 0,
             work_left: 0,
-            visits_left: Vec::new(),
             honest: true,
             forked: BTreeMap::new(),
             life: None,

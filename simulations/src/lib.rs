@@ -692,7 +692,8 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
             if second > quiet_from_s + scenario.converge_within_s {
                 let summary: Vec<String> = states
                     .iter()
-                    .map(|s| {
+                    .zip(&nodes)
+                    .map(|(s, node)| {
                         let mut line = format!(
                             "{} applied {} of {} stored ({} waiting), digest {}, {} open claims, {} tasks left",
                             s.name,
@@ -703,8 +704,9 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
                             s.open_claims,
                             s.work_left
                         );
-                        if !s.visits_left.is_empty() {
-                            line.push_str(&format!(" [{}]", s.visits_left.join("; ")));
+                        let diagnosis = node.diagnosis();
+                        if !diagnosis.is_empty() {
+                            line.push_str(&format!(" [{}]", diagnosis.join("; ")));
                         }
                         line
                     })

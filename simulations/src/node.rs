@@ -68,9 +68,6 @@ pub struct NodeState {
     /// Work the hub's staff still have to do: scheduled events not signed, visits not served,
     /// amendments not proposed or endorsed.
     pub work_left: usize,
-    /// The first visits left unserved, each with the voucher as this node's views hold it
-    /// (what a failed convergence shows).
-    pub visits_left: Vec<String>,
     /// What the lifecycle invariants compare (scenarios with amendments).
     pub life: Option<LifeState>,
 }
@@ -845,6 +842,36 @@ impl SimNode {
         Ok(())
     }
 
+    /// What a failed convergence shows of this node: what its waiting events wait for (the
+    /// roots of the chains) and its first visits left unserved, each with the voucher as its
+    /// views hold it. Computed only then, not at every observation.
+    pub fn diagnosis(&self) -> Vec<String> {
+        let ledger = lock(&self.ledger);
+        let mut lines: Vec<String> = Vec::new();
+        for (author, seq, waiters) in ledger.waiting_for(3) {
+            let author = author.map_or_else(|| "a key not admitted here".to_owned(), |a| a.short());
+            lines.push(format!("{waiters} events wait for {author}#{seq}"));
+        }
+        lines.extend(
+            lock(&self.progress)
+                .visits
+                .iter()
+                .filter(|(_, o)| o.is_none())
+                .take(3)
+                .map(|(v, _)| {
+                    let voucher = ledger.voucher(&v.serial).map_or_else(
+                        || "unknown here".to_owned(),
+                        |s| format!("{:?}, owner {}", s.status, s.owner.short()),
+                    );
+                    format!(
+                        "visit {} ({:?}) of {} at {} ms: {voucher}",
+                        v.id, v.kind, v.serial, v.at_ms
+                    )
+                }),
+        );
+        lines
+    }
+
     /// What the runner checks.
     pub fn state(&self) -> NodeState {
         let store = self.store();
@@ -892,28 +919,6 @@ impl SimNode {
                     .count();
             scheduled + life + progress.visits.iter().filter(|(_, o)| o.is_none()).count()
         };
-        let mut visits_left: Vec<String> = Vec::new();
-        for (author, seq, waiters) in ledger.waiting_for(3) {
-            let author = author.map_or_else(|| "a key not admitted here".to_owned(), |a| a.short());
-            visits_left.push(format!("{waiters} events wait for {author}#{seq}"));
-        }
-        visits_left.extend(
-            lock(&self.progress)
-                .visits
-                .iter()
-                .filter(|(_, o)| o.is_none())
-                .take(3)
-                .map(|(v, _)| {
-                    let voucher = ledger.voucher(&v.serial).map_or_else(
-                        || "unknown here".to_owned(),
-                        |s| format!("{:?}, owner {}", s.status, s.owner.short()),
-                    );
-                    format!(
-                        "visit {} ({:?}) of {} at {} ms: {voucher}",
-                        v.id, v.kind, v.serial, v.at_ms
-                    )
-                }),
-        );
         let life = self.life.tracked.then(|| {
             let mut stopped = BTreeSet::new();
             for (key, cut) in ledger.cuts() {
@@ -972,7 +977,6 @@ impl SimNode {
                 .filter(|c| c.accepted.is_none())
                 .count(),
             work_left,
-            visits_left,
             life,
         }
     }
