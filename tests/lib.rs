@@ -3,6 +3,8 @@
 //! The tests themselves are the `[[test]]` targets of this package:
 //! - `vectors`: regenerates `vectors/envelope.json` with maillage-core, checks it is identical
 //!   to the committed file and that maillage-core reaches every expected verdict;
+//! - `speccheck`: the twelve edge cases of ed25519-speccheck get the v2 signature rule's
+//!   verdicts, one at a time and inside batches;
 //! - `vectors_python`: runs `vectors/check_vectors.py`, an independent implementation (Python
 //!   `hashlib` and PyNaCl/libsodium), over the same file.
 
@@ -24,6 +26,11 @@ pub fn vectors_dir() -> PathBuf {
 /// `tests/vectors/envelope.json`.
 pub fn envelope_vectors_path() -> PathBuf {
     vectors_dir().join("envelope.json")
+}
+
+/// `tests/vectors/speccheck.json`: the "Taming the many EdDSAs" cases with the v2 verdicts.
+pub fn speccheck_vectors_path() -> PathBuf {
+    vectors_dir().join("speccheck.json")
 }
 
 /// `tests/vectors/check_vectors.py`.

@@ -141,6 +141,9 @@ struct SignatureVector {
     /// Whether a lax verifier accepts it: cofactored equation `[8]([S]B - [k]A - R) = 0`,
     /// point encodings reduced mod p, `S` reduced mod ℓ, no small-order check.
     lax_accepts: bool,
+    /// Whether protocol v1's rule accepts it: the cofactorless strict check of libsodium's
+    /// `crypto_sign_verify_detached` and ed25519-dalek's `verify_strict`.
+    cofactorless_strict_accepts: bool,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -262,6 +265,20 @@ fn lax_cofactored_accepts(public_key: &[u8], message: &[u8], signature: &[u8]) -
     let s = Scalar::from_bytes_mod_order(s_bytes);
     let k = challenge(&r_bytes, &pk, message);
     (EdwardsPoint::mul_base(&s) - k * a - r).is_small_order()
+}
+
+/// ed25519-dalek's `verify_strict` (protocol v1's rule).
+fn dalek_strict_accepts(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    let (Ok(pk), Ok(sig)) = (
+        <[u8; 32]>::try_from(public_key),
+        <[u8; 64]>::try_from(signature),
+    ) else {
+        return false;
+    };
+    VerifyingKey::from_bytes(&pk).is_ok_and(|key| {
+        key.verify_strict(message, &Signature::from_bytes(&sig))
+            .is_ok()
+    })
 }
 
 /// ed25519-dalek's non-strict `verify`: cofactorless, but no small-order checks.
@@ -497,6 +514,7 @@ impl Generator {
             message: hex::encode(message),
             signature: hex::encode(signature),
             lax_accepts: lax_cofactored_accepts(public_key, message, signature),
+            cofactorless_strict_accepts: dalek_strict_accepts(public_key, message, signature),
         });
     }
 
@@ -837,11 +855,12 @@ fn generate() -> Vectors {
     let mixed_signature = signature_bytes(&mixed_r, s.as_bytes());
     g.push_event(
         "mixed-order-r",
-        INVALID,
-        Some("mixed_order_r"),
+        VALID,
+        None,
         "The payload of sud-1 signed with R = [r]B + T (T of order 8) and S = r + k·a: the \
-         cofactorless check fails, the cofactored check ([8] on both sides, used by some batch \
-         verifiers) passes. Strict single verification refuses it; a batch verifier must too.",
+         cofactored equation of protocol v2 holds ([8] removes T), so the signature is valid; \
+         protocol v1's cofactorless rule (libsodium, verify_strict) refused it. Only the signer \
+         can make it: another R changes k.",
         &[],
         s1_payload.clone(),
         mixed_signature.to_vec(),
@@ -1061,7 +1080,8 @@ fn generate() -> Vectors {
         ),
         (
             "mixed-order-r",
-            "hub-sud's key, R with an order-8 component: only a cofactored verifier accepts.",
+            "hub-sud's key, R with an order-8 component: valid under the cofactored rule, refused \
+             by libsodium and verify_strict.",
         ),
         ("non-canonical-s", "sud-1's signature with S + ℓ."),
         (
@@ -1118,7 +1138,7 @@ fn generate() -> Vectors {
                 &format!(
                     "Public key [a]B + T (T of order 8; a from seed SHA-256(\"{}\")), nonce #{i}: \
                      the challenge k is ≡ 0 mod 8 so [k]T = 0 and the cofactorless equation \
-                     holds. Strict rules do not test keys for torsion: valid everywhere.",
+                     holds too. Neither rule tests keys for torsion: valid everywhere.",
                     seed_label("mixed-order")
                 ),
                 &mixed_key,
@@ -1128,11 +1148,12 @@ fn generate() -> Vectors {
         } else {
             g.push_signature(
                 "mixed-order-key",
-                INVALID,
-                Some("mixed_order_key"),
+                VALID,
+                None,
                 &format!(
                     "Same mixed-order key, nonce #{i}: k is not ≡ 0 mod 8, the cofactorless \
-                     equation is off by [k]T; only a cofactored verifier accepts."
+                     equation is off by [k]T, which [8] removes: valid under protocol v2's \
+                     cofactored rule, refused by libsodium and verify_strict."
                 ),
                 &mixed_key,
                 mixed_message,
@@ -1165,9 +1186,12 @@ fn generate() -> Vectors {
             "EventId = SHA-256(domain_tags.event || payload); signature = \
              Ed25519(seed, domain_tags.sign || payload); FederationId = \
              SHA-256(domain_tags.charter || charter.bytes).",
-            "Verification is strict (libsodium crypto_sign_verify_detached, ed25519-dalek \
-             verify_strict): small-order keys and R refused, S >= ℓ refused, non-canonical key \
-             encodings refused.",
+            "Verification follows the cofactored strict rule (protocol v2): S >= ℓ refused; R \
+             and the key must be canonical encodings of points not of small order; then \
+             [8]([S]B - R - [k]A) = O with k = SHA-512(R || A || message) mod ℓ. Field \
+             cofactorless_strict_accepts gives protocol v1's verdict (libsodium \
+             crypto_sign_verify_detached, ed25519-dalek verify_strict), which differs only on \
+             the mixed-order vectors.",
             "An event is valid iff: payload <= payload_bytes_max bytes; version = \
              charter.protocol_version (protobuf Charter field 5; = protocol_version); federation \
              = charter.federation_id; author a hub of the charter; the signature verifies; \
@@ -1257,13 +1281,11 @@ fn committed_vectors_are_exactly_what_maillage_core_generates() {
 }
 
 /// Reasons for which maillage-core can only say "the signature does not verify".
-const BAD_SIGNATURE_REASONS: [&str; 6] = [
+const BAD_SIGNATURE_REASONS: [&str; 4] = [
     "wrong_signature",
     "flipped_payload_byte",
     "small_order_r",
-    "mixed_order_r",
     "non_canonical_s",
-    "mixed_order_key",
 ];
 
 /// maillage-core's verdict, as `Ok(())` or the reason class it gives.
@@ -1362,9 +1384,9 @@ fn core_signature_verdict(v: &SignatureVector) -> Result<(), String> {
         Err(CryptoError::KeyNonCanonical { .. }) => Err("non_canonical_key".into()),
         Err(e) => Err(format!("key: {e}")),
         Ok(public) => match public.verify_raw(&message, &signature) {
-            // The fast path and ed25519-dalek's verify_strict give one verdict.
+            // The fast path and the rule's reference give one verdict.
             verdict if verdict != public.verify_raw_reference(&message, &signature) => {
-                Err(format!("fast path and verify_strict differ: {verdict:?}"))
+                Err(format!("fast path and reference differ: {verdict:?}"))
             }
             Ok(()) => Ok(()),
             Err(CryptoError::BadSignature { .. }) => Err("bad_signature".into()),
@@ -1464,6 +1486,18 @@ fn maillage_core_reaches_every_expected_verdict() {
             "{}: lax_accepts",
             s.name
         );
+        assert_eq!(
+            dalek_strict_accepts(&public_key, &message, &signature),
+            s.cofactorless_strict_accepts,
+            "{}: cofactorless_strict_accepts",
+            s.name
+        );
+        // Protocol v1's verdict implies v2's: the cofactorless equation implies the cofactored.
+        assert!(
+            !s.cofactorless_strict_accepts || verdict.is_ok(),
+            "{}: verify_strict accepts, the v2 rule refuses",
+            s.name
+        );
     }
     assert!(
         failures.is_empty(),
@@ -1507,7 +1541,16 @@ fn adversarial_vectors_fool_weaker_verifiers() {
             ));
         }
     }
-    // Cofactored verifiers (as in some batch verification) accept these.
+    // The mixed-order vectors are valid under the cofactored rule and refused by v1's
+    // cofactorless one: a node following v1 would disagree on them.
+    for name in ["mixed-order-r", "mixed-order-key"] {
+        let (pk, message, signature, _) = sig(name);
+        assert!(
+            !dalek_strict_accepts(&pk, &message, &signature),
+            "{name}: verify_strict should refuse it"
+        );
+    }
+    // Lax cofactored verifiers (no encoding or small-order checks) accept these.
     for name in [
         "mixed-order-r",
         "mixed-order-key",
@@ -1527,12 +1570,13 @@ fn adversarial_vectors_fool_weaker_verifiers() {
     ] {
         assert!(!sig(name).3, "{name}: nobody should accept it");
     }
-    // The valid ones verify under every rule.
+    // The valid ones verify under the lax rule, and the honest ones under every rule.
     for s in v.signatures.iter().filter(|s| s.expected == VALID) {
         let (pk, message, signature, lax) = sig(&s.name);
         assert!(lax, "{}", s.name);
-        assert!(
+        assert_eq!(
             dalek_permissive_accepts(&pk, &message, &signature),
+            s.cofactorless_strict_accepts,
             "{}",
             s.name
         );

@@ -216,7 +216,7 @@ pub fn run_once(params: &LogBench, seed: u8) -> Result<LogRun> {
         // Bare verify_strict.
         let start = Instant::now();
         for event in batch_events {
-            public.verify_payload_reference(&event.signed.payload, &event.signed.signature)?;
+            public.verify_strict_cofactorless(&event.signed.payload, &event.signed.signature)?;
         }
         verify_s += start.elapsed().as_secs_f64();
         // Peer ingest: from wire bytes to durable storage.
@@ -386,7 +386,7 @@ pub fn run_fold(params: &FoldBench, say: &mut dyn FnMut(&str)) -> Result<FoldSum
     let start = Instant::now();
     for event in sample {
         keys[&event.author]
-            .verify_payload_reference(&event.signed.payload, &event.signed.signature)?;
+            .verify_strict_cofactorless(&event.signed.payload, &event.signed.signature)?;
     }
     let verify_per_s = sample.len() as f64 / start.elapsed().as_secs_f64();
 

@@ -31,6 +31,13 @@ pub fn run(command: BenchCommand) -> Result<ExitCode> {
             batch,
             json,
         } => bench_log(events, runs, batch, json),
+        BenchCommand::Signatures {
+            count,
+            batch,
+            runs,
+            seed,
+            json,
+        } => bench_signatures(count, batch, runs, seed, json),
         BenchCommand::Export {
             events,
             seed,
@@ -205,8 +212,14 @@ fn bench_replicate(
         s.verify_one_core_per_s
     );
     outln!(
-        "  ratio to verify_strict on every core: {:.2} ({:.2} cores busy during the catch-up)",
+        "  bare v2 rule (reference, one signature at a time): {:.0}/s on every core, {:.0}/s on one",
+        s.rule_all_cores_per_s,
+        s.rule_one_core_per_s
+    );
+    outln!(
+        "  ratio to verify_strict on every core: {:.2}; to the bare v2 rule: {:.2} ({:.2} cores busy during the catch-up)",
         s.ratio_all_cores,
+        s.ratio_rule_all_cores,
         s.cores_busy
     );
     outln!(
@@ -230,6 +243,60 @@ fn bench_replicate(
     }
     outln!("  digest {}", s.digest);
     Ok(ExitCode::SUCCESS)
+}
+
+fn bench_signatures(
+    count: usize,
+    batch: usize,
+    runs: usize,
+    seed: u64,
+    json: bool,
+) -> Result<ExitCode> {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "warning: this is a debug build; run `cargo run --release -- bench signatures` for real figures"
+        );
+    }
+    let params = crate::bench_signatures::SignatureBench {
+        count,
+        batch,
+        runs,
+        seed,
+    };
+    eprintln!("bench signatures: {count} signatures in batches of {batch}, {runs} timed runs");
+    let summary = crate::bench_signatures::run(&params, &mut |line| eprintln!("{line}"))?;
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        outln!(
+            "{} signatures (batches of {}): {} accepted and {} refused by the single path, the \
+             reference and the batch alike; {} disagreements",
+            summary.samples,
+            summary.batch,
+            summary.accepted,
+            summary.refused,
+            summary.disagreements
+        );
+        outln!(
+            "throughput over {} honest signatures, median of {} runs (ratio to verify_strict):",
+            summary.timed,
+            runs
+        );
+        for rate in &summary.rates {
+            let (one, all) = summary.ratio(rate);
+            outln!(
+                "  {:<52} one core {:>8.0}/s ({one:.2})   every core {:>8.0}/s ({all:.2})",
+                rate.path,
+                rate.one_core_per_s,
+                rate.all_cores_per_s
+            );
+        }
+    }
+    Ok(if summary.disagreements == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn bench_log(events: usize, runs: usize, batch: usize, json: bool) -> Result<ExitCode> {

@@ -1,6 +1,7 @@
 //! `maillage bench replicate`: a fresh observer catches up a generated history from a hub over
-//! loopback gRPC, end to end (receive, verify, store, fold), against bare `verify_strict` on
-//! every core measured in the same run; and the latency of the owner-side transfer call.
+//! loopback gRPC, end to end (receive, verify, store, fold), against bare `verify_strict` and
+//! the v2 signature rule's bare primitive on every core, measured in the same run; and the
+//! latency of the owner-side transfer call.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -51,6 +52,13 @@ pub struct ReplicateSummary {
     pub verify_one_core_per_s: f64,
     /// catch-up / verify on every core.
     pub ratio_all_cores: f64,
+    /// The v2 rule's bare primitive (its reference, one signature at a time with a
+    /// double-scalar multiplication) per second on every core, same process.
+    pub rule_all_cores_per_s: f64,
+    /// The same on one core.
+    pub rule_one_core_per_s: f64,
+    /// catch-up / the rule's bare primitive on every core.
+    pub ratio_rule_all_cores: f64,
     /// gRPC message bytes received per event.
     pub wire_bytes_per_event: f64,
     /// Signed event bytes per event (payload + signature).
@@ -91,33 +99,36 @@ fn cpu_seconds() -> f64 {
         .unwrap_or(0.0)
 }
 
-fn verify_rates(events: &[VerifiedEvent], charter: &maillage_core::Charter) -> (f64, f64) {
+/// One signature verification, as a bare primitive to measure.
+type Verify = fn(&maillage_core::PublicKey, &[u8], &[u8]) -> Result<(), maillage_core::CryptoError>;
+
+/// Bare `verify_strict` (protocol v1's rule).
+const VERIFY_STRICT: Verify =
+    |k, payload, signature| k.verify_strict_cofactorless(payload, signature);
+/// The v2 rule's reference.
+const RULE_REFERENCE: Verify =
+    |k, payload, signature| k.verify_payload_reference(payload, signature);
+
+/// `verify` per second over a sample of `events`: (every core, one core).
+fn verify_rates(
+    events: &[VerifiedEvent],
+    charter: &maillage_core::Charter,
+    verify: Verify,
+) -> (f64, f64) {
     let sample = &events[..events.len().min(40_000)];
-    let key = |e: &VerifiedEvent| charter.member(&e.author).map(|m| m.key.clone());
+    let ok = |e: &&VerifiedEvent| {
+        charter
+            .member(&e.author)
+            .is_some_and(|m| verify(&m.key, &e.signed.payload, &e.signed.signature).is_ok())
+    };
     let start = Instant::now();
-    let ok = sample
-        .par_iter()
-        .filter(|e| {
-            key(e).is_some_and(|k| {
-                k.verify_payload_reference(&e.signed.payload, &e.signed.signature)
-                    .is_ok()
-            })
-        })
-        .count();
+    let accepted = sample.par_iter().filter(ok).count();
     let all = sample.len() as f64 / start.elapsed().as_secs_f64();
     let one_sample = &sample[..sample.len().min(10_000)];
     let start = Instant::now();
-    let ok_one = one_sample
-        .iter()
-        .filter(|e| {
-            key(e).is_some_and(|k| {
-                k.verify_payload_reference(&e.signed.payload, &e.signed.signature)
-                    .is_ok()
-            })
-        })
-        .count();
+    let accepted_one = one_sample.iter().filter(ok).count();
     let one = one_sample.len() as f64 / start.elapsed().as_secs_f64();
-    assert_eq!(ok + ok_one, sample.len() + one_sample.len());
+    assert_eq!(accepted + accepted_one, sample.len() + one_sample.len());
     (all, one)
 }
 
@@ -220,9 +231,19 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
     let mut wire_bytes = 0.0;
     let mut digest = String::new();
     let mut reads = Vec::new();
-    let verify = verify_rates(events, &charter);
-    let mut verify_all = vec![verify.0];
-    let mut verify_one = vec![verify.1];
+    let mut verify_all = Vec::new();
+    let mut verify_one = Vec::new();
+    let mut rule_all = Vec::new();
+    let mut rule_one = Vec::new();
+    let mut measure_primitives = || {
+        let v = verify_rates(events, &charter, VERIFY_STRICT);
+        verify_all.push(v.0);
+        verify_one.push(v.1);
+        let r = verify_rates(events, &charter, RULE_REFERENCE);
+        rule_all.push(r.0);
+        rule_one.push(r.1);
+    };
+    measure_primitives();
     for run in 0..params.runs.max(1) {
         say(&format!(
             "run {}: a fresh observer catches up from the hub over loopback gRPC…",
@@ -307,9 +328,7 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
         digest = run_digest;
         rates.push(rate);
         say(&format!("  {rate:.0} events/s end to end"));
-        let v = verify_rates(events, &charter);
-        verify_all.push(v.0);
-        verify_one.push(v.1);
+        measure_primitives();
     }
 
     // Bytes on the wire: a plain pull of everything, counted by a client.
@@ -363,6 +382,7 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
 
     let catch_up = median(rates.clone());
     let verify_all_cores_per_s = median(verify_all);
+    let rule_all_cores_per_s = median(rule_all);
     Ok(ReplicateSummary {
         events: events.len(),
         feeds,
@@ -373,6 +393,9 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
         verify_all_cores_per_s,
         verify_one_core_per_s: median(verify_one),
         ratio_all_cores: catch_up / verify_all_cores_per_s,
+        rule_all_cores_per_s,
+        rule_one_core_per_s: median(rule_one),
+        ratio_rule_all_cores: catch_up / rule_all_cores_per_s,
         wire_bytes_per_event: wire_bytes,
         signed_bytes_per_event: signed_bytes as f64 / events.len() as f64,
         transfer_p50_ms: p50,

@@ -3,17 +3,21 @@
 
 Shares no code with the Rust implementation:
 - ids and the FederationId are recomputed with hashlib (SHA-256 over the domain tag and bytes);
-- every signature is verified with PyNaCl, i.e. libsodium's crypto_sign_verify_detached
-  (strict: small-order keys and R refused, S >= l refused, non-canonical keys refused);
+- every signature is verified by the pure-Python Edwards arithmetic below under protocol v2's
+  cofactored strict rule (canonical key and R, neither of small order, S < l, and
+  [8]([S]B - R - [k]A) = O), and by PyNaCl, i.e. libsodium's crypto_sign_verify_detached, whose
+  cofactorless verdict (protocol v1's) must be the vector's `cofactorless_strict_accepts`;
+- the twelve ed25519-speccheck cases (speccheck.json, beside envelope.json) get their expected
+  verdicts from the same pure-Python rule;
 - payloads and the charter are read with the small protobuf wire-format reader below
   (varints and length-delimited fields only, no protobuf library);
 - the protocol version (the charter's field 5; every valid event's field 1), the 64 KiB limit,
   the federation field, charter membership and the chain (seq/prev against the events named
   in `follows`) are checked here.
 
-A few lines of pure-Python Edwards arithmetic explain *why* a signature is refused (small-order
-key, non-canonical S...) and give two more opinions: a pure-Python strict verifier that must
-agree with libsodium, and a lax cofactored verifier that must agree with `lax_accepts`.
+The pure-Python rule also says *why* a signature is refused (small-order key, non-canonical
+S...); a pure-Python cofactorless verifier must agree with libsodium, and a lax cofactored
+verifier with `lax_accepts`.
 
 Prints one line per vector and a final line `N passed, M failed`; exits non-zero on any failure.
 
@@ -312,7 +316,10 @@ def non_canonical_encoding(data):
 
 
 def diagnose(pk, message, sig):
-    """Why strict rules refuse this signature (pure Python); None if they accept it."""
+    """Why protocol v2's rule refuses this signature (pure Python); None if it accepts it.
+
+    The cofactored strict rule: the key and R canonical encodings of points that are not of
+    small order, S < l, and [8]([S]B - R - [k]A) = O."""
     if len(pk) != 32 or len(sig) != 64:
         return "bad_length"
     if non_canonical_encoding(pk):
@@ -325,22 +332,27 @@ def diagnose(pk, message, sig):
     r_bytes, s = sig[:32], int.from_bytes(sig[32:], "little")
     if s >= L:
         return "non_canonical_s"
-    r = decode_point(r_bytes, False)
+    if non_canonical_encoding(r_bytes):
+        return "non_canonical_r"
+    r = decode_point(r_bytes, True)
     if r is None:
         return "r_not_a_point"
     if is_small_order(r):
         return "small_order_r"
-    if non_canonical_encoding(r_bytes):
-        return "non_canonical_r"
     k = challenge(r_bytes, pk, message)
-    check = point_add(point_mul(s, BASE), point_neg(point_mul(k, a)))
-    if encode_point(check) == r_bytes:
-        return None
-    if not is_torsion_free(r):
-        return "mixed_order_r"
-    if not is_torsion_free(a):
-        return "mixed_order_key"
-    return "bad_signature"
+    diff = point_add(point_add(point_mul(s, BASE), point_neg(point_mul(k, a))), point_neg(r))
+    return None if is_small_order(diff) else "bad_signature"
+
+
+def cofactorless_strict_accepts(pk, message, sig):
+    """Protocol v1's rule (libsodium, verify_strict): v2's checks of the encodings, then
+    R = [S]B - [k]A exactly (compared as encodings)."""
+    if diagnose(pk, message, sig) is not None:
+        return False
+    a = decode_point(pk, True)
+    s = int.from_bytes(sig[32:], "little")
+    k = challenge(sig[:32], pk, message)
+    return encode_point(point_add(point_mul(s, BASE), point_neg(point_mul(k, a)))) == sig[:32]
 
 
 def lax_accepts(pk, message, sig):
@@ -487,10 +499,12 @@ def event_failures(ev, fid, protocol_version, hubs, by_name, problems):
     message = SIGN_TAG + payload
     sodium = libsodium_verify(author, message, sig)
     why = diagnose(author, message, sig)
-    if sodium != (why is None):
-        problems.append(f"libsodium says {sodium}, pure-Python strict check says {why or 'valid'}")
-    if not sodium:
-        failures.append(why or "bad_signature")
+    if sodium != cofactorless_strict_accepts(author, message, sig):
+        problems.append(f"libsodium says {sodium}, pure-Python cofactorless check differs")
+    if sodium and why is not None:
+        problems.append(f"libsodium accepts, the pure-Python v2 check says {why}")
+    if why is not None:
+        failures.append(why)
     if author not in hubs and why not in ("small_order_key", "non_canonical_key"):
         failures.append("unknown_author")
 
@@ -549,6 +563,24 @@ def judge(report, what, expected, reason, failures, problems):
     report.line(ok, what, detail)
 
 
+def check_speccheck(report, path):
+    """The twelve ed25519-speccheck cases: the pure-Python v2 verdict is the expected one,
+    libsodium's is the expected v1 verdict."""
+    for case in json.loads(path.read_text(encoding="utf-8"))["cases"]:
+        pk = bytes.fromhex(case["public_key"])
+        message = bytes.fromhex(case["message"])
+        sig = bytes.fromhex(case["signature"])
+        why = diagnose(pk, message, sig)
+        problems = []
+        sodium = libsodium_verify(pk, message, sig)
+        if sodium != case["cofactorless_strict_accepts"]:
+            problems.append(f"libsodium says {sodium}")
+        if sodium != cofactorless_strict_accepts(pk, message, sig):
+            problems.append(f"libsodium says {sodium}, pure-Python cofactorless check differs")
+        failures = [] if why is None else [why]
+        judge(report, f"speccheck case {case['case']}", case["expected"], case.get("reason"), failures, problems)
+
+
 def main():
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).with_name("envelope.json")
     vectors = json.loads(path.read_text(encoding="utf-8"))
@@ -596,13 +628,19 @@ def main():
         sig = bytes.fromhex(sv["signature"])
         sodium = libsodium_verify(pk, message, sig)
         why = diagnose(pk, message, sig)
-        if sodium != (why is None):
-            problems.append(f"libsodium says {sodium}, pure-Python strict check says {why or 'valid'}")
+        if sodium != sv["cofactorless_strict_accepts"]:
+            problems.append(
+                f"libsodium says {sodium}, cofactorless_strict_accepts {sv['cofactorless_strict_accepts']}"
+            )
+        if sodium != cofactorless_strict_accepts(pk, message, sig):
+            problems.append(f"libsodium says {sodium}, pure-Python cofactorless check differs")
         lax = lax_accepts(pk, message, sig)
         if lax != sv["lax_accepts"]:
             problems.append(f"lax_accepts {sv['lax_accepts']}, pure-Python lax check says {lax}")
-        failures = [] if sodium else [why or "bad_signature"]
+        failures = [] if why is None else [why]
         judge(report, f"signature {sv['name']}", sv["expected"], sv.get("reason"), failures, problems)
+
+    check_speccheck(report, path.with_name("speccheck.json"))
 
     print(f"{report.passed} passed, {report.failed} failed")
     return 0 if report.failed == 0 else 1

@@ -124,7 +124,7 @@ pub enum CharterError {
         /// Bytes found.
         found: usize,
     },
-    /// A key refused by the strict rules.
+    /// A key refused by the signature rule (non-canonical or of small order).
     #[error("{}", crate::tr!("membre {name:?} : {source}", "member {name:?}: {source}"))]
     Key {
         /// Member name.

@@ -4,29 +4,39 @@
 //! - `signature = Ed25519(secret, "maillage/v1/sign\0" || payload)`
 //! - `FederationId = SHA-256("maillage/v1/charter\0" || charter_bytes)`
 //!
-//! Verification is strict: small-order public keys and `R` values, non-canonical `S` and
-//! non-canonical public-key encodings are all rejected, so that every node (and every
-//! independent implementation following libsodium's rules) gives the same verdict on every
-//! input, adversarial ones included.
+//! # The signature rule (protocol v2, section 2)
 //!
-//! # The same verdict as `verify_strict`, faster
+//! A signature `(R, S)` by key `A` on message `M` is valid iff
+//! 1. it is 64 bytes and `S` is canonical (`S < ℓ`);
+//! 2. `R` is the canonical encoding of a curve point, and 3. that point is not of small order;
+//! 4. `A` is the canonical encoding of a point not of small order (checked once, when the key
+//!    is admitted: [`PublicKey::from_hub_id`]);
+//! 5. `[8]([S]B − R − [k]A)` is the identity, `k = SHA-512(R ‖ A ‖ M) mod ℓ`.
 //!
-//! ed25519-dalek's `verify_strict` accepts a signature `(R, S)` by key `A` on `M` iff
-//! 1. `S` is canonical (`S < ℓ`);
-//! 2. `R` decompresses to a point, and 3. that point is not of small order;
-//! 4. `A` is not of small order;
-//! 5. `R` is byte-for-byte the encoding of `R' = [S]B − [k]A`, `k = SHA-512(R ‖ A ‖ M) mod ℓ`.
+//! This is the cofactored strict rule: libsodium's and ed25519-dalek's `verify_strict`
+//! checks 1–4 with the cofactored equation 5 instead of their cofactorless `R = [S]B − [k]A`.
+//! Every signature `verify_strict` accepts is accepted (the cofactorless equation implies the
+//! cofactored one); the rule also accepts the signatures whose `R` or `A` carries a torsion
+//! component that the cofactor removes, which no honest signer produces. What the change
+//! buys: the rule is linear, so a batch of signatures can be checked with one equation whose
+//! verdict is the single verdicts' conjunction ([`crate::batch`]); the cofactorless rule has no
+//! such batch check.
 //!
-//! [`PublicKey`] checks 4 once, when the key is admitted. For each signature it checks 1, then
-//! computes the same point `R'` with fixed-base tables (multiples of `B`, built once per
-//! process, and of `−A`, built once per key: [`crate::fixed_base`]) instead of a double-base
-//! ladder: group arithmetic is exact, so the point, and its canonical encoding, are the same.
-//! If 5 holds, `R` is the canonical encoding of `R'`, so it decompresses (2) to `R'`, and 3
-//! is `R'`'s order; if 5 fails both refuse. The verdict is therefore identical on every input, without
-//! decompressing `R` and, in [`verify_payloads`], with one field inversion for a whole batch of
-//! encodings. `PublicKey::verify_raw_reference` is `verify_strict` itself: the tests compare
-//! both on valid, mutated and adversarial signatures (small-order and torsioned `R`, `S ≥ ℓ`,
-//! mixed-order keys), and the benchmarks measure against it.
+//! # One verdict, computed fast
+//!
+//! [`PublicKey::verify_raw_reference`] is the rule as written, with curve25519-dalek's
+//! double-scalar multiplication. The path every node uses computes `R' = [S]B − [k]A` with
+//! fixed-base tables (multiples of `B`, built once per process, and of `−A`, built once per
+//! key: [`crate::fixed_base`]); group arithmetic is exact, so `R'` is the same point. Then:
+//! - if the received `R` bytes are the canonical encoding of `R'`, `R` decompresses to `R'`
+//!   (2 holds), `[S]B − R − [k]A` is the identity (5 holds), and 3 is `R'`'s order;
+//! - otherwise `R` is decompressed and checked (2, 3) and 5 is `[8](R' − R) = O`.
+//!
+//! Both branches decide exactly 1–5, so the verdict is the reference's on every input; the
+//! tests compare them on valid, mutated and adversarial signatures (small-order and torsioned
+//! `R`, `S ≥ ℓ`, mixed-order keys), and on the speccheck vectors. Honest signatures take the
+//! first branch without decompressing `R`; in [`crate::batch`] the encodings of a whole slice
+//! share one field inversion.
 
 use std::fmt;
 use std::sync::{Arc, LazyLock, OnceLock};
@@ -34,6 +44,7 @@ use std::sync::{Arc, LazyLock, OnceLock};
 use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::IsIdentity;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256, Sha512};
 use thiserror::Error;
@@ -42,7 +53,8 @@ use crate::fixed_base::FixedBase;
 use crate::ids::{EventId, FederationId, HubId};
 
 /// Multiples of the basepoint `B`, for every verification of the process.
-static BASEPOINT: LazyLock<FixedBase> = LazyLock::new(|| FixedBase::new(&ED25519_BASEPOINT_POINT));
+pub(crate) static BASEPOINT: LazyLock<FixedBase> =
+    LazyLock::new(|| FixedBase::new(&ED25519_BASEPOINT_POINT));
 
 /// Domain tag of event ids.
 pub const EVENT_ID_TAG: &[u8] = b"maillage/v1/event\0";
@@ -164,42 +176,7 @@ impl fmt::Debug for PublicKey {
     }
 }
 
-/// One signature over `SIGN_TAG || payload` to check with [`verify_payloads`].
-#[derive(Debug, Clone, Copy)]
-pub struct PayloadSignature<'a> {
-    /// The claimed signer.
-    pub key: &'a PublicKey,
-    /// The payload (the tag is prefixed here).
-    pub payload: &'a [u8],
-    /// The signature bytes (64 expected).
-    pub signature: &'a [u8],
-}
-
-/// Strict verification of many payload signatures; verdicts in input order, each the one
-/// `verify_strict` gives (module docs). The encodings of the recomputed `R` share one field
-/// inversion.
-pub fn verify_payloads(items: &[PayloadSignature<'_>]) -> Vec<Result<(), CryptoError>> {
-    let recomputed: Vec<Result<EdwardsPoint, CryptoError>> = items
-        .iter()
-        .map(|item| {
-            item.key
-                .recompute_r(&[SIGN_TAG, item.payload], item.signature)
-        })
-        .collect();
-    let points: Vec<EdwardsPoint> = recomputed.iter().filter_map(|r| r.clone().ok()).collect();
-    let mut encodings = EdwardsPoint::compress_batch_alloc(&points).into_iter();
-    items
-        .iter()
-        .zip(recomputed)
-        .map(|(item, r)| {
-            let point = r?;
-            let encoding = encodings.next().ok_or(CryptoError::BadSignature {
-                author: item.key.id,
-            })?;
-            item.key.accept(item.signature, &point, &encoding)
-        })
-        .collect()
-}
+pub use crate::batch::{PayloadSignature, verify_payloads};
 
 impl PublicKey {
     /// Accepts only canonical encodings of points that are not of small order.
@@ -231,19 +208,59 @@ impl PublicKey {
         self.id
     }
 
-    /// Strict verification of `SIGN_TAG || payload`.
+    /// The rule's verdict (module docs) on `SIGN_TAG || payload`.
     pub fn verify_payload(&self, payload: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
         self.verify_parts(&[SIGN_TAG, payload], signature)
     }
 
-    /// Strict verification of an arbitrary message.
+    /// The rule's verdict on an arbitrary message.
     pub fn verify_raw(&self, message: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
         self.verify_parts(&[message], signature)
     }
 
-    /// ed25519-dalek's `verify_strict`, one signature at a time: the reference the fast path
-    /// is tested and benchmarked against.
+    /// The rule as written (module docs), with curve25519-dalek's double-scalar
+    /// multiplication, one signature at a time: the reference the fast and batch paths are
+    /// tested against, and the bare primitive the benchmarks measure.
     pub fn verify_raw_reference(
+        &self,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError> {
+        let bytes = self.signature_bytes(signature)?;
+        let (r_bytes, s) = bytes.split_at(32);
+        let s = canonical_scalar(s).ok_or_else(|| self.bad())?;
+        let r = decode_r(r_bytes).ok_or_else(|| self.bad())?;
+        let k = self.challenge(r_bytes, &[message]);
+        let minus_a = -self.key.to_edwards();
+        let check = EdwardsPoint::vartime_double_scalar_mul_basepoint(&k, &minus_a, &s) - r;
+        if check.mul_by_cofactor().is_identity() {
+            Ok(())
+        } else {
+            Err(self.bad())
+        }
+    }
+
+    /// [`Self::verify_raw_reference`] over `SIGN_TAG || payload`.
+    pub fn verify_payload_reference(
+        &self,
+        payload: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError> {
+        self.verify_raw_reference(&tagged(payload), signature)
+    }
+
+    /// ed25519-dalek's `verify_strict` over `SIGN_TAG || payload` (protocol v1's cofactorless
+    /// rule): not a verdict of this protocol, only the benchmarks' yardstick.
+    pub fn verify_strict_cofactorless(
+        &self,
+        payload: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError> {
+        self.verify_strict_cofactorless_raw(&tagged(payload), signature)
+    }
+
+    /// [`Self::verify_strict_cofactorless`] over an arbitrary message.
+    pub fn verify_strict_cofactorless_raw(
         &self,
         message: &[u8],
         signature: &[u8],
@@ -254,64 +271,62 @@ impl PublicKey {
             .map_err(|_| self.bad())
     }
 
-    /// [`Self::verify_raw_reference`] over `SIGN_TAG || payload`.
-    pub fn verify_payload_reference(
-        &self,
-        payload: &[u8],
-        signature: &[u8],
-    ) -> Result<(), CryptoError> {
-        let mut message = Vec::with_capacity(SIGN_TAG.len() + payload.len());
-        message.extend_from_slice(SIGN_TAG);
-        message.extend_from_slice(payload);
-        self.verify_raw_reference(&message, signature)
-    }
-
-    fn verify_parts(&self, message: &[&[u8]], signature: &[u8]) -> Result<(), CryptoError> {
-        let point = self.recompute_r(message, signature)?;
-        self.accept(signature, &point, &point.compress())
-    }
-
-    /// Step 1 and the point of step 5 of the module docs: `[S]B − [k]A`.
-    fn recompute_r(
+    pub(crate) fn verify_parts(
         &self,
         message: &[&[u8]],
         signature: &[u8],
-    ) -> Result<EdwardsPoint, CryptoError> {
-        let bytes = self.signature_bytes(signature)?;
-        let (r, s) = bytes.split_at(32);
-        let s: [u8; 32] = s.try_into().map_err(|_| self.bad())?;
-        let s =
-            Option::<Scalar>::from(Scalar::from_canonical_bytes(s)).ok_or_else(|| self.bad())?;
+    ) -> Result<(), CryptoError> {
+        let (r_bytes, point) = self.recompute_r(message, signature)?;
+        self.accept(&r_bytes, &point, &point.compress())
+    }
+
+    /// `k = SHA-512(R ‖ A ‖ M) mod ℓ`, the message given in parts.
+    pub(crate) fn challenge(&self, r_bytes: &[u8], message: &[&[u8]]) -> Scalar {
         let mut hash = Sha512::new();
-        hash.update(r);
+        hash.update(r_bytes);
         hash.update(self.id.0);
         for part in message {
             hash.update(part);
         }
-        let k = Scalar::from_bytes_mod_order_wide(&hash.finalize().into());
-        let minus_a = self
-            .minus_a
-            .get_or_init(|| FixedBase::new(&-self.key.to_edwards()));
-        Ok(BASEPOINT.mul(&s) + minus_a.mul(&k))
+        Scalar::from_bytes_mod_order_wide(&hash.finalize().into())
     }
 
-    /// Steps 5, 2 and 3 of the module docs, given `R'` and its encoding.
-    fn accept(
+    /// Check 1 of the module docs and the point `R' = [S]B − [k]A`, with the `R` bytes.
+    fn recompute_r(
         &self,
+        message: &[&[u8]],
         signature: &[u8],
+    ) -> Result<([u8; 32], EdwardsPoint), CryptoError> {
+        let bytes = self.signature_bytes(signature)?;
+        let (r_bytes, s) = bytes.split_at(32);
+        let s = canonical_scalar(s).ok_or_else(|| self.bad())?;
+        let k = self.challenge(r_bytes, message);
+        let r: [u8; 32] = r_bytes.try_into().map_err(|_| self.bad())?;
+        Ok((r, BASEPOINT.mul(&s) + self.minus_a().mul(&k)))
+    }
+
+    /// Multiples of `−A`, built on first use.
+    pub(crate) fn minus_a(&self) -> &FixedBase {
+        self.minus_a
+            .get_or_init(|| FixedBase::new(&-self.key.to_edwards()))
+    }
+
+    /// Checks 2, 3 and 5 of the module docs, given `R'` and its encoding.
+    pub(crate) fn accept(
+        &self,
+        r_bytes: &[u8; 32],
         recomputed: &EdwardsPoint,
         encoding: &CompressedEdwardsY,
     ) -> Result<(), CryptoError> {
-        if signature.get(..32) == Some(encoding.as_bytes().as_slice())
-            && !recomputed.is_small_order()
-        {
-            Ok(())
+        let valid = if r_bytes == encoding.as_bytes() {
+            !recomputed.is_small_order()
         } else {
-            Err(self.bad())
-        }
+            decode_r(r_bytes).is_some_and(|r| (recomputed - r).mul_by_cofactor().is_identity())
+        };
+        if valid { Ok(()) } else { Err(self.bad()) }
     }
 
-    fn signature_bytes(&self, signature: &[u8]) -> Result<[u8; 64], CryptoError> {
+    pub(crate) fn signature_bytes(&self, signature: &[u8]) -> Result<[u8; 64], CryptoError> {
         signature
             .try_into()
             .map_err(|_| CryptoError::SignatureLength {
@@ -319,9 +334,31 @@ impl PublicKey {
             })
     }
 
-    fn bad(&self) -> CryptoError {
+    pub(crate) fn bad(&self) -> CryptoError {
         CryptoError::BadSignature { author: self.id }
     }
+}
+
+/// `S` if its 32 bytes are canonical (`S < ℓ`), check 1.
+pub(crate) fn canonical_scalar(bytes: &[u8]) -> Option<Scalar> {
+    let bytes: [u8; 32] = bytes.try_into().ok()?;
+    Option::from(Scalar::from_canonical_bytes(bytes))
+}
+
+/// `R` if its 32 bytes are the canonical encoding of a point not of small order, checks 2
+/// and 3.
+pub(crate) fn decode_r(bytes: &[u8]) -> Option<EdwardsPoint> {
+    let bytes: [u8; 32] = bytes.try_into().ok()?;
+    let point = CompressedEdwardsY(bytes).decompress()?;
+    (point.compress().to_bytes() == bytes && !point.is_small_order()).then_some(point)
+}
+
+/// `SIGN_TAG || payload`.
+fn tagged(payload: &[u8]) -> Vec<u8> {
+    let mut message = Vec::with_capacity(SIGN_TAG.len() + payload.len());
+    message.extend_from_slice(SIGN_TAG);
+    message.extend_from_slice(payload);
+    message
 }
 
 /// `SHA-256(EVENT_ID_TAG || payload)`.
@@ -424,7 +461,8 @@ mod tests {
         assert!(PublicKey::from_hub_id(HubId(p_plus_one)).is_err());
     }
 
-    /// The fast path's verdict and `verify_strict`'s on one input, asserted equal; returned.
+    /// The fast path's verdict and the reference's on one input, asserted equal; returned.
+    /// Whatever `verify_strict` (cofactorless) accepts, the rule accepts too.
     fn same_verdict(key: &PublicKey, message: &[u8], signature: &[u8]) -> bool {
         let fast = key.verify_raw(message, signature);
         let reference = key.verify_raw_reference(message, signature);
@@ -434,6 +472,15 @@ mod tests {
             "verdicts differ for key {} signature {}",
             key.hub_id().to_hex(),
             hex::encode(signature)
+        );
+        let strict = signature.try_into().is_ok_and(|bytes: [u8; 64]| {
+            key.key
+                .verify_strict(message, &Signature::from_bytes(&bytes))
+                .is_ok()
+        });
+        assert!(
+            !strict || fast.is_ok(),
+            "verify_strict accepts, the rule refuses"
         );
         fast.is_ok()
     }
@@ -471,7 +518,7 @@ mod tests {
     }
 
     #[test]
-    fn fast_path_agrees_with_verify_strict_on_adversarial_signatures() {
+    fn fast_path_agrees_with_the_reference_on_adversarial_signatures() {
         use curve25519_dalek::constants::EIGHT_TORSION;
         let signing = SigningKey::from_bytes(&[9; 32]);
         let a = signing.to_scalar();
@@ -532,7 +579,8 @@ mod tests {
                 tally(ok);
             }
         }
-        // A mixed-order key A' = [a]B + T8: valid iff 8 divides k, under both verifiers.
+        // A mixed-order key A' = [a]B + T8: the cofactor removes [k]T8, so every signature is
+        // valid (verify_strict accepts only those where 8 divides k).
         let mixed = HubId(
             (EdwardsPoint::mul_base(&a) + EIGHT_TORSION[1])
                 .compress()
@@ -547,58 +595,16 @@ mod tests {
                 mixed_accepted += 1;
             }
         }
-        // Both outcomes happen, so the comparisons above were not all of one kind.
-        assert!(
-            mixed_accepted > 0 && mixed_accepted < 64,
-            "{mixed_accepted}"
-        );
+        assert_eq!(mixed_accepted, 64);
         assert!(
             accepted >= 8 && refused >= 30,
             "{accepted} accepted, {refused} refused"
         );
     }
 
-    #[test]
-    fn batched_verdicts_are_the_single_verdicts_in_order() {
-        let keys: Vec<SecretKey> = (1..=3).map(key).collect();
-        let publics: Vec<PublicKey> = keys
-            .iter()
-            .map(|k| PublicKey::from_hub_id(k.hub_id()).unwrap())
-            .collect();
-        let payloads: Vec<Vec<u8>> = (0..40u8).map(|n| vec![n; 1 + usize::from(n)]).collect();
-        let mut signatures: Vec<Vec<u8>> = payloads
-            .iter()
-            .enumerate()
-            .map(|(i, p)| keys[i % 3].sign_payload(p).to_vec())
-            .collect();
-        signatures[5][3] ^= 1; // R changed
-        signatures[6][40] ^= 1; // S changed
-        signatures[7].truncate(10); // wrong length
-        signatures[8][63] |= 0xf0; // S >= ℓ
-        let items: Vec<PayloadSignature<'_>> = payloads
-            .iter()
-            .zip(&signatures)
-            .enumerate()
-            .map(|(i, (payload, signature))| PayloadSignature {
-                key: &publics[(i + usize::from(i == 9)) % 3], // #9 claims the wrong signer
-                payload,
-                signature,
-            })
-            .collect();
-        let batch = verify_payloads(&items);
-        for (i, (item, verdict)) in items.iter().zip(&batch).enumerate() {
-            let reference = item
-                .key
-                .verify_payload_reference(item.payload, item.signature);
-            assert_eq!(verdict, &reference, "item {i}");
-            assert_eq!(verdict.is_ok(), !(5..=9).contains(&i), "item {i}");
-        }
-        assert!(verify_payloads(&[]).is_empty());
-    }
-
     proptest::proptest! {
         #[test]
-        fn fast_path_agrees_with_verify_strict_on_mutations(
+        fn fast_path_agrees_with_the_reference_on_mutations(
             seed in proptest::prelude::any::<[u8; 32]>(),
             message in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
             flip_signature in proptest::option::of((0usize..64, 0u8..8)),

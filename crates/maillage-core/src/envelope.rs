@@ -9,7 +9,8 @@
 //! 4. the author is a hub of the charter (observers author nothing);
 //! 5. `seq >= 1`; `prev` is empty iff `seq == 1`, else 32 bytes;
 //! 6. at most [`DEPS_MAX`] deps, each well formed, on another feed, none repeated;
-//! 7. the signature verifies strictly over `"maillage/v1/sign\0" || payload`.
+//! 7. the signature verifies (the cofactored strict rule, [`crate::crypto`]) over
+//!    `"maillage/v1/sign\0" || payload`.
 //!
 //! The payload bytes are kept exactly as received: they are what is hashed, stored and
 //! forwarded. Nothing here re-encodes a payload.
@@ -284,7 +285,7 @@ pub fn verify_event(
 }
 
 /// [`verify_event`] over many events: the same verdicts, in input order, with the signatures
-/// checked together (one field inversion for the whole slice, `crypto::verify_payloads`).
+/// checked together (one batch equation for the whole slice, [`crate::batch`]).
 pub fn verify_events(
     batch: Vec<pb::SignedEvent>,
     charter: &Charter,

@@ -9,6 +9,7 @@
 //! Wire types come from `maillage-proto`; they are turned into checked types here with
 //! `TryFrom`-style functions that return errors naming what was expected and what was found.
 
+pub mod batch;
 pub mod causal;
 pub mod chain;
 pub mod charter;
@@ -32,6 +33,7 @@ pub mod personal;
 pub mod rejection;
 mod rejection_fr;
 pub mod seeded;
+pub mod sigcorpus;
 #[cfg(test)]
 pub(crate) mod switches;
 pub mod territory;

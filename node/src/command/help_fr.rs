@@ -479,6 +479,19 @@ pub(super) const HELP_FR: &[(&str, &str)] = &[
     ),
     ("Events per measurement", "Événements par mesure"),
     (
+        "The signature rule's verdicts compared three ways (single, reference, batch) on generated honest and adversarial signatures, then each path's speed against bare verify_strict on one core and on every core",
+        "Les verdicts de la règle de signature comparés de trois façons (unitaire, référence, lot) sur des signatures générées, honnêtes et malveillantes, puis la vitesse de chaque chemin face à verify_strict brut sur un cœur et sur tous les cœurs",
+    ),
+    (
+        "Signatures whose verdicts are compared",
+        "Signatures dont les verdicts sont comparés",
+    ),
+    (
+        "Signatures per batch (one key each, as a slice of one feed's events)",
+        "Signatures par lot (une clé chacun, comme une tranche des événements d'un flux)",
+    ),
+    ("Corpus seed", "Graine du corpus"),
+    (
         "Runs (medians are reported)",
         "Exécutions (les médianes sont données)",
     ),

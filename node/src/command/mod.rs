@@ -561,6 +561,26 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The signature rule's verdicts compared three ways (single, reference, batch) on
+    /// generated honest and adversarial signatures, then each path's speed against bare
+    /// verify_strict on one core and on every core.
+    Signatures {
+        /// Signatures whose verdicts are compared.
+        #[arg(long, default_value_t = 1_000_000)]
+        count: usize,
+        /// Signatures per batch (one key each, as a slice of one feed's events).
+        #[arg(long, default_value_t = 64)]
+        batch: usize,
+        /// Runs (medians are reported).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Corpus seed.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
     /// A fresh observer catches up a generated history (15 feeds) from a hub over loopback
     /// gRPC, end to end (receive, verify, store, fold), against bare verify_strict on every
     /// core in the same run; bytes on the wire per event; latency of the owner-side transfer
