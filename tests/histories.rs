@@ -128,7 +128,7 @@ impl Builder {
 
     /// Signs `body` as `who` with the deps an honest node names, folds it, checks `expect`.
     fn sign(&mut self, who: &'static str, body: Body, expect: &str, note: &str) -> VerifiedEvent {
-        let deps = self.ledger.next_deps_for(&Self::hub(who), &body, &[]);
+        let deps = self.ledger.next_deps(&Self::hub(who));
         self.sign_with(who, body, deps, expect, note)
     }
 
@@ -185,7 +185,7 @@ impl Builder {
         expect: &str,
         note: &str,
     ) -> VerifiedEvent {
-        let deps = self.ledger.next_deps_for(&Self::hub(who), &body, &[]);
+        let deps = self.ledger.next_deps(&Self::hub(who));
         self.wall_ms += 60_000;
         let event = self
             .writers

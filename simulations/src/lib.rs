@@ -113,6 +113,14 @@ pub struct Outcome {
     /// Copies of each event received, all nodes together (a node that pulls from k peers
     /// may receive an event k times).
     pub copies_per_event: f64,
+    /// Signed bytes (payload and signature) of an event, mean over the converged log.
+    pub signed_bytes_per_event: f64,
+    /// The largest signed event of the log, bytes.
+    pub signed_bytes_max: u64,
+    /// Deps an event names, mean over the log.
+    pub deps_per_event: f64,
+    /// The most deps an event of the log names.
+    pub deps_max: u64,
     /// Simulated seconds played.
     pub simulated_s: f64,
     /// Wall-clock seconds the run took.
@@ -800,6 +808,8 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
     }
     let events = states[0].stored;
     let bytes: u64 = states.iter().map(|s| s.bytes_received).sum();
+    let sizes = honest.first().map(|n| n.signed_sizes()).unwrap_or_default();
+    let logged = sizes.len().max(1) as f64;
     let converged_ms = converged_at.unwrap_or_default();
     Ok(Outcome {
         scenario: scenario.name.clone(),
@@ -813,6 +823,10 @@ pub fn run(scenario: &Scenario, seed: u64, scenario_path: &str) -> Result<Outcom
             / events.max(1) as f64,
         copies_per_event: states.iter().map(|s| s.events_received).sum::<u64>() as f64
             / events.max(1) as f64,
+        signed_bytes_per_event: sizes.iter().map(|(b, _)| *b as f64).sum::<f64>() / logged,
+        signed_bytes_max: sizes.iter().map(|(b, _)| *b as u64).max().unwrap_or(0),
+        deps_per_event: sizes.iter().map(|(_, d)| *d as f64).sum::<f64>() / logged,
+        deps_max: sizes.iter().map(|(_, d)| *d as u64).max().unwrap_or(0),
         simulated_s: sim.elapsed().as_secs_f64(),
         wall_s: started.elapsed().as_secs_f64(),
         domain,

@@ -104,6 +104,13 @@ fn main() -> ExitCode {
                         outcome.wall_s,
                         &outcome.trace_hash[..16]
                     );
+                    println!(
+                        "  signed events: {:.0} bytes on average ({} at most), {:.2} deps on average ({} at most)",
+                        outcome.signed_bytes_per_event,
+                        outcome.signed_bytes_max,
+                        outcome.deps_per_event,
+                        outcome.deps_max
+                    );
                     let d = &outcome.domain;
                     if d.visits > 0 {
                         println!(

@@ -208,9 +208,9 @@ impl Signer {
     ) -> Result<VerifiedEvent, AppError> {
         self.may_sign()?;
         let mut writer = lock(&self.writer);
-        let deps = ledger.next_deps_for(&self.me, &body, relies_on);
         let hlc = writer.next_hlc(sim_now_ms());
-        match ledger.evaluate(self.me, hlc, &deps, &body) {
+        let (deps, verdict) = ledger.plan(self.me, hlc, &body, relies_on);
+        match verdict {
             Evaluation::Accepted => {}
             Evaluation::Rejected(rejection) => return Err(AppError::rule(&rejection)),
             Evaluation::Invalid(why) => return Err(AppError::invalid_field("event", why)),
@@ -232,7 +232,7 @@ impl Signer {
         body: pb::event::Body,
     ) -> Result<VerifiedEvent, AppError> {
         let mut writer = lock(&self.writer);
-        let deps = ledger.next_deps(&self.me);
+        let deps = ledger.deps_without_judging(&self.me, &body, &[]);
         let hlc = writer.next_hlc(sim_now_ms());
         self.append(&mut writer, ledger, body, deps, hlc)
     }
@@ -873,6 +873,27 @@ impl SimNode {
     }
 
     /// What the runner checks.
+    /// The events this node stores, all feeds: (signed bytes — payload and signature —, deps),
+    /// one pair per event.
+    pub fn signed_sizes(&self) -> Vec<(usize, usize)> {
+        let store = self.store();
+        let mut sizes = Vec::new();
+        for author in store.frontier().keys() {
+            let mut after = 0;
+            while let Ok(events) = store.range(author, after, 512) {
+                let Some(last) = events.last() else { break };
+                after = last.seq;
+                sizes.extend(events.iter().map(|e| {
+                    (
+                        e.signed.payload.len() + e.signed.signature.len(),
+                        e.deps.len(),
+                    )
+                }));
+            }
+        }
+        sizes
+    }
+
     pub fn state(&self) -> NodeState {
         let store = self.store();
         let ledger = lock(&self.ledger);

@@ -664,9 +664,9 @@ impl Node {
         let mut pending: Vec<VerifiedEvent> = Vec::new();
         let mut done = 0;
         for Draft { body, personal } in bodies {
-            let deps = views.next_deps_for(&me, &body, relies_on);
             let hlc = writer.next_hlc(self.clock.now_ms());
-            match views.evaluate(me, hlc, &deps, &body) {
+            let (deps, verdict) = views.plan(me, hlc, &body, relies_on);
+            match verdict {
                 Evaluation::Accepted => {}
                 Evaluation::Rejected(rejection) => {
                     outcomes.push(Err(AppError::rule(&rejection)));

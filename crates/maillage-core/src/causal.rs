@@ -339,6 +339,11 @@ impl CausalIndex {
         self.feeds.get(feed as usize)?.ids.get(index).copied()
     }
 
+    /// Applied events of `author`'s feed; `None` for a key that is not a member.
+    pub fn applied_seq(&self, author: &HubId) -> Option<u64> {
+        Some(self.applied_in(self.members.index(author)?))
+    }
+
     /// Applied events of the feed of member `feed` (by index).
     pub fn applied_in(&self, feed: u32) -> u64 {
         self.feeds

@@ -32,7 +32,7 @@ pub use crate::version::{PROTOCOL_VERSION, SUPPORTED_VERSIONS};
 /// Largest payload accepted (64 KiB).
 pub const PAYLOAD_BYTES_MAX: usize = 64 * 1024;
 /// Largest number of deps in one event.
-pub const DEPS_MAX: usize = 64;
+pub const DEPS_MAX: usize = 16;
 /// Largest encoded `SignedEvent` (payload, signature, personal part and framing).
 pub const SIGNED_EVENT_BYTES_MAX: usize =
     PAYLOAD_BYTES_MAX + 128 + crate::personal::PART_BYTES_MAX + 8;

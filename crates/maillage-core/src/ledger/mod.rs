@@ -145,22 +145,17 @@ impl Ledger {
         outcome
     }
 
-    /// The deps a new event of `author` names: the applied heads of the other feeds it has
-    /// not named yet (see [`CausalIndex::next_deps`]), so that its past is everything these
-    /// views hold.
+    /// The applied heads of the other feeds that advanced beyond what `author`'s last event
+    /// had in its past: the deps that would make a new event's past everything these views
+    /// hold. Unbounded: [`Ledger::plan`] picks the few an event names.
     pub fn next_deps(&self, author: &HubId) -> Vec<EventRef> {
-        self.next_deps_relying_on(author, &[])
+        self.s.causal.next_deps(author, usize::MAX, &[])
     }
 
-    /// [`Ledger::next_deps`], naming first the heads of the feeds in `relies_on` (authors of
-    /// events the new one must have in its past: the transfer it redeems), and of the author
-    /// of any event `body` names (the claim it answers).
-    pub fn next_deps_for(
-        &self,
-        author: &HubId,
-        body: &pb::event::Body,
-        relies_on: &[HubId],
-    ) -> Vec<EventRef> {
+    /// The feeds a new event of `author` with `body` relies on: those of `relies_on` (authors
+    /// of events it must have in its past: the transfer it redeems) and the author of any
+    /// event `body` names (the claim it answers).
+    fn relied_feeds(body: &pb::event::Body, relies_on: &[HubId]) -> Vec<HubId> {
         let mut first = relies_on.to_vec();
         let named = match body {
             pb::event::Body::VoucherRedeemed(r) => r.claim.as_ref(),
@@ -170,13 +165,101 @@ impl Ledger {
         if let Some(author) = named.and_then(|r| HubId::try_from(r.author.as_slice()).ok()) {
             first.push(author);
         }
-        self.next_deps_relying_on(author, &first)
+        first
     }
 
-    fn next_deps_relying_on(&self, author: &HubId, first: &[HubId]) -> Vec<EventRef> {
-        self.s
-            .causal
-            .next_deps(author, crate::envelope::DEPS_MAX, first)
+    /// The deps [`Ledger::plan`] tries first, without judging the event: the heads of the
+    /// feeds it relies on, and one more advanced head, rotating with the seq. What a hub that
+    /// signs without judging names (the simulator's misbehaving hubs).
+    pub fn deps_without_judging(
+        &self,
+        author: &HubId,
+        body: &pb::event::Body,
+        relies_on: &[HubId],
+    ) -> Vec<EventRef> {
+        let first = Self::relied_feeds(body, relies_on);
+        let advanced = self.s.causal.next_deps(author, usize::MAX, &first);
+        self.few_deps(author, &advanced, &first)
+    }
+
+    fn few_deps(&self, author: &HubId, advanced: &[EventRef], first: &[HubId]) -> Vec<EventRef> {
+        let mut chosen: Vec<EventRef> = advanced
+            .iter()
+            .filter(|d| first.contains(&d.author))
+            .take(crate::envelope::DEPS_MAX - 1)
+            .copied()
+            .collect();
+        let others: Vec<&EventRef> = advanced
+            .iter()
+            .filter(|d| !first.contains(&d.author))
+            .collect();
+        if !others.is_empty() {
+            let seq = self.s.causal.applied_seq(author).unwrap_or(0) + 1;
+            let turn = usize::try_from(seq).unwrap_or(0) % others.len();
+            chosen.push(*others[turn]);
+        }
+        chosen.sort_by_key(|d| d.author);
+        chosen
+    }
+
+    /// The deps a new event of `author` with `body` names, with the rules' verdict on it
+    /// (protocol §3, "Choosing deps"). An honest node signs only an [`Evaluation::Accepted`]
+    /// plan, and then:
+    /// - these views accept the event as a whole: judged with every advanced head as a dep,
+    ///   its past is everything they hold;
+    /// - its few deps give it a past in which the rules accept it too: the heads of the feeds
+    ///   it relies on and one more head (rotating with the seq, so that pasts keep growing),
+    ///   or, when the rules need more, the smallest set found by dropping advanced heads one by
+    ///   one while the rules still accept. At most [`crate::envelope::DEPS_MAX`].
+    pub fn plan(
+        &self,
+        author: HubId,
+        hlc: u64,
+        body: &pb::event::Body,
+        relies_on: &[HubId],
+    ) -> (Vec<EventRef>, Evaluation) {
+        let first = Self::relied_feeds(body, relies_on);
+        let advanced = self.s.causal.next_deps(&author, usize::MAX, &first);
+        let chosen = self.few_deps(&author, &advanced, &first);
+        let whole = self.evaluate(author, hlc, &advanced, body);
+        if whole != Evaluation::Accepted {
+            return (chosen, whole);
+        }
+        if self.evaluate(author, hlc, &chosen, body) == Evaluation::Accepted {
+            return (chosen, Evaluation::Accepted);
+        }
+        let max = crate::envelope::DEPS_MAX;
+        let others: Vec<EventRef> = advanced
+            .iter()
+            .filter(|d| !first.contains(&d.author))
+            .copied()
+            .collect();
+        // The rules need more of the past: drop what they accept without, the feeds the event
+        // does not rely on first.
+        let mut needed = advanced.clone();
+        let order: Vec<EventRef> = others
+            .iter()
+            .chain(advanced.iter().filter(|d| first.contains(&d.author)))
+            .copied()
+            .collect();
+        for dep in order {
+            let without: Vec<EventRef> = needed.iter().filter(|d| **d != dep).copied().collect();
+            if self.evaluate(author, hlc, &without, body) == Evaluation::Accepted {
+                needed = without;
+            }
+        }
+        needed.sort_by_key(|d| d.author);
+        if needed.len() <= max {
+            return (needed, Evaluation::Accepted);
+        }
+        let found = needed.len();
+        (
+            needed,
+            Evaluation::Invalid(format!(
+                "the rules accept this event only with {found} feeds in its past, more than \
+                 the {max} deps an event names: wait until other hubs' events cover them"
+            )),
+        )
     }
 
     /// What the rules say of `body` as the next event of `author` with `deps` and `hlc`,

@@ -57,6 +57,31 @@ pub const NAMES: [&str; 6] = [
 ];
 pub const SERVICE: &str = "Aide aux démarches administratives";
 
+/// Hub `i`'s name: the six named hubs, then "Hub 7", "Hub 8"…
+fn name_of(i: usize) -> String {
+    NAMES
+        .get(i)
+        .map_or_else(|| format!("Hub {}", i + 1), |n| (*n).to_owned())
+}
+
+/// Hub `i`'s territories: the six of [`TERRITORIES`], then one département each among those
+/// they leave (a world of up to 66 hubs).
+pub fn territories_of(i: usize) -> Vec<String> {
+    if let Some(t) = TERRITORIES.get(i) {
+        return t.iter().map(|t| t.to_string()).collect();
+    }
+    let taken: Vec<&str> = TERRITORIES.iter().flat_map(|t| t.iter().copied()).collect();
+    let free: Vec<String> = (1..=95)
+        .filter(|d| *d != 20)
+        .map(|d| format!("{d:02}"))
+        .chain(["2A", "2B"].map(String::from))
+        .chain((971..=978).map(|d| d.to_string()))
+        .chain(["984", "986", "987", "989"].map(String::from))
+        .filter(|d| !taken.contains(&d.as_str()))
+        .collect();
+    vec![free[i - TERRITORIES.len()].clone()]
+}
+
 impl World {
     pub fn new(hubs: usize) -> Self {
         Self::with_threshold(hubs, 1)
@@ -73,9 +98,9 @@ impl World {
             .enumerate()
             .map(|(i, k)| MemberSpec {
                 key: k.hub_id(),
-                name: NAMES[i].into(),
+                name: name_of(i),
                 role: Role::Hub,
-                territories: TERRITORIES[i].iter().map(|t| t.to_string()).collect(),
+                territories: territories_of(i),
             })
             .collect();
         let charter = Arc::new(Charter::found("Test federation", threshold, members).unwrap());
@@ -84,8 +109,8 @@ impl World {
             .enumerate()
             .map(|(i, k)| Hub {
                 id: k.hub_id(),
-                name: NAMES[i].into(),
-                territories: TERRITORIES[i].iter().map(|t| t.to_string()).collect(),
+                name: name_of(i),
+                territories: territories_of(i),
                 writer: FeedWriter::new(k, charter.federation_id(), None, 0, MAX_AHEAD_MS_DEFAULT),
                 known: BTreeMap::new(),
                 wall_ms: T0_MS,
