@@ -202,6 +202,23 @@ mod tests {
         out
     }
 
+    /// The signatures of `payloads` by `key`, in order.
+    fn one_key<'a>(
+        key: &'a PublicKey,
+        payloads: &'a [Vec<u8>],
+        signatures: &'a [Vec<u8>],
+    ) -> Vec<PayloadSignature<'a>> {
+        payloads
+            .iter()
+            .zip(signatures)
+            .map(|(payload, signature)| PayloadSignature {
+                key,
+                payload,
+                signature,
+            })
+            .collect()
+    }
+
     /// Whether the batch equation (step 2) holds over `items`.
     fn holds(items: &[PayloadSignature<'_>]) -> bool {
         let prepared: Vec<_> = items.iter().map(|item| prepare(item, SIGN_TAG)).collect();
@@ -314,15 +331,7 @@ mod tests {
                 // The small-order R was made for payload 0: put it there too.
                 signatures[0] = bad;
             }
-            let items: Vec<PayloadSignature<'_>> = payloads
-                .iter()
-                .zip(&signatures)
-                .map(|(payload, signature)| PayloadSignature {
-                    key: &public,
-                    payload,
-                    signature,
-                })
-                .collect();
+            let items = one_key(&public, &payloads, &signatures);
             let expected = if at == 200 { vec![0, 200] } else { vec![at] };
             assert_eq!(refused(&items), expected, "bad signature at {at}");
         }
@@ -345,15 +354,7 @@ mod tests {
             let moved = if sign > 0 { s + delta } else { s - delta };
             signatures[i][32..].copy_from_slice(moved.as_bytes());
         }
-        let items: Vec<PayloadSignature<'_>> = payloads
-            .iter()
-            .zip(&signatures)
-            .map(|(payload, signature)| PayloadSignature {
-                key: &public,
-                payload,
-                signature,
-            })
-            .collect();
+        let items = one_key(&public, &payloads, &signatures);
         assert_eq!(refused(&items), vec![2, 6]);
     }
 
@@ -378,15 +379,7 @@ mod tests {
                 )
             })
             .collect();
-        let items: Vec<PayloadSignature<'_>> = payloads
-            .iter()
-            .zip(&signatures)
-            .map(|(payload, signature)| PayloadSignature {
-                key: &public,
-                payload,
-                signature,
-            })
-            .collect();
+        let items = one_key(&public, &payloads, &signatures);
         assert!(refused(&items).is_empty());
         assert!(holds(&items));
         let strict: usize = items

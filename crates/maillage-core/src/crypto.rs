@@ -176,8 +176,6 @@ impl fmt::Debug for PublicKey {
     }
 }
 
-pub use crate::batch::{PayloadSignature, verify_payloads};
-
 impl PublicKey {
     /// Accepts only canonical encodings of points that are not of small order.
     pub fn from_hub_id(id: HubId) -> Result<Self, CryptoError> {

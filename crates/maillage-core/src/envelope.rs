@@ -294,19 +294,19 @@ pub fn verify_events(
         .iter()
         .map(|signed| check_unsigned(signed, charter))
         .collect();
-    let signatures: Vec<crypto::PayloadSignature<'_>> = checked
+    let signatures: Vec<crate::batch::PayloadSignature<'_>> = checked
         .iter()
         .zip(&batch)
         .filter_map(|(checked, signed)| {
             let (_, key) = checked.as_ref().ok()?;
-            Some(crypto::PayloadSignature {
+            Some(crate::batch::PayloadSignature {
                 key,
                 payload: &signed.payload,
                 signature: &signed.signature,
             })
         })
         .collect();
-    let mut verdicts = crypto::verify_payloads(&signatures).into_iter();
+    let mut verdicts = crate::batch::verify_payloads(&signatures).into_iter();
     let headers: Vec<Result<CheckedHeader, EnvelopeError>> = checked
         .into_iter()
         .map(|checked| checked.map(|(header, _)| header))
