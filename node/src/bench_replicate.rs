@@ -361,6 +361,7 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
                     .collect(),
                 batch_events_max: 0,
                 follow: false,
+                named_only: false,
             })
             .await?;
         let mut bytes = 0u64;

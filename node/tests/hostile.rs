@@ -178,6 +178,7 @@ async fn attack(
                                 ranges: Vec::new(),
                                 batch_events_max: 4096,
                                 follow: true,
+                                named_only: false,
                             },
                         ))
                         .await

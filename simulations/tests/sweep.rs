@@ -266,3 +266,25 @@ fn keys_rotated_stolen_and_recovered_keep_every_invariant_over_seeds() {
         assert!(d.successor_visits > 0, "{name}: {d:?}");
     }
 }
+
+/// Fifteen hubs and two observers in a full mesh, through partitions and a crash: each feed is
+/// pulled from one peer at a time, so each node receives each event about once (every peer
+/// sent it before: 8 to 9 copies per node), and the bytes per event stay small (the deps no
+/// longer name every feed's head).
+#[test]
+fn in_a_full_mesh_each_event_is_received_about_once() {
+    let (scenario, path) = scenario("moving-people-15.toml");
+    let nodes = (scenario.hubs + scenario.observers) as f64;
+    let outcome = run(&scenario, 1, &path).unwrap_or_else(|f| panic!("{f}"));
+    let per_node = outcome.copies_per_event / nodes;
+    assert!(
+        per_node <= 1.5,
+        "{per_node:.2} copies per node: {outcome:?}"
+    );
+    assert!(
+        outcome.bytes_per_event <= 15_000.0,
+        "{:.0} bytes per event over the network",
+        outcome.bytes_per_event
+    );
+    assert!(outcome.deps_max <= 16 && outcome.signed_bytes_per_event <= 800.0);
+}

@@ -379,13 +379,19 @@ pub async fn run_link(
             p.state = "connecting".into();
         });
         let started = replica.now_ms();
-        match session(&replica, &peer, connector.as_ref(), &mut shutdown).await {
+        let outcome = session(&replica, &peer, connector.as_ref(), &mut shutdown).await;
+        if !matches!(outcome, Err(LinkError::Resync)) {
+            // Down or stopped: the feeds it was the source of go to other links.
+            replica.release_sources(&name);
+        }
+        match outcome {
             Ok(()) => {
                 replica.update_peer(&name, |p| p.state = "stopped".into());
                 return;
             }
             Err(LinkError::Resync) => {
-                // Not a failure: redial at once, the new plan takes what the old one left out.
+                // Not a failure: redial at once, the new plan takes what the old one left out
+                // (the feeds this link is the source of stay its own meanwhile).
                 tracing::info!(peer = %name, "link to peer: planning the pull again");
                 delay_ms = replica.config.retry_min_ms.max(1);
                 continue;
@@ -452,6 +458,7 @@ async fn session(
     let name = peer.address.clone();
     // Subscribed before the pull is planned: a branch chosen while planning is not missed.
     let mut resync = replica.resync_signal();
+    let mut sources = replica.sources_signal();
     // A peer that accepts the connection but never answers must not hold the link: the
     // handshake and the frontier exchange share the stall deadline.
     let stall = Duration::from_millis(replica.config.stall_timeout_ms.max(1));
@@ -514,14 +521,41 @@ async fn session(
         p.state = "catching-up".into();
         p.last_contact_ms = replica.now_ms();
     });
+    // One source per feed: this link pulls the feeds it is the source of, and from every
+    // peer the feeds whose head the peer disagrees with (a fork proof is being built) and the
+    // forked ones (whichever branch an amendment keeps, some peer holds it).
+    let mut forced: BTreeSet<HubId> = pull.suspected_forks.iter().map(|(a, _)| *a).collect();
+    forced.extend(replica.store.forks().into_keys());
+    let wanted: Vec<HubId> = pull
+        .ranges
+        .iter()
+        .map(|(author, _)| *author)
+        .filter(|author| !forced.contains(author))
+        .collect();
+    let claim = replica.claim_sources(&name, peer_key, &wanted);
+    let mut ranges: Vec<(HubId, u64)> = pull
+        .ranges
+        .iter()
+        .filter(|(author, _)| claim.feeds.contains(author) || forced.contains(author))
+        .copied()
+        .collect();
+    // A frozen feed the plan leaves out is still followed from what this node holds: the
+    // store takes its valid prefix, and the branch an amendment keeps once it is folded.
+    let held = replica.store.frontier();
+    for author in &forced {
+        if !ranges.iter().any(|(a, _)| a == author) {
+            ranges.push((*author, held.get(author).map_or(0, |h| h.seq)));
+        }
+    }
+    ranges.sort_by_key(|(author, _)| *author);
     let lag = pull
         .lag
-        .values()
-        .fold(0u64, |sum, l| sum.saturating_add(*l));
-    tracing::info!(peer = %name, key = %peer_key.short(), lag, "link up: pulling");
+        .iter()
+        .filter(|(author, _)| claim.feeds.contains(author))
+        .fold(0u64, |sum, (_, l)| sum.saturating_add(*l));
+    tracing::info!(peer = %name, key = %peer_key.short(), lag, feeds = ranges.len(), "link up: pulling");
     let pull_request = client.pull(pb::PullRequest {
-        ranges: pull
-            .ranges
+        ranges: ranges
             .iter()
             .map(|(author, after)| pb::PullRange {
                 author: author.0.to_vec(),
@@ -530,6 +564,7 @@ async fn session(
             .collect(),
         batch_events_max: replica.config.batch_events_max as u32,
         follow: true,
+        named_only: true,
     });
     let mut stream = tokio::time::timeout(stall, pull_request)
         .await
@@ -597,6 +632,11 @@ async fn session(
             biased;
             _ = shutdown.changed() => break Ok(()),
             _ = resync.changed() => break Err(LinkError::Resync),
+            _ = sources.changed() => {
+                if replica.must_replan(&name, &claim.feeds) {
+                    break Err(LinkError::Resync);
+                }
+            }
             report = report_rx.recv() => match report {
                 Some(Ok(report)) => {
                     if !report.forks.is_empty() {
@@ -627,6 +667,19 @@ async fn session(
                         } else if verify_tx.send(batch.events).await.is_err() {
                             break Err(LinkError::Store("the verification stage stopped".into()));
                         }
+                    }
+                    let heard: Vec<(HubId, u64, maillage_core::EventId)> = batch
+                        .heard
+                        .iter()
+                        .filter_map(|h| {
+                            let author = HubId::try_from(h.author.as_slice()).ok()?;
+                            let id = maillage_core::EventId::try_from(h.id.as_slice()).ok()?;
+                            let known = replica.charter.member(&author).is_some();
+                            known.then_some((author, h.seq, id))
+                        })
+                        .collect();
+                    if replica.heard(&name, peer_key, &heard) {
+                        break Err(LinkError::Resync);
                     }
                     if batch.caught_up && !live {
                         live = true;

@@ -11,6 +11,8 @@
 //! - [`client`]: an authenticated [`client::PeerClient`] and the self-healing link loop, over
 //!   an injectable [`client::Connector`] (TCP in the node, an in-process network in
 //!   simulations).
+//! - [`sources`]: which link each feed is pulled from (one source per feed, so each event
+//!   arrives about once), and when a stalled source is left behind. Sans-IO.
 //! - [`loglimit`]: warnings about what peers send, rate-limited per source.
 //! - [`server`]: serving the service over an injectable incoming stream.
 
@@ -21,6 +23,7 @@ pub mod plan;
 pub mod replica;
 pub mod server;
 pub mod service;
+pub mod sources;
 pub mod wire;
 
 pub use client::{Connector, LinkError, PeerClient, PeerConfig, TcpConnector, handshake, run_link};

@@ -12,7 +12,7 @@
 //! Size: the ingest path (verify, chain, fork proof, store, fold) and the session table are one
 //! critical section; keeping them together keeps the locking visible.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -29,6 +29,7 @@ use tokio::sync::watch;
 
 use crate::handshake::Sessions;
 use crate::loglimit::{LogLimiter, Verdict};
+use crate::sources::{Claim, Sources};
 
 /// What the node behind a replica does with what replication brings.
 pub trait Host: Send + Sync + 'static {
@@ -72,6 +73,9 @@ pub struct ReplicaConfig {
     /// A link whose peer offers no protocol version this node implements retries after this
     /// long: an upgrade takes an operator, not a few seconds.
     pub incompatible_retry_ms: u64,
+    /// A feed whose source link brought nothing for this long while another peer said it had
+    /// more is pulled from that peer instead ([`crate::sources`]).
+    pub source_fallback_ms: u64,
     /// The protocol versions this replica offers and accepts in handshakes. Always
     /// [`SUPPORTED_VERSIONS`] in a node (`node.toml` has no such setting); tests set another
     /// list to play a node of another release.
@@ -90,6 +94,7 @@ impl Default for ReplicaConfig {
             ingest_queue_batches: 4,
             rejections_kept: 100,
             incompatible_retry_ms: 60_000,
+            source_fallback_ms: 5_000,
             protocol_versions: SUPPORTED_VERSIONS.to_vec(),
         }
     }
@@ -308,6 +313,9 @@ pub struct PeerState {
     pub messages_received: u64,
     /// The peer's heads as far as this node knows (its frontier, then what it sent).
     pub heads: BTreeMap<HubId, u64>,
+    /// Heads the peer reported (`heard`) that this node did not hold yet when they came:
+    /// compared with the event it holds at that seq once it holds it (a fork shows there).
+    pub unchecked: BTreeMap<HubId, (u64, maillage_core::EventId)>,
 }
 
 /// What one ingest call did.
@@ -381,6 +389,10 @@ pub struct Replica {
     /// Bumped when the links must plan their pulls afresh: an amendment chose a branch of a
     /// forked feed this node does not hold yet, which the last plans left out.
     resync: watch::Sender<u64>,
+    /// Which link each feed is pulled from ([`crate::sources`]).
+    sources: Mutex<Sources>,
+    /// Bumped when a feed changed source or lost it: the links check whether to replan.
+    sources_changed: watch::Sender<u64>,
     /// The branches being taken from peers the links were last told about.
     resolving: Mutex<BTreeMap<HubId, (u64, maillage_core::EventId)>>,
     /// How many admitted keys the links' current plans know of ([`Replica::check_admitted`]).
@@ -503,6 +515,7 @@ impl Replica {
         let sessions = Sessions::new(nonce_key);
         let challenger = sessions.challenger();
         let charter_admitted = charter.admitted_count();
+        let sources = Sources::new(config.source_fallback_ms);
         Arc::new(Self {
             environment,
             charter,
@@ -513,6 +526,8 @@ impl Replica {
             changed: watch::channel(0).0,
             stopping: watch::channel(false).0,
             resync: watch::channel(0).0,
+            sources: Mutex::new(sources),
+            sources_changed: watch::channel(0).0,
             resolving: Mutex::new(BTreeMap::new()),
             admitted: std::sync::atomic::AtomicUsize::new(charter_admitted),
             sessions: Mutex::new(sessions),
@@ -687,6 +702,122 @@ impl Replica {
     /// Changes when the links must plan their pulls afresh.
     pub fn resync_signal(&self) -> watch::Receiver<u64> {
         self.resync.subscribe()
+    }
+
+    /// Changes when a feed changed source or lost it ([`Replica::must_replan`] says which
+    /// links act on it).
+    pub fn sources_signal(&self) -> watch::Receiver<u64> {
+        self.sources_changed.subscribe()
+    }
+
+    fn sources_moved(&self) {
+        self.sources_changed.send_modify(|v| *v = v.wrapping_add(1));
+    }
+
+    /// Link `link`, to `peer`, plans a pull of `wanted`: the feeds it pulls (one source per
+    /// feed, [`crate::sources`]).
+    pub fn claim_sources(&self, link: &str, peer: HubId, wanted: &[HubId]) -> Claim {
+        let claim = lock(&self.sources).claim(link, peer, wanted);
+        if claim.displaced {
+            self.sources_moved();
+        }
+        claim
+    }
+
+    /// Link `link` ended: its feeds go to other links.
+    pub fn release_sources(&self, link: &str) {
+        if lock(&self.sources).release(link) {
+            self.sources_moved();
+        }
+    }
+
+    /// Whether link `link`, pulling `pulled`, must plan its pull again: it lost one of them
+    /// to another link, or it is the link to take a feed nobody pulls (its peer is the live
+    /// peer said to hold the most of it; ties go to the first link by name).
+    pub fn must_replan(&self, link: &str, pulled: &BTreeSet<HubId>) -> bool {
+        let sources = lock(&self.sources);
+        if pulled.iter().any(|author| !sources.is_source(link, author)) {
+            return true;
+        }
+        let peers = lock(&self.peers);
+        let live: Vec<(&String, &PeerState)> = peers
+            .iter()
+            .filter(|(_, p)| p.state == "live" || p.state == "catching-up")
+            .collect();
+        let held = self.store.frontier();
+        let heard: BTreeSet<&HubId> = live.iter().flat_map(|(_, p)| p.heads.keys()).collect();
+        sources.unsourced(heard).into_iter().any(|author| {
+            let have = held.get(&author).map_or(0, |h| h.seq);
+            let best = live
+                .iter()
+                .filter_map(|(name, p)| Some((p.heads.get(&author).copied()?, *name)))
+                .filter(|(seq, _)| *seq > have)
+                .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(a.1)));
+            best.is_some_and(|(_, name)| name == link)
+        })
+    }
+
+    /// Link `link`'s peer said how far it holds feeds it does not send on this link. Returns
+    /// true when the link took one over (its source brought nothing for the fallback delay
+    /// while the peer had more, or it had none): it must plan its pull again.
+    ///
+    /// Called with every batch the link receives (heartbeats included), so a source that
+    /// stalls is noticed even when no feed moves: every head the peer is known to hold (its
+    /// frontier at the exchange, then what it said) is compared with what this node holds.
+    ///
+    /// Also true when the peer holds another event than this node at a seq both hold: the
+    /// link plans again, and the fresh frontier exchange makes the pull that proves the fork.
+    pub fn heard(
+        &self,
+        link: &str,
+        peer: HubId,
+        heads: &[(HubId, u64, maillage_core::EventId)],
+    ) -> bool {
+        let held = self.store.frontier();
+        let mut known = BTreeMap::new();
+        let mut to_check = Vec::new();
+        self.update_peer(link, |p| {
+            for (author, seq, id) in heads {
+                let entry = p.heads.entry(*author).or_insert(0);
+                *entry = (*entry).max(*seq);
+                p.unchecked.insert(*author, (*seq, *id));
+            }
+            p.unchecked.retain(|author, (seq, id)| {
+                if held.get(author).is_some_and(|h| h.seq >= *seq) {
+                    to_check.push((*author, *seq, *id));
+                    false
+                } else {
+                    true
+                }
+            });
+            known = p.heads.clone();
+        });
+        let disagrees = to_check.iter().any(|(author, seq, id)| {
+            self.store
+                .get(author, *seq)
+                .ok()
+                .flatten()
+                .is_some_and(|event| event.id != *id)
+        });
+        if disagrees {
+            return true;
+        }
+        if known.is_empty() {
+            return false;
+        }
+        let now = self.now_ms();
+        let mut took = false;
+        {
+            let mut sources = lock(&self.sources);
+            for (author, seq) in &known {
+                let have = held.get(author).map_or(0, |h| h.seq);
+                took |= sources.heard(link, peer, *author, (*seq, have), now);
+            }
+        }
+        if took {
+            self.sources_moved();
+        }
+        took
     }
 
     /// Ends every following stream this node serves (shutdown).

@@ -292,7 +292,12 @@ impl Federation for FederationService {
         tokio::spawn(async move {
             // The slot is held as long as the stream is served.
             let _slot = slot;
-            serve_pull(replica, peer, cursors, batch_events, request.follow, tx).await;
+            let mode = match (request.follow, request.named_only) {
+                (false, _) => Follow::No,
+                (true, false) => Follow::Everything,
+                (true, true) => Follow::Named,
+            };
+            serve_pull(replica, peer, cursors, batch_events, mode, tx).await;
         });
         Ok(Response::new(
             Box::pin(ReceiverStream::new(rx)) as BatchStream
@@ -348,15 +353,40 @@ impl Federation for FederationService {
     }
 }
 
-/// Streams `cursors` to a peer, then (if `follow`) every event stored later.
+/// What a pull stream does once it sent what was asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Follow {
+    /// It ends.
+    No,
+    /// It pushes every event stored later, of every author.
+    Everything,
+    /// It pushes the named authors' events, and reports how far the others moved.
+    Named,
+}
+
+/// Streams `cursors` to a peer, then (per `mode`) what is stored later.
 async fn serve_pull(
     replica: Arc<Replica>,
     peer: HubId,
     mut cursors: BTreeMap<HubId, u64>,
     batch_events: usize,
-    follow: bool,
+    mode: Follow,
     tx: mpsc::Sender<Result<pb::EventBatch, Status>>,
 ) {
+    let follow = mode != Follow::No;
+    // Named streams: how far each feed not served here was last reported (the peer knows the
+    // frontier this node sent in the exchange before the pull; moves are reported from then).
+    let mut reported: BTreeMap<HubId, u64> = if mode == Follow::Named {
+        replica
+            .store
+            .frontier()
+            .into_iter()
+            .filter(|(author, _)| !cursors.contains_key(author))
+            .map(|(author, head)| (author, head.seq))
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
     let mut changed = replica.subscribe();
     let mut stopping = replica.stopping();
     let heartbeat = Duration::from_millis(replica.config.heartbeat_ms.max(1));
@@ -375,8 +405,9 @@ async fn serve_pull(
         // Mark the current version seen before reading: a change during the read wakes us.
         changed.borrow_and_update();
         let cursors_now = cursors.clone();
+        let everything = mode == Follow::Everything;
         let read = replica
-            .blocking(move |replica| next_batch(replica, &cursors_now, batch_events, follow))
+            .blocking(move |replica| next_batch(replica, &cursors_now, batch_events, everything))
             .await
             .and_then(|found| found);
         let (batch, more) = match read {
@@ -390,11 +421,17 @@ async fn serve_pull(
             cursors.insert(*author, *seq);
         }
         let caught_up = !more;
-        if !batch.is_empty() {
+        let heard = if mode == Follow::Named {
+            moved_heads(&replica, &cursors, &mut reported)
+        } else {
+            Vec::new()
+        };
+        if !batch.is_empty() || !heard.is_empty() {
             sent_total += batch.len() as u64;
             let message = pb::EventBatch {
                 events: batch.into_iter().map(|(_, _, signed)| signed).collect(),
                 caught_up,
+                heard,
             };
             if tx.send(Ok(message)).await.is_err() {
                 tracing::debug!(peer = %peer.short(), sent_total, "pull stream closed by the peer");
@@ -411,6 +448,7 @@ async fn serve_pull(
                     .send(Ok(pb::EventBatch {
                         events: Vec::new(),
                         caught_up: true,
+                        heard: Vec::new(),
                     }))
                     .await;
             }
@@ -428,7 +466,8 @@ async fn serve_pull(
                 }
             }
             _ = tokio::time::sleep(heartbeat) => {
-                if tx.send(Ok(pb::EventBatch { events: Vec::new(), caught_up: true })).await.is_err() {
+                let heartbeat = pb::EventBatch { events: Vec::new(), caught_up: true, heard: Vec::new() };
+                if tx.send(Ok(heartbeat)).await.is_err() {
                     return;
                 }
             }
@@ -436,24 +475,50 @@ async fn serve_pull(
     }
 }
 
+/// The heads of the feeds a named stream does not serve that moved since `reported`, which
+/// they update: what the peer needs to tell a stalled source from a quiet feed, in bytes
+/// proportional to what changed.
+fn moved_heads(
+    replica: &Replica,
+    served: &BTreeMap<HubId, u64>,
+    reported: &mut BTreeMap<HubId, u64>,
+) -> Vec<pb::HeardHead> {
+    let mut moved = Vec::new();
+    for (author, head) in replica.store.frontier() {
+        if served.contains_key(&author) {
+            continue;
+        }
+        let last = reported.entry(author).or_insert(0);
+        if head.seq > *last {
+            *last = head.seq;
+            moved.push(pb::HeardHead {
+                author: author.0.to_vec(),
+                seq: head.seq,
+                id: head.id.0.to_vec(),
+            });
+        }
+    }
+    moved
+}
+
 /// An event on its way to a peer: its feed, its seq, the stored bytes.
 type Outgoing = (HubId, u64, pb::SignedEvent);
 
 /// The next batch for a pull: events after each cursor, feeds round-robin, up to
-/// `batch_events` and `batch_bytes_max`. Following streams also cover authors not named.
-/// Returns the batch and whether more is waiting.
+/// `batch_events` and `batch_bytes_max`; with `everything` (a stream following every
+/// author) authors not named too. Returns the batch and whether more is waiting.
 fn next_batch(
     replica: &Replica,
     cursors: &BTreeMap<HubId, u64>,
     batch_events: usize,
-    follow: bool,
+    everything: bool,
 ) -> Result<(Vec<Outgoing>, bool), String> {
     let frontier: BTreeMap<HubId, Head> = replica.store.frontier();
     let mut wanted: Vec<(HubId, u64, u64)> = Vec::new();
     for (author, head) in &frontier {
         let after = match cursors.get(author) {
             Some(after) => *after,
-            None if follow => 0,
+            None if everything => 0,
             None => continue,
         };
         if head.seq > after {

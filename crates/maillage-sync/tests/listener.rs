@@ -225,6 +225,7 @@ async fn a_following_pull_outlives_the_request_timeout() {
             }],
             batch_events_max: 0,
             follow: true,
+            named_only: false,
         })
         .await
         .unwrap();

@@ -658,6 +658,7 @@ async fn a_member_holds_a_bounded_number_of_pull_streams() {
         ranges: Vec::new(),
         batch_events_max: 0,
         follow: true,
+        named_only: false,
     };
     let mut open = Vec::new();
     for _ in 0..maillage_sync::service::PULLS_PER_MEMBER {

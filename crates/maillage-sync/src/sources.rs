@@ -1,0 +1,214 @@
+//! Which link each feed is pulled from (docs/protocol.md §8, "One source per feed").
+//!
+//! A node pulls every feed from one peer at a time, so that each event arrives once: a link
+//! asks its peer only for the feeds it is the source of, and the peer tells it, beside the
+//! events, how far the feeds it does not serve have gone ("heard" heads). A feed goes to the
+//! first link that plans a pull of it, and moves:
+//! - to the link whose peer *is* the feed's author (nobody holds a feed sooner);
+//! - to a link whose peer holds more of it, when the source brought nothing new for
+//!   `fallback_ms` while that peer said it had more (a stalled, partitioned or lying source);
+//! - to some other link when its source link ends.
+//!
+//! Pure bookkeeping: the links act on what it answers (replanning their pull).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use maillage_core::HubId;
+
+/// A feed's source: the link and the peer behind it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Source {
+    link: String,
+    peer: HubId,
+}
+
+/// A feed a peer said it holds further than this node, since when, and how far this node
+/// held it then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Lag {
+    since_ms: u64,
+    held: u64,
+}
+
+/// The sources of every feed, and the feeds lagging behind what a peer said.
+#[derive(Debug)]
+pub struct Sources {
+    by_author: BTreeMap<HubId, Source>,
+    lagging: BTreeMap<HubId, Lag>,
+    /// How long a source may bring nothing while a peer holds more.
+    fallback_ms: u64,
+}
+
+/// What a link's claim did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Claim {
+    /// The feeds the link pulls.
+    pub feeds: BTreeSet<HubId>,
+    /// Whether feeds were taken from other links (which must plan their pulls again).
+    pub displaced: bool,
+}
+
+impl Sources {
+    /// No source yet; a stalled source is replaced after `fallback_ms`.
+    pub fn new(fallback_ms: u64) -> Self {
+        Self {
+            by_author: BTreeMap::new(),
+            lagging: BTreeMap::new(),
+            fallback_ms,
+        }
+    }
+
+    /// Link `link`, to `peer`, plans a pull of `wanted`: the feeds it becomes (or stays) the
+    /// source of.
+    pub fn claim(&mut self, link: &str, peer: HubId, wanted: &[HubId]) -> Claim {
+        let mut claim = Claim::default();
+        for author in wanted {
+            let take = match self.by_author.get(author) {
+                None => true,
+                Some(source) if source.link == link => true,
+                // The author itself is the best source of its feed.
+                Some(source) if *author == peer && source.peer != *author => {
+                    claim.displaced = true;
+                    true
+                }
+                Some(_) => false,
+            };
+            if take {
+                self.assign(*author, link, peer);
+                claim.feeds.insert(*author);
+            }
+        }
+        claim
+    }
+
+    /// Link `link` ended: its feeds have no source until another link claims them. Whether
+    /// it was the source of any.
+    pub fn release(&mut self, link: &str) -> bool {
+        let before = self.by_author.len();
+        self.by_author.retain(|_, source| source.link != link);
+        self.by_author.len() != before
+    }
+
+    /// Whether `link` is the source of `author`'s feed.
+    pub fn is_source(&self, link: &str, author: &HubId) -> bool {
+        self.by_author
+            .get(author)
+            .is_some_and(|source| source.link == link)
+    }
+
+    /// The feeds among `authors` no link is the source of.
+    pub fn unsourced<'a>(&self, authors: impl IntoIterator<Item = &'a HubId>) -> Vec<HubId> {
+        authors
+            .into_iter()
+            .filter(|a| !self.by_author.contains_key(a))
+            .copied()
+            .collect()
+    }
+
+    /// Link `link`'s peer said it holds `author`'s feed up to `seq`; this node holds `held`.
+    /// Returns true when `link` takes the feed over: nobody pulls it, or this node made no
+    /// progress on it for the fallback delay while a peer had more.
+    pub fn heard(
+        &mut self,
+        link: &str,
+        peer: HubId,
+        author: HubId,
+        (seq, held): (u64, u64),
+        now_ms: u64,
+    ) -> bool {
+        if seq <= held {
+            if self.lagging.get(&author).is_some_and(|lag| lag.held < held) {
+                self.lagging.remove(&author);
+            }
+            return false;
+        }
+        if self.is_source(link, &author) {
+            return false;
+        }
+        if !self.by_author.contains_key(&author) {
+            // Nobody pulls it: the peer that has it is the source.
+            self.lagging.remove(&author);
+            self.assign(author, link, peer);
+            return true;
+        }
+        let lag = self.lagging.entry(author).or_insert(Lag {
+            since_ms: now_ms,
+            held,
+        });
+        if held > lag.held {
+            // The source brought something since: it is not stalled.
+            *lag = Lag {
+                since_ms: now_ms,
+                held,
+            };
+            return false;
+        }
+        if now_ms.saturating_sub(lag.since_ms) < self.fallback_ms {
+            return false;
+        }
+        self.lagging.remove(&author);
+        self.assign(author, link, peer);
+        true
+    }
+
+    fn assign(&mut self, author: HubId, link: &str, peer: HubId) {
+        self.by_author.insert(
+            author,
+            Source {
+                link: link.to_owned(),
+                peer,
+            },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hub(n: u8) -> HubId {
+        HubId([n; 32])
+    }
+
+    #[test]
+    fn each_feed_has_one_source_and_the_author_takes_its_own() {
+        let mut s = Sources::new(5_000);
+        let all = [hub(1), hub(2), hub(3)];
+        // The first link planned takes every feed.
+        let a = s.claim("to-2", hub(2), &all);
+        assert_eq!(a.feeds.len(), 3);
+        assert!(!a.displaced);
+        // A link to hub 3 takes only hub 3's own feed, displacing the first link.
+        let b = s.claim("to-3", hub(3), &all);
+        assert_eq!(b.feeds, BTreeSet::from([hub(3)]));
+        assert!(b.displaced);
+        assert!(!s.is_source("to-2", &hub(3)));
+        // The first link, planning again, keeps the rest.
+        let a = s.claim("to-2", hub(2), &all);
+        assert_eq!(a.feeds, BTreeSet::from([hub(1), hub(2)]));
+        // A link ends: its feeds wait for a new source.
+        assert!(s.release("to-2"));
+        assert_eq!(s.unsourced(&all), vec![hub(1), hub(2)]);
+        assert!(!s.release("to-2"));
+        // A peer that says it holds a feed nobody pulls becomes its source at once.
+        assert!(s.heard("to-3", hub(3), hub(1), (4, 0), 7_000));
+        assert!(s.is_source("to-3", &hub(1)));
+    }
+
+    #[test]
+    fn a_stalled_source_is_replaced_only_after_the_fallback_delay_without_progress() {
+        let mut s = Sources::new(5_000);
+        s.claim("to-2", hub(2), &[hub(1)]);
+        // Peer 3 holds seq 10 of hub 1; this node holds 4.
+        assert!(!s.heard("to-3", hub(3), hub(1), (10, 4), 1_000));
+        // Progress in the meantime: the clock restarts.
+        assert!(!s.heard("to-3", hub(3), hub(1), (12, 6), 5_500));
+        assert!(!s.heard("to-3", hub(3), hub(1), (12, 6), 9_000));
+        // No progress for the whole delay: link to-3 takes the feed.
+        assert!(s.heard("to-3", hub(3), hub(1), (12, 6), 10_500));
+        assert!(s.is_source("to-3", &hub(1)));
+        // The source's own announcements never displace it, nor does a peer behind.
+        assert!(!s.heard("to-3", hub(3), hub(1), (20, 6), 90_000));
+        assert!(!s.heard("to-2", hub(2), hub(1), (5, 6), 90_000));
+    }
+}
