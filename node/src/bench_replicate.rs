@@ -132,7 +132,7 @@ fn verify_rates(
     (all, one)
 }
 
-fn node_dir(
+pub(crate) fn node_dir(
     root: &std::path::Path,
     name: &str,
     seed: &[u8; 32],
@@ -409,7 +409,7 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
 /// Round trips of the `Query` service on a serving node holding `events`, in a session opened
 /// with `reader`'s key (a parcours needs one): a voucher's status, a person's parcours, the
 /// digest; each (call, p50 ms, p99 ms).
-async fn read_latency(
+pub(crate) async fn read_latency(
     addr: std::net::SocketAddr,
     charter: &maillage_core::Charter,
     reader: &SecretKey,

@@ -15,6 +15,7 @@ pub mod bench;
 pub mod bench_cli;
 pub mod bench_export;
 pub mod bench_replicate;
+pub mod bench_scale;
 pub mod bench_signatures;
 pub mod command;
 pub mod config;

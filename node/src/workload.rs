@@ -111,7 +111,25 @@ pub fn observer_seed(seed: u64) -> [u8; 32] {
 
 /// Generates about `target` events over the fifteen hubs.
 pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Result<Workload> {
-    let mut rng = Rng::new(seed);
+    let (charter, seeds) = federation(seed)?;
+    let mut events: Vec<VerifiedEvent> = Vec::with_capacity(target + 64);
+    let people = generate_into(seed, target, progress, &mut |chunk| {
+        events.extend(chunk);
+        Ok(())
+    })?;
+    Ok(Workload {
+        charter,
+        seeds,
+        events,
+        people,
+    })
+}
+
+/// Events handed to a sink at a time by [`generate_into`].
+pub const CHUNK_EVENTS: usize = 4096;
+
+/// The workload federation of `seed`: its charter and the hubs' key seeds (in `HUBS` order).
+pub fn federation(seed: u64) -> Result<(Arc<Charter>, Vec<[u8; 32]>)> {
     let seeds: Vec<[u8; 32]> = (0..HUBS.len())
         .map(|i| {
             let mut s = [0u8; 32];
@@ -141,6 +159,20 @@ pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Re
         8,
         members,
     )?);
+    Ok((charter, seeds))
+}
+
+/// [`generate`] without holding the history: events go to `sink` in authoring order (a causal
+/// order), [`CHUNK_EVENTS`] at a time; what the generator keeps grows with the people met,
+/// not with the events. Returns the people met.
+pub fn generate_into(
+    seed: u64,
+    target: usize,
+    progress: &mut dyn FnMut(usize),
+    sink: &mut dyn FnMut(Vec<VerifiedEvent>) -> Result<()>,
+) -> Result<Vec<PersonId>> {
+    let (charter, seeds) = federation(seed)?;
+    let mut rng = Rng::new(seed);
     let mut hubs: Vec<HubState> = seeds
         .iter()
         .map(|s| HubState {
@@ -158,7 +190,9 @@ pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Re
             batches: 0,
         })
         .collect();
-    let mut events: Vec<VerifiedEvent> = Vec::with_capacity(target + 64);
+    // The events not handed to the sink yet, and how many were.
+    let mut events: Vec<VerifiedEvent> = Vec::with_capacity(CHUNK_EVENTS + 64);
+    let mut flushed = 0usize;
     let mut reported = 0usize;
     let mut people: Vec<PersonId> = Vec::new();
     let mut referrals: Vec<(usize, String, EventRef)> = Vec::new(); // handler, id, last event
@@ -237,7 +271,11 @@ pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Re
         }
     }
 
-    while events.len() < target {
+    while flushed + events.len() < target {
+        if events.len() >= CHUNK_EVENTS {
+            flushed += events.len();
+            sink(std::mem::take(&mut events))?;
+        }
         let h = rng.below(HUBS.len());
         let roll = rng.below(100);
         if hubs[h].available.len() < 10 {
@@ -346,11 +384,13 @@ pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Re
                 let (serial, _) = hubs[h].handed.swap_remove(i);
                 let other = (h + 1 + rng.below(HUBS.len() - 1)) % HUBS.len();
                 let venue = hubs[other].venues[rng.below(hubs[other].venues.len())].clone();
-                let hand_out_seen = events
-                    .iter()
-                    .rev()
-                    .find(|e| e.author == hubs[h].writer.author())
-                    .map(VerifiedEvent::as_ref);
+                // The owner's last event (its hand-out or later), as the claimant saw it.
+                let owner = hubs[h].writer.author();
+                let hand_out_seen = hubs[h].writer.head().map(|head| EventRef {
+                    author: owner,
+                    seq: head.seq,
+                    id: head.id,
+                });
                 let c = sign(
                     &mut hubs,
                     other,
@@ -387,7 +427,7 @@ pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Re
                 let target = rng.below(HUBS.len());
                 let v = rng.below(hubs[target].venues.len());
                 let venue = hubs[target].venues[v].clone();
-                let id = format!("{}-R{}", HUBS[h].1[0], events.len());
+                let id = format!("{}-R{}", HUBS[h].1[0], flushed + events.len());
                 let deps = if target == h {
                     vec![]
                 } else {
@@ -476,17 +516,16 @@ pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Re
             }
         }
         // Once per 50,000 events (a step may add several, or one at a time).
-        if events.len() / 50_000 > reported {
-            reported = events.len() / 50_000;
-            progress(events.len());
+        let made = flushed + events.len();
+        if made / 50_000 > reported {
+            reported = made / 50_000;
+            progress(made);
         }
     }
-    Ok(Workload {
-        charter,
-        seeds,
-        events,
-        people,
-    })
+    if !events.is_empty() {
+        sink(events)?;
+    }
+    Ok(people)
 }
 
 /// A personal part for `person` with a salt from the workload's generator (same seed, same

@@ -487,6 +487,14 @@ pub(super) const HELP_FR: &[(&str, &str)] = &[
         "Signatures dont les verdicts sont comparés",
     ),
     (
+        "A long history generated straight into a hub's store (never held in memory), then the hub and a fresh observer as real daemons: first open and reopen of the hub, the observer's catch-up over loopback gRPC, peak memory of each process, size on disk, read latency",
+        "Un long historique généré directement dans le stockage d'un hub (jamais tenu en mémoire), puis le hub et un nouvel observateur en vrais démons : première ouverture et réouverture du hub, rattrapage de l'observateur en gRPC local, mémoire de pointe de chaque processus, taille sur disque, latence de lecture",
+    ),
+    (
+        "Keep the data dirs in this directory (default: a temporary one, removed)",
+        "Garder les répertoires de données dans ce répertoire (par défaut : un répertoire temporaire, supprimé)",
+    ),
+    (
         "Signatures per batch (one key each, as a slice of one feed's events)",
         "Signatures par lot (une clé chacun, comme une tranche des événements d'un flux)",
     ),

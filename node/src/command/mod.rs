@@ -561,6 +561,24 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A long history generated straight into a hub's store (never held in memory), then the
+    /// hub and a fresh observer as real daemons: first open and reopen of the hub, the
+    /// observer's catch-up over loopback gRPC, peak memory of each process, size on disk, read
+    /// latency.
+    Scale {
+        /// Events in the generated history.
+        #[arg(long, default_value_t = 10_000_000)]
+        events: usize,
+        /// Workload seed.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Keep the data dirs in this directory (default: a temporary one, removed).
+        #[arg(long)]
+        keep: Option<std::path::PathBuf>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
     /// The signature rule's verdicts compared three ways (single, reference, batch) on
     /// generated honest and adversarial signatures, then each path's speed against bare
     /// verify_strict on one core and on every core.
