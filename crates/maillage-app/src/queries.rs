@@ -89,12 +89,7 @@ impl App {
                 ))
             })?;
             let charter = ledger.charter();
-            let claims: Vec<_> = ledger
-                .claims()
-                .values()
-                .filter(|c| c.serial == serial)
-                .cloned()
-                .collect();
+            let claims: Vec<_> = ledger.claims_on(serial).cloned().collect();
             Ok(VoucherView {
                 serial: serial.to_owned(),
                 status: voucher_status_on(ledger, serial, &state, as_of),

@@ -185,6 +185,14 @@ fn a_claim_answered_later_becomes_the_one_redemption() {
     assert!(!rejection(&ledger, &again).is_empty());
     assert_eq!(ledger.claims()[&claimed.id].accepted, Some(true));
     assert_eq!(redemptions(&ledger, &serials[3]), 1);
+    // A voucher's claims are found by its serial, before and after a snapshot round trip.
+    let restored =
+        Ledger::from_snapshot(w.charter.clone(), &ledger.to_snapshot().unwrap()).unwrap();
+    for ledger in [&ledger, &restored] {
+        let on: Vec<_> = ledger.claims_on(&serials[3]).map(|c| c.event).collect();
+        assert_eq!(on, vec![claimed.id]);
+        assert_eq!(ledger.claims_on(&serials[2]).count(), 0);
+    }
 }
 
 #[test]

@@ -431,6 +431,11 @@ impl Ledger {
                 person,
                 detail,
             } => {
+                self.s
+                    .claims_by_serial
+                    .entry(claim.serial.clone())
+                    .or_default()
+                    .insert(claim.event);
                 self.s.claims.insert(claim.event, *claim);
                 self.trace(person, event, past, detail);
             }

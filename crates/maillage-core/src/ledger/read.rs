@@ -261,6 +261,16 @@ impl Ledger {
         &self.s.claims
     }
 
+    /// The claims on one serial, by event id (the order of [`Ledger::claims`]).
+    pub fn claims_on(&self, serial: &str) -> impl Iterator<Item = &Claim> + '_ {
+        self.s
+            .claims_by_serial
+            .get(serial)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.s.claims.get(id))
+    }
+
     /// A referral's current state.
     pub fn referral(&self, referral_id: &str) -> Option<&Referral> {
         self.s

@@ -263,6 +263,9 @@ pub(super) struct State {
     #[serde(skip)]
     pub(super) venue_index: Map<String, u32>,
     pub(super) claims: BTreeMap<EventId, Claim>,
+    /// The claims on each serial (kept beside `claims`, rebuilt from it on load).
+    #[serde(skip)]
+    pub(super) claims_by_serial: Map<String, BTreeSet<EventId>>,
     #[serde(skip)]
     pub(super) links: PersonLinks,
     pub(super) referrals: Map<String, History<Referral>>,
@@ -314,6 +317,14 @@ pub(super) struct State {
 impl State {
     /// Rebuilds the lookup maps after a snapshot is decoded.
     pub(super) fn reindex(&mut self) {
+        let mut claims_by_serial: Map<String, BTreeSet<EventId>> = Map::default();
+        for (id, claim) in &self.claims {
+            claims_by_serial
+                .entry(claim.serial.clone())
+                .or_default()
+                .insert(*id);
+        }
+        self.claims_by_serial = claims_by_serial;
         self.batch_index = self
             .batches
             .iter()
