@@ -773,6 +773,10 @@ impl Replica {
         peer: HubId,
         heads: &[(HubId, u64, maillage_core::EventId)],
     ) -> bool {
+        // A key admitted since the links planned (its amendment folded after the events that
+        // carried it were stored) is pulled now: a link asks only for the feeds it plans, and
+        // the admitted feed may not move again to be announced.
+        self.check_admitted();
         let held = self.store.frontier();
         let mut known = BTreeMap::new();
         let mut to_check = Vec::new();
