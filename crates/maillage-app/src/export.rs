@@ -412,7 +412,7 @@ fn flag(value: bool) -> &'static str {
 fn vouchers(ledger: &Ledger, facts: &EventFacts, as_of: i32, csv: &mut Csv<'_>) -> Result<u64> {
     csv.write_record(VOUCHER_COLUMNS)?;
     let mut pending_claims: BTreeMap<&str, u64> = BTreeMap::new();
-    for claim in ledger.claims().values().filter(|c| c.accepted.is_none()) {
+    for claim in ledger.unanswered_claims() {
         *pending_claims.entry(claim.serial.as_str()).or_insert(0) += 1;
     }
     let day = format_date(as_of);

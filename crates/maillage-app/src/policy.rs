@@ -205,9 +205,7 @@ pub fn answer_transfer(
 pub fn open_claims(ledger: &Ledger, me: &HubId) -> Vec<Claim> {
     let membership = ledger.membership();
     ledger
-        .claims()
-        .values()
-        .filter(|c| c.accepted.is_none())
+        .unanswered_claims()
         .filter(|c| {
             ledger
                 .voucher(&c.serial)

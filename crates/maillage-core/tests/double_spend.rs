@@ -192,7 +192,24 @@ fn a_claim_answered_later_becomes_the_one_redemption() {
         let on: Vec<_> = ledger.claims_on(&serials[3]).map(|c| c.event).collect();
         assert_eq!(on, vec![claimed.id]);
         assert_eq!(ledger.claims_on(&serials[2]).count(), 0);
+        assert_eq!(ledger.unanswered_claims().count(), 0);
     }
+}
+
+#[test]
+fn a_claim_is_unanswered_until_its_owner_answers_it() {
+    let (mut w, serials, _, aura_venue) = setup();
+    let claimed = w.author(1, claim(&serials[4], &aura_venue, "2026-10-05"));
+    let ledger = fold(&w);
+    let restored =
+        Ledger::from_snapshot(w.charter.clone(), &ledger.to_snapshot().unwrap()).unwrap();
+    for ledger in [&ledger, &restored] {
+        let open: Vec<_> = ledger.unanswered_claims().map(|c| c.event).collect();
+        assert_eq!(open, vec![claimed.id]);
+    }
+    w.sync(1, 0);
+    w.author(0, answer_reject(&claimed, "déjà utilisé ailleurs"));
+    assert_eq!(fold(&w).unanswered_claims().count(), 0);
 }
 
 #[test]

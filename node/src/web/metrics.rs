@@ -227,7 +227,7 @@ impl NodeCollector {
         let older = |oldest: &mut Option<i32>, day: i32| {
             *oldest = Some(oldest.map_or(day, |o| o.min(day)));
         };
-        for claim in ledger.claims().values().filter(|c| c.accepted.is_none()) {
+        for claim in ledger.unanswered_claims() {
             if membership.same_member(&claim.claimant, &me) {
                 figures.claims_awaiting += 1;
                 older(&mut figures.oldest_awaiting, claim.date.0);

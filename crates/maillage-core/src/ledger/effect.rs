@@ -404,6 +404,7 @@ impl Ledger {
                 self.record_voucher(key, at, state);
                 if let Some(claim) = claim.and_then(|c| self.s.claims.get_mut(&c)) {
                     claim.accepted = Some(true);
+                    self.s.unanswered_claims.remove(&claim.event);
                 }
                 self.trace(person, event, past, detail);
             }
@@ -436,6 +437,9 @@ impl Ledger {
                     .entry(claim.serial.clone())
                     .or_default()
                     .insert(claim.event);
+                if claim.accepted.is_none() {
+                    self.s.unanswered_claims.insert(claim.event);
+                }
                 self.s.claims.insert(claim.event, *claim);
                 self.trace(person, event, past, detail);
             }
@@ -449,6 +453,7 @@ impl Ledger {
                 if let Some(claim) = self.s.claims.get_mut(&claim) {
                     claim.accepted = Some(false);
                     claim.rejection = Some(reason);
+                    self.s.unanswered_claims.remove(&claim.event);
                 }
             }
             Effect::ReferralOpened {

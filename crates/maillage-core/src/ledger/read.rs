@@ -261,6 +261,14 @@ impl Ledger {
         &self.s.claims
     }
 
+    /// The claims nobody answered yet, by event id (the order of [`Ledger::claims`]).
+    pub fn unanswered_claims(&self) -> impl Iterator<Item = &Claim> + '_ {
+        self.s
+            .unanswered_claims
+            .iter()
+            .filter_map(|id| self.s.claims.get(id))
+    }
+
     /// The claims on one serial, by event id (the order of [`Ledger::claims`]).
     pub fn claims_on(&self, serial: &str) -> impl Iterator<Item = &Claim> + '_ {
         self.s

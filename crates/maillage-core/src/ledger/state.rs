@@ -266,6 +266,9 @@ pub(super) struct State {
     /// The claims on each serial (kept beside `claims`, rebuilt from it on load).
     #[serde(skip)]
     pub(super) claims_by_serial: Map<String, BTreeSet<EventId>>,
+    /// The claims nobody answered yet (kept beside `claims`, rebuilt from it on load).
+    #[serde(skip)]
+    pub(super) unanswered_claims: BTreeSet<EventId>,
     #[serde(skip)]
     pub(super) links: PersonLinks,
     pub(super) referrals: Map<String, History<Referral>>,
@@ -325,6 +328,12 @@ impl State {
                 .insert(*id);
         }
         self.claims_by_serial = claims_by_serial;
+        self.unanswered_claims = self
+            .claims
+            .iter()
+            .filter(|(_, claim)| claim.accepted.is_none())
+            .map(|(id, _)| *id)
+            .collect();
         self.batch_index = self
             .batches
             .iter()
