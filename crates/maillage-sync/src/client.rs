@@ -526,11 +526,18 @@ async fn session(
     // forked ones (whichever branch an amendment keeps, some peer holds it).
     let mut forced: BTreeSet<HubId> = pull.suspected_forks.iter().map(|(a, _)| *a).collect();
     forced.extend(replica.store.forks().into_keys());
+    // A link claims a feed its peer holds further than this node, the feed of its peer's own
+    // author, and the feeds it already pulls; a feed no peer has anything new of stays without
+    // a source until a peer says it has more (`heard`): a link to a peer that holds nothing of
+    // a feed would otherwise keep it, and the peer that has it would wait for the fallback.
     let wanted: Vec<HubId> = pull
         .ranges
         .iter()
         .map(|(author, _)| *author)
         .filter(|author| !forced.contains(author))
+        .filter(|author| {
+            *author == peer_key || pull.lag.contains_key(author) || replica.is_source(&name, author)
+        })
         .collect();
     let claim = replica.claim_sources(&name, peer_key, &wanted);
     let mut ranges: Vec<(HubId, u64)> = pull

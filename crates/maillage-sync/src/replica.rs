@@ -724,6 +724,11 @@ impl Replica {
         claim
     }
 
+    /// Whether link `link` is the source of `author`'s feed.
+    pub fn is_source(&self, link: &str, author: &HubId) -> bool {
+        lock(&self.sources).is_source(link, author)
+    }
+
     /// Link `link` ended: its feeds go to other links.
     pub fn release_sources(&self, link: &str) {
         if lock(&self.sources).release(link) {
