@@ -324,7 +324,13 @@ pub struct FoldSummary {
 }
 
 fn rss_kib(field: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+    proc_status_kib("self", field)
+}
+
+/// A `/proc/PID/status` memory field (`VmRSS:`, `VmHWM:`…) of process `pid` (or `self`), KiB;
+/// 0 when it cannot be read.
+pub(crate) fn proc_status_kib(pid: &str, field: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()

@@ -122,15 +122,7 @@ impl Daemon {
 
     /// Peak resident memory so far (`VmHWM`), MiB.
     fn peak_rss_mib(&self) -> f64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("VmHWM:"))
-                    .and_then(|l| l.split_whitespace().nth(1))
-                    .and_then(|kb| kb.parse::<f64>().ok())
-            })
-            .map_or(0.0, |kb| kb / 1024.0)
+        crate::bench::proc_status_kib(&self.child.id().to_string(), "VmHWM:") / 1024.0
     }
 
     /// `maillage status --json` of the daemon.
@@ -217,6 +209,8 @@ pub fn run(params: &ScaleBench, say: &mut dyn FnMut(&str)) -> Result<ScaleSummar
         let node = maillage_app::node::Node::open(hub_dir.clone())?;
         let store = node.store.clone();
         crate::workload::generate_into(
+            &charter,
+            &seeds,
             params.seed,
             params.events,
             &mut |n| {

@@ -113,7 +113,7 @@ pub fn observer_seed(seed: u64) -> [u8; 32] {
 pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Result<Workload> {
     let (charter, seeds) = federation(seed)?;
     let mut events: Vec<VerifiedEvent> = Vec::with_capacity(target + 64);
-    let people = generate_into(seed, target, progress, &mut |chunk| {
+    let people = generate_into(&charter, &seeds, seed, target, progress, &mut |chunk| {
         events.extend(chunk);
         Ok(())
     })?;
@@ -162,16 +162,18 @@ pub fn federation(seed: u64) -> Result<(Arc<Charter>, Vec<[u8; 32]>)> {
     Ok((charter, seeds))
 }
 
-/// [`generate`] without holding the history: events go to `sink` in authoring order (a causal
-/// order), [`CHUNK_EVENTS`] at a time; what the generator keeps grows with the people met,
-/// not with the events. Returns the people met.
+/// [`generate`] without holding the history, for the federation [`federation`] gave for
+/// `seed`: events go to `sink` in authoring order (a causal order), [`CHUNK_EVENTS`] at a
+/// time; what the generator keeps grows with the people met, not with the events. Returns the
+/// people met.
 pub fn generate_into(
+    charter: &Charter,
+    seeds: &[[u8; 32]],
     seed: u64,
     target: usize,
     progress: &mut dyn FnMut(usize),
     sink: &mut dyn FnMut(Vec<VerifiedEvent>) -> Result<()>,
 ) -> Result<Vec<PersonId>> {
-    let (charter, seeds) = federation(seed)?;
     let mut rng = Rng::new(seed);
     let mut hubs: Vec<HubState> = seeds
         .iter()
