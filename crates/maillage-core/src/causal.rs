@@ -395,19 +395,16 @@ impl CausalIndex {
         clock
     }
 
-    /// The deps a new event of `author` names so that its past holds everything applied: the
-    /// applied heads of the other feeds that advanced beyond what the author's last applied
-    /// event had in its past. At most `max`: in a larger federation, a window rotating with
-    /// the new event's seq picks which advanced feeds go first, and the next events name the
-    /// others; the feeds of `first` (what the new event relies on: the claim it answers, the
-    /// transfer it redeems) are always named when they advanced.
-    pub fn next_deps(&self, author: &HubId, max: usize, first: &[HubId]) -> Vec<EventRef> {
+    /// The applied heads of the other feeds that advanced beyond what the author's last
+    /// applied event had in its past: as deps, they make a new event's past everything applied.
+    /// [`crate::Ledger::plan`] picks the few an event names.
+    pub fn next_deps(&self, author: &HubId) -> Vec<EventRef> {
         let Some(feed) = self.members.index(author) else {
             return Vec::new();
         };
         let head = self.applied_in(feed);
         let known = self.feeds[feed as usize].snapshot_at(head);
-        let advanced: Vec<EventRef> = (0..self.members.len() as u32)
+        (0..self.members.len() as u32)
             .filter(|other| *other != feed)
             .filter_map(|other| {
                 let seq = self.applied_in(other);
@@ -423,21 +420,7 @@ impl CausalIndex {
                     })
                 })?
             })
-            .collect();
-        if advanced.len() <= max {
-            return advanced;
-        }
-        let (mut window, rest): (Vec<EventRef>, Vec<EventRef>) = advanced
-            .into_iter()
-            .partition(|d| first.contains(&d.author));
-        window.truncate(max);
-        if !rest.is_empty() {
-            let start = usize::try_from(head + 1).unwrap_or(0).wrapping_mul(max) % rest.len();
-            let room = max - window.len();
-            window.extend(rest.iter().cycle().skip(start).take(room.min(rest.len())));
-        }
-        window.sort_by_key(|d| d.author);
-        window
+            .collect()
     }
 
     /// Runs `f` with the past the next event of `author` would have with `deps`, if the
@@ -673,7 +656,7 @@ mod tests {
     }
 
     #[test]
-    fn the_feeds_an_event_relies_on_are_named_even_beyond_the_window() {
+    fn the_advanced_heads_are_every_feed_past_the_authors_last_event() {
         let keys: Vec<SecretKey> = (1..=6u8).map(|i| SecretKey::from_seed(&[i; 32])).collect();
         let members = Arc::new(Members::new(keys.iter().map(SecretKey::hub_id)));
         let mut index = CausalIndex::new(members, 100);
@@ -681,24 +664,6 @@ mod tests {
             index.offer(event(key, 1, None, vec![]), &mut |_, _| {});
         }
         let me = keys[0].hub_id();
-        let others: Vec<HubId> = keys[1..].iter().map(SecretKey::hub_id).collect();
-        assert_eq!(
-            index.next_deps(&me, 10, &[]).len(),
-            5,
-            "room for every feed"
-        );
-        // Two deps at most: whatever the window picks, the feed relied on is among them.
-        for relied in &others {
-            let deps = index.next_deps(&me, 2, std::slice::from_ref(relied));
-            assert_eq!(deps.len(), 2);
-            assert!(
-                deps.iter().any(|d| d.author == *relied),
-                "{relied:?} left out"
-            );
-        }
-        // Without a feed to rely on, the window rotates over the advanced feeds.
-        let window = index.next_deps(&me, 2, &[]);
-        assert_eq!(window.len(), 2);
-        assert!(window.windows(2).all(|w| w[0].author < w[1].author));
+        assert_eq!(index.next_deps(&me).len(), 5, "every advanced feed");
     }
 }

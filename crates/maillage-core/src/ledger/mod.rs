@@ -149,7 +149,7 @@ impl Ledger {
     /// had in its past: the deps that would make a new event's past everything these views
     /// hold. Unbounded: [`Ledger::plan`] picks the few an event names.
     pub fn next_deps(&self, author: &HubId) -> Vec<EventRef> {
-        self.s.causal.next_deps(author, usize::MAX, &[])
+        self.s.causal.next_deps(author)
     }
 
     /// The feeds a new event of `author` with `body` relies on: those of `relies_on` (authors
@@ -178,7 +178,7 @@ impl Ledger {
         relies_on: &[HubId],
     ) -> Vec<EventRef> {
         let first = Self::relied_feeds(body, relies_on);
-        let advanced = self.s.causal.next_deps(author, usize::MAX, &first);
+        let advanced = self.s.causal.next_deps(author);
         self.few_deps(author, &advanced, &first)
     }
 
@@ -219,7 +219,7 @@ impl Ledger {
         relies_on: &[HubId],
     ) -> (Vec<EventRef>, Evaluation) {
         let first = Self::relied_feeds(body, relies_on);
-        let advanced = self.s.causal.next_deps(&author, usize::MAX, &first);
+        let advanced = self.s.causal.next_deps(&author);
         let chosen = self.few_deps(&author, &advanced, &first);
         let whole = self.evaluate(author, hlc, &advanced, body);
         if whole != Evaluation::Accepted {
@@ -229,19 +229,11 @@ impl Ledger {
             return (chosen, Evaluation::Accepted);
         }
         let max = crate::envelope::DEPS_MAX;
-        let others: Vec<EventRef> = advanced
-            .iter()
-            .filter(|d| !first.contains(&d.author))
-            .copied()
-            .collect();
         // The rules need more of the past: drop what they accept without, the feeds the event
         // does not rely on first.
-        let mut needed = advanced.clone();
-        let order: Vec<EventRef> = others
-            .iter()
-            .chain(advanced.iter().filter(|d| first.contains(&d.author)))
-            .copied()
-            .collect();
+        let mut order = advanced.clone();
+        order.sort_by_key(|d| first.contains(&d.author));
+        let mut needed = advanced;
         for dep in order {
             let without: Vec<EventRef> = needed.iter().filter(|d| **d != dep).copied().collect();
             if self.evaluate(author, hlc, &without, body) == Evaluation::Accepted {
