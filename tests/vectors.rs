@@ -156,12 +156,6 @@ const INVALID: &str = "invalid";
 const T0_MS: u64 = 1_767_258_000_000;
 const HOUR_MS: u64 = 3_600_000;
 
-/// ℓ, the order of the prime-order subgroup, little-endian.
-const GROUP_ORDER_LE: [u8; 32] = [
-    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
-];
-
 /// The encoding of the identity point (y = 1): order 1.
 const IDENTITY_ENCODING: [u8; 32] = {
     let mut b = [0u8; 32];
@@ -208,19 +202,6 @@ fn p_plus(small: u8) -> [u8; 32] {
     b[0] = 0xed + small;
     b[31] = 0x7f;
     b
-}
-
-/// `S + ℓ` (256-bit little-endian addition; S < ℓ < 2^253 so it cannot overflow).
-fn add_group_order(s: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    let mut carry = 0u16;
-    for i in 0..32 {
-        let sum = u16::from(s[i]) + u16::from(GROUP_ORDER_LE[i]) + carry;
-        out[i] = (sum & 0xff) as u8;
-        carry = sum >> 8;
-    }
-    assert_eq!(carry, 0);
-    out
 }
 
 /// `k = SHA-512(R || A || M) mod ℓ`, the Ed25519 challenge.
@@ -867,7 +848,7 @@ fn generate() -> Vectors {
     );
 
     let mut non_canonical_s = s1_signature.clone();
-    let s_plus_l = add_group_order(&s1_signature[32..]);
+    let s_plus_l = maillage_core::sigcorpus::add_group_order(&s1_signature[32..]);
     non_canonical_s[32..].copy_from_slice(&s_plus_l);
     g.push_event(
         "non-canonical-s",

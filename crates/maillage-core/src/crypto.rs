@@ -530,19 +530,7 @@ mod tests {
         for n in 0u8..8 {
             let honest = signing.sign(&[msg, &[n]].concat()).to_bytes();
             tally(same_verdict(&key, &[msg, &[n]].concat(), &honest));
-            let mut s = [0u8; 32];
-            s.copy_from_slice(&honest[32..]);
-            let mut carry = 0u16;
-            // S + ℓ, little-endian addition with ℓ's bytes.
-            const L: [u8; 32] = [
-                0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9,
-                0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
-            ];
-            for (byte, l) in s.iter_mut().zip(L) {
-                let sum = u16::from(*byte) + u16::from(l) + carry;
-                *byte = sum as u8;
-                carry = sum >> 8;
-            }
+            let s = crate::sigcorpus::add_group_order(&honest[32..]);
             let mut malleated = honest;
             malleated[32..].copy_from_slice(&s);
             tally(same_verdict(&key, &[msg, &[n]].concat(), &malleated));

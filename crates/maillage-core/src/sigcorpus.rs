@@ -165,7 +165,7 @@ pub fn batch(seed: u64, index: u64, size: usize, adversarial: bool) -> Vec<Sampl
                 }
                 Kind::SPlusOrder => {
                     let mut s = honest();
-                    let value = u8_add_order(&s[32..]);
+                    let value = add_group_order(&s[32..]);
                     s[32..].copy_from_slice(&value);
                     (message, s)
                 }
@@ -193,8 +193,9 @@ pub fn batch(seed: u64, index: u64, size: usize, adversarial: bool) -> Vec<Sampl
         .collect()
 }
 
-/// `S + ℓ` on 32 little-endian bytes (`S < ℓ`, so the sum fits in 32 bytes).
-fn u8_add_order(s: &[u8]) -> [u8; 32] {
+/// `S + ℓ` on 32 little-endian bytes (`S < ℓ`, so the sum fits in 32 bytes): the same scalar,
+/// a non-canonical encoding.
+pub fn add_group_order(s: &[u8]) -> [u8; 32] {
     const ORDER: [u8; 32] = [
         0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
         0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
