@@ -675,16 +675,7 @@ async fn session(
                             break Err(LinkError::Store("the verification stage stopped".into()));
                         }
                     }
-                    let heard: Vec<(HubId, u64, maillage_core::EventId)> = batch
-                        .heard
-                        .iter()
-                        .filter_map(|h| {
-                            let author = HubId::try_from(h.author.as_slice()).ok()?;
-                            let id = maillage_core::EventId::try_from(h.id.as_slice()).ok()?;
-                            let known = replica.charter.member(&author).is_some();
-                            known.then_some((author, h.seq, id))
-                        })
-                        .collect();
+                    let heard = wire::heard(&replica.charter, &batch.heard);
                     if replica.heard(&name, peer_key, &heard) {
                         break Err(LinkError::Resync);
                     }

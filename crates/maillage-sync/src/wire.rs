@@ -122,10 +122,58 @@ pub fn heads(charter: &Charter, heads: &[pb::FeedHead]) -> Result<Heads, WireErr
     Ok(out)
 }
 
+/// The `heard` heads of a batch this node can use: a key it knows, a seq within the
+/// protocol's bound, a 32-byte id. Anything else is dropped (a hint, never a reason to end
+/// the stream), so a peer cannot make this node track strangers or absurd seqs.
+pub fn heard(charter: &Charter, heard: &[pb::HeardHead]) -> Vec<(HubId, u64, EventId)> {
+    heard
+        .iter()
+        .filter_map(|h| {
+            let author = HubId(bytes32("heard author", &h.author).ok()?);
+            let seq = seq("heard seq", h.seq).ok().filter(|s| *s > 0)?;
+            let id = EventId(bytes32("heard id", &h.id).ok()?);
+            charter.member(&author).map(|_| (author, seq, id))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use maillage_core::{MemberSpec, Role, SecretKey};
+
+    #[test]
+    fn heard_heads_keep_only_known_keys_and_bounded_seqs() {
+        let key = SecretKey::from_seed(&[1; 32]).hub_id();
+        let stranger = SecretKey::from_seed(&[2; 32]).hub_id();
+        let charter = Charter::found(
+            "T",
+            1,
+            vec![MemberSpec {
+                key,
+                name: "a".into(),
+                role: Role::Hub,
+                territories: vec!["13".into()],
+            }],
+        )
+        .expect("charter");
+        let head = |author: HubId, seq: u64, id: Vec<u8>| pb::HeardHead {
+            author: author.0.to_vec(),
+            seq,
+            id,
+        };
+        let kept = heard(
+            &charter,
+            &[
+                head(key, 4, vec![7; 32]),
+                head(stranger, 4, vec![7; 32]),
+                head(key, SEQ_MAX + 1, vec![7; 32]),
+                head(key, 0, vec![7; 32]),
+                head(key, 5, vec![7; 31]),
+            ],
+        );
+        assert_eq!(kept, vec![(key, 4, EventId([7; 32]))]);
+    }
 
     #[test]
     fn frontier_fields_are_checked() {
