@@ -848,7 +848,7 @@ fn generate() -> Vectors {
     );
 
     let mut non_canonical_s = s1_signature.clone();
-    let s_plus_l = maillage_core::sigcorpus::add_group_order(&s1_signature[32..]);
+    let s_plus_l = maillage_core::crypto::add_group_order(&s1_signature[32..]);
     non_canonical_s[32..].copy_from_slice(&s_plus_l);
     g.push_event(
         "non-canonical-s",

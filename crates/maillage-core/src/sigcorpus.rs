@@ -165,7 +165,7 @@ pub fn batch(seed: u64, index: u64, size: usize, adversarial: bool) -> Vec<Sampl
                 }
                 Kind::SPlusOrder => {
                     let mut s = honest();
-                    let value = add_group_order(&s[32..]);
+                    let value = crate::crypto::add_group_order(&s[32..]);
                     s[32..].copy_from_slice(&value);
                     (message, s)
                 }
@@ -191,23 +191,6 @@ pub fn batch(seed: u64, index: u64, size: usize, adversarial: bool) -> Vec<Sampl
             }
         })
         .collect()
-}
-
-/// `S + ℓ` on 32 little-endian bytes (`S < ℓ`, so the sum fits in 32 bytes): the same scalar,
-/// a non-canonical encoding.
-pub fn add_group_order(s: &[u8]) -> [u8; 32] {
-    const ORDER: [u8; 32] = [
-        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
-        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
-    ];
-    let mut out = [0u8; 32];
-    let mut carry = 0u16;
-    for ((o, byte), l) in out.iter_mut().zip(s).zip(ORDER) {
-        let sum = u16::from(*byte) + u16::from(l) + carry;
-        *o = sum as u8;
-        carry = sum >> 8;
-    }
-    out
 }
 
 /// How many samples disagreed, and how many of each verdict, over a run of batches.
