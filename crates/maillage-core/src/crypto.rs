@@ -227,7 +227,7 @@ impl PublicKey {
         let bytes = self.signature_bytes(signature)?;
         let (r_bytes, s) = bytes.split_at(32);
         let s = canonical_scalar(s).ok_or_else(|| self.bad())?;
-        let r = decode_r(r_bytes).ok_or_else(|| self.bad())?;
+        let r = decode_r_reference(r_bytes).ok_or_else(|| self.bad())?;
         let k = self.challenge(r_bytes, &[message]);
         let minus_a = -self.key.to_edwards();
         let check = EdwardsPoint::vartime_double_scalar_mul_basepoint(&k, &minus_a, &s) - r;
@@ -345,10 +345,34 @@ pub(crate) fn canonical_scalar(bytes: &[u8]) -> Option<Scalar> {
 
 /// `R` if its 32 bytes are the canonical encoding of a point not of small order, checks 2
 /// and 3.
+///
+/// An encoding decompresses to a point whose own encoding is the same bytes unless its `y`
+/// (the low 255 bits) is `p` or more, or `x = 0` with the sign bit set. `x = 0` only for
+/// `y = ±1`, the identity and the point of order 2, both of small order: so the rule's
+/// "canonical and not of small order" is "`y < p` and not of small order", and no second
+/// encoding (a field inversion, as costly as the decompression) is needed.
 pub(crate) fn decode_r(bytes: &[u8]) -> Option<EdwardsPoint> {
+    let bytes: [u8; 32] = bytes.try_into().ok()?;
+    if !y_below_p(&bytes) {
+        return None;
+    }
+    let point = CompressedEdwardsY(bytes).decompress()?;
+    (!point.is_small_order()).then_some(point)
+}
+
+/// [`decode_r`] as the rule states checks 2 and 3 (the bytes are the encoding of the point
+/// they decode to), for the reference path.
+fn decode_r_reference(bytes: &[u8]) -> Option<EdwardsPoint> {
     let bytes: [u8; 32] = bytes.try_into().ok()?;
     let point = CompressedEdwardsY(bytes).decompress()?;
     (point.compress().to_bytes() == bytes && !point.is_small_order()).then_some(point)
+}
+
+/// Whether the `y` of an encoding (its low 255 bits, little-endian) is below
+/// `p = 2^255 − 19`: the 19 values from `p` to `2^255 − 1` are the bytes `ED..FF`, then 30
+/// bytes `FF`, then `7F` (the sign bit aside).
+fn y_below_p(bytes: &[u8; 32]) -> bool {
+    !(bytes[0] >= 0xed && bytes[1..31].iter().all(|&b| b == 0xff) && bytes[31] & 0x7f == 0x7f)
 }
 
 /// `SIGN_TAG || payload`.
@@ -628,6 +652,54 @@ mod tests {
                 proptest::prop_assert!(ok);
             }
         }
+    }
+
+    #[test]
+    fn r_decoding_without_a_second_encoding_is_the_round_trip_rule() {
+        let mut cases: Vec<[u8; 32]> = Vec::new();
+        // Every y from p - 2 to 2^255 - 1 (the 19 non-canonical ones), both signs.
+        for low in 0xebu8..=0xff {
+            let mut y = [0xffu8; 32];
+            y[0] = low;
+            y[31] = 0x7f;
+            cases.push(y);
+            y[31] = 0xff;
+            cases.push(y);
+        }
+        // y = 0, 1 and 2 with both signs, the small-order points, mixed-order points.
+        for small in 0u8..3 {
+            let mut y = [0u8; 32];
+            y[0] = small;
+            cases.push(y);
+            y[31] = 0x80;
+            cases.push(y);
+        }
+        for torsion in curve25519_dalek::constants::EIGHT_TORSION.iter() {
+            let mut encoding = torsion.compress().to_bytes();
+            cases.push(encoding);
+            encoding[31] ^= 0x80;
+            cases.push(encoding);
+            let mixed = EdwardsPoint::mul_base(&Scalar::from(7u8)) + torsion;
+            cases.push(mixed.compress().to_bytes());
+        }
+        // Points of prime order and random bytes (about half are not on the curve).
+        let mut state = [7u8; 32];
+        for n in 0u64..4000 {
+            state = Sha512::digest(state).as_slice()[..32].try_into().unwrap();
+            cases.push(state);
+            cases.push(
+                EdwardsPoint::mul_base(&Scalar::from(n + 1))
+                    .compress()
+                    .to_bytes(),
+            );
+        }
+        let mut accepted = 0;
+        for bytes in cases {
+            let fast = decode_r(&bytes);
+            assert_eq!(fast, decode_r_reference(&bytes), "{}", hex::encode(bytes));
+            accepted += usize::from(fast.is_some());
+        }
+        assert!(accepted > 4000, "{accepted}");
     }
 
     #[test]
