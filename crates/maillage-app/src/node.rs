@@ -492,7 +492,9 @@ impl Node {
 
     /// One pass over the stored feeds; how many feeds' keys these views do not know yet.
     fn fold_round(&self, ledger: &mut Ledger, chunk: usize) -> Result<usize> {
-        let applied = ledger.applied();
+        // Events waiting in the views (offered by replication before their deps arrived) are
+        // not read again.
+        let applied = ledger.offered();
         let mut cursors: Vec<(HubId, u64)> = self
             .store
             .frontier()

@@ -303,6 +303,23 @@ impl CausalIndex {
             .collect()
     }
 
+    /// Per feed with anything applied or waiting, the last seq up to which every event is
+    /// applied or waiting here: what a fold from the store need not read again.
+    pub fn offered(&self) -> BTreeMap<HubId, u64> {
+        self.feeds
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| {
+                let feed = i as u32;
+                let mut seq = f.ids.len() as u64;
+                while self.pending.contains_key(&(feed, seq + 1)) {
+                    seq += 1;
+                }
+                (seq > 0).then(|| (self.members.hub(feed), seq))
+            })
+            .collect()
+    }
+
     /// Total applied events.
     pub fn applied_count(&self) -> u64 {
         self.feeds.iter().map(|f| f.ids.len() as u64).sum()
@@ -653,6 +670,35 @@ mod tests {
         assert!(has_a1, "b1's past holds a1");
         assert!(!has_a2, "b1's past does not hold the frozen a2");
         assert_eq!(index.pending_count(), 0);
+    }
+
+    #[test]
+    fn offered_counts_the_waiting_events_that_follow_the_applied_ones() {
+        let (a, b) = (
+            SecretKey::from_seed(&[1; 32]),
+            SecretKey::from_seed(&[2; 32]),
+        );
+        let a1 = event(&a, 1, None, vec![]);
+        let a2 = event(&a, 2, Some(a1.id), vec![]);
+        let b1 = event(&b, 1, None, vec![a2.as_ref()]);
+        let b2 = event(&b, 2, Some(b1.id), vec![]);
+        let b3 = event(&b, 3, Some(b2.id), vec![]);
+        let b4 = event(&b, 4, Some(b3.id), vec![]);
+        let members = Arc::new(Members::new([a.hub_id(), b.hub_id()]));
+        let mut index = CausalIndex::new(members, 100);
+        index.offer(a1, &mut |_, _| {});
+        // b1 waits for a2, b2 for b1; b4 waits too, past a gap (b3 never offered).
+        for waiting in [b1, b2, b4.clone()] {
+            assert_eq!(index.offer(waiting, &mut |_, _| {}), Offer::Waiting);
+        }
+        let offered = index.offered();
+        assert_eq!(offered.get(&a.hub_id()), Some(&1));
+        assert_eq!(offered.get(&b.hub_id()), Some(&2), "up to the gap at b3");
+        assert_eq!(index.applied().get(&b.hub_id()), None);
+        index.offer(a2, &mut |_, _| {});
+        index.offer(b3, &mut |_, _| {});
+        assert_eq!(index.offered(), index.applied());
+        assert_eq!(index.applied().get(&b.hub_id()), Some(&4));
     }
 
     #[test]

@@ -24,6 +24,12 @@ impl Ledger {
         self.s.causal.applied()
     }
 
+    /// Per feed, the last seq up to which every event is applied or waiting in the views
+    /// ([`crate::CausalIndex::offered`]).
+    pub fn offered(&self) -> BTreeMap<HubId, u64> {
+        self.s.causal.offered()
+    }
+
     /// The id of an applied event.
     pub fn applied_id(&self, author: &HubId, seq: u64) -> Option<EventId> {
         self.s.causal.id_of(author, seq)
