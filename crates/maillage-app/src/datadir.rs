@@ -286,11 +286,18 @@ impl DataDir {
 /// Writes a file through a temporary sibling and a rename, so readers never see half of it.
 /// A write that fails (a full disk) removes the temporary file: nothing stray is left.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |file| file.write_all(bytes))
+}
+
+/// [`write_atomic`] with the contents written by `write` (a file too large to be held whole).
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut fs::File) -> std::io::Result<()>,
+) -> Result<()> {
     let tmp = path.with_extension("tmp");
     let written = (|| -> Result<()> {
         let mut file = fs::File::create(&tmp).with_context(|| on_file(FileOp::Create, &tmp))?;
-        file.write_all(bytes)
-            .with_context(|| on_file(FileOp::Write, &tmp))?;
+        write(&mut file).with_context(|| on_file(FileOp::Write, &tmp))?;
         file.sync_all()
             .with_context(|| on_file(FileOp::Write, &tmp))?;
         fs::rename(&tmp, path).with_context(|| on_file(FileOp::Write, path))

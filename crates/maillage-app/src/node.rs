@@ -46,18 +46,32 @@ const SNAPSHOT_CHECKSUM_TAG: &[u8] = b"maillage/views-snapshot\0";
 /// `views.bin`: a header, the SHA-256 of the encoded views (which name every event they
 /// applied, per feed: the log position they reflect), then the encoded views. A snapshot that
 /// fails its checksum is never loaded; the views are rebuilt from the log.
-pub fn encode_snapshot(ledger: &Ledger) -> Result<Vec<u8>> {
+///
+/// The views are encoded straight into `file` in pieces, hashed on the way, the checksum
+/// written last at its place: they are never held whole (gigabytes for ten million events).
+/// `each_piece` is asked before each piece is written (`false` stops the write).
+fn write_snapshot(
+    ledger: &Ledger,
+    file: &mut std::fs::File,
+    each_piece: &mut dyn FnMut(u64) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     use sha2::Digest;
-    let body = ledger.to_snapshot().context("encoding the views")?;
-    let checksum = sha2::Sha256::new()
-        .chain_update(SNAPSHOT_CHECKSUM_TAG)
-        .chain_update(&body)
-        .finalize();
-    let mut bytes = Vec::with_capacity(SNAPSHOT_MAGIC.len() + 32 + body.len());
-    bytes.extend_from_slice(SNAPSHOT_MAGIC);
-    bytes.extend_from_slice(&checksum);
-    bytes.extend_from_slice(&body);
-    Ok(bytes)
+    use std::io::Write;
+    use std::os::unix::fs::FileExt;
+    let mut hash = sha2::Sha256::new().chain_update(SNAPSHOT_CHECKSUM_TAG);
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut *file);
+    out.write_all(SNAPSHOT_MAGIC)?;
+    out.write_all(&[0; 32])?;
+    let mut written = 0u64;
+    ledger.write_snapshot(&mut |piece| {
+        each_piece(written)?;
+        written += piece.len() as u64;
+        hash.update(piece);
+        out.write_all(piece)
+    })?;
+    out.flush()?;
+    drop(out);
+    file.write_all_at(&hash.finalize(), SNAPSHOT_MAGIC.len() as u64)
 }
 
 /// Free space a views snapshot leaves untouched, beside twice its size (the old and the new
@@ -370,27 +384,49 @@ impl Node {
             return Ok(());
         }
         let path = self.data_dir.views_path();
-        let bytes = encode_snapshot(ledger)?;
         // The snapshot only saves time at the next start (the views are rebuilt from the log
-        // without it): on a disk short of space the log's appends come first.
-        let needed = 2 * bytes.len() as u64 + VIEWS_FREE_SPACE_MARGIN;
-        if let Some((_, free)) = crate::datadir::filesystem_space(self.data_dir.root())
-            && free < needed
-        {
+        // without it): on a disk short of space the log's appends come first. The new file
+        // is about the size of the last one; free space is checked again every 64 MiB.
+        let expected = std::fs::metadata(&path).map_or(0, |m| m.len());
+        let root = self.data_dir.root().to_path_buf();
+        let short_of_space = |needed: u64| {
+            crate::datadir::filesystem_space(&root)
+                .filter(|(_, free)| *free < needed)
+                .map(|(_, free)| free)
+        };
+        let mut short = short_of_space(expected + VIEWS_FREE_SPACE_MARGIN);
+        let mut checked_at = 0u64;
+        if short.is_none() {
+            let written = crate::datadir::write_atomic_with(&path, |file| {
+                write_snapshot(ledger, file, &mut |written| {
+                    if written >= checked_at + (64 << 20) {
+                        checked_at = written;
+                        short = short_of_space(VIEWS_FREE_SPACE_MARGIN);
+                        if short.is_some() {
+                            return Err(std::io::Error::other("the disk is short of space"));
+                        }
+                    }
+                    Ok(())
+                })
+            });
+            if short.is_none() {
+                written.with_context(|| {
+                    let path = path.display();
+                    tr!(
+                        "enregistrement des vues dans {path}",
+                        "saving the views to {path}"
+                    )
+                })?;
+            }
+        }
+        if let Some(free) = short {
             tracing::warn!(
                 free_mib = free >> 20,
-                needed_mib = needed.div_ceil(1 << 20),
+                needed_mib = (expected + VIEWS_FREE_SPACE_MARGIN).div_ceil(1 << 20),
                 "not saving the views: the disk is short of space (they are rebuilt from the log at the next start)"
             );
             return Ok(());
         }
-        crate::datadir::write_atomic(&path, &bytes).with_context(|| {
-            let path = path.display();
-            tr!(
-                "enregistrement des vues dans {path}",
-                "saving the views to {path}"
-            )
-        })?;
         self.saved.store(ledger.applied_count(), Ordering::Relaxed);
         Ok(())
     }
@@ -840,6 +876,35 @@ mod tests {
         drop(node);
         let node = hub(root.path());
         assert_eq!(node.views().unwrap().applied_count(), 1);
+    }
+
+    #[test]
+    fn saved_views_are_written_in_pieces_and_read_back_whole() {
+        let root = tempfile::tempdir().unwrap();
+        let node = hub(root.path());
+        let mut views = node.views().unwrap();
+        for n in 0..3u8 {
+            node.sign(
+                &mut views,
+                pb::event::Body::PersonForgotten(pb::PersonForgotten {
+                    events: vec![vec![n; 32]],
+                }),
+            )
+            .unwrap();
+        }
+        let digest = views.digest();
+        drop(views);
+        node.save_views().unwrap();
+        let path = node.data_dir.views_path();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let read = decode_snapshot(node.charter.clone(), &bytes).unwrap();
+        assert_eq!((read.applied_count(), read.digest()), (3, digest));
+        // The checksum written last, at its place, covers the body.
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        let error = decode_snapshot(node.charter.clone(), &bytes).unwrap_err();
+        assert!(error.contains("checksum"), "{error}");
+        assert!(!path.with_extension("tmp").exists());
     }
 
     #[test]

@@ -45,6 +45,7 @@ mod model;
 mod people;
 mod read;
 mod referrals;
+mod sink;
 mod state;
 mod venue_rules;
 mod vouchers;
@@ -100,9 +101,33 @@ impl Ledger {
     /// The folded state as bytes (postcard), bound to the federation and the snapshot format.
     /// Events still waiting for their causal past are not included: they are in the store.
     pub fn to_snapshot(&self) -> Result<Vec<u8>, String> {
-        let mut out = SNAPSHOT_MAGIC.to_vec();
-        out.extend_from_slice(self.charter.federation_id().as_bytes());
-        postcard::to_extend(&self.s, out).map_err(|e| format!("encoding the views: {e}"))
+        let mut bytes = Vec::new();
+        self.write_snapshot(&mut |piece| {
+            bytes.extend_from_slice(piece);
+            Ok(())
+        })
+        .map_err(|e| e.to_string())?;
+        Ok(bytes)
+    }
+
+    /// [`Ledger::to_snapshot`]'s bytes handed to `out` in pieces of about a mebibyte, never
+    /// held whole (a node saving the views of millions of events). The first error `out`
+    /// returns stops the encoding and is returned.
+    pub fn write_snapshot(
+        &self,
+        out: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        out(SNAPSHOT_MAGIC)?;
+        out(self.charter.federation_id().as_bytes())?;
+        let mut serializer = postcard::Serializer {
+            output: sink::Sink::new(out),
+        };
+        let encoded = serde::Serialize::serialize(&self.s, &mut serializer);
+        // An error of `out` is the cause of any encoding error that follows it.
+        let written = postcard::ser_flavors::Flavor::finalize(serializer.output)
+            .map_err(|e| std::io::Error::other(format!("encoding the views: {e}")))?;
+        written?;
+        encoded.map_err(|e| std::io::Error::other(format!("encoding the views: {e}")))
     }
 
     /// A ledger from [`Ledger::to_snapshot`] bytes of the same federation and format.

@@ -1,0 +1,149 @@
+//! A postcard output that hands its bytes on in pieces instead of holding them whole: a
+//! snapshot of ten million events' views is gigabytes, and a `Vec` growing to that size
+//! would hold it up to twice over, then be copied again to be framed.
+
+use std::io;
+
+/// Bytes handed on at a time.
+pub(super) const PIECE_BYTES: usize = 1 << 20;
+
+/// Collects postcard's output and passes every full piece to `out`.
+pub(super) struct Sink<'a> {
+    piece: Vec<u8>,
+    out: &'a mut dyn FnMut(&[u8]) -> io::Result<()>,
+    /// The first error `out` returned: encoding stops there.
+    failed: Option<io::Error>,
+}
+
+impl<'a> Sink<'a> {
+    pub(super) fn new(out: &'a mut dyn FnMut(&[u8]) -> io::Result<()>) -> Self {
+        Self {
+            piece: Vec::with_capacity(PIECE_BYTES),
+            out,
+            failed: None,
+        }
+    }
+
+    fn pass_on(&mut self) -> postcard::Result<()> {
+        if self.piece.is_empty() {
+            return Ok(());
+        }
+        match (self.out)(&self.piece) {
+            Ok(()) => {
+                self.piece.clear();
+                Ok(())
+            }
+            Err(error) => {
+                self.failed = Some(error);
+                Err(postcard::Error::SerializeBufferFull)
+            }
+        }
+    }
+}
+
+impl postcard::ser_flavors::Flavor for Sink<'_> {
+    /// What `out` said to the last piece.
+    type Output = io::Result<()>;
+
+    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
+        if self.piece.len() == PIECE_BYTES {
+            self.pass_on()?;
+        }
+        self.piece.push(byte);
+        Ok(())
+    }
+
+    fn try_extend(&mut self, bytes: &[u8]) -> postcard::Result<()> {
+        if self.piece.len() + bytes.len() > PIECE_BYTES {
+            self.pass_on()?;
+        }
+        if bytes.len() >= PIECE_BYTES {
+            return match (self.out)(bytes) {
+                Ok(()) => Ok(()),
+                Err(error) => {
+                    self.failed = Some(error);
+                    Err(postcard::Error::SerializeBufferFull)
+                }
+            };
+        }
+        self.piece.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn finalize(mut self) -> postcard::Result<io::Result<()>> {
+        if self.failed.is_none() {
+            let _ = self.pass_on();
+        }
+        Ok(self.failed.map_or(Ok(()), Err))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A value of about three pieces, with large and small writes.
+    fn value() -> Vec<(u64, String, Vec<u8>)> {
+        (0..30_000u64)
+            .map(|n| {
+                let blob = if n % 10_000 == 0 {
+                    vec![7u8; PIECE_BYTES + 3]
+                } else {
+                    vec![n as u8; 3]
+                };
+                (n, format!("entry {n}"), blob)
+            })
+            .collect()
+    }
+
+    fn encode(
+        value: &[(u64, String, Vec<u8>)],
+        out: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+    ) -> (postcard::Result<()>, io::Result<()>) {
+        let mut serializer = postcard::Serializer {
+            output: Sink::new(out),
+        };
+        let encoded = serde::Serialize::serialize(value, &mut serializer);
+        let written = postcard::ser_flavors::Flavor::finalize(serializer.output).unwrap();
+        (encoded, written)
+    }
+
+    #[test]
+    fn the_pieces_are_the_whole_encoding_in_order() {
+        let value = value();
+        let mut pieces: Vec<usize> = Vec::new();
+        let mut bytes = Vec::new();
+        let (encoded, written) = encode(&value, &mut |piece| {
+            pieces.push(piece.len());
+            bytes.extend_from_slice(piece);
+            Ok(())
+        });
+        encoded.unwrap();
+        written.unwrap();
+        assert_eq!(bytes, postcard::to_stdvec(&value).unwrap());
+        assert!(pieces.len() >= 4, "{pieces:?}");
+        // Only a single write larger than a piece is passed on whole.
+        assert!(
+            pieces.iter().all(|n| *n <= PIECE_BYTES + 3 + 8),
+            "{pieces:?}"
+        );
+    }
+
+    #[test]
+    fn the_first_error_of_the_output_stops_the_encoding_and_is_returned() {
+        let value = value();
+        let mut calls = 0;
+        let (encoded, written) = encode(&value, &mut |_| {
+            calls += 1;
+            if calls == 2 {
+                Err(io::Error::other("disk full"))
+            } else {
+                Ok(())
+            }
+        });
+        assert!(encoded.is_err());
+        assert_eq!(written.unwrap_err().to_string(), "disk full");
+        assert_eq!(calls, 2, "nothing is written after the error");
+    }
+}
