@@ -488,6 +488,19 @@ fn check_serve(
             },
         );
     }
+    if serve.source_fallback_ms < serve.heartbeat_ms {
+        report.push(
+            Severity::Warning,
+            "serve.source_fallback_ms",
+            {
+                let (fallback, beat) = (serve.source_fallback_ms, serve.heartbeat_ms);
+                tr!(
+                    "{fallback} ms, c'est moins que heartbeat_ms ({beat} ms) : un flux sera demandé à d'autres pairs avant que sa source ait pu dire ce qu'elle détient, et reçu plusieurs fois",
+                    "{fallback} ms is less than heartbeat_ms ({beat} ms): a feed will be asked of other peers before its source could say what it holds, and received several times"
+                )
+            },
+        );
+    }
     if serve.peers.is_empty() {
         report.push(
             Severity::Ok,

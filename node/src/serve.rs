@@ -471,6 +471,7 @@ pub async fn run(
         ReplicaConfig {
             heartbeat_ms: config.heartbeat_ms,
             stall_timeout_ms: config.stall_timeout_ms,
+            source_fallback_ms: config.source_fallback_ms,
             ..ReplicaConfig::default()
         },
     );

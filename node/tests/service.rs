@@ -645,7 +645,7 @@ fn config_check_names_each_problem_and_serve_refuses_an_address_it_cannot_dial()
     std::fs::write(
         &path,
         format!(
-            "name = \"Observatoire\"\n\n[serve]\nlisten = \"0.0.0.0\"\nhttp = \"127.0.0.1:9464\"\n\n[serve.tls]\ncert = \"{cert}\"\nkey = \"{other}\"\n\n[[serve.peers]]\naddress = \"htps://hinaura.example:7300\"\n\n[[serve.peers]]\naddress = \"http://charente.example:7300\"\nca = \"{ca}\"\n\n[[serve.peers]]\naddress = \"https://sud.example:7300\"\nkey = \"{anct_key}\"\n\n[[serve.peers]]\naddress = \"https://sud.example\"\nkey = \"{sud_key}\"\nca = \"/etc/maillage/none.pem\"\n",
+            "name = \"Observatoire\"\n\n[serve]\nlisten = \"0.0.0.0\"\nhttp = \"127.0.0.1:9464\"\nsource_fallback_ms = 500\n\n[serve.tls]\ncert = \"{cert}\"\nkey = \"{other}\"\n\n[[serve.peers]]\naddress = \"htps://hinaura.example:7300\"\n\n[[serve.peers]]\naddress = \"http://charente.example:7300\"\nca = \"{ca}\"\n\n[[serve.peers]]\naddress = \"https://sud.example:7300\"\nkey = \"{anct_key}\"\n\n[[serve.peers]]\naddress = \"https://sud.example\"\nkey = \"{sud_key}\"\nca = \"/etc/maillage/none.pem\"\n",
             cert = dir.join("node.pem").display(),
             other = dir.join("other.key.pem").display(),
             ca = dir.join("ca.pem").display(),
@@ -664,7 +664,8 @@ fn config_check_names_each_problem_and_serve_refuses_an_address_it_cannot_dial()
         "attention serve.peers[3].address : pas de port : le port 443 sera appelé",
         "erreur    serve.peers[3] : lecture de l'autorité de certification /etc/maillage/none.pem : fichier ou répertoire introuvable",
         "ne se chargent pas : ",
-        "anct/node.toml : 6 erreurs, 2 avertissements",
+        "attention serve.source_fallback_ms : 500 ms, c'est moins que heartbeat_ms (2000 ms) : un flux sera demandé à d'autres pairs avant que sa source ait pu dire ce qu'elle détient, et reçu plusieurs fois",
+        "anct/node.toml : 6 erreurs, 3 avertissements",
     ] {
         assert!(report.contains(line), "{line:?} missing from:\n{report}");
     }

@@ -65,6 +65,9 @@ pub struct ServeConfig {
     pub heartbeat_ms: u64,
     /// A link silent for this long is dropped and redialled (ms).
     pub stall_timeout_ms: u64,
+    /// Each feed is pulled from one peer at a time; when that peer brings none of it for this
+    /// long while another peer holds more of it, the feed is asked of another peer (ms).
+    pub source_fallback_ms: u64,
     /// Answer claims on this hub's vouchers as soon as they arrive (accept if the voucher
     /// can be redeemed, reject with the reason otherwise).
     pub answer_claims: bool,
@@ -89,6 +92,7 @@ impl Default for ServeConfig {
             peers: Vec::new(),
             heartbeat_ms: 2_000,
             stall_timeout_ms: 10_000,
+            source_fallback_ms: 5_000,
             answer_claims: true,
             tls: None,
             http: DEFAULT_HTTP.into(),
