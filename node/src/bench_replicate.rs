@@ -59,6 +59,13 @@ pub struct ReplicateSummary {
     pub rule_one_core_per_s: f64,
     /// catch-up / the rule's bare primitive on every core.
     pub ratio_rule_all_cores: f64,
+    /// The v2 rule's batch equation as replication applies it (slices of 64 signatures of one
+    /// key, `maillage_core::batch`), signatures per second on every core, same process.
+    pub batch_all_cores_per_s: f64,
+    /// The same on one core.
+    pub batch_one_core_per_s: f64,
+    /// catch-up / the batch equation on every core.
+    pub ratio_batch_all_cores: f64,
     /// gRPC message bytes received per event.
     pub wire_bytes_per_event: f64,
     /// Signed event bytes per event (payload + signature).
@@ -108,6 +115,44 @@ const VERIFY_STRICT: Verify =
 /// The v2 rule's reference.
 const RULE_REFERENCE: Verify =
     |k, payload, signature| k.verify_payload_reference(payload, signature);
+
+/// The batch equation per second over a sample of `events` in slices of 64 signatures of one
+/// key (a feed's events, as replication verifies them): (every core, one core).
+fn batch_rates(events: &[VerifiedEvent], charter: &maillage_core::Charter) -> (f64, f64) {
+    use maillage_core::batch::{PayloadSignature, verify_payloads};
+    let mut sample: Vec<&VerifiedEvent> = events[..events.len().min(40_000)].iter().collect();
+    sample.sort_by_key(|e| (e.author, e.seq));
+    let mut slices: Vec<Vec<PayloadSignature<'_>>> = Vec::new();
+    for event in &sample {
+        let Some(member) = charter.member(&event.author) else {
+            continue;
+        };
+        let signature = PayloadSignature {
+            key: &member.key,
+            payload: &event.signed.payload,
+            signature: &event.signed.signature,
+        };
+        match slices.last_mut() {
+            Some(slice) if slice.len() < 64 && slice[0].key.hub_id() == signature.key.hub_id() => {
+                slice.push(signature)
+            }
+            _ => slices.push(vec![signature]),
+        }
+    }
+    let valid = |slice: &Vec<PayloadSignature<'_>>| {
+        verify_payloads(slice).iter().filter(|v| v.is_ok()).count()
+    };
+    let start = Instant::now();
+    let accepted: usize = slices.par_iter().map(valid).sum();
+    let all = sample.len() as f64 / start.elapsed().as_secs_f64();
+    let one_slices = &slices[..slices.len().min(slices.len() / 4 + 1)];
+    let one_count: usize = one_slices.iter().map(Vec::len).sum();
+    let start = Instant::now();
+    let accepted_one: usize = one_slices.iter().map(valid).sum();
+    let one = one_count as f64 / start.elapsed().as_secs_f64();
+    assert_eq!(accepted + accepted_one, sample.len() + one_count);
+    (all, one)
+}
 
 /// `verify` per second over a sample of `events`: (every core, one core).
 fn verify_rates(
@@ -235,6 +280,8 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
     let mut verify_one = Vec::new();
     let mut rule_all = Vec::new();
     let mut rule_one = Vec::new();
+    let mut batch_all = Vec::new();
+    let mut batch_one = Vec::new();
     let mut measure_primitives = || {
         let v = verify_rates(events, &charter, VERIFY_STRICT);
         verify_all.push(v.0);
@@ -242,6 +289,9 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
         let r = verify_rates(events, &charter, RULE_REFERENCE);
         rule_all.push(r.0);
         rule_one.push(r.1);
+        let b = batch_rates(events, &charter);
+        batch_all.push(b.0);
+        batch_one.push(b.1);
     };
     measure_primitives();
     for run in 0..params.runs.max(1) {
@@ -384,6 +434,7 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
     let catch_up = median(rates.clone());
     let verify_all_cores_per_s = median(verify_all);
     let rule_all_cores_per_s = median(rule_all);
+    let batch_all_cores_per_s = median(batch_all);
     Ok(ReplicateSummary {
         events: events.len(),
         feeds,
@@ -397,6 +448,9 @@ pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<Replica
         rule_all_cores_per_s,
         rule_one_core_per_s: median(rule_one),
         ratio_rule_all_cores: catch_up / rule_all_cores_per_s,
+        batch_all_cores_per_s,
+        batch_one_core_per_s: median(batch_one),
+        ratio_batch_all_cores: catch_up / batch_all_cores_per_s,
         wire_bytes_per_event: wire_bytes,
         signed_bytes_per_event: signed_bytes as f64 / events.len() as f64,
         transfer_p50_ms: p50,
