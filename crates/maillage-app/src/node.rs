@@ -49,7 +49,8 @@ const SNAPSHOT_CHECKSUM_TAG: &[u8] = b"maillage/views-snapshot\0";
 ///
 /// The views are encoded straight into `file` in pieces, hashed on the way, the checksum
 /// written last at its place: they are never held whole (gigabytes for ten million events).
-/// `each_piece` is asked before each piece is written (`false` stops the write).
+/// `each_piece` is told the bytes written so far before each piece (an error stops the
+/// write and is returned).
 fn write_snapshot(
     ledger: &Ledger,
     file: &mut std::fs::File,
@@ -74,8 +75,8 @@ fn write_snapshot(
     file.write_all_at(&hash.finalize(), SNAPSHOT_MAGIC.len() as u64)
 }
 
-/// Free space a views snapshot leaves untouched, beside twice its size (the old and the new
-/// file while it is replaced): room for the log's appends.
+/// Free space a views snapshot leaves untouched while it is written (the old file stays until
+/// the new one replaces it): room for the log's appends.
 const VIEWS_FREE_SPACE_MARGIN: u64 = 8 << 20;
 
 /// Decodes `views.bin`, checking its header and checksum first.

@@ -624,18 +624,23 @@ mod tests {
         sign_event(key, header, body).unwrap()
     }
 
-    #[test]
-    fn a_dep_past_a_frozen_feed_counts_as_its_last_valid_event() {
+    /// Two feeds: `a1`, `a2`, and `b1` naming `a2`, `b2`.
+    fn two_feeds() -> (SecretKey, SecretKey, [VerifiedEvent; 4]) {
         let (a, b) = (
             SecretKey::from_seed(&[1; 32]),
             SecretKey::from_seed(&[2; 32]),
         );
         let a1 = event(&a, 1, None, vec![]);
         let a2 = event(&a, 2, Some(a1.id), vec![]);
-        // b saw a2 (one half of an equivocation at seq 2) and named it.
         let b1 = event(&b, 1, None, vec![a2.as_ref()]);
         let b2 = event(&b, 2, Some(b1.id), vec![]);
+        (a, b, [a1, a2, b1, b2])
+    }
 
+    #[test]
+    fn a_dep_past_a_frozen_feed_counts_as_its_last_valid_event() {
+        // b saw a2 (one half of an equivocation at seq 2) and named it.
+        let (a, b, [a1, _, b1, b2]) = two_feeds();
         let members = Arc::new(Members::new([a.hub_id(), b.hub_id()]));
         let mut unfrozen = CausalIndex::new(members.clone(), 100);
         unfrozen.offer(a1.clone(), &mut |_, _| {});
@@ -674,14 +679,7 @@ mod tests {
 
     #[test]
     fn offered_counts_the_waiting_events_that_follow_the_applied_ones() {
-        let (a, b) = (
-            SecretKey::from_seed(&[1; 32]),
-            SecretKey::from_seed(&[2; 32]),
-        );
-        let a1 = event(&a, 1, None, vec![]);
-        let a2 = event(&a, 2, Some(a1.id), vec![]);
-        let b1 = event(&b, 1, None, vec![a2.as_ref()]);
-        let b2 = event(&b, 2, Some(b1.id), vec![]);
+        let (a, b, [a1, a2, b1, b2]) = two_feeds();
         let b3 = event(&b, 3, Some(b2.id), vec![]);
         let b4 = event(&b, 4, Some(b3.id), vec![]);
         let members = Arc::new(Members::new([a.hub_id(), b.hub_id()]));
