@@ -444,13 +444,7 @@ async fn serve_pull(
         }
         if !follow {
             if sent_total == 0 {
-                let _ = tx
-                    .send(Ok(pb::EventBatch {
-                        events: Vec::new(),
-                        caught_up: true,
-                        heard: Vec::new(),
-                    }))
-                    .await;
+                let _ = tx.send(Ok(quiet_batch())).await;
             }
             return;
         }
@@ -466,12 +460,21 @@ async fn serve_pull(
                 }
             }
             _ = tokio::time::sleep(heartbeat) => {
-                let heartbeat = pb::EventBatch { events: Vec::new(), caught_up: true, heard: Vec::new() };
-                if tx.send(Ok(heartbeat)).await.is_err() {
+                if tx.send(Ok(quiet_batch())).await.is_err() {
                     return;
                 }
             }
         }
+    }
+}
+
+/// An empty batch saying the stream is caught up: the answer to a pull of nothing, and the
+/// heartbeat of a quiet following stream.
+fn quiet_batch() -> pb::EventBatch {
+    pb::EventBatch {
+        events: Vec::new(),
+        caught_up: true,
+        heard: Vec::new(),
     }
 }
 

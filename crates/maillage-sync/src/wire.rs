@@ -142,11 +142,9 @@ mod tests {
     use super::*;
     use maillage_core::{MemberSpec, Role, SecretKey};
 
-    #[test]
-    fn heard_heads_keep_only_known_keys_and_bounded_seqs() {
-        let key = SecretKey::from_seed(&[1; 32]).hub_id();
-        let stranger = SecretKey::from_seed(&[2; 32]).hub_id();
-        let charter = Charter::found(
+    /// A federation of one hub, `key`.
+    fn one_hub(key: HubId) -> Charter {
+        Charter::found(
             "T",
             1,
             vec![MemberSpec {
@@ -156,7 +154,14 @@ mod tests {
                 territories: vec!["13".into()],
             }],
         )
-        .expect("charter");
+        .expect("charter")
+    }
+
+    #[test]
+    fn heard_heads_keep_only_known_keys_and_bounded_seqs() {
+        let key = SecretKey::from_seed(&[1; 32]).hub_id();
+        let stranger = SecretKey::from_seed(&[2; 32]).hub_id();
+        let charter = one_hub(key);
         let head = |author: HubId, seq: u64, id: Vec<u8>| pb::HeardHead {
             author: author.0.to_vec(),
             seq,
@@ -178,17 +183,7 @@ mod tests {
     #[test]
     fn frontier_fields_are_checked() {
         let key = SecretKey::from_seed(&[1; 32]).hub_id();
-        let charter = Charter::found(
-            "T",
-            1,
-            vec![MemberSpec {
-                key,
-                name: "a".into(),
-                role: Role::Hub,
-                territories: vec!["13".into()],
-            }],
-        )
-        .expect("charter");
+        let charter = one_hub(key);
         let good = pb::FeedHead {
             author: key.0.to_vec(),
             seq: 3,
