@@ -119,15 +119,7 @@ impl Ledger {
     ) -> std::io::Result<()> {
         out(SNAPSHOT_MAGIC)?;
         out(self.charter.federation_id().as_bytes())?;
-        let mut serializer = postcard::Serializer {
-            output: sink::Sink::new(out),
-        };
-        let encoded = serde::Serialize::serialize(&self.s, &mut serializer);
-        // An error of `out` is the cause of any encoding error that follows it.
-        let written = postcard::ser_flavors::Flavor::finalize(serializer.output)
-            .map_err(|e| std::io::Error::other(format!("encoding the views: {e}")))?;
-        written?;
-        encoded.map_err(|e| std::io::Error::other(format!("encoding the views: {e}")))
+        sink::encode(&self.s, out)
     }
 
     /// A ledger from [`Ledger::to_snapshot`] bytes of the same federation and format.

@@ -7,8 +7,24 @@ use std::io;
 /// Bytes handed on at a time.
 pub(super) const PIECE_BYTES: usize = 1 << 20;
 
+/// `value`'s postcard encoding handed to `out` in pieces of about [`PIECE_BYTES`]. The first
+/// error `out` returns stops the encoding and is returned (it is the cause of the encoding
+/// error that follows it).
+pub(super) fn encode<T: serde::Serialize + ?Sized>(
+    value: &T,
+    out: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut serializer = postcard::Serializer {
+        output: Sink::new(out),
+    };
+    let encoded = value.serialize(&mut serializer);
+    let encoding = |e: postcard::Error| io::Error::other(format!("encoding the views: {e}"));
+    postcard::ser_flavors::Flavor::finalize(serializer.output).map_err(encoding)??;
+    encoded.map_err(encoding)
+}
+
 /// Collects postcard's output and passes every full piece to `out`.
-pub(super) struct Sink<'a> {
+struct Sink<'a> {
     piece: Vec<u8>,
     out: &'a mut dyn FnMut(&[u8]) -> io::Result<()>,
     /// The first error `out` returned: encoding stops there.
@@ -16,7 +32,7 @@ pub(super) struct Sink<'a> {
 }
 
 impl<'a> Sink<'a> {
-    pub(super) fn new(out: &'a mut dyn FnMut(&[u8]) -> io::Result<()>) -> Self {
+    fn new(out: &'a mut dyn FnMut(&[u8]) -> io::Result<()>) -> Self {
         Self {
             piece: Vec::with_capacity(PIECE_BYTES),
             out,
@@ -24,20 +40,24 @@ impl<'a> Sink<'a> {
         }
     }
 
+    /// Hands `bytes` to `out`, keeping its error.
+    fn deliver(
+        out: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+        failed: &mut Option<io::Error>,
+        bytes: &[u8],
+    ) -> postcard::Result<()> {
+        out(bytes).map_err(|error| {
+            *failed = Some(error);
+            postcard::Error::SerializeBufferFull
+        })
+    }
+
     fn pass_on(&mut self) -> postcard::Result<()> {
-        if self.piece.is_empty() {
-            return Ok(());
+        if !self.piece.is_empty() {
+            Self::deliver(self.out, &mut self.failed, &self.piece)?;
+            self.piece.clear();
         }
-        match (self.out)(&self.piece) {
-            Ok(()) => {
-                self.piece.clear();
-                Ok(())
-            }
-            Err(error) => {
-                self.failed = Some(error);
-                Err(postcard::Error::SerializeBufferFull)
-            }
-        }
+        Ok(())
     }
 }
 
@@ -58,13 +78,7 @@ impl postcard::ser_flavors::Flavor for Sink<'_> {
             self.pass_on()?;
         }
         if bytes.len() >= PIECE_BYTES {
-            return match (self.out)(bytes) {
-                Ok(()) => Ok(()),
-                Err(error) => {
-                    self.failed = Some(error);
-                    Err(postcard::Error::SerializeBufferFull)
-                }
-            };
+            return Self::deliver(self.out, &mut self.failed, bytes);
         }
         self.piece.extend_from_slice(bytes);
         Ok(())
@@ -97,30 +111,17 @@ mod tests {
             .collect()
     }
 
-    fn encode(
-        value: &[(u64, String, Vec<u8>)],
-        out: &mut dyn FnMut(&[u8]) -> io::Result<()>,
-    ) -> (postcard::Result<()>, io::Result<()>) {
-        let mut serializer = postcard::Serializer {
-            output: Sink::new(out),
-        };
-        let encoded = serde::Serialize::serialize(value, &mut serializer);
-        let written = postcard::ser_flavors::Flavor::finalize(serializer.output).unwrap();
-        (encoded, written)
-    }
-
     #[test]
     fn the_pieces_are_the_whole_encoding_in_order() {
         let value = value();
         let mut pieces: Vec<usize> = Vec::new();
         let mut bytes = Vec::new();
-        let (encoded, written) = encode(&value, &mut |piece| {
+        encode(&value, &mut |piece| {
             pieces.push(piece.len());
             bytes.extend_from_slice(piece);
             Ok(())
-        });
-        encoded.unwrap();
-        written.unwrap();
+        })
+        .unwrap();
         assert_eq!(bytes, postcard::to_stdvec(&value).unwrap());
         assert!(pieces.len() >= 4, "{pieces:?}");
         // Only a single write larger than a piece is passed on whole.
@@ -134,16 +135,16 @@ mod tests {
     fn the_first_error_of_the_output_stops_the_encoding_and_is_returned() {
         let value = value();
         let mut calls = 0;
-        let (encoded, written) = encode(&value, &mut |_| {
+        let error = encode(&value, &mut |_| {
             calls += 1;
             if calls == 2 {
                 Err(io::Error::other("disk full"))
             } else {
                 Ok(())
             }
-        });
-        assert!(encoded.is_err());
-        assert_eq!(written.unwrap_err().to_string(), "disk full");
+        })
+        .unwrap_err();
+        assert_eq!(error.to_string(), "disk full");
         assert_eq!(calls, 2, "nothing is written after the error");
     }
 }
