@@ -410,7 +410,11 @@ async fn serve_pull(
             .blocking(move |replica| next_batch(replica, &cursors_now, batch_events, everything))
             .await
             .and_then(|found| found);
-        let (batch, more) = match read {
+        let NextBatch {
+            batch,
+            more,
+            frontier,
+        } = match read {
             Ok(found) => found,
             Err(error) => {
                 let _ = tx.send(Err(Status::internal(error))).await;
@@ -422,7 +426,7 @@ async fn serve_pull(
         }
         let caught_up = !more;
         let heard = if mode == Follow::Named {
-            moved_heads(&replica, &cursors, &mut reported)
+            moved_heads(frontier, &cursors, &mut reported)
         } else {
             Vec::new()
         };
@@ -482,12 +486,12 @@ fn quiet_batch() -> pb::EventBatch {
 /// they update: what the peer needs to tell a stalled source from a quiet feed, in bytes
 /// proportional to what changed.
 fn moved_heads(
-    replica: &Replica,
+    frontier: BTreeMap<HubId, Head>,
     served: &BTreeMap<HubId, u64>,
     reported: &mut BTreeMap<HubId, u64>,
 ) -> Vec<pb::HeardHead> {
     let mut moved = Vec::new();
-    for (author, head) in replica.store.frontier() {
+    for (author, head) in frontier {
         if served.contains_key(&author) {
             continue;
         }
@@ -507,15 +511,25 @@ fn moved_heads(
 /// An event on its way to a peer: its feed, its seq, the stored bytes.
 type Outgoing = (HubId, u64, pb::SignedEvent);
 
+/// What [`next_batch`] read.
+struct NextBatch {
+    batch: Vec<Outgoing>,
+    /// More is waiting.
+    more: bool,
+    /// The frontier it was read against (a named stream reports the other feeds' heads from
+    /// it).
+    frontier: BTreeMap<HubId, Head>,
+}
+
 /// The next batch for a pull: events after each cursor, feeds round-robin, up to
 /// `batch_events` and `batch_bytes_max`; with `everything` (a stream following every
-/// author) authors not named too. Returns the batch and whether more is waiting.
+/// author) authors not named too.
 fn next_batch(
     replica: &Replica,
     cursors: &BTreeMap<HubId, u64>,
     batch_events: usize,
     everything: bool,
-) -> Result<(Vec<Outgoing>, bool), String> {
+) -> Result<NextBatch, String> {
     let frontier: BTreeMap<HubId, Head> = replica.store.frontier();
     let mut wanted: Vec<(HubId, u64, u64)> = Vec::new();
     for (author, head) in &frontier {
@@ -529,7 +543,11 @@ fn next_batch(
         }
     }
     if wanted.is_empty() {
-        return Ok((Vec::new(), false));
+        return Ok(NextBatch {
+            batch: Vec::new(),
+            more: false,
+            frontier,
+        });
     }
     let share = (batch_events / wanted.len()).max(1);
     let mut batch = Vec::with_capacity(batch_events);
@@ -561,5 +579,9 @@ fn next_batch(
             more = true;
         }
     }
-    Ok((batch, more))
+    Ok(NextBatch {
+        batch,
+        more,
+        frontier,
+    })
 }
