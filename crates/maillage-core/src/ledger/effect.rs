@@ -485,9 +485,11 @@ impl Ledger {
             Effect::Accompanied { record, detail, .. } => {
                 let index = self.link_person(event);
                 if index != NONE {
-                    self.s.people[index as usize]
-                        .accompaniments
-                        .insert(record.event, *record);
+                    let records = &mut self.s.people[index as usize].accompaniments;
+                    match records.binary_search_by(|a| a.event.cmp(&record.event)) {
+                        Ok(at) => records[at] = *record,
+                        Err(at) => records.insert(at, *record),
+                    }
                 }
                 self.trace(index, event, past, detail);
             }

@@ -41,6 +41,7 @@ mod claims;
 pub mod digest;
 mod effect;
 mod fields;
+mod lines;
 mod model;
 mod people;
 mod read;
@@ -59,7 +60,8 @@ pub use model::{
 pub use read::{VenueQuery, distance_km, record_departement};
 
 use effect::Effect;
-use state::{Line, Pos, State, VenueSnapshot};
+use lines::Line;
+use state::{Pos, State, VenueSnapshot};
 
 /// Events waiting for their causal past, at most.
 pub const PENDING_EVENTS_MAX: usize = 100_000;
@@ -70,7 +72,7 @@ pub const SERIALS_PER_EVENT_MAX: usize = 1_000;
 /// Default lifetime of an open referral, in days.
 pub const REFERRAL_DAYS_DEFAULT: i32 = 30;
 /// First bytes of a view snapshot (bump the version when `State` changes shape).
-pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS5\n";
+pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS6\n";
 
 /// The folded state of every feed. Cloning copies the views (a running node lends its views
 /// to the commands it runs; the CSV export takes a copy so replication goes on meanwhile).
@@ -463,8 +465,8 @@ impl Ledger {
                 id: Some(person),
                 last_day: i64::MIN,
                 parts: Vec::new(),
-                parcours: Vec::new(),
-                accompaniments: std::collections::BTreeMap::new(),
+                parcours: lines::Lines::default(),
+                accompaniments: Vec::new(),
             });
         }
         index
@@ -485,16 +487,10 @@ impl Ledger {
             hlc: event.hlc,
             event: event.id,
             hub: past.feed(),
-            detail: Box::new(detail),
+            detail,
         };
         self.touch(index, people::event_day(event.hlc));
-        let parcours = &mut self.s.people[index as usize].parcours;
-        // Almost always the newest entry: look from the end.
-        if parcours.last().is_none_or(|last| *last < entry) {
-            parcours.push(entry);
-        } else if let Err(at) = parcours.binary_search(&entry) {
-            parcours.insert(at, entry);
-        }
+        self.s.people[index as usize].parcours.insert(entry);
     }
 
     fn hub_name(&self, hub: &HubId) -> String {

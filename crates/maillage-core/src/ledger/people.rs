@@ -1,7 +1,5 @@
 //! What is kept about people: accompaniments recorded by venues, and the right to erasure.
 
-use std::collections::BTreeMap;
-
 use maillage_proto::v1 as pb;
 
 use super::Ledger;
@@ -164,8 +162,8 @@ impl Ledger {
             return;
         };
         let parts = std::mem::take(&mut record.parts);
-        record.parcours = Vec::new();
-        record.accompaniments = BTreeMap::new();
+        record.parcours = Default::default();
+        record.accompaniments = Vec::new();
         let last_day = record.last_day;
         self.s.expiry.remove(&(last_day, index));
         self.s.persons.remove(&person);

@@ -319,7 +319,7 @@ impl Ledger {
                             hub: self.members.hub(step.hub),
                             kind: step.detail.kind(),
                             summary: self.summary(&step.detail),
-                            detail: (*step.detail).clone(),
+                            detail: step.detail,
                         })
                         .collect()
                 })
@@ -337,7 +337,7 @@ impl Ledger {
     /// Accompaniments of a person, by event id.
     pub fn accompaniments(&self, person: &PersonId) -> Vec<&Accompaniment> {
         self.person(person)
-            .map(|p| p.accompaniments.values().collect())
+            .map(|p| p.accompaniments.iter().collect())
             .unwrap_or_default()
     }
 

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::digest::Chains;
+use super::lines::Lines;
 use super::model::{
-    Accompaniment, Batch, Claim, DomainRejection, Qualification, Referral, StepDetail,
-    VoucherStatus,
+    Accompaniment, Batch, Claim, DomainRejection, Qualification, Referral, VoucherStatus,
 };
 use crate::causal::{CausalIndex, Map, Past};
 use crate::chunked::Chunked;
@@ -140,17 +140,6 @@ pub(super) struct BatchInfo {
     pub(super) at: Pos,
 }
 
-/// A parcours line as the views keep it ([`ParcoursEntry`] with the hub by member index, in
-/// the same order: member indices follow hub ids).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub(super) struct Line {
-    pub(super) hlc: u64,
-    pub(super) event: EventId,
-    pub(super) hub: u32,
-    /// What the step records (its kind is the detail's).
-    pub(super) detail: Box<StepDetail>,
-}
-
 /// A person the views know, with what is kept per person.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct PersonRec {
@@ -162,9 +151,11 @@ pub(super) struct PersonRec {
     /// Events whose personal part names this person (erased with them).
     pub(super) parts: Vec<EventId>,
     /// Sorted (HLC, then event id).
-    pub(super) parcours: Vec<Line>,
-    /// By event id (concurrent records from several hubs arrive in any order).
-    pub(super) accompaniments: BTreeMap<EventId, Accompaniment>,
+    pub(super) parcours: Lines,
+    /// Sorted by event id (concurrent records from several hubs arrive in any order). A
+    /// sorted vector, not a map: most people have none or one, and a map's first node holds
+    /// room for eleven.
+    pub(super) accompaniments: Vec<Accompaniment>,
 }
 
 /// Each person's vouchers and referrals, as lists linked newest-first through two shared
