@@ -377,9 +377,12 @@ pub fn run_fold(params: &FoldBench, say: &mut dyn FnMut(&str)) -> Result<FoldSum
         "generating {} events over 15 hubs (signing on one core)…",
         params.events
     ));
-    let workload = crate::workload::generate(params.seed, params.events, &mut |n| {
-        say(&format!("  {n} events"))
-    })?;
+    let workload = crate::workload::generate(
+        params.seed,
+        crate::workload::HUBS_DEFAULT,
+        params.events,
+        &mut |n| say(&format!("  {n} events")),
+    )?;
     let events = &workload.events;
 
     let sample = &events[..events.len().min(20_000)];

@@ -23,8 +23,9 @@ pub fn run(command: BenchCommand) -> Result<ExitCode> {
             runs,
             transfers,
             seed,
+            hubs,
             json,
-        } => bench_replicate(events, runs, transfers, seed, json),
+        } => bench_replicate(events, runs, transfers, seed, hubs, json),
         BenchCommand::Log {
             events,
             runs,
@@ -34,9 +35,10 @@ pub fn run(command: BenchCommand) -> Result<ExitCode> {
         BenchCommand::Scale {
             events,
             seed,
+            hubs,
             keep,
             json,
-        } => bench_scale(events, seed, keep, json),
+        } => bench_scale(events, seed, hubs, keep, json),
         BenchCommand::Signatures {
             count,
             batch,
@@ -179,6 +181,7 @@ fn bench_replicate(
     runs: usize,
     transfers: usize,
     seed: u64,
+    hubs: usize,
     json: bool,
 ) -> Result<ExitCode> {
     if cfg!(debug_assertions) {
@@ -191,6 +194,7 @@ fn bench_replicate(
         runs,
         transfers,
         seed,
+        hubs,
     };
     let s = crate::bench_replicate::run(&params, &mut |line| eprintln!("{line}"))?;
     if json {
@@ -260,6 +264,7 @@ fn bench_replicate(
 fn bench_scale(
     events: usize,
     seed: u64,
+    hubs: usize,
     keep: Option<std::path::PathBuf>,
     json: bool,
 ) -> Result<ExitCode> {
@@ -268,7 +273,12 @@ fn bench_scale(
             "warning: this is a debug build; run `cargo run --release -- bench scale` for real figures"
         );
     }
-    let params = crate::bench_scale::ScaleBench { events, seed, keep };
+    let params = crate::bench_scale::ScaleBench {
+        events,
+        seed,
+        hubs,
+        keep,
+    };
     let s = crate::bench_scale::run(&params, &mut |line| eprintln!("{line}"))?;
     if json {
         outln!("{}", serde_json::to_string_pretty(&s)?);
@@ -276,8 +286,9 @@ fn bench_scale(
     }
     let gib = |b: u64| b as f64 / f64::from(1u32 << 30);
     outln!(
-        "{} events (15 hubs), {:.0} signed bytes per event:",
+        "{} events ({} hubs), {:.0} signed bytes per event:",
         s.events,
+        s.hubs,
         s.signed_bytes_per_event
     );
     outln!(

@@ -41,7 +41,10 @@ pub fn run(
     say(&format!(
         "generating {events} events over 15 hubs (signing on one core)…"
     ));
-    let workload = crate::workload::generate(seed, events, &mut |n| say(&format!("  {n} events")))?;
+    let workload =
+        crate::workload::generate(seed, crate::workload::HUBS_DEFAULT, events, &mut |n| {
+            say(&format!("  {n} events"))
+        })?;
     say("storing the history in a node's data dir…");
     let dir = tempfile::tempdir()?;
     let (_, node) = crate::bench::stored_history(dir.path(), &workload)?;

@@ -29,6 +29,8 @@ pub struct ReplicateBench {
     pub transfers: usize,
     /// Workload seed.
     pub seed: u64,
+    /// Hubs in the workload.
+    pub hubs: usize,
 }
 
 /// What was measured.
@@ -198,10 +200,10 @@ pub(crate) fn node_dir(
 /// Runs the benchmark.
 pub fn run(params: &ReplicateBench, say: &mut dyn FnMut(&str)) -> Result<ReplicateSummary> {
     say(&format!(
-        "generating {} events over 15 hubs…",
-        params.events
+        "generating {} events over {} hubs…",
+        params.events, params.hubs
     ));
-    let workload = crate::workload::generate(params.seed, params.events, &mut |n| {
+    let workload = crate::workload::generate(params.seed, params.hubs, params.events, &mut |n| {
         say(&format!("  {n} events"))
     })?;
     let events = &workload.events;

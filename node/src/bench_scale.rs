@@ -25,6 +25,8 @@ pub struct ScaleBench {
     pub events: usize,
     /// Workload seed.
     pub seed: u64,
+    /// Hubs in the workload.
+    pub hubs: usize,
     /// Keep the data dirs here (default: a temporary directory, removed).
     pub keep: Option<PathBuf>,
 }
@@ -34,6 +36,8 @@ pub struct ScaleBench {
 pub struct ScaleSummary {
     /// Events in the history.
     pub events: u64,
+    /// Hubs that authored them.
+    pub hubs: usize,
     /// Generating, signing and storing them (one core signs), seconds.
     pub generate_s: f64,
     /// Signed bytes (payload and signature) per event.
@@ -188,17 +192,17 @@ fn disk_bytes(dir: &Path) -> u64 {
 
 /// Runs the benchmark; `say` gets progress lines.
 pub fn run(params: &ScaleBench, say: &mut dyn FnMut(&str)) -> Result<ScaleSummary> {
+    let (charter, seeds) = crate::workload::federation(params.seed, params.hubs)?;
     let temp = tempfile::tempdir()?;
     let root = params
         .keep
         .clone()
         .unwrap_or_else(|| temp.path().to_path_buf());
     std::fs::create_dir_all(&root)?;
-    let (charter, seeds) = crate::workload::federation(params.seed)?;
 
     say(&format!(
-        "generating {} events over 15 hubs straight into the hub's store (signing on one core)…",
-        params.events
+        "generating {} events over {} hubs straight into the hub's store (signing on one core)…",
+        params.events, params.hubs
     ));
     let hub_dir = node_dir(&root, "hub", &seeds[0], &charter)?;
     let started = Instant::now();
@@ -325,6 +329,7 @@ pub fn run(params: &ScaleBench, say: &mut dyn FnMut(&str)) -> Result<ScaleSummar
     let hub_stopped = hub.stop()?;
     Ok(ScaleSummary {
         events: stored,
+        hubs: params.hubs,
         generate_s,
         signed_bytes_per_event: signed_bytes as f64 / stored.max(1) as f64,
         hub_disk_bytes,

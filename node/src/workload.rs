@@ -16,7 +16,7 @@ use maillage_core::{
 };
 
 /// The federation's hubs: name and départements (the hubs' real regional footprints).
-pub const HUBS: [(&str, &[&str]); 15] = [
+const HUBS: [(&str, &[&str]); 15] = [
     ("Hub du Sud", &["04", "05", "06", "13", "83", "84"]),
     (
         "Hinaura",
@@ -61,6 +61,60 @@ pub const HUBS: [(&str, &[&str]); 15] = [
     ("Hub Océan Indien", &["974", "976"]),
 ];
 
+/// Hubs of the default workload: the fifteen regional hubs of [`HUBS`].
+pub const HUBS_DEFAULT: usize = HUBS.len();
+
+/// Hubs a workload can have at most: one per département.
+pub fn hubs_max() -> usize {
+    HUBS.iter().map(|(_, t)| t.len()).sum()
+}
+
+/// A workload hub: its name and départements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hub {
+    /// Its name in the charter.
+    pub name: String,
+    /// Its départements (the first names its batches and referrals).
+    pub territories: Vec<String>,
+}
+
+/// The hubs of a workload of `count` hubs: the fifteen regional hubs for
+/// [`HUBS_DEFAULT`]; otherwise the départements dealt in turn to `count` territorial hubs (a
+/// national federation of about a hundred departmental structures).
+pub fn hubs(count: usize) -> Result<Vec<Hub>> {
+    let max = hubs_max();
+    if !(2..=max).contains(&count) {
+        anyhow::bail!(maillage_core::tr!(
+            "une charge compte de 2 à {max} hubs (un par département au plus), pas {count}",
+            "a workload has 2 to {max} hubs (one per département at most), not {count}",
+        ));
+    }
+    if count == HUBS_DEFAULT {
+        return Ok(HUBS
+            .iter()
+            .map(|(name, territories)| Hub {
+                name: (*name).into(),
+                territories: territories.iter().map(|t| t.to_string()).collect(),
+            })
+            .collect());
+    }
+    let all: Vec<&str> = HUBS.iter().flat_map(|(_, t)| t.iter().copied()).collect();
+    Ok((0..count)
+        .map(|i| {
+            let territories: Vec<String> = all
+                .iter()
+                .skip(i)
+                .step_by(count)
+                .map(|t| t.to_string())
+                .collect();
+            Hub {
+                name: format!("Hub territorial {} ({})", i + 1, territories.join(", ")),
+                territories,
+            }
+        })
+        .collect())
+}
+
 /// The service every workload voucher and venue uses.
 pub const SERVICE: &str = "Aide aux démarches administratives";
 const FUNDERS: [(&str, &str); 3] = [
@@ -86,7 +140,7 @@ struct HubState {
 pub struct Workload {
     /// The federation.
     pub charter: Arc<Charter>,
-    /// Hub keys, in `HUBS` order (seeds, to rebuild the secret keys).
+    /// Hub keys, in the charter's order (seeds, to rebuild the secret keys).
     pub seeds: Vec<[u8; 32]>,
     /// Events in authoring order (a causal order).
     pub events: Vec<VerifiedEvent>,
@@ -109,9 +163,14 @@ pub fn observer_seed(seed: u64) -> [u8; 32] {
     s
 }
 
-/// Generates about `target` events over the fifteen hubs.
-pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Result<Workload> {
-    let (charter, seeds) = federation(seed)?;
+/// Generates about `target` events over `hubs` hubs ([`hubs`]).
+pub fn generate(
+    seed: u64,
+    hubs: usize,
+    target: usize,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Workload> {
+    let (charter, seeds) = federation(seed, hubs)?;
     let mut events: Vec<VerifiedEvent> = Vec::with_capacity(target + 64);
     let people = generate_into(&charter, &seeds, seed, target, progress, &mut |chunk| {
         events.extend(chunk);
@@ -128,9 +187,11 @@ pub fn generate(seed: u64, target: usize, progress: &mut dyn FnMut(usize)) -> Re
 /// Events handed to a sink at a time by [`generate_into`].
 pub const CHUNK_EVENTS: usize = 4096;
 
-/// The workload federation of `seed`: its charter and the hubs' key seeds (in `HUBS` order).
-pub fn federation(seed: u64) -> Result<(Arc<Charter>, Vec<[u8; 32]>)> {
-    let seeds: Vec<[u8; 32]> = (0..HUBS.len())
+/// The workload federation of `seed` over `hubs` hubs ([`hubs`]): its charter and the hubs'
+/// key seeds (in the same order).
+pub fn federation(seed: u64, hubs: usize) -> Result<(Arc<Charter>, Vec<[u8; 32]>)> {
+    let spec = self::hubs(hubs)?;
+    let seeds: Vec<[u8; 32]> = (0..spec.len())
         .map(|i| {
             let mut s = [0u8; 32];
             s[..8].copy_from_slice(&seed.to_be_bytes());
@@ -138,14 +199,14 @@ pub fn federation(seed: u64) -> Result<(Arc<Charter>, Vec<[u8; 32]>)> {
             s
         })
         .collect();
-    let mut members: Vec<MemberSpec> = HUBS
-        .iter()
+    let mut members: Vec<MemberSpec> = spec
+        .into_iter()
         .zip(&seeds)
-        .map(|((name, territories), s)| MemberSpec {
+        .map(|(hub, s)| MemberSpec {
             key: SecretKey::from_seed(s).hub_id(),
-            name: (*name).into(),
+            name: hub.name,
             role: Role::Hub,
-            territories: territories.iter().map(|t| t.to_string()).collect(),
+            territories: hub.territories,
         })
         .collect();
     members.push(MemberSpec {
@@ -213,9 +274,10 @@ pub fn generate_into(
     };
 
     // Venues, qualified.
-    for (h, (_, territories)) in HUBS.iter().enumerate() {
+    let spec = self::hubs(seeds.len())?;
+    for (h, hub) in spec.iter().enumerate() {
         for n in 0..20 {
-            let dep = territories[n % territories.len()];
+            let dep = hub.territories[n % hub.territories.len()].as_str();
             let postal = if dep.len() == 3 {
                 format!("{dep}10")
             } else if dep.starts_with('2') && dep.len() == 2 && !dep.as_bytes()[1].is_ascii_digit()
@@ -278,11 +340,11 @@ pub fn generate_into(
             flushed += events.len();
             sink(std::mem::take(&mut events))?;
         }
-        let h = rng.below(HUBS.len());
+        let h = rng.below(spec.len());
         let roll = rng.below(100);
         if hubs[h].available.len() < 10 {
             let (funder, siret) = FUNDERS[hubs[h].batches % FUNDERS.len()];
-            let batch_id = format!("{}-2026-{}", HUBS[h].1[0], hubs[h].batches);
+            let batch_id = format!("{}-2026-{}", spec[h].territories[0], hubs[h].batches);
             hubs[h].batches += 1;
             sign(
                 &mut hubs,
@@ -358,7 +420,7 @@ pub fn generate_into(
                 // The person moved: the voucher is transferred and redeemed in another territory.
                 let i = rng.below(hubs[h].handed.len());
                 let (serial, _) = hubs[h].handed.swap_remove(i);
-                let to = (h + 1 + rng.below(HUBS.len() - 1)) % HUBS.len();
+                let to = (h + 1 + rng.below(spec.len() - 1)) % spec.len();
                 let to_id = hubs[to].writer.author();
                 let t = sign(
                     &mut hubs,
@@ -384,7 +446,7 @@ pub fn generate_into(
                 // The owner was unreachable: another hub's venue claims; the owner accepts later.
                 let i = rng.below(hubs[h].handed.len());
                 let (serial, _) = hubs[h].handed.swap_remove(i);
-                let other = (h + 1 + rng.below(HUBS.len() - 1)) % HUBS.len();
+                let other = (h + 1 + rng.below(spec.len() - 1)) % spec.len();
                 let venue = hubs[other].venues[rng.below(hubs[other].venues.len())].clone();
                 // The owner's last event (its hand-out or later), as the claimant saw it.
                 let owner = hubs[h].writer.author();
@@ -426,10 +488,10 @@ pub fn generate_into(
                     .get(rng.below(people.len().max(1)))
                     .copied()
                     .unwrap_or(PersonId([7; 16]));
-                let target = rng.below(HUBS.len());
+                let target = rng.below(spec.len());
                 let v = rng.below(hubs[target].venues.len());
                 let venue = hubs[target].venues[v].clone();
-                let id = format!("{}-R{}", HUBS[h].1[0], flushed + events.len());
+                let id = format!("{}-R{}", spec[h].territories[0], flushed + events.len());
                 let deps = if target == h {
                     vec![]
                 } else {
@@ -565,4 +627,61 @@ pub fn by_feed(events: &[VerifiedEvent]) -> BTreeMap<maillage_core::HubId, Vec<&
         feeds.entry(event.author).or_default().push(event);
     }
     feeds
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_count_of_hubs_deals_each_departement_to_exactly_one_hub() {
+        let all: std::collections::BTreeSet<String> = HUBS
+            .iter()
+            .flat_map(|(_, t)| t.iter().map(|t| t.to_string()))
+            .collect();
+        assert_eq!(all.len(), hubs_max());
+        for count in [2, 15, 16, 100, 101] {
+            let spec = hubs(count).unwrap();
+            assert_eq!(spec.len(), count);
+            let mut dealt: Vec<String> = spec.iter().flat_map(|h| h.territories.clone()).collect();
+            dealt.sort();
+            assert_eq!(
+                dealt,
+                all.iter().cloned().collect::<Vec<_>>(),
+                "{count} hubs"
+            );
+            let names: std::collections::BTreeSet<&str> =
+                spec.iter().map(|h| h.name.as_str()).collect();
+            assert_eq!(names.len(), count);
+        }
+        assert_eq!(hubs(15).unwrap()[4].name, "Francil'IN");
+        for count in [0, 1, 102] {
+            let error = hubs(count).unwrap_err().to_string();
+            assert!(error.contains("de 2 à 101 hubs"), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_hundred_hub_workload_is_authored_by_every_hub_and_every_event_is_accepted() {
+        let folded = |count: usize| {
+            let workload = generate(3, count, 30_000, &mut |_| {}).unwrap();
+            let authors: std::collections::BTreeSet<_> =
+                workload.events.iter().map(|e| e.author).collect();
+            assert_eq!(authors.len(), count);
+            let mut ledger = maillage_core::Ledger::new(workload.charter.clone());
+            for event in workload.events.iter().cloned() {
+                ledger.offer(event);
+            }
+            // Every event's causal past is in the history: all applied.
+            assert_eq!(ledger.applied_count(), workload.events.len() as u64);
+            (workload.events.len(), ledger.rejections().len())
+        };
+        for count in [100, HUBS_DEFAULT] {
+            let (events, rejected) = folded(count);
+            assert!(events >= 30_000, "{events}");
+            // Every step is one the rules accept, whatever the number of hubs.
+            assert_eq!(rejected, 0, "{count} hubs");
+        }
+    }
 }

@@ -474,6 +474,10 @@ pub(super) const HELP_FR: &[(&str, &str)] = &[
     ),
     ("Workload seed", "Graine de la charge"),
     (
+        "Hubs in the workload: 15 (the regional hubs) or 2 to 101 territorial hubs (the départements dealt in turn)",
+        "Hubs de la charge : 15 (les hubs régionaux) ou de 2 à 101 hubs territoriaux (les départements distribués à tour de rôle)",
+    ),
+    (
         "Own appends vs bare sign/s, peer ingest vs bare verify_strict/s, disk vs payload bytes",
         "Ajouts propres face à la signature brute (par s), ingestion des pairs face à verify_strict brut (par s), octets sur disque face aux octets utiles",
     ),

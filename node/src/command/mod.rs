@@ -572,6 +572,10 @@ pub enum BenchCommand {
         /// Workload seed.
         #[arg(long, default_value_t = 7)]
         seed: u64,
+        /// Hubs in the workload: 15 (the regional hubs) or 2 to 101 territorial hubs (the
+        /// départements dealt in turn).
+        #[arg(long, default_value_t = crate::workload::HUBS_DEFAULT)]
+        hubs: usize,
         /// Keep the data dirs in this directory (default: a temporary one, removed).
         #[arg(long)]
         keep: Option<std::path::PathBuf>,
@@ -616,6 +620,10 @@ pub enum BenchCommand {
         /// Workload seed.
         #[arg(long, default_value_t = 7)]
         seed: u64,
+        /// Hubs in the workload: 15 (the regional hubs) or 2 to 101 territorial hubs (the
+        /// départements dealt in turn).
+        #[arg(long, default_value_t = crate::workload::HUBS_DEFAULT)]
+        hubs: usize,
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
