@@ -1,11 +1,18 @@
-//! Append-only storage in chunks that double in size: growing never moves what is stored, so
-//! a page is written once (a doubling vector copies everything at each growth), and a small
-//! store stays small.
+//! Append-only storage in chunks that double in size up to a bound, then stay at it: growing
+//! never moves what is stored, so a page is written once (a doubling vector copies everything
+//! at each growth), a small store stays small, and a large one leaves at most one chunk's
+//! worth of room unused (not up to half of it, as doubling alone would).
 
 use serde::{Deserialize, Serialize};
 
-/// Elements in the first chunk; chunk `k` holds `FIRST << k`.
+/// Elements in the first chunk; chunk `k` holds `FIRST << k` up to [`LARGEST`].
 const FIRST: usize = 64;
+/// Doubling chunks before they stop growing.
+const DOUBLING: usize = 11;
+/// Elements in every chunk after the doubling ones.
+const LARGEST: usize = FIRST << (DOUBLING - 1);
+/// Elements the doubling chunks hold together.
+const DOUBLED: usize = FIRST * ((1 << DOUBLING) - 1);
 
 /// An append-only sequence indexed by `u32`.
 #[derive(Debug, Clone)]
@@ -25,9 +32,18 @@ impl<T> Default for Chunked<T> {
 
 /// The chunk holding `index` and the offset in it.
 fn locate(index: usize) -> (usize, usize) {
+    if index >= DOUBLED {
+        let past = index - DOUBLED;
+        return (DOUBLING + past / LARGEST, past % LARGEST);
+    }
     let q = index / FIRST + 1;
     let chunk = (usize::BITS - 1 - q.leading_zeros()) as usize;
     (chunk, index - FIRST * ((1 << chunk) - 1))
+}
+
+/// Elements chunk `k` holds.
+fn chunk_capacity(k: usize) -> usize {
+    if k < DOUBLING { FIRST << k } else { LARGEST }
 }
 
 impl<T> Chunked<T> {
@@ -43,7 +59,7 @@ impl<T> Chunked<T> {
         match self.chunks.last_mut() {
             Some(chunk) if chunk.len() < chunk.capacity() => chunk.push(value),
             _ => {
-                let mut chunk = Vec::with_capacity(FIRST << self.chunks.len());
+                let mut chunk = Vec::with_capacity(chunk_capacity(self.chunks.len()));
                 chunk.push(value);
                 self.chunks.push(chunk);
             }
@@ -83,13 +99,28 @@ impl<T: Serialize> Serialize for Chunked<T> {
     }
 }
 
+/// Read element by element into the chunks (never into a vector first: the views of a
+/// national federation hold tens of millions of elements).
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Chunked<T> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut all = Self::default();
-        for value in Vec::<T>::deserialize(deserializer)? {
-            all.push(value);
+        struct Elements<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Elements<T> {
+            type Value = Chunked<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Chunked<T>, A::Error> {
+                let mut all = Chunked::default();
+                while let Some(value) = seq.next_element()? {
+                    all.push(value);
+                }
+                Ok(all)
+            }
         }
-        Ok(all)
+        deserializer.deserialize_seq(Elements(std::marker::PhantomData))
     }
 }
 
@@ -100,15 +131,20 @@ mod tests {
     #[test]
     fn indexes_across_chunks_like_a_vector() {
         let mut chunked = Chunked::default();
-        let plain: Vec<u32> = (0..10_000).collect();
+        // Past the doubling chunks, into three of the largest.
+        let n = (DOUBLED + 2 * LARGEST + 17) as u32;
+        let plain: Vec<u32> = (0..n).collect();
         for v in &plain {
             chunked.push(*v);
+            let room: usize = chunked.chunks.iter().map(Vec::capacity).sum();
+            assert!(room - chunked.len <= LARGEST, "{room} for {}", chunked.len);
         }
-        assert_eq!(chunked.len(), 10_000);
+        assert_eq!(chunked.len(), n);
         for (i, v) in plain.iter().enumerate() {
             assert_eq!(chunked[i as u32], *v);
         }
-        assert_eq!(chunked.get(10_000), None);
+        assert_eq!(chunked.chunks.len(), DOUBLING + 3);
+        assert_eq!(chunked.get(n), None);
         assert!(chunked.iter().eq(plain.iter()));
         assert_eq!(
             postcard::to_allocvec(&chunked).ok(),

@@ -486,6 +486,8 @@ impl Ledger {
                 let index = self.link_person(event);
                 if index != NONE {
                     let records = &mut self.s.people[index as usize].accompaniments;
+                    // Most people have one or two: no room kept for more.
+                    records.reserve_exact(1);
                     match records.binary_search_by(|a| a.event.cmp(&record.event)) {
                         Ok(at) => records[at] = *record,
                         Err(at) => records.insert(at, *record),

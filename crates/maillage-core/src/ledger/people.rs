@@ -112,7 +112,10 @@ impl Ledger {
             return NONE;
         }
         let index = self.person_index(person);
-        self.s.people[index as usize].parts.push(event.id);
+        let parts = &mut self.s.people[index as usize].parts;
+        // Most people have a few: no room kept for more.
+        parts.reserve_exact(1);
+        parts.push(event.id);
         self.s.part_of.insert(event.id, index);
         self.touch(index, day);
         index
