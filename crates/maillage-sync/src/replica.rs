@@ -719,7 +719,7 @@ impl Replica {
     /// Link `link`, to `peer`, plans a pull of `wanted`: the feeds it pulls (one source per
     /// feed, [`crate::sources`]).
     pub fn claim_sources(&self, link: &str, peer: HubId, wanted: &[HubId]) -> Claim {
-        let claim = lock(&self.sources).claim(link, peer, wanted);
+        let claim = lock(&self.sources).claim(link, peer, wanted, self.now_ms());
         if claim.displaced {
             self.sources_moved();
         }
@@ -752,11 +752,13 @@ impl Replica {
             .filter(|(_, p)| p.state == "live" || p.state == "catching-up")
             .collect();
         let held = self.store.frontier();
+        let now = self.now_ms();
         let heard: BTreeSet<&HubId> = live.iter().flat_map(|(_, p)| p.heads.keys()).collect();
         sources.unsourced(heard).into_iter().any(|author| {
             let have = held.get(&author).map_or(0, |h| h.seq);
             let best = live
                 .iter()
+                .filter(|(name, _)| !sources.barred(name, &author, now))
                 .filter_map(|(name, p)| Some((p.heads.get(&author).copied()?, *name)))
                 .filter(|(seq, _)| *seq > have)
                 .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(a.1)));
@@ -823,6 +825,12 @@ impl Replica {
             for (author, seq) in &known {
                 let have = held.get(author).map_or(0, |h| h.seq);
                 took |= sources.heard(link, peer, *author, (*seq, have), now);
+            }
+            // A source that broke its word lost its feed: every link plans again, and the
+            // one whose peer holds the most of it takes it.
+            if sources.take_dropped() {
+                drop(sources);
+                self.sources_moved();
             }
         }
         if took {

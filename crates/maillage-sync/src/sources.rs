@@ -9,17 +9,38 @@
 //!   `fallback_ms` while that peer said it had more (a stalled, partitioned or lying source);
 //! - to some other link when its source link ends.
 //!
+//! A link that took a feed over on its peer's word ("I hold up to seq N") and then brought
+//! nothing of it for `fallback_ms` while this node held less than N broke its word: it loses
+//! the feed, and may not be that feed's source again for [`BAR_FALLBACKS`] fallback delays,
+//! whatever it says. Without this a member that claims to hold more of every feed than it
+//! does would take each feed over whenever it stood still, and delay every new event by up
+//! to `fallback_ms`.
+//!
 //! Pure bookkeeping: the links act on what it answers (replanning their pull).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use maillage_core::HubId;
 
-/// A feed's source: the link and the peer behind it.
+/// Fallback delays during which a link that broke its word on a feed may not be its source.
+pub const BAR_FALLBACKS: u64 = 12;
+
+/// A feed's source: the link and the peer behind it, and its word if it took the feed over
+/// on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Source {
     link: String,
     peer: HubId,
+    promise: Option<Promise>,
+}
+
+/// A source's word: it held the feed up to `seq`. This node held `held` at `since_ms`, the
+/// last time the source brought something of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Promise {
+    seq: u64,
+    held: u64,
+    since_ms: u64,
 }
 
 /// A feed a peer said it holds further than this node, since when, and how far this node
@@ -35,6 +56,12 @@ struct Lag {
 pub struct Sources {
     by_author: BTreeMap<HubId, Source>,
     lagging: BTreeMap<HubId, Lag>,
+    /// `(feed, link)` → until when (unix ms) the link may not be the feed's source: it broke
+    /// its word on it. At most one entry per feed and configured peer.
+    barred: BTreeMap<(HubId, String), u64>,
+    /// A source lost its feed for breaking its word since [`Sources::take_dropped`] was last
+    /// asked: the links must plan again.
+    dropped: bool,
     /// How long a source may bring nothing while a peer holds more.
     fallback_ms: u64,
 }
@@ -54,15 +81,20 @@ impl Sources {
         Self {
             by_author: BTreeMap::new(),
             lagging: BTreeMap::new(),
+            barred: BTreeMap::new(),
+            dropped: false,
             fallback_ms,
         }
     }
 
-    /// Link `link`, to `peer`, plans a pull of `wanted`: the feeds it becomes (or stays) the
-    /// source of.
-    pub fn claim(&mut self, link: &str, peer: HubId, wanted: &[HubId]) -> Claim {
+    /// Link `link`, to `peer`, plans a pull of `wanted` at `now_ms`: the feeds it becomes (or
+    /// stays) the source of. A feed the link is barred from is not among them.
+    pub fn claim(&mut self, link: &str, peer: HubId, wanted: &[HubId], now_ms: u64) -> Claim {
         let mut claim = Claim::default();
         for author in wanted {
+            if self.barred(link, author, now_ms) {
+                continue;
+            }
             let take = match self.by_author.get(author) {
                 None => true,
                 Some(source) if source.link == link => true,
@@ -74,7 +106,9 @@ impl Sources {
                 Some(_) => false,
             };
             if take {
-                self.assign(*author, link, peer);
+                if !self.is_source(link, author) {
+                    self.assign(*author, link, peer, None);
+                }
                 claim.feeds.insert(*author);
             }
         }
@@ -105,9 +139,19 @@ impl Sources {
             .collect()
     }
 
+    /// Whether `link` may not be the source of `author`'s feed at `now_ms` (it broke its
+    /// word on it less than [`BAR_FALLBACKS`] fallback delays ago).
+    pub fn barred(&self, link: &str, author: &HubId, now_ms: u64) -> bool {
+        self.barred
+            .get(&(*author, link.to_owned()))
+            .is_some_and(|until| now_ms < *until)
+    }
+
     /// Link `link`'s peer said it holds `author`'s feed up to `seq`; this node holds `held`.
     /// Returns true when `link` takes the feed over: nobody pulls it, or this node made no
     /// progress on it for the fallback delay while a peer had more.
+    ///
+    /// Every call also holds the feed's source to its word, if it took the feed over on one.
     pub fn heard(
         &mut self,
         link: &str,
@@ -116,6 +160,10 @@ impl Sources {
         (seq, held): (u64, u64),
         now_ms: u64,
     ) -> bool {
+        self.keep_word(author, held, now_ms);
+        if self.barred(link, &author, now_ms) {
+            return false;
+        }
         if seq <= held {
             if self.lagging.get(&author).is_some_and(|lag| lag.held < held) {
                 self.lagging.remove(&author);
@@ -125,10 +173,15 @@ impl Sources {
         if self.is_source(link, &author) {
             return false;
         }
+        let promise = Some(Promise {
+            seq,
+            held,
+            since_ms: now_ms,
+        });
         if !self.by_author.contains_key(&author) {
             // Nobody pulls it: the peer that has it is the source.
             self.lagging.remove(&author);
-            self.assign(author, link, peer);
+            self.assign(author, link, peer, promise);
             return true;
         }
         let lag = self.lagging.entry(author).or_insert(Lag {
@@ -147,16 +200,46 @@ impl Sources {
             return false;
         }
         self.lagging.remove(&author);
-        self.assign(author, link, peer);
+        self.assign(author, link, peer, promise);
         true
     }
 
-    fn assign(&mut self, author: HubId, link: &str, peer: HubId) {
+    /// Holds `author`'s source to its word, this node holding `held` at `now_ms`: kept once
+    /// this node holds what it said; broken when it brought nothing for the fallback delay
+    /// before that (the feed loses its source and the link is barred from it).
+    fn keep_word(&mut self, author: HubId, held: u64, now_ms: u64) {
+        let Some(source) = self.by_author.get_mut(&author) else {
+            return;
+        };
+        let Some(promise) = &mut source.promise else {
+            return;
+        };
+        if held >= promise.seq {
+            source.promise = None;
+        } else if held > promise.held {
+            promise.held = held;
+            promise.since_ms = now_ms;
+        } else if now_ms.saturating_sub(promise.since_ms) >= self.fallback_ms {
+            let until = now_ms.saturating_add(self.fallback_ms.saturating_mul(BAR_FALLBACKS));
+            self.barred.retain(|_, until| now_ms < *until);
+            self.barred.insert((author, source.link.clone()), until);
+            self.by_author.remove(&author);
+            self.dropped = true;
+        }
+    }
+
+    /// Whether a source lost its feed for breaking its word since the last call.
+    pub fn take_dropped(&mut self) -> bool {
+        std::mem::take(&mut self.dropped)
+    }
+
+    fn assign(&mut self, author: HubId, link: &str, peer: HubId, promise: Option<Promise>) {
         self.by_author.insert(
             author,
             Source {
                 link: link.to_owned(),
                 peer,
+                promise,
             },
         );
     }
@@ -175,16 +258,16 @@ mod tests {
         let mut s = Sources::new(5_000);
         let all = [hub(1), hub(2), hub(3)];
         // The first link planned takes every feed.
-        let a = s.claim("to-2", hub(2), &all);
+        let a = s.claim("to-2", hub(2), &all, 0);
         assert_eq!(a.feeds.len(), 3);
         assert!(!a.displaced);
         // A link to hub 3 takes only hub 3's own feed, displacing the first link.
-        let b = s.claim("to-3", hub(3), &all);
+        let b = s.claim("to-3", hub(3), &all, 0);
         assert_eq!(b.feeds, BTreeSet::from([hub(3)]));
         assert!(b.displaced);
         assert!(!s.is_source("to-2", &hub(3)));
         // The first link, planning again, keeps the rest.
-        let a = s.claim("to-2", hub(2), &all);
+        let a = s.claim("to-2", hub(2), &all, 0);
         assert_eq!(a.feeds, BTreeSet::from([hub(1), hub(2)]));
         // A link ends: its feeds wait for a new source.
         assert!(s.release("to-2"));
@@ -198,7 +281,7 @@ mod tests {
     #[test]
     fn a_stalled_source_is_replaced_only_after_the_fallback_delay_without_progress() {
         let mut s = Sources::new(5_000);
-        s.claim("to-2", hub(2), &[hub(1)]);
+        s.claim("to-2", hub(2), &[hub(1)], 0);
         // Peer 3 holds seq 10 of hub 1; this node holds 4.
         assert!(!s.heard("to-3", hub(3), hub(1), (10, 4), 1_000));
         // Progress in the meantime: the clock restarts.
@@ -210,5 +293,54 @@ mod tests {
         // The source's own announcements never displace it, nor does a peer behind.
         assert!(!s.heard("to-3", hub(3), hub(1), (20, 6), 90_000));
         assert!(!s.heard("to-2", hub(2), hub(1), (5, 6), 90_000));
+    }
+
+    #[test]
+    fn a_link_that_took_a_feed_on_its_word_and_brought_nothing_loses_it_and_is_barred() {
+        let mut s = Sources::new(5_000);
+        s.claim("to-2", hub(2), &[hub(1)], 0);
+        // Peer 3 says it holds seq 1,000 of hub 1; this node holds 10 and the source has
+        // nothing more. After the delay, link to-3 takes the feed over on that word.
+        assert!(!s.heard("to-3", hub(3), hub(1), (1_000, 10), 1_000));
+        assert!(s.heard("to-3", hub(3), hub(1), (1_000, 10), 6_000));
+        assert!(s.is_source("to-3", &hub(1)));
+        assert!(!s.take_dropped());
+        // It brings a little, then nothing: the delay counts from its last progress.
+        assert!(!s.heard("to-2", hub(2), hub(1), (12, 12), 9_000));
+        assert!(s.is_source("to-3", &hub(1)));
+        assert!(!s.heard("to-2", hub(2), hub(1), (12, 12), 13_999));
+        assert!(s.is_source("to-3", &hub(1)));
+        // Nothing for the whole delay while this node holds less than it said: word broken.
+        assert!(!s.heard("to-2", hub(2), hub(1), (12, 12), 14_000));
+        assert!(!s.is_source("to-3", &hub(1)));
+        assert!(s.take_dropped());
+        assert!(!s.take_dropped());
+        assert_eq!(s.unsourced(&[hub(1)]), vec![hub(1)]);
+        // Barred: neither its word nor its plan makes it the source again...
+        assert!(s.barred("to-3", &hub(1), 14_000));
+        assert!(!s.heard("to-3", hub(3), hub(1), (1_000, 12), 30_000));
+        assert!(s.claim("to-3", hub(3), &[hub(1)], 30_000).feeds.is_empty());
+        // ...while another link may take it, and the bar ends after its delays.
+        assert_eq!(
+            s.claim("to-2", hub(2), &[hub(1)], 30_000).feeds,
+            BTreeSet::from([hub(1)])
+        );
+        let end = 14_000 + 5_000 * BAR_FALLBACKS;
+        assert!(s.barred("to-3", &hub(1), end - 1));
+        assert!(!s.barred("to-3", &hub(1), end));
+    }
+
+    #[test]
+    fn a_link_that_brings_what_it_said_keeps_the_feed() {
+        let mut s = Sources::new(5_000);
+        s.claim("to-2", hub(2), &[hub(1)], 0);
+        assert!(!s.heard("to-3", hub(3), hub(1), (50, 10), 0));
+        assert!(s.heard("to-3", hub(3), hub(1), (50, 10), 5_000));
+        // It delivers everything it said, then the feed stands still for a long time.
+        assert!(!s.heard("to-2", hub(2), hub(1), (50, 50), 7_000));
+        assert!(!s.heard("to-2", hub(2), hub(1), (50, 50), 100_000));
+        assert!(s.is_source("to-3", &hub(1)));
+        assert!(!s.barred("to-3", &hub(1), 100_000));
+        assert!(!s.take_dropped());
     }
 }

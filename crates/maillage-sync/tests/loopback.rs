@@ -9,117 +9,24 @@
 //! splitting them would copy those fixtures into each file.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use maillage_core::hlc::MAX_AHEAD_MS_DEFAULT;
-use maillage_core::{
-    Charter, FeedWriter, Fork, HubId, MemberSpec, Role, SecretKey, VerifiedEvent, pb,
-};
+use maillage_core::{FeedWriter, Role, SecretKey, VerifiedEvent, pb};
 use maillage_proto::v1::federation_client::FederationClient;
 use maillage_store::{EventStore, MemoryStore};
 use maillage_sync::{
-    Host, Incompatible, LinkError, PeerClient, PeerConfig, RejectionClass, Replica, ReplicaConfig,
-    TcpConnector, UnsupportedEvents, run_link,
+    Incompatible, LinkError, PeerClient, RejectionClass, Replica, ReplicaConfig, TcpConnector,
+    UnsupportedEvents, run_link,
 };
 use prost::Message;
 
-/// Counts what it is given to fold.
-#[derive(Default)]
-struct Counting {
-    folded: Mutex<u64>,
-}
-
-impl Host for Counting {
-    fn stored(&self, events: Vec<VerifiedEvent>) {
-        *self.folded.lock().unwrap() += events.len() as u64;
-    }
-    fn forked(&self, _: &Fork) {}
-    fn transfer(&self, _: HubId, _: pb::TransferRequest) -> Result<VerifiedEvent, tonic::Status> {
-        Err(tonic::Status::unimplemented("test"))
-    }
-}
-
-struct Fixture {
-    charter: Arc<Charter>,
-    keys: Vec<SecretKey>,
-}
-
-fn fixture() -> Fixture {
-    let keys: Vec<SecretKey> = (1..=3u8).map(|n| SecretKey::from_seed(&[n; 32])).collect();
-    let members = keys
-        .iter()
-        .zip(["13", "69", ""])
-        .map(|(k, t)| MemberSpec {
-            key: k.hub_id(),
-            name: format!("member {t}"),
-            role: if t.is_empty() {
-                Role::Observer
-            } else {
-                Role::Hub
-            },
-            territories: if t.is_empty() { vec![] } else { vec![t.into()] },
-        })
-        .collect();
-    Fixture {
-        charter: Arc::new(Charter::found("Loopback", 1, members).unwrap()),
-        keys,
-    }
-}
-
-fn feed(f: &Fixture, key: usize, count: u64) -> Vec<VerifiedEvent> {
-    signed_by(&f.keys[key], f, count, "v")
-}
-
-/// `count` events signed by `secret` from seq 1, closing venues `{prefix}1`, `{prefix}2`…: two
-/// prefixes give two versions of one feed.
-fn signed_by(secret: &SecretKey, f: &Fixture, count: u64, prefix: &str) -> Vec<VerifiedEvent> {
-    let mut writer = FeedWriter::new(
-        SecretKey::from_seed(&secret.seed()),
-        f.charter.federation_id(),
-        None,
-        0,
-        MAX_AHEAD_MS_DEFAULT,
-    );
-    (1..=count)
-        .map(|n| {
-            writer
-                .next(
-                    pb::event::Body::VenueClosed(pb::VenueClosed {
-                        venue_id: format!("{prefix}{n}"),
-                        reason: "test".into(),
-                        ..Default::default()
-                    }),
-                    vec![],
-                    1_000_000 + n,
-                )
-                .unwrap()
-        })
-        .collect()
-}
-
-fn replica(f: &Fixture, key: usize) -> (Arc<Replica>, Arc<Counting>) {
-    replica_speaking(f, key, maillage_core::version::SUPPORTED_VERSIONS)
-}
-
-/// A replica offering and accepting `versions` in handshakes: with another list than this
-/// build's, it plays a node of another release.
-fn replica_speaking(f: &Fixture, key: usize, versions: &[u32]) -> (Arc<Replica>, Arc<Counting>) {
-    let host = Arc::new(Counting::default());
-    let replica = Replica::new(
-        f.charter.clone(),
-        SecretKey::from_seed(&f.keys[key].seed()),
-        Arc::new(MemoryStore::in_memory(f.charter.clone())) as Arc<dyn EventStore>,
-        host.clone(),
-        ReplicaConfig {
-            heartbeat_ms: 200,
-            stall_timeout_ms: 2_000,
-            protocol_versions: versions.to_vec(),
-            ..ReplicaConfig::default()
-        },
-    );
-    (replica, host)
-}
+use common::{
+    Counting, Fixture, feed, fixture, peer, replica, replica_speaking, serve, signed_by, until,
+};
 
 /// `count` events of `key`'s feed after `after`, as a node of protocol `version` signs them:
 /// correctly signed and chained, of a version this build does not implement.
@@ -172,40 +79,6 @@ fn events_of_version(
             event
         })
         .collect()
-}
-
-/// Waits up to 20 s for `done`, showing `state()` if it never comes.
-async fn until<S: std::fmt::Debug>(what: &str, state: impl Fn() -> S, done: impl Fn(&S) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let now = state();
-        if done(&now) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{what}: {now:#?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-async fn serve(replica: Arc<Replica>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        tonic::transport::Server::builder()
-            .add_service(maillage_sync::server::federation_server(replica))
-            .serve_with_incoming(maillage_sync::server::incoming(listener))
-            .await
-            .unwrap();
-    });
-    format!("http://{addr}")
-}
-
-fn peer(address: &str) -> PeerConfig {
-    PeerConfig {
-        address: address.to_string(),
-        key: None,
-        tls: None,
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

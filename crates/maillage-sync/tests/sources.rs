@@ -1,0 +1,206 @@
+//! One source per feed against a member that lies about what it holds, over real gRPC on
+//! 127.0.0.1: the member's server is this crate's own, on a store that claims a thousand
+//! events of a feed it holds ten of. The observer takes the feed from it once on its word,
+//! then never again while it is barred: the honest relay serves the feed, and new events
+//! are not held back by the liar's silence.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use maillage_core::{Charter, EventId, Fork, ForkProof, Head, HubId, VerifiedEvent, pb};
+use maillage_store::{
+    AcceptProofError, Damage, EventStore, Inserted, MemoryStore, RecordedFork, StoreError,
+    VerifyReport,
+};
+use maillage_sync::{ReplicaConfig, TcpConnector, run_link};
+
+use common::{feed, fixture_of, peer, quick, replica_on, serve, until};
+
+/// A store that says it holds `author`'s feed up to `claimed` (with a made-up head) and
+/// serves only what it really holds.
+struct Liar {
+    inner: MemoryStore,
+    author: HubId,
+    claimed: u64,
+}
+
+impl Liar {
+    fn lie(&self) -> Head {
+        Head {
+            seq: self.claimed,
+            id: EventId([0xee; 32]),
+        }
+    }
+}
+
+impl EventStore for Liar {
+    fn charter(&self) -> &Charter {
+        self.inner.charter()
+    }
+    fn append_own(&self, events: &[VerifiedEvent]) -> Result<(), StoreError> {
+        self.inner.append_own(events)
+    }
+    fn insert_all(&self, events: &[VerifiedEvent]) -> Result<Vec<Inserted>, StoreError> {
+        self.inner.insert_all(events)
+    }
+    fn head(&self, author: &HubId) -> Option<Head> {
+        if *author == self.author {
+            return Some(self.lie());
+        }
+        self.inner.head(author)
+    }
+    fn frontier(&self) -> BTreeMap<HubId, Head> {
+        let mut frontier = self.inner.frontier();
+        frontier.insert(self.author, self.lie());
+        frontier
+    }
+    fn forks(&self) -> BTreeMap<HubId, RecordedFork> {
+        self.inner.forks()
+    }
+    fn resolve_fork(&self, author: &HubId, last: u64, branch: EventId) -> Result<bool, StoreError> {
+        self.inner.resolve_fork(author, last, branch)
+    }
+    fn held_branch(&self, author: &HubId) -> Result<Option<(u64, EventId)>, StoreError> {
+        self.inner.held_branch(author)
+    }
+    fn accept_fork_proof(&self, proof: ForkProof) -> Result<Option<Fork>, AcceptProofError> {
+        self.inner.accept_fork_proof(proof)
+    }
+    fn get(&self, author: &HubId, seq: u64) -> Result<Option<VerifiedEvent>, StoreError> {
+        self.inner.get(author, seq)
+    }
+    fn range(&self, a: &HubId, after: u64, n: usize) -> Result<Vec<VerifiedEvent>, StoreError> {
+        self.inner.range(a, after, n)
+    }
+    fn range_signed(
+        &self,
+        author: &HubId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, pb::SignedEvent)>, StoreError> {
+        self.inner.range_signed(author, after, limit)
+    }
+    fn erase_personal(&self, events: &[EventId]) -> Result<usize, StoreError> {
+        self.inner.erase_personal(events)
+    }
+    fn personal_events(&self) -> Vec<EventId> {
+        self.inner.personal_events()
+    }
+    fn head_hlcs(&self) -> BTreeMap<HubId, u64> {
+        self.inner.head_hlcs()
+    }
+    fn damaged(&self) -> BTreeMap<HubId, Damage> {
+        self.inner.damaged()
+    }
+    fn verify(&self, sigs: bool, p: &mut dyn FnMut(u64)) -> Result<VerifyReport, StoreError> {
+        self.inner.verify(sigs, p)
+    }
+    fn meta_get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.meta_get(key)
+    }
+    fn meta_put(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.inner.meta_put(key, value)
+    }
+    fn size_on_disk(&self) -> Result<u64, StoreError> {
+        self.inner.size_on_disk()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_that_claims_more_of_a_feed_than_it_serves_is_its_source_once_at_most() {
+    // The feed's author (not linked to the observer), an honest relay, the liar, the observer.
+    let f = fixture_of(&["13", "69", "75", ""]);
+    let author = f.keys[0].hub_id();
+    let events = feed(&f, 0, 30);
+    let (relay, _) = replica_on(
+        &f,
+        1,
+        Arc::new(MemoryStore::in_memory(f.charter.clone())),
+        quick(),
+    );
+    relay.store.insert(events[..10].to_vec()).unwrap();
+    let liar_store = Liar {
+        inner: MemoryStore::in_memory(f.charter.clone()),
+        author,
+        claimed: 1_000,
+    };
+    liar_store.inner.insert(events[..10].to_vec()).unwrap();
+    let (liar, _) = replica_on(&f, 2, Arc::new(liar_store), quick());
+    let fallback_ms = 300;
+    let (observer, _) = replica_on(
+        &f,
+        3,
+        Arc::new(MemoryStore::in_memory(f.charter.clone())),
+        ReplicaConfig {
+            source_fallback_ms: fallback_ms,
+            ..quick()
+        },
+    );
+    let relay_address = serve(relay.clone()).await;
+    let liar_address = serve(liar.clone()).await;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let link = |address: &String| {
+        tokio::spawn(run_link(
+            observer.clone(),
+            peer(address),
+            Arc::new(TcpConnector::default()),
+            stop_rx.clone(),
+        ))
+    };
+    let held =
+        |observer: &maillage_sync::Replica| observer.store.head(&author).map_or(0, |h| h.seq);
+
+    // The relay is the feed's first source and brings all it has.
+    let mut links = vec![link(&relay_address)];
+    until(
+        "the relay serves the feed",
+        || (held(&observer), observer.is_source(&relay_address, &author)),
+        |(held, relay_is_source)| *held == 10 && *relay_is_source,
+    )
+    .await;
+    // The liar's word wins the feed once nothing moves for the fallback delay.
+    links.push(link(&liar_address));
+    until(
+        "the liar takes the feed on its word",
+        || observer.is_source(&liar_address, &author),
+        |liar_is_source| *liar_is_source,
+    )
+    .await;
+    // It brings nothing: it loses the feed, and the relay serves what the author adds.
+    relay.store.insert(events[10..20].to_vec()).unwrap();
+    until(
+        "the relay's new events arrive",
+        || (held(&observer), observer.is_source(&relay_address, &author)),
+        |(held, relay_is_source)| *held == 20 && *relay_is_source,
+    )
+    .await;
+    // The feed stands still for many fallback delays: the liar, barred, does not take it back.
+    for _ in 0..8 {
+        tokio::time::sleep(Duration::from_millis(fallback_ms)).await;
+        assert!(
+            !observer.is_source(&liar_address, &author),
+            "the liar took the feed back: {:#?}",
+            observer.peers()
+        );
+    }
+    // New events come from the relay at once, not after a fallback delay.
+    relay.store.insert(events[20..].to_vec()).unwrap();
+    until(
+        "the last events arrive",
+        || held(&observer),
+        |held| *held == 30,
+    )
+    .await;
+    assert!(observer.is_source(&relay_address, &author));
+    stop_tx.send(true).unwrap();
+    for link in links {
+        tokio::time::timeout(Duration::from_secs(5), link)
+            .await
+            .expect("links stop on shutdown")
+            .unwrap();
+    }
+}
