@@ -435,7 +435,10 @@ impl Node {
     /// Folds every stored event `ledger` has not applied yet, feeds read round-robin so that
     /// events waiting for another feed's events wait briefly.
     pub fn fold_new(&self, ledger: &mut Ledger) -> Result<()> {
-        const CHUNK: usize = 1024;
+        // A feed's events after one that waits wait too (for their predecessor): a round reads
+        // at most a quarter of what may wait, however many feeds there are.
+        let feeds = self.store.frontier().len().max(1);
+        let chunk = (ledger.pending_max() / (4 * feeds)).clamp(16, 1024);
         // Deps past a frozen feed's last valid event count as naming that event.
         for (author, recorded) in self.store.forks() {
             ledger.freeze(author, recorded.fork.seq - 1);
@@ -444,7 +447,7 @@ impl Node {
         // rounds go on while one more key joins.
         let mut unknown = usize::MAX;
         loop {
-            let strangers = self.fold_round(ledger, CHUNK)?;
+            let strangers = self.fold_round(ledger, chunk)?;
             if strangers == 0 || strangers >= unknown {
                 break;
             }
@@ -527,7 +530,15 @@ impl Node {
         self.erase_parts(stale)
     }
 
-    /// One pass over the stored feeds; how many feeds' keys these views do not know yet.
+    /// Passes over the stored feeds, `chunk` events of each at a time, until every stored event
+    /// is offered; how many feeds' keys these views do not know yet.
+    ///
+    /// When the views hold as many waiting events as they may, a feed whose next event would
+    /// wait too is left where it is and the other feeds go on (their events are what the
+    /// waiting ones wait for); it is read again at the next pass. The stored event that
+    /// happened first among those not applied has its whole causal past applied, so a pass
+    /// always applies something, unless what waits waits for events this node does not hold:
+    /// then the fold stops there, and what is left in the store is offered again later.
     fn fold_round(&self, ledger: &mut Ledger, chunk: usize) -> Result<usize> {
         // Events waiting in the views (offered by replication before their deps arrived) are
         // not read again.
@@ -542,25 +553,37 @@ impl Node {
         let mut strangers = 0;
         while !cursors.is_empty() {
             let mut next = Vec::with_capacity(cursors.len());
+            let mut moved = false;
             for (author, after) in cursors {
                 if !ledger.knows(&author) {
                     strangers += 1;
                     continue;
                 }
                 let events = self.store.range(&author, after, chunk)?;
-                let Some(last) = events.last().map(|e| e.seq) else {
-                    continue;
-                };
+                let mut reached = after;
+                let mut full = false;
                 for event in events {
+                    let seq = event.seq;
                     if ledger.offer(event) == Offer::BufferFull {
-                        let max = maillage_core::ledger::PENDING_EVENTS_MAX;
-                        return Err(AppError::internal(tr!(
-                            "repli du journal : plus de {max} événements attendent des événements que ce nœud ne détient pas",
-                            "folding the log: more than {max} events wait for events this node does not hold"
-                        )));
+                        full = true;
+                        break;
                     }
+                    reached = seq;
                 }
-                next.push((author, last));
+                moved |= reached > after;
+                if full || reached > after {
+                    next.push((author, reached));
+                }
+            }
+            if !moved {
+                if !next.is_empty() {
+                    tracing::warn!(
+                        waiting = ledger.pending_count(),
+                        feeds = next.len(),
+                        "folding the log: the events waiting in the views wait for events this node does not hold; the rest of the stored feeds is folded once they come"
+                    );
+                }
+                break;
             }
             cursors = next;
         }
@@ -942,5 +965,110 @@ mod tests {
             "{refused}"
         );
         assert_eq!(node.store.head(&node.id()).unwrap().seq, 2);
+    }
+
+    /// An observer's node beside hubs A and B, and the hubs' keys in the order their feeds
+    /// are read (A first).
+    fn observer_of_two_hubs(root: &std::path::Path) -> (Node, [SecretKey; 2]) {
+        let keys: Vec<SecretKey> = (1..=3u8)
+            .map(|n| SecretKey::from_seed(&[0x40 + n; 32]))
+            .collect();
+        let members = keys
+            .iter()
+            .zip(["13", "69", ""])
+            .map(|(key, t)| maillage_core::MemberSpec {
+                key: key.hub_id(),
+                name: format!("membre {t}"),
+                role: if t.is_empty() {
+                    Role::Observer
+                } else {
+                    Role::Hub
+                },
+                territories: if t.is_empty() { vec![] } else { vec![t.into()] },
+            })
+            .collect();
+        let charter = Charter::found("Test", 1, members).unwrap();
+        let data_dir = DataDir::new(root.join("observer"));
+        data_dir.create().unwrap();
+        data_dir.write_key(&keys[2]).unwrap();
+        data_dir.write_charter(&charter).unwrap();
+        data_dir
+            .write_config(&NodeConfig {
+                name: "observer".into(),
+                clock_max_ahead_ms: 60_000,
+                serve: ServeConfig::default(),
+            })
+            .unwrap();
+        let node =
+            Node::open_with_clock(data_dir, Arc::new(FixedClock(1_790_000_000_000))).unwrap();
+        let [a, b, _] = <[SecretKey; 3]>::try_from(keys).unwrap();
+        let hubs = if a.hub_id() < b.hub_id() {
+            [a, b]
+        } else {
+            [b, a]
+        };
+        (node, hubs)
+    }
+
+    /// `count` events of `key`'s feed, the first naming `first_deps`.
+    fn feed_of(
+        node: &Node,
+        key: &SecretKey,
+        count: u64,
+        first_deps: Vec<maillage_core::EventRef>,
+    ) -> Vec<VerifiedEvent> {
+        let mut writer = FeedWriter::new(
+            SecretKey::from_seed(&key.seed()),
+            node.charter.federation_id(),
+            None,
+            0,
+            maillage_core::hlc::MAX_AHEAD_MS_DEFAULT,
+        );
+        (1..=count)
+            .map(|n| {
+                let deps = if n == 1 { first_deps.clone() } else { vec![] };
+                writer
+                    .next(cancel(&format!("{n}")), deps, 1_000_000 + n)
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_fold_whose_waiting_events_overflow_the_views_buffer_still_applies_every_event() {
+        let root = tempfile::tempdir().unwrap();
+        let (node, [a, b]) = observer_of_two_hubs(root.path());
+        // A's first event names B's 200th: all of A waits until B is folded that far, more
+        // than the views may hold waiting at once.
+        let b_feed = feed_of(&node, &b, 200, vec![]);
+        let a_feed = feed_of(&node, &a, 120, vec![b_feed[199].as_ref()]);
+        node.store.insert(a_feed).unwrap();
+        node.store.insert(b_feed).unwrap();
+        let mut ledger = Ledger::with_pending_max(node.charter.clone(), 50);
+        node.fold_new(&mut ledger).unwrap();
+        assert_eq!(ledger.applied_count(), 320);
+        assert_eq!(ledger.pending_count(), 0);
+    }
+
+    #[test]
+    fn a_fold_waiting_for_events_this_node_does_not_hold_stops_there_and_fails_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let (node, [a, b]) = observer_of_two_hubs(root.path());
+        // A's first event names B's 300th, which this node does not hold.
+        let missing = maillage_core::EventRef {
+            author: b.hub_id(),
+            seq: 300,
+            id: EventId([9; 32]),
+        };
+        node.store
+            .insert(feed_of(&node, &a, 120, vec![missing]))
+            .unwrap();
+        node.store.insert(feed_of(&node, &b, 200, vec![])).unwrap();
+        let mut ledger = Ledger::with_pending_max(node.charter.clone(), 50);
+        for _ in 0..2 {
+            node.fold_new(&mut ledger).unwrap();
+            assert_eq!(ledger.applied_count(), 200);
+            assert_eq!(ledger.pending_count(), 50);
+        }
     }
 }

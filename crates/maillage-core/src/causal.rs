@@ -330,6 +330,11 @@ impl CausalIndex {
         self.pending.len()
     }
 
+    /// Events that may wait at once, at most.
+    pub fn pending_max(&self) -> usize {
+        self.pending_max
+    }
+
     /// What waiting events wait for that is not itself waiting (the roots of the chains), the
     /// first `limit` in order: the missing event's author (`None`: a key that is not a member
     /// here) and seq, and how many events wait on it directly.

@@ -86,9 +86,15 @@ pub struct Ledger {
 impl Ledger {
     /// An empty ledger for a federation.
     pub fn new(charter: Arc<Charter>) -> Self {
+        Self::with_pending_max(charter, PENDING_EVENTS_MAX)
+    }
+
+    /// An empty ledger whose buffer of events waiting for their causal past holds at most
+    /// `max` of them (a node's holds [`PENDING_EVENTS_MAX`]; tests make it small).
+    pub fn with_pending_max(charter: Arc<Charter>, max: usize) -> Self {
         let members = Arc::new(Members::new(charter.members().keys().copied()));
         let s = State {
-            causal: CausalIndex::new(members.clone(), PENDING_EVENTS_MAX),
+            causal: CausalIndex::new(members.clone(), max),
             ..State::default()
         };
         let mut ledger = Self {

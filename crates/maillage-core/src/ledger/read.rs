@@ -51,6 +51,11 @@ impl Ledger {
         self.s.causal.pending_count()
     }
 
+    /// Events that may wait for their causal past at once, at most.
+    pub fn pending_max(&self) -> usize {
+        self.s.causal.pending_max()
+    }
+
     /// What waiting events wait for, the first `limit`: the missing event's author (`None`:
     /// a key that is not a member in these views), its seq, and how many events wait on it.
     pub fn waiting_for(&self, limit: usize) -> Vec<(Option<HubId>, u64, usize)> {
