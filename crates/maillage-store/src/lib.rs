@@ -960,11 +960,7 @@ impl<B: Backend> Store<B> {
         if maillage_core::personal::committed(event.body.as_ref()).is_none() {
             return;
         }
-        let part = self
-            .parts
-            .lock()
-            .ok()
-            .and_then(|p| p.get(&event.id).cloned());
+        let part = self.parts.lock().ok().and_then(|p| p.get(&event.id));
         if let Some(part) = part {
             event.attach_personal(part);
         }
@@ -972,7 +968,7 @@ impl<B: Backend> Store<B> {
 
     /// The held part of the event at a feed position (for forwarding: the peer checks it).
     fn part_at(&self, author: &HubId, seq: u64) -> Option<Vec<u8>> {
-        self.parts.lock().ok()?.get_at(author, seq).cloned()
+        self.parts.lock().ok()?.get_at(author, seq)
     }
 }
 

@@ -6,11 +6,12 @@
 //! Parts are best effort by design (no rule reads them): a frame torn by a crash, or that
 //! fails its checksum, is dropped when the file is read, and the file is rewritten without it.
 
-use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use maillage_core::lookup::LookupMap;
 use maillage_core::personal::PART_BYTES_MAX;
 use maillage_core::{EventId, HubId};
 
@@ -27,14 +28,37 @@ pub const FILE_NAME: &str = "personal.parts";
 /// A part to keep: its event's id and feed position, and its bytes.
 pub(crate) type NewPart = (EventId, HubId, u64, Vec<u8>);
 
-/// The parts a store holds, by event id, and their events' feed positions (forwarding a range
-/// of a feed finds its parts by position, without hashing payloads).
-#[derive(Debug, Default)]
+/// Where a held part's frame is, in the file (or the in-memory bytes): the frame's start and
+/// the part's length.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    at: u64,
+    len: u16,
+}
+
+impl Slot {
+    fn frame_len(self) -> usize {
+        HEAD + usize::from(self.len) + 4
+    }
+}
+
+/// The frames: the file of a store on disk (read at a position, appended to), or bytes in
+/// memory laid out the same way.
+#[derive(Debug)]
+enum Frames {
+    Memory(Vec<u8>),
+    File { path: PathBuf, file: File, len: u64 },
+}
+
+/// The parts a store holds: where each one's frame is, by event id, and their events' feed
+/// positions (forwarding a range of a feed finds its parts by position, without hashing
+/// payloads). The parts themselves stay in the file and are read when asked for: a
+/// national store holds millions.
+#[derive(Debug)]
 pub(crate) struct Parts {
-    /// The file, for a store on disk.
-    path: Option<PathBuf>,
-    map: BTreeMap<EventId, (HubId, u64, Vec<u8>)>,
-    at: BTreeMap<(HubId, u64), EventId>,
+    frames: Frames,
+    map: LookupMap<EventId, Slot>,
+    at: LookupMap<(HubId, u64), EventId>,
 }
 
 /// `id || author || seq (u64 BE) || length (u16 BE) || part || crc32(all before)`.
@@ -49,60 +73,60 @@ fn frame(id: &EventId, author: &HubId, seq: u64, part: &[u8], out: &mut Vec<u8>)
     out.extend_from_slice(&crc.to_be_bytes());
 }
 
+/// A frame's event id, author and seq, if its checksum holds (`frame` is a whole frame).
+fn checked(frame: &[u8]) -> Option<(EventId, HubId, u64)> {
+    let (body, crc) = frame.split_at(frame.len().checked_sub(4)?);
+    if crc32fast::hash(body).to_be_bytes() != crc {
+        return None;
+    }
+    let mut id = [0u8; 32];
+    id.copy_from_slice(&body[..32]);
+    let mut author = [0u8; 32];
+    author.copy_from_slice(&body[32..64]);
+    let mut seq = [0u8; 8];
+    seq.copy_from_slice(&body[64..72]);
+    Some((EventId(id), HubId(author), u64::from_be_bytes(seq)))
+}
+
 impl Parts {
     /// Parts kept in memory only.
     pub(crate) fn in_memory() -> Self {
-        Self::default()
+        Self {
+            frames: Frames::Memory(MAGIC.to_vec()),
+            map: LookupMap::default(),
+            at: LookupMap::default(),
+        }
     }
 
-    /// Reads `dir/personal.parts` (absent: none yet). Frames that do not check out are
-    /// dropped and the file rewritten without them.
+    /// Reads `dir/personal.parts` (absent: none yet), frame by frame, keeping where each is.
+    /// Frames that do not check out are dropped and the file rewritten without them.
     pub(crate) fn open(dir: &Path) -> Result<Self, StoreError> {
         let path = dir.join(FILE_NAME);
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(io_err("opening personal.parts"))?;
+        let len = file
+            .metadata()
+            .map_err(io_err("reading personal.parts"))?
+            .len();
         let mut parts = Self {
-            path: Some(path.clone()),
-            ..Self::default()
+            frames: Frames::File {
+                path: path.clone(),
+                file,
+                len,
+            },
+            map: LookupMap::default(),
+            at: LookupMap::default(),
         };
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(parts),
-            Err(e) => return Err(io_err("reading personal.parts")(e)),
-        };
-        let mut clean = bytes.starts_with(MAGIC);
-        let mut at = if clean { MAGIC.len() } else { bytes.len() };
-        while at < bytes.len() {
-            let Some(len) = bytes
-                .get(at + HEAD - 2..at + HEAD)
-                .map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)
-            else {
-                clean = false;
-                break;
-            };
-            let end = at + HEAD + len;
-            let Some(crc) = bytes.get(end..end + 4) else {
-                clean = false;
-                break;
-            };
-            let ok = len <= PART_BYTES_MAX && crc32fast::hash(&bytes[at..end]).to_be_bytes() == crc;
-            if !ok {
-                // Lengths after a bad frame cannot be trusted: the rest is dropped.
-                clean = false;
-                break;
-            }
-            let mut id = [0u8; 32];
-            id.copy_from_slice(&bytes[at..at + 32]);
-            let mut author = [0u8; 32];
-            author.copy_from_slice(&bytes[at + 32..at + 64]);
-            let mut seq = [0u8; 8];
-            seq.copy_from_slice(&bytes[at + 64..at + 72]);
-            parts.insert((
-                EventId(id),
-                HubId(author),
-                u64::from_be_bytes(seq),
-                bytes[at + HEAD..end].to_vec(),
-            ));
-            at = end + 4;
+        if len == 0 {
+            // New (or emptied by a crash before its first frame): starts with the magic.
+            parts.append(MAGIC)?;
+            return Ok(parts);
         }
+        let clean = parts.scan()?;
         if !clean {
             tracing::warn!(
                 kept = parts.map.len(),
@@ -113,25 +137,106 @@ impl Parts {
         Ok(parts)
     }
 
-    fn insert(&mut self, (id, author, seq, part): NewPart) {
-        self.at.insert((author, seq), id);
-        self.map.insert(id, (author, seq, part));
+    /// Indexes the frames of the file from its start; whether they all checked out (the
+    /// first that does not, and everything after it, is left out: lengths after a bad frame
+    /// cannot be trusted).
+    fn scan(&mut self) -> Result<bool, StoreError> {
+        let Frames::File { file, len, .. } = &self.frames else {
+            return Ok(true);
+        };
+        let total = *len;
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+        let mut magic = [0u8; MAGIC.len()];
+        if reader.read_exact(&mut magic).is_err() || &magic != MAGIC {
+            return Ok(false);
+        }
+        let mut at = MAGIC.len() as u64;
+        let mut frame = vec![0u8; HEAD + PART_BYTES_MAX + 4];
+        while at < total {
+            if total - at < (HEAD + 4) as u64 || reader.read_exact(&mut frame[..HEAD]).is_err() {
+                return Ok(false);
+            }
+            let len = usize::from(u16::from_be_bytes([frame[HEAD - 2], frame[HEAD - 1]]));
+            let size = HEAD + len + 4;
+            if len > PART_BYTES_MAX
+                || total - at < size as u64
+                || reader.read_exact(&mut frame[HEAD..size]).is_err()
+            {
+                return Ok(false);
+            }
+            let Some((id, author, seq)) = checked(&frame[..size]) else {
+                return Ok(false);
+            };
+            self.at.insert((author, seq), id);
+            self.map.insert(
+                id,
+                Slot {
+                    at,
+                    len: len as u16,
+                },
+            );
+            at += size as u64;
+        }
+        Ok(true)
+    }
+
+    /// Appends bytes; where they start.
+    fn append(&mut self, bytes: &[u8]) -> Result<u64, StoreError> {
+        match &mut self.frames {
+            Frames::Memory(memory) => {
+                let at = memory.len() as u64;
+                memory.extend_from_slice(bytes);
+                Ok(at)
+            }
+            Frames::File { path, file, len } => {
+                let at = *len;
+                file.write_all(bytes)
+                    .map_err(io_err("writing personal.parts"))?;
+                file.sync_data().map_err(io_err("syncing personal.parts"))?;
+                if at == 0 {
+                    sync_dir(path);
+                }
+                *len += bytes.len() as u64;
+                Ok(at)
+            }
+        }
+    }
+
+    /// The frame at `slot` and its event's author and seq, if it still checks out (a file
+    /// damaged since it was opened gives nothing rather than a wrong part).
+    fn read(&self, slot: Slot) -> Option<(Vec<u8>, HubId, u64)> {
+        let size = slot.frame_len();
+        let frame = match &self.frames {
+            Frames::Memory(memory) => {
+                let start = usize::try_from(slot.at).ok()?;
+                memory.get(start..start + size)?.to_vec()
+            }
+            Frames::File { file, .. } => {
+                let mut frame = vec![0u8; size];
+                file.read_exact_at(&mut frame, slot.at).ok()?;
+                frame
+            }
+        };
+        let (_, author, seq) = checked(&frame)?;
+        Some((frame, author, seq))
     }
 
     /// The part of an event, if held.
-    pub(crate) fn get(&self, id: &EventId) -> Option<&Vec<u8>> {
-        self.map.get(id).map(|(_, _, part)| part)
+    pub(crate) fn get(&self, id: &EventId) -> Option<Vec<u8>> {
+        let slot = *self.map.get(id)?;
+        let (frame, _, _) = self.read(slot)?;
+        Some(frame[HEAD..frame.len() - 4].to_vec())
     }
 
     /// The part of the event at a feed position, if held (it may belong to another branch
     /// of a forked feed: whoever attaches it checks it against the event's commitment).
-    pub(crate) fn get_at(&self, author: &HubId, seq: u64) -> Option<&Vec<u8>> {
+    pub(crate) fn get_at(&self, author: &HubId, seq: u64) -> Option<Vec<u8>> {
         self.at.get(&(*author, seq)).and_then(|id| self.get(id))
     }
 
-    /// Every event whose part is held.
+    /// Every event whose part is held, in order.
     pub(crate) fn ids(&self) -> Vec<EventId> {
-        self.map.keys().copied().collect()
+        self.map.sorted().into_iter().map(|(id, _)| *id).collect()
     }
 
     /// Adds parts (durable on return).
@@ -143,68 +248,109 @@ impl Parts {
         if new.is_empty() {
             return Ok(());
         }
-        if let Some(path) = &self.path {
-            let mut bytes = Vec::new();
-            let fresh = !path.exists();
-            if fresh {
-                bytes.extend_from_slice(MAGIC);
-            }
-            for (id, author, seq, part) in &new {
-                frame(id, author, *seq, part, &mut bytes);
-            }
-            let mut file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(io_err("opening personal.parts"))?;
-            file.write_all(&bytes)
-                .map_err(io_err("writing personal.parts"))?;
-            file.sync_data().map_err(io_err("syncing personal.parts"))?;
-            if fresh {
-                sync_dir(path);
-            }
+        let mut bytes = Vec::new();
+        let mut slots = Vec::with_capacity(new.len());
+        for (id, author, seq, part) in &new {
+            slots.push(bytes.len() as u64);
+            frame(id, author, *seq, part, &mut bytes);
         }
-        for part in new {
-            self.insert(part);
+        let start = self.append(&bytes)?;
+        for ((id, author, seq, part), offset) in new.into_iter().zip(slots) {
+            self.at.insert((author, seq), id);
+            self.map.insert(
+                id,
+                Slot {
+                    at: start + offset,
+                    len: part.len() as u16,
+                },
+            );
         }
         Ok(())
     }
 
-    /// Erases parts: gone from memory and, on disk, from every file (the file is rewritten
-    /// without them). Returns how many were held.
+    /// Erases parts: gone from the index and, on disk, from every file (the file is
+    /// rewritten without them). Returns how many were held.
     pub(crate) fn erase(&mut self, ids: &[EventId]) -> Result<usize, StoreError> {
-        let mut erased = 0;
-        for id in ids {
-            if let Some((author, seq, _)) = self.map.remove(id) {
-                self.at.remove(&(author, seq));
-                erased += 1;
-            }
-        }
+        let erased = ids
+            .iter()
+            .filter(|id| self.map.remove(id).is_some())
+            .count();
         if erased > 0 {
             self.rewrite()?;
         }
         Ok(erased)
     }
 
-    /// Writes every held part to a new file and renames it over the old one.
-    fn rewrite(&self) -> Result<(), StoreError> {
-        let Some(path) = &self.path else {
-            return Ok(());
+    /// Copies every held part's frame to new frames (a new file, synced and renamed over the
+    /// old one, for a store on disk) and indexes them there. A frame that no longer checks
+    /// out is left behind.
+    fn rewrite(&mut self) -> Result<(), StoreError> {
+        let mut held: Vec<(EventId, Slot)> = self
+            .map
+            .sorted()
+            .into_iter()
+            .map(|(id, slot)| (*id, *slot))
+            .collect();
+        // In file order: the old file is read front to back.
+        held.sort_by_key(|(_, slot)| slot.at);
+        let mut tmp = match &self.frames {
+            Frames::Memory(_) => None,
+            Frames::File { path, .. } => {
+                let tmp_path = path.with_extension("parts.tmp");
+                let file =
+                    File::create(&tmp_path).map_err(io_err("creating personal.parts.tmp"))?;
+                Some((file, tmp_path))
+            }
         };
-        let mut bytes = MAGIC.to_vec();
-        for (id, (author, seq, part)) in &self.map {
-            frame(id, author, *seq, part, &mut bytes);
+        let (mut map, mut at) = (LookupMap::default(), LookupMap::default());
+        // Frames not written yet, after `written` bytes of the new file.
+        let mut out = MAGIC.to_vec();
+        let mut written = 0u64;
+        for (id, slot) in held {
+            let Some((frame, author, seq)) = self.read(slot) else {
+                continue;
+            };
+            if let Some((file, _)) = &mut tmp
+                && out.len() >= 1 << 20
+            {
+                file.write_all(&out)
+                    .map_err(io_err("writing personal.parts.tmp"))?;
+                written += out.len() as u64;
+                out.clear();
+            }
+            let start = written + out.len() as u64;
+            map.insert(
+                id,
+                Slot {
+                    at: start,
+                    len: slot.len,
+                },
+            );
+            at.insert((author, seq), id);
+            out.extend_from_slice(&frame);
         }
-        let tmp = path.with_extension("parts.tmp");
-        {
-            let mut file = File::create(&tmp).map_err(io_err("creating personal.parts.tmp"))?;
-            file.write_all(&bytes)
-                .map_err(io_err("writing personal.parts.tmp"))?;
-            file.sync_all()
-                .map_err(io_err("syncing personal.parts.tmp"))?;
+        let end = written + out.len() as u64;
+        match (&mut self.frames, tmp) {
+            (Frames::File { path, file, len }, Some((mut new, tmp_path))) => {
+                new.write_all(&out)
+                    .map_err(io_err("writing personal.parts.tmp"))?;
+                new.sync_all()
+                    .map_err(io_err("syncing personal.parts.tmp"))?;
+                drop(new);
+                std::fs::rename(&tmp_path, &*path).map_err(io_err("replacing personal.parts"))?;
+                sync_dir(path);
+                *file = OpenOptions::new()
+                    .read(true)
+                    .append(true)
+                    .open(&*path)
+                    .map_err(io_err("opening personal.parts"))?;
+                *len = end;
+            }
+            (Frames::Memory(memory), _) => *memory = out,
+            (Frames::File { .. }, None) => {}
         }
-        std::fs::rename(&tmp, path).map_err(io_err("replacing personal.parts"))?;
-        sync_dir(path);
+        self.map = map;
+        self.at = at;
         Ok(())
     }
 }
@@ -254,9 +400,47 @@ mod tests {
         }
         let again = Parts::open(dir.path()).unwrap();
         assert_eq!(again.ids(), vec![EventId([2; 32])]);
-        assert_eq!(again.get(&EventId([2; 32])), Some(&other));
-        assert_eq!(again.get_at(&HubId([5; 32]), 2), Some(&other));
+        assert_eq!(again.get(&EventId([2; 32])), Some(other.clone()));
+        assert_eq!(again.get_at(&HubId([5; 32]), 2), Some(other.clone()));
         assert_eq!(again.get_at(&HubId([5; 32]), 1), None);
+        // Parts added after the rewrite go after the frames it kept.
+        let mut parts = again;
+        let third = b"a third part".to_vec();
+        parts
+            .put(vec![(EventId([3; 32]), HubId([6; 32]), 1, third.clone())])
+            .unwrap();
+        for parts in [&parts, &Parts::open(dir.path()).unwrap()] {
+            assert_eq!(parts.get(&EventId([2; 32])), Some(other.clone()));
+            assert_eq!(parts.get_at(&HubId([6; 32]), 1), Some(third.clone()));
+            assert_eq!(parts.ids(), vec![EventId([2; 32]), EventId([3; 32])]);
+        }
+    }
+
+    #[test]
+    fn parts_are_read_from_the_file_when_asked_for_and_a_frame_damaged_since_gives_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut parts = Parts::open(dir.path()).unwrap();
+        let part = vec![7u8; 40];
+        parts
+            .put(vec![(EventId([1; 32]), HubId([5; 32]), 1, part.clone())])
+            .unwrap();
+        let file = dir.path().join(FILE_NAME);
+        // The index holds where the part is, not the part: the file is read.
+        let mut bytes = std::fs::read(&file).unwrap();
+        bytes[MAGIC.len() + HEAD] ^= 1;
+        std::fs::write(&file, &bytes).unwrap();
+        assert_eq!(parts.get(&EventId([1; 32])), None);
+        bytes[MAGIC.len() + HEAD] ^= 1;
+        std::fs::write(&file, &bytes).unwrap();
+        assert_eq!(parts.get(&EventId([1; 32])), Some(part.clone()));
+        // The same in memory.
+        let mut memory = Parts::in_memory();
+        memory
+            .put(vec![(EventId([1; 32]), HubId([5; 32]), 1, part.clone())])
+            .unwrap();
+        assert_eq!(memory.get_at(&HubId([5; 32]), 1), Some(part));
+        assert_eq!(memory.erase(&[EventId([1; 32])]).unwrap(), 1);
+        assert!(memory.ids().is_empty());
     }
 
     #[test]
