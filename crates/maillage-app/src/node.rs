@@ -177,18 +177,33 @@ impl Node {
         // Checking every chain of the store and decoding the view snapshot are independent:
         // do both at once.
         let views_path = data_dir.views_path();
+        let started = std::time::Instant::now();
         let (store, preloaded) = std::thread::scope(|scope| {
             let decoder = scope.spawn(|| {
                 let bytes = std::fs::read(&views_path).ok()?;
-                match decode_snapshot(charter.clone(), &bytes) {
+                let read_s = started.elapsed().as_secs_f64();
+                let decoded = match decode_snapshot(charter.clone(), &bytes) {
                     Ok(ledger) => Some(ledger),
                     Err(reason) => {
                         tracing::warn!(path = %views_path.display(), %reason, "view snapshot unusable: the views will be rebuilt from the log");
                         None
                     }
-                }
+                };
+                tracing::info!(
+                    bytes = bytes.len(),
+                    read_s,
+                    decoded_s = started.elapsed().as_secs_f64(),
+                    "views snapshot read"
+                );
+                decoded
             });
             let store = SledStore::open_path(&data_dir.store_path(), charter.clone());
+            if store.is_ok() {
+                tracing::info!(
+                    checked_s = started.elapsed().as_secs_f64(),
+                    "store opened, every chain checked"
+                );
+            }
             (store, decoder.join().ok().flatten())
         });
         let store = store.map_err(|error| {
