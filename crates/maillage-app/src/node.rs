@@ -79,6 +79,10 @@ fn write_snapshot(
 /// the new one replaces it): room for the log's appends.
 const VIEWS_FREE_SPACE_MARGIN: u64 = 8 << 20;
 
+/// An open whose steps take this long (seconds) logs how long each took: what a reopen of
+/// millions of events waits for.
+const SLOW_OPEN_S: f64 = 2.0;
+
 /// Decodes `views.bin`, checking its header and checksum first.
 pub fn decode_snapshot(charter: Arc<Charter>, bytes: &[u8]) -> Result<Ledger, String> {
     use sha2::Digest;
@@ -189,20 +193,16 @@ impl Node {
                         None
                     }
                 };
-                tracing::info!(
-                    bytes = bytes.len(),
-                    read_s,
-                    decoded_s = started.elapsed().as_secs_f64(),
-                    "views snapshot read"
-                );
+                let decoded_s = started.elapsed().as_secs_f64();
+                if decoded_s >= SLOW_OPEN_S {
+                    tracing::info!(bytes = bytes.len(), read_s, decoded_s, "views snapshot read");
+                }
                 decoded
             });
             let store = SledStore::open_path(&data_dir.store_path(), charter.clone());
-            if store.is_ok() {
-                tracing::info!(
-                    checked_s = started.elapsed().as_secs_f64(),
-                    "store opened, every chain checked"
-                );
+            let checked_s = started.elapsed().as_secs_f64();
+            if store.is_ok() && checked_s >= SLOW_OPEN_S {
+                tracing::info!(checked_s, "store opened, every chain checked");
             }
             (store, decoder.join().ok().flatten())
         });
