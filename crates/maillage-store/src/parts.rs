@@ -190,9 +190,15 @@ impl Parts {
             }
             Frames::File { path, file, len } => {
                 let at = *len;
-                file.write_all(bytes)
-                    .map_err(io_err("writing personal.parts"))?;
-                file.sync_data().map_err(io_err("syncing personal.parts"))?;
+                let written = file
+                    .write_all(bytes)
+                    .map_err(io_err("writing personal.parts"))
+                    .and_then(|()| file.sync_data().map_err(io_err("syncing personal.parts")));
+                if let Err(error) = written {
+                    // A frame written in part would shift every later one: cut it off.
+                    let _ = file.set_len(at);
+                    return Err(error);
+                }
                 if at == 0 {
                     sync_dir(path);
                 }
