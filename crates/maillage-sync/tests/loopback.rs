@@ -25,7 +25,8 @@ use maillage_sync::{
 use prost::Message;
 
 use common::{
-    Counting, Fixture, feed, fixture, peer, replica, replica_speaking, serve, signed_by, until,
+    Counting, Fixture, feed, fixture, peer, replica, replica_speaking, serve, signed_by,
+    stop_links, until,
 };
 
 /// `count` events of `key`'s feed after `after`, as a node of protocol `version` signs them:
@@ -289,13 +290,7 @@ async fn a_silent_peer_stalls_and_another_peer_serves_the_feeds() {
         assert!(Instant::now() < deadline, "{peers:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    stop_tx.send(true).unwrap();
-    for link in links {
-        tokio::time::timeout(Duration::from_secs(5), link)
-            .await
-            .expect("links stop on shutdown")
-            .unwrap();
-    }
+    stop_links(&stop_tx, links).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -505,13 +500,7 @@ async fn nodes_of_different_protocol_versions_refuse_each_other_and_keep_serving
         other => panic!("expected an incompatibility, got {other:?}"),
     }
 
-    stop_tx.send(true).unwrap();
-    for link in links {
-        tokio::time::timeout(Duration::from_secs(5), link)
-            .await
-            .expect("links stop on shutdown")
-            .unwrap();
-    }
+    stop_links(&stop_tx, links).await;
 }
 
 /// A member that opens pull streams and never reads them pinned the server's memory for each

@@ -18,7 +18,7 @@ use maillage_store::{
 };
 use maillage_sync::{ReplicaConfig, TcpConnector, run_link};
 
-use common::{feed, fixture_of, peer, quick, replica_on, serve, until};
+use common::{feed, fixture_of, peer, quick, replica_on, serve, stop_links, until};
 
 /// A store that says it holds `author`'s feed up to `claimed` (with a made-up head) and
 /// serves only what it really holds.
@@ -196,11 +196,5 @@ async fn a_member_that_claims_more_of_a_feed_than_it_serves_is_its_source_once_a
     )
     .await;
     assert!(observer.is_source(&relay_address, &author));
-    stop_tx.send(true).unwrap();
-    for link in links {
-        tokio::time::timeout(Duration::from_secs(5), link)
-            .await
-            .expect("links stop on shutdown")
-            .unwrap();
-    }
+    stop_links(&stop_tx, links).await;
 }

@@ -181,3 +181,17 @@ pub fn peer(address: &str) -> PeerConfig {
         tls: None,
     }
 }
+
+/// Asks `links` to stop and waits for each (a link that does not stop within 5 s fails).
+pub async fn stop_links(
+    stop: &tokio::sync::watch::Sender<bool>,
+    links: Vec<tokio::task::JoinHandle<()>>,
+) {
+    stop.send(true).unwrap();
+    for link in links {
+        tokio::time::timeout(Duration::from_secs(5), link)
+            .await
+            .expect("links stop on shutdown")
+            .unwrap();
+    }
+}
