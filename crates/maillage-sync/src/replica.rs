@@ -824,7 +824,8 @@ impl Replica {
             let mut sources = lock(&self.sources);
             for (author, seq) in &known {
                 let have = held.get(author).map_or(0, |h| h.seq);
-                took |= sources.heard(link, peer, *author, (*seq, have), now);
+                let takes = self.charter.member(author).is_some();
+                took |= sources.heard(link, peer, *author, (*seq, have), now, takes);
             }
             // A source that broke its word lost its feed: every link plans again, and the
             // one whose peer holds the most of it takes it.

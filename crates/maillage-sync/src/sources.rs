@@ -151,7 +151,9 @@ impl Sources {
     /// Returns true when `link` takes the feed over: nobody pulls it, or this node made no
     /// progress on it for the fallback delay while a peer had more.
     ///
-    /// Every call also holds the feed's source to its word, if it took the feed over on one.
+    /// Every call also holds the feed's source to its word, if it took the feed over on one,
+    /// when this node `takes` the feed's events now (its key is a member here): a feed whose
+    /// key an amendment admits only later cannot move, whoever its source is.
     pub fn heard(
         &mut self,
         link: &str,
@@ -159,8 +161,11 @@ impl Sources {
         author: HubId,
         (seq, held): (u64, u64),
         now_ms: u64,
+        takes: bool,
     ) -> bool {
-        self.keep_word(author, held, now_ms);
+        if takes {
+            self.keep_word(author, held, now_ms);
+        }
         if self.barred(link, &author, now_ms) {
             return false;
         }
@@ -173,7 +178,7 @@ impl Sources {
         if self.is_source(link, &author) {
             return false;
         }
-        let promise = Some(Promise {
+        let promise = takes.then_some(Promise {
             seq,
             held,
             since_ms: now_ms,
@@ -274,7 +279,7 @@ mod tests {
         assert_eq!(s.unsourced(&all), vec![hub(1), hub(2)]);
         assert!(!s.release("to-2"));
         // A peer that says it holds a feed nobody pulls becomes its source at once.
-        assert!(s.heard("to-3", hub(3), hub(1), (4, 0), 7_000));
+        assert!(s.heard("to-3", hub(3), hub(1), (4, 0), 7_000, true));
         assert!(s.is_source("to-3", &hub(1)));
     }
 
@@ -283,16 +288,16 @@ mod tests {
         let mut s = Sources::new(5_000);
         s.claim("to-2", hub(2), &[hub(1)], 0);
         // Peer 3 holds seq 10 of hub 1; this node holds 4.
-        assert!(!s.heard("to-3", hub(3), hub(1), (10, 4), 1_000));
+        assert!(!s.heard("to-3", hub(3), hub(1), (10, 4), 1_000, true));
         // Progress in the meantime: the clock restarts.
-        assert!(!s.heard("to-3", hub(3), hub(1), (12, 6), 5_500));
-        assert!(!s.heard("to-3", hub(3), hub(1), (12, 6), 9_000));
+        assert!(!s.heard("to-3", hub(3), hub(1), (12, 6), 5_500, true));
+        assert!(!s.heard("to-3", hub(3), hub(1), (12, 6), 9_000, true));
         // No progress for the whole delay: link to-3 takes the feed.
-        assert!(s.heard("to-3", hub(3), hub(1), (12, 6), 10_500));
+        assert!(s.heard("to-3", hub(3), hub(1), (12, 6), 10_500, true));
         assert!(s.is_source("to-3", &hub(1)));
         // The source's own announcements never displace it, nor does a peer behind.
-        assert!(!s.heard("to-3", hub(3), hub(1), (20, 6), 90_000));
-        assert!(!s.heard("to-2", hub(2), hub(1), (5, 6), 90_000));
+        assert!(!s.heard("to-3", hub(3), hub(1), (20, 6), 90_000, true));
+        assert!(!s.heard("to-2", hub(2), hub(1), (5, 6), 90_000, true));
     }
 
     #[test]
@@ -301,24 +306,24 @@ mod tests {
         s.claim("to-2", hub(2), &[hub(1)], 0);
         // Peer 3 says it holds seq 1,000 of hub 1; this node holds 10 and the source has
         // nothing more. After the delay, link to-3 takes the feed over on that word.
-        assert!(!s.heard("to-3", hub(3), hub(1), (1_000, 10), 1_000));
-        assert!(s.heard("to-3", hub(3), hub(1), (1_000, 10), 6_000));
+        assert!(!s.heard("to-3", hub(3), hub(1), (1_000, 10), 1_000, true));
+        assert!(s.heard("to-3", hub(3), hub(1), (1_000, 10), 6_000, true));
         assert!(s.is_source("to-3", &hub(1)));
         assert!(!s.take_dropped());
         // It brings a little, then nothing: the delay counts from its last progress.
-        assert!(!s.heard("to-2", hub(2), hub(1), (12, 12), 9_000));
+        assert!(!s.heard("to-2", hub(2), hub(1), (12, 12), 9_000, true));
         assert!(s.is_source("to-3", &hub(1)));
-        assert!(!s.heard("to-2", hub(2), hub(1), (12, 12), 13_999));
+        assert!(!s.heard("to-2", hub(2), hub(1), (12, 12), 13_999, true));
         assert!(s.is_source("to-3", &hub(1)));
         // Nothing for the whole delay while this node holds less than it said: word broken.
-        assert!(!s.heard("to-2", hub(2), hub(1), (12, 12), 14_000));
+        assert!(!s.heard("to-2", hub(2), hub(1), (12, 12), 14_000, true));
         assert!(!s.is_source("to-3", &hub(1)));
         assert!(s.take_dropped());
         assert!(!s.take_dropped());
         assert_eq!(s.unsourced(&[hub(1)]), vec![hub(1)]);
         // Barred: neither its word nor its plan makes it the source again...
         assert!(s.barred("to-3", &hub(1), 14_000));
-        assert!(!s.heard("to-3", hub(3), hub(1), (1_000, 12), 30_000));
+        assert!(!s.heard("to-3", hub(3), hub(1), (1_000, 12), 30_000, true));
         assert!(s.claim("to-3", hub(3), &[hub(1)], 30_000).feeds.is_empty());
         // ...while another link may take it, and the bar ends after its delays.
         assert_eq!(
@@ -334,13 +339,27 @@ mod tests {
     fn a_link_that_brings_what_it_said_keeps_the_feed() {
         let mut s = Sources::new(5_000);
         s.claim("to-2", hub(2), &[hub(1)], 0);
-        assert!(!s.heard("to-3", hub(3), hub(1), (50, 10), 0));
-        assert!(s.heard("to-3", hub(3), hub(1), (50, 10), 5_000));
+        assert!(!s.heard("to-3", hub(3), hub(1), (50, 10), 0, true));
+        assert!(s.heard("to-3", hub(3), hub(1), (50, 10), 5_000, true));
         // It delivers everything it said, then the feed stands still for a long time.
-        assert!(!s.heard("to-2", hub(2), hub(1), (50, 50), 7_000));
-        assert!(!s.heard("to-2", hub(2), hub(1), (50, 50), 100_000));
+        assert!(!s.heard("to-2", hub(2), hub(1), (50, 50), 7_000, true));
+        assert!(!s.heard("to-2", hub(2), hub(1), (50, 50), 100_000, true));
         assert!(s.is_source("to-3", &hub(1)));
         assert!(!s.barred("to-3", &hub(1), 100_000));
+        assert!(!s.take_dropped());
+    }
+
+    #[test]
+    fn a_feed_this_node_cannot_take_yet_holds_no_source_to_its_word() {
+        let mut s = Sources::new(5_000);
+        // Hub 1's key is not a member here yet (an amendment admits it later): nothing of its
+        // feed can be stored, whoever its source is.
+        assert!(s.heard("to-3", hub(3), hub(1), (5, 0), 0, false));
+        assert!(!s.heard("to-2", hub(2), hub(1), (5, 0), 60_000, false));
+        assert!(s.is_source("to-3", &hub(1)));
+        // Once it is, the source brings the feed as before, barred from nothing.
+        assert!(!s.heard("to-2", hub(2), hub(1), (5, 0), 61_000, true));
+        assert!(!s.barred("to-3", &hub(1), 61_000));
         assert!(!s.take_dropped());
     }
 }
