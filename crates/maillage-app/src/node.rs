@@ -855,21 +855,25 @@ mod tests {
             }],
         )
         .unwrap();
-        let data_dir = DataDir::new(root.join("hub"));
-        if data_dir.has_key() {
-            return Node::open_with_clock(data_dir, Arc::new(FixedClock(1_790_000_000_000)))
+        node_in(root, "hub", &key, &charter)
+    }
+
+    /// The node of `key` in `root/name` (created with `charter` the first time), its clock
+    /// fixed.
+    fn node_in(root: &std::path::Path, name: &str, key: &SecretKey, charter: &Charter) -> Node {
+        let data_dir = DataDir::new(root.join(name));
+        if !data_dir.has_key() {
+            data_dir.create().unwrap();
+            data_dir.write_key(key).unwrap();
+            data_dir.write_charter(charter).unwrap();
+            data_dir
+                .write_config(&NodeConfig {
+                    name: name.into(),
+                    clock_max_ahead_ms: 60_000,
+                    serve: ServeConfig::default(),
+                })
                 .unwrap();
         }
-        data_dir.create().unwrap();
-        data_dir.write_key(&key).unwrap();
-        data_dir.write_charter(&charter).unwrap();
-        data_dir
-            .write_config(&NodeConfig {
-                name: "hub".into(),
-                clock_max_ahead_ms: 60_000,
-                serve: ServeConfig::default(),
-            })
-            .unwrap();
         Node::open_with_clock(data_dir, Arc::new(FixedClock(1_790_000_000_000))).unwrap()
     }
 
@@ -1003,19 +1007,7 @@ mod tests {
             })
             .collect();
         let charter = Charter::found("Test", 1, members).unwrap();
-        let data_dir = DataDir::new(root.join("observer"));
-        data_dir.create().unwrap();
-        data_dir.write_key(&keys[2]).unwrap();
-        data_dir.write_charter(&charter).unwrap();
-        data_dir
-            .write_config(&NodeConfig {
-                name: "observer".into(),
-                clock_max_ahead_ms: 60_000,
-                serve: ServeConfig::default(),
-            })
-            .unwrap();
-        let node =
-            Node::open_with_clock(data_dir, Arc::new(FixedClock(1_790_000_000_000))).unwrap();
+        let node = node_in(root, "observer", &keys[2], &charter);
         let [a, b, _] = <[SecretKey; 3]>::try_from(keys).unwrap();
         let hubs = if a.hub_id() < b.hub_id() {
             [a, b]
