@@ -230,8 +230,11 @@ impl Parts {
     /// The part of an event, if held.
     pub(crate) fn get(&self, id: &EventId) -> Option<Vec<u8>> {
         let slot = *self.map.get(id)?;
-        let (frame, _, _) = self.read(slot)?;
-        Some(frame[HEAD..frame.len() - 4].to_vec())
+        let (mut frame, _, _) = self.read(slot)?;
+        // The part is the frame without its head and checksum: no second allocation.
+        frame.truncate(frame.len() - 4);
+        frame.drain(..HEAD);
+        Some(frame)
     }
 
     /// The part of the event at a feed position, if held (it may belong to another branch
