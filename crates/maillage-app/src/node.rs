@@ -18,6 +18,7 @@
 //! Size: the views, the signing path and the erasure of personal parts share the node's locks
 //! and are kept together; a fifth of the file is their tests.
 
+use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -83,22 +84,47 @@ const VIEWS_FREE_SPACE_MARGIN: u64 = 8 << 20;
 /// millions of events waits for.
 const SLOW_OPEN_S: f64 = 2.0;
 
-/// Decodes `views.bin`, checking its header and checksum first.
+/// The views in `views.bin`'s bytes (see [`write_snapshot`]), if they pass the checksum.
 pub fn decode_snapshot(charter: Arc<Charter>, bytes: &[u8]) -> Result<Ledger, String> {
+    read_snapshot(charter, &mut &bytes[..])
+}
+
+/// The views read from `input` a piece at a time (see [`write_snapshot`]): never held whole,
+/// returned only once every byte read after the checksum matches it (a damaged file that
+/// happens to decode is refused as damaged).
+pub fn read_snapshot(charter: Arc<Charter>, input: &mut dyn Read) -> Result<Ledger, String> {
     use sha2::Digest;
-    let header = SNAPSHOT_MAGIC.len() + 32;
-    if bytes.len() < header || &bytes[..SNAPSHOT_MAGIC.len()] != SNAPSHOT_MAGIC {
+    let mut header = [0u8; SNAPSHOT_MAGIC.len() + 32];
+    if input.read_exact(&mut header).is_err() || &header[..SNAPSHOT_MAGIC.len()] != SNAPSHOT_MAGIC {
         return Err("not a views snapshot of this format".into());
     }
-    let (checksum, body) = bytes[SNAPSHOT_MAGIC.len()..].split_at(32);
-    let actual = sha2::Sha256::new()
-        .chain_update(SNAPSHOT_CHECKSUM_TAG)
-        .chain_update(body)
-        .finalize();
-    if actual.as_slice() != checksum {
+    let mut hashing = Hashing {
+        input,
+        hash: sha2::Sha256::new().chain_update(SNAPSHOT_CHECKSUM_TAG),
+    };
+    let decoded = Ledger::read_snapshot(charter, &mut hashing);
+    // The checksum covers every byte after it, those the decoding left too.
+    std::io::copy(&mut hashing, &mut std::io::sink())
+        .map_err(|e| format!("the file cannot be read: {e}"))?;
+    if hashing.hash.finalize().as_slice() != &header[SNAPSHOT_MAGIC.len()..] {
         return Err("checksum mismatch: the file was damaged".into());
     }
-    Ledger::from_snapshot(charter, body)
+    decoded
+}
+
+/// A reader that hashes what it hands out.
+struct Hashing<'a> {
+    input: &'a mut dyn Read,
+    hash: sha2::Sha256,
+}
+
+impl Read for Hashing<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let n = self.input.read(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
 }
 
 /// A node opened from its data directory.
@@ -184,9 +210,9 @@ impl Node {
         let started = std::time::Instant::now();
         let (store, preloaded) = std::thread::scope(|scope| {
             let decoder = scope.spawn(|| {
-                let bytes = std::fs::read(&views_path).ok()?;
-                let read_s = started.elapsed().as_secs_f64();
-                let decoded = match decode_snapshot(charter.clone(), &bytes) {
+                let mut file = std::fs::File::open(&views_path).ok()?;
+                let bytes = file.metadata().map_or(0, |m| m.len());
+                let decoded = match read_snapshot(charter.clone(), &mut file) {
                     Ok(ledger) => Some(ledger),
                     Err(reason) => {
                         tracing::warn!(path = %views_path.display(), %reason, "view snapshot unusable: the views will be rebuilt from the log");
@@ -195,7 +221,7 @@ impl Node {
                 };
                 let decoded_s = started.elapsed().as_secs_f64();
                 if decoded_s >= SLOW_OPEN_S {
-                    tracing::info!(bytes = bytes.len(), read_s, decoded_s, "views snapshot read");
+                    tracing::info!(bytes, decoded_s, "views snapshot read");
                 }
                 decoded
             });
@@ -368,8 +394,8 @@ impl Node {
         let preloaded = lock(&self.preloaded).take();
         let snapshot = preloaded
             .or_else(|| {
-                let bytes = std::fs::read(&path).ok()?;
-                decode_snapshot(self.charter.clone(), &bytes)
+                let mut file = std::fs::File::open(&path).ok()?;
+                read_snapshot(self.charter.clone(), &mut file)
                     .map_err(|reason| tracing::warn!(path = %path.display(), %reason, "view snapshot unusable: rebuilding the views from the log"))
                     .ok()
             })
@@ -943,6 +969,16 @@ mod tests {
         let mut bytes = std::fs::read(&path).unwrap();
         let read = decode_snapshot(node.charter.clone(), &bytes).unwrap();
         assert_eq!((read.applied_count(), read.digest()), (3, digest));
+        // Read from the file a piece at a time, as a node opening does.
+        let mut file = std::fs::File::open(&path).unwrap();
+        let read = read_snapshot(node.charter.clone(), &mut file).unwrap();
+        assert_eq!((read.applied_count(), read.digest()), (3, digest));
+        // Cut short, or with bytes added after the views: refused.
+        let error = decode_snapshot(node.charter.clone(), &bytes[..bytes.len() - 9]).unwrap_err();
+        assert!(error.contains("checksum"), "{error}");
+        let longer = [bytes.as_slice(), b"more"].concat();
+        let error = decode_snapshot(node.charter.clone(), &longer).unwrap_err();
+        assert!(error.contains("checksum"), "{error}");
         // The checksum written last, at its place, covers the body.
         let last = bytes.len() - 1;
         bytes[last] ^= 1;

@@ -25,6 +25,7 @@
 //! settlements), [`claims`], [`referrals`], [`people`] (accompaniments, erasure); what readers
 //! get is in [`read`], the digest in [`digest`].
 
+use std::io::Read;
 use std::sync::Arc;
 
 use maillage_proto::v1 as pb;
@@ -47,6 +48,7 @@ mod people;
 mod read;
 mod referrals;
 mod sink;
+mod source;
 mod state;
 mod venue_rules;
 mod vouchers;
@@ -132,15 +134,24 @@ impl Ledger {
 
     /// A ledger from [`Ledger::to_snapshot`] bytes of the same federation and format.
     pub fn from_snapshot(charter: Arc<Charter>, bytes: &[u8]) -> Result<Self, String> {
-        let header = SNAPSHOT_MAGIC.len() + 32;
-        if bytes.len() < header || &bytes[..SNAPSHOT_MAGIC.len()] != SNAPSHOT_MAGIC {
+        Self::read_snapshot(charter, &mut &bytes[..])
+    }
+
+    /// [`Ledger::from_snapshot`] reading the bytes from `input` a piece at a time, never
+    /// holding them whole (a node opening the views of millions of events). Bytes after the
+    /// snapshot are left in `input`.
+    pub fn read_snapshot(charter: Arc<Charter>, input: &mut dyn Read) -> Result<Self, String> {
+        let mut header = [0u8; SNAPSHOT_MAGIC.len() + 32];
+        input
+            .read_exact(&mut header)
+            .map_err(|_| "not a view snapshot of this version".to_string())?;
+        if &header[..SNAPSHOT_MAGIC.len()] != SNAPSHOT_MAGIC {
             return Err("not a view snapshot of this version".into());
         }
-        if bytes[SNAPSHOT_MAGIC.len()..header] != charter.federation_id().0 {
+        if header[SNAPSHOT_MAGIC.len()..] != charter.federation_id().0 {
             return Err("the snapshot belongs to another federation".into());
         }
-        let mut s: State = postcard::from_bytes(&bytes[header..])
-            .map_err(|e| format!("snapshot does not decode: {e}"))?;
+        let mut s: State = source::decode(input).map_err(|e| format!("snapshot {e}"))?;
         let members = Arc::new(Members::new(
             charter
                 .members()
