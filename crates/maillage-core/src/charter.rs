@@ -513,15 +513,15 @@ impl Charter {
             .insert(key);
     }
 
-    /// A member as this node knows it now: founding or admitted, with its role and name, and
-    /// whether an amendment retired its key.
-    pub fn member_now(&self, id: &HubId) -> Option<(Member, bool)> {
+    /// The key and role of a member as this node knows it now (founding or admitted): what
+    /// checking one of its events needs, read without copying the member (its name and
+    /// territories), for every event of every feed.
+    pub fn key_now(&self, id: &HubId) -> Option<(PublicKey, Role)> {
         let live = self.live();
-        let retired = live.retired.contains(id);
         self.members
             .get(id)
             .or_else(|| live.admitted.get(id).copied())
-            .map(|m| (m.clone(), retired))
+            .map(|m| (m.key.clone(), m.role))
     }
 
     /// How many keys folded amendments admitted (new members and successor keys): it only

@@ -366,10 +366,48 @@ impl CheckedHeader {
     }
 }
 
+/// An `Event` payload's fields before its body: what a walk along a stored chain reads. The
+/// body's bytes are skipped, not decoded; the event's id covers them all the same.
+#[derive(Clone, PartialEq, Message)]
+struct HeaderPeek {
+    #[prost(uint32, tag = "1")]
+    version: u32,
+    #[prost(bytes = "vec", tag = "2")]
+    federation: Vec<u8>,
+    #[prost(bytes = "vec", tag = "3")]
+    author: Vec<u8>,
+    #[prost(uint64, tag = "4")]
+    seq: u64,
+    #[prost(bytes = "vec", tag = "5")]
+    prev: Vec<u8>,
+    #[prost(uint64, tag = "6")]
+    hlc: u64,
+    #[prost(message, repeated, tag = "7")]
+    deps: Vec<pb::EventRef>,
+}
+
 /// Steps 1–6 of the module docs; returns the author's key for step 7.
 pub fn check_unsigned(
     signed: &pb::SignedEvent,
     charter: &Charter,
+) -> Result<(CheckedHeader, crypto::PublicKey), EnvelopeError> {
+    check_fields(signed, charter, true)
+}
+
+/// [`check_unsigned`] without decoding the body (the header's `body` is `None`): for a walk
+/// along stored chains, where a body's bytes matter only through the id, which the next
+/// event's `prev` (or the head's signature) pins. Never a verdict on an event received.
+pub fn check_unsigned_header(
+    signed: &pb::SignedEvent,
+    charter: &Charter,
+) -> Result<CheckedHeader, EnvelopeError> {
+    check_fields(signed, charter, false).map(|(header, _)| header)
+}
+
+fn check_fields(
+    signed: &pb::SignedEvent,
+    charter: &Charter,
+    with_body: bool,
 ) -> Result<(CheckedHeader, crypto::PublicKey), EnvelopeError> {
     let payload = &signed.payload;
     if payload.len() > PAYLOAD_BYTES_MAX {
@@ -400,8 +438,25 @@ pub fn check_unsigned(
             seq: position.seq,
         });
     }
-    let event =
-        pb::Event::decode(payload.as_slice()).map_err(|e| EnvelopeError::Decode(e.to_string()))?;
+    let decode_error = |e: prost::DecodeError| EnvelopeError::Decode(e.to_string());
+    let (event, body) = if with_body {
+        let event = pb::Event::decode(payload.as_slice()).map_err(decode_error)?;
+        let header = HeaderPeek {
+            version: event.version,
+            federation: event.federation,
+            author: event.author,
+            seq: event.seq,
+            prev: event.prev,
+            hlc: event.hlc,
+            deps: event.deps,
+        };
+        (header, event.body)
+    } else {
+        (
+            HeaderPeek::decode(payload.as_slice()).map_err(decode_error)?,
+            None,
+        )
+    };
     let expected = charter.federation_id();
     match FederationId::try_from(event.federation.as_slice()) {
         Ok(found) if found == expected => {}
@@ -423,14 +478,16 @@ pub fn check_unsigned(
         reason: e.to_string(),
     })?;
     // A founding member, or a key an amendment this node folded admitted (§1b).
-    let (member, _) = charter
-        .member_now(&author)
+    let (key, role) = charter
+        .key_now(&author)
         .ok_or(EnvelopeError::UnknownAuthor { author })?;
-    if member.role != Role::Hub {
-        return Err(EnvelopeError::NotAHub {
-            author,
-            name: member.name.clone(),
-        });
+    if role != Role::Hub {
+        let name = charter
+            .known_keys()
+            .into_iter()
+            .find_map(|(k, member, _)| (k == author).then_some(member.name))
+            .unwrap_or_default();
+        return Err(EnvelopeError::NotAHub { author, name });
     }
     if event.seq == 0 {
         return Err(EnvelopeError::Field {
@@ -463,9 +520,9 @@ pub fn check_unsigned(
         prev,
         hlc: event.hlc,
         deps,
-        body: event.body,
+        body,
     };
-    Ok((header, member.key))
+    Ok((header, key))
 }
 
 fn check_deps(deps: &[pb::EventRef], author: HubId) -> Result<Vec<EventRef>, EnvelopeError> {

@@ -36,7 +36,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use maillage_core::chain::{self, ChainError, Head, Position};
-use maillage_core::envelope::check_unsigned;
+use maillage_core::envelope::{check_unsigned, check_unsigned_header};
 use maillage_core::{Charter, EventId, Fork, ForkProof, HubId, VerifiedEvent, pb, verify_event};
 use prost::Message;
 use thiserror::Error;
@@ -522,52 +522,103 @@ impl<B: Backend> Store<B> {
             state: Mutex::new(state),
             parts: Mutex::new(parts::Parts::in_memory()),
         };
-        for author in store.backend.authors()? {
-            let cap = store
-                .lock()?
-                .forks
-                .get(&author)
-                .map(RecordedFork::valid_until);
-            let stored = store.backend.last_seq(&author)?.unwrap_or(0);
-            // A proof learnt by gossip can name a seq beyond what is held.
-            let end = cap.map_or(stored, |cap| cap.min(stored));
-            let mut walk = store.walk_feed(&author, end, false, &mut |_| {})?;
-            // The head's id came from the same bytes: its signature seals the whole chain.
-            while let Some(last) = walk.last.take() {
-                match verify_event(last.signed.clone(), &store.charter) {
-                    Ok(_) => {
-                        walk.last = Some(last);
-                        break;
-                    }
-                    Err(error) => {
-                        walk.broken = Some(Broken {
-                            author,
-                            seq: last.seq,
-                            reason: error.to_string(),
-                        });
-                        walk.last = match last.seq - 1 {
-                            0 => None,
-                            seq => store.read_event(&author, seq).ok().flatten(),
-                        };
-                    }
-                }
+        let feeds = {
+            let state = store.lock()?;
+            let mut feeds = Vec::new();
+            for author in store.backend.authors()? {
+                let cap = state.forks.get(&author).map(RecordedFork::valid_until);
+                let stored = store.backend.last_seq(&author)?.unwrap_or(0);
+                // A proof learnt by gossip can name a seq beyond what is held.
+                feeds.push((author, cap.map_or(stored, |cap| cap.min(stored))));
             }
+            feeds
+        };
+        for ((author, end), walk) in feeds.iter().zip(store.check_feeds(&feeds)?) {
             let mut state = store.lock()?;
             if let Some(last) = &walk.last {
                 let head = Head {
                     seq: last.seq,
                     id: last.id,
                 };
-                state.set_head(author, head, last.hlc);
-                if let Some(recorded) = state.forks.get_mut(&author) {
+                state.set_head(*author, head, last.hlc);
+                if let Some(recorded) = state.forks.get_mut(author) {
                     recorded.valid_head = Some(head);
                 }
             }
             if let Some(broken) = walk.broken {
-                state.record_damage(author, broken.seq, end, broken.reason);
+                state.record_damage(*author, broken.seq, *end, broken.reason);
             }
         }
         Ok(store)
+    }
+
+    /// [`Self::check_feed`] for each `(author, end)`, in that order; the feeds are shared
+    /// between as many threads as the machine has cores, the longest first (each feed's chain
+    /// is checked in order, but feeds are independent).
+    fn check_feeds(&self, feeds: &[(HubId, u64)]) -> Result<Vec<FeedWalk>, StoreError> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(feeds.len());
+        if threads <= 1 {
+            return feeds
+                .iter()
+                .map(|(author, end)| self.check_feed(author, *end))
+                .collect();
+        }
+        let mut order: Vec<usize> = (0..feeds.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(feeds[i].1));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let done: Vec<Mutex<Option<Result<FeedWalk, StoreError>>>> =
+            feeds.iter().map(|_| Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    loop {
+                        let taken = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&i) = order.get(taken) else { break };
+                        let (author, end) = &feeds[i];
+                        let walk = self.check_feed(author, *end);
+                        if let Ok(mut slot) = done[i].lock() {
+                            *slot = Some(walk);
+                        }
+                    }
+                });
+            }
+        });
+        done.into_iter()
+            .map(|slot| {
+                slot.into_inner()
+                    .map_err(|_| StoreError::Poisoned)?
+                    .ok_or(StoreError::Poisoned)?
+            })
+            .collect()
+    }
+
+    /// Walks `author`'s chain to `end` (hashes and links), then verifies the last event's
+    /// signature, stepping back past any that fails.
+    fn check_feed(&self, author: &HubId, end: u64) -> Result<FeedWalk, StoreError> {
+        let mut walk = self.walk_feed(author, end, false, &mut |_| {})?;
+        // The head's id came from the same bytes: its signature seals the whole chain.
+        while let Some(last) = walk.last.take() {
+            match verify_event(last.signed.clone(), &self.charter) {
+                Ok(_) => {
+                    walk.last = Some(last);
+                    break;
+                }
+                Err(error) => {
+                    walk.broken = Some(Broken {
+                        author: *author,
+                        seq: last.seq,
+                        reason: error.to_string(),
+                    });
+                    walk.last = match last.seq - 1 {
+                        0 => None,
+                        seq => self.read_event(author, seq).ok().flatten(),
+                    };
+                }
+            }
+        }
+        Ok(walk)
     }
 
     /// The stored chain of `author` from `from` to `last_seq` (each event verified and chained
@@ -650,7 +701,9 @@ impl<B: Backend> Store<B> {
                 return Ok(walk);
             }
             for (seq, bytes) in rows {
-                let event = match self.decode(author, seq, &bytes) {
+                // The body is covered by the id, which the next event's `prev` or the head's
+                // signature pins: it need not be decoded here.
+                let event = match self.decode_with(author, seq, &bytes, false) {
                     Ok(e) => e,
                     // Not damage: another release's store. Cutting the feed would hide it.
                     Err(e @ StoreError::UnsupportedVersion { .. }) => return Err(e),
@@ -738,6 +791,18 @@ impl<B: Backend> Store<B> {
     }
 
     fn decode(&self, author: &HubId, seq: u64, bytes: &[u8]) -> Result<VerifiedEvent, StoreError> {
+        self.decode_with(author, seq, bytes, true)
+    }
+
+    /// [`Self::decode`]; without `body`, the event's body is left undecoded (`None`): a walk
+    /// along a chain reads only where each event belongs and its id.
+    fn decode_with(
+        &self,
+        author: &HubId,
+        seq: u64,
+        bytes: &[u8],
+        body: bool,
+    ) -> Result<VerifiedEvent, StoreError> {
         let corrupt = |reason: String| StoreError::Corrupt {
             author: *author,
             seq,
@@ -745,7 +810,11 @@ impl<B: Backend> Store<B> {
         };
         let signed = pb::SignedEvent::decode(bytes)
             .map_err(|e| corrupt(format!("stored event does not decode: {e}")))?;
-        let (header, _) = check_unsigned(&signed, &self.charter).map_err(|e| {
+        let checked = match body {
+            true => check_unsigned(&signed, &self.charter).map(|(header, _)| header),
+            false => check_unsigned_header(&signed, &self.charter),
+        };
+        let header = checked.map_err(|e| {
             if e.unsupported_version().is_some() {
                 StoreError::UnsupportedVersion {
                     author: *author,

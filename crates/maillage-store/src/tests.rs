@@ -533,6 +533,47 @@ fn open_finds_a_rewritten_event() {
     }
 }
 
+/// The feeds are checked side by side when the store opens: rewritten events in two feeds
+/// are each found and cut at their own place, and the third feed is untouched.
+#[test]
+fn open_checks_each_feed_on_its_own() {
+    let f = fixture();
+    let feeds: Vec<Vec<VerifiedEvent>> = (0..3).map(|key| feed(&f, key, 9, 0)).collect();
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+        for events in &feeds {
+            store.insert(events.clone()).unwrap();
+        }
+        // Seq 4 of the second feed and seq 7 of the third, each byte in the middle flipped.
+        for (key, index) in [(1usize, 3usize), (2, 6)] {
+            let event = &feeds[key][index];
+            let mut bytes = event.encode_signed();
+            let middle = bytes.len() / 2;
+            bytes[middle] ^= 0x20;
+            store
+                .backend()
+                .write_events(&[(event.author, event.seq, bytes)])
+                .unwrap();
+        }
+    }
+    let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+    let damaged = store.damaged();
+    assert_eq!(damaged.len(), 2, "{damaged:?}");
+    for (key, seq) in [(1usize, 4u64), (2, 7)] {
+        let author = feeds[key][0].author;
+        let damage = &damaged[&author];
+        assert!(
+            damage.from_seq == seq || damage.from_seq == seq + 1,
+            "feed {key}: {damage:?}"
+        );
+        assert_eq!(damage.held_until, 9, "feed {key}");
+        assert!(store.head(&author).unwrap().seq < damage.from_seq);
+    }
+    assert_eq!(store.head(&feeds[0][0].author).unwrap().id, feeds[0][8].id);
+    assert_eq!(store.verify(true, &mut |_| {}).unwrap().broken, None);
+}
+
 /// Damage found while serving (after the store opened) cuts the feed the same way: the
 /// damaged event is never returned.
 #[test]
