@@ -47,29 +47,29 @@ struct Source<'r> {
 impl Source<'_> {
     /// Makes at least `needed` unread bytes available in the window, reading a piece at a
     /// time; the input's end first is an unexpected end.
+    #[inline]
     fn fill(&mut self, needed: usize) -> postcard::Result<()> {
         if self.window.len() - self.at >= needed {
             return Ok(());
         }
+        self.refill(needed)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn refill(&mut self, needed: usize) -> postcard::Result<()> {
         self.window.drain(..self.at);
         self.at = 0;
         while self.window.len() < needed {
-            let start = self.window.len();
-            self.window.resize(start + PIECE_BYTES, 0);
-            let read = loop {
-                match self.input.read(&mut self.window[start..]) {
-                    Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                    other => break other,
-                }
-            };
+            // Into the window's spare room, not zeroed first (`read_to_end` retries interrupted
+            // reads and keeps what it read before an error).
+            let read = (&mut *self.input)
+                .take(PIECE_BYTES as u64)
+                .read_to_end(&mut self.window);
             match read {
-                Ok(0) => {
-                    self.window.truncate(start);
-                    return Err(postcard::Error::DeserializeUnexpectedEnd);
-                }
-                Ok(n) => self.window.truncate(start + n),
+                Ok(0) => return Err(postcard::Error::DeserializeUnexpectedEnd),
+                Ok(_) => {}
                 Err(error) => {
-                    self.window.truncate(start);
                     self.failed = Some(error);
                     return Err(postcard::Error::DeserializeUnexpectedEnd);
                 }
@@ -84,6 +84,7 @@ impl<'de, 'r: 'de> postcard::de_flavors::Flavor<'de> for Source<'r> {
     type Remainder = Option<io::Error>;
     type Source = ();
 
+    #[inline]
     fn pop(&mut self) -> postcard::Result<u8> {
         self.fill(1)?;
         let byte = self.window[self.at];
@@ -96,6 +97,7 @@ impl<'de, 'r: 'de> postcard::de_flavors::Flavor<'de> for Source<'r> {
         Err(postcard::Error::DeserializeBadEncoding)
     }
 
+    #[inline]
     fn try_take_n_temp<'a>(&'a mut self, count: usize) -> postcard::Result<&'a [u8]>
     where
         'de: 'a,
