@@ -29,7 +29,7 @@ use maillage_core::tr;
 use maillage_core::{
     Charter, EventId, FeedWriter, HubId, Ledger, Role, SecretKey, VerifiedEvent, pb,
 };
-use maillage_store::{EventStore, SledStore};
+use maillage_store::{EventStore, SideJob, SledStore};
 
 use crate::clock::{Clock, SystemClock};
 use crate::datadir::{DataDir, NodeConfig};
@@ -205,33 +205,36 @@ impl Node {
             );
         }
         // Checking every chain of the store and decoding the view snapshot are independent:
-        // do both at once.
+        // the store runs the decoding on one of its threads, the first job, while the others
+        // check the chains.
         let views_path = data_dir.views_path();
         let started = std::time::Instant::now();
-        let (store, preloaded) = std::thread::scope(|scope| {
-            let decoder = scope.spawn(|| {
-                let mut file = std::fs::File::open(&views_path).ok()?;
-                let bytes = file.metadata().map_or(0, |m| m.len());
-                let decoded = match read_snapshot(charter.clone(), &mut file) {
-                    Ok(ledger) => Some(ledger),
-                    Err(reason) => {
-                        tracing::warn!(path = %views_path.display(), %reason, "view snapshot unusable: the views will be rebuilt from the log");
-                        None
-                    }
-                };
-                let decoded_s = started.elapsed().as_secs_f64();
-                if decoded_s >= SLOW_OPEN_S {
-                    tracing::info!(bytes, decoded_s, "views snapshot read");
+        let decoded = Mutex::new(None);
+        let decode: SideJob<'_> = Box::new(|| {
+            let Ok(mut file) = std::fs::File::open(&views_path) else {
+                return;
+            };
+            let bytes = file.metadata().map_or(0, |m| m.len());
+            let ledger = match read_snapshot(charter.clone(), &mut file) {
+                Ok(ledger) => Some(ledger),
+                Err(reason) => {
+                    tracing::warn!(path = %views_path.display(), %reason, "view snapshot unusable: the views will be rebuilt from the log");
+                    None
                 }
-                decoded
-            });
-            let store = SledStore::open_path(&data_dir.store_path(), charter.clone());
-            let checked_s = started.elapsed().as_secs_f64();
-            if store.is_ok() && checked_s >= SLOW_OPEN_S {
-                tracing::info!(checked_s, "store opened, every chain checked");
+            };
+            let decoded_s = started.elapsed().as_secs_f64();
+            if decoded_s >= SLOW_OPEN_S {
+                tracing::info!(bytes, decoded_s, "views snapshot read");
             }
-            (store, decoder.join().ok().flatten())
+            *lock(&decoded) = ledger;
         });
+        let store =
+            SledStore::open_path_beside(&data_dir.store_path(), charter.clone(), Some(decode));
+        let checked_s = started.elapsed().as_secs_f64();
+        if store.is_ok() && checked_s >= SLOW_OPEN_S {
+            tracing::info!(checked_s, "store opened, every chain checked");
+        }
+        let preloaded = decoded.into_inner().unwrap_or_else(|p| p.into_inner());
         let store = store.map_err(|error| {
             let locked = error.to_string().contains("lock");
             if locked {

@@ -437,16 +437,49 @@ pub struct Store<B: Backend> {
     parts: Mutex<parts::Parts>,
 }
 
+/// The cores this process may use (1 if unknown).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// A store on disk.
 pub type SledStore = Store<SledBackend>;
 /// A store in memory.
 pub type MemoryStore = Store<MemoryBackend>;
 
+/// Work run on the threads that check a store's chains as it opens, before the chains: one
+/// job each (see [`SledStore::open_path_beside`]).
+pub type SideJob<'a> = Box<dyn FnOnce() + Send + 'a>;
+
 impl SledStore {
     /// Opens the sled database in `path` and checks every chain.
     pub fn open_path(path: &Path, charter: Arc<Charter>) -> Result<Self, StoreError> {
-        let mut store = Store::open(SledBackend::open(path)?, charter)?;
-        store.parts = Mutex::new(parts::Parts::open(path)?);
+        Self::open_path_beside(path, charter, None)
+    }
+
+    /// [`SledStore::open_path`] running `beside` meanwhile (a node decodes its views there),
+    /// on the threads, one per core, that read the personal parts' file and check the chains:
+    /// `beside` first, as the longest job, so the other cores start on the chains, and the
+    /// chains left when it ends are shared by every core.
+    pub fn open_path_beside(
+        path: &Path,
+        charter: Arc<Charter>,
+        beside: Option<SideJob<'_>>,
+    ) -> Result<Self, StoreError> {
+        let backend = SledBackend::open(path)?;
+        let parts = Mutex::new(None);
+        let read_parts: SideJob<'_> = Box::new(|| {
+            if let Ok(mut slot) = parts.lock() {
+                *slot = Some(parts::Parts::open(path));
+            }
+        });
+        let side = beside.into_iter().chain([read_parts]).collect();
+        let mut store = Store::open_with(backend, charter, cores(), side)?;
+        let parts = parts
+            .into_inner()
+            .map_err(|_| StoreError::Poisoned)?
+            .ok_or(StoreError::Poisoned)??;
+        store.parts = Mutex::new(parts);
         Ok(store)
     }
 }
@@ -470,6 +503,17 @@ impl<B: Backend> Store<B> {
     /// protocol version this build does not implement ([`StoreError::UnsupportedVersion`]: a
     /// store written by another release), is an error.
     pub fn open(backend: B, charter: Arc<Charter>) -> Result<Self, StoreError> {
+        Self::open_with(backend, charter, cores(), Vec::new())
+    }
+
+    /// [`Store::open`] checking the chains on up to `threads` threads, which run the `side`
+    /// jobs first.
+    fn open_with(
+        backend: B,
+        charter: Arc<Charter>,
+        threads: usize,
+        side: Vec<SideJob<'_>>,
+    ) -> Result<Self, StoreError> {
         let mut state = State::default();
         for (author, bytes) in backend.forks()? {
             let wire =
@@ -533,7 +577,7 @@ impl<B: Backend> Store<B> {
             }
             feeds
         };
-        for ((author, end), walk) in feeds.iter().zip(store.check_feeds(&feeds)?) {
+        for ((author, end), walk) in feeds.iter().zip(store.check_feeds(&feeds, threads, side)?) {
             let mut state = store.lock()?;
             if let Some(last) = &walk.last {
                 let head = Head {
@@ -552,39 +596,50 @@ impl<B: Backend> Store<B> {
         Ok(store)
     }
 
-    /// [`Self::check_feed`] for each `(author, end)`, in that order; the feeds are shared
-    /// between as many threads as the machine has cores, the longest first (each feed's chain
-    /// is checked in order, but feeds are independent).
-    fn check_feeds(&self, feeds: &[(HubId, u64)]) -> Result<Vec<FeedWalk>, StoreError> {
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(feeds.len());
-        if threads <= 1 {
-            return feeds
-                .iter()
-                .map(|(author, end)| self.check_feed(author, *end))
-                .collect();
-        }
+    /// [`Self::check_feed`] for each `(author, end)`, in that order. Up to `threads` threads
+    /// take the `side` jobs first, then the feeds, the longest first (each feed's chain is
+    /// checked in order, but feeds are independent).
+    fn check_feeds(
+        &self,
+        feeds: &[(HubId, u64)],
+        threads: usize,
+        side: Vec<SideJob<'_>>,
+    ) -> Result<Vec<FeedWalk>, StoreError> {
         let mut order: Vec<usize> = (0..feeds.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(feeds[i].1));
+        let jobs = side.len() + feeds.len();
+        let side: Vec<Mutex<Option<SideJob<'_>>>> =
+            side.into_iter().map(|job| Mutex::new(Some(job))).collect();
         let next = std::sync::atomic::AtomicUsize::new(0);
         let done: Vec<Mutex<Option<Result<FeedWalk, StoreError>>>> =
             feeds.iter().map(|_| Mutex::new(None)).collect();
-        std::thread::scope(|scope| {
-            for _ in 0..threads {
-                scope.spawn(|| {
-                    loop {
-                        let taken = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(&i) = order.get(taken) else { break };
-                        let (author, end) = &feeds[i];
-                        let walk = self.check_feed(author, *end);
-                        if let Ok(mut slot) = done[i].lock() {
-                            *slot = Some(walk);
-                        }
+        let work = || {
+            loop {
+                let taken = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if let Some(job) = side.get(taken) {
+                    if let Some(job) = job.lock().ok().and_then(|mut job| job.take()) {
+                        job();
                     }
-                });
+                    continue;
+                }
+                let Some(&i) = order.get(taken - side.len()) else {
+                    break;
+                };
+                let (author, end) = &feeds[i];
+                let walk = self.check_feed(author, *end);
+                if let Ok(mut slot) = done[i].lock() {
+                    *slot = Some(walk);
+                }
             }
-        });
+        };
+        match threads.min(jobs) {
+            0 | 1 => work(),
+            threads => std::thread::scope(|scope| {
+                for _ in 0..threads {
+                    scope.spawn(work);
+                }
+            }),
+        }
         done.into_iter()
             .map(|slot| {
                 slot.into_inner()
