@@ -95,6 +95,17 @@ impl<K: Hash + Eq + Ord, V> LookupMap<K, V> {
         all.sort_unstable_by(|a, b| a.0.cmp(b.0));
         all
     }
+
+    /// What `f` makes of each entry it keeps, sorted: like [`Self::sorted`], a result the
+    /// map's order cannot change, and cheaper when `f`'s values compare faster than the keys.
+    pub fn collect_sorted<'a, T: Ord>(
+        &'a self,
+        f: impl FnMut((&'a K, &'a V)) -> Option<T>,
+    ) -> Vec<T> {
+        let mut all: Vec<T> = self.0.iter().filter_map(f).collect();
+        all.sort_unstable();
+        all
+    }
 }
 
 impl<K: Hash + Eq, V> FromIterator<(K, V)> for LookupMap<K, V> {
@@ -136,5 +147,15 @@ mod tests {
             serde_json::to_string(&map).ok().as_deref(),
             Some(r#"{"1":"a","2":"b","3":"c"}"#)
         );
+    }
+
+    #[test]
+    fn collects_what_it_keeps_sorted_whatever_the_seed() {
+        let mut map: LookupMap<String, u32> = LookupMap::default();
+        for (k, v) in [("c", 1), ("a", 2), ("d", 1), ("b", 2), ("e", 3)] {
+            map.insert(k.into(), v);
+        }
+        let kept = map.collect_sorted(|(k, v)| (*v < 3).then_some((*v, k.as_str())));
+        assert_eq!(kept, [(1, "c"), (1, "d"), (2, "a"), (2, "b")]);
     }
 }

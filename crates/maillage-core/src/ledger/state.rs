@@ -311,7 +311,10 @@ pub(super) struct State {
 impl State {
     /// Rebuilds the lookup maps after a snapshot is decoded.
     pub(super) fn reindex(&mut self) {
+        // The maps are sized first: grown by doubling, each would leave tables of half, a
+        // quarter... its size behind, fresh pages the kernel zeroes for nothing.
         let mut claims_by_serial: Map<String, BTreeSet<EventId>> = Map::default();
+        claims_by_serial.reserve(self.claims.len());
         for (id, claim) in &self.claims {
             claims_by_serial
                 .entry(claim.serial.clone())
@@ -343,13 +346,16 @@ impl State {
             .enumerate()
             .map(|(i, v)| (v.clone(), i as u32))
             .collect();
-        self.persons = self
-            .people
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| Some((p.id?, i as u32)))
-            .collect();
+        let mut persons = Map::default();
+        persons.reserve(self.people.len());
+        for (i, p) in self.people.iter().enumerate() {
+            if let Some(id) = p.id {
+                persons.insert(id, i as u32);
+            }
+        }
+        self.persons = persons;
         let mut part_of = Map::default();
+        part_of.reserve(self.people.iter().map(|p| p.parts.len()).sum());
         let mut expiry = BTreeSet::new();
         for (i, p) in self.people.iter().enumerate() {
             if p.id.is_some() {
@@ -370,12 +376,15 @@ impl State {
                 self.person_before(rec.prev),
             );
         }
-        for (id, history) in self.referrals.sorted() {
-            if let Some((_, first)) = history.first()
-                && let Some(person) = first.person.and_then(|p| self.persons.get(&p))
-            {
-                links.open(id, *person);
-            }
+        // Each person's referrals in id order, as when the map is walked in key order, but
+        // sorted by person first: millions of ids are not compared with one another.
+        let opened = self.referrals.collect_sorted(|(id, history)| {
+            let (_, first) = history.first()?;
+            let person = first.person.and_then(|p| self.persons.get(&p))?;
+            Some((*person, id.as_str()))
+        });
+        for (person, id) in opened {
+            links.open(id, person);
         }
         self.links = links;
     }
