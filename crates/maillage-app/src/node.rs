@@ -215,7 +215,13 @@ impl Node {
                 return;
             };
             let bytes = file.metadata().map_or(0, |m| m.len());
-            let ledger = match read_snapshot(charter.clone(), &mut file) {
+            // A snapshot this build cannot decode is folded again from the log, even one that
+            // would make the decoder panic: the open goes on.
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                read_snapshot(charter.clone(), &mut file)
+            }))
+            .unwrap_or_else(|_| Err("its decoding panicked".into()));
+            let ledger = match read {
                 Ok(ledger) => Some(ledger),
                 Err(reason) => {
                     tracing::warn!(path = %views_path.display(), %reason, "view snapshot unusable: the views will be rebuilt from the log");

@@ -755,6 +755,44 @@ mod tests {
     }
 
     #[test]
+    fn the_header_check_reads_what_the_full_check_reads_but_the_body() {
+        let (hub, observer, charter) = setup();
+        let first = sign_event(&hub, header(&charter, 1, None), body()).unwrap();
+        let mut h = header(&charter, 2, Some(first.id));
+        h.deps = vec![EventRef {
+            author: observer.hub_id(),
+            seq: 3,
+            id: EventId([5; 32]),
+        }];
+        let event = sign_event(&hub, h, body()).unwrap();
+        let (full, _) = check_unsigned(&event.signed, &charter).unwrap();
+        let light = check_unsigned_header(&event.signed, &charter).unwrap();
+        assert_eq!(light.body, None);
+        assert_eq!(full.body, event.body);
+        assert_eq!(
+            (light.id, light.author, light.seq, light.version),
+            (full.id, full.author, full.seq, full.version)
+        );
+        assert_eq!(
+            (light.prev, light.hlc, &light.deps),
+            (full.prev, full.hlc, &full.deps)
+        );
+        // The header's rules still hold: an observer's event, a stranger's.
+        let ev = sign_event(&observer, header(&charter, 1, None), body()).unwrap();
+        let error = check_unsigned_header(&ev.signed, &charter).unwrap_err();
+        assert!(
+            matches!(&error, EnvelopeError::NotAHub { name, .. } if name == "Obs"),
+            "{error}"
+        );
+        let stranger = SecretKey::from_seed(&[9; 32]);
+        let ev = sign_event(&stranger, header(&charter, 1, None), body()).unwrap();
+        assert!(matches!(
+            check_unsigned_header(&ev.signed, &charter),
+            Err(EnvelopeError::UnknownAuthor { .. })
+        ));
+    }
+
+    #[test]
     fn every_rule_rejects_with_expected_and_found() {
         let (hub, observer, charter) = setup();
         // Flipped payload byte: the signature no longer matches.
