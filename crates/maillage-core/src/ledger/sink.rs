@@ -94,11 +94,12 @@ impl postcard::ser_flavors::Flavor for Sink<'_> {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    /// A value of about three pieces, with large and small writes.
-    fn value() -> Vec<(u64, String, Vec<u8>)> {
+    /// A value of about three pieces, with large and small writes (the snapshot reader's
+    /// tests read it back).
+    pub(in crate::ledger) fn value() -> Vec<(u64, String, Vec<u8>)> {
         (0..30_000u64)
             .map(|n| {
                 let blob = if n % 10_000 == 0 {

@@ -117,21 +117,8 @@ impl<'de, 'r: 'de> postcard::de_flavors::Flavor<'de> for Source<'r> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::ledger::sink::tests::value;
     use serde::Deserialize;
-
-    /// A value of a few pieces, with strings and byte buffers longer than a piece.
-    fn value() -> Vec<(u64, String, Vec<u8>)> {
-        (0..30_000u64)
-            .map(|n| {
-                let blob = if n % 10_000 == 0 {
-                    vec![7u8; 2 * PIECE_BYTES + 3]
-                } else {
-                    vec![n as u8; 3]
-                };
-                (n, format!("entry {n}"), blob)
-            })
-            .collect()
-    }
 
     /// Hands out its bytes a few at a time, as a pipe or a slow disk may.
     struct Trickle<'a>(&'a [u8]);
@@ -165,9 +152,14 @@ mod tests {
     }
 
     #[test]
-    fn what_is_read_in_pieces_is_what_was_encoded() {
+    fn what_is_read_in_pieces_is_what_was_written_in_pieces() {
         let value = value();
-        let bytes = postcard::to_stdvec(&value).unwrap();
+        let mut bytes = Vec::new();
+        super::super::sink::encode(&value, &mut |piece| {
+            bytes.extend_from_slice(piece);
+            Ok(())
+        })
+        .unwrap();
         let read: Vec<(u64, String, Vec<u8>)> = decode(&mut Trickle(&bytes)).unwrap();
         assert_eq!(read, value);
         let read: Vec<(u64, String, Vec<u8>)> = decode(&mut &bytes[..]).unwrap();
