@@ -142,8 +142,9 @@ pub struct Node {
     /// The views: `None` until first asked for (loading them costs a snapshot read and a fold
     /// of what was stored since).
     views: Mutex<Option<Ledger>>,
-    /// The snapshot decoded while the store was being checked, for the first load.
-    preloaded: Mutex<Option<Ledger>>,
+    /// The snapshot decoded while the store was being checked, for the first load: `None` if
+    /// there was no file to read, `Some(None)` if it was refused (it is not read again).
+    preloaded: Mutex<Option<Option<Ledger>>>,
     /// Events the views had applied when they were last saved.
     saved: AtomicU64,
     /// Held while signing and appending own events: two writers in one process (a command and
@@ -232,7 +233,7 @@ impl Node {
             if decoded_s >= SLOW_OPEN_S {
                 tracing::info!(bytes, decoded_s, "views snapshot read");
             }
-            *lock(&decoded) = ledger;
+            *lock(&decoded) = Some(ledger);
         });
         let store =
             SledStore::open_path_beside(&data_dir.store_path(), charter.clone(), Some(decode));
@@ -400,9 +401,10 @@ impl Node {
     /// applied count the snapshot had.
     fn load_views(&self) -> Result<(Ledger, u64)> {
         let path = self.data_dir.views_path();
+        // The open's attempt stands, refused or not: a refused file is not decoded again.
         let preloaded = lock(&self.preloaded).take();
         let snapshot = preloaded
-            .or_else(|| {
+            .unwrap_or_else(|| {
                 let mut file = std::fs::File::open(&path).ok()?;
                 read_snapshot(self.charter.clone(), &mut file)
                     .map_err(|reason| tracing::warn!(path = %path.display(), %reason, "view snapshot unusable: rebuilding the views from the log"))
@@ -955,6 +957,51 @@ mod tests {
         drop(node);
         let node = hub(root.path());
         assert_eq!(node.views().unwrap().applied_count(), 1);
+    }
+
+    /// A snapshot the open refused is not decoded a second time by the first load (at ten
+    /// million events, seconds spent again on a file known to be bad): the views are folded
+    /// from the log. Witness: a good snapshot put in its place after the open is not read.
+    #[test]
+    fn a_snapshot_refused_at_open_is_not_read_again() {
+        let root = tempfile::tempdir().unwrap();
+        let node = hub(root.path());
+        let mut views = node.views().unwrap();
+        let issue = pb::event::Body::VoucherBatchIssued(pb::VoucherBatchIssued {
+            batch_id: "13-2026-X".into(),
+            funder: Some(pb::Funder {
+                name: "CAF".into(),
+                siret: "53418890200012".into(),
+            }),
+            face_value_cents: 1000,
+            count: 1,
+            valid_from: "2026-01-01".into(),
+            valid_until: "2026-12-31".into(),
+            redeem_deadline: "2027-01-31".into(),
+            ..Default::default()
+        });
+        node.sign(&mut views, issue).unwrap();
+        drop(views);
+        node.save_views().unwrap();
+        let path = node.data_dir.views_path();
+        drop(node);
+        let good = std::fs::read(&path).unwrap();
+        let mut bad = good.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        std::fs::write(&path, &bad).unwrap();
+        let node = hub(root.path());
+        std::fs::write(&path, &good).unwrap();
+        let views = node.views().unwrap();
+        assert_eq!(views.applied_count(), 1);
+        drop(views);
+        // Folded from the log: nothing counts as saved, so the next save writes the views.
+        assert_eq!(node.saved.load(Ordering::Relaxed), u64::MAX);
+        // A good snapshot at open is used, and counts as saved.
+        drop(node);
+        let node = hub(root.path());
+        drop(node.views().unwrap());
+        assert_eq!(node.saved.load(Ordering::Relaxed), 1);
     }
 
     #[test]
