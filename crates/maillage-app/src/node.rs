@@ -896,6 +896,23 @@ mod tests {
         node_in(root, "hub", &key, &charter)
     }
 
+    /// A batch of one voucher issued by the test hub.
+    fn batch_issued() -> pb::event::Body {
+        pb::event::Body::VoucherBatchIssued(pb::VoucherBatchIssued {
+            batch_id: "13-2026-X".into(),
+            funder: Some(pb::Funder {
+                name: "CAF".into(),
+                siret: "53418890200012".into(),
+            }),
+            face_value_cents: 1000,
+            count: 1,
+            valid_from: "2026-01-01".into(),
+            valid_until: "2026-12-31".into(),
+            redeem_deadline: "2027-01-31".into(),
+            ..Default::default()
+        })
+    }
+
     /// The node of `key` in `root/name` (created with `charter` the first time), its clock
     /// fixed.
     fn node_in(root: &std::path::Path, name: &str, key: &SecretKey, charter: &Charter) -> Node {
@@ -967,19 +984,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let node = hub(root.path());
         let mut views = node.views().unwrap();
-        let issue = pb::event::Body::VoucherBatchIssued(pb::VoucherBatchIssued {
-            batch_id: "13-2026-X".into(),
-            funder: Some(pb::Funder {
-                name: "CAF".into(),
-                siret: "53418890200012".into(),
-            }),
-            face_value_cents: 1000,
-            count: 1,
-            valid_from: "2026-01-01".into(),
-            valid_until: "2026-12-31".into(),
-            redeem_deadline: "2027-01-31".into(),
-            ..Default::default()
-        });
+        let issue = batch_issued();
         node.sign(&mut views, issue).unwrap();
         drop(views);
         node.save_views().unwrap();
@@ -1048,19 +1053,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let node = hub(root.path());
         let mut views = node.views().unwrap();
-        let issue = pb::event::Body::VoucherBatchIssued(pb::VoucherBatchIssued {
-            batch_id: "13-2026-X".into(),
-            funder: Some(pb::Funder {
-                name: "CAF".into(),
-                siret: "53418890200012".into(),
-            }),
-            face_value_cents: 1000,
-            count: 1,
-            valid_from: "2026-01-01".into(),
-            valid_until: "2026-12-31".into(),
-            redeem_deadline: "2027-01-31".into(),
-            ..Default::default()
-        });
+        let issue = batch_issued();
         // The cancellation is judged after the batch it names was folded; the second one
         // finds the voucher already cancelled.
         let outcomes = node
