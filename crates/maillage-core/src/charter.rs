@@ -513,17 +513,6 @@ impl Charter {
             .insert(key);
     }
 
-    /// The key and role of a member as this node knows it now (founding or admitted): what
-    /// checking one of its events needs, read without copying the member (its name and
-    /// territories), for every event of every feed.
-    pub fn key_now(&self, id: &HubId) -> Option<(PublicKey, Role)> {
-        let live = self.live();
-        self.members
-            .get(id)
-            .or_else(|| live.admitted.get(id).copied())
-            .map(|m| (m.key.clone(), m.role))
-    }
-
     /// How many keys folded amendments admitted (new members and successor keys): it only
     /// grows.
     pub fn admitted_count(&self) -> usize {

@@ -478,17 +478,17 @@ fn check_fields(
         reason: e.to_string(),
     })?;
     // A founding member, or a key an amendment this node folded admitted (§1b).
-    let (key, role) = charter
-        .key_now(&author)
+    // Read in place: the member's name and départements are not copied for every event.
+    let member = charter
+        .member(&author)
         .ok_or(EnvelopeError::UnknownAuthor { author })?;
-    if role != Role::Hub {
-        let name = charter
-            .known_keys()
-            .into_iter()
-            .find_map(|(k, member, _)| (k == author).then_some(member.name))
-            .unwrap_or_default();
-        return Err(EnvelopeError::NotAHub { author, name });
+    if member.role != Role::Hub {
+        return Err(EnvelopeError::NotAHub {
+            author,
+            name: member.name.clone(),
+        });
     }
+    let key = member.key.clone();
     if event.seq == 0 {
         return Err(EnvelopeError::Field {
             field: "seq",

@@ -438,7 +438,7 @@ pub struct Store<B: Backend> {
 }
 
 /// The cores this process may use (1 if unknown).
-pub fn cores() -> usize {
+fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
