@@ -294,14 +294,10 @@ impl Parts {
     /// old one, for a store on disk) and indexes them there. A frame that no longer checks
     /// out is left behind.
     fn rewrite(&mut self) -> Result<(), StoreError> {
-        let mut held: Vec<(EventId, Slot)> = self
-            .map
-            .sorted()
-            .into_iter()
-            .map(|(id, slot)| (*id, *slot))
-            .collect();
         // In file order: the old file is read front to back.
-        held.sort_by_key(|(_, slot)| slot.at);
+        let held = self
+            .map
+            .collect_sorted(|(id, slot)| Some((slot.at, slot.len, *id)));
         let mut tmp = match &self.frames {
             Frames::Memory(_) => None,
             Frames::File { path, .. } => {
@@ -315,7 +311,8 @@ impl Parts {
         // Frames not written yet, after `written` bytes of the new file.
         let mut out = MAGIC.to_vec();
         let mut written = 0u64;
-        for (id, slot) in held {
+        for (at_old, len, id) in held {
+            let slot = Slot { at: at_old, len };
             let Some((frame, author, seq)) = self.read(slot) else {
                 continue;
             };
