@@ -518,6 +518,15 @@ async fn session(
     }
     replica.update_peer(&name, |p| {
         p.heads = remote.iter().map(|(a, h)| (*a, h.seq)).collect();
+        // Every head of the exchange is compared with the event this node holds at that seq
+        // once it holds it, as the heads the peer reports later are (`heard`): the feed may
+        // come from another link, with another version of that seq. The heads that already
+        // disagree are being pulled to build the proof.
+        p.unchecked = remote
+            .iter()
+            .filter(|(a, _)| !pull.suspected_forks.iter().any(|(s, _)| s == *a))
+            .map(|(a, h)| (*a, (h.seq, h.id)))
+            .collect();
         p.state = "catching-up".into();
         p.last_contact_ms = replica.now_ms();
     });

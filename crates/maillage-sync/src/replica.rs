@@ -313,9 +313,13 @@ pub struct PeerState {
     pub messages_received: u64,
     /// The peer's heads as far as this node knows (its frontier, then what it sent).
     pub heads: BTreeMap<HubId, u64>,
-    /// Heads the peer reported (`heard`) that this node did not hold yet when they came:
-    /// compared with the event it holds at that seq once it holds it (a fork shows there).
+    /// Heads the peer gave (its frontier at the exchange, then `heard`) not compared yet with
+    /// what this node holds: compared with the event it holds at that seq once it holds it (a
+    /// fork shows there).
     pub unchecked: BTreeMap<HubId, (u64, maillage_core::EventId)>,
+    /// For a peer that pulls from this node: the heads this node gave it in the last frontier
+    /// exchange it asked for. Its named pull streams report every feed that moved since.
+    pub told: Option<BTreeMap<HubId, u64>>,
 }
 
 /// What one ingest call did.

@@ -237,9 +237,13 @@ impl Federation for FederationService {
             .blocking(move |replica| {
                 replica.accept_proofs(&key, proofs);
                 let now = replica.now_ms();
+                // Read before the answer: what the peer's pull streams report as moved is
+                // then never short of what the answer said.
+                let told = replica.store.frontier();
                 replica.update_peer(&key, |p| {
                     p.heads = heads.iter().map(|(a, h)| (*a, h.seq)).collect();
                     p.last_contact_ms = now;
+                    p.told = Some(told.into_iter().map(|(a, h)| (a, h.seq)).collect());
                 });
                 replica.frontier_message()
             })
@@ -374,16 +378,25 @@ async fn serve_pull(
     tx: mpsc::Sender<Result<pb::EventBatch, Status>>,
 ) {
     let follow = mode != Follow::No;
-    // Named streams: how far each feed not served here was last reported (the peer knows the
-    // frontier this node sent in the exchange before the pull; moves are reported from then).
+    // Named streams: how far each feed not served here was last reported. The peer knows the
+    // frontier this node gave in the exchange before the pull: moves are reported from there,
+    // including those between the exchange and this stream (the peer compares each head with
+    // the event it holds at that seq, a fork shows there). A peer that pulls without an
+    // exchange is reported the moves from now.
     let mut reported: BTreeMap<HubId, u64> = if mode == Follow::Named {
-        replica
-            .store
-            .frontier()
-            .into_iter()
-            .filter(|(author, _)| !cursors.contains_key(author))
-            .map(|(author, head)| (author, head.seq))
-            .collect()
+        let mut told = None;
+        replica.update_peer(&peer.to_string(), |p| told = p.told.clone());
+        told.unwrap_or_else(|| {
+            replica
+                .store
+                .frontier()
+                .into_iter()
+                .map(|(author, head)| (author, head.seq))
+                .collect()
+        })
+        .into_iter()
+        .filter(|(author, _)| !cursors.contains_key(author))
+        .collect()
     } else {
         BTreeMap::new()
     };

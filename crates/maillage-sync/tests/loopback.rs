@@ -653,3 +653,78 @@ async fn nodes_that_saw_different_halves_of_a_fork_end_on_the_lowest_proof() {
     stop_tx.send(true).unwrap();
     link.await.unwrap();
 }
+
+/// A feed that moves between the frontier exchange and the pull that follows it is reported
+/// in the named stream's `heard`: the peer was told the head at the exchange, and compares
+/// every head it is told with the event it holds there (a fork shows there). Before, the
+/// stream reported moves from its own start only: a branch stored in between was never
+/// reported, and a node holding the other branch stayed unaware of the fork.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_named_stream_reports_what_moved_since_the_exchange() {
+    let f = fixture();
+    let author = f.keys[0].hub_id();
+    let events = feed(&f, 0, 3);
+    let (server, _) = replica(&f, 1);
+    server.store.insert(events[..1].to_vec()).unwrap();
+    let address = serve(server.clone()).await;
+    let (reader, _) = replica(&f, 2);
+    let mut client = PeerClient::connect(&reader, &peer(&address), &TcpConnector::default())
+        .await
+        .unwrap();
+    let told = client
+        .exchange_frontier(reader.frontier_message())
+        .await
+        .unwrap();
+    assert_eq!(told.heads.len(), 1);
+    assert_eq!(told.heads[0].seq, 1);
+    // Between the exchange and the pull, the feed moves.
+    server.store.insert(events[1..2].to_vec()).unwrap();
+    let mut stream = client
+        .pull(pb::PullRequest {
+            ranges: Vec::new(),
+            batch_events_max: 0,
+            follow: true,
+            named_only: true,
+        })
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let heard = loop {
+        let batch = tokio::time::timeout(Duration::from_secs(5), stream.message())
+            .await
+            .expect("the stream answers")
+            .unwrap()
+            .unwrap();
+        assert!(batch.events.is_empty(), "no feed was asked for");
+        if !batch.heard.is_empty() {
+            break batch.heard;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the move since the exchange was never reported"
+        );
+    };
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    assert_eq!(heard[0].author, author.0.to_vec());
+    assert_eq!(heard[0].seq, 2);
+    assert_eq!(heard[0].id, events[1].id.0.to_vec());
+    // Later moves are reported once each.
+    server.store.insert(events[2..].to_vec()).unwrap();
+    server.notify();
+    let heard = loop {
+        let batch = tokio::time::timeout(Duration::from_secs(5), stream.message())
+            .await
+            .expect("the stream answers")
+            .unwrap()
+            .unwrap();
+        if !batch.heard.is_empty() {
+            break batch.heard;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the next move was never reported"
+        );
+    };
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    assert_eq!(heard[0].seq, 3);
+}

@@ -11,7 +11,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use maillage_core::{Charter, EventId, Fork, ForkProof, Head, HubId, VerifiedEvent, pb};
+use maillage_core::hlc::MAX_AHEAD_MS_DEFAULT;
+use maillage_core::{
+    Charter, EventId, FeedWriter, Fork, ForkProof, Head, HubId, SecretKey, VerifiedEvent, pb,
+};
 use maillage_store::{
     AcceptProofError, Damage, EventStore, Inserted, MemoryStore, RecordedFork, StoreError,
     VerifyReport,
@@ -196,5 +199,115 @@ async fn a_member_that_claims_more_of_a_feed_than_it_serves_is_its_source_once_a
     )
     .await;
     assert!(observer.is_source(&relay_address, &author));
+    stop_links(&stop_tx, links).await;
+}
+
+/// A peer's frontier names a head this node does not hold yet, of a feed another link is the
+/// source of; the source then brings another version of that seq. The head the peer gave at
+/// the exchange is compared once this node holds that seq, as a head it reports later would
+/// be: the link plans again and the pull proves the fork. (Before, only heads reported after
+/// the exchange were compared: two nodes each holding one branch, each taking the feed from
+/// another link, could stay unaware of the fork for good.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_head_given_at_the_exchange_is_compared_once_held() {
+    // The equivocating author (linked to nobody), the relay of one branch, the holder of the
+    // other, the observer.
+    let f = fixture_of(&["13", "69", "75", ""]);
+    let author = f.keys[0].hub_id();
+    let events = feed(&f, 0, 2);
+    let mut writer = FeedWriter::new(
+        SecretKey::from_seed(&f.keys[0].seed()),
+        f.charter.federation_id(),
+        Some(Head {
+            seq: 1,
+            id: events[0].id,
+        }),
+        events[0].hlc,
+        MAX_AHEAD_MS_DEFAULT,
+    );
+    let other = writer
+        .next(
+            pb::event::Body::VenueClosed(pb::VenueClosed {
+                venue_id: "elsewhere".into(),
+                reason: "test".into(),
+                ..Default::default()
+            }),
+            vec![],
+            2_000_000,
+        )
+        .unwrap();
+    assert_ne!(other.id, events[1].id);
+    let (relay, _) = replica_on(
+        &f,
+        1,
+        Arc::new(MemoryStore::in_memory(f.charter.clone())),
+        quick(),
+    );
+    relay.store.insert(events[..1].to_vec()).unwrap();
+    let (holder, _) = replica_on(
+        &f,
+        2,
+        Arc::new(MemoryStore::in_memory(f.charter.clone())),
+        quick(),
+    );
+    holder
+        .store
+        .insert(vec![events[0].clone(), other.clone()])
+        .unwrap();
+    // No fallback within the test: the relay stays the feed's source.
+    let (observer, _) = replica_on(
+        &f,
+        3,
+        Arc::new(MemoryStore::in_memory(f.charter.clone())),
+        ReplicaConfig {
+            source_fallback_ms: 600_000,
+            ..quick()
+        },
+    );
+    let relay_address = serve(relay.clone()).await;
+    let holder_address = serve(holder.clone()).await;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let link = |address: &String| {
+        tokio::spawn(run_link(
+            observer.clone(),
+            peer(address),
+            Arc::new(TcpConnector::default()),
+            stop_rx.clone(),
+        ))
+    };
+    let held =
+        |observer: &maillage_sync::Replica| observer.store.head(&author).map_or(0, |h| h.seq);
+
+    let mut links = vec![link(&relay_address)];
+    until(
+        "the relay serves the feed",
+        || (held(&observer), observer.is_source(&relay_address, &author)),
+        |(held, relay_is_source)| *held == 1 && *relay_is_source,
+    )
+    .await;
+    // The holder's frontier says seq 2 while the observer holds 1: nothing to compare yet.
+    links.push(link(&holder_address));
+    until(
+        "the holder's link follows",
+        || {
+            observer
+                .peers()
+                .get(&holder_address)
+                .map(|p| (p.state.clone(), p.heads.get(&author).copied()))
+        },
+        |state| *state == Some(("live".to_string(), Some(2))),
+    )
+    .await;
+    assert!(observer.is_source(&relay_address, &author));
+    assert!(observer.store.forks().is_empty());
+    // The relay's seq 2 is the other version.
+    relay.store.insert(events[1..].to_vec()).unwrap();
+    relay.notify();
+    until(
+        "the observer proves the fork at seq 2",
+        || observer.store.forks().get(&author).map(|f| f.fork.seq),
+        |seq| *seq == Some(2),
+    )
+    .await;
     stop_links(&stop_tx, links).await;
 }
