@@ -577,18 +577,24 @@ fn next_batch(
             .range_signed(&author, after, room)
             .map_err(|e| format!("reading feed {}: {e}", author.short()))?;
         let mut last = after;
+        // Whether the read stopped short of what the store had: the room or the byte bound.
+        let mut cut = events.len() >= room;
         for (seq, signed) in events {
             // The byte bound holds per event (one event alone may exceed it): a batch of
             // large events must stay under the gRPC message cap, or the stream fails forever.
             let size = signed.payload.len() + signed.signature.len() + 8;
             if !batch.is_empty() && bytes + size > replica.config.batch_bytes_max {
+                cut = true;
                 break;
             }
             bytes += size;
             last = seq;
             batch.push((author, seq, signed));
         }
-        if last < head {
+        // More of this feed waits only if the read was cut short: a store whose frontier says
+        // more than its range serves (a damaged or cut feed, a lying store) must not keep the
+        // stream reading nothing in a loop, never sending a heartbeat, the peer timing out.
+        if cut && last < head {
             more = true;
         }
     }

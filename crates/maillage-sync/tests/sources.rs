@@ -19,7 +19,7 @@ use maillage_store::{
     AcceptProofError, Damage, EventStore, Inserted, MemoryStore, RecordedFork, StoreError,
     VerifyReport,
 };
-use maillage_sync::{ReplicaConfig, TcpConnector, run_link};
+use maillage_sync::{PeerClient, ReplicaConfig, TcpConnector, run_link};
 
 use common::{feed, fixture_of, peer, quick, replica_on, serve, stop_links, until};
 
@@ -310,4 +310,58 @@ async fn a_head_given_at_the_exchange_is_compared_once_held() {
     )
     .await;
     stop_links(&stop_tx, links).await;
+}
+
+/// A server whose store's frontier says more of a feed than its range serves (a feed cut by
+/// damage, a store that lies) read nothing in a loop on the stream's thread, never sending a
+/// heartbeat: the peer timed the link out and dialled again, each time one more such loop.
+/// It now answers what it has, then heartbeats.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_saying_more_than_it_serves_does_not_silence_a_stream() {
+    let f = fixture_of(&["13", "69", ""]);
+    let author = f.keys[0].hub_id();
+    let liar_store = Liar {
+        inner: MemoryStore::in_memory(f.charter.clone()),
+        author,
+        claimed: 1_000,
+    };
+    liar_store.inner.insert(feed(&f, 0, 10)).unwrap();
+    let (liar, _) = replica_on(&f, 1, Arc::new(liar_store), quick());
+    let address = serve(liar).await;
+    let (reader, _) = replica_on(
+        &f,
+        2,
+        Arc::new(MemoryStore::in_memory(f.charter.clone())),
+        quick(),
+    );
+    let mut client = PeerClient::connect(&reader, &peer(&address), &TcpConnector::default())
+        .await
+        .unwrap();
+    let mut stream = client
+        .pull(pb::PullRequest {
+            ranges: vec![pb::PullRange {
+                author: author.0.to_vec(),
+                after_seq: 0,
+            }],
+            batch_events_max: 4,
+            follow: true,
+            named_only: true,
+        })
+        .await
+        .unwrap();
+    // What it holds, four at a time, then heartbeats (every 200 ms here).
+    let mut received = 0;
+    let mut heartbeats = 0;
+    while heartbeats < 3 {
+        let batch = tokio::time::timeout(Duration::from_secs(2), stream.message())
+            .await
+            .expect("the stream never goes silent")
+            .unwrap()
+            .unwrap();
+        if batch.events.is_empty() {
+            heartbeats += 1;
+        }
+        received += batch.events.len();
+    }
+    assert_eq!(received, 10);
 }
