@@ -757,7 +757,13 @@ impl Replica {
             .collect();
         let held = self.store.frontier();
         let now = self.now_ms();
-        let heard: BTreeSet<&HubId> = live.iter().flat_map(|(_, p)| p.heads.keys()).collect();
+        // A feed with a fork proof is pulled from every peer, never from a source (`heard`).
+        let forked: BTreeSet<HubId> = self.store.forks().into_keys().collect();
+        let heard: BTreeSet<&HubId> = live
+            .iter()
+            .flat_map(|(_, p)| p.heads.keys())
+            .filter(|author| !forked.contains(author))
+            .collect();
         sources.unsourced(heard).into_iter().any(|author| {
             let have = held.get(&author).map_or(0, |h| h.seq);
             let best = live
@@ -824,9 +830,13 @@ impl Replica {
         }
         let now = self.now_ms();
         let mut took = false;
+        // A feed with a recorded fork proof is pulled from every peer (the proof's branches,
+        // the one an amendment keeps): no link is its source, nor held to a word on it. A peer
+        // still holding it past the fork would otherwise take it over again and again.
+        let forked: BTreeSet<HubId> = self.store.forks().into_keys().collect();
         {
             let mut sources = lock(&self.sources);
-            for (author, seq) in &known {
+            for (author, seq) in known.iter().filter(|(a, _)| !forked.contains(a)) {
                 let have = held.get(author).map_or(0, |h| h.seq);
                 let takes = self.charter.member(author).is_some();
                 took |= sources.heard(link, peer, *author, (*seq, have), now, takes);

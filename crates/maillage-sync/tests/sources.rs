@@ -312,6 +312,95 @@ async fn a_head_given_at_the_exchange_is_compared_once_held() {
     stop_links(&stop_tx, links).await;
 }
 
+/// A feed with a recorded fork proof is pulled from every peer: no link is its source. A peer
+/// that keeps saying it holds the feed past the fork (it ignores the proof: an equivocator, a
+/// release before the proof's rules) took it over at every batch before, the link planning
+/// its pull again each time, then lost it for breaking its word and was barred, over and over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forked_feed_has_no_source_whatever_a_peer_says_of_it() {
+    // The equivocating author (linked to nobody), a peer that says it holds the feed far past
+    // the fork, the observer.
+    let f = fixture_of(&["13", "69", ""]);
+    let author = f.keys[0].hub_id();
+    let events = feed(&f, 0, 4);
+    let mut writer = FeedWriter::new(
+        SecretKey::from_seed(&f.keys[0].seed()),
+        f.charter.federation_id(),
+        Some(Head {
+            seq: 3,
+            id: events[2].id,
+        }),
+        events[2].hlc,
+        MAX_AHEAD_MS_DEFAULT,
+    );
+    let other = writer
+        .next(
+            pb::event::Body::VenueClosed(pb::VenueClosed {
+                venue_id: "elsewhere".into(),
+                reason: "test".into(),
+                ..Default::default()
+            }),
+            vec![],
+            2_000_000,
+        )
+        .unwrap();
+    let liar_store = Liar {
+        inner: MemoryStore::in_memory(f.charter.clone()),
+        author,
+        claimed: 1_000,
+    };
+    liar_store.inner.insert(events[..3].to_vec()).unwrap();
+    let (liar, _) = replica_on(&f, 1, Arc::new(liar_store), quick());
+    let fallback_ms = 300;
+    let (observer, _) = replica_on(
+        &f,
+        2,
+        Arc::new(MemoryStore::in_memory(f.charter.clone())),
+        ReplicaConfig {
+            source_fallback_ms: fallback_ms,
+            ..quick()
+        },
+    );
+    observer.store.insert(events[..3].to_vec()).unwrap();
+    let (proof, _) = ForkProof::from_pair(&events[3], &other).unwrap();
+    assert_eq!(observer.accept_proofs("gossip", vec![proof.to_wire()]), 1);
+    let liar_address = serve(liar.clone()).await;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let links = vec![tokio::spawn(run_link(
+        observer.clone(),
+        peer(&liar_address),
+        Arc::new(TcpConnector::default()),
+        stop_rx,
+    ))];
+    until(
+        "the link follows",
+        || {
+            observer.peers().get(&liar_address).map(|p| {
+                (
+                    p.state.clone(),
+                    p.heads.get(&author).copied(),
+                    p.last_error.clone(),
+                )
+            })
+        },
+        |state| state.as_ref().is_some_and(|s| s.0 == "live"),
+    )
+    .await;
+    // Heartbeats every 200 ms, each with the peer's word on the feed, over many fallback
+    // delays: the feed never gets a source.
+    for _ in 0..(8 * fallback_ms / 50) {
+        assert!(
+            !observer.is_source(&liar_address, &author),
+            "the forked feed got a source: {:#?}",
+            observer.peers()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(observer.store.forks()[&author].fork.seq, 4);
+    assert_eq!(observer.store.head(&author).map(|h| h.seq), Some(3));
+    stop_links(&stop_tx, links).await;
+}
+
 /// A server whose store's frontier says more of a feed than its range serves (a feed cut by
 /// damage, a store that lies) read nothing in a loop on the stream's thread, never sending a
 /// heartbeat: the peer timed the link out and dialled again, each time one more such loop.
