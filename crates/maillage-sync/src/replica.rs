@@ -1202,6 +1202,13 @@ impl Replica {
         update(state);
     }
 
+    /// The heads this node gave `peer` in the last frontier exchange it asked for, if any.
+    pub fn told(&self, peer: &HubId) -> Option<BTreeMap<HubId, u64>> {
+        lock(&self.peers)
+            .get(&peer.to_string())
+            .and_then(|p| p.told.clone())
+    }
+
     /// Every peer known.
     pub fn peers(&self) -> BTreeMap<String, PeerState> {
         lock(&self.peers).clone()

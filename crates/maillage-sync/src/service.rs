@@ -384,19 +384,19 @@ async fn serve_pull(
     // the event it holds at that seq, a fork shows there). A peer that pulls without an
     // exchange is reported the moves from now.
     let mut reported: BTreeMap<HubId, u64> = if mode == Follow::Named {
-        let mut told = None;
-        replica.update_peer(&peer.to_string(), |p| told = p.told.clone());
-        told.unwrap_or_else(|| {
-            replica
-                .store
-                .frontier()
-                .into_iter()
-                .map(|(author, head)| (author, head.seq))
-                .collect()
-        })
-        .into_iter()
-        .filter(|(author, _)| !cursors.contains_key(author))
-        .collect()
+        replica
+            .told(&peer)
+            .unwrap_or_else(|| {
+                replica
+                    .store
+                    .frontier()
+                    .into_iter()
+                    .map(|(author, head)| (author, head.seq))
+                    .collect()
+            })
+            .into_iter()
+            .filter(|(author, _)| !cursors.contains_key(author))
+            .collect()
     } else {
         BTreeMap::new()
     };
