@@ -25,7 +25,9 @@ use crate::handshake::{
     incompatible_text,
 };
 use crate::plan::plan;
-use crate::replica::{Checked, Incompatible, IngestReport, MESSAGE_BYTES_MAX, Replica};
+use crate::replica::{
+    Checked, DisputeGate, Heard, Incompatible, IngestReport, MESSAGE_BYTES_MAX, Replica,
+};
 use crate::wire;
 
 /// HTTP/2 flow-control window per stream: a few batches in flight.
@@ -370,6 +372,7 @@ pub async fn run_link(
 ) {
     let name = peer.address.clone();
     let mut delay_ms = replica.config.retry_min_ms.max(1);
+    let mut disputes = DisputeGate::default();
     loop {
         if *shutdown.borrow() {
             return;
@@ -379,7 +382,14 @@ pub async fn run_link(
             p.state = "connecting".into();
         });
         let started = replica.now_ms();
-        let outcome = session(&replica, &peer, connector.as_ref(), &mut shutdown).await;
+        let outcome = session(
+            &replica,
+            &peer,
+            connector.as_ref(),
+            &mut shutdown,
+            &mut disputes,
+        )
+        .await;
         if !matches!(outcome, Err(LinkError::Resync)) {
             // Down or stopped: the feeds it was the source of go to other links.
             replica.release_sources(&name);
@@ -454,6 +464,7 @@ async fn session(
     peer: &PeerConfig,
     connector: &dyn Connector,
     shutdown: &mut watch::Receiver<bool>,
+    disputes: &mut DisputeGate,
 ) -> Result<(), LinkError> {
     let name = peer.address.clone();
     // Subscribed before the pull is planned: a branch chosen while planning is not missed.
@@ -685,8 +696,24 @@ async fn session(
                         }
                     }
                     let heard = wire::heard(&replica.charter, &batch.heard);
-                    if replica.heard(&name, peer_key, &heard) {
-                        break Err(LinkError::Resync);
+                    match replica.heard(&name, peer_key, &heard) {
+                        Heard::Follow => {}
+                        Heard::Replan => break Err(LinkError::Resync),
+                        Heard::Disputed { author, seq } => {
+                            let config = &replica.config;
+                            let forks = replica.store.forks().len();
+                            let now = replica.now_ms();
+                            if disputes.allow(now, forks, config.retry_min_ms, config.retry_max_ms) {
+                                tracing::info!(peer = %name, author = %author.short(), seq, "the peer says it holds another event at this seq: pulling again to fetch its version");
+                                break Err(LinkError::Resync);
+                            }
+                            let warned = replica.limited_warning(&format!("dispute {name}"), |suppressed| {
+                                tracing::warn!(peer = %name, author = %author.short(), seq, suppressed, "the peer says it holds another event at this seq, again, and its last pull proved no fork: not pulling again before the retry delay");
+                            });
+                            if !warned {
+                                tracing::debug!(peer = %name, author = %author.short(), seq, "dispute ignored until the retry delay");
+                            }
+                        }
                     }
                     if batch.caught_up && !live {
                         live = true;

@@ -28,7 +28,7 @@ pub mod wire;
 
 pub use client::{Connector, LinkError, PeerClient, PeerConfig, TcpConnector, handshake, run_link};
 pub use replica::{
-    Checked, Host, Incompatible, IngestReport, PeerState, Rejection, RejectionClass, Replica,
-    ReplicaConfig, ReplicaCounters, UnsupportedEvents,
+    Checked, DisputeGate, Heard, Host, Incompatible, IngestReport, PeerState, Rejection,
+    RejectionClass, Replica, ReplicaConfig, ReplicaCounters, UnsupportedEvents,
 };
 pub use service::FederationService;

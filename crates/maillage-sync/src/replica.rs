@@ -322,6 +322,55 @@ pub struct PeerState {
     pub told: Option<BTreeMap<HubId, u64>>,
 }
 
+/// What a link does after its peer said how far it holds the feeds ([`Replica::heard`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heard {
+    /// It goes on following.
+    Follow,
+    /// It took a feed over: it plans its pull again.
+    Replan,
+    /// The peer holds another event of `author` at `seq` than this node: a fork, if the peer
+    /// proves it; the link plans its pull again to fetch the peer's version, if
+    /// [`DisputeGate::allow`] says so.
+    Disputed {
+        /// The feed.
+        author: HubId,
+        /// The seq both hold.
+        seq: u64,
+    },
+}
+
+/// The pace of one link's disputes. An honest peer's disagreeing head proves a fork in the
+/// one pull it starts (any seq where the two versions differ is a proof). A dispute again on
+/// the same link with no new fork proof is a peer whose word and events disagree: each would
+/// cost a dial, a handshake and a log line, and cut the link's pull short, so it waits the
+/// retry delay, doubling up to its ceiling; the link keeps following meanwhile.
+#[derive(Debug, Clone, Default)]
+pub struct DisputeGate {
+    next_ms: u64,
+    delay_ms: u64,
+    forks: usize,
+}
+
+impl DisputeGate {
+    /// Whether a dispute at `now_ms` may make the link plan again, this node holding `forks`
+    /// fork proofs; retry delays from `min_ms` to `max_ms`.
+    pub fn allow(&mut self, now_ms: u64, forks: usize, min_ms: u64, max_ms: u64) -> bool {
+        if forks > self.forks || self.delay_ms == 0 {
+            // The first dispute, or the last ones proved something: at once.
+            self.delay_ms = min_ms.max(1);
+            self.next_ms = 0;
+        }
+        self.forks = forks;
+        if now_ms < self.next_ms {
+            return false;
+        }
+        self.next_ms = now_ms.saturating_add(self.delay_ms);
+        self.delay_ms = self.delay_ms.saturating_mul(2).min(max_ms.max(1));
+        true
+    }
+}
+
 /// What one ingest call did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IngestReport {
@@ -776,22 +825,23 @@ impl Replica {
         })
     }
 
-    /// Link `link`'s peer said how far it holds feeds it does not send on this link. Returns
-    /// true when the link took one over (its source brought nothing for the fallback delay
-    /// while the peer had more, or it had none): it must plan its pull again.
+    /// Link `link`'s peer said how far it holds feeds it does not send on this link.
+    /// [`Heard::Replan`] when the link took one over (its source brought nothing for the
+    /// fallback delay while the peer had more, or it had none): it must plan its pull again.
     ///
     /// Called with every batch the link receives (heartbeats included), so a source that
     /// stalls is noticed even when no feed moves: every head the peer is known to hold (its
     /// frontier at the exchange, then what it said) is compared with what this node holds.
     ///
-    /// Also true when the peer holds another event than this node at a seq both hold: the
-    /// link plans again, and the fresh frontier exchange makes the pull that proves the fork.
+    /// [`Heard::Disputed`] when the peer holds another event than this node at a seq both
+    /// hold: the link plans again, and the fresh frontier exchange makes the pull that proves
+    /// the fork (at a pace [`DisputeGate`] bounds).
     pub fn heard(
         &self,
         link: &str,
         peer: HubId,
         heads: &[(HubId, u64, maillage_core::EventId)],
-    ) -> bool {
+    ) -> Heard {
         // A key admitted since the links planned (its amendment folded after the events that
         // carried it were stored) is pulled now: a link asks only for the feeds it plans, and
         // the admitted feed may not move again to be announced.
@@ -815,18 +865,21 @@ impl Replica {
             });
             known = p.heads.clone();
         });
-        let disagrees = to_check.iter().any(|(author, seq, id)| {
+        let disputed = to_check.iter().find(|(author, seq, id)| {
             self.store
                 .get(author, *seq)
                 .ok()
                 .flatten()
                 .is_some_and(|event| event.id != *id)
         });
-        if disagrees {
-            return true;
+        if let Some((author, seq, _)) = disputed {
+            return Heard::Disputed {
+                author: *author,
+                seq: *seq,
+            };
         }
         if known.is_empty() {
-            return false;
+            return Heard::Follow;
         }
         let now = self.now_ms();
         let mut took = false;
@@ -850,8 +903,9 @@ impl Replica {
         }
         if took {
             self.sources_moved();
+            return Heard::Replan;
         }
-        took
+        Heard::Follow
     }
 
     /// Ends every following stream this node serves (shutdown).
@@ -1240,6 +1294,25 @@ mod tests {
     use prost::Message;
 
     use super::*;
+
+    #[test]
+    fn disputes_without_a_new_proof_wait_a_doubling_delay() {
+        let mut gate = DisputeGate::default();
+        // The first at once; the next ones 200, 400, 800 ms later, then every 1,000 ms.
+        assert!(gate.allow(10_000, 0, 200, 1_000));
+        assert!(!gate.allow(10_100, 0, 200, 1_000));
+        assert!(gate.allow(10_200, 0, 200, 1_000));
+        assert!(!gate.allow(10_500, 0, 200, 1_000));
+        assert!(gate.allow(10_600, 0, 200, 1_000));
+        assert!(!gate.allow(11_300, 0, 200, 1_000));
+        assert!(gate.allow(11_400, 0, 200, 1_000));
+        assert!(!gate.allow(12_300, 0, 200, 1_000));
+        assert!(gate.allow(12_400, 0, 200, 1_000));
+        // A proof came: the next dispute is taken at once, and the delay starts over.
+        assert!(gate.allow(12_500, 1, 200, 1_000));
+        assert!(!gate.allow(12_600, 1, 200, 1_000));
+        assert!(gate.allow(12_700, 1, 200, 1_000));
+    }
 
     #[derive(Debug, Default)]
     struct Folded(Mutex<usize>);
