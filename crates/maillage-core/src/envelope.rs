@@ -343,6 +343,16 @@ pub struct CheckedHeader {
 }
 
 impl CheckedHeader {
+    /// The event's author.
+    pub fn author(&self) -> HubId {
+        self.author
+    }
+
+    /// The event's position in its author's feed.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
     /// Joins the header with the bytes it came from (after the signature was checked). The
     /// personal part, if any, is kept only if it matches the payload's commitment.
     pub fn into_verified(self, mut signed: pb::SignedEvent) -> VerifiedEvent {

@@ -112,6 +112,17 @@ fn gossiped_proofs_freeze_the_feed<B: Backend>(make: &impl Fn(Arc<Charter>) -> S
         None,
         "second time: known"
     );
+    // A proof at the recorded fork is not verified again: a replay whose signatures are
+    // damaged changes nothing and costs no verification (the old code checked all four).
+    let mut replayed = proof.clone();
+    replayed.first.signature[0] ^= 1;
+    replayed.second.signature[0] ^= 1;
+    assert_eq!(ahead.accept_fork_proof(replayed.clone()).unwrap(), None);
+    // A fresh store verifies it and refuses it.
+    assert!(matches!(
+        make(f.charter.clone()).accept_fork_proof(replayed),
+        Err(AcceptProofError::Invalid(_))
+    ));
 
     let behind = make(f.charter.clone());
     behind.insert(honest[..2].to_vec()).unwrap();
