@@ -14,12 +14,12 @@ use std::time::Duration;
 
 use maillage_core::{HubId, pb};
 use maillage_proto::v1::federation_server::{Federation, FederationServer};
+use maillage_sync::Replica;
 use maillage_sync::service::FederationService;
-use maillage_sync::{Replica, TcpConnector, run_link};
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
-use common::{feed, fixture, peer, replica, stop_links, until};
+use common::{dialler, feed, fixture, replica, stop_links, until};
 
 /// The crate's service, adding to every batch it streams a head of `author` at `seq` with an
 /// id no event has, and counting handshakes.
@@ -129,12 +129,7 @@ async fn a_head_that_disagrees_again_and_again_slows_the_link_down() {
     // A seq the observer holds, with another id.
     let (address, hellos) = serve_lying(member.clone(), author, 3).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let links = vec![tokio::spawn(run_link(
-        observer.clone(),
-        peer(&address),
-        Arc::new(TcpConnector::default()),
-        stop_rx,
-    ))];
+    let links = vec![dialler(&observer, &stop_rx)(&address)];
     until(
         "the observer takes what the member holds",
         || observer.store.head(&author).map(|h| h.seq),

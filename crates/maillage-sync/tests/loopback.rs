@@ -14,8 +14,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use maillage_core::hlc::MAX_AHEAD_MS_DEFAULT;
-use maillage_core::{FeedWriter, Role, SecretKey, VerifiedEvent, pb};
+use maillage_core::{Role, SecretKey, VerifiedEvent, pb};
 use maillage_proto::v1::federation_client::FederationClient;
 use maillage_store::{EventStore, MemoryStore};
 use maillage_sync::{
@@ -25,8 +24,8 @@ use maillage_sync::{
 use prost::Message;
 
 use common::{
-    Counting, Fixture, feed, fixture, peer, replica, replica_speaking, serve, signed_by,
-    stop_links, until,
+    Counting, Fixture, connected, feed, fixture, other_version, peer, replica, replica_speaking,
+    serve, signed_by, stop_links, until,
 };
 
 /// `count` events of `key`'s feed after `after`, as a node of protocol `version` signs them:
@@ -228,9 +227,7 @@ async fn strangers_and_oversized_messages_are_refused_and_the_node_keeps_serving
 
     // The node still serves a member.
     let (observer, _) = replica(&f, 2);
-    let mut client = PeerClient::connect(&observer, &peer(&address), &TcpConnector::default())
-        .await
-        .unwrap();
+    let mut client = connected(&observer, &address).await;
     let frontier = client
         .exchange_frontier(observer.frontier_message())
         .await
@@ -300,27 +297,7 @@ async fn a_fork_proof_learnt_later_reaches_a_node_that_only_pulls() {
     let (observer, _) = replica(&f, 2);
     // Hub 0's feed, then a second version of its last event.
     let events = feed(&f, 0, 5);
-    let mut writer = FeedWriter::new(
-        SecretKey::from_seed(&f.keys[0].seed()),
-        f.charter.federation_id(),
-        Some(maillage_core::Head {
-            seq: 4,
-            id: events[3].id,
-        }),
-        events[3].hlc,
-        MAX_AHEAD_MS_DEFAULT,
-    );
-    let other = writer
-        .next(
-            pb::event::Body::VenueClosed(pb::VenueClosed {
-                venue_id: "elsewhere".into(),
-                reason: "test".into(),
-                ..Default::default()
-            }),
-            vec![],
-            2_000_000,
-        )
-        .unwrap();
+    let other = other_version(&f, 0, &events[3]);
     hub.store.insert(events.clone()).unwrap();
     let address = serve(hub.clone()).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -513,9 +490,7 @@ async fn a_member_holds_a_bounded_number_of_pull_streams() {
     server.store.append_own(&feed(&f, 0, 50)).unwrap();
     let address = serve(server).await;
     let (reader, _) = replica(&f, 1);
-    let mut client = PeerClient::connect(&reader, &peer(&address), &TcpConnector::default())
-        .await
-        .unwrap();
+    let mut client = connected(&reader, &address).await;
     let request = || pb::PullRequest {
         ranges: Vec::new(),
         batch_events_max: 0,
@@ -533,9 +508,7 @@ async fn a_member_holds_a_bounded_number_of_pull_streams() {
     );
     // Another member is served meanwhile.
     let (other, _) = replica(&f, 2);
-    let mut observer = PeerClient::connect(&other, &peer(&address), &TcpConnector::default())
-        .await
-        .unwrap();
+    let mut observer = connected(&other, &address).await;
     let mut stream = observer.pull(request()).await.unwrap();
     let first = stream.message().await.unwrap().unwrap();
     assert!(!first.events.is_empty());
@@ -668,9 +641,7 @@ async fn a_named_stream_reports_what_moved_since_the_exchange() {
     server.store.insert(events[..1].to_vec()).unwrap();
     let address = serve(server.clone()).await;
     let (reader, _) = replica(&f, 2);
-    let mut client = PeerClient::connect(&reader, &peer(&address), &TcpConnector::default())
-        .await
-        .unwrap();
+    let mut client = connected(&reader, &address).await;
     let told = client
         .exchange_frontier(reader.frontier_message())
         .await
@@ -688,22 +659,7 @@ async fn a_named_stream_reports_what_moved_since_the_exchange() {
         })
         .await
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let heard = loop {
-        let batch = tokio::time::timeout(Duration::from_secs(5), stream.message())
-            .await
-            .expect("the stream answers")
-            .unwrap()
-            .unwrap();
-        assert!(batch.events.is_empty(), "no feed was asked for");
-        if !batch.heard.is_empty() {
-            break batch.heard;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the move since the exchange was never reported"
-        );
-    };
+    let heard = next_heard(&mut stream, "the move since the exchange").await;
     assert_eq!(heard.len(), 1, "{heard:?}");
     assert_eq!(heard[0].author, author.0.to_vec());
     assert_eq!(heard[0].seq, 2);
@@ -711,20 +667,27 @@ async fn a_named_stream_reports_what_moved_since_the_exchange() {
     // Later moves are reported once each.
     server.store.insert(events[2..].to_vec()).unwrap();
     server.notify();
-    let heard = loop {
+    let heard = next_heard(&mut stream, "the next move").await;
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    assert_eq!(heard[0].seq, 3);
+}
+
+/// The `heard` heads of the next batch that has some (within 10 s), no events coming first.
+async fn next_heard(
+    stream: &mut tonic::Streaming<pb::EventBatch>,
+    what: &str,
+) -> Vec<pb::HeardHead> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
         let batch = tokio::time::timeout(Duration::from_secs(5), stream.message())
             .await
             .expect("the stream answers")
             .unwrap()
             .unwrap();
+        assert!(batch.events.is_empty(), "no feed was asked for");
         if !batch.heard.is_empty() {
-            break batch.heard;
+            return batch.heard;
         }
-        assert!(
-            Instant::now() < deadline,
-            "the next move was never reported"
-        );
-    };
-    assert_eq!(heard.len(), 1, "{heard:?}");
-    assert_eq!(heard[0].seq, 3);
+        assert!(Instant::now() < deadline, "{what} was never reported");
+    }
 }

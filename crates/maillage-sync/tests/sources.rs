@@ -11,17 +11,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use maillage_core::hlc::MAX_AHEAD_MS_DEFAULT;
-use maillage_core::{
-    Charter, EventId, FeedWriter, Fork, ForkProof, Head, HubId, SecretKey, VerifiedEvent, pb,
-};
+use maillage_core::{Charter, EventId, Fork, ForkProof, Head, HubId, VerifiedEvent, pb};
 use maillage_store::{
     AcceptProofError, Damage, EventStore, Inserted, MemoryStore, RecordedFork, StoreError,
     VerifyReport,
 };
-use maillage_sync::{PeerClient, ReplicaConfig, TcpConnector, run_link};
+use maillage_sync::{Replica, ReplicaConfig};
 
-use common::{feed, fixture_of, peer, quick, replica_on, serve, stop_links, until};
+use common::{
+    Fixture, connected, dialler, feed, fixture_of, other_version, quick, replica_on, replica_with,
+    serve, stop_links, until,
+};
 
 /// A store that says it holds `author`'s feed up to `claimed` (with a made-up head) and
 /// serves only what it really holds.
@@ -113,58 +113,61 @@ impl EventStore for Liar {
     }
 }
 
+/// Member `key`'s replica on a store holding `events` and saying it holds `author`'s feed up
+/// to seq 1,000.
+fn liar(f: &Fixture, key: usize, author: HubId, events: Vec<VerifiedEvent>) -> Arc<Replica> {
+    let store = Liar {
+        inner: MemoryStore::in_memory(f.charter.clone()),
+        author,
+        claimed: 1_000,
+    };
+    store.inner.insert(events).unwrap();
+    replica_on(f, key, Arc::new(store), quick()).0
+}
+
+/// Member `key`'s replica on an empty store, replacing a stalled source after `fallback_ms`.
+fn falling_back(f: &Fixture, key: usize, fallback_ms: u64) -> Arc<Replica> {
+    let config = ReplicaConfig {
+        source_fallback_ms: fallback_ms,
+        ..quick()
+    };
+    replica_with(f, key, config)
+}
+
+/// Waits until `link` is the source of `author`'s feed and `observer` holds `seq` of it.
+async fn source_holding(observer: &Replica, link: &str, author: &HubId, seq: u64) {
+    until(
+        "the link serves the feed",
+        || {
+            let held = observer.store.head(author).map_or(0, |h| h.seq);
+            (held, observer.is_source(link, author))
+        },
+        |(held, is_source)| *held == seq && *is_source,
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_that_claims_more_of_a_feed_than_it_serves_is_its_source_once_at_most() {
     // The feed's author (not linked to the observer), an honest relay, the liar, the observer.
     let f = fixture_of(&["13", "69", "75", ""]);
     let author = f.keys[0].hub_id();
     let events = feed(&f, 0, 30);
-    let (relay, _) = replica_on(
-        &f,
-        1,
-        Arc::new(MemoryStore::in_memory(f.charter.clone())),
-        quick(),
-    );
+    let relay = replica_with(&f, 1, quick());
     relay.store.insert(events[..10].to_vec()).unwrap();
-    let liar_store = Liar {
-        inner: MemoryStore::in_memory(f.charter.clone()),
-        author,
-        claimed: 1_000,
-    };
-    liar_store.inner.insert(events[..10].to_vec()).unwrap();
-    let (liar, _) = replica_on(&f, 2, Arc::new(liar_store), quick());
+    let liar = liar(&f, 2, author, events[..10].to_vec());
     let fallback_ms = 300;
-    let (observer, _) = replica_on(
-        &f,
-        3,
-        Arc::new(MemoryStore::in_memory(f.charter.clone())),
-        ReplicaConfig {
-            source_fallback_ms: fallback_ms,
-            ..quick()
-        },
-    );
+    let observer = falling_back(&f, 3, fallback_ms);
     let relay_address = serve(relay.clone()).await;
     let liar_address = serve(liar.clone()).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let link = |address: &String| {
-        tokio::spawn(run_link(
-            observer.clone(),
-            peer(address),
-            Arc::new(TcpConnector::default()),
-            stop_rx.clone(),
-        ))
-    };
+    let link = dialler(&observer, &stop_rx);
     let held =
         |observer: &maillage_sync::Replica| observer.store.head(&author).map_or(0, |h| h.seq);
 
     // The relay is the feed's first source and brings all it has.
     let mut links = vec![link(&relay_address)];
-    until(
-        "the relay serves the feed",
-        || (held(&observer), observer.is_source(&relay_address, &author)),
-        |(held, relay_is_source)| *held == 10 && *relay_is_source,
-    )
-    .await;
+    source_holding(&observer, &relay_address, &author, 10).await;
     // The liar's word wins the feed once nothing moves for the fallback delay.
     links.push(link(&liar_address));
     until(
@@ -215,76 +218,23 @@ async fn a_head_given_at_the_exchange_is_compared_once_held() {
     let f = fixture_of(&["13", "69", "75", ""]);
     let author = f.keys[0].hub_id();
     let events = feed(&f, 0, 2);
-    let mut writer = FeedWriter::new(
-        SecretKey::from_seed(&f.keys[0].seed()),
-        f.charter.federation_id(),
-        Some(Head {
-            seq: 1,
-            id: events[0].id,
-        }),
-        events[0].hlc,
-        MAX_AHEAD_MS_DEFAULT,
-    );
-    let other = writer
-        .next(
-            pb::event::Body::VenueClosed(pb::VenueClosed {
-                venue_id: "elsewhere".into(),
-                reason: "test".into(),
-                ..Default::default()
-            }),
-            vec![],
-            2_000_000,
-        )
-        .unwrap();
+    let other = other_version(&f, 0, &events[0]);
     assert_ne!(other.id, events[1].id);
-    let (relay, _) = replica_on(
-        &f,
-        1,
-        Arc::new(MemoryStore::in_memory(f.charter.clone())),
-        quick(),
-    );
+    let relay = replica_with(&f, 1, quick());
     relay.store.insert(events[..1].to_vec()).unwrap();
-    let (holder, _) = replica_on(
-        &f,
-        2,
-        Arc::new(MemoryStore::in_memory(f.charter.clone())),
-        quick(),
-    );
+    let holder = replica_with(&f, 2, quick());
     holder
         .store
         .insert(vec![events[0].clone(), other.clone()])
         .unwrap();
     // No fallback within the test: the relay stays the feed's source.
-    let (observer, _) = replica_on(
-        &f,
-        3,
-        Arc::new(MemoryStore::in_memory(f.charter.clone())),
-        ReplicaConfig {
-            source_fallback_ms: 600_000,
-            ..quick()
-        },
-    );
+    let observer = falling_back(&f, 3, 600_000);
     let relay_address = serve(relay.clone()).await;
     let holder_address = serve(holder.clone()).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let link = |address: &String| {
-        tokio::spawn(run_link(
-            observer.clone(),
-            peer(address),
-            Arc::new(TcpConnector::default()),
-            stop_rx.clone(),
-        ))
-    };
-    let held =
-        |observer: &maillage_sync::Replica| observer.store.head(&author).map_or(0, |h| h.seq);
-
+    let link = dialler(&observer, &stop_rx);
     let mut links = vec![link(&relay_address)];
-    until(
-        "the relay serves the feed",
-        || (held(&observer), observer.is_source(&relay_address, &author)),
-        |(held, relay_is_source)| *held == 1 && *relay_is_source,
-    )
-    .await;
+    source_holding(&observer, &relay_address, &author, 1).await;
     // The holder's frontier says seq 2 while the observer holds 1: nothing to compare yet.
     links.push(link(&holder_address));
     until(
@@ -323,55 +273,16 @@ async fn a_forked_feed_has_no_source_whatever_a_peer_says_of_it() {
     let f = fixture_of(&["13", "69", ""]);
     let author = f.keys[0].hub_id();
     let events = feed(&f, 0, 4);
-    let mut writer = FeedWriter::new(
-        SecretKey::from_seed(&f.keys[0].seed()),
-        f.charter.federation_id(),
-        Some(Head {
-            seq: 3,
-            id: events[2].id,
-        }),
-        events[2].hlc,
-        MAX_AHEAD_MS_DEFAULT,
-    );
-    let other = writer
-        .next(
-            pb::event::Body::VenueClosed(pb::VenueClosed {
-                venue_id: "elsewhere".into(),
-                reason: "test".into(),
-                ..Default::default()
-            }),
-            vec![],
-            2_000_000,
-        )
-        .unwrap();
-    let liar_store = Liar {
-        inner: MemoryStore::in_memory(f.charter.clone()),
-        author,
-        claimed: 1_000,
-    };
-    liar_store.inner.insert(events[..3].to_vec()).unwrap();
-    let (liar, _) = replica_on(&f, 1, Arc::new(liar_store), quick());
+    let other = other_version(&f, 0, &events[2]);
+    let liar = liar(&f, 1, author, events[..3].to_vec());
     let fallback_ms = 300;
-    let (observer, _) = replica_on(
-        &f,
-        2,
-        Arc::new(MemoryStore::in_memory(f.charter.clone())),
-        ReplicaConfig {
-            source_fallback_ms: fallback_ms,
-            ..quick()
-        },
-    );
+    let observer = falling_back(&f, 2, fallback_ms);
     observer.store.insert(events[..3].to_vec()).unwrap();
     let (proof, _) = ForkProof::from_pair(&events[3], &other).unwrap();
     assert_eq!(observer.accept_proofs("gossip", vec![proof.to_wire()]), 1);
     let liar_address = serve(liar.clone()).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let links = vec![tokio::spawn(run_link(
-        observer.clone(),
-        peer(&liar_address),
-        Arc::new(TcpConnector::default()),
-        stop_rx,
-    ))];
+    let links = vec![dialler(&observer, &stop_rx)(&liar_address)];
     until(
         "the link follows",
         || {
@@ -409,23 +320,10 @@ async fn a_forked_feed_has_no_source_whatever_a_peer_says_of_it() {
 async fn a_store_saying_more_than_it_serves_does_not_silence_a_stream() {
     let f = fixture_of(&["13", "69", ""]);
     let author = f.keys[0].hub_id();
-    let liar_store = Liar {
-        inner: MemoryStore::in_memory(f.charter.clone()),
-        author,
-        claimed: 1_000,
-    };
-    liar_store.inner.insert(feed(&f, 0, 10)).unwrap();
-    let (liar, _) = replica_on(&f, 1, Arc::new(liar_store), quick());
+    let liar = liar(&f, 1, author, feed(&f, 0, 10));
     let address = serve(liar).await;
-    let (reader, _) = replica_on(
-        &f,
-        2,
-        Arc::new(MemoryStore::in_memory(f.charter.clone())),
-        quick(),
-    );
-    let mut client = PeerClient::connect(&reader, &peer(&address), &TcpConnector::default())
-        .await
-        .unwrap();
+    let reader = replica_with(&f, 2, quick());
+    let mut client = connected(&reader, &address).await;
     let mut stream = client
         .pull(pb::PullRequest {
             ranges: vec![pb::PullRange {

@@ -95,6 +95,32 @@ pub fn signed_by(secret: &SecretKey, f: &Fixture, count: u64, prefix: &str) -> V
         .collect()
 }
 
+/// Another event of member `key`'s feed after `after` than the one its feed holds there:
+/// the second half of a fork.
+pub fn other_version(f: &Fixture, key: usize, after: &VerifiedEvent) -> VerifiedEvent {
+    let mut writer = FeedWriter::new(
+        SecretKey::from_seed(&f.keys[key].seed()),
+        f.charter.federation_id(),
+        Some(maillage_core::Head {
+            seq: after.seq,
+            id: after.id,
+        }),
+        after.hlc,
+        MAX_AHEAD_MS_DEFAULT,
+    );
+    writer
+        .next(
+            pb::event::Body::VenueClosed(pb::VenueClosed {
+                venue_id: "elsewhere".into(),
+                reason: "test".into(),
+                ..Default::default()
+            }),
+            vec![],
+            2_000_000,
+        )
+        .unwrap()
+}
+
 pub fn replica(f: &Fixture, key: usize) -> (Arc<Replica>, Arc<Counting>) {
     replica_speaking(f, key, maillage_core::version::SUPPORTED_VERSIONS)
 }
@@ -142,6 +168,36 @@ pub fn replica_on(
         config,
     );
     (replica, host)
+}
+
+/// Member `key`'s replica on an empty store in memory.
+pub fn replica_with(f: &Fixture, key: usize, config: ReplicaConfig) -> Arc<Replica> {
+    let store = Arc::new(MemoryStore::in_memory(f.charter.clone()));
+    replica_on(f, key, store, config).0
+}
+
+/// Starts links of `replica` to the addresses it is given, until `stop` turns true.
+pub fn dialler(
+    replica: &Arc<Replica>,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> impl Fn(&str) -> tokio::task::JoinHandle<()> {
+    let (replica, stop) = (replica.clone(), stop.clone());
+    move |address: &str| {
+        tokio::spawn(maillage_sync::run_link(
+            replica.clone(),
+            peer(address),
+            Arc::new(maillage_sync::TcpConnector::default()),
+            stop.clone(),
+        ))
+    }
+}
+
+/// A client of `replica`, handshake done, to the server at `address`.
+pub async fn connected(replica: &Replica, address: &str) -> maillage_sync::PeerClient {
+    let connector = maillage_sync::TcpConnector::default();
+    maillage_sync::PeerClient::connect(replica, &peer(address), &connector)
+        .await
+        .unwrap()
 }
 
 /// Waits up to 20 s for `done`, showing `state()` if it never comes.
