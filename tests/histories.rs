@@ -2169,6 +2169,46 @@ fn amendment_rules() -> History {
     )
 }
 
+/// A key admitted and, in the same delivery, a transfer to it: delivered in reverse, the
+/// transfer waits for the proposal that admits its target, the proposal for the batch, and
+/// all three are applied in one go when the batch comes. The transfer's verdict is the one it
+/// gets delivered in order (its past holds the admission): a node must not refuse it because
+/// the admitted key joined its index only after the whole run of ready events.
+fn admission_then_transfer() -> History {
+    const OUEST: &str = "hub-ouest";
+    let mut b = Builder::new();
+    b.add_signer(OUEST);
+    let ouest = Builder::hub(OUEST);
+    b.sign(
+        SUD,
+        Body::VoucherBatchIssued(batch("13-2026-CAF-07", 2)),
+        APPLIED,
+        "vouchers to transfer",
+    );
+    b.sign(
+        SUD,
+        propose(
+            1,
+            admit(OUEST, pb::Role::Hub, &["29", "35"]),
+            "nouveau hub en Bretagne",
+        ),
+        APPLIED,
+        "threshold 1: the proposal admits the hub",
+    );
+    b.sign(
+        SUD,
+        transfer(&["13-2026-CAF-07-1"], &ouest.0),
+        APPLIED,
+        "a transfer to the hub just admitted, the admission in its past",
+    );
+    b.finish(
+        "admission-then-transfer",
+        "A transfer to a hub whose admission is in its past gets the same verdict whether it arrives after the admission or waits for it (§1b, §4).",
+        vec![],
+        2,
+    )
+}
+
 fn generate() -> HistoryFile {
     HistoryFile {
         format: FORMAT.into(),
@@ -2181,6 +2221,7 @@ fn generate() -> HistoryFile {
             people_rules(),
             concurrency(),
             amendment_rules(),
+            admission_then_transfer(),
         ],
     }
 }

@@ -447,6 +447,14 @@ impl Ledger {
             if !self.s.added_keys.contains(&key) {
                 self.s.added_keys.push(key);
             }
+            // The rules number the key from now on (a transfer to the admitted hub applied
+            // next, in the same run of ready events, finds it): the causal index, lent out
+            // while an event is applied, gives it the same number when it is settled.
+            if self.members.index(&key).is_none() {
+                let mut members = (*self.members).clone();
+                members.push(key);
+                self.members = Arc::new(members);
+            }
             self.s.enacted.push(key);
         }
         if let Some((key, last_seq, branch)) = change.cut() {
@@ -461,7 +469,8 @@ impl Ledger {
     pub(super) fn settle_enacted(&mut self) {
         for key in std::mem::take(&mut self.s.enacted) {
             if self.s.added_keys.contains(&key) {
-                self.s.causal.add_member(key);
+                let index = self.s.causal.add_member(key);
+                debug_assert_eq!(self.members.index(&key), Some(index));
                 self.members = self.s.causal.members().clone();
             }
             let before = self.s.causal.frozen_at(&key);
