@@ -73,8 +73,11 @@ pub const BATCH_VOUCHERS_MAX: u32 = 100_000;
 pub const SERIALS_PER_EVENT_MAX: usize = 1_000;
 /// Default lifetime of an open referral, in days.
 pub const REFERRAL_DAYS_DEFAULT: i32 = 30;
-/// First bytes of a view snapshot (bump the version when `State` changes shape).
-pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS6\n";
+/// First bytes of a view snapshot (bump the version when `State` changes shape, or when a fix
+/// changes what folding the same events gives: views saved before it are folded again from the
+/// store on first open). 7: a key an amendment admits is numbered as the amendment takes
+/// effect, so a transfer to it waiting for the admission is no longer refused.
+pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS7\n";
 
 /// The folded state of every feed. Cloning copies the views (a running node lends its views
 /// to the commands it runs; the CSV export takes a copy so replication goes on meanwhile).
