@@ -87,12 +87,21 @@ impl ForkProof {
 
     /// Re-verifies both halves and the conflict.
     pub fn check(&self, charter: &Charter) -> Result<Fork, ForkProofError> {
+        self.verified(charter).map(|(_, _, fork)| fork)
+    }
+
+    /// [`ForkProof::check`], also giving the two verified halves (first, second).
+    pub fn verified(
+        &self,
+        charter: &Charter,
+    ) -> Result<(VerifiedEvent, VerifiedEvent, Fork), ForkProofError> {
         let a = verify_event(self.first.clone(), charter)?;
         let b = verify_event(self.second.clone(), charter)?;
         if a.author != b.author {
             return Err(ForkProofError::Authors(a.author, b.author));
         }
-        conflict(&a, &b).ok_or(ForkProofError::Compatible(a.seq, b.seq))
+        let fork = conflict(&a, &b).ok_or(ForkProofError::Compatible(a.seq, b.seq))?;
+        Ok((a, b, fork))
     }
 }
 

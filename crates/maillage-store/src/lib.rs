@@ -1287,7 +1287,8 @@ impl<B: Backend> EventStore for Store<B> {
                 return Ok(None);
             }
         }
-        let fork = proof.check(&self.charter)?;
+        // Each half verified once: the record is built from the same verified events.
+        let (first, second, fork) = proof.verified(&self.charter)?;
         let mut state = self.lock()?;
         if state
             .forks
@@ -1296,10 +1297,6 @@ impl<B: Backend> EventStore for Store<B> {
         {
             return Ok(None);
         }
-        let first = verify_event(proof.first.clone(), &self.charter)
-            .map_err(maillage_core::fork::ForkProofError::from)?;
-        let second = verify_event(proof.second.clone(), &self.charter)
-            .map_err(maillage_core::fork::ForkProofError::from)?;
         let recorded = self.record_fork(&mut state, &first, &second)?;
         Ok(recorded)
     }
