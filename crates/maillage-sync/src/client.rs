@@ -545,7 +545,7 @@ async fn session(
     // peer the feeds whose head the peer disagrees with (a fork proof is being built) and the
     // forked ones (whichever branch an amendment keeps, some peer holds it).
     let mut forced: BTreeSet<HubId> = pull.suspected_forks.iter().map(|(a, _)| *a).collect();
-    forced.extend(replica.store.forks().into_keys());
+    forced.extend(replica.forked_feeds());
     // A link claims a feed its peer holds further than this node, the feed of its peer's own
     // author, and the feeds it already pulls; a feed no peer has anything new of stays without
     // a source until a peer says it has more (`heard`): a link to a peer that holds nothing of

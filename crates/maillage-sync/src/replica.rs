@@ -779,6 +779,14 @@ impl Replica {
         claim
     }
 
+    /// The feeds with a recorded fork proof. Every link pulls them from its peer (the proof's
+    /// branches, the one an amendment keeps): no link is their source, nor held to a word on
+    /// them (a peer still holding one past the fork would otherwise take it over again and
+    /// again).
+    pub fn forked_feeds(&self) -> BTreeSet<HubId> {
+        self.store.forks().into_keys().collect()
+    }
+
     /// Whether link `link` is the source of `author`'s feed.
     pub fn is_source(&self, link: &str, author: &HubId) -> bool {
         lock(&self.sources).is_source(link, author)
@@ -806,8 +814,7 @@ impl Replica {
             .collect();
         let held = self.store.frontier();
         let now = self.now_ms();
-        // A feed with a fork proof is pulled from every peer, never from a source (`heard`).
-        let forked: BTreeSet<HubId> = self.store.forks().into_keys().collect();
+        let forked = self.forked_feeds();
         let heard: BTreeSet<&HubId> = live
             .iter()
             .flat_map(|(_, p)| p.heads.keys())
@@ -883,10 +890,7 @@ impl Replica {
         }
         let now = self.now_ms();
         let mut took = false;
-        // A feed with a recorded fork proof is pulled from every peer (the proof's branches,
-        // the one an amendment keeps): no link is its source, nor held to a word on it. A peer
-        // still holding it past the fork would otherwise take it over again and again.
-        let forked: BTreeSet<HubId> = self.store.forks().into_keys().collect();
+        let forked = self.forked_feeds();
         {
             let mut sources = lock(&self.sources);
             for (author, seq) in known.iter().filter(|(a, _)| !forked.contains(a)) {
