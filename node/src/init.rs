@@ -249,7 +249,7 @@ pub fn verify_file(path: &std::path::Path) -> Result<ExitCode> {
 pub fn key(data_dir: &DataDir, command: crate::command::KeyCommand) -> Result<ExitCode> {
     use crate::command::KeyCommand;
     data_dir.require_initialised()?;
-    let next = data_dir.root().join("node.key.next");
+    let next = data_dir.next_key_path();
     match command {
         KeyCommand::New => {
             if next.exists() {

@@ -307,7 +307,9 @@ fn a_hub_joins_a_running_federation_a_key_rotates_and_a_hub_leaves() {
     converged(dir, &["sud", "hinaura", "anct", "ouest"]);
 
     // Hinaura rotates its key: the next key, its succession proposed by Hinaura (its last
-    // event under the old key) and endorsed by Hub du Sud, then the node switches.
+    // event under the old key) and endorsed by Hub du Sud while Hinaura is down, then the
+    // node switches. Hub du Sud, its only peer, folds the succession first and refuses the old
+    // key from then on: Hinaura links under its next key to receive the endorsement.
     let next = on(dir, "hinaura", &["key", "new"]).trim().to_owned();
     let rotation = proposal_id(&on(
         dir,
@@ -327,7 +329,10 @@ fn a_hub_joins_a_running_federation_a_key_rotates_and_a_hub_leaves() {
     ));
     let hinaura_seq = feed(dir, "hinaura", "Hinaura").0;
     wait_for_seq(dir, "sud", "Hinaura", hinaura_seq);
+    hinaura.stop();
     on(dir, "sud", &["federation", "endorse", &rotation[..12]]);
+    wait_for_amendments(dir, "sud", 3);
+    hinaura.spawn();
     wait_for_amendments(dir, "hinaura", 3);
     hinaura.stop();
     let rotated = on(dir, "hinaura", &["key", "rotate"]);

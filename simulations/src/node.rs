@@ -744,6 +744,13 @@ impl SimNode {
             config.clone(),
             environment(0),
         );
+        // A hub with its next key drawn (`maillage key new`) dials with it where a peer no
+        // longer admits its key. A recovery serves a fresh data dir under the successor
+        // instead (README, recovery): the restored copy has no next key.
+        let next = self.key_seeds.get(*lock(&self.active_key) + 1);
+        if let Some(next) = next.filter(|_| !self.life.fresh_on_switch) {
+            replica.set_successor(SecretKey::from_seed(next));
+        }
         *lock(&self.replica) = Some(replica.clone());
         // Links stop with the host (a crash drops every task); the sender lives as long.
         let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);

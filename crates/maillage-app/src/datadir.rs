@@ -3,6 +3,9 @@
 //! ```text
 //! maillage-data/
 //!   node.key      the secret key seed, hex (mode 0600; never printed)
+//!   node.key.next the next key (`maillage key new`, mode 0600), until `maillage key rotate`
+//!                 makes it node.key; meanwhile links dial with it where a peer no longer
+//!                 admits node.key (the succession is in effect there, not yet here)
 //!   node.toml     configuration: name, clock bound, and the [serve] section (listen address,
 //!                 peers, TLS files, HTTP address of the dashboard and metrics) read by
 //!                 `maillage serve`
@@ -161,6 +164,12 @@ impl DataDir {
     /// `node.key`.
     pub fn key_path(&self) -> PathBuf {
         self.root.join("node.key")
+    }
+
+    /// `node.key.next`: the key `maillage key new` drew, to act under once the federation
+    /// put its succession in effect (`maillage key rotate`).
+    pub fn next_key_path(&self) -> PathBuf {
+        self.root.join("node.key.next")
     }
 
     /// `node.toml`.

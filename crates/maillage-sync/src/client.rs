@@ -285,22 +285,57 @@ impl PeerClient {
         connector: &dyn Connector,
     ) -> Result<Self, LinkError> {
         let channel = connector.connect(peer).await?;
-        let nonce = replica.random::<32>();
-        let session = versioned_handshake(
-            channel,
-            &replica.charter,
-            replica.secret(),
-            nonce,
-            peer.key,
-            &replica.config.protocol_versions,
-        )
-        .await?;
+        let session = match Self::prove_as(replica, peer, channel.clone(), replica.secret()).await {
+            Err(LinkError::Rpc(refusal)) if refusal.code() == tonic::Code::Unauthenticated => {
+                // The peer does not admit this node's key. If the succession of that key is in
+                // effect in the peer's views, its successor is admitted there: a node whose
+                // own views wait for the succession's endorsements (from this very peer,
+                // perhaps) would otherwise never receive them.
+                let Some(next) = replica.successor() else {
+                    return Err(LinkError::Rpc(refusal));
+                };
+                let Ok(session) = Self::prove_as(replica, peer, channel, &next).await else {
+                    return Err(LinkError::Rpc(refusal));
+                };
+                if replica.version_warning_due(&peer.address, "successor") {
+                    tracing::warn!(
+                        peer = %peer.address,
+                        key = %replica.id().short(),
+                        next = %next.hub_id().short(),
+                        "the peer no longer admits this node's key (the succession is in effect \
+                         in its views): linked under the next key (node.key.next); run `maillage \
+                         key rotate` once this node's views put the succession in effect"
+                    );
+                }
+                session
+            }
+            other => other?,
+        };
         Ok(Self {
             client: session.client,
             token: session.token,
             peer: session.server,
             protocol_version: session.protocol_version,
         })
+    }
+
+    /// The handshake over `channel`, proving `secret`.
+    async fn prove_as(
+        replica: &Replica,
+        peer: &PeerConfig,
+        channel: Channel,
+        secret: &SecretKey,
+    ) -> Result<Session, LinkError> {
+        let nonce = replica.random::<32>();
+        versioned_handshake(
+            channel,
+            &replica.charter,
+            secret,
+            nonce,
+            peer.key,
+            &replica.config.protocol_versions,
+        )
+        .await
     }
 
     fn request<T>(&self, message: T) -> Result<Request<T>, LinkError> {

@@ -429,6 +429,11 @@ pub struct Replica {
     pub charter: Arc<Charter>,
     /// This node's key (handshakes).
     secret: SecretKey,
+    /// The key this node acts under once the succession of its key is in effect, if the
+    /// operator drew it (`node.key.next`): a link dials with it when a peer refuses this
+    /// node's key, which the peer's views retired before this node's own fold the succession
+    /// (whose endorsements may have to come from that very peer).
+    successor: Mutex<Option<Arc<SecretKey>>>,
     /// Where events live.
     pub store: Arc<dyn EventStore>,
     /// The node behind.
@@ -575,6 +580,7 @@ impl Replica {
             environment,
             charter,
             secret,
+            successor: Mutex::new(None),
             store,
             host,
             config,
@@ -644,6 +650,18 @@ impl Replica {
 
     pub(crate) fn secret(&self) -> &SecretKey {
         &self.secret
+    }
+
+    /// Gives this node the key it acts under once the succession of its key is in effect
+    /// (`maillage key new` drew it): links dial with it where a peer no longer admits this
+    /// node's key ([`crate::PeerClient::connect`]). It signs nothing else.
+    pub fn set_successor(&self, secret: SecretKey) {
+        *lock(&self.successor) = Some(Arc::new(secret));
+    }
+
+    /// The successor key [`Replica::set_successor`] gave, if any.
+    pub(crate) fn successor(&self) -> Option<Arc<SecretKey>> {
+        lock(&self.successor).clone()
     }
 
     pub(crate) fn host(&self) -> &Arc<dyn Host> {
