@@ -2209,6 +2209,71 @@ fn admission_then_transfer() -> History {
     )
 }
 
+fn stop_after_late_deps() -> History {
+    use pb::amendment_proposed::Change as C;
+    const OUEST: &str = "hub-ouest";
+    let mut b = Builder::new();
+    b.add_signer(OUEST);
+    let hinaura = Builder::hub(HINAURA);
+    b.sign(
+        SUD,
+        propose(
+            1,
+            admit(OUEST, pb::Role::Hub, &["29", "35"]),
+            "nouveau hub en Bretagne",
+        ),
+        APPLIED,
+        "threshold 1: the proposal admits the hub",
+    );
+    let kept = b.sign(
+        HINAURA,
+        Body::VoucherBatchIssued(batch("69-2026-CAF-01", 2)),
+        APPLIED,
+        "Hinaura's last event that counts",
+    );
+    for id in ["69-2026-CAF-02", "69-2026-CAF-03"] {
+        b.sign(
+            HINAURA,
+            Body::VoucherBatchIssued(batch(id, 2)),
+            APPLIED,
+            "past the stop to come",
+        );
+        // Applied when signed; once the removal below is in effect, never counts.
+        let last = b.cases.len() - 1;
+        b.cases[last].1 = NOT_APPLIED.into();
+    }
+    b.sign(
+        OUEST,
+        Body::VoucherBatchIssued(batch("29-2026-CAF-01", 2)),
+        APPLIED,
+        "its deps name Hinaura's seq 3, past the stop: they count as naming seq 1, whether it arrives before the stop or after",
+    );
+    b.sign_with(
+        SUD,
+        propose(
+            2,
+            C::Remove(pb::MemberRemoved {
+                member: hinaura.0.to_vec(),
+                last_seq: 1,
+            }),
+            "fin du financement",
+        ),
+        vec![kept.as_ref()],
+        APPLIED,
+        "Hinaura removed after its seq 1, by a proposal without the batch above in its past",
+    );
+    let mut history = b.finish(
+        "stop-after-late-deps",
+        "An event naming a stopped key's events past its last seq gets the same verdict whether it arrived before the stop or after (§1b).",
+        vec![],
+        2,
+    );
+    // The batch that names seq 3 waits for it, then the removal comes into effect before
+    // Hinaura's seq 2 and 3 arrive (never applied then): folded again with the stop first.
+    history.orders.push(vec![1, 0, 4, 5, 2, 3]);
+    history
+}
+
 fn generate() -> HistoryFile {
     HistoryFile {
         format: FORMAT.into(),
@@ -2222,6 +2287,7 @@ fn generate() -> HistoryFile {
             concurrency(),
             amendment_rules(),
             admission_then_transfer(),
+            stop_after_late_deps(),
         ],
     }
 }

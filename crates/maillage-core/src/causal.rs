@@ -238,7 +238,12 @@ impl CausalIndex {
     }
 
     /// Adds a member's feed (a key an amendment admitted): its index.
-    pub fn add_member(&mut self, key: HubId) -> u32 {
+    ///
+    /// `frozen`: the last seq of its feed that counts, if a fork or an amendment set one
+    /// before the key was admitted here. It is set before the events that named the key while
+    /// it was a stranger are routed again, so that a dep past it counts as naming it (as it
+    /// does for an event arriving later).
+    pub fn add_member(&mut self, key: HubId, frozen: Option<u64>) -> u32 {
         if let Some(index) = self.members.index(&key) {
             return index;
         }
@@ -246,6 +251,9 @@ impl CausalIndex {
         let index = members.push(key);
         self.members = Arc::new(members);
         self.feeds.resize_with(self.members.len(), Feed::default);
+        if let Some(valid) = frozen {
+            self.frozen.insert(index, valid);
+        }
         // Events that named this key while it was a stranger wait for its events now.
         let strangers: Vec<(u32, u64)> = self
             .waiting
@@ -276,6 +284,21 @@ impl CausalIndex {
             Some(feed) => self.frozen.insert(feed, valid_until) != Some(valid_until),
             None => false,
         }
+    }
+
+    /// Whether events wait here for an event of `author`'s frozen feed past its last valid
+    /// one: they were offered before the freeze, which they would count as naming that last
+    /// valid event had it been set first, and no event wakes them any more (the feed's later
+    /// events are never applied). The views must be folded again with the freeze set first.
+    pub fn stranded(&self, author: &HubId) -> bool {
+        let Some(feed) = self.members.index(author) else {
+            return false;
+        };
+        let Some(valid) = self.frozen.get(&feed).copied() else {
+            return false;
+        };
+        self.waiting
+            .any_key(|(missing, seq)| *missing == feed && *seq > valid)
     }
 
     /// The last valid seq of a frozen feed.

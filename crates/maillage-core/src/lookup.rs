@@ -86,6 +86,11 @@ impl<K: Hash + Eq, V> LookupMap<K, V> {
     pub fn reserve(&mut self, additional: usize) {
         self.0.reserve(additional);
     }
+
+    /// Whether some key satisfies `f`: an answer the map's order cannot change.
+    pub fn any_key(&self, f: impl FnMut(&K) -> bool) -> bool {
+        self.0.keys().any(f)
+    }
 }
 
 impl<K: Hash + Eq + Ord, V> LookupMap<K, V> {

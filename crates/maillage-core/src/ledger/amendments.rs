@@ -233,9 +233,17 @@ impl Ledger {
     /// The freeze a key's feed gets: a cut wins over a fork (it was decided knowing of the
     /// fork, or cuts earlier); a fork alone freezes before its position.
     pub(super) fn apply_freeze(&mut self, key: HubId) {
+        if let Some(valid) = self.freeze_of(key) {
+            self.s.causal.freeze(key, valid);
+        }
+    }
+
+    /// The last seq of a key's feed that counts, from its fork and its stop (see
+    /// [`Ledger::apply_freeze`]).
+    fn freeze_of(&self, key: HubId) -> Option<u64> {
         let fork = self.s.forks.get(&key).copied();
         let cut = self.s.cuts.get(&key).copied();
-        let valid = match (fork, cut) {
+        match (fork, cut) {
             (
                 _,
                 Some(Cut {
@@ -247,9 +255,6 @@ impl Ledger {
             (Some(fork), None) => Some(fork),
             (None, Some(cut)) => Some(cut.last_seq),
             (None, None) => None,
-        };
-        if let Some(valid) = valid {
-            self.s.causal.freeze(key, valid);
         }
     }
 
@@ -469,7 +474,9 @@ impl Ledger {
     pub(super) fn settle_enacted(&mut self) {
         for key in std::mem::take(&mut self.s.enacted) {
             if self.s.added_keys.contains(&key) {
-                let index = self.s.causal.add_member(key);
+                // A fork or a stop set before the key was admitted here (a fold with the stops
+                // set first) holds from its first event on.
+                let index = self.s.causal.add_member(key, self.freeze_of(key));
                 debug_assert_eq!(self.members.index(&key), Some(index));
                 self.members = self.s.causal.members().clone();
             }
@@ -478,9 +485,11 @@ impl Ledger {
             if let Some(cut) = self.s.cuts.get(&key).copied() {
                 let applied = self.s.causal.applied().get(&key).copied().unwrap_or(0);
                 // Events past the stop were applied, or a fork's freeze moved to the branch
-                // that stands: pasts computed with the old freeze must be computed again.
+                // that stands, or events wait for the key's events past the stop (they would
+                // count as naming its last seq had the stop come first): pasts computed with
+                // the old freeze must be computed again.
                 let moved = before.is_some_and(|b| Some(b) != self.s.causal.frozen_at(&key));
-                if applied > cut.last_seq || moved {
+                if applied > cut.last_seq || moved || self.s.causal.stranded(&key) {
                     self.s.needs_refold = true;
                 }
             }
