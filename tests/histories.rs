@@ -2274,6 +2274,124 @@ fn stop_after_late_deps() -> History {
     history
 }
 
+fn stop_before_first_event() -> History {
+    use pb::amendment_proposed::Change as C;
+    const OUEST: &str = "hub-ouest";
+    let mut b = Builder::new();
+    b.add_signer(OUEST);
+    let ouest = Builder::hub(OUEST);
+    b.sign(
+        SUD,
+        propose(
+            1,
+            admit(OUEST, pb::Role::Hub, &["29", "35"]),
+            "nouveau hub en Bretagne",
+        ),
+        APPLIED,
+        "threshold 1: the proposal admits the hub",
+    );
+    b.sign(
+        OUEST,
+        Body::VoucherBatchIssued(batch("29-2026-CAF-01", 2)),
+        APPLIED,
+        "the admitted hub's first event, past the stop to come",
+    );
+    let last = b.cases.len() - 1;
+    b.cases[last].1 = NOT_APPLIED.into();
+    b.sign(
+        HINAURA,
+        Body::VoucherBatchIssued(batch("69-2026-CAF-01", 2)),
+        APPLIED,
+        "its deps name the admitted hub's seq 1, past the stop at 0: they count as naming nothing, whether it arrives before the admission, between it and the stop, or after",
+    );
+    b.sign_with(
+        SUD,
+        propose(
+            2,
+            C::Remove(pb::MemberRemoved {
+                member: ouest.0.to_vec(),
+                last_seq: 0,
+            }),
+            "admission par erreur",
+        ),
+        vec![],
+        APPLIED,
+        "the hub removed before its first event, by a proposal without the batches in its past",
+    );
+    let mut history = b.finish(
+        "stop-before-first-event",
+        "An event naming an event of a hub removed before its first event gets the same verdict in every order (§1b).",
+        vec![],
+        2,
+    );
+    // The batch that names the admitted hub waits for it as a stranger's event, then for its
+    // seq 1 once it is admitted, then the removal comes into effect.
+    history.orders.push(vec![2, 1, 0, 3]);
+    history
+}
+
+fn stop_with_waiting_events() -> History {
+    use pb::amendment_proposed::Change as C;
+    const OUEST: &str = "hub-ouest";
+    let mut b = Builder::new();
+    b.add_signer(OUEST);
+    let hinaura = Builder::hub(HINAURA);
+    b.sign(
+        SUD,
+        propose(
+            1,
+            admit(OUEST, pb::Role::Hub, &["29", "35"]),
+            "nouveau hub en Bretagne",
+        ),
+        APPLIED,
+        "threshold 1: the proposal admits the hub",
+    );
+    let kept = b.sign(
+        HINAURA,
+        Body::VoucherBatchIssued(batch("69-2026-CAF-01", 2)),
+        APPLIED,
+        "Hinaura's last event that counts",
+    );
+    b.sign(
+        OUEST,
+        Body::VoucherBatchIssued(batch("29-2026-CAF-01", 2)),
+        APPLIED,
+        "an event Hinaura's seq 2 names",
+    );
+    b.sign(
+        HINAURA,
+        Body::VoucherBatchIssued(batch("69-2026-CAF-02", 2)),
+        APPLIED,
+        "past the stop to come: never applied, even when it waited for its deps as the stop came",
+    );
+    let last = b.cases.len() - 1;
+    b.cases[last].1 = NOT_APPLIED.into();
+    b.sign_with(
+        SUD,
+        propose(
+            2,
+            C::Remove(pb::MemberRemoved {
+                member: hinaura.0.to_vec(),
+                last_seq: 1,
+            }),
+            "fin du financement",
+        ),
+        vec![kept.as_ref()],
+        APPLIED,
+        "Hinaura removed after its seq 1",
+    );
+    let mut history = b.finish(
+        "stop-with-waiting-events",
+        "An event past a stop that waits for a dep when the stop comes into effect is never applied, as one arriving after the stop (§1b).",
+        vec![],
+        2,
+    );
+    // Hinaura's seq 2 waits for the admitted hub's batch; the removal comes into effect; the
+    // batch arrives.
+    history.orders.push(vec![0, 1, 3, 4, 2]);
+    history
+}
+
 fn generate() -> HistoryFile {
     HistoryFile {
         format: FORMAT.into(),
@@ -2288,6 +2406,8 @@ fn generate() -> HistoryFile {
             amendment_rules(),
             admission_then_transfer(),
             stop_after_late_deps(),
+            stop_before_first_event(),
+            stop_with_waiting_events(),
         ],
     }
 }

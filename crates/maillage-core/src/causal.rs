@@ -242,10 +242,12 @@ impl CausalIndex {
     /// `frozen`: the last seq of its feed that counts, if a fork or an amendment set one
     /// before the key was admitted here. It is set before the events that named the key while
     /// it was a stranger are routed again, so that a dep past it counts as naming it (as it
-    /// does for an event arriving later).
-    pub fn add_member(&mut self, key: HubId, frozen: Option<u64>) -> u32 {
+    /// does for an event arriving later). Returns the key's index and the waiting events that
+    /// need nothing more (their dep on the key counts as naming nothing: its feed stops before
+    /// its first event): taken out of the buffer, for the caller to offer again.
+    pub fn add_member(&mut self, key: HubId, frozen: Option<u64>) -> (u32, Vec<VerifiedEvent>) {
         if let Some(index) = self.members.index(&key) {
-            return index;
+            return (index, Vec::new());
         }
         let mut members = (*self.members).clone();
         let index = members.push(key);
@@ -262,17 +264,19 @@ impl CausalIndex {
             .filter(|(missing, _)| missing.0 == STRANGER)
             .map(|(missing, _)| *missing)
             .collect();
+        let mut ready = Vec::new();
         for missing in strangers {
             for waiter in self.waiting.remove(&missing).unwrap_or_default() {
-                let next = match self.pending.get(&waiter) {
-                    // The new feed has nothing applied: a dep on it is missing.
-                    Some(event) => self.missing(waiter.0, event).unwrap_or((index, 1)),
-                    None => continue,
+                let Some(event) = self.pending.get(&waiter) else {
+                    continue;
                 };
-                self.waiting.entry(next).or_default().push(waiter);
+                match self.missing(waiter.0, event) {
+                    Some(next) => self.waiting.entry(next).or_default().push(waiter),
+                    None => ready.extend(self.pending.remove(&waiter)),
+                }
             }
         }
-        index
+        (index, ready)
     }
 
     /// Freezes `author`'s feed at `valid_until` (a fork at `valid_until + 1`): deps naming
@@ -280,10 +284,18 @@ impl CausalIndex {
     /// offering events that may name the feed: pasts already computed are not revised.
     /// Returns whether anything changed.
     pub fn freeze(&mut self, author: HubId, valid_until: u64) -> bool {
-        match self.members.index(&author) {
-            Some(feed) => self.frozen.insert(feed, valid_until) != Some(valid_until),
-            None => false,
+        let Some(feed) = self.members.index(&author) else {
+            return false;
+        };
+        // Its events past the freeze that wait here are never applied, as they would be
+        // refused arriving now (`Offer::Frozen`): whatever they waited for may still come.
+        let past: Vec<(u32, u64)> = self
+            .pending
+            .collect_sorted(|(at, _)| (at.0 == feed && at.1 > valid_until).then_some(*at));
+        for at in past {
+            self.pending.remove(&at);
         }
+        self.frozen.insert(feed, valid_until) != Some(valid_until)
     }
 
     /// Whether events wait here for an event of `author`'s frozen feed past its last valid
@@ -297,8 +309,9 @@ impl CausalIndex {
         let Some(valid) = self.frozen.get(&feed).copied() else {
             return false;
         };
-        self.waiting
-            .any_key(|(missing, seq)| *missing == feed && *seq > valid)
+        self.waiting.any(|(missing, seq), waiters| {
+            *missing == feed && *seq > valid && waiters.iter().any(|w| self.pending.contains_key(w))
+        })
     }
 
     /// The last valid seq of a frozen feed.

@@ -194,6 +194,9 @@ fn fold(
             Err(e) => Err(format!("{name}: event {i} does not verify: {e}")),
         }
     };
+    // Deferred events are offered again when a key joined these views (only then can theirs
+    // be known).
+    let mut known = ledger.members_known();
     for &i in order {
         let slot = seen
             .get_mut(i)
@@ -207,6 +210,11 @@ fn fold(
         }
         let mut progress = true;
         while progress && !deferred.is_empty() {
+            let now = ledger.members_known();
+            if now == known {
+                break;
+            }
+            known = now;
             progress = false;
             for j in std::mem::take(&mut deferred) {
                 if offer(&mut ledger, j)? {

@@ -87,9 +87,9 @@ impl<K: Hash + Eq, V> LookupMap<K, V> {
         self.0.reserve(additional);
     }
 
-    /// Whether some key satisfies `f`: an answer the map's order cannot change.
-    pub fn any_key(&self, f: impl FnMut(&K) -> bool) -> bool {
-        self.0.keys().any(f)
+    /// Whether some entry satisfies `f`: an answer the map's order cannot change.
+    pub fn any(&self, mut f: impl FnMut(&K, &V) -> bool) -> bool {
+        self.0.iter().any(|(k, v)| f(k, v))
     }
 }
 

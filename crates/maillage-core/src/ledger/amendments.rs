@@ -164,6 +164,12 @@ impl Ledger {
             .unwrap_or_else(|| Arc::new(Membership::founding(&self.charter)))
     }
 
+    /// How many keys these views number (founding members, then every key an amendment
+    /// brought in): it only grows, and an event of a key they do not number waits for it to.
+    pub fn members_known(&self) -> usize {
+        self.members.len()
+    }
+
     /// The membership in effect at the head of these views (every applied event known).
     pub fn membership(&self) -> Arc<Membership> {
         self.s
@@ -472,13 +478,14 @@ impl Ledger {
     /// The keys amendments brought in join the causal index and every stopped key is
     /// frozen; events already applied past a stop ask for a new fold.
     pub(super) fn settle_enacted(&mut self) {
+        let mut ready = Vec::new();
         for key in std::mem::take(&mut self.s.enacted) {
             if self.s.added_keys.contains(&key) {
                 // A fork or a stop set before the key was admitted here (a fold with the stops
                 // set first) holds from its first event on.
-                let index = self.s.causal.add_member(key, self.freeze_of(key));
+                let (index, waited) = self.s.causal.add_member(key, self.freeze_of(key));
                 debug_assert_eq!(self.members.index(&key), Some(index));
-                self.members = self.s.causal.members().clone();
+                ready.extend(waited);
             }
             let before = self.s.causal.frozen_at(&key);
             self.apply_freeze(key);
@@ -493,6 +500,15 @@ impl Ledger {
                     self.s.needs_refold = true;
                 }
             }
+        }
+        // The rules numbered the keys as they were enacted, in this order (several may join in
+        // one run of events): the index now numbers them alike.
+        debug_assert_eq!(self.members.len(), self.s.causal.members().len());
+        self.members = self.s.causal.members().clone();
+        // Events whose dep on a key just admitted counts as naming nothing (the key stops
+        // before its first event) are applied now, as they would be arriving after it.
+        for event in ready {
+            self.offer(event);
         }
     }
 

@@ -76,8 +76,10 @@ pub const REFERRAL_DAYS_DEFAULT: i32 = 30;
 /// First bytes of a view snapshot (bump the version when `State` changes shape, or when a fix
 /// changes what folding the same events gives: views saved before it are folded again from the
 /// store on first open). 7: a key an amendment admits is numbered as the amendment takes
-/// effect, so a transfer to it waiting for the admission is no longer refused.
-pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS7\n";
+/// effect, so a transfer to it waiting for the admission is no longer refused. 8: a stop holds
+/// for events that waited when it came (a stopped key's own events past it are not applied,
+/// deps on them count as naming its last seq).
+pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS8\n";
 
 /// The folded state of every feed. Cloning copies the views (a running node lends its views
 /// to the commands it runs; the CSV export takes a copy so replication goes on meanwhile).
