@@ -58,7 +58,7 @@ pub const NAMES: [&str; 6] = [
 pub const SERVICE: &str = "Aide aux démarches administratives";
 
 /// Hub `i`'s name: the six named hubs, then "Hub 7", "Hub 8"…
-fn name_of(i: usize) -> String {
+pub fn name_of(i: usize) -> String {
     NAMES
         .get(i)
         .map_or_else(|| format!("Hub {}", i + 1), |n| (*n).to_owned())
@@ -122,6 +122,29 @@ impl World {
             feeds: BTreeMap::new(),
             authored: Vec::new(),
         }
+    }
+
+    /// A key the charter does not name signs from now on (a hub an amendment admits, a
+    /// successor key), under `name` with `territories`; its events need the amendment in
+    /// their past. Returns its index.
+    pub fn add_signer(&mut self, key: SecretKey, name: &str, territories: Vec<String>) -> usize {
+        let id = key.hub_id();
+        let writer = FeedWriter::new(
+            key,
+            self.charter.federation_id(),
+            None,
+            0,
+            MAX_AHEAD_MS_DEFAULT,
+        );
+        self.hubs.push(Hub {
+            id,
+            name: name.to_owned(),
+            territories,
+            writer,
+            known: BTreeMap::new(),
+            wall_ms: T0_MS,
+        });
+        self.hubs.len() - 1
     }
 
     /// Hub `h` authors an event with deps on every other feed it knows.
