@@ -342,6 +342,29 @@ pub fn key(data_dir: &DataDir, command: crate::command::KeyCommand) -> Result<Ex
     }
 }
 
+/// Gives a serving node's replica the key `maillage key new` drew (`node.key.next`), if any:
+/// links dial with it where a peer's views put the succession of this node's key in effect
+/// before this node's own do. A damaged file stops no node: it serves under its key and says
+/// why the next one is not used.
+pub fn give_next_key(replica: &maillage_sync::Replica, data_dir: &DataDir) {
+    let next = data_dir.next_key_path();
+    if !next.exists() {
+        return;
+    }
+    match maillage_app::datadir::read_secret(&next) {
+        Ok(successor) => {
+            tracing::info!(next = %successor.hub_id().short(), "next key found (node.key.next): links dial with it where a peer no longer admits this node's key");
+            replica.set_successor(successor);
+        }
+        Err(error) => {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "next key unreadable: links dial with this node's key only"
+            )
+        }
+    }
+}
+
 /// `maillage log repair`: rewrites a stopped node's data file with only its valid frames.
 pub fn repair_store(data_dir: &DataDir) -> Result<ExitCode> {
     data_dir.require_initialised()?;

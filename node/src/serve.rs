@@ -475,25 +475,7 @@ pub async fn run(
             ..ReplicaConfig::default()
         },
     );
-    // A key drawn for the succession of this node's key: links dial with it where a peer's
-    // views put the succession in effect before this node's own do.
-    let next = node.data_dir.next_key_path();
-    if next.exists() {
-        // A damaged file stops no node: it serves under its key, and says why the next one
-        // is not used.
-        match maillage_app::datadir::read_secret(&next) {
-            Ok(successor) => {
-                tracing::info!(next = %successor.hub_id().short(), "next key found (node.key.next): links dial with it where a peer no longer admits this node's key");
-                replica.set_successor(successor);
-            }
-            Err(error) => {
-                tracing::warn!(
-                    error = format!("{error:#}"),
-                    "next key unreadable: links dial with this node's key only"
-                )
-            }
-        }
-    }
+    crate::init::give_next_key(&replica, &node.data_dir);
     let peers = peer_configs(&config)?;
     let http_listener = match config.http_address() {
         Some(address) => Some(tokio::net::TcpListener::bind(address).await.with_context(|| {
