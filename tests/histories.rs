@@ -2209,12 +2209,13 @@ fn admission_then_transfer() -> History {
     )
 }
 
-fn stop_after_late_deps() -> History {
-    use pb::amendment_proposed::Change as C;
-    const OUEST: &str = "hub-ouest";
+/// Hub Ouest, which the stop histories admit first.
+const OUEST: &str = "hub-ouest";
+
+/// A builder whose first event (Hub du Sud's, at threshold 1) admits Hub Ouest (29, 35).
+fn with_ouest_admitted() -> Builder {
     let mut b = Builder::new();
     b.add_signer(OUEST);
-    let hinaura = Builder::hub(HINAURA);
     b.sign(
         SUD,
         propose(
@@ -2225,6 +2226,34 @@ fn stop_after_late_deps() -> History {
         APPLIED,
         "threshold 1: the proposal admits the hub",
     );
+    b
+}
+
+/// Amendment 2 of a stop history: `member` removed after `last_seq`.
+fn second_removal(member: HubId, last_seq: u64, reason: &str) -> Body {
+    let change = pb::amendment_proposed::Change::Remove(pb::MemberRemoved {
+        member: member.0.to_vec(),
+        last_seq,
+    });
+    propose(2, change, reason)
+}
+
+/// A batch of `who` past a stop signed later: applied when signed, never once the stop is in
+/// effect (the verdict the history expects).
+fn past_the_stop(b: &mut Builder, who: &'static str, batch_id: &str, note: &str) {
+    b.sign(
+        who,
+        Body::VoucherBatchIssued(batch(batch_id, 2)),
+        APPLIED,
+        note,
+    );
+    let last = b.cases.len() - 1;
+    b.cases[last].1 = NOT_APPLIED.into();
+}
+
+fn stop_after_late_deps() -> History {
+    let mut b = with_ouest_admitted();
+    let hinaura = Builder::hub(HINAURA);
     let kept = b.sign(
         HINAURA,
         Body::VoucherBatchIssued(batch("69-2026-CAF-01", 2)),
@@ -2232,15 +2261,7 @@ fn stop_after_late_deps() -> History {
         "Hinaura's last event that counts",
     );
     for id in ["69-2026-CAF-02", "69-2026-CAF-03"] {
-        b.sign(
-            HINAURA,
-            Body::VoucherBatchIssued(batch(id, 2)),
-            APPLIED,
-            "past the stop to come",
-        );
-        // Applied when signed; once the removal below is in effect, never counts.
-        let last = b.cases.len() - 1;
-        b.cases[last].1 = NOT_APPLIED.into();
+        past_the_stop(&mut b, HINAURA, id, "past the stop to come");
     }
     b.sign(
         OUEST,
@@ -2250,14 +2271,7 @@ fn stop_after_late_deps() -> History {
     );
     b.sign_with(
         SUD,
-        propose(
-            2,
-            C::Remove(pb::MemberRemoved {
-                member: hinaura.0.to_vec(),
-                last_seq: 1,
-            }),
-            "fin du financement",
-        ),
+        second_removal(hinaura, 1, "fin du financement"),
         vec![kept.as_ref()],
         APPLIED,
         "Hinaura removed after its seq 1, by a proposal without the batch above in its past",
@@ -2275,29 +2289,14 @@ fn stop_after_late_deps() -> History {
 }
 
 fn stop_before_first_event() -> History {
-    use pb::amendment_proposed::Change as C;
-    const OUEST: &str = "hub-ouest";
-    let mut b = Builder::new();
-    b.add_signer(OUEST);
+    let mut b = with_ouest_admitted();
     let ouest = Builder::hub(OUEST);
-    b.sign(
-        SUD,
-        propose(
-            1,
-            admit(OUEST, pb::Role::Hub, &["29", "35"]),
-            "nouveau hub en Bretagne",
-        ),
-        APPLIED,
-        "threshold 1: the proposal admits the hub",
-    );
-    b.sign(
+    past_the_stop(
+        &mut b,
         OUEST,
-        Body::VoucherBatchIssued(batch("29-2026-CAF-01", 2)),
-        APPLIED,
+        "29-2026-CAF-01",
         "the admitted hub's first event, past the stop to come",
     );
-    let last = b.cases.len() - 1;
-    b.cases[last].1 = NOT_APPLIED.into();
     b.sign(
         HINAURA,
         Body::VoucherBatchIssued(batch("69-2026-CAF-01", 2)),
@@ -2306,14 +2305,7 @@ fn stop_before_first_event() -> History {
     );
     b.sign_with(
         SUD,
-        propose(
-            2,
-            C::Remove(pb::MemberRemoved {
-                member: ouest.0.to_vec(),
-                last_seq: 0,
-            }),
-            "admission par erreur",
-        ),
+        second_removal(ouest, 0, "admission par erreur"),
         vec![],
         APPLIED,
         "the hub removed before its first event, by a proposal without the batches in its past",
@@ -2331,21 +2323,8 @@ fn stop_before_first_event() -> History {
 }
 
 fn stop_with_waiting_events() -> History {
-    use pb::amendment_proposed::Change as C;
-    const OUEST: &str = "hub-ouest";
-    let mut b = Builder::new();
-    b.add_signer(OUEST);
+    let mut b = with_ouest_admitted();
     let hinaura = Builder::hub(HINAURA);
-    b.sign(
-        SUD,
-        propose(
-            1,
-            admit(OUEST, pb::Role::Hub, &["29", "35"]),
-            "nouveau hub en Bretagne",
-        ),
-        APPLIED,
-        "threshold 1: the proposal admits the hub",
-    );
     let kept = b.sign(
         HINAURA,
         Body::VoucherBatchIssued(batch("69-2026-CAF-01", 2)),
@@ -2358,24 +2337,15 @@ fn stop_with_waiting_events() -> History {
         APPLIED,
         "an event Hinaura's seq 2 names",
     );
-    b.sign(
+    past_the_stop(
+        &mut b,
         HINAURA,
-        Body::VoucherBatchIssued(batch("69-2026-CAF-02", 2)),
-        APPLIED,
+        "69-2026-CAF-02",
         "past the stop to come: never applied, even when it waited for its deps as the stop came",
     );
-    let last = b.cases.len() - 1;
-    b.cases[last].1 = NOT_APPLIED.into();
     b.sign_with(
         SUD,
-        propose(
-            2,
-            C::Remove(pb::MemberRemoved {
-                member: hinaura.0.to_vec(),
-                last_seq: 1,
-            }),
-            "fin du financement",
-        ),
+        second_removal(hinaura, 1, "fin du financement"),
         vec![kept.as_ref()],
         APPLIED,
         "Hinaura removed after its seq 1",
