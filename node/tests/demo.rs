@@ -11,7 +11,7 @@ mod common;
 #[path = "common/served.rs"]
 mod served;
 
-use common::{json, maillage, ok, on};
+use common::{json, maillage, ok, on, wait_live};
 
 #[test]
 fn the_demo_plays_its_story_on_four_nodes_and_ends_on_one_digest() {
@@ -181,7 +181,7 @@ fn the_demo_federation_runs_until_ctrl_c_and_answers_the_commands_it_prints() {
         served::sample(&metrics, "maillage_events_stored").unwrap() > 120.0,
         "{metrics}"
     );
-    let status = json(&on(&root, "anct-observer", &["status", "--json"]));
+    let status = wait_live(&root, "anct-observer", 3);
     let peers = status["peers"].as_array().unwrap();
     assert_eq!(peers.len(), 3, "{status}");
     assert!(peers.iter().all(|p| p["state"] == "live"), "{status}");

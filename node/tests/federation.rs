@@ -17,7 +17,7 @@ mod common;
 #[path = "common/served.rs"]
 mod served;
 
-use common::{hand_out, issue_caf_batch, json, maillage, ok, on, venues_file};
+use common::{hand_out, issue_caf_batch, json, maillage, ok, on, venues_file, wait_live};
 use served::{Served, federation, free_port, lyon_venue};
 
 /// The digest of each node, polled until all agree and cover `events` events (or panic with
@@ -135,7 +135,7 @@ fn three_hubs_and_an_observer_converge_and_survive_a_sigkill() {
     );
 
     // Peers are live and lag nothing.
-    let status = json(&on(dir, "anct", &["status", "--json"]));
+    let status = wait_live(dir, "anct", 2);
     let peers = status["peers"].as_array().unwrap();
     assert_eq!(
         peers.iter().filter(|p| p["state"] == "live").count(),
@@ -590,7 +590,7 @@ fn hubs_replicate_over_tls_and_refuse_a_plaintext_peer() {
 
     let digest = converge(dir, &["sud", "anct"], 646, Duration::from_secs(60));
     assert!(!digest.is_empty());
-    let status = json(&on(dir, "anct", &["status", "--json"]));
+    let status = wait_live(dir, "anct", 1);
     let link = status["peers"]
         .as_array()
         .unwrap()

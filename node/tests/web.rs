@@ -282,8 +282,20 @@ fn metrics_dashboard_federation_and_venue_search_over_http() {
     let charente_http = charente.http().unwrap();
     assert_ne!(sud_http, charente_http);
 
-    // /metrics of the observer: everything it holds came from its peers.
-    let metrics = wait_for_sample(&anct_http, "maillage_events_replicated_total", total as f64);
+    // /metrics of the observer: everything it holds came from its peers. A link turns live
+    // when its own catch-up ends, which may come after the other link brought every event.
+    wait_for_sample(&anct_http, "maillage_events_replicated_total", total as f64);
+    let mut metrics = String::new();
+    for (node, name) in [("sud", "Hub du Sud"), ("charente", "Charente numérique")] {
+        let peer = on(dir, node, &["id"]).trim()[..8].to_owned();
+        metrics = wait_for_sample(
+            &anct_http,
+            &format!(
+                "maillage_peer_state{{peer=\"{peer}\",name=\"{name}\",direction=\"outbound\",state=\"live\"}}"
+            ),
+            1.0,
+        );
+    }
     let page = get(&anct_http, "/metrics");
     assert_eq!(page.status, 200);
     // The Prometheus text format unless OpenMetrics is asked for (node/tests/service.rs).

@@ -155,3 +155,26 @@ pub fn hand_out(dir: &Path, node: &str, carnet: &str, person: &str) -> String {
         ],
     )
 }
+
+/// `node`'s `status --json`, polled until `count` of its peer links are live (a link turns
+/// live when its own catch-up ends, which may come after another link brought every event).
+pub fn wait_live(dir: &Path, node: &str, count: usize) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let status = json(&on(dir, node, &["status", "--json"]));
+        let live = status["peers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["state"] == "live")
+            .count();
+        if live >= count {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{node}: {live} links live, not {count}, after 30 s: {status}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
