@@ -141,13 +141,27 @@ impl Builder {
         expect: &str,
         note: &str,
     ) -> VerifiedEvent {
+        let event = self.sign_unfolded(who, body, deps);
+        self.fold(event, expect, note)
+    }
+
+    /// Signs `body` as `who` with `deps`, without folding it.
+    fn sign_unfolded(
+        &mut self,
+        who: &'static str,
+        body: Body,
+        deps: Vec<EventRef>,
+    ) -> VerifiedEvent {
         self.wall_ms += 60_000;
-        let event = self
-            .writers
+        self.writers
             .get_mut(who)
             .unwrap()
             .next(body, deps, self.wall_ms)
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Folds an event signed by [`Builder::sign_unfolded`], checks `expect`.
+    fn fold(&mut self, event: VerifiedEvent, expect: &str, note: &str) -> VerifiedEvent {
         if self.ledger.offer(event.clone()) == maillage_core::causal::Offer::Stranger {
             self.strangers.push(event.clone());
         } else {
@@ -2362,6 +2376,128 @@ fn stop_with_waiting_events() -> History {
     history
 }
 
+/// A builder where Hub du Sud's proposal for amendment 1 (`change`, on no past) is in effect,
+/// then Hinaura's concurrent one (`rival`, on no past either) too, with a smaller event id:
+/// wherever both are in the past, Hinaura's holds number 1 (§1b). The reason of Hinaura's
+/// proposal is the first that gives it the smaller id.
+fn losing_to_a_concurrent_proposal(
+    setup: fn() -> Builder,
+    (change, reason, note): (pb::amendment_proposed::Change, &str, &str),
+    rival: pb::amendment_proposed::Change,
+) -> (Builder, VerifiedEvent, VerifiedEvent) {
+    for attempt in 1.. {
+        let mut b = setup();
+        let lost = b.sign_with(
+            SUD,
+            propose(1, change.clone(), reason),
+            vec![],
+            APPLIED,
+            note,
+        );
+        let rival = propose(
+            1,
+            rival.clone(),
+            &format!("proposition concurrente ({attempt})"),
+        );
+        let won = b.sign_unfolded(HINAURA, rival, vec![]);
+        if won.id < lost.id {
+            let won = b.fold(
+                won,
+                APPLIED,
+                "a concurrent proposal for amendment 1 (threshold 1: in effect alone), with the smaller id: it holds number 1 wherever both are in the past",
+            );
+            return (b, lost, won);
+        }
+    }
+    unreachable!()
+}
+
+fn competing_stop() -> History {
+    let hinaura = Builder::hub(HINAURA);
+    let remove = pb::amendment_proposed::Change::Remove(pb::MemberRemoved {
+        member: hinaura.0.to_vec(),
+        last_seq: 1,
+    });
+    let raise = pb::amendment_proposed::Change::Threshold(pb::ThresholdChanged { threshold: 2 });
+    let (mut b, lost, won) = losing_to_a_concurrent_proposal(
+        Builder::new,
+        (
+            remove,
+            "fin du financement",
+            "Hinaura removed after its seq 1, on no past",
+        ),
+        raise,
+    );
+    // The views say the removal is in force though not in effect at their head.
+    let amendments = b.ledger.amendments();
+    let view = |id| amendments.iter().find(|a| a.proposal == id).unwrap();
+    assert!(!view(lost.id).in_effect && view(lost.id).in_force);
+    assert!(view(won.id).in_effect && view(won.id).in_force);
+    b.sign(
+        HINAURA,
+        Body::VoucherBatchIssued(batch("69-2026-CAF-01", 2)),
+        NOT_APPLIED,
+        "past the stop of a removal that lost its number: the stop holds all the same, whichever proposal came first",
+    );
+    b.sign(
+        SUD,
+        Body::VoucherBatchIssued(batch("13-2026-CAF-01", 2)),
+        APPLIED,
+        "both proposals in its past: the threshold amendment holds number 1",
+    );
+    b.finish(
+        "competing-stop",
+        "A removal in effect alone, then a concurrent proposal for its number with a smaller id: the stop holds for good in every order (§1b).",
+        vec![],
+        3,
+    )
+}
+
+fn competing_admission() -> History {
+    const EST: &str = "hub-est";
+    let (mut b, lost, won) = losing_to_a_concurrent_proposal(
+        || {
+            let mut b = Builder::new();
+            b.add_signer(OUEST);
+            b.add_signer(EST);
+            b
+        },
+        (
+            admit(OUEST, pb::Role::Hub, &["29", "35"]),
+            "nouveau hub en Bretagne",
+            "Hub Ouest admitted, on no past",
+        ),
+        admit(EST, pb::Role::Hub, &["67", "68"]),
+    );
+    b.sign_with(
+        EST,
+        Body::VoucherBatchIssued(batch("67-2026-CAF-01", 2)),
+        vec![won.as_ref()],
+        APPLIED,
+        "Hub Est, admitted by the proposal that holds number 1: a member",
+    );
+    b.sign_with(
+        OUEST,
+        Body::VoucherBatchIssued(batch("29-2026-CAF-01", 2)),
+        vec![lost.as_ref()],
+        APPLIED,
+        "the admission alone in its past: a member, whichever proposal came first",
+    );
+    b.sign_with(
+        OUEST,
+        Body::VoucherBatchIssued(batch("29-2026-CAF-02", 2)),
+        vec![lost.as_ref(), won.as_ref()],
+        "member.not_current",
+        "both proposals in its past: the other admission holds number 1, Hub Ouest is no member there",
+    );
+    b.finish(
+        "competing-admission",
+        "An admission in effect alone, then a concurrent admission for its number with a smaller id: each admitted key's events get the verdict of their own past, and the digest orders the two keys by amendment number then proposal id, in every order (§1b, §4d).",
+        vec![],
+        3,
+    )
+}
+
 fn generate() -> HistoryFile {
     HistoryFile {
         format: FORMAT.into(),
@@ -2378,6 +2514,8 @@ fn generate() -> HistoryFile {
             stop_after_late_deps(),
             stop_before_first_event(),
             stop_with_waiting_events(),
+            competing_stop(),
+            competing_admission(),
         ],
     }
 }

@@ -222,6 +222,7 @@ impl App {
                     reason: a.reason,
                     endorsers: a.endorsers.iter().map(&name).collect(),
                     in_effect: a.in_effect,
+                    in_force: a.in_force,
                 })
                 .collect();
             Ok(CharterView {

@@ -462,6 +462,10 @@ pub struct AmendmentItem {
     pub endorsers: Vec<String>,
     /// In effect at the head of this node's views.
     pub in_effect: bool,
+    /// In effect in some past these views hold: its keys and stops hold even when a
+    /// concurrent proposal took its number (docs/protocol.md §1b).
+    #[serde(default)]
+    pub in_force: bool,
 }
 
 /// The charter.

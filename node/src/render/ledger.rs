@@ -157,6 +157,11 @@ pub fn charter(out: &mut String, c: &CharterView, json: bool) -> Result<()> {
                 ),
                 if a.in_effect {
                     t("EN VIGUEUR", "IN EFFECT")
+                } else if a.in_force {
+                    t(
+                        "numéro pris par un autre amendement ; ses clés et arrêts tiennent",
+                        "number taken by another amendment; its keys and stops hold",
+                    )
                 } else {
                     t("en attente", "pending")
                 }

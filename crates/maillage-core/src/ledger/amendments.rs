@@ -9,12 +9,15 @@
 //! (possible only with a threshold of half the hubs or less), the one with the smaller event id
 //! is in effect. Every node computes the same membership for the same past.
 //!
-//! When the membership at the head of the views changes, the keys it brings are added to the
-//! causal index (and to the charter's known keys, so that the store accepts their events and
-//! the handshake admits them), and the keys it stops (a removed member, a succeeded key) are
-//! frozen after their last seq that counts. If events past that seq were applied already, the
-//! views must be folded again from the store with the freeze set first
-//! ([`Ledger::needs_refold`]).
+//! When an amendment comes into effect in some past the views hold (not only at their head:
+//! a proposal that lost its number to a concurrent one with a smaller id may be in effect in
+//! the pasts that hold it alone), the keys it brings are added to the causal index (and to the
+//! charter's known keys, so that the store accepts their events and the handshake admits
+//! them), and the keys it stops (a removed member, a succeeded key) are frozen after their
+//! last seq that counts, the earliest stop of a key holding. Neither is ever undone: what the
+//! views hold only grows, so every node ends with the same keys and stops whatever order the
+//! events came in. If events past a stop were applied already, the views must be folded again
+//! from the store with the freeze set first ([`Ledger::needs_refold`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -48,8 +51,9 @@ pub(super) struct Proposal {
     pub(super) endorsements: Vec<(HubId, Pos)>,
 }
 
-/// A key frozen after its last seq that counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A key frozen after its last seq that counts. Of two stops of one key, the smaller (the
+/// earlier `last_seq`, then no branch, then the smaller branch id) holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Cut {
     /// The last seq that counts.
     pub last_seq: u64,
@@ -64,10 +68,22 @@ pub(super) struct Amendments {
     pub(super) proposals: BTreeMap<u32, Vec<Proposal>>,
     /// The chain in effect at the head of the views.
     pub(super) head: Vec<EventId>,
+    /// The proposals in effect in some past, whose keys and stops were made (made again from
+    /// the proposals when a snapshot is read).
+    #[serde(skip)]
+    pub(super) enacted: std::collections::BTreeSet<EventId>,
+    /// The keys amendments in force admitted, by (number, proposal id): the charter order
+    /// after the founding members (made again with `enacted`).
+    #[serde(skip)]
+    pub(super) admitted: BTreeMap<(u32, EventId), HubId>,
     /// Memberships by chain (the founding one under the empty chain).
     #[serde(skip)]
     pub(super) memberships: BTreeMap<Vec<EventId>, Arc<Membership>>,
 }
+
+/// An amendment in force: its chain (ending with it), its proposal, the membership it amends
+/// and the one it makes.
+type InForce = (Vec<EventId>, Proposal, Arc<Membership>, Arc<Membership>);
 
 /// An amendment as the federation's history shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +104,8 @@ pub struct AmendmentView {
     pub endorsers: Vec<HubId>,
     /// In effect at the head of these views.
     pub in_effect: bool,
+    /// In effect in some past these views hold (its keys and stops hold).
+    pub in_force: bool,
 }
 
 impl Amendments {
@@ -119,16 +137,7 @@ impl Ledger {
         while let Some(candidates) = amendments.proposals.get(&number) {
             let effective = candidates
                 .iter()
-                .filter(|p| p.base == chain && contains(p.pos))
-                .filter(|p| {
-                    let mut seats = std::collections::BTreeSet::new();
-                    for (endorser, at) in &p.endorsements {
-                        if contains(*at) && membership.is_current_hub(endorser) {
-                            seats.extend(membership.seat_index(endorser));
-                        }
-                    }
-                    seats.len() as u32 >= membership.threshold
-                })
+                .filter(|p| p.base == chain && reached(p, &membership, contains))
                 .min_by_key(|p| p.event);
             let Some(proposal) = effective else {
                 break;
@@ -145,6 +154,72 @@ impl Ledger {
             number += 1;
         }
         (membership, chain)
+    }
+
+    /// Every proposal in effect in some past the views hold: on a chain of proposals each in
+    /// effect on its own base, endorsed enough. By number, then event id; each with its chain
+    /// (ending with it), the membership it amends and the one it makes.
+    fn in_force(&self) -> Vec<InForce> {
+        let amendments = &self.s.amendments;
+        let mut bases = vec![(Vec::new(), self.founding_membership())];
+        let mut out = Vec::new();
+        let mut number = 1;
+        while let Some(candidates) = amendments.proposals.get(&number) {
+            let mut sorted: Vec<&Proposal> = candidates.iter().collect();
+            sorted.sort_by_key(|p| p.event);
+            let mut next_bases = Vec::new();
+            for proposal in sorted {
+                let Some((_, before)) = bases.iter().find(|(chain, _)| *chain == proposal.base)
+                else {
+                    continue;
+                };
+                if !reached(proposal, before, &|_| true) {
+                    continue;
+                }
+                let mut chain = proposal.base.clone();
+                chain.push(proposal.event);
+                let next = match amendments.memberships.get(&chain) {
+                    Some(known) => known.clone(),
+                    // Checked against this very membership when proposed: it applies.
+                    None => match before.apply(&proposal.change) {
+                        Ok(next) => Arc::new(next),
+                        Err(_) => continue,
+                    },
+                };
+                out.push((
+                    chain.clone(),
+                    proposal.clone(),
+                    before.clone(),
+                    next.clone(),
+                ));
+                next_bases.push((chain, next));
+            }
+            if next_bases.is_empty() {
+                break;
+            }
+            bases = next_bases;
+            number += 1;
+        }
+        out
+    }
+
+    /// The members' indices in charter order (docs/protocol.md §4d): the founding members,
+    /// then the keys amendments in force admitted, by amendment number then proposal id,
+    /// whatever order they took effect in here.
+    pub(super) fn charter_order(&self) -> Vec<u32> {
+        let admitted = &self.s.amendments.admitted;
+        let later: std::collections::BTreeSet<&HubId> = admitted.values().collect();
+        let mut order: Vec<u32> = (0..self.members.len() as u32)
+            .filter(|i| !later.contains(&self.members.hub(*i)))
+            .collect();
+        for key in admitted.values() {
+            if let Some(index) = self.members.index(key)
+                && !order.contains(&index)
+            {
+                order.push(index);
+            }
+        }
+        order
     }
 
     /// The membership in effect in an event's causal past.
@@ -232,6 +307,7 @@ impl Ledger {
                 reason: p.reason.clone(),
                 endorsers: p.endorsements.iter().map(|(k, _)| *k).collect(),
                 in_effect: head.contains(&p.event),
+                in_force: self.s.amendments.enacted.contains(&p.event),
             })
             .collect()
     }
@@ -402,44 +478,25 @@ impl Ledger {
     }
 
     /// Moves the head membership on to what every applied proposal and endorsement put in
-    /// effect, and makes its consequences: new keys join the causal index and the charter's
-    /// known keys, stopped keys are frozen (and retired from connections).
+    /// effect, and makes the consequences of every amendment in effect in some past (the
+    /// head's and those a concurrent proposal won the number from): new keys join the causal
+    /// index and the charter's known keys, stopped keys are frozen (and retired from
+    /// connections).
     pub(super) fn advance_head(&mut self) {
-        let (_, chain) = self.membership_where(&|_| true);
-        if chain == self.s.amendments.head {
-            return;
-        }
-        // Cache every membership along the new chain, and act on the amendments new to it.
-        let mut membership = self.founding_membership();
-        for depth in 0..chain.len() {
-            let prefix = chain[..=depth].to_vec();
-            let proposal = self
-                .s
-                .amendments
-                .proposals
-                .values()
-                .flatten()
-                .find(|p| p.event == chain[depth])
-                .cloned();
-            let Some(proposal) = proposal else { break };
-            let next = match self.s.amendments.memberships.get(&prefix) {
-                Some(known) => known.clone(),
-                None => match membership.apply(&proposal.change) {
-                    Ok(next) => Arc::new(next),
-                    Err(_) => break,
-                },
-            };
-            let new = !self.s.amendments.head.contains(&chain[depth]);
-            if new {
-                self.enact(&membership, &proposal.change);
+        let (_, head) = self.membership_where(&|_| true);
+        for (chain, proposal, before, next) in self.in_force() {
+            if self.s.amendments.enacted.insert(proposal.event) {
+                if let Some((key, _)) = proposal.change.new_key(&before) {
+                    (self.s.amendments.admitted).insert((proposal.number, proposal.event), key);
+                }
+                self.enact(&before, &proposal.change);
             }
-            self.s.amendments.memberships.insert(prefix, next.clone());
-            membership = next;
+            self.s.amendments.memberships.insert(chain, next);
         }
-        self.s.amendments.head = chain;
+        self.s.amendments.head = head;
     }
 
-    /// What an amendment that just came into effect at the head does to the fold. The causal
+    /// What an amendment that just came into effect (in some past) does to the fold. The causal
     /// index may be lent out (an event is being applied): the keys are settled by
     /// [`Ledger::settle_enacted`] once it is back.
     fn enact(&mut self, before: &Membership, change: &Change) {
@@ -470,7 +527,9 @@ impl Ledger {
         }
         if let Some((key, last_seq, branch)) = change.cut() {
             self.charter.retire(key);
-            self.s.cuts.insert(key, Cut { last_seq, branch });
+            let cut = Cut { last_seq, branch };
+            let held = self.s.cuts.entry(key).or_insert(cut);
+            *held = (*held).min(cut);
             self.s.enacted.push(key);
         }
     }
@@ -517,6 +576,8 @@ impl Ledger {
     pub(super) fn restore_amendments(&mut self) {
         self.ensure_founding();
         let head = std::mem::take(&mut self.s.amendments.head);
+        self.s.amendments.enacted.clear();
+        self.s.amendments.admitted.clear();
         let cuts = self.s.cuts.clone();
         let needs_refold = self.s.needs_refold;
         self.advance_head();
@@ -657,4 +718,19 @@ pub(super) fn encode_change(out: &mut super::digest::Canonical, change: &Change)
             });
         }
     }
+}
+
+/// Whether `threshold` distinct seats of `membership` (present hubs) endorsed `proposal` where
+/// `contains` says which endorsements are known (the proposal counting as its author's).
+fn reached(proposal: &Proposal, membership: &Membership, contains: &dyn Fn(Pos) -> bool) -> bool {
+    if !contains(proposal.pos) {
+        return false;
+    }
+    let mut seats = std::collections::BTreeSet::new();
+    for (endorser, at) in &proposal.endorsements {
+        if contains(*at) && membership.is_current_hub(endorser) {
+            seats.extend(membership.seat_index(endorser));
+        }
+    }
+    seats.len() as u32 >= membership.threshold
 }

@@ -181,30 +181,36 @@ impl Chains {
         *head = hasher.finalize().into();
     }
 
-    /// One view's part: its chains in charter order, each after its member's key.
-    pub fn part(&self, view: View, members: &Members) -> [u8; 32] {
+    /// One view's part: its chains in charter order (`order`: the members' indices), each
+    /// after its member's key.
+    pub fn part(&self, view: View, members: &Members, order: &[u32]) -> [u8; 32] {
         let mut hasher = Sha256::new();
         hasher.update(PART_TAG);
         hasher.update([view as u8]);
-        for index in 0..members.len() {
-            hasher.update(members.hub(index as u32).0);
-            let head = self.heads.get(index).map_or([0; 32], |h| h[view as usize]);
+        for &index in order {
+            hasher.update(members.hub(index).0);
+            let head = (self.heads.get(index as usize)).map_or([0; 32], |h| h[view as usize]);
             hasher.update(head);
         }
         hasher.finalize().into()
     }
 
     /// The digest: the protocol version, each member's applied seq, then each view's part.
-    pub fn digest(&self, members: &Members, applied: &dyn Fn(u32) -> u64) -> [u8; 32] {
+    pub fn digest(
+        &self,
+        members: &Members,
+        order: &[u32],
+        applied: &dyn Fn(u32) -> u64,
+    ) -> [u8; 32] {
         let mut hasher = Sha256::new();
         hasher.update(DIGEST_TAG);
         hasher.update(crate::envelope::PROTOCOL_VERSION.to_be_bytes());
-        for index in 0..members.len() {
-            hasher.update(members.hub(index as u32).0);
-            hasher.update(applied(index as u32).to_be_bytes());
+        for &index in order {
+            hasher.update(members.hub(index).0);
+            hasher.update(applied(index).to_be_bytes());
         }
         for (view, _) in VIEWS {
-            hasher.update(self.part(view, members));
+            hasher.update(self.part(view, members, order));
         }
         hasher.finalize().into()
     }

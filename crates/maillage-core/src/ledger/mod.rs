@@ -78,8 +78,9 @@ pub const REFERRAL_DAYS_DEFAULT: i32 = 30;
 /// store on first open). 7: a key an amendment admits is numbered as the amendment takes
 /// effect, so a transfer to it waiting for the admission is no longer refused. 8: a stop holds
 /// for events that waited when it came (a stopped key's own events past it are not applied,
-/// deps on them count as naming its last seq).
-pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS8\n";
+/// deps on them count as naming its last seq). 9: the keys and stops of an amendment that lost
+/// its number to a concurrent proposal hold too, the earliest of two stops of a key holding.
+pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS9\n";
 
 /// The folded state of every feed. Cloning copies the views (a running node lends its views
 /// to the commands it runs; the CSV export takes a copy so replication goes on meanwhile).

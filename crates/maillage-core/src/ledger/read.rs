@@ -372,16 +372,18 @@ impl Ledger {
     /// chains of typed effects and rejection codes of its feed, per view. Kept up to date by
     /// every applied event: a call hashes a few kilobytes, whatever the number of events.
     pub fn digest(&self) -> [u8; 32] {
-        self.s
-            .chains
-            .digest(&self.members, &|feed| self.s.causal.applied_in(feed))
+        let order = self.charter_order();
+        (self.s.chains).digest(&self.members, &order, &|feed| {
+            self.s.causal.applied_in(feed)
+        })
     }
 
     /// One hash per view, to tell which view differs between two nodes.
     pub fn digest_parts(&self) -> Vec<(&'static str, [u8; 32])> {
+        let order = self.charter_order();
         VIEWS
             .iter()
-            .map(|(view, name)| (*name, self.s.chains.part(*view, &self.members)))
+            .map(|(view, name)| (*name, self.s.chains.part(*view, &self.members, &order)))
             .collect()
     }
 
