@@ -2,6 +2,9 @@
 //! referrals, forgotten people, plenty of invalid attempts) are delivered to fresh ledgers in
 //! many random orders consistent with each feed's order, with duplicates; every ledger ends on
 //! the same digest, and no voucher is ever redeemed twice by valid events.
+//!
+//! Size: one history generator (domain events, then membership changes among them) and the
+//! properties over it; the generator's state is one struct its steps share.
 #![allow(clippy::unwrap_used)]
 
 mod world;
