@@ -2498,6 +2498,84 @@ fn competing_admission() -> History {
     )
 }
 
+fn stop_voted_by_its_member() -> History {
+    use pb::amendment_proposed::Change as C;
+    let mut b = with_ouest_admitted();
+    let hinaura = Builder::hub(HINAURA);
+    let removal = |last_seq: u64| {
+        C::Remove(pb::MemberRemoved {
+            member: hinaura.0.to_vec(),
+            last_seq,
+        })
+    };
+    b.sign(
+        SUD,
+        propose(
+            2,
+            C::Threshold(pb::ThresholdChanged { threshold: 2 }),
+            "deux voix",
+        ),
+        APPLIED,
+        "threshold 2 from now on",
+    );
+    for id in ["69-2026-CAF-01", "69-2026-CAF-02"] {
+        b.sign(
+            HINAURA,
+            Body::VoucherBatchIssued(batch(id, 2)),
+            APPLIED,
+            "Hinaura's batches",
+        );
+    }
+    let early = b.sign(
+        SUD,
+        propose(3, removal(1), "fin du financement"),
+        APPLIED,
+        "Hinaura removed after its seq 1: one vote of two",
+    );
+    b.sign(
+        HINAURA,
+        endorse(&early),
+        "amendment.past_stop",
+        "Hinaura endorses its own removal at its seq 3, past the seq 1 it keeps",
+    );
+    b.sign(
+        HINAURA,
+        propose(3, removal(1), "retrait volontaire"),
+        "amendment.past_stop",
+        "Hinaura proposes its own removal after its seq 1, at its seq 4",
+    );
+    b.sign(
+        HINAURA,
+        Body::VoucherBatchIssued(batch("69-2026-CAF-03", 2)),
+        APPLIED,
+        "the removal lacks a vote: Hinaura is still a member",
+    );
+    let agreed = b.sign(
+        OUEST,
+        propose(3, removal(6), "retrait convenu"),
+        APPLIED,
+        "Hinaura removed after its seq 6: one vote of two",
+    );
+    b.sign(
+        HINAURA,
+        endorse(&agreed),
+        APPLIED,
+        "Hinaura endorses its own removal at its seq 6, the last it keeps: in effect",
+    );
+    b.sign(
+        HINAURA,
+        Body::VoucherBatchIssued(batch("69-2026-CAF-04", 2)),
+        NOT_APPLIED,
+        "past the stop",
+    );
+    b.finish(
+        "stop-voted-by-its-member",
+        "The key a removal stops votes for it only at or before the last seq it keeps (§1b).",
+        vec![],
+        3,
+    )
+}
+
 fn generate() -> HistoryFile {
     HistoryFile {
         format: FORMAT.into(),
@@ -2516,6 +2594,7 @@ fn generate() -> HistoryFile {
             stop_with_waiting_events(),
             competing_stop(),
             competing_admission(),
+            stop_voted_by_its_member(),
         ],
     }
 }

@@ -591,6 +591,13 @@ pub enum Rejection {
         /// The number.
         number: u32,
     },
+    /// `amendment.past_stop`: the key a removal or a succession stops proposes or endorses it
+    /// only up to the last seq it keeps: signed later, its vote would be cut by the very stop
+    /// it brings into effect.
+    AmendmentPastStop {
+        /// The last seq of the author's feed that counts under the change.
+        last_seq: u64,
+    },
     /// `amendment.protocol_version`: a protocol change moves to the version in effect + 1.
     AmendmentProtocolVersion {
         /// The version in effect + 1.
@@ -698,6 +705,7 @@ impl Rejection {
             Self::AmendmentUnknown { .. } => "amendment.unknown",
             Self::AmendmentSuperseded { .. } => "amendment.superseded",
             Self::AmendmentEndorsed { .. } => "amendment.endorsed",
+            Self::AmendmentPastStop { .. } => "amendment.past_stop",
             Self::AmendmentProtocolVersion { .. } => "amendment.protocol_version",
             Self::AmendmentProtocolSwitch { .. } => "amendment.protocol_switch",
             Self::EventVersion { .. } => "event.version",
@@ -783,6 +791,7 @@ impl Rejection {
         "amendment.unknown",
         "amendment.superseded",
         "amendment.endorsed",
+        "amendment.past_stop",
         "amendment.protocol_version",
         "amendment.protocol_switch",
         "event.version",
@@ -1115,6 +1124,10 @@ impl std::fmt::Display for Rejection {
             Self::AmendmentEndorsed { number } => write!(
                 f,
                 "the author already proposed or endorsed a proposal for amendment {number}"
+            ),
+            Self::AmendmentPastStop { last_seq } => write!(
+                f,
+                "the change stops the author's key after its seq {last_seq}: it proposes or endorses it at that seq or before, not later"
             ),
             Self::AmendmentProtocolVersion { expected, found } => write!(
                 f,

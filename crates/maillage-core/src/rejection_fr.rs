@@ -399,6 +399,10 @@ impl Rejection {
                 f,
                 "l'auteur a déjà proposé ou approuvé une proposition pour l'amendement {number}"
             ),
+            Self::AmendmentPastStop { last_seq } => write!(
+                f,
+                "le changement arrête la clé de l'auteur après sa position {last_seq} : elle le propose ou l'approuve à cette position ou avant, pas après"
+            ),
             Self::AmendmentProtocolVersion { expected, found } => write!(
                 f,
                 "un changement de protocole passe à la v{expected} (la version en vigueur + 1), pas à la v{found}"

@@ -366,6 +366,7 @@ impl Ledger {
         fields::reason(Field::Reason, &a.reason)?;
         let change = change_of(a)?;
         membership.apply(&change)?;
+        check_before_stop(&change, event)?;
         Ok(Effect::Proposed(Box::new(Proposal {
             event: event.id,
             author: event.author,
@@ -416,6 +417,7 @@ impl Ledger {
             return Err(Rejection::AmendmentNotHub { key: event.author });
         }
         self.check_not_endorsed(found.number, &event.author, &contains)?;
+        check_before_stop(&found.change, event)?;
         Ok(Effect::Endorsed {
             proposal: found.event,
             number: found.number,
@@ -733,4 +735,15 @@ fn reached(proposal: &Proposal, membership: &Membership, contains: &dyn Fn(Pos) 
         }
     }
     seats.len() as u32 >= membership.threshold
+}
+
+/// A vote of the key `change` stops counts only at or before the last seq it keeps
+/// (`amendment.past_stop`): signed later, the stop it brings into effect would cut it.
+fn check_before_stop(change: &Change, event: &VerifiedEvent) -> Result<(), Rejection> {
+    match change.cut() {
+        Some((key, last_seq, _)) if key == event.author && event.seq > last_seq => {
+            Err(Rejection::AmendmentPastStop { last_seq })
+        }
+        _ => Ok(()),
+    }
 }
