@@ -294,10 +294,10 @@ impl PeerClient {
                 let Some(next) = replica.successor() else {
                     return Err(LinkError::Rpc(refusal));
                 };
-                let Ok(session) = Self::prove_as(replica, peer, channel, &next).await else {
+                let Ok(session) = Self::prove_as(replica, peer, channel, next).await else {
                     return Err(LinkError::Rpc(refusal));
                 };
-                if replica.version_warning_due(&peer.address, "successor") {
+                if replica.link_warning_due(&peer.address, "successor") {
                     tracing::warn!(
                         peer = %peer.address,
                         key = %replica.id().short(),
@@ -453,7 +453,7 @@ pub async fn run_link(
                 .to_string();
                 let incompatible = Incompatible { peer, ours };
                 let retry_ms = replica.config.incompatible_retry_ms.max(1);
-                if replica.version_warning_due(&name, "link") {
+                if replica.link_warning_due(&name, "link") {
                     tracing::warn!(peer = %name, retry_ms, "link to peer: {message}; will retry slowly");
                 } else {
                     tracing::debug!(peer = %name, retry_ms, "link to peer: {message}");

@@ -108,8 +108,9 @@ pub const MESSAGE_BYTES_MAX: usize = 4 << 20;
 pub const PROOFS_PER_MESSAGE_MAX: usize = 256;
 /// Per peer, (version, feed) pairs of refused events of unimplemented versions kept, at most.
 pub const UNSUPPORTED_KEPT: usize = 16;
-/// A warning about a peer's protocol version is logged at most this often per peer.
-pub const VERSION_WARNING_INTERVAL_MS: u64 = 60_000;
+/// A warning about a peer link (its protocol version, a key it no longer admits) is logged at
+/// most this often per peer and topic.
+pub const LINK_WARNING_INTERVAL_MS: u64 = 60_000;
 
 /// A peer event that was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -433,7 +434,7 @@ pub struct Replica {
     /// operator drew it (`node.key.next`): a link dials with it when a peer refuses this
     /// node's key, which the peer's views retired before this node's own fold the succession
     /// (whose endorsements may have to come from that very peer).
-    successor: Mutex<Option<Arc<SecretKey>>>,
+    successor: std::sync::OnceLock<SecretKey>,
     /// Where events live.
     pub store: Arc<dyn EventStore>,
     /// The node behind.
@@ -465,8 +466,8 @@ pub struct Replica {
     rejections: Mutex<VecDeque<Rejection>>,
     /// Serialises store insertion and folding, so the host folds in store order.
     ingest_lock: Mutex<()>,
-    /// When a warning about a peer's protocol version was last logged, per peer and topic.
-    version_warnings: Mutex<BTreeMap<String, u64>>,
+    /// When a warning about a peer link was last logged, per peer and topic.
+    link_warnings: Mutex<BTreeMap<String, u64>>,
     /// Warnings about what peers and strangers send, rate-limited per source.
     warnings: Mutex<LogLimiter>,
     /// When the replica started.
@@ -580,7 +581,7 @@ impl Replica {
             environment,
             charter,
             secret,
-            successor: Mutex::new(None),
+            successor: std::sync::OnceLock::new(),
             store,
             host,
             config,
@@ -596,7 +597,7 @@ impl Replica {
             peers: Mutex::new(BTreeMap::new()),
             rejections: Mutex::new(VecDeque::new()),
             ingest_lock: Mutex::new(()),
-            version_warnings: Mutex::new(BTreeMap::new()),
+            link_warnings: Mutex::new(BTreeMap::new()),
             warnings: Mutex::new(LogLimiter::default()),
             started: Instant::now(),
             counters: Counters::default(),
@@ -654,14 +655,15 @@ impl Replica {
 
     /// Gives this node the key it acts under once the succession of its key is in effect
     /// (`maillage key new` drew it): links dial with it where a peer no longer admits this
-    /// node's key ([`crate::PeerClient::connect`]). It signs nothing else.
+    /// node's key ([`crate::PeerClient::connect`]). It signs nothing else. Given once, at
+    /// start: a second call changes nothing.
     pub fn set_successor(&self, secret: SecretKey) {
-        *lock(&self.successor) = Some(Arc::new(secret));
+        let _ = self.successor.set(secret);
     }
 
     /// The successor key [`Replica::set_successor`] gave, if any.
-    pub(crate) fn successor(&self) -> Option<Arc<SecretKey>> {
-        lock(&self.successor).clone()
+    pub(crate) fn successor(&self) -> Option<&SecretKey> {
+        self.successor.get()
     }
 
     pub(crate) fn host(&self) -> &Arc<dyn Host> {
@@ -716,14 +718,14 @@ impl Replica {
         }
     }
 
-    /// Whether a warning about `peer`'s protocol version on `topic` is due (at most one per
-    /// [`VERSION_WARNING_INTERVAL_MS`]); the others go to the debug log. Bounded: topics are
-    /// per peer of the charter or per link.
-    pub fn version_warning_due(&self, peer: &str, topic: &str) -> bool {
+    /// Whether a warning about `peer` on `topic` (its protocol version, a key it no longer
+    /// admits) is due (at most one per [`LINK_WARNING_INTERVAL_MS`]); the others go to the
+    /// debug log. Bounded: topics are per peer of the charter or per link.
+    pub fn link_warning_due(&self, peer: &str, topic: &str) -> bool {
         let now = self.now_ms();
-        let mut warned = lock(&self.version_warnings);
+        let mut warned = lock(&self.link_warnings);
         let last = warned.entry(format!("{peer}\0{topic}")).or_insert(0);
-        if *last == 0 || now.saturating_sub(*last) >= VERSION_WARNING_INTERVAL_MS {
+        if *last == 0 || now.saturating_sub(*last) >= LINK_WARNING_INTERVAL_MS {
             *last = now.max(1);
             true
         } else {
@@ -1161,7 +1163,7 @@ impl Replica {
             }
         }
         if !unsupported.is_empty() {
-            let due = self.version_warning_due(peer, "events");
+            let due = self.link_warning_due(peer, "events");
             for u in &unsupported {
                 if due {
                     tracing::warn!(%peer, version = u.version, author = ?u.author.map(|a| a.short()), from_seq = u.from_seq, count = u.count, "peer events of a protocol version this node does not implement: refused, not stored: {u}");
@@ -1485,8 +1487,8 @@ mod tests {
         );
         assert_eq!(rejections[0].reason, message);
         // The warning is logged at most once a minute per peer.
-        assert!(!replica.version_warning_due("peer", "events"));
-        assert!(replica.version_warning_due("another peer", "events"));
+        assert!(!replica.link_warning_due("peer", "events"));
+        assert!(replica.link_warning_due("another peer", "events"));
     }
 
     /// A hub and an observer, and the observer's replica.

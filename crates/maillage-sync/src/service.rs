@@ -155,7 +155,7 @@ impl Federation for FederationService {
                 // count, not the peer's state. A peer retrying often is logged once a minute.
                 replica.count_incompatible_handshake();
                 let claimed = hex::encode(&request.get_ref().client_key);
-                if replica.version_warning_due(&claimed, "hello") {
+                if replica.link_warning_due(&claimed, "hello") {
                     tracing::warn!(remote = ?request.remote_addr(), client = %claimed.get(..8).unwrap_or(""), %error, "handshake refused");
                 } else {
                     tracing::debug!(remote = ?request.remote_addr(), %error, "handshake refused");
