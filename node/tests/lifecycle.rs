@@ -16,7 +16,7 @@ mod common;
 #[path = "common/served.rs"]
 mod served;
 
-use common::{issue_caf_batch, json, maillage, on};
+use common::{exchange, issue_caf_batch, json, maillage, on};
 use served::{Served, federation, free_port};
 
 /// `node`'s view of `feed`: (stored seq, fork seq if frozen).
@@ -559,4 +559,62 @@ fn a_forked_hub_is_recovered_under_a_successor_key_keeping_what_the_federation_h
     converged(dir, &["sud2", "hinaura"]);
     sud2.stop();
     hinaura.stop();
+}
+
+/// At threshold 1 two hubs propose amendment 1 without knowing of each other: each is in
+/// effect where it is alone. Once their logs are exchanged, one holds the number on both nodes
+/// and `federation show` says the other is in force all the same; both nodes end on one digest.
+#[test]
+fn two_concurrent_amendments_are_shown_alike_on_both_hubs() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    federation(
+        dir,
+        &[
+            ("sud", "Hub du Sud", "13,84"),
+            ("hinaura", "Hinaura", "69,74"),
+        ],
+    );
+    let propose = |node: &str, reason: &str, change: &[&str]| {
+        let mut args = vec!["federation", "propose", "--reason", reason];
+        args.extend_from_slice(change);
+        args.push("--json");
+        proposal_id(&on(dir, node, &args))
+    };
+    let raise = propose("sud", "deux voix", &["threshold", "2"]);
+    let moved = propose(
+        "hinaura",
+        "la Haute-Savoie rejoint le Sud",
+        &[
+            "move",
+            "--from",
+            "Hinaura",
+            "--to",
+            "Hub du Sud",
+            "--territories",
+            "74",
+        ],
+    );
+    exchange(dir, "sud", "hinaura");
+    exchange(dir, "hinaura", "sud");
+
+    let winner = if raise < moved { &raise } else { &moved };
+    for node in ["sud", "hinaura"] {
+        let shown = json(&on(dir, node, &["federation", "show", "--json"]));
+        let amendments = shown["amendments"].as_array().unwrap();
+        assert_eq!(amendments.len(), 2, "{shown}");
+        for a in amendments {
+            let id = a["proposal"].as_str().unwrap();
+            assert_eq!(a["in_force"], true, "{node}: {shown}");
+            assert_eq!(a["in_effect"], id == winner.as_str(), "{node}: {shown}");
+        }
+        let text = on(dir, node, &["federation", "show"]);
+        assert!(
+            text.contains("EN VIGUEUR")
+                && text
+                    .contains("numéro pris par un autre amendement ; ses clés et arrêts tiennent"),
+            "{node}: {text}"
+        );
+    }
+    assert_eq!(digest(dir, "sud"), digest(dir, "hinaura"));
 }
