@@ -201,12 +201,11 @@ impl Sim {
             }
             return;
         }
-        let any: Vec<_> = changes.proposals.clone();
         // An open proposal of another hub (most of the time), any proposal else.
         let choice = if self.rng.random_bool(0.9) {
             pick(&mut self.rng, &others)
         } else {
-            pick(&mut self.rng, &any)
+            pick(&mut self.rng, &changes.proposals)
         };
         let Some((proposal, _, proposer)) = choice else {
             return;

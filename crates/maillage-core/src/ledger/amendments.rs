@@ -485,8 +485,13 @@ impl Ledger {
     /// index and the charter's known keys, stopped keys are frozen (and retired from
     /// connections).
     pub(super) fn advance_head(&mut self) {
-        let (_, head) = self.membership_where(&|_| true);
+        // The head's chain is the path through the amendments in force that takes, at each
+        // number, the smallest id on the chain so far (they come by number, then id).
+        let mut head: Vec<EventId> = Vec::new();
         for (chain, proposal, before, next) in self.in_force() {
+            if chain.len() == head.len() + 1 && chain.starts_with(&head) {
+                head.clone_from(&chain);
+            }
             if self.s.amendments.enacted.insert(proposal.event) {
                 if let Some((key, _)) = proposal.change.new_key(&before) {
                     (self.s.amendments.admitted).insert((proposal.number, proposal.event), key);
