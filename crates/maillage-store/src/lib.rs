@@ -577,7 +577,15 @@ impl<B: Backend> Store<B> {
             }
             feeds
         };
-        for ((author, end), walk) in feeds.iter().zip(store.check_feeds(&feeds, threads, side)?) {
+        // The keys amendments admitted are known to the charter once the views that fold those
+        // amendments are decoded (a side job): their feeds are checked after the side jobs, or
+        // their last events would not verify yet.
+        let (known, admitted): (Vec<_>, Vec<_>) = feeds
+            .into_iter()
+            .partition(|(author, _)| store.charter.member(author).is_some());
+        let mut walks = store.check_feeds(&known, threads, side)?;
+        walks.extend(store.check_feeds(&admitted, threads, Vec::new())?);
+        for ((author, end), walk) in known.iter().chain(&admitted).zip(walks) {
             let mut state = store.lock()?;
             if let Some(last) = &walk.last {
                 let head = Head {

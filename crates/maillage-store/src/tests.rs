@@ -585,6 +585,50 @@ fn open_checks_each_feed_on_its_own() {
     assert_eq!(store.verify(true, &mut |_| {}).unwrap().broken, None);
 }
 
+/// The feed of a key an amendment admitted is checked once the side job that makes the key
+/// known (a node decodes its views there) is done, whichever thread is quicker: it was checked
+/// meanwhile, found "not a member" and cut to nothing (to be fetched again from peers).
+#[test]
+fn the_feed_of_an_admitted_key_is_checked_once_the_views_know_it() {
+    let f = fixture();
+    let founding = |f: &Fixture| {
+        let members = (f.keys[..2].iter().zip(["13", "69"]))
+            .map(|(k, t)| MemberSpec {
+                key: k.hub_id(),
+                name: format!("hub {t}"),
+                role: Role::Hub,
+                territories: vec![t.into()],
+            })
+            .collect();
+        Arc::new(Charter::found("Test federation", 1, members).unwrap())
+    };
+    let f = Fixture {
+        charter: founding(&f),
+        keys: f.keys,
+    };
+    let admitted = f.keys[2].hub_id();
+    f.charter.admit(admitted, "hub 16", Role::Hub).unwrap();
+    let feeds: Vec<Vec<VerifiedEvent>> = (0..3).map(|key| feed(&f, key, 9, 0)).collect();
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+        for events in &feeds {
+            store.insert(events.clone()).unwrap();
+        }
+    }
+    // Reopened as a node does: the founding charter, the admitted key made known by a side
+    // job that takes a while.
+    let charter = founding(&f);
+    let side: SideJob<'_> = Box::new(|| {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        charter.admit(admitted, "hub 16", Role::Hub).unwrap();
+    });
+    let backend = sled_backend::SledBackend::open(dir.path()).unwrap();
+    let store = Store::open_with(backend, charter.clone(), 2, vec![side]).unwrap();
+    assert!(store.damaged().is_empty(), "{:?}", store.damaged());
+    assert_eq!(store.head(&admitted).unwrap().id, feeds[2][8].id);
+}
+
 /// Damage found while serving (after the store opened) cuts the feed the same way: the
 /// damaged event is never returned.
 #[test]
