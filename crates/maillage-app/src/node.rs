@@ -327,8 +327,16 @@ impl Node {
         self.secret.hub_id()
     }
 
-    /// The node's charter entry.
+    /// The node's charter entry. A key an amendment admitted (a hub that joined, a rotated
+    /// key) is known to the charter once the views that fold the amendment are read: they are
+    /// read first if they were not.
     pub fn member(&self) -> Result<&maillage_core::Member> {
+        if self.charter.member(&self.id()).is_none() {
+            let unread = self.views.try_lock().is_ok_and(|views| views.is_none());
+            if unread {
+                drop(self.views()?);
+            }
+        }
         self.charter.member(&self.id()).ok_or_else(|| {
             let id = self.id();
             AppError::forbidden(tr!(

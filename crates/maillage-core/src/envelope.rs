@@ -284,6 +284,19 @@ pub fn verify_event(
     Ok(header.into_verified(signed))
 }
 
+/// [`verify_event`] for an event read back from a node's own store, which checked its author's
+/// membership when it came in: an author the charter does not name yet (a key an amendment
+/// admitted, before the views that fold the amendment are read) is checked with its own key
+/// as a hub. Integrity, not membership: never a verdict on an event received.
+pub fn verify_stored_event(
+    signed: pb::SignedEvent,
+    charter: &Charter,
+) -> Result<VerifiedEvent, EnvelopeError> {
+    let (header, key) = check_fields(&signed, charter, true, Authors::Stored)?;
+    key.verify_payload(&signed.payload, &signed.signature)?;
+    Ok(header.into_verified(signed))
+}
+
 /// [`verify_event`] over many events: the same verdicts, in input order, with the signatures
 /// checked together (one batch equation for the whole slice, [`crate::batch`]).
 pub fn verify_events(
@@ -401,7 +414,7 @@ pub fn check_unsigned(
     signed: &pb::SignedEvent,
     charter: &Charter,
 ) -> Result<(CheckedHeader, crypto::PublicKey), EnvelopeError> {
-    check_fields(signed, charter, true)
+    check_fields(signed, charter, true, Authors::Members)
 }
 
 /// [`check_unsigned`] without decoding the body (the header's `body` is `None`): for a walk
@@ -411,13 +424,34 @@ pub fn check_unsigned_header(
     signed: &pb::SignedEvent,
     charter: &Charter,
 ) -> Result<CheckedHeader, EnvelopeError> {
-    check_fields(signed, charter, false).map(|(header, _)| header)
+    check_fields(signed, charter, false, Authors::Members).map(|(header, _)| header)
+}
+
+/// [`check_unsigned`] (with the body, or only the header) for an event read back from a
+/// node's own store: an author the charter does not name is taken as a hub with its own key
+/// ([`verify_stored_event`]).
+pub fn check_stored(
+    signed: &pb::SignedEvent,
+    charter: &Charter,
+    with_body: bool,
+) -> Result<CheckedHeader, EnvelopeError> {
+    check_fields(signed, charter, with_body, Authors::Stored).map(|(header, _)| header)
+}
+
+/// Whose events [`check_fields`] accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Authors {
+    /// Hubs the charter names: what comes in.
+    Members,
+    /// Those, and any valid key not named (as a hub): what a store reads back.
+    Stored,
 }
 
 fn check_fields(
     signed: &pb::SignedEvent,
     charter: &Charter,
     with_body: bool,
+    authors: Authors,
 ) -> Result<(CheckedHeader, crypto::PublicKey), EnvelopeError> {
     let payload = &signed.payload;
     if payload.len() > PAYLOAD_BYTES_MAX {
@@ -489,16 +523,17 @@ fn check_fields(
     })?;
     // A founding member, or a key an amendment this node folded admitted (§1b).
     // Read in place: the member's name and départements are not copied for every event.
-    let member = charter
-        .member(&author)
-        .ok_or(EnvelopeError::UnknownAuthor { author })?;
-    if member.role != Role::Hub {
-        return Err(EnvelopeError::NotAHub {
-            author,
-            name: member.name.clone(),
-        });
-    }
-    let key = member.key.clone();
+    let key = match (charter.member(&author), authors) {
+        (Some(member), _) if member.role != Role::Hub => {
+            return Err(EnvelopeError::NotAHub {
+                author,
+                name: member.name.clone(),
+            });
+        }
+        (Some(member), _) => member.key.clone(),
+        (None, Authors::Members) => return Err(EnvelopeError::UnknownAuthor { author }),
+        (None, Authors::Stored) => crypto::PublicKey::from_hub_id(author)?,
+    };
     if event.seq == 0 {
         return Err(EnvelopeError::Field {
             field: "seq",

@@ -49,6 +49,7 @@ pub use crypto::{CryptoError, PublicKey, SecretKey};
 pub use date::Day;
 pub use envelope::{
     EnvelopeError, EventRef, VerifiedEvent, verify_encoded, verify_event, verify_events,
+    verify_stored_event,
 };
 pub use feed::{AuthorError, FeedWriter};
 pub use fork::{Fork, ForkProof};

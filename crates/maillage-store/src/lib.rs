@@ -36,8 +36,10 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use maillage_core::chain::{self, ChainError, Head, Position};
-use maillage_core::envelope::{check_unsigned, check_unsigned_header};
-use maillage_core::{Charter, EventId, Fork, ForkProof, HubId, VerifiedEvent, pb, verify_event};
+use maillage_core::envelope::{check_stored, check_unsigned_header};
+use maillage_core::{
+    Charter, EventId, Fork, ForkProof, HubId, VerifiedEvent, pb, verify_stored_event,
+};
 use prost::Message;
 use thiserror::Error;
 
@@ -577,15 +579,12 @@ impl<B: Backend> Store<B> {
             }
             feeds
         };
-        // The keys amendments admitted are known to the charter once the views that fold those
-        // amendments are decoded (a side job): their feeds are checked after the side jobs, or
-        // their last events would not verify yet.
-        let (known, admitted): (Vec<_>, Vec<_>) = feeds
-            .into_iter()
-            .partition(|(author, _)| store.charter.member(author).is_some());
-        let mut walks = store.check_feeds(&known, threads, side)?;
-        walks.extend(store.check_feeds(&admitted, threads, Vec::new())?);
-        for ((author, end), walk) in known.iter().chain(&admitted).zip(walks) {
+        // Stored events are checked for what they are (chains, signatures by their authors'
+        // keys), not for membership: the keys amendments admitted are known to the charter
+        // only once the views that fold them are read, which is a side job here (or, when the
+        // views are folded again, later still).
+        let walks = store.check_feeds(&feeds, threads, side)?;
+        for ((author, end), walk) in feeds.iter().zip(walks) {
             let mut state = store.lock()?;
             if let Some(last) = &walk.last {
                 let head = Head {
@@ -663,7 +662,7 @@ impl<B: Backend> Store<B> {
         let mut walk = self.walk_feed(author, end, false, &mut |_| {})?;
         // The head's id came from the same bytes: its signature seals the whole chain.
         while let Some(last) = walk.last.take() {
-            match verify_event(last.signed.clone(), &self.charter) {
+            match verify_stored_event(last.signed.clone(), &self.charter) {
                 Ok(_) => {
                     walk.last = Some(last);
                     break;
@@ -705,7 +704,9 @@ impl<B: Backend> Store<B> {
             let Some(event) = self.read_event(author, seq)? else {
                 return Ok(None);
             };
-            if event.prev != prev || verify_event(event.signed.clone(), &self.charter).is_err() {
+            if event.prev != prev
+                || verify_stored_event(event.signed.clone(), &self.charter).is_err()
+            {
                 return Ok(None);
             }
             prev = Some(event.id);
@@ -787,7 +788,7 @@ impl<B: Backend> Store<B> {
                     return Ok(walk);
                 }
                 if signatures {
-                    if let Err(e) = verify_event(event.signed.clone(), &self.charter) {
+                    if let Err(e) = verify_stored_event(event.signed.clone(), &self.charter) {
                         walk.broken = Some(broken(seq, e.to_string()));
                         return Ok(walk);
                     }
@@ -873,10 +874,9 @@ impl<B: Backend> Store<B> {
         };
         let signed = pb::SignedEvent::decode(bytes)
             .map_err(|e| corrupt(format!("stored event does not decode: {e}")))?;
-        let checked = match body {
-            true => check_unsigned(&signed, &self.charter).map(|(header, _)| header),
-            false => check_unsigned_header(&signed, &self.charter),
-        };
+        // Its author's membership was checked when it came in; an admitted key the charter
+        // learns only once the views are read is checked with its own key.
+        let checked = check_stored(&signed, &self.charter, body);
         let header = checked.map_err(|e| {
             if e.unsupported_version().is_some() {
                 StoreError::UnsupportedVersion {
@@ -1503,7 +1503,7 @@ impl<B: Backend> EventStore for Store<B> {
             }
             // The head's id came from the same bytes: its signature seals the whole chain.
             if let Some(last) = walk.last.as_ref().filter(|_| !signatures) {
-                if let Err(e) = verify_event(last.signed.clone(), &self.charter) {
+                if let Err(e) = verify_stored_event(last.signed.clone(), &self.charter) {
                     report.broken = Some(Broken {
                         author,
                         seq: last.seq,

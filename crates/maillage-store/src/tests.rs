@@ -585,16 +585,21 @@ fn open_checks_each_feed_on_its_own() {
     assert_eq!(store.verify(true, &mut |_| {}).unwrap().broken, None);
 }
 
-/// The feed of a key an amendment admitted is checked once the side job that makes the key
-/// known (a node decodes its views there) is done, whichever thread is quicker: it was checked
-/// meanwhile, found "not a member" and cut to nothing (to be fetched again from peers).
-#[test]
-fn the_feed_of_an_admitted_key_is_checked_once_the_views_know_it() {
-    let f = fixture();
-    let founding = |f: &Fixture| {
-        let members = (f.keys[..2].iter().zip(["13", "69"]))
-            .map(|(k, t)| MemberSpec {
-                key: k.hub_id(),
+/// A store holding the feeds of two founding hubs and of a key an amendment admitted (nine
+/// events each), closed: the fixture (its charter knowing the admitted key), the store's dir,
+/// the feeds, and a builder of the founding charter (which does not).
+fn store_with_an_admitted_feed() -> (
+    Fixture,
+    tempfile::TempDir,
+    Vec<Vec<VerifiedEvent>>,
+    impl Fn() -> Arc<Charter>,
+) {
+    let keys = fixture().keys;
+    let ids: Vec<HubId> = keys.iter().map(|k| k.hub_id()).collect();
+    let founding = move || {
+        let members = (ids[..2].iter().zip(["13", "69"]))
+            .map(|(key, t)| MemberSpec {
+                key: *key,
                 name: format!("hub {t}"),
                 role: Role::Hub,
                 territories: vec![t.into()],
@@ -603,11 +608,12 @@ fn the_feed_of_an_admitted_key_is_checked_once_the_views_know_it() {
         Arc::new(Charter::found("Test federation", 1, members).unwrap())
     };
     let f = Fixture {
-        charter: founding(&f),
-        keys: f.keys,
+        charter: founding(),
+        keys,
     };
-    let admitted = f.keys[2].hub_id();
-    f.charter.admit(admitted, "hub 16", Role::Hub).unwrap();
+    f.charter
+        .admit(f.keys[2].hub_id(), "hub 16", Role::Hub)
+        .unwrap();
     let feeds: Vec<Vec<VerifiedEvent>> = (0..3).map(|key| feed(&f, key, 9, 0)).collect();
     let dir = tempfile::tempdir().unwrap();
     {
@@ -616,9 +622,17 @@ fn the_feed_of_an_admitted_key_is_checked_once_the_views_know_it() {
             store.insert(events.clone()).unwrap();
         }
     }
-    // Reopened as a node does: the founding charter, the admitted key made known by a side
-    // job that takes a while.
-    let charter = founding(&f);
+    (f, dir, feeds, founding)
+}
+
+/// The feed of a key an amendment admitted, reopened while a side job makes the key known (a
+/// node decodes its views there) and takes a while: kept whole. It was once checked before the
+/// job was done, found "not a member" and cut to nothing (to be fetched again from peers).
+#[test]
+fn the_feed_of_an_admitted_key_is_kept_while_the_views_are_read() {
+    let (f, dir, feeds, founding) = store_with_an_admitted_feed();
+    let admitted = f.keys[2].hub_id();
+    let charter = founding();
     let side: SideJob<'_> = Box::new(|| {
         std::thread::sleep(std::time::Duration::from_millis(300));
         charter.admit(admitted, "hub 16", Role::Hub).unwrap();
@@ -627,6 +641,33 @@ fn the_feed_of_an_admitted_key_is_checked_once_the_views_know_it() {
     let store = Store::open_with(backend, charter.clone(), 2, vec![side]).unwrap();
     assert!(store.damaged().is_empty(), "{:?}", store.damaged());
     assert_eq!(store.head(&admitted).unwrap().id, feeds[2][8].id);
+}
+
+/// A node whose views snapshot is unusable folds them again from its store, opened with the
+/// founding charter alone: the admitted key is known only once the fold reaches the amendment.
+/// Its feed is checked and read back by its own key meanwhile (stored events had their
+/// author's membership checked when they came in); it was cut to nothing, and the node's own
+/// feed, were it that hub's, could not be used until peers sent it back.
+#[test]
+fn the_feed_of_an_admitted_key_is_kept_when_the_views_are_folded_again() {
+    let (f, dir, feeds, founding) = store_with_an_admitted_feed();
+    let admitted = f.keys[2].hub_id();
+    let charter = founding();
+    let store = SledStore::open_path(dir.path(), charter.clone()).unwrap();
+    assert!(store.damaged().is_empty(), "{:?}", store.damaged());
+    assert_eq!(store.head(&admitted).unwrap().id, feeds[2][8].id);
+    let read: Vec<EventId> = (1..=9)
+        .map(|seq| store.get(&admitted, seq).unwrap().unwrap().id)
+        .collect();
+    let stored: Vec<EventId> = feeds[2].iter().map(|e| e.id).collect();
+    assert_eq!(read, stored);
+    assert_eq!(store.verify(true, &mut |_| {}).unwrap().broken, None);
+    // What comes in is still checked for membership: the key is a stranger to this charter.
+    let came_in = maillage_core::verify_event(feeds[2][0].signed.clone(), &charter);
+    assert!(matches!(
+        came_in,
+        Err(maillage_core::EnvelopeError::UnknownAuthor { .. })
+    ));
 }
 
 /// Damage found while serving (after the store opened) cuts the feed the same way: the
