@@ -28,17 +28,52 @@ pub const FILE_NAME: &str = "personal.parts";
 /// A part to keep: its event's id and feed position, and its bytes.
 pub(crate) type NewPart = (EventId, HubId, u64, Vec<u8>);
 
-/// Where a held part's frame is, in the file (or the in-memory bytes): the frame's start and
-/// the part's length.
-#[derive(Debug, Clone, Copy)]
-struct Slot {
-    at: u64,
-    len: u16,
-}
+/// Where a held part's frame is, in the file (or the in-memory bytes): the frame's start (48
+/// bits, 256 TiB) and the part's length (16 bits), in one word: a national store holds
+/// millions of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Slot(u64);
+
+/// Bytes a parts file may reach: what a [`Slot`] can say.
+const FILE_BYTES_MAX: u64 = 1 << 48;
 
 impl Slot {
+    fn new(at: u64, len: u16) -> Self {
+        debug_assert!(at < FILE_BYTES_MAX);
+        Self(at << 16 | u64::from(len))
+    }
+
+    fn at(self) -> u64 {
+        self.0 >> 16
+    }
+
+    fn len(self) -> u16 {
+        self.0 as u16
+    }
+
     fn frame_len(self) -> usize {
-        HEAD + usize::from(self.len) + 4
+        HEAD + usize::from(self.len()) + 4
+    }
+}
+
+/// The held parts' feed positions: authors by a dense number, positions to slots (a key
+/// repeated in every entry would cost more than the entry).
+#[derive(Debug, Default)]
+struct Positions {
+    authors: LookupMap<HubId, u32>,
+    at: LookupMap<(u32, u64), Slot>,
+}
+
+impl Positions {
+    fn insert(&mut self, author: HubId, seq: u64, slot: Slot) {
+        let next = self.authors.len() as u32;
+        let index = *self.authors.entry(author).or_insert(next);
+        self.at.insert((index, seq), slot);
+    }
+
+    fn get(&self, author: &HubId, seq: u64) -> Option<Slot> {
+        let index = self.authors.get(author)?;
+        self.at.get(&(*index, seq)).copied()
     }
 }
 
@@ -58,7 +93,7 @@ enum Frames {
 pub(crate) struct Parts {
     frames: Frames,
     map: LookupMap<EventId, Slot>,
-    at: LookupMap<(HubId, u64), EventId>,
+    at: Positions,
 }
 
 /// `id || author || seq (u64 BE) || length (u16 BE) || part || crc32(all before)`.
@@ -94,7 +129,7 @@ impl Parts {
         Self {
             frames: Frames::Memory(MAGIC.to_vec()),
             map: LookupMap::default(),
-            at: LookupMap::default(),
+            at: Positions::default(),
         }
     }
 
@@ -119,7 +154,7 @@ impl Parts {
                 len,
             },
             map: LookupMap::default(),
-            at: LookupMap::default(),
+            at: Positions::default(),
         };
         if len == 0 {
             // New (or emptied by a crash before its first frame): starts with the magic.
@@ -167,14 +202,9 @@ impl Parts {
             let Some((id, author, seq)) = checked(&frame[..size]) else {
                 return Ok(false);
             };
-            self.at.insert((author, seq), id);
-            self.map.insert(
-                id,
-                Slot {
-                    at,
-                    len: len as u16,
-                },
-            );
+            let slot = Slot::new(at, len as u16);
+            self.at.insert(author, seq, slot);
+            self.map.insert(id, slot);
             at += size as u64;
         }
         Ok(true)
@@ -214,12 +244,12 @@ impl Parts {
         let size = slot.frame_len();
         let frame = match &self.frames {
             Frames::Memory(memory) => {
-                let start = usize::try_from(slot.at).ok()?;
+                let start = usize::try_from(slot.at()).ok()?;
                 memory.get(start..start + size)?.to_vec()
             }
             Frames::File { file, .. } => {
                 let mut frame = vec![0u8; size];
-                file.read_exact_at(&mut frame, slot.at).ok()?;
+                file.read_exact_at(&mut frame, slot.at()).ok()?;
                 frame
             }
         };
@@ -229,18 +259,27 @@ impl Parts {
 
     /// The part of an event, if held.
     pub(crate) fn get(&self, id: &EventId) -> Option<Vec<u8>> {
-        let slot = *self.map.get(id)?;
-        let (mut frame, _, _) = self.read(slot)?;
-        // The part is the frame without its head and checksum: no second allocation.
-        frame.truncate(frame.len() - 4);
-        frame.drain(..HEAD);
-        Some(frame)
+        self.part(*self.map.get(id)?)
     }
 
     /// The part of the event at a feed position, if held (it may belong to another branch
     /// of a forked feed: whoever attaches it checks it against the event's commitment).
     pub(crate) fn get_at(&self, author: &HubId, seq: u64) -> Option<Vec<u8>> {
-        self.at.get(&(*author, seq)).and_then(|id| self.get(id))
+        let slot = self.at.get(author, seq)?;
+        // Erased parts leave their positions until the file is rewritten.
+        let (id, _, _) = checked(&self.read(slot)?.0)?;
+        (self.map.get(&id) == Some(&slot))
+            .then(|| self.part(slot))
+            .flatten()
+    }
+
+    /// The part in the frame at `slot`, if it checks out.
+    fn part(&self, slot: Slot) -> Option<Vec<u8>> {
+        let (mut frame, _, _) = self.read(slot)?;
+        // The part is the frame without its head and checksum: no second allocation.
+        frame.truncate(frame.len() - 4);
+        frame.drain(..HEAD);
+        Some(frame)
     }
 
     /// Every event whose part is held, in order.
@@ -263,16 +302,21 @@ impl Parts {
             slots.push(bytes.len() as u64);
             frame(id, author, *seq, part, &mut bytes);
         }
+        let held = match &self.frames {
+            Frames::Memory(memory) => memory.len() as u64,
+            Frames::File { len, .. } => *len,
+        };
+        if held + bytes.len() as u64 >= FILE_BYTES_MAX {
+            return Err(StoreError::Backend {
+                context: "writing personal.parts",
+                source: format!("the file would pass {FILE_BYTES_MAX} bytes").into(),
+            });
+        }
         let start = self.append(&bytes)?;
         for ((id, author, seq, part), offset) in new.into_iter().zip(slots) {
-            self.at.insert((author, seq), id);
-            self.map.insert(
-                id,
-                Slot {
-                    at: start + offset,
-                    len: part.len() as u16,
-                },
-            );
+            let slot = Slot::new(start + offset, part.len() as u16);
+            self.at.insert(author, seq, slot);
+            self.map.insert(id, slot);
         }
         Ok(())
     }
@@ -297,7 +341,7 @@ impl Parts {
         // In file order: the old file is read front to back.
         let held = self
             .map
-            .collect_sorted(|(id, slot)| Some((slot.at, slot.len, *id)));
+            .collect_sorted(|(id, slot)| Some((slot.at(), *slot, *id)));
         let mut tmp = match &self.frames {
             Frames::Memory(_) => None,
             Frames::File { path, .. } => {
@@ -307,12 +351,11 @@ impl Parts {
                 Some((file, tmp_path))
             }
         };
-        let (mut map, mut at) = (LookupMap::default(), LookupMap::default());
+        let (mut map, mut at) = (LookupMap::default(), Positions::default());
         // Frames not written yet, after `written` bytes of the new file.
         let mut out = MAGIC.to_vec();
         let mut written = 0u64;
-        for (at_old, len, id) in held {
-            let slot = Slot { at: at_old, len };
+        for (_, slot, id) in held {
             let Some((frame, author, seq)) = self.read(slot) else {
                 continue;
             };
@@ -324,15 +367,9 @@ impl Parts {
                 written += out.len() as u64;
                 out.clear();
             }
-            let start = written + out.len() as u64;
-            map.insert(
-                id,
-                Slot {
-                    at: start,
-                    len: slot.len,
-                },
-            );
-            at.insert((author, seq), id);
+            let moved = Slot::new(written + out.len() as u64, slot.len());
+            map.insert(id, moved);
+            at.insert(author, seq, moved);
             out.extend_from_slice(&frame);
         }
         let end = written + out.len() as u64;
@@ -376,6 +413,19 @@ mod tests {
 
     fn contains(haystack: &[u8], needle: &[u8]) -> bool {
         haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn a_slot_keeps_any_offset_below_the_file_limit_and_any_length() {
+        for (at, len) in [
+            (0, 0),
+            (MAGIC.len() as u64, 1),
+            (FILE_BYTES_MAX - 1, u16::MAX),
+        ] {
+            let slot = Slot::new(at, len);
+            assert_eq!((slot.at(), slot.len()), (at, len));
+        }
+        assert!(Slot::new(5, 9) < Slot::new(6, 0));
     }
 
     #[test]
