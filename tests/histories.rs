@@ -2576,6 +2576,92 @@ fn stop_voted_by_its_member() -> History {
     )
 }
 
+/// Three hubs at a threshold of three: two proposals for one number at the same time split
+/// the votes of a round for good; the votes are cast again in the next.
+fn split_votes() -> History {
+    use pb::amendment_proposed::Change as C;
+    let mut b = with_ouest_admitted();
+    let threshold = |t: u32| C::Threshold(pb::ThresholdChanged { threshold: t });
+    b.sign(
+        SUD,
+        propose(2, threshold(3), "unanimité"),
+        APPLIED,
+        "every hub votes every change from now on",
+    );
+    let before = |b: &Builder, who: &str| b.ledger.next_deps(&Builder::hub(who));
+    let (mut ouest_apart, hinaura_apart) = (before(&b, OUEST), before(&b, HINAURA));
+    let raise = b.sign(
+        SUD,
+        propose(3, threshold(2), "deux voix suffisent"),
+        APPLIED,
+        "Hub du Sud proposes amendment 3: its vote, of the first round",
+    );
+    let lower = b.sign_with(
+        HINAURA,
+        propose(3, threshold(1), "une voix suffit"),
+        hinaura_apart,
+        APPLIED,
+        "Hinaura proposes another amendment 3 at the same time: its vote, of the first round",
+    );
+    ouest_apart.push(raise.as_ref());
+    b.sign_with(
+        OUEST,
+        endorse(&raise),
+        ouest_apart,
+        APPLIED,
+        "Hub Ouest, knowing only Hub du Sud's proposal, endorses it: first round (two votes and one, no hub left: the round is dead wherever all three are known)",
+    );
+    b.sign(
+        OUEST,
+        endorse(&lower),
+        APPLIED,
+        "Hub Ouest now knows the three votes: the first round is dead, this vote is of the second",
+    );
+    b.sign(
+        OUEST,
+        endorse(&raise),
+        "amendment.endorsed",
+        "one vote a round",
+    );
+    b.sign(
+        HINAURA,
+        endorse(&raise),
+        APPLIED,
+        "Hinaura's vote of the second round, for Hub du Sud's proposal: one vote each, one hub left, the second round is dead too",
+    );
+    b.sign(
+        SUD,
+        propose(4, threshold(3), "retour à l'unanimité"),
+        "amendment.number",
+        "amendment 3 is not in effect",
+    );
+    b.sign(
+        SUD,
+        endorse(&raise),
+        APPLIED,
+        "Hub du Sud votes again for its own proposal: third round",
+    );
+    b.sign(OUEST, endorse(&raise), APPLIED, "third round: two votes");
+    b.sign(
+        HINAURA,
+        endorse(&raise),
+        APPLIED,
+        "third round: three votes, amendment 3 (threshold two) in effect",
+    );
+    b.sign(
+        HINAURA,
+        propose(4, threshold(3), "retour à l'unanimité"),
+        APPLIED,
+        "amendment 4 follows it",
+    );
+    b.finish(
+        "split-votes",
+        "Votes on one amendment number split for good in a round are cast again in the next (§1b).",
+        vec![],
+        3,
+    )
+}
+
 fn generate() -> HistoryFile {
     HistoryFile {
         format: FORMAT.into(),
@@ -2595,6 +2681,7 @@ fn generate() -> HistoryFile {
             competing_stop(),
             competing_admission(),
             stop_voted_by_its_member(),
+            split_votes(),
         ],
     }
 }

@@ -627,3 +627,73 @@ fn two_concurrent_amendments_are_shown_alike_on_both_hubs() {
     }
     assert_eq!(digest(dir, "sud"), digest(dir, "hinaura"));
 }
+
+/// Two hubs that must both vote propose amendment 2 at the same time: one vote each, the
+/// first round can never bring either into effect. Their next votes are of the second round,
+/// where the federation agrees, and both hubs show it alike.
+#[test]
+fn votes_split_for_good_are_cast_again_in_the_next_round() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    federation(
+        dir,
+        &[
+            ("sud", "Hub du Sud", "13,84"),
+            ("hinaura", "Hinaura", "69,74"),
+        ],
+    );
+    let propose = |node: &str, reason: &str, change: &[&str]| {
+        let mut args = vec!["federation", "propose", "--reason", reason];
+        args.extend_from_slice(change);
+        args.push("--json");
+        proposal_id(&on(dir, node, &args))
+    };
+    propose("sud", "deux voix", &["threshold", "2"]);
+    exchange(dir, "sud", "hinaura");
+    let back = propose("sud", "une voix suffit", &["threshold", "1"]);
+    propose(
+        "hinaura",
+        "la Haute-Savoie rejoint le Sud",
+        &[
+            "move",
+            "--from",
+            "Hinaura",
+            "--to",
+            "Hub du Sud",
+            "--territories",
+            "74",
+        ],
+    );
+    exchange(dir, "sud", "hinaura");
+    exchange(dir, "hinaura", "sud");
+
+    let endorsed = on(dir, "hinaura", &["federation", "endorse", &back[..12]]);
+    assert!(
+        endorsed.contains("approuvé au tour 2") && !endorsed.contains("en vigueur"),
+        "{endorsed}"
+    );
+    exchange(dir, "hinaura", "sud");
+    let endorsed = on(dir, "sud", &["federation", "endorse", &back[..12]]);
+    assert!(
+        endorsed.contains("approuvé au tour 2 : désormais en vigueur"),
+        "{endorsed}"
+    );
+    exchange(dir, "sud", "hinaura");
+    for node in ["sud", "hinaura"] {
+        let shown = json(&on(dir, node, &["federation", "show", "--json"]));
+        assert_eq!(shown["amendments_in_effect"], 2, "{node}: {shown}");
+        let won = (shown["amendments"].as_array().unwrap().iter())
+            .find(|a| a["proposal"] == back.as_str())
+            .unwrap();
+        assert_eq!(
+            (won["in_effect"].clone(), won["round"].clone()),
+            (true.into(), 2.into())
+        );
+        let text = on(dir, node, &["federation", "show"]);
+        assert!(
+            text.contains("approuvé au tour 2 par Hinaura, Hub du Sud"),
+            "{node}: {text}"
+        );
+    }
+    assert_eq!(digest(dir, "sud"), digest(dir, "hinaura"));
+}

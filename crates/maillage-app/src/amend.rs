@@ -61,6 +61,9 @@ impl App {
                 proposal: id,
                 number,
                 in_effect: ledger.membership().number >= number,
+                round: (ledger.amendments().into_iter())
+                    .find(|a| a.proposal == id)
+                    .map_or(1, |a| a.round),
             }
         })
     }
@@ -221,6 +224,7 @@ impl App {
                     change: change_view(&a.change),
                     reason: a.reason,
                     endorsers: a.endorsers.iter().map(&name).collect(),
+                    round: a.round,
                     in_effect: a.in_effect,
                     in_force: a.in_force,
                 })

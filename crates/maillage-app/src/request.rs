@@ -497,6 +497,9 @@ pub enum Effect {
         number: u32,
         /// In effect now.
         in_effect: bool,
+        /// The round of votes this endorsement is of (docs/protocol.md §1b).
+        #[serde(default = "crate::views::first_round")]
+        round: u32,
     },
 }
 

@@ -458,14 +458,22 @@ pub struct AmendmentItem {
     pub change: AmendmentChangeView,
     /// Why.
     pub reason: String,
-    /// Who endorsed it, the proposer first.
+    /// Who voted for it in its latest round of votes, the proposer first.
     pub endorsers: Vec<String>,
+    /// That round: 1, unless the votes on its number split for good in a round before
+    /// (docs/protocol.md §1b).
+    #[serde(default = "first_round")]
+    pub round: u32,
     /// In effect at the head of this node's views.
     pub in_effect: bool,
     /// In effect in some past these views hold: its keys and stops hold even when a
     /// concurrent proposal took its number (docs/protocol.md §1b).
     #[serde(default)]
     pub in_force: bool,
+}
+
+pub(crate) fn first_round() -> u32 {
+    1
 }
 
 /// The charter.

@@ -586,10 +586,13 @@ pub enum Rejection {
         /// Its number.
         number: u32,
     },
-    /// `amendment.endorsed`: a hub endorses one proposal per number, once.
+    /// `amendment.endorsed`: a hub proposes or endorses one proposal per number and round of
+    /// votes (a round ends when no proposal can reach the threshold in it any more).
     AmendmentEndorsed {
         /// The number.
         number: u32,
+        /// The round of votes.
+        round: u32,
     },
     /// `amendment.past_stop`: the key a removal or a succession stops proposes or endorses it
     /// only up to the last seq it keeps: signed later, its vote would be cut by the very stop
@@ -1121,9 +1124,9 @@ impl std::fmt::Display for Rejection {
                 "proposal {} is for amendment {number}, already in effect in the event's causal past",
                 proposal.short()
             ),
-            Self::AmendmentEndorsed { number } => write!(
+            Self::AmendmentEndorsed { number, round } => write!(
                 f,
-                "the author already proposed or endorsed a proposal for amendment {number}"
+                "the author already proposed or endorsed a proposal for amendment {number} in this round of votes (round {round}; the next begins when no proposal can reach the threshold in this one)"
             ),
             Self::AmendmentPastStop { last_seq } => write!(
                 f,

@@ -395,9 +395,9 @@ impl Rejection {
                 "la proposition {} porte sur l'amendement {number}, déjà en vigueur {PAST}",
                 proposal.short()
             ),
-            Self::AmendmentEndorsed { number } => write!(
+            Self::AmendmentEndorsed { number, round } => write!(
                 f,
-                "l'auteur a déjà proposé ou approuvé une proposition pour l'amendement {number}"
+                "l'auteur a déjà proposé ou approuvé une proposition pour l'amendement {number} dans ce tour de vote (tour {round} ; le suivant commence quand plus aucune proposition ne peut y atteindre le seuil)"
             ),
             Self::AmendmentPastStop { last_seq } => write!(
                 f,

@@ -12,7 +12,7 @@ mod world;
 use std::collections::BTreeMap;
 
 use maillage_core::conformance::{self, Case, History};
-use maillage_core::ledger::Evaluation;
+use maillage_core::ledger::{AmendmentView, Evaluation};
 use maillage_core::{Ledger, SecretKey, VerifiedEvent, pb};
 use proptest::prelude::*;
 use prost::Message;
@@ -45,6 +45,12 @@ struct Changes {
     drawn: u8,
     /// Whether a rival proposal may stop a key.
     rivals_stop: bool,
+    /// Whether rivals propose at any threshold, splitting the votes of a round for good now
+    /// and then (cast again in the next round); else only where two proposals can both win.
+    splits: bool,
+    /// Whether a hub whose key an amendment in force stopped still votes (as a dishonest or
+    /// stale node would; an honest node's views refuse its own events past the stop).
+    stopped_vote: bool,
 }
 
 impl Sim {
@@ -89,6 +95,8 @@ impl Sim {
             proposals: Vec::new(),
             drawn: 0,
             rivals_stop: false,
+            splits: false,
+            stopped_vote: true,
         });
         sim
     }
@@ -139,11 +147,13 @@ impl Sim {
             return;
         };
         let membership = changes.truth.membership();
+        let cuts = changes.truth.cuts();
         let present: Vec<usize> = signers
             .iter()
             .copied()
             .filter(|h| membership.current_key(&self.world.hubs[*h].id) == self.world.hubs[*h].id)
             .filter(|h| membership.is_current_hub(&self.world.hubs[*h].id))
+            .filter(|h| changes.stopped_vote || !cuts.contains_key(&self.world.hubs[*h].id))
             .collect();
         let Some(h) = pick(&mut self.rng, &present) else {
             return;
@@ -177,14 +187,17 @@ impl Sim {
         };
         if kind >= 2 {
             // Now and then a rival hub, as up to date, proposes another change for the same
-            // number at the same time, when each of two proposals can gather the threshold
-            // alone (half the hubs or fewer): both may come into effect in different pasts, the
-            // one with the smaller id holding the number. Never a third: at threshold t of 2t
-            // hubs or more, one of two always reaches it. The rival stops no key: stops that cut
-            // the votes of the amendments bringing other stops can be settled two ways by the
+            // number at the same time. Where each of two proposals can gather the threshold
+            // alone (half the hubs or fewer), both may come into effect in different pasts, the
+            // one with the smaller id holding the number; never a third: at threshold t of 2t
+            // hubs or more, one of two always reaches it. With `splits`, rivals come at any
+            // threshold too, and the votes of a round may split for good: they are cast again
+            // in the next. The rival stops no key unless `rivals_stop`: stops that cut the
+            // votes of the amendments bringing other stops can be settled two ways by the
             // fold with the stops first (see `circular_stops_are_not_settled_alike_yet`).
             let rivals: Vec<usize> = present.iter().copied().filter(|o| *o != h).collect();
-            let rival = (2 * membership.threshold as usize <= membership.hubs()
+            let splits = self.changes.as_ref().is_some_and(|c| c.splits);
+            let rival = ((splits || 2 * membership.threshold as usize <= membership.hubs())
                 && self.rng.random_bool(0.3))
             .then(|| pick(&mut self.rng, &rivals))
             .flatten();
@@ -201,8 +214,18 @@ impl Sim {
             }
             return;
         }
-        // An open proposal of another hub (most of the time), any proposal else.
-        let choice = if self.rng.random_bool(0.9) {
+        // An open proposal of another hub (most of the time), any proposal else. Where votes
+        // may split for good, hubs often vote for one open proposal (their own too), as a
+        // federation agrees to after a split, so that a later round ends it: the smallest id
+        // among those that stop no key (a removal or a succession keeps its key's votes only
+        // up to the seq it names, which later rounds may never reach), else the smallest id.
+        let agreed = (open.iter())
+            .min_by_key(|(p, _, _)| (stops_a_key(p), p.id))
+            .cloned()
+            .filter(|_| changes.splits && self.rng.random_bool(0.5));
+        let choice = if agreed.is_some() {
+            agreed
+        } else if self.rng.random_bool(0.9) {
             pick(&mut self.rng, &others)
         } else {
             pick(&mut self.rng, &changes.proposals)
@@ -758,16 +781,25 @@ proptest! {
     }
 }
 
-/// The membership property for one case (see above).
-fn judged_alike_with_membership_changes(seed: u64, hubs: usize) -> Result<(), TestCaseError> {
-    judged_alike(Sim::with_membership_changes(seed, hubs), seed, hubs)
+/// The membership property for one case (see above): rival proposals at any threshold, so
+/// that votes split for good now and then and are cast again in the next round.
+fn judged_alike_with_membership_changes(
+    seed: u64,
+    hubs: usize,
+) -> Result<Vec<AmendmentView>, TestCaseError> {
+    let mut sim = Sim::with_membership_changes(seed, hubs);
+    if let Some(changes) = sim.changes.as_mut() {
+        changes.splits = true;
+        changes.stopped_vote = false;
+    }
+    judged_alike(sim, seed, hubs)
 }
 
 /// [`judged_alike_with_membership_changes`] where rival proposals may stop keys too.
 fn judged_alike_with_membership_changes_rivals_stopping(
     seed: u64,
     hubs: usize,
-) -> Result<(), TestCaseError> {
+) -> Result<Vec<AmendmentView>, TestCaseError> {
     let mut sim = Sim::with_membership_changes(seed, hubs);
     if let Some(changes) = sim.changes.as_mut() {
         changes.rivals_stop = true;
@@ -775,7 +807,18 @@ fn judged_alike_with_membership_changes_rivals_stopping(
     judged_alike(sim, seed, hubs)
 }
 
-fn judged_alike(mut sim: Sim, seed: u64, hubs: usize) -> Result<(), TestCaseError> {
+/// Whether a proposal removes a member or succeeds a key.
+fn stops_a_key(proposal: &VerifiedEvent) -> bool {
+    use pb::amendment_proposed::Change;
+    matches!(
+        &proposal.body,
+        Some(pb::event::Body::AmendmentProposed(a))
+            if matches!(a.change, Some(Change::Remove(_) | Change::Succession(_)))
+    )
+}
+
+/// Checks the property on `sim`'s history; the amendments its signers knew at the end.
+fn judged_alike(mut sim: Sim, seed: u64, hubs: usize) -> Result<Vec<AmendmentView>, TestCaseError> {
     // Some seeds stall the amendments a while (proposals that split the votes): the
     // history grows until a few are in effect.
     while sim.world.event_count() < 1_200
@@ -822,7 +865,10 @@ fn judged_alike(mut sim: Sim, seed: u64, hubs: usize) -> Result<(), TestCaseErro
         }
         prop_assert_eq!(&other.digest, &reference.digest);
     }
-    Ok(())
+    Ok(sim
+        .changes
+        .map(|c| c.truth.amendments())
+        .unwrap_or_default())
 }
 
 /// Cases the property found faults with, kept whatever the generator's later changes: two
@@ -833,6 +879,31 @@ fn competing_amendments_are_judged_alike_in_any_delivery_order() {
     for seed in [446_570_580_652_376_906, 2_213_375_366_176_908_840] {
         judged_alike_with_membership_changes_rivals_stopping(seed, 3).unwrap();
     }
+}
+
+/// Votes on amendment 6 split for good in the first round; it comes into effect in the second
+/// (three hubs, rivals at any threshold): judged alike in any order.
+#[test]
+fn split_votes_are_judged_alike_in_any_delivery_order() {
+    let amendments = judged_alike_with_membership_changes(10_407_891_139_174_005_507, 3).unwrap();
+    let late = (amendments.iter()).find(|a| a.in_effect && a.round > 1);
+    assert!(late.is_some(), "{amendments:?}");
+}
+
+/// Open, the same class as below with one stop: a removal in force that lost its number to a
+/// concurrent proposal stops a hub that, still present in the chain in effect, goes on voting;
+/// a delivery order that brings in one of its later proposals (a stop of another key) before
+/// the removal puts it in force, and the fold again with the stops set first keeps that stop
+/// though the proposal is now cut (this case: three hubs, rivals at any threshold). The
+/// property's generator has a hub stop voting once its own stop is in force.
+#[test]
+#[ignore = "open protocol question: stops that cut the votes bringing other stops, docs/protocol.md §1b"]
+fn a_stop_kept_from_a_proposal_its_refold_cuts() {
+    let mut sim = Sim::with_membership_changes(10_962_956_962_635_647_893, 3);
+    if let Some(changes) = sim.changes.as_mut() {
+        changes.splits = true;
+    }
+    judged_alike(sim, 10_962_956_962_635_647_893, 3).unwrap();
 }
 
 /// Open: stops that cut the votes of amendments that bring other stops. A fold that meets a

@@ -346,6 +346,7 @@ pub(super) fn effect_text(effect: &Effect) -> (String, serde_json::Value) {
             proposal,
             number,
             in_effect,
+            round,
         } => (
             {
                 let short = proposal.short();
@@ -354,12 +355,16 @@ pub(super) fn effect_text(effect: &Effect) -> (String, serde_json::Value) {
                 } else {
                     ""
                 };
+                let round = match round {
+                    1 => String::new(),
+                    r => tr!(" au tour {r}", " in round {r}"),
+                };
                 tr!(
-                    "amendement {number} (proposition {short}) approuvé{now}",
-                    "amendment {number} (proposal {short}) endorsed{now}"
+                    "amendement {number} (proposition {short}) approuvé{round}{now}",
+                    "amendment {number} (proposal {short}) endorsed{round}{now}"
                 )
             },
-            json!({ "amendment": number, "proposal": proposal, "in_effect": in_effect }),
+            json!({ "amendment": number, "proposal": proposal, "in_effect": in_effect, "round": round }),
         ),
     }
 }

@@ -143,7 +143,17 @@ pub fn charter(out: &mut String, c: &CharterView, json: bool) -> Result<()> {
     if !c.amendments.is_empty() {
         writeln!(out, "\n{}", t("amendements :", "amendments:"))?;
         for a in &c.amendments {
-            let (proposer, endorsers) = (&a.proposer, a.endorsers.join(", "));
+            let (proposer, endorsers, round) = (&a.proposer, a.endorsers.join(", "), a.round);
+            let voted = match round {
+                1 => tr!(
+                    "proposé par {proposer} ; approuvé par {endorsers}",
+                    "proposed by {proposer}; endorsed by {endorsers}"
+                ),
+                _ => tr!(
+                    "proposé par {proposer} ; approuvé au tour {round} par {endorsers}",
+                    "proposed by {proposer}; endorsed in round {round} by {endorsers}"
+                ),
+            };
             writeln!(
                 out,
                 "  {} #{} {} — {} ({}) {}",
@@ -151,10 +161,7 @@ pub fn charter(out: &mut String, c: &CharterView, json: bool) -> Result<()> {
                 a.number,
                 change_text(&a.change),
                 a.reason,
-                tr!(
-                    "proposé par {proposer} ; approuvé par {endorsers}",
-                    "proposed by {proposer}; endorsed by {endorsers}"
-                ),
+                voted,
                 if a.in_effect {
                     t("EN VIGUEUR", "IN EFFECT")
                 } else if a.in_force {

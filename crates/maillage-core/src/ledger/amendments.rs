@@ -3,11 +3,13 @@
 //!
 //! Amendments are numbered: number `n` amends the membership `n - 1` in effect in its
 //! proposal's causal past. Amendment `n` is in effect in a past when the past holds a proposal
-//! for it (made on the same chain of amendments) and endorsements from `threshold` distinct
-//! hubs of membership `n - 1`, the proposal counting as its author's. A hub endorses one
-//! proposal per number. Should two proposals for one number both gather enough endorsements
-//! (possible only with a threshold of half the hubs or less), the one with the smaller event id
-//! is in effect. Every node computes the same membership for the same past.
+//! for it (made on the same chain of amendments) and votes of one round from `threshold`
+//! distinct hubs of membership `n - 1`, the proposal counting as its author's vote. A hub votes
+//! once per number and round; a round no proposal can win any more is dead, and the votes are
+//! cast again in the next ([`Ledger::round_of`]). Should two proposals for one number both
+//! gather enough votes (possible only with a threshold of half the hubs or less: a dead round
+//! is dead in every past that holds it), the one with the smaller event id is in effect. Every
+//! node computes the same membership for the same past.
 //!
 //! When an amendment comes into effect in some past the views hold (not only at their head:
 //! a proposal that lost its number to a concurrent one with a smaller id may be in effect in
@@ -18,6 +20,10 @@
 //! views hold only grows, so every node ends with the same keys and stops whatever order the
 //! events came in. If events past a stop were applied already, the views must be folded again
 //! from the store with the freeze set first ([`Ledger::needs_refold`]).
+//!
+//! Size: the rules of §1b in one place (votes and their rounds, amendments in effect and in
+//! force, keys and stops), each reading the others' state; split, they would share it
+//! through a dozen `pub(super)` accessors.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -47,9 +53,13 @@ pub(super) struct Proposal {
     pub(super) base: Vec<EventId>,
     pub(super) change: Change,
     pub(super) reason: String,
-    /// Endorsements, the proposal's own first: (endorser, where).
-    pub(super) endorsements: Vec<(HubId, Pos)>,
+    /// Endorsements, the proposal's own first: (endorser, where, round).
+    pub(super) endorsements: Vec<Vote>,
 }
+
+/// A vote for a proposal: who, where, and in which round of votes on its number (1, or one
+/// more than the rounds its past shows dead: see [`Ledger::round_of`]).
+pub(super) type Vote = (HubId, Pos, u32);
 
 /// A key frozen after its last seq that counts. Of two stops of one key, the smaller (the
 /// earlier `last_seq`, then no branch, then the smaller branch id) holds.
@@ -100,8 +110,10 @@ pub struct AmendmentView {
     pub change: Change,
     /// Why.
     pub reason: String,
-    /// Who endorsed it (the proposer first).
+    /// Who voted for it in its latest round of votes (in it, the proposer first).
     pub endorsers: Vec<HubId>,
+    /// That round: 1, unless the votes on its number split for good in a round before.
+    pub round: u32,
     /// In effect at the head of these views.
     pub in_effect: bool,
     /// In effect in some past these views hold (its keys and stops hold).
@@ -305,7 +317,11 @@ impl Ledger {
                 proposer: p.author,
                 change: p.change.clone(),
                 reason: p.reason.clone(),
-                endorsers: p.endorsements.iter().map(|(k, _)| *k).collect(),
+                endorsers: (p.endorsements.iter())
+                    .filter(|(_, _, r)| *r == latest_round(p))
+                    .map(|(k, _, _)| *k)
+                    .collect(),
+                round: latest_round(p),
                 in_effect: head.contains(&p.event),
                 in_force: self.s.amendments.enacted.contains(&p.event),
             })
@@ -362,7 +378,8 @@ impl Ledger {
                 found: a.number,
             });
         }
-        self.check_not_endorsed(expected, &event.author, &contains)?;
+        let round = self.round_of(expected, &chain, &membership, &contains);
+        self.check_not_endorsed(expected, round, &event.author, &contains)?;
         fields::reason(Field::Reason, &a.reason)?;
         let change = change_of(a)?;
         membership.apply(&change)?;
@@ -375,7 +392,7 @@ impl Ledger {
             base: chain,
             change,
             reason: a.reason.clone(),
-            endorsements: vec![(event.author, Pos::of(event, past))],
+            endorsements: vec![(event.author, Pos::of(event, past), round)],
         })))
     }
 
@@ -416,20 +433,23 @@ impl Ledger {
         if !membership.is_current_hub(&event.author) {
             return Err(Rejection::AmendmentNotHub { key: event.author });
         }
-        self.check_not_endorsed(found.number, &event.author, &contains)?;
+        let round = self.round_of(found.number, &chain, &membership, &contains);
+        self.check_not_endorsed(found.number, round, &event.author, &contains)?;
         check_before_stop(&found.change, event)?;
         Ok(Effect::Endorsed {
             proposal: found.event,
             number: found.number,
             endorser: event.author,
             at: Pos::of(event, past),
+            round,
         })
     }
 
-    /// The author proposed or endorsed no proposal for `number` in the past.
+    /// The author proposed or endorsed no proposal for `number` in `round` in the past.
     fn check_not_endorsed(
         &self,
         number: u32,
+        round: u32,
         author: &HubId,
         contains: &dyn Fn(Pos) -> bool,
     ) -> Result<(), Rejection> {
@@ -441,11 +461,48 @@ impl Ledger {
             .into_iter()
             .flatten()
             .flat_map(|p| &p.endorsements)
-            .any(|(k, at)| k == author && contains(*at));
+            .any(|(k, at, r)| k == author && *r == round && contains(*at));
         if endorsed {
-            return Err(Rejection::AmendmentEndorsed { number });
+            return Err(Rejection::AmendmentEndorsed { number, round });
         }
         Ok(())
+    }
+
+    /// The round a vote for amendment `number` on `chain` (amending `membership`) belongs to
+    /// where `contains` says which events are known: one more than the rounds dead there. A
+    /// round is dead when no proposal can reach the threshold with its votes any more: the
+    /// most votes one proposal has in it, plus the hubs with no vote in it, fall short. Each
+    /// hub votes once a round, so what is dead in one past is dead in every past that holds
+    /// it (votes only add up and the hubs without a vote only get fewer): a round that is
+    /// dead somewhere never brings an amendment into effect anywhere, and votes split for
+    /// good in it are cast again in the next.
+    fn round_of(
+        &self,
+        number: u32,
+        chain: &[EventId],
+        membership: &Membership,
+        contains: &dyn Fn(Pos) -> bool,
+    ) -> u32 {
+        let proposals: Vec<&Proposal> = (self.s.amendments.proposals.get(&number))
+            .into_iter()
+            .flatten()
+            .filter(|p| p.base == chain && contains(p.pos))
+            .collect();
+        let mut round = 1;
+        loop {
+            let mut voted = std::collections::BTreeSet::new();
+            let mut most = 0;
+            for proposal in &proposals {
+                let seats = seats_in(proposal, round, membership, contains);
+                most = most.max(seats.len());
+                voted.extend(seats);
+            }
+            let without = membership.hubs().saturating_sub(voted.len());
+            if voted.is_empty() || (most + without) as u32 >= membership.threshold {
+                return round;
+            }
+            round += 1;
+        }
     }
 
     /// Records a proposal.
@@ -466,6 +523,7 @@ impl Ledger {
         number: u32,
         endorser: HubId,
         at: Pos,
+        round: u32,
     ) {
         if let Some(p) = self
             .s
@@ -474,7 +532,7 @@ impl Ledger {
             .get_mut(&number)
             .and_then(|list| list.iter_mut().find(|p| p.event == proposal))
         {
-            p.endorsements.push((endorser, at));
+            p.endorsements.push((endorser, at, round));
         }
         self.advance_head();
     }
@@ -733,13 +791,35 @@ fn reached(proposal: &Proposal, membership: &Membership, contains: &dyn Fn(Pos) 
     if !contains(proposal.pos) {
         return false;
     }
-    let mut seats = std::collections::BTreeSet::new();
-    for (endorser, at) in &proposal.endorsements {
-        if contains(*at) && membership.is_current_hub(endorser) {
-            seats.extend(membership.seat_index(endorser));
-        }
-    }
-    seats.len() as u32 >= membership.threshold
+    let mut rounds: Vec<u32> = proposal.endorsements.iter().map(|(_, _, r)| *r).collect();
+    rounds.sort_unstable();
+    rounds.dedup();
+    rounds.into_iter().any(|round| {
+        seats_in(proposal, round, membership, contains).len() as u32 >= membership.threshold
+    })
+}
+
+/// The latest round of votes `proposal` has a vote in.
+fn latest_round(proposal: &Proposal) -> u32 {
+    (proposal.endorsements.iter())
+        .map(|(_, _, r)| *r)
+        .max()
+        .unwrap_or(1)
+}
+
+/// The seats of the present hubs whose votes for `proposal` in `round` are known.
+fn seats_in(
+    proposal: &Proposal,
+    round: u32,
+    membership: &Membership,
+    contains: &dyn Fn(Pos) -> bool,
+) -> std::collections::BTreeSet<u32> {
+    (proposal.endorsements.iter())
+        .filter(|(endorser, at, r)| {
+            *r == round && contains(*at) && membership.is_current_hub(endorser)
+        })
+        .filter_map(|(endorser, _, _)| membership.seat_index(endorser))
+        .collect()
 }
 
 /// A vote of the key `change` stops counts only at or before the last seq it keeps

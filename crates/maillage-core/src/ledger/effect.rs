@@ -97,12 +97,13 @@ pub(super) enum Effect {
     Forgotten { events: Vec<EventId> },
     /// A charter amendment proposed.
     Proposed(Box<super::amendments::Proposal>),
-    /// A proposal endorsed.
+    /// A proposal endorsed (in a round of votes on its number).
     Endorsed {
         proposal: EventId,
         number: u32,
         endorser: HubId,
         at: Pos,
+        round: u32,
     },
 }
 
@@ -501,7 +502,8 @@ impl Ledger {
                 number,
                 endorser,
                 at,
-            } => self.commit_endorsement(proposal, number, endorser, at),
+                round,
+            } => self.commit_endorsement(proposal, number, endorser, at, round),
             Effect::Forgotten { events } => self.forget(&events),
         }
     }

@@ -80,7 +80,8 @@ pub const REFERRAL_DAYS_DEFAULT: i32 = 30;
 /// for events that waited when it came (a stopped key's own events past it are not applied,
 /// deps on them count as naming its last seq). 9: the keys and stops of an amendment that lost
 /// its number to a concurrent proposal hold too, the earliest of two stops of a key holding.
-pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS9\n";
+/// 10: each vote on an amendment records its round.
+pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS10";
 
 /// The folded state of every feed. Cloning copies the views (a running node lends its views
 /// to the commands it runs; the CSV export takes a copy so replication goes on meanwhile).

@@ -90,6 +90,9 @@ impl World {
     /// A world whose charter needs `threshold` hubs to change membership (and to move the
     /// log's day on, for retention).
     pub fn with_threshold(hubs: usize, threshold: u32) -> Self {
+        // Salts count from zero in every world: a case's seed alone makes its history (a
+        // failing seed of a property test runs the same alone).
+        SALT.with(|s| s.set(0));
         let keys: Vec<SecretKey> = (0..hubs)
             .map(|i| SecretKey::from_seed(&[i as u8 + 1; 32]))
             .collect();
