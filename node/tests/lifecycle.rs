@@ -570,26 +570,35 @@ fn a_forked_hub_is_recovered_under_a_successor_key_keeping_what_the_federation_h
     hinaura.stop();
 }
 
-/// At threshold 1 two hubs propose amendment 1 without knowing of each other: each is in
-/// effect where it is alone. Once their logs are exchanged, one holds the number on both nodes
-/// and `federation show` says the other is in force all the same; both nodes end on one digest.
-#[test]
-fn two_concurrent_amendments_are_shown_alike_on_both_hubs() {
+/// Two hubs (Hub du Sud, Hinaura) at threshold 1, not linked: their data dirs.
+fn two_hubs() -> tempfile::TempDir {
     let work = tempfile::tempdir().unwrap();
-    let dir = work.path();
     federation(
-        dir,
+        work.path(),
         &[
             ("sud", "Hub du Sud", "13,84"),
             ("hinaura", "Hinaura", "69,74"),
         ],
     );
-    let propose = |node: &str, reason: &str, change: &[&str]| {
-        let mut args = vec!["federation", "propose", "--reason", reason];
-        args.extend_from_slice(change);
-        args.push("--json");
-        proposal_id(&on(dir, node, &args))
-    };
+    work
+}
+
+/// `node` proposes `change` for `reason`: the proposal's id.
+fn propose(dir: &Path, node: &str, reason: &str, change: &[&str]) -> String {
+    let mut args = vec!["federation", "propose", "--reason", reason];
+    args.extend_from_slice(change);
+    args.push("--json");
+    proposal_id(&on(dir, node, &args))
+}
+
+/// At threshold 1 two hubs propose amendment 1 without knowing of each other: each is in
+/// effect where it is alone. Once their logs are exchanged, one holds the number on both nodes
+/// and `federation show` says the other is in force all the same; both nodes end on one digest.
+#[test]
+fn two_concurrent_amendments_are_shown_alike_on_both_hubs() {
+    let work = two_hubs();
+    let dir = work.path();
+    let propose = |node: &str, reason: &str, change: &[&str]| propose(dir, node, reason, change);
     let raise = propose("sud", "deux voix", &["threshold", "2"]);
     let moved = propose(
         "hinaura",
@@ -633,21 +642,9 @@ fn two_concurrent_amendments_are_shown_alike_on_both_hubs() {
 /// where the federation agrees, and both hubs show it alike.
 #[test]
 fn votes_split_for_good_are_cast_again_in_the_next_round() {
-    let work = tempfile::tempdir().unwrap();
+    let work = two_hubs();
     let dir = work.path();
-    federation(
-        dir,
-        &[
-            ("sud", "Hub du Sud", "13,84"),
-            ("hinaura", "Hinaura", "69,74"),
-        ],
-    );
-    let propose = |node: &str, reason: &str, change: &[&str]| {
-        let mut args = vec!["federation", "propose", "--reason", reason];
-        args.extend_from_slice(change);
-        args.push("--json");
-        proposal_id(&on(dir, node, &args))
-    };
+    let propose = |node: &str, reason: &str, change: &[&str]| propose(dir, node, reason, change);
     propose("sud", "deux voix", &["threshold", "2"]);
     exchange(dir, "sud", "hinaura");
     let back = propose("sud", "une voix suffit", &["threshold", "1"]);

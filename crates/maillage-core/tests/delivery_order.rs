@@ -787,12 +787,10 @@ fn judged_alike_with_membership_changes(
     seed: u64,
     hubs: usize,
 ) -> Result<Vec<AmendmentView>, TestCaseError> {
-    let mut sim = Sim::with_membership_changes(seed, hubs);
-    if let Some(changes) = sim.changes.as_mut() {
+    judged_alike_with(seed, hubs, |changes| {
         changes.splits = true;
         changes.stopped_vote = false;
-    }
-    judged_alike(sim, seed, hubs)
+    })
 }
 
 /// [`judged_alike_with_membership_changes`] where rival proposals may stop keys too.
@@ -800,9 +798,18 @@ fn judged_alike_with_membership_changes_rivals_stopping(
     seed: u64,
     hubs: usize,
 ) -> Result<Vec<AmendmentView>, TestCaseError> {
+    judged_alike_with(seed, hubs, |changes| changes.rivals_stop = true)
+}
+
+/// The property for one case of a history with membership changes drawn as `set` says.
+fn judged_alike_with(
+    seed: u64,
+    hubs: usize,
+    set: impl FnOnce(&mut Changes),
+) -> Result<Vec<AmendmentView>, TestCaseError> {
     let mut sim = Sim::with_membership_changes(seed, hubs);
     if let Some(changes) = sim.changes.as_mut() {
-        changes.rivals_stop = true;
+        set(changes);
     }
     judged_alike(sim, seed, hubs)
 }
@@ -895,15 +902,20 @@ fn split_votes_are_judged_alike_in_any_delivery_order() {
 /// a delivery order that brings in one of its later proposals (a stop of another key) before
 /// the removal puts it in force, and the fold again with the stops set first keeps that stop
 /// though the proposal is now cut (this case: three hubs, rivals at any threshold). The
-/// property's generator has a hub stop voting once its own stop is in force.
+/// property's generator has a hub stop voting once its own stop is in force. Setting first
+/// only the stops of the amendments in force, folded again until they stay, settles this case
+/// and the one below, but not the simulator's restored copy of a forked hub
+/// (`restored-hub-recovered`, seed 1): there the recovery's stop, set first, holds back the
+/// events its own amendment waits for (the copy holds the other branch), so that the amendment
+/// is in force in every other fold. The remedy must tell a proposal a stop cuts from one that
+/// waits.
 #[test]
 #[ignore = "open protocol question: stops that cut the votes bringing other stops, docs/protocol.md §1b"]
 fn a_stop_kept_from_a_proposal_its_refold_cuts() {
-    let mut sim = Sim::with_membership_changes(10_962_956_962_635_647_893, 3);
-    if let Some(changes) = sim.changes.as_mut() {
-        changes.splits = true;
-    }
-    judged_alike(sim, 10_962_956_962_635_647_893, 3).unwrap();
+    judged_alike_with(10_962_956_962_635_647_893, 3, |changes| {
+        changes.splits = true
+    })
+    .unwrap();
 }
 
 /// Open: stops that cut the votes of amendments that bring other stops. A fold that meets a
