@@ -570,6 +570,17 @@ fn a_forked_hub_is_recovered_under_a_successor_key_keeping_what_the_federation_h
     hinaura.stop();
 }
 
+/// Hinaura hands Haute-Savoie to Hub du Sud: a `federation propose` change.
+const HAUTE_SAVOIE_TO_SUD: &[&str] = &[
+    "move",
+    "--from",
+    "Hinaura",
+    "--to",
+    "Hub du Sud",
+    "--territories",
+    "74",
+];
+
 /// Two hubs (Hub du Sud, Hinaura) at threshold 1, not linked: their data dirs.
 fn two_hubs() -> tempfile::TempDir {
     let work = tempfile::tempdir().unwrap();
@@ -603,15 +614,7 @@ fn two_concurrent_amendments_are_shown_alike_on_both_hubs() {
     let moved = propose(
         "hinaura",
         "la Haute-Savoie rejoint le Sud",
-        &[
-            "move",
-            "--from",
-            "Hinaura",
-            "--to",
-            "Hub du Sud",
-            "--territories",
-            "74",
-        ],
+        HAUTE_SAVOIE_TO_SUD,
     );
     exchange(dir, "sud", "hinaura");
     exchange(dir, "hinaura", "sud");
@@ -651,15 +654,7 @@ fn votes_split_for_good_are_cast_again_in_the_next_round() {
     propose(
         "hinaura",
         "la Haute-Savoie rejoint le Sud",
-        &[
-            "move",
-            "--from",
-            "Hinaura",
-            "--to",
-            "Hub du Sud",
-            "--territories",
-            "74",
-        ],
+        HAUTE_SAVOIE_TO_SUD,
     );
     exchange(dir, "sud", "hinaura");
     exchange(dir, "hinaura", "sud");

@@ -238,9 +238,9 @@ impl Parts {
         }
     }
 
-    /// The frame at `slot` and its event's author and seq, if it still checks out (a file
+    /// The frame at `slot` and its event's id, author and seq, if it still checks out (a file
     /// damaged since it was opened gives nothing rather than a wrong part).
-    fn read(&self, slot: Slot) -> Option<(Vec<u8>, HubId, u64)> {
+    fn read(&self, slot: Slot) -> Option<(Vec<u8>, EventId, HubId, u64)> {
         let size = slot.frame_len();
         let frame = match &self.frames {
             Frames::Memory(memory) => {
@@ -253,33 +253,24 @@ impl Parts {
                 frame
             }
         };
-        let (_, author, seq) = checked(&frame)?;
-        Some((frame, author, seq))
+        let (id, author, seq) = checked(&frame)?;
+        Some((frame, id, author, seq))
     }
 
     /// The part of an event, if held.
     pub(crate) fn get(&self, id: &EventId) -> Option<Vec<u8>> {
-        self.part(*self.map.get(id)?)
+        let (frame, ..) = self.read(*self.map.get(id)?)?;
+        Some(part_of(frame))
     }
 
     /// The part of the event at a feed position, if held (it may belong to another branch
     /// of a forked feed: whoever attaches it checks it against the event's commitment).
     pub(crate) fn get_at(&self, author: &HubId, seq: u64) -> Option<Vec<u8>> {
         let slot = self.at.get(author, seq)?;
-        // Erased parts leave their positions until the file is rewritten.
-        let (id, _, _) = checked(&self.read(slot)?.0)?;
-        (self.map.get(&id) == Some(&slot))
-            .then(|| self.part(slot))
-            .flatten()
-    }
-
-    /// The part in the frame at `slot`, if it checks out.
-    fn part(&self, slot: Slot) -> Option<Vec<u8>> {
-        let (mut frame, _, _) = self.read(slot)?;
-        // The part is the frame without its head and checksum: no second allocation.
-        frame.truncate(frame.len() - 4);
-        frame.drain(..HEAD);
-        Some(frame)
+        let (frame, id, ..) = self.read(slot)?;
+        // A part erased while the file could not be rewritten keeps its position: the id
+        // index says whether it is held.
+        (self.map.get(&id) == Some(&slot)).then(|| part_of(frame))
     }
 
     /// Every event whose part is held, in order.
@@ -356,7 +347,7 @@ impl Parts {
         let mut out = MAGIC.to_vec();
         let mut written = 0u64;
         for (_, slot, id) in held {
-            let Some((frame, author, seq)) = self.read(slot) else {
+            let Some((frame, _, author, seq)) = self.read(slot) else {
                 continue;
             };
             if let Some((file, _)) = &mut tmp
@@ -396,6 +387,13 @@ impl Parts {
         self.at = at;
         Ok(())
     }
+}
+
+/// The part in a whole frame: the frame without its head and checksum (no second allocation).
+fn part_of(mut frame: Vec<u8>) -> Vec<u8> {
+    frame.truncate(frame.len() - 4);
+    frame.drain(..HEAD);
+    frame
 }
 
 fn sync_dir(path: &Path) {

@@ -306,24 +306,27 @@ impl Ledger {
             .proposals
             .values()
             .flatten()
-            .map(|p| AmendmentView {
-                number: p.number,
-                proposal: p.event,
-                at: crate::envelope::EventRef {
-                    author: p.author,
-                    seq: p.pos.seq,
-                    id: p.event,
-                },
-                proposer: p.author,
-                change: p.change.clone(),
-                reason: p.reason.clone(),
-                endorsers: (p.endorsements.iter())
-                    .filter(|(_, _, r)| *r == latest_round(p))
-                    .map(|(k, _, _)| *k)
-                    .collect(),
-                round: latest_round(p),
-                in_effect: head.contains(&p.event),
-                in_force: self.s.amendments.enacted.contains(&p.event),
+            .map(|p| {
+                let round = latest_round(p);
+                AmendmentView {
+                    number: p.number,
+                    proposal: p.event,
+                    at: crate::envelope::EventRef {
+                        author: p.author,
+                        seq: p.pos.seq,
+                        id: p.event,
+                    },
+                    proposer: p.author,
+                    change: p.change.clone(),
+                    reason: p.reason.clone(),
+                    endorsers: (p.endorsements.iter())
+                        .filter(|(_, _, r)| *r == round)
+                        .map(|(k, _, _)| *k)
+                        .collect(),
+                    round,
+                    in_effect: head.contains(&p.event),
+                    in_force: self.s.amendments.enacted.contains(&p.event),
+                }
             })
             .collect()
     }
