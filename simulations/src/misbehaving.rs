@@ -253,8 +253,8 @@ impl EventStore for FaceStore {
     fn erase_personal(&self, events: &[EventId]) -> Result<usize, StoreError> {
         self.inner.erase_personal(events)
     }
-    fn personal_events(&self) -> Vec<EventId> {
-        self.inner.personal_events()
+    fn personal_events(&self, pick: &dyn Fn(&EventId) -> bool) -> Vec<EventId> {
+        self.inner.personal_events(pick)
     }
     fn damaged(&self) -> BTreeMap<HubId, maillage_store::Damage> {
         self.inner.damaged()

@@ -407,6 +407,7 @@ impl App {
         self.sign(&mut views, body, |ledger, _| {
             let referral = ledger.referral(&id);
             let handler = referral
+                .as_ref()
                 .map(|r| resolve::hub_name(&charter, &r.handler))
                 .unwrap_or_default();
             let expires_on = referral

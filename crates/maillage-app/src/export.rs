@@ -471,7 +471,7 @@ fn referrals(ledger: &Ledger, as_of: i32, csv: &mut Csv<'_>) -> Result<u64> {
     let day = format_date(as_of);
     let mut rows = 0;
     for r in ledger.referrals() {
-        let status = referral_status(r, as_of);
+        let status = referral_status(&r, as_of);
         let still_open = matches!(r.status, ReferralStatus::Open);
         let outcome = match &r.status {
             ReferralStatus::Closed { outcome } => outcome.as_str(),

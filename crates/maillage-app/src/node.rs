@@ -577,12 +577,7 @@ impl Node {
     /// Parts the store holds that the views say it must not keep (an erasure folded before a
     /// crash, say): erased when the views are first loaded.
     fn erase_stale_parts(&self, ledger: &Ledger) -> Result<()> {
-        let stale: Vec<EventId> = self
-            .store
-            .personal_events()
-            .into_iter()
-            .filter(|id| ledger.part_dropped(id))
-            .collect();
+        let stale = self.store.personal_events(&|id| ledger.part_dropped(id));
         self.erase_parts(stale)
     }
 

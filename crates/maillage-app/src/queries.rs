@@ -153,7 +153,7 @@ impl App {
             let charter = ledger.charter();
             Ok(ReferralView {
                 referral: r.clone(),
-                status: referral_status(r, as_of),
+                status: referral_status(&r, as_of),
                 as_of: format_date(as_of),
                 opened_by_name: resolve::hub_name(charter, &r.opened_by),
                 handler_name: resolve::hub_name(charter, &r.handler),
@@ -384,7 +384,7 @@ pub fn parcours_of(ledger: &Ledger, person: &PersonId, as_of: i32) -> ParcoursVi
         if !r.venue_id.is_empty() {
             venues.insert(r.venue_id.clone());
         }
-        let status = referral_status(r, as_of);
+        let status = referral_status(&r, as_of);
         if status == "open" || status == "expired" || status == "accepted" {
             view.referrals.push(ReferralInProgress {
                 referral_id: r.referral_id.clone(),

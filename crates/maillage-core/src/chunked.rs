@@ -77,6 +77,13 @@ impl<T> Chunked<T> {
     }
 }
 
+impl<T> std::ops::IndexMut<u32> for Chunked<T> {
+    fn index_mut(&mut self, index: u32) -> &mut T {
+        let (chunk, offset) = locate(index as usize);
+        &mut self.chunks[chunk][offset]
+    }
+}
+
 impl<T> std::ops::Index<u32> for Chunked<T> {
     type Output = T;
 
@@ -155,5 +162,11 @@ mod tests {
             postcard::from_bytes(&postcard::to_allocvec(&plain).unwrap_or_default())
                 .unwrap_or_default();
         assert!(back.iter().eq(plain.iter()));
+        // Changed in place, in the first chunk and in the last.
+        for i in [0, 63, 64, n - 1] {
+            chunked[i] += 1;
+            assert_eq!(chunked[i], i + 1);
+        }
+        assert_eq!(chunked[65], 65);
     }
 }

@@ -12,7 +12,7 @@ mod world;
 use std::collections::BTreeMap;
 
 use maillage_core::conformance::{self, Case, History};
-use maillage_core::ledger::{AmendmentView, Evaluation};
+use maillage_core::ledger::{AmendmentView, Evaluation, ReferralStatus};
 use maillage_core::{Ledger, SecretKey, VerifiedEvent, pb};
 use proptest::prelude::*;
 use prost::Message;
@@ -693,6 +693,10 @@ proptest! {
             &folded.to_snapshot().unwrap(),
         )
         .unwrap();
+        // Every referral's whole state, kept in its compact form, reads back alike.
+        let referrals: Vec<_> = folded.referrals().collect();
+        prop_assert!(referrals.iter().any(|r| r.status != ReferralStatus::Open));
+        prop_assert_eq!(&restored.referrals().collect::<Vec<_>>(), &referrals);
         let touched: Vec<_> = folded.touched_vouchers().collect();
         let mut people: Vec<_> = touched.iter().filter_map(|(_, s)| s.person).collect();
         people.extend(folded.referrals().filter_map(|r| r.person));

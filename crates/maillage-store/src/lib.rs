@@ -299,8 +299,8 @@ pub trait EventStore: Send + Sync {
     /// Erases the personal parts of these events (§2b): gone from every file of the store on
     /// return. Returns how many were held.
     fn erase_personal(&self, events: &[EventId]) -> Result<usize, StoreError>;
-    /// The events whose personal part this store holds.
-    fn personal_events(&self) -> Vec<EventId>;
+    /// The events whose personal part this store holds and `pick` picks, in order.
+    fn personal_events(&self, pick: &dyn Fn(&EventId) -> bool) -> Vec<EventId>;
     /// The HLC of each feed's last valid event. A node's own feed resumes after its own;
     /// the others are what its clock may observe (within its bound).
     fn head_hlcs(&self) -> BTreeMap<HubId, u64>;
@@ -1474,8 +1474,8 @@ impl<B: Backend> EventStore for Store<B> {
             .erase(events)
     }
 
-    fn personal_events(&self) -> Vec<EventId> {
-        self.parts.lock().map(|p| p.ids()).unwrap_or_default()
+    fn personal_events(&self, pick: &dyn Fn(&EventId) -> bool) -> Vec<EventId> {
+        self.parts.lock().map(|p| p.ids(pick)).unwrap_or_default()
     }
 
     fn damaged(&self) -> BTreeMap<HubId, Damage> {

@@ -90,8 +90,8 @@ impl EventStore for Liar {
     fn erase_personal(&self, events: &[EventId]) -> Result<usize, StoreError> {
         self.inner.erase_personal(events)
     }
-    fn personal_events(&self) -> Vec<EventId> {
-        self.inner.personal_events()
+    fn personal_events(&self, pick: &dyn Fn(&EventId) -> bool) -> Vec<EventId> {
+        self.inner.personal_events(pick)
     }
     fn head_hlcs(&self) -> BTreeMap<HubId, u64> {
         self.inner.head_hlcs()

@@ -457,36 +457,32 @@ impl Ledger {
                     self.s.unanswered_claims.remove(&claim.event);
                 }
             }
-            Effect::ReferralOpened {
-                mut referral,
-                detail,
-            } => {
+            Effect::ReferralOpened { referral, detail } => {
                 let index = self.link_person(event);
-                referral.person = self.person_id(index);
                 let id = referral.referral_id.clone();
-                self.s.referrals.insert(id.clone(), vec![(at, *referral)]);
+                let rec = self.keep_opened(&referral, at, index);
+                self.s.referrals.insert(id.clone(), rec);
                 self.trace(index, event, past, detail);
                 if index != NONE {
                     self.s.links.open(&id, index);
                 }
             }
             Effect::ReferralStep { referral, detail } => {
-                let person = referral
-                    .person
-                    .and_then(|p| self.s.persons.get(&p).copied())
-                    .unwrap_or(NONE);
-                // The referral is in the past, so it has a history; histories grow one step at
-                // a time (a referral has a few steps and each is a whole record).
-                if let Some(history) = self.s.referrals.get_mut(&referral.referral_id) {
-                    history.reserve_exact(1);
-                    history.push((at, *referral));
+                let moved = self.keep_moved(&referral);
+                // The referral is in the past, so it has a record; records grow one step at a
+                // time (a referral has a few steps).
+                let mut person = NONE;
+                if let Some(rec) = self.s.referrals.get_mut(&referral.referral_id) {
+                    person = rec.opened.person;
+                    rec.steps.reserve_exact(1);
+                    rec.steps.push((at, moved));
                 }
                 self.trace(person, event, past, detail);
             }
             Effect::Accompanied { record, detail, .. } => {
                 let index = self.link_person(event);
                 if index != NONE {
-                    let records = &mut self.s.people[index as usize].accompaniments;
+                    let records = &mut self.s.people[index].accompaniments;
                     // Most people have one or two: no room kept for more.
                     records.reserve_exact(1);
                     match records.binary_search_by(|a| a.event.cmp(&record.event)) {

@@ -46,6 +46,7 @@ mod lines;
 mod model;
 mod people;
 mod read;
+mod referral_rec;
 mod referrals;
 mod sink;
 mod source;
@@ -80,8 +81,9 @@ pub const REFERRAL_DAYS_DEFAULT: i32 = 30;
 /// for events that waited when it came (a stopped key's own events past it are not applied,
 /// deps on them count as naming its last seq). 9: the keys and stops of an amendment that lost
 /// its number to a concurrent proposal hold too, the earliest of two stops of a key holding.
-/// 10: each vote on an amendment records its round.
-pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS10";
+/// 10: each vote on an amendment records its round. 11: a referral is kept as its opening and
+/// what each step changed, people in chunks.
+pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS11";
 
 /// The folded state of every feed. Cloning copies the views (a running node lends its views
 /// to the commands it runs; the CSV export takes a copy so replication goes on meanwhile).
@@ -482,7 +484,7 @@ impl Ledger {
 
     /// The index of a person, known from now on.
     fn person_index(&mut self, person: PersonId) -> u32 {
-        let next = self.s.people.len() as u32;
+        let next = self.s.people.len();
         let index = *self.s.persons.entry(person).or_insert(next);
         if index == next {
             self.s.people.push(state::PersonRec {
@@ -498,7 +500,7 @@ impl Ledger {
 
     /// The person at an index, while their links are kept.
     fn person_id(&self, index: u32) -> Option<PersonId> {
-        self.s.people.get(index as usize).and_then(|p| p.id)
+        self.s.people.get(index).and_then(|p| p.id)
     }
 
     /// Adds a step to the parcours of the person at `index` (`NONE`, or a person whose links
@@ -514,7 +516,7 @@ impl Ledger {
             detail,
         };
         self.touch(index, people::event_day(event.hlc));
-        self.s.people[index as usize].parcours.insert(entry);
+        self.s.people[index].parcours.insert(entry);
     }
 
     fn hub_name(&self, hub: &HubId) -> String {

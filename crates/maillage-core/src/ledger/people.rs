@@ -49,7 +49,7 @@ impl Ledger {
                 .s
                 .referrals
                 .get(&a.referral_id)
-                .and_then(|h| as_of(h, past))
+                .and_then(|rec| as_of(&rec.steps, past))
                 .is_none()
         {
             return Err(Rejection::ReferralUnknown {
@@ -112,7 +112,7 @@ impl Ledger {
             return NONE;
         }
         let index = self.person_index(person);
-        let parts = &mut self.s.people[index as usize].parts;
+        let parts = &mut self.s.people[index].parts;
         // Most people have a few: no room kept for more.
         parts.reserve_exact(1);
         parts.push(event.id);
@@ -123,7 +123,7 @@ impl Ledger {
 
     /// Counts `day` as activity of the person at `index`.
     pub(super) fn touch(&mut self, index: u32, day: i64) {
-        let record = &mut self.s.people[index as usize];
+        let record = &mut self.s.people[index];
         if day > record.last_day {
             self.s.expiry.remove(&(record.last_day, index));
             record.last_day = day;
@@ -160,7 +160,7 @@ impl Ledger {
     /// "held by" of their vouchers and the person of their referrals. `forgotten`: keep their
     /// one-way name (an erasure); otherwise (retention) they may come back with new links.
     fn erase_person(&mut self, index: u32, forgotten: bool) {
-        let record = &mut self.s.people[index as usize];
+        let record = &mut self.s.people[index];
         let Some(person) = record.id.take() else {
             return;
         };
@@ -179,16 +179,7 @@ impl Ledger {
             self.s.part_of.remove(&id);
             self.drop_part(id);
         }
-        let referrals: Vec<String> = self.s.links.referrals(index).map(str::to_owned).collect();
-        for id in referrals {
-            if let Some(history) = self.s.referrals.get_mut(&id) {
-                for (_, referral) in history.iter_mut() {
-                    if referral.person == Some(person) {
-                        referral.person = None;
-                    }
-                }
-            }
-        }
+        // The person's referrals name them by index, which names no one from now on.
     }
 
     /// An event of `author` dated `day` was applied: the log's day is the latest day that
@@ -238,7 +229,7 @@ impl Ledger {
         self.s
             .persons
             .get(person)
-            .map(|i| self.s.people[*i as usize].parts.clone())
+            .map(|i| self.s.people[*i].parts.clone())
             .unwrap_or_default()
     }
 

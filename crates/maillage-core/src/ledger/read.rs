@@ -254,7 +254,7 @@ impl Ledger {
     }
 
     /// The current state of every referral opened for `person`, by referral id.
-    pub fn person_referrals(&self, person: &PersonId) -> Vec<&Referral> {
+    pub fn person_referrals(&self, person: &PersonId) -> Vec<Referral> {
         let Some(index) = self.s.persons.get(person) else {
             return Vec::new();
         };
@@ -291,21 +291,18 @@ impl Ledger {
     }
 
     /// A referral's current state.
-    pub fn referral(&self, referral_id: &str) -> Option<&Referral> {
-        self.s
-            .referrals
-            .get(referral_id)
-            .and_then(|h| h.last())
-            .map(|(_, r)| r)
+    pub fn referral(&self, referral_id: &str) -> Option<Referral> {
+        let rec = self.s.referrals.get(referral_id)?;
+        self.referral_now(referral_id, rec)
     }
 
     /// Every referral's current state, by referral id.
-    pub fn referrals(&self) -> impl Iterator<Item = &Referral> {
+    pub fn referrals(&self) -> impl Iterator<Item = Referral> + '_ {
         self.s
             .referrals
             .sorted()
             .into_iter()
-            .filter_map(|(_, h)| h.last().map(|(_, r)| r))
+            .filter_map(|(id, rec)| self.referral_now(id, rec))
     }
 
     /// A person's parcours, in causal order (HLC, then event id); `None` if forgotten.
@@ -333,10 +330,7 @@ impl Ledger {
     }
 
     fn person(&self, person: &PersonId) -> Option<&PersonRec> {
-        self.s
-            .persons
-            .get(person)
-            .map(|i| &self.s.people[*i as usize])
+        self.s.persons.get(person).map(|i| &self.s.people[*i])
     }
 
     /// Accompaniments of a person, by event id.

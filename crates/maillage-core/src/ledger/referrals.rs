@@ -7,7 +7,6 @@ use maillage_proto::v1 as pb;
 use super::effect::Effect;
 use super::fields;
 use super::model::{Referral, ReferralStatus, StepDetail};
-use super::state::as_of;
 use super::{Ledger, REFERRAL_DAYS_DEFAULT};
 use crate::causal::Past;
 use crate::date::Day;
@@ -124,15 +123,11 @@ impl Ledger {
         past: &Past<'_>,
         step: Step<'_>,
     ) -> Result<Effect, Rejection> {
-        let mut referral = self
-            .s
-            .referrals
-            .get(referral_id)
-            .and_then(|h| as_of(h, past))
-            .cloned()
-            .ok_or_else(|| Rejection::ReferralUnknown {
-                referral: referral_id.to_owned(),
-            })?;
+        let mut referral =
+            self.referral_as_of(referral_id, past)
+                .ok_or_else(|| Rejection::ReferralUnknown {
+                    referral: referral_id.to_owned(),
+                })?;
         if !self
             .membership_in(past)
             .same_member(&referral.handler, &event.author)

@@ -8,9 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::digest::Chains;
 use super::lines::Lines;
-use super::model::{
-    Accompaniment, Batch, Claim, DomainRejection, Qualification, Referral, VoucherStatus,
-};
+use super::model::{Accompaniment, Batch, Claim, DomainRejection, Qualification, VoucherStatus};
+use super::referral_rec::{Names, ReferralRec};
 use crate::causal::{CausalIndex, Map, Past};
 use crate::chunked::Chunked;
 use crate::date::Day;
@@ -189,10 +188,15 @@ impl PersonLinks {
 
     /// A voucher's new state names `person`; `before` is who its previous state named.
     pub(super) fn hold(&mut self, key: VoucherKey, person: u32, before: u32) {
-        if person != NONE && person != before {
+        if Self::links(person, before) {
             let next = self.link(person, Self::HELD, self.held.len());
             self.held.push((key, next));
         }
+    }
+
+    /// Whether a voucher state naming `person` after one naming `before` is a new entry.
+    fn links(person: u32, before: u32) -> bool {
+        person != NONE && person != before
     }
 
     /// A referral was opened for `person`.
@@ -262,8 +266,10 @@ pub(super) struct State {
     pub(super) unanswered_claims: BTreeSet<EventId>,
     #[serde(skip)]
     pub(super) links: PersonLinks,
-    pub(super) referrals: Map<String, History<Referral>>,
-    pub(super) people: Vec<PersonRec>,
+    pub(super) referrals: Map<String, ReferralRec>,
+    /// Venue ids and départements the referrals name.
+    pub(super) names: Names,
+    pub(super) people: Chunked<PersonRec>,
     #[serde(skip)]
     pub(super) persons: Map<PersonId, u32>,
     /// One-way names of forgotten people (`personal::forgotten_name`): their parts arriving
@@ -347,7 +353,7 @@ impl State {
             .map(|(i, v)| (v.clone(), i as u32))
             .collect();
         let mut persons = Map::default();
-        persons.reserve(self.people.len());
+        persons.reserve(self.people.len() as usize);
         for (i, p) in self.people.iter().enumerate() {
             if let Some(id) = p.id {
                 persons.insert(id, i as u32);
@@ -367,7 +373,19 @@ impl State {
         }
         self.part_of = part_of;
         self.expiry = expiry;
-        let mut links = PersonLinks::default();
+        // The links' vectors are sized first too (grown by doubling, up to half of each is
+        // room never used).
+        let mut links = PersonLinks {
+            heads: vec![[NONE; 2]; self.people.len() as usize],
+            ..PersonLinks::default()
+        };
+        let held = (0..self.voucher_log.len())
+            .filter(|&i| {
+                let rec = &self.voucher_log[i];
+                PersonLinks::links(rec.state.person, self.person_before(rec.prev))
+            })
+            .count();
+        links.held.reserve_exact(held);
         for i in 0..self.voucher_log.len() {
             let rec = &self.voucher_log[i];
             links.hold(
@@ -378,11 +396,16 @@ impl State {
         }
         // Each person's referrals in id order, as when the map is walked in key order, but
         // sorted by person first: millions of ids are not compared with one another.
-        let opened = self.referrals.collect_sorted(|(id, history)| {
-            let (_, first) = history.first()?;
-            let person = first.person.and_then(|p| self.persons.get(&p))?;
-            Some((*person, id.as_str()))
+        self.names.reindex();
+        let opened = self.referrals.collect_sorted(|(id, rec)| {
+            let person = rec.opened.person;
+            let named = self.people.get(person)?.id.is_some();
+            named.then_some((person, id.as_str()))
         });
+        links.opened.reserve_exact(opened.len());
+        links
+            .ids
+            .reserve_exact(opened.iter().map(|(_, id)| id.len()).sum());
         for (person, id) in opened {
             links.open(id, person);
         }
