@@ -93,6 +93,8 @@ pub struct Past<'a> {
     /// Highest seq of every feed by member index (the entry of `feed` itself may be stale:
     /// own-feed questions use `seq`); `None` while the feed named no dep.
     clock: Option<&'a [u64]>,
+    /// Every feed's applied events.
+    feeds: &'a [Feed],
 }
 
 impl Past<'_> {
@@ -135,6 +137,13 @@ impl Past<'_> {
     /// The member index of the event's author.
     pub fn feed(&self) -> u32 {
         self.feed
+    }
+
+    /// The id of an event applied before this one, in this past or not: for the order of
+    /// what the views keep by position, never for a rule (a rule sees its past only).
+    pub(crate) fn applied_id(&self, feed: u32, seq: u64) -> Option<EventId> {
+        let index = u32::try_from(seq.checked_sub(1)?).ok()?;
+        self.feeds.get(feed as usize)?.ids.get(index).copied()
     }
 }
 
@@ -392,7 +401,8 @@ impl CausalIndex {
         self.id_at(self.members.index(author)?, seq)
     }
 
-    fn id_at(&self, feed: u32, seq: u64) -> Option<EventId> {
+    /// The id of an applied event of the feed of member `feed` (by index).
+    pub(crate) fn id_at(&self, feed: u32, seq: u64) -> Option<EventId> {
         let index = u32::try_from(seq.checked_sub(1)?).ok()?;
         self.feeds.get(feed as usize)?.ids.get(index).copied()
     }
@@ -523,6 +533,7 @@ impl CausalIndex {
             feed,
             seq,
             clock: clock.as_deref().or(base.map(|b| &b[..])),
+            feeds: &self.feeds,
         };
         Some(f(seq, prev, &past))
     }
@@ -625,6 +636,7 @@ impl CausalIndex {
             feed,
             seq: event.seq,
             clock: snapshot.as_deref().or(base.map(|b| &b[..])),
+            feeds: &self.feeds,
         };
         apply(event, &past);
         let own = &mut self.feeds[feed as usize];

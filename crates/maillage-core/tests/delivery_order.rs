@@ -667,7 +667,8 @@ proptest! {
 
     /// A person's vouchers and referrals, read from their own record, are exactly what a walk
     /// of every voucher and every referral finds for them: folded in any order, and after the
-    /// views are restored from a snapshot (the records are rebuilt, not stored).
+    /// views are restored from a snapshot (the records are rebuilt, not stored). Their
+    /// parcours is the same whatever the order.
     #[test]
     fn per_person_records_match_a_walk_of_every_voucher_and_referral(seed in any::<u64>()) {
         let mut sim = Sim::new(seed, 4);
@@ -703,6 +704,18 @@ proptest! {
         people.sort();
         people.dedup();
         prop_assert!(people.len() > 10, "only {} people", people.len());
+        // Each person's parcours is the same, in the same order, folded in another order and
+        // read back from a snapshot (lines are kept by feed position and sorted by HLC, then
+        // event id).
+        let other = deliver(&sim.world, seed ^ 0x9e37_79b9_7f4a_7c15);
+        let mut lines = 0;
+        for person in &people {
+            let parcours = folded.parcours(person);
+            lines += parcours.as_ref().map_or(0, Vec::len);
+            prop_assert_eq!(&other.parcours(person), &parcours);
+            prop_assert_eq!(&restored.parcours(person), &parcours);
+        }
+        prop_assert!(lines > people.len(), "only {} lines", lines);
         let mut vouchers_seen = 0;
         for person in &people {
             let walked: Vec<_> = touched

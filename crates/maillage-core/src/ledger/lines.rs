@@ -2,11 +2,13 @@
 //! not a vector of lines each with a boxed detail and its strings (a national federation
 //! keeps millions of lines; this holds one allocation per person instead of several per line).
 //!
-//! A line's frame: the length of what follows (u32 LE), the HLC (u64 LE), the event id (32
-//! bytes), the hub's member index (u32 LE), then the detail (postcard). Frames are sorted by
-//! [`Line`]'s order, so a new line that sorts after the last is appended without decoding
-//! anything; one that arrives out of order (concurrent records of several hubs) decodes the
-//! person's lines, is inserted, and the buffer is written again.
+//! A line's frame: the length of what follows (u32 LE), the HLC (u64 LE), the hub's member
+//! index (u32 LE) and the seq (u64 LE) of the event in that hub's feed, then the detail
+//! (postcard). The event's id is not repeated: the views hold it at that position (24 bytes a
+//! line instead of 48). Frames are sorted by HLC, then event id, then detail, so a new line
+//! that sorts after the last is appended without decoding anything (an id is looked up only
+//! when two HLCs are equal); one that arrives out of order (concurrent records of several
+//! hubs) decodes the person's lines, is inserted, and the buffer is written again.
 
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -14,19 +16,23 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::model::StepDetail;
 use crate::ids::EventId;
 
-/// Bytes of a frame before the detail: length, HLC, event id, hub.
-const FIXED: usize = 4 + 8 + 32 + 4;
+/// Bytes of a frame before the detail: length, HLC, hub, seq.
+const FIXED: usize = 4 + 8 + 4 + 8;
 
-/// One parcours line, decoded ([`super::read`]'s `ParcoursEntry` with the hub by member
-/// index, in the same order: member indices follow hub ids).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+/// One parcours line, decoded: its event by position ([`super::read`]'s `ParcoursEntry` gets
+/// the id from the views).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Line {
     pub(super) hlc: u64,
-    pub(super) event: EventId,
+    /// The member index of the event's author (its feed).
     pub(super) hub: u32,
+    pub(super) seq: u64,
     /// What the step records (its kind is the detail's).
     pub(super) detail: StepDetail,
 }
+
+/// The id of the event at a feed position (by member index and seq), for the lines' order.
+pub(super) type IdAt<'a> = &'a dyn Fn(u32, u64) -> EventId;
 
 /// A person's lines, sorted, each once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,21 +43,29 @@ pub(super) struct Lines {
 }
 
 impl Lines {
-    /// Adds `line` in its place, unless an equal line is there already.
-    pub(super) fn insert(&mut self, line: Line) {
+    /// Adds `line` in its place, unless an equal line is there already. `id_at` names the
+    /// event of every line kept and of `line`.
+    pub(super) fn insert(&mut self, line: Line, id_at: IdAt<'_>) {
         let after_last = self.bytes.is_empty() || {
-            let (hlc, event) = key(&self.bytes[self.last..]);
-            (hlc, &event.0) < (line.hlc, &line.event.0)
+            let (hlc, hub, seq) = key(&self.bytes[self.last..]);
+            hlc < line.hlc
+                || (hlc == line.hlc
+                    && (hub, seq) != (line.hub, line.seq)
+                    && id_at(hub, seq) < id_at(line.hub, line.seq))
         };
         if after_last {
             self.push(&line);
             return;
         }
-        let mut lines: Vec<Line> = self.iter().collect();
-        if let Err(at) = lines.binary_search(&line) {
-            lines.insert(at, line);
+        let order = |l: &Line| (l.hlc, id_at(l.hub, l.seq));
+        let mut lines: Vec<((u64, EventId), Line)> = self.iter().map(|l| (order(&l), l)).collect();
+        let new = (order(&line), line);
+        if let Err(at) =
+            lines.binary_search_by(|(k, l)| (k, &l.detail).cmp(&(&new.0, &new.1.detail)))
+        {
+            lines.insert(at, new);
             *self = Self::default();
-            for line in &lines {
+            for (_, line) in &lines {
                 self.push(line);
             }
         }
@@ -61,13 +75,12 @@ impl Lines {
     /// passed its checksum could hold one) is left out.
     pub(super) fn iter(&self) -> impl Iterator<Item = Line> + '_ {
         Frames(&self.bytes).filter_map(|frame| {
-            let (hlc, event) = key(frame);
-            let hub = u32::from_le_bytes(frame[44..48].try_into().ok()?);
+            let (hlc, hub, seq) = key(frame);
             let detail = postcard::from_bytes(&frame[FIXED..]).ok()?;
             Some(Line {
                 hlc,
-                event,
                 hub,
+                seq,
                 detail,
             })
         })
@@ -84,8 +97,8 @@ impl Lines {
         self.bytes
             .extend_from_slice(&u32::try_from(body).unwrap_or(u32::MAX).to_le_bytes());
         self.bytes.extend_from_slice(&line.hlc.to_le_bytes());
-        self.bytes.extend_from_slice(&line.event.0);
         self.bytes.extend_from_slice(&line.hub.to_le_bytes());
+        self.bytes.extend_from_slice(&line.seq.to_le_bytes());
         self.bytes.extend_from_slice(&detail);
     }
 
@@ -123,13 +136,16 @@ impl<'a> Iterator for Frames<'a> {
     }
 }
 
-/// The HLC and event id of a frame (at least [`FIXED`] bytes: checked when it was read).
-fn key(frame: &[u8]) -> (u64, EventId) {
-    let mut hlc = [0; 8];
-    hlc.copy_from_slice(&frame[4..12]);
-    let mut event = [0; 32];
-    event.copy_from_slice(&frame[12..44]);
-    (u64::from_le_bytes(hlc), EventId(event))
+/// The HLC, hub and seq of a frame (at least [`FIXED`] bytes: checked when it was read).
+fn key(frame: &[u8]) -> (u64, u32, u64) {
+    let word = |at: usize| {
+        let mut bytes = [0; 8];
+        bytes.copy_from_slice(&frame[at..at + 8]);
+        u64::from_le_bytes(bytes)
+    };
+    let mut hub = [0; 4];
+    hub.copy_from_slice(&frame[12..16]);
+    (word(4), u32::from_le_bytes(hub), word(16))
 }
 
 impl Serialize for Lines {
@@ -166,16 +182,21 @@ mod tests {
     use crate::date::Day;
     use crate::vocab::Service;
 
+    /// A line of the event at seq `event` of hub `event % 2`, its id `[event; 32]`.
     fn line(hlc: u64, event: u8, serial: &str) -> Line {
         Line {
             hlc,
-            event: EventId([event; 32]),
-            hub: u32::from(event),
+            hub: u32::from(event % 2),
+            seq: u64::from(event),
             detail: StepDetail::Claimed {
                 serial: serial.into(),
                 venue_id: "v".into(),
             },
         }
+    }
+
+    fn id_at(_hub: u32, seq: u64) -> EventId {
+        EventId([seq as u8; 32])
     }
 
     #[test]
@@ -189,8 +210,8 @@ mod tests {
         for order in [[0, 1, 2, 3], [3, 2, 1, 0], [2, 0, 3, 1], [1, 3, 0, 2]] {
             let mut lines = Lines::default();
             for i in order {
-                lines.insert(all[i].clone());
-                lines.insert(all[i].clone());
+                lines.insert(all[i].clone(), &id_at);
+                lines.insert(all[i].clone(), &id_at);
             }
             assert_eq!(lines.iter().collect::<Vec<_>>(), all.to_vec());
         }
@@ -199,8 +220,8 @@ mod tests {
     #[test]
     fn a_line_with_the_key_of_the_last_but_another_detail_takes_its_place_in_order() {
         let mut lines = Lines::default();
-        lines.insert(line(5, 1, "b"));
-        lines.insert(line(5, 1, "a"));
+        lines.insert(line(5, 1, "b"), &id_at);
+        lines.insert(line(5, 1, "a"), &id_at);
         let redeemed = Line {
             detail: StepDetail::Redeemed {
                 serial: "s".into(),
@@ -210,7 +231,7 @@ mod tests {
             },
             ..line(3, 4, "x")
         };
-        lines.insert(redeemed.clone());
+        lines.insert(redeemed.clone(), &id_at);
         let got: Vec<Line> = lines.iter().collect();
         assert_eq!(got, vec![redeemed, line(5, 1, "a"), line(5, 1, "b")]);
     }
@@ -218,15 +239,15 @@ mod tests {
     #[test]
     fn frames_survive_a_snapshot_and_a_cut_buffer_is_refused() {
         let mut lines = Lines::default();
-        lines.insert(line(1, 1, "a"));
-        lines.insert(line(2, 2, "b"));
+        lines.insert(line(1, 1, "a"), &id_at);
+        lines.insert(line(2, 2, "b"), &id_at);
         let bytes = postcard::to_allocvec(&lines).unwrap();
         let back: Lines = postcard::from_bytes(&bytes).unwrap();
         assert_eq!(back, lines);
         // The last frame is found again: a line after it is appended in place.
         let (mut a, mut b) = (back, lines.clone());
-        a.insert(line(3, 3, "c"));
-        b.insert(line(3, 3, "c"));
+        a.insert(line(3, 3, "c"), &id_at);
+        b.insert(line(3, 3, "c"), &id_at);
         assert_eq!(a, b);
         let mut cut = lines.bytes.clone();
         cut.pop();

@@ -33,7 +33,7 @@ use maillage_proto::v1 as pb;
 use crate::causal::{CausalIndex, Members, Offer, Past};
 use crate::charter::Charter;
 use crate::envelope::{EventRef, VerifiedEvent};
-use crate::ids::HubId;
+use crate::ids::{EventId, HubId};
 use crate::person::PersonId;
 use crate::rejection::Rejection;
 
@@ -82,8 +82,9 @@ pub const REFERRAL_DAYS_DEFAULT: i32 = 30;
 /// deps on them count as naming its last seq). 9: the keys and stops of an amendment that lost
 /// its number to a concurrent proposal hold too, the earliest of two stops of a key holding.
 /// 10: each vote on an amendment records its round. 11: a referral is kept as its opening and
-/// what each step changed, people in chunks.
-pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS11";
+/// what each step changed, people in chunks. 12: a parcours line names its event by feed
+/// position, not by id.
+pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS12";
 
 /// The folded state of every feed. Cloning copies the views (a running node lends its views
 /// to the commands it runs; the CSV export takes a copy so replication goes on meanwhile).
@@ -511,12 +512,20 @@ impl Ledger {
         }
         let entry = Line {
             hlc: event.hlc,
-            event: event.id,
             hub: past.feed(),
+            seq: event.seq,
             detail,
         };
         self.touch(index, people::event_day(event.hlc));
-        self.s.people[index].parcours.insert(entry);
+        // The event being applied is not yet among the applied ones; every other line's is.
+        let id_at = |hub: u32, seq: u64| {
+            if (hub, seq) == (past.feed(), event.seq) {
+                event.id
+            } else {
+                past.applied_id(hub, seq).unwrap_or(EventId([0; 32]))
+            }
+        };
+        self.s.people[index].parcours.insert(entry, &id_at);
     }
 
     fn hub_name(&self, hub: &HubId) -> String {

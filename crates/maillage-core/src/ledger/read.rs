@@ -315,13 +315,16 @@ impl Ledger {
                 .map(|p| {
                     p.parcours
                         .iter()
-                        .map(|step| ParcoursEntry {
-                            hlc: step.hlc,
-                            event: step.event,
-                            hub: self.members.hub(step.hub),
-                            kind: step.detail.kind(),
-                            summary: self.summary(&step.detail),
-                            detail: step.detail,
+                        .filter_map(|step| {
+                            Some(ParcoursEntry {
+                                hlc: step.hlc,
+                                // Every line's event is applied.
+                                event: self.s.causal.id_at(step.hub, step.seq)?,
+                                hub: self.members.hub(step.hub),
+                                kind: step.detail.kind(),
+                                summary: self.summary(&step.detail),
+                                detail: step.detail,
+                            })
                         })
                         .collect()
                 })
