@@ -1051,6 +1051,63 @@ mod tests {
         assert!(!path.with_extension("tmp").exists());
     }
 
+    /// Parts the store still holds though the views dropped them (an erasure folded, the
+    /// parts file then put back as it was before: a crash between the two, say) are erased
+    /// when the views are first loaded, and only those.
+    #[test]
+    fn parts_the_views_dropped_are_erased_when_the_views_are_loaded() {
+        let root = tempfile::tempdir().unwrap();
+        let node = hub(root.path());
+        let mut views = node.views().unwrap();
+        let mut batch = batch_issued();
+        if let pb::event::Body::VoucherBatchIssued(b) = &mut batch {
+            b.count = 2;
+        }
+        node.sign(&mut views, batch).unwrap();
+        let hand_out = |number: u8| {
+            let person = maillage_core::PersonId([number; 16]);
+            let (commitment, part) =
+                maillage_core::personal::seal(person, "", [number; 16]).unwrap();
+            Draft {
+                body: pb::event::Body::VouchersHandedOut(pb::VouchersHandedOut {
+                    serials: vec![format!("13-2026-X-{number}")],
+                    personal: commitment.to_vec(),
+                    prescriber: Some(pb::Prescriber {
+                        kind: "CAF".into(),
+                        name: "Accueil".into(),
+                    }),
+                    referral_id: String::new(),
+                    date: "2026-02-01".into(),
+                }),
+                personal: Some(part),
+            }
+        };
+        let first = node.sign(&mut views, hand_out(1)).unwrap();
+        let second = node.sign(&mut views, hand_out(2)).unwrap();
+        let held = || node.store.personal_events(&|_| true);
+        assert_eq!(held().len(), 2);
+        let parts = node.data_dir.store_path().join(maillage_store::PARTS_FILE);
+        let before = std::fs::read(&parts).unwrap();
+        node.sign(
+            &mut views,
+            pb::event::Body::PersonForgotten(pb::PersonForgotten {
+                events: vec![first.id.0.to_vec()],
+            }),
+        )
+        .unwrap();
+        // Erased as the views next fold what is stored.
+        drop(views);
+        drop(node.views().unwrap());
+        assert_eq!(held(), vec![second.id]);
+        node.save_views().unwrap();
+        drop(node);
+        std::fs::write(&parts, before).unwrap();
+        let node = hub(root.path());
+        assert_eq!(node.store.personal_events(&|_| true).len(), 2);
+        drop(node.views().unwrap());
+        assert_eq!(node.store.personal_events(&|_| true), vec![second.id]);
+    }
+
     #[test]
     fn a_batch_is_judged_event_by_event() {
         let root = tempfile::tempdir().unwrap();
