@@ -184,6 +184,64 @@ fn an_erasure_leaves_nothing_of_the_person_in_the_views() {
     assert!(!contains(&again.to_snapshot().unwrap(), &person(1).0));
 }
 
+/// An erasure that arrives before an event it names forgets the person that event's part
+/// names when the event comes, as where it arrived after: every link to them erased on every
+/// node, whatever the order (before, a node that got the erasure first dropped that one part
+/// and kept the person's other links).
+#[test]
+fn an_erasure_arriving_before_the_event_it_names_forgets_the_person_all_the_same() {
+    let mut w = World::new(2);
+    let sud = w.qualified_venue(0, 1);
+    w.author(0, batch("13-2026-CAF-01", 2));
+    let serials: Vec<String> = (1..=2).map(|n| format!("13-2026-CAF-01-{n}")).collect();
+    let named = w.author(0, hand_out(&serials, person(1)));
+    let other = w.author(
+        0,
+        pb::event::Body::AccompanimentRecorded(pb::AccompanimentRecorded {
+            personal: personal(person(1), ""),
+            venue_id: sud,
+            services: vec![SERVICE.into()],
+            date: "2026-10-02".into(),
+            duration_min: 60,
+            mode: "individual".into(),
+            ..Default::default()
+        }),
+    );
+    // Hub 1 has not seen hub 0's events: its erasure's past does not hold the one it names.
+    let forget = w.author(
+        1,
+        pb::event::Body::PersonForgotten(pb::PersonForgotten {
+            events: vec![named.id.0.to_vec()],
+        }),
+    );
+    let hub0: Vec<VerifiedEvent> = (w.authored.iter())
+        .filter(|e| e.author == w.hubs[0].id)
+        .cloned()
+        .collect();
+    for forget_first in [false, true] {
+        let mut ledger = Ledger::new(w.charter.clone());
+        if forget_first {
+            ledger.offer(forget.clone());
+        }
+        for event in &hub0 {
+            ledger.offer(event.clone());
+        }
+        if !forget_first {
+            ledger.offer(forget.clone());
+        }
+        assert_eq!(ledger.pending_count(), 0);
+        assert!(
+            ledger.is_forgotten(&person(1)),
+            "forget first: {forget_first}"
+        );
+        assert_eq!(ledger.parcours(&person(1)), None);
+        assert!(ledger.person_vouchers(&person(1)).is_empty());
+        assert_eq!(ledger.voucher(&serials[0]).unwrap().person, None);
+        assert!(ledger.part_dropped(&named.id) && ledger.part_dropped(&other.id));
+        assert!(!contains(&ledger.to_snapshot().unwrap(), &person(1).0));
+    }
+}
+
 /// Three years of events from three hubs (k = 2), folded with the clock of its events: links
 /// inactive for longer than the charter's retention (730 days) are erased, the others kept,
 /// whatever the order; one hub's clock alone moves nothing.

@@ -83,8 +83,9 @@ pub const REFERRAL_DAYS_DEFAULT: i32 = 30;
 /// its number to a concurrent proposal hold too, the earliest of two stops of a key holding.
 /// 10: each vote on an amendment records its round. 11: a referral is kept as its opening and
 /// what each step changed, people in chunks. 12: a parcours line names its event by feed
-/// position, not by id.
-pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS12";
+/// position, not by id. 13: an erasure that came before an event it names forgets the person
+/// when the event comes.
+pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS13";
 
 /// The folded state of every feed. Cloning copies the views (a running node lends its views
 /// to the commands it runs; the CSV export takes a copy so replication goes on meanwhile).

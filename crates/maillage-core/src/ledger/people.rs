@@ -101,11 +101,18 @@ impl Ledger {
             return NONE;
         };
         let day = event_day(event.hlc);
+        let name = crate::personal::forgotten_name(&person);
+        if self.s.dropped.contains(&event.id) && !self.s.forgotten.contains(&name) {
+            // An erasure named this event before it came: the person its part names is
+            // forgotten now, as where the erasure came after it (every link to them erased,
+            // their one-way name kept).
+            if let Some(index) = self.s.persons.get(&person).copied() {
+                self.erase_person(index, true);
+            }
+            self.s.forgotten.insert(name);
+        }
         if self.s.dropped.contains(&event.id)
-            || self
-                .s
-                .forgotten
-                .contains(&crate::personal::forgotten_name(&person))
+            || self.s.forgotten.contains(&name)
             || self.expired(day)
         {
             self.drop_part(event.id);
