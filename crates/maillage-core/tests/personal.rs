@@ -316,3 +316,51 @@ fn retention_erases_links_by_the_events_own_dates() {
     // A node that never held the parts: the same digest.
     assert_eq!(fold(&w, |_| false).digest(), all.digest());
 }
+
+/// Open: retention can erase by arrival order. A person active on day 0 and again on day 700
+/// at one hub, while two other hubs (k = 2) move the log's day to 800 without having seen the
+/// day-700 event: a node that gets their events before it erases the person's day-0 link
+/// (their last activity it knows is day 0), then links the day-700 event anew; a node that got
+/// the day-700 event first keeps both (the person is active within retention). The digest is
+/// the same (personal views are not in it), the links held differ. Settling it needs
+/// retention decided by causal pasts (a link erased only by events whose past holds the
+/// person's activity), not by the log's day alone: docs/protocol.md §5c.
+#[test]
+#[ignore = "open: retention decided by arrival order, see docs/protocol.md §5c"]
+fn retention_keeps_the_same_links_whatever_the_order() {
+    let mut w = World::with_threshold(3, 2);
+    w.author(0, batch("13-2026-CAF-01", 2));
+    w.author(0, hand_out(&["13-2026-CAF-01-1".into()], person(1))); // day 0
+    let early = w.authored.len();
+    w.advance_days(0, 700);
+    w.author(0, hand_out(&["13-2026-CAF-01-2".into()], person(1))); // day 700
+    for h in 1..3 {
+        w.advance_days(h, 800);
+        let dep = w.hubs[h].territories[0].clone();
+        w.author(h, batch(&format!("{dep}-TICK"), 1));
+    }
+    let hub0: Vec<VerifiedEvent> = (w.authored.iter())
+        .filter(|e| e.author == w.hubs[0].id)
+        .cloned()
+        .collect();
+    let others: Vec<VerifiedEvent> = (w.authored.iter())
+        .filter(|e| e.author != w.hubs[0].id)
+        .cloned()
+        .collect();
+    let (before, after) = hub0.split_at(early);
+    let fold_in = |runs: [&[VerifiedEvent]; 3]| {
+        let mut ledger = Ledger::new(w.charter.clone());
+        for event in runs.into_iter().flatten() {
+            ledger.offer(event.clone());
+        }
+        assert_eq!(ledger.pending_count(), 0);
+        ledger
+    };
+    let late = fold_in([before, &others, after]);
+    let first = fold_in([before, after, &others]);
+    assert_eq!(late.digest(), first.digest());
+    assert_eq!(
+        late.voucher("13-2026-CAF-01-1").unwrap().person,
+        first.voucher("13-2026-CAF-01-1").unwrap().person
+    );
+}
