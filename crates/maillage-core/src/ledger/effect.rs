@@ -397,7 +397,7 @@ impl Ledger {
                 detail,
                 ..
             } => {
-                let venue = self.venue_number(&venue_id);
+                let venue = self.s.names.number(&venue_id);
                 if let Some(redemption) = state.redemption.as_mut() {
                     redemption.venue = venue;
                 }

@@ -84,8 +84,8 @@ pub const REFERRAL_DAYS_DEFAULT: i32 = 30;
 /// 10: each vote on an amendment records its round. 11: a referral is kept as its opening and
 /// what each step changed, people in chunks. 12: a parcours line names its event by feed
 /// position, not by id. 13: an erasure that came before an event it names forgets the person
-/// when the event comes.
-pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS13";
+/// when the event comes. 14: redemptions name their venue in the referrals' table of names.
+pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS14";
 
 /// The folded state of every feed. Cloning copies the views (a running node lends its views
 /// to the commands it runs; the CSV export takes a copy so replication goes on meanwhile).
@@ -471,17 +471,6 @@ impl Ledger {
             .get(venue_id)
             .and_then(|h| h.last())
             .map(|(_, s)| s)
-    }
-
-    /// The index of a venue named by a redemption, known from now on.
-    fn venue_number(&mut self, venue_id: &str) -> u32 {
-        if let Some(index) = self.s.venue_index.get(venue_id) {
-            return *index;
-        }
-        let index = self.s.venue_ids.len() as u32;
-        self.s.venue_ids.push(venue_id.to_owned());
-        self.s.venue_index.insert(venue_id.to_owned(), index);
-        index
     }
 
     /// The index of a person, known from now on.

@@ -176,7 +176,7 @@ impl Ledger {
             handed_out: state.handed_out,
             redemption: state.redemption.as_ref().map(|r| {
                 Box::new(Redemption {
-                    venue_id: self.s.venue_ids[r.venue as usize].clone(),
+                    venue_id: self.s.names.get(r.venue).to_owned(),
                     service: r.service,
                     date: r.date,
                     event: r.event,

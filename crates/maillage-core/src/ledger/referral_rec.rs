@@ -1,5 +1,6 @@
 //! How the views keep a referral: what its opening set, once, then what each step left, its
-//! venues and départements by number. A referral has a few steps; each was a whole
+//! venues and départements by number in the views' table of [`Names`] (which redemptions'
+//! venues share). A referral has a few steps; each was a whole
 //! [`Referral`] before, its five strings and three keys copied again (about 700 bytes a
 //! referral in memory, a fifth of it now). Readers and rules get the whole [`Referral`] back.
 

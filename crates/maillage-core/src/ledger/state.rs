@@ -80,7 +80,7 @@ pub(super) struct Compact {
 /// A [`Redemption`] as the views keep it: venue and service by index, the date's ten bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Redeemed {
-    /// Index in `State::venue_ids`.
+    /// Number in `State::names`.
     pub(super) venue: u32,
     pub(super) service: Service,
     pub(super) date: Day,
@@ -253,10 +253,6 @@ pub(super) struct State {
     /// Touched voucher → its latest state in `voucher_log`.
     #[serde(skip)]
     pub(super) vouchers: Map<VoucherKey, u32>,
-    /// Venues named by a redemption, by first use.
-    pub(super) venue_ids: Vec<String>,
-    #[serde(skip)]
-    pub(super) venue_index: Map<String, u32>,
     pub(super) claims: BTreeMap<EventId, Claim>,
     /// The claims on each serial (kept beside `claims`, rebuilt from it on load).
     #[serde(skip)]
@@ -267,7 +263,7 @@ pub(super) struct State {
     #[serde(skip)]
     pub(super) links: PersonLinks,
     pub(super) referrals: Map<String, ReferralRec>,
-    /// Venue ids and départements the referrals name.
+    /// Venue ids (of redemptions and referrals) and départements (of referrals), numbered.
     pub(super) names: Names,
     pub(super) people: Chunked<PersonRec>,
     #[serde(skip)]
@@ -346,12 +342,6 @@ impl State {
             vouchers.insert((rec.batch, rec.number), i as u32);
         }
         self.vouchers = vouchers;
-        self.venue_index = self
-            .venue_ids
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (v.clone(), i as u32))
-            .collect();
         let mut persons = Map::default();
         persons.reserve(self.people.len() as usize);
         for (i, p) in self.people.iter().enumerate() {

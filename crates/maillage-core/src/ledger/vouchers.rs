@@ -480,11 +480,11 @@ impl Ledger {
             }
             total = total.saturating_add(batch.face_value_cents);
             match &state.redemption {
-                Some(r) if self.s.venue_ids[r.venue as usize] == s.venue_id => {}
+                Some(r) if self.s.names.get(r.venue) == s.venue_id => {}
                 Some(r) => {
                     return Err(Rejection::OtherVenue {
                         serial: serial.clone(),
-                        redeemed_at: self.s.venue_ids[r.venue as usize].clone(),
+                        redeemed_at: self.s.names.get(r.venue).to_owned(),
                         venue: s.venue_id.clone(),
                     });
                 }
