@@ -102,7 +102,8 @@ impl Ledger {
         };
         let day = event_day(event.hlc);
         let name = crate::personal::forgotten_name(&person);
-        if self.s.dropped.contains(&event.id) && !self.s.forgotten.contains(&name) {
+        let named = self.s.dropped.contains(&event.id);
+        if named && !self.s.forgotten.contains(&name) {
             // An erasure named this event before it came: the person its part names is
             // forgotten now, as where the erasure came after it (every link to them erased,
             // their one-way name kept).
@@ -111,10 +112,7 @@ impl Ledger {
             }
             self.s.forgotten.insert(name);
         }
-        if self.s.dropped.contains(&event.id)
-            || self.s.forgotten.contains(&name)
-            || self.expired(day)
-        {
+        if named || self.s.forgotten.contains(&name) || self.expired(day) {
             self.drop_part(event.id);
             return NONE;
         }
