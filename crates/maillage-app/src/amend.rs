@@ -61,9 +61,7 @@ impl App {
                 proposal: id,
                 number,
                 in_effect: ledger.membership().number >= number,
-                round: (ledger.amendments().into_iter())
-                    .find(|a| a.proposal == id)
-                    .map_or(1, |a| a.round),
+                round: ledger.proposal_round(&id).unwrap_or(1),
             }
         })
     }

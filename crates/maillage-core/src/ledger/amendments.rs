@@ -297,6 +297,14 @@ impl Ledger {
         self.apply_freeze(key);
     }
 
+    /// The latest round of votes `proposal` has a vote in (`None`: not a proposal these views
+    /// hold).
+    pub fn proposal_round(&self, proposal: &EventId) -> Option<u32> {
+        (self.s.amendments.proposals.values().flatten())
+            .find(|p| p.event == *proposal)
+            .map(latest_round)
+    }
+
     /// Every amendment proposal, by number, with its endorsers and whether it is in effect at
     /// the head.
     pub fn amendments(&self) -> Vec<AmendmentView> {
