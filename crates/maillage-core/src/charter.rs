@@ -449,7 +449,8 @@ impl Charter {
         self.protocol_version
     }
 
-    /// Days a person's links live without activity (§5c; 730 unless the charter says).
+    /// Days a personal part and its links live after its event's day (§5c; 730 unless the
+    /// charter says).
     pub fn retention_days(&self) -> u32 {
         self.retention_days
     }

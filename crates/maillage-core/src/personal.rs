@@ -25,7 +25,7 @@ pub const COMMITMENT_TAG: &[u8] = b"maillage/v2/personal\0";
 pub const PART_BYTES_MAX: usize = 1024;
 /// Longest diagnostic, in bytes.
 pub const DIAGNOSTIC_BYTES_MAX: usize = 512;
-/// Default days a person's links live without activity.
+/// Default days a personal part and its links live after the part's day.
 pub const RETENTION_DAYS_DEFAULT: u32 = 730;
 
 /// A checked personal part.

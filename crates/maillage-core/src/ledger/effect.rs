@@ -482,13 +482,7 @@ impl Ledger {
             Effect::Accompanied { record, detail, .. } => {
                 let index = self.link_person(event);
                 if index != NONE {
-                    let records = &mut self.s.people[index].accompaniments;
-                    // Most people have one or two: no room kept for more.
-                    records.reserve_exact(1);
-                    match records.binary_search_by(|a| a.event.cmp(&record.event)) {
-                        Ok(at) => records[at] = *record,
-                        Err(at) => records.insert(at, *record),
-                    }
+                    self.s.people[index].accompaniment = Some(record);
                 }
                 self.trace(index, event, past, detail);
             }

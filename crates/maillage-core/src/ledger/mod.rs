@@ -64,7 +64,7 @@ pub use read::{VenueQuery, distance_km, record_departement};
 
 use effect::Effect;
 use lines::Line;
-use state::{Pos, State, VenueSnapshot};
+use state::{NONE, Pos, State, VenueSnapshot};
 
 /// Events waiting for their causal past, at most.
 pub const PENDING_EVENTS_MAX: usize = 100_000;
@@ -85,7 +85,7 @@ pub const REFERRAL_DAYS_DEFAULT: i32 = 30;
 /// what each step changed, people in chunks. 12: a parcours line names its event by feed
 /// position, not by id. 13: an erasure that came before an event it names forgets the person
 /// when the event comes. 14: redemptions name their venue in the referrals' table of names.
-pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS14";
+pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS15";
 
 /// The folded state of every feed. Cloning copies the views (a running node lends its views
 /// to the commands it runs; the CSV export takes a copy so replication goes on meanwhile).
@@ -473,20 +473,34 @@ impl Ledger {
             .map(|(_, s)| s)
     }
 
-    /// The index of a person, known from now on.
-    fn person_index(&mut self, person: PersonId) -> u32 {
-        let next = self.s.people.len();
-        let index = *self.s.persons.entry(person).or_insert(next);
-        if index == next {
-            self.s.people.push(state::PersonRec {
-                id: Some(person),
-                last_day: i64::MIN,
-                parts: Vec::new(),
-                parcours: lines::Lines::default(),
-                accompaniments: Vec::new(),
-            });
+    /// A new record for `person`'s part in `part`, dated `day`: the person's newest.
+    fn new_record(&mut self, person: PersonId, part: EventId, day: i64) -> u32 {
+        let index = self.s.people.len();
+        let next = self.s.persons.insert(person, index).unwrap_or(NONE);
+        if next != NONE {
+            self.s.people[next].newer = index;
         }
+        self.s.people.push(state::PersonRec {
+            id: Some(person),
+            day,
+            part,
+            next,
+            newer: NONE,
+            parcours: lines::Lines::default(),
+            accompaniment: None,
+        });
         index
+    }
+
+    /// The indices of `person`'s records kept, newest first.
+    fn records(&self, person: &PersonId) -> impl Iterator<Item = u32> + '_ {
+        let mut at = self.s.persons.get(person).copied().unwrap_or(NONE);
+        std::iter::from_fn(move || {
+            let rec = self.s.people.get(at)?;
+            let this = at;
+            at = rec.next;
+            Some(this)
+        })
     }
 
     /// The person at an index, while their links are kept.
@@ -494,8 +508,8 @@ impl Ledger {
         self.s.people.get(index).and_then(|p| p.id)
     }
 
-    /// Adds a step to the parcours of the person at `index` (`NONE`, or a person whose links
-    /// were erased: nothing), and counts it as their activity.
+    /// Adds a step to the parcours of the record at `index` (`NONE`, or a record erased:
+    /// nothing).
     fn trace(&mut self, index: u32, event: &VerifiedEvent, past: &Past<'_>, detail: StepDetail) {
         if self.person_id(index).is_none() {
             return;
@@ -506,7 +520,6 @@ impl Ledger {
             seq: event.seq,
             detail,
         };
-        self.touch(index, people::event_day(event.hlc));
         // The event being applied is not yet among the applied ones; every other line's is.
         let id_at = |hub: u32, seq: u64| {
             if (hub, seq) == (past.feed(), event.seq) {

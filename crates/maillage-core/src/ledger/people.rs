@@ -93,50 +93,40 @@ pub(super) fn event_day(hlc: u64) -> i64 {
 /// Personal parts: which this node keeps, erasure and retention (docs/protocol.md §2b, §5c).
 /// None of this is in the digest: nodes that hold different parts agree on everything else.
 impl Ledger {
-    /// Links the part `event` carries to its person, unless it must not be kept (the event was
-    /// named by an erasure, the person was forgotten, or the link is already past retention).
-    /// Returns the person's index, or `NONE`.
+    /// Links the part `event` carries to its person in a new record, unless it must not be
+    /// kept (the link is already past retention, the event was named by an erasure, or the
+    /// person was forgotten). Returns the record's index, or `NONE`.
     pub(super) fn link_person(&mut self, event: &VerifiedEvent) -> u32 {
         let Some(person) = event.person() else {
             return NONE;
         };
         let day = event_day(event.hlc);
+        if self.expired(day) {
+            // Past retention on arrival: as if it had come in time and been erased since,
+            // erasure included (a named part that expired forgets no one, wherever it came
+            // first).
+            self.drop_part(event.id);
+            return NONE;
+        }
         let name = crate::personal::forgotten_name(&person);
         let named = self.s.dropped.contains(&event.id);
         if named && !self.s.forgotten.contains(&name) {
             // An erasure named this event before it came: the person its part names is
-            // forgotten now, as where the erasure came after it (every link to them erased,
-            // their one-way name kept).
-            if let Some(index) = self.s.persons.get(&person).copied() {
-                self.erase_person(index, true);
-            }
-            self.s.forgotten.insert(name);
+            // forgotten now, as where the erasure came after it (every record of theirs
+            // erased, their one-way name kept).
+            self.forget_person(&person);
         }
-        if named || self.s.forgotten.contains(&name) || self.expired(day) {
+        if named || self.s.forgotten.contains(&name) {
             self.drop_part(event.id);
             return NONE;
         }
-        let index = self.person_index(person);
-        let parts = &mut self.s.people[index].parts;
-        // Most people have a few: no room kept for more.
-        parts.reserve_exact(1);
-        parts.push(event.id);
+        let index = self.new_record(person, event.id, day);
         self.s.part_of.insert(event.id, index);
-        self.touch(index, day);
+        self.s.expiry.insert((day, index));
         index
     }
 
-    /// Counts `day` as activity of the person at `index`.
-    pub(super) fn touch(&mut self, index: u32, day: i64) {
-        let record = &mut self.s.people[index];
-        if day > record.last_day {
-            self.s.expiry.remove(&(record.last_day, index));
-            record.last_day = day;
-            self.s.expiry.insert((day, index));
-        }
-    }
-
-    /// Whether a link last active on `day` is past retention at the log's day.
+    /// Whether a part dated `day` is past retention at the log's day.
     fn expired(&self, day: i64) -> bool {
         day.saturating_add(i64::from(self.charter.retention_days())) < self.s.log_day
     }
@@ -147,13 +137,13 @@ impl Ledger {
         self.s.to_erase.push(event);
     }
 
-    /// `PersonForgotten`: the parts of `events` are dropped, and everything linked to each
-    /// person they name on this node; the person's one-way name is kept so that their parts
-    /// arriving later are erased on arrival.
+    /// `PersonForgotten`: the parts of `events` are dropped, and every record of each person
+    /// they name on this node; the person's one-way name is kept so that their parts arriving
+    /// later are erased on arrival.
     pub(super) fn forget(&mut self, events: &[EventId]) {
         for id in events {
-            if let Some(index) = self.s.part_of.get(id).copied() {
-                self.erase_person(index, true);
+            if let Some(person) = (self.s.part_of.get(id)).and_then(|i| self.s.people[*i].id) {
+                self.forget_person(&person);
             }
             if self.s.dropped.insert(*id) {
                 self.s.to_erase.push(*id);
@@ -161,36 +151,49 @@ impl Ledger {
         }
     }
 
-    /// Erases every link of the person at `index`: their parts, parcours, accompaniments, the
-    /// "held by" of their vouchers and the person of their referrals. `forgotten`: keep their
-    /// one-way name (an erasure); otherwise (retention) they may come back with new links.
-    fn erase_person(&mut self, index: u32, forgotten: bool) {
+    /// Erases every record of `person` and keeps their one-way name.
+    fn forget_person(&mut self, person: &PersonId) {
+        let records: Vec<u32> = self.records(person).collect();
+        for index in records {
+            self.erase_record(index);
+        }
+        self.s
+            .forgotten
+            .insert(crate::personal::forgotten_name(person));
+    }
+
+    /// Erases the record at `index` and every link made through it: its part, its parcours
+    /// lines and accompaniment, the "held by" of the vouchers it handed out and the person of
+    /// the referral it opened (their states name the index, which names no one from now on).
+    fn erase_record(&mut self, index: u32) {
         let record = &mut self.s.people[index];
         let Some(person) = record.id.take() else {
             return;
         };
-        let parts = std::mem::take(&mut record.parts);
         record.parcours = Default::default();
-        record.accompaniments = Vec::new();
-        let last_day = record.last_day;
-        self.s.expiry.remove(&(last_day, index));
-        self.s.persons.remove(&person);
-        if forgotten {
-            self.s
-                .forgotten
-                .insert(crate::personal::forgotten_name(&person));
+        record.accompaniment = None;
+        let (day, part, next, newer) = (record.day, record.part, record.next, record.newer);
+        (record.next, record.newer) = (NONE, NONE);
+        self.s.expiry.remove(&(day, index));
+        self.s.part_of.remove(&part);
+        self.drop_part(part);
+        // Out of the person's chain.
+        if next != NONE {
+            self.s.people[next].newer = newer;
         }
-        for id in parts {
-            self.s.part_of.remove(&id);
-            self.drop_part(id);
+        if newer != NONE {
+            self.s.people[newer].next = next;
+        } else if next != NONE {
+            self.s.persons.insert(person, next);
+        } else {
+            self.s.persons.remove(&person);
         }
-        // The person's referrals name them by index, which names no one from now on.
     }
 
     /// An event of `author` dated `day` was applied: the log's day is the latest day that
     /// `k` authors (the charter's admission threshold) have reached, so that no single
-    /// member's clock can expire anyone's links. Links last active more than the charter's
-    /// retention before it are erased.
+    /// member's clock can expire anyone's links. Records whose part is dated more than the
+    /// charter's retention before it are erased.
     pub(super) fn advance_day(&mut self, author: HubId, day: i64) {
         let latest = self.s.latest_day.entry(author).or_insert(i64::MIN);
         if day <= *latest {
@@ -208,12 +211,12 @@ impl Ledger {
             return;
         }
         self.s.log_day = log_day;
-        while let Some(&(last_day, index)) = self.s.expiry.first() {
-            if !self.expired(last_day) {
+        while let Some(&(day, index)) = self.s.expiry.first() {
+            if !self.expired(day) {
                 break;
             }
-            // Takes the person out of `expiry` too.
-            self.erase_person(index, false);
+            // Takes the record out of `expiry` too.
+            self.erase_record(index);
         }
     }
 
@@ -231,11 +234,11 @@ impl Ledger {
 
     /// The events whose parts this node links to `person`: what `PersonForgotten` names.
     pub fn person_events(&self, person: &PersonId) -> Vec<EventId> {
-        self.s
-            .persons
-            .get(person)
-            .map(|i| self.s.people[*i].parts.clone())
-            .unwrap_or_default()
+        let mut events: Vec<EventId> = (self.records(person))
+            .map(|i| self.s.people[i].part)
+            .collect();
+        events.sort_unstable();
+        events
     }
 
     /// The log's day (§5c) and the number of people whose links this node keeps.

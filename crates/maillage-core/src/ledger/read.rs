@@ -11,7 +11,7 @@ use super::model::{
     Accompaniment, Batch, Claim, DomainRejection, ParcoursEntry, Qualification, Redemption,
     Referral, StepDetail, VoucherState,
 };
-use super::state::{Compact, PersonRec, VoucherKey};
+use super::state::{Compact, VoucherKey};
 use crate::charter::Charter;
 use crate::ids::{EventId, HubId};
 use crate::person::PersonId;
@@ -224,14 +224,9 @@ impl Ledger {
     /// The vouchers whose latest state names `person`, with their serials, by batch id then
     /// number (the order of [`Ledger::touched_vouchers`]).
     pub fn person_vouchers(&self, person: &PersonId) -> Vec<(String, VoucherState)> {
-        let Some(index) = self.s.persons.get(person).copied() else {
-            return Vec::new();
-        };
-        let mut found: Vec<(&str, u32, u32)> = self
-            .s
-            .links
-            .vouchers(index)
-            .filter_map(|key| {
+        let mut found: Vec<(&str, u32, u32)> = (self.records(person))
+            .flat_map(|index| self.s.links.vouchers(index).map(move |key| (index, key)))
+            .filter_map(|(index, key)| {
                 let at = *self.s.vouchers.get(key)?;
                 (self.s.voucher_log[at].state.person == index).then(|| {
                     let batch = self.s.batches[key.0 as usize].batch.batch_id.as_str();
@@ -255,10 +250,9 @@ impl Ledger {
 
     /// The current state of every referral opened for `person`, by referral id.
     pub fn person_referrals(&self, person: &PersonId) -> Vec<Referral> {
-        let Some(index) = self.s.persons.get(person) else {
-            return Vec::new();
-        };
-        let mut ids: Vec<&str> = self.s.links.referrals(*index).collect();
+        let mut ids: Vec<&str> = (self.records(person))
+            .flat_map(|index| self.s.links.referrals(index))
+            .collect();
         ids.sort_unstable();
         ids.dedup();
         ids.into_iter()
@@ -305,42 +299,41 @@ impl Ledger {
             .filter_map(|(id, rec)| self.referral_now(id, rec))
     }
 
-    /// A person's parcours, in causal order (HLC, then event id); `None` if forgotten.
+    /// A person's parcours, in causal order (HLC, then event id); `None` if forgotten. Each
+    /// of their records keeps its lines in that order: they are merged.
     pub fn parcours(&self, person: &PersonId) -> Option<Vec<ParcoursEntry>> {
         if self.is_forgotten(person) {
             return None;
         }
-        Some(
-            self.person(person)
-                .map(|p| {
-                    p.parcours
-                        .iter()
-                        .filter_map(|step| {
-                            Some(ParcoursEntry {
-                                hlc: step.hlc,
-                                // Every line's event is applied.
-                                event: self.s.causal.id_at(step.hub, step.seq)?,
-                                hub: self.members.hub(step.hub),
-                                kind: step.detail.kind(),
-                                summary: self.summary(&step.detail),
-                                detail: step.detail,
-                            })
-                        })
-                        .collect()
+        let mut lines: Vec<ParcoursEntry> = (self.records(person))
+            .flat_map(|i| self.s.people[i].parcours.iter())
+            .filter_map(|step| {
+                Some(ParcoursEntry {
+                    hlc: step.hlc,
+                    // Every line's event is applied.
+                    event: self.s.causal.id_at(step.hub, step.seq)?,
+                    hub: self.members.hub(step.hub),
+                    kind: step.detail.kind(),
+                    summary: self.summary(&step.detail),
+                    detail: step.detail,
                 })
-                .unwrap_or_default(),
-        )
-    }
-
-    fn person(&self, person: &PersonId) -> Option<&PersonRec> {
-        self.s.persons.get(person).map(|i| &self.s.people[*i])
+            })
+            .collect();
+        let order = |a: &ParcoursEntry, b: &ParcoursEntry| {
+            (a.hlc, a.event, &a.detail).cmp(&(b.hlc, b.event, &b.detail))
+        };
+        lines.sort_by(order);
+        lines.dedup_by(|a, b| order(a, b).is_eq());
+        Some(lines)
     }
 
     /// Accompaniments of a person, by event id.
     pub fn accompaniments(&self, person: &PersonId) -> Vec<&Accompaniment> {
-        self.person(person)
-            .map(|p| p.accompaniments.iter().collect())
-            .unwrap_or_default()
+        let mut found: Vec<&Accompaniment> = (self.records(person))
+            .filter_map(|i| self.s.people[i].accompaniment.as_deref())
+            .collect();
+        found.sort_by_key(|a| a.event);
+        found
     }
 
     /// True if the person asked to be forgotten.

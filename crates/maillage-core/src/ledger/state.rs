@@ -139,22 +139,30 @@ pub(super) struct BatchInfo {
     pub(super) at: Pos,
 }
 
-/// A person the views know, with what is kept per person.
+/// One personal part the views keep, and every link made through it (§5c): the vouchers it
+/// hands out name it as their holder, the referral it opens names it as its person, and the
+/// steps of those vouchers and referrals are its parcours lines. A person with several parts
+/// has several records, chained newest first; each is erased on its own when its part passes
+/// retention, all of them when the person is forgotten.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct PersonRec {
-    /// `None` once the person's links were erased (forgotten, or expired): the index stays,
-    /// so that voucher states naming it stay valid, and names no one.
+    /// `None` once the record was erased (forgotten, or expired): the index stays, so that
+    /// voucher states naming it stay valid, and names no one.
     pub(super) id: Option<PersonId>,
-    /// The day (from the HLC) of the person's latest linked event: retention counts from it.
-    pub(super) last_day: i64,
-    /// Events whose personal part names this person (erased with them).
-    pub(super) parts: Vec<EventId>,
+    /// The day (from the HLC) of the part's event: retention counts from it.
+    pub(super) day: i64,
+    /// The event whose personal part this record is (erased with it).
+    pub(super) part: EventId,
+    /// The same person's previous record and next one (`NONE`: none), so that a record leaves
+    /// the chain at once, however many the person has. Rebuilt when a snapshot is read.
+    #[serde(skip)]
+    pub(super) next: u32,
+    #[serde(skip)]
+    pub(super) newer: u32,
     /// Sorted (HLC, then event id).
     pub(super) parcours: Lines,
-    /// Sorted by event id (concurrent records from several hubs arrive in any order). A
-    /// sorted vector, not a map: most people have none or one, and a map's first node holds
-    /// room for eleven.
-    pub(super) accompaniments: Vec<Accompaniment>,
+    /// The accompaniment the part records, if it is one.
+    pub(super) accompaniment: Option<Box<Accompaniment>>,
 }
 
 /// Each person's vouchers and referrals, as lists linked newest-first through two shared
@@ -276,14 +284,14 @@ pub(super) struct State {
     /// Parts dropped since the node last took them ([`super::Ledger::take_erasures`]): the
     /// store erases them.
     pub(super) to_erase: Vec<EventId>,
-    /// Event with a kept part → the person index it names.
+    /// Event with a kept part → its record's index.
     #[serde(skip)]
     pub(super) part_of: Map<EventId, u32>,
     /// Each author's latest day (from the HLC of its applied events).
     pub(super) latest_day: BTreeMap<HubId, i64>,
     /// The log's day: the latest day reached by `k` authors (§5c).
     pub(super) log_day: i64,
-    /// (last day, person index) of every person with links, oldest first.
+    /// (day, record index) of every personal record kept, oldest first.
     #[serde(skip)]
     pub(super) expiry: BTreeSet<(i64, u32)>,
     pub(super) rejections: BTreeMap<EventId, DomainRejection>,
@@ -342,25 +350,28 @@ impl State {
             vouchers.insert((rec.batch, rec.number), i as u32);
         }
         self.vouchers = vouchers;
-        let mut persons = Map::default();
+        // Each person's records are chained newest first: walked by index, each live record
+        // becomes its person's newest and points to the one it replaces.
+        let mut persons: Map<PersonId, u32> = Map::default();
         persons.reserve(self.people.len() as usize);
-        for (i, p) in self.people.iter().enumerate() {
-            if let Some(id) = p.id {
-                persons.insert(id, i as u32);
-            }
-        }
-        self.persons = persons;
         let mut part_of = Map::default();
-        part_of.reserve(self.people.iter().map(|p| p.parts.len()).sum());
+        part_of.reserve(self.people.len() as usize);
         let mut expiry = BTreeSet::new();
-        for (i, p) in self.people.iter().enumerate() {
-            if p.id.is_some() {
-                expiry.insert((p.last_day, i as u32));
-                for id in &p.parts {
-                    part_of.insert(*id, i as u32);
+        for i in 0..self.people.len() {
+            let p = &mut self.people[i];
+            p.next = NONE;
+            p.newer = NONE;
+            if let Some(id) = p.id {
+                let next = persons.insert(id, i).unwrap_or(NONE);
+                p.next = next;
+                expiry.insert((p.day, i));
+                part_of.insert(p.part, i);
+                if next != NONE {
+                    self.people[next].newer = i;
                 }
             }
         }
+        self.persons = persons;
         self.part_of = part_of;
         self.expiry = expiry;
         // The links' vectors are sized first too (grown by doubling, up to half of each is
