@@ -521,4 +521,18 @@ fn a_persons_parts_expire_one_by_one_and_are_forgotten_together() {
     assert!(ledger.person_vouchers(&person(1)).is_empty());
     assert!(ledger.part_dropped(&first.id));
     assert_eq!(ledger.retention_state().1, 0);
+    // The erased records' days pass later: nothing left to erase, nothing else touched.
+    let erased = ledger.take_erasures();
+    w.advance_days(0, 1_000);
+    let kept = hand_out(&[serial(&w, 0, 3)], person(2));
+    let kept = w.author(0, kept);
+    for h in 2..4 {
+        w.advance_days(h, 365);
+        let dep = w.hubs[h].territories[0].clone();
+        ledger.offer(w.author(h, batch(&format!("{dep}-TOCK"), 1)));
+    }
+    ledger.offer(kept.clone());
+    assert!(!erased.is_empty());
+    assert!(ledger.take_erasures().is_empty());
+    assert_eq!(ledger.person_events(&person(2)), vec![kept.id]);
 }

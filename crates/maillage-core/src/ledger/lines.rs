@@ -37,7 +37,8 @@ pub(super) type IdAt<'a> = &'a dyn Fn(u32, u64) -> EventId;
 /// A person's lines, sorted, each once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct Lines {
-    bytes: Vec<u8>,
+    /// Exactly the frames (a boxed slice: no capacity word, and no room kept).
+    bytes: Box<[u8]>,
     /// Where the last frame starts (0 when there is none).
     last: usize,
 }
@@ -54,7 +55,9 @@ impl Lines {
                     && id_at(hub, seq) < id_at(line.hub, line.seq))
         };
         if after_last {
-            self.push(&line);
+            let mut bytes = std::mem::take(&mut self.bytes).into_vec();
+            self.last = push(&mut bytes, &line);
+            self.bytes = bytes.into_boxed_slice();
             return;
         }
         let order = |l: &Line| (l.hlc, id_at(l.hub, l.seq));
@@ -64,10 +67,11 @@ impl Lines {
             lines.binary_search_by(|(k, l)| (k, &l.detail).cmp(&(&new.0, &new.1.detail)))
         {
             lines.insert(at, new);
-            *self = Self::default();
+            let mut bytes = Vec::with_capacity(self.bytes.len() + FIXED + 64);
             for (_, line) in &lines {
-                self.push(line);
+                self.last = push(&mut bytes, line);
             }
+            self.bytes = bytes.into_boxed_slice();
         }
     }
 
@@ -84,22 +88,6 @@ impl Lines {
                 detail,
             })
         })
-    }
-
-    fn push(&mut self, line: &Line) {
-        // Cannot fail: postcard refuses only sequences of unknown length, and a detail has none.
-        let detail = postcard::to_allocvec(&line.detail).unwrap_or_default();
-        let body = FIXED - 4 + detail.len();
-        // Exact growth: most people have a few lines, and slack would cost more than the
-        // reallocations.
-        self.bytes.reserve_exact(4 + body);
-        self.last = self.bytes.len();
-        self.bytes
-            .extend_from_slice(&u32::try_from(body).unwrap_or(u32::MAX).to_le_bytes());
-        self.bytes.extend_from_slice(&line.hlc.to_le_bytes());
-        self.bytes.extend_from_slice(&line.hub.to_le_bytes());
-        self.bytes.extend_from_slice(&line.seq.to_le_bytes());
-        self.bytes.extend_from_slice(&detail);
     }
 
     /// Checks that `bytes` is a sequence of whole frames and returns where the last starts.
@@ -119,6 +107,23 @@ impl Lines {
         }
         Ok(last)
     }
+}
+
+/// Appends `line`'s frame to `bytes` and returns where it starts.
+fn push(bytes: &mut Vec<u8>, line: &Line) -> usize {
+    // Cannot fail: postcard refuses only sequences of unknown length, and a detail has none.
+    let detail = postcard::to_allocvec(&line.detail).unwrap_or_default();
+    let body = FIXED - 4 + detail.len();
+    // Exact growth: most people have a few lines, and slack would cost more than the
+    // reallocations.
+    bytes.reserve_exact(4 + body);
+    let start = bytes.len();
+    bytes.extend_from_slice(&u32::try_from(body).unwrap_or(u32::MAX).to_le_bytes());
+    bytes.extend_from_slice(&line.hlc.to_le_bytes());
+    bytes.extend_from_slice(&line.hub.to_le_bytes());
+    bytes.extend_from_slice(&line.seq.to_le_bytes());
+    bytes.extend_from_slice(&detail);
+    start
 }
 
 /// The frames of a checked buffer, each with its length prefix.
@@ -171,7 +176,10 @@ impl<'de> Deserialize<'de> for Lines {
         }
         let bytes = deserializer.deserialize_byte_buf(Bytes)?;
         let last = Lines::check(&bytes).map_err(de::Error::custom)?;
-        Ok(Self { bytes, last })
+        Ok(Self {
+            bytes: bytes.into_boxed_slice(),
+            last,
+        })
     }
 }
 
@@ -249,11 +257,11 @@ mod tests {
         a.insert(line(3, 3, "c"), &id_at);
         b.insert(line(3, 3, "c"), &id_at);
         assert_eq!(a, b);
-        let mut cut = lines.bytes.clone();
+        let mut cut = lines.bytes.to_vec();
         cut.pop();
         let encoded = postcard::to_allocvec(&serde_bytes_of(&cut)).unwrap();
         assert!(postcard::from_bytes::<Lines>(&encoded).is_err());
-        let mut lengthless = lines.bytes.clone();
+        let mut lengthless = lines.bytes.to_vec();
         lengthless.extend_from_slice(&[1, 0]);
         let encoded = postcard::to_allocvec(&serde_bytes_of(&lengthless)).unwrap();
         assert!(postcard::from_bytes::<Lines>(&encoded).is_err());
@@ -262,7 +270,7 @@ mod tests {
     /// Bytes serialized the way [`Lines`] serializes its buffer.
     fn serde_bytes_of(bytes: &[u8]) -> Lines {
         Lines {
-            bytes: bytes.to_vec(),
+            bytes: bytes.into(),
             last: 0,
         }
     }

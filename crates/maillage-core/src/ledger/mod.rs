@@ -474,7 +474,7 @@ impl Ledger {
     }
 
     /// A new record for `person`'s part in `part`, dated `day`: the person's newest.
-    fn new_record(&mut self, person: PersonId, part: EventId, day: i64) -> u32 {
+    fn new_record(&mut self, person: PersonId, part: EventId, day: i32) -> u32 {
         let index = self.s.people.len();
         let next = self.s.persons.insert(person, index).unwrap_or(NONE);
         if next != NONE {

@@ -14,6 +14,7 @@ use crate::ids::{EventId, HubId};
 use crate::person::PersonId;
 use crate::rejection::{Field, Rejection};
 use crate::vocab::Mode;
+use std::cmp::Reverse;
 
 /// Longest accompaniment, in minutes (a day).
 const DURATION_MAX_MIN: u32 = 24 * 60;
@@ -120,9 +121,11 @@ impl Ledger {
             self.drop_part(event.id);
             return NONE;
         }
+        // A day past `i32::MAX` would be past 5 million years: expired everywhere already.
+        let day = i32::try_from(day).unwrap_or(i32::MAX);
         let index = self.new_record(person, event.id, day);
         self.s.part_of.insert(event.id, index);
-        self.s.expiry.insert((day, index));
+        self.s.expiry.push(Reverse((day, index)));
         index
     }
 
@@ -172,9 +175,8 @@ impl Ledger {
         };
         record.parcours = Default::default();
         record.accompaniment = None;
-        let (day, part, next, newer) = (record.day, record.part, record.next, record.newer);
+        let (part, next, newer) = (record.part, record.next, record.newer);
         (record.next, record.newer) = (NONE, NONE);
-        self.s.expiry.remove(&(day, index));
         self.s.part_of.remove(&part);
         self.drop_part(part);
         // Out of the person's chain.
@@ -211,11 +213,12 @@ impl Ledger {
             return;
         }
         self.s.log_day = log_day;
-        while let Some(&(day, index)) = self.s.expiry.first() {
-            if !self.expired(day) {
+        while let Some(&Reverse((day, index))) = self.s.expiry.peek() {
+            if !self.expired(i64::from(day)) {
                 break;
             }
-            // Takes the record out of `expiry` too.
+            self.s.expiry.pop();
+            // An entry of a record an erasure took is skipped.
             self.erase_record(index);
         }
     }
