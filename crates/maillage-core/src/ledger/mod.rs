@@ -85,6 +85,7 @@ pub const REFERRAL_DAYS_DEFAULT: i32 = 30;
 /// what each step changed, people in chunks. 12: a parcours line names its event by feed
 /// position, not by id. 13: an erasure that came before an event it names forgets the person
 /// when the event comes. 14: redemptions name their venue in the referrals' table of names.
+/// 15: a record per personal part, retention counted from each part (§5c).
 pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS15";
 
 /// The folded state of every feed. Cloning copies the views (a running node lends its views

@@ -1,4 +1,7 @@
-//! What is kept about people: accompaniments recorded by venues, and the right to erasure.
+//! What is kept about people: accompaniments recorded by venues, the right to erasure, and
+//! retention (a record per personal part, erased when its day passes).
+
+use std::cmp::Reverse;
 
 use maillage_proto::v1 as pb;
 
@@ -14,7 +17,6 @@ use crate::ids::{EventId, HubId};
 use crate::person::PersonId;
 use crate::rejection::{Field, Rejection};
 use crate::vocab::Mode;
-use std::cmp::Reverse;
 
 /// Longest accompaniment, in minutes (a day).
 const DURATION_MAX_MIN: u32 = 24 * 60;
