@@ -726,7 +726,7 @@ pub async fn run(
     {
         let node = node.clone();
         tokio::task::spawn_blocking(move || {
-            node.views().map(drop)?;
+            node.erase_waiting()?;
             node.save_views()
         })
         .await??;

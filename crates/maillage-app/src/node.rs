@@ -12,8 +12,10 @@
 //! folded into the views at once, so the next event is judged with it. An honest node never
 //! signs an event its own views reject, and never signs a position of its feed twice.
 //!
-//! **Personal parts** the views drop (an erasure, links past retention) are erased from the
-//! store right after the fold that dropped them ([`Node::fold_new`]).
+//! **Personal parts** the views drop are erased from the store right after the fold that
+//! dropped them ([`Node::fold_new`]) when an erasure dropped them; parts past retention are
+//! gathered for up to ten minutes, or until they are a quarter of the parts kept, and erased
+//! together (each erasure rewrites the parts file), and all of them when the node stops.
 //!
 //! Size: the views, the signing path and the erasure of personal parts share the node's locks
 //! and are kept together; a fifth of the file is their tests.
@@ -84,6 +86,14 @@ const VIEWS_FREE_SPACE_MARGIN: u64 = 8 << 20;
 /// millions of events waits for.
 const SLOW_OPEN_S: f64 = 2.0;
 
+/// Parts past retention (§5c) wait to be erased together until they are a quarter of the parts
+/// kept, or for ten minutes of this node's clock: erasing rewrites the parts file whole, and a
+/// decade's history caught up day by day would otherwise rewrite it once for each day that
+/// passes. An erasure (`PersonForgotten`) is carried out at once, with whatever waits.
+const EXPIRED_SHARE: usize = 4;
+/// See [`EXPIRED_SHARE`].
+const EXPIRED_WAIT_MS: u64 = 10 * 60 * 1000;
+
 /// The views in `views.bin`'s bytes (see [`write_snapshot`]), if they pass the checksum.
 pub fn decode_snapshot(charter: Arc<Charter>, bytes: &[u8]) -> Result<Ledger, String> {
     read_snapshot(charter, &mut &bytes[..])
@@ -147,6 +157,8 @@ pub struct Node {
     preloaded: Mutex<Option<Option<Ledger>>>,
     /// Events the views had applied when they were last saved.
     saved: AtomicU64,
+    /// When parts past retention were last erased (this node's clock; its start at first).
+    expired_erased_ms: AtomicU64,
     /// Held while signing and appending own events: two writers in one process (a command and
     /// a transfer a peer asked for) never sign the same seq.
     author_lock: Mutex<()>,
@@ -270,6 +282,7 @@ impl Node {
             views: Mutex::new(None),
             preloaded: Mutex::new(preloaded),
             saved: AtomicU64::new(u64::MAX),
+            expired_erased_ms: AtomicU64::new(clock.now_ms()),
             author_lock: Mutex::new(()),
             appended: AtomicU64::new(0),
             clock,
@@ -539,7 +552,33 @@ impl Node {
             );
             self.refold(ledger)?;
         }
+        self.erase_due(ledger)
+    }
+
+    /// Erases the parts the views dropped: at once after an erasure; parts past retention
+    /// once they are due ([`EXPIRED_SHARE`]).
+    fn erase_due(&self, ledger: &mut Ledger) -> Result<()> {
+        let (erasures, expired, kept) = ledger.erasures_waiting();
+        let now = self.clock.now_ms();
+        if erasures == 0 {
+            let waited = now.saturating_sub(self.expired_erased_ms.load(Ordering::Relaxed));
+            if expired == 0
+                || (expired.saturating_mul(EXPIRED_SHARE) < kept && waited < EXPIRED_WAIT_MS)
+            {
+                return Ok(());
+            }
+        }
+        if expired > 0 {
+            self.expired_erased_ms.store(now, Ordering::Relaxed);
+        }
         self.erase_parts(ledger.take_erasures())
+    }
+
+    /// Erases every part the views dropped now, those past retention that wait included: a
+    /// node that stops leaves none of them on disk.
+    pub fn erase_waiting(&self) -> Result<()> {
+        let mut views = self.views()?;
+        self.erase_parts(views.take_erasures())
     }
 
     /// Erases personal parts the views dropped (an erasure, a forgotten person's part arriving
@@ -919,6 +958,18 @@ mod tests {
     /// The node of `key` in `root/name` (created with `charter` the first time), its clock
     /// fixed.
     fn node_in(root: &std::path::Path, name: &str, key: &SecretKey, charter: &Charter) -> Node {
+        let clock = Arc::new(FixedClock(1_790_000_000_000));
+        node_with_clock(root, name, key, charter, clock)
+    }
+
+    /// [`node_in`] with `clock`.
+    fn node_with_clock(
+        root: &std::path::Path,
+        name: &str,
+        key: &SecretKey,
+        charter: &Charter,
+        clock: Arc<dyn Clock>,
+    ) -> Node {
         let data_dir = DataDir::new(root.join(name));
         if !data_dir.has_key() {
             data_dir.create().unwrap();
@@ -932,7 +983,128 @@ mod tests {
                 })
                 .unwrap();
         }
-        Node::open_with_clock(data_dir, Arc::new(FixedClock(1_790_000_000_000))).unwrap()
+        Node::open_with_clock(data_dir, clock).unwrap()
+    }
+
+    /// A clock the test moves on.
+    #[derive(Debug)]
+    struct Moving(AtomicU64);
+
+    impl Clock for Moving {
+        fn now_ms(&self) -> u64 {
+            self.0.load(Ordering::Relaxed)
+        }
+    }
+
+    impl Moving {
+        fn advance(&self, ms: u64) {
+            self.0.fetch_add(ms, Ordering::Relaxed);
+        }
+    }
+
+    /// Voucher `number` of `batch` handed out to person `number`, with their part.
+    fn hand_out_to(batch: &str, number: u8) -> Draft {
+        let person = maillage_core::PersonId([number; 16]);
+        let (commitment, part) = maillage_core::personal::seal(person, "", [number; 16]).unwrap();
+        Draft {
+            body: pb::event::Body::VouchersHandedOut(pb::VouchersHandedOut {
+                serials: vec![format!("{batch}-{number}")],
+                personal: commitment.to_vec(),
+                prescriber: Some(pb::Prescriber {
+                    kind: "CAF".into(),
+                    name: "Accueil".into(),
+                }),
+                referral_id: String::new(),
+                date: "2026-02-01".into(),
+            }),
+            personal: Some(part),
+        }
+    }
+
+    /// Parts past retention are gathered, not erased one day at a time as a history is caught
+    /// up: a quarter of the parts kept, or ten minutes, and they go together.
+    #[test]
+    fn parts_past_retention_are_erased_together_when_due() {
+        const DAY_MS: u64 = 86_400_000;
+        let root = tempfile::tempdir().unwrap();
+        let (a, b) = (
+            SecretKey::from_seed(&[0x31; 32]),
+            SecretKey::from_seed(&[0x32; 32]),
+        );
+        let member = |key: &SecretKey, name: &str, dep: &str| maillage_core::MemberSpec {
+            key: key.hub_id(),
+            name: name.into(),
+            role: Role::Hub,
+            territories: vec![dep.into()],
+        };
+        let charter = Charter::found(
+            "Test",
+            1,
+            vec![member(&a, "Hub du Sud", "13"), member(&b, "Hinaura", "69")],
+        )
+        .unwrap();
+        // Hinaura hands out 4 vouchers on day 0, 21 on day 100, and signs on day 740: the
+        // first 4 parts are past retention (730 days).
+        let t0 = 1_790_000_000_000;
+        let clock_b = Arc::new(Moving(AtomicU64::new(t0)));
+        let hinaura = node_with_clock(root.path(), "hinaura", &b, &charter, clock_b.clone());
+        let mut views = hinaura.views().unwrap();
+        let mut history = Vec::new();
+        let mut batch = batch_issued();
+        if let pb::event::Body::VoucherBatchIssued(issued) = &mut batch {
+            issued.batch_id = "69-2026-X".into();
+            issued.count = 30;
+        }
+        history.push(hinaura.sign(&mut views, batch.clone()).unwrap());
+        for number in 1..=4 {
+            history.push(
+                hinaura
+                    .sign(&mut views, hand_out_to("69-2026-X", number))
+                    .unwrap(),
+            );
+        }
+        clock_b.advance(100 * DAY_MS);
+        for number in 5..=25 {
+            history.push(
+                hinaura
+                    .sign(&mut views, hand_out_to("69-2026-X", number))
+                    .unwrap(),
+            );
+        }
+        clock_b.advance(640 * DAY_MS);
+        if let pb::event::Body::VoucherBatchIssued(issued) = &mut batch {
+            issued.batch_id = "69-2026-Y".into();
+        }
+        history.push(hinaura.sign(&mut views, batch.clone()).unwrap());
+        drop(views);
+
+        // The Hub du Sud gets the history at once: 4 parts past retention, 21 kept.
+        let clock_a = Arc::new(Moving(AtomicU64::new(t0 + 741 * DAY_MS)));
+        let sud = node_with_clock(root.path(), "sud", &a, &charter, clock_a.clone());
+        sud.store.insert(history.clone()).unwrap();
+        let held = || sud.store.personal_events(&|_| true).len();
+        assert_eq!(sud.views().unwrap().erasures_waiting(), (0, 4, 21));
+        assert_eq!(held(), 25, "4 of 21 wait, for ten minutes");
+        clock_a.advance(EXPIRED_WAIT_MS);
+        assert_eq!(sud.views().unwrap().erasures_waiting(), (0, 0, 21));
+        assert_eq!(held(), 21);
+
+        // Then 21 pass at once (a quarter of the 1 kept, and more): erased without waiting.
+        let mut views = hinaura.views().unwrap();
+        clock_b.advance(95 * DAY_MS);
+        let late = hinaura
+            .sign(&mut views, hand_out_to("69-2026-X", 26))
+            .unwrap();
+        clock_b.advance(5 * DAY_MS);
+        if let pb::event::Body::VoucherBatchIssued(issued) = &mut batch {
+            issued.batch_id = "69-2026-Z".into();
+        }
+        let tick = hinaura.sign(&mut views, batch).unwrap();
+        drop(views);
+        clock_a.advance(100 * DAY_MS);
+        sud.store.insert(vec![late.clone(), tick]).unwrap();
+        assert_eq!(sud.views().unwrap().erasures_waiting(), (0, 0, 1));
+        assert_eq!(sud.store.personal_events(&|_| true), vec![late.id]);
     }
 
     fn cancel(reason: &str) -> pb::event::Body {

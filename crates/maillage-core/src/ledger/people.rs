@@ -108,7 +108,7 @@ impl Ledger {
             // Past retention on arrival: as if it had come in time and been erased since,
             // erasure included (a named part that expired forgets no one, wherever it came
             // first).
-            self.drop_part(event.id);
+            self.expire_part(event.id);
             return NONE;
         }
         let name = crate::personal::forgotten_name(&person);
@@ -142,6 +142,12 @@ impl Ledger {
         self.s.to_erase.push(event);
     }
 
+    /// [`Ledger::drop_part`] for a part past retention.
+    fn expire_part(&mut self, event: EventId) {
+        self.s.dropped.insert(event);
+        self.s.to_expire.push(event);
+    }
+
     /// `PersonForgotten`: the parts of `events` are dropped, and every record of each person
     /// they name on this node; the person's one-way name is kept so that their parts arriving
     /// later are erased on arrival.
@@ -160,7 +166,7 @@ impl Ledger {
     fn forget_person(&mut self, person: &PersonId) {
         let records: Vec<u32> = self.records(person).collect();
         for index in records {
-            self.erase_record(index);
+            self.erase_record(index, false);
         }
         self.s
             .forgotten
@@ -170,7 +176,8 @@ impl Ledger {
     /// Erases the record at `index` and every link made through it: its part, its parcours
     /// lines and accompaniment, the "held by" of the vouchers it handed out and the person of
     /// the referral it opened (their states name the index, which names no one from now on).
-    fn erase_record(&mut self, index: u32) {
+    /// `expired`: past retention (else an erasure).
+    fn erase_record(&mut self, index: u32, expired: bool) {
         let record = &mut self.s.people[index];
         let Some(person) = record.id.take() else {
             return;
@@ -180,7 +187,11 @@ impl Ledger {
         let (part, next, newer) = (record.part, record.next, record.newer);
         (record.next, record.newer) = (NONE, NONE);
         self.s.part_of.remove(&part);
-        self.drop_part(part);
+        if expired {
+            self.expire_part(part);
+        } else {
+            self.drop_part(part);
+        }
         // Out of the person's chain.
         if next != NONE {
             self.s.people[next].newer = newer;
@@ -221,14 +232,27 @@ impl Ledger {
             }
             self.s.expiry.pop();
             // An entry of a record an erasure took is skipped.
-            self.erase_record(index);
+            self.erase_record(index, true);
         }
     }
 
     /// Parts dropped since the last call: the node erases them from its store (really gone
     /// from disk), then saves its views.
     pub fn take_erasures(&mut self) -> Vec<EventId> {
-        std::mem::take(&mut self.s.to_erase)
+        let mut events = std::mem::take(&mut self.s.to_erase);
+        events.append(&mut self.s.to_expire);
+        events
+    }
+
+    /// What [`Ledger::take_erasures`] would give: parts dropped by an erasure (or a forgotten
+    /// person's part arriving), parts past retention, and the parts still kept. A node erases
+    /// the first at once; the second it may gather (erasing rewrites the parts file whole).
+    pub fn erasures_waiting(&self) -> (usize, usize, usize) {
+        (
+            self.s.to_erase.len(),
+            self.s.to_expire.len(),
+            self.s.part_of.len(),
+        )
     }
 
     /// Whether this node must not keep the personal part of `event` (erased, forgotten or

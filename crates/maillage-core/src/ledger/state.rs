@@ -285,6 +285,9 @@ pub(super) struct State {
     /// Parts dropped since the node last took them ([`super::Ledger::take_erasures`]): the
     /// store erases them.
     pub(super) to_erase: Vec<EventId>,
+    /// Parts past retention since the node last took them: erased with `to_erase`, which the
+    /// node may wait to do for a batch (docs/protocol.md §5c).
+    pub(super) to_expire: Vec<EventId>,
     /// Event with a kept part → its record's index.
     #[serde(skip)]
     pub(super) part_of: Map<EventId, u32>,
