@@ -36,9 +36,10 @@ pub fn run(command: BenchCommand) -> Result<ExitCode> {
             events,
             seed,
             hubs,
+            days,
             keep,
             json,
-        } => bench_scale(events, seed, hubs, keep, json),
+        } => bench_scale(events, seed, hubs, days, keep, json),
         BenchCommand::Signatures {
             count,
             batch,
@@ -265,6 +266,7 @@ fn bench_scale(
     events: usize,
     seed: u64,
     hubs: usize,
+    days: u32,
     keep: Option<std::path::PathBuf>,
     json: bool,
 ) -> Result<ExitCode> {
@@ -277,6 +279,7 @@ fn bench_scale(
         events,
         seed,
         hubs,
+        days,
         keep,
     };
     let s = crate::bench_scale::run(&params, &mut |line| eprintln!("{line}"))?;

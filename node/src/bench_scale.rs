@@ -27,6 +27,8 @@ pub struct ScaleBench {
     pub seed: u64,
     /// Hubs in the workload.
     pub hubs: usize,
+    /// Days the history spans (0: minutes).
+    pub days: u32,
     /// Keep the data dirs here (default: a temporary directory, removed).
     pub keep: Option<PathBuf>,
 }
@@ -217,6 +219,7 @@ pub fn run(params: &ScaleBench, say: &mut dyn FnMut(&str)) -> Result<ScaleSummar
             &seeds,
             params.seed,
             params.events,
+            params.days,
             &mut |n| {
                 if n % 1_000_000 < 50_000 {
                     say(&format!("  {n} events"));

@@ -172,7 +172,7 @@ pub fn generate(
 ) -> Result<Workload> {
     let (charter, seeds) = federation(seed, hubs)?;
     let mut events: Vec<VerifiedEvent> = Vec::with_capacity(target + 64);
-    let people = generate_into(&charter, &seeds, seed, target, progress, &mut |chunk| {
+    let people = generate_into(&charter, &seeds, seed, target, 0, progress, &mut |chunk| {
         events.extend(chunk);
         Ok(())
     })?;
@@ -183,6 +183,9 @@ pub fn generate(
         people,
     })
 }
+
+/// When a history spread over days ends (2026-09-21); one signed in one go starts there.
+const HISTORY_END_MS: u64 = 1_790_000_000_000;
 
 /// Events handed to a sink at a time by [`generate_into`].
 pub const CHUNK_EVENTS: usize = 4096;
@@ -226,12 +229,13 @@ pub fn federation(seed: u64, hubs: usize) -> Result<(Arc<Charter>, Vec<[u8; 32]>
 /// [`generate`] without holding the history, for the federation [`federation`] gave for
 /// `seed`: events go to `sink` in authoring order (a causal order), [`CHUNK_EVENTS`] at a
 /// time; what the generator keeps grows with the people met, not with the events. Returns the
-/// people met.
+/// people met. `days`: the days the history's clock spans (0: 7 ms between events).
 pub fn generate_into(
     charter: &Charter,
     seeds: &[[u8; 32]],
     seed: u64,
     target: usize,
+    days: u32,
     progress: &mut dyn FnMut(usize),
     sink: &mut dyn FnMut(Vec<VerifiedEvent>) -> Result<()>,
 ) -> Result<Vec<PersonId>> {
@@ -259,14 +263,17 @@ pub fn generate_into(
     let mut reported = 0usize;
     let mut people: Vec<PersonId> = Vec::new();
     let mut referrals: Vec<(usize, String, EventRef)> = Vec::new(); // handler, id, last event
-    let mut wall_ms = 1_790_000_000_000u64;
+    // Spread over `days`, the history ends where one signed in one go starts.
+    let span_ms = u64::from(days) * 86_400_000;
+    let step_ms = (span_ms / target.max(1) as u64).max(7);
+    let mut wall_ms = HISTORY_END_MS - span_ms.min(HISTORY_END_MS);
     let mut sign = |hubs: &mut Vec<HubState>,
                     h: usize,
                     body: pb::event::Body,
                     deps: Vec<EventRef>,
                     events: &mut Vec<VerifiedEvent>|
      -> Result<EventRef> {
-        wall_ms += 7;
+        wall_ms += step_ms;
         let event = hubs[h].writer.next(body, deps, wall_ms)?;
         let r = event.as_ref();
         events.push(event);

@@ -495,6 +495,10 @@ pub(super) const HELP_FR: &[(&str, &str)] = &[
         "Un long historique généré directement dans le stockage d'un hub (jamais tenu en mémoire), puis le hub et un nouvel observateur en vrais démons : première ouverture et réouverture du hub, rattrapage de l'observateur en gRPC local, mémoire de pointe de chaque processus, taille sur disque, latence de lecture",
     ),
     (
+        "Days the history spans, ending on 2026-09-21 (0: minutes, as signed in one go); over 730, personal parts pass retention as the history is folded",
+        "Jours que couvre l'historique, jusqu'au 2026-09-21 (0 : quelques minutes, comme signé d'un trait) ; au-delà de 730, des parties personnelles passent la durée de conservation pendant le repli",
+    ),
+    (
         "Keep the data dirs in this directory (default: a temporary one, removed)",
         "Garder les répertoires de données dans ce répertoire (par défaut : un répertoire temporaire, supprimé)",
     ),

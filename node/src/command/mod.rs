@@ -576,6 +576,10 @@ pub enum BenchCommand {
         /// départements dealt in turn).
         #[arg(long, default_value_t = crate::workload::HUBS_DEFAULT)]
         hubs: usize,
+        /// Days the history spans, ending on 2026-09-21 (0: minutes, as signed in one go);
+        /// over 730, personal parts pass retention as the history is folded.
+        #[arg(long, default_value_t = 0)]
+        days: u32,
         /// Keep the data dirs in this directory (default: a temporary one, removed).
         #[arg(long)]
         keep: Option<std::path::PathBuf>,
