@@ -363,8 +363,10 @@ impl Ledger {
             }
             Err(rejection) => {
                 if event.personal.is_some() {
-                    // A rejected event links no one: its part is not kept.
-                    self.drop_part(event.id);
+                    // A rejected event links no one: its part is not kept (erased with the
+                    // parts past retention: a member's rejected events cannot make the node
+                    // rewrite its parts file at every batch).
+                    self.drop_part(event.id, true);
                 }
                 let mut bytes = digest::Canonical::new(0xFF);
                 bytes.str(rejection.code());

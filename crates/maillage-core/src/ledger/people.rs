@@ -108,7 +108,7 @@ impl Ledger {
             // Past retention on arrival: as if it had come in time and been erased since,
             // erasure included (a named part that expired forgets no one, wherever it came
             // first).
-            self.expire_part(event.id);
+            self.drop_part(event.id, true);
             return NONE;
         }
         let name = crate::personal::forgotten_name(&person);
@@ -120,7 +120,7 @@ impl Ledger {
             self.forget_person(&person);
         }
         if named || self.s.forgotten.contains(&name) {
-            self.drop_part(event.id);
+            self.drop_part(event.id, false);
             return NONE;
         }
         // A day past `i32::MAX` would be past 5 million years: expired everywhere already.
@@ -137,15 +137,15 @@ impl Ledger {
     }
 
     /// Records that this node never keeps the part of `event` (and erases it if stored).
-    pub(super) fn drop_part(&mut self, event: EventId) {
+    /// `may_wait`: no one asked for it (past retention, or a rejected event's), so the node
+    /// may gather it with others; else an erasure dropped it, to be erased at once.
+    pub(super) fn drop_part(&mut self, event: EventId, may_wait: bool) {
         self.s.dropped.insert(event);
-        self.s.to_erase.push(event);
-    }
-
-    /// [`Ledger::drop_part`] for a part past retention.
-    fn expire_part(&mut self, event: EventId) {
-        self.s.dropped.insert(event);
-        self.s.to_expire.push(event);
+        if may_wait {
+            self.s.to_expire.push(event);
+        } else {
+            self.s.to_erase.push(event);
+        }
     }
 
     /// `PersonForgotten`: the parts of `events` are dropped, and every record of each person
@@ -187,11 +187,7 @@ impl Ledger {
         let (part, next, newer) = (record.part, record.next, record.newer);
         (record.next, record.newer) = (NONE, NONE);
         self.s.part_of.remove(&part);
-        if expired {
-            self.expire_part(part);
-        } else {
-            self.drop_part(part);
-        }
+        self.drop_part(part, expired);
         // Out of the person's chain.
         if next != NONE {
             self.s.people[next].newer = newer;
@@ -245,7 +241,8 @@ impl Ledger {
     }
 
     /// What [`Ledger::take_erasures`] would give: parts dropped by an erasure (or a forgotten
-    /// person's part arriving), parts past retention, and the parts still kept. A node erases
+    /// person's part arriving), parts past retention or of rejected events, and the parts
+    /// still kept. A node erases
     /// the first at once; the second it may gather (erasing rewrites the parts file whole).
     pub fn erasures_waiting(&self) -> (usize, usize, usize) {
         (

@@ -300,7 +300,8 @@ impl Ledger {
     }
 
     /// A person's parcours, in causal order (HLC, then event id); `None` if forgotten. Each
-    /// of their records keeps its lines in that order: they are merged.
+    /// of their records keeps its lines in that order (an event's line is in one record
+    /// only): they are merged.
     pub fn parcours(&self, person: &PersonId) -> Option<Vec<ParcoursEntry>> {
         if self.is_forgotten(person) {
             return None;
@@ -319,11 +320,7 @@ impl Ledger {
                 })
             })
             .collect();
-        let order = |a: &ParcoursEntry, b: &ParcoursEntry| {
-            (a.hlc, a.event, &a.detail).cmp(&(b.hlc, b.event, &b.detail))
-        };
-        lines.sort_by(order);
-        lines.dedup_by(|a, b| order(a, b).is_eq());
+        lines.sort_by(|a, b| (a.hlc, a.event, &a.detail).cmp(&(b.hlc, b.event, &b.detail)));
         Some(lines)
     }
 

@@ -285,8 +285,8 @@ pub(super) struct State {
     /// Parts dropped since the node last took them ([`super::Ledger::take_erasures`]): the
     /// store erases them.
     pub(super) to_erase: Vec<EventId>,
-    /// Parts past retention since the node last took them: erased with `to_erase`, which the
-    /// node may wait to do for a batch (docs/protocol.md §5c).
+    /// Parts past retention (docs/protocol.md §5c) or of rejected events since the node last
+    /// took them: erased with `to_erase`, which the node may wait to do for a batch.
     pub(super) to_expire: Vec<EventId>,
     /// Event with a kept part → its record's index.
     #[serde(skip)]
