@@ -39,6 +39,7 @@ pub mod stats;
 mod venue_edit;
 pub mod venues;
 pub mod views;
+pub mod views_file;
 
 pub use app::App;
 pub use commands::new_person;

@@ -20,13 +20,12 @@
 //! Size: the views, the signing path and the erasure of personal parts share the node's locks
 //! and are kept together; a fifth of the file is their tests.
 
-use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use maillage_core::causal::Offer;
 use maillage_core::lang::t;
-use maillage_core::ledger::Evaluation;
+use maillage_core::ledger::{Evaluation, SNAPSHOT_SECTIONS, SnapshotSection};
 use maillage_core::tr;
 use maillage_core::{
     Charter, EventId, FeedWriter, HubId, Ledger, Role, SecretKey, VerifiedEvent, pb,
@@ -37,46 +36,10 @@ use crate::clock::{Clock, SystemClock};
 use crate::datadir::{DataDir, NodeConfig};
 use crate::error::{AppError, Context, ErrorKind, Result};
 use crate::gate::AuthoringGate;
+use crate::views_file;
 
 /// Own events are made durable in batches of this many (one sync each).
 pub const APPEND_BATCH_EVENTS: usize = 1024;
-
-/// The first bytes of `views.bin`.
-const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS\0\x02";
-/// Domain of the snapshot's checksum.
-const SNAPSHOT_CHECKSUM_TAG: &[u8] = b"maillage/views-snapshot\0";
-
-/// `views.bin`: a header, the SHA-256 of the encoded views (which name every event they
-/// applied, per feed: the log position they reflect), then the encoded views. A snapshot that
-/// fails its checksum is never loaded; the views are rebuilt from the log.
-///
-/// The views are encoded straight into `file` in pieces, hashed on the way, the checksum
-/// written last at its place: they are never held whole (gigabytes for ten million events).
-/// `each_piece` is told the bytes written so far before each piece (an error stops the
-/// write and is returned).
-fn write_snapshot(
-    ledger: &Ledger,
-    file: &mut std::fs::File,
-    each_piece: &mut dyn FnMut(u64) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    use sha2::Digest;
-    use std::io::Write;
-    use std::os::unix::fs::FileExt;
-    let mut hash = sha2::Sha256::new().chain_update(SNAPSHOT_CHECKSUM_TAG);
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut *file);
-    out.write_all(SNAPSHOT_MAGIC)?;
-    out.write_all(&[0; 32])?;
-    let mut written = 0u64;
-    ledger.write_snapshot(&mut |piece| {
-        each_piece(written)?;
-        written += piece.len() as u64;
-        hash.update(piece);
-        out.write_all(piece)
-    })?;
-    out.flush()?;
-    drop(out);
-    file.write_all_at(&hash.finalize(), SNAPSHOT_MAGIC.len() as u64)
-}
 
 /// Free space a views snapshot leaves untouched while it is written (the old file stays until
 /// the new one replaces it): room for the log's appends.
@@ -93,49 +56,6 @@ const SLOW_OPEN_S: f64 = 2.0;
 const EXPIRED_SHARE: usize = 4;
 /// See [`EXPIRED_SHARE`].
 const EXPIRED_WAIT_MS: u64 = 10 * 60 * 1000;
-
-/// The views in `views.bin`'s bytes (see [`write_snapshot`]), if they pass the checksum.
-pub fn decode_snapshot(charter: Arc<Charter>, bytes: &[u8]) -> Result<Ledger, String> {
-    read_snapshot(charter, &mut &bytes[..])
-}
-
-/// The views read from `input` a piece at a time (see [`write_snapshot`]): never held whole,
-/// returned only once every byte read after the checksum matches it (a damaged file that
-/// happens to decode is refused as damaged).
-pub fn read_snapshot(charter: Arc<Charter>, input: &mut dyn Read) -> Result<Ledger, String> {
-    use sha2::Digest;
-    let mut header = [0u8; SNAPSHOT_MAGIC.len() + 32];
-    if input.read_exact(&mut header).is_err() || &header[..SNAPSHOT_MAGIC.len()] != SNAPSHOT_MAGIC {
-        return Err("not a views snapshot of this format".into());
-    }
-    let mut hashing = Hashing {
-        input,
-        hash: sha2::Sha256::new().chain_update(SNAPSHOT_CHECKSUM_TAG),
-    };
-    let decoded = Ledger::read_snapshot(charter, &mut hashing);
-    // The checksum covers every byte after it, those the decoding left too.
-    std::io::copy(&mut hashing, &mut std::io::sink())
-        .map_err(|e| format!("the file cannot be read: {e}"))?;
-    if hashing.hash.finalize().as_slice() != &header[SNAPSHOT_MAGIC.len()..] {
-        return Err("checksum mismatch: the file was damaged".into());
-    }
-    decoded
-}
-
-/// A reader that hashes what it hands out.
-struct Hashing<'a> {
-    input: &'a mut dyn Read,
-    hash: sha2::Sha256,
-}
-
-impl Read for Hashing<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        use sha2::Digest;
-        let n = self.input.read(buf)?;
-        self.hash.update(&buf[..n]);
-        Ok(n)
-    }
-}
 
 /// A node opened from its data directory.
 #[derive(Debug)]
@@ -218,42 +138,65 @@ impl Node {
             );
         }
         // Checking every chain of the store and decoding the view snapshot are independent:
-        // the store runs the decoding on one of its threads, the first job, while the others
-        // check the chains.
+        // the store runs the decoding of each section of the views on one of its threads, the
+        // first jobs, while the others check the chains.
         let views_path = data_dir.views_path();
         let started = std::time::Instant::now();
-        let decoded = Mutex::new(None);
-        let decode: SideJob<'_> = Box::new(|| {
-            let Ok(mut file) = std::fs::File::open(&views_path) else {
-                return;
-            };
-            let bytes = file.metadata().map_or(0, |m| m.len());
-            // A snapshot this build cannot decode is folded again from the log, even one that
-            // would make the decoder panic: the open goes on.
-            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                read_snapshot(charter.clone(), &mut file)
-            }))
-            .unwrap_or_else(|_| Err("its decoding panicked".into()));
-            let ledger = match read {
-                Ok(ledger) => Some(ledger),
-                Err(reason) => {
-                    tracing::warn!(path = %views_path.display(), %reason, "view snapshot unusable: the views will be rebuilt from the log");
-                    None
-                }
-            };
-            let decoded_s = started.elapsed().as_secs_f64();
-            if decoded_s >= SLOW_OPEN_S {
-                tracing::info!(bytes, decoded_s, "views snapshot read");
-            }
-            *lock(&decoded) = Some(ledger);
-        });
-        let store =
-            SledStore::open_path_beside(&data_dir.store_path(), charter.clone(), Some(decode));
+        type Slot = Mutex<Option<(std::result::Result<SnapshotSection, String>, f64)>>;
+        let sections: Vec<Slot> = (0..SNAPSHOT_SECTIONS).map(|_| Mutex::new(None)).collect();
+        let present = views_path.exists();
+        let decode: Vec<SideJob<'_>> = sections
+            .iter()
+            .enumerate()
+            .filter(|_| present)
+            .map(|(index, slot)| -> SideJob<'_> {
+                let (charter, path) = (&charter, &views_path);
+                Box::new(move || {
+                    // A snapshot this build cannot decode is folded again from the log, even
+                    // one that would make the decoder panic: the open goes on.
+                    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        views_file::read_section_of(charter, path, index)
+                    }))
+                    .unwrap_or_else(|_| Err("its decoding panicked".into()));
+                    *lock(slot) = Some((read, started.elapsed().as_secs_f64()));
+                })
+            })
+            .collect();
+        let store = SledStore::open_path_beside(&data_dir.store_path(), charter.clone(), decode);
         let checked_s = started.elapsed().as_secs_f64();
         if store.is_ok() && checked_s >= SLOW_OPEN_S {
             tracing::info!(checked_s, "store opened, every chain checked");
         }
-        let preloaded = decoded.into_inner().unwrap_or_else(|p| p.into_inner());
+        let decoded = present.then(|| {
+            let mut decoded_s = Vec::new();
+            let sections = sections
+                .into_iter()
+                .map(|slot| {
+                    let read = slot.into_inner().unwrap_or_else(|p| p.into_inner());
+                    let (read, s) = read.unwrap_or_else(|| (Err("not read".into()), 0.0));
+                    decoded_s.push(format!("{s:.2}"));
+                    read
+                })
+                .collect::<std::result::Result<Vec<_>, _>>();
+            let joining = std::time::Instant::now();
+            let ledger = sections.and_then(|s| Ledger::from_sections(charter.clone(), s));
+            match ledger {
+                Ok(ledger) => {
+                    let joined_s = joining.elapsed().as_secs_f64();
+                    if started.elapsed().as_secs_f64() >= SLOW_OPEN_S {
+                        let bytes = std::fs::metadata(&views_path).map_or(0, |m| m.len());
+                        let decoded_s = decoded_s.join(" ");
+                        tracing::info!(bytes, decoded_s, joined_s, "views snapshot read (seconds from the start for each section, then to join them)");
+                    }
+                    Some(ledger)
+                }
+                Err(reason) => {
+                    tracing::warn!(path = %views_path.display(), %reason, "view snapshot unusable: the views will be rebuilt from the log");
+                    None
+                }
+            }
+        });
+        let preloaded = decoded;
         let store = store.map_err(|error| {
             let locked = error.to_string().contains("lock");
             if locked {
@@ -427,7 +370,7 @@ impl Node {
         let snapshot = preloaded
             .unwrap_or_else(|| {
                 let mut file = std::fs::File::open(&path).ok()?;
-                read_snapshot(self.charter.clone(), &mut file)
+                views_file::read(self.charter.clone(), &mut file)
                     .map_err(|reason| tracing::warn!(path = %path.display(), %reason, "view snapshot unusable: rebuilding the views from the log"))
                     .ok()
             })
@@ -472,7 +415,7 @@ impl Node {
         let mut checked_at = 0u64;
         if short.is_none() {
             let written = crate::datadir::write_atomic_with(&path, |file| {
-                write_snapshot(ledger, file, &mut |written| {
+                views_file::write(ledger, file, &mut |written| {
                     if written >= checked_at + (64 << 20) {
                         checked_at = written;
                         short = short_of_space(VIEWS_FREE_SPACE_MARGIN);
@@ -1195,22 +1138,44 @@ mod tests {
         node.save_views().unwrap();
         let path = node.data_dir.views_path();
         let mut bytes = std::fs::read(&path).unwrap();
-        let read = decode_snapshot(node.charter.clone(), &bytes).unwrap();
+        let read = views_file::decode(node.charter.clone(), &bytes).unwrap();
         assert_eq!((read.applied_count(), read.digest()), (3, digest));
         // Read from the file a piece at a time, as a node opening does.
         let mut file = std::fs::File::open(&path).unwrap();
-        let read = read_snapshot(node.charter.clone(), &mut file).unwrap();
+        let read = views_file::read(node.charter.clone(), &mut file).unwrap();
         assert_eq!((read.applied_count(), read.digest()), (3, digest));
         // Cut short, or with bytes added after the views: refused.
-        let error = decode_snapshot(node.charter.clone(), &bytes[..bytes.len() - 9]).unwrap_err();
+        let error =
+            views_file::decode(node.charter.clone(), &bytes[..bytes.len() - 9]).unwrap_err();
         assert!(error.contains("checksum"), "{error}");
         let longer = [bytes.as_slice(), b"more"].concat();
-        let error = decode_snapshot(node.charter.clone(), &longer).unwrap_err();
+        let error = views_file::decode(node.charter.clone(), &longer).unwrap_err();
         assert!(error.contains("checksum"), "{error}");
-        // The checksum written last, at its place, covers the body.
-        let last = bytes.len() - 1;
-        bytes[last] ^= 1;
-        let error = decode_snapshot(node.charter.clone(), &bytes).unwrap_err();
+        // Each section read from its place in the file, as a node opening does, side by side.
+        let sections = (0..maillage_core::ledger::SNAPSHOT_SECTIONS)
+            .rev()
+            .map(|index| views_file::read_section_of(&node.charter, &path, index).unwrap())
+            .collect();
+        let read = Ledger::from_sections(node.charter.clone(), sections).unwrap();
+        assert_eq!((read.applied_count(), read.digest()), (3, digest));
+        // The checksums written last, at their place, cover each section: a byte changed in
+        // the first or the last is refused, and so is a header that puts them out of place.
+        let header = 16 + 2 * 40;
+        for (at, section) in [(header + 60, "section 0"), (bytes.len() - 1, "section 1")] {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 1;
+            let error = views_file::decode(node.charter.clone(), &damaged).unwrap_err();
+            assert!(
+                error.contains(&format!("checksum mismatch in {section}")),
+                "{error}"
+            );
+        }
+        let second = u64::from_le_bytes(bytes[56..64].try_into().unwrap());
+        bytes[56..64].copy_from_slice(&(header as u64 - 1).to_le_bytes());
+        let error = views_file::decode(node.charter.clone(), &bytes).unwrap_err();
+        assert!(error.contains("out of place"), "{error}");
+        bytes[56..64].copy_from_slice(&(second + 1).to_le_bytes());
+        let error = views_file::decode(node.charter.clone(), &bytes).unwrap_err();
         assert!(error.contains("checksum"), "{error}");
         assert!(!path.with_extension("tmp").exists());
     }

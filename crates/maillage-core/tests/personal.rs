@@ -136,6 +136,69 @@ fn a_part_that_does_not_match_its_commitment_is_dropped_and_the_event_stands() {
 }
 
 #[test]
+fn a_snapshots_sections_decode_apart_and_join_into_the_same_views() {
+    use maillage_core::ledger::SNAPSHOT_SECTIONS;
+    let (w, _) = story();
+    let ledger = fold(&w, |_| true);
+    let sections: Vec<Vec<u8>> = (0..SNAPSHOT_SECTIONS)
+        .map(|index| {
+            let mut bytes = Vec::new();
+            ledger
+                .write_section(index, &mut |piece| {
+                    bytes.extend_from_slice(piece);
+                    Ok(())
+                })
+                .unwrap();
+            bytes
+        })
+        .collect();
+    let whole = ledger.to_snapshot().unwrap();
+    assert_eq!(
+        whole,
+        sections.concat(),
+        "the snapshot is its sections in order"
+    );
+    // Each section on its own thread, joined in whatever order they came.
+    let charter = &w.charter;
+    let mut decoded: Vec<_> = std::thread::scope(|scope| {
+        let threads: Vec<_> = sections
+            .iter()
+            .enumerate()
+            .map(|(index, bytes)| {
+                scope.spawn(move || Ledger::read_section(charter, index, &mut &bytes[..]))
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().unwrap().unwrap())
+            .collect()
+    });
+    decoded.reverse();
+    let joined = Ledger::from_sections(w.charter.clone(), decoded).unwrap();
+    assert_eq!(joined.to_snapshot().unwrap(), whole);
+    assert_eq!(joined.digest(), ledger.digest());
+    assert_eq!(joined.parcours(&person(1)), ledger.parcours(&person(1)));
+    assert!(!ledger.person_vouchers(&person(1)).is_empty());
+    assert_eq!(
+        joined.person_vouchers(&person(1)),
+        ledger.person_vouchers(&person(1))
+    );
+    assert_eq!(
+        joined.person_referrals(&person(1)),
+        ledger.person_referrals(&person(1))
+    );
+    // A section read as another, one missing or one twice: refused.
+    let error = Ledger::read_section(&w.charter, 1, &mut &sections[0][..]).unwrap_err();
+    assert!(error.contains("section 0 where section 1"), "{error}");
+    let read = |index: usize| Ledger::read_section(&w.charter, index, &mut &sections[index][..]);
+    let error = Ledger::from_sections(w.charter.clone(), vec![read(0).unwrap()]).unwrap_err();
+    assert!(error.contains("not all there"), "{error}");
+    let twice = vec![read(0).unwrap(), read(0).unwrap()];
+    let error = Ledger::from_sections(w.charter.clone(), twice).unwrap_err();
+    assert!(error.contains("not all there"), "{error}");
+}
+
+#[test]
 fn an_erasure_leaves_nothing_of_the_person_in_the_views() {
     let (mut w, serials) = story();
     let mut ledger = fold(&w, |_| true);

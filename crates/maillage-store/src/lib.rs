@@ -456,17 +456,17 @@ pub type SideJob<'a> = Box<dyn FnOnce() + Send + 'a>;
 impl SledStore {
     /// Opens the sled database in `path` and checks every chain.
     pub fn open_path(path: &Path, charter: Arc<Charter>) -> Result<Self, StoreError> {
-        Self::open_path_beside(path, charter, None)
+        Self::open_path_beside(path, charter, Vec::new())
     }
 
-    /// [`SledStore::open_path`] running `beside` meanwhile (a node decodes its views there),
-    /// on the threads, one per core, that read the personal parts' file and check the chains:
-    /// `beside` first, as the longest job, so the other cores start on the chains, and the
-    /// chains left when it ends are shared by every core.
+    /// [`SledStore::open_path`] running the `beside` jobs meanwhile (a node decodes the
+    /// sections of its views there), on the threads, one per core, that read the personal
+    /// parts' file and check the chains: `beside` first, as the longest jobs, then the parts,
+    /// then the chains, shared by every core.
     pub fn open_path_beside(
         path: &Path,
         charter: Arc<Charter>,
-        beside: Option<SideJob<'_>>,
+        beside: Vec<SideJob<'_>>,
     ) -> Result<Self, StoreError> {
         let backend = SledBackend::open(path)?;
         let parts = Mutex::new(None);

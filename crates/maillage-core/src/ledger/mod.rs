@@ -48,6 +48,7 @@ mod people;
 mod read;
 mod referral_rec;
 mod referrals;
+mod sections;
 mod sink;
 mod source;
 mod state;
@@ -85,8 +86,18 @@ pub const REFERRAL_DAYS_DEFAULT: i32 = 30;
 /// what each step changed, people in chunks. 12: a parcours line names its event by feed
 /// position, not by id. 13: an erasure that came before an event it names forgets the person
 /// when the event comes. 14: redemptions name their venue in the referrals' table of names.
-/// 15: a record per personal part, retention counted from each part (§5c).
-pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS15";
+/// 15: a record per personal part, retention counted from each part (§5c). 16: in sections
+/// that decode side by side, each starting with these bytes, the federation and its number.
+pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS16";
+pub use sections::SECTIONS as SNAPSHOT_SECTIONS;
+
+/// One section of a view snapshot, decoded ([`Ledger::read_section`]): a snapshot's sections
+/// decode independently, side by side, and [`Ledger::from_sections`] joins them.
+#[derive(Debug)]
+pub struct SnapshotSection {
+    index: usize,
+    state: Box<State>,
+}
 
 /// The folded state of every feed. Cloning copies the views (a running node lends its views
 /// to the commands it runs; the CSV export takes a copy so replication goes on meanwhile).
@@ -133,15 +144,26 @@ impl Ledger {
     }
 
     /// [`Ledger::to_snapshot`]'s bytes handed to `out` in pieces of about a mebibyte, never
-    /// held whole (a node saving the views of millions of events). The first error `out`
-    /// returns stops the encoding and is returned.
+    /// held whole (a node saving the views of millions of events): every section in order.
+    /// The first error `out` returns stops the encoding and is returned.
     pub fn write_snapshot(
         &self,
         out: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
+        (0..SNAPSHOT_SECTIONS).try_for_each(|index| self.write_section(index, out))
+    }
+
+    /// Section `index` (below [`SNAPSHOT_SECTIONS`]) of the snapshot, as
+    /// [`Ledger::write_snapshot`] writes it.
+    pub fn write_section(
+        &self,
+        index: usize,
+        out: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
         out(SNAPSHOT_MAGIC)?;
         out(self.charter.federation_id().as_bytes())?;
-        sink::encode(&self.s, out)
+        out(&[index as u8])?;
+        self.s.encode_section(index, out)
     }
 
     /// A ledger from [`Ledger::to_snapshot`] bytes of the same federation and format.
@@ -150,20 +172,76 @@ impl Ledger {
     }
 
     /// [`Ledger::from_snapshot`] reading the bytes from `input` a piece at a time, never
-    /// holding them whole (a node opening the views of millions of events). Bytes after the
-    /// snapshot are left in `input`.
+    /// holding them whole (a node opening the views of millions of events), each section in
+    /// turn. Up to a piece of the bytes after the snapshot may be read too.
     pub fn read_snapshot(charter: Arc<Charter>, input: &mut dyn Read) -> Result<Self, String> {
-        let mut header = [0u8; SNAPSHOT_MAGIC.len() + 32];
+        let mut sections = Vec::with_capacity(SNAPSHOT_SECTIONS);
+        // A section's decoding reads ahead: what it read past its end starts the next one.
+        let mut rest = Vec::new();
+        for index in 0..SNAPSHOT_SECTIONS {
+            let mut next = std::io::Cursor::new(std::mem::take(&mut rest)).chain(&mut *input);
+            let (section, past) = Self::read_section_leaving(&charter, index, &mut next)?;
+            sections.push(section);
+            rest = past;
+        }
+        Self::from_sections(charter, sections)
+    }
+
+    /// Section `index` of a snapshot of `charter`'s federation, read from `input` as
+    /// [`Ledger::write_section`] wrote it. The decoding reads ahead: `input` should hold that
+    /// section alone (bytes past it are read and dropped).
+    pub fn read_section(
+        charter: &Charter,
+        index: usize,
+        input: &mut dyn Read,
+    ) -> Result<SnapshotSection, String> {
+        Self::read_section_leaving(charter, index, input).map(|(section, _)| section)
+    }
+
+    /// [`Ledger::read_section`], and the bytes read past the section.
+    fn read_section_leaving(
+        charter: &Charter,
+        index: usize,
+        input: &mut dyn Read,
+    ) -> Result<(SnapshotSection, Vec<u8>), String> {
+        let mut header = [0u8; SNAPSHOT_MAGIC.len() + 32 + 1];
         input
             .read_exact(&mut header)
             .map_err(|_| "not a view snapshot of this version".to_string())?;
-        if &header[..SNAPSHOT_MAGIC.len()] != SNAPSHOT_MAGIC {
+        let (magic, rest) = header.split_at(SNAPSHOT_MAGIC.len());
+        let (federation, number) = rest.split_at(32);
+        if magic != SNAPSHOT_MAGIC {
             return Err("not a view snapshot of this version".into());
         }
-        if header[SNAPSHOT_MAGIC.len()..] != charter.federation_id().0 {
+        if federation != charter.federation_id().0 {
             return Err("the snapshot belongs to another federation".into());
         }
-        let mut s: State = source::decode(input).map_err(|e| format!("snapshot {e}"))?;
+        if usize::from(number[0]) != index {
+            return Err(format!(
+                "views section {} where section {index} was expected",
+                number[0]
+            ));
+        }
+        let (state, rest) = State::decode_section(index, input)
+            .map_err(|e| format!("snapshot section {index} {e}"))?;
+        let section = SnapshotSection {
+            index,
+            state: Box::new(state),
+        };
+        Ok((section, rest))
+    }
+
+    /// The ledger made of a snapshot's sections, each read with [`Ledger::read_section`] (in
+    /// any order, on any thread).
+    pub fn from_sections(
+        charter: Arc<Charter>,
+        mut sections: Vec<SnapshotSection>,
+    ) -> Result<Self, String> {
+        sections.sort_by_key(|section| section.index);
+        if !sections.iter().map(|s| s.index).eq(0..SNAPSHOT_SECTIONS) {
+            return Err("the snapshot's sections are not all there, each once".into());
+        }
+        let mut s = State::join(sections.into_iter().map(|s| *s.state).collect())?;
         let members = Arc::new(Members::new(
             charter
                 .members()
@@ -172,7 +250,6 @@ impl Ledger {
                 .chain(s.added_keys.iter().copied()),
         ));
         s.causal.restore(members.clone(), PENDING_EVENTS_MAX)?;
-        s.reindex();
         let mut ledger = Self {
             charter,
             members,

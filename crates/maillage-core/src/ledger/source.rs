@@ -15,9 +15,10 @@ use serde::de::DeserializeOwned;
 /// Bytes read from the input at a time.
 const PIECE_BYTES: usize = 1 << 20;
 
-/// Decodes one `T` from the start of `input` (trailing bytes are left unread there). The
-/// error says what went wrong: the input's own read error, or postcard's.
-pub(super) fn decode<T: DeserializeOwned>(input: &mut dyn Read) -> Result<T, String> {
+/// Decodes one `T` from the start of `input`, and returns it with the bytes read past it
+/// (the input is read a piece at a time, so up to a piece more than `T` may be taken from it).
+/// The error says what went wrong: the input's own read error, or postcard's.
+pub(super) fn decode<T: DeserializeOwned>(input: &mut dyn Read) -> Result<(T, Vec<u8>), String> {
     let mut deserializer = postcard::Deserializer::from_flavor(Source {
         input,
         window: Vec::new(),
@@ -25,13 +26,13 @@ pub(super) fn decode<T: DeserializeOwned>(input: &mut dyn Read) -> Result<T, Str
         failed: None,
     });
     let decoded = T::deserialize(&mut deserializer);
-    let failed = deserializer
+    let (failed, rest) = deserializer
         .finalize()
         .map_err(|e| format!("does not decode: {e}"))?;
     match (decoded, failed) {
         (_, Some(error)) => Err(format!("cannot be read: {error}")),
         (Err(error), None) => Err(format!("does not decode: {error}")),
-        (Ok(value), None) => Ok(value),
+        (Ok(value), None) => Ok((value, rest)),
     }
 }
 
@@ -80,8 +81,8 @@ impl Source<'_> {
 }
 
 impl<'de, 'r: 'de> postcard::de_flavors::Flavor<'de> for Source<'r> {
-    /// The input's error, if one stopped the decoding.
-    type Remainder = Option<io::Error>;
+    /// The input's error, if one stopped the decoding, and the bytes read past the value.
+    type Remainder = (Option<io::Error>, Vec<u8>);
     type Source = ();
 
     #[inline]
@@ -108,8 +109,9 @@ impl<'de, 'r: 'de> postcard::de_flavors::Flavor<'de> for Source<'r> {
         Ok(taken)
     }
 
-    fn finalize(self) -> postcard::Result<Option<io::Error>> {
-        Ok(self.failed)
+    fn finalize(mut self) -> postcard::Result<(Option<io::Error>, Vec<u8>)> {
+        self.window.drain(..self.at);
+        Ok((self.failed, self.window))
     }
 }
 
@@ -160,19 +162,25 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        let read: Vec<(u64, String, Vec<u8>)> = decode(&mut Trickle(&bytes)).unwrap();
+        let (read, _): (Vec<(u64, String, Vec<u8>)>, _) = decode(&mut Trickle(&bytes)).unwrap();
         assert_eq!(read, value);
-        let read: Vec<(u64, String, Vec<u8>)> = decode(&mut &bytes[..]).unwrap();
+        let (read, _): (Vec<(u64, String, Vec<u8>)>, _) = decode(&mut &bytes[..]).unwrap();
         assert_eq!(read, value);
     }
 
     #[test]
-    fn trailing_bytes_are_left_in_the_input() {
+    fn the_bytes_read_past_the_value_are_handed_back() {
         let mut bytes = postcard::to_stdvec(&(5u32, String::from("cinq"))).unwrap();
         bytes.extend_from_slice(b"tail");
         let mut input = &bytes[..];
-        let read: (u32, String) = decode(&mut input).unwrap();
+        let (read, rest): ((u32, String), _) = decode(&mut input).unwrap();
         assert_eq!(read, (5, "cinq".into()));
+        assert_eq!([rest.as_slice(), input].concat(), b"tail");
+        // Read a few bytes at a time, the same.
+        let mut trickle = Trickle(&bytes);
+        let (read, rest): ((u32, String), _) = decode(&mut trickle).unwrap();
+        assert_eq!(read, (5, "cinq".into()));
+        assert_eq!([rest.as_slice(), trickle.0].concat(), b"tail");
     }
 
     #[test]
@@ -189,7 +197,7 @@ mod tests {
         let blob = vec![3u8; 3 * PIECE_BYTES];
         let encoded = postcard::to_stdvec(&ByteBufRef(&blob)).unwrap();
         assert_eq!(
-            decode::<ByteBuf>(&mut Trickle(&encoded)).unwrap(),
+            decode::<ByteBuf>(&mut Trickle(&encoded)).unwrap().0,
             ByteBuf(blob)
         );
     }

@@ -246,36 +246,31 @@ impl PersonLinks {
     }
 }
 
-/// Everything a ledger folds, persisted as a snapshot so a node reopens without re-folding.
-/// The lookup maps are not persisted: they are rebuilt from the vectors they index.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+/// Everything a ledger folds, persisted as a snapshot so a node reopens without re-folding
+/// (in sections that decode side by side: [`super::sections`], which names every field). The
+/// lookup maps are not persisted: they are rebuilt from the vectors they index.
+#[derive(Debug, Default, Clone)]
 pub(super) struct State {
     pub(super) causal: CausalIndex,
     pub(super) venues: VenueDirectory,
     pub(super) venue_history: Map<String, History<VenueSnapshot>>,
     /// Every batch, in issuing order.
     pub(super) batches: Vec<BatchInfo>,
-    #[serde(skip)]
     pub(super) batch_index: Map<String, u32>,
     /// Every state of every touched voucher.
     pub(super) voucher_log: Chunked<VoucherRec>,
     /// Touched voucher → its latest state in `voucher_log`.
-    #[serde(skip)]
     pub(super) vouchers: Map<VoucherKey, u32>,
     pub(super) claims: BTreeMap<EventId, Claim>,
     /// The claims on each serial (kept beside `claims`, rebuilt from it on load).
-    #[serde(skip)]
     pub(super) claims_by_serial: Map<String, BTreeSet<EventId>>,
     /// The claims nobody answered yet (kept beside `claims`, rebuilt from it on load).
-    #[serde(skip)]
     pub(super) unanswered_claims: BTreeSet<EventId>,
-    #[serde(skip)]
     pub(super) links: PersonLinks,
     pub(super) referrals: Map<String, ReferralRec>,
     /// Venue ids (of redemptions and referrals) and départements (of referrals), numbered.
     pub(super) names: Names,
     pub(super) people: Chunked<PersonRec>,
-    #[serde(skip)]
     pub(super) persons: Map<PersonId, u32>,
     /// One-way names of forgotten people (`personal::forgotten_name`): their parts arriving
     /// later are erased on arrival, and the id itself is kept nowhere.
@@ -289,7 +284,6 @@ pub(super) struct State {
     /// took them: erased with `to_erase`, which the node may wait to do for a batch.
     pub(super) to_expire: Vec<EventId>,
     /// Event with a kept part → its record's index.
-    #[serde(skip)]
     pub(super) part_of: Map<EventId, u32>,
     /// Each author's latest day (from the HLC of its applied events).
     pub(super) latest_day: BTreeMap<HubId, i64>,
@@ -298,7 +292,6 @@ pub(super) struct State {
     /// (day, record index) of every personal record kept, oldest first: a heap of 8-byte
     /// entries (a set's nodes cost three to four times that per record). An erasure leaves its
     /// records' entries behind; they are skipped when they come out.
-    #[serde(skip)]
     pub(super) expiry: BinaryHeap<Reverse<(i32, u32)>>,
     pub(super) rejections: BTreeMap<EventId, DomainRejection>,
     pub(super) settlements: BTreeMap<(HubId, String), u64>,
@@ -314,19 +307,18 @@ pub(super) struct State {
     /// Keys frozen by amendments after their last seq that counts.
     pub(super) cuts: BTreeMap<HubId, super::amendments::Cut>,
     /// Feeds frozen by fork proofs (set by the node from its store before folding).
-    #[serde(skip)]
     pub(super) forks: BTreeMap<HubId, u64>,
     /// Events past a cut were applied: fold again (see `Ledger::needs_refold`).
     pub(super) needs_refold: bool,
     /// Keys an amendment brought in or stopped while an event was applied: the causal index
     /// is lent out then, so they join it (and are frozen) once the offer returns.
-    #[serde(skip)]
     pub(super) enacted: Vec<HubId>,
 }
 
 impl State {
-    /// Rebuilds the lookup maps after a snapshot is decoded.
-    pub(super) fn reindex(&mut self) {
+    /// Rebuilds the lookup maps of the vouchers, batches and claims after their section of a
+    /// snapshot is decoded.
+    pub(super) fn reindex_vouchers(&mut self) {
         // The maps are sized first: grown by doubling, each would leave tables of half, a
         // quarter... its size behind, fresh pages the kernel zeroes for nothing.
         let mut claims_by_serial: Map<String, BTreeSet<EventId>> = Map::default();
@@ -356,6 +348,12 @@ impl State {
             vouchers.insert((rec.batch, rec.number), i as u32);
         }
         self.vouchers = vouchers;
+    }
+
+    /// Rebuilds the people's lookup maps and their records' chains after their section of a
+    /// snapshot is decoded.
+    pub(super) fn reindex_people(&mut self) {
+        self.names.reindex();
         // Each person's records are chained newest first: walked by index, each live record
         // becomes its person's newest and points to the one it replaces.
         let mut persons: Map<PersonId, u32> = Map::default();
@@ -380,6 +378,10 @@ impl State {
         self.persons = persons;
         self.part_of = part_of;
         self.expiry = BinaryHeap::from(expiry);
+    }
+
+    /// Rebuilds each person's vouchers and referrals once every section is decoded.
+    pub(super) fn relink(&mut self) {
         // The links' vectors are sized first too (grown by doubling, up to half of each is
         // room never used).
         let mut links = PersonLinks {
@@ -403,7 +405,6 @@ impl State {
         }
         // Each person's referrals in id order, as when the map is walked in key order, but
         // sorted by person first: millions of ids are not compared with one another.
-        self.names.reindex();
         let opened = self.referrals.collect_sorted(|(id, rec)| {
             let person = rec.opened.person;
             let named = self.people.get(person)?.id.is_some();
