@@ -21,6 +21,25 @@ pub trait Backend: Send + Sync + 'static {
         after_seq: u64,
         limit: usize,
     ) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
+    /// [`Backend::scan`] handing each event's bytes to `visit`, until it returns false,
+    /// instead of collecting copies (a store opening reads every event once); `buffer` is the
+    /// caller's, kept from one call to the next.
+    fn scan_each(
+        &self,
+        author: &HubId,
+        after_seq: u64,
+        limit: usize,
+        buffer: &mut Vec<u8>,
+        visit: &mut dyn FnMut(u64, &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        let _ = buffer;
+        for (seq, bytes) in self.scan(author, after_seq, limit)? {
+            if !visit(seq, &bytes) {
+                break;
+            }
+        }
+        Ok(())
+    }
     /// The largest seq stored for a feed (its bytes may be damaged: read them to know).
     fn last_seq(&self, author: &HubId) -> Result<Option<u64>, StoreError>;
     /// Every author with at least one event, ascending.

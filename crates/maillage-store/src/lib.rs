@@ -743,12 +743,63 @@ impl<B: Backend> Store<B> {
         };
         let mut end = end;
         let mut damaged: Option<Broken> = None;
-        while after < end {
-            let rows = match self
-                .backend
-                .scan(author, after, CHUNK.min((end - after) as usize))
-            {
-                Ok(rows) => rows,
+        // Each run of events is read into one buffer, kept from one read to the next, and its
+        // events checked where they lie.
+        let mut buffer = Vec::new();
+        let mut unsupported = None;
+        while after < end && walk.broken.is_none() && unsupported.is_none() {
+            let mut read = 0u64;
+            let scanned = self.backend.scan_each(
+                author,
+                after,
+                CHUNK.min((end - after) as usize),
+                &mut buffer,
+                &mut |seq, bytes| {
+                    read += 1;
+                    // The body is covered by the id, which the next event's `prev` or the
+                    // head's signature pins: it need not be decoded here.
+                    let event = match self.decode_with(author, seq, bytes, false) {
+                        Ok(e) => e,
+                        Err(e @ StoreError::UnsupportedVersion { .. }) => {
+                            unsupported = Some(e);
+                            return false;
+                        }
+                        Err(e) => {
+                            walk.broken = Some(broken(seq, e.to_string()));
+                            return false;
+                        }
+                    };
+                    let position = chain::position(head, &event).and_then(|p| match p {
+                        Position::Next => Ok(()),
+                        Position::Known => Err(ChainError::Gap {
+                            author: *author,
+                            expected: head.map_or(1, |h| h.seq + 1),
+                            found: seq,
+                        }),
+                    });
+                    if let Err(e) = position {
+                        walk.broken = Some(broken(seq, e.to_string()));
+                        return false;
+                    }
+                    if signatures {
+                        if let Err(e) = verify_stored_event(event.signed.clone(), &self.charter) {
+                            walk.broken = Some(broken(seq, e.to_string()));
+                            return false;
+                        }
+                        walk.signatures += 1;
+                    }
+                    head = Some(Head { seq, id: event.id });
+                    after = seq;
+                    walk.events += 1;
+                    walk.last = Some(event);
+                    if walk.events % 10_000 == 0 {
+                        progress(walk.events);
+                    }
+                    true
+                },
+            );
+            match scanned {
+                Ok(()) => {}
                 // Read what comes before the damage, then stop there.
                 Err(StoreError::Damaged { seq, reason, .. }) if seq > after => {
                     end = seq - 1;
@@ -756,54 +807,22 @@ impl<B: Backend> Store<B> {
                     continue;
                 }
                 Err(other) => return Err(other),
-            };
-            if rows.is_empty() {
+            }
+            if read == 0 && walk.broken.is_none() && unsupported.is_none() {
                 walk.broken = Some(broken(
                     after + 1,
                     "missing: the feed stops before its head".into(),
                 ));
-                return Ok(walk);
-            }
-            for (seq, bytes) in rows {
-                // The body is covered by the id, which the next event's `prev` or the head's
-                // signature pins: it need not be decoded here.
-                let event = match self.decode_with(author, seq, &bytes, false) {
-                    Ok(e) => e,
-                    // Not damage: another release's store. Cutting the feed would hide it.
-                    Err(e @ StoreError::UnsupportedVersion { .. }) => return Err(e),
-                    Err(e) => {
-                        walk.broken = Some(broken(seq, e.to_string()));
-                        return Ok(walk);
-                    }
-                };
-                if let Err(e) = chain::position(head, &event).and_then(|p| match p {
-                    Position::Next => Ok(()),
-                    Position::Known => Err(ChainError::Gap {
-                        author: *author,
-                        expected: head.map_or(1, |h| h.seq + 1),
-                        found: seq,
-                    }),
-                }) {
-                    walk.broken = Some(broken(seq, e.to_string()));
-                    return Ok(walk);
-                }
-                if signatures {
-                    if let Err(e) = verify_stored_event(event.signed.clone(), &self.charter) {
-                        walk.broken = Some(broken(seq, e.to_string()));
-                        return Ok(walk);
-                    }
-                    walk.signatures += 1;
-                }
-                head = Some(Head { seq, id: event.id });
-                after = seq;
-                walk.events += 1;
-                walk.last = Some(event);
-                if walk.events % 10_000 == 0 {
-                    progress(walk.events);
-                }
             }
         }
-        walk.broken = damaged;
+        // Not damage: another release's store. Cutting the feed would hide it.
+        if let Some(version) = unsupported.take() {
+            return Err(version);
+        }
+        // Damage found by reading cuts the feed where no event's own fault cut it before.
+        if walk.broken.is_none() {
+            walk.broken = damaged;
+        }
         Ok(walk)
     }
 

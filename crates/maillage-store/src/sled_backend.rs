@@ -395,6 +395,24 @@ impl SledBackend {
     /// Reads frames `from..=to` of a run in one read and checks each frame's tag, length and
     /// checksum.
     fn read_run(&self, run: &Run, from: u64, to: u64) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let mut out = Vec::with_capacity((to - from + 1) as usize);
+        self.visit_run(run, from, to, &mut Vec::new(), &mut |seq, body| {
+            out.push((seq, body.to_vec()));
+            true
+        })?;
+        Ok(out)
+    }
+
+    /// [`Self::read_run`] reading into `buffer` (kept by the caller from one run to the next)
+    /// and handing each checked frame's body to `visit`, until it returns false; no copy.
+    fn visit_run(
+        &self,
+        run: &Run,
+        from: u64,
+        to: u64,
+        buffer: &mut Vec<u8>,
+        visit: &mut dyn FnMut(u64, &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
         let first_index = (from - run.first) as usize;
         let last_index = (to - run.first) as usize;
         let start = run.frame_offset(first_index);
@@ -409,11 +427,14 @@ impl SledBackend {
                 ),
             });
         }
-        let mut bytes = vec![0u8; (end - start) as usize];
+        let length = (end - start) as usize;
+        if buffer.len() < length {
+            buffer.resize(length, 0);
+        }
+        let bytes = &mut buffer[..length];
         self.data
-            .read_exact_at(&mut bytes, start)
+            .read_exact_at(bytes, start)
             .map_err(io_err("reading events.log"))?;
-        let mut out = Vec::with_capacity(last_index - first_index + 1);
         let mut at = 0usize;
         for index in first_index..=last_index {
             let seq = run.first + index as u64;
@@ -445,10 +466,12 @@ impl SledBackend {
                     ),
                 });
             }
-            out.push((seq, body.to_vec()));
+            if !visit(seq, body) {
+                break;
+            }
             at = crc_at + 4;
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Appends frames and syncs the data file; returns the new length.
@@ -899,28 +922,54 @@ impl Backend for SledBackend {
         after_seq: u64,
         limit: usize,
     ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        let Some(start_seq) = after_seq.checked_add(1) else {
-            return Ok(Vec::new());
-        };
         let mut out = Vec::new();
-        let mut seq = start_seq;
-        while out.len() < limit {
+        self.scan_each(
+            author,
+            after_seq,
+            limit,
+            &mut Vec::new(),
+            &mut |seq, bytes| {
+                out.push((seq, bytes.to_vec()));
+                true
+            },
+        )?;
+        Ok(out)
+    }
+
+    fn scan_each(
+        &self,
+        author: &HubId,
+        after_seq: u64,
+        limit: usize,
+        buffer: &mut Vec<u8>,
+        visit: &mut dyn FnMut(u64, &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        let Some(mut seq) = after_seq.checked_add(1) else {
+            return Ok(());
+        };
+        let mut visited = 0usize;
+        let mut going = true;
+        while going && visited < limit {
             let Some(run) = self.locate(author, seq)? else {
                 break;
             };
             let mut to = run
                 .last()
-                .min(seq.saturating_add((limit - out.len()) as u64 - 1));
+                .min(seq.saturating_add((limit - visited) as u64 - 1));
             if let Some(next) = self.next_run_start(author, seq)? {
                 to = to.min(next - 1);
             }
-            out.extend(self.read_run(&run, seq, to)?);
+            self.visit_run(&run, seq, to, buffer, &mut |seq, bytes| {
+                visited += 1;
+                going = visit(seq, bytes);
+                going
+            })?;
             match to.checked_add(1) {
                 Some(next) => seq = next,
                 None => break,
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     fn last_seq(&self, author: &HubId) -> Result<Option<u64>, StoreError> {
