@@ -85,6 +85,9 @@ enum Frames {
     File { path: PathBuf, file: File, len: u64 },
 }
 
+/// Frames read before the index is sized for the whole file (see [`Parts::scan`]).
+const SAMPLE_FRAMES: usize = 1024;
+
 /// The parts a store holds: where each one's frame is, by event id, and their events' feed
 /// positions (forwarding a range of a feed finds its parts by position, without hashing
 /// payloads). The parts themselves stay in the file and are read when asked for: a
@@ -206,6 +209,15 @@ impl Parts {
             self.at.insert(author, seq, slot);
             self.map.insert(id, slot);
             at += size as u64;
+            if self.map.len() == SAMPLE_FRAMES {
+                // The maps are sized for the whole file from its first frames: grown by
+                // doubling, millions of parts would be hashed again at each growth, into
+                // fresh pages the kernel zeroes first.
+                let expected = (total / at * SAMPLE_FRAMES as u64) as usize;
+                let more = (expected + expected / 8).saturating_sub(SAMPLE_FRAMES);
+                self.map.reserve(more);
+                self.at.at.reserve(more);
+            }
         }
         Ok(true)
     }
