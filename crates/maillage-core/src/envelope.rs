@@ -415,6 +415,7 @@ pub fn check_unsigned(
     charter: &Charter,
 ) -> Result<(CheckedHeader, crypto::PublicKey), EnvelopeError> {
     check_fields(signed, charter, true, Authors::Members)
+        .map(|(header, key)| (header, key.into_owned()))
 }
 
 /// [`check_unsigned`] without decoding the body (the header's `body` is `None`): for a walk
@@ -447,12 +448,14 @@ enum Authors {
     Stored,
 }
 
-fn check_fields(
+/// The checks of steps 1–6, and the author's key: the charter's, borrowed (a walk along a
+/// stored chain checks millions of events and needs no key), or one made from the author's id.
+fn check_fields<'c>(
     signed: &pb::SignedEvent,
-    charter: &Charter,
+    charter: &'c Charter,
     with_body: bool,
     authors: Authors,
-) -> Result<(CheckedHeader, crypto::PublicKey), EnvelopeError> {
+) -> Result<(CheckedHeader, std::borrow::Cow<'c, crypto::PublicKey>), EnvelopeError> {
     let payload = &signed.payload;
     if payload.len() > PAYLOAD_BYTES_MAX {
         return Err(EnvelopeError::Oversize {
@@ -466,41 +469,47 @@ fn check_fields(
         }
         .into());
     }
-    let peek = VersionPeek::decode(payload.as_slice())
-        .map_err(|e| EnvelopeError::Decode(e.to_string()))?;
+    let decode_error = |e: prost::DecodeError| EnvelopeError::Decode(e.to_string());
+    // The header (and the body) decoded first, in one pass; only a payload that does not
+    // decode is read again for its version alone, so that an event of a later version is
+    // refused as such. Whatever decodes as a header decodes as a version, the same one.
+    let decoded = if with_body {
+        pb::Event::decode(payload.as_slice()).map(|event| {
+            let header = HeaderPeek {
+                version: event.version,
+                federation: event.federation,
+                author: event.author,
+                seq: event.seq,
+                prev: event.prev,
+                hlc: event.hlc,
+                deps: event.deps,
+            };
+            (header, event.body)
+        })
+    } else {
+        HeaderPeek::decode(payload.as_slice()).map(|header| (header, None))
+    };
+    let version = match &decoded {
+        Ok((header, _)) => header.version,
+        Err(_) => {
+            VersionPeek::decode(payload.as_slice())
+                .map_err(decode_error)?
+                .version
+        }
+    };
     // The founding charter's version, or a later one this build implements: which of them an
     // author's event must follow is the fold's rule (the amendments in its causal past, §0).
     let expected = charter.protocol_version();
-    if peek.version != expected
-        && !(peek.version > expected && crate::version::implements(peek.version))
-    {
+    if version != expected && !(version > expected && crate::version::implements(version)) {
         let position = PositionPeek::decode(payload.as_slice()).unwrap_or_default();
         return Err(EnvelopeError::Version {
             expected,
-            found: peek.version,
+            found: version,
             author: HubId::try_from(position.author.as_slice()).ok(),
             seq: position.seq,
         });
     }
-    let decode_error = |e: prost::DecodeError| EnvelopeError::Decode(e.to_string());
-    let (event, body) = if with_body {
-        let event = pb::Event::decode(payload.as_slice()).map_err(decode_error)?;
-        let header = HeaderPeek {
-            version: event.version,
-            federation: event.federation,
-            author: event.author,
-            seq: event.seq,
-            prev: event.prev,
-            hlc: event.hlc,
-            deps: event.deps,
-        };
-        (header, event.body)
-    } else {
-        (
-            HeaderPeek::decode(payload.as_slice()).map_err(decode_error)?,
-            None,
-        )
-    };
+    let (event, body) = decoded.map_err(decode_error)?;
     let expected = charter.federation_id();
     match FederationId::try_from(event.federation.as_slice()) {
         Ok(found) if found == expected => {}
@@ -530,9 +539,9 @@ fn check_fields(
                 name: member.name.clone(),
             });
         }
-        (Some(member), _) => member.key.clone(),
+        (Some(member), _) => std::borrow::Cow::Borrowed(&member.key),
         (None, Authors::Members) => return Err(EnvelopeError::UnknownAuthor { author }),
-        (None, Authors::Stored) => crypto::PublicKey::from_hub_id(author)?,
+        (None, Authors::Stored) => std::borrow::Cow::Owned(crypto::PublicKey::from_hub_id(author)?),
     };
     if event.seq == 0 {
         return Err(EnvelopeError::Field {
