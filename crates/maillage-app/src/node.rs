@@ -25,12 +25,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use maillage_core::causal::Offer;
 use maillage_core::lang::t;
-use maillage_core::ledger::{Evaluation, SNAPSHOT_SECTIONS, SnapshotSection};
+use maillage_core::ledger::Evaluation;
 use maillage_core::tr;
 use maillage_core::{
     Charter, EventId, FeedWriter, HubId, Ledger, Role, SecretKey, VerifiedEvent, pb,
 };
-use maillage_store::{EventStore, SideJob, SledStore};
+use maillage_store::{EventStore, SledStore};
 
 use crate::clock::{Clock, SystemClock};
 use crate::datadir::{DataDir, NodeConfig};
@@ -140,63 +140,15 @@ impl Node {
         // Checking every chain of the store and decoding the view snapshot are independent:
         // the store runs the decoding of each section of the views on one of its threads, the
         // first jobs, while the others check the chains.
-        let views_path = data_dir.views_path();
+        let views = views_file::SideRead::new(charter.clone(), data_dir.views_path());
         let started = std::time::Instant::now();
-        type Slot = Mutex<Option<(std::result::Result<SnapshotSection, String>, f64)>>;
-        let sections: Vec<Slot> = (0..SNAPSHOT_SECTIONS).map(|_| Mutex::new(None)).collect();
-        let present = views_path.exists();
-        let decode: Vec<SideJob<'_>> = sections
-            .iter()
-            .enumerate()
-            .filter(|_| present)
-            .map(|(index, slot)| -> SideJob<'_> {
-                let (charter, path) = (&charter, &views_path);
-                Box::new(move || {
-                    // A snapshot this build cannot decode is folded again from the log, even
-                    // one that would make the decoder panic: the open goes on.
-                    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        views_file::read_section_of(charter, path, index)
-                    }))
-                    .unwrap_or_else(|_| Err("its decoding panicked".into()));
-                    *lock(slot) = Some((read, started.elapsed().as_secs_f64()));
-                })
-            })
-            .collect();
-        let store = SledStore::open_path_beside(&data_dir.store_path(), charter.clone(), decode);
+        let store =
+            SledStore::open_path_beside(&data_dir.store_path(), charter.clone(), views.jobs());
         let checked_s = started.elapsed().as_secs_f64();
         if store.is_ok() && checked_s >= SLOW_OPEN_S {
             tracing::info!(checked_s, "store opened, every chain checked");
         }
-        let decoded = present.then(|| {
-            let mut decoded_s = Vec::new();
-            let sections = sections
-                .into_iter()
-                .map(|slot| {
-                    let read = slot.into_inner().unwrap_or_else(|p| p.into_inner());
-                    let (read, s) = read.unwrap_or_else(|| (Err("not read".into()), 0.0));
-                    decoded_s.push(format!("{s:.2}"));
-                    read
-                })
-                .collect::<std::result::Result<Vec<_>, _>>();
-            let joining = std::time::Instant::now();
-            let ledger = sections.and_then(|s| Ledger::from_sections(charter.clone(), s));
-            match ledger {
-                Ok(ledger) => {
-                    let joined_s = joining.elapsed().as_secs_f64();
-                    if started.elapsed().as_secs_f64() >= SLOW_OPEN_S {
-                        let bytes = std::fs::metadata(&views_path).map_or(0, |m| m.len());
-                        let decoded_s = decoded_s.join(" ");
-                        tracing::info!(bytes, decoded_s, joined_s, "views snapshot read (seconds from the start for each section, then to join them)");
-                    }
-                    Some(ledger)
-                }
-                Err(reason) => {
-                    tracing::warn!(path = %views_path.display(), %reason, "view snapshot unusable: the views will be rebuilt from the log");
-                    None
-                }
-            }
-        });
-        let preloaded = decoded;
+        let preloaded = views.finish(SLOW_OPEN_S);
         let store = store.map_err(|error| {
             let locked = error.to_string().contains("lock");
             if locked {

@@ -9,10 +9,13 @@
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 
 use maillage_core::ledger::{SNAPSHOT_SECTIONS, SnapshotSection};
 use maillage_core::{Charter, Ledger};
+use maillage_store::SideJob;
 use sha2::Digest;
 
 /// The first bytes of `views.bin` (3: the views in sections, each with its place and checksum).
@@ -142,6 +145,108 @@ fn read_section(
         ));
     }
     decoded
+}
+
+/// The views read beside the store's opening, on its threads: a job per section, the job that
+/// ends last joining them, so that the join too runs while other threads check the chains.
+#[derive(Debug)]
+pub struct SideRead {
+    charter: Arc<Charter>,
+    path: PathBuf,
+    started: Instant,
+    /// Each section as read, and when (seconds since `started`).
+    read: Mutex<Vec<Option<Timed<SnapshotSection>>>>,
+    /// The joined views and how long the join took, when each section was read.
+    joined: Mutex<Option<(Timed<Ledger>, Vec<f64>)>>,
+}
+
+/// What a job gave, and when (seconds).
+type Timed<T> = (Result<T, String>, f64);
+
+/// Locks `mutex`, poisoned or not (the values are written once, whole).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl SideRead {
+    /// The read of the views at `path`.
+    pub fn new(charter: Arc<Charter>, path: PathBuf) -> Self {
+        Self {
+            charter,
+            path,
+            started: Instant::now(),
+            read: Mutex::new((0..SNAPSHOT_SECTIONS).map(|_| None).collect()),
+            joined: Mutex::new(None),
+        }
+    }
+
+    /// The jobs to run beside the store's opening (none without a snapshot).
+    pub fn jobs(&self) -> Vec<SideJob<'_>> {
+        if !self.path.exists() {
+            return Vec::new();
+        }
+        (0..SNAPSHOT_SECTIONS)
+            .map(|index| -> SideJob<'_> { Box::new(move || self.run(index)) })
+            .collect()
+    }
+
+    fn run(&self, index: usize) {
+        // A snapshot this build cannot decode is folded again from the log, even one that
+        // would make the decoder panic: the open goes on.
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            read_section_of(&self.charter, &self.path, index)
+        }))
+        .unwrap_or_else(|_| Err("its decoding panicked".into()));
+        let all = {
+            let mut slots = lock(&self.read);
+            slots[index] = Some((read, self.started.elapsed().as_secs_f64()));
+            slots
+                .iter()
+                .all(Option::is_some)
+                .then(|| std::mem::take(&mut *slots))
+        };
+        let Some(all) = all else {
+            return;
+        };
+        let (sections, times): (Vec<_>, Vec<_>) = all.into_iter().flatten().unzip();
+        let joining = Instant::now();
+        let joined = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let sections = sections.into_iter().collect::<Result<Vec<_>, _>>()?;
+            Ledger::from_sections(self.charter.clone(), sections)
+        }))
+        .unwrap_or_else(|_| Err("joining its sections panicked".into()));
+        *lock(&self.joined) = Some(((joined, joining.elapsed().as_secs_f64()), times));
+    }
+
+    /// The views, once the jobs ran: `None` if there was no snapshot to read, `Some(None)` if
+    /// it cannot be used (logged: the views will be rebuilt from the log). The read is logged
+    /// when the open took `slow_s` seconds or more.
+    pub fn finish(self, slow_s: f64) -> Option<Option<Ledger>> {
+        let ((joined, joined_s), times) = self
+            .joined
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner())?;
+        Some(match joined {
+            Ok(ledger) => {
+                if self.started.elapsed().as_secs_f64() >= slow_s {
+                    let bytes = std::fs::metadata(&self.path).map_or(0, |m| m.len());
+                    let decoded_s: Vec<String> = times.iter().map(|s| format!("{s:.2}")).collect();
+                    let decoded_s = decoded_s.join(" ");
+                    tracing::info!(
+                        bytes,
+                        decoded_s,
+                        joined_s,
+                        "views snapshot read (seconds from the start until each section was read, then to join them)"
+                    );
+                }
+                Some(ledger)
+            }
+            Err(reason) => {
+                tracing::warn!(path = %self.path.display(), %reason, "view snapshot unusable: the views will be rebuilt from the log");
+                None
+            }
+        })
+    }
 }
 
 /// A reader that hashes what it hands out.
