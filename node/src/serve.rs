@@ -727,7 +727,8 @@ pub async fn run(
         let node = node.clone();
         tokio::task::spawn_blocking(move || {
             node.erase_waiting()?;
-            node.save_views()
+            node.save_views()?;
+            node.seal_store()
         })
         .await??;
     }

@@ -56,6 +56,12 @@ pub trait Backend: Send + Sync + 'static {
     fn meta_put(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
     /// Bytes used on disk (0 in memory).
     fn size_on_disk(&self) -> Result<u64, StoreError>;
+    /// A fingerprint of every byte the chains are read from (the data and its index), to
+    /// tell whether they changed since a store was closed cleanly; `None` where there is
+    /// nothing at rest to change (in memory).
+    fn fingerprint(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(None)
+    }
     /// Feeds whose index, when the backend was opened, covered more events than its data
     /// holds (a data file restored from an older copy): the store fetches them again.
     fn recovered(&self) -> Vec<Recovered> {

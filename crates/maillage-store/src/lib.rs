@@ -208,6 +208,15 @@ fn resolution_key(author: &HubId) -> String {
     format!("fork-resolution:{}", author.to_hex())
 }
 
+/// The metadata key of the record a clean close leaves ([`Store::seal`]); emptied at open.
+const SEALED_KEY: &str = "sealed";
+
+/// What [`Store::seal`] records: this build, and the fingerprint of the data and its index.
+fn seal_record(fingerprint: &[u8]) -> Vec<u8> {
+    let build = concat!("maillage-store ", env!("CARGO_PKG_VERSION"), "\0");
+    [build.as_bytes(), fingerprint].concat()
+}
+
 /// A feed cut to its verified prefix because what followed is damaged or missing on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Damage {
@@ -437,6 +446,11 @@ pub struct Store<B: Backend> {
     state: Mutex<State>,
     /// Personal parts (§2b), apart from the log.
     parts: Mutex<parts::Parts>,
+    /// The record of a clean close found at open ([`Store::seal`]), if any.
+    sealed: Option<Vec<u8>>,
+    /// Whether the data and index still match `sealed`: computed by the first chain check
+    /// that needs it, while other threads decode the views.
+    unchanged: std::sync::OnceLock<bool>,
 }
 
 /// The cores this process may use (1 if unknown).
@@ -494,6 +508,8 @@ impl MemoryStore {
             charter,
             state: Mutex::new(State::default()),
             parts: Mutex::new(parts::Parts::in_memory()),
+            sealed: None,
+            unchanged: std::sync::OnceLock::new(),
         }
     }
 }
@@ -506,6 +522,49 @@ impl<B: Backend> Store<B> {
     /// store written by another release), is an error.
     pub fn open(backend: B, charter: Arc<Charter>) -> Result<Self, StoreError> {
         Self::open_with(backend, charter, cores(), Vec::new())
+    }
+
+    /// Records that the store is closed cleanly: a fingerprint of its data and index, so
+    /// that its next open, if neither changed, reads and verifies each feed's head instead of
+    /// walking every chain again. The last call before the store is dropped: whatever is
+    /// written after it makes the record stale, and the next open walks every chain. A store
+    /// with a damaged feed is not sealed (its next open looks again).
+    pub fn seal(&self) -> Result<(), StoreError> {
+        if !self.lock()?.damaged.is_empty() {
+            return Ok(());
+        }
+        if let Some(fingerprint) = self.backend.fingerprint()? {
+            self.backend
+                .meta_put(SEALED_KEY, &seal_record(&fingerprint))?;
+        }
+        Ok(())
+    }
+
+    /// Whether this store's open trusted the record of its clean close ([`Store::seal`])
+    /// instead of walking every chain.
+    pub fn opened_sealed(&self) -> bool {
+        self.unchanged.get().copied().unwrap_or(false)
+    }
+
+    /// Whether the data and index are byte for byte what the record of the last clean close
+    /// describes (read once, by the first chain check that asks).
+    fn unchanged_since_sealed(&self) -> bool {
+        *self.unchanged.get_or_init(|| {
+            let Some(record) = &self.sealed else {
+                return false;
+            };
+            let unchanged = match self.backend.fingerprint() {
+                Ok(now) => now.is_some_and(|now| *record == seal_record(&now)),
+                Err(error) => {
+                    tracing::warn!(%error, "the store's fingerprint cannot be read: every chain is checked");
+                    false
+                }
+            };
+            if !unchanged {
+                tracing::info!("the store changed since it was closed: every chain is checked");
+            }
+            unchanged
+        })
     }
 
     /// [`Store::open`] checking the chains on up to `threads` threads, which run the `side`
@@ -562,11 +621,23 @@ impl<B: Backend> Store<B> {
                 "events.log holds less of this feed than the index recorded".into(),
             );
         }
+        // A store closed cleanly recorded a fingerprint of its data and index: unchanged since,
+        // the chains checked while it was open still hold, and each feed's head is read and its
+        // signature verified instead. The record is withdrawn first: a store not sealed again
+        // (a crash, a command that does not close it) is walked whole at its next open.
+        let sealed = backend
+            .meta_get(SEALED_KEY)?
+            .filter(|record| !record.is_empty());
+        if sealed.is_some() {
+            backend.meta_put(SEALED_KEY, &[])?;
+        }
         let store = Self {
             backend,
             charter,
             state: Mutex::new(state),
             parts: Mutex::new(parts::Parts::in_memory()),
+            sealed,
+            unchanged: std::sync::OnceLock::new(),
         };
         let feeds = {
             let state = store.lock()?;
@@ -659,7 +730,21 @@ impl<B: Backend> Store<B> {
     /// Walks `author`'s chain to `end` (hashes and links), then verifies the last event's
     /// signature, stepping back past any that fails.
     fn check_feed(&self, author: &HubId, end: u64) -> Result<FeedWalk, StoreError> {
-        let mut walk = self.walk_feed(author, end, false, &mut |_| {})?;
+        let head = self
+            .unchanged_since_sealed()
+            .then(|| self.read_event(author, end).ok().flatten())
+            .flatten()
+            .filter(|head| head.seq == end);
+        let mut walk = match head {
+            // Sealed: only the head is read (and its signature verified below).
+            Some(head) => FeedWalk {
+                last: Some(head),
+                events: end,
+                signatures: 0,
+                broken: None,
+            },
+            None => self.walk_feed(author, end, false, &mut |_| {})?,
+        };
         // The head's id came from the same bytes: its signature seals the whole chain.
         while let Some(last) = walk.last.take() {
             match verify_stored_event(last.signed.clone(), &self.charter) {

@@ -1089,6 +1089,35 @@ impl Backend for SledBackend {
         self.flush()
     }
 
+    /// The data file's length and CRC-32, and the index's CRC-32 (every key and value, in
+    /// order): each of the file's bytes read once, a mebibyte at a time.
+    fn fingerprint(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        let len = *self.data_len.lock().map_err(|_| StoreError::Poisoned)?;
+        let mut data = crc32fast::Hasher::new();
+        let mut buffer = vec![0u8; 1 << 20];
+        let mut at = 0u64;
+        while at < len {
+            let piece = &mut buffer[..(len - at).min(1 << 20) as usize];
+            self.data
+                .read_exact_at(piece, at)
+                .map_err(io_err("reading events.log"))?;
+            data.update(piece);
+            at += piece.len() as u64;
+        }
+        let mut index = crc32fast::Hasher::new();
+        for item in self.index.iter() {
+            let (key, value) = item.map_err(sled_err("reading the index"))?;
+            index.update(&(key.len() as u32).to_be_bytes());
+            index.update(&key);
+            index.update(&(value.len() as u32).to_be_bytes());
+            index.update(&value);
+        }
+        let mut out = len.to_be_bytes().to_vec();
+        out.extend_from_slice(&data.finalize().to_be_bytes());
+        out.extend_from_slice(&index.finalize().to_be_bytes());
+        Ok(Some(out))
+    }
+
     fn size_on_disk(&self) -> Result<u64, StoreError> {
         let index = self
             .db

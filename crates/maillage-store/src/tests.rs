@@ -482,6 +482,68 @@ fn open_finds_a_flipped_byte_anywhere_in_the_data_file() {
     assert_eq!(store.range(&author, 0, 10).unwrap(), own);
 }
 
+/// A store closed cleanly (sealed) reopens by reading each feed's head, as long as its data
+/// and index are byte for byte what it sealed: a flipped byte anywhere in the data file, a write
+/// after the seal, or an open that did not seal again, and every chain is walked.
+#[test]
+fn a_sealed_store_trusts_its_chains_only_while_its_files_are_unchanged() {
+    let f = fixture();
+    let own = feed(&f, 0, 6, 0);
+    let other = feed(&f, 1, 4, 0);
+    let author = own[0].author;
+    let dir = tempfile::tempdir().unwrap();
+    let open = || SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+    {
+        let store = open();
+        assert!(!store.opened_sealed());
+        store.append_own(&own).unwrap();
+        store.insert(other.clone()).unwrap();
+        store.seal().unwrap();
+    }
+    let store = open();
+    assert!(store.opened_sealed());
+    assert!(store.damaged().is_empty());
+    assert_eq!(store.head(&author).unwrap().id, own[5].id);
+    assert_eq!(store.head(&other[0].author).unwrap().id, other[3].id);
+    assert_eq!(store.range(&author, 0, 10).unwrap(), own);
+    drop(store);
+    // The open withdrew the record: not sealed again, the next open walks every chain.
+    assert!(!open().opened_sealed());
+    // Written after the seal: the record no longer matches.
+    {
+        let store = open();
+        store.seal().unwrap();
+        let next = feed(&f, 0, 7, 0).pop().unwrap();
+        assert_eq!(next.prev, Some(own[5].id));
+        store.append_own(&[next]).unwrap();
+    }
+    let store = open();
+    assert!(!store.opened_sealed());
+    store.seal().unwrap();
+    drop(store);
+    let path = dir.path().join("events.log");
+    let original = std::fs::read(&path).unwrap();
+    let db = dir.path().join("db");
+    let saved_db = dir.path().join("saved-db");
+    copy_dir(&db, &saved_db);
+    // The header (20 bytes) fails the open whatever was sealed.
+    for position in 20..original.len() {
+        let mut bytes = original.clone();
+        bytes[position] ^= 0x10;
+        std::fs::write(&path, &bytes).unwrap();
+        copy_dir(&saved_db, &db);
+        let store = open();
+        assert!(!store.opened_sealed(), "byte {position}");
+        assert!(
+            !store.damaged().is_empty(),
+            "byte {position}: a flipped byte went unnoticed after a clean close"
+        );
+    }
+    std::fs::write(&path, &original).unwrap();
+    copy_dir(&saved_db, &db);
+    assert!(open().opened_sealed());
+}
+
 /// With the index lost as well, damage in the data file is still noticed from the frames that
 /// survive after it: the own feed is not signed again from the damaged position.
 #[test]
