@@ -50,10 +50,16 @@ pub struct ScaleSummary {
     pub first_open_s: f64,
     /// Its peak resident memory then, MiB.
     pub first_open_rss_mib: f64,
-    /// The hub daemon's restart (views from their snapshot): seconds until it serves.
+    /// The hub daemon's restart after a clean stop (views from their snapshot, the store
+    /// unchanged since it was sealed: each feed's head checked): seconds until it serves.
     pub reopen_s: f64,
     /// Its peak resident memory then, MiB.
     pub reopen_rss_mib: f64,
+    /// The hub daemon's restart after it was killed (SIGKILL: views from their snapshot,
+    /// every chain of the store re-hashed): seconds until it serves.
+    pub crash_reopen_s: f64,
+    /// Its peak resident memory then, MiB.
+    pub crash_reopen_rss_mib: f64,
     /// A fresh observer daemon catching up from the hub: seconds until it holds and folded
     /// every event.
     pub catch_up_s: f64,
@@ -145,6 +151,13 @@ impl Daemon {
             String::from_utf8_lossy(&output.stderr)
         );
         Ok(serde_json::from_slice(&output.stdout)?)
+    }
+
+    /// Kills the daemon (SIGKILL: nothing saved, the store not sealed) and waits.
+    fn kill(mut self) -> Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
     }
 
     /// Stops the daemon (SIGTERM: it stores what it received and saves its views) and waits:
@@ -267,11 +280,18 @@ pub fn run(params: &ScaleBench, say: &mut dyn FnMut(&str)) -> Result<ScaleSummar
         hub.stop()?,
         "the hub daemon did not stop cleanly; see hub.log"
     );
-    say("restarting the hub daemon (views from their snapshot)…");
+    say("restarting the hub daemon (views from their snapshot, closed cleanly)…");
     let (hub, reopen_s) = Daemon::start(&hub_dir, hub_port, None, &root.join("hub.log"))?;
     let reopen_rss_mib = hub.peak_rss_mib();
     say(&format!(
-        "  serving after {reopen_s:.1} s, peak RSS {reopen_rss_mib:.0} MiB"
+        "  serving after {reopen_s:.1} s, peak RSS {reopen_rss_mib:.0} MiB; killing it (SIGKILL)"
+    ));
+    hub.kill()?;
+    say("restarting the hub daemon after the crash (every chain re-hashed)…");
+    let (hub, crash_reopen_s) = Daemon::start(&hub_dir, hub_port, None, &root.join("hub.log"))?;
+    let crash_reopen_rss_mib = hub.peak_rss_mib();
+    say(&format!(
+        "  serving after {crash_reopen_s:.1} s, peak RSS {crash_reopen_rss_mib:.0} MiB"
     ));
 
     say("a fresh observer daemon catches up from the hub over loopback gRPC…");
@@ -340,6 +360,8 @@ pub fn run(params: &ScaleBench, say: &mut dyn FnMut(&str)) -> Result<ScaleSummar
         first_open_rss_mib,
         reopen_s,
         reopen_rss_mib,
+        crash_reopen_s,
+        crash_reopen_rss_mib,
         catch_up_s,
         catch_up_per_s: stored as f64 / catch_up_s,
         observer_rss_mib,

@@ -28,6 +28,8 @@ fn a_small_scale_run_over_a_hundred_hubs_reports_every_figure_and_one_digest() {
         "first_open_rss_mib",
         "reopen_s",
         "reopen_rss_mib",
+        "crash_reopen_s",
+        "crash_reopen_rss_mib",
         "catch_up_per_s",
         "observer_rss_mib",
         "hub_serving_rss_mib",

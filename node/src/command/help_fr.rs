@@ -491,8 +491,8 @@ pub(super) const HELP_FR: &[(&str, &str)] = &[
         "Signatures dont les verdicts sont comparés",
     ),
     (
-        "A long history generated straight into a hub's store (never held in memory), then the hub and a fresh observer as real daemons: first open and reopen of the hub, the observer's catch-up over loopback gRPC, peak memory of each process, size on disk, read latency",
-        "Un long historique généré directement dans le stockage d'un hub (jamais tenu en mémoire), puis le hub et un nouvel observateur en vrais démons : première ouverture et réouverture du hub, rattrapage de l'observateur en gRPC local, mémoire de pointe de chaque processus, taille sur disque, latence de lecture",
+        "A long history generated straight into a hub's store (never held in memory), then the hub and a fresh observer as real daemons: first open of the hub, its reopen after a clean stop and after a crash, the observer's catch-up over loopback gRPC, peak memory of each process, size on disk, read latency",
+        "Un long historique généré directement dans le stockage d'un hub (jamais tenu en mémoire), puis le hub et un nouvel observateur en vrais démons : première ouverture du hub, sa réouverture après un arrêt propre et après un plantage, rattrapage de l'observateur en gRPC local, mémoire de pointe de chaque processus, taille sur disque, latence de lecture",
     ),
     (
         "Days the history spans, ending on 2026-09-21 (0: minutes, as signed in one go); over 730, personal parts pass retention as the history is folded",

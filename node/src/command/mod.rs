@@ -562,9 +562,9 @@ pub enum BenchCommand {
         json: bool,
     },
     /// A long history generated straight into a hub's store (never held in memory), then the
-    /// hub and a fresh observer as real daemons: first open and reopen of the hub, the
-    /// observer's catch-up over loopback gRPC, peak memory of each process, size on disk, read
-    /// latency.
+    /// hub and a fresh observer as real daemons: first open of the hub, its reopen after a
+    /// clean stop and after a crash, the observer's catch-up over loopback gRPC, peak memory
+    /// of each process, size on disk, read latency.
     Scale {
         /// Events in the generated history.
         #[arg(long, default_value_t = 10_000_000)]
