@@ -67,14 +67,14 @@ pub fn write(
 }
 
 /// The views in `views.bin`'s bytes, if every section passes its checksum.
-pub fn decode(charter: std::sync::Arc<Charter>, bytes: &[u8]) -> Result<Ledger, String> {
+pub fn decode(charter: Arc<Charter>, bytes: &[u8]) -> Result<Ledger, String> {
     read(charter, &mut &bytes[..])
 }
 
 /// The views read from `input` a piece at a time, section after section: never held whole,
 /// returned only once every byte read matches its section's checksum (a damaged file that
 /// happens to decode is refused as damaged).
-pub fn read(charter: std::sync::Arc<Charter>, input: &mut dyn Read) -> Result<Ledger, String> {
+pub fn read(charter: Arc<Charter>, input: &mut dyn Read) -> Result<Ledger, String> {
     let entries = read_header(input)?;
     let sections = (0..SNAPSHOT_SECTIONS)
         .map(|index| read_section(&charter, &entries, index, input))
@@ -92,7 +92,10 @@ pub fn read_section_of(
     let mut file =
         std::fs::File::open(path).map_err(|e| format!("the file cannot be opened: {e}"))?;
     let entries = read_header(&mut file)?;
-    file.seek(SeekFrom::Start(entries[index].0))
+    let Some(&(start, _)) = entries.get(index) else {
+        return Err(format!("no views section {index}"));
+    };
+    file.seek(SeekFrom::Start(start))
         .map_err(|e| format!("the file cannot be read: {e}"))?;
     read_section(charter, &entries, index, &mut std::io::BufReader::new(file))
 }
