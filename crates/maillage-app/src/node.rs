@@ -1087,10 +1087,9 @@ mod tests {
         assert_eq!(node.saved.load(Ordering::Relaxed), 1);
     }
 
-    #[test]
-    fn a_node_closed_cleanly_reopens_checking_its_heads_only() {
-        let root = tempfile::tempdir().unwrap();
-        let node = hub(root.path());
+    /// A hub that signed three events and saved its views; their digest.
+    fn hub_with_saved_views(root: &std::path::Path) -> (Node, [u8; 32]) {
+        let node = hub(root);
         let mut views = node.views().unwrap();
         for n in 0..3u8 {
             node.sign(
@@ -1104,6 +1103,13 @@ mod tests {
         let digest = views.digest();
         drop(views);
         node.save_views().unwrap();
+        (node, digest)
+    }
+
+    #[test]
+    fn a_node_closed_cleanly_reopens_checking_its_heads_only() {
+        let root = tempfile::tempdir().unwrap();
+        let (node, digest) = hub_with_saved_views(root.path());
         node.seal_store().unwrap();
         drop(node);
         let node = hub(root.path());
@@ -1119,20 +1125,7 @@ mod tests {
     #[test]
     fn saved_views_are_written_in_pieces_and_read_back_whole() {
         let root = tempfile::tempdir().unwrap();
-        let node = hub(root.path());
-        let mut views = node.views().unwrap();
-        for n in 0..3u8 {
-            node.sign(
-                &mut views,
-                pb::event::Body::PersonForgotten(pb::PersonForgotten {
-                    events: vec![vec![n; 32]],
-                }),
-            )
-            .unwrap();
-        }
-        let digest = views.digest();
-        drop(views);
-        node.save_views().unwrap();
+        let (node, digest) = hub_with_saved_views(root.path());
         let path = node.data_dir.views_path();
         let mut bytes = std::fs::read(&path).unwrap();
         let read = views_file::decode(node.charter.clone(), &bytes).unwrap();

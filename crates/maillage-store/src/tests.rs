@@ -408,6 +408,27 @@ fn sled_store_reopens_a_feed_frozen_beyond_what_it_holds() {
 /// Every flipped byte of the data file is found when the store opens, without verifying
 /// every signature: the feed is served up to the event before the damage, the damage is
 /// recorded, and the own feed refuses appends until the lost events come back from a peer.
+/// Flips each byte of the data file in `dir` past its 20-byte header in turn, the index put
+/// back as it was each time, and calls `check` with the byte's position; then puts the file
+/// and the index back as they were, and returns the file's bytes.
+fn for_each_flipped_byte(dir: &std::path::Path, mut check: impl FnMut(usize)) -> Vec<u8> {
+    let path = dir.join("events.log");
+    let original = std::fs::read(&path).unwrap();
+    let db = dir.join("db");
+    let saved_db = dir.join("saved-db");
+    copy_dir(&db, &saved_db);
+    for position in 20..original.len() {
+        let mut bytes = original.clone();
+        bytes[position] ^= 0x10;
+        std::fs::write(&path, &bytes).unwrap();
+        copy_dir(&saved_db, &db);
+        check(position);
+    }
+    std::fs::write(&path, &original).unwrap();
+    copy_dir(&saved_db, &db);
+    original
+}
+
 #[test]
 fn open_finds_a_flipped_byte_anywhere_in_the_data_file() {
     let f = fixture();
@@ -418,17 +439,8 @@ fn open_finds_a_flipped_byte_anywhere_in_the_data_file() {
         let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
         store.append_own(&own).unwrap();
     }
-    let path = dir.path().join("events.log");
-    let original = std::fs::read(&path).unwrap();
-    let db = dir.path().join("db");
-    let saved_db = dir.path().join("saved-db");
-    copy_dir(&db, &saved_db);
     // The header (20 bytes) is checked on its own below.
-    for position in 20..original.len() {
-        let mut bytes = original.clone();
-        bytes[position] ^= 0x10;
-        std::fs::write(&path, &bytes).unwrap();
-        copy_dir(&saved_db, &db);
+    let original = for_each_flipped_byte(dir.path(), |position| {
         let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
         let damage = store
             .damaged()
@@ -467,7 +479,8 @@ fn open_finds_a_flipped_byte_anywhere_in_the_data_file() {
             "byte {position}: after reopening"
         );
         assert_eq!(store.range(&author, 0, 10).unwrap(), own, "byte {position}");
-    }
+    });
+    let path = dir.path().join("events.log");
     for position in 0..20 {
         let mut bytes = original.clone();
         bytes[position] ^= 0x10;
@@ -521,26 +534,15 @@ fn a_sealed_store_trusts_its_chains_only_while_its_files_are_unchanged() {
     assert!(!store.opened_sealed());
     store.seal().unwrap();
     drop(store);
-    let path = dir.path().join("events.log");
-    let original = std::fs::read(&path).unwrap();
-    let db = dir.path().join("db");
-    let saved_db = dir.path().join("saved-db");
-    copy_dir(&db, &saved_db);
     // The header (20 bytes) fails the open whatever was sealed.
-    for position in 20..original.len() {
-        let mut bytes = original.clone();
-        bytes[position] ^= 0x10;
-        std::fs::write(&path, &bytes).unwrap();
-        copy_dir(&saved_db, &db);
+    for_each_flipped_byte(dir.path(), |position| {
         let store = open();
         assert!(!store.opened_sealed(), "byte {position}");
         assert!(
             !store.damaged().is_empty(),
             "byte {position}: a flipped byte went unnoticed after a clean close"
         );
-    }
-    std::fs::write(&path, &original).unwrap();
-    copy_dir(&saved_db, &db);
+    });
     assert!(open().opened_sealed());
 }
 
