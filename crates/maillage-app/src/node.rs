@@ -14,8 +14,9 @@
 //!
 //! **Personal parts** the views drop are erased from the store right after the fold that
 //! dropped them ([`Node::fold_new`]) when an erasure dropped them; parts past retention (and
-//! those of rejected events) are gathered for up to ten minutes, or until they are a quarter of the parts kept, and erased
-//! together (each erasure rewrites the parts file), and all of them when the node stops.
+//! those of rejected events) are gathered for up to ten minutes, or until they are a quarter
+//! of the parts kept, and erased together (each erasure rewrites the parts file), and all of
+//! them when the node stops.
 //!
 //! Size: the views, the signing path and the erasure of personal parts share the node's locks
 //! and are kept together; a fifth of the file is their tests.

@@ -730,11 +730,14 @@ impl<B: Backend> Store<B> {
     /// Walks `author`'s chain to `end` (hashes and links), then verifies the last event's
     /// signature, stepping back past any that fails.
     fn check_feed(&self, author: &HubId, end: u64) -> Result<FeedWalk, StoreError> {
-        let head = self
-            .unchanged_since_sealed()
-            .then(|| self.read_event(author, end).ok().flatten())
-            .flatten()
-            .filter(|head| head.seq == end);
+        let head = if self.unchanged_since_sealed() {
+            self.read_event(author, end)
+                .ok()
+                .flatten()
+                .filter(|head| head.seq == end)
+        } else {
+            None
+        };
         let mut walk = match head {
             // Sealed: only the head is read (and its signature verified below).
             Some(head) => FeedWalk {

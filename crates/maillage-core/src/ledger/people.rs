@@ -242,8 +242,8 @@ impl Ledger {
 
     /// What [`Ledger::take_erasures`] would give: parts dropped by an erasure (or a forgotten
     /// person's part arriving), parts past retention or of rejected events, and the parts
-    /// still kept. A node erases
-    /// the first at once; the second it may gather (erasing rewrites the parts file whole).
+    /// still kept. A node erases the first at once; the second it may gather (erasing rewrites
+    /// the parts file whole).
     pub fn erasures_waiting(&self) -> (usize, usize, usize) {
         (
             self.s.to_erase.len(),
