@@ -80,6 +80,64 @@ fn the_owner_redeeming_twice_gets_one_redemption() {
     );
 }
 
+/// The views keep a redemption's event by the place of the state it made: the same id comes
+/// back in the voucher's state, in the rejection of a second redemption and after a snapshot,
+/// with the claim a redemption answered.
+#[test]
+fn a_redemption_names_its_event_and_claim_after_a_settlement_and_a_snapshot() {
+    let (mut w, serials, sud_venue, aura_venue) = setup();
+    let claimed = w.author(1, claim(&serials[3], &aura_venue, "2026-10-05"));
+    w.sync(1, 0);
+    let redeemed = w.author(0, redeem(&serials[0], &sud_venue, "2026-10-05"));
+    let accepted = w.author(
+        0,
+        answer_accept(&serials[3], &aura_venue, "2026-10-05", &claimed),
+    );
+    let settled = w.author(
+        0,
+        maillage_core::pb::event::Body::RedemptionsSettled(maillage_core::pb::RedemptionsSettled {
+            venue_id: sud_venue.clone(),
+            serials: vec![serials[0].clone()],
+            amount_cents: 1000,
+            period: "2026-10".into(),
+        }),
+    );
+    let again = w.author(0, redeem(&serials[0], &sud_venue, "2026-10-06"));
+    let ledger = fold(&w);
+    for event in [&redeemed, &accepted, &settled] {
+        assert!(
+            !ledger.rejections().contains_key(&event.id),
+            "{}",
+            rejection(&ledger, event)
+        );
+    }
+    assert!(
+        rejection(&ledger, &again).contains(&redeemed.id.short()),
+        "{}",
+        rejection(&ledger, &again)
+    );
+    let restored =
+        Ledger::from_snapshot(w.charter.clone(), &ledger.to_snapshot().unwrap()).unwrap();
+    for ledger in [&ledger, &restored] {
+        let voucher = ledger.voucher(&serials[0]).unwrap();
+        assert!(voucher.settled);
+        let redemption = voucher.redemption.unwrap();
+        assert_eq!(
+            (
+                redemption.event,
+                redemption.claim,
+                redemption.venue_id.as_str()
+            ),
+            (redeemed.id, None, sud_venue.as_str())
+        );
+        let answered = ledger.voucher(&serials[3]).unwrap().redemption.unwrap();
+        assert_eq!(
+            (answered.event, answered.claim, answered.date.to_string()),
+            (accepted.id, Some(claimed.id), "2026-10-05".to_owned())
+        );
+    }
+}
+
 #[test]
 fn a_former_owner_cannot_redeem_after_transferring() {
     let (mut w, serials, sud_venue, aura_venue) = setup();

@@ -36,7 +36,7 @@ pub(super) enum Effect {
         vouchers: Vec<(VoucherKey, Compact)>,
         detail: StepDetail,
     },
-    /// A voucher redeemed (`state.redemption.venue` is set to the venue's index when made).
+    /// A voucher redeemed (`state.redemption`'s venue and place in the log are set when made).
     Redeemed {
         key: VoucherKey,
         state: Compact,
@@ -400,6 +400,8 @@ impl Ledger {
                 let venue = self.s.names.number(&venue_id);
                 if let Some(redemption) = state.redemption.as_mut() {
                     redemption.venue = venue;
+                    // `record_voucher` puts the state there.
+                    redemption.rec = self.s.voucher_log.len();
                 }
                 let person = state.person;
                 self.record_voucher(key, at, state);

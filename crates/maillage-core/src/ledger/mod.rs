@@ -88,7 +88,8 @@ pub const REFERRAL_DAYS_DEFAULT: i32 = 30;
 /// when the event comes. 14: redemptions name their venue in the referrals' table of names.
 /// 15: a record per personal part, retention counted from each part (§5c). 16: in sections
 /// that decode side by side, each starting with these bytes, the federation and its number.
-pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS16";
+/// 17: a redemption is kept in its voucher's state, its event by the place of that state.
+pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS17";
 pub use sections::SECTIONS as SNAPSHOT_SECTIONS;
 
 /// One section of a view snapshot, decoded ([`Ledger::read_section`]): a snapshot's sections
@@ -496,7 +497,7 @@ impl Ledger {
             Some(Body::VenueQualificationRevoked(r)) => self.check_revoke(r, event, past),
             Some(Body::VoucherBatchIssued(b)) => self.check_issue(b, event, past),
             Some(Body::VouchersHandedOut(h)) => self.check_hand_out(h, past),
-            Some(Body::VoucherRedeemed(r)) => self.check_redeem(r, event, past),
+            Some(Body::VoucherRedeemed(r)) => self.check_redeem(r, past),
             Some(Body::VoucherTransferred(t)) => self.check_transfer(t, event, past),
             Some(Body::VoucherClaimed(c)) => self.check_claim(c, event, past),
             Some(Body::VoucherClaimRejected(r)) => self.check_reject_claim(r, past),

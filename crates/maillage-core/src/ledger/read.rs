@@ -174,14 +174,16 @@ impl Ledger {
             status: state.status,
             person: self.person_id(state.person),
             handed_out: state.handed_out,
-            redemption: state.redemption.as_ref().map(|r| {
-                Box::new(Redemption {
+            redemption: state.redemption.as_ref().and_then(|r| {
+                Some(Box::new(Redemption {
                     venue_id: self.s.names.get(r.venue).to_owned(),
                     service: r.service,
                     date: r.date,
-                    event: r.event,
-                    claim: r.claim,
-                })
+                    event: self
+                        .redemption_at(r)
+                        .and_then(|(feed, seq)| self.s.causal.id_at(feed, seq))?,
+                    claim: more.and_then(|m| m.redeemed_claim),
+                }))
             }),
             settled: self.s.settled.contains_key(&key),
             answered_claims: more.map(|m| m.answered_claims.clone()).unwrap_or_default(),

@@ -179,6 +179,14 @@ impl Ledger {
         None
     }
 
+    /// The feed position (member index, seq) of the event that made a redemption: that of
+    /// the state it made. Its id is the causal index's there (lent out while an event is
+    /// applied: the rules ask the event's past).
+    pub(super) fn redemption_at(&self, r: &Redeemed) -> Option<(u32, u64)> {
+        let rec = self.s.voucher_log.get(r.rec)?;
+        Some((rec.feed, rec.seq))
+    }
+
     /// The voucher's state in `past` (as issued if untouched there).
     pub(super) fn voucher_as_of(
         &self,
@@ -280,7 +288,6 @@ impl Ledger {
     pub(super) fn check_redeem(
         &self,
         r: &pb::VoucherRedeemed,
-        event: &VerifiedEvent,
         past: &Past<'_>,
     ) -> Result<Effect, Rejection> {
         let (key, mut state) = self.owned(&r.serial, past)?;
@@ -289,7 +296,10 @@ impl Ledger {
             VoucherStatus::Redeemed => {
                 return Err(Rejection::AlreadyRedeemed {
                     serial: r.serial.clone(),
-                    by: state.redemption.as_ref().map(|p| p.event),
+                    by: state
+                        .redemption
+                        .and_then(|r| self.redemption_at(&r))
+                        .and_then(|(feed, seq)| past.applied_id(feed, seq)),
                 });
             }
             other => {
@@ -321,18 +331,19 @@ impl Ledger {
                         claim: claim_ref.id,
                     });
                 }
-                state.more().answered_claims.insert(claim_ref.id);
+                let more = state.more();
+                more.answered_claims.insert(claim_ref.id);
+                more.redeemed_claim = Some(claim_ref.id);
                 Some(claim_ref.id)
             }
         };
         state.status = VoucherStatus::Redeemed;
-        state.redemption = Some(Box::new(Redeemed {
+        state.redemption = Some(Redeemed {
             venue: NONE,
             service,
             date,
-            event: event.id,
-            claim,
-        }));
+            rec: NONE,
+        });
         Ok(Effect::Redeemed {
             key,
             state,
