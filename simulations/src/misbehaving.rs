@@ -256,6 +256,9 @@ impl EventStore for FaceStore {
     fn personal_events(&self, pick: &dyn Fn(&EventId) -> bool) -> Vec<EventId> {
         self.inner.personal_events(pick)
     }
+    fn held_personal(&self, events: &mut dyn Iterator<Item = &EventId>) -> Vec<EventId> {
+        self.inner.held_personal(events)
+    }
     fn damaged(&self) -> BTreeMap<HubId, maillage_store::Damage> {
         self.inner.damaged()
     }

@@ -528,7 +528,7 @@ impl Node {
     /// Parts the store holds that the views say it must not keep (an erasure folded before a
     /// crash, say): erased when the views are first loaded.
     fn erase_stale_parts(&self, ledger: &Ledger) -> Result<()> {
-        let stale = self.store.personal_events(&|id| ledger.part_dropped(id));
+        let stale = self.store.held_personal(&mut ledger.parts_dropped());
         self.erase_parts(stale)
     }
 

@@ -308,8 +308,12 @@ pub trait EventStore: Send + Sync {
     /// Erases the personal parts of these events (§2b): gone from every file of the store on
     /// return. Returns how many were held.
     fn erase_personal(&self, events: &[EventId]) -> Result<usize, StoreError>;
-    /// The events whose personal part this store holds and `pick` picks, in order.
+    /// The events whose personal part this store holds and `pick` picks, in order. Reads
+    /// every held part: for checks and tests; [`EventStore::held_personal`] asks about given
+    /// events.
     fn personal_events(&self, pick: &dyn Fn(&EventId) -> bool) -> Vec<EventId>;
+    /// Those of `events` whose personal part this store holds, in order, each once.
+    fn held_personal(&self, events: &mut dyn Iterator<Item = &EventId>) -> Vec<EventId>;
     /// The HLC of each feed's last valid event. A node's own feed resumes after its own;
     /// the others are what its clock may observe (within its bound).
     fn head_hlcs(&self) -> BTreeMap<HubId, u64>;
@@ -1583,6 +1587,13 @@ impl<B: Backend> EventStore for Store<B> {
 
     fn personal_events(&self, pick: &dyn Fn(&EventId) -> bool) -> Vec<EventId> {
         self.parts.lock().map(|p| p.ids(pick)).unwrap_or_default()
+    }
+
+    fn held_personal(&self, events: &mut dyn Iterator<Item = &EventId>) -> Vec<EventId> {
+        self.parts
+            .lock()
+            .map(|p| p.held(events))
+            .unwrap_or_default()
     }
 
     fn damaged(&self) -> BTreeMap<HubId, Damage> {

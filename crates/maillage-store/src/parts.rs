@@ -56,25 +56,59 @@ impl Slot {
     }
 }
 
-/// The held parts' feed positions: authors by a dense number, positions to slots (a key
-/// repeated in every entry would cost more than the entry).
+/// Bits of a position's key that hold the seq: a feed of a trillion events (a store holds
+/// its feeds without gaps, so no stored seq comes near).
+const SEQ_BITS: u32 = 40;
+
+/// The held parts' feed positions: authors by a dense number, each position to its slot under
+/// one word, the author's number above the seq (a key repeated in every entry would cost more
+/// than the entry).
 #[derive(Debug, Default)]
 struct Positions {
     authors: LookupMap<HubId, u32>,
-    at: LookupMap<(u32, u64), Slot>,
+    at: LookupMap<u64, Slot>,
 }
 
 impl Positions {
-    fn insert(&mut self, author: HubId, seq: u64, slot: Slot) {
+    /// The key of a position; `None` past what a key holds (such a part is not kept).
+    fn key(&mut self, author: HubId, seq: u64) -> Option<u64> {
         let next = self.authors.len() as u32;
         let index = *self.authors.entry(author).or_insert(next);
-        self.at.insert((index, seq), slot);
+        pack(index, seq)
+    }
+
+    fn insert(&mut self, key: u64, slot: Slot) {
+        self.at.insert(key, slot);
     }
 
     fn get(&self, author: &HubId, seq: u64) -> Option<Slot> {
         let index = self.authors.get(author)?;
-        self.at.get(&(*index, seq)).copied()
+        self.at.get(&pack(*index, seq)?).copied()
     }
+}
+
+/// An author's number and a seq in one word.
+fn pack(author: u32, seq: u64) -> Option<u64> {
+    (u64::from(author) < 1 << (64 - SEQ_BITS) && seq < 1 << SEQ_BITS)
+        .then(|| u64::from(author) << SEQ_BITS | seq)
+}
+
+/// Where each held part is, by its event's id: keyed by the id's first eight bytes, not the
+/// whole id (24 bytes less an entry, millions of entries). The id in the frame, read from the
+/// file, says whether a hit is the part asked for. A member can make two events whose ids
+/// share their first eight bytes (about 2^32 tries): a held part whose prefix another held
+/// part has already is kept in `clashes`, by whole id.
+#[derive(Debug, Default)]
+struct ById {
+    prefix: LookupMap<u64, Slot>,
+    clashes: LookupMap<EventId, Slot>,
+}
+
+/// The first eight bytes of an event's id (a hash: as good a key as the whole id).
+fn prefix(id: &EventId) -> u64 {
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&id.0[..8]);
+    u64::from_le_bytes(first)
 }
 
 /// The frames: the file of a store on disk (read at a position, appended to), or bytes in
@@ -95,7 +129,7 @@ const SAMPLE_FRAMES: usize = 1024;
 #[derive(Debug)]
 pub(crate) struct Parts {
     frames: Frames,
-    map: LookupMap<EventId, Slot>,
+    by_id: ById,
     at: Positions,
 }
 
@@ -131,7 +165,7 @@ impl Parts {
     pub(crate) fn in_memory() -> Self {
         Self {
             frames: Frames::Memory(MAGIC.to_vec()),
-            map: LookupMap::default(),
+            by_id: ById::default(),
             at: Positions::default(),
         }
     }
@@ -156,7 +190,7 @@ impl Parts {
                 file,
                 len,
             },
-            map: LookupMap::default(),
+            by_id: ById::default(),
             at: Positions::default(),
         };
         if len == 0 {
@@ -167,7 +201,7 @@ impl Parts {
         let clean = parts.scan()?;
         if !clean {
             tracing::warn!(
-                kept = parts.map.len(),
+                kept = parts.len(),
                 "personal.parts ended with a torn or damaged frame: rewritten without it"
             );
             parts.rewrite()?;
@@ -183,6 +217,8 @@ impl Parts {
             return Ok(true);
         };
         let total = *len;
+        // A handle of its own: indexing a part may read an earlier frame (at a position).
+        let file = file.try_clone().map_err(io_err("reading personal.parts"))?;
         let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
         let mut magic = [0u8; MAGIC.len()];
         if reader.read_exact(&mut magic).is_err() || &magic != MAGIC {
@@ -205,21 +241,91 @@ impl Parts {
             let Some((id, author, seq)) = checked(&frame[..size]) else {
                 return Ok(false);
             };
-            let slot = Slot::new(at, len as u16);
-            self.at.insert(author, seq, slot);
-            self.map.insert(id, slot);
+            self.index(id, author, seq, Slot::new(at, len as u16));
             at += size as u64;
-            if self.map.len() == SAMPLE_FRAMES {
+            if self.len() == SAMPLE_FRAMES {
                 // The maps are sized for the whole file from its first frames: grown by
                 // doubling, millions of parts would be hashed again at each growth, into
                 // fresh pages the kernel zeroes first.
                 let expected = (total / at * SAMPLE_FRAMES as u64) as usize;
                 let more = (expected + expected / 8).saturating_sub(SAMPLE_FRAMES);
-                self.map.reserve(more);
+                self.by_id.prefix.reserve(more);
                 self.at.at.reserve(more);
             }
         }
         Ok(true)
+    }
+
+    /// Parts held.
+    fn len(&self) -> usize {
+        self.by_id.prefix.len() + self.by_id.clashes.len()
+    }
+
+    /// The id of the event whose part is at `slot`, if its frame checks out.
+    fn id_at(&self, slot: Slot) -> Option<EventId> {
+        self.read(slot).map(|(_, id, ..)| id)
+    }
+
+    /// Indexes a part whose frame is at `slot` (in the file already: a prefix two parts
+    /// share is told apart by reading the first one's id). A position past what a key holds
+    /// is not indexed: the part is left out at the next rewrite.
+    fn index(&mut self, id: EventId, author: HubId, seq: u64, slot: Slot) {
+        let Some(key) = self.at.key(author, seq) else {
+            return;
+        };
+        self.at.insert(key, slot);
+        let first = prefix(&id);
+        match self.by_id.prefix.get(&first).copied() {
+            Some(held) if self.id_at(held) != Some(id) => {
+                self.by_id.clashes.insert(id, slot);
+            }
+            _ => {
+                self.by_id.prefix.insert(first, slot);
+            }
+        }
+    }
+
+    /// Where the part of an event is, if held.
+    fn slot_of(&self, id: &EventId) -> Option<Slot> {
+        if let Some(slot) = self.by_id.clashes.get(id) {
+            return Some(*slot);
+        }
+        let slot = *self.by_id.prefix.get(&prefix(id))?;
+        (self.id_at(slot) == Some(*id)).then_some(slot)
+    }
+
+    /// Whether the part at `slot`, whose frame names `id`, is held under that id (a part
+    /// erased while the file could not be rewritten keeps its frame and its position).
+    fn holds(&self, id: &EventId, slot: Slot) -> bool {
+        self.by_id.clashes.get(id) == Some(&slot)
+            || self.by_id.prefix.get(&prefix(id)) == Some(&slot)
+    }
+
+    /// Takes an event's part out of the index; whether it was held. A frame that no longer
+    /// checks out under the id's prefix goes too (the rewrite that follows leaves it behind).
+    fn unindex(&mut self, id: &EventId) -> bool {
+        if self.by_id.clashes.remove(id).is_some() {
+            return true;
+        }
+        let first = prefix(id);
+        let Some(slot) = self.by_id.prefix.get(&first).copied() else {
+            return false;
+        };
+        if self.id_at(slot).is_some_and(|held| held != *id) {
+            return false;
+        }
+        self.by_id.prefix.remove(&first);
+        true
+    }
+
+    /// Every held part's slot, in file order.
+    fn slots(&self) -> Vec<Slot> {
+        let mut slots = self.by_id.prefix.collect_sorted(|(_, slot)| Some(*slot));
+        if !self.by_id.clashes.is_empty() {
+            slots.extend(self.by_id.clashes.collect_sorted(|(_, slot)| Some(*slot)));
+            slots.sort_unstable();
+        }
+        slots
     }
 
     /// Appends bytes; where they start.
@@ -271,7 +377,7 @@ impl Parts {
 
     /// The part of an event, if held.
     pub(crate) fn get(&self, id: &EventId) -> Option<Vec<u8>> {
-        let (frame, ..) = self.read(*self.map.get(id)?)?;
+        let (frame, ..) = self.read(self.slot_of(id)?)?;
         Some(part_of(frame))
     }
 
@@ -280,23 +386,38 @@ impl Parts {
     pub(crate) fn get_at(&self, author: &HubId, seq: u64) -> Option<Vec<u8>> {
         let slot = self.at.get(author, seq)?;
         let (frame, id, ..) = self.read(slot)?;
-        // A part erased while the file could not be rewritten keeps its position: the id
-        // index says whether it is held.
-        (self.map.get(&id) == Some(&slot)).then(|| part_of(frame))
+        self.holds(&id, slot).then(|| part_of(frame))
     }
 
-    /// The events whose part is held and `pick` picks, in order (only those are collected:
-    /// at a node's opening, every held part is asked whether the views dropped it, and the
-    /// answer is a few of millions).
+    /// The events whose part is held and `pick` picks, in order. Each held part's frame is
+    /// read (the index keeps no whole ids): for checks and tests; [`Parts::held`] asks about
+    /// given events.
     pub(crate) fn ids(&self, pick: &dyn Fn(&EventId) -> bool) -> Vec<EventId> {
-        self.map.collect_sorted(|(id, _)| pick(id).then_some(*id))
+        let mut ids: Vec<EventId> = (self.slots().into_iter())
+            .filter_map(|slot| self.id_at(slot).filter(|id| pick(id)))
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Those of `events` whose part is held, in order, each once.
+    pub(crate) fn held(&self, events: &mut dyn Iterator<Item = &EventId>) -> Vec<EventId> {
+        let mut held: Vec<EventId> = events
+            .filter(|id| self.slot_of(id).is_some())
+            .copied()
+            .collect();
+        held.sort_unstable();
+        held.dedup();
+        held
     }
 
     /// Adds parts (durable on return).
     pub(crate) fn put(&mut self, new: Vec<NewPart>) -> Result<(), StoreError> {
         let new: Vec<NewPart> = new
             .into_iter()
-            .filter(|(id, _, _, part)| part.len() <= PART_BYTES_MAX && !self.map.contains_key(id))
+            .filter(|(id, _, seq, part)| {
+                part.len() <= PART_BYTES_MAX && *seq < 1 << SEQ_BITS && self.slot_of(id).is_none()
+            })
             .collect();
         if new.is_empty() {
             return Ok(());
@@ -319,9 +440,12 @@ impl Parts {
         }
         let start = self.append(&bytes)?;
         for ((id, author, seq, part), offset) in new.into_iter().zip(slots) {
-            let slot = Slot::new(start + offset, part.len() as u16);
-            self.at.insert(author, seq, slot);
-            self.map.insert(id, slot);
+            self.index(
+                id,
+                author,
+                seq,
+                Slot::new(start + offset, part.len() as u16),
+            );
         }
         Ok(())
     }
@@ -329,10 +453,7 @@ impl Parts {
     /// Erases parts: gone from the index and, on disk, from every file (the file is
     /// rewritten without them). Returns how many were held.
     pub(crate) fn erase(&mut self, ids: &[EventId]) -> Result<usize, StoreError> {
-        let erased = ids
-            .iter()
-            .filter(|id| self.map.remove(id).is_some())
-            .count();
+        let erased = ids.iter().filter(|id| self.unindex(id)).count();
         if erased > 0 {
             self.rewrite()?;
         }
@@ -344,9 +465,7 @@ impl Parts {
     /// out is left behind.
     fn rewrite(&mut self) -> Result<(), StoreError> {
         // In file order: the old file is read front to back.
-        let held = self
-            .map
-            .collect_sorted(|(id, slot)| Some((slot.at(), *slot, *id)));
+        let held = self.slots();
         let mut tmp = match &self.frames {
             Frames::Memory(_) => None,
             Frames::File { path, .. } => {
@@ -356,12 +475,17 @@ impl Parts {
                 Some((file, tmp_path))
             }
         };
-        let (mut map, mut at) = (LookupMap::default(), Positions::default());
+        // Each moved part's id prefix and position key: indexed once the new file is in place
+        // (a prefix two parts share is told apart by reading the new file).
+        let mut moved_parts = Vec::with_capacity(held.len());
         // Frames not written yet, after `written` bytes of the new file.
         let mut out = MAGIC.to_vec();
         let mut written = 0u64;
-        for (_, slot, id) in held {
-            let Some((frame, _, author, seq)) = self.read(slot) else {
+        for slot in held {
+            let Some((frame, id, author, seq)) = self.read(slot) else {
+                continue;
+            };
+            let Some(key) = self.at.key(author, seq) else {
                 continue;
             };
             if let Some((file, _)) = &mut tmp
@@ -373,8 +497,7 @@ impl Parts {
                 out.clear();
             }
             let moved = Slot::new(written + out.len() as u64, slot.len());
-            map.insert(id, moved);
-            at.insert(author, seq, moved);
+            moved_parts.push((prefix(&id), key, moved));
             out.extend_from_slice(&frame);
         }
         let end = written + out.len() as u64;
@@ -397,8 +520,20 @@ impl Parts {
             (Frames::Memory(memory), _) => *memory = out,
             (Frames::File { .. }, None) => {}
         }
-        self.map = map;
-        self.at = at;
+        self.by_id = ById::default();
+        self.by_id.prefix.reserve(moved_parts.len());
+        self.at.at = LookupMap::default();
+        self.at.at.reserve(moved_parts.len());
+        for (first, key, moved) in moved_parts {
+            self.at.insert(key, moved);
+            if self.by_id.prefix.contains_key(&first) {
+                if let Some(id) = self.id_at(moved) {
+                    self.by_id.clashes.insert(id, moved);
+                }
+            } else {
+                self.by_id.prefix.insert(first, moved);
+            }
+        }
         Ok(())
     }
 }
@@ -512,6 +647,63 @@ mod tests {
         assert_eq!(memory.get_at(&HubId([5; 32]), 1), Some(part));
         assert_eq!(memory.erase(&[EventId([1; 32])]).unwrap(), 1);
         assert!(memory.ids(&|_| true).is_empty());
+    }
+
+    /// The index keys a part by its id's first eight bytes; a member can make two ids that
+    /// share them, and each part is still found as its own, kept, erased and reopened alone.
+    #[test]
+    fn parts_whose_ids_share_their_first_bytes_are_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut parts = Parts::open(dir.path()).unwrap();
+        let id = |last: u8| {
+            let mut id = [7u8; 32];
+            id[31] = last;
+            EventId(id)
+        };
+        let author = HubId([5; 32]);
+        let part = |n: u8| vec![n; 20 + usize::from(n)];
+        parts
+            .put(
+                (1..=3)
+                    .map(|n| (id(n), author, u64::from(n), part(n)))
+                    .collect(),
+            )
+            .unwrap();
+        // Again: held already, not written twice; past the seqs a key holds: not kept.
+        let file = dir.path().join(FILE_NAME);
+        let bytes = std::fs::metadata(&file).unwrap().len();
+        parts
+            .put(vec![
+                (id(2), author, 2, part(2)),
+                (id(4), author, 1 << 40, part(4)),
+            ])
+            .unwrap();
+        assert_eq!(std::fs::metadata(&file).unwrap().len(), bytes);
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts.by_id.clashes.len(), 2);
+        let check = |parts: &Parts, held: &[u8]| {
+            for n in 1..=4 {
+                let kept = held.contains(&n).then(|| part(n));
+                assert_eq!(parts.get(&id(n)), kept, "part {n}");
+                assert_eq!(parts.get_at(&author, u64::from(n)), kept, "part {n}");
+            }
+            let ids: Vec<EventId> = held.iter().map(|n| id(*n)).collect();
+            assert_eq!(parts.ids(&|_| true), ids);
+            let asked = [id(4), id(3), id(2), id(1), id(3)];
+            assert_eq!(parts.held(&mut asked.iter()), ids);
+        };
+        check(&parts, &[1, 2, 3]);
+        check(&Parts::open(dir.path()).unwrap(), &[1, 2, 3]);
+        // The part under the prefix goes first: the others are still told apart.
+        assert_eq!(parts.erase(&[id(1), id(4)]).unwrap(), 1);
+        check(&parts, &[2, 3]);
+        check(&Parts::open(dir.path()).unwrap(), &[2, 3]);
+        assert_eq!(parts.erase(&[id(3)]).unwrap(), 1);
+        check(&parts, &[2]);
+        let mut again = Parts::open(dir.path()).unwrap();
+        check(&again, &[2]);
+        again.put(vec![(id(1), author, 1, part(1))]).unwrap();
+        check(&again, &[1, 2]);
     }
 
     #[test]

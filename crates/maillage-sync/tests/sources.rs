@@ -93,6 +93,9 @@ impl EventStore for Liar {
     fn personal_events(&self, pick: &dyn Fn(&EventId) -> bool) -> Vec<EventId> {
         self.inner.personal_events(pick)
     }
+    fn held_personal(&self, events: &mut dyn Iterator<Item = &EventId>) -> Vec<EventId> {
+        self.inner.held_personal(events)
+    }
     fn head_hlcs(&self) -> BTreeMap<HubId, u64> {
         self.inner.head_hlcs()
     }

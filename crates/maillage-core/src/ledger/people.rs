@@ -253,9 +253,15 @@ impl Ledger {
     }
 
     /// Whether this node must not keep the personal part of `event` (erased, forgotten or
-    /// expired): the store's parts are checked against it when the node opens.
+    /// expired).
     pub fn part_dropped(&self, event: &EventId) -> bool {
         self.s.dropped.contains(event)
+    }
+
+    /// Every event whose personal part this node erased or must never keep: the store's
+    /// parts are checked against them when the node opens.
+    pub fn parts_dropped(&self) -> impl Iterator<Item = &EventId> {
+        self.s.dropped.iter()
     }
 
     /// The events whose parts this node links to `person`: what `PersonForgotten` names.
