@@ -136,6 +136,106 @@ where
     }
 }
 
+/// A key whose first bytes are as good as the whole for a hash map (a hash, or random bytes).
+pub(crate) trait Prefixed: Hash + Eq + Copy {
+    /// The key's first four bytes.
+    fn prefix(&self) -> u32;
+}
+
+fn first_four(bytes: &[u8]) -> u32 {
+    let mut first = [0u8; 4];
+    first.copy_from_slice(&bytes[..4]);
+    u32::from_le_bytes(first)
+}
+
+impl Prefixed for crate::ids::EventId {
+    fn prefix(&self) -> u32 {
+        first_four(&self.0)
+    }
+}
+
+impl Prefixed for crate::person::PersonId {
+    fn prefix(&self) -> u32 {
+        first_four(&self.0)
+    }
+}
+
+/// Indices into a table that holds each index's key, found by the key's first four bytes: 8
+/// bytes an entry instead of the key's 16 or 32 and the index. A hit is confirmed by the key
+/// the table holds at that index (`key_at`: the caller's table, which must still hold the key
+/// of every index entered); a key whose first four bytes another entered key has already
+/// (by chance in a large table, or made so by a member) is kept by whole key.
+#[derive(Debug, Clone)]
+pub(crate) struct ByPrefix<K> {
+    first: LookupMap<u32, u32>,
+    clashes: LookupMap<K, u32>,
+}
+
+impl<K> Default for ByPrefix<K> {
+    fn default() -> Self {
+        Self {
+            first: LookupMap::default(),
+            clashes: LookupMap::default(),
+        }
+    }
+}
+
+impl<K: Prefixed> ByPrefix<K> {
+    /// The index entered for `key`.
+    pub(crate) fn get(&self, key: &K, key_at: impl Fn(u32) -> Option<K>) -> Option<u32> {
+        if let Some(index) = self.clashes.get(key) {
+            return Some(*index);
+        }
+        let index = *self.first.get(&key.prefix())?;
+        (key_at(index) == Some(*key)).then_some(index)
+    }
+
+    /// Enters `index` for `key`; the index it replaces.
+    pub(crate) fn insert(
+        &mut self,
+        key: K,
+        index: u32,
+        key_at: impl Fn(u32) -> Option<K>,
+    ) -> Option<u32> {
+        if let Some(held) = self.clashes.get_mut(&key) {
+            return Some(std::mem::replace(held, index));
+        }
+        match self.first.entry(key.prefix()) {
+            Entry::Vacant(entry) => {
+                entry.insert(index);
+                None
+            }
+            Entry::Occupied(mut entry) if key_at(*entry.get()) == Some(key) => {
+                Some(entry.insert(index))
+            }
+            Entry::Occupied(_) => self.clashes.insert(key, index),
+        }
+    }
+
+    /// Takes `key` out; the index it had.
+    pub(crate) fn remove(&mut self, key: &K, key_at: impl Fn(u32) -> Option<K>) -> Option<u32> {
+        if let Some(index) = self.clashes.remove(key) {
+            return Some(index);
+        }
+        let prefix = key.prefix();
+        let index = *self.first.get(&prefix)?;
+        if key_at(index) != Some(*key) {
+            return None;
+        }
+        self.first.remove(&prefix)
+    }
+
+    /// Keys entered.
+    pub(crate) fn len(&self) -> usize {
+        self.first.len() + self.clashes.len()
+    }
+
+    /// Room for `additional` more keys.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.first.reserve(additional);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,5 +262,45 @@ mod tests {
         }
         let kept = map.collect_sorted(|(k, v)| (*v < 3).then_some((*v, k.as_str())));
         assert_eq!(kept, [(1, "c"), (1, "d"), (2, "a"), (2, "b")]);
+    }
+
+    /// Keys that share their first four bytes each find their own index, through inserts
+    /// that replace, removals in any order and a key entered again.
+    #[test]
+    fn keys_sharing_a_prefix_are_told_apart_by_the_table() {
+        use crate::ids::EventId;
+        let key = |last: u8| {
+            let mut id = [9u8; 32];
+            id[31] = last;
+            EventId(id)
+        };
+        // The caller's table: index → key (a removed key stays in it, as a record does).
+        let table: Vec<EventId> = (0..8).map(key).collect();
+        let key_at = |i: u32| table.get(i as usize).copied();
+        let mut map = ByPrefix::default();
+        for i in 0..4u32 {
+            assert_eq!(map.insert(key(i as u8), i, key_at), None);
+        }
+        assert_eq!((map.len(), map.clashes.len()), (4, 3));
+        let all = |map: &ByPrefix<EventId>| -> Vec<Option<u32>> {
+            (0..6u8).map(|k| map.get(&key(k), key_at)).collect()
+        };
+        assert_eq!(all(&map), [Some(0), Some(1), Some(2), Some(3), None, None]);
+        // Key 5 with index 5: unknown, then entered; key 0's own index replaced (its table
+        // entry at the new index names it too: 0 → 0 again is the only such index here).
+        assert_eq!(map.remove(&key(5), key_at), None);
+        assert_eq!(map.insert(key(5), 5, key_at), None);
+        assert_eq!(map.insert(key(0), 0, key_at), Some(0));
+        // The key under the prefix goes first; the others are still found.
+        assert_eq!(map.remove(&key(0), key_at), Some(0));
+        assert_eq!(all(&map), [None, Some(1), Some(2), Some(3), None, Some(5)]);
+        assert_eq!(map.remove(&key(2), key_at), Some(2));
+        assert_eq!(map.insert(key(4), 4, key_at), None);
+        assert_eq!(map.insert(key(0), 0, key_at), None);
+        assert_eq!(
+            all(&map),
+            [Some(0), Some(1), None, Some(3), Some(4), Some(5)]
+        );
+        assert_eq!(map.len(), 5);
     }
 }

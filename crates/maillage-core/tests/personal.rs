@@ -599,3 +599,67 @@ fn a_persons_parts_expire_one_by_one_and_are_forgotten_together() {
     assert!(ledger.take_erasures().is_empty());
     assert_eq!(ledger.person_events(&person(2)), vec![kept.id]);
 }
+
+/// The views find a person by the first four bytes of their id, confirmed by the record: a
+/// member can draw ids that share them, and each person keeps their own records, through an
+/// erasure of the one found first, a snapshot and new parts.
+#[test]
+fn people_whose_ids_share_their_first_bytes_keep_their_own_records() {
+    let mut w = World::new(2);
+    let look_alike = |k: u8| {
+        let mut id = [1u8; 16];
+        id[4] = k;
+        PersonId(id)
+    };
+    w.author(0, batch("13-2026-CAF-01", 9));
+    let serial = |n: u32| format!("13-2026-CAF-01-{n}");
+    let mut parts: Vec<Vec<maillage_core::EventId>> = vec![Vec::new(); 4];
+    for round in 0..2 {
+        for k in 1..=3u8 {
+            let n = u32::from(round * 3 + k);
+            let event = w.author(0, hand_out(&[serial(n)], look_alike(k)));
+            parts[usize::from(k)].push(event.id);
+        }
+    }
+    for p in &mut parts {
+        p.sort_unstable();
+    }
+    let mut ledger = fold(&w, |_| true);
+    let check = |ledger: &Ledger, forgotten: &[u8]| {
+        for k in 1..=3u8 {
+            let gone = forgotten.contains(&k);
+            let kept = if gone {
+                vec![]
+            } else {
+                parts[usize::from(k)].clone()
+            };
+            assert_eq!(ledger.person_events(&look_alike(k)), kept, "person {k}");
+            assert_eq!(ledger.person_vouchers(&look_alike(k)).len(), kept.len());
+            assert_eq!(
+                ledger.parcours(&look_alike(k)).map(|p| p.len()),
+                (!gone).then_some(2)
+            );
+        }
+    };
+    check(&ledger, &[]);
+    let forget = w.author(
+        1,
+        pb::event::Body::PersonForgotten(pb::PersonForgotten {
+            events: vec![parts[1][0].0.to_vec()],
+        }),
+    );
+    ledger.offer(forget);
+    check(&ledger, &[1]);
+    assert_eq!(ledger.retention_state().1, 2);
+    let restored =
+        Ledger::from_snapshot(w.charter.clone(), &ledger.to_snapshot().unwrap()).unwrap();
+    check(&restored, &[1]);
+    assert_eq!(restored.digest(), ledger.digest());
+    // A new part of the forgotten person is not kept; one of another look-alike is.
+    let mut again = restored;
+    again.offer(w.author(0, hand_out(&[serial(7)], look_alike(1))));
+    let fourth = w.author(0, hand_out(&[serial(8)], look_alike(4)));
+    again.offer(fourth.clone());
+    check(&again, &[1]);
+    assert_eq!(again.person_events(&look_alike(4)), vec![fourth.id]);
+}

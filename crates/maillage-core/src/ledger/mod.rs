@@ -557,7 +557,9 @@ impl Ledger {
     /// A new record for `person`'s part in `part`, dated `day`: the person's newest.
     fn new_record(&mut self, person: PersonId, part: EventId, day: i32) -> u32 {
         let index = self.s.people.len();
-        let next = self.s.persons.insert(person, index).unwrap_or(NONE);
+        let next = (self.s.persons)
+            .insert(person, index, state::person_of(&self.s.people))
+            .unwrap_or(NONE);
         if next != NONE {
             self.s.people[next].newer = index;
         }
@@ -575,7 +577,9 @@ impl Ledger {
 
     /// The indices of `person`'s records kept, newest first.
     fn records(&self, person: &PersonId) -> impl Iterator<Item = u32> + '_ {
-        let mut at = self.s.persons.get(person).copied().unwrap_or(NONE);
+        let mut at = (self.s.persons)
+            .get(person, state::person_of(&self.s.people))
+            .unwrap_or(NONE);
         std::iter::from_fn(move || {
             let rec = self.s.people.get(at)?;
             let this = at;

@@ -9,8 +9,8 @@ use super::Ledger;
 use super::effect::Effect;
 use super::fields;
 use super::model::{Accompaniment, StepDetail};
-use super::state::NONE;
 use super::state::as_of;
+use super::state::{NONE, part_at, person_of};
 use crate::causal::Past;
 use crate::envelope::VerifiedEvent;
 use crate::ids::{EventId, HubId};
@@ -126,7 +126,7 @@ impl Ledger {
         // A day past `i32::MAX` would be past 5 million years: expired everywhere already.
         let day = i32::try_from(day).unwrap_or(i32::MAX);
         let index = self.new_record(person, event.id, day);
-        self.s.part_of.insert(event.id, index);
+        (self.s.part_of).insert(event.id, index, part_at(&self.s.people));
         self.s.expiry.push(Reverse((day, index)));
         index
     }
@@ -153,7 +153,8 @@ impl Ledger {
     /// later are erased on arrival.
     pub(super) fn forget(&mut self, events: &[EventId]) {
         for id in events {
-            if let Some(person) = (self.s.part_of.get(id)).and_then(|i| self.s.people[*i].id) {
+            let record = (self.s.part_of).get(id, part_at(&self.s.people));
+            if let Some(person) = record.and_then(|i| self.s.people[i].id) {
                 self.forget_person(&person);
             }
             if self.s.dropped.insert(*id) {
@@ -178,15 +179,25 @@ impl Ledger {
     /// the referral it opened (their states name the index, which names no one from now on).
     /// `expired`: past retention (else an erasure).
     fn erase_record(&mut self, index: u32, expired: bool) {
-        let record = &mut self.s.people[index];
-        let Some(person) = record.id.take() else {
+        let record = &self.s.people[index];
+        let Some(person) = record.id else {
             return;
         };
+        let (part, next, newer) = (record.part, record.next, record.newer);
+        // Out of the maps first: they confirm a key by the record, which still names it.
+        (self.s.part_of).remove(&part, part_at(&self.s.people));
+        if newer == NONE {
+            if next == NONE {
+                (self.s.persons).remove(&person, person_of(&self.s.people));
+            } else {
+                (self.s.persons).insert(person, next, person_of(&self.s.people));
+            }
+        }
+        let record = &mut self.s.people[index];
+        record.id = None;
         record.parcours = Default::default();
         record.accompaniment = None;
-        let (part, next, newer) = (record.part, record.next, record.newer);
         (record.next, record.newer) = (NONE, NONE);
-        self.s.part_of.remove(&part);
         self.drop_part(part, expired);
         // Out of the person's chain.
         if next != NONE {
@@ -194,10 +205,6 @@ impl Ledger {
         }
         if newer != NONE {
             self.s.people[newer].next = next;
-        } else if next != NONE {
-            self.s.persons.insert(person, next);
-        } else {
-            self.s.persons.remove(&person);
         }
     }
 

@@ -16,6 +16,7 @@ use crate::chunked::Chunked;
 use crate::date::Day;
 use crate::envelope::VerifiedEvent;
 use crate::ids::{EventId, HubId};
+use crate::lookup::ByPrefix;
 use crate::person::PersonId;
 use crate::venues::VenueDirectory;
 use crate::vocab::Service;
@@ -171,6 +172,18 @@ pub(super) struct PersonRec {
     pub(super) accompaniment: Option<Box<Accompaniment>>,
 }
 
+/// The person the record at an index names (no one once erased): how `State::persons`
+/// confirms a key.
+pub(super) fn person_of(people: &Chunked<PersonRec>) -> impl Fn(u32) -> Option<PersonId> + '_ {
+    move |index| people.get(index).and_then(|p| p.id)
+}
+
+/// The event whose part the record at an index is (kept once erased): how `State::part_of`
+/// confirms a key.
+pub(super) fn part_at(people: &Chunked<PersonRec>) -> impl Fn(u32) -> Option<EventId> + '_ {
+    move |index| people.get(index).map(|p| p.part)
+}
+
 /// Each person's vouchers and referrals, as lists linked newest-first through two shared
 /// vectors (one allocation for everyone, not one per person). Derived from the voucher log
 /// and the referrals: not persisted, rebuilt when a snapshot is read.
@@ -276,7 +289,9 @@ pub(super) struct State {
     /// Venue ids (of redemptions and referrals) and départements (of referrals), numbered.
     pub(super) names: Names,
     pub(super) people: Chunked<PersonRec>,
-    pub(super) persons: Map<PersonId, u32>,
+    /// Each person's newest record, by the person's first four bytes, confirmed by the
+    /// record ([`person_of`]).
+    pub(super) persons: ByPrefix<PersonId>,
     /// One-way names of forgotten people (`personal::forgotten_name`): their parts arriving
     /// later are erased on arrival, and the id itself is kept nowhere.
     pub(super) forgotten: BTreeSet<[u8; 32]>,
@@ -288,8 +303,9 @@ pub(super) struct State {
     /// Parts past retention (docs/protocol.md §5c) or of rejected events since the node last
     /// took them: erased with `to_erase`, which the node may wait to do for a batch.
     pub(super) to_expire: Vec<EventId>,
-    /// Event with a kept part → its record's index.
-    pub(super) part_of: Map<EventId, u32>,
+    /// Event with a kept part → its record's index, by the id's first four bytes, confirmed
+    /// by the record ([`part_at`]).
+    pub(super) part_of: ByPrefix<EventId>,
     /// Each author's latest day (from the HLC of its applied events).
     pub(super) latest_day: BTreeMap<HubId, i64>,
     /// The log's day: the latest day reached by `k` authors (§5c).
@@ -361,24 +377,28 @@ impl State {
         self.names.reindex();
         // Each person's records are chained newest first: walked by index, each live record
         // becomes its person's newest and points to the one it replaces.
-        let mut persons: Map<PersonId, u32> = Map::default();
+        let mut persons = ByPrefix::default();
         persons.reserve(self.people.len() as usize);
-        let mut part_of = Map::default();
+        let mut part_of = ByPrefix::default();
         part_of.reserve(self.people.len() as usize);
         let mut expiry = Vec::new();
         for i in 0..self.people.len() {
-            let p = &mut self.people[i];
-            p.next = NONE;
-            p.newer = NONE;
-            if let Some(id) = p.id {
-                let next = persons.insert(id, i).unwrap_or(NONE);
-                p.next = next;
-                expiry.push(Reverse((p.day, i)));
-                part_of.insert(p.part, i);
+            let p = &self.people[i];
+            let (id, day, part) = (p.id, p.day, p.part);
+            let mut next = NONE;
+            if let Some(id) = id {
+                next = persons
+                    .insert(id, i, person_of(&self.people))
+                    .unwrap_or(NONE);
+                expiry.push(Reverse((day, i)));
+                part_of.insert(part, i, part_at(&self.people));
                 if next != NONE {
                     self.people[next].newer = i;
                 }
             }
+            let p = &mut self.people[i];
+            p.next = next;
+            p.newer = NONE;
         }
         self.persons = persons;
         self.part_of = part_of;
