@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::chunked::Chunked;
+use crate::clocks::Clocks;
 use crate::envelope::{EventRef, VerifiedEvent};
 use crate::ids::{EventId, HubId};
 
@@ -92,7 +93,7 @@ pub struct Past<'a> {
     seq: u64,
     /// Highest seq of every feed by member index (the entry of `feed` itself may be stale:
     /// own-feed questions use `seq`); `None` while the feed named no dep.
-    clock: Option<&'a [u64]>,
+    clock: Option<Arc<[u64]>>,
     /// Every feed's applied events.
     feeds: &'a [Feed],
 }
@@ -105,6 +106,7 @@ impl Past<'_> {
             return seq < self.seq;
         }
         self.clock
+            .as_deref()
             .and_then(|c| c.get(feed as usize))
             .is_some_and(|s| *s >= seq)
     }
@@ -127,6 +129,7 @@ impl Past<'_> {
             Some(feed) if feed == self.feed => self.seq - 1,
             Some(feed) => self
                 .clock
+                .as_deref()
                 .and_then(|c| c.get(feed as usize))
                 .copied()
                 .unwrap_or(0),
@@ -151,16 +154,14 @@ impl Past<'_> {
 struct Feed {
     /// Ids of applied events; index `seq - 1`.
     ids: Chunked<EventId>,
-    /// Clock snapshots `(seq, clock of that event)` at events whose deps widened the clock,
-    /// shared with the pasts of the events that follow.
-    snapshots: Vec<(u64, Arc<[u64]>)>,
+    /// Clock snapshots at events whose deps widened the clock.
+    clocks: Clocks,
 }
 
 impl Feed {
     /// The clock of other feeds at an applied event: the last snapshot at or before `seq`.
-    fn snapshot_at(&self, seq: u64) -> Option<&Arc<[u64]>> {
-        let index = self.snapshots.partition_point(|(s, _)| *s <= seq);
-        index.checked_sub(1).map(|i| &self.snapshots[i].1)
+    fn snapshot_at(&self, seq: u64) -> Option<Arc<[u64]>> {
+        self.clocks.at(seq)
     }
 }
 
@@ -472,6 +473,7 @@ impl CausalIndex {
         };
         let head = self.applied_in(feed);
         let known = self.feeds[feed as usize].snapshot_at(head);
+        let known = known.as_deref();
         (0..self.members.len() as u32)
             .filter(|other| *other != feed)
             .filter_map(|other| {
@@ -516,7 +518,7 @@ impl CausalIndex {
                 return None;
             }
             let clock = clock.get_or_insert_with(|| {
-                let mut clock = base.map(|b| b.to_vec()).unwrap_or_default();
+                let mut clock = base.as_deref().map(<[u64]>::to_vec).unwrap_or_default();
                 clock.resize(self.members.len(), 0);
                 clock
             });
@@ -532,7 +534,7 @@ impl CausalIndex {
             members: &self.members,
             feed,
             seq,
-            clock: clock.as_deref().or(base.map(|b| &b[..])),
+            clock: clock.map(Arc::from).or(base),
             feeds: &self.feeds,
         };
         Some(f(seq, prev, &past))
@@ -615,7 +617,7 @@ impl CausalIndex {
             }
             // A clock taken before an amendment admitted keys is shorter: widen it.
             let clock = widened.get_or_insert_with(|| {
-                let mut clock = base.map(|b| b.to_vec()).unwrap_or_default();
+                let mut clock = base.as_deref().map(<[u64]>::to_vec).unwrap_or_default();
                 clock.resize(self.members.len(), 0);
                 clock
             });
@@ -628,21 +630,21 @@ impl CausalIndex {
             *entry = (*entry).max(dep_seq);
         }
         let snapshot: Option<Arc<[u64]>> = match widened {
-            Some(clock) if base.map(|b| &b[..]) != Some(&clock[..]) => Some(clock.into()),
+            Some(clock) if base.as_deref() != Some(&clock[..]) => Some(clock.into()),
             _ => None,
         };
         let past = Past {
             members: &self.members,
             feed,
             seq: event.seq,
-            clock: snapshot.as_deref().or(base.map(|b| &b[..])),
+            clock: snapshot.clone().or(base),
             feeds: &self.feeds,
         };
         apply(event, &past);
         let own = &mut self.feeds[feed as usize];
         own.ids.push(event.id);
         if let Some(snapshot) = snapshot {
-            own.snapshots.push((event.seq, snapshot));
+            own.clocks.push(event.seq, snapshot);
         }
     }
 }

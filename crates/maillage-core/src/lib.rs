@@ -14,6 +14,7 @@ pub mod causal;
 pub mod chain;
 pub mod charter;
 mod chunked;
+mod clocks;
 pub mod conformance;
 pub mod crypto;
 pub mod date;

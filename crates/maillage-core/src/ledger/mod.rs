@@ -88,8 +88,9 @@ pub const REFERRAL_DAYS_DEFAULT: i32 = 30;
 /// when the event comes. 14: redemptions name their venue in the referrals' table of names.
 /// 15: a record per personal part, retention counted from each part (§5c). 16: in sections
 /// that decode side by side, each starting with these bytes, the federation and its number.
-/// 17: a redemption is kept in its voucher's state, its event by the place of that state.
-pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS17";
+/// 17: a redemption is kept in its voucher's state, its event by the place of that state. 18: a
+/// feed's clock snapshots as the entries each changed.
+pub const SNAPSHOT_MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS18";
 pub use sections::SECTIONS as SNAPSHOT_SECTIONS;
 
 /// One section of a view snapshot, decoded ([`Ledger::read_section`]): a snapshot's sections
