@@ -28,6 +28,7 @@ pub mod export_schema;
 pub mod federation;
 pub mod gate;
 pub mod indicators;
+mod locks;
 pub mod logfile;
 pub mod network;
 pub mod node;

@@ -37,6 +37,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::datadir::{DataDir, NodeConfig};
 use crate::error::{AppError, Context, ErrorKind, Result};
 use crate::gate::AuthoringGate;
+use crate::locks::lock;
 use crate::views_file;
 
 /// Own events are made durable in batches of this many (one sync each).
@@ -110,10 +111,6 @@ impl std::ops::DerefMut for Views<'_> {
     fn deref_mut(&mut self) -> &mut Ledger {
         self.0.as_mut().unwrap_or_else(|| unreachable!())
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Node {

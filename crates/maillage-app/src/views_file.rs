@@ -10,13 +10,15 @@
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use maillage_core::ledger::{SNAPSHOT_SECTIONS, SnapshotSection};
 use maillage_core::{Charter, Ledger};
 use maillage_store::SideJob;
 use sha2::Digest;
+
+use crate::locks::lock;
 
 /// The first bytes of `views.bin` (3: the views in sections, each with its place and checksum).
 const MAGIC: &[u8; 16] = b"MAILLAGE-VIEWS\0\x03";
@@ -165,11 +167,6 @@ pub struct SideRead {
 
 /// What a job gave, and when (seconds).
 type Timed<T> = (Result<T, String>, f64);
-
-/// Locks `mutex`, poisoned or not (the values are written once, whole).
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 impl SideRead {
     /// The read of the views at `path`.

@@ -392,19 +392,9 @@ impl SledBackend {
         }
     }
 
-    /// Reads frames `from..=to` of a run in one read and checks each frame's tag, length and
-    /// checksum.
-    fn read_run(&self, run: &Run, from: u64, to: u64) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        let mut out = Vec::with_capacity((to - from + 1) as usize);
-        self.visit_run(run, from, to, &mut Vec::new(), &mut |seq, body| {
-            out.push((seq, body.to_vec()));
-            true
-        })?;
-        Ok(out)
-    }
-
-    /// [`Self::read_run`] reading into `buffer` (kept by the caller from one run to the next)
-    /// and handing each checked frame's body to `visit`, until it returns false; no copy.
+    /// Reads frames `from..=to` of a run in one read into `buffer` (kept by the caller from one
+    /// run to the next), checks each frame's tag, length and checksum, and hands each body to
+    /// `visit`, until it returns false; no copy.
     fn visit_run(
         &self,
         run: &Run,
@@ -912,7 +902,14 @@ impl Backend for SledBackend {
     fn get(&self, author: &HubId, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
         match self.locate(author, seq)? {
             None => Ok(None),
-            Some(run) => Ok(self.read_run(&run, seq, seq)?.pop().map(|(_, bytes)| bytes)),
+            Some(run) => {
+                let mut body = None;
+                self.visit_run(&run, seq, seq, &mut Vec::new(), &mut |_, bytes| {
+                    body = Some(bytes.to_vec());
+                    false
+                })?;
+                Ok(body)
+            }
         }
     }
 
