@@ -298,8 +298,8 @@ pub struct FoldSummary {
     pub cold_fold_from_store_per_s: f64,
     /// Size of the persisted views.
     pub snapshot_mib: f64,
-    /// Reopening the node: opening the store (chains re-hashed), loading the views, first
-    /// parcours query (seconds).
+    /// Reopening the node: opening the store (each feed's head checked), loading the views,
+    /// first parcours query (seconds).
     pub reopen_s: f64,
     /// Of which opening the store.
     pub reopen_store_s: f64,

@@ -301,7 +301,7 @@ fn bench_scale(
         gib(s.observer_disk_bytes)
     );
     outln!(
-        "  hub daemon, first open (chains re-hashed, views folded from the store): serving after {:.1} s, peak RSS {:.0} MiB",
+        "  hub daemon, first open (each feed's head checked, views folded from the store): serving after {:.1} s, peak RSS {:.0} MiB",
         s.first_open_s,
         s.first_open_rss_mib
     );
@@ -311,7 +311,7 @@ fn bench_scale(
         s.reopen_rss_mib
     );
     outln!(
-        "  hub daemon, reopen after a crash (views from their snapshot, every chain re-hashed): serving after {:.1} s, peak RSS {:.0} MiB",
+        "  hub daemon, reopen after a crash (views from their snapshot, each feed's head checked): serving after {:.1} s, peak RSS {:.0} MiB",
         s.crash_reopen_s,
         s.crash_reopen_rss_mib
     );

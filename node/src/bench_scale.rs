@@ -1,7 +1,7 @@
 //! `maillage bench scale`: a long history (ten million events by default) generated straight
 //! into a hub's store, never held in memory; then the hub and a fresh observer run as real
-//! daemons (`maillage serve`, each its own process): the hub's first open (every chain
-//! re-hashed, the views folded from the store) and its reopen (from its views snapshot), the
+//! daemons (`maillage serve`, each its own process): the hub's first open (the views folded
+//! from the store) and its reopen (from its views snapshot), the
 //! observer's catch-up over loopback gRPC, the peak resident memory of each process, the stores'
 //! size on disk, and the read API's latency on the observer.
 
@@ -51,12 +51,13 @@ pub struct ScaleSummary {
     /// Its peak resident memory then, MiB.
     pub first_open_rss_mib: f64,
     /// The hub daemon's restart after a clean stop (views from their snapshot, the store
-    /// unchanged since it was sealed: each feed's head checked): seconds until it serves.
+    /// as its last write left it: each feed's head checked): seconds until it serves.
     pub reopen_s: f64,
     /// Its peak resident memory then, MiB.
     pub reopen_rss_mib: f64,
     /// The hub daemon's restart after it was killed (SIGKILL: views from their snapshot,
-    /// every chain of the store re-hashed): seconds until it serves.
+    /// the store as its last write left it: each feed's head checked): seconds until it
+    /// serves.
     pub crash_reopen_s: f64,
     /// Its peak resident memory then, MiB.
     pub crash_reopen_rss_mib: f64,
@@ -153,7 +154,8 @@ impl Daemon {
         Ok(serde_json::from_slice(&output.stdout)?)
     }
 
-    /// Kills the daemon (SIGKILL: nothing saved, the store not sealed) and waits.
+    /// Kills the daemon (SIGKILL: nothing saved, the store as its last write left it) and
+    /// waits.
     fn kill(mut self) -> Result<()> {
         self.child.kill()?;
         self.child.wait()?;
@@ -287,7 +289,7 @@ pub fn run(params: &ScaleBench, say: &mut dyn FnMut(&str)) -> Result<ScaleSummar
         "  serving after {reopen_s:.1} s, peak RSS {reopen_rss_mib:.0} MiB; killing it (SIGKILL)"
     ));
     hub.kill()?;
-    say("restarting the hub daemon after the crash (every chain re-hashed)…");
+    say("restarting the hub daemon after the crash…");
     let (hub, crash_reopen_s) = Daemon::start(&hub_dir, hub_port, None, &root.join("hub.log"))?;
     let crash_reopen_rss_mib = hub.peak_rss_mib();
     say(&format!(

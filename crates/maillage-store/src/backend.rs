@@ -7,6 +7,9 @@ use maillage_core::HubId;
 
 use crate::StoreError;
 
+/// The metadata key of the record of what the data holds ([`Backend::keep_sealed`]).
+pub(crate) const SEALED_KEY: &str = "sealed";
+
 /// An event to write: its feed, position and encoded `SignedEvent`.
 pub type EventRow = (HubId, u64, Vec<u8>);
 
@@ -46,6 +49,12 @@ pub trait Backend: Send + Sync + 'static {
     fn authors(&self) -> Result<Vec<HubId>, StoreError>;
     /// Writes events atomically and durably.
     fn write_events(&self, rows: &[EventRow]) -> Result<(), StoreError>;
+    /// [`Backend::write_events`] of events the store checked (chains and signatures): the
+    /// record [`Backend::keep_sealed`] keeps takes them in, in the same durable step. Any
+    /// other write leaves that record behind, and the next open walks every chain.
+    fn write_checked(&self, rows: &[EventRow]) -> Result<(), StoreError> {
+        self.write_events(rows)
+    }
     /// Records a fork proof for an author, durably.
     fn write_fork(&self, author: &HubId, proof: &[u8]) -> Result<(), StoreError>;
     /// Every fork proof, by author.
@@ -56,11 +65,18 @@ pub trait Backend: Send + Sync + 'static {
     fn meta_put(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
     /// Bytes used on disk (0 in memory).
     fn size_on_disk(&self) -> Result<u64, StoreError>;
-    /// A fingerprint of every byte the chains are read from (the data and its index), to
-    /// tell whether they changed since a store was closed cleanly; `None` where there is
-    /// nothing at rest to change (in memory).
+    /// A fingerprint of every byte the chains are read from, to tell whether they changed
+    /// since they were written; `None` where there is nothing at rest to change (in memory).
     fn fingerprint(&self) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(None)
+    }
+    /// With `Some(record)`: writes `record || fingerprint` under [`SEALED_KEY`] now, and
+    /// again with every later write, in the same durable step as that write, so that the
+    /// record always describes what is at rest. With `None`: empties the record now and writes
+    /// none until called again. A no-op where there is no fingerprint (in memory).
+    fn keep_sealed(&self, record: Option<Vec<u8>>) -> Result<(), StoreError> {
+        let _ = record;
+        Ok(())
     }
     /// Feeds whose index, when the backend was opened, covered more events than its data
     /// holds (a data file restored from an older copy): the store fetches them again.

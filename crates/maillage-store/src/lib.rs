@@ -208,13 +208,17 @@ fn resolution_key(author: &HubId) -> String {
     format!("fork-resolution:{}", author.to_hex())
 }
 
-/// The metadata key of the record a clean close leaves ([`Store::seal`]); emptied at open.
-const SEALED_KEY: &str = "sealed";
+/// What the record of the data at rest starts with ([`Backend::keep_sealed`]): this build, so
+/// that another release walks every chain once.
+fn seal_prefix() -> Vec<u8> {
+    concat!("maillage-store ", env!("CARGO_PKG_VERSION"), "\0")
+        .as_bytes()
+        .to_vec()
+}
 
-/// What [`Store::seal`] records: this build, and the fingerprint of the data and its index.
+/// The record of data whose fingerprint is `fingerprint`.
 fn seal_record(fingerprint: &[u8]) -> Vec<u8> {
-    let build = concat!("maillage-store ", env!("CARGO_PKG_VERSION"), "\0");
-    [build.as_bytes(), fingerprint].concat()
+    [seal_prefix(), fingerprint.to_vec()].concat()
 }
 
 /// A feed cut to its verified prefix because what followed is damaged or missing on disk.
@@ -450,10 +454,10 @@ pub struct Store<B: Backend> {
     state: Mutex<State>,
     /// Personal parts (§2b), apart from the log.
     parts: Mutex<parts::Parts>,
-    /// The record of a clean close found at open ([`Store::seal`]), if any.
+    /// The record of the data at rest found at open ([`Store::seal`]), if any.
     sealed: Option<Vec<u8>>,
-    /// Whether the data and index still match `sealed`: computed by the first chain check
-    /// that needs it, while other threads decode the views.
+    /// Whether the data still matches `sealed`: computed by the first chain check that needs
+    /// it, while other threads decode the views.
     unchanged: std::sync::OnceLock<bool>,
 }
 
@@ -528,30 +532,27 @@ impl<B: Backend> Store<B> {
         Self::open_with(backend, charter, cores(), Vec::new())
     }
 
-    /// Records that the store is closed cleanly: a fingerprint of its data and index, so
-    /// that its next open, if neither changed, reads and verifies each feed's head instead of
-    /// walking every chain again. The last call before the store is dropped: whatever is
-    /// written after it makes the record stale, and the next open walks every chain. A store
-    /// with a damaged feed is not sealed (its next open looks again).
+    /// Records a fingerprint of the data at rest (its length and CRC-32), so that the next
+    /// open, if the data did not change, reads and verifies each feed's head instead of walking
+    /// every chain again; every later write records it again in the same durable step, so a
+    /// crash leaves it true as well. The chains it covers were checked: by the open (a full
+    /// walk, or the same record), then by every insert. A store with a damaged feed records
+    /// nothing (its next open looks again).
     pub fn seal(&self) -> Result<(), StoreError> {
         if !self.lock()?.damaged.is_empty() {
-            return Ok(());
+            return self.backend.keep_sealed(None);
         }
-        if let Some(fingerprint) = self.backend.fingerprint()? {
-            self.backend
-                .meta_put(SEALED_KEY, &seal_record(&fingerprint))?;
-        }
-        Ok(())
+        self.backend.keep_sealed(Some(seal_prefix()))
     }
 
-    /// Whether this store's open trusted the record of its clean close ([`Store::seal`])
+    /// Whether this store's open trusted the record of the data at rest ([`Store::seal`])
     /// instead of walking every chain.
     pub fn opened_sealed(&self) -> bool {
         self.unchanged.get().copied().unwrap_or(false)
     }
 
-    /// Whether the data and index are byte for byte what the record of the last clean close
-    /// describes (read once, by the first chain check that asks).
+    /// Whether the data is byte for byte what the record of the data at rest describes (read
+    /// once, by the first chain check that asks).
     fn unchanged_since_sealed(&self) -> bool {
         *self.unchanged.get_or_init(|| {
             let Some(record) = &self.sealed else {
@@ -565,7 +566,7 @@ impl<B: Backend> Store<B> {
                 }
             };
             if !unchanged {
-                tracing::info!("the store changed since it was closed: every chain is checked");
+                tracing::info!("the store changed since its last write: every chain is checked");
             }
             unchanged
         })
@@ -625,16 +626,12 @@ impl<B: Backend> Store<B> {
                 "events.log holds less of this feed than the index recorded".into(),
             );
         }
-        // A store closed cleanly recorded a fingerprint of its data and index: unchanged since,
-        // the chains checked while it was open still hold, and each feed's head is read and its
-        // signature verified instead. The record is withdrawn first: a store not sealed again
-        // (a crash, a command that does not close it) is walked whole at its next open.
+        // Every write recorded a fingerprint of the data at rest ([`Store::seal`]): unchanged
+        // since, the chains checked while it was open still hold, and each feed's head is read
+        // and its signature verified instead.
         let sealed = backend
-            .meta_get(SEALED_KEY)?
+            .meta_get(backend::SEALED_KEY)?
             .filter(|record| !record.is_empty());
-        if sealed.is_some() {
-            backend.meta_put(SEALED_KEY, &[])?;
-        }
         let store = Self {
             backend,
             charter,
@@ -675,6 +672,8 @@ impl<B: Backend> Store<B> {
                 state.record_damage(*author, broken.seq, *end, broken.reason);
             }
         }
+        // What the open checked is recorded, and recorded again by every write.
+        store.seal()?;
         Ok(store)
     }
 
@@ -953,7 +952,9 @@ impl<B: Backend> Store<B> {
             None => state.remove_head(author),
         }
         state.record_damage(*author, below + 1, head.seq, reason);
-        Ok(())
+        drop(state);
+        // The data at rest no longer holds what was checked: the next open walks every chain.
+        self.backend.keep_sealed(None)
     }
 
     /// The raw backend.
@@ -1065,7 +1066,7 @@ impl<B: Backend> Store<B> {
         existing: &VerifiedEvent,
         incoming: &VerifiedEvent,
     ) -> Result<Inserted, StoreError> {
-        self.backend.write_events(rows)?;
+        self.backend.write_checked(rows)?;
         rows.clear();
         for (author, (head, hlc)) in std::mem::take(heads) {
             state.set_head(author, head, hlc);
@@ -1093,6 +1094,9 @@ impl<B: Backend> Store<B> {
         }
         self.backend
             .write_fork(&fork.author, &proof.to_wire().encode_to_vec())?;
+        // A checked proof: the record of the data at rest takes it in.
+        self.backend
+            .keep_sealed(state.damaged.is_empty().then(seal_prefix))?;
         let valid_head = self.freeze_head(state, &fork)?;
         tracing::warn!(
             author = %fork.author,
@@ -1156,6 +1160,9 @@ impl<B: Backend> Store<B> {
     ) -> Result<Option<Fork>, StoreError> {
         self.backend
             .write_fork(&fork.author, &proof.to_wire().encode_to_vec())?;
+        // A checked proof: the record of the data at rest takes it in.
+        self.backend
+            .keep_sealed(state.damaged.is_empty().then(seal_prefix))?;
         let Some(recorded) = state.forks.get(&fork.author).cloned() else {
             return Ok(None);
         };
@@ -1265,7 +1272,7 @@ impl<B: Backend> EventStore for Store<B> {
             );
             rows.push((event.author, event.seq, event.encode_signed()));
         }
-        self.backend.write_events(&rows)?;
+        self.backend.write_checked(&rows)?;
         for (author, (head, hlc)) in heads {
             state.set_head(author, head, hlc);
         }
@@ -1347,7 +1354,7 @@ impl<B: Backend> EventStore for Store<B> {
             };
             outcomes.push(outcome);
         }
-        self.backend.write_events(&rows)?;
+        self.backend.write_checked(&rows)?;
         // Parts of the events stored now (a duplicate's part is not taken back: it may have
         // been erased).
         self.keep_parts(

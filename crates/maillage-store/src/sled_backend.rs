@@ -46,7 +46,7 @@ use maillage_core::{EventId, HubId, crypto::event_id, pb};
 use prost::Message;
 
 use crate::StoreError;
-use crate::backend::{Backend, EventRow, Recovered, event_key, split_key};
+use crate::backend::{Backend, EventRow, Recovered, SEALED_KEY, event_key, split_key};
 
 /// The data file's first bytes.
 const FILE_MAGIC: [u8; 16] = *b"MAILLAGE-EVENTS\0";
@@ -83,6 +83,11 @@ pub struct SledBackend {
     data: File,
     /// Bytes of the data file; the next frame goes here. Held while writing.
     data_len: Mutex<u64>,
+    /// The CRC-32 of those bytes, once they were read for [`Backend::fingerprint`]; each
+    /// append updates it.
+    data_crc: Mutex<Option<crc32fast::Hasher>>,
+    /// The record written under [`SEALED_KEY`] with each write ([`Backend::keep_sealed`]).
+    sealing: Mutex<Option<Vec<u8>>>,
     /// Feeds the index knew further than the data file holds, found when opening.
     recovered: Vec<Recovered>,
 }
@@ -235,6 +240,8 @@ impl SledBackend {
             meta,
             data,
             data_len: Mutex::new(data_len),
+            data_crc: Mutex::new(None),
+            sealing: Mutex::new(None),
             recovered: Vec::new(),
         };
         let indexed = backend
@@ -329,6 +336,10 @@ impl SledBackend {
                 .map_err(sled_err("writing a fork proof"))?;
         }
         self.set_indexed(data_len)?;
+        // A rebuilt index was not written with the events: every chain is walked again.
+        self.meta
+            .insert(SEALED_KEY, &[])
+            .map_err(sled_err("writing metadata"))?;
         self.flush()?;
         let mut former_heads = before;
         for (author, seen) in &scanned.seen {
@@ -474,6 +485,108 @@ impl SledBackend {
             .sync_data()
             .map_err(io_err("syncing events.log"))?;
         *data_len = start + frames.len() as u64;
+        if let Some(crc) = self
+            .data_crc
+            .lock()
+            .map_err(|_| StoreError::Poisoned)?
+            .as_mut()
+        {
+            crc.update(frames);
+        }
+        Ok(())
+    }
+
+    /// Appends `rows` as frames and indexes them, durably; `checked`: rows the store checked
+    /// ([`Backend::write_checked`]).
+    fn write_rows(&self, rows: &[EventRow], checked: bool) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        // Group by feed (stable: each feed's rows keep their order) so each run is contiguous.
+        let mut order: Vec<&EventRow> = rows.iter().collect();
+        order.sort_by_key(|(author, _, _)| *author);
+        let mut data_len = self.data_len.lock().map_err(|_| StoreError::Poisoned)?;
+        let start = *data_len;
+        let total: usize = rows
+            .iter()
+            .map(|(_, _, b)| b.len() + FRAME_OVERHEAD_BYTES as usize)
+            .sum();
+        let mut frames = Vec::with_capacity(total);
+        let mut index = sled::Batch::default();
+        let mut run: Option<(HubId, u64, u64, Vec<u32>)> = None; // author, first, offset, lengths
+        for (author, seq, bytes) in order {
+            let len = u32::try_from(bytes.len())
+                .ok()
+                .filter(|len| *len <= FRAME_BODY_BYTES_MAX)
+                .ok_or_else(|| StoreError::Corrupt {
+                    author: *author,
+                    seq: *seq,
+                    reason: format!("event of {} bytes cannot be framed", bytes.len()),
+                })?;
+            let offset = start + frames.len() as u64;
+            match &mut run {
+                Some((a, first, _, lengths))
+                    if a == author && *first + lengths.len() as u64 == *seq =>
+                {
+                    lengths.push(len);
+                }
+                _ => {
+                    if let Some((a, first, run_offset, lengths)) = run.take() {
+                        index.insert(&event_key(&a, first)[..], Run::encode(run_offset, &lengths));
+                    }
+                    run = Some((*author, *seq, offset, vec![len]));
+                }
+            }
+            push_frame(&mut frames, EVENT_TAG, bytes);
+        }
+        if let Some((a, first, run_offset, lengths)) = run {
+            index.insert(&event_key(&a, first)[..], Run::encode(run_offset, &lengths));
+        }
+        self.append_frames(&mut data_len, &frames)?;
+        self.index
+            .apply_batch(index)
+            .map_err(sled_err("writing the index"))?;
+        self.set_indexed(*data_len)?;
+        if checked {
+            self.put_sealed(*data_len)?;
+        }
+        self.flush()
+    }
+
+    /// The CRC-32 of the data file's first `len` bytes (its length: the caller holds
+    /// `data_len`), read once, a mebibyte at a time, then kept up to date by each append.
+    fn data_crc(&self, len: u64) -> Result<u32, StoreError> {
+        let mut kept = self.data_crc.lock().map_err(|_| StoreError::Poisoned)?;
+        if let Some(crc) = kept.as_ref() {
+            return Ok(crc.clone().finalize());
+        }
+        let mut crc = crc32fast::Hasher::new();
+        let mut buffer = vec![0u8; 1 << 20];
+        let mut at = 0u64;
+        while at < len {
+            let piece = &mut buffer[..(len - at).min(1 << 20) as usize];
+            self.data
+                .read_exact_at(piece, at)
+                .map_err(io_err("reading events.log"))?;
+            crc.update(piece);
+            at += piece.len() as u64;
+        }
+        let value = crc.clone().finalize();
+        *kept = Some(crc);
+        Ok(value)
+    }
+
+    /// Writes the kept record with the fingerprint of the data's first `len` bytes (the
+    /// caller holds `data_len`), if a record is kept; flushed with the caller's write.
+    fn put_sealed(&self, len: u64) -> Result<(), StoreError> {
+        let sealing = self.sealing.lock().map_err(|_| StoreError::Poisoned)?;
+        let Some(record) = sealing.as_ref() else {
+            return Ok(());
+        };
+        let value = [record.as_slice(), &fingerprint_of(len, self.data_crc(len)?)].concat();
+        self.meta
+            .insert(SEALED_KEY, value)
+            .map_err(sled_err("writing metadata"))?;
         Ok(())
     }
 }
@@ -997,55 +1110,11 @@ impl Backend for SledBackend {
     }
 
     fn write_events(&self, rows: &[EventRow]) -> Result<(), StoreError> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        // Group by feed (stable: each feed's rows keep their order) so each run is contiguous.
-        let mut order: Vec<&EventRow> = rows.iter().collect();
-        order.sort_by_key(|(author, _, _)| *author);
-        let mut data_len = self.data_len.lock().map_err(|_| StoreError::Poisoned)?;
-        let start = *data_len;
-        let total: usize = rows
-            .iter()
-            .map(|(_, _, b)| b.len() + FRAME_OVERHEAD_BYTES as usize)
-            .sum();
-        let mut frames = Vec::with_capacity(total);
-        let mut index = sled::Batch::default();
-        let mut run: Option<(HubId, u64, u64, Vec<u32>)> = None; // author, first, offset, lengths
-        for (author, seq, bytes) in order {
-            let len = u32::try_from(bytes.len())
-                .ok()
-                .filter(|len| *len <= FRAME_BODY_BYTES_MAX)
-                .ok_or_else(|| StoreError::Corrupt {
-                    author: *author,
-                    seq: *seq,
-                    reason: format!("event of {} bytes cannot be framed", bytes.len()),
-                })?;
-            let offset = start + frames.len() as u64;
-            match &mut run {
-                Some((a, first, _, lengths))
-                    if a == author && *first + lengths.len() as u64 == *seq =>
-                {
-                    lengths.push(len);
-                }
-                _ => {
-                    if let Some((a, first, run_offset, lengths)) = run.take() {
-                        index.insert(&event_key(&a, first)[..], Run::encode(run_offset, &lengths));
-                    }
-                    run = Some((*author, *seq, offset, vec![len]));
-                }
-            }
-            push_frame(&mut frames, EVENT_TAG, bytes);
-        }
-        if let Some((a, first, run_offset, lengths)) = run {
-            index.insert(&event_key(&a, first)[..], Run::encode(run_offset, &lengths));
-        }
-        self.append_frames(&mut data_len, &frames)?;
-        self.index
-            .apply_batch(index)
-            .map_err(sled_err("writing the index"))?;
-        self.set_indexed(*data_len)?;
-        self.flush()
+        self.write_rows(rows, false)
+    }
+
+    fn write_checked(&self, rows: &[EventRow]) -> Result<(), StoreError> {
+        self.write_rows(rows, true)
     }
 
     fn write_fork(&self, author: &HubId, proof: &[u8]) -> Result<(), StoreError> {
@@ -1057,6 +1126,7 @@ impl Backend for SledBackend {
             .insert(author.0, proof)
             .map_err(sled_err("writing a fork proof"))?;
         self.set_indexed(*data_len)?;
+        self.put_sealed(*data_len)?;
         self.flush()
     }
 
@@ -1086,33 +1156,30 @@ impl Backend for SledBackend {
         self.flush()
     }
 
-    /// The data file's length and CRC-32, and the index's CRC-32 (every key and value, in
-    /// order): each of the file's bytes read once, a mebibyte at a time.
+    /// The data file's length and CRC-32: read once, then kept up to date by each append.
+    /// The index is not in it: sled checks its own pages, and an index that does not match
+    /// the data is rebuilt when the backend opens (which empties the record).
     fn fingerprint(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        let len = *self.data_len.lock().map_err(|_| StoreError::Poisoned)?;
-        let mut data = crc32fast::Hasher::new();
-        let mut buffer = vec![0u8; 1 << 20];
-        let mut at = 0u64;
-        while at < len {
-            let piece = &mut buffer[..(len - at).min(1 << 20) as usize];
-            self.data
-                .read_exact_at(piece, at)
-                .map_err(io_err("reading events.log"))?;
-            data.update(piece);
-            at += piece.len() as u64;
-        }
-        let mut index = crc32fast::Hasher::new();
-        for item in self.index.iter() {
-            let (key, value) = item.map_err(sled_err("reading the index"))?;
-            index.update(&(key.len() as u32).to_be_bytes());
-            index.update(&key);
-            index.update(&(value.len() as u32).to_be_bytes());
-            index.update(&value);
-        }
-        let mut out = len.to_be_bytes().to_vec();
-        out.extend_from_slice(&data.finalize().to_be_bytes());
-        out.extend_from_slice(&index.finalize().to_be_bytes());
-        Ok(Some(out))
+        let len = self.data_len.lock().map_err(|_| StoreError::Poisoned)?;
+        Ok(Some(fingerprint_of(*len, self.data_crc(*len)?)))
+    }
+
+    fn keep_sealed(&self, record: Option<Vec<u8>>) -> Result<(), StoreError> {
+        // No write between reading the fingerprint and recording it.
+        let len = self.data_len.lock().map_err(|_| StoreError::Poisoned)?;
+        let value = match &record {
+            Some(record) => [
+                record.as_slice(),
+                &fingerprint_of(*len, self.data_crc(*len)?),
+            ]
+            .concat(),
+            None => Vec::new(),
+        };
+        *self.sealing.lock().map_err(|_| StoreError::Poisoned)? = record;
+        self.meta
+            .insert(SEALED_KEY, value)
+            .map_err(sled_err("writing metadata"))?;
+        self.flush()
     }
 
     fn size_on_disk(&self) -> Result<u64, StoreError> {
@@ -1130,6 +1197,13 @@ impl Backend for SledBackend {
 }
 
 /// The smallest 32-byte string greater than every key starting with `prefix`.
+/// A data file's fingerprint: its length and CRC-32, big-endian.
+fn fingerprint_of(len: u64, crc: u32) -> Vec<u8> {
+    let mut out = len.to_be_bytes().to_vec();
+    out.extend_from_slice(&crc.to_be_bytes());
+    out
+}
+
 fn successor(prefix: &[u8; 32]) -> Option<[u8; 32]> {
     let mut next = *prefix;
     for byte in next.iter_mut().rev() {
