@@ -561,6 +561,32 @@ fn a_store_trusts_its_chains_only_while_its_data_is_what_it_checked() {
     }
 }
 
+/// A write cut short by a crash leaves bytes in the data file past what the index covers: the
+/// index is rebuilt from the data file, which empties the record, and every chain is walked;
+/// found whole, the store is recorded again.
+#[test]
+fn a_write_cut_short_is_walked_once_after_the_index_is_rebuilt() {
+    let f = fixture();
+    let own = feed(&f, 0, 4, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let open = || SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+    open().append_own(&own).unwrap();
+    assert!(open().opened_sealed());
+    let path = dir.path().join("events.log");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let whole = bytes.len();
+    // The first half of the last frame again, as a killed append leaves it.
+    let frame = own[3].encode_signed().len() + 9;
+    bytes.extend_from_within(whole - frame..whole - frame / 2);
+    std::fs::write(&path, &bytes).unwrap();
+    let store = open();
+    assert!(!store.opened_sealed());
+    assert!(store.damaged().is_empty());
+    assert_eq!(store.head(&own[0].author).unwrap().id, own[3].id);
+    drop(store);
+    assert!(open().opened_sealed());
+}
+
 /// With the index lost as well, damage in the data file is still noticed from the frames that
 /// survive after it: the own feed is not signed again from the damaged position.
 #[test]
