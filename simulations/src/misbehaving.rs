@@ -253,9 +253,6 @@ impl EventStore for FaceStore {
     fn erase_personal(&self, events: &[EventId]) -> Result<usize, StoreError> {
         self.inner.erase_personal(events)
     }
-    fn personal_events(&self, pick: &dyn Fn(&EventId) -> bool) -> Vec<EventId> {
-        self.inner.personal_events(pick)
-    }
     fn held_personal(&self, events: &mut dyn Iterator<Item = &EventId>) -> Vec<EventId> {
         self.inner.held_personal(events)
     }

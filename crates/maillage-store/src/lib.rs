@@ -312,10 +312,6 @@ pub trait EventStore: Send + Sync {
     /// Erases the personal parts of these events (§2b): gone from every file of the store on
     /// return. Returns how many were held.
     fn erase_personal(&self, events: &[EventId]) -> Result<usize, StoreError>;
-    /// The events whose personal part this store holds and `pick` picks, in order. Reads
-    /// every held part: for checks and tests; [`EventStore::held_personal`] asks about given
-    /// events.
-    fn personal_events(&self, pick: &dyn Fn(&EventId) -> bool) -> Vec<EventId>;
     /// Those of `events` whose personal part this store holds, in order, each once.
     fn held_personal(&self, events: &mut dyn Iterator<Item = &EventId>) -> Vec<EventId>;
     /// The HLC of each feed's last valid event. A node's own feed resumes after its own;
@@ -543,6 +539,13 @@ impl<B: Backend> Store<B> {
             return self.backend.keep_sealed(None);
         }
         self.backend.keep_sealed(Some(seal_prefix()))
+    }
+
+    /// The events whose personal part this store holds and `pick` picks, in order. Reads
+    /// every held part: for checks and tests; [`EventStore::held_personal`] asks about given
+    /// events.
+    pub fn personal_events(&self, pick: &dyn Fn(&EventId) -> bool) -> Vec<EventId> {
+        self.parts.lock().map(|p| p.ids(pick)).unwrap_or_default()
     }
 
     /// Whether this store's open trusted the record of the data at rest ([`Store::seal`])
@@ -1590,10 +1593,6 @@ impl<B: Backend> EventStore for Store<B> {
             .lock()
             .map_err(|_| StoreError::Poisoned)?
             .erase(events)
-    }
-
-    fn personal_events(&self, pick: &dyn Fn(&EventId) -> bool) -> Vec<EventId> {
-        self.parts.lock().map(|p| p.ids(pick)).unwrap_or_default()
     }
 
     fn held_personal(&self, events: &mut dyn Iterator<Item = &EventId>) -> Vec<EventId> {
