@@ -55,7 +55,8 @@ pub trait Backend: Send + Sync + 'static {
     fn write_checked(&self, rows: &[EventRow]) -> Result<(), StoreError> {
         self.write_events(rows)
     }
-    /// Records a fork proof for an author, durably.
+    /// Records a fork proof for an author, durably. The record [`Backend::keep_sealed`] keeps
+    /// is left behind: the store records it again after a proof it checked.
     fn write_fork(&self, author: &HubId, proof: &[u8]) -> Result<(), StoreError>;
     /// Every fork proof, by author.
     fn forks(&self) -> Result<Vec<(HubId, Vec<u8>)>, StoreError>;

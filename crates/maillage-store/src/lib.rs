@@ -675,8 +675,11 @@ impl<B: Backend> Store<B> {
                 state.record_damage(*author, broken.seq, *end, broken.reason);
             }
         }
-        // What the open checked is recorded, and recorded again by every write.
-        store.seal()?;
+        // What the open checked is recorded, and recorded again by every write. Not recorded
+        // (a full disk), the next open finds the record it finds now, or walks every chain.
+        if let Err(error) = store.seal() {
+            tracing::warn!(%error, "the record of what the store holds could not be written: the next open may walk every chain");
+        }
         Ok(store)
     }
 

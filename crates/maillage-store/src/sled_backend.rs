@@ -1126,7 +1126,6 @@ impl Backend for SledBackend {
             .insert(author.0, proof)
             .map_err(sled_err("writing a fork proof"))?;
         self.set_indexed(*data_len)?;
-        self.put_sealed(*data_len)?;
         self.flush()
     }
 

@@ -401,8 +401,25 @@ fn sled_store_reopens_a_feed_frozen_beyond_what_it_holds() {
         store.accept_fork_proof(proof).unwrap();
     }
     let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+    // The checked proof was recorded with the data: the heads are read only.
+    assert!(store.opened_sealed());
     assert_eq!(store.head(&honest[0].author).map(|h| h.seq), Some(3));
     assert_eq!(store.forks().len(), 1);
+    drop(store);
+    // A proof written through the raw backend leaves the record behind.
+    {
+        let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+        let other = feed(&f, 1, 4, 0);
+        let (proof, _) = ForkProof::from_pair(&other[2], &feed(&f, 1, 4, 5)[2]).unwrap();
+        store
+            .backend()
+            .write_fork(&other[0].author, &proof.to_wire().encode_to_vec())
+            .unwrap();
+    }
+    let store = SledStore::open_path(dir.path(), f.charter.clone()).unwrap();
+    assert!(!store.opened_sealed());
+    assert_eq!(store.head(&honest[0].author).map(|h| h.seq), Some(3));
+    assert_eq!(store.forks().len(), 2);
 }
 
 /// Every flipped byte of the data file is found when the store opens, without verifying
