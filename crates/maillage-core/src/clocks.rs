@@ -56,6 +56,19 @@ impl Clocks {
         self.latest = Some(clock);
     }
 
+    /// [`Clocks::push`] of a snapshot decoded from `raised` (the entries it raised, which
+    /// [`raise`] applied to the previous snapshot to make `clock`), kept as they came; the
+    /// caller sets `latest` once the last is pushed.
+    fn push_raised(&mut self, seq: u64, clock: &[u64], raised: &[u8]) {
+        if self.seqs.len().is_multiple_of(WHOLE_EVERY) {
+            self.whole.push(clock.into());
+        }
+        self.seqs.push(seq);
+        self.raised.extend_from_slice(raised);
+        let end = u32::try_from(self.raised.len()).unwrap_or(u32::MAX);
+        self.ends.push((clock.len() as u32, end));
+    }
+
     /// The clock at the event at `seq`: the last snapshot at or before it.
     pub(crate) fn at(&self, seq: u64) -> Option<Arc<[u64]>> {
         let index = self.seqs.partition_point(|s| *s <= seq).checked_sub(1)?;
@@ -128,8 +141,8 @@ fn take_varint(input: &mut &[u8]) -> Option<u64> {
     None
 }
 
-/// Encoded as each snapshot's seq, length and raised entries, in order; decoded by adding them
-/// again.
+/// Encoded as each snapshot's seq, length and raised entries, in order; decoded by applying
+/// them again to one running clock.
 impl Serialize for Clocks {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut seq = serializer.serialize_seq(Some(self.seqs.len()))?;
@@ -150,8 +163,10 @@ impl<'de> Deserialize<'de> for Clocks {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Clocks, A::Error> {
                 let mut clocks = Clocks::default();
+                // The snapshots' entries are applied to one running clock, in place; only the
+                // snapshots kept whole are copied out of it.
+                let mut clock: Vec<u64> = Vec::new();
                 while let Some((at, len, raised)) = seq.next_element::<(u64, u32, Vec<u8>)>()? {
-                    let mut clock = clocks.latest.as_deref().unwrap_or(&[]).to_vec();
                     if (len as usize) < clock.len() {
                         return Err(serde::de::Error::custom("a clock snapshot got shorter"));
                     }
@@ -162,7 +177,10 @@ impl<'de> Deserialize<'de> for Clocks {
                     if clocks.seqs.last().is_some_and(|last| *last >= at) {
                         return Err(serde::de::Error::custom("clock snapshots out of order"));
                     }
-                    clocks.push(at, clock.into());
+                    clocks.push_raised(at, &clock, &raised);
+                }
+                if !clocks.seqs.is_empty() {
+                    clocks.latest = Some(clock.into());
                 }
                 // Grown by doubling as they were read: no room is needed until the next push.
                 clocks.seqs.shrink_to_fit();
@@ -218,6 +236,11 @@ mod tests {
         let decoded: Clocks =
             postcard::from_bytes(&postcard::to_allocvec(&clocks).unwrap()).unwrap();
         assert_eq!(decoded.len(), 200);
+        // Decoded, the same entries, snapshots kept whole and latest as pushed.
+        assert_eq!(decoded.raised, clocks.raised);
+        assert_eq!(decoded.ends, clocks.ends);
+        assert_eq!(decoded.whole, clocks.whole);
+        assert_eq!(decoded.latest, clocks.latest);
         for clocks in [&clocks, &decoded] {
             for at in 0..=seq + 2 {
                 assert_eq!(
