@@ -47,12 +47,7 @@ impl Clocks {
                 next = member + 1;
             }
         }
-        if self.seqs.len().is_multiple_of(WHOLE_EVERY) {
-            self.whole.push(clock.clone());
-        }
-        self.seqs.push(seq);
-        let end = u32::try_from(self.raised.len()).unwrap_or(u32::MAX);
-        self.ends.push((clock.len() as u32, end));
+        self.record(seq, clock.len(), || clock.clone());
         self.latest = Some(clock);
     }
 
@@ -60,13 +55,19 @@ impl Clocks {
     /// [`raise`] applied to the previous snapshot to make `clock`), kept as they came; the
     /// caller sets `latest` once the last is pushed.
     fn push_raised(&mut self, seq: u64, clock: &[u64], raised: &[u8]) {
+        self.raised.extend_from_slice(raised);
+        self.record(seq, clock.len(), || clock.into());
+    }
+
+    /// Records the snapshot at `seq`, of `len` entries, whose raised entries end `raised`;
+    /// `whole` gives the clock when this snapshot is one kept whole.
+    fn record(&mut self, seq: u64, len: usize, whole: impl FnOnce() -> Arc<[u64]>) {
         if self.seqs.len().is_multiple_of(WHOLE_EVERY) {
-            self.whole.push(clock.into());
+            self.whole.push(whole());
         }
         self.seqs.push(seq);
-        self.raised.extend_from_slice(raised);
         let end = u32::try_from(self.raised.len()).unwrap_or(u32::MAX);
-        self.ends.push((clock.len() as u32, end));
+        self.ends.push((len as u32, end));
     }
 
     /// The clock at the event at `seq`: the last snapshot at or before it.
