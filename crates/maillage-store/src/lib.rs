@@ -218,7 +218,9 @@ fn seal_prefix() -> Vec<u8> {
 
 /// The record of data whose fingerprint is `fingerprint`.
 fn seal_record(fingerprint: &[u8]) -> Vec<u8> {
-    [seal_prefix(), fingerprint.to_vec()].concat()
+    let mut record = seal_prefix();
+    record.extend_from_slice(fingerprint);
+    record
 }
 
 /// A feed cut to its verified prefix because what followed is damaged or missing on disk.
@@ -535,10 +537,21 @@ impl<B: Backend> Store<B> {
     /// walk, or the same record), then by every insert. A store with a damaged feed records
     /// nothing (its next open looks again).
     pub fn seal(&self) -> Result<(), StoreError> {
-        if !self.lock()?.damaged.is_empty() {
-            return self.backend.keep_sealed(None);
-        }
-        self.backend.keep_sealed(Some(seal_prefix()))
+        self.seal_with(&*self.lock()?)
+    }
+
+    /// [`Store::seal`] with the state held.
+    fn seal_with(&self, state: &State) -> Result<(), StoreError> {
+        self.backend
+            .keep_sealed(state.damaged.is_empty().then(seal_prefix))
+    }
+
+    /// Writes a fork proof this store checked, durably, and records the data at rest with it
+    /// (the backend's raw `write_fork` leaves the record behind).
+    fn write_fork(&self, state: &State, fork: &Fork, proof: &ForkProof) -> Result<(), StoreError> {
+        self.backend
+            .write_fork(&fork.author, &proof.to_wire().encode_to_vec())?;
+        self.seal_with(state)
     }
 
     /// The events whose personal part this store holds and `pick` picks, in order. Reads
@@ -1098,11 +1111,7 @@ impl<B: Backend> Store<B> {
             }
             return self.lower_fork(state, proof, fork);
         }
-        self.backend
-            .write_fork(&fork.author, &proof.to_wire().encode_to_vec())?;
-        // A checked proof: the record of the data at rest takes it in.
-        self.backend
-            .keep_sealed(state.damaged.is_empty().then(seal_prefix))?;
+        self.write_fork(state, &fork, &proof)?;
         let valid_head = self.freeze_head(state, &fork)?;
         tracing::warn!(
             author = %fork.author,
@@ -1164,11 +1173,7 @@ impl<B: Backend> Store<B> {
         proof: ForkProof,
         fork: Fork,
     ) -> Result<Option<Fork>, StoreError> {
-        self.backend
-            .write_fork(&fork.author, &proof.to_wire().encode_to_vec())?;
-        // A checked proof: the record of the data at rest takes it in.
-        self.backend
-            .keep_sealed(state.damaged.is_empty().then(seal_prefix))?;
+        self.write_fork(state, &fork, &proof)?;
         let Some(recorded) = state.forks.get(&fork.author).cloned() else {
             return Ok(None);
         };

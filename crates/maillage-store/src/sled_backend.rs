@@ -1166,18 +1166,15 @@ impl Backend for SledBackend {
     fn keep_sealed(&self, record: Option<Vec<u8>>) -> Result<(), StoreError> {
         // No write between reading the fingerprint and recording it.
         let len = self.data_len.lock().map_err(|_| StoreError::Poisoned)?;
-        let value = match &record {
-            Some(record) => [
-                record.as_slice(),
-                &fingerprint_of(*len, self.data_crc(*len)?),
-            ]
-            .concat(),
-            None => Vec::new(),
-        };
+        let keep = record.is_some();
         *self.sealing.lock().map_err(|_| StoreError::Poisoned)? = record;
-        self.meta
-            .insert(SEALED_KEY, value)
-            .map_err(sled_err("writing metadata"))?;
+        if keep {
+            self.put_sealed(*len)?;
+        } else {
+            self.meta
+                .insert(SEALED_KEY, &[])
+                .map_err(sled_err("writing metadata"))?;
+        }
         self.flush()
     }
 
