@@ -8,6 +8,8 @@
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::locks::lock;
+
 /// Closed until the node's own feed is known to be whole; then open for the process's life.
 #[derive(Debug, Default)]
 pub struct AuthoringGate {
@@ -48,7 +50,7 @@ impl AuthoringGate {
 
     /// Opens the gate (once; later calls keep the first reason). Returns whether it was closed.
     pub fn open(&self, reason: impl Into<String>) -> bool {
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let mut open = lock(&self.open);
         if open.is_some() {
             return false;
         }
@@ -64,7 +66,7 @@ impl AuthoringGate {
 
     /// Why it opened, if it did.
     pub fn reason(&self) -> Option<String> {
-        self.open.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        lock(&self.open).clone()
     }
 
     /// Whether the node may sign now.
@@ -75,7 +77,7 @@ impl AuthoringGate {
     /// Waits at most `timeout` for the gate to open; whether it is open.
     pub fn wait(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let mut open = lock(&self.open);
         while open.is_none() {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
